@@ -1,0 +1,54 @@
+/* Money as a type: every balance and HTLC amount is a struct amount_msat,
+ * and all arithmetic on it goes through the checked helpers below, which
+ * report overflow/underflow instead of wrapping (after Core Lightning's
+ * common/amount.h). */
+#ifndef AMPSIM_AMOUNT_H
+#define AMPSIM_AMOUNT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define MSAT_PER_SAT 1000ULL
+#define MSAT_PER_BTC 100000000000ULL
+
+struct amount_msat {
+	uint64_t millisatoshis;
+};
+
+static inline struct amount_msat amount_msat(uint64_t msat)
+{
+	struct amount_msat a = { msat };
+	return a;
+}
+
+/* Return false (and leave *out untouched) on overflow. */
+bool amount_add(struct amount_msat *out, struct amount_msat a, struct amount_msat b);
+/* Return false (and leave *out untouched) if b > a. */
+bool amount_sub(struct amount_msat *out, struct amount_msat a, struct amount_msat b);
+/* Return false on overflow. */
+bool amount_mul(struct amount_msat *out, struct amount_msat a, uint64_t k);
+
+static inline bool amount_eq(struct amount_msat a, struct amount_msat b)
+{
+	return a.millisatoshis == b.millisatoshis;
+}
+static inline bool amount_less(struct amount_msat a, struct amount_msat b)
+{
+	return a.millisatoshis < b.millisatoshis;
+}
+static inline bool amount_is_zero(struct amount_msat a)
+{
+	return a.millisatoshis == 0;
+}
+
+/* Parse "2btc", "0.5btc", "1500sat", "42msat" or a bare "0".
+ * Decimals are allowed as long as they name a whole number of msat.
+ * On failure returns false and sets *why to a static explanation. */
+bool amount_parse(const char *s, struct amount_msat *out, const char **why);
+
+/* Shortest exact rendering: "2btc", "0.5btc", "1500sat", "42msat". */
+#define AMOUNT_FMT_LEN 40
+const char *amount_fmt(struct amount_msat a, char buf[AMOUNT_FMT_LEN]);
+
+#endif

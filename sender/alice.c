@@ -1,0 +1,1378 @@
+/* alice: the sending daemon. Opens channels to Bob, obtains invoices over
+ * the connection, splits payments over channels (split.c), tracks every
+ * part (payer.c), retries failed parts under a fresh hash, verifies every
+ * preimage and reclaims HTLCs at their expiry. The thin shell around the
+ * pure ledger, split and payer logic. */
+#include <errno.h>
+#include <event2/event.h>
+#include <getopt.h>
+#include <netdb.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "daemon.h"
+#include "events.h"
+#include "frame.h"
+#include "invoice.h"
+#include "log.h"
+#include "node.h"
+#include "payer.h"
+#include "peer.h"
+#include "rpc.h"
+#include "split.h"
+#include "units.h"
+
+#define ALICE_MAX_CHANNELS SCN_MAX_CHANNELS
+
+/* Which payment part owns a channel's HTLC id. */
+struct owner {
+	uint32_t pay;
+	uint32_t part;
+};
+
+struct alice_chan {
+	struct chan c;
+	struct link_params to_alice;      /* sent to Bob in open_channel */
+	struct owner *owners;             /* indexed by htlc id */
+	uint64_t owners_cap;
+};
+
+struct inv_request {
+	uint64_t id;
+	uint32_t pay;
+	int32_t part;                     /* -1: the payment's one invoice */
+};
+
+struct alice {
+	struct event_base *base;
+	struct simclock clk;
+	struct evlog *log;
+	struct rpc_server *rpc;
+	struct daemon_signals *sig;
+	struct event *block_timer;
+	struct peer *peer;
+	bool bob_inited;
+	size_t accepted;
+	const char *ready_file;
+	bool ready_written;
+	uint64_t seed;
+	enum alice_behaviour behaviour;
+	struct alice_chan chans[ALICE_MAX_CHANNELS];
+	size_t nchans;
+	struct payment *pays;
+	size_t npays, pays_cap;
+	struct inv_request *reqs;
+	size_t nreqs, reqs_cap;
+	uint64_t next_req;
+	uint64_t settled, failed, refunded, partial;
+	/* payment benchmark: keep bench_conc payments in flight until bench_total */
+	bool bench_on;
+	uint64_t bench_total, bench_started, bench_done, bench_conc;
+	enum pay_mode bench_mode;
+	uint32_t bench_shards;
+	struct amount_msat bench_amount;
+	uint64_t bench_t0_us, bench_t1_us;
+	uint64_t *bench_lat_us;          /* per finished payment, wall */
+	uint64_t *bench_start_us;        /* per payment index */
+	size_t bench_first_pay;
+	uint64_t bench_settled;
+	/* ping benchmark */
+	uint64_t pings_left, pongs_got, ping_started_us, ping_done_us;
+};
+
+static struct alice *the_alice;
+
+static struct payment *add_payment(struct alice *a, const struct payment *p);
+
+static void check_conservation(struct alice *a, const struct alice_chan *ac)
+{
+	if (!ledger_conserves(&ac->c.ledger))
+		evlog_violation(a->log, "channel %s: balances + in-flight != capacity",
+				ac->c.ledger.id);
+}
+
+static struct alice_chan *find_chan(struct alice *a, const char *id)
+{
+	for (size_t i = 0; i < a->nchans; i++)
+		if (strcmp(a->chans[i].c.ledger.id, id) == 0)
+			return &a->chans[i];
+	return NULL;
+}
+
+static struct payment *find_pay(struct alice *a, const char *id)
+{
+	for (size_t i = 0; i < a->npays; i++)
+		if (strcmp(a->pays[i].id, id) == 0)
+			return &a->pays[i];
+	return NULL;
+}
+
+static void set_owner(struct alice_chan *ac, uint64_t htlc_id, uint32_t pay, uint32_t part)
+{
+	if (htlc_id >= ac->owners_cap) {
+		uint64_t cap = ac->owners_cap ? ac->owners_cap : 256;
+		while (cap <= htlc_id)
+			cap *= 2;
+		ac->owners = xrealloc(ac->owners, cap * sizeof(*ac->owners));
+		ac->owners_cap = cap;
+	}
+	ac->owners[htlc_id].pay = pay;
+	ac->owners[htlc_id].part = part;
+}
+
+/* The in-flight part behind (channel, htlc id), or NULL. */
+static struct part *owner_part(struct alice *a, struct alice_chan *ac, uint64_t htlc_id,
+			       struct payment **payp)
+{
+	if (!ledger_find(&ac->c.ledger, htlc_id) || htlc_id >= ac->owners_cap)
+		return NULL;
+	struct owner o = ac->owners[htlc_id];
+	if (o.pay >= a->npays || o.part >= a->pays[o.pay].nparts)
+		return NULL;
+	*payp = &a->pays[o.pay];
+	return &a->pays[o.pay].parts[o.part];
+}
+
+static void build_split_chans(struct alice *a, struct split_chan *sc)
+{
+	for (size_t i = 0; i < a->nchans; i++) {
+		const struct ledger *l = &a->chans[i].c.ledger;
+		sc[i].spendable = ledger_spendable(l);
+		sc[i].free_slots = ledger_free_slots(l);
+		sc[i].minimum = l->htlc_minimum;
+		sc[i].usable = chan_usable(&a->chans[i].c);
+	}
+}
+
+/* ---- outcomes ------------------------------------------------------- */
+
+static json_t *payment_json(const struct alice *a, const struct payment *p)
+{
+	json_t *o = json_object();
+	json_set_str(o, "outcome", outcome_name(p->outcome));
+	json_set_str(o, "mode", pay_mode_name(p->mode));
+	json_set_u64(o, "amount_msat", p->amount.millisatoshis);
+	json_set_u64(o, "paid_msat", payment_paid(p).millisatoshis);
+	if (p->why[0])
+		json_set_str(o, "why", p->why);
+	json_t *parts = json_array();
+	for (size_t i = 0; i < p->nparts; i++) {
+		const struct part *pt = &p->parts[i];
+		json_t *j = json_object();
+		json_set_str(j, "channel", pt->chan < a->nchans ? a->chans[pt->chan].c.ledger.id : "");
+		json_set_u64(j, "amount_msat", pt->amount.millisatoshis);
+		json_set_hex(j, "hash", pt->hash, AMP_LEN);
+		json_set_str(j, "result", part_state_name(pt->state));
+		if (p->mode == PAY_AMP)
+			json_object_set_new(j, "child_index", json_integer(pt->child_index));
+		if (pt->state == PART_INFLIGHT || pt->state == PART_FULFILLED ||
+		    pt->state == PART_REFUNDED || (pt->state == PART_FAILED && pt->chan < a->nchans))
+			json_set_u64(j, "htlc", pt->htlc_id);
+		if (pt->failure_code)
+			json_object_set_new(j, "failure_code", json_integer(pt->failure_code));
+		if (pt->why[0])
+			json_set_str(j, "why", pt->why);
+		json_object_set_new(j, "attempt", json_integer(pt->attempt));
+		json_array_append_new(parts, j);
+	}
+	json_object_set_new(o, "parts", parts);
+	return o;
+}
+
+static void bench_next(struct alice *a);
+
+static void maybe_finish(struct alice *a, struct payment *p)
+{
+	if (p->outcome != OUTCOME_PENDING || payment_busy(p))
+		return;
+	bool violation;
+	p->outcome = payment_outcome(p, &violation);
+	if (violation)
+		evlog_violation(a->log, "payment %s: %s settled in part (atomicity)", p->id,
+				pay_mode_name(p->mode));
+	switch (p->outcome) {
+	case OUTCOME_SETTLED: a->settled++; break;
+	case OUTCOME_FAILED: a->failed++; break;
+	case OUTCOME_REFUNDED: a->refunded++; break;
+	case OUTCOME_PARTIAL: a->partial++; break;
+	case OUTCOME_PENDING: break;
+	}
+	json_t *ev = evlog_new(a->log, "payment_outcome");
+	json_set_str(ev, "payment", p->id);
+	json_set_str(ev, "outcome", outcome_name(p->outcome));
+	json_set_str(ev, "mode", pay_mode_name(p->mode));
+	json_set_u64(ev, "amount_msat", p->amount.millisatoshis);
+	json_set_u64(ev, "paid_msat", payment_paid(p).millisatoshis);
+	if (p->why[0])
+		json_set_str(ev, "why", p->why);
+	evlog_emit(a->log, ev);
+	log_debug("payment %s: %s", p->id, outcome_name(p->outcome));
+	size_t idx = (size_t)(p - a->pays);
+	if (p->bench) {
+		uint64_t now = simclock_wall_now_us();
+		a->bench_lat_us[a->bench_done++] = now - a->bench_start_us[idx - a->bench_first_pay];
+		if (p->outcome == OUTCOME_SETTLED)
+			a->bench_settled++;
+		if (a->bench_done == a->bench_total)
+			a->bench_t1_us = now;
+		else
+			bench_next(a);
+	}
+}
+
+/* ---- sending parts ---------------------------------------------------- */
+
+static void fail_part_unsent(struct payment *p, struct part *pt, const char *why)
+{
+	pt->state = PART_FAILED;
+	snprintf(pt->why, sizeof(pt->why), "%s", why);
+	if (!p->why[0])
+		snprintf(p->why, sizeof(p->why), "%s", why);
+}
+
+/* Put one part on the wire: pick a channel if its own cannot take it,
+ * add the HTLC to our ledger (before sending, so the ledger never lags
+ * what Bob may see), log, send. */
+static void send_part(struct alice *a, struct payment *p, struct part *pt)
+{
+	struct split_chan sc[ALICE_MAX_CHANNELS];
+	build_split_chans(a, sc);
+	if (pt->chan >= a->nchans || split_pick_channel(sc, a->nchans, pt->amount, SIZE_MAX) == SIZE_MAX ||
+	    !sc[pt->chan].usable || amount_less(sc[pt->chan].spendable, pt->amount) ||
+	    sc[pt->chan].free_slots == 0) {
+		size_t c = split_pick_channel(sc, a->nchans, pt->amount, SIZE_MAX);
+		if (c == SIZE_MAX) {
+			fail_part_unsent(p, pt, "no usable channel can carry this part");
+			return;
+		}
+		pt->chan = c;
+	}
+	struct alice_chan *ac = &a->chans[pt->chan];
+	uint32_t height = simclock_height(&a->clk);
+	pt->cltv_expiry = height + p->expiry_blocks;
+	pt->htlc_id = ac->c.next_htlc_id;
+	enum ledger_err le = ledger_add(&ac->c.ledger, pt->htlc_id, pt->amount, pt->hash, pt->cltv_expiry);
+	if (le != LEDGER_OK) {
+		fail_part_unsent(p, pt, ledger_err_name(le));
+		return;
+	}
+	ac->c.next_htlc_id++;
+	check_conservation(a, ac);
+	set_owner(ac, pt->htlc_id, (uint32_t)(p - a->pays), (uint32_t)(pt - p->parts));
+	pt->state = PART_INFLIGHT;
+
+	json_t *ev = evlog_new(a->log, "htlc_offered");
+	json_set_str(ev, "payment", p->id);
+	json_set_str(ev, "channel", ac->c.ledger.id);
+	json_set_u64(ev, "htlc", pt->htlc_id);
+	json_set_u64(ev, "amount_msat", pt->amount.millisatoshis);
+	json_set_hex(ev, "hash", pt->hash, AMP_LEN);
+	json_object_set_new(ev, "cltv_expiry", json_integer(pt->cltv_expiry));
+	if (p->mode == PAY_AMP) {
+		json_set_hex(ev, "set_id", p->set_id, AMP_LEN);
+		json_object_set_new(ev, "child_index", json_integer(pt->child_index));
+	}
+	json_object_set_new(ev, "attempt", json_integer(pt->attempt));
+	evlog_emit(a->log, ev);
+
+	Ampsim__UpdateAddHtlc add = AMPSIM__UPDATE_ADD_HTLC__INIT;
+	Ampsim__MppRecord mpp = AMPSIM__MPP_RECORD__INIT;
+	Ampsim__AmpRecord amp = AMPSIM__AMP_RECORD__INIT;
+	Ampsim__Envelope env = AMPSIM__ENVELOPE__INIT;
+	uint8_t share[AMP_LEN];
+	add.channel_id = ac->c.ledger.id;
+	add.htlc_id = pt->htlc_id;
+	add.amount_msat = pt->amount.millisatoshis;
+	add.payment_hash = bin32(pt->hash);
+	add.cltv_expiry = pt->cltv_expiry;
+	mpp.payment_secret = bin32(pt->secret);
+	/* separate invoices: each part is a whole payment of its own */
+	mpp.total_msat = p->mode == PAY_INVOICES ? pt->amount.millisatoshis : p->amount.millisatoshis;
+	add.mpp = &mpp;
+	if (p->mode == PAY_AMP) {
+		memcpy(share, pt->share, AMP_LEN);
+		if (a->behaviour == ALICE_BAD_SHARE && pt == &p->parts[0])
+			share[0] ^= 0x01;   /* adversarial: Bob cannot rebuild the root */
+		amp.root_share = bin32(share);
+		amp.set_id = bin32(p->set_id);
+		amp.child_index = pt->child_index;
+		add.amp = &amp;
+	}
+	env.msg_case = AMPSIM__ENVELOPE__MSG_UPDATE_ADD_HTLC;
+	env.update_add_htlc = &add;
+	peer_send_on(a->peer, &ac->c.out, ac->c.ledger.id, MSG_ADD, &env);
+}
+
+/* AMP: a fresh child index for every attempt (as lnd draws one), so no
+ * payment hash is ever reused. */
+static void amp_child(const uint8_t root[AMP_LEN], struct part *pt)
+{
+	pt->child_index = randombytes_random();
+	amp_derive(root, pt->share, pt->child_index, NULL, pt->hash);
+}
+
+static void request_invoice(struct alice *a, struct payment *p, int32_t part,
+			    struct amount_msat amount)
+{
+	if (a->nreqs == a->reqs_cap) {
+		a->reqs_cap = a->reqs_cap ? 2 * a->reqs_cap : 16;
+		a->reqs = xrealloc(a->reqs, a->reqs_cap * sizeof(*a->reqs));
+	}
+	struct inv_request *r = &a->reqs[a->nreqs++];
+	r->id = ++a->next_req;
+	r->pay = (uint32_t)(p - a->pays);
+	r->part = part;
+	p->invoices_pending++;
+	Ampsim__InvoiceRequest m = AMPSIM__INVOICE_REQUEST__INIT;
+	Ampsim__Envelope env = AMPSIM__ENVELOPE__INIT;
+	char desc[96];
+	if (part >= 0)
+		snprintf(desc, sizeof(desc), "%s part %d", p->id, part + 1);
+	else
+		snprintf(desc, sizeof(desc), "%s", p->id);
+	m.request_id = r->id;
+	m.amount_msat = amount.millisatoshis;
+	m.description = desc;
+	env.msg_case = AMPSIM__ENVELOPE__MSG_INVOICE_REQUEST;
+	env.invoice_request = &m;
+	peer_send(a->peer, &env);
+}
+
+/* Split p over the channels as they are now into parts (not sent yet). */
+static bool plan_parts(struct alice *a, struct payment *p, uint32_t nparts)
+{
+	struct split_chan sc[ALICE_MAX_CHANNELS];
+	struct split_part sp[SPLIT_MAX_PARTS];
+	const char *why;
+	build_split_chans(a, sc);
+	size_t n = split_payment(sc, a->nchans, p->amount, nparts, sp, SPLIT_MAX_PARTS, &why);
+	if (n == 0) {
+		snprintf(p->why, sizeof(p->why), "%s", why);
+		return false;
+	}
+	for (size_t i = 0; i < n; i++) {
+		struct part *pt = payment_new_part(p);
+		pt->chan = sp[i].chan;
+		pt->amount = sp[i].amount;
+	}
+	return true;
+}
+
+static void start_payment(struct alice *a, struct payment *p, const struct invoice *given)
+{
+	json_t *ev = evlog_new(a->log, "payment_started");
+	json_set_str(ev, "payment", p->id);
+	json_set_str(ev, "mode", pay_mode_name(p->mode));
+	json_set_u64(ev, "amount_msat", p->amount.millisatoshis);
+	json_object_set_new(ev, "shards", json_integer(p->shards));
+	evlog_emit(a->log, ev);
+
+	switch (p->mode) {
+	case PAY_SINGLE:
+	case PAY_MPP:
+		if (given) {
+			/* a pasted invoice: pay it at once */
+			uint32_t n = p->mode == PAY_SINGLE ? 1 : p->shards;
+			if (!plan_parts(a, p, n))
+				break;
+			for (size_t i = 0; i < p->nparts; i++) {
+				memcpy(p->parts[i].hash, given->payment_hash, AMP_LEN);
+				memcpy(p->parts[i].secret, given->payment_secret, AMP_LEN);
+				p->parts[i].have_invoice = true;
+			}
+			for (size_t i = 0; i < p->nparts; i++)
+				send_part(a, p, &p->parts[i]);
+		} else {
+			/* the seed's story: Bob sends an invoice, then Alice tries */
+			request_invoice(a, p, -1, p->amount);
+		}
+		break;
+	case PAY_INVOICES:
+		if (!plan_parts(a, p, p->shards))
+			break;
+		for (size_t i = 0; i < p->nparts; i++)
+			request_invoice(a, p, (int32_t)i, p->parts[i].amount);
+		break;
+	case PAY_AMP: {
+		if (!plan_parts(a, p, p->shards))
+			break;
+		uint8_t root[AMP_LEN];
+		uint8_t (*shares)[AMP_LEN] = xcalloc(p->nparts, AMP_LEN);
+		randombytes_buf(root, AMP_LEN);
+		randombytes_buf(p->set_id, AMP_LEN);
+		amp_split(root, shares, p->nparts);
+		/* AMP needs no invoice; the payment_secret is just random */
+		uint8_t secret[AMP_LEN];
+		randombytes_buf(secret, AMP_LEN);
+		for (size_t i = 0; i < p->nparts; i++) {
+			struct part *pt = &p->parts[i];
+			memcpy(pt->share, shares[i], AMP_LEN);
+			memcpy(pt->secret, secret, AMP_LEN);
+			amp_child(root, pt);
+		}
+		sodium_memzero(root, sizeof(root));
+		free(shares);
+		for (size_t i = 0; i < p->nparts; i++)
+			send_part(a, p, &p->parts[i]);
+		break;
+	}
+	}
+	maybe_finish(a, p);
+}
+
+static void handle_invoice(struct alice *a, const Ampsim__Invoice *m)
+{
+	struct inv_request r;
+	size_t i;
+	for (i = 0; i < a->nreqs; i++)
+		if (a->reqs[i].id == m->request_id)
+			break;
+	if (i == a->nreqs) {
+		log_warn("invoice for unknown request %llu ignored", (unsigned long long)m->request_id);
+		return;
+	}
+	r = a->reqs[i];
+	a->reqs[i] = a->reqs[--a->nreqs];
+	struct payment *p = &a->pays[r.pay];
+	p->invoices_pending--;
+	if (m->amount_msat == 0) {
+		snprintf(p->why, sizeof(p->why), "Bob's invoice is for nothing");
+		maybe_finish(a, p);
+		return;
+	}
+	if (r.part >= 0) {
+		struct part *pt = &p->parts[r.part];
+		memcpy(pt->hash, m->payment_hash.data, AMP_LEN);
+		memcpy(pt->secret, m->payment_secret.data, AMP_LEN);
+		pt->have_invoice = true;
+		if (simclock_now(&a->clk) > p->deadline_us)
+			fail_part_unsent(p, pt, "payment timed out waiting for the invoice");
+		else
+			send_part(a, p, pt);
+	} else {
+		uint32_t n = p->mode == PAY_SINGLE ? 1 : p->shards;
+		if (plan_parts(a, p, n)) {
+			for (size_t k = 0; k < p->nparts; k++) {
+				memcpy(p->parts[k].hash, m->payment_hash.data, AMP_LEN);
+				memcpy(p->parts[k].secret, m->payment_secret.data, AMP_LEN);
+				p->parts[k].have_invoice = true;
+			}
+			for (size_t k = 0; k < p->nparts; k++)
+				send_part(a, p, &p->parts[k]);
+		} else if (p->mode == PAY_SINGLE) {
+			snprintf(p->why, sizeof(p->why),
+				 "no single channel can carry the whole amount");
+		}
+	}
+	json_t *ev = evlog_new(a->log, "invoice_received");
+	json_set_str(ev, "payment", p->id);
+	json_set_u64(ev, "amount_msat", m->amount_msat);
+	json_set_hex(ev, "hash", m->payment_hash.data, AMP_LEN);
+	evlog_emit(a->log, ev);
+	maybe_finish(a, p);
+}
+
+/* A failed part may be retried on another channel while the payment's
+ * timeout lasts: for AMP the share is merged back and sent again under a
+ * fresh child index (so a fresh hash); MPP and invoices reuse their hash. */
+static void maybe_retry(struct alice *a, struct payment *p, size_t failed_idx)
+{
+	struct part old = p->parts[failed_idx];
+	if (old.failure_code != AMPSIM__FAILURE_CODE__FAILURE_TEMPORARY_CHANNEL_FAILURE)
+		return;   /* Bob's verdict on the payment itself: no point retrying */
+	if (simclock_now(&a->clk) > p->deadline_us || p->mode == PAY_SINGLE)
+		return;
+	struct split_chan sc[ALICE_MAX_CHANNELS];
+	build_split_chans(a, sc);
+	size_t c = split_pick_channel(sc, a->nchans, old.amount, old.chan);
+	if (c == SIZE_MAX)
+		return;
+	struct part *pt = payment_new_part(p);   /* may move p->parts */
+	p->parts[failed_idx].replaced = true;
+	pt->chan = c;
+	pt->amount = old.amount;
+	memcpy(pt->secret, old.secret, AMP_LEN);
+	memcpy(pt->share, old.share, AMP_LEN);
+	memcpy(pt->hash, old.hash, AMP_LEN);
+	pt->attempt = old.attempt + 1;
+	pt->have_invoice = true;
+	if (p->mode == PAY_AMP) {
+		/* rebuild the root from the set's shares to derive the new child */
+		uint8_t root[AMP_LEN] = { 0 };
+		/* the root is the XOR of one share per original part; retries
+		 * carry the share of the part they replace */
+		for (size_t i = 0; i + 1 < p->nparts; i++)
+			if (p->parts[i].attempt == 0)
+				amp_xor(root, root, p->parts[i].share);
+		amp_child(root, pt);
+		sodium_memzero(root, sizeof(root));
+	}
+	json_t *ev = evlog_new(a->log, "part_retry");
+	json_set_str(ev, "payment", p->id);
+	json_set_str(ev, "channel", a->chans[c].c.ledger.id);
+	json_object_set_new(ev, "attempt", json_integer(pt->attempt));
+	evlog_emit(a->log, ev);
+	send_part(a, p, pt);
+}
+
+static void handle_fulfill(struct alice *a, const Ampsim__UpdateFulfillHtlc *m)
+{
+	struct alice_chan *ac = find_chan(a, m->channel_id);
+	struct payment *p = NULL;
+	struct part *pt = ac ? owner_part(a, ac, m->htlc_id, &p) : NULL;
+	if (!pt) {
+		/* e.g. a duplicate, or a fulfill that arrived after we reclaimed
+		 * the HTLC at its expiry */
+		json_t *ev = evlog_new(a->log, "fulfill_ignored");
+		json_set_str(ev, "channel", m->channel_id);
+		json_set_u64(ev, "htlc", m->htlc_id);
+		json_set_str(ev, "reason", "no such HTLC in flight");
+		evlog_emit(a->log, ev);
+		return;
+	}
+	if (!preimage_matches(m->payment_preimage.data, pt->hash)) {
+		/* Alice checks SHA256(r) == h before she lets the HTLC go */
+		json_t *ev = evlog_new(a->log, "fulfill_rejected");
+		json_set_str(ev, "channel", m->channel_id);
+		json_set_u64(ev, "htlc", m->htlc_id);
+		json_set_str(ev, "reason", "preimage does not hash to the payment hash");
+		evlog_emit(a->log, ev);
+		log_warn("channel %s: fulfill of HTLC %llu with a wrong preimage rejected",
+			 m->channel_id, (unsigned long long)m->htlc_id);
+		return;
+	}
+	struct ledger_htlc h;
+	ledger_resolve(&ac->c.ledger, m->htlc_id, HTLC_FULFILLED, &h);
+	check_conservation(a, ac);
+	pt->state = PART_FULFILLED;
+	json_t *ev = evlog_new(a->log, "htlc_fulfilled");
+	json_set_str(ev, "payment", p->id);
+	json_set_str(ev, "channel", m->channel_id);
+	json_set_u64(ev, "htlc", m->htlc_id);
+	json_set_u64(ev, "amount_msat", h.amount.millisatoshis);
+	json_set_hex(ev, "hash", h.hash, AMP_LEN);
+	json_set_hex(ev, "preimage", m->payment_preimage.data, AMP_LEN);
+	evlog_emit(a->log, ev);
+	maybe_finish(a, p);
+}
+
+static void handle_fail(struct alice *a, const Ampsim__UpdateFailHtlc *m)
+{
+	struct alice_chan *ac = find_chan(a, m->channel_id);
+	struct payment *p = NULL;
+	struct part *pt = ac ? owner_part(a, ac, m->htlc_id, &p) : NULL;
+	if (!pt) {
+		json_t *ev = evlog_new(a->log, "fail_ignored");
+		json_set_str(ev, "channel", m->channel_id);
+		json_set_u64(ev, "htlc", m->htlc_id);
+		json_set_str(ev, "reason", "no such HTLC in flight");
+		evlog_emit(a->log, ev);
+		return;
+	}
+	struct ledger_htlc h;
+	ledger_resolve(&ac->c.ledger, m->htlc_id, HTLC_FAILED, &h);
+	check_conservation(a, ac);
+	pt->state = PART_FAILED;
+	pt->failure_code = (uint32_t)m->failure_code;
+	snprintf(pt->why, sizeof(pt->why), "%s", m->reason);
+	json_t *ev = evlog_new(a->log, "htlc_failed");
+	json_set_str(ev, "payment", p->id);
+	json_set_str(ev, "channel", m->channel_id);
+	json_set_u64(ev, "htlc", m->htlc_id);
+	json_set_u64(ev, "amount_msat", h.amount.millisatoshis);
+	json_set_hex(ev, "hash", h.hash, AMP_LEN);
+	json_object_set_new(ev, "failure_code", json_integer(m->failure_code));
+	json_set_str(ev, "reason", m->reason);
+	evlog_emit(a->log, ev);
+	if (!p->why[0])
+		snprintf(p->why, sizeof(p->why), "Bob failed a part: %s", m->reason);
+	maybe_retry(a, p, (size_t)(pt - p->parts));
+	maybe_finish(a, p);
+}
+
+/* ---- connection ------------------------------------------------------ */
+
+static void write_ready(struct alice *a)
+{
+	if (a->ready_written || !a->bob_inited || a->accepted < a->nchans)
+		return;
+	a->ready_written = true;
+	printf("alice connected to bob with %zu channel%s\n", a->nchans, a->nchans == 1 ? "" : "s");
+	fflush(stdout);
+	if (a->ready_file) {
+		json_t *r = json_pack("{s:i,s:I}", "pid", (int)getpid(), "epoch_unix_us",
+				      (json_int_t)a->clk.epoch_unix_us);
+		if (!write_ready_file(a->ready_file, r))
+			log_warn("--ready-file %s: %s", a->ready_file, strerror(errno));
+		json_decref(r);
+	}
+}
+
+static void on_message(struct peer *p, const Ampsim__Envelope *env, void *arg)
+{
+	struct alice *a = arg;
+	switch (env->msg_case) {
+	case AMPSIM__ENVELOPE__MSG_INIT:
+		a->bob_inited = true;
+		write_ready(a);
+		break;
+	case AMPSIM__ENVELOPE__MSG_ACCEPT_CHANNEL: {
+		struct alice_chan *ac = find_chan(a, env->accept_channel->channel_id);
+		if (ac && !ac->c.accepted) {
+			ac->c.accepted = true;
+			a->accepted++;
+			json_t *ev = evlog_new(a->log, "channel_open");
+			json_set_str(ev, "channel", ac->c.ledger.id);
+			json_set_u64(ev, "capacity_msat", ac->c.ledger.capacity.millisatoshis);
+			json_set_u64(ev, "alice_msat", ac->c.ledger.alice.millisatoshis);
+			json_set_u64(ev, "bob_msat", ac->c.ledger.bob.millisatoshis);
+			evlog_emit(a->log, ev);
+		}
+		write_ready(a);
+		break;
+	}
+	case AMPSIM__ENVELOPE__MSG_INVOICE:
+		handle_invoice(a, env->invoice);
+		break;
+	case AMPSIM__ENVELOPE__MSG_UPDATE_FULFILL_HTLC:
+		handle_fulfill(a, env->update_fulfill_htlc);
+		break;
+	case AMPSIM__ENVELOPE__MSG_UPDATE_FAIL_HTLC:
+		handle_fail(a, env->update_fail_htlc);
+		break;
+	case AMPSIM__ENVELOPE__MSG_ERROR:
+		log_warn("bob says: %s%s%s", env->error->message,
+			 env->error->channel_id[0] ? " on channel " : "", env->error->channel_id);
+		break;
+	case AMPSIM__ENVELOPE__MSG_PONG:
+		a->pongs_got++;
+		if (a->pings_left) {
+			Ampsim__Ping ping = AMPSIM__PING__INIT;
+			Ampsim__Envelope r = AMPSIM__ENVELOPE__INIT;
+			ping.num_pong_bytes = 0;
+			r.msg_case = AMPSIM__ENVELOPE__MSG_PING;
+			r.ping = &ping;
+			a->pings_left--;
+			peer_send(p, &r);
+		} else {
+			a->ping_done_us = simclock_wall_now_us();
+		}
+		break;
+	case AMPSIM__ENVELOPE__MSG_PING:
+	case AMPSIM__ENVELOPE__MSG_OPEN_CHANNEL:
+	case AMPSIM__ENVELOPE__MSG_INVOICE_REQUEST:
+	case AMPSIM__ENVELOPE__MSG_UPDATE_ADD_HTLC:
+	case AMPSIM__ENVELOPE__MSG__NOT_SET:
+	case _AMPSIM__ENVELOPE__MSG__CASE_IS_INT_SIZE:
+		log_warn("unexpected %s from bob ignored", envelope_type_name(env));
+		break;
+	}
+}
+
+static void on_close(struct peer *p, const char *why, void *arg)
+{
+	struct alice *a = arg;
+	(void)p;
+	log_warn("connection to bob lost: %s", why);
+	json_t *ev = evlog_new(a->log, "peer_disconnected");
+	json_set_str(ev, "peer", "bob");
+	json_set_str(ev, "reason", why);
+	evlog_emit(a->log, ev);
+	a->peer = NULL;
+	/* reconnecting needs channel_reestablish; until then we stop */
+	event_base_loopexit(a->base, NULL);
+}
+
+static const struct peer_ops alice_peer_ops = { on_message, on_close };
+
+static int connect_bob(const char *host, uint16_t port, char *err, size_t errlen)
+{
+	struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM }, *ai;
+	char portstr[8];
+	snprintf(portstr, sizeof(portstr), "%u", port);
+	int g = getaddrinfo(host, portstr, &hints, &ai);
+	if (g != 0) {
+		snprintf(err, errlen, "cannot resolve %s: %s", host, gai_strerror(g));
+		return -1;
+	}
+	/* Bob may still be starting: try for a few seconds, backing off */
+	int fd = -1, last = 0;
+	for (int attempt = 0; attempt < 40 && fd < 0; attempt++) {
+		for (struct addrinfo *p = ai; p && fd < 0; p = p->ai_next) {
+			fd = socket(p->ai_family, p->ai_socktype | SOCK_CLOEXEC, p->ai_protocol);
+			if (fd < 0)
+				continue;
+			if (connect(fd, p->ai_addr, p->ai_addrlen) != 0) {
+				last = errno;
+				close(fd);
+				fd = -1;
+			}
+		}
+		if (fd < 0) {
+			struct timespec ts = { 0, (long)(10 + attempt * 10) * 1000000L };
+			nanosleep(&ts, NULL);
+		}
+	}
+	freeaddrinfo(ai);
+	if (fd < 0)
+		snprintf(err, errlen, "cannot connect to %s:%u: %s", host, port, strerror(last));
+	else
+		evutil_make_socket_nonblocking(fd);
+	return fd;
+}
+
+static void open_channels(struct alice *a)
+{
+	Ampsim__Init init = AMPSIM__INIT__INIT;
+	Ampsim__Envelope env = AMPSIM__ENVELOPE__INIT;
+	char *features[] = { "mpp", "amp" };
+	init.version = PROTOCOL_VERSION;
+	init.n_features = 2;
+	init.features = features;
+	init.epoch_unix_us = a->clk.epoch_unix_us;
+	init.block_interval_us = a->clk.block_interval_us;
+	init.time_scale = a->clk.time_scale;
+	init.seed = a->seed;
+	env.msg_case = AMPSIM__ENVELOPE__MSG_INIT;
+	env.init = &init;
+	peer_send(a->peer, &env);
+	for (size_t i = 0; i < a->nchans; i++) {
+		struct alice_chan *ac = &a->chans[i];
+		Ampsim__OpenChannel o = AMPSIM__OPEN_CHANNEL__INIT;
+		Ampsim__LinkParams tb = AMPSIM__LINK_PARAMS__INIT, ta = AMPSIM__LINK_PARAMS__INIT;
+		Ampsim__LinkParams *lps[2] = { &tb, &ta };
+		const struct link_params *src[2] = { &ac->c.base_out, &ac->to_alice };
+		for (int k = 0; k < 2; k++) {
+			lps[k]->delay_us = src[k]->delay_us;
+			lps[k]->jitter_us = src[k]->jitter_us;
+			lps[k]->drop = src[k]->drop;
+			switch (src[k]->jitter_dist) {
+			case JITTER_UNIFORM: lps[k]->jitter_dist = AMPSIM__JITTER_DIST__JITTER_UNIFORM; break;
+			case JITTER_NORMAL: lps[k]->jitter_dist = AMPSIM__JITTER_DIST__JITTER_NORMAL; break;
+			case JITTER_PARETO: lps[k]->jitter_dist = AMPSIM__JITTER_DIST__JITTER_PARETO; break;
+			}
+		}
+		o.channel_id = ac->c.ledger.id;
+		o.capacity_msat = ac->c.ledger.capacity.millisatoshis;
+		o.alice_msat = ac->c.ledger.alice.millisatoshis;
+		o.max_htlcs = ac->c.ledger.max_htlcs;
+		o.htlc_minimum_msat = ac->c.ledger.htlc_minimum.millisatoshis;
+		o.to_bob = &tb;
+		o.to_alice = &ta;
+		env.msg_case = AMPSIM__ENVELOPE__MSG_OPEN_CHANNEL;
+		env.open_channel = &o;
+		peer_send(a->peer, &env);
+	}
+}
+
+/* ---- blocks and expiry ------------------------------------------------ */
+
+static void expire_htlcs(struct alice *a)
+{
+	uint32_t height = simclock_height(&a->clk);
+	for (size_t i = 0; i < a->nchans; i++) {
+		struct alice_chan *ac = &a->chans[i];
+		for (uint32_t k = 0; k < ac->c.ledger.max_htlcs; k++) {
+			const struct ledger_htlc *h = &ac->c.ledger.htlcs[k];
+			if (!h->used || h->cltv_expiry > height)
+				continue;
+			struct payment *p = NULL;
+			struct part *pt = owner_part(a, ac, h->id, &p);
+			struct ledger_htlc gone;
+			/* BOLT #5: an offered HTLC that times out is reclaimed by
+			 * the offerer once the chain reaches its cltv_expiry */
+			ledger_resolve(&ac->c.ledger, h->id, HTLC_REFUNDED, &gone);
+			check_conservation(a, ac);
+			json_t *ev = evlog_new(a->log, "htlc_refunded");
+			if (p)
+				json_set_str(ev, "payment", p->id);
+			json_set_str(ev, "channel", ac->c.ledger.id);
+			json_set_u64(ev, "htlc", gone.id);
+			json_set_u64(ev, "amount_msat", gone.amount.millisatoshis);
+			json_set_hex(ev, "hash", gone.hash, AMP_LEN);
+			json_set_str(ev, "reason", "expired: reclaimed by Alice (BOLT #5 timeout)");
+			evlog_emit(a->log, ev);
+			if (pt) {
+				pt->state = PART_REFUNDED;
+				snprintf(pt->why, sizeof(pt->why), "expired at height %u", gone.cltv_expiry);
+				maybe_finish(a, p);
+			}
+		}
+	}
+	/* payments whose timeout passed with parts still waiting for invoices
+	 * are finished by their invoices' arrival; nothing else to do here */
+}
+
+static void arm_block_timer(struct alice *a);
+
+static void on_block(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	struct alice *a = arg;
+	expire_htlcs(a);
+	arm_block_timer(a);
+}
+
+static void arm_block_timer(struct alice *a)
+{
+	uint32_t h = simclock_height(&a->clk);
+	uint64_t next = simclock_height_time(&a->clk, h + 1);
+	uint64_t now = simclock_now(&a->clk);
+	struct timeval tv = simclock_wall_span(&a->clk, next > now ? next - now : 0);
+	evtimer_add(a->block_timer, &tv);
+}
+
+/* ---- control socket --------------------------------------------------- */
+
+static json_t *rpc_getinfo(json_t *params, void *arg, struct rpc_err *err)
+{
+	(void)params;
+	(void)err;
+	struct alice *a = arg;
+	json_t *r = json_object();
+	json_set_str(r, "node", "alice");
+	json_set_str(r, "version", AMPSIM_VERSION);
+	json_object_set_new(r, "height", json_integer(simclock_height(&a->clk)));
+	json_object_set_new(r, "t_ms", json_real((double)simclock_now(&a->clk) / 1000.0));
+	json_object_set_new(r, "connected", json_boolean(a->peer != NULL));
+	json_object_set_new(r, "violations", json_integer(evlog_violations(a->log)));
+	json_object_set_new(r, "channels", json_integer((json_int_t)a->nchans));
+	json_object_set_new(r, "payments", json_integer((json_int_t)a->npays));
+	size_t pending = 0;
+	for (size_t i = 0; i < a->npays; i++)
+		pending += a->pays[i].outcome == OUTCOME_PENDING;
+	json_object_set_new(r, "payments_pending", json_integer((json_int_t)pending));
+	json_object_set_new(r, "messages_pending", json_integer(a->peer ? peer_pending(a->peer) : 0));
+	json_set_u64(r, "settled", a->settled);
+	json_set_u64(r, "failed", a->failed);
+	json_set_u64(r, "refunded", a->refunded);
+	json_set_u64(r, "partial", a->partial);
+	json_set_str(r, "behaviour", alice_behaviour_name(a->behaviour));
+	if (a->ping_done_us) {
+		json_set_u64(r, "pongs", a->pongs_got);
+		json_set_u64(r, "ping_wall_us", a->ping_done_us - a->ping_started_us);
+	}
+	return r;
+}
+
+static json_t *rpc_channels(json_t *params, void *arg, struct rpc_err *err)
+{
+	(void)params;
+	(void)err;
+	struct alice *a = arg;
+	json_t *r = json_object();
+	for (size_t i = 0; i < a->nchans; i++)
+		json_object_set_new(r, a->chans[i].c.ledger.id, chan_json(&a->chans[i].c));
+	return r;
+}
+
+static json_t *rpc_listpayments(json_t *params, void *arg, struct rpc_err *err)
+{
+	(void)err;
+	struct alice *a = arg;
+	const char *only = json_string_value(json_object_get(params, "id"));
+	bool summary = json_is_true(json_object_get(params, "summary"));
+	json_t *r = json_object();
+	for (size_t i = 0; i < a->npays; i++) {
+		if (only && strcmp(only, a->pays[i].id) != 0)
+			continue;
+		if (summary)
+			json_object_set_new(r, a->pays[i].id, json_string(outcome_name(a->pays[i].outcome)));
+		else
+			json_object_set_new(r, a->pays[i].id, payment_json(a, &a->pays[i]));
+	}
+	return r;
+}
+
+static bool param_amount(json_t *params, const char *key, struct amount_msat *out,
+			 struct rpc_err *err)
+{
+	json_t *v = json_object_get(params, key);
+	const char *why;
+	if (json_is_string(v)) {
+		if (!amount_parse(json_string_value(v), out, &why)) {
+			rpc_fail(err, RPC_INVALID_PARAMS, "%s '%s': %s", key, json_string_value(v), why);
+			return false;
+		}
+		return true;
+	}
+	if (json_is_integer(v) && json_integer_value(v) >= 0) {
+		*out = amount_msat((uint64_t)json_integer_value(v));
+		return true;
+	}
+	rpc_fail(err, RPC_INVALID_PARAMS, "%s: expected an amount such as \"1btc\"", key);
+	return false;
+}
+
+static json_t *rpc_pay(json_t *params, void *arg, struct rpc_err *err)
+{
+	struct alice *a = arg;
+	const char *id = json_string_value(json_object_get(params, "id"));
+	const char *mode = json_string_value(json_object_get(params, "mode"));
+	const char *expiry = json_string_value(json_object_get(params, "expiry"));
+	const char *timeout = json_string_value(json_object_get(params, "timeout"));
+	const char *invtext = json_string_value(json_object_get(params, "invoice"));
+	json_t *shards = json_object_get(params, "shards");
+	struct payment p;
+	struct invoice inv;
+	const char *why;
+	char autoid[SCN_ID_MAX];
+
+	if (!a->ready_written)
+		return rpc_fail(err, RPC_REFUSED, "not connected to bob yet");
+	memset(&p, 0, sizeof(p));
+	p.outcome = OUTCOME_PENDING;
+	p.mode = PAY_AMP;
+	p.expiry_blocks = 40;
+	uint64_t timeout_us = 60ULL * 1000000;
+	if (!id) {
+		snprintf(autoid, sizeof(autoid), "pay%zu", a->npays + 1);
+		id = autoid;
+	}
+	if (strlen(id) >= SCN_ID_MAX || !id[0])
+		return rpc_fail(err, RPC_INVALID_PARAMS, "id must be 1..%d characters", SCN_ID_MAX - 1);
+	if (find_pay(a, id))
+		return rpc_fail(err, RPC_INVALID_PARAMS, "payment '%s' already exists", id);
+	snprintf(p.id, sizeof(p.id), "%s", id);
+	if (mode && !pay_mode_parse(mode, &p.mode))
+		return rpc_fail(err, RPC_INVALID_PARAMS, "mode '%s': expected single, invoices, mpp or amp", mode);
+	if (invtext) {
+		char w[128];
+		if (!invoice_decode(invtext, &inv, w, sizeof(w)))
+			return rpc_fail(err, RPC_INVALID_PARAMS, "invoice: %s", w);
+		if (!mode)
+			p.mode = PAY_MPP;
+		if (p.mode != PAY_MPP && p.mode != PAY_SINGLE)
+			return rpc_fail(err, RPC_INVALID_PARAMS, "an invoice is paid in mode single or mpp");
+		p.amount = inv.amount;
+	} else if (!param_amount(params, "amount", &p.amount, err)) {
+		return NULL;
+	}
+	if (amount_is_zero(p.amount))
+		return rpc_fail(err, RPC_INVALID_PARAMS, "amount must be above zero");
+	if (shards) {
+		if (!json_is_integer(shards) || json_integer_value(shards) < 0 ||
+		    json_integer_value(shards) > SPLIT_MAX_PARTS)
+			return rpc_fail(err, RPC_INVALID_PARAMS, "shards must be 0..%d", SPLIT_MAX_PARTS);
+		p.shards = (uint32_t)json_integer_value(shards);
+	}
+	if (expiry && !blocks_parse(expiry, &p.expiry_blocks, &why))
+		return rpc_fail(err, RPC_INVALID_PARAMS, "expiry '%s': %s", expiry, why);
+	if (json_is_integer(json_object_get(params, "expiry")))
+		p.expiry_blocks = (uint32_t)json_integer_value(json_object_get(params, "expiry"));
+	if (p.expiry_blocks == 0)
+		return rpc_fail(err, RPC_INVALID_PARAMS, "expiry must be at least 1 block");
+	if (timeout && !duration_parse(timeout, &timeout_us, &why))
+		return rpc_fail(err, RPC_INVALID_PARAMS, "timeout '%s': %s", timeout, why);
+	p.deadline_us = simclock_now(&a->clk) + timeout_us;
+
+	struct payment *pp = add_payment(a, &p);
+	start_payment(a, pp, invtext ? &inv : NULL);
+	json_t *r = json_object();
+	json_set_str(r, "id", pp->id);
+	json_set_str(r, "outcome", outcome_name(pp->outcome));
+	return r;
+}
+
+static json_t *rpc_fault(json_t *params, void *arg, struct rpc_err *err)
+{
+	struct alice *a = arg;
+	struct fault_config f;
+	const char *why;
+	memset(&f, 0, sizeof(f));
+	const char *action = json_string_value(json_object_get(params, "action"));
+	const char *channel = json_string_value(json_object_get(params, "channel"));
+	const char *dir = json_string_value(json_object_get(params, "direction"));
+	bool lift = json_is_true(json_object_get(params, "lift"));
+	if (!action || !fault_action_parse(action, &f, &why))
+		return rpc_fail(err, RPC_INVALID_PARAMS, "action: %s", action ? why : "missing");
+	f.dir = DIR_BOTH;
+	if (dir && strcmp(dir, "to_bob") == 0)
+		f.dir = DIR_TO_BOB;
+	else if (dir && strcmp(dir, "to_alice") == 0)
+		f.dir = DIR_TO_ALICE;
+	else if (dir && strcmp(dir, "both") != 0)
+		return rpc_fail(err, RPC_INVALID_PARAMS, "direction must be to_bob, to_alice or both");
+	size_t first = 0, last = a->nchans;
+	if (f.action != FAULT_PARTITION) {
+		struct alice_chan *ac = channel ? find_chan(a, channel) : NULL;
+		if (!ac)
+			return rpc_fail(err, RPC_INVALID_PARAMS, "unknown channel '%s'", channel ? channel : "");
+		first = (size_t)(ac - a->chans);
+		last = first + 1;
+	}
+	for (size_t i = first; i < last; i++) {
+		struct alice_chan *ac = &a->chans[i];
+		if (chan_fault(&ac->c, DIR_TO_BOB, &f, lift) && a->peer)
+			peer_release_held(a->peer, &ac->c.out, ac->c.ledger.id);
+	}
+	json_t *ev = evlog_new(a->log, lift ? "fault_lifted" : "fault_applied");
+	json_set_str(ev, "channel", channel ? channel : "*");
+	json_set_str(ev, "direction", fault_dir_name(f.dir));
+	json_set_str(ev, "action", action);
+	evlog_emit(a->log, ev);
+	return json_pack("{s:b}", "ok", 1);
+}
+
+static json_t *rpc_pingtest(json_t *params, void *arg, struct rpc_err *err)
+{
+	struct alice *a = arg;
+	json_t *n = json_object_get(params, "count");
+	if (!a->peer)
+		return rpc_fail(err, RPC_REFUSED, "not connected");
+	if (!json_is_integer(n) || json_integer_value(n) < 1)
+		return rpc_fail(err, RPC_INVALID_PARAMS, "count must be a positive integer");
+	a->pings_left = (uint64_t)json_integer_value(n) - 1;
+	a->pongs_got = 0;
+	a->ping_done_us = 0;
+	a->ping_started_us = simclock_wall_now_us();
+	Ampsim__Ping ping = AMPSIM__PING__INIT;
+	Ampsim__Envelope r = AMPSIM__ENVELOPE__INIT;
+	r.msg_case = AMPSIM__ENVELOPE__MSG_PING;
+	r.ping = &ping;
+	peer_send(a->peer, &r);
+	return json_pack("{s:b}", "ok", 1);
+}
+
+static struct payment *add_payment(struct alice *a, const struct payment *p)
+{
+	if (a->npays == a->pays_cap) {
+		a->pays_cap = a->pays_cap ? 2 * a->pays_cap : 16;
+		a->pays = xrealloc(a->pays, a->pays_cap * sizeof(*a->pays));
+	}
+	a->pays[a->npays++] = *p;
+	return &a->pays[a->npays - 1];
+}
+
+/* Start bench payments until bench_conc are in flight or all are started.
+ * Starting one may finish it at once (no route): the loop, not recursion,
+ * carries on. */
+static void bench_next(struct alice *a)
+{
+	static bool running;
+	if (running)
+		return;
+	running = true;
+	while (a->bench_started < a->bench_total &&
+	       a->bench_started - a->bench_done < a->bench_conc) {
+		struct payment p;
+		memset(&p, 0, sizeof(p));
+		snprintf(p.id, sizeof(p.id), "bench%llu", (unsigned long long)a->bench_started + 1);
+		p.outcome = OUTCOME_PENDING;
+		p.mode = a->bench_mode;
+		p.amount = a->bench_amount;
+		p.shards = a->bench_shards;
+		p.expiry_blocks = 1000;
+		p.bench = true;
+		p.deadline_us = simclock_now(&a->clk) + 3600ULL * 1000000;
+		a->bench_start_us[a->bench_started++] = simclock_wall_now_us();
+		start_payment(a, add_payment(a, &p), NULL);
+	}
+	running = false;
+}
+
+static json_t *rpc_bench(json_t *params, void *arg, struct rpc_err *err)
+{
+	struct alice *a = arg;
+	json_t *n = json_object_get(params, "payments"), *c = json_object_get(params, "concurrency");
+	const char *mode = json_string_value(json_object_get(params, "mode"));
+	json_t *shards = json_object_get(params, "shards");
+	if (a->bench_on)
+		return rpc_fail(err, RPC_REFUSED, "a benchmark has already run in this daemon");
+	if (!a->ready_written)
+		return rpc_fail(err, RPC_REFUSED, "not connected to bob yet");
+	if (!json_is_integer(n) || json_integer_value(n) < 1 || json_integer_value(n) > 10000000)
+		return rpc_fail(err, RPC_INVALID_PARAMS, "payments must be 1..10000000");
+	if (!json_is_integer(c) || json_integer_value(c) < 1)
+		return rpc_fail(err, RPC_INVALID_PARAMS, "concurrency must be a positive integer");
+	a->bench_mode = PAY_SINGLE;
+	if (mode && !pay_mode_parse(mode, &a->bench_mode))
+		return rpc_fail(err, RPC_INVALID_PARAMS, "mode must be single, mpp or amp");
+	if (a->bench_mode == PAY_INVOICES)
+		return rpc_fail(err, RPC_INVALID_PARAMS, "mode must be single, mpp or amp");
+	a->bench_shards = json_is_integer(shards) ? (uint32_t)json_integer_value(shards) : 0;
+	if (!param_amount(params, "amount", &a->bench_amount, err))
+		return NULL;
+	a->bench_total = (uint64_t)json_integer_value(n);
+	a->bench_conc = (uint64_t)json_integer_value(c);
+	a->bench_lat_us = xcalloc(a->bench_total, sizeof(uint64_t));
+	a->bench_start_us = xcalloc(a->bench_total, sizeof(uint64_t));
+	a->bench_first_pay = a->npays;
+	a->bench_on = true;
+	a->bench_t0_us = simclock_wall_now_us();
+	bench_next(a);
+	return json_pack("{s:b}", "ok", 1);
+}
+
+static int cmp_u64(const void *x, const void *y)
+{
+	uint64_t a = *(const uint64_t *)x, b = *(const uint64_t *)y;
+	return a < b ? -1 : a > b;
+}
+
+static json_t *rpc_benchstatus(json_t *params, void *arg, struct rpc_err *err)
+{
+	(void)params;
+	(void)err;
+	struct alice *a = arg;
+	json_t *r = json_object();
+	json_set_u64(r, "total", a->bench_total);
+	json_set_u64(r, "done", a->bench_done);
+	json_set_u64(r, "settled", a->bench_settled);
+	if (a->bench_on && a->bench_done == a->bench_total) {
+		uint64_t *lat = xcalloc(a->bench_total, sizeof(uint64_t));
+		memcpy(lat, a->bench_lat_us, a->bench_total * sizeof(uint64_t));
+		qsort(lat, a->bench_total, sizeof(uint64_t), cmp_u64);
+		json_set_u64(r, "wall_us", a->bench_t1_us - a->bench_t0_us);
+		json_set_u64(r, "p50_us", lat[(a->bench_total - 1) / 2]);
+		json_set_u64(r, "p99_us", lat[(a->bench_total - 1) * 99 / 100]);
+		uint64_t htlcs = 0;
+		for (size_t i = a->bench_first_pay; i < a->npays; i++)
+			for (size_t k = 0; k < a->pays[i].nparts; k++)
+				htlcs += a->pays[i].parts[k].state == PART_FULFILLED;
+		json_set_u64(r, "htlcs_fulfilled", htlcs);
+		free(lat);
+	}
+	return r;
+}
+
+static json_t *rpc_stop(json_t *params, void *arg, struct rpc_err *err)
+{
+	(void)params;
+	(void)err;
+	struct alice *a = arg;
+	event_base_loopexit(a->base, NULL);
+	return json_pack("{s:b}", "ok", 1);
+}
+
+static const struct rpc_method alice_methods[] = {
+	{ "getinfo", rpc_getinfo, "getinfo: height, counters, invariant violations" },
+	{ "channels", rpc_channels, "channels: Alice's view of every channel" },
+	{ "pay", rpc_pay, "pay {id, amount, mode, shards, expiry, timeout} or {invoice}: start a payment" },
+	{ "listpayments", rpc_listpayments, "listpayments {id?, summary?}: payments and their parts" },
+	{ "fault", rpc_fault, "fault {channel, direction, action, lift}: impair a channel" },
+	{ "bench", rpc_bench, "bench {payments, concurrency, mode, shards, amount}: drive payments" },
+	{ "benchstatus", rpc_benchstatus, "benchstatus: progress and latencies of the benchmark" },
+	{ "pingtest", rpc_pingtest, "pingtest {count}: ping-pong count messages with bob" },
+	{ "stop", rpc_stop, "stop: shut the daemon down" },
+	{ NULL, NULL, NULL },
+};
+
+/* ---- main ------------------------------------------------------------ */
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: alice --connect HOST:PORT [--channel SPEC]... [options]\n"
+		"The sending daemon of ampsim: opens channels to bob and pays over them.\n\n"
+		"  --connect HOST:PORT       bob's address\n"
+		"  --channel SPEC            open a channel: \"1btc\" or\n"
+		"                            \"id=c1,capacity=1btc,alice=1btc,delay=20ms,jitter=5ms,\n"
+		"                             jitter_dist=uniform,drop=0.1,max_htlcs=483\" (repeatable)\n"
+		"  --events FILE             append JSON Lines events to FILE\n"
+		"  --control SOCK            JSON-RPC control socket (Unix socket path)\n"
+		"  --ready-file FILE         write {\"pid\":N,\"epoch_unix_us\":T} once channels are open\n"
+		"  --seed N                  seed of every simulated random decision (default 1)\n"
+		"  --block-interval D        simulated time per block (default 1s)\n"
+		"  --time-scale X            simulated seconds per wall second (default 1)\n"
+		"  --behaviour B             honest | bad-share (default honest)\n"
+		"  --state DIR               keep state in DIR (not available in this version)\n"
+		"  -v, --verbose             more diagnostics on stderr\n"
+		"  -h, --help                this help\n"
+		"  -V, --version             print the version\n");
+}
+
+static int bad_usage(const char *what, const char *arg, const char *why)
+{
+	fprintf(stderr, "alice: %s '%s': %s\n(try alice --help)\n", what, arg, why);
+	return 2;
+}
+
+static void free_alice(struct alice *a)
+{
+	if (a->peer)
+		peer_free(a->peer);
+	for (size_t i = 0; i < a->nchans; i++) {
+		chan_free(&a->chans[i].c);
+		free(a->chans[i].owners);
+	}
+	for (size_t i = 0; i < a->npays; i++)
+		payment_free(&a->pays[i]);
+	free(a->pays);
+	free(a->reqs);
+	free(a->bench_lat_us);
+	free(a->bench_start_us);
+	if (a->block_timer)
+		event_free(a->block_timer);
+	daemon_signals_free(a->sig);
+	rpc_server_free(a->rpc);
+	evlog_close(a->log);
+	if (a->base)
+		event_base_free(a->base);
+	free(a);
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "connect", required_argument, NULL, 'C' },
+		{ "channel", required_argument, NULL, 'n' },
+		{ "events", required_argument, NULL, 'e' },
+		{ "control", required_argument, NULL, 'c' },
+		{ "ready-file", required_argument, NULL, 'r' },
+		{ "seed", required_argument, NULL, 'S' },
+		{ "block-interval", required_argument, NULL, 'B' },
+		{ "time-scale", required_argument, NULL, 'T' },
+		{ "behaviour", required_argument, NULL, 'b' },
+		{ "behavior", required_argument, NULL, 'b' },
+		{ "state", required_argument, NULL, 's' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct alice *a = xcalloc(1, sizeof(*a));
+	const char *connect_to = NULL, *events = NULL, *control = NULL, *why;
+	bool verbose = false;
+	int c, rc = 0;
+	char err[512];
+
+	the_alice = a;
+	a->seed = 1;
+	a->clk.block_interval_us = 1000000;
+	a->clk.time_scale = 1;
+	while ((c = getopt_long(argc, argv, "vhV", opts, NULL)) != -1) {
+		switch (c) {
+		case 'C': connect_to = optarg; break;
+		case 'n': {
+			if (a->nchans == ALICE_MAX_CHANNELS) {
+				rc = bad_usage("--channel", optarg, "too many channels");
+				goto out;
+			}
+			struct channel_config cc;
+			char w[200];
+			if (!channel_spec_parse(optarg, &cc, w, sizeof(w))) {
+				rc = bad_usage("--channel", optarg, w);
+				goto out;
+			}
+			if (!cc.id[0])
+				snprintf(cc.id, sizeof(cc.id), "c%zu", a->nchans + 1);
+			if (find_chan(a, cc.id)) {
+				rc = bad_usage("--channel", optarg, "duplicate channel id");
+				goto out;
+			}
+			struct alice_chan *ac = &a->chans[a->nchans];
+			enum ledger_err le = ledger_init(&ac->c.ledger, cc.id, cc.capacity, cc.alice,
+							 cc.max_htlcs, cc.htlc_minimum);
+			if (le != LEDGER_OK) {
+				rc = bad_usage("--channel", optarg, ledger_err_name(le));
+				goto out;
+			}
+			ac->c.base_out = cc.link;
+			ac->to_alice = cc.link;
+			a->nchans++;
+			break;
+		}
+		case 'e': events = optarg; break;
+		case 'c': control = optarg; break;
+		case 'r': a->ready_file = optarg; break;
+		case 'S':
+			if (!uint_parse(optarg, &a->seed, &why)) {
+				rc = bad_usage("--seed", optarg, why);
+				goto out;
+			}
+			break;
+		case 'B':
+			if (!duration_parse(optarg, &a->clk.block_interval_us, &why) ||
+			    a->clk.block_interval_us == 0) {
+				rc = bad_usage("--block-interval", optarg, a->clk.block_interval_us ? why : "must be above zero");
+				goto out;
+			}
+			break;
+		case 'T':
+			if (!positive_parse(optarg, &a->clk.time_scale, &why)) {
+				rc = bad_usage("--time-scale", optarg, why);
+				goto out;
+			}
+			break;
+		case 'b':
+			if (!alice_behaviour_parse(optarg, &a->behaviour)) {
+				rc = bad_usage("--behaviour", optarg, "expected honest or bad-share");
+				goto out;
+			}
+			break;
+		case 's':
+			rc = bad_usage("--state", optarg, "persistent state is not available in this version");
+			goto out;
+		case 'v': verbose = true; break;
+		case 'h': usage(stdout); goto out;
+		case 'V': printf("alice (ampsim) %s\n", AMPSIM_VERSION); goto out;
+		default: usage(stderr); rc = 2; goto out;
+		}
+	}
+	if (optind < argc) {
+		rc = bad_usage("argument", argv[optind], "unexpected");
+		goto out;
+	}
+	char host[256];
+	uint16_t port;
+	if (!connect_to) {
+		fprintf(stderr, "alice: --connect HOST:PORT is required\n(try alice --help)\n");
+		rc = 2;
+		goto out;
+	}
+	if (!parse_hostport(connect_to, host, sizeof(host), &port) || port == 0) {
+		rc = bad_usage("--connect", connect_to, "expected HOST:PORT with a port above 0");
+		goto out;
+	}
+	if (a->nchans == 0) {
+		fprintf(stderr, "alice: at least one --channel is needed\n(try alice --help)\n");
+		rc = 2;
+		goto out;
+	}
+	log_init("alice", verbose);
+	if (sodium_init() < 0)
+		fatal("libsodium failed to initialise");
+	a->clk.epoch_unix_us = simclock_wall_now_us();
+	for (size_t i = 0; i < a->nchans; i++)
+		link_init(&a->chans[i].c.out, &a->chans[i].c.base_out, a->seed,
+			  a->chans[i].c.ledger.id, "to_bob");
+	a->base = event_base_new();
+	a->log = evlog_open(events, "alice", &a->clk, err, sizeof(err));
+	if (!a->log) {
+		fprintf(stderr, "alice: %s\n", err);
+		rc = 2;
+		goto out;
+	}
+	if (control) {
+		a->rpc = rpc_listen(a->base, control, alice_methods, a, err, sizeof(err));
+		if (!a->rpc) {
+			fprintf(stderr, "alice: --control %s\n", err);
+			rc = 2;
+			goto out;
+		}
+	}
+	int fd = connect_bob(host, port, err, sizeof(err));
+	if (fd < 0) {
+		fprintf(stderr, "alice: %s\n", err);
+		rc = 1;
+		goto out;
+	}
+	a->peer = peer_new(a->base, fd, "bob", &alice_peer_ops, a, a->log, &a->clk);
+	a->sig = daemon_signals_new(a->base);
+	a->block_timer = evtimer_new(a->base, on_block, a);
+	arm_block_timer(a);
+	open_channels(a);
+	event_base_dispatch(a->base);
+	if (evlog_violations(a->log))
+		rc = 1;
+out:
+	free_alice(a);
+	return rc;
+}

@@ -1,0 +1,72 @@
+/* A payment as Alice tracks it: its parts (one per HTLC attempt) and the
+ * rule that turns the parts' results into the payment's one outcome.
+ * Pure: no sockets, no clock. */
+#ifndef AMPSIM_PAYER_H
+#define AMPSIM_PAYER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "amount.h"
+#include "amp.h"
+#include "scenario.h"
+
+enum part_state {
+	PART_WAITING,     /* not sent yet (waiting for its invoice) */
+	PART_INFLIGHT,
+	PART_FULFILLED,
+	PART_FAILED,      /* failed back by Bob, or never sent */
+	PART_REFUNDED,    /* reclaimed by Alice at cltv_expiry */
+};
+const char *part_state_name(enum part_state s);
+
+struct part {
+	size_t chan;                 /* index into Alice's channels; SIZE_MAX: none */
+	uint64_t htlc_id;
+	struct amount_msat amount;
+	uint8_t hash[AMP_LEN];
+	uint8_t secret[AMP_LEN];     /* payment_secret (MPP record) */
+	uint8_t share[AMP_LEN];      /* AMP */
+	uint32_t child_index;        /* AMP */
+	uint32_t cltv_expiry;
+	enum part_state state;
+	uint32_t failure_code;
+	unsigned attempt;            /* 0 for the first try, then retries */
+	bool replaced;               /* a retry took over this part's amount */
+	bool have_invoice;
+	char why[96];
+};
+
+struct payment {
+	char id[SCN_ID_MAX];
+	enum pay_mode mode;
+	struct amount_msat amount;
+	uint32_t shards;
+	uint32_t expiry_blocks;
+	uint64_t deadline_us;        /* simulated: no new attempts after it */
+	uint8_t set_id[AMP_LEN];     /* AMP */
+	enum outcome outcome;
+	char why[128];
+	unsigned invoices_pending;
+	struct part *parts;
+	size_t nparts, cap;
+	bool bench;                  /* started by the benchmark driver */
+};
+
+struct part *payment_new_part(struct payment *p);
+void payment_free(struct payment *p);
+
+/* True while anything is still to happen: a part waiting or in flight. */
+bool payment_busy(const struct payment *p);
+
+/* The outcome once nothing is busy (DESIGN.md "Payment modes"):
+ * settled if the whole amount was fulfilled; partial if some but not all
+ * (for mpp/amp that is an atomicity violation: *violation set); otherwise
+ * refunded if any attempt came back only through expiry, else failed. */
+enum outcome payment_outcome(const struct payment *p, bool *violation);
+
+/* Sum of fulfilled parts. */
+struct amount_msat payment_paid(const struct payment *p);
+
+#endif

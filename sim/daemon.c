@@ -1,0 +1,189 @@
+#include "daemon.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "events.h"
+#include "log.h"
+
+bool chan_seen(const struct chan *c, uint64_t id)
+{
+	return id < c->seen_cap && (c->seen[id / 8] & (1u << (id % 8)));
+}
+
+bool chan_mark_seen(struct chan *c, uint64_t id)
+{
+	if (id >= c->seen_cap) {
+		if (id >= c->seen_cap + CHAN_SEEN_WINDOW)
+			return false;
+		uint64_t cap = c->seen_cap ? c->seen_cap : 1024;
+		while (cap <= id)
+			cap *= 2;
+		c->seen = xrealloc(c->seen, cap / 8);
+		memset(c->seen + c->seen_cap / 8, 0, (cap - c->seen_cap) / 8);
+		c->seen_cap = cap;
+	}
+	c->seen[id / 8] |= (uint8_t)(1u << (id % 8));
+	return true;
+}
+
+void chan_free(struct chan *c)
+{
+	ledger_free(&c->ledger);
+	free(c->seen);
+	c->seen = NULL;
+	c->seen_cap = 0;
+}
+
+bool chan_fault(struct chan *c, enum fault_dir mine, const struct fault_config *f, bool lift)
+{
+	bool out = f->dir == DIR_BOTH || f->dir == mine;
+	bool in = f->dir == DIR_BOTH || f->dir != mine;
+	bool was_down = c->out.down;
+	struct link_params *lp = &c->out.p;
+
+	switch (f->action) {
+	case FAULT_DOWN:
+	case FAULT_PARTITION:
+		if (out)
+			c->out.down = !lift;
+		if (in)
+			c->in_down = !lift;
+		break;
+	case FAULT_UP:
+		/* lifting "up" has no meaning: up is not a window */
+		if (!lift) {
+			if (out)
+				c->out.down = false;
+			if (in)
+				c->in_down = false;
+		}
+		break;
+	case FAULT_DROP:
+		if (out)
+			lp->drop = lift ? c->base_out.drop : f->p;
+		break;
+	case FAULT_LOSS_GE:
+		if (out) {
+			lp->ge = lift ? c->base_out.ge : true;
+			lp->ge_p = lift ? c->base_out.ge_p : f->p;
+			lp->ge_r = lift ? c->base_out.ge_r : f->r;
+			if (lift)
+				c->out.ge_bad = false;
+		}
+		break;
+	case FAULT_DELAY:
+		if (out)
+			lp->delay_us = lift ? c->base_out.delay_us : f->dur_us;
+		break;
+	case FAULT_JITTER:
+		if (out)
+			lp->jitter_us = lift ? c->base_out.jitter_us : f->dur_us;
+		break;
+	case FAULT_DUPLICATE:
+		if (out)
+			lp->duplicate = lift ? c->base_out.duplicate : f->p;
+		break;
+	case FAULT_DROP_MSG:
+		/* a rule fires once; lifting removes it if it has not */
+		if (out && !lift)
+			link_add_rule(&c->out, f->msg, f->nth);
+		if (out && lift) {
+			for (unsigned i = 0; i < c->out.nrules; i++) {
+				if (c->out.rules[i].kind == f->msg && c->out.rules[i].nth == f->nth) {
+					c->out.rules[i] = c->out.rules[--c->out.nrules];
+					break;
+				}
+			}
+		}
+		break;
+	case FAULT_DISCONNECT:
+	case FAULT_CRASH:
+	case FAULT_RESTART:
+		/* not channel faults: handled by the daemon or by ampsim run */
+		break;
+	}
+	return was_down && !c->out.down;
+}
+
+json_t *chan_json(const struct chan *c)
+{
+	const struct ledger *l = &c->ledger;
+	json_t *o = json_object();
+	json_set_u64(o, "capacity_msat", l->capacity.millisatoshis);
+	json_set_u64(o, "alice_msat", l->alice.millisatoshis);
+	json_set_u64(o, "bob_msat", l->bob.millisatoshis);
+	json_set_u64(o, "inflight_msat", l->inflight.millisatoshis);
+	json_object_set_new(o, "htlcs", json_integer(l->nhtlcs));
+	json_object_set_new(o, "max_htlcs", json_integer(l->max_htlcs));
+	json_object_set_new(o, "usable", json_boolean(chan_usable(c)));
+	json_object_set_new(o, "conserves", json_boolean(ledger_conserves(l)));
+	return o;
+}
+
+bool parse_hostport(const char *s, char *host, size_t cap, uint16_t *port)
+{
+	const char *colon = strrchr(s, ':');
+	if (!colon || colon == s)
+		return false;
+	size_t hl = (size_t)(colon - s);
+	if (s[0] == '[' && hl >= 2 && s[hl - 1] == ']') {
+		s++;
+		hl -= 2;
+	}
+	if (hl >= cap)
+		return false;
+	char *end;
+	errno = 0;
+	unsigned long p = strtoul(colon + 1, &end, 10);
+	if (errno || *end || end == colon + 1 || p > 65535)
+		return false;
+	memcpy(host, s, hl);
+	host[hl] = '\0';
+	*port = (uint16_t)p;
+	return true;
+}
+
+bool write_ready_file(const char *path, json_t *obj)
+{
+	char tmp[4096];
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	if (json_dump_file(obj, tmp, JSON_COMPACT) != 0)
+		return false;
+	return rename(tmp, path) == 0;
+}
+
+struct daemon_signals {
+	struct event *ev[2];
+};
+
+static void on_signal(evutil_socket_t sig, short what, void *arg)
+{
+	(void)what;
+	log_info("signal %d: shutting down", (int)sig);
+	event_base_loopexit(arg, NULL);
+}
+
+struct daemon_signals *daemon_signals_new(struct event_base *base)
+{
+	struct daemon_signals *s = xcalloc(1, sizeof(*s));
+	signal(SIGPIPE, SIG_IGN);
+	s->ev[0] = evsignal_new(base, SIGINT, on_signal, base);
+	s->ev[1] = evsignal_new(base, SIGTERM, on_signal, base);
+	for (int i = 0; i < 2; i++)
+		evsignal_add(s->ev[i], NULL);
+	return s;
+}
+
+void daemon_signals_free(struct daemon_signals *s)
+{
+	if (!s)
+		return;
+	for (int i = 0; i < 2; i++)
+		event_free(s->ev[i]);
+	free(s);
+}

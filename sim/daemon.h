@@ -1,0 +1,62 @@
+/* Pieces both daemons share: a simulated channel as one daemon sees it
+ * (its ledger, the direction it sends on, and whether the other direction
+ * is down), faults applied to it, JSON views, the ready file, and the
+ * listen/connect address parsing. */
+#ifndef AMPSIM_DAEMON_H
+#define AMPSIM_DAEMON_H
+
+#include <event2/event.h>
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "ledger.h"
+#include "link.h"
+#include "scenario.h"
+
+struct chan {
+	struct ledger ledger;
+	struct link out;               /* the direction this daemon sends on */
+	struct link_params base_out;   /* as configured: what lifting a fault restores */
+	bool in_down;                  /* the other direction is down */
+	bool accepted;                 /* open_channel answered */
+	uint64_t next_htlc_id;         /* Alice: the id of her next HTLC */
+	/* Bob: HTLC ids already seen, so duplicated or replayed adds are ignored */
+	uint8_t *seen;
+	uint64_t seen_cap;             /* bits */
+};
+
+/* A channel can take new HTLCs only while both directions are up. */
+static inline bool chan_usable(const struct chan *c)
+{
+	return c->accepted && !c->out.down && !c->in_down;
+}
+
+/* seen-set of HTLC ids (Bob). Ids further than this above the highest seen
+ * are a protocol error rather than a reason to grow without bound. */
+#define CHAN_SEEN_WINDOW 1000000ULL
+bool chan_seen(const struct chan *c, uint64_t id);
+bool chan_mark_seen(struct chan *c, uint64_t id);
+void chan_free(struct chan *c);
+
+/* Apply (lift = false) or undo (lift = true) fault f to channel c, for the
+ * daemon whose own outgoing direction is `mine` (DIR_TO_BOB for Alice).
+ * Returns true if the outgoing link just came back up (the caller releases
+ * messages held for it). */
+bool chan_fault(struct chan *c, enum fault_dir mine, const struct fault_config *f, bool lift);
+
+json_t *chan_json(const struct chan *c);
+
+/* "HOST:PORT" into host (cap bytes) and port. */
+bool parse_hostport(const char *s, char *host, size_t cap, uint16_t *port);
+
+/* Write obj to path atomically (path.tmp then rename). */
+bool write_ready_file(const char *path, json_t *obj);
+
+/* SIGINT/SIGTERM end the loop; SIGPIPE is ignored. The returned events are
+ * freed with daemon_signals_free. */
+struct daemon_signals;
+struct daemon_signals *daemon_signals_new(struct event_base *base);
+void daemon_signals_free(struct daemon_signals *s);
+
+#endif

@@ -1,0 +1,37 @@
+/* The JSON Lines event log: one object per state change, each stamped with
+ * simulated time (t_ms), block height and the node that saw it. Built with
+ * jansson so every string is escaped correctly. */
+#ifndef AMPSIM_EVENTS_H
+#define AMPSIM_EVENTS_H
+
+#include <jansson.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "clock.h"
+
+struct evlog;
+
+/* path may be NULL (events are counted but not written). */
+struct evlog *evlog_open(const char *path, const char *node, const struct simclock *clk,
+			 char *err, size_t errlen);
+void evlog_close(struct evlog *log);
+
+/* A new event object with t_ms, height, node and event already set. */
+json_t *evlog_new(struct evlog *log, const char *event);
+/* Write ev as one line and release it. */
+void evlog_emit(struct evlog *log, json_t *ev);
+
+/* Invariant violations: logged loudly on stderr and as an
+ * "invariant_violation" event; the count is reported over the control
+ * socket so runs and tests fail on them. */
+void evlog_violation(struct evlog *log, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+unsigned evlog_violations(const struct evlog *log);
+
+/* Helpers for building events and RPC results. */
+void json_set_hex(json_t *obj, const char *key, const uint8_t *bytes, size_t n);
+void json_set_u64(json_t *obj, const char *key, uint64_t v);
+void json_set_str(json_t *obj, const char *key, const char *s);
+
+#endif

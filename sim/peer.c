@@ -1,0 +1,330 @@
+#include "peer.h"
+
+#include <errno.h>
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "frame.h"
+#include "log.h"
+
+/* A message waiting on a delay timer (timer != NULL) or held while its
+ * link is down (timer == NULL). The frame bytes follow the struct. */
+struct pending {
+	struct peer *p;
+	struct link *l;
+	struct event *timer;
+	struct pending *prev, *next;
+	size_t len;
+	uint8_t bytes[];
+};
+
+struct peer {
+	struct bufferevent *bev;
+	char name[64];
+	const struct peer_ops *ops;
+	void *arg;
+	struct evlog *log;
+	const struct simclock *clk;
+	struct frame_arena *arena;
+	struct pending *pending;
+	unsigned npending;
+	bool closing;        /* on_close has been called; free once flushed */
+	bool in_read;        /* inside read_cb: defer the free */
+	bool free_pending;
+};
+
+static void pending_unlink(struct pending *q)
+{
+	struct peer *p = q->p;
+	if (q->prev)
+		q->prev->next = q->next;
+	else
+		p->pending = q->next;
+	if (q->next)
+		q->next->prev = q->prev;
+	p->npending--;
+	if (q->timer)
+		event_free(q->timer);
+	free(q);
+}
+
+static void really_free(struct peer *p)
+{
+	while (p->pending)
+		pending_unlink(p->pending);
+	bufferevent_free(p->bev);
+	free(p->arena);
+	free(p);
+}
+
+void peer_free(struct peer *p)
+{
+	if (!p)
+		return;
+	if (p->in_read) {
+		p->closing = true;
+		p->free_pending = true;
+		return;
+	}
+	really_free(p);
+}
+
+static void write_cb(struct bufferevent *bev, void *arg)
+{
+	struct peer *p = arg;
+	(void)bev;
+	/* output drained after peer_close: now it is safe to let go */
+	if (p->closing && !p->in_read)
+		really_free(p);
+}
+
+void peer_close(struct peer *p, const char *why)
+{
+	if (p->closing)
+		return;
+	p->closing = true;
+	bufferevent_disable(p->bev, EV_READ);
+	if (p->ops->on_close)
+		p->ops->on_close(p, why, p->arg);
+	if (p->in_read) {
+		p->free_pending = evbuffer_get_length(bufferevent_get_output(p->bev)) == 0;
+		return;
+	}
+	if (evbuffer_get_length(bufferevent_get_output(p->bev)) == 0)
+		really_free(p);
+	/* else write_cb frees once the error message is out */
+}
+
+static void protocol_error(struct peer *p, const char *why)
+{
+	log_warn("peer %s: %s; closing the connection", p->name, why);
+	json_t *ev = evlog_new(p->log, "peer_error");
+	json_set_str(ev, "peer", p->name);
+	json_set_str(ev, "reason", why);
+	evlog_emit(p->log, ev);
+	Ampsim__Error e = AMPSIM__ERROR__INIT;
+	Ampsim__Envelope env = AMPSIM__ENVELOPE__INIT;
+	e.channel_id = "";
+	e.message = (char *)why;
+	env.msg_case = AMPSIM__ENVELOPE__MSG_ERROR;
+	env.error = &e;
+	peer_send(p, &env);
+	peer_close(p, why);
+}
+
+static void read_cb(struct bufferevent *bev, void *arg)
+{
+	struct peer *p = arg;
+	struct evbuffer *in = bufferevent_get_input(bev);
+	p->in_read = true;
+	while (!p->closing) {
+		size_t avail = evbuffer_get_length(in);
+		uint8_t hdr[FRAME_HDR];
+		if (avail < FRAME_HDR)
+			break;
+		evbuffer_copyout(in, hdr, FRAME_HDR);
+		uint32_t n = frame_peek_len(hdr, FRAME_HDR);
+		if (n == 0 || n > FRAME_MAX) {
+			char why[96];
+			/* checked before anything is buffered or allocated for it */
+			snprintf(why, sizeof(why), "frame length %u outside 1..%u", n,
+				 (unsigned)FRAME_MAX);
+			protocol_error(p, why);
+			break;
+		}
+		if (avail < FRAME_HDR + (size_t)n)
+			break;
+		const uint8_t *buf = evbuffer_pullup(in, FRAME_HDR + (ssize_t)n);
+		size_t used = 0;
+		Ampsim__Envelope *env = NULL;
+		char why[200] = "";
+		enum frame_status st = frame_decode(p->arena, buf, FRAME_HDR + n, &used, &env,
+						    why, sizeof(why));
+		switch (st) {
+		case FRAME_OK:
+			/* protobuf-c copied every field into the arena */
+			evbuffer_drain(in, used);
+			p->ops->on_message(p, env, p->arg);
+			break;
+		case FRAME_NEED_MORE:
+			fatal("frame_decode wants more than a whole frame");
+		case FRAME_TOO_LARGE:
+		case FRAME_BAD:
+			protocol_error(p, why);
+			break;
+		}
+	}
+	p->in_read = false;
+	if (p->free_pending ||
+	    (p->closing && evbuffer_get_length(bufferevent_get_output(p->bev)) == 0))
+		really_free(p);
+}
+
+static void event_cb(struct bufferevent *bev, short what, void *arg)
+{
+	struct peer *p = arg;
+	(void)bev;
+	if (!(what & (BEV_EVENT_EOF | BEV_EVENT_ERROR)))
+		return;
+	if (p->closing) {
+		really_free(p);
+		return;
+	}
+	char why[128];
+	if (what & BEV_EVENT_EOF)
+		snprintf(why, sizeof(why), "connection closed by peer");
+	else
+		snprintf(why, sizeof(why), "connection error: %s", strerror(errno));
+	p->closing = true;
+	if (p->ops->on_close)
+		p->ops->on_close(p, why, p->arg);
+	really_free(p);
+}
+
+struct peer *peer_new(struct event_base *base, evutil_socket_t fd, const char *name,
+		      const struct peer_ops *ops, void *arg, struct evlog *log,
+		      const struct simclock *clk)
+{
+	struct peer *p = xcalloc(1, sizeof(*p));
+	snprintf(p->name, sizeof(p->name), "%s", name);
+	p->ops = ops;
+	p->arg = arg;
+	p->log = log;
+	p->clk = clk;
+	p->arena = xcalloc(1, sizeof(*p->arena));
+	frame_arena_init(p->arena);
+	p->bev = bufferevent_socket_new(base, fd, BEV_OPT_CLOSE_ON_FREE);
+	if (!p->bev)
+		fatal("bufferevent_socket_new failed");
+	/* backpressure: stop reading while a few frames' worth is unprocessed */
+	bufferevent_setwatermark(p->bev, EV_READ, 0, 4 * (FRAME_MAX + FRAME_HDR));
+	bufferevent_setcb(p->bev, read_cb, write_cb, event_cb, p);
+	bufferevent_enable(p->bev, EV_READ | EV_WRITE);
+	return p;
+}
+
+const char *peer_name(const struct peer *p)
+{
+	return p->name;
+}
+
+unsigned peer_pending(const struct peer *p)
+{
+	return p->npending;
+}
+
+void peer_send(struct peer *p, const Ampsim__Envelope *env)
+{
+	uint8_t buf[FRAME_MAX + FRAME_HDR];
+	size_t n = frame_encode(env, buf, sizeof(buf));
+	if (n == 0)
+		fatal("message %s does not fit in a frame", envelope_type_name(env));
+	bufferevent_write(p->bev, buf, n);
+}
+
+static void pending_fire(evutil_socket_t fd, short what, void *arg)
+{
+	struct pending *q = arg;
+	(void)fd;
+	(void)what;
+	if (!q->p->closing)
+		bufferevent_write(q->p->bev, q->bytes, q->len);
+	pending_unlink(q);
+}
+
+static struct pending *pending_new(struct peer *p, struct link *l, const uint8_t *bytes,
+				   size_t len)
+{
+	struct pending *q = xcalloc(1, sizeof(*q) + len);
+	q->p = p;
+	q->l = l;
+	q->len = len;
+	memcpy(q->bytes, bytes, len);
+	q->next = p->pending;
+	if (q->next)
+		q->next->prev = q;
+	p->pending = q;
+	p->npending++;
+	return q;
+}
+
+static void schedule(struct peer *p, struct pending *q, uint64_t delay_us)
+{
+	struct timeval tv = simclock_wall_span(p->clk, delay_us);
+	q->timer = evtimer_new(bufferevent_get_base(p->bev), pending_fire, q);
+	evtimer_add(q->timer, &tv);
+}
+
+void peer_send_on(struct peer *p, struct link *l, const char *channel, enum msg_kind kind,
+		  const Ampsim__Envelope *env)
+{
+	uint8_t buf[FRAME_MAX + FRAME_HDR];
+	size_t n = frame_encode(env, buf, sizeof(buf));
+	if (n == 0)
+		fatal("message %s does not fit in a frame", envelope_type_name(env));
+	struct link_verdict v = link_decide(l, kind);
+	switch (v.fate) {
+	case LINK_DROP: {
+		json_t *ev = evlog_new(p->log, "message_dropped");
+		json_set_str(ev, "channel", channel);
+		json_set_str(ev, "message", envelope_type_name(env));
+		json_set_str(ev, "why", v.why);
+		evlog_emit(p->log, ev);
+		return;
+	}
+	case LINK_HOLD: {
+		pending_new(p, l, buf, n);
+		json_t *ev = evlog_new(p->log, "message_held");
+		json_set_str(ev, "channel", channel);
+		json_set_str(ev, "message", envelope_type_name(env));
+		evlog_emit(p->log, ev);
+		return;
+	}
+	case LINK_DELIVER:
+		for (unsigned i = 0; i < v.copies && i < 2; i++) {
+			if (v.delay_us[i] == 0) {
+				bufferevent_write(p->bev, buf, n);
+			} else {
+				schedule(p, pending_new(p, l, buf, n), v.delay_us[i]);
+			}
+		}
+		if (v.copies > 1) {
+			json_t *ev = evlog_new(p->log, "message_duplicated");
+			json_set_str(ev, "channel", channel);
+			json_set_str(ev, "message", envelope_type_name(env));
+			evlog_emit(p->log, ev);
+		}
+		return;
+	}
+}
+
+void peer_release_held(struct peer *p, struct link *l, const char *channel)
+{
+	unsigned released = 0;
+	for (struct pending *q = p->pending; q; q = q->next) {
+		if (q->l != l || q->timer)
+			continue;
+		schedule(p, q, link_draw_delay(l));
+		released++;
+	}
+	if (released) {
+		json_t *ev = evlog_new(p->log, "messages_released");
+		json_set_str(ev, "channel", channel);
+		json_object_set_new(ev, "count", json_integer(released));
+		evlog_emit(p->log, ev);
+	}
+}
+
+void peer_forget_link(struct peer *p, struct link *l)
+{
+	struct pending *q = p->pending;
+	while (q) {
+		struct pending *next = q->next;
+		if (q->l == l)
+			pending_unlink(q);
+		q = next;
+	}
+}

@@ -1,0 +1,59 @@
+/* One framed connection to the other daemon, over a libevent bufferevent
+ * (which owns the socket: BEV_OPT_CLOSE_ON_FREE).
+ *
+ * Receiving: frames are decoded into the peer's arena and handed to
+ * on_message one at a time; the envelope is only valid during the call.
+ * A frame that is oversized, does not decode or fails validation closes the
+ * connection with a logged reason (invariant 5).
+ *
+ * Sending: peer_send() writes at once; peer_send_on() sends through a
+ * simulated channel direction (struct link): the message may be delayed,
+ * duplicated, dropped for good, or held while the link is down. */
+#ifndef AMPSIM_PEER_H
+#define AMPSIM_PEER_H
+
+#include <event2/event.h>
+#include <stdbool.h>
+
+#include "ampsim.pb-c.h"
+#include "clock.h"
+#include "events.h"
+#include "link.h"
+
+struct peer;
+
+struct peer_ops {
+	void (*on_message)(struct peer *p, const Ampsim__Envelope *env, void *arg);
+	/* the connection is gone; p is freed right after this returns */
+	void (*on_close)(struct peer *p, const char *why, void *arg);
+};
+
+struct peer *peer_new(struct event_base *base, evutil_socket_t fd, const char *name,
+		      const struct peer_ops *ops, void *arg, struct evlog *log,
+		      const struct simclock *clk);
+const char *peer_name(const struct peer *p);
+
+/* Send now, bypassing any channel impairment (init, invoices, errors). */
+void peer_send(struct peer *p, const Ampsim__Envelope *env);
+
+/* Send env on one direction of a simulated channel. */
+void peer_send_on(struct peer *p, struct link *l, const char *channel, enum msg_kind kind,
+		  const Ampsim__Envelope *env);
+
+/* The link is up again: release the messages held for it, each after a
+ * fresh delay. */
+void peer_release_held(struct peer *p, struct link *l, const char *channel);
+
+/* Forget held and delayed messages for l (the link is being freed). */
+void peer_forget_link(struct peer *p, struct link *l);
+
+/* Close after flushing what is queued; on_close is called. */
+void peer_close(struct peer *p, const char *why);
+
+/* Free without calling on_close (daemon shutdown). */
+void peer_free(struct peer *p);
+
+/* Messages still waiting on a delay timer or held by a down link. */
+unsigned peer_pending(const struct peer *p);
+
+#endif

@@ -1,0 +1,331 @@
+#include "rpc.h"
+
+#include <errno.h>
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/listener.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "log.h"
+
+struct rpc_server {
+	struct evconnlistener *listener;
+	const struct rpc_method *methods;
+	void *arg;
+	char path[108];
+	struct rpc_conn *conns;
+};
+
+struct rpc_conn {
+	struct rpc_server *srv;
+	struct bufferevent *bev;
+	struct rpc_conn *next;
+};
+
+json_t *rpc_fail(struct rpc_err *err, int code, const char *fmt, ...)
+{
+	va_list ap;
+	err->code = code;
+	va_start(ap, fmt);
+	vsnprintf(err->message, sizeof(err->message), fmt, ap);
+	va_end(ap);
+	return NULL;
+}
+
+static void conn_free(struct rpc_conn *c)
+{
+	struct rpc_conn **pp = &c->srv->conns;
+	while (*pp && *pp != c)
+		pp = &(*pp)->next;
+	if (*pp)
+		*pp = c->next;
+	bufferevent_free(c->bev);
+	free(c);
+}
+
+static json_t *help_result(const struct rpc_method *methods)
+{
+	json_t *r = json_object();
+	for (const struct rpc_method *m = methods; m->name; m++)
+		json_object_set_new(r, m->name, json_string(m->usage ? m->usage : ""));
+	json_object_set_new(r, "help", json_string("help: list the methods"));
+	return r;
+}
+
+static void reply(struct rpc_conn *c, json_t *id, json_t *result, const struct rpc_err *err)
+{
+	json_t *resp = json_object();
+	json_object_set_new(resp, "jsonrpc", json_string("2.0"));
+	json_object_set(resp, "id", id ? id : json_null());
+	if (result) {
+		json_object_set_new(resp, "result", result);
+	} else {
+		json_t *e = json_object();
+		json_object_set_new(e, "code", json_integer(err->code));
+		json_object_set_new(e, "message", json_string(err->message));
+		json_object_set_new(resp, "error", e);
+	}
+	char *s = json_dumps(resp, JSON_COMPACT);
+	json_decref(resp);
+	if (s) {
+		struct evbuffer *out = bufferevent_get_output(c->bev);
+		evbuffer_add(out, s, strlen(s));
+		evbuffer_add(out, "\n", 1);
+		free(s);
+	}
+}
+
+static void handle_line(struct rpc_conn *c, const char *line)
+{
+	struct rpc_err err = { 0, "" };
+	json_error_t jerr;
+	json_t *req = json_loads(line, 0, &jerr);
+	if (!req) {
+		rpc_fail(&err, RPC_PARSE_ERROR, "parse error at column %d: %s", jerr.column, jerr.text);
+		reply(c, NULL, NULL, &err);
+		return;
+	}
+	json_t *id = json_object_get(req, "id");
+	const char *method = json_string_value(json_object_get(req, "method"));
+	json_t *params = json_object_get(req, "params");
+	json_t *result = NULL;
+	if (!json_is_object(req) || !method) {
+		rpc_fail(&err, RPC_INVALID_REQUEST, "request needs a string \"method\"");
+	} else if (params && !json_is_object(params) &&
+		   !(json_is_array(params) && json_array_size(params) == 0)) {
+		rpc_fail(&err, RPC_INVALID_PARAMS, "params must be an object of named parameters");
+	} else if (strcmp(method, "help") == 0) {
+		result = help_result(c->srv->methods);
+	} else {
+		const struct rpc_method *m = c->srv->methods;
+		while (m->name && strcmp(m->name, method) != 0)
+			m++;
+		if (!m->name) {
+			rpc_fail(&err, RPC_METHOD_NOT_FOUND, "unknown method '%s' (try help)", method);
+		} else {
+			json_t *p = json_is_object(params) ? params : NULL;
+			json_t *empty = NULL;
+			if (!p)
+				p = empty = json_object();
+			result = m->fn(p, c->srv->arg, &err);
+			json_decref(empty);
+			if (!result && err.code == 0)
+				rpc_fail(&err, RPC_INTERNAL_ERROR, "%s failed", method);
+		}
+	}
+	reply(c, id, result, &err);
+	json_decref(req);
+}
+
+static void conn_read(struct bufferevent *bev, void *arg)
+{
+	struct rpc_conn *c = arg;
+	struct evbuffer *in = bufferevent_get_input(bev);
+	char *line;
+	size_t n;
+	while ((line = evbuffer_readln(in, &n, EVBUFFER_EOL_LF)) != NULL) {
+		if (n > 0)
+			handle_line(c, line);
+		free(line);
+	}
+	if (evbuffer_get_length(in) > RPC_LINE_MAX) {
+		struct rpc_err err;
+		rpc_fail(&err, RPC_INVALID_REQUEST, "request line longer than %d bytes", RPC_LINE_MAX);
+		reply(c, NULL, NULL, &err);
+		log_warn("control socket: request over %d bytes, closing", RPC_LINE_MAX);
+		conn_free(c);
+	}
+}
+
+static void conn_event(struct bufferevent *bev, short what, void *arg)
+{
+	(void)bev;
+	if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR))
+		conn_free(arg);
+}
+
+static void conn_write(struct bufferevent *bev, void *arg)
+{
+	(void)bev;
+	(void)arg;
+}
+
+static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
+		      int socklen, void *arg)
+{
+	(void)l;
+	(void)sa;
+	(void)socklen;
+	struct rpc_server *s = arg;
+	struct rpc_conn *c = xcalloc(1, sizeof(*c));
+	c->srv = s;
+	c->bev = bufferevent_socket_new(evconnlistener_get_base(s->listener), fd,
+					BEV_OPT_CLOSE_ON_FREE);
+	c->next = s->conns;
+	s->conns = c;
+	bufferevent_setcb(c->bev, conn_read, conn_write, conn_event, c);
+	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
+}
+
+struct rpc_server *rpc_listen(struct event_base *base, const char *path,
+			      const struct rpc_method *methods, void *arg,
+			      char *err, size_t errlen)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	if (strlen(path) >= sizeof(sun.sun_path)) {
+		snprintf(err, errlen, "%s: control socket path longer than %zu bytes", path,
+			 sizeof(sun.sun_path) - 1);
+		return NULL;
+	}
+	strcpy(sun.sun_path, path);
+	unlink(path);
+	struct rpc_server *s = xcalloc(1, sizeof(*s));
+	s->methods = methods;
+	s->arg = arg;
+	strcpy(s->path, path);
+	s->listener = evconnlistener_new_bind(base, on_accept, s,
+					      LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, 16,
+					      (struct sockaddr *)&sun, sizeof(sun));
+	if (!s->listener) {
+		snprintf(err, errlen, "%s: cannot listen: %s", path, strerror(errno));
+		free(s);
+		return NULL;
+	}
+	return s;
+}
+
+void rpc_server_free(struct rpc_server *s)
+{
+	if (!s)
+		return;
+	while (s->conns)
+		conn_free(s->conns);
+	evconnlistener_free(s->listener);
+	unlink(s->path);
+	free(s);
+}
+
+static int64_t mono_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int wait_fd(int fd, short events, int64_t deadline)
+{
+	struct pollfd p = { .fd = fd, .events = events };
+	for (;;) {
+		int64_t left = deadline - mono_ms();
+		if (left <= 0)
+			return 0;
+		int r = poll(&p, 1, (int)left);
+		if (r < 0 && errno == EINTR)
+			continue;
+		return r;
+	}
+}
+
+json_t *rpc_call(const char *path, const char *method, json_t *params,
+		 int timeout_ms, char *err, size_t errlen)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	int64_t deadline = mono_ms() + timeout_ms;
+	json_t *result = NULL;
+	if (strlen(path) >= sizeof(sun.sun_path)) {
+		snprintf(err, errlen, "%s: socket path too long", path);
+		return NULL;
+	}
+	strcpy(sun.sun_path, path);
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0 || connect(fd, (struct sockaddr *)&sun, sizeof(sun)) != 0) {
+		snprintf(err, errlen, "%s: cannot connect: %s (is the daemon running?)", path,
+			 strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return NULL;
+	}
+	json_t *req = json_object();
+	json_object_set_new(req, "jsonrpc", json_string("2.0"));
+	json_object_set_new(req, "id", json_integer(1));
+	json_object_set_new(req, "method", json_string(method));
+	json_object_set_new(req, "params", params ? json_incref(params) : json_object());
+	char *s = json_dumps(req, JSON_COMPACT);
+	json_decref(req);
+	size_t len = strlen(s), off = 0;
+	s = xrealloc(s, len + 2);
+	s[len++] = '\n';
+	while (off < len) {
+		if (wait_fd(fd, POLLOUT, deadline) <= 0) {
+			snprintf(err, errlen, "%s: timed out sending", path);
+			goto out;
+		}
+		ssize_t w = send(fd, s + off, len - off, MSG_NOSIGNAL);
+		if (w < 0) {
+			if (errno == EINTR || errno == EAGAIN)
+				continue;
+			snprintf(err, errlen, "%s: send: %s", path, strerror(errno));
+			goto out;
+		}
+		off += (size_t)w;
+	}
+	size_t cap = 4096, got = 0;
+	char *buf = xcalloc(1, cap);
+	for (;;) {
+		if (wait_fd(fd, POLLIN, deadline) <= 0) {
+			snprintf(err, errlen, "%s: no answer to %s within %d ms", path, method, timeout_ms);
+			free(buf);
+			goto out;
+		}
+		if (got + 1 >= cap) {
+			if (cap >= 64 * 1024 * 1024) {
+				snprintf(err, errlen, "%s: answer too large", path);
+				free(buf);
+				goto out;
+			}
+			cap *= 2;
+			buf = xrealloc(buf, cap);
+		}
+		ssize_t r = recv(fd, buf + got, cap - got - 1, 0);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0) {
+			snprintf(err, errlen, "%s: connection closed before an answer", path);
+			free(buf);
+			goto out;
+		}
+		got += (size_t)r;
+		buf[got] = '\0';
+		if (memchr(buf, '\n', got))
+			break;
+	}
+	json_error_t jerr;
+	json_t *resp = json_loads(buf, JSON_DISABLE_EOF_CHECK, &jerr);
+	free(buf);
+	if (!resp) {
+		snprintf(err, errlen, "%s: answer is not JSON: %s", path, jerr.text);
+		goto out;
+	}
+	json_t *e = json_object_get(resp, "error");
+	if (e) {
+		snprintf(err, errlen, "%s", json_string_value(json_object_get(e, "message"))
+			 ? json_string_value(json_object_get(e, "message")) : "error");
+	} else {
+		result = json_incref(json_object_get(resp, "result"));
+		if (!result)
+			snprintf(err, errlen, "%s: answer has neither result nor error", path);
+	}
+	json_decref(resp);
+out:
+	free(s);
+	close(fd);
+	return result;
+}

@@ -1,0 +1,57 @@
+/* The control socket: a Unix stream socket speaking JSON-RPC 2.0, one
+ * request object per line and one response per line (as Core Lightning's
+ * lightning-cli does), so socat or any JSON-RPC client can drive a daemon.
+ *
+ * Server side: a table of methods; each handler returns a result (owned by
+ * the caller from then on) or NULL after filling *err. */
+#ifndef AMPSIM_RPC_H
+#define AMPSIM_RPC_H
+
+#include <event2/event.h>
+#include <jansson.h>
+#include <stddef.h>
+
+/* JSON-RPC 2.0 error codes */
+#define RPC_PARSE_ERROR -32700
+#define RPC_INVALID_REQUEST -32600
+#define RPC_METHOD_NOT_FOUND -32601
+#define RPC_INVALID_PARAMS -32602
+#define RPC_INTERNAL_ERROR -32603
+/* our own: the request was understood but cannot be carried out now */
+#define RPC_REFUSED -1
+
+#define RPC_LINE_MAX (64 * 1024)
+
+struct rpc_err {
+	int code;
+	char message[256];
+};
+
+typedef json_t *(*rpc_handler)(json_t *params, void *arg, struct rpc_err *err);
+
+struct rpc_method {
+	const char *name;
+	rpc_handler fn;
+	const char *usage;   /* one line for "help" */
+};
+
+struct rpc_server;
+
+/* methods is terminated by an entry with name == NULL; a "help" method is
+ * provided automatically. An existing socket file at path is replaced. */
+struct rpc_server *rpc_listen(struct event_base *base, const char *path,
+			      const struct rpc_method *methods, void *arg,
+			      char *err, size_t errlen);
+void rpc_server_free(struct rpc_server *s);
+
+/* Helpers for handlers. */
+json_t *rpc_fail(struct rpc_err *err, int code, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* Client side, blocking: connect, send one request, read one response line.
+ * Returns the "result" (new reference) or NULL with err filled (a transport
+ * problem, or the server's error message). timeout_ms bounds the whole call. */
+json_t *rpc_call(const char *path, const char *method, json_t *params,
+		 int timeout_ms, char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,138 @@
+/* A scenario file (INI, see docs/scenarios.md) parsed into plain structs.
+ * Every error is reported as "FILE:LINE: message" naming the key and what
+ * was expected; the caller exits 2 with it. */
+#ifndef AMPSIM_SCENARIO_H
+#define AMPSIM_SCENARIO_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "amount.h"
+#include "link.h"
+
+#define SCN_ID_MAX 32
+#define SCN_MAX_CHANNELS 64
+#define SCN_MAX_PAYMENTS 512
+#define SCN_MAX_FAULTS 256
+#define SCN_MAX_EXPECTS 128
+#define SCN_DEFAULT_MAX_HTLCS 483
+
+enum pay_mode { PAY_SINGLE, PAY_INVOICES, PAY_MPP, PAY_AMP };
+const char *pay_mode_name(enum pay_mode m);
+bool pay_mode_parse(const char *s, enum pay_mode *m);
+
+enum outcome { OUTCOME_PENDING, OUTCOME_SETTLED, OUTCOME_FAILED, OUTCOME_REFUNDED, OUTCOME_PARTIAL };
+const char *outcome_name(enum outcome o);
+bool outcome_parse(const char *s, enum outcome *o);   /* not "pending" */
+
+enum bob_behaviour { BOB_HONEST, BOB_GREEDY, BOB_HOLD, BOB_LATE };
+enum alice_behaviour { ALICE_HONEST, ALICE_BAD_SHARE };
+const char *bob_behaviour_name(enum bob_behaviour b);
+bool bob_behaviour_parse(const char *s, enum bob_behaviour *b);
+const char *alice_behaviour_name(enum alice_behaviour a);
+bool alice_behaviour_parse(const char *s, enum alice_behaviour *a);
+
+struct channel_config {
+	char id[SCN_ID_MAX];
+	struct amount_msat capacity;
+	struct amount_msat alice;        /* default: the whole capacity */
+	struct link_params link;         /* same in both directions */
+	uint32_t max_htlcs;              /* default 483 */
+	struct amount_msat htlc_minimum; /* default 1msat */
+	int line;
+};
+
+struct payment_config {
+	char id[SCN_ID_MAX];
+	uint64_t at_us;
+	struct amount_msat amount;
+	enum pay_mode mode;
+	uint32_t shards;                 /* 0: as few as the channels allow */
+	uint32_t expiry_blocks;          /* default 40 */
+	uint64_t timeout_us;             /* default 60s */
+	int line;
+};
+
+enum fault_dir { DIR_BOTH, DIR_TO_BOB, DIR_TO_ALICE };
+const char *fault_dir_name(enum fault_dir d);
+
+enum fault_action {
+	FAULT_DOWN, FAULT_UP, FAULT_DROP, FAULT_LOSS_GE, FAULT_DELAY, FAULT_JITTER,
+	FAULT_DUPLICATE, FAULT_DROP_MSG, FAULT_DISCONNECT, FAULT_PARTITION,
+	FAULT_CRASH, FAULT_RESTART,
+};
+const char *fault_action_name(enum fault_action a);
+
+enum node { NODE_ALICE, NODE_BOB };
+
+struct fault_config {
+	char id[SCN_ID_MAX];
+	uint64_t at_us;
+	bool has_until;
+	uint64_t until_us;
+	char channel[SCN_ID_MAX];        /* "" for node/connection faults */
+	enum fault_dir dir;              /* default both */
+	enum fault_action action;
+	double p, r;                     /* drop=P, duplicate=P, loss=ge:P,R */
+	uint64_t dur_us;                 /* delay=D, jitter=J */
+	enum msg_kind msg;               /* drop=fulfill#1 */
+	uint32_t nth;
+	enum node target;                /* crash=, restart= */
+	char text[64];                   /* the action as written */
+	int line;
+};
+
+struct expect_config {
+	char key[SCN_ID_MAX];            /* a payment id or a channel id */
+	bool is_payment;
+	enum outcome outcome;            /* payments */
+	bool has_alice, has_bob;         /* channels: "alice:0 bob:1btc" */
+	struct amount_msat alice, bob;
+	char text[128];
+	int line;
+};
+
+struct scenario {
+	char path[256];
+	uint64_t seed;                   /* default 1 */
+	uint64_t block_interval_us;      /* default 1s */
+	double time_scale;               /* default 1 */
+	struct {
+		uint64_t hold_us;            /* default 60s */
+		uint32_t final_cltv_delta;   /* default 18 */
+		enum bob_behaviour behaviour;
+	} bob;
+	struct {
+		enum alice_behaviour behaviour;
+	} alice;
+	size_t nchannels, npayments, nfaults, nexpects;
+	struct channel_config channels[SCN_MAX_CHANNELS];
+	struct payment_config payments[SCN_MAX_PAYMENTS];
+	struct fault_config faults[SCN_MAX_FAULTS];
+	struct expect_config expects[SCN_MAX_EXPECTS];
+};
+
+/* Fill *s with defaults (no channels, payments, faults or expectations). */
+void scenario_defaults(struct scenario *s);
+
+/* Parse path into *s. Returns 0, or -1 with err = "FILE:LINE: message"
+ * (line 0 for whole-file problems such as a missing file). */
+int scenario_load(const char *path, struct scenario *s, char *err, size_t errlen);
+
+/* The same from a string (for tests and fuzzing); name stands in for FILE. */
+int scenario_parse_string(const char *name, const char *text, struct scenario *s,
+			  char *err, size_t errlen);
+
+const struct channel_config *scenario_channel(const struct scenario *s, const char *id);
+
+/* Parse one fault action string ("drop=0.1", "loss=ge:0.1,0.5", "down",
+ * "drop=fulfill#1", "crash=bob", ...) into f->action and its parameters. */
+bool fault_action_parse(const char *text, struct fault_config *f, const char **why);
+
+/* Parse a channel spec as alice's --channel takes it: "1btc" or
+ * "id=c1,capacity=1btc,alice=1btc,delay=20ms,jitter=5ms,jitter_dist=normal,
+ *  drop=0.1,max_htlcs=30,htlc_minimum=1sat". Unset fields get the defaults. */
+bool channel_spec_parse(const char *spec, struct channel_config *c, char *why, size_t whylen);
+
+#endif
