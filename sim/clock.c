@@ -87,11 +87,15 @@ struct timeval simclock_wall_span(const struct simclock *c, uint64_t sim_us)
 	double scale = scale_of(c);
 	uint64_t wall = sat_u64(ceil((double)sim_us / scale));
 
-	/* Round up so that a timer never fires before the simulated span has
-	 * passed: a wakeup "at height h" must find the clock at h, not h - 1.
-	 * The division above may round a hair low; step until it does not. */
+	/* The earliest wall span over which sim_us has passed, so that a timer
+	 * never fires early (a wakeup "at height h" must find the clock at h,
+	 * not h - 1) nor later than needed. The division above can be a hair
+	 * off either way in floating point; step to the exact boundary. */
 	for (int i = 0; i < 4 && wall < WALL_SPAN_MAX_US && wall_to_sim(scale, wall) < sim_us; i++)
 		wall++;
+	for (int i = 0; i < 4 && wall > 0 && wall <= WALL_SPAN_MAX_US &&
+			wall_to_sim(scale, wall - 1) >= sim_us; i++)
+		wall--;
 	if (wall > WALL_SPAN_MAX_US)
 		wall = WALL_SPAN_MAX_US;
 

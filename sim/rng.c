@@ -41,7 +41,7 @@ uint64_t rng_u64(struct rng *r)
 
 	if (r->pos + 8 > sizeof(r->buf))
 		refill(r);
-	for (int i = 0; i < 8; i++)
+	for (unsigned i = 0; i < 8; i++)
 		v |= (uint64_t)r->buf[r->pos + i] << (8 * i);
 	r->pos += 8;
 	return v;

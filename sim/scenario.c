@@ -27,6 +27,13 @@
 
 #define MSG_MAX 512
 
+/* Defaults documented in scenario.h and docs/scenarios.md. */
+#define US_PER_S 1000000ULL
+#define PAYMENT_DEFAULT_EXPIRY_BLOCKS 40
+#define PAYMENT_DEFAULT_TIMEOUT_US (60 * US_PER_S)
+#define BOB_DEFAULT_HOLD_US (60 * US_PER_S)
+#define BOB_DEFAULT_FINAL_CLTV_DELTA 18
+
 /* ------------------------------------------------------------------ */
 /* Names of the enums. Each parser walks the name function, so a name
  * is written down exactly once. */
@@ -532,6 +539,15 @@ static const struct key_def fault_keys[] = {
 
 #define NKEYS(t) (sizeof(t) / sizeof((t)[0]))
 
+/* The parser remembers the line of every key of a section in an array of
+ * KEYS_MAX entries. */
+_Static_assert(NKEYS(sim_keys) <= KEYS_MAX, "sim_keys");
+_Static_assert(NKEYS(bob_keys) <= KEYS_MAX, "bob_keys");
+_Static_assert(NKEYS(alice_keys) <= KEYS_MAX, "alice_keys");
+_Static_assert(NKEYS(channel_keys) <= KEYS_MAX, "channel_keys");
+_Static_assert(NKEYS(payment_keys) <= KEYS_MAX, "payment_keys");
+_Static_assert(NKEYS(fault_keys) <= KEYS_MAX, "fault_keys");
+
 static int key_index(const struct key_def *keys, size_t nkeys, const char *name)
 {
 	for (size_t i = 0; i < nkeys; i++)
@@ -739,7 +755,7 @@ static bool channel_check(struct channel_config *c, bool has_capacity, bool has_
 enum section_kind {
 	SEC_SIM, SEC_BOB, SEC_ALICE, SEC_CHANNEL, SEC_PAYMENT, SEC_FAULT, SEC_EXPECT,
 };
-#define SEC_COUNT 7
+#define SEC_COUNT (SEC_EXPECT + 1)
 
 struct section_def {
 	const char *name;
@@ -1018,8 +1034,8 @@ static void section_begin(struct parser *p, char *content)
 		copy_str(pay->id, sizeof(pay->id), id);
 		pay->mode = PAY_SINGLE;
 		pay->shards = 0;
-		pay->expiry_blocks = 40;
-		pay->timeout_us = 60ULL * 1000000ULL;
+		pay->expiry_blocks = PAYMENT_DEFAULT_EXPIRY_BLOCKS;
+		pay->timeout_us = PAYMENT_DEFAULT_TIMEOUT_US;
 		pay->line = p->line;
 		p->obj = pay;
 		break;
@@ -1378,10 +1394,10 @@ void scenario_defaults(struct scenario *s)
 {
 	memset(s, 0, sizeof(*s));
 	s->seed = 1;
-	s->block_interval_us = 1000000ULL;
+	s->block_interval_us = US_PER_S;
 	s->time_scale = 1.0;
-	s->bob.hold_us = 60ULL * 1000000ULL;
-	s->bob.final_cltv_delta = 18;
+	s->bob.hold_us = BOB_DEFAULT_HOLD_US;
+	s->bob.final_cltv_delta = BOB_DEFAULT_FINAL_CLTV_DELTA;
 	s->bob.behaviour = BOB_HONEST;
 	s->alice.behaviour = ALICE_HONEST;
 }

@@ -126,24 +126,31 @@ json_t *wait_ready(const char *path, pid_t pid, int timeout_ms, char *err, size_
 	}
 }
 
+static bool reaped_within(pid_t pid, int ms, int *status)
+{
+	long long deadline = mono_now_ms() + ms;
+	for (;;) {
+		pid_t w = waitpid(pid, status, WNOHANG);
+		if (w == pid)
+			return true;
+		if (w < 0 || mono_now_ms() >= deadline)
+			return false;
+		struct timespec ts = { 0, 2 * 1000000L };
+		nanosleep(&ts, NULL);
+	}
+}
+
 int stop_daemon(pid_t pid, int timeout_ms)
 {
 	int status;
 	if (pid <= 0)
 		return -1;
-	if (waitpid(pid, &status, WNOHANG) == pid)
+	/* it may be on its way out already (asked to stop over its socket) */
+	if (reaped_within(pid, timeout_ms, &status))
 		return status;
 	kill(pid, SIGTERM);
-	long long deadline = mono_now_ms() + timeout_ms;
-	while (mono_now_ms() < deadline) {
-		pid_t w = waitpid(pid, &status, WNOHANG);
-		if (w == pid)
-			return status;
-		if (w < 0)
-			return -1;
-		struct timespec ts = { 0, 5 * 1000000L };
-		nanosleep(&ts, NULL);
-	}
+	if (reaped_within(pid, timeout_ms, &status))
+		return status;
 	kill(pid, SIGKILL);
 	if (waitpid(pid, &status, 0) == pid)
 		return status;

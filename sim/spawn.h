@@ -19,7 +19,8 @@ pid_t spawn_daemon(char *const argv[], const char *log_path);
  * the child exits, or timeout_ms passes. */
 json_t *wait_ready(const char *path, pid_t pid, int timeout_ms, char *err, size_t errlen);
 
-/* SIGTERM, then SIGKILL after timeout_ms. Returns the wait status, or -1
+/* Wait timeout_ms for the child to exit by itself, then SIGTERM and wait
+ * again, then SIGKILL. Returns the wait status, or -1
  * if the child was already reaped. */
 int stop_daemon(pid_t pid, int timeout_ms);
 

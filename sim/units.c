@@ -1,6 +1,6 @@
 /* The units users type in scenario files and on the command line. Every
- * parser here is strict: the whole string must be consumed, signs other
- * than none are refused, and numbers are read digit by digit rather than
+ * parser here is strict: the whole string must be consumed, no sign is
+ * accepted, and numbers are read digit by digit rather than
  * with strtod(), so "nan", "inf", "0x10", "1e3" and locale-dependent
  * decimal commas are all rejected instead of being half-accepted. */
 #include "units.h"

@@ -678,35 +678,48 @@ static void test_load_missing_file(void **state)
 	assert_string_equal(err, "/nonexistent/ampsim.ini: cannot open: No such file or directory");
 }
 
+/* Removed by the teardown, so a failed assertion leaves no file behind. */
+static char temp_path[64];
+
+static int remove_temp_file(void **state)
+{
+	(void)state;
+	if (temp_path[0])
+		unlink(temp_path);
+	temp_path[0] = '\0';
+	return 0;
+}
+
 static void test_load_temp_file(void **state)
 {
-	char path[] = "/tmp/ampsim-test-XXXXXX";
+	char want[128];
 	int fd;
 	FILE *f;
 
 	(void)state;
-	fd = mkstemp(path);
+	snprintf(temp_path, sizeof(temp_path), "/tmp/ampsim-test-XXXXXX");
+	fd = mkstemp(temp_path);
+	if (fd < 0)
+		temp_path[0] = '\0';
 	assert_true(fd >= 0);
 	f = fdopen(fd, "w");
 	assert_non_null(f);
 	fputs(full_file, f);
 	fclose(f);
 
-	assert_int_equal(scenario_load(path, &scn, err, sizeof(err)), 0);
-	assert_string_equal(scn.path, path);
+	assert_int_equal(scenario_load(temp_path, &scn, err, sizeof(err)), 0);
+	assert_string_equal(scn.path, temp_path);
 	assert_int_equal(scn.nchannels, 2);
 	assert_true(scn.faults[0].until_us == 2000000);
 
 	/* the same error format as from a string, with the file's name */
-	f = fopen(path, "w");
+	f = fopen(temp_path, "w");
 	assert_non_null(f);
 	fputs("[channel c1]\ncapacity = 1btc\n\nmax_htlcs = 500\n", f);
 	fclose(f);
-	assert_int_equal(scenario_load(path, &scn, err, sizeof(err)), -1);
-	char want[128];
-	snprintf(want, sizeof(want), "%s:4: [channel c1] max_htlcs:", path);
+	assert_int_equal(scenario_load(temp_path, &scn, err, sizeof(err)), -1);
+	snprintf(want, sizeof(want), "%s:4: [channel c1] max_htlcs:", temp_path);
 	assert_true(strncmp(err, want, strlen(want)) == 0);
-	unlink(path);
 }
 
 static void test_channel_spec(void **state)
@@ -836,7 +849,7 @@ int main(void)
 		cmocka_unit_test(test_no_channels),
 		cmocka_unit_test(test_failure_changes_nothing),
 		cmocka_unit_test(test_load_missing_file),
-		cmocka_unit_test(test_load_temp_file),
+		cmocka_unit_test_teardown(test_load_temp_file, remove_temp_file),
 		cmocka_unit_test(test_channel_spec),
 		cmocka_unit_test(test_enum_names),
 	};
