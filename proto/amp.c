@@ -20,6 +20,8 @@ void amp_combine(uint8_t root[AMP_LEN], const uint8_t (*shares)[AMP_LEN], size_t
 void amp_split(const uint8_t root[AMP_LEN], uint8_t (*shares)[AMP_LEN], size_t n)
 {
 	uint8_t acc[AMP_LEN];
+	if (n == 0)
+		return;
 	memcpy(acc, root, AMP_LEN);
 	/* lnd's SeedSharer.Split: draw a random share, and the remainder is
 	 * root XOR share; repeating on the remainder gives n shares. */

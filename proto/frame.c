@@ -7,8 +7,10 @@ static void *arena_alloc(void *data, size_t size)
 {
 	struct frame_arena *a = data;
 	size_t start = (a->used + 15) & ~(size_t)15;
-	if (size > FRAME_ARENA_SIZE || start > FRAME_ARENA_SIZE - size)
+	if (size > FRAME_ARENA_SIZE || start > FRAME_ARENA_SIZE - size) {
+		a->exhausted = true;
 		return NULL;        /* protobuf-c turns this into an unpack failure */
+	}
 	a->used = start + size;
 	if (a->used > a->high_water)
 		a->high_water = a->used;
@@ -33,6 +35,7 @@ void frame_arena_init(struct frame_arena *a)
 void frame_arena_reset(struct frame_arena *a)
 {
 	a->used = 0;
+	a->exhausted = false;
 }
 
 const char *frame_status_name(enum frame_status s)
@@ -71,6 +74,12 @@ enum frame_status frame_decode(struct frame_arena *arena, const uint8_t *buf, si
 	*consumed = FRAME_HDR + (size_t)n;
 	frame_arena_reset(arena);
 	Ampsim__Envelope *env = ampsim__envelope__unpack(&arena->alloc, n, buf + FRAME_HDR);
+	if (!env && arena->exhausted) {
+		snprintf(why, whylen, "message of %u bytes needs more than %u bytes of decode memory",
+			 n, (unsigned)FRAME_ARENA_SIZE);
+		frame_arena_reset(arena);
+		return FRAME_BAD;
+	}
 	if (!env) {
 		snprintf(why, whylen, "payload of %u bytes is not a valid protobuf envelope", n);
 		return FRAME_BAD;
@@ -107,8 +116,9 @@ static bool need32(ProtobufCBinaryData b, const char *what, char *why, size_t wh
 
 static bool need_id(const char *id, char *why, size_t whylen)
 {
-	if (!id || !*id || strlen(id) > 63) {
-		snprintf(why, whylen, "channel_id must be 1..63 characters");
+	/* the ledger's and the scenario's limit (LEDGER_ID_MAX - 1) */
+	if (!id || !*id || strlen(id) > 31) {
+		snprintf(why, whylen, "channel_id must be 1..31 characters");
 		return false;
 	}
 	return true;

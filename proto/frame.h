@@ -18,13 +18,16 @@
 
 #define FRAME_HDR 4
 #define FRAME_MAX (64 * 1024)
-/* Unpacking a FRAME_MAX message never needs more than this (protobuf-c
- * allocates a struct per sub-message plus the byte/string payloads). */
+/* Decode memory per connection. protobuf-c allocates a struct per
+ * sub-message and per repeated element, so a frame made of many tiny
+ * fields can need far more than its own size; such a frame is refused
+ * with "needs more decode memory" rather than growing without bound. */
 #define FRAME_ARENA_SIZE (FRAME_MAX * 4)
 
 struct frame_arena {
 	size_t used;
 	size_t high_water;
+	bool exhausted;          /* the last decode ran out of arena */
 	ProtobufCAllocator alloc;
 	_Alignas(16) uint8_t mem[FRAME_ARENA_SIZE];
 };
