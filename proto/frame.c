@@ -183,6 +183,10 @@ bool envelope_validate(const Ampsim__Envelope *env, char *why, size_t whylen)
 			      "update_fulfill_htlc.payment_preimage", why, whylen);
 	case AMPSIM__ENVELOPE__MSG_UPDATE_FAIL_HTLC:
 		return need_id(env->update_fail_htlc->channel_id, why, whylen);
+	case AMPSIM__ENVELOPE__MSG_RESOLVE_ACK:
+		return need_id(env->resolve_ack->channel_id, why, whylen);
+	case AMPSIM__ENVELOPE__MSG_REESTABLISH:
+		return need_id(env->reestablish->channel_id, why, whylen);
 	case AMPSIM__ENVELOPE__MSG_ERROR:
 	case AMPSIM__ENVELOPE__MSG_PING:
 	case AMPSIM__ENVELOPE__MSG_PONG:
@@ -209,6 +213,8 @@ const char *envelope_type_name(const Ampsim__Envelope *env)
 	case AMPSIM__ENVELOPE__MSG_ERROR: return "error";
 	case AMPSIM__ENVELOPE__MSG_PING: return "ping";
 	case AMPSIM__ENVELOPE__MSG_PONG: return "pong";
+	case AMPSIM__ENVELOPE__MSG_RESOLVE_ACK: return "resolve_ack";
+	case AMPSIM__ENVELOPE__MSG_REESTABLISH: return "reestablish";
 	case _AMPSIM__ENVELOPE__MSG__CASE_IS_INT_SIZE: break;
 	}
 	return "unknown";

@@ -113,6 +113,22 @@ void ampset_mark_settled(struct ampset *s)
 	s->n = s->cap = 0;
 }
 
+struct ampset *ampset_insert_settled(struct ampset_table *t, enum set_kind kind,
+				     const uint8_t key[AMP_LEN])
+{
+	struct ampset *s = ampset_find(t, kind, key);
+	if (!s) {
+		s = xcalloc(1, sizeof(*s));
+		s->kind = kind;
+		memcpy(s->key, key, AMP_LEN);
+		s->next = t->head;
+		t->head = s;
+		t->count++;
+	}
+	ampset_mark_settled(s);
+	return s;
+}
+
 void ampset_remove(struct ampset_table *t, struct ampset *s)
 {
 	struct ampset **pp = &t->head;

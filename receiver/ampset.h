@@ -86,6 +86,10 @@ bool ampset_reconstruct(const struct ampset *s, uint8_t (*preimages)[AMP_LEN], s
  * refused, but its HTLC list is released. */
 void ampset_mark_settled(struct ampset *s);
 
+/* Remember a set as settled without its parts (reloading state). */
+struct ampset *ampset_insert_settled(struct ampset_table *t, enum set_kind kind,
+				     const uint8_t key[AMP_LEN]);
+
 /* Remove and free a set (failed, or being forgotten). */
 void ampset_remove(struct ampset_table *t, struct ampset *s);
 void ampset_table_free(struct ampset_table *t);

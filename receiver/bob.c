@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "ampset.h"
+#include "bob.h"
 #include "daemon.h"
 #include "events.h"
 #include "frame.h"
@@ -25,49 +26,6 @@
 #include "peer.h"
 #include "rpc.h"
 #include "units.h"
-
-#define BOB_MAX_CHANNELS 256
-
-struct bob_invoice {
-	struct invoice inv;
-	uint8_t preimage[AMP_LEN];
-	bool paid;
-};
-
-struct bob_chan {
-	struct chan c;
-	struct peer *peer;          /* NULL while its peer is disconnected */
-};
-
-struct bob_conn {
-	struct bob *bob;
-	struct peer *peer;
-	bool inited;
-	struct bob_conn *next;
-};
-
-struct bob {
-	struct event_base *base;
-	struct simclock clk;
-	struct evlog *log;
-	struct rpc_server *rpc;
-	struct evconnlistener *listener;
-	struct daemon_signals *sig;
-	struct event *block_timer;
-	uint16_t port;
-	unsigned nconns_total;
-	struct bob_conn *conns;
-	struct bob_chan chans[BOB_MAX_CHANNELS];
-	size_t nchans;
-	struct bob_invoice *invoices;
-	size_t ninvoices, invoices_cap;
-	struct ampset_table sets;
-	uint64_t hold_us;
-	uint32_t final_cltv_delta;
-	enum bob_behaviour behaviour;
-	uint64_t seed;
-	uint64_t htlcs_received, htlcs_fulfilled, htlcs_failed, htlcs_refunded, sets_settled;
-};
 
 /* ---- helpers ---------------------------------------------------------- */
 
@@ -97,59 +55,121 @@ static json_t *htlc_event(struct bob *b, const char *event, const char *channel,
 	return ev;
 }
 
+struct resolution *bob_resolution(struct bob_chan *bc, uint64_t htlc_id, bool create)
+{
+	if (htlc_id >= bc->res_cap) {
+		if (!create)
+			return NULL;
+		uint64_t cap = bc->res_cap ? bc->res_cap : 256;
+		while (cap <= htlc_id)
+			cap *= 2;
+		bc->res = xrealloc(bc->res, cap * sizeof(*bc->res));
+		memset(bc->res + bc->res_cap, 0, (cap - bc->res_cap) * sizeof(*bc->res));
+		bc->res_cap = cap;
+	}
+	return &bc->res[htlc_id];
+}
+
+/* Put a resolution on the wire (first time, or again for a replayed add). */
+static void transmit_resolution(struct bob *b, struct bob_chan *bc, uint64_t htlc_id)
+{
+	const struct resolution *r = bob_resolution(bc, htlc_id, false);
+	if (!r || (r->state != RES_FULFILLED && r->state != RES_FAILED))
+		return;
+	if (!bc->peer) {
+		/* sent again when Alice reconnects and replays her adds */
+		json_t *ev = evlog_new(b->log, "resolution_deferred");
+		json_set_str(ev, "channel", bc->c.ledger.id);
+		json_set_u64(ev, "htlc", htlc_id);
+		evlog_emit(b->log, ev);
+		return;
+	}
+	Ampsim__Envelope env = AMPSIM__ENVELOPE__INIT;
+	Ampsim__UpdateFulfillHtlc f = AMPSIM__UPDATE_FULFILL_HTLC__INIT;
+	Ampsim__UpdateFailHtlc x = AMPSIM__UPDATE_FAIL_HTLC__INIT;
+	if (r->state == RES_FULFILLED) {
+		f.channel_id = bc->c.ledger.id;
+		f.htlc_id = htlc_id;
+		f.payment_preimage = bin32(r->preimage);
+		env.msg_case = AMPSIM__ENVELOPE__MSG_UPDATE_FULFILL_HTLC;
+		env.update_fulfill_htlc = &f;
+		peer_send_on(bc->peer, &bc->c.out, bc->c.ledger.id, MSG_FULFILL, &env);
+	} else {
+		x.channel_id = bc->c.ledger.id;
+		x.htlc_id = htlc_id;
+		x.failure_code = (Ampsim__FailureCode)r->code;
+		x.reason = (char *)r->reason;
+		env.msg_case = AMPSIM__ENVELOPE__MSG_UPDATE_FAIL_HTLC;
+		env.update_fail_htlc = &x;
+		peer_send_on(bc->peer, &bc->c.out, bc->c.ledger.id, MSG_FAIL, &env);
+	}
+}
+
+/* Resolve an HTLC in Bob's ledger and record how, durably; the caller
+ * transmits once everything that belongs together is written. An HTLC
+ * Bob never accepted into his ledger (refused on arrival) is recorded as
+ * failed too, so a replay gets the same answer. */
+static void resolve(struct bob *b, struct bob_chan *bc, uint64_t htlc_id, enum res_state how,
+		    const uint8_t preimage[AMP_LEN], uint32_t code, const char *reason)
+{
+	struct ledger_htlc h;
+	bool in_ledger = ledger_resolve(&bc->c.ledger, htlc_id,
+					how == RES_FULFILLED ? HTLC_FULFILLED :
+					how == RES_FAILED ? HTLC_FAILED : HTLC_REFUNDED, &h) == LEDGER_OK;
+	if (!in_ledger && how == RES_FULFILLED)
+		fatal("fulfilling HTLC %llu that is not in flight on %s",
+		      (unsigned long long)htlc_id, bc->c.ledger.id);
+	struct resolution *r = bob_resolution(bc, htlc_id, true);
+	r->state = (uint8_t)how;
+	r->acked = false;
+	r->claimed = false;
+	if (in_ledger) {
+		r->cltv_expiry = h.cltv_expiry;
+		r->amount = h.amount;
+		memcpy(r->hash, h.hash, AMP_LEN);
+	}
+	if (preimage)
+		memcpy(r->preimage, preimage, AMP_LEN);
+	r->code = code;
+	snprintf(r->reason, sizeof(r->reason), "%s", reason ? reason : "");
+	if (how == RES_FULFILLED)
+		bc->unacked++;
+	bob_store_resolution(b, bc, htlc_id);
+	bob_store_channel(b, bc);
+	if (!in_ledger)
+		return;
+	check_conservation(b, bc);
+	const char *names[] = { "", "htlc_fulfilled", "htlc_failed", "htlc_refunded" };
+	json_t *ev = htlc_event(b, names[how], bc->c.ledger.id, &h);
+	switch (how) {
+	case RES_FULFILLED:
+		b->htlcs_fulfilled++;
+		json_set_hex(ev, "preimage", preimage, AMP_LEN);
+		break;
+	case RES_FAILED:
+		b->htlcs_failed++;
+		json_object_set_new(ev, "failure_code", json_integer(code));
+		json_set_str(ev, "reason", reason);
+		break;
+	case RES_REFUNDED:
+		b->htlcs_refunded++;
+		json_set_str(ev, "reason", reason);
+		break;
+	case RES_NONE:
+		break;
+	}
+	evlog_emit(b->log, ev);
+}
+
 static void send_fail(struct bob *b, struct bob_chan *bc, uint64_t htlc_id,
 		      Ampsim__FailureCode code, const char *reason)
 {
-	struct ledger_htlc h;
-	if (ledger_resolve(&bc->c.ledger, htlc_id, HTLC_FAILED, &h) == LEDGER_OK) {
-		b->htlcs_failed++;
-		json_t *ev = htlc_event(b, "htlc_failed", bc->c.ledger.id, &h);
-		json_object_set_new(ev, "failure_code", json_integer(code));
-		json_set_str(ev, "reason", reason);
-		evlog_emit(b->log, ev);
-		check_conservation(b, bc);
-	}
-	if (!bc->peer) {
-		log_warn("channel %s: fail of HTLC %llu not sent: peer disconnected",
-			 bc->c.ledger.id, (unsigned long long)htlc_id);
-		return;
-	}
-	Ampsim__UpdateFailHtlc f = AMPSIM__UPDATE_FAIL_HTLC__INIT;
-	Ampsim__Envelope env = AMPSIM__ENVELOPE__INIT;
-	f.channel_id = bc->c.ledger.id;
-	f.htlc_id = htlc_id;
-	f.failure_code = code;
-	f.reason = (char *)reason;
-	env.msg_case = AMPSIM__ENVELOPE__MSG_UPDATE_FAIL_HTLC;
-	env.update_fail_htlc = &f;
-	peer_send_on(bc->peer, &bc->c.out, bc->c.ledger.id, MSG_FAIL, &env);
-}
-
-static void send_fulfill(struct bob *b, struct bob_chan *bc, uint64_t htlc_id,
-			 const uint8_t preimage[AMP_LEN])
-{
-	struct ledger_htlc h;
-	if (ledger_resolve(&bc->c.ledger, htlc_id, HTLC_FULFILLED, &h) != LEDGER_OK)
-		fatal("fulfilling HTLC %llu that is not in flight on %s",
-		      (unsigned long long)htlc_id, bc->c.ledger.id);
-	b->htlcs_fulfilled++;
-	json_t *ev = htlc_event(b, "htlc_fulfilled", bc->c.ledger.id, &h);
-	json_set_hex(ev, "preimage", preimage, AMP_LEN);
-	evlog_emit(b->log, ev);
-	check_conservation(b, bc);
-	if (!bc->peer) {
-		log_warn("channel %s: fulfill of HTLC %llu not sent: peer disconnected",
-			 bc->c.ledger.id, (unsigned long long)htlc_id);
-		return;
-	}
-	Ampsim__UpdateFulfillHtlc f = AMPSIM__UPDATE_FULFILL_HTLC__INIT;
-	Ampsim__Envelope env = AMPSIM__ENVELOPE__INIT;
-	f.channel_id = bc->c.ledger.id;
-	f.htlc_id = htlc_id;
-	f.payment_preimage = bin32(preimage);
-	env.msg_case = AMPSIM__ENVELOPE__MSG_UPDATE_FULFILL_HTLC;
-	env.update_fulfill_htlc = &f;
-	peer_send_on(bc->peer, &bc->c.out, bc->c.ledger.id, MSG_FULFILL, &env);
+	if (b->st)
+		store_begin(b->st);
+	resolve(b, bc, htlc_id, RES_FAILED, NULL, (uint32_t)code, reason);
+	if (b->st)
+		store_commit(b->st);
+	transmit_resolution(b, bc, htlc_id);
 }
 
 static void set_timer_free(struct ampset *s)
@@ -171,10 +191,20 @@ static void fail_set(struct bob *b, struct ampset *s, Ampsim__FailureCode code, 
 	json_object_set_new(ev, "parts", json_integer((json_int_t)s->n));
 	json_set_str(ev, "reason", why);
 	evlog_emit(b->log, ev);
+	/* written all together, then sent: a crash in between re-sends them */
+	if (b->st)
+		store_begin(b->st);
 	for (size_t i = 0; i < s->n; i++) {
 		struct bob_chan *bc = find_chan(b, s->htlcs[i].channel);
 		if (bc)
-			send_fail(b, bc, s->htlcs[i].htlc_id, code, why);
+			resolve(b, bc, s->htlcs[i].htlc_id, RES_FAILED, NULL, (uint32_t)code, why);
+	}
+	if (b->st)
+		store_commit(b->st);
+	for (size_t i = 0; i < s->n; i++) {
+		struct bob_chan *bc = find_chan(b, s->htlcs[i].channel);
+		if (bc)
+			transmit_resolution(b, bc, s->htlcs[i].htlc_id);
 	}
 	set_timer_free(s);
 	ampset_remove(&b->sets, s);
@@ -188,7 +218,7 @@ static void settle_set(struct bob *b, struct ampset *s)
 	const char *why = NULL;
 
 	/* never claim what Alice may already be reclaiming */
-	for (size_t i = 0; i < s->n; i++) {
+	for (size_t i = 0; i < s->n && b->behaviour != BOB_LATE; i++) {
 		if (height + SETTLE_SAFETY_BLOCKS >= s->htlcs[i].cltv_expiry) {
 			ok = false;
 			why = "a part is too close to its expiry to claim safely";
@@ -205,8 +235,9 @@ static void settle_set(struct bob *b, struct ampset *s)
 			json_set_u64(ev, "htlc", s->htlcs[bad].htlc_id);
 			evlog_emit(b->log, ev);
 		}
-	} else if (ok) {
-		struct bob_invoice *inv = NULL;
+	}
+	struct bob_invoice *inv = NULL;
+	if (ok && s->kind == SET_MPP) {
 		for (size_t i = 0; i < b->ninvoices; i++)
 			if (memcmp(b->invoices[i].inv.payment_hash, s->key, AMP_LEN) == 0)
 				inv = &b->invoices[i];
@@ -224,6 +255,28 @@ static void settle_set(struct bob *b, struct ampset *s)
 		fail_set(b, s, AMPSIM__FAILURE_CODE__FAILURE_INCORRECT_OR_UNKNOWN_PAYMENT_DETAILS, why);
 		return;
 	}
+	if (b->behaviour == BOB_LATE) {
+		/* adversarial: know the preimages but claim only after expiry */
+		for (size_t i = 0; i < s->n; i++) {
+			if (b->nlate == b->late_cap) {
+				b->late_cap = b->late_cap ? 2 * b->late_cap : 8;
+				b->late = xrealloc(b->late, b->late_cap * sizeof(*b->late));
+			}
+			struct late_claim *lc = &b->late[b->nlate++];
+			snprintf(lc->channel, sizeof(lc->channel), "%s", s->htlcs[i].channel);
+			lc->htlc_id = s->htlcs[i].htlc_id;
+			lc->cltv_expiry = s->htlcs[i].cltv_expiry;
+			memcpy(lc->preimage, pre[i], AMP_LEN);
+		}
+		json_t *lev = evlog_new(b->log, "set_withheld");
+		json_set_hex(lev, s->kind == SET_AMP ? "set_id" : "hash", s->key, AMP_LEN);
+		json_set_str(lev, "behaviour", "late");
+		evlog_emit(b->log, lev);
+		free(pre);
+		set_timer_free(s);
+		ampset_mark_settled(s);
+		return;
+	}
 	json_t *ev = evlog_new(b->log, "set_complete");
 	json_set_str(ev, "kind", s->kind == SET_AMP ? "amp" : "mpp");
 	json_set_hex(ev, s->kind == SET_AMP ? "set_id" : "hash", s->key, AMP_LEN);
@@ -237,10 +290,24 @@ static void settle_set(struct bob *b, struct ampset *s)
 	}
 	evlog_emit(b->log, ev);
 	b->sets_settled++;
+	/* every fulfill of the set is written before the first is sent */
+	if (b->st)
+		store_begin(b->st);
 	for (size_t i = 0; i < s->n; i++) {
 		struct bob_chan *bc = find_chan(b, s->htlcs[i].channel);
 		if (bc)
-			send_fulfill(b, bc, s->htlcs[i].htlc_id, pre[i]);
+			resolve(b, bc, s->htlcs[i].htlc_id, RES_FULFILLED, pre[i], 0, "");
+	}
+	if (inv)
+		bob_store_invoice(b, inv);
+	if (s->kind == SET_AMP)
+		bob_store_set_settled(b, s->key);
+	if (b->st)
+		store_commit(b->st);
+	for (size_t i = 0; i < s->n; i++) {
+		struct bob_chan *bc = find_chan(b, s->htlcs[i].channel);
+		if (bc)
+			transmit_resolution(b, bc, s->htlcs[i].htlc_id);
 	}
 	free(pre);
 	set_timer_free(s);
@@ -292,6 +359,8 @@ static void send_error(struct peer *p, const char *channel, const char *msg)
 	peer_send(p, &env);
 }
 
+static void arm_block_timer(struct bob *b);
+
 static void handle_init(struct bob_conn *bcn, const Ampsim__Init *m)
 {
 	struct bob *b = bcn->bob;
@@ -309,6 +378,8 @@ static void handle_init(struct bob_conn *bcn, const Ampsim__Init *m)
 	b->clk.time_scale = m->time_scale;
 	b->seed = m->seed;
 	bcn->inited = true;
+	bob_store_meta(b);
+	arm_block_timer(b);
 	Ampsim__Init r = AMPSIM__INIT__INIT;
 	Ampsim__Envelope env = AMPSIM__ENVELOPE__INIT;
 	char *features[] = { "mpp", "amp" };
@@ -353,13 +424,15 @@ static void handle_open(struct bob_conn *bcn, const Ampsim__OpenChannel *m)
 {
 	struct bob *b = bcn->bob;
 	struct bob_chan *bc = find_chan(b, m->channel_id);
-	if (bc && bc->peer && bc->peer != bcn->peer) {
-		send_error(bcn->peer, m->channel_id, "channel id already in use");
-		return;
-	}
 	if (bc) {
-		/* the same channel announced again on a new connection */
+		/* the same channel announced again on a new connection: Alice
+		 * reconnected (maybe before we noticed the old one close) */
+		if (bc->peer && bc->peer != bcn->peer)
+			peer_forget_link(bc->peer, &bc->c.out);
 		bc->peer = bcn->peer;
+		json_t *ev = evlog_new(b->log, "channel_reconnected");
+		json_set_str(ev, "channel", m->channel_id);
+		evlog_emit(b->log, ev);
 	} else {
 		if (b->nchans == BOB_MAX_CHANNELS) {
 			send_error(bcn->peer, m->channel_id, "too many channels");
@@ -380,6 +453,7 @@ static void handle_open(struct bob_conn *bcn, const Ampsim__OpenChannel *m)
 		link_init(&bc->c.out, &lp, b->seed, m->channel_id, "to_alice");
 		bc->c.base_out = lp;
 		bc->peer = bcn->peer;
+		bob_store_channel(b, bc);
 		json_t *ev = evlog_new(b->log, "channel_open");
 		json_set_str(ev, "channel", m->channel_id);
 		json_set_u64(ev, "capacity_msat", m->capacity_msat);
@@ -412,6 +486,7 @@ static struct bob_invoice *new_invoice(struct bob *b, struct amount_msat amount,
 	bi->inv.min_final_cltv_expiry = b->final_cltv_delta;
 	bi->inv.created_height = simclock_height(&b->clk);
 	snprintf(bi->inv.description, sizeof(bi->inv.description), "%s", desc ? desc : "");
+	bob_store_invoice(b, bi);   /* before it is handed out */
 	json_t *ev = evlog_new(b->log, "invoice_created");
 	json_set_u64(ev, "amount_msat", amount.millisatoshis);
 	json_set_hex(ev, "hash", bi->inv.payment_hash, AMP_LEN);
@@ -452,12 +527,17 @@ static void handle_add(struct bob_conn *bcn, const Ampsim__UpdateAddHtlc *m)
 		return;
 	}
 	if (chan_seen(&bc->c, m->htlc_id)) {
-		/* a duplicated or replayed add: already handled */
-		json_t *ev = evlog_new(b->log, "duplicate_ignored");
+		/* a duplicated or replayed add: if we have resolved it, Alice has
+		 * not heard: say it again; if we hold it, nothing to do */
+		const struct resolution *res = bob_resolution(bc, m->htlc_id, false);
+		bool resend = res && (res->state == RES_FULFILLED || res->state == RES_FAILED);
+		json_t *ev = evlog_new(b->log, resend ? "resolution_resent" : "duplicate_ignored");
 		json_set_str(ev, "channel", bc->c.ledger.id);
 		json_set_str(ev, "message", "update_add_htlc");
 		json_set_u64(ev, "htlc", m->htlc_id);
 		evlog_emit(b->log, ev);
+		if (resend)
+			transmit_resolution(b, bc, m->htlc_id);
 		return;
 	}
 	if (!chan_mark_seen(&bc->c, m->htlc_id)) {
@@ -492,6 +572,28 @@ static void handle_add(struct bob_conn *bcn, const Ampsim__UpdateAddHtlc *m)
 		return;
 	}
 	check_conservation(b, bc);
+	if (b->st) {
+		struct stored_htlc sh0;
+		memset(&sh0, 0, sizeof(sh0));
+		snprintf(sh0.channel, sizeof(sh0.channel), "%s", bc->c.ledger.id);
+		sh0.htlc_id = m->htlc_id;
+		sh0.amount = amount_msat(m->amount_msat);
+		memcpy(sh0.hash, m->payment_hash.data, AMP_LEN);
+		sh0.cltv_expiry = m->cltv_expiry;
+		sh0.kind = !m->mpp ? -1 : m->amp ? SET_AMP : SET_MPP;
+		if (m->mpp) {
+			sh0.total = amount_msat(m->mpp->total_msat);
+			memcpy(sh0.key, m->amp ? m->amp->set_id.data : m->payment_hash.data, AMP_LEN);
+		}
+		if (m->amp) {
+			memcpy(sh0.share, m->amp->root_share.data, AMP_LEN);
+			sh0.child_index = m->amp->child_index;
+		}
+		store_begin(b->st);
+		bob_store_add(b, &sh0);
+		bob_store_channel(b, bc);
+		store_commit(b->st);
+	}
 
 	uint32_t height = simclock_height(&b->clk);
 	const Ampsim__FailureCode unknown =
@@ -543,6 +645,25 @@ static void handle_add(struct bob_conn *bcn, const Ampsim__UpdateAddHtlc *m)
 			return;
 		}
 	}
+	if (b->behaviour == BOB_GREEDY) {
+		/* adversarial: claim the shard at once with a guessed preimage;
+		 * Alice checks SHA256(r) == h and refuses it */
+		uint8_t guess[AMP_LEN];
+		randombytes_buf(guess, AMP_LEN);
+		Ampsim__UpdateFulfillHtlc gf = AMPSIM__UPDATE_FULFILL_HTLC__INIT;
+		Ampsim__Envelope genv = AMPSIM__ENVELOPE__INIT;
+		gf.channel_id = bc->c.ledger.id;
+		gf.htlc_id = m->htlc_id;
+		gf.payment_preimage = bin32(guess);
+		genv.msg_case = AMPSIM__ENVELOPE__MSG_UPDATE_FULFILL_HTLC;
+		genv.update_fulfill_htlc = &gf;
+		json_t *gev = evlog_new(b->log, "greedy_claim_attempt");
+		json_set_str(gev, "channel", bc->c.ledger.id);
+		json_set_u64(gev, "htlc", m->htlc_id);
+		json_set_hex(gev, "guessed_preimage", guess, AMP_LEN);
+		evlog_emit(b->log, gev);
+		peer_send_on(bc->peer, &bc->c.out, bc->c.ledger.id, MSG_FULFILL, &genv);
+	}
 	uint64_t now = simclock_now(&b->clk);
 	uint64_t hold_deadline = now + b->hold_us;
 	uint32_t safe_height = m->cltv_expiry > HOLD_SAFETY_BLOCKS ? m->cltv_expiry - HOLD_SAFETY_BLOCKS : 0;
@@ -557,18 +678,36 @@ static void handle_add(struct bob_conn *bcn, const Ampsim__UpdateAddHtlc *m)
 		fail_set(b, r.set, unknown, r.why);
 		return;
 	case SET_HOLD:
-		if (b->behaviour != BOB_HOLD)
+		if (b->behaviour != BOB_HOLD && b->behaviour != BOB_LATE)
 			arm_set_timer(b, r.set);
 		return;
 	case SET_COMPLETE:
 		if (b->behaviour == BOB_HOLD) {
 			/* adversarial: never settle, never fail; expiry returns it all */
 			set_timer_free(r.set);
+			json_t *hev = evlog_new(b->log, "set_withheld");
+			json_set_hex(hev, kind == SET_AMP ? "set_id" : "hash", key, AMP_LEN);
+			json_set_str(hev, "behaviour", "hold");
+			evlog_emit(b->log, hev);
+			ampset_mark_settled(r.set);
 			return;
 		}
 		settle_set(b, r.set);
 		return;
 	}
+}
+
+static void handle_ack(struct bob_conn *bcn, const Ampsim__ResolveAck *m)
+{
+	struct bob *b = bcn->bob;
+	struct bob_chan *bc = find_chan(b, m->channel_id);
+	struct resolution *r = bc ? bob_resolution(bc, m->htlc_id, false) : NULL;
+	if (!r || r->state == RES_NONE || r->acked)
+		return;
+	r->acked = true;
+	if (r->state == RES_FULFILLED && bc->unacked)
+		bc->unacked--;
+	bob_store_resolution(b, bc, m->htlc_id);
 }
 
 static void handle_unexpected(struct bob_conn *bcn, const Ampsim__Envelope *env)
@@ -613,6 +752,17 @@ static void on_message(struct peer *p, const Ampsim__Envelope *env, void *arg)
 		r.msg_case = AMPSIM__ENVELOPE__MSG_PONG;
 		r.pong = &pong;
 		peer_send(p, &r);
+		break;
+	}
+	case AMPSIM__ENVELOPE__MSG_RESOLVE_ACK:
+		handle_ack(bcn, env->resolve_ack);
+		break;
+	case AMPSIM__ENVELOPE__MSG_REESTABLISH: {
+		json_t *ev = evlog_new(bcn->bob->log, "channel_reestablish");
+		json_set_str(ev, "channel", env->reestablish->channel_id);
+		json_set_u64(ev, "next_htlc_id", env->reestablish->next_htlc_id);
+		json_object_set_new(ev, "inflight", json_integer(env->reestablish->inflight));
+		evlog_emit(bcn->bob->log, ev);
 		break;
 	}
 	case AMPSIM__ENVELOPE__MSG_ERROR:
@@ -694,37 +844,138 @@ static void expire_htlcs(struct bob *b)
 			struct ledger_htlc *h = &bc->c.ledger.htlcs[k];
 			if (!h->used || h->cltv_expiry > height)
 				continue;
-			/* BOLT #5: once cltv_expiry is reached the offerer reclaims
-			 * the HTLC on chain; we can no longer claim it */
-			struct ledger_htlc gone;
 			uint64_t id = h->id;
-			ledger_resolve(&bc->c.ledger, id, HTLC_REFUNDED, &gone);
-			b->htlcs_refunded++;
-			json_t *ev = htlc_event(b, "htlc_refunded", bc->c.ledger.id, &gone);
-			json_set_str(ev, "reason", "expired: Alice reclaims it (BOLT #5)");
-			evlog_emit(b->log, ev);
-			check_conservation(b, bc);
+			/* BOLT #5: once cltv_expiry is reached the offerer reclaims
+			 * the HTLC on chain; we can no longer claim it. With a chain
+			 * we wait to see Alice's refund confirmed. */
+			struct chain_tx tx;
+			if (b->chain && !chain_confirmed(b->chain, bc->c.ledger.id, id, height, &tx))
+				continue;
+			if (b->st)
+				store_begin(b->st);
+			resolve(b, bc, id, RES_REFUNDED, NULL, 0,
+				b->chain ? "expired: Alice's refund confirmed on chain"
+					 : "expired: Alice reclaims it (BOLT #5)");
+			if (b->st)
+				store_commit(b->st);
 			size_t idx;
 			struct ampset *s = ampset_find_htlc(&b->sets, bc->c.ledger.id, id, &idx);
 			if (s) {
-				/* drop the expired part, then fail what is left: a set
-				 * missing a part can never complete */
+				/* drop the expired part, then (honest Bob) fail what is
+				 * left: a set missing a part can never complete */
 				s->htlcs[idx] = s->htlcs[--s->n];
-				fail_set(b, s, AMPSIM__FAILURE_CODE__FAILURE_MPP_TIMEOUT,
-					 "a part of the set expired");
+				if (b->behaviour == BOB_HONEST || b->behaviour == BOB_GREEDY) {
+					fail_set(b, s, AMPSIM__FAILURE_CODE__FAILURE_MPP_TIMEOUT,
+						 "a part of the set expired");
+				} else if (s->n == 0) {
+					set_timer_free(s);
+					ampset_remove(&b->sets, s);
+				}
 			}
+		}
+	}
+}
+
+/* On-chain fallback: a fulfill Alice has not acknowledged is claimed on
+ * chain before its expiry, so the preimage reaches her even if every
+ * fulfill message is lost; and what the chain settles is final. */
+static void chain_watch(struct bob *b)
+{
+	if (!b->chain)
+		return;
+	uint32_t height = simclock_height(&b->clk);
+	for (size_t i = 0; i < b->nchans; i++) {
+		struct bob_chan *bc = &b->chans[i];
+		for (uint64_t id = 0; bc->unacked && id < bc->res_cap; id++) {
+			struct resolution *r = &bc->res[id];
+			if (r->state != RES_FULFILLED || r->acked)
+				continue;
+			struct chain_tx tx;
+			if (chain_confirmed(b->chain, bc->c.ledger.id, id, height, &tx)) {
+				r->acked = true;
+				bc->unacked--;
+				if (tx.kind == CHAIN_REFUND) {
+					/* too late: Alice's refund won, the money is hers */
+					r->state = RES_REFUNDED;
+					if (!ledger_reverse_fulfill(&bc->c.ledger, r->amount))
+						fatal("channel %s: cannot take back %llu msat", bc->c.ledger.id,
+						      (unsigned long long)r->amount.millisatoshis);
+					check_conservation(b, bc);
+					bob_store_channel(b, bc);
+				}
+				bob_store_resolution(b, bc, id);
+				json_t *ev = evlog_new(b->log, tx.kind == CHAIN_CLAIM ? "onchain_claim_confirmed"
+										 : "htlc_lost_onchain");
+				json_set_str(ev, "channel", bc->c.ledger.id);
+				json_set_u64(ev, "htlc", id);
+				json_set_u64(ev, "amount_msat", r->amount.millisatoshis);
+				evlog_emit(b->log, ev);
+				continue;
+			}
+			if (r->claimed || height + CHAIN_CONFIRMATIONS + 1 < r->cltv_expiry)
+				continue;
+			struct chain_tx claim, winner;
+			memset(&claim, 0, sizeof(claim));
+			snprintf(claim.channel, sizeof(claim.channel), "%s", bc->c.ledger.id);
+			claim.htlc_id = id;
+			claim.kind = CHAIN_CLAIM;
+			memcpy(claim.preimage, r->preimage, AMP_LEN);
+			enum chain_submit_result cr = chain_submit(b->chain, &claim, r->hash, r->cltv_expiry,
+								   height, &winner);
+			r->claimed = true;
+			bob_store_resolution(b, bc, id);
+			json_t *ev = evlog_new(b->log, cr == CHAIN_ACCEPTED ? "onchain_claim_sent"
+					       : cr == CHAIN_SPENT ? "onchain_claim_beaten" : "onchain_claim_invalid");
+			json_set_str(ev, "channel", bc->c.ledger.id);
+			json_set_u64(ev, "htlc", id);
+			json_object_set_new(ev, "cltv_expiry", json_integer(r->cltv_expiry));
+			evlog_emit(b->log, ev);
+			if (cr == CHAIN_ACCEPTED)
+				b->claims_onchain++;
 		}
 	}
 }
 
 static void arm_block_timer(struct bob *b);
 
+/* behaviour = late: once the HTLCs have expired, try to claim them. Alice
+ * has reclaimed them by then and refuses. */
+static void send_late_claims(struct bob *b)
+{
+	uint32_t height = simclock_height(&b->clk);
+	size_t k = 0;
+	for (size_t i = 0; i < b->nlate; i++) {
+		struct late_claim *lc = &b->late[i];
+		struct bob_chan *bc = find_chan(b, lc->channel);
+		if (height < lc->cltv_expiry || !bc || !bc->peer) {
+			b->late[k++] = *lc;
+			continue;
+		}
+		Ampsim__UpdateFulfillHtlc f = AMPSIM__UPDATE_FULFILL_HTLC__INIT;
+		Ampsim__Envelope env = AMPSIM__ENVELOPE__INIT;
+		f.channel_id = bc->c.ledger.id;
+		f.htlc_id = lc->htlc_id;
+		f.payment_preimage = bin32(lc->preimage);
+		env.msg_case = AMPSIM__ENVELOPE__MSG_UPDATE_FULFILL_HTLC;
+		env.update_fulfill_htlc = &f;
+		json_t *ev = evlog_new(b->log, "late_claim_attempt");
+		json_set_str(ev, "channel", lc->channel);
+		json_set_u64(ev, "htlc", lc->htlc_id);
+		json_object_set_new(ev, "cltv_expiry", json_integer(lc->cltv_expiry));
+		evlog_emit(b->log, ev);
+		peer_send_on(bc->peer, &bc->c.out, bc->c.ledger.id, MSG_FULFILL, &env);
+	}
+	b->nlate = k;
+}
+
 static void on_block(evutil_socket_t fd, short what, void *arg)
 {
 	(void)fd;
 	(void)what;
 	struct bob *b = arg;
+	chain_watch(b);
 	expire_htlcs(b);
+	send_late_claims(b);
 	arm_block_timer(b);
 }
 
@@ -738,6 +989,43 @@ static void arm_block_timer(struct bob *b)
 }
 
 /* ---- control socket ---------------------------------------------------- */
+
+/* ---- restart ---------------------------------------------------------- */
+
+static void reload_inflight(struct bob *b, const struct stored_htlc *h)
+{
+	if (h->kind < 0)
+		return;
+	struct set_htlc sh;
+	memset(&sh, 0, sizeof(sh));
+	snprintf(sh.channel, sizeof(sh.channel), "%s", h->channel);
+	sh.htlc_id = h->htlc_id;
+	sh.amount = h->amount;
+	memcpy(sh.hash, h->hash, AMP_LEN);
+	memcpy(sh.share, h->share, AMP_LEN);
+	sh.child_index = h->child_index;
+	sh.cltv_expiry = h->cltv_expiry;
+	uint32_t safe = h->cltv_expiry > HOLD_SAFETY_BLOCKS ? h->cltv_expiry - HOLD_SAFETY_BLOCKS : 0;
+	ampset_add(&b->sets, (enum set_kind)h->kind, h->key, h->total, &sh,
+		   simclock_now(&b->clk) + b->hold_us, simclock_height_time(&b->clk, safe));
+}
+
+/* After a restart: sets that were whole when we stopped are settled now,
+ * the others get their hold timers back. */
+static void resume_sets(struct bob *b)
+{
+	struct ampset *s = b->sets.head;
+	while (s) {
+		struct ampset *next = s->next;
+		if (s->state == SET_HOLDING && s->n > 0) {
+			if (!amount_less(s->sum, s->total) && b->behaviour != BOB_HOLD)
+				settle_set(b, s);
+			else if (b->behaviour != BOB_HOLD && b->behaviour != BOB_LATE)
+				arm_set_timer(b, s);
+		}
+		s = next;
+	}
+}
 
 static json_t *rpc_getinfo(json_t *params, void *arg, struct rpc_err *err)
 {
@@ -763,6 +1051,11 @@ static json_t *rpc_getinfo(json_t *params, void *arg, struct rpc_err *err)
 	json_set_u64(r, "htlcs_failed", b->htlcs_failed);
 	json_set_u64(r, "htlcs_refunded", b->htlcs_refunded);
 	json_set_u64(r, "sets_settled", b->sets_settled);
+	json_set_u64(r, "claims_onchain", b->claims_onchain);
+	uint64_t unacked = 0;
+	for (size_t i = 0; i < b->nchans; i++)
+		unacked += b->chans[i].unacked;
+	json_set_u64(r, "fulfills_unacked", unacked);
 	return r;
 }
 
@@ -896,8 +1189,9 @@ static void usage(FILE *f)
 		"  --ready-file FILE         write {\"port\":N,...} to FILE once listening\n"
 		"  --hold DURATION           how long an incomplete set is held (default 60s)\n"
 		"  --final-cltv-delta N      reject HTLCs expiring sooner (default 18 blocks)\n"
-		"  --behaviour B             honest | hold (default honest)\n"
-		"  --state DIR               keep state in DIR (not available in this version)\n"
+		"  --behaviour B             honest | greedy | hold | late (default honest)\n"
+		"  --state DIR               keep channels, HTLCs, invoices and sets in DIR/bob.db\n"
+		"  --chain FILE              the simulated chain shared with alice (on-chain fallback)\n"
 		"  -v, --verbose             more diagnostics on stderr\n"
 		"  -h, --help                this help\n"
 		"  -V, --version             print the version\n");
@@ -923,12 +1217,14 @@ int main(int argc, char **argv)
 		{ "behaviour", required_argument, NULL, 'b' },
 		{ "behavior", required_argument, NULL, 'b' },
 		{ "state", required_argument, NULL, 's' },
+		{ "chain", required_argument, NULL, 'K' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *listen_addr = NULL, *events = NULL, *control = NULL, *ready = NULL;
+	const char *state_dir = NULL, *chain_path = NULL;
 	bool verbose = false;
 	struct bob *b = xcalloc(1, sizeof(*b));
 	const char *why;
@@ -956,14 +1252,12 @@ int main(int argc, char **argv)
 			b->final_cltv_delta = (uint32_t)v;
 			break;
 		case 'b':
-			if (!bob_behaviour_parse(optarg, &b->behaviour) ||
-			    (b->behaviour != BOB_HONEST && b->behaviour != BOB_HOLD))
+			if (!bob_behaviour_parse(optarg, &b->behaviour))
 				return free(b), bad_usage("--behaviour '%s': %s", optarg,
-							  "expected honest or hold");
+							  "expected honest, greedy, hold or late");
 			break;
-		case 's':
-			return free(b), bad_usage("--state '%s': %s", optarg,
-						  "persistent state is not available in this version");
+		case 's': state_dir = optarg; break;
+		case 'K': chain_path = optarg; break;
 		case 'v': verbose = true; break;
 		case 'h': usage(stdout); free(b); return 0;
 		case 'V': printf("bob (ampsim) %s\n", AMPSIM_VERSION); free(b); return 0;
@@ -993,6 +1287,24 @@ int main(int argc, char **argv)
 		event_base_free(b->base);
 		free(b);
 		return 2;
+	}
+	if (state_dir && !bob_store_open(b, state_dir, err, sizeof(err))) {
+		fprintf(stderr, "bob: --state %s\n", err);
+		rc = 2;
+		goto out;
+	}
+	if (chain_path && !(b->chain = chain_open(chain_path, err, sizeof(err)))) {
+		fprintf(stderr, "bob: --chain %s\n", err);
+		rc = 2;
+		goto out;
+	}
+	bob_store_load(b, reload_inflight);
+	if (b->nchans) {
+		log_info("restarted from %s: %zu channels, %zu invoices", state_dir, b->nchans,
+			 b->ninvoices);
+		json_t *ev = evlog_new(b->log, "restart");
+		json_object_set_new(ev, "channels", json_integer((json_int_t)b->nchans));
+		evlog_emit(b->log, ev);
 	}
 	struct evutil_addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
 					 .ai_flags = EVUTIL_AI_PASSIVE }, *ai = NULL;
@@ -1029,6 +1341,7 @@ int main(int argc, char **argv)
 	b->sig = daemon_signals_new(b->base);
 	b->block_timer = evtimer_new(b->base, on_block, b);
 	arm_block_timer(b);
+	resume_sets(b);
 	printf("bob listening on %s:%u\n", host, b->port);
 	fflush(stdout);
 	if (ready) {
@@ -1053,9 +1366,14 @@ out:
 	for (struct ampset *s = b->sets.head; s; s = s->next)
 		set_timer_free(s);
 	ampset_table_free(&b->sets);
-	for (size_t i = 0; i < b->nchans; i++)
+	for (size_t i = 0; i < b->nchans; i++) {
 		chan_free(&b->chans[i].c);
+		free(b->chans[i].res);
+	}
 	free(b->invoices);
+	store_close(b->st);
+	chain_close(b->chain);
+	free(b->late);
 	if (b->block_timer)
 		event_free(b->block_timer);
 	daemon_signals_free(b->sig);

@@ -190,3 +190,13 @@ bool ledger_conserves(const struct ledger *l)
 	       amount_add(&total, total, l->inflight) &&
 	       amount_eq(total, l->capacity);
 }
+
+bool ledger_reverse_fulfill(struct ledger *l, struct amount_msat amount)
+{
+	struct amount_msat bob, alice;
+	if (!amount_sub(&bob, l->bob, amount) || !amount_add(&alice, l->alice, amount))
+		return false;
+	l->bob = bob;
+	l->alice = alice;
+	return true;
+}

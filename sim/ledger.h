@@ -58,6 +58,10 @@ enum ledger_err ledger_add(struct ledger *l, uint64_t htlc_id, struct amount_msa
 enum ledger_err ledger_resolve(struct ledger *l, uint64_t htlc_id, enum htlc_end how,
 			       struct ledger_htlc *out);
 
+/* An HTLC counted as fulfilled turned out to be refunded (the receiver
+ * lost the on-chain race): move its amount back from Bob to Alice. */
+bool ledger_reverse_fulfill(struct ledger *l, struct amount_msat amount);
+
 const struct ledger_htlc *ledger_find(const struct ledger *l, uint64_t htlc_id);
 uint32_t ledger_free_slots(const struct ledger *l);
 /* What Alice can still offer in one HTLC. */

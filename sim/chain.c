@@ -1,0 +1,116 @@
+#include "chain.h"
+
+#include <sodium.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "log.h"
+#include "store.h"
+
+struct chain {
+	struct store *st;
+};
+
+const char *chain_kind_name(enum chain_kind k)
+{
+	switch (k) {
+	case CHAIN_CLAIM: return "claim";
+	case CHAIN_REFUND: return "refund";
+	}
+	return "?";
+}
+
+struct chain *chain_open(const char *path, char *err, size_t errlen)
+{
+	char dir[4096], name[256];
+	const char *slash = strrchr(path, '/');
+	if (slash) {
+		snprintf(dir, sizeof(dir), "%.*s", (int)(slash - path), path);
+		snprintf(name, sizeof(name), "%s", slash + 1);
+	} else {
+		snprintf(dir, sizeof(dir), ".");
+		snprintf(name, sizeof(name), "%s", path);
+	}
+	size_t n = strlen(name);
+	if (n > 3 && strcmp(name + n - 3, ".db") == 0)
+		name[n - 3] = '\0';
+	struct chain *c = xcalloc(1, sizeof(*c));
+	c->st = store_open(dir, name,
+			   "CREATE TABLE IF NOT EXISTS spends ("
+			   " channel TEXT NOT NULL, htlc INTEGER NOT NULL, kind INTEGER NOT NULL,"
+			   " preimage BLOB, sent INTEGER NOT NULL, confirm INTEGER NOT NULL,"
+			   " PRIMARY KEY (channel, htlc));",
+			   err, errlen);
+	if (!c->st) {
+		free(c);
+		return NULL;
+	}
+	return c;
+}
+
+void chain_close(struct chain *c)
+{
+	if (!c)
+		return;
+	store_close(c->st);
+	free(c);
+}
+
+static void row_to_tx(sqlite3_stmt *q, struct chain_tx *tx)
+{
+	memset(tx, 0, sizeof(*tx));
+	snprintf(tx->channel, sizeof(tx->channel), "%s", (const char *)sqlite3_column_text(q, 0));
+	tx->htlc_id = (uint64_t)sqlite3_column_int64(q, 1);
+	tx->kind = sqlite3_column_int(q, 2) == CHAIN_CLAIM ? CHAIN_CLAIM : CHAIN_REFUND;
+	store_col32(q, 3, tx->preimage);
+	tx->sent_height = (uint32_t)sqlite3_column_int64(q, 4);
+	tx->confirm_height = (uint32_t)sqlite3_column_int64(q, 5);
+}
+
+static bool lookup(struct chain *c, const char *channel, uint64_t htlc_id, struct chain_tx *out)
+{
+	sqlite3_stmt *q = store_query(c->st, "SELECT channel, htlc, kind, preimage, sent, confirm "
+				      "FROM spends WHERE channel = ? AND htlc = ?", "tu", channel, htlc_id);
+	bool found = sqlite3_step(q) == SQLITE_ROW;
+	if (found)
+		row_to_tx(q, out);
+	sqlite3_finalize(q);
+	return found;
+}
+
+enum chain_submit_result chain_submit(struct chain *c, const struct chain_tx *tx,
+				      const uint8_t hash[AMP_LEN], uint32_t cltv_expiry,
+				      uint32_t height, struct chain_tx *winner)
+{
+	switch (tx->kind) {
+	case CHAIN_CLAIM:
+		/* the HTLC script: preimage path before the timeout only */
+		if (height >= cltv_expiry || !preimage_matches(tx->preimage, hash))
+			return CHAIN_INVALID;
+		break;
+	case CHAIN_REFUND:
+		if (height < cltv_expiry)
+			return CHAIN_INVALID;
+		break;
+	}
+	/* one transaction in the file at a time decides who spends first */
+	store_begin(c->st);
+	enum chain_submit_result r;
+	if (lookup(c, tx->channel, tx->htlc_id, winner)) {
+		r = CHAIN_SPENT;
+	} else {
+		store_run(c->st, "INSERT INTO spends (channel, htlc, kind, preimage, sent, confirm) "
+				 "VALUES (?, ?, ?, ?, ?, ?)", "tuibii", tx->channel, tx->htlc_id,
+			  (int64_t)tx->kind, tx->preimage, (int64_t)height,
+			  (int64_t)height + CHAIN_CONFIRMATIONS);
+		r = CHAIN_ACCEPTED;
+	}
+	store_commit(c->st);
+	return r;
+}
+
+bool chain_confirmed(struct chain *c, const char *channel, uint64_t htlc_id, uint32_t height,
+		     struct chain_tx *out)
+{
+	return lookup(c, channel, htlc_id, out) && out->confirm_height <= height;
+}

@@ -1,0 +1,134 @@
+#include "store.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "log.h"
+
+struct store {
+	sqlite3 *db;
+	int depth;
+};
+
+struct store *store_open(const char *dir, const char *name, const char *schema,
+			 char *err, size_t errlen)
+{
+	char path[4096];
+	struct stat sb;
+	if (stat(dir, &sb) != 0 && mkdir(dir, 0700) != 0) {
+		snprintf(err, errlen, "%s: cannot create state directory", dir);
+		return NULL;
+	}
+	snprintf(path, sizeof(path), "%s/%s.db", dir, name);
+	struct store *st = xcalloc(1, sizeof(*st));
+	if (sqlite3_open(path, &st->db) != SQLITE_OK) {
+		snprintf(err, errlen, "%s: %s", path, sqlite3_errmsg(st->db));
+		sqlite3_close(st->db);
+		free(st);
+		return NULL;
+	}
+	sqlite3_busy_timeout(st->db, 5000);
+	char *msg = NULL;
+	const char *pragmas = "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
+			      "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER);";
+	if (sqlite3_exec(st->db, pragmas, NULL, NULL, &msg) != SQLITE_OK ||
+	    sqlite3_exec(st->db, schema, NULL, NULL, &msg) != SQLITE_OK) {
+		snprintf(err, errlen, "%s: %s", path, msg ? msg : "cannot initialise");
+		sqlite3_free(msg);
+		sqlite3_close(st->db);
+		free(st);
+		return NULL;
+	}
+	return st;
+}
+
+void store_close(struct store *st)
+{
+	if (!st)
+		return;
+	sqlite3_close(st->db);
+	free(st);
+}
+
+void store_begin(struct store *st)
+{
+	if (st->depth++ == 0 && sqlite3_exec(st->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
+		fatal("state database: BEGIN failed: %s", sqlite3_errmsg(st->db));
+}
+
+void store_commit(struct store *st)
+{
+	if (st->depth <= 0)
+		fatal("store_commit without store_begin");
+	if (--st->depth == 0 && sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
+		fatal("state database: COMMIT failed: %s", sqlite3_errmsg(st->db));
+}
+
+static sqlite3_stmt *prepare(struct store *st, const char *sql, const char *types, va_list ap)
+{
+	sqlite3_stmt *q;
+	if (sqlite3_prepare_v2(st->db, sql, -1, &q, NULL) != SQLITE_OK)
+		fatal("state database: cannot prepare '%s': %s", sql, sqlite3_errmsg(st->db));
+	for (int i = 0; types[i]; i++) {
+		int col = i + 1, rc = SQLITE_OK;
+		switch (types[i]) {
+		case 'i': rc = sqlite3_bind_int64(q, col, va_arg(ap, int64_t)); break;
+		case 'u': rc = sqlite3_bind_int64(q, col, (int64_t)va_arg(ap, uint64_t)); break;
+		case 't': rc = sqlite3_bind_text(q, col, va_arg(ap, const char *), -1, SQLITE_TRANSIENT); break;
+		case 'b': rc = sqlite3_bind_blob(q, col, va_arg(ap, const uint8_t *), 32, SQLITE_TRANSIENT); break;
+		case 'd': rc = sqlite3_bind_double(q, col, va_arg(ap, double)); break;
+		case 'n': rc = sqlite3_bind_null(q, col); break;
+		default: fatal("store: bad bind type '%c'", types[i]);
+		}
+		if (rc != SQLITE_OK)
+			fatal("state database: bind %d of '%s' failed", col, sql);
+	}
+	return q;
+}
+
+void store_run(struct store *st, const char *sql, const char *types, ...)
+{
+	va_list ap;
+	va_start(ap, types);
+	sqlite3_stmt *q = prepare(st, sql, types, ap);
+	va_end(ap);
+	int rc = sqlite3_step(q);
+	if (rc != SQLITE_DONE && rc != SQLITE_ROW)
+		fatal("state database: '%s' failed: %s", sql, sqlite3_errmsg(st->db));
+	sqlite3_finalize(q);
+}
+
+sqlite3_stmt *store_query(struct store *st, const char *sql, const char *types, ...)
+{
+	va_list ap;
+	va_start(ap, types);
+	sqlite3_stmt *q = prepare(st, sql, types, ap);
+	va_end(ap);
+	return q;
+}
+
+bool store_col32(sqlite3_stmt *q, int col, uint8_t out[32])
+{
+	if (sqlite3_column_bytes(q, col) != 32)
+		return false;
+	memcpy(out, sqlite3_column_blob(q, col), 32);
+	return true;
+}
+
+void store_set_meta(struct store *st, const char *key, int64_t v)
+{
+	store_run(st, "INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", "ti", key, v);
+}
+
+bool store_get_meta(struct store *st, const char *key, int64_t *v)
+{
+	sqlite3_stmt *q = store_query(st, "SELECT value FROM meta WHERE key = ?", "t", key);
+	bool found = sqlite3_step(q) == SQLITE_ROW;
+	if (found)
+		*v = sqlite3_column_int64(q, 0);
+	sqlite3_finalize(q);
+	return found;
+}

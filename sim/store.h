@@ -1,0 +1,42 @@
+/* Durable state: a thin wrapper over one SQLite database per daemon, in
+ * WAL mode with synchronous=FULL, so that what a daemon writes before it
+ * acts survives kill -9. SQL stays with the daemon that owns the tables;
+ * this file only opens, binds, steps and reports errors loudly (a failed
+ * write is a bug or a broken disk: the daemon must not act on state it
+ * could not keep). */
+#ifndef AMPSIM_STORE_H
+#define AMPSIM_STORE_H
+
+#include <sqlite3.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct store;
+
+/* Open (creating) dir/name.db and run schema (several statements). */
+struct store *store_open(const char *dir, const char *name, const char *schema,
+			 char *err, size_t errlen);
+void store_close(struct store *st);
+
+void store_begin(struct store *st);
+void store_commit(struct store *st);
+
+/* Run one statement. types says how to bind the arguments that follow:
+ *   'i' int64_t, 'u' uint64_t (stored as int64), 't' const char *,
+ *   'b' const uint8_t * (32 bytes), 'd' double, 'n' NULL.
+ * Aborts on failure. */
+void store_run(struct store *st, const char *sql, const char *types, ...);
+
+/* Prepare a query for reading rows; bind as store_run. Finalize with
+ * sqlite3_finalize. */
+sqlite3_stmt *store_query(struct store *st, const char *sql, const char *types, ...);
+
+/* Copy a 32-byte blob column; false if it is not 32 bytes. */
+bool store_col32(sqlite3_stmt *q, int col, uint8_t out[32]);
+
+/* meta table: key -> integer */
+void store_set_meta(struct store *st, const char *key, int64_t v);
+bool store_get_meta(struct store *st, const char *key, int64_t *v);
+
+#endif
