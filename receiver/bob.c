@@ -418,6 +418,7 @@ static void link_params_from(struct link_params *lp, const Ampsim__LinkParams *m
 		break;
 	}
 	lp->drop = (m->drop >= 0 && m->drop <= 1) ? m->drop : 0;
+	lp->duplicate = (m->duplicate >= 0 && m->duplicate <= 1) ? m->duplicate : 0;
 }
 
 static void handle_open(struct bob_conn *bcn, const Ampsim__OpenChannel *m)

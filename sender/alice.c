@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "alice.h"
 #include "daemon.h"
 #include "events.h"
 #include "frame.h"
@@ -27,73 +28,30 @@
 #include "split.h"
 #include "units.h"
 
-#define ALICE_MAX_CHANNELS SCN_MAX_CHANNELS
-
-/* Which payment part owns a channel's HTLC id. */
-struct owner {
-	uint32_t pay;
-	uint32_t part;
-};
-
-struct alice_chan {
-	struct chan c;
-	struct link_params to_alice;      /* sent to Bob in open_channel */
-	struct owner *owners;             /* indexed by htlc id */
-	uint64_t owners_cap;
-};
-
-struct inv_request {
-	uint64_t id;
-	uint32_t pay;
-	int32_t part;                     /* -1: the payment's one invoice */
-};
-
-struct alice {
-	struct event_base *base;
-	struct simclock clk;
-	struct evlog *log;
-	struct rpc_server *rpc;
-	struct daemon_signals *sig;
-	struct event *block_timer;
-	struct peer *peer;
-	bool bob_inited;
-	size_t accepted;
-	const char *ready_file;
-	bool ready_written;
-	uint64_t seed;
-	enum alice_behaviour behaviour;
-	struct alice_chan chans[ALICE_MAX_CHANNELS];
-	size_t nchans;
-	struct payment *pays;
-	size_t npays, pays_cap;
-	struct inv_request *reqs;
-	size_t nreqs, reqs_cap;
-	uint64_t next_req;
-	uint64_t settled, failed, refunded, partial;
-	/* payment benchmark: keep bench_conc payments in flight until bench_total */
-	bool bench_on;
-	uint64_t bench_total, bench_started, bench_done, bench_conc;
-	enum pay_mode bench_mode;
-	uint32_t bench_shards;
-	struct amount_msat bench_amount;
-	uint64_t bench_t0_us, bench_t1_us;
-	uint64_t *bench_lat_us;          /* per finished payment, wall */
-	uint64_t *bench_start_us;        /* per payment index */
-	size_t bench_first_pay;
-	uint64_t bench_settled;
-	/* ping benchmark */
-	uint64_t pings_left, pongs_got, ping_started_us, ping_done_us;
-};
-
 static struct alice *the_alice;
 
 static struct payment *add_payment(struct alice *a, const struct payment *p);
+static void schedule_reconnect(struct alice *a);
+static void resume(struct alice *a);
 
 static void check_conservation(struct alice *a, const struct alice_chan *ac)
 {
 	if (!ledger_conserves(&ac->c.ledger))
 		evlog_violation(a->log, "channel %s: balances + in-flight != capacity",
 				ac->c.ledger.id);
+}
+
+/* Write a payment (and the channel it just touched) before acting on it. */
+static void persist(struct alice *a, const struct payment *p, const struct alice_chan *ac)
+{
+	if (!a->st)
+		return;
+	store_begin(a->st);
+	if (ac)
+		alice_store_channel(a, ac);
+	if (p)
+		alice_store_payment(a, p);
+	store_commit(a->st);
 }
 
 static struct alice_chan *find_chan(struct alice *a, const char *id)
@@ -119,23 +77,37 @@ static void set_owner(struct alice_chan *ac, uint64_t htlc_id, uint32_t pay, uin
 		while (cap <= htlc_id)
 			cap *= 2;
 		ac->owners = xrealloc(ac->owners, cap * sizeof(*ac->owners));
+		memset(ac->owners + ac->owners_cap, 0, (cap - ac->owners_cap) * sizeof(*ac->owners));
 		ac->owners_cap = cap;
+	}
+	if (htlc_id >= ac->owners_cap) {
+		/* unreachable: grown above */
 	}
 	ac->owners[htlc_id].pay = pay;
 	ac->owners[htlc_id].part = part;
+	ac->owners[htlc_id].used = true;
 }
 
-/* The in-flight part behind (channel, htlc id), or NULL. */
-static struct part *owner_part(struct alice *a, struct alice_chan *ac, uint64_t htlc_id,
-			       struct payment **payp)
+/* The part behind (channel, htlc id), whatever its state, or NULL. */
+static struct part *owner_any(struct alice *a, struct alice_chan *ac, uint64_t htlc_id,
+			      struct payment **payp)
 {
-	if (!ledger_find(&ac->c.ledger, htlc_id) || htlc_id >= ac->owners_cap)
+	if (htlc_id >= ac->owners_cap || !ac->owners[htlc_id].used)
 		return NULL;
 	struct owner o = ac->owners[htlc_id];
 	if (o.pay >= a->npays || o.part >= a->pays[o.pay].nparts)
 		return NULL;
 	*payp = &a->pays[o.pay];
 	return &a->pays[o.pay].parts[o.part];
+}
+
+/* The in-flight part behind (channel, htlc id), or NULL. */
+static struct part *owner_part(struct alice *a, struct alice_chan *ac, uint64_t htlc_id,
+			       struct payment **payp)
+{
+	if (!ledger_find(&ac->c.ledger, htlc_id))
+		return NULL;
+	return owner_any(a, ac, htlc_id, payp);
 }
 
 static void build_split_chans(struct alice *a, struct split_chan *sc)
@@ -202,6 +174,7 @@ static void maybe_finish(struct alice *a, struct payment *p)
 	case OUTCOME_PARTIAL: a->partial++; break;
 	case OUTCOME_PENDING: break;
 	}
+	persist(a, p, NULL);
 	json_t *ev = evlog_new(a->log, "payment_outcome");
 	json_set_str(ev, "payment", p->id);
 	json_set_str(ev, "outcome", outcome_name(p->outcome));
@@ -235,6 +208,40 @@ static void fail_part_unsent(struct payment *p, struct part *pt, const char *why
 		snprintf(p->why, sizeof(p->why), "%s", why);
 }
 
+/* Put an add on the wire: the first time, or again after a reconnection. */
+static void transmit_add(struct alice *a, const struct payment *p, const struct part *pt)
+{
+	struct alice_chan *ac = &a->chans[pt->chan];
+	if (!a->peer)
+		return;      /* replayed by reestablish once we are back */
+	Ampsim__UpdateAddHtlc add = AMPSIM__UPDATE_ADD_HTLC__INIT;
+	Ampsim__MppRecord mpp = AMPSIM__MPP_RECORD__INIT;
+	Ampsim__AmpRecord amp = AMPSIM__AMP_RECORD__INIT;
+	Ampsim__Envelope env = AMPSIM__ENVELOPE__INIT;
+	uint8_t share[AMP_LEN];
+	add.channel_id = ac->c.ledger.id;
+	add.htlc_id = pt->htlc_id;
+	add.amount_msat = pt->amount.millisatoshis;
+	add.payment_hash = bin32(pt->hash);
+	add.cltv_expiry = pt->cltv_expiry;
+	mpp.payment_secret = bin32(pt->secret);
+	/* separate invoices: each part is a whole payment of its own */
+	mpp.total_msat = p->mode == PAY_INVOICES ? pt->amount.millisatoshis : p->amount.millisatoshis;
+	add.mpp = &mpp;
+	if (p->mode == PAY_AMP) {
+		memcpy(share, pt->share, AMP_LEN);
+		if (a->behaviour == ALICE_BAD_SHARE && pt == &p->parts[0])
+			share[0] ^= 0x01;   /* adversarial: Bob cannot rebuild the root */
+		amp.root_share = bin32(share);
+		amp.set_id = bin32(p->set_id);
+		amp.child_index = pt->child_index;
+		add.amp = &amp;
+	}
+	env.msg_case = AMPSIM__ENVELOPE__MSG_UPDATE_ADD_HTLC;
+	env.update_add_htlc = &add;
+	peer_send_on(a->peer, &ac->c.out, ac->c.ledger.id, MSG_ADD, &env);
+}
+
 /* Put one part on the wire: pick a channel if its own cannot take it,
  * add the HTLC to our ledger (before sending, so the ledger never lags
  * what Bob may see), log, send. */
@@ -265,6 +272,7 @@ static void send_part(struct alice *a, struct payment *p, struct part *pt)
 	check_conservation(a, ac);
 	set_owner(ac, pt->htlc_id, (uint32_t)(p - a->pays), (uint32_t)(pt - p->parts));
 	pt->state = PART_INFLIGHT;
+	persist(a, p, ac);   /* the HTLC exists before Bob can hear of it */
 
 	json_t *ev = evlog_new(a->log, "htlc_offered");
 	json_set_str(ev, "payment", p->id);
@@ -280,32 +288,7 @@ static void send_part(struct alice *a, struct payment *p, struct part *pt)
 	json_object_set_new(ev, "attempt", json_integer(pt->attempt));
 	evlog_emit(a->log, ev);
 
-	Ampsim__UpdateAddHtlc add = AMPSIM__UPDATE_ADD_HTLC__INIT;
-	Ampsim__MppRecord mpp = AMPSIM__MPP_RECORD__INIT;
-	Ampsim__AmpRecord amp = AMPSIM__AMP_RECORD__INIT;
-	Ampsim__Envelope env = AMPSIM__ENVELOPE__INIT;
-	uint8_t share[AMP_LEN];
-	add.channel_id = ac->c.ledger.id;
-	add.htlc_id = pt->htlc_id;
-	add.amount_msat = pt->amount.millisatoshis;
-	add.payment_hash = bin32(pt->hash);
-	add.cltv_expiry = pt->cltv_expiry;
-	mpp.payment_secret = bin32(pt->secret);
-	/* separate invoices: each part is a whole payment of its own */
-	mpp.total_msat = p->mode == PAY_INVOICES ? pt->amount.millisatoshis : p->amount.millisatoshis;
-	add.mpp = &mpp;
-	if (p->mode == PAY_AMP) {
-		memcpy(share, pt->share, AMP_LEN);
-		if (a->behaviour == ALICE_BAD_SHARE && pt == &p->parts[0])
-			share[0] ^= 0x01;   /* adversarial: Bob cannot rebuild the root */
-		amp.root_share = bin32(share);
-		amp.set_id = bin32(p->set_id);
-		amp.child_index = pt->child_index;
-		add.amp = &amp;
-	}
-	env.msg_case = AMPSIM__ENVELOPE__MSG_UPDATE_ADD_HTLC;
-	env.update_add_htlc = &add;
-	peer_send_on(a->peer, &ac->c.out, ac->c.ledger.id, MSG_ADD, &env);
+	transmit_add(a, p, pt);
 }
 
 /* AMP: a fresh child index for every attempt (as lnd draws one), so no
@@ -365,6 +348,7 @@ static bool plan_parts(struct alice *a, struct payment *p, uint32_t nparts)
 
 static void start_payment(struct alice *a, struct payment *p, const struct invoice *given)
 {
+	persist(a, p, NULL);
 	json_t *ev = evlog_new(a->log, "payment_started");
 	json_set_str(ev, "payment", p->id);
 	json_set_str(ev, "mode", pay_mode_name(p->mode));
@@ -469,6 +453,7 @@ static void handle_invoice(struct alice *a, const Ampsim__Invoice *m)
 				 "no single channel can carry the whole amount");
 		}
 	}
+	persist(a, p, NULL);
 	json_t *ev = evlog_new(a->log, "invoice_received");
 	json_set_str(ev, "payment", p->id);
 	json_set_u64(ev, "amount_msat", m->amount_msat);
@@ -520,18 +505,80 @@ static void maybe_retry(struct alice *a, struct payment *p, size_t failed_idx)
 	send_part(a, p, pt);
 }
 
+static void send_ack(struct alice *a, struct alice_chan *ac, uint64_t htlc_id)
+{
+	if (!a->peer)
+		return;
+	Ampsim__ResolveAck ack = AMPSIM__RESOLVE_ACK__INIT;
+	Ampsim__Envelope env = AMPSIM__ENVELOPE__INIT;
+	ack.channel_id = ac->c.ledger.id;
+	ack.htlc_id = htlc_id;
+	env.msg_case = AMPSIM__ENVELOPE__MSG_RESOLVE_ACK;
+	env.resolve_ack = &ack;
+	peer_send_on(a->peer, &ac->c.out, ac->c.ledger.id, MSG_OTHER, &env);
+}
+
+/* One in-flight part ends: ledger, part, event, store, then (for what Bob
+ * told us) the acknowledgement, a retry, and maybe the payment's outcome. */
+static void apply_resolution(struct alice *a, struct alice_chan *ac, struct payment *p,
+			     struct part *pt, enum part_state how, const uint8_t *preimage,
+			     uint32_t code, const char *reason, const char *source)
+{
+	struct ledger_htlc h;
+	enum htlc_end end = how == PART_FULFILLED ? HTLC_FULFILLED
+			  : how == PART_FAILED ? HTLC_FAILED : HTLC_REFUNDED;
+	if (ledger_resolve(&ac->c.ledger, pt->htlc_id, end, &h) != LEDGER_OK)
+		fatal("resolving HTLC %llu that is not in flight on %s",
+		      (unsigned long long)pt->htlc_id, ac->c.ledger.id);
+	check_conservation(a, ac);
+	pt->state = how;
+	pt->failure_code = code;
+	if (reason)
+		snprintf(pt->why, sizeof(pt->why), "%s", reason);
+	persist(a, p, ac);
+	const char *name = how == PART_FULFILLED ? "htlc_fulfilled"
+			 : how == PART_FAILED ? "htlc_failed" : "htlc_refunded";
+	json_t *ev = evlog_new(a->log, name);
+	json_set_str(ev, "payment", p->id);
+	json_set_str(ev, "channel", ac->c.ledger.id);
+	json_set_u64(ev, "htlc", h.id);
+	json_set_u64(ev, "amount_msat", h.amount.millisatoshis);
+	json_set_hex(ev, "hash", h.hash, AMP_LEN);
+	if (preimage)
+		json_set_hex(ev, "preimage", preimage, AMP_LEN);
+	if (code)
+		json_object_set_new(ev, "failure_code", json_integer(code));
+	if (reason)
+		json_set_str(ev, "reason", reason);
+	json_set_str(ev, "source", source);
+	evlog_emit(a->log, ev);
+	if (strcmp(source, "message") == 0)
+		send_ack(a, ac, h.id);
+	if (how == PART_FAILED) {
+		if (!p->why[0])
+			snprintf(p->why, sizeof(p->why), "Bob failed a part: %s", reason ? reason : "");
+		maybe_retry(a, p, (size_t)(pt - p->parts));
+	}
+	maybe_finish(a, p);
+}
+
 static void handle_fulfill(struct alice *a, const Ampsim__UpdateFulfillHtlc *m)
 {
 	struct alice_chan *ac = find_chan(a, m->channel_id);
 	struct payment *p = NULL;
-	struct part *pt = ac ? owner_part(a, ac, m->htlc_id, &p) : NULL;
-	if (!pt) {
-		/* e.g. a duplicate, or a fulfill that arrived after we reclaimed
-		 * the HTLC at its expiry */
+	struct part *pt = ac ? owner_any(a, ac, m->htlc_id, &p) : NULL;
+	if (pt && pt->state == PART_FULFILLED) {
+		/* a duplicate or a re-sent fulfill: we have it; say so again */
+		send_ack(a, ac, m->htlc_id);
+		return;
+	}
+	if (!pt || pt->state != PART_INFLIGHT) {
+		/* e.g. a fulfill that arrived after we reclaimed the HTLC at its
+		 * expiry: too late, and not acknowledged */
 		json_t *ev = evlog_new(a->log, "fulfill_ignored");
 		json_set_str(ev, "channel", m->channel_id);
 		json_set_u64(ev, "htlc", m->htlc_id);
-		json_set_str(ev, "reason", "no such HTLC in flight");
+		json_set_str(ev, "reason", pt ? "HTLC already resolved" : "no such HTLC");
 		evlog_emit(a->log, ev);
 		return;
 	}
@@ -546,53 +593,28 @@ static void handle_fulfill(struct alice *a, const Ampsim__UpdateFulfillHtlc *m)
 			 m->channel_id, (unsigned long long)m->htlc_id);
 		return;
 	}
-	struct ledger_htlc h;
-	ledger_resolve(&ac->c.ledger, m->htlc_id, HTLC_FULFILLED, &h);
-	check_conservation(a, ac);
-	pt->state = PART_FULFILLED;
-	json_t *ev = evlog_new(a->log, "htlc_fulfilled");
-	json_set_str(ev, "payment", p->id);
-	json_set_str(ev, "channel", m->channel_id);
-	json_set_u64(ev, "htlc", m->htlc_id);
-	json_set_u64(ev, "amount_msat", h.amount.millisatoshis);
-	json_set_hex(ev, "hash", h.hash, AMP_LEN);
-	json_set_hex(ev, "preimage", m->payment_preimage.data, AMP_LEN);
-	evlog_emit(a->log, ev);
-	maybe_finish(a, p);
+	apply_resolution(a, ac, p, pt, PART_FULFILLED, m->payment_preimage.data, 0, NULL, "message");
 }
 
 static void handle_fail(struct alice *a, const Ampsim__UpdateFailHtlc *m)
 {
 	struct alice_chan *ac = find_chan(a, m->channel_id);
 	struct payment *p = NULL;
-	struct part *pt = ac ? owner_part(a, ac, m->htlc_id, &p) : NULL;
-	if (!pt) {
+	struct part *pt = ac ? owner_any(a, ac, m->htlc_id, &p) : NULL;
+	if (pt && pt->state == PART_FAILED) {
+		send_ack(a, ac, m->htlc_id);
+		return;
+	}
+	if (!pt || pt->state != PART_INFLIGHT) {
 		json_t *ev = evlog_new(a->log, "fail_ignored");
 		json_set_str(ev, "channel", m->channel_id);
 		json_set_u64(ev, "htlc", m->htlc_id);
-		json_set_str(ev, "reason", "no such HTLC in flight");
+		json_set_str(ev, "reason", pt ? "HTLC already resolved" : "no such HTLC");
 		evlog_emit(a->log, ev);
 		return;
 	}
-	struct ledger_htlc h;
-	ledger_resolve(&ac->c.ledger, m->htlc_id, HTLC_FAILED, &h);
-	check_conservation(a, ac);
-	pt->state = PART_FAILED;
-	pt->failure_code = (uint32_t)m->failure_code;
-	snprintf(pt->why, sizeof(pt->why), "%s", m->reason);
-	json_t *ev = evlog_new(a->log, "htlc_failed");
-	json_set_str(ev, "payment", p->id);
-	json_set_str(ev, "channel", m->channel_id);
-	json_set_u64(ev, "htlc", m->htlc_id);
-	json_set_u64(ev, "amount_msat", h.amount.millisatoshis);
-	json_set_hex(ev, "hash", h.hash, AMP_LEN);
-	json_object_set_new(ev, "failure_code", json_integer(m->failure_code));
-	json_set_str(ev, "reason", m->reason);
-	evlog_emit(a->log, ev);
-	if (!p->why[0])
-		snprintf(p->why, sizeof(p->why), "Bob failed a part: %s", m->reason);
-	maybe_retry(a, p, (size_t)(pt - p->parts));
-	maybe_finish(a, p);
+	apply_resolution(a, ac, p, pt, PART_FAILED, NULL, (uint32_t)m->failure_code, m->reason,
+			 "message");
 }
 
 /* ---- connection ------------------------------------------------------ */
@@ -613,6 +635,76 @@ static void write_ready(struct alice *a)
 	}
 }
 
+/* Every channel is (again) accepted: tell Bob where we stand and replay
+ * what he may have missed (BOLT #2 channel_reestablish re-transmits
+ * unacknowledged updates): every add still in flight, every invoice
+ * request unanswered, and (after a restart) the parts never sent. */
+static void resume(struct alice *a)
+{
+	if (a->reconnects == 0 && !a->restarted)
+		return;
+	for (size_t i = 0; i < a->nchans; i++) {
+		struct alice_chan *ac = &a->chans[i];
+		Ampsim__Reestablish r = AMPSIM__REESTABLISH__INIT;
+		Ampsim__Envelope env = AMPSIM__ENVELOPE__INIT;
+		r.channel_id = ac->c.ledger.id;
+		r.next_htlc_id = ac->c.next_htlc_id;
+		r.inflight = ac->c.ledger.nhtlcs;
+		env.msg_case = AMPSIM__ENVELOPE__MSG_REESTABLISH;
+		env.reestablish = &r;
+		peer_send(a->peer, &env);
+	}
+	unsigned replayed = 0;
+	for (size_t k = 0; k < a->npays; k++) {
+		struct payment *p = &a->pays[k];
+		for (size_t m = 0; m < p->nparts; m++) {
+			if (p->parts[m].state == PART_INFLIGHT) {
+				transmit_add(a, p, &p->parts[m]);
+				replayed++;
+			}
+		}
+	}
+	for (size_t i = 0; i < a->nreqs; i++) {
+		struct payment *p = &a->pays[a->reqs[i].pay];
+		Ampsim__InvoiceRequest m = AMPSIM__INVOICE_REQUEST__INIT;
+		Ampsim__Envelope env = AMPSIM__ENVELOPE__INIT;
+		m.request_id = a->reqs[i].id;
+		m.amount_msat = a->reqs[i].part >= 0 ? p->parts[a->reqs[i].part].amount.millisatoshis
+						     : p->amount.millisatoshis;
+		m.description = p->id;
+		env.msg_case = AMPSIM__ENVELOPE__MSG_INVOICE_REQUEST;
+		env.invoice_request = &m;
+		peer_send(a->peer, &env);
+	}
+	if (a->restarted) {
+		/* requests in flight when we stopped were lost with us */
+		a->restarted = false;
+		for (size_t k = 0; k < a->npays; k++) {
+			struct payment *p = &a->pays[k];
+			if (p->outcome != OUTCOME_PENDING)
+				continue;
+			if ((p->mode == PAY_SINGLE || p->mode == PAY_MPP) && p->nparts == 0) {
+				request_invoice(a, p, -1, p->amount);
+				continue;
+			}
+			for (size_t m = 0; m < p->nparts; m++) {
+				struct part *pt = &p->parts[m];
+				if (pt->state != PART_WAITING)
+					continue;
+				if (pt->have_invoice || p->mode == PAY_AMP)
+					send_part(a, p, pt);
+				else
+					request_invoice(a, p, (int32_t)m, pt->amount);
+			}
+			maybe_finish(a, p);
+		}
+	}
+	json_t *ev = evlog_new(a->log, "reestablished");
+	json_object_set_new(ev, "adds_replayed", json_integer(replayed));
+	json_object_set_new(ev, "reconnects", json_integer((json_int_t)a->reconnects));
+	evlog_emit(a->log, ev);
+}
+
 static void on_message(struct peer *p, const Ampsim__Envelope *env, void *arg)
 {
 	struct alice *a = arg;
@@ -626,12 +718,14 @@ static void on_message(struct peer *p, const Ampsim__Envelope *env, void *arg)
 		if (ac && !ac->c.accepted) {
 			ac->c.accepted = true;
 			a->accepted++;
-			json_t *ev = evlog_new(a->log, "channel_open");
+			json_t *ev = evlog_new(a->log, a->reconnects ? "channel_reconnected" : "channel_open");
 			json_set_str(ev, "channel", ac->c.ledger.id);
 			json_set_u64(ev, "capacity_msat", ac->c.ledger.capacity.millisatoshis);
 			json_set_u64(ev, "alice_msat", ac->c.ledger.alice.millisatoshis);
 			json_set_u64(ev, "bob_msat", ac->c.ledger.bob.millisatoshis);
 			evlog_emit(a->log, ev);
+			if (a->accepted == a->nchans)
+				resume(a);
 		}
 		write_ready(a);
 		break;
@@ -664,6 +758,8 @@ static void on_message(struct peer *p, const Ampsim__Envelope *env, void *arg)
 		}
 		break;
 	case AMPSIM__ENVELOPE__MSG_PING:
+	case AMPSIM__ENVELOPE__MSG_RESOLVE_ACK:
+	case AMPSIM__ENVELOPE__MSG_REESTABLISH:
 	case AMPSIM__ENVELOPE__MSG_OPEN_CHANNEL:
 	case AMPSIM__ENVELOPE__MSG_INVOICE_REQUEST:
 	case AMPSIM__ENVELOPE__MSG_UPDATE_ADD_HTLC:
@@ -684,13 +780,53 @@ static void on_close(struct peer *p, const char *why, void *arg)
 	json_set_str(ev, "reason", why);
 	evlog_emit(a->log, ev);
 	a->peer = NULL;
-	/* reconnecting needs channel_reestablish; until then we stop */
-	event_base_loopexit(a->base, NULL);
+	a->bob_inited = false;
+	a->accepted = 0;
+	for (size_t i = 0; i < a->nchans; i++) {
+		a->chans[i].c.accepted = false;
+		/* messages still on their way die with the connection */
+	}
+	if (!a->stopping)
+		schedule_reconnect(a);
 }
 
 static const struct peer_ops alice_peer_ops = { on_message, on_close };
 
-static int connect_bob(const char *host, uint16_t port, char *err, size_t errlen)
+static int connect_bob(const char *host, uint16_t port, int attempts, char *err, size_t errlen);
+static void open_channels(struct alice *a);
+
+static void on_reconnect(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	struct alice *a = arg;
+	char err[256];
+	int s = connect_bob(a->host, a->port, 1, err, sizeof(err));
+	if (s < 0) {
+		log_debug("reconnect: %s", err);
+		schedule_reconnect(a);
+		return;
+	}
+	a->reconnects++;
+	a->reconnect_ms = 0;
+	json_t *ev = evlog_new(a->log, "reconnected");
+	json_object_set_new(ev, "attempt", json_integer((json_int_t)a->reconnects));
+	evlog_emit(a->log, ev);
+	a->peer = peer_new(a->base, s, "bob", &alice_peer_ops, a, a->log, &a->clk);
+	open_channels(a);
+}
+
+/* Reconnect with exponential backoff: 20 ms, 40 ms, ... at most 1 s (wall). */
+static void schedule_reconnect(struct alice *a)
+{
+	a->reconnect_ms = a->reconnect_ms ? a->reconnect_ms * 2 : 20;
+	if (a->reconnect_ms > 1000)
+		a->reconnect_ms = 1000;
+	struct timeval tv = { (time_t)(a->reconnect_ms / 1000), (suseconds_t)(a->reconnect_ms % 1000) * 1000 };
+	evtimer_add(a->reconnect_timer, &tv);
+}
+
+static int connect_bob(const char *host, uint16_t port, int attempts, char *err, size_t errlen)
 {
 	struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM }, *ai;
 	char portstr[8];
@@ -702,7 +838,7 @@ static int connect_bob(const char *host, uint16_t port, char *err, size_t errlen
 	}
 	/* Bob may still be starting: try for a few seconds, backing off */
 	int fd = -1, last = 0;
-	for (int attempt = 0; attempt < 40 && fd < 0; attempt++) {
+	for (int attempt = 0; attempt < attempts && fd < 0; attempt++) {
 		for (struct addrinfo *p = ai; p && fd < 0; p = p->ai_next) {
 			fd = socket(p->ai_family, p->ai_socktype | SOCK_CLOEXEC, p->ai_protocol);
 			if (fd < 0)
@@ -713,7 +849,7 @@ static int connect_bob(const char *host, uint16_t port, char *err, size_t errlen
 				fd = -1;
 			}
 		}
-		if (fd < 0) {
+		if (fd < 0 && attempt + 1 < attempts) {
 			struct timespec ts = { 0, (long)(10 + attempt * 10) * 1000000L };
 			nanosleep(&ts, NULL);
 		}
@@ -751,6 +887,7 @@ static void open_channels(struct alice *a)
 			lps[k]->delay_us = src[k]->delay_us;
 			lps[k]->jitter_us = src[k]->jitter_us;
 			lps[k]->drop = src[k]->drop;
+			lps[k]->duplicate = src[k]->duplicate;
 			switch (src[k]->jitter_dist) {
 			case JITTER_UNIFORM: lps[k]->jitter_dist = AMPSIM__JITTER_DIST__JITTER_UNIFORM; break;
 			case JITTER_NORMAL: lps[k]->jitter_dist = AMPSIM__JITTER_DIST__JITTER_NORMAL; break;
@@ -772,6 +909,9 @@ static void open_channels(struct alice *a)
 
 /* ---- blocks and expiry ------------------------------------------------ */
 
+/* Each block: an in-flight HTLC whose expiry has come is reclaimed (BOLT
+ * #5); with a chain, by a refund transaction, and the chain also tells us
+ * of Bob's claims, whose preimages settle our parts. */
 static void expire_htlcs(struct alice *a)
 {
 	uint32_t height = simclock_height(&a->clk);
@@ -779,33 +919,53 @@ static void expire_htlcs(struct alice *a)
 		struct alice_chan *ac = &a->chans[i];
 		for (uint32_t k = 0; k < ac->c.ledger.max_htlcs; k++) {
 			const struct ledger_htlc *h = &ac->c.ledger.htlcs[k];
-			if (!h->used || h->cltv_expiry > height)
+			if (!h->used)
 				continue;
 			struct payment *p = NULL;
 			struct part *pt = owner_part(a, ac, h->id, &p);
-			struct ledger_htlc gone;
-			/* BOLT #5: an offered HTLC that times out is reclaimed by
-			 * the offerer once the chain reaches its cltv_expiry */
-			ledger_resolve(&ac->c.ledger, h->id, HTLC_REFUNDED, &gone);
-			check_conservation(a, ac);
-			json_t *ev = evlog_new(a->log, "htlc_refunded");
-			if (p)
-				json_set_str(ev, "payment", p->id);
-			json_set_str(ev, "channel", ac->c.ledger.id);
-			json_set_u64(ev, "htlc", gone.id);
-			json_set_u64(ev, "amount_msat", gone.amount.millisatoshis);
-			json_set_hex(ev, "hash", gone.hash, AMP_LEN);
-			json_set_str(ev, "reason", "expired: reclaimed by Alice (BOLT #5 timeout)");
-			evlog_emit(a->log, ev);
-			if (pt) {
-				pt->state = PART_REFUNDED;
-				snprintf(pt->why, sizeof(pt->why), "expired at height %u", gone.cltv_expiry);
-				maybe_finish(a, p);
+			if (!pt)
+				fatal("channel %s: HTLC %llu has no payment", ac->c.ledger.id,
+				      (unsigned long long)h->id);
+			struct chain_tx tx;
+			if (a->chain && chain_confirmed(a->chain, ac->c.ledger.id, h->id, height, &tx)) {
+				if (tx.kind == CHAIN_CLAIM) {
+					json_t *ev = evlog_new(a->log, "onchain_preimage_learned");
+					json_set_str(ev, "channel", ac->c.ledger.id);
+					json_set_u64(ev, "htlc", h->id);
+					evlog_emit(a->log, ev);
+					apply_resolution(a, ac, p, pt, PART_FULFILLED, tx.preimage, 0,
+							 "Bob claimed it on chain", "chain");
+				} else {
+					char why[64];
+					snprintf(why, sizeof(why), "refund confirmed on chain at height %u",
+						 tx.confirm_height);
+					apply_resolution(a, ac, p, pt, PART_REFUNDED, NULL, 0, why, "chain");
+				}
+				continue;
+			}
+			if (h->cltv_expiry > height)
+				continue;
+			if (!a->chain) {
+				char why[64];
+				snprintf(why, sizeof(why), "expired at height %u", h->cltv_expiry);
+				apply_resolution(a, ac, p, pt, PART_REFUNDED, NULL, 0, why, "expiry");
+				continue;
+			}
+			struct chain_tx refund, winner;
+			memset(&refund, 0, sizeof(refund));
+			snprintf(refund.channel, sizeof(refund.channel), "%s", ac->c.ledger.id);
+			refund.htlc_id = h->id;
+			refund.kind = CHAIN_REFUND;
+			enum chain_submit_result r = chain_submit(a->chain, &refund, h->hash, h->cltv_expiry,
+								  height, &winner);
+			if (r == CHAIN_ACCEPTED) {
+				json_t *ev = evlog_new(a->log, "onchain_refund_sent");
+				json_set_str(ev, "channel", ac->c.ledger.id);
+				json_set_u64(ev, "htlc", h->id);
+				evlog_emit(a->log, ev);
 			}
 		}
 	}
-	/* payments whose timeout passed with parts still waiting for invoices
-	 * are finished by their invoices' arrival; nothing else to do here */
 }
 
 static void arm_block_timer(struct alice *a);
@@ -840,7 +1000,8 @@ static json_t *rpc_getinfo(json_t *params, void *arg, struct rpc_err *err)
 	json_set_str(r, "version", AMPSIM_VERSION);
 	json_object_set_new(r, "height", json_integer(simclock_height(&a->clk)));
 	json_object_set_new(r, "t_ms", json_real((double)simclock_now(&a->clk) / 1000.0));
-	json_object_set_new(r, "connected", json_boolean(a->peer != NULL));
+	json_object_set_new(r, "connected", json_boolean(a->peer != NULL && a->accepted == a->nchans));
+	json_set_u64(r, "reconnects", a->reconnects);
 	json_object_set_new(r, "violations", json_integer(evlog_violations(a->log)));
 	json_object_set_new(r, "channels", json_integer((json_int_t)a->nchans));
 	json_object_set_new(r, "payments", json_integer((json_int_t)a->npays));
@@ -1142,11 +1303,26 @@ static json_t *rpc_benchstatus(json_t *params, void *arg, struct rpc_err *err)
 	return r;
 }
 
+static json_t *rpc_disconnect(json_t *params, void *arg, struct rpc_err *err)
+{
+	(void)params;
+	struct alice *a = arg;
+	if (!a->peer)
+		return rpc_fail(err, RPC_REFUSED, "not connected");
+	json_t *ev = evlog_new(a->log, "fault_applied");
+	json_set_str(ev, "action", "disconnect");
+	evlog_emit(a->log, ev);
+	/* the TCP connection is cut; reconnection and reestablish follow */
+	peer_close(a->peer, "disconnect fault");
+	return json_pack("{s:b}", "ok", 1);
+}
+
 static json_t *rpc_stop(json_t *params, void *arg, struct rpc_err *err)
 {
 	(void)params;
 	(void)err;
 	struct alice *a = arg;
+	a->stopping = true;
 	event_base_loopexit(a->base, NULL);
 	return json_pack("{s:b}", "ok", 1);
 }
@@ -1160,11 +1336,41 @@ static const struct rpc_method alice_methods[] = {
 	{ "bench", rpc_bench, "bench {payments, concurrency, mode, shards, amount}: drive payments" },
 	{ "benchstatus", rpc_benchstatus, "benchstatus: progress and latencies of the benchmark" },
 	{ "pingtest", rpc_pingtest, "pingtest {count}: ping-pong count messages with bob" },
+	{ "disconnect", rpc_disconnect, "disconnect: cut the TCP connection (it reconnects)" },
 	{ "stop", rpc_stop, "stop: shut the daemon down" },
 	{ NULL, NULL, NULL },
 };
 
 /* ---- main ------------------------------------------------------------ */
+
+/* After loading state: HTLCs in flight go back into the ledgers, and every
+ * sent part is findable from its (channel, htlc id) again. */
+static void restore(struct alice *a)
+{
+	for (size_t k = 0; k < a->npays; k++) {
+		struct payment *p = &a->pays[k];
+		for (size_t m = 0; m < p->nparts; m++) {
+			struct part *pt = &p->parts[m];
+			if (pt->chan >= a->nchans || pt->state == PART_WAITING)
+				continue;
+			struct alice_chan *ac = &a->chans[pt->chan];
+			set_owner(ac, pt->htlc_id, (uint32_t)k, (uint32_t)m);
+			if (pt->state == PART_INFLIGHT &&
+			    ledger_add(&ac->c.ledger, pt->htlc_id, pt->amount, pt->hash, pt->cltv_expiry) != LEDGER_OK)
+				fatal("state: in-flight HTLC %s/%llu does not load", ac->c.ledger.id,
+				      (unsigned long long)pt->htlc_id);
+		}
+		switch (p->outcome) {
+		case OUTCOME_SETTLED: a->settled++; break;
+		case OUTCOME_FAILED: a->failed++; break;
+		case OUTCOME_REFUNDED: a->refunded++; break;
+		case OUTCOME_PARTIAL: a->partial++; break;
+		case OUTCOME_PENDING: break;
+		}
+	}
+	for (size_t i = 0; i < a->nchans; i++)
+		check_conservation(a, &a->chans[i]);
+}
 
 static void usage(FILE *f)
 {
@@ -1182,7 +1388,8 @@ static void usage(FILE *f)
 		"  --block-interval D        simulated time per block (default 1s)\n"
 		"  --time-scale X            simulated seconds per wall second (default 1)\n"
 		"  --behaviour B             honest | bad-share (default honest)\n"
-		"  --state DIR               keep state in DIR (not available in this version)\n"
+		"  --state DIR               keep channels and payments in DIR/alice.db; restart from it\n"
+		"  --chain FILE              the simulated chain shared with bob (on-chain fallback)\n"
 		"  -v, --verbose             more diagnostics on stderr\n"
 		"  -h, --help                this help\n"
 		"  -V, --version             print the version\n");
@@ -1207,6 +1414,10 @@ static void free_alice(struct alice *a)
 	free(a->pays);
 	free(a->reqs);
 	free(a->bench_lat_us);
+	if (a->reconnect_timer)
+		event_free(a->reconnect_timer);
+	store_close(a->st);
+	chain_close(a->chain);
 	free(a->bench_start_us);
 	if (a->block_timer)
 		event_free(a->block_timer);
@@ -1232,6 +1443,7 @@ int main(int argc, char **argv)
 		{ "behaviour", required_argument, NULL, 'b' },
 		{ "behavior", required_argument, NULL, 'b' },
 		{ "state", required_argument, NULL, 's' },
+		{ "chain", required_argument, NULL, 'K' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
@@ -1239,6 +1451,7 @@ int main(int argc, char **argv)
 	};
 	struct alice *a = xcalloc(1, sizeof(*a));
 	const char *connect_to = NULL, *events = NULL, *control = NULL, *why;
+	const char *state_dir = NULL, *chain_path = NULL;
 	bool verbose = false;
 	int c, rc = 0;
 	char err[512];
@@ -1307,9 +1520,8 @@ int main(int argc, char **argv)
 				goto out;
 			}
 			break;
-		case 's':
-			rc = bad_usage("--state", optarg, "persistent state is not available in this version");
-			goto out;
+		case 's': state_dir = optarg; break;
+		case 'K': chain_path = optarg; break;
 		case 'v': verbose = true; break;
 		case 'h': usage(stdout); goto out;
 		case 'V': printf("alice (ampsim) %s\n", AMPSIM_VERSION); goto out;
@@ -1340,6 +1552,32 @@ int main(int argc, char **argv)
 	if (sodium_init() < 0)
 		fatal("libsodium failed to initialise");
 	a->clk.epoch_unix_us = simclock_wall_now_us();
+	snprintf(a->host, sizeof(a->host), "%s", host);
+	a->port = port;
+	if (state_dir) {
+		if (!alice_store_open(a, state_dir, err, sizeof(err))) {
+			fprintf(stderr, "alice: --state %s\n", err);
+			rc = 2;
+			goto out;
+		}
+		if (alice_store_load(a)) {
+			a->restarted = true;
+			restore(a);
+			log_info("restarted from %s: %zu channels, %zu payments", state_dir, a->nchans,
+				 a->npays);
+		} else {
+			alice_store_meta(a);
+			store_begin(a->st);
+			for (size_t i = 0; i < a->nchans; i++)
+				alice_store_channel(a, &a->chans[i]);
+			store_commit(a->st);
+		}
+	}
+	if (chain_path && !(a->chain = chain_open(chain_path, err, sizeof(err)))) {
+		fprintf(stderr, "alice: --chain %s\n", err);
+		rc = 2;
+		goto out;
+	}
 	for (size_t i = 0; i < a->nchans; i++)
 		link_init(&a->chans[i].c.out, &a->chans[i].c.base_out, a->seed,
 			  a->chans[i].c.ledger.id, "to_bob");
@@ -1358,17 +1596,27 @@ int main(int argc, char **argv)
 			goto out;
 		}
 	}
-	int fd = connect_bob(host, port, err, sizeof(err));
-	if (fd < 0) {
+	a->reconnect_timer = evtimer_new(a->base, on_reconnect, a);
+	a->sig = daemon_signals_new(a->base);
+	a->block_timer = evtimer_new(a->base, on_block, a);
+	arm_block_timer(a);
+	if (a->restarted) {
+		json_t *ev = evlog_new(a->log, "restart");
+		json_object_set_new(ev, "payments", json_integer((json_int_t)a->npays));
+		evlog_emit(a->log, ev);
+	}
+	int fd = connect_bob(host, port, a->restarted ? 1 : 40, err, sizeof(err));
+	if (fd >= 0) {
+		a->peer = peer_new(a->base, fd, "bob", &alice_peer_ops, a, a->log, &a->clk);
+		open_channels(a);
+	} else if (a->restarted) {
+		/* bob may be down too: keep trying, we have state to finish */
+		schedule_reconnect(a);
+	} else {
 		fprintf(stderr, "alice: %s\n", err);
 		rc = 1;
 		goto out;
 	}
-	a->peer = peer_new(a->base, fd, "bob", &alice_peer_ops, a, a->log, &a->clk);
-	a->sig = daemon_signals_new(a->base);
-	a->block_timer = evtimer_new(a->base, on_block, a);
-	arm_block_timer(a);
-	open_channels(a);
 	event_base_dispatch(a->base);
 	if (evlog_violations(a->log))
 		rc = 1;
