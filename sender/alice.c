@@ -582,6 +582,16 @@ static void handle_fulfill(struct alice *a, const Ampsim__UpdateFulfillHtlc *m)
 		evlog_emit(a->log, ev);
 		return;
 	}
+	if (simclock_height(&a->clk) >= pt->cltv_expiry) {
+		/* BOLT #2/#5: once the HTLC has timed out the offerer may reclaim
+		 * it; a preimage arriving now is too late and is refused */
+		json_t *ev = evlog_new(a->log, "fulfill_refused");
+		json_set_str(ev, "channel", m->channel_id);
+		json_set_u64(ev, "htlc", m->htlc_id);
+		json_set_str(ev, "reason", "arrived after the HTLC expired");
+		evlog_emit(a->log, ev);
+		return;
+	}
 	if (!preimage_matches(m->payment_preimage.data, pt->hash)) {
 		/* Alice checks SHA256(r) == h before she lets the HTLC go */
 		json_t *ev = evlog_new(a->log, "fulfill_rejected");

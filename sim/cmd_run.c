@@ -2,7 +2,9 @@
  * scenario's payments and faults at their simulated times through the
  * daemons' control sockets, wait until every payment has its outcome and
  * nothing is in flight, then print the summary and check [expect]. */
+#include <dirent.h>
 #include <errno.h>
+#include <signal.h>
 #include <getopt.h>
 #include <jansson.h>
 #include <stdio.h>
@@ -46,7 +48,16 @@ struct run {
 	char bob_events[128], alice_events[128];
 	char bob_log[128], alice_log[128];
 	pid_t bob, alice;
+	int bob_port;
+	char bob_exe[4096], alice_exe[4096];
+	char bob_state[128], alice_state[128], chain[128];
 	uint64_t epoch_us;
+	/* channel faults in force, re-applied to a daemon that restarts */
+	const struct fault_config *active[SCN_MAX_FAULTS];
+	size_t nactive;
+	/* payments due while alice was down, sent when she is back */
+	const struct payment_config *queued[SCN_MAX_PAYMENTS];
+	size_t nqueued;
 	bool json, keep, verbose;
 };
 
@@ -101,23 +112,20 @@ static void chan_spec(const struct channel_config *c, char *buf, size_t n)
 		 c->max_htlcs, (unsigned long long)c->htlc_minimum.millisatoshis);
 }
 
-static bool start_daemons(struct run *r, char *err, size_t errlen)
+static bool start_bob(struct run *r, char *err, size_t errlen)
 {
-	char bob_exe[4096], alice_exe[4096];
-	if (!find_daemon("bob", bob_exe, sizeof(bob_exe)) ||
-	    !find_daemon("alice", alice_exe, sizeof(alice_exe))) {
-		snprintf(err, errlen, "cannot find the alice and bob executables "
-			 "(next to ampsim, in PATH, or $AMPSIM_ALICE/$AMPSIM_BOB)");
-		return false;
-	}
-	char ready[160], hold[32], delta[16], e2[256];
+	char ready[160], hold[32], delta[16], listen[64], e2[256];
 	snprintf(ready, sizeof(ready), "%s/bob.ready", r->dir);
+	unlink(ready);
 	snprintf(hold, sizeof(hold), "%lluus", (unsigned long long)r->s->bob.hold_us);
 	snprintf(delta, sizeof(delta), "%u", r->s->bob.final_cltv_delta);
-	char *bargv[] = { bob_exe, "--listen", "127.0.0.1:0", "--events", r->bob_events,
+	/* a restarted bob listens where alice knows to find him */
+	snprintf(listen, sizeof(listen), "127.0.0.1:%d", r->bob_port);
+	char *bargv[] = { r->bob_exe, "--listen", listen, "--events", r->bob_events,
 			  "--control", r->bob_sock, "--ready-file", ready, "--hold", hold,
 			  "--final-cltv-delta", delta, "--behaviour",
-			  (char *)bob_behaviour_name(r->s->bob.behaviour), NULL };
+			  (char *)bob_behaviour_name(r->s->bob.behaviour), "--state", r->bob_state,
+			  "--chain", r->chain, NULL };
 	r->bob = spawn_daemon(bargv, r->bob_log);
 	if (r->bob < 0) {
 		snprintf(err, errlen, "cannot start bob: %s", strerror(errno));
@@ -126,22 +134,29 @@ static bool start_daemons(struct run *r, char *err, size_t errlen)
 	json_t *br = wait_ready(ready, r->bob, READY_TIMEOUT_MS, e2, sizeof(e2));
 	if (!br) {
 		snprintf(err, errlen, "bob %s (see %s)", e2, r->bob_log);
+		r->bob = 0;
 		return false;
 	}
-	int port = (int)json_integer_value(json_object_get(br, "port"));
+	r->bob_port = (int)json_integer_value(json_object_get(br, "port"));
 	json_decref(br);
-	say(r, "bob is listening on port %s", "");
+	return true;
+}
 
-	char connect[64], seed[32], interval[32], scale[32];
-	snprintf(connect, sizeof(connect), "127.0.0.1:%d", port);
+/* first: wait for alice's ready file (channels open); after a restart:
+ * for her control socket to answer (bob may be down, she reconnects) */
+static bool start_alice(struct run *r, bool first, char *err, size_t errlen)
+{
+	char ready[160], connect[64], seed[32], interval[32], scale[32], e2[256];
+	snprintf(connect, sizeof(connect), "127.0.0.1:%d", r->bob_port);
 	snprintf(seed, sizeof(seed), "%llu", (unsigned long long)r->s->seed);
 	snprintf(interval, sizeof(interval), "%lluus", (unsigned long long)r->s->block_interval_us);
 	snprintf(scale, sizeof(scale), "%.17g", r->s->time_scale);
 	snprintf(ready, sizeof(ready), "%s/alice.ready", r->dir);
-	size_t n = 0, max = 24 + 2 * r->s->nchannels;
+	unlink(ready);
+	size_t n = 0, max = 28 + 2 * r->s->nchannels;
 	char **aargv = calloc(max, sizeof(char *));
 	char (*specs)[512] = calloc(r->s->nchannels ? r->s->nchannels : 1, 512);
-	aargv[n++] = alice_exe;
+	aargv[n++] = r->alice_exe;
 	aargv[n++] = "--connect";
 	aargv[n++] = connect;
 	for (size_t i = 0; i < r->s->nchannels; i++) {
@@ -151,7 +166,8 @@ static bool start_daemons(struct run *r, char *err, size_t errlen)
 	}
 	char *rest[] = { "--events", r->alice_events, "--control", r->alice_sock, "--ready-file",
 			 ready, "--seed", seed, "--block-interval", interval, "--time-scale", scale,
-			 "--behaviour", (char *)alice_behaviour_name(r->s->alice.behaviour) };
+			 "--behaviour", (char *)alice_behaviour_name(r->s->alice.behaviour),
+			 "--state", r->alice_state, "--chain", r->chain };
 	for (size_t i = 0; i < sizeof(rest) / sizeof(rest[0]); i++)
 		aargv[n++] = rest[i];
 	aargv[n] = NULL;
@@ -160,11 +176,31 @@ static bool start_daemons(struct run *r, char *err, size_t errlen)
 	free(specs);
 	if (r->alice < 0) {
 		snprintf(err, errlen, "cannot start alice: %s", strerror(errno));
+		r->alice = 0;
 		return false;
+	}
+	if (!first) {
+		long long deadline = mono_now_ms() + READY_TIMEOUT_MS;
+		for (;;) {
+			json_t *info = rpc_call(r->alice_sock, "getinfo", NULL, 500, e2, sizeof(e2));
+			if (info) {
+				json_decref(info);
+				return true;
+			}
+			int st;
+			if (waitpid(r->alice, &st, WNOHANG) == r->alice || mono_now_ms() > deadline) {
+				snprintf(err, errlen, "restarted alice did not come up (see %s)", r->alice_log);
+				r->alice = 0;
+				return false;
+			}
+			struct timespec ts = { 0, 2 * 1000000L };
+			nanosleep(&ts, NULL);
+		}
 	}
 	json_t *ar = wait_ready(ready, r->alice, READY_TIMEOUT_MS, e2, sizeof(e2));
 	if (!ar) {
 		snprintf(err, errlen, "alice %s (see %s)", e2, r->alice_log);
+		r->alice = 0;
 		return false;
 	}
 	r->epoch_us = (uint64_t)json_integer_value(json_object_get(ar, "epoch_unix_us"));
@@ -172,40 +208,144 @@ static bool start_daemons(struct run *r, char *err, size_t errlen)
 	return true;
 }
 
+static bool start_daemons(struct run *r, char *err, size_t errlen)
+{
+	if (!find_daemon("bob", r->bob_exe, sizeof(r->bob_exe)) ||
+	    !find_daemon("alice", r->alice_exe, sizeof(r->alice_exe))) {
+		snprintf(err, errlen, "cannot find the alice and bob executables "
+			 "(next to ampsim, in PATH, or $AMPSIM_ALICE/$AMPSIM_BOB)");
+		return false;
+	}
+	return start_bob(r, err, errlen) && start_alice(r, true, err, errlen);
+}
+
+/* Send a payment to alice; false (kept queued) if she cannot take it now. */
+static bool send_payment(struct run *r, const struct payment_config *p, char *err, size_t errlen)
+{
+	char amount[40], expiry[24], timeout[32];
+	snprintf(amount, sizeof(amount), "%llumsat", (unsigned long long)p->amount.millisatoshis);
+	snprintf(expiry, sizeof(expiry), "%ublocks", p->expiry_blocks);
+	snprintf(timeout, sizeof(timeout), "%lluus", (unsigned long long)p->timeout_us);
+	json_t *params = json_pack("{s:s,s:s,s:s,s:i,s:s,s:s}", "id", p->id, "amount", amount,
+				   "mode", pay_mode_name(p->mode), "shards", (int)p->shards,
+				   "expiry", expiry, "timeout", timeout);
+	json_t *res = call(r->alice_sock, "pay", params, err, errlen);
+	json_decref(res);
+	return res != NULL;
+}
+
+static void flush_queued(struct run *r)
+{
+	char e[512];
+	size_t k = 0;
+	for (size_t i = 0; i < r->nqueued; i++)
+		if (!r->alice || !send_payment(r, r->queued[i], e, sizeof(e)))
+			r->queued[k++] = r->queued[i];
+	r->nqueued = k;
+}
+
+static bool channel_fault(const struct fault_config *f)
+{
+	switch (f->action) {
+	case FAULT_DOWN: case FAULT_UP: case FAULT_DROP: case FAULT_LOSS_GE: case FAULT_DELAY:
+	case FAULT_JITTER: case FAULT_DUPLICATE: case FAULT_DROP_MSG: case FAULT_PARTITION:
+		return true;
+	case FAULT_DISCONNECT: case FAULT_CRASH: case FAULT_RESTART:
+		return false;
+	}
+	return false;
+}
+
+static bool fault_to(struct run *r, int who, const struct fault_config *f, bool lift,
+		     char *err, size_t errlen)
+{
+	const char *sock = who == 0 ? r->alice_sock : r->bob_sock;
+	if ((who == 0 ? r->alice : r->bob) == 0)
+		return true;    /* down: it gets the fault when it restarts */
+	char e[512];
+	json_t *params = json_pack("{s:s,s:s,s:s,s:b}", "channel", f->channel,
+				   "direction", fault_dir_name(f->dir), "action", f->text, "lift", lift);
+	json_t *res = call(sock, "fault", params, e, sizeof(e));
+	if (!res) {
+		snprintf(err, errlen, "%s:%d: fault %s: %s refused it: %s", r->s->path, f->line,
+			 f->id, who == 0 ? "alice" : "bob", e);
+		return false;
+	}
+	json_decref(res);
+	return true;
+}
+
+static void reapply_faults(struct run *r, int who)
+{
+	char e[512];
+	for (size_t i = 0; i < r->nactive; i++)
+		if (r->active[i]->action != FAULT_DROP_MSG)   /* a one-shot rule is not re-armed */
+			fault_to(r, who, r->active[i], false, e, sizeof(e));
+}
+
+static void kill9(pid_t *pid)
+{
+	if (*pid > 0) {
+		kill(*pid, SIGKILL);
+		waitpid(*pid, NULL, 0);
+	}
+	*pid = 0;
+}
+
 static bool do_action(struct run *r, const struct action *a, char *err, size_t errlen)
 {
 	char e[512];
 	if (a->pay) {
-		const struct payment_config *p = a->pay;
-		char amount[40], expiry[24], timeout[32];
-		snprintf(amount, sizeof(amount), "%llumsat", (unsigned long long)p->amount.millisatoshis);
-		snprintf(expiry, sizeof(expiry), "%ublocks", p->expiry_blocks);
-		snprintf(timeout, sizeof(timeout), "%lluus", (unsigned long long)p->timeout_us);
-		json_t *params = json_pack("{s:s,s:s,s:s,s:i,s:s,s:s}", "id", p->id, "amount", amount,
-					   "mode", pay_mode_name(p->mode), "shards", (int)p->shards,
-					   "expiry", expiry, "timeout", timeout);
-		json_t *res = call(r->alice_sock, "pay", params, e, sizeof(e));
-		if (!res) {
-			snprintf(err, errlen, "%s:%d: payment %s: alice refused it: %s", r->s->path,
-				 p->line, p->id, e);
-			return false;
+		if (!r->alice || !send_payment(r, a->pay, e, sizeof(e))) {
+			if (r->alice && !strstr(e, "not connected")) {
+				snprintf(err, errlen, "%s:%d: payment %s: alice refused it: %s", r->s->path,
+					 a->pay->line, a->pay->id, e);
+				return false;
+			}
+			r->queued[r->nqueued++] = a->pay;
 		}
-		json_decref(res);
 		return true;
 	}
 	const struct fault_config *f = a->fault;
-	const char *socks[2] = { r->alice_sock, r->bob_sock };
-	for (int i = 0; i < 2; i++) {
-		json_t *params = json_pack("{s:s,s:s,s:s,s:b}", "channel", f->channel,
-					   "direction", fault_dir_name(f->dir), "action", f->text,
-					   "lift", a->lift);
-		json_t *res = call(socks[i], "fault", params, e, sizeof(e));
-		if (!res) {
-			snprintf(err, errlen, "%s:%d: fault %s: %s refused it: %s", r->s->path, f->line,
-				 f->id, i == 0 ? "alice" : "bob", e);
-			return false;
+	if (channel_fault(f)) {
+		if (!a->lift && r->nactive < SCN_MAX_FAULTS)
+			r->active[r->nactive++] = f;
+		if (a->lift) {
+			for (size_t i = 0; i < r->nactive; i++)
+				if (r->active[i] == f)
+					r->active[i] = r->active[--r->nactive];
 		}
-		json_decref(res);
+		return fault_to(r, 0, f, a->lift, err, errlen) && fault_to(r, 1, f, a->lift, err, errlen);
+	}
+	switch (f->action) {
+	case FAULT_DISCONNECT:
+		if (r->alice) {
+			json_t *res = call(r->alice_sock, "disconnect", NULL, e, sizeof(e));
+			json_decref(res);
+		}
+		return true;
+	case FAULT_CRASH:
+		/* kill -9: no chance to write anything more */
+		kill9(f->target == NODE_ALICE ? &r->alice : &r->bob);
+		say(r, "%s crashed (kill -9)", f->target == NODE_ALICE ? "alice" : "bob");
+		return true;
+	case FAULT_RESTART:
+		if (f->target == NODE_ALICE) {
+			kill9(&r->alice);
+			if (!start_alice(r, false, err, errlen))
+				return false;
+			reapply_faults(r, 0);
+			flush_queued(r);
+		} else {
+			kill9(&r->bob);
+			if (!start_bob(r, err, errlen))
+				return false;
+			reapply_faults(r, 1);
+		}
+		return true;
+	case FAULT_DOWN: case FAULT_UP: case FAULT_DROP: case FAULT_LOSS_GE: case FAULT_DELAY:
+	case FAULT_JITTER: case FAULT_DUPLICATE: case FAULT_DROP_MSG: case FAULT_PARTITION:
+		break;
 	}
 	return true;
 }
@@ -393,8 +533,40 @@ static bool write_timeline(json_t *events, const struct run *r, const char *path
 	return fclose(f) == 0;
 }
 
+static void remove_tree(const char *path)
+{
+	/* the run directory holds only what we put there: plain files and
+	 * the two state directories */
+	char cmd[512];
+	snprintf(cmd, sizeof(cmd), "%s", path);
+	DIR *d = opendir(path);
+	if (!d)
+		return;
+	struct dirent *e;
+	while ((e = readdir(d))) {
+		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+			continue;
+		char p[600];
+		snprintf(p, sizeof(p), "%s/%s", path, e->d_name);
+		unlink(p);
+	}
+	closedir(d);
+	rmdir(cmd);
+}
+
 static void remove_dir(const char *dir)
 {
+	char sub[256];
+	snprintf(sub, sizeof(sub), "%s/alice-state", dir);
+	remove_tree(sub);
+	snprintf(sub, sizeof(sub), "%s/bob-state", dir);
+	remove_tree(sub);
+	snprintf(sub, sizeof(sub), "%s/chain.db", dir);
+	unlink(sub);
+	snprintf(sub, sizeof(sub), "%s/chain.db-wal", dir);
+	unlink(sub);
+	snprintf(sub, sizeof(sub), "%s/chain.db-shm", dir);
+	unlink(sub);
 	const char *names[] = { "bob.ready", "alice.ready", "bob.events", "alice.events",
 				"bob.log", "alice.log", "bob.sock", "alice.sock" };
 	char p[256];
@@ -508,18 +680,6 @@ int cmd_run(int argc, char **argv)
 		r.s->seed = seed;
 	if (have_scale)
 		r.s->time_scale = scale;
-	for (size_t i = 0; i < r.s->nfaults; i++) {
-		const struct fault_config *f = &r.s->faults[i];
-		if (f->action == FAULT_DISCONNECT || f->action == FAULT_CRASH ||
-		    f->action == FAULT_RESTART) {
-			fprintf(stderr, "%s:%d: [fault %s] action '%s' needs reconnection and persistent "
-				"state, which this version does not have yet\n", r.s->path, f->line, f->id,
-				f->text);
-			free(r.s);
-			return 2;
-		}
-	}
-
 	snprintf(r.dir, sizeof(r.dir), "/tmp/ampsim-run-XXXXXX");
 	if (!mkdtemp(r.dir)) {
 		fprintf(stderr, "ampsim run: cannot make a run directory: %s\n", strerror(errno));
@@ -532,6 +692,9 @@ int cmd_run(int argc, char **argv)
 	snprintf(r.alice_events, sizeof(r.alice_events), "%s/alice.events", r.dir);
 	snprintf(r.bob_log, sizeof(r.bob_log), "%s/bob.log", r.dir);
 	snprintf(r.alice_log, sizeof(r.alice_log), "%s/alice.log", r.dir);
+	snprintf(r.alice_state, sizeof(r.alice_state), "%s/alice-state", r.dir);
+	snprintf(r.bob_state, sizeof(r.bob_state), "%s/bob-state", r.dir);
+	snprintf(r.chain, sizeof(r.chain), "%s/chain.db", r.dir);
 
 	json_t *pays = NULL, *ca = NULL, *cb = NULL, *ia = NULL, *ib = NULL;
 	bool final = false, settled_quiet = false;
@@ -582,15 +745,16 @@ int cmd_run(int argc, char **argv)
 	/* wait for quiet, bounded by the horizon plus a grace period */
 	struct timeval hz = simclock_wall_span(&clk, horizon);
 	uint64_t deadline = r.epoch_us + (uint64_t)hz.tv_sec * 1000000 + (uint64_t)hz.tv_usec + 5000000;
-	while (!(settled_quiet = quiet(&r, &final))) {
+	while (!(settled_quiet = r.nqueued == 0 && r.alice && r.bob && quiet(&r, &final))) {
 		if (simclock_wall_now_us() > deadline)
 			break;
+		flush_queued(&r);
 		int st;
-		if (waitpid(r.alice, &st, WNOHANG) == r.alice) {
+		if (r.alice && waitpid(r.alice, &st, WNOHANG) == r.alice) {
 			r.alice = 0;
 			break;
 		}
-		if (waitpid(r.bob, &st, WNOHANG) == r.bob) {
+		if (r.bob && waitpid(r.bob, &st, WNOHANG) == r.bob) {
 			r.bob = 0;
 			break;
 		}
