@@ -596,6 +596,56 @@ def bench_runs_and_reports():
     assert doc["alice_peak_rss_kb"] > 0 and doc["bob_peak_rss_kb"] > 0
 
 
+@test
+def chaos_kills_lose_nothing():
+    r = run([os.path.join(ROOT, "scripts", "chaos"), "6", "--seed", "11", "--build", BUILD, "--json"], timeout=300)
+    rep = json.loads(r.stdout)
+    assert r.returncode == 0, rep["problems"]
+    assert len(rep["kills"]) == 6 and {k["node"] for k in rep["kills"]} == {"alice", "bob"}, rep["kills"]
+    assert rep["outcomes"].get("settled", 0) > 0, rep
+
+
+@test
+def state_survives_kill_between_runs_of_a_daemon():
+    # a lab user kills bob by hand mid-payment and starts him again
+    d = tempfile.mkdtemp(prefix="ampsim-it-")
+    try:
+        probe = socket.socket()
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+        probe.close()
+        bsock, asock = os.path.join(d, "b.sock"), os.path.join(d, "a.sock")
+        bob_argv = [exe("bob"), "--listen", "127.0.0.1:%d" % port, "--control", bsock,
+                    "--state", os.path.join(d, "bs"), "--events", os.path.join(d, "b.ev")]
+        bob = subprocess.Popen(bob_argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        wait_for(lambda: os.path.exists(bsock), what="bob's socket")
+        alice = subprocess.Popen([exe("alice"), "--connect", "127.0.0.1:%d" % port, "--control", asock,
+                                  "--state", os.path.join(d, "as"), "--time-scale", "20",
+                                  "--channel", "id=a,capacity=1btc,delay=2s", "--channel", "id=b,capacity=1btc,delay=2s"],
+                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            wait_for(lambda: (lambda i: i and i.get("result", {}).get("connected"))(
+                rpc(asock, "getinfo") if os.path.exists(asock) else None), what="alice connected")
+            rpc(asock, "pay", {"id": "x", "amount": "2btc", "mode": "amp"})
+            bob.send_signal(signal.SIGKILL)
+            bob.wait()
+            bob = subprocess.Popen(bob_argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            wait_for(lambda: rpc(asock, "listpayments", {"summary": True})["result"]["x"] != "pending",
+                     timeout=30, what="payment outcome")
+            assert rpc(asock, "listpayments", {"summary": True})["result"]["x"] == "settled"
+            wait_for(lambda: rpc(asock, "channels")["result"] == rpc(bsock, "channels")["result"],
+                     what="views to agree")
+            with open(os.path.join(d, "b.ev")) as f:
+                names = [json.loads(l)["event"] for l in f]
+            assert "restart" in names and "channel_reestablish" in names, names
+        finally:
+            for p in (alice, bob):
+                p.kill()
+                p.wait()
+    finally:
+        shutil.rmtree(d, ignore_errors=True)
+
+
 def main():
     global BUILD
     ap = argparse.ArgumentParser()
