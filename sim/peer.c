@@ -268,9 +268,14 @@ void peer_send_on(struct peer *p, struct link *l, const char *channel, enum msg_
 	struct link_verdict v = link_decide(l, kind);
 	switch (v.fate) {
 	case LINK_DROP: {
+		uint64_t nth = 0;
+		for (int k = 0; k < MSG_KIND_COUNT; k++)
+			nth += l->sent[k];
 		json_t *ev = evlog_new(p->log, "message_dropped");
 		json_set_str(ev, "channel", channel);
 		json_set_str(ev, "message", envelope_type_name(env));
+		/* the link's own message count: what the seeded decision depends on */
+		json_set_u64(ev, "link_seq", nth);
 		json_set_str(ev, "why", v.why);
 		evlog_emit(p->log, ev);
 		return;

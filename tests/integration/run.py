@@ -540,8 +540,9 @@ action = drop=0.3
 
 
 def drop_pattern(events):
-    # the seeded decisions: which messages each node dropped on each channel
-    return [(e["node"], e["channel"], e["message"]) for e in events if e["event"] == "message_dropped"]
+    # the seeded decisions, in order: which of its messages each node
+    # dropped on each channel (by the link's own message count)
+    return [(e["node"], e["channel"], e["link_seq"]) for e in events if e["event"] == "message_dropped"]
 
 
 @test
@@ -555,13 +556,21 @@ def same_seed_same_fault_decisions():
             doc = json.loads(r.stdout)
             with open(ev) as f:
                 events = [json.loads(l) for l in f]
-            runs.append((sorted(drop_pattern(events)), {k2: v["outcome"] for k2, v in doc["payments"].items()}))
+            runs.append((drop_pattern(events), {k2: v["outcome"] for k2, v in doc["payments"].items()}))
         assert runs[0][0], "the lossy scenario dropped nothing"
         for node in ("alice", "bob"):
-            a = [x for x in runs[0][0] if x[0] == node]
-            b = [x for x in runs[1][0] if x[0] == node]
-            assert a == b, "drops differ for %s" % node
+            for ch in ("c1", "c2"):
+                a = [x[2] for x in runs[0][0] if x[0] == node and x[1] == ch]
+                b = [x[2] for x in runs[1][0] if x[0] == node and x[1] == ch]
+                assert a == b, "drops on %s by %s differ: %s vs %s" % (ch, node, a, b)
         assert runs[0][1] == runs[1][1], runs
+        # a different seed makes different decisions
+        p = write(d, "lossy.ini", LOSSY % 78)
+        ev = os.path.join(d, "ev-other.jsonl")
+        run([exe("ampsim"), "run", p, "--json", "--events", ev])
+        with open(ev) as f:
+            other = drop_pattern([json.loads(l) for l in f])
+        assert other != runs[0][0], "seed 78 dropped exactly what seed 77 did"
 
 
 @test
