@@ -1121,39 +1121,21 @@ static json_t *rpc_fault(json_t *params, void *arg, struct rpc_err *err)
 {
 	struct bob *b = arg;
 	struct fault_config f;
-	const char *why;
-	memset(&f, 0, sizeof(f));
-	const char *action = json_string_value(json_object_get(params, "action"));
-	const char *channel = json_string_value(json_object_get(params, "channel"));
-	const char *dir = json_string_value(json_object_get(params, "direction"));
-	bool lift = json_is_true(json_object_get(params, "lift"));
-	if (!action || !fault_action_parse(action, &f, &why))
-		return rpc_fail(err, RPC_INVALID_PARAMS, "action: %s", action ? why : "missing");
-	f.dir = DIR_BOTH;
-	if (dir && strcmp(dir, "to_bob") == 0)
-		f.dir = DIR_TO_BOB;
-	else if (dir && strcmp(dir, "to_alice") == 0)
-		f.dir = DIR_TO_ALICE;
-	else if (dir && strcmp(dir, "both") != 0)
-		return rpc_fail(err, RPC_INVALID_PARAMS, "direction must be to_bob, to_alice or both");
-	size_t first = 0, last = b->nchans;
-	if (f.action != FAULT_PARTITION) {
-		struct bob_chan *bc = channel ? find_chan(b, channel) : NULL;
-		if (!bc)
-			return rpc_fail(err, RPC_INVALID_PARAMS, "unknown channel '%s'", channel ? channel : "");
-		first = (size_t)(bc - b->chans);
-		last = first + 1;
-	}
-	for (size_t i = first; i < last; i++) {
+	const char *channel;
+	bool lift;
+	if (!fault_request_parse(params, &f, &channel, &lift, err))
+		return NULL;
+	struct bob_chan *only = channel ? find_chan(b, channel) : NULL;
+	if (channel && !only)
+		return rpc_fail(err, RPC_INVALID_PARAMS, "unknown channel '%s'", channel);
+	for (size_t i = 0; i < b->nchans; i++) {
 		struct bob_chan *bc = &b->chans[i];
+		if (only && bc != only)
+			continue;
 		if (chan_fault(&bc->c, DIR_TO_ALICE, &f, lift) && bc->peer)
 			peer_release_held(bc->peer, &bc->c.out, bc->c.ledger.id);
 	}
-	json_t *ev = evlog_new(b->log, lift ? "fault_lifted" : "fault_applied");
-	json_set_str(ev, "channel", channel ? channel : "*");
-	json_set_str(ev, "direction", fault_dir_name(f.dir));
-	json_set_str(ev, "action", action);
-	evlog_emit(b->log, ev);
+	fault_request_log(b->log, &f, channel, lift);
 	return json_pack("{s:b}", "ok", 1);
 }
 

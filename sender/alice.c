@@ -1155,39 +1155,21 @@ static json_t *rpc_fault(json_t *params, void *arg, struct rpc_err *err)
 {
 	struct alice *a = arg;
 	struct fault_config f;
-	const char *why;
-	memset(&f, 0, sizeof(f));
-	const char *action = json_string_value(json_object_get(params, "action"));
-	const char *channel = json_string_value(json_object_get(params, "channel"));
-	const char *dir = json_string_value(json_object_get(params, "direction"));
-	bool lift = json_is_true(json_object_get(params, "lift"));
-	if (!action || !fault_action_parse(action, &f, &why))
-		return rpc_fail(err, RPC_INVALID_PARAMS, "action: %s", action ? why : "missing");
-	f.dir = DIR_BOTH;
-	if (dir && strcmp(dir, "to_bob") == 0)
-		f.dir = DIR_TO_BOB;
-	else if (dir && strcmp(dir, "to_alice") == 0)
-		f.dir = DIR_TO_ALICE;
-	else if (dir && strcmp(dir, "both") != 0)
-		return rpc_fail(err, RPC_INVALID_PARAMS, "direction must be to_bob, to_alice or both");
-	size_t first = 0, last = a->nchans;
-	if (f.action != FAULT_PARTITION) {
-		struct alice_chan *ac = channel ? find_chan(a, channel) : NULL;
-		if (!ac)
-			return rpc_fail(err, RPC_INVALID_PARAMS, "unknown channel '%s'", channel ? channel : "");
-		first = (size_t)(ac - a->chans);
-		last = first + 1;
-	}
-	for (size_t i = first; i < last; i++) {
+	const char *channel;
+	bool lift;
+	if (!fault_request_parse(params, &f, &channel, &lift, err))
+		return NULL;
+	struct alice_chan *only = channel ? find_chan(a, channel) : NULL;
+	if (channel && !only)
+		return rpc_fail(err, RPC_INVALID_PARAMS, "unknown channel '%s'", channel);
+	for (size_t i = 0; i < a->nchans; i++) {
 		struct alice_chan *ac = &a->chans[i];
+		if (only && ac != only)
+			continue;
 		if (chan_fault(&ac->c, DIR_TO_BOB, &f, lift) && a->peer)
 			peer_release_held(a->peer, &ac->c.out, ac->c.ledger.id);
 	}
-	json_t *ev = evlog_new(a->log, lift ? "fault_lifted" : "fault_applied");
-	json_set_str(ev, "channel", channel ? channel : "*");
-	json_set_str(ev, "direction", fault_dir_name(f.dir));
-	json_set_str(ev, "action", action);
-	evlog_emit(a->log, ev);
+	fault_request_log(a->log, &f, channel, lift);
 	return json_pack("{s:b}", "ok", 1);
 }
 

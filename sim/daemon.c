@@ -9,6 +9,7 @@
 
 #include "events.h"
 #include "log.h"
+#include "rpc.h"
 
 bool chan_seen(const struct chan *c, uint64_t id)
 {
@@ -123,6 +124,48 @@ json_t *chan_json(const struct chan *c)
 	json_object_set_new(o, "usable", json_boolean(chan_usable(c)));
 	json_object_set_new(o, "conserves", json_boolean(ledger_conserves(l)));
 	return o;
+}
+
+bool fault_request_parse(json_t *params, struct fault_config *f, const char **channel,
+			 bool *lift, struct rpc_err *err)
+{
+	const char *why;
+	memset(f, 0, sizeof(*f));
+	const char *action = json_string_value(json_object_get(params, "action"));
+	const char *dir = json_string_value(json_object_get(params, "direction"));
+	*channel = json_string_value(json_object_get(params, "channel"));
+	*lift = json_is_true(json_object_get(params, "lift"));
+	if (!action || !fault_action_parse(action, f, &why)) {
+		rpc_fail(err, RPC_INVALID_PARAMS, "action: %s", action ? why : "missing");
+		return false;
+	}
+	snprintf(f->text, sizeof(f->text), "%s", action);
+	f->dir = DIR_BOTH;
+	if (dir && strcmp(dir, "to_bob") == 0) {
+		f->dir = DIR_TO_BOB;
+	} else if (dir && strcmp(dir, "to_alice") == 0) {
+		f->dir = DIR_TO_ALICE;
+	} else if (dir && strcmp(dir, "both") != 0) {
+		rpc_fail(err, RPC_INVALID_PARAMS, "direction must be to_bob, to_alice or both");
+		return false;
+	}
+	if (f->action == FAULT_PARTITION) {
+		*channel = NULL;
+	} else if (!*channel || !**channel) {
+		rpc_fail(err, RPC_INVALID_PARAMS, "this action needs a \"channel\"");
+		return false;
+	}
+	return true;
+}
+
+void fault_request_log(struct evlog *log, const struct fault_config *f, const char *channel,
+		       bool lift)
+{
+	json_t *ev = evlog_new(log, lift ? "fault_lifted" : "fault_applied");
+	json_set_str(ev, "channel", channel ? channel : "*");
+	json_set_str(ev, "direction", fault_dir_name(f->dir));
+	json_set_str(ev, "action", f->text);
+	evlog_emit(log, ev);
 }
 
 bool parse_hostport(const char *s, char *host, size_t cap, uint16_t *port)

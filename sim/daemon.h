@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "events.h"
 #include "ledger.h"
 #include "link.h"
 #include "scenario.h"
@@ -46,6 +47,15 @@ void chan_free(struct chan *c);
 bool chan_fault(struct chan *c, enum fault_dir mine, const struct fault_config *f, bool lift);
 
 json_t *chan_json(const struct chan *c);
+
+/* The control socket's fault request {channel, direction, action, lift}.
+ * *channel is NULL for a partition (every channel). false + err on a bad
+ * request. */
+struct rpc_err;
+bool fault_request_parse(json_t *params, struct fault_config *f, const char **channel,
+			 bool *lift, struct rpc_err *err);
+void fault_request_log(struct evlog *log, const struct fault_config *f, const char *channel,
+		       bool lift);
 
 /* "HOST:PORT" into host (cap bytes) and port. */
 bool parse_hostport(const char *s, char *host, size_t cap, uint16_t *port);
