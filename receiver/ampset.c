@@ -44,11 +44,11 @@ struct ampset_result ampset_add(struct ampset_table *t, enum set_kind kind,
 		r.why = "total_msat is zero or below the part's amount";
 		return r;
 	}
-	struct ampset *s = ampset_find(t, kind, key);
-	if (s && s->state == SET_SETTLED) {
+	if (kind == SET_AMP && ampset_is_settled(t, key)) {
 		r.why = "set already settled";
 		return r;
 	}
+	struct ampset *s = ampset_find(t, kind, key);
 	if (s && ampset_find_htlc(t, h->channel, h->htlc_id, NULL)) {
 		r.why = "HTLC already in a set";
 		return r;
@@ -58,7 +58,6 @@ struct ampset_result ampset_add(struct ampset_table *t, enum set_kind kind,
 		s->kind = kind;
 		memcpy(s->key, key, AMP_LEN);
 		s->total = total;
-		s->state = SET_HOLDING;
 		s->deadline_us = hold_deadline_us;
 		s->next = t->head;
 		t->head = s;
@@ -105,28 +104,54 @@ bool ampset_reconstruct(const struct ampset *s, uint8_t (*preimages)[AMP_LEN], s
 	return true;
 }
 
-void ampset_mark_settled(struct ampset *s)
+static size_t slot_of(const uint8_t key[AMP_LEN], size_t cap)
 {
-	s->state = SET_SETTLED;
-	free(s->htlcs);
-	s->htlcs = NULL;
-	s->n = s->cap = 0;
+	uint64_t h;
+	memcpy(&h, key, sizeof(h));   /* keys are random: their bytes are the hash */
+	return (size_t)(h & (cap - 1));
 }
 
-struct ampset *ampset_insert_settled(struct ampset_table *t, enum set_kind kind,
-				     const uint8_t key[AMP_LEN])
+bool ampset_is_settled(const struct ampset_table *t, const uint8_t key[AMP_LEN])
 {
-	struct ampset *s = ampset_find(t, kind, key);
-	if (!s) {
-		s = xcalloc(1, sizeof(*s));
-		s->kind = kind;
-		memcpy(s->key, key, AMP_LEN);
-		s->next = t->head;
-		t->head = s;
-		t->count++;
+	if (!t->settled_cap)
+		return false;
+	for (size_t i = slot_of(key, t->settled_cap);; i = (i + 1) & (t->settled_cap - 1)) {
+		if (amp_is_zero(t->settled[i]))
+			return false;
+		if (memcmp(t->settled[i], key, AMP_LEN) == 0)
+			return true;
 	}
-	ampset_mark_settled(s);
-	return s;
+}
+
+void ampset_insert_settled(struct ampset_table *t, const uint8_t key[AMP_LEN])
+{
+	/* an all-zero key is refused at the door, so zero marks a free slot */
+	if (amp_is_zero(key) || ampset_is_settled(t, key))
+		return;
+	if (2 * (t->settled_n + 1) > t->settled_cap) {
+		size_t cap = t->settled_cap ? 2 * t->settled_cap : 64;
+		uint8_t (*old)[AMP_LEN] = t->settled;
+		size_t oldcap = t->settled_cap;
+		t->settled = xcalloc(cap, AMP_LEN);
+		t->settled_cap = cap;
+		t->settled_n = 0;
+		for (size_t i = 0; i < oldcap; i++)
+			if (!amp_is_zero(old[i]))
+				ampset_insert_settled(t, old[i]);
+		free(old);
+	}
+	size_t i = slot_of(key, t->settled_cap);
+	while (!amp_is_zero(t->settled[i]))
+		i = (i + 1) & (t->settled_cap - 1);
+	memcpy(t->settled[i], key, AMP_LEN);
+	t->settled_n++;
+}
+
+void ampset_mark_settled(struct ampset_table *t, struct ampset *s)
+{
+	if (s->kind == SET_AMP)
+		ampset_insert_settled(t, s->key);
+	ampset_remove(t, s);
 }
 
 void ampset_remove(struct ampset_table *t, struct ampset *s)
@@ -146,4 +171,7 @@ void ampset_table_free(struct ampset_table *t)
 {
 	while (t->head)
 		ampset_remove(t, t->head);
+	free(t->settled);
+	t->settled = NULL;
+	t->settled_cap = t->settled_n = 0;
 }

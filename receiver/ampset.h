@@ -20,7 +20,6 @@
 #define SET_CHANNEL_MAX 32
 
 enum set_kind { SET_MPP, SET_AMP };
-enum set_state { SET_HOLDING, SET_SETTLED };
 
 struct set_htlc {
 	char channel[SET_CHANNEL_MAX];
@@ -36,7 +35,6 @@ struct ampset {
 	enum set_kind kind;
 	uint8_t key[AMP_LEN];        /* payment hash (MPP) or set_id (AMP) */
 	struct amount_msat total, sum;
-	enum set_state state;
 	uint64_t deadline_us;        /* simulated time: fail the set with mpp_timeout then */
 	struct set_htlc *htlcs;
 	size_t n, cap;
@@ -45,8 +43,12 @@ struct ampset {
 };
 
 struct ampset_table {
-	struct ampset *head;
+	struct ampset *head;         /* sets being held */
 	size_t count;
+	/* keys of settled AMP sets, open addressing: a replayed or late part
+	 * of a settled set is refused in constant time */
+	uint8_t (*settled)[AMP_LEN];
+	size_t settled_cap, settled_n;
 };
 
 enum ampset_verdict {
@@ -82,13 +84,13 @@ struct ampset *ampset_find_htlc(struct ampset_table *t, const char *channel, uin
  * child does not match: then the whole set must be failed. */
 bool ampset_reconstruct(const struct ampset *s, uint8_t (*preimages)[AMP_LEN], size_t *bad);
 
-/* Mark settled: the set is remembered so a late or replayed part of it is
- * refused, but its HTLC list is released. */
-void ampset_mark_settled(struct ampset *s);
+/* The set is settled: only its key is remembered, so a late or replayed
+ * part of it is refused; the set itself is removed and freed. */
+void ampset_mark_settled(struct ampset_table *t, struct ampset *s);
 
-/* Remember a set as settled without its parts (reloading state). */
-struct ampset *ampset_insert_settled(struct ampset_table *t, enum set_kind kind,
-				     const uint8_t key[AMP_LEN]);
+/* Remember a key as settled (reloading state). */
+void ampset_insert_settled(struct ampset_table *t, const uint8_t key[AMP_LEN]);
+bool ampset_is_settled(const struct ampset_table *t, const uint8_t key[AMP_LEN]);
 
 /* Remove and free a set (failed, or being forgotten). */
 void ampset_remove(struct ampset_table *t, struct ampset *s);

@@ -37,6 +37,15 @@ static struct bob_chan *find_chan(struct bob *b, const char *id)
 	return NULL;
 }
 
+/* Newest first: an invoice is usually paid soon after it is issued. */
+static struct bob_invoice *find_invoice(struct bob *b, const uint8_t hash[AMP_LEN])
+{
+	for (size_t i = b->ninvoices; i-- > 0;)
+		if (memcmp(b->invoices[i].inv.payment_hash, hash, AMP_LEN) == 0)
+			return &b->invoices[i];
+	return NULL;
+}
+
 static void check_conservation(struct bob *b, const struct bob_chan *bc)
 {
 	if (!ledger_conserves(&bc->c.ledger))
@@ -238,9 +247,7 @@ static void settle_set(struct bob *b, struct ampset *s)
 	}
 	struct bob_invoice *inv = NULL;
 	if (ok && s->kind == SET_MPP) {
-		for (size_t i = 0; i < b->ninvoices; i++)
-			if (memcmp(b->invoices[i].inv.payment_hash, s->key, AMP_LEN) == 0)
-				inv = &b->invoices[i];
+		inv = find_invoice(b, s->key);
 		if (!inv || inv->paid) {
 			ok = false;
 			why = inv ? "invoice already paid" : "no invoice for this payment hash";
@@ -274,7 +281,7 @@ static void settle_set(struct bob *b, struct ampset *s)
 		evlog_emit(b->log, lev);
 		free(pre);
 		set_timer_free(s);
-		ampset_mark_settled(s);
+		ampset_mark_settled(&b->sets, s);
 		return;
 	}
 	json_t *ev = evlog_new(b->log, "set_complete");
@@ -311,10 +318,8 @@ static void settle_set(struct bob *b, struct ampset *s)
 	}
 	free(pre);
 	set_timer_free(s);
-	if (s->kind == SET_MPP)
-		ampset_remove(&b->sets, s);    /* the invoice remembers it is paid */
-	else
-		ampset_mark_settled(s);
+	/* an MPP set's invoice remembers it is paid; an AMP set's key stays */
+	ampset_mark_settled(&b->sets, s);
 }
 
 static void on_hold_timeout(evutil_socket_t fd, short what, void *arg);
@@ -626,10 +631,7 @@ static void handle_add(struct bob_conn *bcn, const Ampsim__UpdateAddHtlc *m)
 	} else {
 		kind = SET_MPP;
 		key = m->payment_hash.data;
-		const struct bob_invoice *inv = NULL;
-		for (size_t i = 0; i < b->ninvoices; i++)
-			if (memcmp(b->invoices[i].inv.payment_hash, key, AMP_LEN) == 0)
-				inv = &b->invoices[i];
+		const struct bob_invoice *inv = find_invoice(b, key);
 		/* BOLT #4: unknown hash, wrong payment_secret, or a total below the
 		 * invoice amount: incorrect_or_unknown_payment_details */
 		const char *why = NULL;
@@ -690,7 +692,7 @@ static void handle_add(struct bob_conn *bcn, const Ampsim__UpdateAddHtlc *m)
 			json_set_hex(hev, kind == SET_AMP ? "set_id" : "hash", key, AMP_LEN);
 			json_set_str(hev, "behaviour", "hold");
 			evlog_emit(b->log, hev);
-			ampset_mark_settled(r.set);
+			ampset_mark_settled(&b->sets, r.set);
 			return;
 		}
 		settle_set(b, r.set);
@@ -1018,7 +1020,7 @@ static void resume_sets(struct bob *b)
 	struct ampset *s = b->sets.head;
 	while (s) {
 		struct ampset *next = s->next;
-		if (s->state == SET_HOLDING && s->n > 0) {
+		if (s->n > 0) {
 			if (!amount_less(s->sum, s->total) && b->behaviour != BOB_HOLD)
 				settle_set(b, s);
 			else if (b->behaviour != BOB_HOLD && b->behaviour != BOB_LATE)

@@ -174,7 +174,7 @@ void bob_store_load(struct bob *b, void (*inflight)(struct bob *b, const struct 
 	while (sqlite3_step(q) == SQLITE_ROW) {
 		uint8_t key[AMP_LEN];
 		if (store_col32(q, 0, key))
-			ampset_insert_settled(&b->sets, SET_AMP, key);
+			ampset_insert_settled(&b->sets, key);
 	}
 	sqlite3_finalize(q);
 

@@ -715,8 +715,11 @@ static void resume(struct alice *a)
 	evlog_emit(a->log, ev);
 }
 
+static void send_ping(struct alice *a);
+
 static void on_message(struct peer *p, const Ampsim__Envelope *env, void *arg)
 {
+	(void)p;
 	struct alice *a = arg;
 	switch (env->msg_case) {
 	case AMPSIM__ENVELOPE__MSG_INIT:
@@ -755,17 +758,10 @@ static void on_message(struct peer *p, const Ampsim__Envelope *env, void *arg)
 		break;
 	case AMPSIM__ENVELOPE__MSG_PONG:
 		a->pongs_got++;
-		if (a->pings_left) {
-			Ampsim__Ping ping = AMPSIM__PING__INIT;
-			Ampsim__Envelope r = AMPSIM__ENVELOPE__INIT;
-			ping.num_pong_bytes = 0;
-			r.msg_case = AMPSIM__ENVELOPE__MSG_PING;
-			r.ping = &ping;
-			a->pings_left--;
-			peer_send(p, &r);
-		} else {
+		if (a->pings_left)
+			send_ping(a);
+		else if (a->pongs_got == a->pings_total)
 			a->ping_done_us = simclock_wall_now_us();
-		}
 		break;
 	case AMPSIM__ENVELOPE__MSG_PING:
 	case AMPSIM__ENVELOPE__MSG_RESOLVE_ACK:
@@ -1173,23 +1169,34 @@ static json_t *rpc_fault(json_t *params, void *arg, struct rpc_err *err)
 	return json_pack("{s:b}", "ok", 1);
 }
 
-static json_t *rpc_pingtest(json_t *params, void *arg, struct rpc_err *err)
+static void send_ping(struct alice *a)
 {
-	struct alice *a = arg;
-	json_t *n = json_object_get(params, "count");
-	if (!a->peer)
-		return rpc_fail(err, RPC_REFUSED, "not connected");
-	if (!json_is_integer(n) || json_integer_value(n) < 1)
-		return rpc_fail(err, RPC_INVALID_PARAMS, "count must be a positive integer");
-	a->pings_left = (uint64_t)json_integer_value(n) - 1;
-	a->pongs_got = 0;
-	a->ping_done_us = 0;
-	a->ping_started_us = simclock_wall_now_us();
 	Ampsim__Ping ping = AMPSIM__PING__INIT;
 	Ampsim__Envelope r = AMPSIM__ENVELOPE__INIT;
 	r.msg_case = AMPSIM__ENVELOPE__MSG_PING;
 	r.ping = &ping;
+	a->pings_left--;
 	peer_send(a->peer, &r);
+}
+
+/* The transport's own rate: count pings, window of them in flight at once
+ * (as many as the payment benchmark keeps), each pong sending the next. */
+static json_t *rpc_pingtest(json_t *params, void *arg, struct rpc_err *err)
+{
+	struct alice *a = arg;
+	json_t *n = json_object_get(params, "count"), *w = json_object_get(params, "window");
+	if (!a->peer)
+		return rpc_fail(err, RPC_REFUSED, "not connected");
+	if (!json_is_integer(n) || json_integer_value(n) < 1)
+		return rpc_fail(err, RPC_INVALID_PARAMS, "count must be a positive integer");
+	uint64_t window = json_is_integer(w) && json_integer_value(w) > 0 ? (uint64_t)json_integer_value(w) : 1;
+	a->pings_left = (uint64_t)json_integer_value(n);
+	a->pings_total = a->pings_left;
+	a->pongs_got = 0;
+	a->ping_done_us = 0;
+	a->ping_started_us = simclock_wall_now_us();
+	for (uint64_t i = 0; i < window && a->pings_left; i++)
+		send_ping(a);
 	return json_pack("{s:b}", "ok", 1);
 }
 

@@ -81,7 +81,7 @@ struct alice {
 	size_t bench_first_pay;
 	uint64_t bench_settled;
 	/* ping benchmark */
-	uint64_t pings_left, pongs_got, ping_started_us, ping_done_us;
+	uint64_t pings_left, pings_total, pongs_got, ping_started_us, ping_done_us;
 };
 
 

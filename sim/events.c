@@ -43,6 +43,9 @@ void evlog_close(struct evlog *log)
 
 json_t *evlog_new(struct evlog *log, const char *event)
 {
+	/* no log file: nothing to build (json_object_set_* on NULL are no-ops) */
+	if (!log->f)
+		return NULL;
 	uint64_t sim = simclock_now(log->clk);
 	json_t *ev = json_object();
 	json_object_set_new(ev, "t_ms", json_real((double)sim / 1000.0));
@@ -54,7 +57,7 @@ json_t *evlog_new(struct evlog *log, const char *event)
 
 void evlog_emit(struct evlog *log, json_t *ev)
 {
-	if (log->f) {
+	if (log->f && ev) {
 		/* preserve insertion order so t_ms/height/node/event come first */
 		char *line = json_dumps(ev, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(10));
 		if (line) {
@@ -89,6 +92,8 @@ unsigned evlog_violations(const struct evlog *log)
 void json_set_hex(json_t *obj, const char *key, const uint8_t *bytes, size_t n)
 {
 	char hex[2 * 64 + 1];
+	if (!obj)
+		return;
 	if (n > 64)
 		n = 64;
 	sodium_bin2hex(hex, sizeof(hex), bytes, n);

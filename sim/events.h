@@ -17,7 +17,9 @@ struct evlog *evlog_open(const char *path, const char *node, const struct simclo
 			 char *err, size_t errlen);
 void evlog_close(struct evlog *log);
 
-/* A new event object with t_ms, height, node and event already set. */
+/* A new event object with t_ms, height, node and event already set; NULL
+ * when the log writes nowhere (every json_object_set_* on NULL is a no-op,
+ * so callers need not check). */
 json_t *evlog_new(struct evlog *log, const char *event);
 /* Write ev as one line and release it. */
 void evlog_emit(struct evlog *log, json_t *ev);

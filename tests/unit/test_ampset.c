@@ -155,8 +155,9 @@ static void settled_set_refuses_late_parts(void **state)
 	make_amp(&f, 2, 1);
 	struct ampset_result r = ampset_add(&t, SET_AMP, f.set_id, BTC(1), &f.h[0], 1000, 5000);
 	assert_int_equal(r.verdict, SET_COMPLETE);
-	ampset_mark_settled(r.set);
-	assert_int_equal(r.set->n, 0);
+	ampset_mark_settled(&t, r.set);
+	assert_int_equal(t.count, 0);
+	assert_true(ampset_is_settled(&t, f.set_id));
 	r = ampset_add(&t, SET_AMP, f.set_id, BTC(1), &f.h[1], 1000, 5000);
 	assert_int_equal(r.verdict, SET_REJECT_ONE);
 	assert_string_equal(r.why, "set already settled");
@@ -229,6 +230,29 @@ static void overpayment_completes(void **state)
 	ampset_table_free(&t);
 }
 
+static void settled_keys_survive_growth(void **state)
+{
+	(void)state;
+	struct ampset_table t = { 0 };
+	uint8_t key[AMP_LEN];
+	for (int i = 1; i <= 1000; i++) {
+		memset(key, 0, AMP_LEN);
+		memcpy(key, &i, sizeof(i));
+		key[31] = 1;
+		ampset_insert_settled(&t, key);
+	}
+	assert_int_equal(t.settled_n, 1000);
+	for (int i = 1; i <= 1000; i++) {
+		memset(key, 0, AMP_LEN);
+		memcpy(key, &i, sizeof(i));
+		key[31] = 1;
+		assert_true(ampset_is_settled(&t, key));
+	}
+	memset(key, 0x77, AMP_LEN);
+	assert_false(ampset_is_settled(&t, key));
+	ampset_table_free(&t);
+}
+
 int main(void)
 {
 	if (sodium_init() < 0)
@@ -246,6 +270,7 @@ int main(void)
 		cmocka_unit_test(deadline_is_earliest_of_hold_and_expiries),
 		cmocka_unit_test(mpp_sets_key_on_hash_and_find_htlc),
 		cmocka_unit_test(overpayment_completes),
+		cmocka_unit_test(settled_keys_survive_growth),
 	};
 	return cmocka_run_group_tests_name("ampset", tests, NULL, NULL);
 }
