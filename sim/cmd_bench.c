@@ -46,7 +46,7 @@ static void bench_usage(FILE *f)
 		"  --pings N         ping-pong round trips for the raw rate, --concurrency at a\n"
 		"                    time (default 100000)\n"
 		"  --json            print the results as one JSON object\n"
-		"  --state DIR       durable state (not available in this version)\n");
+		"  --state DIR       durable: each daemon keeps its state in DIR (SQLite, WAL)\n");
 }
 
 static json_t *call(const char *sock, const char *m, json_t *params, char *err, size_t n)
@@ -74,6 +74,7 @@ int cmd_bench(int argc, char **argv)
 	uint64_t payments = 10000, conc = 100, chans = 10, shards = 0, pings = 100000;
 	const char *mode = "single", *amount = "1000sat", *why;
 	bool json = false;
+	const char *state = NULL;
 	int c;
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		uint64_t *dst = NULL;
@@ -86,9 +87,7 @@ int cmd_bench(int argc, char **argv)
 		case 'm': mode = optarg; break;
 		case 'a': amount = optarg; break;
 		case 'j': json = true; break;
-		case 'S':
-			fprintf(stderr, "ampsim bench: --state: persistent state is not available in this version\n");
-			return 2;
+		case 'S': state = optarg; break;
 		case 'h': bench_usage(stdout); return 0;
 		default: bench_usage(stderr); return 2;
 		}
@@ -126,8 +125,16 @@ int cmd_bench(int argc, char **argv)
 	}
 	int rc = 0;
 	pid_t alice = 0;
+	char bstate[4200], astate[4200];
+	snprintf(bstate, sizeof(bstate), "%s/bob", state ? state : "");
+	snprintf(astate, sizeof(astate), "%s/alice", state ? state : "");
+	if (state && mkdir(state, 0700) != 0 && errno != EEXIST) {
+		fprintf(stderr, "ampsim bench: --state %s: %s\n", state, strerror(errno));
+		rmdir(dir);
+		return 2;
+	}
 	char *bargv[] = { bob_exe, "--listen", "127.0.0.1:0", "--control", bsock, "--ready-file",
-			  bready, "--hold", "3600s", NULL };
+			  bready, "--hold", "3600s", state ? "--state" : NULL, bstate, NULL };
 	pid_t bob = spawn_daemon(bargv, blog);
 	json_t *br = wait_ready(bready, bob, 10000, err, sizeof(err));
 	if (!br) {
@@ -146,7 +153,7 @@ int cmd_bench(int argc, char **argv)
 		goto out;
 	}
 	char spec[64][160];
-	char *aargv[8 + 2 * 64 + 1];
+	char *aargv[10 + 2 * 64 + 1];
 	size_t n = 0;
 	aargv[n++] = alice_exe;
 	aargv[n++] = "--connect";
@@ -161,6 +168,10 @@ int cmd_bench(int argc, char **argv)
 	aargv[n++] = asock;
 	aargv[n++] = "--ready-file";
 	aargv[n++] = aready;
+	if (state) {
+		aargv[n++] = "--state";
+		aargv[n++] = astate;
+	}
 	aargv[n] = NULL;
 	alice = spawn_daemon(aargv, alog);
 	json_t *ar = wait_ready(aready, alice, 10000, err, sizeof(err));
@@ -231,13 +242,15 @@ int cmd_bench(int argc, char **argv)
 				"alice_peak_rss_kb", (json_int_t)rss_a, "bob_peak_rss_kb", (json_int_t)rss_b,
 				"pingpong_msgs_per_s", msgs_per_s,
 				"payments_vs_pingpong_ratio", msgs_per_s > 0 ? pay_per_s / msgs_per_s : 0);
+	json_object_set_new(res, "durable", json_boolean(state != NULL));
 	if (json) {
 		char *s = json_dumps(res, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 		puts(s);
 		free(s);
 	} else {
-		printf("ampsim bench: %llu %s payments, %llu in flight, %llu channels\n",
-		       (unsigned long long)payments, mode, (unsigned long long)conc, (unsigned long long)chans);
+		printf("ampsim bench: %llu %s payments, %llu in flight, %llu channels%s\n",
+		       (unsigned long long)payments, mode, (unsigned long long)conc, (unsigned long long)chans,
+		       state ? ", durable state" : "");
 		printf("  settled              %.0f in %.3f s\n", settled, wall_s);
 		printf("  payments/s           %.0f\n", pay_per_s);
 		printf("  HTLC settlements/s   %.0f\n", wall_s > 0 ? htlcs / wall_s : 0);

@@ -655,6 +655,18 @@ def state_survives_kill_between_runs_of_a_daemon():
         shutil.rmtree(d, ignore_errors=True)
 
 
+@test
+def bench_with_durable_state():
+    with tempfile.TemporaryDirectory() as d:
+        r = run([exe("ampsim"), "bench", "--payments", "100", "--concurrency", "10", "--channels", "2",
+                 "--pings", "100", "--state", os.path.join(d, "st"), "--json"])
+        assert r.returncode == 0, r.stdout + r.stderr
+        doc = json.loads(r.stdout)
+        assert doc["durable"] is True and doc["settled"] == 100, doc
+        assert os.path.exists(os.path.join(d, "st", "alice", "alice.db"))
+        assert os.path.exists(os.path.join(d, "st", "bob", "bob.db"))
+
+
 def main():
     global BUILD
     ap = argparse.ArgumentParser()
