@@ -64,20 +64,6 @@ static json_t *htlc_event(struct bob *b, const char *event, const char *channel,
 	return ev;
 }
 
-struct resolution *bob_resolution(struct bob_chan *bc, uint64_t htlc_id, bool create)
-{
-	if (htlc_id >= bc->res_cap) {
-		if (!create)
-			return NULL;
-		uint64_t cap = bc->res_cap ? bc->res_cap : 256;
-		while (cap <= htlc_id)
-			cap *= 2;
-		bc->res = xrealloc(bc->res, cap * sizeof(*bc->res));
-		memset(bc->res + bc->res_cap, 0, (cap - bc->res_cap) * sizeof(*bc->res));
-		bc->res_cap = cap;
-	}
-	return &bc->res[htlc_id];
-}
 
 /* Put a resolution on the wire (first time, or again for a replayed add). */
 static void transmit_resolution(struct bob *b, struct bob_chan *bc, uint64_t htlc_id)

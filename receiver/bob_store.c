@@ -8,6 +8,21 @@
 #include "bob.h"
 #include "log.h"
 
+struct resolution *bob_resolution(struct bob_chan *bc, uint64_t htlc_id, bool create)
+{
+	if (htlc_id >= bc->res_cap) {
+		if (!create)
+			return NULL;
+		uint64_t cap = bc->res_cap ? bc->res_cap : 256;
+		while (cap <= htlc_id)
+			cap *= 2;
+		bc->res = xrealloc(bc->res, cap * sizeof(*bc->res));
+		memset(bc->res + bc->res_cap, 0, (cap - bc->res_cap) * sizeof(*bc->res));
+		bc->res_cap = cap;
+	}
+	return &bc->res[htlc_id];
+}
+
 static const char schema[] =
 	"CREATE TABLE IF NOT EXISTS channels (id TEXT PRIMARY KEY, capacity INTEGER, alice INTEGER,"
 	" bob INTEGER, max_htlcs INTEGER, htlc_min INTEGER, delay INTEGER, jitter INTEGER,"
