@@ -150,6 +150,8 @@ static json_t *payment_json(const struct alice *a, const struct payment *p)
 		if (pt->why[0])
 			json_set_str(j, "why", pt->why);
 		json_object_set_new(j, "attempt", json_integer(pt->attempt));
+		if (pt->onchain)
+			json_object_set_new(j, "onchain", json_true());
 		json_array_append_new(parts, j);
 	}
 	json_object_set_new(o, "parts", parts);
@@ -532,6 +534,7 @@ static void apply_resolution(struct alice *a, struct alice_chan *ac, struct paym
 		      (unsigned long long)pt->htlc_id, ac->c.ledger.id);
 	check_conservation(a, ac);
 	pt->state = how;
+	pt->onchain = strcmp(source, "chain") == 0;
 	pt->failure_code = code;
 	if (reason)
 		snprintf(pt->why, sizeof(pt->why), "%s", reason);

@@ -93,6 +93,7 @@ static json_t *payment_doc(const struct payment *p)
 		json_object_set_new(j, "attempt", json_integer(pt->attempt));
 		json_object_set_new(j, "replaced", json_boolean(pt->replaced));
 		json_object_set_new(j, "have_invoice", json_boolean(pt->have_invoice));
+		json_object_set_new(j, "onchain", json_boolean(pt->onchain));
 		json_set_str(j, "why", pt->why);
 		json_array_append_new(parts, j);
 	}
@@ -144,6 +145,7 @@ static void load_payment(struct payment *p, json_t *d)
 		pt->attempt = (unsigned)json_integer_value(json_object_get(j, "attempt"));
 		pt->replaced = json_is_true(json_object_get(j, "replaced"));
 		pt->have_invoice = json_is_true(json_object_get(j, "have_invoice"));
+		pt->onchain = json_is_true(json_object_get(j, "onchain"));
 		snprintf(pt->why, sizeof(pt->why), "%s", json_string_value(json_object_get(j, "why")));
 	}
 }

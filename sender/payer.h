@@ -35,6 +35,7 @@ struct part {
 	unsigned attempt;            /* 0 for the first try, then retries */
 	bool replaced;               /* a retry took over this part's amount */
 	bool have_invoice;
+	bool onchain;                /* resolved by the simulated chain */
 	char why[96];
 };
 

@@ -818,6 +818,8 @@ stop:
 			json_object_set(q, "amount_msat", json_object_get(pt, "amount_msat"));
 			json_object_set(q, "hash", json_object_get(pt, "hash"));
 			json_object_set(q, "result", json_object_get(pt, "result"));
+			if (json_is_true(json_object_get(pt, "onchain")))
+				json_object_set_new(q, "onchain", json_true());
 			json_array_append_new(parts, q);
 		}
 		json_object_set_new(o, "parts", parts);
@@ -889,9 +891,10 @@ stop:
 			json_t *pt;
 			json_array_foreach(json_object_get(o, "parts"), i, pt) {
 				fmt_msat(amt, sizeof(amt), (uint64_t)json_integer_value(json_object_get(pt, "amount_msat")));
-				printf("%s%s %s %s", i ? ", " : " parts: ",
+				printf("%s%s %s %s%s", i ? ", " : " parts: ",
 				       json_string_value(json_object_get(pt, "channel")), amt,
-				       json_string_value(json_object_get(pt, "result")));
+				       json_string_value(json_object_get(pt, "result")),
+				       json_is_true(json_object_get(pt, "onchain")) ? " on chain" : "");
 			}
 			if (json_object_get(o, "why") && strcmp(json_string_value(json_object_get(o, "outcome")), "settled") != 0)
 				printf("\n             why: %s", json_string_value(json_object_get(o, "why")));

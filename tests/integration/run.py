@@ -181,6 +181,13 @@ def make_scenario_test(path):
         doc = check_run_json(r.stdout, os.path.basename(path))
         assert doc["expectations"]["failed"] == 0
         assert doc["expectations"]["held"] > 0, "scenario has no [expect]"
+        for pid, p in doc["payments"].items():
+            paid = sum(x["amount_msat"] for x in p["parts"] if x["result"] == "fulfilled")
+            if p["mode"] in ("mpp", "amp"):
+                assert paid in (0, p["amount_msat"]), "%s settled in part" % pid
+        if path.endswith("drop-fulfill.ini"):
+            # the lost fulfill's part was settled through the chain
+            assert any(x.get("onchain") for x in doc["payments"]["p1"]["parts"]), doc["payments"]
     t.__name__ = "scenario " + os.path.relpath(path, ROOT)
     return t
 
