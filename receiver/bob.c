@@ -1132,7 +1132,9 @@ static json_t *rpc_stop(json_t *params, void *arg, struct rpc_err *err)
 	(void)params;
 	(void)err;
 	struct bob *b = arg;
-	event_base_loopexit(b->base, NULL);
+	/* a moment for this answer to go out before the loop ends */
+	struct timeval tv = { 0, 20000 };
+	event_base_loopexit(b->base, &tv);
 	return json_pack("{s:b}", "ok", 1);
 }
 

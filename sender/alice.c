@@ -440,6 +440,8 @@ static void handle_invoice(struct alice *a, const Ampsim__Invoice *m)
 			fail_part_unsent(p, pt, "payment timed out waiting for the invoice");
 		else
 			send_part(a, p, pt);
+	} else if (simclock_now(&a->clk) > p->deadline_us) {
+		snprintf(p->why, sizeof(p->why), "payment timed out waiting for the invoice");
 	} else {
 		uint32_t n = p->mode == PAY_SINGLE ? 1 : p->shards;
 		if (plan_parts(a, p, n)) {
@@ -570,9 +572,21 @@ static void handle_fulfill(struct alice *a, const Ampsim__UpdateFulfillHtlc *m)
 	struct alice_chan *ac = find_chan(a, m->channel_id);
 	struct payment *p = NULL;
 	struct part *pt = ac ? owner_any(a, ac, m->htlc_id, &p) : NULL;
-	if (pt && pt->state == PART_FULFILLED) {
+	if (pt && pt->state == PART_FULFILLED && preimage_matches(m->payment_preimage.data, pt->hash)) {
 		/* a duplicate or a re-sent fulfill: we have it; say so again */
 		send_ack(a, ac, m->htlc_id);
+		return;
+	}
+	if (pt && !preimage_matches(m->payment_preimage.data, pt->hash)) {
+		/* Alice checks SHA256(r) == h before she lets the HTLC go, and
+		 * for every later claim of it too */
+		json_t *ev = evlog_new(a->log, "fulfill_rejected");
+		json_set_str(ev, "channel", m->channel_id);
+		json_set_u64(ev, "htlc", m->htlc_id);
+		json_set_str(ev, "reason", "preimage does not hash to the payment hash");
+		evlog_emit(a->log, ev);
+		log_warn("channel %s: fulfill of HTLC %llu with a wrong preimage rejected",
+			 m->channel_id, (unsigned long long)m->htlc_id);
 		return;
 	}
 	if (!pt || pt->state != PART_INFLIGHT) {
@@ -593,17 +607,6 @@ static void handle_fulfill(struct alice *a, const Ampsim__UpdateFulfillHtlc *m)
 		json_set_u64(ev, "htlc", m->htlc_id);
 		json_set_str(ev, "reason", "arrived after the HTLC expired");
 		evlog_emit(a->log, ev);
-		return;
-	}
-	if (!preimage_matches(m->payment_preimage.data, pt->hash)) {
-		/* Alice checks SHA256(r) == h before she lets the HTLC go */
-		json_t *ev = evlog_new(a->log, "fulfill_rejected");
-		json_set_str(ev, "channel", m->channel_id);
-		json_set_u64(ev, "htlc", m->htlc_id);
-		json_set_str(ev, "reason", "preimage does not hash to the payment hash");
-		evlog_emit(a->log, ev);
-		log_warn("channel %s: fulfill of HTLC %llu with a wrong preimage rejected",
-			 m->channel_id, (unsigned long long)m->htlc_id);
 		return;
 	}
 	apply_resolution(a, ac, p, pt, PART_FULFILLED, m->payment_preimage.data, 0, NULL, "message");
@@ -726,6 +729,14 @@ static void on_message(struct peer *p, const Ampsim__Envelope *env, void *arg)
 	struct alice *a = arg;
 	switch (env->msg_case) {
 	case AMPSIM__ENVELOPE__MSG_INIT:
+		if (env->init->version != PROTOCOL_VERSION) {
+			char why[96];
+			snprintf(why, sizeof(why), "bob speaks protocol version %u, expected %u",
+				 env->init->version, PROTOCOL_VERSION);
+			log_warn("%s", why);
+			peer_close(p, why);
+			break;
+		}
 		a->bob_inited = true;
 		write_ready(a);
 		break;
@@ -1102,11 +1113,18 @@ static json_t *rpc_pay(json_t *params, void *arg, struct rpc_err *err)
 	p.expiry_blocks = 40;
 	uint64_t timeout_us = 60ULL * 1000000;
 	if (!id) {
-		snprintf(autoid, sizeof(autoid), "pay%zu", a->npays + 1);
+		for (size_t n = a->npays + 1;; n++) {
+			snprintf(autoid, sizeof(autoid), "pay%zu", n);
+			if (!find_pay(a, autoid))
+				break;
+		}
 		id = autoid;
 	}
-	if (strlen(id) >= SCN_ID_MAX || !id[0])
-		return rpc_fail(err, RPC_INVALID_PARAMS, "id must be 1..%d characters", SCN_ID_MAX - 1);
+	if (strlen(id) >= SCN_ID_MAX || !id[0] || strspn(id, "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+			"abcdefghijklmnopqrstuvwxyz0123456789_-") != strlen(id))
+		return rpc_fail(err, RPC_INVALID_PARAMS,
+				"id must be 1..%d letters, digits, '_' or '-' (as in scenario files)",
+				SCN_ID_MAX - 1);
 	if (find_pay(a, id))
 		return rpc_fail(err, RPC_INVALID_PARAMS, "payment '%s' already exists", id);
 	snprintf(p.id, sizeof(p.id), "%s", id);
@@ -1121,6 +1139,7 @@ static json_t *rpc_pay(json_t *params, void *arg, struct rpc_err *err)
 		if (p.mode != PAY_MPP && p.mode != PAY_SINGLE)
 			return rpc_fail(err, RPC_INVALID_PARAMS, "an invoice is paid in mode single or mpp");
 		p.amount = inv.amount;
+		p.min_final_cltv = inv.min_final_cltv_expiry;
 	} else if (!param_amount(params, "amount", &p.amount, err)) {
 		return NULL;
 	}
@@ -1138,6 +1157,10 @@ static json_t *rpc_pay(json_t *params, void *arg, struct rpc_err *err)
 		p.expiry_blocks = (uint32_t)json_integer_value(json_object_get(params, "expiry"));
 	if (p.expiry_blocks == 0)
 		return rpc_fail(err, RPC_INVALID_PARAMS, "expiry must be at least 1 block");
+	if (invtext && p.expiry_blocks <= p.min_final_cltv)
+		return rpc_fail(err, RPC_INVALID_PARAMS,
+				"expiry of %u blocks is within the invoice's min_final_cltv_expiry of %u",
+				p.expiry_blocks, p.min_final_cltv);
 	if (timeout && !duration_parse(timeout, &timeout_us, &why))
 		return rpc_fail(err, RPC_INVALID_PARAMS, "timeout '%s': %s", timeout, why);
 	p.deadline_us = simclock_now(&a->clk) + timeout_us;
@@ -1325,7 +1348,9 @@ static json_t *rpc_stop(json_t *params, void *arg, struct rpc_err *err)
 	(void)err;
 	struct alice *a = arg;
 	a->stopping = true;
-	event_base_loopexit(a->base, NULL);
+	/* a moment for this answer to go out before the loop ends */
+	struct timeval tv = { 0, 20000 };
+	event_base_loopexit(a->base, &tv);
 	return json_pack("{s:b}", "ok", 1);
 }
 

@@ -45,6 +45,7 @@ struct payment {
 	struct amount_msat amount;
 	uint32_t shards;
 	uint32_t expiry_blocks;
+	uint32_t min_final_cltv;     /* a pasted invoice's min_final_cltv_expiry */
 	uint64_t deadline_us;        /* simulated: no new attempts after it */
 	uint8_t set_id[AMP_LEN];     /* AMP */
 	enum outcome outcome;

@@ -283,6 +283,27 @@ static void reapply_faults(struct run *r, int who)
 			fault_to(r, who, r->active[i], false, e, sizeof(e));
 }
 
+/* A killed daemon cannot say so: the run writes the event in its name. */
+static void log_crash(const struct run *r, const char *node)
+{
+	struct simclock clk = { r->epoch_us, r->s->block_interval_us, r->s->time_scale };
+	uint64_t now = simclock_wall_now_us();
+	json_t *ev = json_object();
+	json_object_set_new(ev, "t_ms", json_real((double)simclock_sim_at(&clk, now) / 1000.0));
+	json_object_set_new(ev, "height", json_integer(simclock_height_at(&clk, now)));
+	json_object_set_new(ev, "node", json_string(node));
+	json_object_set_new(ev, "event", json_string("crash"));
+	json_object_set_new(ev, "how", json_string("SIGKILL from ampsim run"));
+	char *line = json_dumps(ev, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(10));
+	json_decref(ev);
+	FILE *f = fopen(strcmp(node, "alice") == 0 ? r->alice_events : r->bob_events, "a");
+	if (f && line)
+		fprintf(f, "%s\n", line);
+	if (f)
+		fclose(f);
+	free(line);
+}
+
 static void kill9(pid_t *pid)
 {
 	if (*pid > 0) {
@@ -326,6 +347,8 @@ static bool do_action(struct run *r, const struct action *a, char *err, size_t e
 		return true;
 	case FAULT_CRASH:
 		/* kill -9: no chance to write anything more */
+		if ((f->target == NODE_ALICE ? r->alice : r->bob) > 0)
+			log_crash(r, f->target == NODE_ALICE ? "alice" : "bob");
 		kill9(f->target == NODE_ALICE ? &r->alice : &r->bob);
 		say(r, "%s crashed (kill -9)", f->target == NODE_ALICE ? "alice" : "bob");
 		return true;

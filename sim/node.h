@@ -9,10 +9,10 @@
 #include "amp.h"
 
 #define PROTOCOL_VERSION 1
-/* Bob refuses to hold an HTLC within this many blocks of its expiry, and
- * never fulfills one within SETTLE_SAFETY_BLOCKS of it: the fulfill must
- * reach Alice before she may reclaim the HTLC at cltv_expiry (BOLT #2:
- * "fulfill ... before the HTLC times out"). */
+/* Bob's hold deadline for a set is at the latest HOLD_SAFETY_BLOCKS before
+ * its earliest part expires (then the set fails with mpp_timeout), and he
+ * never fulfills an HTLC within SETTLE_SAFETY_BLOCKS of its expiry: the
+ * fulfill must reach Alice before she may reclaim the HTLC at cltv_expiry. */
 #define HOLD_SAFETY_BLOCKS 3
 #define SETTLE_SAFETY_BLOCKS 2
 

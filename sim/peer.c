@@ -6,16 +6,20 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "frame.h"
 #include "log.h"
 
-/* A message waiting on a delay timer (timer != NULL) or held while its
- * link is down (timer == NULL). The frame bytes follow the struct. */
+/* A message waiting for its delivery time (in the peer's list sorted by
+ * due time, stable, so that messages of one link with the same delay keep
+ * their order) or held while its link is down (in the held list, in the
+ * order sent). The frame bytes follow the struct. */
 struct pending {
 	struct peer *p;
 	struct link *l;
-	struct event *timer;
+	bool held;
+	uint64_t due;                 /* monotonic microseconds */
 	struct pending *prev, *next;
 	size_t len;
 	uint8_t bytes[];
@@ -29,32 +33,116 @@ struct peer {
 	struct evlog *log;
 	const struct simclock *clk;
 	struct frame_arena *arena;
-	struct pending *pending;
+	struct pending *sched, *held;  /* see struct pending */
+	struct event *timer;           /* fires for the first of sched */
 	unsigned npending;
 	bool closing;        /* on_close has been called; free once flushed */
 	bool in_read;        /* inside read_cb: defer the free */
 	bool free_pending;
 };
 
-static void pending_unlink(struct pending *q)
+static uint64_t mono_us(void)
 {
-	struct peer *p = q->p;
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
+
+static struct pending **list_of(struct pending *q)
+{
+	return q->held ? &q->p->held : &q->p->sched;
+}
+
+static void pending_detach(struct pending *q)
+{
 	if (q->prev)
 		q->prev->next = q->next;
 	else
-		p->pending = q->next;
+		*list_of(q) = q->next;
 	if (q->next)
 		q->next->prev = q->prev;
-	p->npending--;
-	if (q->timer)
-		event_free(q->timer);
+	q->prev = q->next = NULL;
+}
+
+static void pending_unlink(struct pending *q)
+{
+	pending_detach(q);
+	q->p->npending--;
 	free(q);
+}
+
+static void rearm(struct peer *p)
+{
+	if (!p->sched) {
+		evtimer_del(p->timer);
+		return;
+	}
+	uint64_t now = mono_us(), due = p->sched->due;
+	uint64_t left = due > now ? due - now : 0;
+	struct timeval tv = { (time_t)(left / 1000000), (suseconds_t)(left % 1000000) };
+	evtimer_add(p->timer, &tv);
+}
+
+static void pending_fire(evutil_socket_t fd, short what, void *arg)
+{
+	struct peer *p = arg;
+	(void)fd;
+	(void)what;
+	uint64_t now = mono_us();
+	while (p->sched && p->sched->due <= now) {
+		struct pending *q = p->sched;
+		if (!p->closing)
+			bufferevent_write(p->bev, q->bytes, q->len);
+		pending_unlink(q);
+	}
+	rearm(p);
+}
+
+/* Put q in the sorted list, after every message due at the same time or
+ * earlier, and make sure the timer fires for the first one. */
+static void schedule(struct peer *p, struct pending *q, uint64_t delay_us)
+{
+	struct timeval tv = simclock_wall_span(p->clk, delay_us);
+	q->held = false;
+	q->due = mono_us() + (uint64_t)tv.tv_sec * 1000000 + (uint64_t)tv.tv_usec;
+	struct pending *prev = NULL, *cur = p->sched;
+	while (cur && cur->due <= q->due) {
+		prev = cur;
+		cur = cur->next;
+	}
+	q->prev = prev;
+	q->next = cur;
+	if (prev)
+		prev->next = q;
+	else
+		p->sched = q;
+	if (cur)
+		cur->prev = q;
+	if (p->sched == q)
+		rearm(p);
+}
+
+static void hold(struct peer *p, struct pending *q)
+{
+	struct pending *last = p->held;
+	q->held = true;
+	while (last && last->next)
+		last = last->next;
+	q->prev = last;
+	q->next = NULL;
+	if (last)
+		last->next = q;
+	else
+		p->held = q;
 }
 
 static void really_free(struct peer *p)
 {
-	while (p->pending)
-		pending_unlink(p->pending);
+	while (p->sched)
+		pending_unlink(p->sched);
+	while (p->held)
+		pending_unlink(p->held);
+	event_free(p->timer);
 	bufferevent_free(p->bev);
 	free(p->arena);
 	free(p);
@@ -196,6 +284,7 @@ struct peer *peer_new(struct event_base *base, evutil_socket_t fd, const char *n
 	p->clk = clk;
 	p->arena = xcalloc(1, sizeof(*p->arena));
 	frame_arena_init(p->arena);
+	p->timer = evtimer_new(base, pending_fire, p);
 	p->bev = bufferevent_socket_new(base, fd, BEV_OPT_CLOSE_ON_FREE);
 	if (!p->bev)
 		fatal("bufferevent_socket_new failed");
@@ -225,16 +314,6 @@ void peer_send(struct peer *p, const Ampsim__Envelope *env)
 	bufferevent_write(p->bev, buf, n);
 }
 
-static void pending_fire(evutil_socket_t fd, short what, void *arg)
-{
-	struct pending *q = arg;
-	(void)fd;
-	(void)what;
-	if (!q->p->closing)
-		bufferevent_write(q->p->bev, q->bytes, q->len);
-	pending_unlink(q);
-}
-
 static struct pending *pending_new(struct peer *p, struct link *l, const uint8_t *bytes,
 				   size_t len)
 {
@@ -243,19 +322,8 @@ static struct pending *pending_new(struct peer *p, struct link *l, const uint8_t
 	q->l = l;
 	q->len = len;
 	memcpy(q->bytes, bytes, len);
-	q->next = p->pending;
-	if (q->next)
-		q->next->prev = q;
-	p->pending = q;
 	p->npending++;
 	return q;
-}
-
-static void schedule(struct peer *p, struct pending *q, uint64_t delay_us)
-{
-	struct timeval tv = simclock_wall_span(p->clk, delay_us);
-	q->timer = evtimer_new(bufferevent_get_base(p->bev), pending_fire, q);
-	evtimer_add(q->timer, &tv);
 }
 
 void peer_send_on(struct peer *p, struct link *l, const char *channel, enum msg_kind kind,
@@ -281,7 +349,7 @@ void peer_send_on(struct peer *p, struct link *l, const char *channel, enum msg_
 		return;
 	}
 	case LINK_HOLD: {
-		pending_new(p, l, buf, n);
+		hold(p, pending_new(p, l, buf, n));
 		json_t *ev = evlog_new(p->log, "message_held");
 		json_set_str(ev, "channel", channel);
 		json_set_str(ev, "message", envelope_type_name(env));
@@ -309,11 +377,16 @@ void peer_send_on(struct peer *p, struct link *l, const char *channel, enum msg_
 void peer_release_held(struct peer *p, struct link *l, const char *channel)
 {
 	unsigned released = 0;
-	for (struct pending *q = p->pending; q; q = q->next) {
-		if (q->l != l || q->timer)
-			continue;
-		schedule(p, q, link_draw_delay(l));
-		released++;
+	struct pending *q = p->held;
+	while (q) {
+		struct pending *next = q->next;
+		if (q->l == l) {
+			/* in the order they were sent, each after a fresh delay */
+			pending_detach(q);
+			schedule(p, q, link_draw_delay(l));
+			released++;
+		}
+		q = next;
 	}
 	if (released) {
 		json_t *ev = evlog_new(p->log, "messages_released");
@@ -325,11 +398,15 @@ void peer_release_held(struct peer *p, struct link *l, const char *channel)
 
 void peer_forget_link(struct peer *p, struct link *l)
 {
-	struct pending *q = p->pending;
-	while (q) {
-		struct pending *next = q->next;
-		if (q->l == l)
-			pending_unlink(q);
-		q = next;
+	struct pending *lists[2] = { p->sched, p->held };
+	for (int i = 0; i < 2; i++) {
+		struct pending *q = lists[i];
+		while (q) {
+			struct pending *next = q->next;
+			if (q->l == l)
+				pending_unlink(q);
+			q = next;
+		}
 	}
+	rearm(p);
 }
