@@ -204,7 +204,8 @@ static void maybe_finish(struct alice *a, struct payment *p)
 
 static void fail_part_unsent(struct payment *p, struct part *pt, const char *why)
 {
-	pt->state = PART_FAILED;
+	if (!part_transition(pt, PEV_UNSENDABLE))
+		fatal("part of %s cannot fail unsent from %s", p->id, part_state_name(pt->state));
 	snprintf(pt->why, sizeof(pt->why), "%s", why);
 	if (!p->why[0])
 		snprintf(p->why, sizeof(p->why), "%s", why);
@@ -273,7 +274,8 @@ static void send_part(struct alice *a, struct payment *p, struct part *pt)
 	ac->c.next_htlc_id++;
 	check_conservation(a, ac);
 	set_owner(ac, pt->htlc_id, (uint32_t)(p - a->pays), (uint32_t)(pt - p->parts));
-	pt->state = PART_INFLIGHT;
+	if (!part_transition(pt, PEV_SENT))
+		fatal("part of %s sent from %s", p->id, part_state_name(pt->state));
 	persist(a, p, ac);   /* the HTLC exists before Bob can hear of it */
 
 	json_t *ev = evlog_new(a->log, "htlc_offered");
@@ -535,7 +537,11 @@ static void apply_resolution(struct alice *a, struct alice_chan *ac, struct paym
 		fatal("resolving HTLC %llu that is not in flight on %s",
 		      (unsigned long long)pt->htlc_id, ac->c.ledger.id);
 	check_conservation(a, ac);
-	pt->state = how;
+	enum part_event pev = how == PART_FULFILLED ? PEV_FULFILLED
+			    : how == PART_FAILED ? PEV_FAILED : PEV_EXPIRED;
+	if (!part_transition(pt, pev))
+		fatal("part of %s: %s in state %s", p->id, part_event_name(pev),
+		      part_state_name(pt->state));
 	pt->onchain = strcmp(source, "chain") == 0;
 	pt->failure_code = code;
 	if (reason)

@@ -17,6 +17,51 @@ const char *part_state_name(enum part_state s)
 	return "?";
 }
 
+const char *part_event_name(enum part_event e)
+{
+	switch (e) {
+	case PEV_SENT: return "sent";
+	case PEV_UNSENDABLE: return "unsendable";
+	case PEV_FULFILLED: return "fulfilled";
+	case PEV_FAILED: return "failed";
+	case PEV_EXPIRED: return "expired";
+	}
+	return "?";
+}
+
+bool part_transition(struct part *pt, enum part_event ev)
+{
+	enum part_state next = pt->state;
+	switch (pt->state) {
+	case PART_WAITING:
+		switch (ev) {
+		case PEV_SENT: next = PART_INFLIGHT; break;
+		case PEV_UNSENDABLE: next = PART_FAILED; break;
+		case PEV_FULFILLED:
+		case PEV_FAILED:
+		case PEV_EXPIRED:
+			return false;
+		}
+		break;
+	case PART_INFLIGHT:
+		switch (ev) {
+		case PEV_FULFILLED: next = PART_FULFILLED; break;
+		case PEV_FAILED: next = PART_FAILED; break;
+		case PEV_EXPIRED: next = PART_REFUNDED; break;
+		case PEV_SENT:
+		case PEV_UNSENDABLE:
+			return false;
+		}
+		break;
+	case PART_FULFILLED:
+	case PART_FAILED:
+	case PART_REFUNDED:
+		return false;   /* an HTLC ends exactly once */
+	}
+	pt->state = next;
+	return true;
+}
+
 struct part *payment_new_part(struct payment *p)
 {
 	if (p->nparts == p->cap) {

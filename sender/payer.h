@@ -56,6 +56,25 @@ struct payment {
 	bool bench;                  /* started by the benchmark driver */
 };
 
+/* What happens to a part. */
+enum part_event {
+	PEV_SENT,         /* its add is on the wire */
+	PEV_UNSENDABLE,   /* no channel can carry it */
+	PEV_FULFILLED,    /* a fulfill with the right preimage, or a claim on chain */
+	PEV_FAILED,       /* Bob failed it back */
+	PEV_EXPIRED,      /* reclaimed at cltv_expiry (refund) */
+};
+const char *part_event_name(enum part_event e);
+
+/* A part's lifecycle, in one place:
+ *   waiting  --sent-->        inflight
+ *   waiting  --unsendable-->  failed
+ *   inflight --fulfilled-->   fulfilled
+ *   inflight --failed-->      failed
+ *   inflight --expired-->     refunded
+ * Every other (state, event) is refused: false, and nothing changes. */
+bool part_transition(struct part *pt, enum part_event ev);
+
 struct part *payment_new_part(struct payment *p);
 void payment_free(struct payment *p);
 

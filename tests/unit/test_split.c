@@ -208,6 +208,41 @@ static void a_retry_that_settles_counts_once(void **state)
 	payment_free(&p);
 }
 
+static void part_lifecycle_allows_only_its_transitions(void **state)
+{
+	(void)state;
+	static const enum part_event all[] = { PEV_SENT, PEV_UNSENDABLE, PEV_FULFILLED,
+					       PEV_FAILED, PEV_EXPIRED };
+	/* from each state, exactly the listed events are allowed */
+	static const struct {
+		enum part_state from;
+		enum part_event ev;
+		enum part_state to;
+	} ok[] = {
+		{ PART_WAITING, PEV_SENT, PART_INFLIGHT },
+		{ PART_WAITING, PEV_UNSENDABLE, PART_FAILED },
+		{ PART_INFLIGHT, PEV_FULFILLED, PART_FULFILLED },
+		{ PART_INFLIGHT, PEV_FAILED, PART_FAILED },
+		{ PART_INFLIGHT, PEV_EXPIRED, PART_REFUNDED },
+	};
+	enum part_state states[] = { PART_WAITING, PART_INFLIGHT, PART_FULFILLED, PART_FAILED,
+				     PART_REFUNDED };
+	for (size_t si = 0; si < 5; si++) {
+		for (size_t ei = 0; ei < 5; ei++) {
+			struct part pt;
+			memset(&pt, 0, sizeof(pt));
+			pt.state = states[si];
+			int want = -1;
+			for (size_t k = 0; k < sizeof(ok) / sizeof(ok[0]); k++)
+				if (ok[k].from == states[si] && ok[k].ev == all[ei])
+					want = (int)ok[k].to;
+			bool done = part_transition(&pt, all[ei]);
+			assert_int_equal(done, want >= 0);
+			assert_int_equal(pt.state, want >= 0 ? (enum part_state)want : states[si]);
+		}
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -224,6 +259,7 @@ int main(void)
 		cmocka_unit_test(pick_channel_avoids_and_prefers_room),
 		cmocka_unit_test(outcome_rules),
 		cmocka_unit_test(a_retry_that_settles_counts_once),
+		cmocka_unit_test(part_lifecycle_allows_only_its_transitions),
 	};
 	return cmocka_run_group_tests_name("split", tests, NULL, NULL);
 }
