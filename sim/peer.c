@@ -5,6 +5,7 @@
 #include <event2/bufferevent.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <signal.h>
 #include <string.h>
 #include <time.h>
 
@@ -276,6 +277,8 @@ struct peer *peer_new(struct event_base *base, evutil_socket_t fd, const char *n
 		      const struct peer_ops *ops, void *arg, struct evlog *log,
 		      const struct simclock *clk)
 {
+	/* a peer that hangs up must cost a connection, not the process */
+	signal(SIGPIPE, SIG_IGN);
 	struct peer *p = xcalloc(1, sizeof(*p));
 	snprintf(p->name, sizeof(p->name), "%s", name);
 	p->ops = ops;

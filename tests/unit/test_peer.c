@@ -1,0 +1,261 @@
+/* Event-loop tests of the framed peer connection (sim/peer.c): a fresh
+ * event_base and a socketpair per test, as libevent's own regress tests
+ * do. Nothing sleeps: each test runs the loop until its condition holds,
+ * bounded by a timeout event. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include <cmocka.h>
+#include <event2/event.h>
+
+#include "frame.h"
+#include "peer.h"
+
+#define MAX_GOT 64
+
+struct side {
+	struct event_base *base;
+	struct peer *peer;
+	unsigned got;
+	uint64_t ids[MAX_GOT];
+	char closed[200];
+	unsigned want;
+};
+
+static void on_msg(struct peer *p, const Ampsim__Envelope *env, void *arg)
+{
+	(void)p;
+	struct side *s = arg;
+	if (env->msg_case == AMPSIM__ENVELOPE__MSG_UPDATE_ADD_HTLC && s->got < MAX_GOT)
+		s->ids[s->got] = env->update_add_htlc->htlc_id;
+	s->got++;
+	if (s->got >= s->want)
+		event_base_loopbreak(s->base);
+}
+
+static void on_close(struct peer *p, const char *why, void *arg)
+{
+	(void)p;
+	struct side *s = arg;
+	snprintf(s->closed, sizeof(s->closed), "%s", why);
+	s->peer = NULL;
+	event_base_loopbreak(s->base);
+}
+
+static const struct peer_ops ops = { on_msg, on_close };
+
+struct fx {
+	struct event_base *base;
+	struct simclock clk;
+	struct evlog *log;
+	struct side a, b;
+	int fds[2];
+	struct event *guard;
+};
+
+static void guard_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	event_base_loopbreak(arg);
+}
+
+static int setup(void **state)
+{
+	struct fx *f = calloc(1, sizeof(*f));
+	char err[128];
+	f->base = event_base_new();
+	f->clk.epoch_unix_us = simclock_wall_now_us();
+	f->clk.block_interval_us = 1000000;
+	f->clk.time_scale = 10;
+	f->log = evlog_open(NULL, "test", &f->clk, err, sizeof(err));
+	if (socketpair(AF_UNIX, SOCK_STREAM, 0, f->fds) != 0)
+		return -1;
+	evutil_make_socket_nonblocking(f->fds[0]);
+	evutil_make_socket_nonblocking(f->fds[1]);
+	f->a.base = f->b.base = f->base;
+	f->a.peer = peer_new(f->base, f->fds[0], "a", &ops, &f->a, f->log, &f->clk);
+	f->b.peer = peer_new(f->base, f->fds[1], "b", &ops, &f->b, f->log, &f->clk);
+	f->guard = evtimer_new(f->base, guard_cb, f->base);
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fx *f = *state;
+	if (f->a.peer)
+		peer_free(f->a.peer);
+	if (f->b.peer)
+		peer_free(f->b.peer);
+	event_free(f->guard);
+	evlog_close(f->log);
+	event_base_free(f->base);
+	free(f);
+	return 0;
+}
+
+/* run the loop until the condition callback breaks it, or 5 s pass */
+static void run(struct fx *f)
+{
+	struct timeval tv = { 5, 0 };
+	evtimer_add(f->guard, &tv);
+	event_base_dispatch(f->base);
+	evtimer_del(f->guard);
+}
+
+static void send_add(struct fx *f, struct link *l, uint64_t id)
+{
+	static uint8_t h[32];
+	Ampsim__UpdateAddHtlc add = AMPSIM__UPDATE_ADD_HTLC__INIT;
+	Ampsim__Envelope env = AMPSIM__ENVELOPE__INIT;
+	add.channel_id = "c1";
+	add.htlc_id = id;
+	add.amount_msat = 1000;
+	add.payment_hash.len = 32;
+	add.payment_hash.data = h;
+	env.msg_case = AMPSIM__ENVELOPE__MSG_UPDATE_ADD_HTLC;
+	env.update_add_htlc = &add;
+	if (l)
+		peer_send_on(f->a.peer, l, "c1", MSG_ADD, &env);
+	else
+		peer_send(f->a.peer, &env);
+}
+
+static void messages_arrive_in_order(void **state)
+{
+	struct fx *f = *state;
+	struct link_params lp = { .delay_us = 20000 };
+	struct link l;
+	link_init(&l, &lp, 1, "c1", "to_bob");
+	f->b.want = 20;
+	for (uint64_t i = 0; i < 20; i++)
+		send_add(f, &l, i);
+	assert_int_equal(peer_pending(f->a.peer), 20);
+	run(f);
+	assert_int_equal(f->b.got, 20);
+	for (uint64_t i = 0; i < 20; i++)
+		assert_int_equal(f->b.ids[i], i);
+	assert_int_equal(peer_pending(f->a.peer), 0);
+}
+
+static void dropped_messages_never_arrive(void **state)
+{
+	struct fx *f = *state;
+	struct link_params lp = { .drop = 1.0 };
+	struct link lossy, clean;
+	link_init(&lossy, &lp, 1, "c1", "to_bob");
+	struct link_params ok = { 0 };
+	link_init(&clean, &ok, 1, "c1", "to_bob");
+	f->b.want = 1;
+	send_add(f, &lossy, 1);
+	send_add(f, &clean, 2);
+	run(f);
+	assert_int_equal(f->b.got, 1);
+	assert_int_equal(f->b.ids[0], 2);
+}
+
+static void held_messages_wait_for_up(void **state)
+{
+	struct fx *f = *state;
+	struct link_params lp = { .delay_us = 1000 };
+	struct link l;
+	link_init(&l, &lp, 1, "c1", "to_bob");
+	l.down = true;
+	for (uint64_t i = 0; i < 3; i++)
+		send_add(f, &l, 10 + i);
+	assert_int_equal(peer_pending(f->a.peer), 3);
+	/* nothing arrives while down: a plain message goes first */
+	f->b.want = 1;
+	send_add(f, NULL, 99);
+	run(f);
+	assert_int_equal(f->b.got, 1);
+	assert_int_equal(f->b.ids[0], 99);
+	l.down = false;
+	peer_release_held(f->a.peer, &l, "c1");
+	f->b.want = 4;
+	run(f);
+	assert_int_equal(f->b.got, 4);
+	assert_int_equal(f->b.ids[1], 10);
+	assert_int_equal(f->b.ids[2], 11);
+	assert_int_equal(f->b.ids[3], 12);
+}
+
+static void forgotten_link_sends_nothing(void **state)
+{
+	struct fx *f = *state;
+	struct link_params lp = { .delay_us = 50000 };
+	struct link l;
+	link_init(&l, &lp, 1, "c1", "to_bob");
+	send_add(f, &l, 1);
+	send_add(f, &l, 2);
+	peer_forget_link(f->a.peer, &l);
+	assert_int_equal(peer_pending(f->a.peer), 0);
+	f->b.want = 1;
+	send_add(f, NULL, 3);
+	run(f);
+	assert_int_equal(f->b.got, 1);
+	assert_int_equal(f->b.ids[0], 3);
+}
+
+static void bad_frames_close_with_reason(void **state)
+{
+	struct fx *f = *state;
+	static const struct {
+		uint8_t bytes[12];
+		size_t len;
+		const char *reason;
+	} cases[] = {
+		{ { 0xff, 0xff, 0xff, 0xf0 }, 4, "frame length" },
+		{ { 0, 0, 0, 0 }, 4, "frame length" },
+		{ { 0, 0, 0, 4, 0xff, 0xff, 0xff, 0xff }, 8, "not a valid protobuf" },
+		{ { 0, 0, 0, 2, 0x52, 0x00 }, 6, NULL },   /* a valid empty ping: stays open */
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		int sp[2];
+		struct side c = { .base = f->base, .want = 1 };
+		assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sp), 0);
+		evutil_make_socket_nonblocking(sp[1]);
+		c.peer = peer_new(f->base, sp[1], "raw", &ops, &c, f->log, &f->clk);
+		assert_int_equal(write(sp[0], cases[i].bytes, cases[i].len), (ssize_t)cases[i].len);
+		run(f);
+		if (cases[i].reason) {
+			assert_null(c.peer);
+			assert_non_null(strstr(c.closed, cases[i].reason));
+		} else {
+			assert_non_null(c.peer);
+			assert_int_equal(c.got, 1);
+			peer_free(c.peer);
+		}
+		close(sp[0]);
+	}
+}
+
+static void peer_hang_up_is_reported(void **state)
+{
+	struct fx *f = *state;
+	peer_free(f->a.peer);     /* closes a's end of the pair */
+	f->a.peer = NULL;
+	run(f);
+	assert_null(f->b.peer);
+	assert_non_null(strstr(f->b.closed, "closed by peer"));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(messages_arrive_in_order, setup, teardown),
+		cmocka_unit_test_setup_teardown(dropped_messages_never_arrive, setup, teardown),
+		cmocka_unit_test_setup_teardown(held_messages_wait_for_up, setup, teardown),
+		cmocka_unit_test_setup_teardown(forgotten_link_sends_nothing, setup, teardown),
+		cmocka_unit_test_setup_teardown(bad_frames_close_with_reason, setup, teardown),
+		cmocka_unit_test_setup_teardown(peer_hang_up_is_reported, setup, teardown),
+	};
+	return cmocka_run_group_tests_name("peer", tests, NULL, NULL);
+}
