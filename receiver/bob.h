@@ -1,5 +1,5 @@
-/* The bob daemon's state, shared by its shell (bob.c) and its durable
- * store (bob_store.c). */
+/* The bob daemon's state, shared by its shell (bob.c), its control socket
+ * (bob_rpc.c) and its durable store (bob_store.c). */
 #ifndef AMPSIM_BOB_H
 #define AMPSIM_BOB_H
 
@@ -94,6 +94,13 @@ struct bob {
 };
 
 struct resolution *bob_resolution(struct bob_chan *bc, uint64_t htlc_id, bool create);
+
+/* bob.c: the shell, as the control socket uses it */
+struct bob_chan *find_chan(struct bob *b, const char *id);
+struct bob_invoice *new_invoice(struct bob *b, struct amount_msat amount, const char *desc);
+
+/* bob_rpc.c: the control socket's methods */
+extern const struct rpc_method bob_methods[];
 
 /* bob_store.c: nothing happens without --state */
 bool bob_store_open(struct bob *b, const char *dir, char *err, size_t errlen);

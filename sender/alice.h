@@ -1,5 +1,5 @@
-/* The alice daemon's state, shared by its shell (alice.c) and its durable
- * store (alice_store.c). */
+/* The alice daemon's state, shared by its shell (alice.c), its control
+ * socket (alice_rpc.c) and its durable store (alice_store.c). */
 #ifndef AMPSIM_ALICE_H
 #define AMPSIM_ALICE_H
 
@@ -84,6 +84,20 @@ struct alice {
 	uint64_t pings_left, pings_total, pongs_got, ping_started_us, ping_done_us;
 };
 
+struct invoice;
+
+/* alice.c: the shell, as the control socket uses it */
+struct alice_chan *find_chan(struct alice *a, const char *id);
+struct payment *find_pay(struct alice *a, const char *id);
+json_t *payment_json(const struct alice *a, const struct payment *p);
+/* given: the payment's invoice when paying one, else NULL */
+void start_payment(struct alice *a, struct payment *p, const struct invoice *given);
+
+/* alice_rpc.c: the control socket's methods, and what the shell calls back */
+extern const struct rpc_method alice_methods[];
+/* Start benchmark payments until enough are in flight. */
+void bench_next(struct alice *a);
+void send_ping(struct alice *a);
 
 /* alice_store.c: nothing happens without --state */
 bool alice_store_open(struct alice *a, const char *dir, char *err, size_t errlen);

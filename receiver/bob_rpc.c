@@ -1,0 +1,144 @@
+/* bob's control socket: the JSON-RPC methods (getinfo, channels, invoice,
+ * listinvoices, fault, stop). Each handler checks its parameters and calls
+ * the shell (bob.c). */
+#include <event2/event.h>
+
+#include "amount.h"
+#include "bob.h"
+#include "daemon.h"
+#include "events.h"
+#include "invoice.h"
+#include "peer.h"
+#include "rpc.h"
+
+static json_t *rpc_getinfo(json_t *params, void *arg, struct rpc_err *err)
+{
+	(void)params;
+	(void)err;
+	struct bob *b = arg;
+	json_t *r = json_object();
+	json_set_str(r, "node", "bob");
+	json_set_str(r, "version", AMPSIM_VERSION);
+	json_object_set_new(r, "port", json_integer(b->port));
+	json_object_set_new(r, "height", json_integer(simclock_height(&b->clk)));
+	json_object_set_new(r, "t_ms", json_real((double)simclock_now(&b->clk) / 1000.0));
+	json_object_set_new(r, "violations", json_integer(evlog_violations(b->log)));
+	json_object_set_new(r, "channels", json_integer((json_int_t)b->nchans));
+	json_object_set_new(r, "sets_holding", json_integer((json_int_t)b->sets.count));
+	json_set_str(r, "behaviour", bob_behaviour_name(b->behaviour));
+	unsigned pending = 0;
+	for (struct bob_conn *c = b->conns; c; c = c->next)
+		pending += peer_pending(c->peer);
+	json_object_set_new(r, "messages_pending", json_integer(pending));
+	json_set_u64(r, "htlcs_received", b->htlcs_received);
+	json_set_u64(r, "htlcs_fulfilled", b->htlcs_fulfilled);
+	json_set_u64(r, "htlcs_failed", b->htlcs_failed);
+	json_set_u64(r, "htlcs_refunded", b->htlcs_refunded);
+	json_set_u64(r, "sets_settled", b->sets_settled);
+	json_set_u64(r, "claims_onchain", b->claims_onchain);
+	uint64_t unacked = 0;
+	for (size_t i = 0; i < b->nchans; i++)
+		unacked += b->chans[i].unacked;
+	json_set_u64(r, "fulfills_unacked", unacked);
+	return r;
+}
+
+static json_t *rpc_channels(json_t *params, void *arg, struct rpc_err *err)
+{
+	(void)params;
+	(void)err;
+	struct bob *b = arg;
+	json_t *r = json_object();
+	for (size_t i = 0; i < b->nchans; i++)
+		json_object_set_new(r, b->chans[i].c.ledger.id, chan_json(&b->chans[i].c));
+	return r;
+}
+
+static json_t *rpc_invoice(json_t *params, void *arg, struct rpc_err *err)
+{
+	struct bob *b = arg;
+	const char *amt = json_string_value(json_object_get(params, "amount"));
+	json_t *amsat = json_object_get(params, "amount_msat");
+	const char *desc = json_string_value(json_object_get(params, "description"));
+	struct amount_msat a;
+	const char *why;
+	if (amt) {
+		if (!amount_parse(amt, &a, &why))
+			return rpc_fail(err, RPC_INVALID_PARAMS, "amount '%s': %s", amt, why);
+	} else if (json_is_integer(amsat) && json_integer_value(amsat) > 0) {
+		a = amount_msat((uint64_t)json_integer_value(amsat));
+	} else {
+		return rpc_fail(err, RPC_INVALID_PARAMS, "needs \"amount\" (e.g. \"1btc\") or \"amount_msat\"");
+	}
+	if (amount_is_zero(a))
+		return rpc_fail(err, RPC_INVALID_PARAMS, "amount must be above zero");
+	struct bob_invoice *bi = new_invoice(b, a, desc);
+	char text[INVOICE_TEXT_MAX];
+	if (!invoice_encode(&bi->inv, text, sizeof(text)))
+		return rpc_fail(err, RPC_INTERNAL_ERROR, "invoice does not encode");
+	json_t *r = json_object();
+	json_set_str(r, "invoice", text);
+	json_set_hex(r, "payment_hash", bi->inv.payment_hash, AMP_LEN);
+	json_set_u64(r, "amount_msat", a.millisatoshis);
+	return r;
+}
+
+static json_t *rpc_listinvoices(json_t *params, void *arg, struct rpc_err *err)
+{
+	(void)params;
+	(void)err;
+	struct bob *b = arg;
+	json_t *r = json_array();
+	for (size_t i = 0; i < b->ninvoices; i++) {
+		json_t *o = json_object();
+		json_set_hex(o, "payment_hash", b->invoices[i].inv.payment_hash, AMP_LEN);
+		json_set_u64(o, "amount_msat", b->invoices[i].inv.amount.millisatoshis);
+		json_set_str(o, "status", b->invoices[i].paid ? "paid" : "unpaid");
+		json_set_str(o, "description", b->invoices[i].inv.description);
+		json_array_append_new(r, o);
+	}
+	return r;
+}
+
+static json_t *rpc_fault(json_t *params, void *arg, struct rpc_err *err)
+{
+	struct bob *b = arg;
+	struct fault_config f;
+	const char *channel;
+	bool lift;
+	if (!fault_request_parse(params, &f, &channel, &lift, err))
+		return NULL;
+	struct bob_chan *only = channel ? find_chan(b, channel) : NULL;
+	if (channel && !only)
+		return rpc_fail(err, RPC_INVALID_PARAMS, "unknown channel '%s'", channel);
+	for (size_t i = 0; i < b->nchans; i++) {
+		struct bob_chan *bc = &b->chans[i];
+		if (only && bc != only)
+			continue;
+		if (chan_fault(&bc->c, DIR_TO_ALICE, &f, lift) && bc->peer)
+			peer_release_held(bc->peer, &bc->c.out, bc->c.ledger.id);
+	}
+	fault_request_log(b->log, &f, channel, lift);
+	return json_pack("{s:b}", "ok", 1);
+}
+
+static json_t *rpc_stop(json_t *params, void *arg, struct rpc_err *err)
+{
+	(void)params;
+	(void)err;
+	struct bob *b = arg;
+	/* a moment for this answer to go out before the loop ends */
+	struct timeval tv = { 0, 20000 };
+	event_base_loopexit(b->base, &tv);
+	return json_pack("{s:b}", "ok", 1);
+}
+
+const struct rpc_method bob_methods[] = {
+	{ "getinfo", rpc_getinfo, "getinfo: height, counters, invariant violations" },
+	{ "channels", rpc_channels, "channels: Bob's view of every channel" },
+	{ "invoice", rpc_invoice, "invoice {amount, description}: a new invoice" },
+	{ "listinvoices", rpc_listinvoices, "listinvoices: every invoice and whether it is paid" },
+	{ "fault", rpc_fault, "fault {channel, direction, action, lift}: impair a channel" },
+	{ "stop", rpc_stop, "stop: shut the daemon down" },
+	{ NULL, NULL, NULL },
+};
