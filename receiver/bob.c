@@ -970,10 +970,7 @@ static void on_block(evutil_socket_t fd, short what, void *arg)
 
 static void arm_block_timer(struct bob *b)
 {
-	uint32_t h = simclock_height(&b->clk);
-	uint64_t next = simclock_height_time(&b->clk, h + 1);
-	uint64_t now = simclock_now(&b->clk);
-	struct timeval tv = simclock_wall_span(&b->clk, next > now ? next - now : 0);
+	struct timeval tv = simclock_until_next_block(&b->clk);
 	evtimer_add(b->block_timer, &tv);
 }
 

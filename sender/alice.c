@@ -1002,10 +1002,7 @@ static void on_block(evutil_socket_t fd, short what, void *arg)
 
 static void arm_block_timer(struct alice *a)
 {
-	uint32_t h = simclock_height(&a->clk);
-	uint64_t next = simclock_height_time(&a->clk, h + 1);
-	uint64_t now = simclock_now(&a->clk);
-	struct timeval tv = simclock_wall_span(&a->clk, next > now ? next - now : 0);
+	struct timeval tv = simclock_until_next_block(&a->clk);
 	evtimer_add(a->block_timer, &tv);
 }
 

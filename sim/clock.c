@@ -104,3 +104,10 @@ struct timeval simclock_wall_span(const struct simclock *c, uint64_t sim_us)
 	tv.tv_usec = (suseconds_t)(wall % 1000000u);
 	return tv;
 }
+
+struct timeval simclock_until_next_block(const struct simclock *c)
+{
+	uint64_t next = simclock_height_time(c, simclock_height(c) + 1);
+	uint64_t now = simclock_now(c);
+	return simclock_wall_span(c, next > now ? next - now : 0);
+}

@@ -29,6 +29,10 @@ uint32_t simclock_height(const struct simclock *c);
 /* Simulated time at which the given height is reached. */
 uint64_t simclock_height_time(const struct simclock *c, uint32_t height);
 
+/* Wall-clock interval from now until the next block is found (for the
+ * daemons' block timers). */
+struct timeval simclock_until_next_block(const struct simclock *c);
+
 /* Wall-clock interval (for an event timer) covering a simulated span. */
 struct timeval simclock_wall_span(const struct simclock *c, uint64_t sim_us);
 
