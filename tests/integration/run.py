@@ -674,6 +674,19 @@ def bench_with_durable_state():
         assert os.path.exists(os.path.join(d, "st", "bob", "bob.db"))
 
 
+@test
+def sweep_writes_one_row_per_run():
+    r = run([os.path.join(ROOT, "scripts", "sweep"), os.path.join(ROOT, "scenarios", "faults", "drop.ini"),
+             "--set", "fault lossy.action=drop=0,drop=1", "--seeds", "2", "--ampsim", exe("ampsim")], timeout=300)
+    assert r.returncode == 0, r.stderr
+    rows = r.stdout.strip().splitlines()
+    assert rows[0].startswith("seed,fault lossy.action,outcome.p1,settled"), rows[0]
+    assert len(rows) == 5, rows
+    # nothing lost: settled with no loss, refunded with total loss, every time
+    assert all(",drop=0,settled," in x for x in rows[1:3]), rows
+    assert all(",drop=1,refunded," in x for x in rows[3:5]), rows
+
+
 def main():
     global BUILD
     ap = argparse.ArgumentParser()
