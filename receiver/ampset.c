@@ -45,7 +45,7 @@ struct ampset_result ampset_add(struct ampset_table *t, enum set_kind kind,
 		return r;
 	}
 	if (kind == SET_AMP && ampset_is_settled(t, key)) {
-		r.why = "set already settled";
+		r.why = "set already closed (settled or failed)";
 		return r;
 	}
 	struct ampset *s = ampset_find(t, kind, key);

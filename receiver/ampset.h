@@ -45,8 +45,8 @@ struct ampset {
 struct ampset_table {
 	struct ampset *head;         /* sets being held */
 	size_t count;
-	/* keys of settled AMP sets, open addressing: a replayed or late part
-	 * of a settled set is refused in constant time */
+	/* keys of closed (settled or failed) AMP sets, open addressing: a
+	 * replayed or late part of one is refused at once, in constant time */
 	uint8_t (*settled)[AMP_LEN];
 	size_t settled_cap, settled_n;
 };
@@ -88,7 +88,7 @@ bool ampset_reconstruct(const struct ampset *s, uint8_t (*preimages)[AMP_LEN], s
  * part of it is refused; the set itself is removed and freed. */
 void ampset_mark_settled(struct ampset_table *t, struct ampset *s);
 
-/* Remember a key as settled (reloading state). */
+/* Remember an AMP key as closed: settled, failed, or reloaded as such. */
 void ampset_insert_settled(struct ampset_table *t, const uint8_t key[AMP_LEN]);
 bool ampset_is_settled(const struct ampset_table *t, const uint8_t key[AMP_LEN]);
 

@@ -202,7 +202,14 @@ static void fail_set(struct bob *b, struct ampset *s, Ampsim__FailureCode code, 
 			transmit_resolution(b, bc, s->htlcs[i].htlc_id);
 	}
 	set_timer_free(s);
-	ampset_remove(&b->sets, s);
+	if (s->kind == SET_AMP) {
+		/* a part arriving late for a failed AMP set is failed at once,
+		 * not held for a new hold time */
+		bob_store_set_settled(b, s->key);
+		ampset_mark_settled(&b->sets, s);
+	} else {
+		ampset_remove(&b->sets, s);
+	}
 }
 
 static void settle_set(struct bob *b, struct ampset *s)
@@ -363,7 +370,18 @@ static void handle_init(struct bob_conn *bcn, const Ampsim__Init *m)
 		peer_close(bcn->peer, why);
 		return;
 	}
-	/* Alice's epoch is the run's time origin */
+	/* Alice's epoch is the run's time origin. It is set once: a later init
+	 * (Alice reconnecting, or restarted from her state) carries the same
+	 * one, and any other would move every height under our HTLCs. */
+	if (b->epoch_set && m->epoch_unix_us != b->clk.epoch_unix_us) {
+		const char *why = "init from another run (its epoch differs from this bob's); "
+				  "restart bob to start a new run";
+		log_warn("peer %s: %s", peer_name(bcn->peer), why);
+		send_error(bcn->peer, "", why);
+		peer_close(bcn->peer, why);
+		return;
+	}
+	b->epoch_set = true;
 	b->clk.epoch_unix_us = m->epoch_unix_us;
 	b->clk.block_interval_us = m->block_interval_us;
 	b->clk.time_scale = m->time_scale;
@@ -572,6 +590,7 @@ static void handle_add(struct bob_conn *bcn, const Ampsim__UpdateAddHtlc *m)
 		sh0.amount = amount_msat(m->amount_msat);
 		memcpy(sh0.hash, m->payment_hash.data, AMP_LEN);
 		sh0.cltv_expiry = m->cltv_expiry;
+		sh0.arrived_us = simclock_now(&b->clk);
 		sh0.kind = !m->mpp ? -1 : m->amp ? SET_AMP : SET_MPP;
 		if (m->mpp) {
 			sh0.total = amount_msat(m->mpp->total_msat);
@@ -990,8 +1009,9 @@ static void reload_inflight(struct bob *b, const struct stored_htlc *h)
 	sh.child_index = h->child_index;
 	sh.cltv_expiry = h->cltv_expiry;
 	uint32_t safe = h->cltv_expiry > HOLD_SAFETY_BLOCKS ? h->cltv_expiry - HOLD_SAFETY_BLOCKS : 0;
+	/* the hold counts from the set's first part, as before the restart */
 	ampset_add(&b->sets, (enum set_kind)h->kind, h->key, h->total, &sh,
-		   simclock_now(&b->clk) + b->hold_us, simclock_height_time(&b->clk, safe));
+		   h->arrived_us + b->hold_us, simclock_height_time(&b->clk, safe));
 }
 
 /* After a restart: sets that were whole when we stopped are settled now,

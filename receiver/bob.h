@@ -87,6 +87,7 @@ struct bob {
 	uint32_t final_cltv_delta;
 	enum bob_behaviour behaviour;
 	uint64_t seed;
+	bool epoch_set;             /* the run's epoch is known: later inits must agree */
 	struct late_claim *late;
 	size_t nlate, late_cap;
 	uint64_t htlcs_received, htlcs_fulfilled, htlcs_failed, htlcs_refunded, sets_settled;
@@ -117,6 +118,7 @@ struct stored_htlc {
 	struct amount_msat total;
 	uint8_t share[AMP_LEN];
 	uint32_t child_index;
+	uint64_t arrived_us;        /* simulated time it arrived: hold timers count from it */
 };
 void bob_store_load(struct bob *b, void (*inflight)(struct bob *b, const struct stored_htlc *h));
 void bob_store_meta(struct bob *b);

@@ -26,10 +26,13 @@ static json_t *rpc_getinfo(json_t *params, void *arg, struct rpc_err *err)
 	json_object_set_new(r, "channels", json_integer((json_int_t)b->nchans));
 	json_object_set_new(r, "sets_holding", json_integer((json_int_t)b->sets.count));
 	json_set_str(r, "behaviour", bob_behaviour_name(b->behaviour));
-	unsigned pending = 0;
-	for (struct bob_conn *c = b->conns; c; c = c->next)
+	unsigned pending = 0, held = 0;
+	for (struct bob_conn *c = b->conns; c; c = c->next) {
 		pending += peer_pending(c->peer);
+		held += peer_held(c->peer);
+	}
 	json_object_set_new(r, "messages_pending", json_integer(pending));
+	json_object_set_new(r, "messages_held", json_integer(held));
 	json_set_u64(r, "htlcs_received", b->htlcs_received);
 	json_set_u64(r, "htlcs_fulfilled", b->htlcs_fulfilled);
 	json_set_u64(r, "htlcs_failed", b->htlcs_failed);

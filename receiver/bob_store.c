@@ -30,7 +30,7 @@ static const char schema[] =
 	"CREATE TABLE IF NOT EXISTS htlcs (channel TEXT, id INTEGER, amount INTEGER, hash BLOB,"
 	" cltv INTEGER, state INTEGER, preimage BLOB, code INTEGER, reason TEXT, acked INTEGER,"
 	" claimed INTEGER, kind INTEGER, setkey BLOB, total INTEGER, share BLOB, child INTEGER,"
-	" PRIMARY KEY (channel, id));"
+	" arrived INTEGER, PRIMARY KEY (channel, id));"
 	"CREATE TABLE IF NOT EXISTS invoices (hash BLOB PRIMARY KEY, preimage BLOB, secret BLOB,"
 	" amount INTEGER, paid INTEGER, created INTEGER, min_cltv INTEGER, description TEXT);"
 	"CREATE TABLE IF NOT EXISTS settled_sets (setkey BLOB PRIMARY KEY);";
@@ -75,11 +75,12 @@ void bob_store_add(struct bob *b, const struct stored_htlc *h)
 	static const uint8_t zero[AMP_LEN];
 	store_run(b->st,
 		  "INSERT OR IGNORE INTO htlcs (channel, id, amount, hash, cltv, state, preimage, code,"
-		  " reason, acked, claimed, kind, setkey, total, share, child)"
-		  " VALUES (?,?,?,?,?,0,NULL,0,'',0,0,?,?,?,?,?)",
-		  "tuubiibubi", h->channel, h->htlc_id, h->amount.millisatoshis, h->hash,
+		  " reason, acked, claimed, kind, setkey, total, share, child, arrived)"
+		  " VALUES (?,?,?,?,?,0,NULL,0,'',0,0,?,?,?,?,?,?)",
+		  "tuubiibubiu", h->channel, h->htlc_id, h->amount.millisatoshis, h->hash,
 		  (int64_t)h->cltv_expiry, (int64_t)h->kind, h->kind >= 0 ? h->key : zero,
-		  h->total.millisatoshis, h->kind == SET_AMP ? h->share : zero, (int64_t)h->child_index);
+		  h->total.millisatoshis, h->kind == SET_AMP ? h->share : zero, (int64_t)h->child_index,
+		  h->arrived_us);
 }
 
 void bob_store_resolution(struct bob *b, const struct bob_chan *bc, uint64_t htlc_id)
@@ -128,6 +129,7 @@ void bob_store_load(struct bob *b, void (*inflight)(struct bob *b, const struct 
 	int64_t v;
 	if (store_get_meta(b->st, "epoch_unix_us", &v)) {
 		b->clk.epoch_unix_us = (uint64_t)v;
+		b->epoch_set = true;
 		if (store_get_meta(b->st, "block_interval_us", &v) && v > 0)
 			b->clk.block_interval_us = (uint64_t)v;
 		if (store_get_meta(b->st, "time_scale_micro", &v) && v > 0)
@@ -194,7 +196,7 @@ void bob_store_load(struct bob *b, void (*inflight)(struct bob *b, const struct 
 	sqlite3_finalize(q);
 
 	q = store_query(b->st, "SELECT channel, id, amount, hash, cltv, state, preimage, code, reason,"
-			" acked, claimed, kind, setkey, total, share, child FROM htlcs ORDER BY rowid", "");
+			" acked, claimed, kind, setkey, total, share, child, arrived FROM htlcs ORDER BY rowid", "");
 	while (sqlite3_step(q) == SQLITE_ROW) {
 		struct stored_htlc h;
 		memset(&h, 0, sizeof(h));
@@ -217,6 +219,7 @@ void bob_store_load(struct bob *b, void (*inflight)(struct bob *b, const struct 
 			h.total = amount_msat((uint64_t)sqlite3_column_int64(q, 13));
 			store_col32(q, 14, h.share);
 			h.child_index = (uint32_t)sqlite3_column_int64(q, 15);
+			h.arrived_us = (uint64_t)sqlite3_column_int64(q, 16);
 			inflight(b, &h);
 			continue;
 		}

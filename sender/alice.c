@@ -324,19 +324,34 @@ static void request_invoice(struct alice *a, struct payment *p, int32_t part,
 	m.description = desc;
 	env.msg_case = AMPSIM__ENVELOPE__MSG_INVOICE_REQUEST;
 	env.invoice_request = &m;
-	peer_send(a->peer, &env);
+	if (a->peer)
+		peer_send(a->peer, &env);   /* else resume() sends it after reconnecting */
 }
 
 /* Split p over the channels as they are now into parts (not sent yet). */
-static bool plan_parts(struct alice *a, struct payment *p, uint32_t nparts)
+/* Split p over the channels as they are now into parts (not sent yet).
+ * When that fails only because channels are down or Bob is out of reach,
+ * and the payment still has time, *wait is set: the payment waits for the
+ * channels rather than fail ("timeout: how long Alice keeps trying"). */
+static bool plan_parts(struct alice *a, struct payment *p, uint32_t nparts, bool *wait)
 {
 	struct split_chan sc[ALICE_MAX_CHANNELS];
 	struct split_part sp[SPLIT_MAX_PARTS];
 	const char *why;
+	*wait = false;
 	build_split_chans(a, sc);
 	size_t n = split_payment(sc, a->nchans, p->amount, nparts, sp, SPLIT_MAX_PARTS, &why);
 	if (n == 0) {
 		snprintf(p->why, sizeof(p->why), "%s", why);
+		/* would it fit with every channel up? then it is worth waiting */
+		bool some_down = false;
+		for (size_t i = 0; i < a->nchans; i++) {
+			some_down |= !sc[i].usable;
+			sc[i].usable = true;
+		}
+		const char *w2;
+		*wait = some_down && simclock_now(&a->clk) <= p->deadline_us &&
+			split_payment(sc, a->nchans, p->amount, nparts, sp, SPLIT_MAX_PARTS, &w2) > 0;
 		return false;
 	}
 	for (size_t i = 0; i < n; i++) {
@@ -347,45 +362,52 @@ static bool plan_parts(struct alice *a, struct payment *p, uint32_t nparts)
 	return true;
 }
 
-void start_payment(struct alice *a, struct payment *p, const struct invoice *given)
+bool alice_connected(const struct alice *a)
 {
-	persist(a, p, NULL);
-	json_t *ev = evlog_new(a->log, "payment_started");
-	json_set_str(ev, "payment", p->id);
-	json_set_str(ev, "mode", pay_mode_name(p->mode));
-	json_set_u64(ev, "amount_msat", p->amount.millisatoshis);
-	json_object_set_new(ev, "shards", json_integer(p->shards));
-	evlog_emit(a->log, ev);
+	return a->peer && a->bob_inited && a->accepted == a->nchans;
+}
 
+static void defer(struct alice *a, struct payment *p, const char *reason)
+{
+	p->deferred = true;
+	persist(a, p, NULL);
+	json_t *ev = evlog_new(a->log, "payment_deferred");
+	json_set_str(ev, "payment", p->id);
+	json_set_str(ev, "reason", reason);
+	evlog_emit(a->log, ev);
+}
+
+/* Split and send (or, in mode invoices, ask for the parts' invoices): what
+ * a payment does once it has what it needs to start. */
+static void launch(struct alice *a, struct payment *p)
+{
+	uint32_t n = p->mode == PAY_SINGLE ? 1 : p->shards;
+	bool wait;
+	if (!plan_parts(a, p, n, &wait)) {
+		if (wait)
+			defer(a, p, p->why);
+		else if (p->mode == PAY_SINGLE)
+			snprintf(p->why, sizeof(p->why), "no single channel can carry the whole amount");
+		maybe_finish(a, p);
+		return;
+	}
 	switch (p->mode) {
 	case PAY_SINGLE:
 	case PAY_MPP:
-		if (given) {
-			/* a pasted invoice: pay it at once */
-			uint32_t n = p->mode == PAY_SINGLE ? 1 : p->shards;
-			if (!plan_parts(a, p, n))
-				break;
-			for (size_t i = 0; i < p->nparts; i++) {
-				memcpy(p->parts[i].hash, given->payment_hash, AMP_LEN);
-				memcpy(p->parts[i].secret, given->payment_secret, AMP_LEN);
-				p->parts[i].have_invoice = true;
-			}
-			for (size_t i = 0; i < p->nparts; i++)
-				send_part(a, p, &p->parts[i]);
-		} else {
-			/* the seed's story: Bob sends an invoice, then Alice tries */
-			request_invoice(a, p, -1, p->amount);
+		for (size_t i = 0; i < p->nparts; i++) {
+			memcpy(p->parts[i].hash, p->inv_hash, AMP_LEN);
+			memcpy(p->parts[i].secret, p->inv_secret, AMP_LEN);
+			p->parts[i].have_invoice = true;
 		}
+		for (size_t i = 0; i < p->nparts; i++)
+			send_part(a, p, &p->parts[i]);
 		break;
 	case PAY_INVOICES:
-		if (!plan_parts(a, p, p->shards))
-			break;
+		/* the seed's first workaround: one invoice per part */
 		for (size_t i = 0; i < p->nparts; i++)
 			request_invoice(a, p, (int32_t)i, p->parts[i].amount);
 		break;
 	case PAY_AMP: {
-		if (!plan_parts(a, p, p->shards))
-			break;
 		uint8_t root[AMP_LEN];
 		uint8_t (*shares)[AMP_LEN] = xcalloc(p->nparts, AMP_LEN);
 		randombytes_buf(root, AMP_LEN);
@@ -410,6 +432,66 @@ void start_payment(struct alice *a, struct payment *p, const struct invoice *giv
 	maybe_finish(a, p);
 }
 
+void start_payment(struct alice *a, struct payment *p, const struct invoice *given)
+{
+	if (given) {
+		memcpy(p->inv_hash, given->payment_hash, AMP_LEN);
+		memcpy(p->inv_secret, given->payment_secret, AMP_LEN);
+		p->have_inv = true;
+	}
+	p->deferred = false;
+	if (!p->started) {
+		p->started = true;
+		json_t *ev = evlog_new(a->log, "payment_started");
+		json_set_str(ev, "payment", p->id);
+		json_set_str(ev, "mode", pay_mode_name(p->mode));
+		json_set_u64(ev, "amount_msat", p->amount.millisatoshis);
+		json_object_set_new(ev, "shards", json_integer(p->shards));
+		evlog_emit(a->log, ev);
+	}
+	if (!alice_connected(a)) {
+		/* Bob is out of reach (reconnecting, or restarting): wait for him
+		 * while the payment's timeout lasts, rather than fail at once */
+		defer(a, p, "not connected to bob");
+		return;
+	}
+	persist(a, p, NULL);
+	if ((p->mode == PAY_SINGLE || p->mode == PAY_MPP) && !p->have_inv) {
+		/* the seed's story: Bob sends an invoice, then Alice tries */
+		request_invoice(a, p, -1, p->amount);
+		return;
+	}
+	launch(a, p);
+}
+
+/* Payments waiting for Bob or for channels: try again (on reconnection,
+ * when a fault changes a channel, and every block); past their timeout,
+ * they fail. */
+void retry_deferred(struct alice *a)
+{
+	uint64_t now = simclock_now(&a->clk);
+	for (size_t k = 0; k < a->npays; k++) {
+		struct payment *p = &a->pays[k];
+		if (!p->deferred || p->outcome != OUTCOME_PENDING)
+			continue;
+		if (now > p->deadline_us) {
+			p->deferred = false;
+			char was[sizeof(p->why)];
+			snprintf(was, sizeof(was), "%s", p->why);
+			if (!alice_connected(a))
+				snprintf(p->why, sizeof(p->why), "timed out waiting for the connection to bob");
+			else
+				snprintf(p->why, sizeof(p->why), "timed out waiting for usable channels (%s)", was);
+			maybe_finish(a, p);
+			continue;
+		}
+		if (!alice_connected(a))
+			continue;
+		/* start_payment may grow a->pays (benchmark): index, not pointer */
+		start_payment(a, &a->pays[k], NULL);
+	}
+}
+
 static void handle_invoice(struct alice *a, const Ampsim__Invoice *m)
 {
 	struct inv_request r;
@@ -425,6 +507,11 @@ static void handle_invoice(struct alice *a, const Ampsim__Invoice *m)
 	a->reqs[i] = a->reqs[--a->nreqs];
 	struct payment *p = &a->pays[r.pay];
 	p->invoices_pending--;
+	json_t *ev = evlog_new(a->log, "invoice_received");
+	json_set_str(ev, "payment", p->id);
+	json_set_u64(ev, "amount_msat", m->amount_msat);
+	json_set_hex(ev, "hash", m->payment_hash.data, AMP_LEN);
+	evlog_emit(a->log, ev);
 	if (m->amount_msat == 0) {
 		snprintf(p->why, sizeof(p->why), "Bob's invoice is for nothing");
 		maybe_finish(a, p);
@@ -435,34 +522,24 @@ static void handle_invoice(struct alice *a, const Ampsim__Invoice *m)
 		memcpy(pt->hash, m->payment_hash.data, AMP_LEN);
 		memcpy(pt->secret, m->payment_secret.data, AMP_LEN);
 		pt->have_invoice = true;
+		persist(a, p, NULL);
 		if (simclock_now(&a->clk) > p->deadline_us)
 			fail_part_unsent(p, pt, "payment timed out waiting for the invoice");
 		else
 			send_part(a, p, pt);
-	} else if (simclock_now(&a->clk) > p->deadline_us) {
-		snprintf(p->why, sizeof(p->why), "payment timed out waiting for the invoice");
-	} else {
-		uint32_t n = p->mode == PAY_SINGLE ? 1 : p->shards;
-		if (plan_parts(a, p, n)) {
-			for (size_t k = 0; k < p->nparts; k++) {
-				memcpy(p->parts[k].hash, m->payment_hash.data, AMP_LEN);
-				memcpy(p->parts[k].secret, m->payment_secret.data, AMP_LEN);
-				p->parts[k].have_invoice = true;
-			}
-			for (size_t k = 0; k < p->nparts; k++)
-				send_part(a, p, &p->parts[k]);
-		} else if (p->mode == PAY_SINGLE) {
-			snprintf(p->why, sizeof(p->why),
-				 "no single channel can carry the whole amount");
-		}
+		maybe_finish(a, p);
+		return;
 	}
+	memcpy(p->inv_hash, m->payment_hash.data, AMP_LEN);
+	memcpy(p->inv_secret, m->payment_secret.data, AMP_LEN);
+	p->have_inv = true;
 	persist(a, p, NULL);
-	json_t *ev = evlog_new(a->log, "invoice_received");
-	json_set_str(ev, "payment", p->id);
-	json_set_u64(ev, "amount_msat", m->amount_msat);
-	json_set_hex(ev, "hash", m->payment_hash.data, AMP_LEN);
-	evlog_emit(a->log, ev);
-	maybe_finish(a, p);
+	if (simclock_now(&a->clk) > p->deadline_us) {
+		snprintf(p->why, sizeof(p->why), "payment timed out waiting for the invoice");
+		maybe_finish(a, p);
+		return;
+	}
+	launch(a, p);
 }
 
 /* A failed part may be retried on another channel while the payment's
@@ -702,8 +779,9 @@ static void resume(struct alice *a)
 			struct payment *p = &a->pays[k];
 			if (p->outcome != OUTCOME_PENDING)
 				continue;
-			if ((p->mode == PAY_SINGLE || p->mode == PAY_MPP) && p->nparts == 0) {
-				request_invoice(a, p, -1, p->amount);
+			if (p->nparts == 0 && !p->deferred) {
+				/* stopped before its parts were planned: start again */
+				start_payment(a, p, NULL);
 				continue;
 			}
 			for (size_t m = 0; m < p->nparts; m++) {
@@ -718,6 +796,7 @@ static void resume(struct alice *a)
 			maybe_finish(a, p);
 		}
 	}
+	retry_deferred(a);
 	json_t *ev = evlog_new(a->log, "reestablished");
 	json_object_set_new(ev, "adds_replayed", json_integer(replayed));
 	json_object_set_new(ev, "reconnects", json_integer((json_int_t)a->reconnects));
@@ -997,6 +1076,7 @@ static void on_block(evutil_socket_t fd, short what, void *arg)
 	(void)what;
 	struct alice *a = arg;
 	expire_htlcs(a);
+	retry_deferred(a);
 	arm_block_timer(a);
 }
 

@@ -91,6 +91,8 @@ struct alice_chan *find_chan(struct alice *a, const char *id);
 struct payment *find_pay(struct alice *a, const char *id);
 json_t *payment_json(const struct alice *a, const struct payment *p);
 /* given: the payment's invoice when paying one, else NULL */
+bool alice_connected(const struct alice *a);
+void retry_deferred(struct alice *a);
 void start_payment(struct alice *a, struct payment *p, const struct invoice *given);
 
 /* alice_rpc.c: the control socket's methods, and what the shell calls back */

@@ -41,6 +41,7 @@ static json_t *rpc_getinfo(json_t *params, void *arg, struct rpc_err *err)
 		pending += a->pays[i].outcome == OUTCOME_PENDING;
 	json_object_set_new(r, "payments_pending", json_integer((json_int_t)pending));
 	json_object_set_new(r, "messages_pending", json_integer(a->peer ? peer_pending(a->peer) : 0));
+	json_object_set_new(r, "messages_held", json_integer(a->peer ? peer_held(a->peer) : 0));
 	json_set_u64(r, "settled", a->settled);
 	json_set_u64(r, "failed", a->failed);
 	json_set_u64(r, "refunded", a->refunded);
@@ -161,6 +162,8 @@ static json_t *rpc_pay(json_t *params, void *arg, struct rpc_err *err)
 		    json_integer_value(shards) > SPLIT_MAX_PARTS)
 			return rpc_fail(err, RPC_INVALID_PARAMS, "shards must be 0..%d", SPLIT_MAX_PARTS);
 		p.shards = (uint32_t)json_integer_value(shards);
+		if (p.mode == PAY_SINGLE && p.shards > 1)
+			return rpc_fail(err, RPC_INVALID_PARAMS, "a single payment has one part: shards must be 0 or 1");
 	}
 	if (expiry && !blocks_parse(expiry, &p.expiry_blocks, &why))
 		return rpc_fail(err, RPC_INVALID_PARAMS, "expiry '%s': %s", expiry, why);
@@ -203,6 +206,7 @@ static json_t *rpc_fault(json_t *params, void *arg, struct rpc_err *err)
 			peer_release_held(a->peer, &ac->c.out, ac->c.ledger.id);
 	}
 	fault_request_log(a->log, &f, channel, lift);
+	retry_deferred(a);   /* a channel may have come up for a waiting payment */
 	return json_pack("{s:b}", "ok", 1);
 }
 

@@ -76,6 +76,11 @@ static json_t *payment_doc(const struct payment *p)
 	json_object_set_new(d, "outcome", json_integer(p->outcome));
 	json_set_str(d, "why", p->why);
 	json_object_set_new(d, "bench", json_boolean(p->bench));
+	json_object_set_new(d, "deferred", json_boolean(p->deferred));
+	json_object_set_new(d, "started", json_boolean(p->started));
+	json_object_set_new(d, "have_inv", json_boolean(p->have_inv));
+	put_hex(d, "inv_hash", p->inv_hash);
+	put_hex(d, "inv_secret", p->inv_secret);
 	json_t *parts = json_array();
 	for (size_t i = 0; i < p->nparts; i++) {
 		const struct part *pt = &p->parts[i];
@@ -127,6 +132,11 @@ static void load_payment(struct payment *p, json_t *d)
 	p->outcome = (enum outcome)json_integer_value(json_object_get(d, "outcome"));
 	snprintf(p->why, sizeof(p->why), "%s", json_string_value(json_object_get(d, "why")));
 	p->bench = json_is_true(json_object_get(d, "bench"));
+	p->deferred = json_is_true(json_object_get(d, "deferred"));
+	p->started = json_is_true(json_object_get(d, "started"));
+	p->have_inv = json_is_true(json_object_get(d, "have_inv"));
+	get_hex(d, "inv_hash", p->inv_hash);
+	get_hex(d, "inv_secret", p->inv_secret);
 	size_t i;
 	json_t *j;
 	json_array_foreach(json_object_get(d, "parts"), i, j) {

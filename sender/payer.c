@@ -84,7 +84,7 @@ void payment_free(struct payment *p)
 
 bool payment_busy(const struct payment *p)
 {
-	if (p->invoices_pending)
+	if (p->invoices_pending || p->deferred)
 		return true;
 	for (size_t i = 0; i < p->nparts; i++)
 		if (p->parts[i].state == PART_WAITING || p->parts[i].state == PART_INFLIGHT)

@@ -54,6 +54,11 @@ struct payment {
 	struct part *parts;
 	size_t nparts, cap;
 	bool bench;                  /* started by the benchmark driver */
+	bool deferred;               /* waiting for Bob to be reachable or channels up */
+	bool started;                /* payment_started logged */
+	bool have_inv;               /* single/mpp: Bob's invoice (or a pasted one) */
+	uint8_t inv_hash[AMP_LEN];
+	uint8_t inv_secret[AMP_LEN];
 };
 
 /* What happens to a part. */
@@ -78,7 +83,8 @@ bool part_transition(struct part *pt, enum part_event ev);
 struct part *payment_new_part(struct payment *p);
 void payment_free(struct payment *p);
 
-/* True while anything is still to happen: a part waiting or in flight. */
+/* True while anything is still to happen: the payment waiting for Bob to be
+ * reachable, an invoice awaited, or a part waiting or in flight. */
 bool payment_busy(const struct payment *p);
 
 /* The outcome once nothing is busy (DESIGN.md "Payment modes"):

@@ -112,11 +112,14 @@ int cmd_rpc(int argc, char **argv)
 		return 2;
 	}
 	char err[512];
-	json_t *r = rpc_call(control, method, params, 10000, err, sizeof(err));
+	int code;
+	json_t *r = rpc_call_code(control, method, params, 10000, err, sizeof(err), &code);
 	json_decref(params);
 	if (!r) {
 		fprintf(stderr, "ampsim %s: %s\n", cmd, err);
-		return 1;
+		/* the daemon said our request was malformed: bad input, exit 2 */
+		return code == RPC_INVALID_PARAMS || code == RPC_METHOD_NOT_FOUND ||
+		       code == RPC_INVALID_REQUEST || code == RPC_PARSE_ERROR ? 2 : 1;
 	}
 	char *s = json_dumps(r, JSON_INDENT(2) | JSON_SORT_KEYS);
 	puts(s);

@@ -854,10 +854,12 @@ stop:
 		const char *id = r.s->channels[i].id;
 		json_t *o = json_object();
 		json_object_set_new(o, "capacity_msat", json_integer((json_int_t)r.s->channels[i].capacity.millisatoshis));
-		json_t *av = view(json_object_get(ca, id)), *bv = view(json_object_get(cb, id));
+		json_t *ac = json_object_get(ca, id), *bc = json_object_get(cb, id);
+		json_t *av = view(ac), *bv = view(bc);
 		json_object_set_new(o, "alice_view", av);
 		json_object_set_new(o, "bob_view", bv);
-		json_object_set_new(o, "agree", json_boolean(same_view(av, bv)));
+		/* a view a daemon could not give agrees with nothing */
+		json_object_set_new(o, "agree", json_boolean(ac && bc && same_view(av, bv)));
 		json_object_set_new(jc, id, o);
 	}
 	json_t *jx = json_array();
@@ -934,6 +936,19 @@ stop:
 			fmt_msat(a2, sizeof(a2), (uint64_t)json_integer_value(json_object_get(bv, "alice_msat")));
 			fmt_msat(b2, sizeof(b2), (uint64_t)json_integer_value(json_object_get(bv, "bob_msat")));
 			fmt_msat(f2, sizeof(f2), (uint64_t)json_integer_value(json_object_get(bv, "inflight_msat")));
+			if (json_is_null(json_object_get(av, "alice_msat"))) {
+				printf("  %-10s capacity %-8s alice's view unknown (not answering) | ", k, cap);
+				if (json_is_null(json_object_get(bv, "alice_msat")))
+					printf("bob's view unknown\n");
+				else
+					printf("bob: alice %s bob %s in flight %s\n", a2, b2, f2);
+				continue;
+			}
+			if (json_is_null(json_object_get(bv, "alice_msat"))) {
+				printf("  %-10s capacity %-8s alice %-8s bob %-8s in flight %-6s | bob's view unknown (not answering)\n",
+				       k, cap, a1, b1, f1);
+				continue;
+			}
 			printf("  %-10s capacity %-8s alice %-8s bob %-8s in flight %-6s | ", k, cap, a1, b1, f1);
 			if (json_is_true(json_object_get(o, "agree")))
 				printf("same\n");

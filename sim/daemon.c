@@ -74,7 +74,7 @@ bool chan_fault(struct chan *c, enum fault_dir mine, const struct fault_config *
 			lp->ge_p = lift ? c->base_out.ge_p : f->p;
 			lp->ge_r = lift ? c->base_out.ge_r : f->r;
 			if (lift)
-				c->out.ge_bad = false;
+				memset(c->out.ge_bad, 0, sizeof(c->out.ge_bad));
 		}
 		break;
 	case FAULT_DELAY:
@@ -138,6 +138,20 @@ bool fault_request_parse(json_t *params, struct fault_config *f, const char **ch
 	if (!action || !fault_action_parse(action, f, &why)) {
 		rpc_fail(err, RPC_INVALID_PARAMS, "action: %s", action ? why : "missing");
 		return false;
+	}
+	switch (f->action) {
+	case FAULT_DISCONNECT:
+	case FAULT_CRASH:
+	case FAULT_RESTART:
+		/* not a daemon's to apply to itself: ampsim run kills and starts
+		 * processes, and alice's disconnect method cuts the connection */
+		rpc_fail(err, RPC_INVALID_PARAMS, "'%s' is not a channel fault: %s", action,
+			 f->action == FAULT_DISCONNECT ? "use the disconnect method of alice"
+						       : "kill or start the daemon itself");
+		return false;
+	case FAULT_DOWN: case FAULT_UP: case FAULT_DROP: case FAULT_LOSS_GE: case FAULT_DELAY:
+	case FAULT_JITTER: case FAULT_DUPLICATE: case FAULT_DROP_MSG: case FAULT_PARTITION:
+		break;
 	}
 	snprintf(f->text, sizeof(f->text), "%s", action);
 	f->dir = DIR_BOTH;

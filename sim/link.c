@@ -48,17 +48,21 @@ void link_init(struct link *l, const struct link_params *p, uint64_t seed,
 	memset(l, 0, sizeof(*l));
 	l->p = *p;
 
-	/* One stream per channel direction, "<channel>/<direction>" (rng.h).
+	/* One stream per channel direction and message kind,
+	 * "<channel>/<direction>/<kind>" (rng.h).
 	 * Channel ids are validated (at most 63 bytes) before a link exists,
 	 * so a name that does not fit is our bug: truncating it would make two
 	 * links share a stream. */
 	char name[LINK_STREAM_MAX];
-	int n = snprintf(name, sizeof(name), "%s/%s", channel, direction);
-	if (n < 0 || (size_t)n >= sizeof(name)) {
-		fprintf(stderr, "link_init: stream name %s/%s too long\n", channel, direction);
-		abort();
+	for (int k = 0; k < MSG_KIND_COUNT; k++) {
+		int n = snprintf(name, sizeof(name), "%s/%s/%s", channel, direction,
+				 msg_kind_name((enum msg_kind)k));
+		if (n < 0 || (size_t)n >= sizeof(name)) {
+			fprintf(stderr, "link_init: stream name %s/%s too long\n", channel, direction);
+			abort();
+		}
+		rng_init(&l->rng[k], seed, name);
 	}
-	rng_init(&l->rng, seed, name);
 }
 
 static uint64_t sat_u64(double v)
@@ -68,7 +72,7 @@ static uint64_t sat_u64(double v)
 	return v > 0 ? (uint64_t)v : 0;
 }
 
-static uint64_t draw_jitter(struct link *l)
+static uint64_t draw_jitter(struct link *l, struct rng *r)
 {
 	uint64_t j = l->p.jitter_us;
 	double jd = (double)j;
@@ -77,16 +81,16 @@ static uint64_t draw_jitter(struct link *l)
 		return 0;
 	switch (l->p.jitter_dist) {
 	case JITTER_UNIFORM: {
-		uint64_t v = sat_u64(floor(rng_unit(&l->rng) * (jd + 1.0)));
+		uint64_t v = sat_u64(floor(rng_unit(r) * (jd + 1.0)));
 		return v > j ? j : v;
 	}
 	case JITTER_NORMAL: {
-		double v = fabs(rng_normal(&l->rng)) * (jd / 2.0);
+		double v = fabs(rng_normal(r)) * (jd / 2.0);
 		return sat_u64(fmin(v, NORMAL_CLIP * jd));
 	}
 	case JITTER_PARETO: {
 		/* inverse CDF: x_m / U^(1/shape), with U in (0, 1] */
-		double u = 1.0 - rng_unit(&l->rng);
+		double u = 1.0 - rng_unit(r);
 		double v = (jd / 2.0) / pow(u, 1.0 / PARETO_SHAPE);
 		return sat_u64(fmin(v, PARETO_CLIP * jd));
 	}
@@ -94,20 +98,25 @@ static uint64_t draw_jitter(struct link *l)
 	return 0;      /* an out-of-range enum value: no jitter */
 }
 
-uint64_t link_draw_delay(struct link *l)
+static uint64_t draw_delay(struct link *l, struct rng *r)
 {
-	uint64_t j = draw_jitter(l), d;
+	uint64_t j = draw_jitter(l, r), d;
 	if (__builtin_add_overflow(l->p.delay_us, j, &d))
 		return UINT64_MAX;
 	return d;
 }
 
+uint64_t link_draw_delay(struct link *l)
+{
+	return draw_delay(l, &l->rng[MSG_OTHER]);
+}
+
 /* A draw happens only when p > 0, so a link without that impairment
  * consumes nothing from its stream (adding an impairment elsewhere does not
  * shift this link's decisions). */
-static bool chance(struct link *l, double p)
+static bool chance(struct rng *r, double p)
 {
-	return p > 0 && rng_unit(&l->rng) < p;
+	return p > 0 && rng_unit(r) < p;
 }
 
 static struct link_verdict lost(enum link_fate fate, const char *why)
@@ -139,23 +148,24 @@ struct link_verdict link_decide(struct link *l, enum msg_kind k)
 
 	/* Gilbert-Elliott: a two-state Markov chain stepped once per message;
 	 * every message sent in the bad state is lost. */
+	struct rng *r = &l->rng[k];
 	if (l->p.ge) {
-		if (!l->ge_bad && chance(l, l->p.ge_p))
-			l->ge_bad = true;
-		else if (l->ge_bad && chance(l, l->p.ge_r))
-			l->ge_bad = false;
-		if (l->ge_bad)
+		if (!l->ge_bad[k] && chance(r, l->p.ge_p))
+			l->ge_bad[k] = true;
+		else if (l->ge_bad[k] && chance(r, l->p.ge_r))
+			l->ge_bad[k] = false;
+		if (l->ge_bad[k])
 			return lost(LINK_DROP, "loss_burst");
 	}
 
-	if (chance(l, l->p.drop))
+	if (chance(r, l->p.drop))
 		return lost(LINK_DROP, "drop");
 
 	struct link_verdict v = { .fate = LINK_DELIVER, .copies = 1, .why = "deliver" };
-	if (chance(l, l->p.duplicate))
+	if (chance(r, l->p.duplicate))
 		v.copies = 2;
 	for (unsigned i = 0; i < v.copies; i++)
-		v.delay_us[i] = link_draw_delay(l);
+		v.delay_us[i] = draw_delay(l, r);
 	return v;
 }
 

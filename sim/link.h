@@ -40,8 +40,11 @@ struct drop_rule {
 struct link {
 	struct link_params p;
 	bool down;
-	bool ge_bad;
-	struct rng rng;
+	/* each kind of message has its own stream and its own loss-burst state,
+	 * so the nth add of a link meets the same fate in every run with the
+	 * seed, however acks and fulfills happen to interleave with it */
+	bool ge_bad[MSG_KIND_COUNT];
+	struct rng rng[MSG_KIND_COUNT];
 	uint32_t sent[MSG_KIND_COUNT];
 	struct drop_rule rules[LINK_MAX_RULES];
 	unsigned nrules;
@@ -62,7 +65,8 @@ void link_init(struct link *l, const struct link_params *p, uint64_t seed,
 /* Decide the fate of the next message of kind k. Counts it. */
 struct link_verdict link_decide(struct link *l, enum msg_kind k);
 
-/* Delay of a message released after the link comes back up. */
+/* Delay of a message released after the link comes back up (drawn from
+ * the link's "other" stream). */
 uint64_t link_draw_delay(struct link *l);
 
 /* Add a "drop the nth message of kind k" rule; false if the table is full. */

@@ -5,7 +5,10 @@
 #include <event2/bufferevent.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <signal.h>
+#include <sys/socket.h>
 #include <string.h>
 #include <time.h>
 
@@ -84,6 +87,8 @@ static void rearm(struct peer *p)
 	evtimer_add(p->timer, &tv);
 }
 
+static void hold(struct peer *p, struct pending *q);
+
 static void pending_fire(evutil_socket_t fd, short what, void *arg)
 {
 	struct peer *p = arg;
@@ -92,6 +97,13 @@ static void pending_fire(evutil_socket_t fd, short what, void *arg)
 	uint64_t now = mono_us();
 	while (p->sched && p->sched->due <= now) {
 		struct pending *q = p->sched;
+		if (q->l && q->l->down) {
+			/* the link went down while this was on its way: it waits
+			 * with the others until the link is up again */
+			pending_detach(q);
+			hold(p, q);
+			continue;
+		}
 		if (!p->closing)
 			bufferevent_write(p->bev, q->bytes, q->len);
 		pending_unlink(q);
@@ -287,6 +299,9 @@ struct peer *peer_new(struct event_base *base, evutil_socket_t fd, const char *n
 	p->clk = clk;
 	p->arena = xcalloc(1, sizeof(*p->arena));
 	frame_arena_init(p->arena);
+	/* frames are small and latency is simulated: no Nagle delay on top */
+	int one = 1;
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	p->timer = evtimer_new(base, pending_fire, p);
 	p->bev = bufferevent_socket_new(base, fd, BEV_OPT_CLOSE_ON_FREE);
 	if (!p->bev)
@@ -305,7 +320,15 @@ const char *peer_name(const struct peer *p)
 
 unsigned peer_pending(const struct peer *p)
 {
-	return p->npending;
+	unsigned n = 0;
+	for (const struct pending *q = p->sched; q; q = q->next)
+		n++;
+	return n;
+}
+
+unsigned peer_held(const struct peer *p)
+{
+	return p->npending - peer_pending(p);
 }
 
 void peer_send(struct peer *p, const Ampsim__Envelope *env)
@@ -339,14 +362,12 @@ void peer_send_on(struct peer *p, struct link *l, const char *channel, enum msg_
 	struct link_verdict v = link_decide(l, kind);
 	switch (v.fate) {
 	case LINK_DROP: {
-		uint64_t nth = 0;
-		for (int k = 0; k < MSG_KIND_COUNT; k++)
-			nth += l->sent[k];
 		json_t *ev = evlog_new(p->log, "message_dropped");
 		json_set_str(ev, "channel", channel);
 		json_set_str(ev, "message", envelope_type_name(env));
-		/* the link's own message count: what the seeded decision depends on */
-		json_set_u64(ev, "link_seq", nth);
+		/* the nth message of its kind on this link: what the seeded
+		 * decision depends on */
+		json_set_u64(ev, "kind_seq", l->sent[kind < MSG_KIND_COUNT ? kind : MSG_OTHER]);
 		json_set_str(ev, "why", v.why);
 		evlog_emit(p->log, ev);
 		return;

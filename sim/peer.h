@@ -53,7 +53,9 @@ void peer_close(struct peer *p, const char *why);
 /* Free without calling on_close (daemon shutdown). */
 void peer_free(struct peer *p);
 
-/* Messages still waiting on a delay timer or held by a down link. */
+/* Messages still waiting for their delay to pass. */
 unsigned peer_pending(const struct peer *p);
+/* Messages held because their link is down (they wait for it to come up). */
+unsigned peer_held(const struct peer *p);
 
 #endif

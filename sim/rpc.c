@@ -237,6 +237,14 @@ static int wait_fd(int fd, short events, int64_t deadline)
 json_t *rpc_call(const char *path, const char *method, json_t *params,
 		 int timeout_ms, char *err, size_t errlen)
 {
+	int code;
+	return rpc_call_code(path, method, params, timeout_ms, err, errlen, &code);
+}
+
+json_t *rpc_call_code(const char *path, const char *method, json_t *params,
+		      int timeout_ms, char *err, size_t errlen, int *code)
+{
+	*code = 0;
 	struct sockaddr_un sun = { .sun_family = AF_UNIX };
 	int64_t deadline = mono_ms() + timeout_ms;
 	json_t *result = NULL;
@@ -316,6 +324,7 @@ json_t *rpc_call(const char *path, const char *method, json_t *params,
 	}
 	json_t *e = json_object_get(resp, "error");
 	if (e) {
+		*code = (int)json_integer_value(json_object_get(e, "code"));
 		snprintf(err, errlen, "%s", json_string_value(json_object_get(e, "message"))
 			 ? json_string_value(json_object_get(e, "message")) : "error");
 	} else {

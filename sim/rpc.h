@@ -53,5 +53,9 @@ json_t *rpc_fail(struct rpc_err *err, int code, const char *fmt, ...)
  * problem, or the server's error message). timeout_ms bounds the whole call. */
 json_t *rpc_call(const char *path, const char *method, json_t *params,
 		 int timeout_ms, char *err, size_t errlen);
+/* The same, and *code receives the server's error code (0 for a transport
+ * problem) when NULL is returned. */
+json_t *rpc_call_code(const char *path, const char *method, json_t *params,
+		      int timeout_ms, char *err, size_t errlen, int *code);
 
 #endif

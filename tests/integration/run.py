@@ -438,22 +438,31 @@ def lab_flow_invoice_then_pay_with_cli():
 
 
 @test
-def fault_down_then_up_releases_held_messages():
+def payment_waits_for_a_down_channel_within_its_timeout():
     with Daemons(channels=("id=only,capacity=1btc",)) as dm:
         for sock in (dm.alice_sock, dm.bob_sock):
             r = rpc(sock, "fault", {"channel": "only", "direction": "to_alice", "action": "down"})
             assert "result" in r, r
-        # to_alice down: the channel takes no new HTLC, so the payment fails unsent
-        rpc(dm.alice_sock, "pay", {"id": "blocked", "amount": "0.1btc", "mode": "single"})
-        wait_for(lambda: rpc(dm.alice_sock, "listpayments", {"summary": True})["result"]["blocked"] != "pending",
-                 what="blocked outcome")
-        assert rpc(dm.alice_sock, "listpayments", {"summary": True})["result"]["blocked"] == "failed"
+        # the only channel is down: a payment with a short timeout gives up...
+        rpc(dm.alice_sock, "pay", {"id": "short", "amount": "0.1btc", "mode": "single", "timeout": "500ms"})
+        wait_for(lambda: rpc(dm.alice_sock, "listpayments", {"summary": True})["result"]["short"] != "pending",
+                 what="short outcome")
+        short = rpc(dm.alice_sock, "listpayments", {"id": "short"})["result"]["short"]
+        assert short["outcome"] == "failed" and "timed out" in short["why"], short
+        assert short["parts"] == []
+        # ...and one with time left waits for the channel to come back up
+        rpc(dm.alice_sock, "pay", {"id": "patient", "amount": "0.1btc", "mode": "single", "timeout": "60s"})
+        wait_for(lambda: any(e["event"] == "payment_deferred" and e["payment"] == "patient"
+                             for e in dm.events("alice")), what="the payment to wait")
+        assert rpc(dm.alice_sock, "listpayments", {"summary": True})["result"]["patient"] == "pending"
         for sock in (dm.alice_sock, dm.bob_sock):
             rpc(sock, "fault", {"channel": "only", "direction": "to_alice", "action": "down", "lift": True})
-        rpc(dm.alice_sock, "pay", {"id": "ok", "amount": "0.1btc", "mode": "single"})
-        wait_for(lambda: rpc(dm.alice_sock, "listpayments", {"summary": True})["result"]["ok"] != "pending",
-                 what="ok outcome")
-        assert rpc(dm.alice_sock, "listpayments", {"summary": True})["result"]["ok"] == "settled"
+        wait_for(lambda: rpc(dm.alice_sock, "listpayments", {"summary": True})["result"]["patient"] != "pending",
+                 what="patient outcome")
+        assert rpc(dm.alice_sock, "listpayments", {"summary": True})["result"]["patient"] == "settled"
+        # node faults are not a daemon's to apply to itself
+        bad = rpc(dm.alice_sock, "fault", {"action": "crash=bob"})
+        assert bad["error"]["code"] == -32602, bad
         assert dm.stop() == [0, 0]
 
 
@@ -547,9 +556,10 @@ action = drop=0.3
 
 
 def drop_pattern(events):
-    # the seeded decisions, in order: which of its messages each node
-    # dropped on each channel (by the link's own message count)
-    return [(e["node"], e["channel"], e["link_seq"]) for e in events if e["event"] == "message_dropped"]
+    # the seeded decisions, in order: which of its messages of each kind each
+    # node dropped on each channel
+    return [(e["node"], e["channel"], e["message"], e["kind_seq"]) for e in events
+            if e["event"] == "message_dropped"]
 
 
 @test
@@ -567,8 +577,8 @@ def same_seed_same_fault_decisions():
         assert runs[0][0], "the lossy scenario dropped nothing"
         for node in ("alice", "bob"):
             for ch in ("c1", "c2"):
-                a = [x[2] for x in runs[0][0] if x[0] == node and x[1] == ch]
-                b = [x[2] for x in runs[1][0] if x[0] == node and x[1] == ch]
+                a = sorted(x[2:] for x in runs[0][0] if x[0] == node and x[1] == ch)
+                b = sorted(x[2:] for x in runs[1][0] if x[0] == node and x[1] == ch)
                 assert a == b, "drops on %s by %s differ: %s vs %s" % (ch, node, a, b)
         assert runs[0][1] == runs[1][1], runs
         # a different seed makes different decisions

@@ -160,7 +160,7 @@ static void settled_set_refuses_late_parts(void **state)
 	assert_true(ampset_is_settled(&t, f.set_id));
 	r = ampset_add(&t, SET_AMP, f.set_id, BTC(1), &f.h[1], 1000, 5000);
 	assert_int_equal(r.verdict, SET_REJECT_ONE);
-	assert_string_equal(r.why, "set already settled");
+	assert_string_equal(r.why, "set already closed (settled or failed)");
 	ampset_table_free(&t);
 }
 

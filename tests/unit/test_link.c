@@ -407,7 +407,7 @@ static void test_gilbert_elliott(void **state)
 		struct link_verdict v = link_decide(&l, MSG_ADD);
 		assert_int_equal(v.fate, LINK_DROP);
 		assert_string_equal(v.why, "loss_burst");
-		assert_true(l.ge_bad);
+		assert_true(l.ge_bad[MSG_ADD]);
 	}
 
 	/* p = 0: the chain never leaves the good state */
@@ -442,19 +442,20 @@ static void test_zero_impairment_draws_nothing(void **state)
 	p.delay_us = 7000;
 	p.ge = true;            /* on, but with p = 0 it never moves */
 	link_init(&l, &p, 11, "c1", "to_bob");
-	struct rng before = l.rng;
+	struct rng before[MSG_KIND_COUNT];
+	memcpy(before, l.rng, sizeof(before));
 	for (int i = 0; i < 100; i++) {
 		struct link_verdict v = link_decide(&l, (enum msg_kind)(i % 4));
 		assert_int_equal(v.fate, LINK_DELIVER);
 		assert_int_equal(v.delay_us[0], 7000);
 	}
 	assert_int_equal(link_draw_delay(&l), 7000);
-	assert_memory_equal(&l.rng, &before, sizeof(before));
+	assert_memory_equal(l.rng, before, sizeof(before));
 
 	/* and a single impairment moves the stream */
 	l.p.drop = 0.5;
 	link_decide(&l, MSG_ADD);
-	assert_memory_not_equal(&l.rng, &before, sizeof(before));
+	assert_memory_not_equal(l.rng, before, sizeof(before));
 }
 
 static void test_delay_saturates(void **state)

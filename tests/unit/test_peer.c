@@ -170,7 +170,8 @@ static void held_messages_wait_for_up(void **state)
 	l.down = true;
 	for (uint64_t i = 0; i < 3; i++)
 		send_add(f, &l, 10 + i);
-	assert_int_equal(peer_pending(f->a.peer), 3);
+	assert_int_equal(peer_held(f->a.peer), 3);
+	assert_int_equal(peer_pending(f->a.peer), 0);
 	/* nothing arrives while down: a plain message goes first */
 	f->b.want = 1;
 	send_add(f, NULL, 99);
@@ -185,6 +186,34 @@ static void held_messages_wait_for_up(void **state)
 	assert_int_equal(f->b.ids[1], 10);
 	assert_int_equal(f->b.ids[2], 11);
 	assert_int_equal(f->b.ids[3], 12);
+}
+
+static void link_down_in_flight_holds_the_message(void **state)
+{
+	struct fx *f = *state;
+	struct link_params lp = { .delay_us = 100000 };   /* 10 ms wall at scale 10 */
+	struct link l;
+	link_init(&l, &lp, 1, "c1", "to_bob");
+	send_add(f, &l, 7);
+	l.down = true;               /* goes down while the add is on its way */
+	f->b.want = 1;
+	send_add(f, NULL, 8);        /* a plain message, to have something to wait for */
+	run(f);
+	assert_int_equal(f->b.ids[0], 8);
+	/* wait past the add's due time: it must be held, not delivered */
+	struct event *t = evtimer_new(f->base, guard_cb, f->base);
+	struct timeval tv = { 0, 50000 };
+	evtimer_add(t, &tv);
+	event_base_dispatch(f->base);
+	event_free(t);
+	assert_int_equal(f->b.got, 1);
+	assert_int_equal(peer_held(f->a.peer), 1);
+	l.down = false;
+	peer_release_held(f->a.peer, &l, "c1");
+	f->b.want = 2;
+	run(f);
+	assert_int_equal(f->b.got, 2);
+	assert_int_equal(f->b.ids[1], 7);
 }
 
 static void forgotten_link_sends_nothing(void **state)
@@ -253,6 +282,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(messages_arrive_in_order, setup, teardown),
 		cmocka_unit_test_setup_teardown(dropped_messages_never_arrive, setup, teardown),
 		cmocka_unit_test_setup_teardown(held_messages_wait_for_up, setup, teardown),
+		cmocka_unit_test_setup_teardown(link_down_in_flight_holds_the_message, setup, teardown),
 		cmocka_unit_test_setup_teardown(forgotten_link_sends_nothing, setup, teardown),
 		cmocka_unit_test_setup_teardown(bad_frames_close_with_reason, setup, teardown),
 		cmocka_unit_test_setup_teardown(peer_hang_up_is_reported, setup, teardown),
