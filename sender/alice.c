@@ -1305,8 +1305,20 @@ int main(int argc, char **argv)
 			rc = 2;
 			goto out;
 		}
+		char given[ALICE_MAX_CHANNELS][LEDGER_ID_MAX];
+		size_t ngiven = a->nchans;
+		for (size_t i = 0; i < ngiven; i++)
+			snprintf(given[i], sizeof(given[i]), "%s", a->chans[i].c.ledger.id);
 		if (alice_store_load(a)) {
 			a->restarted = true;
+			/* the stored channels are the truth; say so if the command
+			 * line asked for something else */
+			bool same = ngiven == a->nchans;
+			for (size_t i = 0; same && i < ngiven; i++)
+				same = strcmp(given[i], a->chans[i].c.ledger.id) == 0;
+			if (!same)
+				log_warn("--state %s holds %zu channels that differ from the --channel options; "
+					 "using the stored ones", state_dir, a->nchans);
 			restore(a);
 			log_info("restarted from %s: %zu channels, %zu payments", state_dir, a->nchans,
 				 a->npays);

@@ -102,8 +102,12 @@ void json_set_hex(json_t *obj, const char *key, const uint8_t *bytes, size_t n)
 
 void json_set_u64(json_t *obj, const char *key, uint64_t v)
 {
-	/* json_int_t is long long: amounts up to 2^63 fit, beyond is a bug */
-	json_object_set_new(obj, key, json_integer((json_int_t)v));
+	/* json_int_t is signed 64-bit: above 2^63 - 1 only a real can say it
+	 * (rounded), which beats a negative number */
+	if (v > (uint64_t)INT64_MAX)
+		json_object_set_new(obj, key, json_real((double)v));
+	else
+		json_object_set_new(obj, key, json_integer((json_int_t)v));
 }
 
 void json_set_str(json_t *obj, const char *key, const char *s)
