@@ -300,8 +300,26 @@ static void amp_child(const uint8_t root[AMP_LEN], struct part *pt)
 	amp_derive(root, pt->share, pt->child_index, NULL, pt->hash);
 }
 
-static void request_invoice(struct alice *a, struct payment *p, int32_t part,
-			    struct amount_msat amount)
+static void send_invoice_request(struct alice *a, const struct inv_request *r)
+{
+	const struct payment *p = &a->pays[r->pay];
+	Ampsim__InvoiceRequest m = AMPSIM__INVOICE_REQUEST__INIT;
+	Ampsim__Envelope env = AMPSIM__ENVELOPE__INIT;
+	char desc[96];
+	if (r->part >= 0)
+		snprintf(desc, sizeof(desc), "%s part %d", p->id, r->part + 1);
+	else
+		snprintf(desc, sizeof(desc), "%s", p->id);
+	m.request_id = r->id;
+	m.amount_msat = r->part >= 0 ? p->parts[r->part].amount.millisatoshis : p->amount.millisatoshis;
+	m.description = desc;
+	env.msg_case = AMPSIM__ENVELOPE__MSG_INVOICE_REQUEST;
+	env.invoice_request = &m;
+	if (a->peer)
+		peer_send(a->peer, &env);
+}
+
+static void request_invoice(struct alice *a, struct payment *p, int32_t part)
 {
 	if (a->nreqs == a->reqs_cap) {
 		a->reqs_cap = a->reqs_cap ? 2 * a->reqs_cap : 16;
@@ -312,23 +330,9 @@ static void request_invoice(struct alice *a, struct payment *p, int32_t part,
 	r->pay = (uint32_t)(p - a->pays);
 	r->part = part;
 	p->invoices_pending++;
-	Ampsim__InvoiceRequest m = AMPSIM__INVOICE_REQUEST__INIT;
-	Ampsim__Envelope env = AMPSIM__ENVELOPE__INIT;
-	char desc[96];
-	if (part >= 0)
-		snprintf(desc, sizeof(desc), "%s part %d", p->id, part + 1);
-	else
-		snprintf(desc, sizeof(desc), "%s", p->id);
-	m.request_id = r->id;
-	m.amount_msat = amount.millisatoshis;
-	m.description = desc;
-	env.msg_case = AMPSIM__ENVELOPE__MSG_INVOICE_REQUEST;
-	env.invoice_request = &m;
-	if (a->peer)
-		peer_send(a->peer, &env);   /* else resume() sends it after reconnecting */
+	send_invoice_request(a, r);   /* without a peer, resume() sends it after reconnecting */
 }
 
-/* Split p over the channels as they are now into parts (not sent yet). */
 /* Split p over the channels as they are now into parts (not sent yet).
  * When that fails only because channels are down or Bob is out of reach,
  * and the payment still has time, *wait is set: the payment waits for the
@@ -405,7 +409,7 @@ static void launch(struct alice *a, struct payment *p)
 	case PAY_INVOICES:
 		/* the seed's first workaround: one invoice per part */
 		for (size_t i = 0; i < p->nparts; i++)
-			request_invoice(a, p, (int32_t)i, p->parts[i].amount);
+			request_invoice(a, p, (int32_t)i);
 		break;
 	case PAY_AMP: {
 		uint8_t root[AMP_LEN];
@@ -458,7 +462,7 @@ void start_payment(struct alice *a, struct payment *p, const struct invoice *giv
 	persist(a, p, NULL);
 	if ((p->mode == PAY_SINGLE || p->mode == PAY_MPP) && !p->have_inv) {
 		/* the seed's story: Bob sends an invoice, then Alice tries */
-		request_invoice(a, p, -1, p->amount);
+		request_invoice(a, p, -1);
 		return;
 	}
 	launch(a, p);
@@ -647,6 +651,17 @@ static void apply_resolution(struct alice *a, struct alice_chan *ac, struct paym
 	maybe_finish(a, p);
 }
 
+/* A fulfill Alice will not apply, and why. */
+static void fulfill_not_applied(struct alice *a, const Ampsim__UpdateFulfillHtlc *m,
+				const char *event, const char *reason)
+{
+	json_t *ev = evlog_new(a->log, event);
+	json_set_str(ev, "channel", m->channel_id);
+	json_set_u64(ev, "htlc", m->htlc_id);
+	json_set_str(ev, "reason", reason);
+	evlog_emit(a->log, ev);
+}
+
 static void handle_fulfill(struct alice *a, const Ampsim__UpdateFulfillHtlc *m)
 {
 	struct alice_chan *ac = find_chan(a, m->channel_id);
@@ -660,11 +675,7 @@ static void handle_fulfill(struct alice *a, const Ampsim__UpdateFulfillHtlc *m)
 	if (pt && !preimage_matches(m->payment_preimage.data, pt->hash)) {
 		/* Alice checks SHA256(r) == h before she lets the HTLC go, and
 		 * for every later claim of it too */
-		json_t *ev = evlog_new(a->log, "fulfill_rejected");
-		json_set_str(ev, "channel", m->channel_id);
-		json_set_u64(ev, "htlc", m->htlc_id);
-		json_set_str(ev, "reason", "preimage does not hash to the payment hash");
-		evlog_emit(a->log, ev);
+		fulfill_not_applied(a, m, "fulfill_rejected", "preimage does not hash to the payment hash");
 		log_warn("channel %s: fulfill of HTLC %llu with a wrong preimage rejected",
 			 m->channel_id, (unsigned long long)m->htlc_id);
 		return;
@@ -672,21 +683,13 @@ static void handle_fulfill(struct alice *a, const Ampsim__UpdateFulfillHtlc *m)
 	if (!pt || pt->state != PART_INFLIGHT) {
 		/* e.g. a fulfill that arrived after we reclaimed the HTLC at its
 		 * expiry: too late, and not acknowledged */
-		json_t *ev = evlog_new(a->log, "fulfill_ignored");
-		json_set_str(ev, "channel", m->channel_id);
-		json_set_u64(ev, "htlc", m->htlc_id);
-		json_set_str(ev, "reason", pt ? "HTLC already resolved" : "no such HTLC");
-		evlog_emit(a->log, ev);
+		fulfill_not_applied(a, m, "fulfill_ignored", pt ? "HTLC already resolved" : "no such HTLC");
 		return;
 	}
 	if (simclock_height(&a->clk) >= pt->cltv_expiry) {
 		/* BOLT #2/#5: once the HTLC has timed out the offerer may reclaim
 		 * it; a preimage arriving now is too late and is refused */
-		json_t *ev = evlog_new(a->log, "fulfill_refused");
-		json_set_str(ev, "channel", m->channel_id);
-		json_set_u64(ev, "htlc", m->htlc_id);
-		json_set_str(ev, "reason", "arrived after the HTLC expired");
-		evlog_emit(a->log, ev);
+		fulfill_not_applied(a, m, "fulfill_refused", "arrived after the HTLC expired");
 		return;
 	}
 	apply_resolution(a, ac, p, pt, PART_FULFILLED, m->payment_preimage.data, 0, NULL, "message");
@@ -760,18 +763,8 @@ static void resume(struct alice *a)
 			}
 		}
 	}
-	for (size_t i = 0; i < a->nreqs; i++) {
-		struct payment *p = &a->pays[a->reqs[i].pay];
-		Ampsim__InvoiceRequest m = AMPSIM__INVOICE_REQUEST__INIT;
-		Ampsim__Envelope env = AMPSIM__ENVELOPE__INIT;
-		m.request_id = a->reqs[i].id;
-		m.amount_msat = a->reqs[i].part >= 0 ? p->parts[a->reqs[i].part].amount.millisatoshis
-						     : p->amount.millisatoshis;
-		m.description = p->id;
-		env.msg_case = AMPSIM__ENVELOPE__MSG_INVOICE_REQUEST;
-		env.invoice_request = &m;
-		peer_send(a->peer, &env);
-	}
+	for (size_t i = 0; i < a->nreqs; i++)
+		send_invoice_request(a, &a->reqs[i]);
 	if (a->restarted) {
 		/* requests in flight when we stopped were lost with us */
 		a->restarted = false;
@@ -791,7 +784,7 @@ static void resume(struct alice *a)
 				if (pt->have_invoice || p->mode == PAY_AMP)
 					send_part(a, p, pt);
 				else
-					request_invoice(a, p, (int32_t)m, pt->amount);
+					request_invoice(a, p, (int32_t)m);
 			}
 			maybe_finish(a, p);
 		}
