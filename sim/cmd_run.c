@@ -20,6 +20,7 @@
 #include "rpc.h"
 #include "scenario.h"
 #include "spawn.h"
+#include "timeline.h"
 #include "units.h"
 
 #define READY_TIMEOUT_MS 10000
@@ -494,68 +495,6 @@ static bool write_events(json_t *events, const char *path)
 	return fclose(f) == 0;
 }
 
-static void html_escape(FILE *f, const char *s)
-{
-	for (; *s; s++) {
-		switch (*s) {
-		case '<': fputs("&lt;", f); break;
-		case '>': fputs("&gt;", f); break;
-		case '&': fputs("&amp;", f); break;
-		case '"': fputs("&quot;", f); break;
-		default: fputc(*s, f);
-		}
-	}
-}
-
-static bool write_timeline(json_t *events, const struct run *r, const char *path)
-{
-	FILE *f = fopen(path, "w");
-	if (!f)
-		return false;
-	fprintf(f, "<!doctype html>\n<html><head><meta charset=\"utf-8\"><title>ampsim run: ");
-	html_escape(f, r->s->path);
-	fprintf(f, "</title>\n<style>body{font-family:sans-serif;margin:1em}"
-		   "table{border-collapse:collapse}td,th{padding:2px 8px;text-align:left;"
-		   "border-bottom:1px solid #ddd;font-size:13px;vertical-align:top}"
-		   ".alice td.a,.bob td.b{font-weight:bold}.alice{background:#eef6ff}"
-		   ".bob{background:#fff4e8}.bad{background:#fdd}code{font-size:12px}</style>"
-		   "</head><body>\n<h1>ampsim run</h1>\n<p>Scenario <code>");
-	html_escape(f, r->s->path);
-	fprintf(f, "</code>, seed %llu, time scale %g. Alice's events on the left, Bob's on the "
-		   "right, in simulated time.</p>\n<table><tr><th>t (ms)</th><th>height</th>"
-		   "<th>alice</th><th>bob</th><th>details</th></tr>\n",
-		(unsigned long long)r->s->seed, r->s->time_scale);
-	size_t i;
-	json_t *ev;
-	json_array_foreach(events, i, ev) {
-		const char *node = json_string_value(json_object_get(ev, "node"));
-		const char *name = json_string_value(json_object_get(ev, "event"));
-		bool alice = node && strcmp(node, "alice") == 0;
-		bool bad = name && strcmp(name, "invariant_violation") == 0;
-		fprintf(f, "<tr class=\"%s\"><td>%.3f</td><td>%lld</td><td class=a>%s</td><td class=b>%s</td><td><code>",
-			bad ? "bad" : alice ? "alice" : "bob",
-			json_number_value(json_object_get(ev, "t_ms")),
-			(long long)json_integer_value(json_object_get(ev, "height")),
-			alice ? (name ? name : "") : "", alice ? "" : (name ? name : ""));
-		const char *k;
-		json_t *v;
-		json_object_foreach(ev, k, v) {
-			if (!strcmp(k, "t_ms") || !strcmp(k, "height") || !strcmp(k, "node") ||
-			    !strcmp(k, "event"))
-				continue;
-			char *s = json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT);
-			html_escape(f, k);
-			fputc('=', f);
-			html_escape(f, s ? s : "");
-			fputc(' ', f);
-			free(s);
-		}
-		fprintf(f, "</code></td></tr>\n");
-	}
-	fprintf(f, "</table></body></html>\n");
-	return fclose(f) == 0;
-}
-
 static void remove_tree(const char *path)
 {
 	/* the run directory holds only what we put there: plain files and
@@ -800,7 +739,7 @@ stop:
 		fprintf(stderr, "ampsim run: --events %s: %s\n", events_out, strerror(errno));
 		rc = rc ? rc : 2;
 	}
-	if (timeline_out && !write_timeline(events, &r, timeline_out)) {
+	if (timeline_out && !timeline_write(events, r.s->path, r.s->seed, r.s->time_scale, timeline_out)) {
 		fprintf(stderr, "ampsim run: --timeline %s: %s\n", timeline_out, strerror(errno));
 		rc = rc ? rc : 2;
 	}

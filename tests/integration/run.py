@@ -610,6 +610,9 @@ def events_and_timeline_are_written():
         with open(tl) as f:
             html = f.read()
         assert html.startswith("<!doctype html>") and "set_complete" in html
+        # the sequence diagram: two adds to bob and two fulfills back, as arrows
+        assert "<svg" in html and html.count('marker-end="url(#head)"') == 4, html.count("marker-end")
+        assert "add c1 #0 1btc" in html and "fulfill c2 #0" in html
 
 
 @test
