@@ -111,7 +111,8 @@ static const char *note_of(json_t *ev)
 		"htlc_refunded", "fulfill_rejected", "fulfill_refused", "greedy_claim_attempt",
 		"late_claim_attempt", "onchain_claim_sent", "onchain_claim_confirmed",
 		"onchain_refund_sent", "onchain_preimage_learned", "htlc_lost_onchain",
-		"crash", "restart", "reconnected", "fault_applied", "fault_lifted",
+		"crash", "restart", "reconnected", "reestablished", "resolution_resent",
+		"fault_applied", "fault_lifted",
 		"invariant_violation", "peer_error", "messages_released",
 	};
 	const char *e = str(ev, "event");
