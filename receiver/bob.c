@@ -524,6 +524,48 @@ static void handle_invoice_request(struct bob_conn *bcn, const Ampsim__InvoiceRe
 	peer_send(bcn->peer, &env);
 }
 
+/* What Bob keeps of an add: the HTLC, and (with an MPP record) the set it
+ * belongs to, keyed by set_id for AMP and by payment hash for MPP. */
+static void stored_from_add(struct bob *b, const struct bob_chan *bc,
+			    const Ampsim__UpdateAddHtlc *m, struct stored_htlc *h)
+{
+	memset(h, 0, sizeof(*h));
+	snprintf(h->channel, sizeof(h->channel), "%s", bc->c.ledger.id);
+	h->htlc_id = m->htlc_id;
+	h->amount = amount_msat(m->amount_msat);
+	memcpy(h->hash, m->payment_hash.data, AMP_LEN);
+	h->cltv_expiry = m->cltv_expiry;
+	h->arrived_us = simclock_now(&b->clk);
+	h->kind = !m->mpp ? -1 : m->amp ? SET_AMP : SET_MPP;
+	if (m->mpp) {
+		h->total = amount_msat(m->mpp->total_msat);
+		memcpy(h->key, m->amp ? m->amp->set_id.data : m->payment_hash.data, AMP_LEN);
+	}
+	if (m->amp) {
+		memcpy(h->share, m->amp->root_share.data, AMP_LEN);
+		h->child_index = m->amp->child_index;
+	}
+}
+
+/* Add an HTLC to its set: held at most `hold` from the set's first part
+ * (ampset_add keeps the first deadline), and never within
+ * HOLD_SAFETY_BLOCKS of its expiry. Also used after a restart. */
+static struct ampset_result join_set(struct bob *b, const struct stored_htlc *h)
+{
+	struct set_htlc sh;
+	memset(&sh, 0, sizeof(sh));
+	snprintf(sh.channel, sizeof(sh.channel), "%s", h->channel);
+	sh.htlc_id = h->htlc_id;
+	sh.amount = h->amount;
+	memcpy(sh.hash, h->hash, AMP_LEN);
+	memcpy(sh.share, h->share, AMP_LEN);
+	sh.child_index = h->child_index;
+	sh.cltv_expiry = h->cltv_expiry;
+	uint32_t safe = h->cltv_expiry > HOLD_SAFETY_BLOCKS ? h->cltv_expiry - HOLD_SAFETY_BLOCKS : 0;
+	return ampset_add(&b->sets, (enum set_kind)h->kind, h->key, h->total, &sh,
+			  h->arrived_us + b->hold_us, simclock_height_time(&b->clk, safe));
+}
+
 static void handle_add(struct bob_conn *bcn, const Ampsim__UpdateAddHtlc *m)
 {
 	struct bob *b = bcn->bob;
@@ -582,26 +624,12 @@ static void handle_add(struct bob_conn *bcn, const Ampsim__UpdateAddHtlc *m)
 		return;
 	}
 	check_conservation(b, bc);
+	/* one record of the add: what is stored, and what joins the set */
+	struct stored_htlc sh;
+	stored_from_add(b, bc, m, &sh);
 	if (b->st) {
-		struct stored_htlc sh0;
-		memset(&sh0, 0, sizeof(sh0));
-		snprintf(sh0.channel, sizeof(sh0.channel), "%s", bc->c.ledger.id);
-		sh0.htlc_id = m->htlc_id;
-		sh0.amount = amount_msat(m->amount_msat);
-		memcpy(sh0.hash, m->payment_hash.data, AMP_LEN);
-		sh0.cltv_expiry = m->cltv_expiry;
-		sh0.arrived_us = simclock_now(&b->clk);
-		sh0.kind = !m->mpp ? -1 : m->amp ? SET_AMP : SET_MPP;
-		if (m->mpp) {
-			sh0.total = amount_msat(m->mpp->total_msat);
-			memcpy(sh0.key, m->amp ? m->amp->set_id.data : m->payment_hash.data, AMP_LEN);
-		}
-		if (m->amp) {
-			memcpy(sh0.share, m->amp->root_share.data, AMP_LEN);
-			sh0.child_index = m->amp->child_index;
-		}
 		store_begin(b->st);
-		bob_store_add(b, &sh0);
+		bob_store_add(b, &sh);
 		bob_store_channel(b, bc);
 		store_commit(b->st);
 	}
@@ -619,24 +647,8 @@ static void handle_add(struct bob_conn *bcn, const Ampsim__UpdateAddHtlc *m)
 		send_fail(b, bc, m->htlc_id, unknown, "no payment_secret / total_msat (MPP record)");
 		return;
 	}
-	struct set_htlc sh;
-	memset(&sh, 0, sizeof(sh));
-	snprintf(sh.channel, sizeof(sh.channel), "%s", bc->c.ledger.id);
-	sh.htlc_id = m->htlc_id;
-	sh.amount = amount_msat(m->amount_msat);
-	memcpy(sh.hash, m->payment_hash.data, AMP_LEN);
-	sh.cltv_expiry = m->cltv_expiry;
-	enum set_kind kind;
-	const uint8_t *key;
-	if (m->amp) {
-		kind = SET_AMP;
-		key = m->amp->set_id.data;
-		memcpy(sh.share, m->amp->root_share.data, AMP_LEN);
-		sh.child_index = m->amp->child_index;
-	} else {
-		kind = SET_MPP;
-		key = m->payment_hash.data;
-		const struct bob_invoice *inv = find_invoice(b, key);
+	if (!m->amp) {
+		const struct bob_invoice *inv = find_invoice(b, sh.key);
 		/* BOLT #4: unknown hash, wrong payment_secret, or a total below the
 		 * invoice amount: incorrect_or_unknown_payment_details */
 		const char *why = NULL;
@@ -672,12 +684,7 @@ static void handle_add(struct bob_conn *bcn, const Ampsim__UpdateAddHtlc *m)
 		evlog_emit(b->log, gev);
 		peer_send_on(bc->peer, &bc->c.out, bc->c.ledger.id, MSG_FULFILL, &genv);
 	}
-	uint64_t now = simclock_now(&b->clk);
-	uint64_t hold_deadline = now + b->hold_us;
-	uint32_t safe_height = m->cltv_expiry > HOLD_SAFETY_BLOCKS ? m->cltv_expiry - HOLD_SAFETY_BLOCKS : 0;
-	uint64_t expiry_deadline = simclock_height_time(&b->clk, safe_height);
-	struct ampset_result r = ampset_add(&b->sets, kind, key, amount_msat(m->mpp->total_msat), &sh,
-					    hold_deadline, expiry_deadline);
+	struct ampset_result r = join_set(b, &sh);
 	switch (r.verdict) {
 	case SET_REJECT_ONE:
 		send_fail(b, bc, m->htlc_id, unknown, r.why);
@@ -694,7 +701,7 @@ static void handle_add(struct bob_conn *bcn, const Ampsim__UpdateAddHtlc *m)
 			/* adversarial: never settle, never fail; expiry returns it all */
 			set_timer_free(r.set);
 			json_t *hev = evlog_new(b->log, "set_withheld");
-			json_set_hex(hev, kind == SET_AMP ? "set_id" : "hash", key, AMP_LEN);
+			json_set_hex(hev, sh.kind == SET_AMP ? "set_id" : "hash", sh.key, AMP_LEN);
 			json_set_str(hev, "behaviour", "hold");
 			evlog_emit(b->log, hev);
 			ampset_mark_settled(&b->sets, r.set);
@@ -997,21 +1004,8 @@ static void arm_block_timer(struct bob *b)
 
 static void reload_inflight(struct bob *b, const struct stored_htlc *h)
 {
-	if (h->kind < 0)
-		return;
-	struct set_htlc sh;
-	memset(&sh, 0, sizeof(sh));
-	snprintf(sh.channel, sizeof(sh.channel), "%s", h->channel);
-	sh.htlc_id = h->htlc_id;
-	sh.amount = h->amount;
-	memcpy(sh.hash, h->hash, AMP_LEN);
-	memcpy(sh.share, h->share, AMP_LEN);
-	sh.child_index = h->child_index;
-	sh.cltv_expiry = h->cltv_expiry;
-	uint32_t safe = h->cltv_expiry > HOLD_SAFETY_BLOCKS ? h->cltv_expiry - HOLD_SAFETY_BLOCKS : 0;
-	/* the hold counts from the set's first part, as before the restart */
-	ampset_add(&b->sets, (enum set_kind)h->kind, h->key, h->total, &sh,
-		   h->arrived_us + b->hold_us, simclock_height_time(&b->clk, safe));
+	if (h->kind >= 0)
+		join_set(b, h);
 }
 
 /* After a restart: sets that were whole when we stopped are settled now,

@@ -14,6 +14,7 @@
 
 #include "amount.h"
 #include "cmds.h"
+#include "log.h"
 #include "rpc.h"
 #include "spawn.h"
 #include "units.h"
@@ -106,8 +107,8 @@ int cmd_bench(int argc, char **argv)
 		return 2;
 	}
 
-	char dir[] = "/tmp/ampsim-bench-XXXXXX";
-	if (!mkdtemp(dir)) {
+	char dir[64];
+	if (!make_temp_dir("ampsim-bench", dir, sizeof(dir))) {
 		fprintf(stderr, "ampsim bench: %s\n", strerror(errno));
 		return 1;
 	}

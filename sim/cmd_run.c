@@ -17,6 +17,7 @@
 
 #include "clock.h"
 #include "cmds.h"
+#include "log.h"
 #include "rpc.h"
 #include "scenario.h"
 #include "spawn.h"
@@ -642,8 +643,7 @@ int cmd_run(int argc, char **argv)
 		r.s->seed = seed;
 	if (have_scale)
 		r.s->time_scale = scale;
-	snprintf(r.dir, sizeof(r.dir), "/tmp/ampsim-run-XXXXXX");
-	if (!mkdtemp(r.dir)) {
+	if (!make_temp_dir("ampsim-run", r.dir, sizeof(r.dir))) {
 		fprintf(stderr, "ampsim run: cannot make a run directory: %s\n", strerror(errno));
 		free(r.s);
 		return 1;

@@ -79,3 +79,14 @@ char *xstrdup(const char *s)
 		fatal("out of memory duplicating a string");
 	return d;
 }
+
+bool make_temp_dir(const char *prefix, char *buf, size_t cap)
+{
+	/* mkdtemp replaces the last six characters, which must all be 'X' */
+	int n = snprintf(buf, cap, "/tmp/%s-", prefix);
+	if (n < 0 || (size_t)n + 7 > cap)
+		return false;
+	memset(buf + n, 'X', 6);
+	buf[n + 6] = '\0';
+	return mkdtemp(buf) != NULL;
+}

@@ -18,4 +18,8 @@ void *xcalloc(size_t n, size_t size);
 void *xrealloc(void *p, size_t size);
 char *xstrdup(const char *s);
 
+/* Make a fresh private directory /tmp/PREFIX-?????? (mkdtemp) into buf;
+ * false (errno set) if it cannot. */
+bool make_temp_dir(const char *prefix, char *buf, size_t cap);
+
 #endif

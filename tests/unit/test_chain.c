@@ -12,6 +12,7 @@
 #include <sodium.h>
 
 #include "chain.h"
+#include "log.h"
 
 struct fx {
 	char dir[64];
@@ -23,8 +24,7 @@ struct fx {
 static int setup(void **state)
 {
 	struct fx *f = calloc(1, sizeof(*f));
-	snprintf(f->dir, sizeof(f->dir), "/tmp/ampsim-chain-XXXXXX");
-	if (!mkdtemp(f->dir))
+	if (!make_temp_dir("ampsim-chain", f->dir, sizeof(f->dir)))
 		return -1;
 	snprintf(f->path, sizeof(f->path), "%s/chain.db", f->dir);
 	char err[256];

@@ -697,7 +697,10 @@ static void test_load_temp_file(void **state)
 	FILE *f;
 
 	(void)state;
-	snprintf(temp_path, sizeof(temp_path), "/tmp/ampsim-test-XXXXXX");
+	/* mkstemp's template: six 'X' that it replaces */
+	int n = snprintf(temp_path, sizeof(temp_path), "/tmp/ampsim-test-");
+	memset(temp_path + n, 'X', 6);
+	temp_path[n + 6] = '\0';
 	fd = mkstemp(temp_path);
 	if (fd < 0)
 		temp_path[0] = '\0';
