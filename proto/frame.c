@@ -1,4 +1,5 @@
 #include "frame.h"
+#include "proto_limits.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -116,9 +117,8 @@ static bool need32(ProtobufCBinaryData b, const char *what, char *why, size_t wh
 
 static bool need_id(const char *id, char *why, size_t whylen)
 {
-	/* the ledger's and the scenario's limit (LEDGER_ID_MAX - 1) */
-	if (!id || !*id || strlen(id) > 31) {
-		snprintf(why, whylen, "channel_id must be 1..31 characters");
+	if (!id || !*id || strlen(id) > ID_MAX - 1) {
+		snprintf(why, whylen, "channel_id must be 1..%d characters", ID_MAX - 1);
 		return false;
 	}
 	return true;
@@ -144,8 +144,8 @@ bool envelope_validate(const Ampsim__Envelope *env, char *why, size_t whylen)
 			snprintf(why, whylen, "open_channel: alice_msat exceeds capacity or capacity is 0");
 			return false;
 		}
-		if (o->max_htlcs == 0 || o->max_htlcs > 483) {
-			snprintf(why, whylen, "open_channel: max_htlcs must be 1..483 (BOLT #2)");
+		if (o->max_htlcs == 0 || o->max_htlcs > MAX_HTLCS) {
+			snprintf(why, whylen, "open_channel: max_htlcs must be 1..%d (BOLT #2)", MAX_HTLCS);
 			return false;
 		}
 		return true;

@@ -1,4 +1,6 @@
-/* A scenario file (INI, see docs/scenarios.md) parsed into plain structs.
+/* A scenario: the model (plain structs and the enums' names, scenario_names.c,
+ * pure) and the file parser (scenario.c, runtime: it reads files with inih).
+ * A scenario file (INI, see docs/scenarios.md) parsed into plain structs.
  * Every error is reported as "FILE:LINE: message" naming the key and what
  * was expected; the caller exits 2 with it. */
 #ifndef AMPSIM_SCENARIO_H
@@ -9,14 +11,15 @@
 #include <stdint.h>
 
 #include "amount.h"
+#include "proto_limits.h"
 #include "link.h"
 
-#define SCN_ID_MAX 32
+#define SCN_ID_MAX ID_MAX
 #define SCN_MAX_CHANNELS 64
 #define SCN_MAX_PAYMENTS 512
 #define SCN_MAX_FAULTS 256
 #define SCN_MAX_EXPECTS 128
-#define SCN_DEFAULT_MAX_HTLCS 483
+#define SCN_DEFAULT_MAX_HTLCS MAX_HTLCS
 
 enum pay_mode { PAY_SINGLE, PAY_INVOICES, PAY_MPP, PAY_AMP };
 const char *pay_mode_name(enum pay_mode m);
@@ -56,6 +59,9 @@ struct payment_config {
 
 enum fault_dir { DIR_BOTH, DIR_TO_BOB, DIR_TO_ALICE };
 const char *fault_dir_name(enum fault_dir d);
+bool fault_dir_parse(const char *s, enum fault_dir *d);
+const char *jitter_dist_name(enum jitter_dist j);
+bool jitter_dist_parse(const char *s, enum jitter_dist *j);
 
 enum fault_action {
 	FAULT_DOWN, FAULT_UP, FAULT_DROP, FAULT_LOSS_GE, FAULT_DELAY, FAULT_JITTER,
@@ -63,8 +69,13 @@ enum fault_action {
 	FAULT_CRASH, FAULT_RESTART,
 };
 const char *fault_action_name(enum fault_action a);
+/* Whether an action names a channel, and whether it can be lifted by `until`. */
+bool fault_action_on_channel(enum fault_action a);
+bool fault_action_liftable(enum fault_action a);
 
 enum node { NODE_ALICE, NODE_BOB };
+const char *node_name(enum node n);
+bool node_parse(const char *s, enum node *n);
 
 struct fault_config {
 	char id[SCN_ID_MAX];

@@ -16,20 +16,23 @@ struct simclock {
 	double time_scale;            /* simulated seconds per wall second */
 };
 
+/* clock_wall.c (runtime): the OS clock. */
 uint64_t simclock_wall_now_us(void);
 
 /* Simulated microseconds since the epoch at wall time wall_us (0 before it). */
 uint64_t simclock_sim_at(const struct simclock *c, uint64_t wall_us);
 uint32_t simclock_height_at(const struct simclock *c, uint64_t wall_us);
+/* Height at simulated time sim_us (what engines, handed `now`, use). */
+uint32_t simclock_height_of(const struct simclock *c, uint64_t sim_us);
 
-/* Convenience: the same, now. */
+/* clock_wall.c (runtime): the same, now. */
 uint64_t simclock_now(const struct simclock *c);
 uint32_t simclock_height(const struct simclock *c);
 
 /* Simulated time at which the given height is reached. */
 uint64_t simclock_height_time(const struct simclock *c, uint32_t height);
 
-/* Wall-clock interval from now until the next block is found (for the
+/* clock_wall.c (runtime): wall-clock interval from now until the next block is found (for the
  * daemons' block timers). */
 struct timeval simclock_until_next_block(const struct simclock *c);
 

@@ -352,6 +352,11 @@ static struct pending *pending_new(struct peer *p, struct link *l, const uint8_t
 	return q;
 }
 
+void peer_send_frame(struct peer *p, const uint8_t *frame, size_t len)
+{
+	bufferevent_write(p->bev, frame, len);
+}
+
 void peer_send_on(struct peer *p, struct link *l, const char *channel, enum msg_kind kind,
 		  const Ampsim__Envelope *env)
 {
@@ -359,12 +364,18 @@ void peer_send_on(struct peer *p, struct link *l, const char *channel, enum msg_
 	size_t n = frame_encode(env, buf, sizeof(buf));
 	if (n == 0)
 		fatal("message %s does not fit in a frame", envelope_type_name(env));
+	peer_send_frame_on(p, l, channel, kind, envelope_type_name(env), buf, n);
+}
+
+void peer_send_frame_on(struct peer *p, struct link *l, const char *channel, enum msg_kind kind,
+			const char *msgname, const uint8_t *buf, size_t n)
+{
 	struct link_verdict v = link_decide(l, kind);
 	switch (v.fate) {
 	case LINK_DROP: {
 		json_t *ev = evlog_new(p->log, "message_dropped");
 		json_set_str(ev, "channel", channel);
-		json_set_str(ev, "message", envelope_type_name(env));
+		json_set_str(ev, "message", msgname);
 		/* the nth message of its kind on this link: what the seeded
 		 * decision depends on */
 		json_set_u64(ev, "kind_seq", l->sent[kind < MSG_KIND_COUNT ? kind : MSG_OTHER]);
@@ -376,7 +387,7 @@ void peer_send_on(struct peer *p, struct link *l, const char *channel, enum msg_
 		hold(p, pending_new(p, l, buf, n));
 		json_t *ev = evlog_new(p->log, "message_held");
 		json_set_str(ev, "channel", channel);
-		json_set_str(ev, "message", envelope_type_name(env));
+		json_set_str(ev, "message", msgname);
 		evlog_emit(p->log, ev);
 		return;
 	}
@@ -391,7 +402,7 @@ void peer_send_on(struct peer *p, struct link *l, const char *channel, enum msg_
 		if (v.copies > 1) {
 			json_t *ev = evlog_new(p->log, "message_duplicated");
 			json_set_str(ev, "channel", channel);
-			json_set_str(ev, "message", envelope_type_name(env));
+			json_set_str(ev, "message", msgname);
 			evlog_emit(p->log, ev);
 		}
 		return;

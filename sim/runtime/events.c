@@ -70,6 +70,39 @@ void evlog_emit(struct evlog *log, json_t *ev)
 	json_decref(ev);
 }
 
+void json_set_rec_fields(json_t *obj, const struct evrec *r)
+{
+	if (!obj)
+		return;
+	for (size_t i = 0; i < r->n; i++) {
+		const struct evf *f = &r->f[i];
+		switch (f->type) {
+		case EVF_STR:
+			json_set_str(obj, f->key, evrec_field_str(r, i));
+			break;
+		case EVF_U64:
+			json_set_u64(obj, f->key, f->v.u64);
+			break;
+		case EVF_I64:
+			json_object_set_new(obj, f->key, json_integer((json_int_t)f->v.i64));
+			break;
+		case EVF_BOOL:
+			json_object_set_new(obj, f->key, json_boolean(f->v.b));
+			break;
+		case EVF_REAL:
+			json_object_set_new(obj, f->key, json_real(f->v.real));
+			break;
+		}
+	}
+}
+
+void evlog_emit_rec(struct evlog *log, const struct evrec *r)
+{
+	json_t *ev = evlog_new(log, r->name);
+	json_set_rec_fields(ev, r);
+	evlog_emit(log, ev);
+}
+
 void evlog_violation(struct evlog *log, const char *fmt, ...)
 {
 	char msg[512];

@@ -36,6 +36,12 @@ const char *peer_name(const struct peer *p);
 /* Send now, bypassing any channel impairment (init, invoices, errors). */
 void peer_send(struct peer *p, const Ampsim__Envelope *env);
 
+/* The same with a frame already encoded (frame_encode): what engines hand
+ * their shells. msgname names the message in the event log. */
+void peer_send_frame(struct peer *p, const uint8_t *frame, size_t len);
+void peer_send_frame_on(struct peer *p, struct link *l, const char *channel, enum msg_kind kind,
+			const char *msgname, const uint8_t *frame, size_t len);
+
 /* Send env on one direction of a simulated channel. */
 void peer_send_on(struct peer *p, struct link *l, const char *channel, enum msg_kind kind,
 		  const Ampsim__Envelope *env);

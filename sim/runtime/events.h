@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "clock.h"
+#include "evrec.h"
 
 struct evlog;
 
@@ -23,6 +24,10 @@ void evlog_close(struct evlog *log);
 json_t *evlog_new(struct evlog *log, const char *event);
 /* Write ev as one line and release it. */
 void evlog_emit(struct evlog *log, json_t *ev);
+/* An engine's event record (evrec.h) as one line, stamped now. */
+void evlog_emit_rec(struct evlog *log, const struct evrec *r);
+/* The record's fields added to an existing object (RPC results, tests). */
+void json_set_rec_fields(json_t *obj, const struct evrec *r);
 
 /* Invariant violations: logged loudly on stderr and as an
  * "invariant_violation" event; the count is reported over the control

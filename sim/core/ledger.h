@@ -9,9 +9,10 @@
 #include <stdint.h>
 
 #include "amount.h"
+#include "proto_limits.h"
 #include "amp.h"
 
-#define LEDGER_ID_MAX 32
+#define LEDGER_ID_MAX ID_MAX
 #define BOLT2_MAX_HTLCS 483
 
 enum htlc_end { HTLC_FULFILLED, HTLC_FAILED, HTLC_REFUNDED };

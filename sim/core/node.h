@@ -7,8 +7,8 @@
 
 #include "ampsim.pb-c.h"
 #include "amp.h"
+#include "proto_limits.h"
 
-#define PROTOCOL_VERSION 1
 /* Bob's hold deadline for a set is at the latest HOLD_SAFETY_BLOCKS before
  * its earliest part expires (then the set fails with mpp_timeout), and he
  * never fulfills an HTLC within SETTLE_SAFETY_BLOCKS of its expiry: the

@@ -11,14 +11,6 @@
  * simulation waits for is that far away. */
 #define WALL_SPAN_MAX_US ((uint64_t)INT32_MAX * 1000000u)
 
-uint64_t simclock_wall_now_us(void)
-{
-	struct timespec ts;
-	if (clock_gettime(CLOCK_REALTIME, &ts) != 0 || ts.tv_sec < 0)
-		return 0;
-	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
-}
-
 /* A time scale that is not a positive number (0, negative, NaN) would make
  * simulated time stand still or run backwards; the scenario parser and the
  * init message reject it, and here it falls back to real time. */
@@ -64,14 +56,12 @@ uint32_t simclock_height_at(const struct simclock *c, uint64_t wall_us)
 	return h > UINT32_MAX ? UINT32_MAX : (uint32_t)h;
 }
 
-uint64_t simclock_now(const struct simclock *c)
+uint32_t simclock_height_of(const struct simclock *c, uint64_t sim_us)
 {
-	return simclock_sim_at(c, simclock_wall_now_us());
-}
-
-uint32_t simclock_height(const struct simclock *c)
-{
-	return simclock_height_at(c, simclock_wall_now_us());
+	if (c->block_interval_us == 0)
+		return 0;           /* no blocks are ever found */
+	uint64_t h = sim_us / c->block_interval_us;
+	return h > UINT32_MAX ? UINT32_MAX : (uint32_t)h;
 }
 
 uint64_t simclock_height_time(const struct simclock *c, uint32_t height)
@@ -103,11 +93,4 @@ struct timeval simclock_wall_span(const struct simclock *c, uint64_t sim_us)
 	tv.tv_sec = (time_t)(wall / 1000000u);
 	tv.tv_usec = (suseconds_t)(wall % 1000000u);
 	return tv;
-}
-
-struct timeval simclock_until_next_block(const struct simclock *c)
-{
-	uint64_t next = simclock_height_time(c, simclock_height(c) + 1);
-	uint64_t now = simclock_now(c);
-	return simclock_wall_span(c, next > now ? next - now : 0);
 }

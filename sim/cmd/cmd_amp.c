@@ -9,6 +9,7 @@
 
 #include "amp.h"
 #include "cmds.h"
+#include "proto_limits.h"
 #include "units.h"
 
 static bool hex32(const char *s, uint8_t out[AMP_LEN])
@@ -156,8 +157,8 @@ int cmd_amp(int argc, char **argv)
 			fprintf(stderr, "ampsim amp split: --root must be 64 hex digits\n");
 			return 2;
 		}
-		if (!shares_s || !uint_parse(shares_s, &n, &why) || n < 1 || n > 483) {
-			fprintf(stderr, "ampsim amp split: --shares must be 1..483\n");
+		if (!shares_s || !uint_parse(shares_s, &n, &why) || n < 1 || n > MAX_HTLCS) {
+			fprintf(stderr, "ampsim amp split: --shares must be 1..%d\n", MAX_HTLCS);
 			return 2;
 		}
 		uint8_t (*shares)[AMP_LEN] = calloc(n, AMP_LEN);

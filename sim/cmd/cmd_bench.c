@@ -14,6 +14,7 @@
 
 #include "amount.h"
 #include "cmds.h"
+#include "proto_limits.h"
 #include "log.h"
 #include "rpc.h"
 #include "spawn.h"
@@ -97,8 +98,8 @@ int cmd_bench(int argc, char **argv)
 			return 2;
 		}
 	}
-	if (shards > 483 || chans > 64 || (strcmp(mode, "single") && strcmp(mode, "mpp") && strcmp(mode, "amp"))) {
-		fprintf(stderr, "ampsim bench: --mode single|mpp|amp, --channels 1..64, --shards 0..483\n");
+	if (shards > MAX_HTLCS || chans > 64 || (strcmp(mode, "single") && strcmp(mode, "mpp") && strcmp(mode, "amp"))) {
+		fprintf(stderr, "ampsim bench: --mode single|mpp|amp, --channels 1..64, --shards 0..%d\n", MAX_HTLCS);
 		return 2;
 	}
 	struct amount_msat amt;
@@ -160,7 +161,7 @@ int cmd_bench(int argc, char **argv)
 	aargv[n++] = "--connect";
 	aargv[n++] = connect;
 	for (uint64_t i = 0; i < chans; i++) {
-		snprintf(spec[i], sizeof(spec[i]), "id=c%llu,capacity=%llumsat,max_htlcs=483",
+		snprintf(spec[i], sizeof(spec[i]), "id=c%llu,capacity=%llumsat,max_htlcs=" MAX_HTLCS_STR,
 			 (unsigned long long)i + 1, (unsigned long long)cap.millisatoshis);
 		aargv[n++] = "--channel";
 		aargv[n++] = spec[i];

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cmds.h"
+#include "proto_limits.h"
 #include "rpc.h"
 
 static void rpc_usage(FILE *f, const char *cmd)
@@ -58,8 +59,8 @@ int cmd_rpc(int argc, char **argv)
 		case 's': {
 			char *end;
 			long v = strtol(optarg, &end, 10);
-			if (*end || v < 0 || v > 483) {
-				fprintf(stderr, "ampsim %s: --shards must be 0..483\n", cmd);
+			if (*end || v < 0 || v > MAX_HTLCS) {
+				fprintf(stderr, "ampsim %s: --shards must be 0..%d\n", cmd, MAX_HTLCS);
 				json_decref(params);
 				return 2;
 			}

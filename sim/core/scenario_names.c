@@ -1,0 +1,236 @@
+/* The scenario model's enums by name: each parser walks the name
+ * function, so a name is written down exactly once. Pure: no files. */
+#include "scenario.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* ------------------------------------------------------------------ */
+/* Names of the enums. Each parser walks the name function, so a name
+ * is written down exactly once. */
+
+const char *pay_mode_name(enum pay_mode m)
+{
+	switch (m) {
+	case PAY_SINGLE: return "single";
+	case PAY_INVOICES: return "invoices";
+	case PAY_MPP: return "mpp";
+	case PAY_AMP: return "amp";
+	}
+	abort();
+}
+
+bool pay_mode_parse(const char *s, enum pay_mode *m)
+{
+	static const enum pay_mode all[] = { PAY_SINGLE, PAY_INVOICES, PAY_MPP, PAY_AMP };
+	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++) {
+		if (strcmp(s, pay_mode_name(all[i])) == 0) {
+			*m = all[i];
+			return true;
+		}
+	}
+	return false;
+}
+
+const char *outcome_name(enum outcome o)
+{
+	switch (o) {
+	case OUTCOME_PENDING: return "pending";
+	case OUTCOME_SETTLED: return "settled";
+	case OUTCOME_FAILED: return "failed";
+	case OUTCOME_REFUNDED: return "refunded";
+	case OUTCOME_PARTIAL: return "partial";
+	}
+	abort();
+}
+
+bool outcome_parse(const char *s, enum outcome *o)
+{
+	/* "pending" is a state while running, never an expected end. */
+	static const enum outcome all[] = {
+		OUTCOME_SETTLED, OUTCOME_FAILED, OUTCOME_REFUNDED, OUTCOME_PARTIAL,
+	};
+	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++) {
+		if (strcmp(s, outcome_name(all[i])) == 0) {
+			*o = all[i];
+			return true;
+		}
+	}
+	return false;
+}
+
+const char *bob_behaviour_name(enum bob_behaviour b)
+{
+	switch (b) {
+	case BOB_HONEST: return "honest";
+	case BOB_GREEDY: return "greedy";
+	case BOB_HOLD: return "hold";
+	case BOB_LATE: return "late";
+	}
+	abort();
+}
+
+bool bob_behaviour_parse(const char *s, enum bob_behaviour *b)
+{
+	static const enum bob_behaviour all[] = { BOB_HONEST, BOB_GREEDY, BOB_HOLD, BOB_LATE };
+	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++) {
+		if (strcmp(s, bob_behaviour_name(all[i])) == 0) {
+			*b = all[i];
+			return true;
+		}
+	}
+	return false;
+}
+
+const char *alice_behaviour_name(enum alice_behaviour a)
+{
+	switch (a) {
+	case ALICE_HONEST: return "honest";
+	case ALICE_BAD_SHARE: return "bad-share";
+	}
+	abort();
+}
+
+bool alice_behaviour_parse(const char *s, enum alice_behaviour *a)
+{
+	static const enum alice_behaviour all[] = { ALICE_HONEST, ALICE_BAD_SHARE };
+	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++) {
+		if (strcmp(s, alice_behaviour_name(all[i])) == 0) {
+			*a = all[i];
+			return true;
+		}
+	}
+	return false;
+}
+
+const char *fault_dir_name(enum fault_dir d)
+{
+	switch (d) {
+	case DIR_BOTH: return "both";
+	case DIR_TO_BOB: return "to_bob";
+	case DIR_TO_ALICE: return "to_alice";
+	}
+	abort();
+}
+
+bool fault_dir_parse(const char *s, enum fault_dir *d)
+{
+	static const enum fault_dir all[] = { DIR_BOTH, DIR_TO_BOB, DIR_TO_ALICE };
+	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++) {
+		if (strcmp(s, fault_dir_name(all[i])) == 0) {
+			*d = all[i];
+			return true;
+		}
+	}
+	return false;
+}
+
+const char *jitter_dist_name(enum jitter_dist j)
+{
+	switch (j) {
+	case JITTER_UNIFORM: return "uniform";
+	case JITTER_NORMAL: return "normal";
+	case JITTER_PARETO: return "pareto";
+	}
+	abort();
+}
+
+bool jitter_dist_parse(const char *s, enum jitter_dist *j)
+{
+	static const enum jitter_dist all[] = { JITTER_UNIFORM, JITTER_NORMAL, JITTER_PARETO };
+	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++) {
+		if (strcmp(s, jitter_dist_name(all[i])) == 0) {
+			*j = all[i];
+			return true;
+		}
+	}
+	return false;
+}
+
+const char *node_name(enum node n)
+{
+	switch (n) {
+	case NODE_ALICE: return "alice";
+	case NODE_BOB: return "bob";
+	}
+	abort();
+}
+
+bool node_parse(const char *s, enum node *n)
+{
+	static const enum node all[] = { NODE_ALICE, NODE_BOB };
+	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++) {
+		if (strcmp(s, node_name(all[i])) == 0) {
+			*n = all[i];
+			return true;
+		}
+	}
+	return false;
+}
+
+const char *fault_action_name(enum fault_action a)
+{
+	switch (a) {
+	case FAULT_DOWN: return "down";
+	case FAULT_UP: return "up";
+	case FAULT_DROP: return "drop";
+	case FAULT_LOSS_GE: return "loss";
+	case FAULT_DELAY: return "delay";
+	case FAULT_JITTER: return "jitter";
+	case FAULT_DUPLICATE: return "duplicate";
+	case FAULT_DROP_MSG: return "drop_msg";
+	case FAULT_DISCONNECT: return "disconnect";
+	case FAULT_PARTITION: return "partition";
+	case FAULT_CRASH: return "crash";
+	case FAULT_RESTART: return "restart";
+	}
+	abort();
+}
+
+/* Actions that change one channel's link need "channel ="; the others
+ * act on a node or on the whole connection and must not name one. */
+bool fault_action_on_channel(enum fault_action a)
+{
+	switch (a) {
+	case FAULT_DOWN:
+	case FAULT_UP:
+	case FAULT_DROP:
+	case FAULT_LOSS_GE:
+	case FAULT_DELAY:
+	case FAULT_JITTER:
+	case FAULT_DUPLICATE:
+	case FAULT_DROP_MSG:
+		return true;
+	case FAULT_DISCONNECT:
+	case FAULT_PARTITION:
+	case FAULT_CRASH:
+	case FAULT_RESTART:
+		return false;
+	}
+	abort();
+}
+
+/* Whether "until" can lift the action. up and restart undo other
+ * faults; disconnect and crash are one-off events (the daemons reconnect
+ * on their own; a crashed node comes back only through restart=). */
+bool fault_action_liftable(enum fault_action a)
+{
+	switch (a) {
+	case FAULT_DOWN:
+	case FAULT_DROP:
+	case FAULT_LOSS_GE:
+	case FAULT_DELAY:
+	case FAULT_JITTER:
+	case FAULT_DUPLICATE:
+	case FAULT_DROP_MSG:
+	case FAULT_PARTITION:
+		return true;
+	case FAULT_UP:
+	case FAULT_DISCONNECT:
+	case FAULT_CRASH:
+	case FAULT_RESTART:
+		return false;
+	}
+	abort();
+}
+
