@@ -17,6 +17,7 @@
 #include "proto_limits.h"
 #include "log.h"
 #include "rpc.h"
+#include "rpc_client.h"
 #include "spawn.h"
 #include "units.h"
 

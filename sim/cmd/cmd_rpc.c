@@ -9,6 +9,7 @@
 #include "cmds.h"
 #include "proto_limits.h"
 #include "rpc.h"
+#include "rpc_client.h"
 
 static void rpc_usage(FILE *f, const char *cmd)
 {

@@ -19,6 +19,7 @@
 #include "cmds.h"
 #include "log.h"
 #include "rpc.h"
+#include "rpc_client.h"
 #include "scenario.h"
 #include "spawn.h"
 #include "timeline.h"
@@ -246,18 +247,6 @@ static void flush_queued(struct run *r)
 	r->nqueued = k;
 }
 
-static bool channel_fault(const struct fault_config *f)
-{
-	switch (f->action) {
-	case FAULT_DOWN: case FAULT_UP: case FAULT_DROP: case FAULT_LOSS_GE: case FAULT_DELAY:
-	case FAULT_JITTER: case FAULT_DUPLICATE: case FAULT_DROP_MSG: case FAULT_PARTITION:
-		return true;
-	case FAULT_DISCONNECT: case FAULT_CRASH: case FAULT_RESTART:
-		return false;
-	}
-	return false;
-}
-
 static bool fault_to(struct run *r, int who, const struct fault_config *f, bool lift,
 		     char *err, size_t errlen)
 {
@@ -330,7 +319,7 @@ static bool do_action(struct run *r, const struct action *a, char *err, size_t e
 		return true;
 	}
 	const struct fault_config *f = a->fault;
-	if (channel_fault(f)) {
+	if (fault_action_on_links(f->action)) {
 		if (!a->lift && r->nactive < SCN_MAX_FAULTS)
 			r->active[r->nactive++] = f;
 		if (a->lift) {

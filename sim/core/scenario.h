@@ -69,8 +69,18 @@ enum fault_action {
 	FAULT_CRASH, FAULT_RESTART,
 };
 const char *fault_action_name(enum fault_action a);
-/* Whether an action names a channel, and whether it can be lifted by `until`. */
+/* The one classification of fault actions: who carries each out. */
+enum fault_scope {
+	FAULT_SCOPE_CHANNEL,       /* one channel's links: both daemons apply it */
+	FAULT_SCOPE_ALL_CHANNELS,  /* partition: every channel's links */
+	FAULT_SCOPE_CONNECTION,    /* disconnect: the connection is cut */
+	FAULT_SCOPE_PROCESS,       /* crash, restart: a daemon is killed or started */
+};
+enum fault_scope fault_action_scope(enum fault_action a);
+/* Derived from the scope: names one channel; applied by the daemons to
+ * their links (channel or all channels); liftable by `until`. */
 bool fault_action_on_channel(enum fault_action a);
+bool fault_action_on_links(enum fault_action a);
 bool fault_action_liftable(enum fault_action a);
 
 enum node { NODE_ALICE, NODE_BOB };

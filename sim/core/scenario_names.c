@@ -187,9 +187,8 @@ const char *fault_action_name(enum fault_action a)
 	abort();
 }
 
-/* Actions that change one channel's link need "channel ="; the others
- * act on a node or on the whole connection and must not name one. */
-bool fault_action_on_channel(enum fault_action a)
+/* The one classification of fault actions: who carries each out. */
+enum fault_scope fault_action_scope(enum fault_action a)
 {
 	switch (a) {
 	case FAULT_DOWN:
@@ -200,11 +199,35 @@ bool fault_action_on_channel(enum fault_action a)
 	case FAULT_JITTER:
 	case FAULT_DUPLICATE:
 	case FAULT_DROP_MSG:
-		return true;
-	case FAULT_DISCONNECT:
+		return FAULT_SCOPE_CHANNEL;
 	case FAULT_PARTITION:
+		return FAULT_SCOPE_ALL_CHANNELS;
+	case FAULT_DISCONNECT:
+		return FAULT_SCOPE_CONNECTION;
 	case FAULT_CRASH:
 	case FAULT_RESTART:
+		return FAULT_SCOPE_PROCESS;
+	}
+	abort();
+}
+
+/* Actions that change one channel's link need "channel ="; the others
+ * act on a node or on the whole connection and must not name one. */
+bool fault_action_on_channel(enum fault_action a)
+{
+	return fault_action_scope(a) == FAULT_SCOPE_CHANNEL;
+}
+
+/* Faults the daemons apply to their links themselves (over the control
+ * socket); the others are the run's to carry out. */
+bool fault_action_on_links(enum fault_action a)
+{
+	switch (fault_action_scope(a)) {
+	case FAULT_SCOPE_CHANNEL:
+	case FAULT_SCOPE_ALL_CHANNELS:
+		return true;
+	case FAULT_SCOPE_CONNECTION:
+	case FAULT_SCOPE_PROCESS:
 		return false;
 	}
 	abort();

@@ -139,19 +139,14 @@ bool fault_request_parse(json_t *params, struct fault_config *f, const char **ch
 		rpc_fail(err, RPC_INVALID_PARAMS, "action: %s", action ? why : "missing");
 		return false;
 	}
-	switch (f->action) {
-	case FAULT_DISCONNECT:
-	case FAULT_CRASH:
-	case FAULT_RESTART:
+	if (!fault_action_on_links(f->action)) {
 		/* not a daemon's to apply to itself: ampsim run kills and starts
 		 * processes, and alice's disconnect method cuts the connection */
 		rpc_fail(err, RPC_INVALID_PARAMS, "'%s' is not a channel fault: %s", action,
-			 f->action == FAULT_DISCONNECT ? "use the disconnect method of alice"
-						       : "kill or start the daemon itself");
+			 fault_action_scope(f->action) == FAULT_SCOPE_CONNECTION
+				 ? "use the disconnect method of alice"
+				 : "kill or start the daemon itself");
 		return false;
-	case FAULT_DOWN: case FAULT_UP: case FAULT_DROP: case FAULT_LOSS_GE: case FAULT_DELAY:
-	case FAULT_JITTER: case FAULT_DUPLICATE: case FAULT_DROP_MSG: case FAULT_PARTITION:
-		break;
 	}
 	snprintf(f->text, sizeof(f->text), "%s", action);
 	f->dir = DIR_BOTH;
@@ -163,7 +158,7 @@ bool fault_request_parse(json_t *params, struct fault_config *f, const char **ch
 		rpc_fail(err, RPC_INVALID_PARAMS, "direction must be to_bob, to_alice or both");
 		return false;
 	}
-	if (f->action == FAULT_PARTITION) {
+	if (fault_action_scope(f->action) == FAULT_SCOPE_ALL_CHANNELS) {
 		*channel = NULL;
 	} else if (!*channel || !**channel) {
 		rpc_fail(err, RPC_INVALID_PARAMS, "this action needs a \"channel\"");

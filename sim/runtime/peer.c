@@ -15,6 +15,11 @@
 #include "frame.h"
 #include "log.h"
 
+/* Output watermarks (backpressure): at PEER_OUT_HIGH queued bytes we stop
+ * reading the peer; at PEER_OUT_LOW we read again. */
+#define PEER_OUT_HIGH (1024 * 1024)
+#define PEER_OUT_LOW (256 * 1024)
+
 /* A message waiting for its delivery time (in the peer's list sorted by
  * due time, stable, so that messages of one link with the same delay keep
  * their order) or held while its link is down (in the held list, in the
@@ -42,6 +47,7 @@ struct peer {
 	unsigned npending;
 	bool closing;        /* on_close has been called; free once flushed */
 	bool in_read;        /* inside read_cb: defer the free */
+	bool paused;         /* reading stopped until our output drains */
 	bool free_pending;
 };
 
@@ -173,13 +179,29 @@ void peer_free(struct peer *p)
 	really_free(p);
 }
 
+static void read_cb(struct bufferevent *bev, void *arg);
+
+/* Called when the output has drained to the write watermark. */
 static void write_cb(struct bufferevent *bev, void *arg)
 {
 	struct peer *p = arg;
-	(void)bev;
-	/* output drained after peer_close: now it is safe to let go */
-	if (p->closing && !p->in_read)
-		really_free(p);
+	if (p->closing) {
+		if (evbuffer_get_length(bufferevent_get_output(bev)) > 0) {
+			/* wait for the last byte (the error message) to go out */
+			bufferevent_setwatermark(bev, EV_WRITE, 0, 0);
+			return;
+		}
+		/* output drained after peer_close: now it is safe to let go */
+		if (!p->in_read)
+			really_free(p);
+		return;
+	}
+	if (p->paused) {
+		/* the peer reads again: so do we, starting with what is buffered */
+		p->paused = false;
+		bufferevent_enable(bev, EV_READ);
+		read_cb(bev, p);
+	}
 }
 
 void peer_close(struct peer *p, const char *why)
@@ -222,6 +244,14 @@ static void read_cb(struct bufferevent *bev, void *arg)
 	struct evbuffer *in = bufferevent_get_input(bev);
 	p->in_read = true;
 	while (!p->closing) {
+		if (evbuffer_get_length(bufferevent_get_output(bev)) >= PEER_OUT_HIGH) {
+			/* backpressure: a peer that does not read what we answer
+			 * (pongs, errors) cannot grow our output buffer; we stop
+			 * reading it until write_cb sees the output drained */
+			p->paused = true;
+			bufferevent_disable(bev, EV_READ);
+			break;
+		}
 		size_t avail = evbuffer_get_length(in);
 		uint8_t hdr[FRAME_HDR];
 		if (avail < FRAME_HDR)
@@ -308,6 +338,7 @@ struct peer *peer_new(struct event_base *base, evutil_socket_t fd, const char *n
 		fatal("bufferevent_socket_new failed");
 	/* backpressure: stop reading while a few frames' worth is unprocessed */
 	bufferevent_setwatermark(p->bev, EV_READ, 0, 4 * (FRAME_MAX + FRAME_HDR));
+	bufferevent_setwatermark(p->bev, EV_WRITE, PEER_OUT_LOW, 0);
 	bufferevent_setcb(p->bev, read_cb, write_cb, event_cb, p);
 	bufferevent_enable(p->bev, EV_READ | EV_WRITE);
 	return p;
@@ -316,6 +347,16 @@ struct peer *peer_new(struct event_base *base, evutil_socket_t fd, const char *n
 const char *peer_name(const struct peer *p)
 {
 	return p->name;
+}
+
+size_t peer_output_len(const struct peer *p)
+{
+	return evbuffer_get_length(bufferevent_get_output(p->bev));
+}
+
+bool peer_paused(const struct peer *p)
+{
+	return p->paused;
 }
 
 unsigned peer_pending(const struct peer *p)

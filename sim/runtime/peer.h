@@ -59,6 +59,11 @@ void peer_close(struct peer *p, const char *why);
 /* Free without calling on_close (daemon shutdown). */
 void peer_free(struct peer *p);
 
+/* Bytes queued for the peer, not yet taken by the kernel. */
+size_t peer_output_len(const struct peer *p);
+/* Reading is stopped because the peer does not read what we send. */
+bool peer_paused(const struct peer *p);
+
 /* Messages still waiting for their delay to pass. */
 unsigned peer_pending(const struct peer *p);
 /* Messages held because their link is down (they wait for it to come up). */

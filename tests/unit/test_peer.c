@@ -266,6 +266,78 @@ static void bad_frames_close_with_reason(void **state)
 	}
 }
 
+/* A peer that sends pings and never reads our (large) answers. */
+struct echo {
+	struct event_base *base;
+	struct peer *peer;
+	unsigned got;
+	size_t max_out;
+};
+
+static void echo_msg(struct peer *p, const Ampsim__Envelope *env, void *arg)
+{
+	static uint8_t junk[8192];
+	struct echo *e = arg;
+	(void)env;
+	e->got++;
+	Ampsim__Pong pong = AMPSIM__PONG__INIT;
+	Ampsim__Envelope r = AMPSIM__ENVELOPE__INIT;
+	pong.ignored.len = sizeof(junk);
+	pong.ignored.data = junk;
+	r.msg_case = AMPSIM__ENVELOPE__MSG_PONG;
+	r.pong = &pong;
+	peer_send(p, &r);
+	if (peer_output_len(p) > e->max_out)
+		e->max_out = peer_output_len(p);
+	if (peer_output_len(p) >= 1024 * 1024)
+		event_base_loopbreak(e->base);
+}
+
+static void echo_close(struct peer *p, const char *why, void *arg)
+{
+	(void)p;
+	(void)why;
+	((struct echo *)arg)->peer = NULL;
+}
+
+static void peer_that_does_not_read_is_not_buffered_without_limit(void **state)
+{
+	struct fx *f = *state;
+	static const struct peer_ops echo_ops = { echo_msg, echo_close };
+	int sp[2];
+	struct echo e = { .base = f->base };
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sp), 0);
+	evutil_make_socket_nonblocking(sp[0]);
+	evutil_make_socket_nonblocking(sp[1]);
+	e.peer = peer_new(f->base, sp[1], "reader-less", &echo_ops, &e, f->log, &f->clk);
+	const unsigned total = 400;
+	static const uint8_t ping[6] = { 0, 0, 0, 2, 0x52, 0x00 };
+	static uint8_t pings[400 * sizeof(ping)];
+	for (unsigned i = 0; i < total; i++)
+		memcpy(pings + i * sizeof(ping), ping, sizeof(ping));
+	assert_int_equal(write(sp[0], pings, sizeof(pings)), (ssize_t)sizeof(pings));
+	run(f);                         /* until the output reaches the watermark */
+	assert_true(peer_paused(e.peer));
+	unsigned got = e.got;
+	assert_true(got < total);
+	for (int i = 0; i < 20; i++)   /* paused: nothing more is read */
+		event_base_loop(f->base, EVLOOP_NONBLOCK);
+	assert_int_equal(e.got, got);
+	/* bounded: the watermark plus one answer */
+	assert_true(e.max_out <= 1024 * 1024 + 8192 + 64);
+	/* the peer reads again: so do we, to the last ping */
+	uint8_t buf[65536];
+	for (int spins = 0; e.got < total && spins < 100000; spins++) {
+		while (read(sp[0], buf, sizeof(buf)) > 0)
+			;
+		event_base_loop(f->base, EVLOOP_NONBLOCK);
+	}
+	assert_int_equal(e.got, total);
+	assert_false(peer_paused(e.peer));
+	peer_free(e.peer);
+	close(sp[0]);
+}
+
 static void peer_hang_up_is_reported(void **state)
 {
 	struct fx *f = *state;
@@ -286,6 +358,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(forgotten_link_sends_nothing, setup, teardown),
 		cmocka_unit_test_setup_teardown(bad_frames_close_with_reason, setup, teardown),
 		cmocka_unit_test_setup_teardown(peer_hang_up_is_reported, setup, teardown),
+		cmocka_unit_test_setup_teardown(peer_that_does_not_read_is_not_buffered_without_limit,
+						setup, teardown),
 	};
 	return cmocka_run_group_tests_name("peer", tests, NULL, NULL);
 }

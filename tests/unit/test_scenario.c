@@ -822,6 +822,34 @@ static void test_enum_names(void **state)
 	assert_string_equal(fault_action_name(FAULT_RESTART), "restart");
 }
 
+/* One classifier: each action has exactly one scope, and what the parser,
+ * the daemons and the run ask of an action follows from it. */
+static void test_fault_scope(void **state)
+{
+	(void)state;
+	static const struct {
+		enum fault_action a;
+		enum fault_scope s;
+	} want[] = {
+		{ FAULT_DOWN, FAULT_SCOPE_CHANNEL }, { FAULT_UP, FAULT_SCOPE_CHANNEL },
+		{ FAULT_DROP, FAULT_SCOPE_CHANNEL }, { FAULT_LOSS_GE, FAULT_SCOPE_CHANNEL },
+		{ FAULT_DELAY, FAULT_SCOPE_CHANNEL }, { FAULT_JITTER, FAULT_SCOPE_CHANNEL },
+		{ FAULT_DUPLICATE, FAULT_SCOPE_CHANNEL }, { FAULT_DROP_MSG, FAULT_SCOPE_CHANNEL },
+		{ FAULT_PARTITION, FAULT_SCOPE_ALL_CHANNELS },
+		{ FAULT_DISCONNECT, FAULT_SCOPE_CONNECTION },
+		{ FAULT_CRASH, FAULT_SCOPE_PROCESS }, { FAULT_RESTART, FAULT_SCOPE_PROCESS },
+	};
+	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+		enum fault_scope s = fault_action_scope(want[i].a);
+		assert_int_equal(s, want[i].s);
+		assert_int_equal(fault_action_on_channel(want[i].a), s == FAULT_SCOPE_CHANNEL);
+		assert_int_equal(fault_action_on_links(want[i].a),
+				 s == FAULT_SCOPE_CHANNEL || s == FAULT_SCOPE_ALL_CHANNELS);
+	}
+	assert_false(fault_action_liftable(FAULT_CRASH));
+	assert_true(fault_action_liftable(FAULT_PARTITION));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -855,6 +883,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_load_temp_file, remove_temp_file),
 		cmocka_unit_test(test_channel_spec),
 		cmocka_unit_test(test_enum_names),
+		cmocka_unit_test(test_fault_scope),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
