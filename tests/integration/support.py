@@ -1,0 +1,233 @@
+"""Helpers for the integration tests: running commands, waiting on
+conditions, talking JSON-RPC over a control socket, starting bob and alice
+by hand, reading their event logs, and checking a run's --json.
+
+The fixtures that hand these to tests live in conftest.py; this module is
+plain functions so that test files can import them.
+"""
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+# where meson puts each program, relative to the build directory
+PROGRAMS = {"ampsim": "sim", "alice": "sender", "bob": "receiver"}
+
+
+class Build:
+    """A meson build directory holding ampsim, alice and bob."""
+
+    def __init__(self, path):
+        self.dir = os.path.abspath(path)
+
+    def exe(self, name):
+        return os.path.join(self.dir, PROGRAMS[name], name)
+
+    def missing(self):
+        return [self.exe(n) for n in PROGRAMS if not os.access(self.exe(n), os.X_OK)]
+
+
+def run(args, timeout=120, **kw):
+    return subprocess.run(args, capture_output=True, text=True, timeout=timeout, **kw)
+
+
+def wait_for(pred, timeout=20.0, what="condition"):
+    """Poll pred() until it returns a true value and return that; bounded."""
+    deadline = time.monotonic() + timeout
+    while True:
+        v = pred()
+        if v:
+            return v
+        if time.monotonic() > deadline:
+            raise AssertionError("timed out waiting for " + what)
+        time.sleep(0.005)
+
+
+def rpc(sock, method, params=None, timeout=5.0):
+    """One JSON-RPC 2.0 request over a control socket; the decoded answer."""
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.settimeout(timeout)
+    try:
+        s.connect(sock)
+        req = {"jsonrpc": "2.0", "id": 1, "method": method, "params": params or {}}
+        s.sendall((json.dumps(req) + "\n").encode())
+        buf = b""
+        while not buf.endswith(b"\n"):
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            buf += chunk
+    finally:
+        s.close()
+    return json.loads(buf)
+
+
+def payment_summary(sock):
+    """{payment id: outcome} from a daemon's listpayments."""
+    return rpc(sock, "listpayments", {"summary": True})["result"]
+
+
+def read_json(path):
+    """The JSON document in path, or None while it is missing or incomplete."""
+    try:
+        with open(path) as f:
+            return json.load(f)
+    except (OSError, ValueError):
+        return None
+
+
+def read_events(path):
+    """The events of a JSON-lines event log; [] while it does not exist."""
+    try:
+        with open(path) as f:
+            return [json.loads(l) for l in f if l.strip()]
+    except OSError:
+        return []
+
+
+def write(dirname, name, text):
+    p = os.path.join(str(dirname), name)
+    with open(p, "w") as f:
+        f.write(text)
+    return p
+
+
+# two 1btc channels, all Alice's, for scenarios written by the tests
+BASE = """[sim]
+seed = 9
+time_scale = 20
+[channel c1]
+capacity = 1btc
+alice = 1btc
+delay = 10ms
+[channel c2]
+capacity = 1btc
+alice = 1btc
+delay = 30ms
+"""
+
+
+def check_run_json(out, label):
+    """Both daemons' views agree, conserve money and hold nothing in flight."""
+    doc = json.loads(out)
+    assert doc["problems"] == [], "%s: problems: %s" % (label, doc["problems"])
+    for cid, ch in doc["channels"].items():
+        cap = ch["capacity_msat"]
+        for side in ("alice_view", "bob_view"):
+            v = ch[side]
+            assert v["alice_msat"] + v["bob_msat"] + v["inflight_msat"] == cap, \
+                "%s: %s %s does not conserve: %s" % (label, cid, side, v)
+            assert v["inflight_msat"] == 0, "%s: %s %s still in flight" % (label, cid, side)
+        assert ch["alice_view"] == ch["bob_view"], "%s: views of %s differ" % (label, cid)
+    return doc
+
+
+class Processes:
+    """Every process a test starts; kill_all() ends those still running."""
+
+    def __init__(self):
+        self.procs = []
+
+    def spawn(self, args, log=None):
+        """Start args, its output appended to the file log (or discarded)."""
+        if log is None:
+            p = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                 stdin=subprocess.DEVNULL)
+        else:
+            with open(log, "a") as f:
+                p = subprocess.Popen(args, stdout=f, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        self.procs.append(p)
+        return p
+
+    def kill_all(self):
+        for p in self.procs:
+            if p.poll() is None:
+                p.kill()
+            p.wait()
+
+
+class Daemons:
+    """bob and alice started by hand on loopback, as a lab user would.
+
+    bob listens on port 0 and writes the port he bound to his ready file;
+    alice connects to it. Both are waited on through their ready files."""
+
+    def __init__(self, build, procs, channels=("1btc", "1btc"), bob_args=(), alice_args=(),
+                 start_alice=True):
+        self.build = build
+        self.processes = procs
+        self.dir = tempfile.mkdtemp(prefix="ampsim-it-")
+        self.procs = []
+        self.bob_sock = os.path.join(self.dir, "bob.sock")
+        self.alice_sock = os.path.join(self.dir, "alice.sock")
+        self.bob_events = os.path.join(self.dir, "bob.events")
+        self.alice_events = os.path.join(self.dir, "alice.events")
+        ready = os.path.join(self.dir, "bob.ready")
+        self.bob = self._spawn([build.exe("bob"), "--listen", "127.0.0.1:0", "--control", self.bob_sock,
+                                "--events", self.bob_events, "--ready-file", ready] + list(bob_args),
+                               "bob.log")
+        info = wait_for(lambda: read_json(ready), what="bob's ready file")
+        self.port = info["port"]
+        self.alice = None
+        if start_alice:
+            self.start_alice(channels, alice_args)
+
+    def start_alice(self, channels, alice_args=()):
+        ready = os.path.join(self.dir, "alice.ready")
+        args = [self.build.exe("alice"), "--connect", "127.0.0.1:%d" % self.port,
+                "--control", self.alice_sock, "--events", self.alice_events,
+                "--ready-file", ready, "--time-scale", "20"]
+        for c in channels:
+            args += ["--channel", c]
+        self.alice = self._spawn(args + list(alice_args), "alice.log")
+        wait_for(lambda: read_json(ready), what="alice's ready file")
+
+    def _spawn(self, args, log):
+        p = self.processes.spawn(args, os.path.join(self.dir, log))
+        self.procs.append(p)
+        return p
+
+    def events(self, node):
+        return read_events(self.bob_events if node == "bob" else self.alice_events)
+
+    def log(self, node):
+        with open(os.path.join(self.dir, node + ".log")) as f:
+            return f.read()
+
+    def logs(self):
+        """Both daemons' output, for a failure report."""
+        out = []
+        for node in ("bob", "alice"):
+            try:
+                out.append("---- %s.log\n%s" % (node, self.log(node)))
+            except OSError:
+                pass
+        return "\n".join(out)
+
+    def stop(self):
+        """Stop both with SIGTERM; return their exit codes, alice's first
+        (non-zero: a crash, a sanitizer's leak report or an invariant violation)."""
+        codes = []
+        for p in reversed(self.procs):
+            if p.poll() is None:
+                p.send_signal(signal.SIGTERM)
+            try:
+                codes.append(p.wait(timeout=10))
+            except subprocess.TimeoutExpired:
+                p.kill()
+                p.wait()
+                codes.append(-9)
+        return codes
+
+    def cleanup(self):
+        for p in self.procs:
+            if p.poll() is None:
+                p.kill()
+            p.wait()
+        shutil.rmtree(self.dir, ignore_errors=True)

@@ -1,0 +1,48 @@
+"""The control socket (JSON-RPC 2.0) and the lab commands that use it."""
+import json
+import socket
+
+from support import payment_summary, rpc, run, wait_for
+
+
+def test_control_socket_speaks_jsonrpc(dm):
+    h = rpc(dm.alice_sock, "help")
+    assert h["jsonrpc"] == "2.0" and "pay" in h["result"], h
+    u = rpc(dm.alice_sock, "frobnicate")
+    assert u["error"]["code"] == -32601, u
+    bad = rpc(dm.alice_sock, "pay", {"amount": "12 apples"})
+    assert bad["error"]["code"] == -32602 and "amount" in bad["error"]["message"], bad
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.settimeout(5)
+    s.connect(dm.alice_sock)
+    s.sendall(b"{not json\n")
+    resp = json.loads(s.makefile().readline())
+    s.close()
+    assert resp["error"]["code"] == -32700, resp
+    assert dm.stop() == [0, 0]
+
+
+def test_lab_flow_invoice_then_pay_with_cli(build, dm):
+    ampsim = build.exe("ampsim")
+    r = run([ampsim, "invoice", "--control", dm.bob_sock, "--amount", "0.3btc",
+             "--description", "coffee"])
+    assert r.returncode == 0, r.stderr
+    inv = json.loads(r.stdout)["invoice"]
+    assert inv.startswith("lnsim1")
+    r = run([ampsim, "pay", "--control", dm.alice_sock, "--invoice", inv, "--id", "coffee"])
+    assert r.returncode == 0, r.stderr
+    wait_for(lambda: payment_summary(dm.alice_sock)["coffee"] != "pending", what="coffee outcome")
+    r = run([ampsim, "payments", "--control", dm.alice_sock])
+    pays = json.loads(r.stdout)
+    assert pays["coffee"]["outcome"] == "settled", pays
+    invs = rpc(dm.bob_sock, "listinvoices")["result"]
+    assert [i["status"] for i in invs] == ["paid"], invs
+    # paying the same invoice again is refused by bob
+    run([ampsim, "pay", "--control", dm.alice_sock, "--invoice", inv, "--id", "again"])
+    wait_for(lambda: payment_summary(dm.alice_sock)["again"] != "pending", what="second outcome")
+    assert payment_summary(dm.alice_sock)["again"] == "failed"
+    a = rpc(dm.alice_sock, "channels")["result"]
+    b = rpc(dm.bob_sock, "channels")["result"]
+    assert a == b, (a, b)
+    assert sum(c["bob_msat"] for c in a.values()) == 30000000000
+    assert dm.stop() == [0, 0]

@@ -1,0 +1,35 @@
+"""Durable state: a daemon killed by hand comes back from its state."""
+import os
+import signal
+import socket
+
+from support import payment_summary, read_events, rpc, wait_for
+
+
+def test_state_survives_kill_between_runs_of_a_daemon(build, processes, tmp_path):
+    # a lab user kills bob by hand mid-payment and starts him again
+    d = str(tmp_path)
+    probe = socket.socket()
+    probe.bind(("127.0.0.1", 0))
+    port = probe.getsockname()[1]
+    probe.close()
+    bsock, asock = os.path.join(d, "b.sock"), os.path.join(d, "a.sock")
+    bob_argv = [build.exe("bob"), "--listen", "127.0.0.1:%d" % port, "--control", bsock,
+                "--state", os.path.join(d, "bs"), "--events", os.path.join(d, "b.ev")]
+    bob = processes.spawn(bob_argv)
+    wait_for(lambda: os.path.exists(bsock), what="bob's socket")
+    processes.spawn([build.exe("alice"), "--connect", "127.0.0.1:%d" % port, "--control", asock,
+                     "--state", os.path.join(d, "as"), "--time-scale", "20",
+                     "--channel", "id=a,capacity=1btc,delay=2s", "--channel", "id=b,capacity=1btc,delay=2s"])
+    wait_for(lambda: (lambda i: i and i.get("result", {}).get("connected"))(
+        rpc(asock, "getinfo") if os.path.exists(asock) else None), what="alice connected")
+    rpc(asock, "pay", {"id": "x", "amount": "2btc", "mode": "amp"})
+    bob.send_signal(signal.SIGKILL)
+    bob.wait()
+    processes.spawn(bob_argv)
+    wait_for(lambda: payment_summary(asock)["x"] != "pending", timeout=30, what="payment outcome")
+    assert payment_summary(asock)["x"] == "settled"
+    wait_for(lambda: rpc(asock, "channels")["result"] == rpc(bsock, "channels")["result"],
+             what="views to agree")
+    names = [e["event"] for e in read_events(os.path.join(d, "b.ev"))]
+    assert "restart" in names and "channel_reestablish" in names, names
