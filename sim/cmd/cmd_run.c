@@ -20,49 +20,36 @@
 #include "log.h"
 #include "rpc.h"
 #include "rpc_client.h"
+#include "run.h"
 #include "scenario.h"
 #include "spawn.h"
 #include "timeline.h"
 #include "units.h"
 
-#define READY_TIMEOUT_MS 10000
-#define RPC_TIMEOUT_MS 5000
 
-struct action {
-	uint64_t at_us;
-	int order;                 /* faults before payments at the same time */
-	const struct payment_config *pay;
-	const struct fault_config *fault;
-	bool lift;
-};
+void say(const struct run *r, const char *fmt, const char *arg)
+{
+	if (r->verbose) {
+		fprintf(stderr, "ampsim: ");
+		fprintf(stderr, fmt, arg);
+		fputc('\n', stderr);
+	}
+}
+
+json_t *call(const char *sock, const char *method, json_t *params, char *err, size_t n)
+{
+	json_t *r = rpc_call(sock, method, params, RPC_TIMEOUT_MS, err, n);
+	json_decref(params);
+	return r;
+}
 
 static int action_cmp(const void *x, const void *y)
 {
-	const struct action *a = x, *b = y;
+	const struct run_step *a = x, *b = y;
 	if (a->at_us != b->at_us)
 		return a->at_us < b->at_us ? -1 : 1;
 	return a->order - b->order;
 }
-
-struct run {
-	struct scenario *s;
-	char dir[64];
-	char bob_sock[128], alice_sock[128];
-	char bob_events[128], alice_events[128];
-	char bob_log[128], alice_log[128];
-	pid_t bob, alice;
-	int bob_port;
-	char bob_exe[4096], alice_exe[4096];
-	char bob_state[128], alice_state[128], chain[128];
-	uint64_t epoch_us;
-	/* channel faults in force, re-applied to a daemon that restarts */
-	const struct fault_config *active[SCN_MAX_FAULTS];
-	size_t nactive;
-	/* payments due while alice was down, sent when she is back */
-	const struct payment_config *queued[SCN_MAX_PAYMENTS];
-	size_t nqueued;
-	bool json, keep, verbose;
-};
 
 static void run_usage(FILE *f)
 {
@@ -78,148 +65,6 @@ static void run_usage(FILE *f)
 		"  --json              print the summary as one JSON object\n"
 		"  --keep              keep the run directory (daemon logs, sockets)\n"
 		"  -v, --verbose       say what is happening on stderr\n");
-}
-
-static void say(const struct run *r, const char *fmt, const char *arg)
-{
-	if (r->verbose) {
-		fprintf(stderr, "ampsim: ");
-		fprintf(stderr, fmt, arg);
-		fputc('\n', stderr);
-	}
-}
-
-static json_t *call(const char *sock, const char *method, json_t *params, char *err, size_t n)
-{
-	json_t *r = rpc_call(sock, method, params, RPC_TIMEOUT_MS, err, n);
-	json_decref(params);
-	return r;
-}
-
-static void fmt_msat(char *buf, size_t n, uint64_t msat)
-{
-	char tmp[AMOUNT_FMT_LEN];
-	snprintf(buf, n, "%s", amount_fmt(amount_msat(msat), tmp));
-}
-
-static void chan_spec(const struct channel_config *c, char *buf, size_t n)
-{
-	const char *dist = c->link.jitter_dist == JITTER_NORMAL ? "normal"
-			 : c->link.jitter_dist == JITTER_PARETO ? "pareto" : "uniform";
-	snprintf(buf, n,
-		 "id=%s,capacity=%llumsat,alice=%llumsat,delay=%lluus,jitter=%lluus,"
-		 "jitter_dist=%s,drop=%.17g,duplicate=%.17g,max_htlcs=%u,htlc_minimum=%llumsat",
-		 c->id, (unsigned long long)c->capacity.millisatoshis,
-		 (unsigned long long)c->alice.millisatoshis, (unsigned long long)c->link.delay_us,
-		 (unsigned long long)c->link.jitter_us, dist, c->link.drop, c->link.duplicate,
-		 c->max_htlcs, (unsigned long long)c->htlc_minimum.millisatoshis);
-}
-
-static bool start_bob(struct run *r, char *err, size_t errlen)
-{
-	char ready[160], hold[32], delta[16], listen[64], e2[256];
-	snprintf(ready, sizeof(ready), "%s/bob.ready", r->dir);
-	unlink(ready);
-	snprintf(hold, sizeof(hold), "%lluus", (unsigned long long)r->s->bob.hold_us);
-	snprintf(delta, sizeof(delta), "%u", r->s->bob.final_cltv_delta);
-	/* a restarted bob listens where alice knows to find him */
-	snprintf(listen, sizeof(listen), "127.0.0.1:%d", r->bob_port);
-	char *bargv[] = { r->bob_exe, "--listen", listen, "--events", r->bob_events,
-			  "--control", r->bob_sock, "--ready-file", ready, "--hold", hold,
-			  "--final-cltv-delta", delta, "--behaviour",
-			  (char *)bob_behaviour_name(r->s->bob.behaviour), "--state", r->bob_state,
-			  "--chain", r->chain, NULL };
-	r->bob = spawn_daemon(bargv, r->bob_log);
-	if (r->bob < 0) {
-		snprintf(err, errlen, "cannot start bob: %s", strerror(errno));
-		return false;
-	}
-	json_t *br = wait_ready(ready, r->bob, READY_TIMEOUT_MS, e2, sizeof(e2));
-	if (!br) {
-		snprintf(err, errlen, "bob %s (see %s)", e2, r->bob_log);
-		r->bob = 0;
-		return false;
-	}
-	r->bob_port = (int)json_integer_value(json_object_get(br, "port"));
-	json_decref(br);
-	return true;
-}
-
-/* first: wait for alice's ready file (channels open); after a restart:
- * for her control socket to answer (bob may be down, she reconnects) */
-static bool start_alice(struct run *r, bool first, char *err, size_t errlen)
-{
-	char ready[160], connect[64], seed[32], interval[32], scale[32], e2[256];
-	snprintf(connect, sizeof(connect), "127.0.0.1:%d", r->bob_port);
-	snprintf(seed, sizeof(seed), "%llu", (unsigned long long)r->s->seed);
-	snprintf(interval, sizeof(interval), "%lluus", (unsigned long long)r->s->block_interval_us);
-	snprintf(scale, sizeof(scale), "%.17g", r->s->time_scale);
-	snprintf(ready, sizeof(ready), "%s/alice.ready", r->dir);
-	unlink(ready);
-	size_t n = 0, max = 28 + 2 * r->s->nchannels;
-	char **aargv = calloc(max, sizeof(char *));
-	char (*specs)[512] = calloc(r->s->nchannels ? r->s->nchannels : 1, 512);
-	aargv[n++] = r->alice_exe;
-	aargv[n++] = "--connect";
-	aargv[n++] = connect;
-	for (size_t i = 0; i < r->s->nchannels; i++) {
-		chan_spec(&r->s->channels[i], specs[i], 512);
-		aargv[n++] = "--channel";
-		aargv[n++] = specs[i];
-	}
-	char *rest[] = { "--events", r->alice_events, "--control", r->alice_sock, "--ready-file",
-			 ready, "--seed", seed, "--block-interval", interval, "--time-scale", scale,
-			 "--behaviour", (char *)alice_behaviour_name(r->s->alice.behaviour),
-			 "--state", r->alice_state, "--chain", r->chain };
-	for (size_t i = 0; i < sizeof(rest) / sizeof(rest[0]); i++)
-		aargv[n++] = rest[i];
-	aargv[n] = NULL;
-	r->alice = spawn_daemon(aargv, r->alice_log);
-	free(aargv);
-	free(specs);
-	if (r->alice < 0) {
-		snprintf(err, errlen, "cannot start alice: %s", strerror(errno));
-		r->alice = 0;
-		return false;
-	}
-	if (!first) {
-		long long deadline = mono_now_ms() + READY_TIMEOUT_MS;
-		for (;;) {
-			json_t *info = rpc_call(r->alice_sock, "getinfo", NULL, 500, e2, sizeof(e2));
-			if (info) {
-				json_decref(info);
-				return true;
-			}
-			int st;
-			if (waitpid(r->alice, &st, WNOHANG) == r->alice || mono_now_ms() > deadline) {
-				snprintf(err, errlen, "restarted alice did not come up (see %s)", r->alice_log);
-				r->alice = 0;
-				return false;
-			}
-			struct timespec ts = { 0, 2 * 1000000L };
-			nanosleep(&ts, NULL);
-		}
-	}
-	json_t *ar = wait_ready(ready, r->alice, READY_TIMEOUT_MS, e2, sizeof(e2));
-	if (!ar) {
-		snprintf(err, errlen, "alice %s (see %s)", e2, r->alice_log);
-		r->alice = 0;
-		return false;
-	}
-	r->epoch_us = (uint64_t)json_integer_value(json_object_get(ar, "epoch_unix_us"));
-	json_decref(ar);
-	return true;
-}
-
-static bool start_daemons(struct run *r, char *err, size_t errlen)
-{
-	if (!find_daemon("bob", r->bob_exe, sizeof(r->bob_exe)) ||
-	    !find_daemon("alice", r->alice_exe, sizeof(r->alice_exe))) {
-		snprintf(err, errlen, "cannot find the alice and bob executables "
-			 "(next to ampsim, in PATH, or $AMPSIM_ALICE/$AMPSIM_BOB)");
-		return false;
-	}
-	return start_bob(r, err, errlen) && start_alice(r, true, err, errlen);
 }
 
 /* Send a payment to alice; false (kept queued) if she cannot take it now. */
@@ -274,37 +119,7 @@ static void reapply_faults(struct run *r, int who)
 			fault_to(r, who, r->active[i], false, e, sizeof(e));
 }
 
-/* A killed daemon cannot say so: the run writes the event in its name. */
-static void log_crash(const struct run *r, const char *node)
-{
-	struct simclock clk = { r->epoch_us, r->s->block_interval_us, r->s->time_scale };
-	uint64_t now = simclock_wall_now_us();
-	json_t *ev = json_object();
-	json_object_set_new(ev, "t_ms", json_real((double)simclock_sim_at(&clk, now) / 1000.0));
-	json_object_set_new(ev, "height", json_integer(simclock_height_at(&clk, now)));
-	json_object_set_new(ev, "node", json_string(node));
-	json_object_set_new(ev, "event", json_string("crash"));
-	json_object_set_new(ev, "how", json_string("SIGKILL from ampsim run"));
-	char *line = json_dumps(ev, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(10));
-	json_decref(ev);
-	FILE *f = fopen(strcmp(node, "alice") == 0 ? r->alice_events : r->bob_events, "a");
-	if (f && line)
-		fprintf(f, "%s\n", line);
-	if (f)
-		fclose(f);
-	free(line);
-}
-
-static void kill9(pid_t *pid)
-{
-	if (*pid > 0) {
-		kill(*pid, SIGKILL);
-		waitpid(*pid, NULL, 0);
-	}
-	*pid = 0;
-}
-
-static bool do_action(struct run *r, const struct action *a, char *err, size_t errlen)
+static bool do_action(struct run *r, const struct run_step *a, char *err, size_t errlen)
 {
 	char e[512];
 	if (a->pay) {
@@ -408,168 +223,6 @@ static bool quiet(struct run *r, bool *all_final)
 	return ok;
 }
 
-static json_t *view(json_t *c)
-{
-	json_t *v = json_object();
-	const char *keys[] = { "alice_msat", "bob_msat", "inflight_msat" };
-	for (int i = 0; i < 3; i++)
-		json_object_set(v, keys[i], c ? json_object_get(c, keys[i]) : json_null());
-	return v;
-}
-
-static bool same_view(json_t *a, json_t *b)
-{
-	return json_equal(a, b);
-}
-
-static int event_cmp(const void *x, const void *y)
-{
-	json_t *const *a = x, *const *b = y;
-	double ta = json_number_value(json_object_get(*a, "t_ms"));
-	double tb = json_number_value(json_object_get(*b, "t_ms"));
-	if (ta != tb)
-		return ta < tb ? -1 : 1;
-	json_int_t sa = json_integer_value(json_object_get(*a, "_seq"));
-	json_int_t sb = json_integer_value(json_object_get(*b, "_seq"));
-	return sa < sb ? -1 : sa > sb;
-}
-
-static json_t *merge_events(const struct run *r)
-{
-	json_t *all = json_array();
-	const char *files[2] = { r->bob_events, r->alice_events };
-	json_int_t seq = 0;
-	for (int i = 0; i < 2; i++) {
-		FILE *f = fopen(files[i], "r");
-		if (!f)
-			continue;
-		char *line = NULL;
-		size_t cap = 0;
-		while (getline(&line, &cap, f) > 0) {
-			json_t *ev = json_loads(line, 0, NULL);
-			if (ev) {
-				json_object_set_new(ev, "_seq", json_integer(seq++));
-				json_array_append_new(all, ev);
-			}
-		}
-		free(line);
-		fclose(f);
-	}
-	size_t n = json_array_size(all);
-	json_t **v = calloc(n ? n : 1, sizeof(*v));
-	for (size_t i = 0; i < n; i++)
-		v[i] = json_incref(json_array_get(all, i));
-	qsort(v, n, sizeof(*v), event_cmp);
-	json_t *sorted = json_array();
-	for (size_t i = 0; i < n; i++) {
-		json_object_del(v[i], "_seq");
-		json_array_append_new(sorted, v[i]);
-	}
-	free(v);
-	json_decref(all);
-	return sorted;
-}
-
-static bool write_events(json_t *events, const char *path)
-{
-	FILE *f = fopen(path, "w");
-	if (!f)
-		return false;
-	size_t i;
-	json_t *ev;
-	json_array_foreach(events, i, ev) {
-		char *s = json_dumps(ev, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(10));
-		fprintf(f, "%s\n", s);
-		free(s);
-	}
-	return fclose(f) == 0;
-}
-
-static void remove_tree(const char *path)
-{
-	/* the run directory holds only what we put there: plain files and
-	 * the two state directories */
-	char cmd[512];
-	snprintf(cmd, sizeof(cmd), "%s", path);
-	DIR *d = opendir(path);
-	if (!d)
-		return;
-	struct dirent *e;
-	while ((e = readdir(d))) {
-		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
-			continue;
-		char p[600];
-		snprintf(p, sizeof(p), "%s/%s", path, e->d_name);
-		unlink(p);
-	}
-	closedir(d);
-	rmdir(cmd);
-}
-
-static void remove_dir(const char *dir)
-{
-	char sub[256];
-	snprintf(sub, sizeof(sub), "%s/alice-state", dir);
-	remove_tree(sub);
-	snprintf(sub, sizeof(sub), "%s/bob-state", dir);
-	remove_tree(sub);
-	snprintf(sub, sizeof(sub), "%s/chain.db", dir);
-	unlink(sub);
-	snprintf(sub, sizeof(sub), "%s/chain.db-wal", dir);
-	unlink(sub);
-	snprintf(sub, sizeof(sub), "%s/chain.db-shm", dir);
-	unlink(sub);
-	const char *names[] = { "bob.ready", "alice.ready", "bob.events", "alice.events",
-				"bob.log", "alice.log", "bob.sock", "alice.sock" };
-	char p[256];
-	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
-		snprintf(p, sizeof(p), "%s/%s", dir, names[i]);
-		unlink(p);
-	}
-	rmdir(dir);
-}
-
-static int stop_both(struct run *r, char *why, size_t n)
-{
-	char e[256];
-	int bad = 0;
-	why[0] = '\0';
-	pid_t pids[2] = { r->alice, r->bob };
-	const char *socks[2] = { r->alice_sock, r->bob_sock };
-	const char *names[2] = { "alice", "bob" };
-	const char *logs[2] = { r->alice_log, r->bob_log };
-	for (int i = 0; i < 2; i++) {
-		if (pids[i] <= 0)
-			continue;
-		json_t *res = rpc_call(socks[i], "stop", NULL, 1000, e, sizeof(e));
-		json_decref(res);
-		int st = stop_daemon(pids[i], 5000);
-		if (st != -1 && !(WIFEXITED(st) && WEXITSTATUS(st) == 0)) {
-			size_t len = strlen(why);
-			snprintf(why + len, n - len, "%s%s %s %d (see %s)", len ? "; " : "", names[i],
-				 WIFEXITED(st) ? "exited with status" : "was killed by signal",
-				 WIFEXITED(st) ? WEXITSTATUS(st) : WTERMSIG(st), logs[i]);
-			bad = 1;
-		}
-	}
-	r->alice = r->bob = 0;
-	return bad;
-}
-
-static bool channel_expect_holds(const struct expect_config *x, json_t *av, json_t *bv)
-{
-	for (int k = 0; k < 2; k++) {
-		json_t *v = k == 0 ? av : bv;
-		if (x->has_alice && (uint64_t)json_integer_value(json_object_get(v, "alice_msat")) !=
-					    x->alice.millisatoshis)
-			return false;
-		if (x->has_bob && (uint64_t)json_integer_value(json_object_get(v, "bob_msat")) !=
-					  x->bob.millisatoshis)
-			return false;
-	}
-	return true;
-}
-
 int cmd_run(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -659,20 +312,20 @@ int cmd_run(int argc, char **argv)
 
 	/* the plan: payments, faults and fault lifts in simulated-time order */
 	size_t nact = 0;
-	struct action *acts = calloc(r.s->npayments + 2 * r.s->nfaults + 1, sizeof(*acts));
+	struct run_step *acts = calloc(r.s->npayments + 2 * r.s->nfaults + 1, sizeof(*acts));
 	uint64_t horizon = 0;
 	for (size_t i = 0; i < r.s->nfaults; i++) {
 		const struct fault_config *f = &r.s->faults[i];
-		acts[nact++] = (struct action){ f->at_us, 0, NULL, f, false };
+		acts[nact++] = (struct run_step){ f->at_us, 0, NULL, f, false };
 		if (f->has_until)
-			acts[nact++] = (struct action){ f->until_us, 1, NULL, f, true };
+			acts[nact++] = (struct run_step){ f->until_us, 1, NULL, f, true };
 		uint64_t end = f->has_until ? f->until_us : f->at_us;
 		if (end > horizon)
 			horizon = end;
 	}
 	for (size_t i = 0; i < r.s->npayments; i++) {
 		const struct payment_config *p = &r.s->payments[i];
-		acts[nact++] = (struct action){ p->at_us, 2, p, NULL, false };
+		acts[nact++] = (struct run_step){ p->at_us, 2, p, NULL, false };
 		/* the latest a payment can still be busy: its last attempt, sent
 		 * before its timeout, expiring expiry blocks later */
 		uint64_t end = p->at_us + p->timeout_us +

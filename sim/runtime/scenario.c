@@ -21,528 +21,11 @@
 #include <string.h>
 
 #include "proto_limits.h"
+#include "scenario_keys.h"
 #include "units.h"
-
-
-#define MSG_MAX 512
-
-/* Defaults documented in scenario.h and docs/scenarios.md. */
-#define US_PER_S 1000000ULL
-#define PAYMENT_DEFAULT_EXPIRY_BLOCKS 40
-#define PAYMENT_DEFAULT_TIMEOUT_US (60 * US_PER_S)
-#define BOB_DEFAULT_HOLD_US (60 * US_PER_S)
-#define BOB_DEFAULT_FINAL_CLTV_DELTA 18
-/* ------------------------------------------------------------------ */
-/* Small helpers */
-
-static void copy_str(char *dst, size_t dstlen, const char *src)
-{
-	snprintf(dst, dstlen, "%s", src);
-}
-
-static void put_why(char *why, size_t whylen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void put_why(char *why, size_t whylen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!why || whylen == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(why, whylen, fmt, ap);
-	va_end(ap);
-}
-
-/* The largest unit that renders us exactly: "10ms", "2s", "1500us". */
-#define DURATION_FMT_LEN 32
-static const char *duration_fmt(uint64_t us, char buf[DURATION_FMT_LEN])
-{
-	static const struct {
-		const char *unit;
-		uint64_t us;
-	} units[] = { { "m", 60000000ULL }, { "s", 1000000ULL }, { "ms", 1000ULL } };
-
-	if (us == 0) {
-		snprintf(buf, DURATION_FMT_LEN, "0");
-		return buf;
-	}
-	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
-		if (us % units[i].us == 0) {
-			snprintf(buf, DURATION_FMT_LEN, "%llu%s",
-				 (unsigned long long)(us / units[i].us), units[i].unit);
-			return buf;
-		}
-	}
-	snprintf(buf, DURATION_FMT_LEN, "%lluus", (unsigned long long)us);
-	return buf;
-}
-
-static bool id_char(char c)
-{
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-	       (c >= '0' && c <= '9') || c == '_' || c == '-';
-}
-
-/* Ids become JSON keys, event log fields and RNG stream names, so they
- * are kept to a plain, quotable alphabet. */
-static bool id_check(const char *id, char *why, size_t whylen)
-{
-	size_t n = strlen(id);
-
-	if (n == 0) {
-		put_why(why, whylen, "empty id");
-		return false;
-	}
-	if (n > SCN_ID_MAX - 1) {
-		put_why(why, whylen, "id '%s' is longer than %d characters", id, SCN_ID_MAX - 1);
-		return false;
-	}
-	for (size_t i = 0; i < n; i++) {
-		if (!id_char(id[i])) {
-			put_why(why, whylen,
-				"id '%s' may only contain letters, digits, '_' and '-'", id);
-			return false;
-		}
-	}
-	return true;
-}
-
-/* ------------------------------------------------------------------ */
-/* Fault actions */
-
-/* Actions written as a bare word. */
-static const struct {
-	const char *name;
-	enum fault_action action;
-} plain_actions[] = {
-	{ "down", FAULT_DOWN },
-	{ "up", FAULT_UP },
-	{ "disconnect", FAULT_DISCONNECT },
-	{ "partition", FAULT_PARTITION },
-};
-
-static bool plain_action(const char *name, enum fault_action *a)
-{
-	for (size_t i = 0; i < sizeof(plain_actions) / sizeof(plain_actions[0]); i++) {
-		if (strcmp(name, plain_actions[i].name) == 0) {
-			*a = plain_actions[i].action;
-			return true;
-		}
-	}
-	return false;
-}
-
-bool fault_action_parse(const char *text, struct fault_config *f, const char **why)
-{
-	static const char *const unknown =
-		"unknown action: expected down, up, drop=P, loss=ge:P,R, delay=D, "
-		"jitter=D, duplicate=P, drop=KIND#N, disconnect, partition, "
-		"crash=NODE or restart=NODE";
-	struct fault_config t = *f;
-	char name[16], arg[sizeof(t.text)];
-	const char *eq = strchr(text, '=');
-	size_t nlen = eq ? (size_t)(eq - text) : strlen(text);
-
-	if (strlen(text) >= sizeof(t.text)) {
-		*why = "action too long";
-		return false;
-	}
-	if (nlen >= sizeof(name)) {
-		*why = unknown;
-		return false;
-	}
-	memcpy(name, text, nlen);
-	name[nlen] = '\0';
-	copy_str(arg, sizeof(arg), eq ? eq + 1 : "");
-
-	/* Parameters of another action must not linger: callers reuse f. */
-	t.p = 0;
-	t.r = 0;
-	t.dur_us = 0;
-	t.msg = MSG_OTHER;
-	t.nth = 0;
-	t.target = NODE_ALICE;
-
-	if (plain_action(name, &t.action)) {
-		if (eq) {
-			*why = "down, up, disconnect and partition take no value";
-			return false;
-		}
-	} else if (strcmp(name, "drop") == 0 && eq && strchr(arg, '#')) {
-		/* drop=fulfill#1, after Core Lightning's dev_disconnect: lose
-		 * the Nth message of that kind sent on the link */
-		char *hash = strchr(arg, '#');
-		uint64_t n;
-		*hash = '\0';
-		if (!msg_kind_parse(arg, &t.msg)) {
-			*why = "drop=KIND#N takes add, fulfill or fail as KIND";
-			return false;
-		}
-		if (!uint_parse(hash + 1, &n, why))
-			return false;
-		if (n < 1 || n > UINT32_MAX) {
-			*why = "drop=KIND#N counts occurrences from 1";
-			return false;
-		}
-		t.nth = (uint32_t)n;
-		t.action = FAULT_DROP_MSG;
-	} else if (strcmp(name, "drop") == 0 || strcmp(name, "duplicate") == 0) {
-		if (!eq) {
-			*why = "drop= and duplicate= need a probability (e.g. drop=0.1)";
-			return false;
-		}
-		if (!prob_parse(arg, &t.p, why))
-			return false;
-		t.action = strcmp(name, "drop") == 0 ? FAULT_DROP : FAULT_DUPLICATE;
-	} else if (strcmp(name, "loss") == 0) {
-		/* Gilbert-Elliott: P = P(good -> bad), R = P(bad -> good) */
-		char *comma = strchr(arg, ',');
-		if (!eq || strncmp(arg, "ge:", 3) != 0 || !comma) {
-			*why = "loss takes ge:P,R (Gilbert-Elliott: P = good->bad, R = bad->good)";
-			return false;
-		}
-		*comma = '\0';
-		if (!prob_parse(arg + 3, &t.p, why) || !prob_parse(comma + 1, &t.r, why))
-			return false;
-		t.action = FAULT_LOSS_GE;
-	} else if (strcmp(name, "delay") == 0 || strcmp(name, "jitter") == 0) {
-		if (!eq) {
-			*why = "delay= and jitter= need a duration (e.g. delay=50ms)";
-			return false;
-		}
-		if (!duration_parse(arg, &t.dur_us, why))
-			return false;
-		t.action = strcmp(name, "delay") == 0 ? FAULT_DELAY : FAULT_JITTER;
-	} else if (strcmp(name, "crash") == 0 || strcmp(name, "restart") == 0) {
-		if (!eq || !node_parse(arg, &t.target)) {
-			*why = "crash= and restart= take alice or bob";
-			return false;
-		}
-		t.action = strcmp(name, "crash") == 0 ? FAULT_CRASH : FAULT_RESTART;
-	} else {
-		*why = unknown;
-		return false;
-	}
-	copy_str(t.text, sizeof(t.text), text);
-	*f = t;
-	return true;
-}
-
-/* ------------------------------------------------------------------ */
-/* Keys and their values, described by tables shared by the scenario
- * sections and by channel_spec_parse. */
-
-enum value_kind {
-	V_UINT64,          /* uint64_t */
-	V_COUNT,           /* uint32_t in [min, max] */
-	V_BLOCKS,          /* uint32_t block count, at least min */
-	V_DURATION,        /* uint64_t microseconds, at least min */
-	V_PROB,            /* double in [0,1] */
-	V_POSITIVE,        /* double > 0 */
-	V_AMOUNT,          /* struct amount_msat, at least min msat */
-	V_PAY_MODE,        /* enum pay_mode */
-	V_BOB_BEHAVIOUR,   /* enum bob_behaviour */
-	V_ALICE_BEHAVIOUR, /* enum alice_behaviour */
-	V_JITTER_DIST,     /* enum jitter_dist */
-	V_DIRECTION,       /* enum fault_dir */
-	V_ACTION,          /* the whole struct fault_config */
-	V_ID,              /* char[SCN_ID_MAX] naming another section */
-};
-
-struct key_def {
-	const char *name;
-	enum value_kind kind;
-	size_t offset;     /* of the field in the section's struct */
-	uint64_t min, max;
-};
-
-#define KEYS_MAX 12
-
-static const struct key_def sim_keys[] = {
-	{ "seed", V_UINT64, offsetof(struct scenario, seed), 0, 0 },
-	/* heights are time / block_interval: zero would divide by zero */
-	{ "block_interval", V_DURATION, offsetof(struct scenario, block_interval_us), 1, 0 },
-	{ "time_scale", V_POSITIVE, offsetof(struct scenario, time_scale), 0, 0 },
-};
-
-static const struct key_def bob_keys[] = {
-	{ "hold", V_DURATION, offsetof(struct scenario, bob.hold_us), 0, 0 },
-	{ "final_cltv_delta", V_BLOCKS, offsetof(struct scenario, bob.final_cltv_delta), 0, 0 },
-	{ "behaviour", V_BOB_BEHAVIOUR, offsetof(struct scenario, bob.behaviour), 0, 0 },
-};
-
-static const struct key_def alice_keys[] = {
-	{ "behaviour", V_ALICE_BEHAVIOUR, offsetof(struct scenario, alice.behaviour), 0, 0 },
-};
-
-static const struct key_def channel_keys[] = {
-	{ "capacity", V_AMOUNT, offsetof(struct channel_config, capacity), 1, 0 },
-	{ "alice", V_AMOUNT, offsetof(struct channel_config, alice), 0, 0 },
-	{ "delay", V_DURATION, offsetof(struct channel_config, link.delay_us), 0, 0 },
-	{ "jitter", V_DURATION, offsetof(struct channel_config, link.jitter_us), 0, 0 },
-	{ "jitter_dist", V_JITTER_DIST, offsetof(struct channel_config, link.jitter_dist), 0, 0 },
-	{ "drop", V_PROB, offsetof(struct channel_config, link.drop), 0, 0 },
-	{ "duplicate", V_PROB, offsetof(struct channel_config, link.duplicate), 0, 0 },
-	{ "max_htlcs", V_COUNT, offsetof(struct channel_config, max_htlcs), 1, MAX_HTLCS },
-	{ "htlc_minimum", V_AMOUNT, offsetof(struct channel_config, htlc_minimum), 0, 0 },
-};
-
-static const struct key_def payment_keys[] = {
-	{ "at", V_DURATION, offsetof(struct payment_config, at_us), 0, 0 },
-	{ "amount", V_AMOUNT, offsetof(struct payment_config, amount), 1, 0 },
-	{ "mode", V_PAY_MODE, offsetof(struct payment_config, mode), 0, 0 },
-	/* one HTLC per shard, and each channel direction has at most 483 */
-	{ "shards", V_COUNT, offsetof(struct payment_config, shards), 1, MAX_HTLCS },
-	{ "expiry", V_BLOCKS, offsetof(struct payment_config, expiry_blocks), 1, 0 },
-	{ "timeout", V_DURATION, offsetof(struct payment_config, timeout_us), 0, 0 },
-};
-
-static const struct key_def fault_keys[] = {
-	{ "at", V_DURATION, offsetof(struct fault_config, at_us), 0, 0 },
-	{ "until", V_DURATION, offsetof(struct fault_config, until_us), 0, 0 },
-	{ "channel", V_ID, offsetof(struct fault_config, channel), 0, 0 },
-	{ "direction", V_DIRECTION, offsetof(struct fault_config, dir), 0, 0 },
-	{ "action", V_ACTION, 0, 0, 0 },
-};
-
-#define NKEYS(t) (sizeof(t) / sizeof((t)[0]))
-
-/* The parser remembers the line of every key of a section in an array of
- * KEYS_MAX entries. */
-_Static_assert(NKEYS(sim_keys) <= KEYS_MAX, "sim_keys");
-_Static_assert(NKEYS(bob_keys) <= KEYS_MAX, "bob_keys");
-_Static_assert(NKEYS(alice_keys) <= KEYS_MAX, "alice_keys");
-_Static_assert(NKEYS(channel_keys) <= KEYS_MAX, "channel_keys");
-_Static_assert(NKEYS(payment_keys) <= KEYS_MAX, "payment_keys");
-_Static_assert(NKEYS(fault_keys) <= KEYS_MAX, "fault_keys");
-
-static int key_index(const struct key_def *keys, size_t nkeys, const char *name)
-{
-	for (size_t i = 0; i < nkeys; i++)
-		if (strcmp(keys[i].name, name) == 0)
-			return (int)i;
-	return -1;
-}
-
-static void key_list(const struct key_def *keys, size_t nkeys, char *buf, size_t len)
-{
-	size_t used = 0;
-
-	buf[0] = '\0';
-	for (size_t i = 0; i < nkeys && used < len; i++) {
-		int n = snprintf(buf + used, len - used, "%s%s",
-				 i == 0 ? "" : i + 1 == nkeys ? " or " : ", ", keys[i].name);
-		if (n < 0)
-			break;
-		used += (size_t)n;
-	}
-}
-
-/* Parse v into the field k describes inside obj. On failure obj is
- * unchanged and why says what was expected and what was written. */
-static bool key_apply(const struct key_def *k, void *obj, const char *v,
-		      char *why, size_t whylen)
-{
-	char *field = (char *)obj + k->offset;
-	const char *w = NULL;
-
-	if (*v == '\0') {
-		put_why(why, whylen, "missing value");
-		return false;
-	}
-	switch (k->kind) {
-	case V_UINT64: {
-		uint64_t x;
-		if (!uint_parse(v, &x, &w))
-			break;
-		memcpy(field, &x, sizeof(x));
-		return true;
-	}
-	case V_COUNT: {
-		uint64_t x;
-		if (!uint_parse(v, &x, &w))
-			break;
-		if (x < k->min || x > k->max) {
-			put_why(why, whylen, "must be between %llu and %llu, got %s",
-				(unsigned long long)k->min, (unsigned long long)k->max, v);
-			return false;
-		}
-		uint32_t x32 = (uint32_t)x;
-		memcpy(field, &x32, sizeof(x32));
-		return true;
-	}
-	case V_BLOCKS: {
-		uint32_t x;
-		if (!blocks_parse(v, &x, &w))
-			break;
-		if (x < k->min) {
-			put_why(why, whylen, "must be at least %llu block%s, got %s",
-				(unsigned long long)k->min, k->min == 1 ? "" : "s", v);
-			return false;
-		}
-		memcpy(field, &x, sizeof(x));
-		return true;
-	}
-	case V_DURATION: {
-		uint64_t x;
-		if (!duration_parse(v, &x, &w))
-			break;
-		if (x < k->min) {
-			put_why(why, whylen, "must be greater than 0, got %s", v);
-			return false;
-		}
-		memcpy(field, &x, sizeof(x));
-		return true;
-	}
-	case V_PROB: {
-		double x;
-		if (!prob_parse(v, &x, &w))
-			break;
-		memcpy(field, &x, sizeof(x));
-		return true;
-	}
-	case V_POSITIVE: {
-		double x;
-		if (!positive_parse(v, &x, &w))
-			break;
-		memcpy(field, &x, sizeof(x));
-		return true;
-	}
-	case V_AMOUNT: {
-		struct amount_msat x;
-		if (!amount_parse(v, &x, &w))
-			break;
-		if (x.millisatoshis < k->min) {
-			put_why(why, whylen, "must be greater than 0, got %s", v);
-			return false;
-		}
-		memcpy(field, &x, sizeof(x));
-		return true;
-	}
-	case V_PAY_MODE: {
-		enum pay_mode x;
-		if (!pay_mode_parse(v, &x)) {
-			w = "expected single, invoices, mpp or amp";
-			break;
-		}
-		memcpy(field, &x, sizeof(x));
-		return true;
-	}
-	case V_BOB_BEHAVIOUR: {
-		enum bob_behaviour x;
-		if (!bob_behaviour_parse(v, &x)) {
-			w = "expected honest, greedy, hold or late";
-			break;
-		}
-		memcpy(field, &x, sizeof(x));
-		return true;
-	}
-	case V_ALICE_BEHAVIOUR: {
-		enum alice_behaviour x;
-		if (!alice_behaviour_parse(v, &x)) {
-			w = "expected honest or bad-share";
-			break;
-		}
-		memcpy(field, &x, sizeof(x));
-		return true;
-	}
-	case V_JITTER_DIST: {
-		enum jitter_dist x;
-		if (!jitter_dist_parse(v, &x)) {
-			w = "expected uniform, normal or pareto";
-			break;
-		}
-		memcpy(field, &x, sizeof(x));
-		return true;
-	}
-	case V_DIRECTION: {
-		enum fault_dir x;
-		if (!fault_dir_parse(v, &x)) {
-			w = "expected to_bob, to_alice or both";
-			break;
-		}
-		memcpy(field, &x, sizeof(x));
-		return true;
-	}
-	case V_ACTION:
-		if (!fault_action_parse(v, obj, &w))
-			break;
-		return true;
-	case V_ID:
-		if (!id_check(v, why, whylen))
-			return false;
-		copy_str(field, SCN_ID_MAX, v);
-		return true;
-	}
-	put_why(why, whylen, "%s, got %s", w ? w : "bad value", v);
-	return false;
-}
-
-/* ------------------------------------------------------------------ */
-/* Section-level rules shared by [channel ID] and --channel */
-
-static void channel_defaults(struct channel_config *c)
-{
-	memset(c, 0, sizeof(*c));
-	c->link.jitter_dist = JITTER_UNIFORM;
-	c->max_htlcs = SCN_DEFAULT_MAX_HTLCS;
-	c->htlc_minimum = amount_msat(1);
-}
-
-/* Checks that need several keys. On failure *key names the key to blame. */
-static bool channel_check(struct channel_config *c, bool has_capacity, bool has_alice,
-			  const char **key, char *why, size_t whylen)
-{
-	char a[AMOUNT_FMT_LEN], b[AMOUNT_FMT_LEN];
-
-	if (!has_capacity) {
-		*key = "capacity";
-		put_why(why, whylen, "missing: every channel needs a capacity (e.g. capacity = 1btc)");
-		return false;
-	}
-	if (!has_alice) {
-		c->alice = c->capacity;
-	} else if (amount_less(c->capacity, c->alice)) {
-		*key = "alice";
-		put_why(why, whylen, "opening balance %s exceeds the capacity %s",
-			amount_fmt(c->alice, a), amount_fmt(c->capacity, b));
-		return false;
-	}
-	if (amount_less(c->capacity, c->htlc_minimum)) {
-		*key = "htlc_minimum";
-		put_why(why, whylen, "%s exceeds the capacity %s: no HTLC could ever be added",
-			amount_fmt(c->htlc_minimum, a), amount_fmt(c->capacity, b));
-		return false;
-	}
-	return true;
-}
 
 /* ------------------------------------------------------------------ */
 /* The parser */
-
-enum section_kind {
-	SEC_SIM, SEC_BOB, SEC_ALICE, SEC_CHANNEL, SEC_PAYMENT, SEC_FAULT, SEC_EXPECT,
-};
-#define SEC_COUNT (SEC_EXPECT + 1)
-
-struct section_def {
-	const char *name;
-	enum section_kind kind;
-	bool has_id;
-	const struct key_def *keys;
-	size_t nkeys;
-};
-
-static const struct section_def sections[SEC_COUNT] = {
-	{ "sim", SEC_SIM, false, sim_keys, NKEYS(sim_keys) },
-	{ "bob", SEC_BOB, false, bob_keys, NKEYS(bob_keys) },
-	{ "alice", SEC_ALICE, false, alice_keys, NKEYS(alice_keys) },
-	{ "channel", SEC_CHANNEL, true, channel_keys, NKEYS(channel_keys) },
-	{ "payment", SEC_PAYMENT, true, payment_keys, NKEYS(payment_keys) },
-	{ "fault", SEC_FAULT, true, fault_keys, NKEYS(fault_keys) },
-	{ "expect", SEC_EXPECT, false, NULL, 0 },
-};
 
 struct parser {
 	struct scenario *s;
@@ -594,7 +77,7 @@ static void fail(struct parser *p, int line, const char *fmt, ...)
 
 static int sec_key_line(const struct parser *p, const char *key)
 {
-	int i = key_index(p->sec->keys, p->sec->nkeys, key);
+	int i = scn_key_index(p->sec->keys, p->sec->nkeys, key);
 	return i < 0 ? 0 : p->key_line[i];
 }
 
@@ -655,7 +138,7 @@ static void section_end(struct parser *p)
 		break;
 	case SEC_CHANNEL: {
 		struct channel_config *c = p->obj;
-		if (!channel_check(c, sec_key_line(p, "capacity") != 0,
+		if (!scn_channel_check(c, sec_key_line(p, "capacity") != 0,
 				   sec_key_line(p, "alice") != 0, &key, why, sizeof(why))) {
 			int line = sec_key_line(p, key);
 			fail(p, line ? line : p->sec_line, "%s %s: %s", p->label, key, why);
@@ -702,7 +185,7 @@ static void section_end(struct parser *p)
 		} else if (f->has_until && f->until_us <= f->at_us) {
 			char at[DURATION_FMT_LEN], until[DURATION_FMT_LEN];
 			fail(p, until_line, "%s until: must be later than at = %s, got %s",
-			     p->label, duration_fmt(f->at_us, at), duration_fmt(f->until_us, until));
+			     p->label, scn_duration_fmt(f->at_us, at), scn_duration_fmt(f->until_us, until));
 		}
 		break;
 	}
@@ -737,8 +220,8 @@ static void section_begin(struct parser *p, char *content)
 	}
 
 	for (size_t i = 0; i < SEC_COUNT; i++)
-		if (strcmp(sections[i].name, word) == 0)
-			def = &sections[i];
+		if (strcmp(scn_sections[i].name, word) == 0)
+			def = &scn_sections[i];
 	if (!def) {
 		fail(p, p->line, "unknown section [%s]: expected [sim], [bob], [alice], "
 		     "[channel ID], [payment ID], [fault ID] or [expect]", word);
@@ -755,7 +238,7 @@ static void section_begin(struct parser *p, char *content)
 	if (def->has_id) {
 		const char *what;
 		int line;
-		if (!id_check(id, why, sizeof(why))) {
+		if (!scn_id_check(id, why, sizeof(why))) {
 			fail(p, p->line, "[%s %s] %s", word, id, why);
 			return;
 		}
@@ -786,8 +269,8 @@ static void section_begin(struct parser *p, char *content)
 			return;
 		}
 		struct channel_config *c = &s->channels[s->nchannels++];
-		channel_defaults(c);
-		copy_str(c->id, sizeof(c->id), id);
+		scn_channel_defaults(c);
+		scn_copy_str(c->id, sizeof(c->id), id);
 		c->line = p->line;
 		p->obj = c;
 		break;
@@ -800,7 +283,7 @@ static void section_begin(struct parser *p, char *content)
 		}
 		struct payment_config *pay = &s->payments[s->npayments++];
 		memset(pay, 0, sizeof(*pay));
-		copy_str(pay->id, sizeof(pay->id), id);
+		scn_copy_str(pay->id, sizeof(pay->id), id);
 		pay->mode = PAY_SINGLE;
 		pay->shards = 0;
 		pay->expiry_blocks = PAYMENT_DEFAULT_EXPIRY_BLOCKS;
@@ -817,7 +300,7 @@ static void section_begin(struct parser *p, char *content)
 		}
 		struct fault_config *f = &s->faults[s->nfaults++];
 		memset(f, 0, sizeof(*f));
-		copy_str(f->id, sizeof(f->id), id);
+		scn_copy_str(f->id, sizeof(f->id), id);
 		f->dir = DIR_BOTH;
 		f->msg = MSG_OTHER;
 		f->line = p->line;
@@ -837,58 +320,12 @@ static void section_begin(struct parser *p, char *content)
 		p->singleton_line[def->kind] = p->line;
 }
 
-/* An [expect] value: an outcome ("settled"), or channel balances
- * ("alice:0 bob:1btc", either part optional, at least one). Whether the
- * key is a payment or a channel is checked once the whole file is read. */
-static bool expect_value_parse(const char *v, struct expect_config *e, char *why, size_t whylen)
-{
-	char buf[sizeof(e->text)];
-	char *tok, *save = NULL;
-
-	if (strncmp(v, "alice:", 6) != 0 && strncmp(v, "bob:", 4) != 0) {
-		if (!outcome_parse(v, &e->outcome)) {
-			put_why(why, whylen, "expected an outcome (settled, failed, refunded or "
-				"partial) or balances such as 'alice:0 bob:1btc', got %s", v);
-			return false;
-		}
-		e->is_payment = true;
-		return true;
-	}
-	e->is_payment = false;
-	e->has_alice = e->has_bob = false;
-	copy_str(buf, sizeof(buf), v);
-	for (tok = strtok_r(buf, " \t", &save); tok; tok = strtok_r(NULL, " \t", &save)) {
-		bool alice = strncmp(tok, "alice:", 6) == 0;
-		bool bob = strncmp(tok, "bob:", 4) == 0;
-		const char *amt = alice ? tok + 6 : tok + 4;
-		const char *w;
-		if (!alice && !bob) {
-			put_why(why, whylen, "expected alice:AMOUNT and/or bob:AMOUNT, got %s", tok);
-			return false;
-		}
-		if ((alice && e->has_alice) || (bob && e->has_bob)) {
-			put_why(why, whylen, "%s balance given twice", alice ? "alice's" : "bob's");
-			return false;
-		}
-		if (!amount_parse(amt, alice ? &e->alice : &e->bob, &w)) {
-			put_why(why, whylen, "%s balance: %s, got %s", alice ? "alice's" : "bob's",
-				w, *amt ? amt : "nothing");
-			return false;
-		}
-		if (alice)
-			e->has_alice = true;
-		else
-			e->has_bob = true;
-	}
-	return true;
-}
-
 static int on_expect(struct parser *p, const char *key, const char *value)
 {
 	struct scenario *s = p->s;
 	char why[MSG_MAX];
 
-	if (!id_check(key, why, sizeof(why))) {
+	if (!scn_id_check(key, why, sizeof(why))) {
 		fail(p, p->line, "[expect] %s: not a payment or channel id: %s", key, why);
 		return 0;
 	}
@@ -915,12 +352,12 @@ static int on_expect(struct parser *p, const char *key, const char *value)
 		     sizeof(e->text) - 1);
 		return 0;
 	}
-	if (!expect_value_parse(value, e, why, sizeof(why))) {
+	if (!scn_expect_value_parse(value, e, why, sizeof(why))) {
 		fail(p, p->line, "[expect] %s: %s", key, why);
 		return 0;
 	}
-	copy_str(e->key, sizeof(e->key), key);
-	copy_str(e->text, sizeof(e->text), value);
+	scn_copy_str(e->key, sizeof(e->key), key);
+	scn_copy_str(e->text, sizeof(e->text), value);
 	e->line = p->line;
 	s->nexpects++;
 	return 1;
@@ -949,9 +386,9 @@ static int on_key(void *user, const char *section, const char *name, const char 
 	if (p->sec->kind == SEC_EXPECT)
 		return on_expect(p, name, value);
 
-	i = key_index(p->sec->keys, p->sec->nkeys, name);
+	i = scn_key_index(p->sec->keys, p->sec->nkeys, name);
 	if (i < 0) {
-		key_list(p->sec->keys, p->sec->nkeys, list, sizeof(list));
+		scn_key_list(p->sec->keys, p->sec->nkeys, list, sizeof(list));
 		fail(p, p->line, "%s unknown key '%s': expected %s", p->label, name, list);
 		return 0;
 	}
@@ -961,7 +398,7 @@ static int on_key(void *user, const char *section, const char *name, const char 
 		return 0;
 	}
 	p->key_line[i] = p->line;
-	if (!key_apply(&p->sec->keys[i], p->obj, value, why, sizeof(why))) {
+	if (!scn_key_apply(&p->sec->keys[i], p->obj, value, why, sizeof(why))) {
 		fail(p, p->line, "%s %s: %s", p->label, name, why);
 		return 0;
 	}
@@ -991,7 +428,7 @@ static bool line_check(struct parser *p, char *buf)
 	if (buf[0] == '\0' || buf[0] == ';' || buf[0] == '#')
 		return true;
 
-	copy_str(shown, sizeof(shown), buf);
+	scn_copy_str(shown, sizeof(shown), buf);
 	for (q = shown + strlen(shown); q > shown && isspace((unsigned char)q[-1]);)
 		*--q = '\0';
 
@@ -1009,7 +446,7 @@ static bool line_check(struct parser *p, char *buf)
 			return false;
 		}
 		*close = '\0';
-		copy_str(content, sizeof(content), buf + 1);
+		scn_copy_str(content, sizeof(content), buf + 1);
 		*close = ']';
 		section_begin(p, content);
 		return !p->failed;
@@ -1183,7 +620,7 @@ static int parse(struct parser *p, struct scenario *out)
 		return -1;
 	}
 	scenario_defaults(s);
-	copy_str(s->path, sizeof(s->path), p->name);
+	scn_copy_str(s->path, sizeof(s->path), p->name);
 	p->s = s;
 
 	ret = ini_parse_stream(read_line, p, on_key, p);
@@ -1224,109 +661,4 @@ int scenario_parse_string(const char *name, const char *text, struct scenario *s
 	struct parser p = { .name = name, .err = err, .errlen = errlen, .text = text };
 
 	return parse(&p, s);
-}
-
-/* ------------------------------------------------------------------ */
-/* alice --channel SPEC */
-
-static char *trim(char *s)
-{
-	char *e;
-
-	while (isspace((unsigned char)*s))
-		s++;
-	e = s + strlen(s);
-	while (e > s && isspace((unsigned char)e[-1]))
-		*--e = '\0';
-	return s;
-}
-
-bool channel_spec_parse(const char *spec, struct channel_config *c, char *why, size_t whylen)
-{
-	struct channel_config t;
-	bool seen[NKEYS(channel_keys)] = { false };
-	bool seen_id = false;
-	char item[256], w[MSG_MAX], list[MSG_MAX];
-	const char *p = spec;
-	unsigned index = 0;
-
-	channel_defaults(&t);
-	if (!spec || !*spec) {
-		put_why(why, whylen, "empty channel spec: expected e.g. 1btc or capacity=1btc,delay=20ms");
-		return false;
-	}
-	for (;;) {
-		const char *comma = strchr(p, ',');
-		size_t len = comma ? (size_t)(comma - p) : strlen(p);
-		char *key, *value, *eq;
-
-		if (len >= sizeof(item)) {
-			put_why(why, whylen, "item %u longer than %zu characters", index + 1,
-				sizeof(item) - 1);
-			return false;
-		}
-		memcpy(item, p, len);
-		item[len] = '\0';
-		key = trim(item);
-		eq = strchr(key, '=');
-		if (*key == '\0') {
-			put_why(why, whylen, "empty item %u: expected key=value", index + 1);
-			return false;
-		}
-		if (eq) {
-			*eq = '\0';
-			value = trim(eq + 1);
-			key = trim(key);
-		} else if (index == 0) {
-			/* "--channel 1btc": a bare first item is the capacity */
-			value = key;
-			key = "capacity";
-		} else {
-			put_why(why, whylen, "expected key=value, got %s", key);
-			return false;
-		}
-
-		if (strcmp(key, "id") == 0) {
-			if (seen_id) {
-				put_why(why, whylen, "id given twice");
-				return false;
-			}
-			if (!id_check(value, w, sizeof(w))) {
-				put_why(why, whylen, "id: %s", w);
-				return false;
-			}
-			copy_str(t.id, sizeof(t.id), value);
-			seen_id = true;
-		} else {
-			int i = key_index(channel_keys, NKEYS(channel_keys), key);
-			if (i < 0) {
-				key_list(channel_keys, NKEYS(channel_keys), list, sizeof(list));
-				put_why(why, whylen, "unknown key '%s': expected id, %s", key, list);
-				return false;
-			}
-			if (seen[i]) {
-				put_why(why, whylen, "%s given twice", key);
-				return false;
-			}
-			seen[i] = true;
-			if (!key_apply(&channel_keys[i], &t, value, w, sizeof(w))) {
-				put_why(why, whylen, "%s: %s", key, w);
-				return false;
-			}
-		}
-		index++;
-		if (!comma)
-			break;
-		p = comma + 1;
-	}
-
-	const char *key = NULL;
-	int cap = key_index(channel_keys, NKEYS(channel_keys), "capacity");
-	int alice = key_index(channel_keys, NKEYS(channel_keys), "alice");
-	if (!channel_check(&t, seen[cap], seen[alice], &key, w, sizeof(w))) {
-		put_why(why, whylen, "%s: %s", key, w);
-		return false;
-	}
-	*c = t;
-	return true;
 }

@@ -1,0 +1,69 @@
+/* ampsim run, shared by its files: cmd_run.c (options, the schedule of
+ * payments and faults, waiting until quiet), run_procs.c (starting,
+ * killing and stopping the daemons) and run_report.c (views, events,
+ * expectations). */
+#ifndef AMPSIM_RUN_H
+#define AMPSIM_RUN_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "scenario.h"
+
+#define READY_TIMEOUT_MS 10000
+#define RPC_TIMEOUT_MS 5000
+
+struct run_step {
+	uint64_t at_us;
+	int order;                 /* faults before payments at the same time */
+	const struct payment_config *pay;
+	const struct fault_config *fault;
+	bool lift;
+};
+
+struct run {
+	struct scenario *s;
+	char dir[64];
+	char bob_sock[128], alice_sock[128];
+	char bob_events[128], alice_events[128];
+	char bob_log[128], alice_log[128];
+	pid_t bob, alice;
+	int bob_port;
+	char bob_exe[4096], alice_exe[4096];
+	char bob_state[128], alice_state[128], chain[128];
+	uint64_t epoch_us;
+	/* channel faults in force, re-applied to a daemon that restarts */
+	const struct fault_config *active[SCN_MAX_FAULTS];
+	size_t nactive;
+	/* payments due while alice was down, sent when she is back */
+	const struct payment_config *queued[SCN_MAX_PAYMENTS];
+	size_t nqueued;
+	bool json, keep, verbose;
+};
+
+/* cmd_run.c */
+void say(const struct run *r, const char *fmt, const char *arg);
+json_t *call(const char *sock, const char *method, json_t *params, char *err, size_t n);
+
+/* run_procs.c */
+bool start_bob(struct run *r, char *err, size_t errlen);
+bool start_alice(struct run *r, bool first, char *err, size_t errlen);
+bool start_daemons(struct run *r, char *err, size_t errlen);
+void log_crash(const struct run *r, const char *node);
+void kill9(pid_t *pid);
+void remove_tree(const char *path);
+void remove_dir(const char *dir);
+int stop_both(struct run *r, char *why, size_t n);
+
+/* run_report.c */
+void fmt_msat(char *buf, size_t n, uint64_t msat);
+json_t *view(json_t *c);
+bool same_view(json_t *a, json_t *b);
+json_t *merge_events(const struct run *r);
+bool write_events(json_t *events, const char *path);
+bool channel_expect_holds(const struct expect_config *x, json_t *av, json_t *bv);
+
+#endif

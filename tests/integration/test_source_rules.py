@@ -1,0 +1,151 @@
+"""Rules of the source tree that the compiler cannot check (STYLE.md):
+money is only added, subtracted, multiplied or divided inside proto/amount.c,
+no file outside tests is longer than 700 lines, pure layers include no
+runtime library, and there is no include circle."""
+import os
+import re
+
+from support import ROOT
+
+SOURCE_DIRS = ("proto", "sim", "sender", "receiver")
+
+
+def sources(exts=(".c", ".h")):
+    for top in SOURCE_DIRS:
+        for dirpath, _dirs, files in os.walk(os.path.join(ROOT, top)):
+            for f in sorted(files):
+                if f.endswith(exts):
+                    yield os.path.join(dirpath, f)
+
+
+def strip_comments(text):
+    text = re.sub(r"/\*.*?\*/", lambda m: "\n" * m.group(0).count("\n"), text, flags=re.S)
+    return re.sub(r"//[^\n]*", "", text)
+
+
+# `x.millisatoshis + y`, `a -= b.millisatoshis`, `p->amount.millisatoshis / 2`:
+# arithmetic with a millisatoshi field on either side of the operator.
+OPS = r"(?:\+|-(?!>)|\*|/|%|<<|>>)=?"
+RAW_MONEY = re.compile(
+    r"millisatoshis\s*" + OPS + r"(?!=)"
+    r"|" + OPS + r"\s*(?:\(\s*uint64_t\s*\)\s*)?[A-Za-z_][\w.>\-\[\]]*(?:\.|->)millisatoshis\b"
+    r"|\+\+\s*[\w.>\-]*millisatoshis|millisatoshis\s*(?:\+\+|--)")
+
+
+def raw_money_lines(path):
+    with open(path, encoding="utf-8") as f:
+        text = strip_comments(f.read())
+    out = []
+    for n, line in enumerate(text.split("\n"), 1):
+        code = re.sub(r'"(?:[^"\\]|\\.)*"', '""', line)
+        if RAW_MONEY.search(code):
+            out.append("%s:%d: %s" % (os.path.relpath(path, ROOT), n, line.strip()))
+    return out
+
+
+def test_money_arithmetic_only_in_amount_c():
+    amount_c = os.path.join(ROOT, "proto", "amount.c")
+    bad = []
+    for path in sources():
+        if path != amount_c:
+            bad += raw_money_lines(path)
+    assert not bad, "raw arithmetic on millisatoshis outside proto/amount.c:\n" + "\n".join(bad)
+
+
+def test_the_money_rule_sees_raw_arithmetic(tmp_path):
+    # the check itself: each of these must be caught, comparisons must not
+    p = tmp_path / "x.c"
+    p.write_text("a = b.millisatoshis + c;\n"
+                 "a.millisatoshis -= 5;\n"
+                 "x = y / p->amount.millisatoshis;\n"
+                 "t.millisatoshis++;\n"
+                 "if (a.millisatoshis > b.millisatoshis) f(a.millisatoshis);\n"
+                 "/* a.millisatoshis + 1 in a comment */\n")
+    found = raw_money_lines(str(p))
+    assert [l.split(":")[1] for l in found] == ["1", "2", "3", "4"]
+
+
+def test_no_file_over_700_lines():
+    long = []
+    for path in sources((".c", ".h", ".proto")):
+        with open(path, encoding="utf-8") as f:
+            n = sum(1 for _ in f)
+        if n > 700:
+            long.append("%s: %d lines" % (os.path.relpath(path, ROOT), n))
+    assert not long, "files over 700 lines:\n" + "\n".join(long)
+
+
+PURE_DIRS = ("proto", os.path.join("sim", "core"), os.path.join("sender", "engine"),
+             os.path.join("receiver", "engine"))
+RUNTIME_HEADERS = re.compile(r'#\s*include\s*[<"](event2/|sqlite3|jansson|ini\.h|sys/socket|'
+                             r'netinet/|arpa/|poll\.h|peer\.h|rpc\.h|events\.h|store\.h|'
+                             r'chain\.h|daemon\.h)')
+
+
+def test_pure_layers_include_no_runtime_header():
+    bad = []
+    for path in sources():
+        rel = os.path.relpath(path, ROOT)
+        if not rel.startswith(PURE_DIRS):
+            continue
+        with open(path, encoding="utf-8") as f:
+            for n, line in enumerate(f, 1):
+                if RUNTIME_HEADERS.search(line):
+                    bad.append("%s:%d: %s" % (rel, n, line.strip()))
+    assert not bad, "pure files including runtime headers:\n" + "\n".join(bad)
+
+
+def test_no_circle_between_files(build):
+    """No two source files depend on each other, directly or around a loop.
+    Read from the objects the build made: file A depends on file B when A
+    uses a symbol that B defines (nm), which sees through shared headers."""
+    import subprocess
+    objs = []
+    for dirpath, _dirs, files in os.walk(build.dir):
+        if os.sep + "tests" + os.sep in dirpath + os.sep:
+            continue
+        objs += [os.path.join(dirpath, f) for f in files if f.endswith(".c.o")]
+    assert objs, "no object files under " + build.dir
+    # a symbol resolves inside the object's own target (program or
+    # library) first, then in the static libraries
+    defined, used = {}, {}
+    for o in objs:
+        target = os.path.basename(os.path.dirname(o))   # e.g. alice.p, libampcore.a.p
+        name = target + ":" + re.sub(r"^.*\.p/", "", o)[:-2]
+        out = subprocess.run(["nm", "--defined-only", "-g", o], capture_output=True,
+                             text=True, check=True).stdout
+        for line in out.splitlines():
+            parts = line.split()
+            if len(parts) == 3:
+                defined.setdefault(parts[2], []).append(name)
+        out = subprocess.run(["nm", "-u", o], capture_output=True, text=True,
+                             check=True).stdout
+        used[name] = {l.split()[-1] for l in out.splitlines() if l.strip()}
+    edges = {}
+    for name, syms in used.items():
+        target = name.split(":")[0]
+        for sym in syms:
+            cands = defined.get(sym, [])
+            own = [d for d in cands if d.split(":")[0] == target]
+            libs = [d for d in cands if d.split(":")[0].endswith(".a.p")]
+            for d in own or libs:
+                if d != name and "pb-c" not in d:
+                    edges.setdefault(name, set()).add(d)
+    seen, stack, circles = set(), [], []
+
+    def visit(u):
+        if u in stack:
+            circles.append(stack[stack.index(u):] + [u])
+            return
+        if u in seen:
+            return
+        seen.add(u)
+        stack.append(u)
+        for v in sorted(edges.get(u, ())):
+            visit(v)
+        stack.pop()
+
+    for u in sorted(edges):
+        visit(u)
+    assert not circles, "files that depend on each other:\n" + "\n".join(
+        " -> ".join(c) for c in circles)
