@@ -18,6 +18,7 @@
 #include "log.h"
 #include "rpc.h"
 #include "rpc_client.h"
+#include "scenario.h"
 #include "spawn.h"
 #include "units.h"
 
@@ -99,7 +100,8 @@ int cmd_bench(int argc, char **argv)
 			return 2;
 		}
 	}
-	if (shards > MAX_HTLCS || chans > 64 || (strcmp(mode, "single") && strcmp(mode, "mpp") && strcmp(mode, "amp"))) {
+	enum pay_mode pm;
+	if (shards > MAX_HTLCS || chans > 64 || !pay_mode_parse(mode, &pm) || pm == PAY_INVOICES) {
 		fprintf(stderr, "ampsim bench: --mode single|mpp|amp, --channels 1..64, --shards 0..%d\n", MAX_HTLCS);
 		return 2;
 	}

@@ -502,7 +502,7 @@ stop:
 				       json_string_value(json_object_get(pt, "result")),
 				       json_is_true(json_object_get(pt, "onchain")) ? " on chain" : "");
 			}
-			if (json_object_get(o, "why") && strcmp(json_string_value(json_object_get(o, "outcome")), "settled") != 0)
+			if (json_object_get(o, "why") && strcmp(json_string_value(json_object_get(o, "outcome")), outcome_name(OUTCOME_SETTLED)) != 0)
 				printf("\n             why: %s", json_string_value(json_object_get(o, "why")));
 			printf("\n");
 		}

@@ -150,11 +150,7 @@ bool fault_request_parse(json_t *params, struct fault_config *f, const char **ch
 	}
 	snprintf(f->text, sizeof(f->text), "%s", action);
 	f->dir = DIR_BOTH;
-	if (dir && strcmp(dir, "to_bob") == 0) {
-		f->dir = DIR_TO_BOB;
-	} else if (dir && strcmp(dir, "to_alice") == 0) {
-		f->dir = DIR_TO_ALICE;
-	} else if (dir && strcmp(dir, "both") != 0) {
+	if (dir && !fault_dir_parse(dir, &f->dir)) {
 		rpc_fail(err, RPC_INVALID_PARAMS, "direction must be to_bob, to_alice or both");
 		return false;
 	}
