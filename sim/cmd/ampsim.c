@@ -38,9 +38,13 @@ int main(int argc, char **argv)
 		usage(stdout);
 		return 0;
 	}
-	if (strcmp(cmd, "--version") == 0 || strcmp(cmd, "-V") == 0) {
-		printf("ampsim %s\n", AMPSIM_VERSION);
-		return 0;
+	/* every subcommand answers --version (before any other check of its
+	 * arguments), as every command should */
+	for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++) {
+		if (strcmp(argv[i], "--version") == 0 || (i == 1 && strcmp(argv[i], "-V") == 0)) {
+			printf("ampsim %s\n", AMPSIM_VERSION);
+			return 0;
+		}
 	}
 	if (sodium_init() < 0) {
 		fprintf(stderr, "ampsim: libsodium failed to initialise\n");

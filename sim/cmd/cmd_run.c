@@ -223,6 +223,35 @@ static bool quiet(struct run *r, bool *all_final)
 	return ok;
 }
 
+/* Whether path can be written: its folder exists and takes files, and
+ * path itself, if it exists, is a writable file. Nothing is created. */
+static bool output_writable(const char *path, char *err, size_t n)
+{
+	struct stat st;
+	char dir[4096];
+	snprintf(dir, sizeof(dir), "%s", path);
+	char *slash = strrchr(dir, '/');
+	if (!slash)
+		snprintf(dir, sizeof(dir), ".");
+	else if (slash == dir)
+		dir[1] = '\0';
+	else
+		*slash = '\0';
+	if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
+		snprintf(err, n, "folder %s does not exist", dir);
+		return false;
+	}
+	if (access(dir, W_OK | X_OK) != 0) {
+		snprintf(err, n, "folder %s is not writable: %s", dir, strerror(errno));
+		return false;
+	}
+	if (stat(path, &st) == 0 && (S_ISDIR(st.st_mode) || access(path, W_OK) != 0)) {
+		snprintf(err, n, "%s", S_ISDIR(st.st_mode) ? "is a folder" : "is not writable");
+		return false;
+	}
+	return true;
+}
+
 int cmd_run(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -274,6 +303,14 @@ int cmd_run(int argc, char **argv)
 		fprintf(stderr, "ampsim run: give exactly one scenario file\n");
 		run_usage(stderr);
 		return 2;
+	}
+	/* an output that cannot be written is found now, not after the run */
+	const char *outs[2][2] = { { "--events", events_out }, { "--timeline", timeline_out } };
+	for (int i = 0; i < 2; i++) {
+		if (outs[i][1] && !output_writable(outs[i][1], err, sizeof(err))) {
+			fprintf(stderr, "ampsim run: %s %s: %s\n", outs[i][0], outs[i][1], err);
+			return 2;
+		}
 	}
 	r.s = calloc(1, sizeof(*r.s));
 	if (scenario_load(argv[optind], r.s, err, sizeof(err)) != 0) {
