@@ -35,7 +35,7 @@ struct chain *chain_open(const char *path, char *err, size_t errlen)
 	if (n > 3 && strcmp(name + n - 3, ".db") == 0)
 		name[n - 3] = '\0';
 	struct chain *c = xcalloc(1, sizeof(*c));
-	c->st = store_open(dir, name,
+	c->st = store_open_shared(dir, name,
 			   "CREATE TABLE IF NOT EXISTS spends ("
 			   " channel TEXT NOT NULL, htlc INTEGER NOT NULL, kind INTEGER NOT NULL,"
 			   " preimage BLOB, sent INTEGER NOT NULL, confirm INTEGER NOT NULL,"

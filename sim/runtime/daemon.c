@@ -1,6 +1,7 @@
 #include "daemon.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -200,9 +201,12 @@ bool write_ready_file(const char *path, json_t *obj)
 {
 	char tmp[4096];
 	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	if (json_dump_file(obj, tmp, JSON_COMPACT) != 0)
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0)
 		return false;
-	return rename(tmp, path) == 0;
+	bool ok = json_dumpfd(obj, fd, JSON_COMPACT) == 0;
+	ok = close(fd) == 0 && ok;
+	return ok && rename(tmp, path) == 0;
 }
 
 struct daemon_signals {

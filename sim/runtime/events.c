@@ -1,6 +1,8 @@
 #include "events.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <unistd.h>
 #include <sodium.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -22,8 +24,12 @@ struct evlog *evlog_open(const char *path, const char *node, const struct simclo
 	snprintf(log->node, sizeof(log->node), "%s", node);
 	log->clk = clk;
 	if (path) {
-		log->f = fopen(path, "a");
+		/* events hold preimages and AMP roots: readable by our user only */
+		int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+		log->f = fd >= 0 ? fdopen(fd, "a") : NULL;
 		if (!log->f) {
+			if (fd >= 0)
+				close(fd);
 			snprintf(err, errlen, "%s: cannot open event log: %s", path, strerror(errno));
 			free(log);
 			return NULL;

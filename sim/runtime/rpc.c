@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -23,6 +24,8 @@ struct rpc_server {
 	const struct rpc_method *methods;
 	void *arg;
 	char path[108];
+	dev_t dev;                 /* the socket file we made */
+	ino_t ino;
 	struct rpc_conn *conns;
 };
 
@@ -190,6 +193,17 @@ static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct socka
 	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
 }
 
+/* Whether a server accepts connections on the socket at sun. */
+static bool socket_answers(const struct sockaddr_un *sun)
+{
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return false;
+	bool live = connect(fd, (const struct sockaddr *)sun, sizeof(*sun)) == 0;
+	close(fd);
+	return live;
+}
+
 struct rpc_server *rpc_listen(struct event_base *base, const char *path,
 			      const struct rpc_method *methods, void *arg,
 			      char *err, size_t errlen)
@@ -201,18 +215,40 @@ struct rpc_server *rpc_listen(struct event_base *base, const char *path,
 		return NULL;
 	}
 	strcpy(sun.sun_path, path);
-	unlink(path);
+	struct stat sb;
+	if (lstat(path, &sb) == 0) {
+		if (!S_ISSOCK(sb.st_mode)) {
+			snprintf(err, errlen, "%s: exists and is not a socket; not replacing it", path);
+			return NULL;
+		}
+		if (socket_answers(&sun)) {
+			/* another daemon is serving there: taking its socket over
+			 * would cut its users off (and our exit would delete it) */
+			snprintf(err, errlen, "%s: control socket in use by a running daemon", path);
+			return NULL;
+		}
+		unlink(path);          /* left behind by a daemon that died */
+	}
 	struct rpc_server *s = xcalloc(1, sizeof(*s));
 	s->methods = methods;
 	s->arg = arg;
 	strcpy(s->path, path);
+	/* only our own user may talk to the control socket, whatever the
+	 * umask: a "stop" from anyone else must not be possible */
+	mode_t old = umask(0077);
 	s->listener = evconnlistener_new_bind(base, on_accept, s,
 					      LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, 16,
 					      (struct sockaddr *)&sun, sizeof(sun));
+	int bind_errno = errno;
+	umask(old);
 	if (!s->listener) {
-		snprintf(err, errlen, "%s: cannot listen: %s", path, strerror(errno));
+		snprintf(err, errlen, "%s: cannot listen: %s", path, strerror(bind_errno));
 		free(s);
 		return NULL;
+	}
+	if (lstat(path, &sb) == 0) {
+		s->dev = sb.st_dev;
+		s->ino = sb.st_ino;
 	}
 	return s;
 }
@@ -224,6 +260,10 @@ void rpc_server_free(struct rpc_server *s)
 	while (s->conns)
 		conn_free(s->conns);
 	evconnlistener_free(s->listener);
-	unlink(s->path);
+	/* remove the socket only if it is still ours, not one a later daemon
+	 * put at the same path */
+	struct stat sb;
+	if (lstat(s->path, &sb) == 0 && sb.st_dev == s->dev && sb.st_ino == s->ino)
+		unlink(s->path);
 	free(s);
 }

@@ -1,20 +1,45 @@
 #include "store.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "log.h"
 
 struct store {
 	sqlite3 *db;
 	int depth;
+	int lock_fd;               /* exclusive stores: the held lock, else -1 */
 };
 
-struct store *store_open(const char *dir, const char *name, const char *schema,
-			 char *err, size_t errlen)
+/* One daemon per state directory: a second one on the same state would
+ * interleave writes with the first. flock is released by the kernel when
+ * the holder exits, even by kill -9, so a crash leaves no stale lock. */
+static int lock_state(const char *dir, const char *name, char *err, size_t errlen)
+{
+	char path[4096];
+	snprintf(path, sizeof(path), "%s/%s.lock", dir, name);
+	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		snprintf(err, errlen, "%s: cannot open lock file: %s", path, strerror(errno));
+		return -1;
+	}
+	if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+		snprintf(err, errlen, "%s: state directory in use by another running daemon", dir);
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static struct store *open_db(const char *dir, const char *name, const char *schema,
+			     bool exclusive, char *err, size_t errlen)
 {
 	char path[4096];
 	struct stat sb;
@@ -22,11 +47,22 @@ struct store *store_open(const char *dir, const char *name, const char *schema,
 		snprintf(err, errlen, "%s: cannot create state directory", dir);
 		return NULL;
 	}
+	int lock_fd = -1;
+	if (exclusive && (lock_fd = lock_state(dir, name, err, errlen)) < 0)
+		return NULL;
 	snprintf(path, sizeof(path), "%s/%s.db", dir, name);
+	/* created private before SQLite opens it (SQLite would take the
+	 * umask); its -wal and -shm files follow the database's mode */
+	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd >= 0)
+		close(fd);
 	struct store *st = xcalloc(1, sizeof(*st));
+	st->lock_fd = lock_fd;
 	if (sqlite3_open(path, &st->db) != SQLITE_OK) {
 		snprintf(err, errlen, "%s: %s", path, sqlite3_errmsg(st->db));
 		sqlite3_close(st->db);
+		if (lock_fd >= 0)
+			close(lock_fd);
 		free(st);
 		return NULL;
 	}
@@ -39,10 +75,24 @@ struct store *store_open(const char *dir, const char *name, const char *schema,
 		snprintf(err, errlen, "%s: %s", path, msg ? msg : "cannot initialise");
 		sqlite3_free(msg);
 		sqlite3_close(st->db);
+		if (lock_fd >= 0)
+			close(lock_fd);
 		free(st);
 		return NULL;
 	}
 	return st;
+}
+
+struct store *store_open(const char *dir, const char *name, const char *schema,
+			 char *err, size_t errlen)
+{
+	return open_db(dir, name, schema, true, err, errlen);
+}
+
+struct store *store_open_shared(const char *dir, const char *name, const char *schema,
+				char *err, size_t errlen)
+{
+	return open_db(dir, name, schema, false, err, errlen);
 }
 
 void store_close(struct store *st)
@@ -50,6 +100,8 @@ void store_close(struct store *st)
 	if (!st)
 		return;
 	sqlite3_close(st->db);
+	if (st->lock_fd >= 0)
+		close(st->lock_fd);
 	free(st);
 }
 

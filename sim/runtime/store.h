@@ -14,9 +14,16 @@
 
 struct store;
 
-/* Open (creating) dir/name.db and run schema (several statements). */
+/* Open (creating, mode 0600) dir/name.db and run schema (several
+ * statements). The daemon then holds dir/name.lock: a second process
+ * opening the same store is refused ("in use by another running daemon")
+ * until the first exits. */
 struct store *store_open(const char *dir, const char *name, const char *schema,
 			 char *err, size_t errlen);
+/* The same without the lock, for a file several processes share on
+ * purpose (the simulated chain; SQLite serialises their writes). */
+struct store *store_open_shared(const char *dir, const char *name, const char *schema,
+				char *err, size_t errlen);
 void store_close(struct store *st);
 
 void store_begin(struct store *st);
