@@ -19,6 +19,8 @@
  * reading the peer; at PEER_OUT_LOW we read again. */
 #define PEER_OUT_HIGH (1024 * 1024)
 #define PEER_OUT_LOW (256 * 1024)
+/* A frame must be complete this long after its first byte. */
+#define PEER_PARTIAL_MS 10000
 
 /* A message waiting for its delivery time (in the peer's list sorted by
  * due time, stable, so that messages of one link with the same delay keep
@@ -49,6 +51,12 @@ struct peer {
 	bool in_read;        /* inside read_cb: defer the free */
 	bool paused;         /* reading stopped until our output drains */
 	bool free_pending;
+	bool got_message;    /* a whole message has arrived */
+	/* deadlines (wall time): a peer cannot hold a connection open by
+	 * sending nothing, or a frame it never finishes */
+	struct event *hello_timer, *partial_timer;
+	unsigned hello_ms, partial_ms;
+	bool partial_armed;
 };
 
 static uint64_t mono_us(void)
@@ -162,6 +170,8 @@ static void really_free(struct peer *p)
 	while (p->held)
 		pending_unlink(p->held);
 	event_free(p->timer);
+	event_free(p->hello_timer);
+	event_free(p->partial_timer);
 	bufferevent_free(p->bev);
 	free(p->arena);
 	free(p);
@@ -238,6 +248,65 @@ static void protocol_error(struct peer *p, const char *why)
 	peer_close(p, why);
 }
 
+static void ms_tv(unsigned ms, struct timeval *tv)
+{
+	tv->tv_sec = ms / 1000;
+	tv->tv_usec = (suseconds_t)(ms % 1000) * 1000;
+}
+
+/* The deadline of a frame counts from its first byte: bytes dribbled in
+ * do not extend it. */
+static void partial_watch(struct peer *p, bool partial)
+{
+	if (partial && !p->partial_armed && p->partial_ms) {
+		struct timeval tv;
+		ms_tv(p->partial_ms, &tv);
+		evtimer_add(p->partial_timer, &tv);
+		p->partial_armed = true;
+	} else if (!partial && p->partial_armed) {
+		evtimer_del(p->partial_timer);
+		p->partial_armed = false;
+	}
+}
+
+static void on_partial_timeout(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	struct peer *p = arg;
+	char why[96];
+	snprintf(why, sizeof(why), "frame incomplete for %u ms", p->partial_ms);
+	p->partial_armed = false;
+	protocol_error(p, why);
+}
+
+static void on_hello_timeout(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	struct peer *p = arg;
+	char why[96];
+	snprintf(why, sizeof(why), "no message within %u ms of connecting", p->hello_ms);
+	protocol_error(p, why);
+}
+
+void peer_set_deadlines(struct peer *p, unsigned hello_ms, unsigned partial_ms)
+{
+	p->hello_ms = hello_ms;
+	p->partial_ms = partial_ms;
+	evtimer_del(p->hello_timer);
+	if (hello_ms && !p->got_message) {
+		struct timeval tv;
+		ms_tv(hello_ms, &tv);
+		evtimer_add(p->hello_timer, &tv);
+	}
+	if (p->partial_armed) {
+		evtimer_del(p->partial_timer);
+		p->partial_armed = false;
+		partial_watch(p, evbuffer_get_length(bufferevent_get_input(p->bev)) > 0);
+	}
+}
+
 static void read_cb(struct bufferevent *bev, void *arg)
 {
 	struct peer *p = arg;
@@ -278,6 +347,10 @@ static void read_cb(struct bufferevent *bev, void *arg)
 		case FRAME_OK:
 			/* protobuf-c copied every field into the arena */
 			evbuffer_drain(in, used);
+			if (!p->got_message) {
+				p->got_message = true;
+				evtimer_del(p->hello_timer);
+			}
 			p->ops->on_message(p, env, p->arg);
 			break;
 		case FRAME_NEED_MORE:
@@ -289,6 +362,8 @@ static void read_cb(struct bufferevent *bev, void *arg)
 		}
 	}
 	p->in_read = false;
+	if (!p->closing)
+		partial_watch(p, evbuffer_get_length(in) > 0);
 	if (p->free_pending ||
 	    (p->closing && evbuffer_get_length(bufferevent_get_output(p->bev)) == 0))
 		really_free(p);
@@ -333,6 +408,9 @@ struct peer *peer_new(struct event_base *base, evutil_socket_t fd, const char *n
 	int one = 1;
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	p->timer = evtimer_new(base, pending_fire, p);
+	p->hello_timer = evtimer_new(base, on_hello_timeout, p);
+	p->partial_timer = evtimer_new(base, on_partial_timeout, p);
+	p->partial_ms = PEER_PARTIAL_MS;
 	p->bev = bufferevent_socket_new(base, fd, BEV_OPT_CLOSE_ON_FREE);
 	if (!p->bev)
 		fatal("bufferevent_socket_new failed");

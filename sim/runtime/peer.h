@@ -59,6 +59,13 @@ void peer_close(struct peer *p, const char *why);
 /* Free without calling on_close (daemon shutdown). */
 void peer_free(struct peer *p);
 
+/* Deadlines, in wall milliseconds (0: none). hello: the first whole
+ * message must arrive this long after the connection (off by default; a
+ * listening daemon sets it). partial: a frame must be complete this long
+ * after its first byte (default 10 s). Missed, the connection is closed
+ * with a logged reason, as for a bad frame. */
+void peer_set_deadlines(struct peer *p, unsigned hello_ms, unsigned partial_ms);
+
 /* Bytes queued for the peer, not yet taken by the kernel. */
 size_t peer_output_len(const struct peer *p);
 /* Reading is stopped because the peer does not read what we send. */

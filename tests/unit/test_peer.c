@@ -338,6 +338,74 @@ static void peer_that_does_not_read_is_not_buffered_without_limit(void **state)
 	close(sp[0]);
 }
 
+/* A closed peer frees itself once its error message is written: let the
+ * loop do that write. */
+static void flush_closed(struct fx *f)
+{
+	for (int i = 0; i < 10; i++)
+		event_base_loop(f->base, EVLOOP_NONBLOCK);
+}
+
+static struct peer *raw_peer(struct fx *f, struct side *c, int sp[2])
+{
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sp), 0);
+	evutil_make_socket_nonblocking(sp[1]);
+	c->base = f->base;
+	c->want = 1;
+	c->peer = peer_new(f->base, sp[1], "raw", &ops, c, f->log, &f->clk);
+	return c->peer;
+}
+
+static void unfinished_frame_is_closed_at_its_deadline(void **state)
+{
+	struct fx *f = *state;
+	int sp[2];
+	struct side c = { 0 };
+	peer_set_deadlines(raw_peer(f, &c, sp), 0, 50);
+	static const uint8_t part[8] = { 0, 0, 0, 100, 0x52, 0x00, 0x01, 0x02 };
+	assert_int_equal(write(sp[0], part, sizeof(part)), (ssize_t)sizeof(part));
+	run(f);
+	assert_null(c.peer);
+	assert_non_null(strstr(c.closed, "frame incomplete for 50 ms"));
+	assert_int_equal(c.got, 0);
+	flush_closed(f);
+	close(sp[0]);
+}
+
+static void silent_connection_is_closed_at_the_hello_deadline(void **state)
+{
+	struct fx *f = *state;
+	int sp[2];
+	struct side c = { 0 };
+	peer_set_deadlines(raw_peer(f, &c, sp), 50, 0);
+	run(f);
+	assert_null(c.peer);
+	assert_non_null(strstr(c.closed, "no message within 50 ms"));
+	flush_closed(f);
+	close(sp[0]);
+}
+
+static void a_peer_that_speaks_in_time_stays(void **state)
+{
+	struct fx *f = *state;
+	int sp[2];
+	struct side c = { 0 };
+	peer_set_deadlines(raw_peer(f, &c, sp), 50, 50);
+	static const uint8_t ping[6] = { 0, 0, 0, 2, 0x52, 0x00 };
+	assert_int_equal(write(sp[0], ping, sizeof(ping)), (ssize_t)sizeof(ping));
+	run(f);                            /* until the ping arrives */
+	assert_int_equal(c.got, 1);
+	/* well past both deadlines: nothing closes it */
+	c.want = 2;
+	struct timeval tv = { 0, 200000 };
+	evtimer_add(f->guard, &tv);
+	event_base_dispatch(f->base);
+	assert_non_null(c.peer);
+	assert_int_equal(c.closed[0], 0);
+	peer_free(c.peer);
+	close(sp[0]);
+}
+
 static void peer_hang_up_is_reported(void **state)
 {
 	struct fx *f = *state;
@@ -358,6 +426,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(forgotten_link_sends_nothing, setup, teardown),
 		cmocka_unit_test_setup_teardown(bad_frames_close_with_reason, setup, teardown),
 		cmocka_unit_test_setup_teardown(peer_hang_up_is_reported, setup, teardown),
+		cmocka_unit_test_setup_teardown(unfinished_frame_is_closed_at_its_deadline, setup, teardown),
+		cmocka_unit_test_setup_teardown(silent_connection_is_closed_at_the_hello_deadline, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(a_peer_that_speaks_in_time_stays, setup, teardown),
 		cmocka_unit_test_setup_teardown(peer_that_does_not_read_is_not_buffered_without_limit,
 						setup, teardown),
 	};
