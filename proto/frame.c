@@ -219,3 +219,27 @@ const char *envelope_type_name(const Ampsim__Envelope *env)
 	}
 	return "unknown";
 }
+
+const char *envelope_channel(const Ampsim__Envelope *env)
+{
+	const char *ch = NULL;
+	switch (env->msg_case) {
+	case AMPSIM__ENVELOPE__MSG_OPEN_CHANNEL: ch = env->open_channel->channel_id; break;
+	case AMPSIM__ENVELOPE__MSG_ACCEPT_CHANNEL: ch = env->accept_channel->channel_id; break;
+	case AMPSIM__ENVELOPE__MSG_UPDATE_ADD_HTLC: ch = env->update_add_htlc->channel_id; break;
+	case AMPSIM__ENVELOPE__MSG_UPDATE_FULFILL_HTLC: ch = env->update_fulfill_htlc->channel_id; break;
+	case AMPSIM__ENVELOPE__MSG_UPDATE_FAIL_HTLC: ch = env->update_fail_htlc->channel_id; break;
+	case AMPSIM__ENVELOPE__MSG_ERROR: ch = env->error->channel_id; break;
+	case AMPSIM__ENVELOPE__MSG_RESOLVE_ACK: ch = env->resolve_ack->channel_id; break;
+	case AMPSIM__ENVELOPE__MSG_REESTABLISH: ch = env->reestablish->channel_id; break;
+	case AMPSIM__ENVELOPE__MSG__NOT_SET:
+	case AMPSIM__ENVELOPE__MSG_INIT:
+	case AMPSIM__ENVELOPE__MSG_INVOICE_REQUEST:
+	case AMPSIM__ENVELOPE__MSG_INVOICE:
+	case AMPSIM__ENVELOPE__MSG_PING:
+	case AMPSIM__ENVELOPE__MSG_PONG:
+	case _AMPSIM__ENVELOPE__MSG__CASE_IS_INT_SIZE:
+		break;
+	}
+	return ch ? ch : "";
+}

@@ -65,4 +65,7 @@ bool envelope_validate(const Ampsim__Envelope *env, char *why, size_t whylen);
 /* Human name of the message type ("update_add_htlc", ...). */
 const char *envelope_type_name(const Ampsim__Envelope *env);
 
+/* The channel a message is about, or "" (init, invoices, pings). */
+const char *envelope_channel(const Ampsim__Envelope *env);
+
 #endif

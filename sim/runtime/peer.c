@@ -12,6 +12,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "capture.h"
 #include "frame.h"
 #include "log.h"
 
@@ -57,7 +58,21 @@ struct peer {
 	struct event *hello_timer, *partial_timer;
 	unsigned hello_ms, partial_ms;
 	bool partial_armed;
+	struct capture *cap;           /* --pcap: not owned */
 };
+
+/* Every frame goes on the wire here: captured (with --pcap) as it goes. */
+static void wire_write(struct peer *p, const uint8_t *frame, size_t len)
+{
+	if (p->cap)
+		capture_frame(p->cap, simclock_now(p->clk), true, NULL, frame, len);
+	bufferevent_write(p->bev, frame, len);
+}
+
+void peer_set_capture(struct peer *p, struct capture *cap)
+{
+	p->cap = cap;
+}
 
 static uint64_t mono_us(void)
 {
@@ -119,7 +134,7 @@ static void pending_fire(evutil_socket_t fd, short what, void *arg)
 			continue;
 		}
 		if (!p->closing)
-			bufferevent_write(p->bev, q->bytes, q->len);
+			wire_write(p, q->bytes, q->len);
 		pending_unlink(q);
 	}
 	rearm(p);
@@ -345,6 +360,9 @@ static void read_cb(struct bufferevent *bev, void *arg)
 						    why, sizeof(why));
 		switch (st) {
 		case FRAME_OK:
+			if (p->cap)
+				capture_frame(p->cap, simclock_now(p->clk), false, envelope_channel(env),
+					      buf, used);
 			/* protobuf-c copied every field into the arena */
 			evbuffer_drain(in, used);
 			if (!p->got_message) {
@@ -456,7 +474,7 @@ void peer_send(struct peer *p, const Ampsim__Envelope *env)
 	size_t n = frame_encode(env, buf, sizeof(buf));
 	if (n == 0)
 		fatal("message %s does not fit in a frame", envelope_type_name(env));
-	bufferevent_write(p->bev, buf, n);
+	wire_write(p, buf, n);
 }
 
 static struct pending *pending_new(struct peer *p, struct link *l, const uint8_t *bytes,
@@ -473,7 +491,7 @@ static struct pending *pending_new(struct peer *p, struct link *l, const uint8_t
 
 void peer_send_frame(struct peer *p, const uint8_t *frame, size_t len)
 {
-	bufferevent_write(p->bev, frame, len);
+	wire_write(p, frame, len);
 }
 
 void peer_send_on(struct peer *p, struct link *l, const char *channel, enum msg_kind kind,
@@ -513,7 +531,7 @@ void peer_send_frame_on(struct peer *p, struct link *l, const char *channel, enu
 	case LINK_DELIVER:
 		for (unsigned i = 0; i < v.copies && i < 2; i++) {
 			if (v.delay_us[i] == 0) {
-				bufferevent_write(p->bev, buf, n);
+				wire_write(p, buf, n);
 			} else {
 				schedule(p, pending_new(p, l, buf, n), v.delay_us[i]);
 			}

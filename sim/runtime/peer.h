@@ -59,6 +59,11 @@ void peer_close(struct peer *p, const char *why);
 /* Free without calling on_close (daemon shutdown). */
 void peer_free(struct peer *p);
 
+/* Write every message sent and received on this connection to cap (owned
+ * by the caller, who keeps it open while the peer lives); NULL: none. */
+struct capture;
+void peer_set_capture(struct peer *p, struct capture *cap);
+
 /* Deadlines, in wall milliseconds (0: none). hello: the first whole
  * message must arrive this long after the connection (off by default; a
  * listening daemon sets it). partial: a frame must be complete this long
