@@ -13,6 +13,7 @@
 #include <time.h>
 
 #include "capture.h"
+#include "timebase.h"
 #include "frame.h"
 #include "log.h"
 
@@ -59,13 +60,27 @@ struct peer {
 	unsigned hello_ms, partial_ms;
 	bool partial_armed;
 	struct capture *cap;           /* --pcap: not owned */
+	/* the virtual clock (NULL under the wall clock): delivery times are
+	 * simulated instants, and messages are counted for the coordinator */
+	struct timebase *tb;
+	struct tb_timer *tbt;
+	struct tb_conn *tbc;
 };
 
-/* Every frame goes on the wire here: captured (with --pcap) as it goes. */
+/* Simulated now, for captures. */
+static uint64_t sim_now(const struct peer *p)
+{
+	return p->tb ? timebase_now(p->tb) : simclock_now(p->clk);
+}
+
+/* Every frame goes on the wire here: captured (with --pcap) and counted
+ * (virtual clock) as it goes. */
 static void wire_write(struct peer *p, const uint8_t *frame, size_t len)
 {
 	if (p->cap)
-		capture_frame(p->cap, simclock_now(p->clk), true, NULL, frame, len);
+		capture_frame(p->cap, sim_now(p), true, NULL, frame, len);
+	if (p->tbc)
+		tb_conn_sent(p->tbc);
 	bufferevent_write(p->bev, frame, len);
 }
 
@@ -74,11 +89,34 @@ void peer_set_capture(struct peer *p, struct capture *cap)
 	p->cap = cap;
 }
 
+static void pending_fire_tb(void *arg);
+
+void peer_set_timebase(struct peer *p, struct timebase *tb)
+{
+	if (!tb || !timebase_is_virtual(tb) || p->tb)
+		return;
+	if (p->sched)
+		fatal("peer %s: the clock changes while messages are scheduled", p->name);
+	char key[112];
+	if (!tb_conn_key(bufferevent_getfd(p->bev), key, sizeof(key)))
+		snprintf(key, sizeof(key), "%s", p->name);
+	p->tb = tb;
+	p->tbt = tb_timer_new(tb, pending_fire_tb, p);
+	p->tbc = tb_conn_new(tb, key);
+}
+
 static uint64_t mono_us(void)
 {
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
+
+/* The time delivery times are kept in: simulated under the virtual clock,
+ * monotonic wall time otherwise. */
+static uint64_t due_now(const struct peer *p)
+{
+	return p->tb ? timebase_now(p->tb) : mono_us();
 }
 
 static struct pending **list_of(struct pending *q)
@@ -106,6 +144,13 @@ static void pending_unlink(struct pending *q)
 
 static void rearm(struct peer *p)
 {
+	if (p->tb) {
+		if (p->sched)
+			tb_timer_at(p->tbt, p->sched->due);
+		else
+			tb_timer_cancel(p->tbt);
+		return;
+	}
 	if (!p->sched) {
 		evtimer_del(p->timer);
 		return;
@@ -118,12 +163,9 @@ static void rearm(struct peer *p)
 
 static void hold(struct peer *p, struct pending *q);
 
-static void pending_fire(evutil_socket_t fd, short what, void *arg)
+static void pending_run(struct peer *p)
 {
-	struct peer *p = arg;
-	(void)fd;
-	(void)what;
-	uint64_t now = mono_us();
+	uint64_t now = due_now(p);
 	while (p->sched && p->sched->due <= now) {
 		struct pending *q = p->sched;
 		if (q->l && q->l->down) {
@@ -140,13 +182,29 @@ static void pending_fire(evutil_socket_t fd, short what, void *arg)
 	rearm(p);
 }
 
+static void pending_fire(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	pending_run(arg);
+}
+
+static void pending_fire_tb(void *arg)
+{
+	pending_run(arg);
+}
+
 /* Put q in the sorted list, after every message due at the same time or
  * earlier, and make sure the timer fires for the first one. */
 static void schedule(struct peer *p, struct pending *q, uint64_t delay_us)
 {
-	struct timeval tv = simclock_wall_span(p->clk, delay_us);
 	q->held = false;
-	q->due = mono_us() + (uint64_t)tv.tv_sec * 1000000 + (uint64_t)tv.tv_usec;
+	if (p->tb) {
+		q->due = timebase_now(p->tb) + delay_us;
+	} else {
+		struct timeval tv = simclock_wall_span(p->clk, delay_us);
+		q->due = mono_us() + (uint64_t)tv.tv_sec * 1000000 + (uint64_t)tv.tv_usec;
+	}
 	struct pending *prev = NULL, *cur = p->sched;
 	while (cur && cur->due <= q->due) {
 		prev = cur;
@@ -185,6 +243,9 @@ static void really_free(struct peer *p)
 	while (p->held)
 		pending_unlink(p->held);
 	event_free(p->timer);
+	tb_timer_free(p->tbt);
+	if (p->tbc)
+		tb_conn_closed(p->tbc);
 	event_free(p->hello_timer);
 	event_free(p->partial_timer);
 	bufferevent_free(p->bev);
@@ -361,8 +422,8 @@ static void read_cb(struct bufferevent *bev, void *arg)
 		switch (st) {
 		case FRAME_OK:
 			if (p->cap)
-				capture_frame(p->cap, simclock_now(p->clk), false, envelope_channel(env),
-					      buf, used);
+				capture_frame(p->cap, sim_now(p), false, envelope_channel(env), buf,
+					      used);
 			/* protobuf-c copied every field into the arena */
 			evbuffer_drain(in, used);
 			if (!p->got_message) {
@@ -370,6 +431,9 @@ static void read_cb(struct bufferevent *bev, void *arg)
 				evtimer_del(p->hello_timer);
 			}
 			p->ops->on_message(p, env, p->arg);
+			/* handled, and whatever it caused is sent or scheduled */
+			if (p->tbc)
+				tb_conn_received(p->tbc);
 			break;
 		case FRAME_NEED_MORE:
 			fatal("frame_decode wants more than a whole frame");

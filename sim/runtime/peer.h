@@ -64,6 +64,12 @@ void peer_free(struct peer *p);
 struct capture;
 void peer_set_capture(struct peer *p, struct capture *cap);
 
+/* Run this connection on the virtual clock (tb virtual; a wall timebase
+ * changes nothing): delayed messages are sent at their simulated instant,
+ * and messages are counted for the coordinator. Call before sending. */
+struct timebase;
+void peer_set_timebase(struct peer *p, struct timebase *tb);
+
 /* Deadlines, in wall milliseconds (0: none). hello: the first whole
  * message must arrive this long after the connection (off by default; a
  * listening daemon sets it). partial: a frame must be complete this long

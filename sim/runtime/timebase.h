@@ -1,0 +1,75 @@
+/* Simulated time for a daemon: "now", and timers at a simulated instant.
+ *
+ * Two clocks (DESIGN.md "Time"):
+ * - wall: now = (wall time - epoch) x time_scale (struct simclock); a
+ *   timer is an event-loop timer over the matching wall span.
+ * - virtual: now is what the run's coordinator says it is. The daemon
+ *   tells the coordinator, whenever it has finished the work of the current
+ *   instant, how many messages it has put on the wire and how many it has
+ *   received and handled, and when its next timer is due; the coordinator
+ *   moves time to the next instant once both daemons are idle and no
+ *   message is on its way (docs/time.md says why that cannot deadlock nor
+ *   skip a message). Work takes no simulated time.
+ *
+ * Messages are counted per connection, so that a connection cut with
+ * messages still in it (a disconnect, a crash) cannot leave the run waiting
+ * for them: a connection either side reports closed no longer counts.
+ *
+ * The protocol with the coordinator is one line per message over a Unix
+ * stream socket:
+ *   daemon -> coordinator: "hello NODE"
+ *                          "idle T NEXT [CONN SENT RECEIVED open|closed]..."
+ *   coordinator -> daemon: "advance T"
+ *                          "end"                          (the run is over)
+ * T and NEXT are simulated microseconds (NEXT "-": no timer armed); CONN
+ * names a connection the same way on both sides (its two addresses, in
+ * sorted order). */
+#ifndef AMPSIM_TIMEBASE_H
+#define AMPSIM_TIMEBASE_H
+
+#include <event2/event.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "clock.h"
+
+struct timebase;
+struct tb_timer;
+
+/* clk stays the caller's and may change (bob learns the epoch from init). */
+struct timebase *timebase_wall(struct event_base *base, const struct simclock *clk);
+/* Connects to the coordinator at path and says hello as node. */
+struct timebase *timebase_virtual(struct event_base *base, const char *path, const char *node,
+				  char *err, size_t errlen);
+void timebase_free(struct timebase *tb);
+bool timebase_is_virtual(const struct timebase *tb);
+
+/* Simulated microseconds since the run's t = 0. */
+uint64_t timebase_now(const struct timebase *tb);
+
+typedef void (*tb_timer_fn)(void *arg);
+struct tb_timer *tb_timer_new(struct timebase *tb, tb_timer_fn fn, void *arg);
+/* Arm (or move) the timer to fire at simulated time at; a time already
+ * past fires at the current instant. */
+void tb_timer_at(struct tb_timer *t, uint64_t at);
+void tb_timer_cancel(struct tb_timer *t);
+bool tb_timer_armed(const struct tb_timer *t);
+void tb_timer_free(struct tb_timer *t);
+
+/* Message accounting per connection (virtual clock; counted but not
+ * reported under the wall clock): a frame was written to the connection;
+ * a received frame has been handled; the connection is gone. */
+struct tb_conn;
+struct tb_conn *tb_conn_new(struct timebase *tb, const char *key);
+void tb_conn_sent(struct tb_conn *c);
+void tb_conn_received(struct tb_conn *c);
+/* Closed: reported to the coordinator, then forgotten (c is freed). */
+void tb_conn_closed(struct tb_conn *c);
+/* The key of a connected socket: "ADDR:PORT|ADDR:PORT", sorted. */
+bool tb_conn_key(int fd, char *buf, size_t n);
+
+/* Called when the coordinator ends the run or goes away (virtual only). */
+void timebase_on_end(struct timebase *tb, void (*fn)(void *arg), void *arg);
+
+#endif
