@@ -305,6 +305,7 @@ int main(int argc, char **argv)
 		}
 		b->chain_view.spent = chain_spent;
 		b->chain_view.ctx = b->chain;
+		b->chain_view.confirmations = CHAIN_CONFIRMATIONS;
 		b->eng.cfg.chain = &b->chain_view;
 	}
 	if (b->st && !bob_store_load(b, err, sizeof(err))) {

@@ -5,10 +5,6 @@
 #include "bob_engine_int.h"
 #include "log.h"
 
-/* How many blocks a chain transaction takes to confirm (the chain's rule,
- * sim/runtime/chain.h CHAIN_CONFIRMATIONS). */
-#define BOB_CHAIN_CONFIRMATIONS 2
-
 static void expire_htlcs(struct bob_engine *e, uint32_t height, struct actions *out)
 {
 	const struct bob_chain_view *chain = e->cfg.chain;
@@ -89,7 +85,7 @@ static void chain_watch(struct bob_engine *e, uint32_t height, struct actions *o
 					  id, h);
 				continue;
 			}
-			if (h->claimed || height + BOB_CHAIN_CONFIRMATIONS + 1 < h->cltv_expiry)
+			if (h->claimed || height + chain->confirmations + 1 < h->cltv_expiry)
 				continue;
 			h->claimed = true;
 			act_persist(out, BOB_REC_HTLC_STATE, i, id, NULL);

@@ -73,6 +73,7 @@ struct bob_chain_view {
 	bool (*spent)(void *ctx, const char *channel, uint64_t htlc_id, uint32_t height,
 		      bool *refund);
 	void *ctx;
+	uint32_t confirmations;     /* blocks a transaction takes to confirm */
 };
 
 struct bob_config {

@@ -67,6 +67,7 @@ static struct fx *fx_new_cfg(enum bob_behaviour beh, uint32_t delta, bool chain)
 	if (chain) {
 		f->view.spent = fake_spent;
 		f->view.ctx = &f->chain;
+		f->view.confirmations = 2;
 		cfg.chain = &f->view;
 	}
 	bob_engine_init(&f->e, &cfg);
