@@ -33,6 +33,8 @@ void bob_sync_links(struct bob *b)
 
 static void arm_block_timer(struct bob *b)
 {
+	if (!b->block_timer)
+		fatal("block timer armed before the loop is set up");
 	struct timeval tv = simclock_until_next_block(&b->eng.clk);
 	evtimer_add(b->block_timer, &tv);
 }
