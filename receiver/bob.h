@@ -1,5 +1,7 @@
-/* The bob daemon's state, shared by its shell (bob.c), its control socket
- * (bob_rpc.c) and its durable store (bob_store.c). */
+/* The bob daemon's shell: its state around the engine, shared by bob.c
+ * (connections, timers, the loop), bob_act.c (carrying out the engine's
+ * actions), bob_rpc.c (control socket) and bob_store.c (--state). The
+ * protocol itself is the engine's (engine/bob_engine.h). */
 #ifndef AMPSIM_BOB_H
 #define AMPSIM_BOB_H
 
@@ -8,124 +10,66 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "ampset.h"
+#include "bob_engine.h"
 #include "chain.h"
 #include "daemon.h"
 #include "events.h"
-#include "invoice.h"
 #include "peer.h"
 #include "rpc.h"
-#include "scenario.h"
 #include "store.h"
-
-#define BOB_MAX_CHANNELS 256
-
-struct bob_invoice {
-	struct invoice inv;
-	uint8_t preimage[AMP_LEN];
-	bool paid;
-};
-
-enum res_state { RES_NONE, RES_FULFILLED, RES_FAILED, RES_REFUNDED };
-
-/* How Bob resolved an HTLC: kept so a replayed add gets the same answer,
- * and so an unacknowledged fulfill can be claimed on chain. */
-struct resolution {
-	uint8_t state;              /* enum res_state */
-	bool acked;                 /* Alice confirmed she applied it */
-	bool claimed;               /* claim sent to the chain */
-	uint32_t cltv_expiry;
-	struct amount_msat amount;
-	uint8_t hash[AMP_LEN];
-	uint8_t preimage[AMP_LEN];
-	uint32_t code;
-	char reason[72];
-};
-
-struct bob_chan {
-	struct chan c;
-	struct peer *peer;          /* NULL while its peer is disconnected */
-	struct resolution *res;     /* indexed by htlc id */
-	uint64_t res_cap;
-	uint64_t unacked;           /* fulfilled, not acked, not settled on chain */
-};
-
-/* behaviour = late: preimages Bob sits on until the HTLCs have expired */
-struct late_claim {
-	char channel[SET_CHANNEL_MAX];
-	uint64_t htlc_id;
-	uint32_t cltv_expiry;
-	uint8_t preimage[AMP_LEN];
-};
 
 struct bob_conn {
 	struct bob *bob;
 	struct peer *peer;
-	bool inited;
+	uint64_t id;                /* the engine's handle for it */
 	struct bob_conn *next;
+};
+
+/* A hold timer the engine armed (BOB_TIMER_HOLD, set handle id). */
+struct bob_hold_timer {
+	struct bob *bob;
+	uint64_t id;
+	struct event *ev;
+	struct bob_hold_timer *next;
 };
 
 struct bob {
 	struct event_base *base;
-	struct simclock clk;
+	struct bob_engine eng;      /* the protocol: channels, HTLCs, invoices, sets */
+	struct chan links[BOB_MAX_CHANNELS]; /* per channel: the direction Bob sends on
+					      * and its faults (the ledger is the engine's) */
+	size_t nlinks;
 	struct evlog *log;
 	struct rpc_server *rpc;
 	struct evconnlistener *listener;
 	struct daemon_signals *sig;
 	struct event *block_timer;
+	struct bob_hold_timer *timers;
 	struct store *st;           /* --state; NULL keeps everything in memory */
 	struct chain *chain;        /* --chain; NULL: no on-chain fallback */
+	struct bob_chain_view chain_view;
 	uint16_t port;
-	unsigned nconns_total;
+	uint64_t next_conn_id;
 	struct bob_conn *conns;
-	struct bob_chan chans[BOB_MAX_CHANNELS];
-	size_t nchans;
-	struct bob_invoice *invoices;
-	size_t ninvoices, invoices_cap;
-	struct ampset_table sets;
-	uint64_t hold_us;
-	uint32_t final_cltv_delta;
-	enum bob_behaviour behaviour;
-	uint64_t seed;
-	bool epoch_set;             /* the run's epoch is known: later inits must agree */
-	struct late_claim *late;
-	size_t nlate, late_cap;
-	uint64_t htlcs_received, htlcs_fulfilled, htlcs_failed, htlcs_refunded, sets_settled;
-	uint64_t claims_onchain;
 };
 
-struct resolution *bob_resolution(struct bob_chan *bc, uint64_t htlc_id, bool create);
-
-/* bob.c: the shell, as the control socket uses it */
-struct bob_chan *find_chan(struct bob *b, const char *id);
-struct bob_invoice *new_invoice(struct bob *b, struct amount_msat amount, const char *desc);
+/* bob_act.c: carry out what the engine decided, in order (persist first,
+ * in one transaction), and clear the list. */
+void bob_act(struct bob *b, struct actions *out);
+/* Links for channels the engine opened or restored since the last call. */
+void bob_sync_links(struct bob *b);
+struct bob_conn *bob_conn_by_id(struct bob *b, uint64_t id);
+void bob_timers_free(struct bob *b);
 
 /* bob_rpc.c: the control socket's methods */
 extern const struct rpc_method bob_methods[];
 
 /* bob_store.c: nothing happens without --state */
 bool bob_store_open(struct bob *b, const char *dir, char *err, size_t errlen);
-/* Rebuild channels, HTLCs, invoices and sets from the store. Returns the
- * in-flight HTLCs to re-add to sets through the callback. */
-struct stored_htlc {
-	char channel[SET_CHANNEL_MAX];
-	uint64_t htlc_id;
-	struct amount_msat amount;
-	uint8_t hash[AMP_LEN];
-	uint32_t cltv_expiry;
-	int kind;                   /* -1: none, else enum set_kind */
-	uint8_t key[AMP_LEN];
-	struct amount_msat total;
-	uint8_t share[AMP_LEN];
-	uint32_t child_index;
-	uint64_t arrived_us;        /* simulated time it arrived: hold timers count from it */
-};
-void bob_store_load(struct bob *b, void (*inflight)(struct bob *b, const struct stored_htlc *h));
-void bob_store_meta(struct bob *b);
-void bob_store_channel(struct bob *b, const struct bob_chan *bc);
-void bob_store_add(struct bob *b, const struct stored_htlc *h);
-void bob_store_resolution(struct bob *b, const struct bob_chan *bc, uint64_t htlc_id);
-void bob_store_invoice(struct bob *b, const struct bob_invoice *bi);
-void bob_store_set_settled(struct bob *b, const uint8_t key[AMP_LEN]);
+/* Rebuild the engine from the store; false + err when the state cannot be
+ * read in full. */
+bool bob_store_load(struct bob *b, char *err, size_t errlen);
+/* One ACT_PERSIST record (inside the caller's transaction). */
+void bob_store_record(struct bob *b, const struct action *a);
 
 #endif

@@ -1,6 +1,6 @@
 /* bob's control socket: the JSON-RPC methods (getinfo, channels, invoice,
- * listinvoices, fault, stop). Each handler checks its parameters and calls
- * the shell (bob.c). */
+ * listinvoices, fault, stop). Each handler checks its parameters and reads
+ * the engine, or hands it a control request. */
 #include <event2/event.h>
 
 #include "amount.h"
@@ -20,12 +20,12 @@ static json_t *rpc_getinfo(json_t *params, void *arg, struct rpc_err *err)
 	json_set_str(r, "node", "bob");
 	json_set_str(r, "version", AMPSIM_VERSION);
 	json_object_set_new(r, "port", json_integer(b->port));
-	json_object_set_new(r, "height", json_integer(simclock_height(&b->clk)));
-	json_object_set_new(r, "t_ms", json_real((double)simclock_now(&b->clk) / 1000.0));
+	json_object_set_new(r, "height", json_integer(simclock_height(&b->eng.clk)));
+	json_object_set_new(r, "t_ms", json_real((double)simclock_now(&b->eng.clk) / 1000.0));
 	json_object_set_new(r, "violations", json_integer(evlog_violations(b->log)));
-	json_object_set_new(r, "channels", json_integer((json_int_t)b->nchans));
-	json_object_set_new(r, "sets_holding", json_integer((json_int_t)b->sets.count));
-	json_set_str(r, "behaviour", bob_behaviour_name(b->behaviour));
+	json_object_set_new(r, "channels", json_integer((json_int_t)b->eng.nchans));
+	json_object_set_new(r, "sets_holding", json_integer((json_int_t)b->eng.sets.count));
+	json_set_str(r, "behaviour", bob_behaviour_name(b->eng.cfg.behaviour));
 	unsigned pending = 0, held = 0;
 	for (struct bob_conn *c = b->conns; c; c = c->next) {
 		pending += peer_pending(c->peer);
@@ -33,15 +33,16 @@ static json_t *rpc_getinfo(json_t *params, void *arg, struct rpc_err *err)
 	}
 	json_object_set_new(r, "messages_pending", json_integer(pending));
 	json_object_set_new(r, "messages_held", json_integer(held));
-	json_set_u64(r, "htlcs_received", b->htlcs_received);
-	json_set_u64(r, "htlcs_fulfilled", b->htlcs_fulfilled);
-	json_set_u64(r, "htlcs_failed", b->htlcs_failed);
-	json_set_u64(r, "htlcs_refunded", b->htlcs_refunded);
-	json_set_u64(r, "sets_settled", b->sets_settled);
-	json_set_u64(r, "claims_onchain", b->claims_onchain);
+	const struct bob_counters *n = &b->eng.count;
+	json_set_u64(r, "htlcs_received", n->htlcs_received);
+	json_set_u64(r, "htlcs_fulfilled", n->htlcs_fulfilled);
+	json_set_u64(r, "htlcs_failed", n->htlcs_failed);
+	json_set_u64(r, "htlcs_refunded", n->htlcs_refunded);
+	json_set_u64(r, "sets_settled", n->sets_settled);
+	json_set_u64(r, "claims_onchain", n->claims_onchain);
 	uint64_t unacked = 0;
-	for (size_t i = 0; i < b->nchans; i++)
-		unacked += b->chans[i].unacked;
+	for (size_t i = 0; i < b->eng.nchans; i++)
+		unacked += b->eng.chans[i].unacked;
 	json_set_u64(r, "fulfills_unacked", unacked);
 	return r;
 }
@@ -52,8 +53,13 @@ static json_t *rpc_channels(json_t *params, void *arg, struct rpc_err *err)
 	(void)err;
 	struct bob *b = arg;
 	json_t *r = json_object();
-	for (size_t i = 0; i < b->nchans; i++)
-		json_object_set_new(r, b->chans[i].c.ledger.id, chan_json(&b->chans[i].c));
+	bob_sync_links(b);
+	for (size_t i = 0; i < b->eng.nchans; i++) {
+		/* the engine's ledger seen through the shell's link state */
+		struct chan view = b->links[i];
+		view.ledger = b->eng.chans[i].ledger;
+		json_object_set_new(r, view.ledger.id, chan_json(&view));
+	}
 	return r;
 }
 
@@ -75,7 +81,12 @@ static json_t *rpc_invoice(json_t *params, void *arg, struct rpc_err *err)
 	}
 	if (amount_is_zero(a))
 		return rpc_fail(err, RPC_INVALID_PARAMS, "amount must be above zero");
-	struct bob_invoice *bi = new_invoice(b, a, desc);
+	struct actions out;
+	actions_init(&out);
+	size_t n = bob_engine_new_invoice(&b->eng, a, desc, simclock_now(&b->eng.clk), &out);
+	bob_act(b, &out);   /* stored before it is handed out */
+	actions_free(&out);
+	const struct bob_invoice *bi = &b->eng.invoices[n];
 	char text[INVOICE_TEXT_MAX];
 	if (!invoice_encode(&bi->inv, text, sizeof(text)))
 		return rpc_fail(err, RPC_INTERNAL_ERROR, "invoice does not encode");
@@ -92,12 +103,13 @@ static json_t *rpc_listinvoices(json_t *params, void *arg, struct rpc_err *err)
 	(void)err;
 	struct bob *b = arg;
 	json_t *r = json_array();
-	for (size_t i = 0; i < b->ninvoices; i++) {
+	for (size_t i = 0; i < b->eng.ninvoices; i++) {
+		const struct bob_invoice *bi = &b->eng.invoices[i];
 		json_t *o = json_object();
-		json_set_hex(o, "payment_hash", b->invoices[i].inv.payment_hash, AMP_LEN);
-		json_set_u64(o, "amount_msat", b->invoices[i].inv.amount.millisatoshis);
-		json_set_str(o, "status", b->invoices[i].paid ? "paid" : "unpaid");
-		json_set_str(o, "description", b->invoices[i].inv.description);
+		json_set_hex(o, "payment_hash", bi->inv.payment_hash, AMP_LEN);
+		json_set_u64(o, "amount_msat", bi->inv.amount.millisatoshis);
+		json_set_str(o, "status", bi->paid ? "paid" : "unpaid");
+		json_set_str(o, "description", bi->inv.description);
 		json_array_append_new(r, o);
 	}
 	return r;
@@ -111,15 +123,16 @@ static json_t *rpc_fault(json_t *params, void *arg, struct rpc_err *err)
 	bool lift;
 	if (!fault_request_parse(params, &f, &channel, &lift, err))
 		return NULL;
-	struct bob_chan *only = channel ? find_chan(b, channel) : NULL;
-	if (channel && !only)
+	size_t only = 0;
+	if (channel && !bob_engine_chan(&b->eng, channel, &only))
 		return rpc_fail(err, RPC_INVALID_PARAMS, "unknown channel '%s'", channel);
-	for (size_t i = 0; i < b->nchans; i++) {
-		struct bob_chan *bc = &b->chans[i];
-		if (only && bc != only)
+	bob_sync_links(b);
+	for (size_t i = 0; i < b->eng.nchans; i++) {
+		if (channel && i != only)
 			continue;
-		if (chan_fault(&bc->c, DIR_TO_ALICE, &f, lift) && bc->peer)
-			peer_release_held(bc->peer, &bc->c.out, bc->c.ledger.id);
+		struct bob_conn *c = bob_conn_by_id(b, b->eng.chans[i].conn);
+		if (chan_fault(&b->links[i], DIR_TO_ALICE, &f, lift) && c)
+			peer_release_held(c->peer, &b->links[i].out, b->eng.chans[i].ledger.id);
 	}
 	fault_request_log(b->log, &f, channel, lift);
 	return json_pack("{s:b}", "ok", 1);

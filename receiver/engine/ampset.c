@@ -59,6 +59,7 @@ struct ampset_result ampset_add(struct ampset_table *t, enum set_kind kind,
 		memcpy(s->key, key, AMP_LEN);
 		s->total = total;
 		s->deadline_us = hold_deadline_us;
+		s->id = ++t->next_id;
 		s->next = t->head;
 		t->head = s;
 		t->count++;
@@ -102,6 +103,25 @@ bool ampset_reconstruct(const struct ampset *s, uint8_t (*preimages)[AMP_LEN], s
 		}
 	}
 	return true;
+}
+
+struct ampset *ampset_by_id(struct ampset_table *t, uint64_t id)
+{
+	for (struct ampset *s = t->head; s; s = s->next)
+		if (s->id == id)
+			return s;
+	return NULL;
+}
+
+void ampset_remove_htlc(struct ampset *s, size_t index)
+{
+	if (index >= s->n)
+		fatal("ampset_remove_htlc: index %zu of %zu", index, s->n);
+	struct amount_msat sum;
+	if (!amount_sub(&sum, s->sum, s->htlcs[index].amount))
+		fatal("ampset_remove_htlc: part larger than the set's sum");
+	s->sum = sum;
+	s->htlcs[index] = s->htlcs[--s->n];
 }
 
 static size_t slot_of(const uint8_t key[AMP_LEN], size_t cap)

@@ -16,8 +16,9 @@
 
 #include "amount.h"
 #include "amp.h"
+#include "proto_limits.h"
 
-#define SET_CHANNEL_MAX 32
+#define SET_CHANNEL_MAX ID_MAX
 
 enum set_kind { SET_MPP, SET_AMP };
 
@@ -38,13 +39,14 @@ struct ampset {
 	uint64_t deadline_us;        /* simulated time: fail the set with mpp_timeout then */
 	struct set_htlc *htlcs;
 	size_t n, cap;
-	void *shell;                 /* the daemon's timer; never touched here */
+	uint64_t id;                 /* the table's handle for it (timers name it) */
 	struct ampset *next;
 };
 
 struct ampset_table {
 	struct ampset *head;         /* sets being held */
 	size_t count;
+	uint64_t next_id;            /* handles of new sets: 1, 2, ... */
 	/* keys of closed (settled or failed) AMP sets, open addressing: a
 	 * replayed or late part of one is refused at once, in constant time */
 	uint8_t (*settled)[AMP_LEN];
@@ -83,6 +85,13 @@ struct ampset *ampset_find_htlc(struct ampset_table *t, const char *channel, uin
  * HTLC's hash. Returns false (bad = index of the first mismatch) if any
  * child does not match: then the whole set must be failed. */
 bool ampset_reconstruct(const struct ampset *s, uint8_t (*preimages)[AMP_LEN], size_t *bad);
+
+/* The set holding handle id, or NULL (it was settled or failed). */
+struct ampset *ampset_by_id(struct ampset_table *t, uint64_t id);
+
+/* Take the HTLC at index out of its set (it expired), lowering the set's
+ * sum by its amount: a set's sum is always the sum of its parts. */
+void ampset_remove_htlc(struct ampset *s, size_t index);
 
 /* The set is settled: only its key is remembered, so a late or replayed
  * part of it is refused; the set itself is removed and freed. */

@@ -1,0 +1,208 @@
+/* Carrying out the engine's actions: every record of a list in one store
+ * transaction first (nothing is sent that is not on disk), then sends,
+ * events, timers, chain transactions and closes in the order the engine
+ * appended them. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bob.h"
+#include "log.h"
+
+struct bob_conn *bob_conn_by_id(struct bob *b, uint64_t id)
+{
+	for (struct bob_conn *c = b->conns; c; c = c->next)
+		if (c->id == id)
+			return c;
+	return NULL;
+}
+
+void bob_sync_links(struct bob *b)
+{
+	for (; b->nlinks < b->eng.nchans; b->nlinks++) {
+		struct chan *c = &b->links[b->nlinks];
+		const struct bob_chan *bc = &b->eng.chans[b->nlinks];
+		memset(c, 0, sizeof(*c));
+		link_init(&c->out, &bc->base_out, b->eng.seed, bc->ledger.id, "to_alice");
+		c->base_out = bc->base_out;
+		c->accepted = true;
+	}
+}
+
+/* ---- timers ------------------------------------------------------------ */
+
+static void arm_block_timer(struct bob *b)
+{
+	if (!b->block_timer)
+		fatal("block timer armed before the loop is set up");
+	struct timeval tv = simclock_until_next_block(&b->eng.clk);
+	evtimer_add(b->block_timer, &tv);
+}
+
+static struct bob_hold_timer **timer_slot(struct bob *b, uint64_t id)
+{
+	struct bob_hold_timer **pp = &b->timers;
+	while (*pp && (*pp)->id != id)
+		pp = &(*pp)->next;
+	return pp;
+}
+
+static void on_hold_timer(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	struct bob_hold_timer *t = arg;
+	struct bob *b = t->bob;
+	uint64_t id = t->id;
+	/* the timer is spent: forget it before the engine may cancel it */
+	*timer_slot(b, id) = t->next;
+	event_free(t->ev);
+	free(t);
+	struct actions out;
+	actions_init(&out);
+	bob_engine_hold_timeout(&b->eng, id, simclock_now(&b->eng.clk), &out);
+	bob_act(b, &out);
+	actions_free(&out);
+}
+
+static void arm_hold_timer(struct bob *b, uint64_t id, uint64_t at_us)
+{
+	struct bob_hold_timer **pp = timer_slot(b, id);
+	struct bob_hold_timer *t = *pp;
+	if (!t) {
+		t = xcalloc(1, sizeof(*t));
+		t->bob = b;
+		t->id = id;
+		t->ev = evtimer_new(b->base, on_hold_timer, t);
+		*pp = t;
+	}
+	uint64_t now = simclock_now(&b->eng.clk);
+	struct timeval tv = simclock_wall_span(&b->eng.clk, at_us > now ? at_us - now : 0);
+	evtimer_add(t->ev, &tv);
+}
+
+static void cancel_hold_timer(struct bob *b, uint64_t id)
+{
+	struct bob_hold_timer **pp = timer_slot(b, id);
+	struct bob_hold_timer *t = *pp;
+	if (!t)
+		return;
+	*pp = t->next;
+	event_free(t->ev);
+	free(t);
+}
+
+void bob_timers_free(struct bob *b)
+{
+	while (b->timers)
+		cancel_hold_timer(b, b->timers->id);
+}
+
+/* ---- the chain --------------------------------------------------------- */
+
+static void submit_claim(struct bob *b, const struct action *a)
+{
+	const struct bob_htlc *h = bob_engine_htlc(&b->eng, a->chan, a->id);
+	if (!b->chain || !h)
+		fatal("chain claim of %zu/%llu without a chain or an HTLC", a->chan,
+		      (unsigned long long)a->id);
+	struct chain_tx claim, winner;
+	memset(&claim, 0, sizeof(claim));
+	snprintf(claim.channel, sizeof(claim.channel), "%s", b->eng.chans[a->chan].ledger.id);
+	claim.htlc_id = a->id;
+	claim.kind = CHAIN_CLAIM;
+	memcpy(claim.preimage, a->key, AMP_LEN);
+	uint32_t height = simclock_height(&b->eng.clk);
+	enum chain_submit_result cr = chain_submit(b->chain, &claim, h->hash, h->cltv_expiry, height,
+						   &winner);
+	enum bob_chain_result r = BOB_CLAIM_INVALID;
+	switch (cr) {
+	case CHAIN_ACCEPTED: r = BOB_CLAIM_ACCEPTED; break;
+	case CHAIN_SPENT: r = BOB_CLAIM_SPENT; break;
+	case CHAIN_INVALID: r = BOB_CLAIM_INVALID; break;
+	}
+	struct actions out;
+	actions_init(&out);
+	bob_engine_chain_result(&b->eng, a->chan, a->id, r, &out);
+	bob_act(b, &out);
+	actions_free(&out);
+}
+
+/* ---- one action list --------------------------------------------------- */
+
+static void send_frame(struct bob *b, const struct action *a)
+{
+	struct bob_conn *c = bob_conn_by_id(b, a->conn);
+	if (!c)
+		return;   /* gone since the engine decided: replayed on reconnect */
+	if (a->chan == ACTION_NO_CHAN) {
+		peer_send_frame(c->peer, a->frame, a->frame_len);
+		return;
+	}
+	bob_sync_links(b);
+	peer_send_frame_on(c->peer, &b->links[a->chan].out, b->eng.chans[a->chan].ledger.id,
+			   a->msg_kind, a->msg_name, a->frame, a->frame_len);
+}
+
+static void log_record(struct bob *b, const struct evrec *r)
+{
+	if (strcmp(r->name, HTLC_STATE_EVENT) == 0) {
+		/* debug only: HTLC_STATE_EVENT is not an event-log line */
+		log_debug("htlc %s #%llu: %s -> %s (%s)", evrec_field_str(r, 0),
+			  (unsigned long long)r->f[1].v.u64, evrec_field_str(r, 2), evrec_field_str(r, 3),
+			  evrec_field_str(r, 4));
+		return;
+	}
+	evlog_emit_rec(b->log, r);
+}
+
+void bob_act(struct bob *b, struct actions *out)
+{
+	bob_sync_links(b);
+	if (b->st && actions_count(out, ACT_PERSIST)) {
+		store_begin(b->st);
+		for (size_t i = 0; i < out->n; i++)
+			if (out->v[i].kind == ACT_PERSIST)
+				bob_store_record(b, &out->v[i]);
+		store_commit(b->st);
+	}
+	for (size_t i = 0; i < out->n; i++) {
+		const struct action *a = &out->v[i];
+		switch (a->kind) {
+		case ACT_PERSIST:
+		case ACT_OUTCOME:
+			break;
+		case ACT_SEND:
+			send_frame(b, a);
+			break;
+		case ACT_LOG:
+			log_record(b, a->log);
+			break;
+		case ACT_TIMER:
+			if (a->what == BOB_TIMER_BLOCK)
+				arm_block_timer(b);
+			else
+				arm_hold_timer(b, a->id, a->at_us);
+			break;
+		case ACT_CANCEL:
+			if (a->what == BOB_TIMER_HOLD)
+				cancel_hold_timer(b, a->id);
+			break;
+		case ACT_CHAIN:
+			submit_claim(b, a);
+			break;
+		case ACT_VIOLATION:
+			evlog_violation(b->log, "%s", a->text);
+			break;
+		case ACT_CLOSE: {
+			struct bob_conn *c = bob_conn_by_id(b, a->conn);
+			if (!c)
+				break;
+			log_warn("peer %s: %s; closing the connection", peer_name(c->peer), a->text);
+			peer_close(c->peer, a->text);
+			break;
+		}
+		}
+	}
+	actions_clear(out);
+}

@@ -1,0 +1,149 @@
+/* What a new block means to Bob: HTLCs that expired, fulfills to claim on
+ * chain before they expire, and (behaviour = late) claims sent too late. */
+#include <string.h>
+
+#include "bob_engine_int.h"
+#include "log.h"
+
+static void expire_htlcs(struct bob_engine *e, uint32_t height, struct actions *out)
+{
+	const struct bob_chain_view *chain = e->cfg.chain;
+	for (size_t i = 0; i < e->nchans; i++) {
+		struct bob_chan *bc = &e->chans[i];
+		for (uint32_t k = 0; k < bc->ledger.max_htlcs; k++) {
+			const struct ledger_htlc *lh = &bc->ledger.htlcs[k];
+			if (!lh->used || lh->cltv_expiry > height)
+				continue;
+			uint64_t id = lh->id;
+			/* BOLT #5: once cltv_expiry is reached the offerer reclaims
+			 * the HTLC on chain; we can no longer claim it. With a chain
+			 * we wait to see Alice's refund confirmed. */
+			bool refund;
+			if (chain && !chain->spent(chain->ctx, bc->ledger.id, id, height, &refund))
+				continue;
+			be_resolve(e, i, id, HTLC_EV_EXPIRE, NULL, 0,
+				   chain ? "expired: Alice's refund confirmed on chain"
+					 : "expired: Alice reclaims it (BOLT #5)", out);
+			size_t idx;
+			struct ampset *s = ampset_find_htlc(&e->sets, bc->ledger.id, id, &idx);
+			if (!s)
+				continue;
+			/* drop the expired part, then (honest Bob) fail what is
+			 * left: a set missing a part can never complete */
+			ampset_remove_htlc(s, idx);
+			if (e->cfg.behaviour == BOB_HONEST || e->cfg.behaviour == BOB_GREEDY) {
+				be_fail_set(e, s, AMPSIM__FAILURE_CODE__FAILURE_MPP_TIMEOUT,
+					    "a part of the set expired", out);
+			} else if (s->n == 0) {
+				act_cancel(out, BOB_TIMER_HOLD, s->id);
+				ampset_remove(&e->sets, s);
+			}
+		}
+	}
+}
+
+static void claim_log(struct actions *out, const char *event, const struct bob_chan *bc,
+		      uint64_t id, const struct bob_htlc *h)
+{
+	struct evrec *r = act_log(out, event);
+	evrec_str(r, "channel", bc->ledger.id);
+	evrec_u64(r, "htlc", id);
+	evrec_u64(r, "amount_msat", h->amount.millisatoshis);
+}
+
+/* On-chain fallback: a fulfill Alice has not acknowledged is claimed on
+ * chain before its expiry, so the preimage reaches her even if every
+ * fulfill message is lost; and what the chain settles is final. */
+static void chain_watch(struct bob_engine *e, uint32_t height, struct actions *out)
+{
+	const struct bob_chain_view *chain = e->cfg.chain;
+	if (!chain)
+		return;
+	for (size_t i = 0; i < e->nchans; i++) {
+		struct bob_chan *bc = &e->chans[i];
+		for (uint64_t id = 0; bc->unacked && id < bc->htlcs_cap; id++) {
+			struct bob_htlc *h = &bc->htlcs[id];
+			if (!h->fsm.present || h->fsm.state != BH_FULFILLED || h->acked)
+				continue;
+			bool refund;
+			if (chain->spent(chain->ctx, bc->ledger.id, id, height, &refund)) {
+				h->acked = true;
+				bc->unacked--;
+				if (refund) {
+					/* too late: Alice's refund won, the money is hers */
+					if (!htlc_transition(&h->fsm, HTLC_EV_LOSE_ONCHAIN, bc->ledger.id, id,
+							     out))
+						continue;
+					if (!ledger_reverse_fulfill(&bc->ledger, h->amount))
+						fatal("channel %s: cannot take back %llu msat", bc->ledger.id,
+						      (unsigned long long)h->amount.millisatoshis);
+					be_check_conservation(bc, out);
+					act_persist(out, BOB_REC_CHANNEL, i, 0, NULL);
+				}
+				act_persist(out, BOB_REC_HTLC_STATE, i, id, NULL);
+				claim_log(out, refund ? "htlc_lost_onchain" : "onchain_claim_confirmed", bc,
+					  id, h);
+				continue;
+			}
+			if (h->claimed || height + chain->confirmations + 1 < h->cltv_expiry)
+				continue;
+			h->claimed = true;
+			act_persist(out, BOB_REC_HTLC_STATE, i, id, NULL);
+			act_chain(out, BOB_CHAIN_CLAIM, i, id, h->preimage);
+		}
+	}
+}
+
+void bob_engine_chain_result(struct bob_engine *e, size_t chan, uint64_t htlc_id,
+			     enum bob_chain_result res, struct actions *out)
+{
+	const struct bob_htlc *h = bob_engine_htlc(e, chan, htlc_id);
+	if (!h)
+		return;
+	const char *name = "onchain_claim_invalid";
+	switch (res) {
+	case BOB_CLAIM_ACCEPTED:
+		name = "onchain_claim_sent";
+		e->count.claims_onchain++;
+		break;
+	case BOB_CLAIM_SPENT:
+		name = "onchain_claim_beaten";
+		break;
+	case BOB_CLAIM_INVALID:
+		break;
+	}
+	struct evrec *r = act_log(out, name);
+	evrec_str(r, "channel", e->chans[chan].ledger.id);
+	evrec_u64(r, "htlc", htlc_id);
+	evrec_i64(r, "cltv_expiry", h->cltv_expiry);
+}
+
+/* behaviour = late: once the HTLCs have expired, try to claim them. Alice
+ * has reclaimed them by then and refuses. */
+static void send_late_claims(struct bob_engine *e, uint32_t height, struct actions *out)
+{
+	size_t k = 0;
+	for (size_t i = 0; i < e->nlate; i++) {
+		struct late_claim *lc = &e->late[i];
+		struct bob_chan *bc = &e->chans[lc->chan];
+		if (height < lc->cltv_expiry || bc->conn == BOB_NO_CONN) {
+			e->late[k++] = *lc;
+			continue;
+		}
+		struct evrec *r = act_log(out, "late_claim_attempt");
+		evrec_str(r, "channel", bc->ledger.id);
+		evrec_u64(r, "htlc", lc->htlc_id);
+		evrec_i64(r, "cltv_expiry", lc->cltv_expiry);
+		be_send_fulfill(e, lc->chan, lc->htlc_id, lc->preimage, out);
+	}
+	e->nlate = k;
+}
+
+void bob_engine_block(struct bob_engine *e, uint64_t now_us, struct actions *out)
+{
+	uint32_t height = be_height(e, now_us);
+	chain_watch(e, height, out);
+	expire_htlcs(e, height, out);
+	send_late_claims(e, height, out);
+	act_timer(out, BOB_TIMER_BLOCK, 0, simclock_height_time(&e->clk, height + 1));
+}

@@ -1,0 +1,515 @@
+/* Bob's engine: connections, the messages Alice sends, and invoices.
+ * Sets live in bob_sets.c, resolutions in bob_resolve.c, blocks and the
+ * chain in bob_block.c, restarts in bob_restore.c. */
+#include "bob_engine.h"
+
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bob_engine_int.h"
+#include "frame.h"
+#include "log.h"
+#include "msg.h"
+
+void bob_engine_init(struct bob_engine *e, const struct bob_config *cfg)
+{
+	memset(e, 0, sizeof(*e));
+	e->cfg = *cfg;
+	e->clk.block_interval_us = 1000000;
+	e->clk.time_scale = 1;
+}
+
+void bob_engine_free(struct bob_engine *e)
+{
+	ampset_table_free(&e->sets);
+	for (size_t i = 0; i < e->nchans; i++) {
+		ledger_free(&e->chans[i].ledger);
+		free(e->chans[i].htlcs);
+	}
+	free(e->invoices);
+	free(e->late);
+	memset(e, 0, sizeof(*e));
+}
+
+/* ---- lookups ----------------------------------------------------------- */
+
+struct bob_chan *bob_engine_chan(struct bob_engine *e, const char *id, size_t *index)
+{
+	for (size_t i = 0; i < e->nchans; i++) {
+		if (strcmp(e->chans[i].ledger.id, id) == 0) {
+			if (index)
+				*index = i;
+			return &e->chans[i];
+		}
+	}
+	return NULL;
+}
+
+struct bob_htlc *bob_engine_htlc(struct bob_engine *e, size_t chan, uint64_t htlc_id)
+{
+	if (chan >= e->nchans)
+		return NULL;
+	struct bob_chan *bc = &e->chans[chan];
+	if (htlc_id >= bc->htlcs_cap || !bc->htlcs[htlc_id].fsm.present)
+		return NULL;
+	return &bc->htlcs[htlc_id];
+}
+
+/* The record for htlc_id, growing the table (the caller checked the
+ * window). */
+struct bob_htlc *be_htlc_slot(struct bob_chan *bc, uint64_t htlc_id)
+{
+	if (htlc_id >= bc->htlcs_cap) {
+		uint64_t cap = bc->htlcs_cap ? bc->htlcs_cap : 256;
+		while (cap <= htlc_id)
+			cap *= 2;
+		bc->htlcs = xrealloc(bc->htlcs, cap * sizeof(*bc->htlcs));
+		memset(bc->htlcs + bc->htlcs_cap, 0, (cap - bc->htlcs_cap) * sizeof(*bc->htlcs));
+		bc->htlcs_cap = cap;
+	}
+	return &bc->htlcs[htlc_id];
+}
+
+void be_check_conservation(const struct bob_chan *bc, struct actions *out)
+{
+	if (!ledger_conserves(&bc->ledger))
+		act_violation(out, "channel %s: balances + in-flight != capacity", bc->ledger.id);
+}
+
+/* Newest first: an invoice is usually paid soon after it is issued. */
+static struct bob_invoice *find_invoice(struct bob_engine *e, const uint8_t hash[AMP_LEN])
+{
+	for (size_t i = e->ninvoices; i-- > 0;)
+		if (memcmp(e->invoices[i].inv.payment_hash, hash, AMP_LEN) == 0)
+			return &e->invoices[i];
+	return NULL;
+}
+
+/* ---- connections ------------------------------------------------------- */
+
+static struct bob_conn_state *conn_of(struct bob_engine *e, uint64_t conn)
+{
+	for (size_t i = 0; i < e->nconns; i++)
+		if (e->conns[i].conn == conn)
+			return &e->conns[i];
+	return NULL;
+}
+
+const char *bob_engine_conn_name(const struct bob_engine *e, uint64_t conn)
+{
+	for (size_t i = 0; i < e->nconns; i++)
+		if (e->conns[i].conn == conn)
+			return e->conns[i].name;
+	return "?";
+}
+
+bool bob_engine_connected(struct bob_engine *e, uint64_t conn, const char *name)
+{
+	if (conn == BOB_NO_CONN || e->nconns == BOB_MAX_CONNS)
+		return false;
+	struct bob_conn_state *c = &e->conns[e->nconns++];
+	memset(c, 0, sizeof(*c));
+	c->conn = conn;
+	snprintf(c->name, sizeof(c->name), "%s", name);
+	return true;
+}
+
+void bob_engine_disconnected(struct bob_engine *e, uint64_t conn, const char *why,
+			     struct actions *out)
+{
+	struct bob_conn_state *c = conn_of(e, conn);
+	if (!c)
+		return;
+	struct evrec *r = act_log(out, "peer_disconnected");
+	evrec_str(r, "peer", c->name);
+	evrec_str(r, "reason", why);
+	for (size_t i = 0; i < e->nchans; i++)
+		if (e->chans[i].conn == conn)
+			e->chans[i].conn = BOB_NO_CONN;
+	*c = e->conns[--e->nconns];
+}
+
+static void send_error(struct actions *out, uint64_t conn, const char *channel, const char *why)
+{
+	struct msg m;
+	act_send(out, conn, ACTION_NO_CHAN, MSG_OTHER, msg_error(&m, channel, why));
+}
+
+static void refuse_conn(struct actions *out, uint64_t conn, const char *channel, const char *why)
+{
+	send_error(out, conn, channel, why);
+	act_close(out, conn, why);
+}
+
+/* ---- init, open, invoice request ---------------------------------------- */
+
+static void handle_init(struct bob_engine *e, struct bob_conn_state *c, const Ampsim__Init *m,
+			uint64_t now_us, struct actions *out)
+{
+	if (m->version != PROTOCOL_VERSION) {
+		char why[96];
+		snprintf(why, sizeof(why), "protocol version %u, expected %u", m->version,
+			 PROTOCOL_VERSION);
+		refuse_conn(out, c->conn, "", why);
+		return;
+	}
+	/* Alice's epoch is the run's time origin. It is set once: a later init
+	 * (Alice reconnecting, or restarted from her state) carries the same
+	 * one, and any other would move every height under our HTLCs. */
+	if (e->epoch_set && m->epoch_unix_us != e->clk.epoch_unix_us) {
+		refuse_conn(out, c->conn, "",
+			    "init from another run (its epoch differs from this bob's); "
+			    "restart bob to start a new run");
+		return;
+	}
+	e->epoch_set = true;
+	e->clk.epoch_unix_us = m->epoch_unix_us;
+	e->clk.block_interval_us = m->block_interval_us;
+	e->clk.time_scale = m->time_scale;
+	e->seed = m->seed;
+	c->inited = true;
+	act_persist(out, BOB_REC_META, ACTION_NO_CHAN, 0, NULL);
+	act_timer(out, BOB_TIMER_BLOCK, 0,
+		  simclock_height_time(&e->clk, simclock_height_of(&e->clk, now_us) + 1));
+	struct msg_init mi = {
+		.version = PROTOCOL_VERSION, .epoch_unix_us = e->clk.epoch_unix_us,
+		.block_interval_us = e->clk.block_interval_us, .seed = e->seed,
+		.time_scale = e->clk.time_scale,
+	};
+	struct msg m2;
+	act_send(out, c->conn, ACTION_NO_CHAN, MSG_OTHER, msg_init(&m2, &mi));
+	evrec_str(act_log(out, "peer_connected"), "peer", c->name);
+}
+
+static void link_params_from(struct link_params *lp, const Ampsim__LinkParams *m)
+{
+	memset(lp, 0, sizeof(*lp));
+	if (!m)
+		return;
+	lp->delay_us = m->delay_us;
+	lp->jitter_us = m->jitter_us;
+	switch (m->jitter_dist) {
+	case AMPSIM__JITTER_DIST__JITTER_UNIFORM:
+	case _AMPSIM__JITTER_DIST_IS_INT_SIZE:
+		lp->jitter_dist = JITTER_UNIFORM;
+		break;
+	case AMPSIM__JITTER_DIST__JITTER_NORMAL:
+		lp->jitter_dist = JITTER_NORMAL;
+		break;
+	case AMPSIM__JITTER_DIST__JITTER_PARETO:
+		lp->jitter_dist = JITTER_PARETO;
+		break;
+	}
+	lp->drop = (m->drop >= 0 && m->drop <= 1) ? m->drop : 0;
+	lp->duplicate = (m->duplicate >= 0 && m->duplicate <= 1) ? m->duplicate : 0;
+}
+
+static void handle_open(struct bob_engine *e, uint64_t conn, const Ampsim__OpenChannel *m,
+			struct actions *out)
+{
+	size_t idx;
+	struct bob_chan *bc = bob_engine_chan(e, m->channel_id, &idx);
+	if (bc) {
+		/* the same channel announced again on a new connection: Alice
+		 * reconnected (maybe before we noticed the old one close) */
+		bc->conn = conn;
+		evrec_str(act_log(out, "channel_reconnected"), "channel", m->channel_id);
+	} else {
+		if (e->nchans == BOB_MAX_CHANNELS) {
+			send_error(out, conn, m->channel_id, "too many channels");
+			return;
+		}
+		idx = e->nchans;
+		bc = &e->chans[idx];
+		memset(bc, 0, sizeof(*bc));
+		enum ledger_err le = ledger_init(&bc->ledger, m->channel_id,
+						 amount_msat(m->capacity_msat),
+						 amount_msat(m->alice_msat), m->max_htlcs,
+						 amount_msat(m->htlc_minimum_msat));
+		if (le != LEDGER_OK) {
+			send_error(out, conn, m->channel_id, ledger_err_name(le));
+			return;
+		}
+		e->nchans++;
+		link_params_from(&bc->base_out, m->to_alice);
+		bc->conn = conn;
+		act_persist(out, BOB_REC_CHANNEL, idx, 0, NULL);
+		struct evrec *r = act_log(out, "channel_open");
+		evrec_str(r, "channel", m->channel_id);
+		evrec_u64(r, "capacity_msat", m->capacity_msat);
+		evrec_u64(r, "alice_msat", m->alice_msat);
+		evrec_u64(r, "bob_msat", bc->ledger.bob.millisatoshis);
+	}
+	struct msg a;
+	act_send(out, conn, ACTION_NO_CHAN, MSG_OTHER, msg_accept_channel(&a, bc->ledger.id));
+}
+
+size_t bob_engine_new_invoice(struct bob_engine *e, struct amount_msat amount, const char *desc,
+			      uint64_t now_us, struct actions *out)
+{
+	if (e->ninvoices == e->invoices_cap) {
+		e->invoices_cap = e->invoices_cap ? 2 * e->invoices_cap : 16;
+		e->invoices = xrealloc(e->invoices, e->invoices_cap * sizeof(*e->invoices));
+	}
+	size_t n = e->ninvoices++;
+	struct bob_invoice *bi = &e->invoices[n];
+	memset(bi, 0, sizeof(*bi));
+	/* real secrets: from the injected source, never the simulation's */
+	e->cfg.random(e->cfg.random_ctx, bi->preimage, AMP_LEN);
+	e->cfg.random(e->cfg.random_ctx, bi->inv.payment_secret, AMP_LEN);
+	crypto_hash_sha256(bi->inv.payment_hash, bi->preimage, AMP_LEN);
+	bi->inv.amount = amount;
+	bi->inv.min_final_cltv_expiry = e->cfg.final_cltv_delta;
+	bi->inv.created_height = be_height(e, now_us);
+	snprintf(bi->inv.description, sizeof(bi->inv.description), "%s", desc ? desc : "");
+	act_persist(out, BOB_REC_INVOICE, ACTION_NO_CHAN, n, NULL);   /* before it is handed out */
+	struct evrec *r = act_log(out, "invoice_created");
+	evrec_u64(r, "amount_msat", amount.millisatoshis);
+	evrec_hex(r, "hash", bi->inv.payment_hash, AMP_LEN);
+	return n;
+}
+
+static void handle_invoice_request(struct bob_engine *e, uint64_t conn,
+				   const Ampsim__InvoiceRequest *m, uint64_t now_us,
+				   struct actions *out)
+{
+	char desc[INVOICE_DESC_MAX];
+	snprintf(desc, sizeof(desc), "%s", m->description);
+	size_t n = bob_engine_new_invoice(e, amount_msat(m->amount_msat), desc, now_us, out);
+	const struct bob_invoice *bi = &e->invoices[n];
+	struct msg r;
+	act_send(out, conn, ACTION_NO_CHAN, MSG_OTHER,
+		 msg_invoice(&r, m->request_id, bi->inv.amount.millisatoshis, bi->inv.payment_hash,
+			     bi->inv.payment_secret, bi->inv.min_final_cltv_expiry,
+			     bi->inv.created_height, bi->inv.description));
+}
+
+/* ---- update_add_htlc --------------------------------------------------- */
+
+/* What Bob keeps of an add: the HTLC, and (with an MPP record) the set it
+ * belongs to, keyed by set_id for AMP and by payment hash for MPP. */
+static void htlc_from_add(struct bob_htlc *h, const Ampsim__UpdateAddHtlc *m, uint64_t now_us)
+{
+	memset(h, 0, sizeof(*h));
+	h->amount = amount_msat(m->amount_msat);
+	memcpy(h->hash, m->payment_hash.data, AMP_LEN);
+	h->cltv_expiry = m->cltv_expiry;
+	h->arrived_us = now_us;
+	h->kind = !m->mpp ? -1 : m->amp ? SET_AMP : SET_MPP;
+	if (m->mpp) {
+		h->total = amount_msat(m->mpp->total_msat);
+		memcpy(h->key, m->amp ? m->amp->set_id.data : m->payment_hash.data, AMP_LEN);
+	}
+	if (m->amp) {
+		memcpy(h->share, m->amp->root_share.data, AMP_LEN);
+		h->child_index = m->amp->child_index;
+	}
+}
+
+static void log_received(const struct bob_chan *bc, const Ampsim__UpdateAddHtlc *m,
+			 struct actions *out)
+{
+	struct evrec *r = act_log(out, "htlc_received");
+	evrec_str(r, "channel", bc->ledger.id);
+	evrec_u64(r, "htlc", m->htlc_id);
+	evrec_u64(r, "amount_msat", m->amount_msat);
+	evrec_hex(r, "hash", m->payment_hash.data, AMP_LEN);
+	evrec_i64(r, "cltv_expiry", m->cltv_expiry);
+	if (m->amp) {
+		evrec_hex(r, "set_id", m->amp->set_id.data, AMP_LEN);
+		evrec_i64(r, "child_index", m->amp->child_index);
+	}
+}
+
+/* The checks an MPP part's invoice must pass; NULL if it does. */
+static const char *invoice_refusal(struct bob_engine *e, const struct bob_htlc *h,
+				   const Ampsim__MppRecord *mpp)
+{
+	const struct bob_invoice *inv = find_invoice(e, h->key);
+	/* BOLT #4: unknown hash, wrong payment_secret, or a total below the
+	 * invoice amount: incorrect_or_unknown_payment_details */
+	if (!inv)
+		return "unknown payment hash";
+	if (inv->paid)
+		return "invoice already paid";
+	if (sodium_memcmp(inv->inv.payment_secret, mpp->payment_secret.data, AMP_LEN) != 0)
+		return "wrong payment_secret";
+	if (mpp->total_msat < inv->inv.amount.millisatoshis)
+		return "total_msat below the invoice amount";
+	return NULL;
+}
+
+static void greedy_claim(struct bob_engine *e, size_t chan, uint64_t htlc_id, struct actions *out)
+{
+	/* adversarial: claim the shard at once with a guessed preimage;
+	 * Alice checks SHA256(r) == h and refuses it */
+	uint8_t guess[AMP_LEN];
+	e->cfg.random(e->cfg.random_ctx, guess, AMP_LEN);
+	struct evrec *r = act_log(out, "greedy_claim_attempt");
+	evrec_str(r, "channel", e->chans[chan].ledger.id);
+	evrec_u64(r, "htlc", htlc_id);
+	evrec_hex(r, "guessed_preimage", guess, AMP_LEN);
+	be_send_fulfill(e, chan, htlc_id, guess, out);
+}
+
+static void handle_add(struct bob_engine *e, uint64_t conn, const Ampsim__UpdateAddHtlc *m,
+		       uint64_t now_us, struct actions *out)
+{
+	size_t chan;
+	struct bob_chan *bc = bob_engine_chan(e, m->channel_id, &chan);
+	if (!bc || bc->conn != conn) {
+		char why[128];
+		snprintf(why, sizeof(why), "update_add_htlc on unknown channel '%.40s'", m->channel_id);
+		refuse_conn(out, conn, m->channel_id, why);
+		return;
+	}
+	if (bob_engine_htlc(e, chan, m->htlc_id)) {
+		/* a duplicated or replayed add: if we have resolved it, Alice has
+		 * not heard: say it again; if we hold it, nothing to do */
+		enum bob_htlc_state st = bc->htlcs[m->htlc_id].fsm.state;
+		bool resend = st == BH_FULFILLED || st == BH_FAILED;
+		struct evrec *r = act_log(out, resend ? "resolution_resent" : "duplicate_ignored");
+		evrec_str(r, "channel", bc->ledger.id);
+		evrec_str(r, "message", "update_add_htlc");
+		evrec_u64(r, "htlc", m->htlc_id);
+		if (resend)
+			be_transmit(e, chan, m->htlc_id, out);
+		return;
+	}
+	if (m->htlc_id >= bc->htlcs_cap + BOB_SEEN_WINDOW) {
+		char why[128];
+		snprintf(why, sizeof(why), "htlc_id %llu jumps too far ahead",
+			 (unsigned long long)m->htlc_id);
+		refuse_conn(out, conn, m->channel_id, why);
+		return;
+	}
+	struct bob_htlc *h = be_htlc_slot(bc, m->htlc_id);
+	htlc_from_add(h, m, now_us);
+	e->count.htlcs_received++;
+	enum ledger_err le = ledger_add(&bc->ledger, m->htlc_id, h->amount, h->hash, h->cltv_expiry);
+	log_received(bc, m, out);
+	act_persist(out, BOB_REC_HTLC_ADD, chan, m->htlc_id, NULL);
+	if (le != LEDGER_OK) {
+		/* Alice's view and ours disagree about room on the channel: refuse
+		 * the HTLC without touching our ledger */
+		be_resolve(e, chan, m->htlc_id, HTLC_EV_REFUSE, NULL,
+			   AMPSIM__FAILURE_CODE__FAILURE_TEMPORARY_CHANNEL_FAILURE, ledger_err_name(le),
+			   out);
+		be_transmit(e, chan, m->htlc_id, out);
+		return;
+	}
+	h->in_ledger = true;
+	if (!htlc_transition(&h->fsm, HTLC_EV_ACCEPT, bc->ledger.id, m->htlc_id, out))
+		return;
+	be_check_conservation(bc, out);
+	act_persist(out, BOB_REC_CHANNEL, chan, 0, NULL);
+
+	const uint32_t unknown = AMPSIM__FAILURE_CODE__FAILURE_INCORRECT_OR_UNKNOWN_PAYMENT_DETAILS;
+	/* BOLT #4: "if the cltv_expiry value is unreasonably near the present:
+	 * MUST fail the HTLC ... MUST return an incorrect_or_unknown_payment_details" */
+	if ((uint64_t)m->cltv_expiry < (uint64_t)be_height(e, now_us) + e->cfg.final_cltv_delta) {
+		be_fail_one(e, chan, m->htlc_id, unknown, "cltv_expiry too soon (final_cltv_delta)", out);
+		return;
+	}
+	if (!m->mpp) {
+		be_fail_one(e, chan, m->htlc_id, unknown, "no payment_secret / total_msat (MPP record)",
+			    out);
+		return;
+	}
+	if (!m->amp) {
+		const char *why = invoice_refusal(e, h, m->mpp);
+		if (why) {
+			be_fail_one(e, chan, m->htlc_id, unknown, why, out);
+			return;
+		}
+	}
+	if (e->cfg.behaviour == BOB_GREEDY)
+		greedy_claim(e, chan, m->htlc_id, out);
+	be_set_verdict(e, chan, m->htlc_id, be_join_set(e, chan, m->htlc_id), now_us, out);
+}
+
+/* ---- resolve_ack, reestablish, ping ------------------------------------- */
+
+static void handle_ack(struct bob_engine *e, const Ampsim__ResolveAck *m, struct actions *out)
+{
+	size_t chan;
+	if (!bob_engine_chan(e, m->channel_id, &chan))
+		return;
+	struct bob_htlc *h = bob_engine_htlc(e, chan, m->htlc_id);
+	if (!h || h->fsm.state == BH_HELD || h->acked)
+		return;
+	h->acked = true;
+	if (h->fsm.state == BH_FULFILLED && e->chans[chan].unacked)
+		e->chans[chan].unacked--;
+	act_persist(out, BOB_REC_HTLC_STATE, chan, m->htlc_id, NULL);
+}
+
+static void handle_pong_request(uint64_t conn, const Ampsim__Ping *ping, struct actions *out)
+{
+	static const uint8_t pad[1024];
+	struct msg m;
+	const Ampsim__Envelope *env = msg_pong(&m);
+	uint32_t n = ping->num_pong_bytes;
+	m.u.pong.ignored.len = n < sizeof(pad) ? n : sizeof(pad);
+	m.u.pong.ignored.data = (uint8_t *)pad;
+	act_send(out, conn, ACTION_NO_CHAN, MSG_OTHER, env);
+}
+
+void bob_engine_message(struct bob_engine *e, uint64_t conn, const Ampsim__Envelope *env,
+			uint64_t now_us, struct actions *out)
+{
+	struct bob_conn_state *c = conn_of(e, conn);
+	if (!c)
+		fatal("bob engine: message on unknown connection %llu", (unsigned long long)conn);
+	if (!c->inited && env->msg_case != AMPSIM__ENVELOPE__MSG_INIT) {
+		char why[96];
+		snprintf(why, sizeof(why), "%s before init", envelope_type_name(env));
+		refuse_conn(out, conn, "", why);
+		return;
+	}
+	switch (env->msg_case) {
+	case AMPSIM__ENVELOPE__MSG_INIT:
+		handle_init(e, c, env->init, now_us, out);
+		break;
+	case AMPSIM__ENVELOPE__MSG_OPEN_CHANNEL:
+		handle_open(e, conn, env->open_channel, out);
+		break;
+	case AMPSIM__ENVELOPE__MSG_INVOICE_REQUEST:
+		handle_invoice_request(e, conn, env->invoice_request, now_us, out);
+		break;
+	case AMPSIM__ENVELOPE__MSG_UPDATE_ADD_HTLC:
+		handle_add(e, conn, env->update_add_htlc, now_us, out);
+		break;
+	case AMPSIM__ENVELOPE__MSG_PING:
+		handle_pong_request(conn, env->ping, out);
+		break;
+	case AMPSIM__ENVELOPE__MSG_RESOLVE_ACK:
+		handle_ack(e, env->resolve_ack, out);
+		break;
+	case AMPSIM__ENVELOPE__MSG_REESTABLISH: {
+		/* Alice replays her unresolved adds after it: each is answered
+		 * as a duplicate (the resolution again, or nothing if held) */
+		struct evrec *r = act_log(out, "channel_reestablish");
+		evrec_str(r, "channel", env->reestablish->channel_id);
+		evrec_u64(r, "next_htlc_id", env->reestablish->next_htlc_id);
+		evrec_i64(r, "inflight", env->reestablish->inflight);
+		break;
+	}
+	case AMPSIM__ENVELOPE__MSG_ERROR:
+	case AMPSIM__ENVELOPE__MSG_PONG:
+		break;   /* the shell reports Alice's error text */
+	case AMPSIM__ENVELOPE__MSG_ACCEPT_CHANNEL:
+	case AMPSIM__ENVELOPE__MSG_INVOICE:
+	case AMPSIM__ENVELOPE__MSG_UPDATE_FULFILL_HTLC:
+	case AMPSIM__ENVELOPE__MSG_UPDATE_FAIL_HTLC:
+	case AMPSIM__ENVELOPE__MSG__NOT_SET:
+	case _AMPSIM__ENVELOPE__MSG__CASE_IS_INT_SIZE: {
+		char why[96];
+		snprintf(why, sizeof(why), "unexpected %s from Alice", envelope_type_name(env));
+		send_error(out, conn, "", why);
+		break;
+	}
+	}
+}

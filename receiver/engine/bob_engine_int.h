@@ -1,0 +1,37 @@
+/* What the engine's files share among themselves (not for the shell). */
+#ifndef AMPSIM_BOB_ENGINE_INT_H
+#define AMPSIM_BOB_ENGINE_INT_H
+
+#include "bob_engine.h"
+
+static inline uint32_t be_height(const struct bob_engine *e, uint64_t now_us)
+{
+	return simclock_height_of(&e->clk, now_us);
+}
+
+/* bob_engine.c */
+struct bob_htlc *be_htlc_slot(struct bob_chan *bc, uint64_t htlc_id);
+void be_check_conservation(const struct bob_chan *bc, struct actions *out);
+
+/* bob_resolve.c: one HTLC's resolution (through htlc_transition), and
+ * putting it on the wire (first time, or again for a replayed add). */
+void be_resolve(struct bob_engine *e, size_t chan, uint64_t htlc_id, enum htlc_event ev,
+		const uint8_t preimage[AMP_LEN], uint32_t code, const char *reason,
+		struct actions *out);
+void be_transmit(struct bob_engine *e, size_t chan, uint64_t htlc_id, struct actions *out);
+void be_fail_one(struct bob_engine *e, size_t chan, uint64_t htlc_id, uint32_t code,
+		 const char *reason, struct actions *out);
+void be_send_fulfill(struct bob_engine *e, size_t chan, uint64_t htlc_id,
+		     const uint8_t preimage[AMP_LEN], struct actions *out);
+
+/* bob_sets.c: sets, as the add path and timers drive them */
+struct ampset_result be_join_set(struct bob_engine *e, size_t chan, uint64_t htlc_id);
+void be_arm_hold(struct bob_engine *e, const struct ampset *s, struct actions *out);
+void be_fail_set(struct bob_engine *e, struct ampset *s, uint32_t code, const char *why,
+		 struct actions *out);
+void be_settle_set(struct bob_engine *e, struct ampset *s, uint64_t now_us, struct actions *out);
+void be_withhold_set(struct bob_engine *e, struct ampset *s, struct actions *out);
+void be_set_verdict(struct bob_engine *e, size_t chan, uint64_t htlc_id,
+		    struct ampset_result r, uint64_t now_us, struct actions *out);
+
+#endif

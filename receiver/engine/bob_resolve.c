@@ -1,0 +1,120 @@
+/* How an HTLC ends, and how the end is told to Alice. Every change of an
+ * HTLC's state goes through htlc_transition (htlc_state.c) from here. */
+#include <stdio.h>
+#include <string.h>
+
+#include "bob_engine_int.h"
+#include "log.h"
+#include "msg.h"
+
+static enum htlc_end ledger_end_of(enum htlc_event ev)
+{
+	switch (ev) {
+	case HTLC_EV_SETTLE:
+		return HTLC_FULFILLED;
+	case HTLC_EV_EXPIRE:
+		return HTLC_REFUNDED;
+	case HTLC_EV_FAIL:
+	case HTLC_EV_REFUSE:
+	case HTLC_EV_ACCEPT:
+	case HTLC_EV_LOSE_ONCHAIN:
+		break;
+	}
+	return HTLC_FAILED;
+}
+
+/* Resolve an HTLC in Bob's ledger and record how, durably; the caller
+ * transmits once everything that belongs together is decided. An HTLC Bob
+ * never accepted into his ledger (refused on arrival) is recorded as
+ * failed too, so a replay gets the same answer. */
+void be_resolve(struct bob_engine *e, size_t chan, uint64_t htlc_id, enum htlc_event ev,
+		const uint8_t preimage[AMP_LEN], uint32_t code, const char *reason,
+		struct actions *out)
+{
+	struct bob_chan *bc = &e->chans[chan];
+	struct bob_htlc *h = be_htlc_slot(bc, htlc_id);
+	if (!htlc_transition(&h->fsm, ev, bc->ledger.id, htlc_id, out))
+		return;
+	bool in_ledger = h->in_ledger;
+	if (in_ledger) {
+		if (ledger_resolve(&bc->ledger, htlc_id, ledger_end_of(ev), NULL) != LEDGER_OK)
+			fatal("channel %s: HTLC %llu is %s but not in the ledger", bc->ledger.id,
+			      (unsigned long long)htlc_id, htlc_state_name(h->fsm.state));
+		h->in_ledger = false;
+	}
+	h->acked = false;
+	h->claimed = false;
+	if (preimage)
+		memcpy(h->preimage, preimage, AMP_LEN);
+	h->code = code;
+	snprintf(h->reason, sizeof(h->reason), "%s", reason ? reason : "");
+	if (h->fsm.state == BH_FULFILLED)
+		bc->unacked++;
+	act_persist(out, BOB_REC_HTLC_STATE, chan, htlc_id, NULL);
+	act_persist(out, BOB_REC_CHANNEL, chan, 0, NULL);
+	if (!in_ledger)
+		return;
+	be_check_conservation(bc, out);
+	const char *name = h->fsm.state == BH_FULFILLED ? "htlc_fulfilled"
+			   : h->fsm.state == BH_FAILED ? "htlc_failed" : "htlc_refunded";
+	struct evrec *r = act_log(out, name);
+	evrec_str(r, "channel", bc->ledger.id);
+	evrec_u64(r, "htlc", htlc_id);
+	evrec_u64(r, "amount_msat", h->amount.millisatoshis);
+	evrec_hex(r, "hash", h->hash, AMP_LEN);
+	switch (h->fsm.state) {
+	case BH_FULFILLED:
+		e->count.htlcs_fulfilled++;
+		evrec_hex(r, "preimage", h->preimage, AMP_LEN);
+		break;
+	case BH_FAILED:
+		e->count.htlcs_failed++;
+		evrec_i64(r, "failure_code", code);
+		evrec_str(r, "reason", h->reason);
+		break;
+	case BH_REFUNDED:
+		e->count.htlcs_refunded++;
+		evrec_str(r, "reason", h->reason);
+		break;
+	case BH_HELD:
+		fatal("be_resolve: an HTLC resolved into held");
+	}
+}
+
+void be_send_fulfill(struct bob_engine *e, size_t chan, uint64_t htlc_id,
+		     const uint8_t preimage[AMP_LEN], struct actions *out)
+{
+	struct bob_chan *bc = &e->chans[chan];
+	struct msg m;
+	act_send(out, bc->conn, chan, MSG_FULFILL, msg_fulfill(&m, bc->ledger.id, htlc_id, preimage));
+}
+
+/* Put a resolution on the wire (first time, or again for a replayed add). */
+void be_transmit(struct bob_engine *e, size_t chan, uint64_t htlc_id, struct actions *out)
+{
+	struct bob_chan *bc = &e->chans[chan];
+	const struct bob_htlc *h = bob_engine_htlc(e, chan, htlc_id);
+	if (!h || (h->fsm.state != BH_FULFILLED && h->fsm.state != BH_FAILED))
+		return;
+	if (bc->conn == BOB_NO_CONN) {
+		/* sent again when Alice reconnects and replays her adds */
+		struct evrec *r = act_log(out, "resolution_deferred");
+		evrec_str(r, "channel", bc->ledger.id);
+		evrec_u64(r, "htlc", htlc_id);
+		return;
+	}
+	if (h->fsm.state == BH_FULFILLED) {
+		be_send_fulfill(e, chan, htlc_id, h->preimage, out);
+		return;
+	}
+	struct msg m;
+	act_send(out, bc->conn, chan, MSG_FAIL,
+		 msg_fail(&m, bc->ledger.id, htlc_id, (Ampsim__FailureCode)h->code, h->reason));
+}
+
+void be_fail_one(struct bob_engine *e, size_t chan, uint64_t htlc_id, uint32_t code,
+		 const char *reason, struct actions *out)
+{
+	be_resolve(e, chan, htlc_id, HTLC_EV_FAIL, NULL, code, reason, out);
+	be_transmit(e, chan, htlc_id, out);
+}

@@ -1,0 +1,95 @@
+/* A restart: the engine rebuilt from stored records, then resumed. */
+#include <stdio.h>
+#include <string.h>
+
+#include "bob_engine_int.h"
+#include "log.h"
+
+void bob_engine_restore_clock(struct bob_engine *e, const struct simclock *clk, uint64_t seed)
+{
+	e->clk = *clk;
+	e->seed = seed;
+	e->epoch_set = true;
+}
+
+bool bob_engine_restore_channel(struct bob_engine *e, const char *id, struct amount_msat capacity,
+				struct amount_msat alice, uint32_t max_htlcs,
+				struct amount_msat htlc_minimum, const struct link_params *lp)
+{
+	if (e->nchans == BOB_MAX_CHANNELS || bob_engine_chan(e, id, NULL))
+		return false;
+	struct bob_chan *bc = &e->chans[e->nchans];
+	memset(bc, 0, sizeof(*bc));
+	if (ledger_init(&bc->ledger, id, capacity, alice, max_htlcs, htlc_minimum) != LEDGER_OK)
+		return false;
+	bc->base_out = *lp;
+	e->nchans++;
+	return true;
+}
+
+void bob_engine_restore_invoice(struct bob_engine *e, const struct bob_invoice *bi)
+{
+	if (e->ninvoices == e->invoices_cap) {
+		e->invoices_cap = e->invoices_cap ? 2 * e->invoices_cap : 16;
+		e->invoices = xrealloc(e->invoices, e->invoices_cap * sizeof(*e->invoices));
+	}
+	e->invoices[e->ninvoices++] = *bi;
+}
+
+void bob_engine_restore_set_closed(struct bob_engine *e, const uint8_t key[AMP_LEN])
+{
+	ampset_insert_settled(&e->sets, key);
+}
+
+/* h as stored (fsm.present set, fsm.state the stored state). A held HTLC
+ * goes back into the ledger and its set; a resolved one is remembered so a
+ * replayed add gets the same answer. */
+bool bob_engine_restore_htlc(struct bob_engine *e, size_t chan, uint64_t htlc_id,
+			     const struct bob_htlc *h, const char **why)
+{
+	if (chan >= e->nchans) {
+		*why = "unknown channel";
+		return false;
+	}
+	struct bob_chan *bc = &e->chans[chan];
+	if (htlc_id >= bc->htlcs_cap + BOB_SEEN_WINDOW || bob_engine_htlc(e, chan, htlc_id)) {
+		*why = "HTLC id out of range or twice";
+		return false;
+	}
+	struct bob_htlc *slot = be_htlc_slot(bc, htlc_id);
+	*slot = *h;
+	slot->fsm.present = true;
+	slot->in_ledger = false;
+	if (slot->fsm.state != BH_HELD) {
+		if (slot->fsm.state == BH_FULFILLED && !slot->acked)
+			bc->unacked++;
+		return true;
+	}
+	if (ledger_add(&bc->ledger, htlc_id, h->amount, h->hash, h->cltv_expiry) != LEDGER_OK) {
+		memset(slot, 0, sizeof(*slot));
+		*why = "in-flight HTLC does not fit its channel";
+		return false;
+	}
+	slot->in_ledger = true;
+	if (slot->kind >= 0)
+		(void)be_join_set(e, chan, htlc_id);
+	return true;
+}
+
+void bob_engine_resume(struct bob_engine *e, uint64_t now_us, struct actions *out)
+{
+	act_timer(out, BOB_TIMER_BLOCK, 0, simclock_height_time(&e->clk, be_height(e, now_us) + 1));
+	/* After a restart: sets that were whole when we stopped are settled
+	 * now, the others get their hold timers back. */
+	struct ampset *s = e->sets.head;
+	while (s) {
+		struct ampset *next = s->next;
+		if (s->n > 0) {
+			if (!amount_less(s->sum, s->total) && e->cfg.behaviour != BOB_HOLD)
+				be_settle_set(e, s, now_us, out);
+			else if (e->cfg.behaviour != BOB_HOLD && e->cfg.behaviour != BOB_LATE)
+				be_arm_hold(e, s, out);
+		}
+		s = next;
+	}
+}
