@@ -206,7 +206,8 @@ bool alice_store_load(struct alice *a)
 		for (size_t k = 0; k < a->npays; k++)
 			for (size_t m = 0; m < a->pays[k].nparts; m++)
 				if (a->pays[k].parts[m].chan == idx && a->pays[k].parts[m].state == PART_INFLIGHT)
-					amount_add(&alice, alice, a->pays[k].parts[m].amount);
+					if (!amount_add(&alice, alice, a->pays[k].parts[m].amount))
+						fatal("state: channel %s: in-flight amounts overflow", id);
 		if (ledger_init(&ac->c.ledger, id, amount_msat((uint64_t)sqlite3_column_int64(q, 1)), alice,
 				(uint32_t)sqlite3_column_int64(q, 3),
 				amount_msat((uint64_t)sqlite3_column_int64(q, 4))) != LEDGER_OK)

@@ -97,7 +97,8 @@ struct amount_msat payment_paid(const struct payment *p)
 	struct amount_msat paid = amount_msat(0);
 	for (size_t i = 0; i < p->nparts; i++)
 		if (p->parts[i].state == PART_FULFILLED)
-			amount_add(&paid, paid, p->parts[i].amount);
+			if (!amount_add(&paid, paid, p->parts[i].amount))
+				fatal("payment %s: fulfilled parts overflow", p->id);
 	return paid;
 }
 
