@@ -55,14 +55,9 @@ static int bad_usage(const char *what, const char *arg, const char *why)
 
 /* HOST:PORT into a socket address: numeric addresses directly, names once
  * through the resolver (at start-up, before the loop runs). */
-static bool resolve(struct alice *a, const char *connect_to, char *err, size_t errlen)
+static bool resolve(struct alice *a, const char *connect_to, const char *host, uint16_t port,
+		    char *err, size_t errlen)
 {
-	char host[256];
-	uint16_t port;
-	if (!parse_hostport(connect_to, host, sizeof(host), &port) || port == 0) {
-		snprintf(err, errlen, "expected HOST:PORT with a port above 0");
-		return false;
-	}
 	snprintf(a->where, sizeof(a->where), "%s:%u", host, port);
 	a->addrlen = (int)sizeof(a->addr);
 	if (evutil_parse_sockaddr_port(connect_to, (struct sockaddr *)&a->addr, &a->addrlen) == 0)
@@ -191,8 +186,15 @@ int main(int argc, char **argv)
 		rc = 2;
 		goto out;
 	}
-	if (!resolve(a, connect_to, err, sizeof(err))) {
-		rc = bad_usage("--connect", connect_to, err);
+	char host[256];
+	uint16_t port;
+	if (!parse_hostport(connect_to, host, sizeof(host), &port) || port == 0) {
+		rc = bad_usage("--connect", connect_to, "expected HOST:PORT with a port above 0");
+		goto out;
+	}
+	if (!resolve(a, connect_to, host, port, err, sizeof(err))) {
+		fprintf(stderr, "alice: %s\n", err);   /* as a failed connection: exit 1 */
+		rc = 1;
 		goto out;
 	}
 	if (a->eng.nchans == 0) {
