@@ -237,16 +237,13 @@ int main(int argc, char **argv)
 			store_commit(a->st);
 		}
 	}
-	/* the engine works with what was loaded: the clock, seed and behaviour */
-	a->eng.clk = a->clk;
-	a->eng.seed = a->seed;
-	a->eng.behaviour = a->behaviour;
 	if (chain_path && !(a->chain = chain_open(chain_path, err, sizeof(err)))) {
 		fprintf(stderr, "alice: --chain %s\n", err);
 		rc = 2;
 		goto out;
 	}
-	a->eng.has_chain = a->chain != NULL;
+	/* the engine works with what was loaded: the clock, seed and behaviour */
+	pay_engine_configure(&a->eng, &a->clk, a->seed, a->behaviour, a->chain != NULL);
 	for (size_t i = 0; i < a->eng.nchans; i++)
 		link_init(&a->links[i].out, &a->links[i].base_out, a->seed, a->eng.chans[i].ledger.id,
 			  "to_bob");

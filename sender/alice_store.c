@@ -188,12 +188,7 @@ bool alice_store_load(struct alice *a)
 	sqlite3_finalize(q);
 
 	struct pay_engine *e = &a->eng;
-	for (size_t i = 0; i < e->nchans; i++) {
-		ledger_free(&e->chans[i].ledger);
-		free(e->chans[i].owners);
-	}
-	memset(e->chans, 0, sizeof(e->chans));
-	e->nchans = 0;
+	pay_engine_drop_channels(e);
 	q = store_query(a->st, "SELECT id, capacity, alice, max_htlcs, htlc_min, next_htlc, delay,"
 			" jitter, jitter_dist, drop_p, dup FROM channels ORDER BY idx", "");
 	while (sqlite3_step(q) == SQLITE_ROW && e->nchans < ALICE_MAX_CHANNELS) {

@@ -26,13 +26,29 @@ void pay_engine_init(struct pay_engine *e, const struct simclock *clk, uint64_t 
 	e->rand = *rand;
 }
 
-void pay_engine_free(struct pay_engine *e)
+void pay_engine_configure(struct pay_engine *e, const struct simclock *clk, uint64_t seed,
+			  enum alice_behaviour behaviour, bool has_chain)
+{
+	e->clk = *clk;
+	e->seed = seed;
+	e->behaviour = behaviour;
+	e->has_chain = has_chain;
+}
+
+void pay_engine_drop_channels(struct pay_engine *e)
 {
 	for (size_t i = 0; i < e->nchans; i++) {
 		ledger_free(&e->chans[i].ledger);
 		free(e->chans[i].owners);
 	}
+	memset(e->chans, 0, sizeof(e->chans));
 	e->nchans = 0;
+	e->accepted = 0;
+}
+
+void pay_engine_free(struct pay_engine *e)
+{
+	pay_engine_drop_channels(e);
 	for (size_t i = 0; i < e->npays; i++)
 		payment_free(&e->pays[i]);
 	free(e->pays);

@@ -96,9 +96,15 @@ struct pay_engine {
 void pay_engine_init(struct pay_engine *e, const struct simclock *clk, uint64_t seed,
 		     enum alice_behaviour behaviour, const struct pay_rand *rand);
 void pay_engine_free(struct pay_engine *e);
+/* What start-up settled after pay_engine_init (stored records win over
+ * the command line): the clock, the seed, the behaviour, the chain. */
+void pay_engine_configure(struct pay_engine *e, const struct simclock *clk, uint64_t seed,
+			  enum alice_behaviour behaviour, bool has_chain);
 
 /* A channel from its configuration; LEDGER_OK or why not (nothing added). */
 enum ledger_err pay_engine_add_channel(struct pay_engine *e, const struct channel_config *cc);
+/* Forget every channel (stored ones are about to replace them). */
+void pay_engine_drop_channels(struct pay_engine *e);
 /* Index of the channel with this id, or SIZE_MAX. */
 size_t pay_engine_find_chan(const struct pay_engine *e, const char *id);
 /* The payment with this id, or NULL. */

@@ -764,7 +764,7 @@ static void with_a_chain_expiry_submits_a_refund(void **state)
 {
 	(void)state;
 	struct fx *f = fx_new(1, 1, ALICE_HONEST);
-	f->e.has_chain = true;
+	pay_engine_configure(&f->e, &f->e.clk, f->e.seed, ALICE_HONEST, true);
 	fx_connect(f, false, 0);
 	actions_clear(&f->a);
 	pay(f, "p1", PAY_AMP, 0.5, 0, 0);
@@ -793,7 +793,7 @@ static void a_claim_on_chain_teaches_the_preimage_and_settles_the_part(void **st
 {
 	(void)state;
 	struct fx *f = fx_new(1, 1, ALICE_HONEST);
-	f->e.has_chain = true;
+	pay_engine_configure(&f->e, &f->e.clk, f->e.seed, ALICE_HONEST, true);
 	fx_connect(f, false, 0);
 	actions_clear(&f->a);
 	pay(f, "p1", PAY_AMP, 0.5, 0, 0);
