@@ -88,6 +88,19 @@ static void submit_refund(struct alice *a, const struct action *x)
 	}
 }
 
+/* An engine timer at simulated time at_us: a wall-clock span from now. */
+static void arm_timer(struct alice *a, const struct action *x)
+{
+	uint64_t now = alice_now(a);
+	struct timeval tv = simclock_wall_span(&a->clk, x->at_us > now ? x->at_us - now : 0);
+	enum pay_timer t = (enum pay_timer)x->what;
+	switch (t) {
+	case PAY_TIMER_BLOCK:
+		evtimer_add(a->block_timer, &tv);
+		break;
+	}
+}
+
 void alice_run(struct alice *a, struct actions *acts)
 {
 	persist_all(a, acts);
@@ -119,8 +132,11 @@ void alice_run(struct alice *a, struct actions *acts)
 				a->on_outcome(a, &a->eng.pays[x->id], a->outcome_arg);
 			break;
 		case ACT_TIMER:
+			arm_timer(a, x);
+			break;
 		case ACT_CANCEL:
-			/* alice's engine arms no timers of its own: blocks drive it */
+			if ((enum pay_timer)x->what == PAY_TIMER_BLOCK)
+				evtimer_del(a->block_timer);
 			break;
 		}
 	}
@@ -367,12 +383,6 @@ static size_t chain_seen(struct alice *a, struct pay_chain_seen **out)
 	return n;
 }
 
-static void arm_block_timer(struct alice *a)
-{
-	struct timeval tv = simclock_until_next_block(&a->clk);
-	evtimer_add(a->block_timer, &tv);
-}
-
 static void on_block(evutil_socket_t fd, short what, void *arg)
 {
 	(void)fd;
@@ -380,15 +390,14 @@ static void on_block(evutil_socket_t fd, short what, void *arg)
 	struct alice *a = arg;
 	struct pay_chain_seen *seen;
 	size_t nseen = chain_seen(a, &seen);
-	ENGINE(a, pay_engine_block(&a->eng, alice_now(a), seen, nseen, &acts_));
+	ENGINE(a, pay_engine_block(&a->eng, alice_now(a), seen, nseen, &acts_));   /* re-arms */
 	free(seen);
-	arm_block_timer(a);
 }
 
 void alice_start_blocks(struct alice *a)
 {
 	a->block_timer = evtimer_new(a->base, on_block, a);
-	arm_block_timer(a);
+	ENGINE(a, pay_engine_start(&a->eng, alice_now(a), &acts_));
 }
 
 void alice_free(struct alice *a)

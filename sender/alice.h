@@ -83,7 +83,7 @@ void alice_fault(struct alice *a, size_t chan, const struct fault_config *f, boo
 bool alice_send_ping(struct alice *a);
 /* Start reaching Bob at a->addr; first: exit after a few failed tries. */
 void alice_connect(struct alice *a, bool first);
-/* Arm the block timer: every block goes to the engine. */
+/* Start the engine's block timer: every block goes to the engine. */
 void alice_start_blocks(struct alice *a);
 /* Free everything the shell holds. */
 void alice_free(struct alice *a);

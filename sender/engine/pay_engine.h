@@ -39,6 +39,10 @@ enum pay_record { PAY_REC_PAYMENT, PAY_REC_CHANNEL };
  * (BOLT #5 timeout path); key is the HTLC's payment hash. */
 enum pay_chain_tx { PAY_CHAIN_REFUND };
 
+/* ACT_TIMER: the engine's timers. Blocks drive expiry, refunds, deferral
+ * and the payment timeout; the engine arms the next one itself. */
+enum pay_timer { PAY_TIMER_BLOCK };
+
 /* Randomness for secrets, injected by the shell: libsodium's system
  * randomness in the daemon, a fixed stream in tests. */
 struct pay_rand {
@@ -177,10 +181,14 @@ struct pay_chain_seen {
 	uint32_t confirm_height;
 };
 
-/* A block: HTLCs the chain settled are resolved, HTLCs at their expiry
- * reclaimed (BOLT #5; on chain with ACT_CHAIN when there is a chain), then
- * deferred payments retried. seen: the chain's confirmed spends of HTLCs
- * in flight (the shell asks the chain). */
+/* The engine starts: arms the timer of the next block. */
+void pay_engine_start(struct pay_engine *e, uint64_t now_us, struct actions *out);
+
+/* A block (PAY_TIMER_BLOCK fired): HTLCs the chain settled are resolved,
+ * HTLCs at their expiry reclaimed (BOLT #5; on chain with ACT_CHAIN when
+ * there is a chain), deferred payments retried, and the next block's timer
+ * armed. seen: the chain's confirmed spends of HTLCs in flight (the shell
+ * asks the chain). */
 void pay_engine_block(struct pay_engine *e, uint64_t now_us, const struct pay_chain_seen *seen,
 		      size_t nseen, struct actions *out);
 /* The shell's chain accepted the refund of ACT_CHAIN (logged). */

@@ -217,6 +217,13 @@ void pay_engine_block(struct pay_engine *e, uint64_t now_us, const struct pay_ch
 {
 	expire_htlcs(e, now_us, seen, nseen, out);
 	pay_engine_retry_deferred(e, now_us, out);
+	pay_engine_start(e, now_us, out);
+}
+
+void pay_engine_start(struct pay_engine *e, uint64_t now_us, struct actions *out)
+{
+	uint32_t height = simclock_height_of(&e->clk, now_us);
+	act_timer(out, PAY_TIMER_BLOCK, 0, simclock_height_time(&e->clk, height + 1));
 }
 
 void pay_engine_refund_sent(struct pay_engine *e, size_t chan, uint64_t htlc_id,

@@ -831,6 +831,21 @@ static void bad_share_corrupts_the_first_shard_only(void **state)
 	fx_free(f);
 }
 
+static void blocks_arm_the_timer_of_the_next_block(void **state)
+{
+	(void)state;
+	struct fx *f = fx_new(1, 1, ALICE_HONEST);
+	pay_engine_start(&f->e, 0, &f->a);
+	assert_int_equal(actions_count(&f->a, ACT_TIMER), 1);
+	assert_int_equal(actions_nth(&f->a, ACT_TIMER, 0)->what, PAY_TIMER_BLOCK);
+	assert_int_equal(actions_nth(&f->a, ACT_TIMER, 0)->at_us, SEC);
+	actions_clear(&f->a);
+	pay_engine_block(&f->e, 5 * SEC + 300000, NULL, 0, &f->a);
+	assert_int_equal(actions_count(&f->a, ACT_TIMER), 1);
+	assert_int_equal(actions_nth(&f->a, ACT_TIMER, 0)->at_us, 6 * SEC);
+	fx_free(f);
+}
+
 static void a_wrong_protocol_version_closes_the_connection(void **state)
 {
 	(void)state;
@@ -1015,6 +1030,7 @@ int main(void)
 		cmocka_unit_test(with_a_chain_expiry_submits_a_refund),
 		cmocka_unit_test(a_claim_on_chain_teaches_the_preimage_and_settles_the_part),
 		cmocka_unit_test(bad_share_corrupts_the_first_shard_only),
+		cmocka_unit_test(blocks_arm_the_timer_of_the_next_block),
 		cmocka_unit_test(a_wrong_protocol_version_closes_the_connection),
 		cmocka_unit_test(restore_then_reestablish_replays_the_adds_in_flight),
 		cmocka_unit_test(a_first_connection_replays_nothing),
