@@ -1,4 +1,4 @@
-/* Alice's splitting (sender/split.c) and outcome rule (sender/payer.c). */
+/* Alice's splitting (sender/engine/split.c) and outcome rule (sender/engine/payer.c). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
