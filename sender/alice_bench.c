@@ -3,12 +3,11 @@
  * ping-pong messages over the same connection. */
 #include "alice_bench.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "amount.h"
 #include "log.h"
-#include "units.h"
 
 struct alice_bench {
 	struct alice *a;
@@ -106,66 +105,31 @@ void alice_bench_free(struct alice_bench *b)
 	free(b);
 }
 
-void alice_bench_info(const struct alice_bench *b, json_t *r)
+bool alice_bench_ping_result(const struct alice_bench *b, uint64_t *pongs, uint64_t *wall_us)
 {
-	if (b && b->ping_done_us) {
-		json_set_u64(r, "pongs", b->pongs_got);
-		json_set_u64(r, "ping_wall_us", b->ping_done_us - b->ping_started_us);
-	}
+	if (!b->ping_done_us)
+		return false;
+	*pongs = b->pongs_got;
+	*wall_us = b->ping_done_us - b->ping_started_us;
+	return true;
 }
 
-static bool param_amount(json_t *params, const char *key, struct amount_msat *out,
-			 struct rpc_err *err)
+bool alice_bench_start(struct alice_bench *b, const struct bench_params *bp)
 {
-	json_t *v = json_object_get(params, key);
-	const char *why;
-	if (json_is_string(v)) {
-		if (!amount_parse(json_string_value(v), out, &why)) {
-			rpc_fail(err, RPC_INVALID_PARAMS, "%s '%s': %s", key, json_string_value(v), why);
-			return false;
-		}
-		return true;
-	}
-	if (json_is_integer(v) && json_integer_value(v) >= 0) {
-		*out = amount_msat((uint64_t)json_integer_value(v));
-		return true;
-	}
-	rpc_fail(err, RPC_INVALID_PARAMS, "%s: expected an amount such as \"1btc\"", key);
-	return false;
-}
-
-json_t *alice_rpc_bench(json_t *params, void *arg, struct rpc_err *err)
-{
-	struct alice *a = arg;
-	struct alice_bench *b = a->outcome_arg;
-	json_t *n = json_object_get(params, "payments"), *c = json_object_get(params, "concurrency");
-	const char *mode = json_string_value(json_object_get(params, "mode"));
-	json_t *shards = json_object_get(params, "shards");
 	if (b->on)
-		return rpc_fail(err, RPC_REFUSED, "a benchmark has already run in this daemon");
-	if (!a->ready_written)
-		return rpc_fail(err, RPC_REFUSED, "not connected to bob yet");
-	if (!json_is_integer(n) || json_integer_value(n) < 1 || json_integer_value(n) > 10000000)
-		return rpc_fail(err, RPC_INVALID_PARAMS, "payments must be 1..10000000");
-	if (!json_is_integer(c) || json_integer_value(c) < 1)
-		return rpc_fail(err, RPC_INVALID_PARAMS, "concurrency must be a positive integer");
-	b->mode = PAY_SINGLE;
-	if (mode && !pay_mode_parse(mode, &b->mode))
-		return rpc_fail(err, RPC_INVALID_PARAMS, "mode must be single, mpp or amp");
-	if (b->mode == PAY_INVOICES)
-		return rpc_fail(err, RPC_INVALID_PARAMS, "mode must be single, mpp or amp");
-	b->shards = json_is_integer(shards) ? (uint32_t)json_integer_value(shards) : 0;
-	if (!param_amount(params, "amount", &b->amount, err))
-		return NULL;
-	b->total = (uint64_t)json_integer_value(n);
-	b->conc = (uint64_t)json_integer_value(c);
+		return false;
+	b->mode = bp->mode;
+	b->shards = bp->shards;
+	b->amount = bp->amount;
+	b->total = bp->payments;
+	b->conc = bp->concurrency;
 	b->lat_us = xcalloc(b->total, sizeof(uint64_t));
 	b->start_us = xcalloc(b->total, sizeof(uint64_t));
-	b->first_pay = a->eng.npays;
+	b->first_pay = b->a->eng.npays;
 	b->on = true;
 	b->t0_us = simclock_wall_now_us();
 	bench_next(b);
-	return json_pack("{s:b}", "ok", 1);
+	return true;
 }
 
 static int cmp_u64(const void *x, const void *y)
@@ -174,51 +138,37 @@ static int cmp_u64(const void *x, const void *y)
 	return a < b ? -1 : a > b;
 }
 
-json_t *alice_rpc_benchstatus(json_t *params, void *arg, struct rpc_err *err)
+void alice_bench_status(const struct alice_bench *b, struct bench_status *st)
 {
-	(void)params;
-	(void)err;
-	struct alice *a = arg;
-	struct alice_bench *b = a->outcome_arg;
-	json_t *r = json_object();
-	json_set_u64(r, "total", b->total);
-	json_set_u64(r, "done", b->done);
-	json_set_u64(r, "settled", b->settled);
-	if (b->on && b->done == b->total) {
-		uint64_t *lat = xcalloc(b->total, sizeof(uint64_t));
-		memcpy(lat, b->lat_us, b->total * sizeof(uint64_t));
-		qsort(lat, b->total, sizeof(uint64_t), cmp_u64);
-		json_set_u64(r, "wall_us", b->t1_us - b->t0_us);
-		json_set_u64(r, "p50_us", lat[(b->total - 1) / 2]);
-		json_set_u64(r, "p99_us", lat[(b->total - 1) * 99 / 100]);
-		uint64_t htlcs = 0;
-		for (size_t i = b->first_pay; i < a->eng.npays; i++)
-			for (size_t k = 0; k < a->eng.pays[i].nparts; k++)
-				htlcs += a->eng.pays[i].parts[k].state == PART_FULFILLED;
-		json_set_u64(r, "htlcs_fulfilled", htlcs);
-		free(lat);
-	}
-	return r;
+	memset(st, 0, sizeof(*st));
+	st->total = b->total;
+	st->done = b->done;
+	st->settled = b->settled;
+	if (!b->on || b->done != b->total)
+		return;
+	const struct pay_engine *e = &b->a->eng;
+	uint64_t *lat = xcalloc(b->total, sizeof(uint64_t));
+	memcpy(lat, b->lat_us, b->total * sizeof(uint64_t));
+	qsort(lat, b->total, sizeof(uint64_t), cmp_u64);
+	st->finished = true;
+	st->wall_us = b->t1_us - b->t0_us;
+	st->p50_us = lat[(b->total - 1) / 2];
+	st->p99_us = lat[(b->total - 1) * 99 / 100];
+	for (size_t i = b->first_pay; i < e->npays; i++)
+		for (size_t k = 0; k < e->pays[i].nparts; k++)
+			st->htlcs_fulfilled += e->pays[i].parts[k].state == PART_FULFILLED;
+	free(lat);
 }
 
 /* The transport's own rate: count pings, window of them in flight at once
  * (as many as the payment benchmark keeps), each pong sending the next. */
-json_t *alice_rpc_pingtest(json_t *params, void *arg, struct rpc_err *err)
+void alice_bench_ping(struct alice_bench *b, uint64_t count, uint64_t window)
 {
-	struct alice *a = arg;
-	struct alice_bench *b = a->pong_arg;
-	json_t *n = json_object_get(params, "count"), *w = json_object_get(params, "window");
-	if (!a->peer)
-		return rpc_fail(err, RPC_REFUSED, "not connected");
-	if (!json_is_integer(n) || json_integer_value(n) < 1)
-		return rpc_fail(err, RPC_INVALID_PARAMS, "count must be a positive integer");
-	uint64_t window = json_is_integer(w) && json_integer_value(w) > 0 ? (uint64_t)json_integer_value(w) : 1;
-	b->pings_left = (uint64_t)json_integer_value(n);
-	b->pings_total = b->pings_left;
+	b->pings_left = count;
+	b->pings_total = count;
 	b->pongs_got = 0;
 	b->ping_done_us = 0;
 	b->ping_started_us = simclock_wall_now_us();
 	for (uint64_t i = 0; i < window && b->pings_left; i++)
 		send_ping(b);
-	return json_pack("{s:b}", "ok", 1);
 }

@@ -261,7 +261,7 @@ int main(int argc, char **argv)
 		alice_run(a, &acts);
 		actions_free(&acts);
 	}
-	bench = alice_bench_new(a);
+	a->bench = bench = alice_bench_new(a);
 	if (control) {
 		a->rpc = rpc_listen(a->base, control, alice_methods, a, err, sizeof(err));
 		if (!a->rpc) {

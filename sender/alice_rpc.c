@@ -46,7 +46,11 @@ static json_t *rpc_getinfo(json_t *params, void *arg, struct rpc_err *err)
 	json_set_u64(r, "refunded", a->eng.refunded);
 	json_set_u64(r, "partial", a->eng.partial);
 	json_set_str(r, "behaviour", alice_behaviour_name(a->behaviour));
-	alice_bench_info(a->pong_arg, r);
+	uint64_t pongs, wall_us;
+	if (alice_bench_ping_result(a->bench, &pongs, &wall_us)) {
+		json_set_u64(r, "pongs", pongs);
+		json_set_u64(r, "ping_wall_us", wall_us);
+	}
 	return r;
 }
 
@@ -242,6 +246,72 @@ static json_t *rpc_fault(json_t *params, void *arg, struct rpc_err *err)
 	return json_pack("{s:b}", "ok", 1);
 }
 
+static json_t *rpc_bench(json_t *params, void *arg, struct rpc_err *err)
+{
+	struct alice *a = arg;
+	json_t *n = json_object_get(params, "payments"), *c = json_object_get(params, "concurrency");
+	const char *mode = json_string_value(json_object_get(params, "mode"));
+	json_t *shards = json_object_get(params, "shards");
+	struct bench_params bp;
+	memset(&bp, 0, sizeof(bp));
+	struct bench_status st;
+	alice_bench_status(a->bench, &st);
+	if (st.total)
+		return rpc_fail(err, RPC_REFUSED, "a benchmark has already run in this daemon");
+	if (!a->ready_written)
+		return rpc_fail(err, RPC_REFUSED, "not connected to bob yet");
+	if (!json_is_integer(n) || json_integer_value(n) < 1 || json_integer_value(n) > 10000000)
+		return rpc_fail(err, RPC_INVALID_PARAMS, "payments must be 1..10000000");
+	if (!json_is_integer(c) || json_integer_value(c) < 1)
+		return rpc_fail(err, RPC_INVALID_PARAMS, "concurrency must be a positive integer");
+	bp.mode = PAY_SINGLE;
+	if (mode && !pay_mode_parse(mode, &bp.mode))
+		return rpc_fail(err, RPC_INVALID_PARAMS, "mode must be single, mpp or amp");
+	if (bp.mode == PAY_INVOICES)
+		return rpc_fail(err, RPC_INVALID_PARAMS, "mode must be single, mpp or amp");
+	bp.shards = json_is_integer(shards) ? (uint32_t)json_integer_value(shards) : 0;
+	if (!param_amount(params, "amount", &bp.amount, err))
+		return NULL;
+	bp.payments = (uint64_t)json_integer_value(n);
+	bp.concurrency = (uint64_t)json_integer_value(c);
+	if (!alice_bench_start(a->bench, &bp))
+		return rpc_fail(err, RPC_REFUSED, "a benchmark has already run in this daemon");
+	return json_pack("{s:b}", "ok", 1);
+}
+
+static json_t *rpc_benchstatus(json_t *params, void *arg, struct rpc_err *err)
+{
+	(void)params;
+	(void)err;
+	struct alice *a = arg;
+	struct bench_status st;
+	alice_bench_status(a->bench, &st);
+	json_t *r = json_object();
+	json_set_u64(r, "total", st.total);
+	json_set_u64(r, "done", st.done);
+	json_set_u64(r, "settled", st.settled);
+	if (st.finished) {
+		json_set_u64(r, "wall_us", st.wall_us);
+		json_set_u64(r, "p50_us", st.p50_us);
+		json_set_u64(r, "p99_us", st.p99_us);
+		json_set_u64(r, "htlcs_fulfilled", st.htlcs_fulfilled);
+	}
+	return r;
+}
+
+static json_t *rpc_pingtest(json_t *params, void *arg, struct rpc_err *err)
+{
+	struct alice *a = arg;
+	json_t *n = json_object_get(params, "count"), *w = json_object_get(params, "window");
+	if (!a->peer)
+		return rpc_fail(err, RPC_REFUSED, "not connected");
+	if (!json_is_integer(n) || json_integer_value(n) < 1)
+		return rpc_fail(err, RPC_INVALID_PARAMS, "count must be a positive integer");
+	uint64_t window = json_is_integer(w) && json_integer_value(w) > 0 ? (uint64_t)json_integer_value(w) : 1;
+	alice_bench_ping(a->bench, (uint64_t)json_integer_value(n), window);
+	return json_pack("{s:b}", "ok", 1);
+}
+
 static json_t *rpc_disconnect(json_t *params, void *arg, struct rpc_err *err)
 {
 	(void)params;
@@ -274,9 +344,9 @@ const struct rpc_method alice_methods[] = {
 	{ "pay", rpc_pay, "pay {id, amount, mode, shards, expiry, timeout} or {invoice}: start a payment" },
 	{ "listpayments", rpc_listpayments, "listpayments {id?, summary?}: payments and their parts" },
 	{ "fault", rpc_fault, "fault {channel, direction, action, lift}: impair a channel" },
-	{ "bench", alice_rpc_bench, "bench {payments, concurrency, mode, shards, amount}: drive payments" },
-	{ "benchstatus", alice_rpc_benchstatus, "benchstatus: progress and latencies of the benchmark" },
-	{ "pingtest", alice_rpc_pingtest, "pingtest {count}: ping-pong count messages with bob" },
+	{ "bench", rpc_bench, "bench {payments, concurrency, mode, shards, amount}: drive payments" },
+	{ "benchstatus", rpc_benchstatus, "benchstatus: progress and latencies of the benchmark" },
+	{ "pingtest", rpc_pingtest, "pingtest {count}: ping-pong count messages with bob" },
 	{ "disconnect", rpc_disconnect, "disconnect: cut the TCP connection (it reconnects)" },
 	{ "stop", rpc_stop, "stop: shut the daemon down" },
 	{ NULL, NULL, NULL },
