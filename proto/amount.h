@@ -22,12 +22,16 @@ static inline struct amount_msat amount_msat(uint64_t msat)
 	return a;
 }
 
+/* The result of every operation must be looked at (as in Core Lightning):
+ * an ignored overflow is money created or lost. */
+#define AMOUNT_MUST_CHECK __attribute__((warn_unused_result))
+
 /* Return false (and leave *out untouched) on overflow. */
-bool amount_add(struct amount_msat *out, struct amount_msat a, struct amount_msat b);
+AMOUNT_MUST_CHECK bool amount_add(struct amount_msat *out, struct amount_msat a, struct amount_msat b);
 /* Return false (and leave *out untouched) if b > a. */
-bool amount_sub(struct amount_msat *out, struct amount_msat a, struct amount_msat b);
+AMOUNT_MUST_CHECK bool amount_sub(struct amount_msat *out, struct amount_msat a, struct amount_msat b);
 /* Return false on overflow. */
-bool amount_mul(struct amount_msat *out, struct amount_msat a, uint64_t k);
+AMOUNT_MUST_CHECK bool amount_mul(struct amount_msat *out, struct amount_msat a, uint64_t k);
 
 static inline bool amount_eq(struct amount_msat a, struct amount_msat b)
 {

@@ -1,42 +1,35 @@
-/* The alice daemon's state, shared by its shell (alice.c), its control
- * socket (alice_rpc.c) and its durable store (alice_store.c). */
+/* The alice daemon's shell: the connection to Bob, the block timer, the
+ * chain, the store and the event log around the payment engine
+ * (engine/pay_engine.h). It decodes, calls the engine, and carries out the
+ * engine's actions. The control socket (alice_rpc.c), the benchmark
+ * (alice_bench.c) and main (alice_main.c) sit on top of it; nothing here
+ * calls them. */
 #ifndef AMPSIM_ALICE_H
 #define AMPSIM_ALICE_H
 
 #include <event2/event.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/socket.h>
 
+#include "action.h"
 #include "chain.h"
 #include "daemon.h"
 #include "events.h"
-#include "payer.h"
+#include "pay_engine.h"
 #include "peer.h"
 #include "rpc.h"
 #include "scenario.h"
 #include "store.h"
 
-#define ALICE_MAX_CHANNELS SCN_MAX_CHANNELS
+#define ALICE_MAX_CHANNELS PAY_MAX_CHANNELS
 
-/* Which payment part owns a channel's HTLC id. */
-struct owner {
-	uint32_t pay;
-	uint32_t part;
-	bool used;
-};
+struct alice;
 
-struct alice_chan {
-	struct chan c;
-	struct link_params to_alice;      /* sent to Bob in open_channel */
-	struct owner *owners;             /* indexed by htlc id */
-	uint64_t owners_cap;
-};
-
-struct inv_request {
-	uint64_t id;
-	uint32_t pay;
-	int32_t part;                     /* -1: the payment's one invoice */
-};
+/* Called when a payment reaches its outcome (the benchmark drives more). */
+typedef void (*alice_outcome_fn)(struct alice *a, const struct payment *p, void *arg);
+/* Called for each pong (the ping test). */
+typedef void (*alice_pong_fn)(struct alice *a, void *arg);
 
 struct alice {
 	struct event_base *base;
@@ -48,65 +41,61 @@ struct alice {
 	struct peer *peer;
 	struct store *st;                 /* --state; NULL keeps everything in memory */
 	struct chain *chain;              /* --chain; NULL: no on-chain fallback */
+	/* reaching Bob: a non-blocking connect, retried with backoff */
 	struct event *reconnect_timer;
-	char host[256];
-	uint16_t port;
+	struct bufferevent *connecting;
+	struct sockaddr_storage addr;
+	int addrlen;
+	char where[300];                  /* HOST:PORT, for messages */
 	unsigned reconnect_ms;
+	unsigned tries;                   /* since the last connection */
+	int first_tries_left;             /* first start: give up (exit 1) after these */
+	bool ever_connected;
 	bool stopping;
-	bool restarted;                   /* loaded from --state */
-	uint64_t reconnects;
-	bool bob_inited;
-	size_t accepted;
+	int exit_code;
 	const char *ready_file;
 	bool ready_written;
 	uint64_t seed;
 	enum alice_behaviour behaviour;
-	struct alice_chan chans[ALICE_MAX_CHANNELS];
-	size_t nchans;
-	struct payment *pays;
-	size_t npays, pays_cap;
-	struct inv_request *reqs;
-	size_t nreqs, reqs_cap;
-	uint64_t next_req;
-	uint64_t settled, failed, refunded, partial;
-	/* payment benchmark: keep bench_conc payments in flight until bench_total */
-	bool bench_on;
-	uint64_t bench_total, bench_started, bench_done, bench_conc;
-	enum pay_mode bench_mode;
-	uint32_t bench_shards;
-	struct amount_msat bench_amount;
-	uint64_t bench_t0_us, bench_t1_us;
-	uint64_t *bench_lat_us;          /* per finished payment, wall */
-	uint64_t *bench_start_us;        /* per payment index */
-	size_t bench_first_pay;
-	uint64_t bench_settled;
-	/* ping benchmark */
-	uint64_t pings_left, pings_total, pongs_got, ping_started_us, ping_done_us;
+	/* the protocol */
+	struct pay_engine eng;
+	/* per channel, the link Alice sends on and its faults (the ledger is
+	 * the engine's) */
+	struct chan links[ALICE_MAX_CHANNELS];
+	alice_outcome_fn on_outcome;
+	void *outcome_arg;
+	alice_pong_fn on_pong;
+	void *pong_arg;
+	struct alice_bench *bench;        /* alice_bench.c; the shell never looks inside */
 };
 
-struct invoice;
+/* Simulated now, as the engine is handed it. */
+uint64_t alice_now(const struct alice *a);
+/* Carry out an engine's action list (persists first, in one transaction),
+ * then clear it. */
+void alice_run(struct alice *a, struct actions *acts);
 
-/* alice.c: the shell, as the control socket uses it */
-struct alice_chan *find_chan(struct alice *a, const char *id);
-struct payment *find_pay(struct alice *a, const char *id);
-json_t *payment_json(const struct alice *a, const struct payment *p);
-/* given: the payment's invoice when paying one, else NULL */
-bool alice_connected(const struct alice *a);
-void retry_deferred(struct alice *a);
-void start_payment(struct alice *a, struct payment *p, const struct invoice *given);
-
-/* alice_rpc.c: the control socket's methods, and what the shell calls back */
-extern const struct rpc_method alice_methods[];
-/* Start benchmark payments until enough are in flight. */
-void bench_next(struct alice *a);
-void send_ping(struct alice *a);
+/* Start a payment; returns it (its outcome may already be known). */
+struct payment *alice_pay(struct alice *a, const struct pay_request *r);
+/* Apply (or lift) a fault to one channel or (chan == SIZE_MAX) all, then
+ * let waiting payments try again. */
+void alice_fault(struct alice *a, size_t chan, const struct fault_config *f, bool lift);
+/* Send one ping to Bob (false: not connected). */
+bool alice_send_ping(struct alice *a);
+/* Start reaching Bob at a->addr; first: exit after a few failed tries. */
+void alice_connect(struct alice *a, bool first);
+/* Start the engine's block timer: every block goes to the engine. */
+void alice_start_blocks(struct alice *a);
+/* Free everything the shell holds. */
+void alice_free(struct alice *a);
 
 /* alice_store.c: nothing happens without --state */
 bool alice_store_open(struct alice *a, const char *dir, char *err, size_t errlen);
-/* Load channels and payments; false if the store is empty (a first start). */
+/* Load channels and payments into the engine; false if the store is empty
+ * (a first start). */
 bool alice_store_load(struct alice *a);
 void alice_store_meta(struct alice *a);
-void alice_store_channel(struct alice *a, const struct alice_chan *ac);
-void alice_store_payment(struct alice *a, const struct payment *p);
+void alice_store_channel(struct alice *a, size_t chan);
+void alice_store_payment(struct alice *a, size_t pay);
 
 #endif

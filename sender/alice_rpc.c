@@ -1,25 +1,23 @@
 /* alice's control socket: the JSON-RPC methods (getinfo, pay, fault,
- * listpayments, ...), the payment benchmark they drive and the ping test of
- * the transport. Each handler checks its parameters and calls the shell
- * (alice.c). */
+ * listpayments, ...). Each handler checks its parameters and calls the
+ * shell (alice.c) or the benchmark (alice_bench.c). */
 #include <event2/event.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "alice.h"
+#include "alice_bench.h"
+#include "alice_rpc.h"
 #include "amount.h"
 #include "daemon.h"
 #include "events.h"
 #include "invoice.h"
 #include "log.h"
-#include "payer.h"
 #include "peer.h"
 #include "rpc.h"
 #include "split.h"
 #include "units.h"
-
-static struct payment *add_payment(struct alice *a, const struct payment *p);
 
 static json_t *rpc_getinfo(json_t *params, void *arg, struct rpc_err *err)
 {
@@ -31,25 +29,27 @@ static json_t *rpc_getinfo(json_t *params, void *arg, struct rpc_err *err)
 	json_set_str(r, "version", AMPSIM_VERSION);
 	json_object_set_new(r, "height", json_integer(simclock_height(&a->clk)));
 	json_object_set_new(r, "t_ms", json_real((double)simclock_now(&a->clk) / 1000.0));
-	json_object_set_new(r, "connected", json_boolean(a->peer != NULL && a->accepted == a->nchans));
-	json_set_u64(r, "reconnects", a->reconnects);
+	json_object_set_new(r, "connected", json_boolean(a->peer != NULL &&
+							  a->eng.accepted == a->eng.nchans));
+	json_set_u64(r, "reconnects", a->eng.reconnects);
 	json_object_set_new(r, "violations", json_integer(evlog_violations(a->log)));
-	json_object_set_new(r, "channels", json_integer((json_int_t)a->nchans));
-	json_object_set_new(r, "payments", json_integer((json_int_t)a->npays));
+	json_object_set_new(r, "channels", json_integer((json_int_t)a->eng.nchans));
+	json_object_set_new(r, "payments", json_integer((json_int_t)a->eng.npays));
 	size_t pending = 0;
-	for (size_t i = 0; i < a->npays; i++)
-		pending += a->pays[i].outcome == OUTCOME_PENDING;
+	for (size_t i = 0; i < a->eng.npays; i++)
+		pending += a->eng.pays[i].outcome == OUTCOME_PENDING;
 	json_object_set_new(r, "payments_pending", json_integer((json_int_t)pending));
 	json_object_set_new(r, "messages_pending", json_integer(a->peer ? peer_pending(a->peer) : 0));
 	json_object_set_new(r, "messages_held", json_integer(a->peer ? peer_held(a->peer) : 0));
-	json_set_u64(r, "settled", a->settled);
-	json_set_u64(r, "failed", a->failed);
-	json_set_u64(r, "refunded", a->refunded);
-	json_set_u64(r, "partial", a->partial);
+	json_set_u64(r, "settled", a->eng.settled);
+	json_set_u64(r, "failed", a->eng.failed);
+	json_set_u64(r, "refunded", a->eng.refunded);
+	json_set_u64(r, "partial", a->eng.partial);
 	json_set_str(r, "behaviour", alice_behaviour_name(a->behaviour));
-	if (a->ping_done_us) {
-		json_set_u64(r, "pongs", a->pongs_got);
-		json_set_u64(r, "ping_wall_us", a->ping_done_us - a->ping_started_us);
+	uint64_t pongs, wall_us;
+	if (alice_bench_ping_result(a->bench, &pongs, &wall_us)) {
+		json_set_u64(r, "pongs", pongs);
+		json_set_u64(r, "ping_wall_us", wall_us);
 	}
 	return r;
 }
@@ -60,9 +60,51 @@ static json_t *rpc_channels(json_t *params, void *arg, struct rpc_err *err)
 	(void)err;
 	struct alice *a = arg;
 	json_t *r = json_object();
-	for (size_t i = 0; i < a->nchans; i++)
-		json_object_set_new(r, a->chans[i].c.ledger.id, chan_json(&a->chans[i].c));
+	for (size_t i = 0; i < a->eng.nchans; i++) {
+		/* the engine's ledger, the shell's links */
+		struct chan view = a->links[i];
+		view.ledger = a->eng.chans[i].ledger;
+		view.accepted = a->eng.chans[i].accepted;
+		json_object_set_new(r, view.ledger.id, chan_json(&view));
+	}
 	return r;
+}
+
+/* A payment and its parts, as listpayments shows them. */
+static json_t *payment_json(const struct alice *a, const struct payment *p)
+{
+	const struct pay_engine *e = &a->eng;
+	json_t *o = json_object();
+	json_set_str(o, "outcome", outcome_name(p->outcome));
+	json_set_str(o, "mode", pay_mode_name(p->mode));
+	json_set_u64(o, "amount_msat", p->amount.millisatoshis);
+	json_set_u64(o, "paid_msat", payment_paid(p).millisatoshis);
+	if (p->why[0])
+		json_set_str(o, "why", p->why);
+	json_t *parts = json_array();
+	for (size_t i = 0; i < p->nparts; i++) {
+		const struct part *pt = &p->parts[i];
+		json_t *j = json_object();
+		json_set_str(j, "channel", pt->chan < e->nchans ? e->chans[pt->chan].ledger.id : "");
+		json_set_u64(j, "amount_msat", pt->amount.millisatoshis);
+		json_set_hex(j, "hash", pt->hash, AMP_LEN);
+		json_set_str(j, "result", part_state_name(pt->state));
+		if (p->mode == PAY_AMP)
+			json_object_set_new(j, "child_index", json_integer(pt->child_index));
+		if (pt->state == PART_INFLIGHT || pt->state == PART_FULFILLED ||
+		    pt->state == PART_REFUNDED || (pt->state == PART_FAILED && pt->chan < e->nchans))
+			json_set_u64(j, "htlc", pt->htlc_id);
+		if (pt->failure_code)
+			json_object_set_new(j, "failure_code", json_integer(pt->failure_code));
+		if (pt->why[0])
+			json_set_str(j, "why", pt->why);
+		json_object_set_new(j, "attempt", json_integer(pt->attempt));
+		if (pt->onchain)
+			json_object_set_new(j, "onchain", json_true());
+		json_array_append_new(parts, j);
+	}
+	json_object_set_new(o, "parts", parts);
+	return o;
 }
 
 static json_t *rpc_listpayments(json_t *params, void *arg, struct rpc_err *err)
@@ -72,13 +114,14 @@ static json_t *rpc_listpayments(json_t *params, void *arg, struct rpc_err *err)
 	const char *only = json_string_value(json_object_get(params, "id"));
 	bool summary = json_is_true(json_object_get(params, "summary"));
 	json_t *r = json_object();
-	for (size_t i = 0; i < a->npays; i++) {
-		if (only && strcmp(only, a->pays[i].id) != 0)
+	for (size_t i = 0; i < a->eng.npays; i++) {
+		const struct payment *p = &a->eng.pays[i];
+		if (only && strcmp(only, p->id) != 0)
 			continue;
 		if (summary)
-			json_object_set_new(r, a->pays[i].id, json_string(outcome_name(a->pays[i].outcome)));
+			json_object_set_new(r, p->id, json_string(outcome_name(p->outcome)));
 		else
-			json_object_set_new(r, a->pays[i].id, payment_json(a, &a->pays[i]));
+			json_object_set_new(r, p->id, payment_json(a, p));
 	}
 	return r;
 }
@@ -112,7 +155,7 @@ static json_t *rpc_pay(json_t *params, void *arg, struct rpc_err *err)
 	const char *timeout = json_string_value(json_object_get(params, "timeout"));
 	const char *invtext = json_string_value(json_object_get(params, "invoice"));
 	json_t *shards = json_object_get(params, "shards");
-	struct payment p;
+	struct pay_request p;
 	struct invoice inv;
 	const char *why;
 	char autoid[SCN_ID_MAX];
@@ -120,14 +163,13 @@ static json_t *rpc_pay(json_t *params, void *arg, struct rpc_err *err)
 	if (!a->ready_written)
 		return rpc_fail(err, RPC_REFUSED, "not connected to bob yet");
 	memset(&p, 0, sizeof(p));
-	p.outcome = OUTCOME_PENDING;
 	p.mode = PAY_AMP;
 	p.expiry_blocks = 40;
 	uint64_t timeout_us = 60ULL * 1000000;
 	if (!id) {
-		for (size_t n = a->npays + 1;; n++) {
+		for (size_t n = a->eng.npays + 1;; n++) {
 			snprintf(autoid, sizeof(autoid), "pay%zu", n);
-			if (!find_pay(a, autoid))
+			if (!pay_engine_find_pay(&a->eng, autoid))
 				break;
 		}
 		id = autoid;
@@ -137,9 +179,9 @@ static json_t *rpc_pay(json_t *params, void *arg, struct rpc_err *err)
 		return rpc_fail(err, RPC_INVALID_PARAMS,
 				"id must be 1..%d letters, digits, '_' or '-' (as in scenario files)",
 				SCN_ID_MAX - 1);
-	if (find_pay(a, id))
+	if (pay_engine_find_pay(&a->eng, id))
 		return rpc_fail(err, RPC_INVALID_PARAMS, "payment '%s' already exists", id);
-	snprintf(p.id, sizeof(p.id), "%s", id);
+	p.id = id;
 	if (mode && !pay_mode_parse(mode, &p.mode))
 		return rpc_fail(err, RPC_INVALID_PARAMS, "mode '%s': expected single, invoices, mpp or amp", mode);
 	if (invtext) {
@@ -152,6 +194,8 @@ static json_t *rpc_pay(json_t *params, void *arg, struct rpc_err *err)
 			return rpc_fail(err, RPC_INVALID_PARAMS, "an invoice is paid in mode single or mpp");
 		p.amount = inv.amount;
 		p.min_final_cltv = inv.min_final_cltv_expiry;
+		p.inv_hash = inv.payment_hash;
+		p.inv_secret = inv.payment_secret;
 	} else if (!param_amount(params, "amount", &p.amount, err)) {
 		return NULL;
 	}
@@ -177,10 +221,9 @@ static json_t *rpc_pay(json_t *params, void *arg, struct rpc_err *err)
 				p.expiry_blocks, p.min_final_cltv);
 	if (timeout && !duration_parse(timeout, &timeout_us, &why))
 		return rpc_fail(err, RPC_INVALID_PARAMS, "timeout '%s': %s", timeout, why);
-	p.deadline_us = simclock_now(&a->clk) + timeout_us;
+	p.deadline_us = alice_now(a) + timeout_us;
 
-	struct payment *pp = add_payment(a, &p);
-	start_payment(a, pp, invtext ? &inv : NULL);
+	const struct payment *pp = alice_pay(a, &p);
 	json_t *r = json_object();
 	json_set_str(r, "id", pp->id);
 	json_set_str(r, "outcome", outcome_name(pp->outcome));
@@ -195,33 +238,67 @@ static json_t *rpc_fault(json_t *params, void *arg, struct rpc_err *err)
 	bool lift;
 	if (!fault_request_parse(params, &f, &channel, &lift, err))
 		return NULL;
-	struct alice_chan *only = channel ? find_chan(a, channel) : NULL;
-	if (channel && !only)
+	size_t only = channel ? pay_engine_find_chan(&a->eng, channel) : SIZE_MAX;
+	if (channel && only == SIZE_MAX)
 		return rpc_fail(err, RPC_INVALID_PARAMS, "unknown channel '%s'", channel);
-	for (size_t i = 0; i < a->nchans; i++) {
-		struct alice_chan *ac = &a->chans[i];
-		if (only && ac != only)
-			continue;
-		if (chan_fault(&ac->c, DIR_TO_BOB, &f, lift) && a->peer)
-			peer_release_held(a->peer, &ac->c.out, ac->c.ledger.id);
-	}
-	fault_request_log(a->log, &f, channel, lift);
-	retry_deferred(a);   /* a channel may have come up for a waiting payment */
+	/* a channel may come up for a waiting payment: the shell retries them */
+	alice_fault(a, only, &f, lift);
 	return json_pack("{s:b}", "ok", 1);
 }
 
-void send_ping(struct alice *a)
+static json_t *rpc_bench(json_t *params, void *arg, struct rpc_err *err)
 {
-	Ampsim__Ping ping = AMPSIM__PING__INIT;
-	Ampsim__Envelope r = AMPSIM__ENVELOPE__INIT;
-	r.msg_case = AMPSIM__ENVELOPE__MSG_PING;
-	r.ping = &ping;
-	a->pings_left--;
-	peer_send(a->peer, &r);
+	struct alice *a = arg;
+	json_t *n = json_object_get(params, "payments"), *c = json_object_get(params, "concurrency");
+	const char *mode = json_string_value(json_object_get(params, "mode"));
+	json_t *shards = json_object_get(params, "shards");
+	struct bench_params bp;
+	memset(&bp, 0, sizeof(bp));
+	struct bench_status st;
+	alice_bench_status(a->bench, &st);
+	if (st.total)
+		return rpc_fail(err, RPC_REFUSED, "a benchmark has already run in this daemon");
+	if (!a->ready_written)
+		return rpc_fail(err, RPC_REFUSED, "not connected to bob yet");
+	if (!json_is_integer(n) || json_integer_value(n) < 1 || json_integer_value(n) > 10000000)
+		return rpc_fail(err, RPC_INVALID_PARAMS, "payments must be 1..10000000");
+	if (!json_is_integer(c) || json_integer_value(c) < 1)
+		return rpc_fail(err, RPC_INVALID_PARAMS, "concurrency must be a positive integer");
+	bp.mode = PAY_SINGLE;
+	if (mode && !pay_mode_parse(mode, &bp.mode))
+		return rpc_fail(err, RPC_INVALID_PARAMS, "mode must be single, mpp or amp");
+	if (bp.mode == PAY_INVOICES)
+		return rpc_fail(err, RPC_INVALID_PARAMS, "mode must be single, mpp or amp");
+	bp.shards = json_is_integer(shards) ? (uint32_t)json_integer_value(shards) : 0;
+	if (!param_amount(params, "amount", &bp.amount, err))
+		return NULL;
+	bp.payments = (uint64_t)json_integer_value(n);
+	bp.concurrency = (uint64_t)json_integer_value(c);
+	if (!alice_bench_start(a->bench, &bp))
+		return rpc_fail(err, RPC_REFUSED, "a benchmark has already run in this daemon");
+	return json_pack("{s:b}", "ok", 1);
 }
 
-/* The transport's own rate: count pings, window of them in flight at once
- * (as many as the payment benchmark keeps), each pong sending the next. */
+static json_t *rpc_benchstatus(json_t *params, void *arg, struct rpc_err *err)
+{
+	(void)params;
+	(void)err;
+	struct alice *a = arg;
+	struct bench_status st;
+	alice_bench_status(a->bench, &st);
+	json_t *r = json_object();
+	json_set_u64(r, "total", st.total);
+	json_set_u64(r, "done", st.done);
+	json_set_u64(r, "settled", st.settled);
+	if (st.finished) {
+		json_set_u64(r, "wall_us", st.wall_us);
+		json_set_u64(r, "p50_us", st.p50_us);
+		json_set_u64(r, "p99_us", st.p99_us);
+		json_set_u64(r, "htlcs_fulfilled", st.htlcs_fulfilled);
+	}
+	return r;
+}
+
 static json_t *rpc_pingtest(json_t *params, void *arg, struct rpc_err *err)
 {
 	struct alice *a = arg;
@@ -231,116 +308,8 @@ static json_t *rpc_pingtest(json_t *params, void *arg, struct rpc_err *err)
 	if (!json_is_integer(n) || json_integer_value(n) < 1)
 		return rpc_fail(err, RPC_INVALID_PARAMS, "count must be a positive integer");
 	uint64_t window = json_is_integer(w) && json_integer_value(w) > 0 ? (uint64_t)json_integer_value(w) : 1;
-	a->pings_left = (uint64_t)json_integer_value(n);
-	a->pings_total = a->pings_left;
-	a->pongs_got = 0;
-	a->ping_done_us = 0;
-	a->ping_started_us = simclock_wall_now_us();
-	for (uint64_t i = 0; i < window && a->pings_left; i++)
-		send_ping(a);
+	alice_bench_ping(a->bench, (uint64_t)json_integer_value(n), window);
 	return json_pack("{s:b}", "ok", 1);
-}
-
-static struct payment *add_payment(struct alice *a, const struct payment *p)
-{
-	if (a->npays == a->pays_cap) {
-		a->pays_cap = a->pays_cap ? 2 * a->pays_cap : 16;
-		a->pays = xrealloc(a->pays, a->pays_cap * sizeof(*a->pays));
-	}
-	a->pays[a->npays++] = *p;
-	return &a->pays[a->npays - 1];
-}
-
-/* Start bench payments until bench_conc are in flight or all are started.
- * Starting one may finish it at once (no route): the loop, not recursion,
- * carries on. */
-void bench_next(struct alice *a)
-{
-	static bool running;
-	if (running)
-		return;
-	running = true;
-	while (a->bench_started < a->bench_total &&
-	       a->bench_started - a->bench_done < a->bench_conc) {
-		struct payment p;
-		memset(&p, 0, sizeof(p));
-		snprintf(p.id, sizeof(p.id), "bench%llu", (unsigned long long)a->bench_started + 1);
-		p.outcome = OUTCOME_PENDING;
-		p.mode = a->bench_mode;
-		p.amount = a->bench_amount;
-		p.shards = a->bench_shards;
-		p.expiry_blocks = 1000;
-		p.bench = true;
-		p.deadline_us = simclock_now(&a->clk) + 3600ULL * 1000000;
-		a->bench_start_us[a->bench_started++] = simclock_wall_now_us();
-		start_payment(a, add_payment(a, &p), NULL);
-	}
-	running = false;
-}
-
-static json_t *rpc_bench(json_t *params, void *arg, struct rpc_err *err)
-{
-	struct alice *a = arg;
-	json_t *n = json_object_get(params, "payments"), *c = json_object_get(params, "concurrency");
-	const char *mode = json_string_value(json_object_get(params, "mode"));
-	json_t *shards = json_object_get(params, "shards");
-	if (a->bench_on)
-		return rpc_fail(err, RPC_REFUSED, "a benchmark has already run in this daemon");
-	if (!a->ready_written)
-		return rpc_fail(err, RPC_REFUSED, "not connected to bob yet");
-	if (!json_is_integer(n) || json_integer_value(n) < 1 || json_integer_value(n) > 10000000)
-		return rpc_fail(err, RPC_INVALID_PARAMS, "payments must be 1..10000000");
-	if (!json_is_integer(c) || json_integer_value(c) < 1)
-		return rpc_fail(err, RPC_INVALID_PARAMS, "concurrency must be a positive integer");
-	a->bench_mode = PAY_SINGLE;
-	if (mode && !pay_mode_parse(mode, &a->bench_mode))
-		return rpc_fail(err, RPC_INVALID_PARAMS, "mode must be single, mpp or amp");
-	if (a->bench_mode == PAY_INVOICES)
-		return rpc_fail(err, RPC_INVALID_PARAMS, "mode must be single, mpp or amp");
-	a->bench_shards = json_is_integer(shards) ? (uint32_t)json_integer_value(shards) : 0;
-	if (!param_amount(params, "amount", &a->bench_amount, err))
-		return NULL;
-	a->bench_total = (uint64_t)json_integer_value(n);
-	a->bench_conc = (uint64_t)json_integer_value(c);
-	a->bench_lat_us = xcalloc(a->bench_total, sizeof(uint64_t));
-	a->bench_start_us = xcalloc(a->bench_total, sizeof(uint64_t));
-	a->bench_first_pay = a->npays;
-	a->bench_on = true;
-	a->bench_t0_us = simclock_wall_now_us();
-	bench_next(a);
-	return json_pack("{s:b}", "ok", 1);
-}
-
-static int cmp_u64(const void *x, const void *y)
-{
-	uint64_t a = *(const uint64_t *)x, b = *(const uint64_t *)y;
-	return a < b ? -1 : a > b;
-}
-
-static json_t *rpc_benchstatus(json_t *params, void *arg, struct rpc_err *err)
-{
-	(void)params;
-	(void)err;
-	struct alice *a = arg;
-	json_t *r = json_object();
-	json_set_u64(r, "total", a->bench_total);
-	json_set_u64(r, "done", a->bench_done);
-	json_set_u64(r, "settled", a->bench_settled);
-	if (a->bench_on && a->bench_done == a->bench_total) {
-		uint64_t *lat = xcalloc(a->bench_total, sizeof(uint64_t));
-		memcpy(lat, a->bench_lat_us, a->bench_total * sizeof(uint64_t));
-		qsort(lat, a->bench_total, sizeof(uint64_t), cmp_u64);
-		json_set_u64(r, "wall_us", a->bench_t1_us - a->bench_t0_us);
-		json_set_u64(r, "p50_us", lat[(a->bench_total - 1) / 2]);
-		json_set_u64(r, "p99_us", lat[(a->bench_total - 1) * 99 / 100]);
-		uint64_t htlcs = 0;
-		for (size_t i = a->bench_first_pay; i < a->npays; i++)
-			for (size_t k = 0; k < a->pays[i].nparts; k++)
-				htlcs += a->pays[i].parts[k].state == PART_FULFILLED;
-		json_set_u64(r, "htlcs_fulfilled", htlcs);
-		free(lat);
-	}
-	return r;
 }
 
 static json_t *rpc_disconnect(json_t *params, void *arg, struct rpc_err *err)

@@ -34,20 +34,21 @@ void alice_store_meta(struct alice *a)
 	store_commit(a->st);
 }
 
-void alice_store_channel(struct alice *a, const struct alice_chan *ac)
+void alice_store_channel(struct alice *a, size_t chan)
 {
 	if (!a->st)
 		return;
-	const struct ledger *l = &ac->c.ledger;
-	const struct link_params *lp = &ac->c.base_out;
+	const struct pay_chan *pc = &a->eng.chans[chan];
+	const struct ledger *l = &pc->ledger;
+	const struct link_params *lp = &pc->to_bob;
 	store_run(a->st,
 		  "INSERT INTO channels (id, idx, capacity, alice, bob, max_htlcs, htlc_min, next_htlc,"
 		  " delay, jitter, jitter_dist, drop_p, dup) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)"
 		  " ON CONFLICT(id) DO UPDATE SET alice = excluded.alice, bob = excluded.bob,"
 		  " next_htlc = excluded.next_htlc",
-		  "tiuuuiuuuuidd", l->id, (int64_t)(ac - a->chans), l->capacity.millisatoshis,
+		  "tiuuuiuuuuidd", l->id, (int64_t)chan, l->capacity.millisatoshis,
 		  l->alice.millisatoshis, l->bob.millisatoshis, (int64_t)l->max_htlcs,
-		  l->htlc_minimum.millisatoshis, ac->c.next_htlc_id, lp->delay_us, lp->jitter_us,
+		  l->htlc_minimum.millisatoshis, pc->next_htlc_id, lp->delay_us, lp->jitter_us,
 		  (int64_t)lp->jitter_dist, lp->drop, lp->duplicate);
 }
 
@@ -76,9 +77,7 @@ static json_t *payment_doc(const struct payment *p)
 	json_object_set_new(d, "outcome", json_integer(p->outcome));
 	json_set_str(d, "why", p->why);
 	json_object_set_new(d, "bench", json_boolean(p->bench));
-	json_object_set_new(d, "deferred", json_boolean(p->deferred));
-	json_object_set_new(d, "started", json_boolean(p->started));
-	json_object_set_new(d, "have_inv", json_boolean(p->have_inv));
+	json_object_set_new(d, "state", json_integer(p->state));
 	put_hex(d, "inv_hash", p->inv_hash);
 	put_hex(d, "inv_secret", p->inv_secret);
 	json_t *parts = json_array();
@@ -96,7 +95,6 @@ static json_t *payment_doc(const struct payment *p)
 		json_object_set_new(j, "state", json_integer(pt->state));
 		json_object_set_new(j, "code", json_integer(pt->failure_code));
 		json_object_set_new(j, "attempt", json_integer(pt->attempt));
-		json_object_set_new(j, "replaced", json_boolean(pt->replaced));
 		json_object_set_new(j, "have_invoice", json_boolean(pt->have_invoice));
 		json_object_set_new(j, "onchain", json_boolean(pt->onchain));
 		json_set_str(j, "why", pt->why);
@@ -106,16 +104,17 @@ static json_t *payment_doc(const struct payment *p)
 	return d;
 }
 
-void alice_store_payment(struct alice *a, const struct payment *p)
+void alice_store_payment(struct alice *a, size_t pay)
 {
 	if (!a->st)
 		return;
+	const struct payment *p = &a->eng.pays[pay];
 	json_t *d = payment_doc(p);
 	char *text = json_dumps(d, JSON_COMPACT);
 	json_decref(d);
 	store_run(a->st, "INSERT INTO payments (id, seq, doc) VALUES (?, ?, ?)"
 			 " ON CONFLICT(id) DO UPDATE SET doc = excluded.doc",
-		  "tit", p->id, (int64_t)(p - a->pays), text);
+		  "tit", p->id, (int64_t)pay, text);
 	free(text);
 }
 
@@ -132,9 +131,10 @@ static void load_payment(struct payment *p, json_t *d)
 	p->outcome = (enum outcome)json_integer_value(json_object_get(d, "outcome"));
 	snprintf(p->why, sizeof(p->why), "%s", json_string_value(json_object_get(d, "why")));
 	p->bench = json_is_true(json_object_get(d, "bench"));
-	p->deferred = json_is_true(json_object_get(d, "deferred"));
-	p->started = json_is_true(json_object_get(d, "started"));
-	p->have_inv = json_is_true(json_object_get(d, "have_inv"));
+	json_int_t st = json_integer_value(json_object_get(d, "state"));
+	if (st < PAY_NEW || st > PAY_DONE)
+		fatal("state: payment %s has no state %lld", p->id, (long long)st);
+	p->state = (enum pay_state)st;
 	get_hex(d, "inv_hash", p->inv_hash);
 	get_hex(d, "inv_secret", p->inv_secret);
 	size_t i;
@@ -153,7 +153,6 @@ static void load_payment(struct payment *p, json_t *d)
 		pt->state = (enum part_state)json_integer_value(json_object_get(j, "state"));
 		pt->failure_code = (uint32_t)json_integer_value(json_object_get(j, "code"));
 		pt->attempt = (unsigned)json_integer_value(json_object_get(j, "attempt"));
-		pt->replaced = json_is_true(json_object_get(j, "replaced"));
 		pt->have_invoice = json_is_true(json_object_get(j, "have_invoice"));
 		pt->onchain = json_is_true(json_object_get(j, "onchain"));
 		snprintf(pt->why, sizeof(pt->why), "%s", json_string_value(json_object_get(j, "why")));
@@ -181,47 +180,44 @@ bool alice_store_load(struct alice *a)
 		json_t *d = json_loads((const char *)sqlite3_column_text(q, 0), 0, NULL);
 		if (!d)
 			fatal("state: a stored payment is not JSON");
-		if (a->npays == a->pays_cap) {
-			a->pays_cap = a->pays_cap ? 2 * a->pays_cap : 16;
-			a->pays = xrealloc(a->pays, a->pays_cap * sizeof(*a->pays));
-		}
-		load_payment(&a->pays[a->npays++], d);
+		struct payment p;
+		load_payment(&p, d);
+		pay_engine_add_payment(&a->eng, &p);
 		json_decref(d);
 	}
 	sqlite3_finalize(q);
 
-	for (size_t i = 0; i < a->nchans; i++) {
-		chan_free(&a->chans[i].c);
-		free(a->chans[i].owners);
-	}
-	memset(a->chans, 0, sizeof(a->chans));
-	a->nchans = 0;
+	struct pay_engine *e = &a->eng;
+	pay_engine_drop_channels(e);
 	q = store_query(a->st, "SELECT id, capacity, alice, max_htlcs, htlc_min, next_htlc, delay,"
 			" jitter, jitter_dist, drop_p, dup FROM channels ORDER BY idx", "");
-	while (sqlite3_step(q) == SQLITE_ROW && a->nchans < ALICE_MAX_CHANNELS) {
-		struct alice_chan *ac = &a->chans[a->nchans];
-		size_t idx = a->nchans;
-		const char *id = (const char *)sqlite3_column_text(q, 0);
-		struct amount_msat alice = amount_msat((uint64_t)sqlite3_column_int64(q, 2));
-		for (size_t k = 0; k < a->npays; k++)
-			for (size_t m = 0; m < a->pays[k].nparts; m++)
-				if (a->pays[k].parts[m].chan == idx && a->pays[k].parts[m].state == PART_INFLIGHT)
-					amount_add(&alice, alice, a->pays[k].parts[m].amount);
-		if (ledger_init(&ac->c.ledger, id, amount_msat((uint64_t)sqlite3_column_int64(q, 1)), alice,
-				(uint32_t)sqlite3_column_int64(q, 3),
-				amount_msat((uint64_t)sqlite3_column_int64(q, 4))) != LEDGER_OK)
-			fatal("state: channel %s does not load", id);
-		ac->c.next_htlc_id = (uint64_t)sqlite3_column_int64(q, 5);
-		struct link_params lp = { 0 };
-		lp.delay_us = (uint64_t)sqlite3_column_int64(q, 6);
-		lp.jitter_us = (uint64_t)sqlite3_column_int64(q, 7);
+	while (sqlite3_step(q) == SQLITE_ROW && e->nchans < ALICE_MAX_CHANNELS) {
+		size_t idx = e->nchans;
+		struct channel_config cc;
+		memset(&cc, 0, sizeof(cc));
+		snprintf(cc.id, sizeof(cc.id), "%s", (const char *)sqlite3_column_text(q, 0));
+		/* the stored balance is Alice's after her in-flight HTLCs; the
+		 * engine adds them back (pay_engine_restore) */
+		cc.alice = amount_msat((uint64_t)sqlite3_column_int64(q, 2));
+		for (size_t k = 0; k < e->npays; k++)
+			for (size_t m = 0; m < e->pays[k].nparts; m++)
+				if (e->pays[k].parts[m].chan == idx && e->pays[k].parts[m].state == PART_INFLIGHT)
+					if (!amount_add(&cc.alice, cc.alice, e->pays[k].parts[m].amount))
+						fatal("state: channel %s: in-flight amounts overflow", cc.id);
+		cc.capacity = amount_msat((uint64_t)sqlite3_column_int64(q, 1));
+		cc.max_htlcs = (uint32_t)sqlite3_column_int64(q, 3);
+		cc.htlc_minimum = amount_msat((uint64_t)sqlite3_column_int64(q, 4));
+		cc.link.delay_us = (uint64_t)sqlite3_column_int64(q, 6);
+		cc.link.jitter_us = (uint64_t)sqlite3_column_int64(q, 7);
 		int dist = sqlite3_column_int(q, 8);
-		lp.jitter_dist = dist == JITTER_NORMAL ? JITTER_NORMAL : dist == JITTER_PARETO ? JITTER_PARETO : JITTER_UNIFORM;
-		lp.drop = sqlite3_column_double(q, 9);
-		lp.duplicate = sqlite3_column_double(q, 10);
-		ac->c.base_out = lp;
-		ac->to_alice = lp;
-		a->nchans++;
+		cc.link.jitter_dist = dist == JITTER_NORMAL ? JITTER_NORMAL
+				    : dist == JITTER_PARETO ? JITTER_PARETO : JITTER_UNIFORM;
+		cc.link.drop = sqlite3_column_double(q, 9);
+		cc.link.duplicate = sqlite3_column_double(q, 10);
+		if (pay_engine_add_channel(e, &cc) != LEDGER_OK)
+			fatal("state: channel %s does not load", cc.id);
+		e->chans[idx].next_htlc_id = (uint64_t)sqlite3_column_int64(q, 5);
+		a->links[idx].base_out = cc.link;
 	}
 	sqlite3_finalize(q);
 	return true;

@@ -1,4 +1,4 @@
-/* Alice's splitting (sender/split.c) and outcome rule (sender/payer.c). */
+/* Alice's splitting (sender/engine/split.c) and outcome rule (sender/engine/payer.c). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -184,7 +184,7 @@ static void outcome_rules(void **state)
 	assert_int_equal(payment_outcome(&p, &violation), OUTCOME_FAILED);
 	b->state = PART_REFUNDED;
 	assert_int_equal(payment_outcome(&p, &violation), OUTCOME_REFUNDED);
-	p.invoices_pending = 1;
+	p.state = PAY_AWAITING_INVOICE;   /* its invoice is awaited */
 	assert_int_equal(payment_outcome(&p, &violation), OUTCOME_PENDING);
 	payment_free(&p);
 }
@@ -200,7 +200,6 @@ static void a_retry_that_settles_counts_once(void **state)
 	for (int i = 0; i < 3; i++)
 		payment_new_part(&p)->amount = BTC(1);
 	p.parts[0].state = PART_FAILED;      /* replaced by part 2 */
-	p.parts[0].replaced = true;
 	p.parts[1].state = PART_FULFILLED;
 	p.parts[2].state = PART_FULFILLED;
 	assert_int_equal(payment_outcome(&p, &violation), OUTCOME_SETTLED);

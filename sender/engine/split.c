@@ -2,6 +2,8 @@
 
 #include <string.h>
 
+#include "log.h"
+
 static bool fits(const struct split_chan *c, struct amount_msat room, uint32_t slots,
 		 struct amount_msat amount)
 {
@@ -54,7 +56,8 @@ static size_t split_fewest(const struct split_chan *chans, size_t nchans,
 		out[n].chan = best;
 		out[n].amount = part;
 		n++;
-		amount_sub(&left, left, part);
+		if (!amount_sub(&left, left, part))
+			fatal("split: a part above what is left");
 	}
 	return n;
 }
@@ -95,7 +98,8 @@ size_t split_payment(const struct split_chan *chans, size_t nchans, struct amoun
 			ok = false;
 			break;
 		}
-		amount_sub(&room[best], room[best], a);
+		if (!amount_sub(&room[best], room[best], a))
+			fatal("split: a part above the channel's room");
 		slots[best]--;
 		out[k].chan = best;
 		out[k].amount = a;
@@ -133,7 +137,8 @@ size_t split_payment(const struct split_chan *chans, size_t nchans, struct amoun
 		uint64_t half = out[big].amount.millisatoshis / 2;
 		out[n].chan = out[big].chan;
 		out[n].amount = amount_msat(half);
-		amount_sub(&out[big].amount, out[big].amount, out[n].amount);
+		if (!amount_sub(&out[big].amount, out[big].amount, out[n].amount))
+			fatal("split: half a part above the part");
 		slots[out[big].chan]--;
 		n++;
 	}

@@ -1,6 +1,8 @@
-/* A payment as Alice tracks it: its parts (one per HTLC attempt) and the
- * rule that turns the parts' results into the payment's one outcome.
- * Pure: no sockets, no clock. */
+/* A payment as Alice tracks it: its state, its parts (one per HTLC
+ * attempt), the two state machines (payment and part) and the rule that
+ * turns the parts' results into the payment's one outcome.
+ * Pure: no sockets, no clock; transitions are logged through an action
+ * list (action.h). */
 #ifndef AMPSIM_PAYER_H
 #define AMPSIM_PAYER_H
 
@@ -9,6 +11,7 @@
 #include <stdint.h>
 
 #include "amount.h"
+#include "action.h"
 #include "amp.h"
 #include "scenario.h"
 
@@ -21,6 +24,7 @@ enum part_state {
 };
 const char *part_state_name(enum part_state s);
 
+/* Stored as integers: values are append-only. */
 struct part {
 	size_t chan;                 /* index into Alice's channels; SIZE_MAX: none */
 	uint64_t htlc_id;
@@ -33,11 +37,20 @@ struct part {
 	enum part_state state;
 	uint32_t failure_code;
 	unsigned attempt;            /* 0 for the first try, then retries */
-	bool replaced;               /* a retry took over this part's amount */
 	bool have_invoice;
 	bool onchain;                /* resolved by the simulated chain */
 	char why[96];
 };
+
+/* Where a payment is (stored as integers: values are append-only). */
+enum pay_state {
+	PAY_NEW,              /* requested, not started yet */
+	PAY_DEFERRED,         /* waiting for Bob to be reachable or channels up */
+	PAY_AWAITING_INVOICE, /* single/mpp: Bob's invoice asked for */
+	PAY_ACTIVE,           /* parts planned: they decide what happens next */
+	PAY_DONE,             /* the outcome is known */
+};
+const char *pay_state_name(enum pay_state s);
 
 struct payment {
 	char id[SCN_ID_MAX];
@@ -50,14 +63,11 @@ struct payment {
 	uint8_t set_id[AMP_LEN];     /* AMP */
 	enum outcome outcome;
 	char why[128];
-	unsigned invoices_pending;
+	enum pay_state state;
 	struct part *parts;
 	size_t nparts, cap;
 	bool bench;                  /* started by the benchmark driver */
-	bool deferred;               /* waiting for Bob to be reachable or channels up */
-	bool started;                /* payment_started logged */
-	bool have_inv;               /* single/mpp: Bob's invoice (or a pasted one) */
-	uint8_t inv_hash[AMP_LEN];
+	uint8_t inv_hash[AMP_LEN];   /* single/mpp: Bob's invoice (or a pasted one); zero: none yet */
 	uint8_t inv_secret[AMP_LEN];
 };
 
@@ -80,11 +90,32 @@ const char *part_event_name(enum part_event e);
  * Every other (state, event) is refused: false, and nothing changes. */
 bool part_transition(struct part *pt, enum part_event ev);
 
+/* The part's transition, logged as a "part_state" event with payment,
+ * part (its index), trigger (the part event), from, to, and why when given.
+ * false, nothing changed and nothing logged when the table refuses it. */
+bool part_change(struct payment *p, size_t part, enum part_event ev, const char *why,
+		 struct actions *out);
+
+/* A payment's lifecycle, in one place (self-transitions are refused):
+ *   new              --> deferred | awaiting_invoice | active
+ *   deferred         --> awaiting_invoice | active | done
+ *   awaiting_invoice --> deferred | active
+ *   active           --> deferred | done
+ *   done             (final)
+ * Every change is logged as a "payment_state" event (payment, from, to).
+ * false, and nothing changes, for any other. */
+bool pay_state_allowed(enum pay_state from, enum pay_state to);
+bool payment_transition(struct payment *p, enum pay_state to, struct actions *out);
+
+/* Bob's invoice (or a pasted one) is known (single/mpp). */
+bool payment_has_invoice(const struct payment *p);
+
 struct part *payment_new_part(struct payment *p);
 void payment_free(struct payment *p);
 
-/* True while anything is still to happen: the payment waiting for Bob to be
- * reachable, an invoice awaited, or a part waiting or in flight. */
+/* True while anything is still to happen: the payment deferred (waiting
+ * for Bob or channels), its invoice awaited, or a part waiting (for its
+ * invoice, or to be sent) or in flight. */
 bool payment_busy(const struct payment *p);
 
 /* The outcome once nothing is busy (DESIGN.md "Payment modes"):

@@ -8,8 +8,9 @@
 #include <stdint.h>
 
 #include "amount.h"
+#include "proto_limits.h"
 
-#define SPLIT_MAX_PARTS 483
+#define SPLIT_MAX_PARTS MAX_HTLCS
 
 struct split_chan {
 	struct amount_msat spendable;   /* Alice's balance on it */

@@ -29,6 +29,52 @@ const char *part_event_name(enum part_event e)
 	return "?";
 }
 
+const char *pay_state_name(enum pay_state s)
+{
+	switch (s) {
+	case PAY_NEW: return "new";
+	case PAY_DEFERRED: return "deferred";
+	case PAY_AWAITING_INVOICE: return "awaiting_invoice";
+	case PAY_ACTIVE: return "active";
+	case PAY_DONE: return "done";
+	}
+	return "?";
+}
+
+bool pay_state_allowed(enum pay_state from, enum pay_state to)
+{
+	switch (from) {
+	case PAY_NEW:
+		return to == PAY_DEFERRED || to == PAY_AWAITING_INVOICE || to == PAY_ACTIVE;
+	case PAY_DEFERRED:
+		return to == PAY_AWAITING_INVOICE || to == PAY_ACTIVE || to == PAY_DONE;
+	case PAY_AWAITING_INVOICE:
+		return to == PAY_DEFERRED || to == PAY_ACTIVE;
+	case PAY_ACTIVE:
+		return to == PAY_DEFERRED || to == PAY_DONE;
+	case PAY_DONE:
+		return false;
+	}
+	return false;
+}
+
+bool payment_transition(struct payment *p, enum pay_state to, struct actions *out)
+{
+	if (!pay_state_allowed(p->state, to))
+		return false;
+	struct evrec *ev = act_log(out, "payment_state");
+	evrec_str(ev, "payment", p->id);
+	evrec_str(ev, "from", pay_state_name(p->state));
+	evrec_str(ev, "to", pay_state_name(to));
+	p->state = to;
+	return true;
+}
+
+bool payment_has_invoice(const struct payment *p)
+{
+	return !amp_is_zero(p->inv_hash);
+}
+
 bool part_transition(struct part *pt, enum part_event ev)
 {
 	enum part_state next = pt->state;
@@ -62,6 +108,24 @@ bool part_transition(struct part *pt, enum part_event ev)
 	return true;
 }
 
+bool part_change(struct payment *p, size_t part, enum part_event ev, const char *why,
+		 struct actions *out)
+{
+	struct part *pt = &p->parts[part];
+	enum part_state from = pt->state;
+	if (!part_transition(pt, ev))
+		return false;
+	struct evrec *r = act_log(out, "part_state");
+	evrec_str(r, "payment", p->id);
+	evrec_u64(r, "part", part);
+	evrec_str(r, "trigger", part_event_name(ev));
+	evrec_str(r, "from", part_state_name(from));
+	evrec_str(r, "to", part_state_name(pt->state));
+	if (why && why[0])
+		evrec_str(r, "why", why);
+	return true;
+}
+
 struct part *payment_new_part(struct payment *p)
 {
 	if (p->nparts == p->cap) {
@@ -84,7 +148,7 @@ void payment_free(struct payment *p)
 
 bool payment_busy(const struct payment *p)
 {
-	if (p->invoices_pending || p->deferred)
+	if (p->state == PAY_DEFERRED || p->state == PAY_AWAITING_INVOICE)
 		return true;
 	for (size_t i = 0; i < p->nparts; i++)
 		if (p->parts[i].state == PART_WAITING || p->parts[i].state == PART_INFLIGHT)
@@ -97,7 +161,8 @@ struct amount_msat payment_paid(const struct payment *p)
 	struct amount_msat paid = amount_msat(0);
 	for (size_t i = 0; i < p->nparts; i++)
 		if (p->parts[i].state == PART_FULFILLED)
-			amount_add(&paid, paid, p->parts[i].amount);
+			if (!amount_add(&paid, paid, p->parts[i].amount))
+				fatal("payment %s: fulfilled parts overflow", p->id);
 	return paid;
 }
 

@@ -1,0 +1,289 @@
+/* alice: the sending daemon. Opens channels to Bob, obtains invoices over
+ * the connection, splits payments over channels, retries failed parts
+ * under a fresh hash, verifies every preimage and reclaims HTLCs at their
+ * expiry: the payment engine (engine/) decides, the shell (alice.c) acts.
+ * This file reads the command line and puts the pieces together. */
+#include <event2/event.h>
+#include <event2/util.h>
+#include <getopt.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "alice.h"
+#include "alice_bench.h"
+#include "alice_rpc.h"
+#include "log.h"
+#include "units.h"
+
+/* Secrets come from the system's randomness (STYLE.md point 7). */
+static void system_random(void *ctx, uint8_t *buf, size_t n)
+{
+	(void)ctx;
+	randombytes_buf(buf, n);
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: alice --connect HOST:PORT [--channel SPEC]... [options]\n"
+		"The sending daemon of ampsim: opens channels to bob and pays over them.\n\n"
+		"  --connect HOST:PORT       bob's address\n"
+		"  --channel SPEC            open a channel: \"1btc\" or\n"
+		"                            \"id=c1,capacity=1btc,alice=1btc,delay=20ms,jitter=5ms,\n"
+		"                             jitter_dist=uniform,drop=0.1,max_htlcs=483\" (repeatable)\n"
+		"  --events FILE             append JSON Lines events to FILE\n"
+		"  --control SOCK            JSON-RPC control socket (Unix socket path)\n"
+		"  --ready-file FILE         write {\"pid\":N,\"epoch_unix_us\":T} once channels are open\n"
+		"  --seed N                  seed of every simulated random decision (default 1)\n"
+		"  --block-interval D        simulated time per block (default 1s)\n"
+		"  --time-scale X            simulated seconds per wall second (default 1)\n"
+		"  --behaviour B             honest | bad-share (default honest)\n"
+		"  --state DIR               keep channels and payments in DIR/alice.db; restart from it\n"
+		"  --chain FILE              the simulated chain shared with bob (on-chain fallback)\n"
+		"  -v, --verbose             more diagnostics on stderr\n"
+		"  -h, --help                this help\n"
+		"  -V, --version             print the version\n");
+}
+
+static int bad_usage(const char *what, const char *arg, const char *why)
+{
+	fprintf(stderr, "alice: %s '%s': %s\n(try alice --help)\n", what, arg, why);
+	return 2;
+}
+
+/* HOST:PORT into a socket address: numeric addresses directly, names once
+ * through the resolver (at start-up, before the loop runs). */
+static bool resolve(struct alice *a, const char *connect_to, const char *host, uint16_t port,
+		    char *err, size_t errlen)
+{
+	snprintf(a->where, sizeof(a->where), "%s:%u", host, port);
+	a->addrlen = (int)sizeof(a->addr);
+	if (evutil_parse_sockaddr_port(connect_to, (struct sockaddr *)&a->addr, &a->addrlen) == 0)
+		return true;
+	struct evutil_addrinfo hints, *ai = NULL;
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	char portstr[8];
+	snprintf(portstr, sizeof(portstr), "%u", port);
+	int g = evutil_getaddrinfo(host, portstr, &hints, &ai);
+	if (g != 0 || !ai) {
+		snprintf(err, errlen, "cannot resolve %s: %s", host, evutil_gai_strerror(g));
+		return false;
+	}
+	memcpy(&a->addr, ai->ai_addr, ai->ai_addrlen);
+	a->addrlen = (int)ai->ai_addrlen;
+	evutil_freeaddrinfo(ai);
+	return true;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "connect", required_argument, NULL, 'C' },
+		{ "channel", required_argument, NULL, 'n' },
+		{ "events", required_argument, NULL, 'e' },
+		{ "control", required_argument, NULL, 'c' },
+		{ "ready-file", required_argument, NULL, 'r' },
+		{ "seed", required_argument, NULL, 'S' },
+		{ "block-interval", required_argument, NULL, 'B' },
+		{ "time-scale", required_argument, NULL, 'T' },
+		{ "behaviour", required_argument, NULL, 'b' },
+		{ "behavior", required_argument, NULL, 'b' },
+		{ "state", required_argument, NULL, 's' },
+		{ "chain", required_argument, NULL, 'K' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct alice *a = xcalloc(1, sizeof(*a));
+	struct alice_bench *bench = NULL;
+	const char *connect_to = NULL, *events = NULL, *control = NULL, *why;
+	const char *state_dir = NULL, *chain_path = NULL;
+	bool verbose = false;
+	int c, rc = 0;
+	char err[512];
+	struct pay_rand rand = { system_random, NULL };
+
+	a->seed = 1;
+	a->clk.block_interval_us = 1000000;
+	a->clk.time_scale = 1;
+	pay_engine_init(&a->eng, &a->clk, a->seed, ALICE_HONEST, &rand);
+	while ((c = getopt_long(argc, argv, "vhV", opts, NULL)) != -1) {
+		switch (c) {
+		case 'C': connect_to = optarg; break;
+		case 'n': {
+			if (a->eng.nchans == ALICE_MAX_CHANNELS) {
+				rc = bad_usage("--channel", optarg, "too many channels");
+				goto out;
+			}
+			struct channel_config cc;
+			char w[200];
+			if (!channel_spec_parse(optarg, &cc, w, sizeof(w))) {
+				rc = bad_usage("--channel", optarg, w);
+				goto out;
+			}
+			if (!cc.id[0])
+				snprintf(cc.id, sizeof(cc.id), "c%zu", a->eng.nchans + 1);
+			if (pay_engine_find_chan(&a->eng, cc.id) != SIZE_MAX) {
+				rc = bad_usage("--channel", optarg, "duplicate channel id");
+				goto out;
+			}
+			size_t idx = a->eng.nchans;
+			enum ledger_err le = pay_engine_add_channel(&a->eng, &cc);
+			if (le != LEDGER_OK) {
+				rc = bad_usage("--channel", optarg, ledger_err_name(le));
+				goto out;
+			}
+			a->links[idx].base_out = cc.link;
+			break;
+		}
+		case 'e': events = optarg; break;
+		case 'c': control = optarg; break;
+		case 'r': a->ready_file = optarg; break;
+		case 'S':
+			if (!uint_parse(optarg, &a->seed, &why)) {
+				rc = bad_usage("--seed", optarg, why);
+				goto out;
+			}
+			break;
+		case 'B':
+			if (!duration_parse(optarg, &a->clk.block_interval_us, &why) ||
+			    a->clk.block_interval_us == 0) {
+				rc = bad_usage("--block-interval", optarg, a->clk.block_interval_us ? why : "must be above zero");
+				goto out;
+			}
+			break;
+		case 'T':
+			if (!positive_parse(optarg, &a->clk.time_scale, &why)) {
+				rc = bad_usage("--time-scale", optarg, why);
+				goto out;
+			}
+			break;
+		case 'b':
+			if (!alice_behaviour_parse(optarg, &a->behaviour)) {
+				rc = bad_usage("--behaviour", optarg, "expected honest or bad-share");
+				goto out;
+			}
+			break;
+		case 's': state_dir = optarg; break;
+		case 'K': chain_path = optarg; break;
+		case 'v': verbose = true; break;
+		case 'h': usage(stdout); goto out;
+		case 'V': printf("alice (ampsim) %s\n", AMPSIM_VERSION); goto out;
+		default: usage(stderr); rc = 2; goto out;
+		}
+	}
+	if (optind < argc) {
+		rc = bad_usage("argument", argv[optind], "unexpected");
+		goto out;
+	}
+	if (!connect_to) {
+		fprintf(stderr, "alice: --connect HOST:PORT is required\n(try alice --help)\n");
+		rc = 2;
+		goto out;
+	}
+	char host[256];
+	uint16_t port;
+	if (!parse_hostport(connect_to, host, sizeof(host), &port) || port == 0) {
+		rc = bad_usage("--connect", connect_to, "expected HOST:PORT with a port above 0");
+		goto out;
+	}
+	if (!resolve(a, connect_to, host, port, err, sizeof(err))) {
+		fprintf(stderr, "alice: %s\n", err);   /* as a failed connection: exit 1 */
+		rc = 1;
+		goto out;
+	}
+	if (a->eng.nchans == 0) {
+		fprintf(stderr, "alice: at least one --channel is needed\n(try alice --help)\n");
+		rc = 2;
+		goto out;
+	}
+	log_init("alice", verbose);
+	if (sodium_init() < 0)
+		fatal("libsodium failed to initialise");
+	a->clk.epoch_unix_us = simclock_wall_now_us();
+	bool restarted = false;
+	if (state_dir) {
+		if (!alice_store_open(a, state_dir, err, sizeof(err))) {
+			fprintf(stderr, "alice: --state %s\n", err);
+			rc = 2;
+			goto out;
+		}
+		char given[ALICE_MAX_CHANNELS][LEDGER_ID_MAX];
+		size_t ngiven = a->eng.nchans;
+		for (size_t i = 0; i < ngiven; i++)
+			snprintf(given[i], sizeof(given[i]), "%s", a->eng.chans[i].ledger.id);
+		if (alice_store_load(a)) {
+			restarted = true;
+			/* the stored channels are the truth; say so if the command
+			 * line asked for something else */
+			bool same = ngiven == a->eng.nchans;
+			for (size_t i = 0; same && i < ngiven; i++)
+				same = strcmp(given[i], a->eng.chans[i].ledger.id) == 0;
+			if (!same)
+				log_warn("--state %s holds %zu channels that differ from the --channel options; "
+					 "using the stored ones", state_dir, a->eng.nchans);
+			log_info("restarted from %s: %zu channels, %zu payments", state_dir,
+				 a->eng.nchans, a->eng.npays);
+		} else {
+			alice_store_meta(a);
+			store_begin(a->st);
+			for (size_t i = 0; i < a->eng.nchans; i++)
+				alice_store_channel(a, i);
+			store_commit(a->st);
+		}
+	}
+	if (chain_path && !(a->chain = chain_open(chain_path, err, sizeof(err)))) {
+		fprintf(stderr, "alice: --chain %s\n", err);
+		rc = 2;
+		goto out;
+	}
+	/* the engine works with what was loaded: the clock, seed and behaviour */
+	pay_engine_configure(&a->eng, &a->clk, a->seed, a->behaviour, a->chain != NULL);
+	for (size_t i = 0; i < a->eng.nchans; i++)
+		link_init(&a->links[i].out, &a->links[i].base_out, a->seed, a->eng.chans[i].ledger.id,
+			  "to_bob");
+	a->base = event_base_new();
+	a->log = evlog_open(events, "alice", &a->clk, err, sizeof(err));
+	if (!a->log) {
+		fprintf(stderr, "alice: %s\n", err);
+		rc = 2;
+		goto out;
+	}
+	if (restarted) {
+		struct actions acts;
+		actions_init(&acts);
+		pay_engine_restore(&a->eng, &acts);
+		alice_run(a, &acts);
+		actions_free(&acts);
+	}
+	a->bench = bench = alice_bench_new(a);
+	if (control) {
+		a->rpc = rpc_listen(a->base, control, alice_methods, a, err, sizeof(err));
+		if (!a->rpc) {
+			fprintf(stderr, "alice: --control %s\n", err);
+			rc = 2;
+			goto out;
+		}
+	}
+	a->sig = daemon_signals_new(a->base);
+	alice_start_blocks(a);
+	if (restarted) {
+		json_t *ev = evlog_new(a->log, "restart");
+		json_object_set_new(ev, "payments", json_integer((json_int_t)a->eng.npays));
+		evlog_emit(a->log, ev);
+	}
+	alice_connect(a, true);
+	event_base_dispatch(a->base);
+	rc = a->exit_code;
+	if (evlog_violations(a->log))
+		rc = 1;
+out:
+	alice_bench_free(bench);
+	alice_free(a);
+	return rc;
+}

@@ -1,0 +1,198 @@
+/* Alice's payment engine: the protocol of paying Bob, pure.
+ *
+ * Every entry point has the shape handle(engine, event, now_us, actions):
+ * it changes the engine's state and appends what is to be done (messages
+ * to send, records to persist, events to log, chain transactions, outcomes)
+ * to an action list (sim/core/action.h). The shell (sender/alice.c) decodes
+ * messages, calls in, and carries the list out: every ACT_PERSIST in one
+ * store transaction first, then the rest in order.
+ *
+ * No clock, socket, file or global is read here: `now_us` is simulated
+ * time, heights come from simclock_height_of(), and every secret (shares,
+ * set ids, child indexes, payment secrets) comes from the injected random
+ * source. The build links this library with sim/core only. */
+#ifndef AMPSIM_PAY_ENGINE_H
+#define AMPSIM_PAY_ENGINE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "action.h"
+#include "ampsim.pb-c.h"
+#include "clock.h"
+#include "ledger.h"
+#include "link.h"
+#include "payer.h"
+#include "scenario.h"
+
+#define PAY_MAX_CHANNELS SCN_MAX_CHANNELS
+
+/* The one connection the engine speaks on (ACT_SEND/ACT_CLOSE conn). */
+#define PAY_CONN_BOB 1
+
+/* What ACT_PERSIST asks the shell to write: the record of payment `id`, or
+ * of channel `chan`. */
+enum pay_record { PAY_REC_PAYMENT, PAY_REC_CHANNEL };
+
+/* ACT_CHAIN: submit Alice's refund of HTLC `id` on channel `chan`
+ * (BOLT #5 timeout path); key is the HTLC's payment hash. */
+enum pay_chain_tx { PAY_CHAIN_REFUND };
+
+/* ACT_TIMER: the engine's timers. Blocks drive expiry, refunds, deferral
+ * and the payment timeout; the engine arms the next one itself. */
+enum pay_timer { PAY_TIMER_BLOCK };
+
+/* Randomness for secrets, injected by the shell: libsodium's system
+ * randomness in the daemon, a fixed stream in tests. */
+struct pay_rand {
+	void (*bytes)(void *ctx, uint8_t *buf, size_t n);
+	void *ctx;
+};
+
+/* Which payment part owns a channel's HTLC id. */
+struct pay_owner {
+	uint32_t pay;
+	uint32_t part;
+	bool used;
+};
+
+struct pay_chan {
+	struct ledger ledger;
+	uint64_t next_htlc_id;
+	struct link_params to_bob, to_alice;   /* announced in open_channel */
+	bool accepted;                         /* open_channel answered */
+	bool down;                             /* a fault holds a direction down */
+	struct pay_owner *owners;              /* indexed by htlc id */
+	uint64_t owners_cap;
+};
+
+struct inv_request {
+	uint64_t id;
+	uint32_t pay;
+	int32_t part;                     /* -1: the payment's one invoice */
+};
+
+struct pay_engine {
+	struct simclock clk;              /* block arithmetic only */
+	uint64_t seed;                    /* announced in init */
+	enum alice_behaviour behaviour;
+	struct pay_rand rand;
+	bool has_chain;                   /* expired HTLCs are refunded on chain */
+	struct pay_chan chans[PAY_MAX_CHANNELS];
+	size_t nchans;
+	struct payment *pays;
+	size_t npays, pays_cap;
+	struct inv_request *reqs;
+	size_t nreqs, reqs_cap;
+	uint64_t next_req;
+	uint64_t settled, failed, refunded, partial;
+	/* the connection to Bob */
+	bool peer_up;                     /* a connection exists */
+	bool bob_inited;                  /* his init arrived */
+	size_t accepted;                  /* channels accepted on this connection */
+	uint64_t reconnects;
+	bool restarted;                   /* loaded from stored records */
+};
+
+/* ---- set-up ---------------------------------------------------------- */
+
+void pay_engine_init(struct pay_engine *e, const struct simclock *clk, uint64_t seed,
+		     enum alice_behaviour behaviour, const struct pay_rand *rand);
+void pay_engine_free(struct pay_engine *e);
+/* What start-up settled after pay_engine_init (stored records win over
+ * the command line): the clock, the seed, the behaviour, the chain. */
+void pay_engine_configure(struct pay_engine *e, const struct simclock *clk, uint64_t seed,
+			  enum alice_behaviour behaviour, bool has_chain);
+
+/* A channel from its configuration; LEDGER_OK or why not (nothing added). */
+enum ledger_err pay_engine_add_channel(struct pay_engine *e, const struct channel_config *cc);
+/* Forget every channel (stored ones are about to replace them). */
+void pay_engine_drop_channels(struct pay_engine *e);
+/* Index of the channel with this id, or SIZE_MAX. */
+size_t pay_engine_find_chan(const struct pay_engine *e, const char *id);
+/* The payment with this id, or NULL. */
+struct payment *pay_engine_find_pay(struct pay_engine *e, const char *id);
+/* Append a payment record as it is (stored, or new); returns it. */
+struct payment *pay_engine_add_payment(struct pay_engine *e, const struct payment *p);
+
+/* Restart from stored records (channels and payments already added): the
+ * in-flight HTLCs go back into the ledgers, every sent part is findable
+ * by (channel, htlc id), the outcome counters are recounted. */
+void pay_engine_restore(struct pay_engine *e, struct actions *out);
+
+/* ---- the connection to Bob --------------------------------------------- */
+
+/* A connection is up (reconnect: not the first): init and open_channel. */
+void pay_engine_connected(struct pay_engine *e, bool reconnect, struct actions *out);
+/* Bob's init; a version we do not speak closes the connection. */
+void pay_engine_on_init(struct pay_engine *e, const Ampsim__Init *m, struct actions *out);
+/* accept_channel; once every channel is accepted again after a reconnect
+ * or a restart, channel_reestablish and the replay of what Bob may have
+ * missed (adds in flight, unanswered invoice requests, unsent parts). */
+void pay_engine_on_accept(struct pay_engine *e, const Ampsim__AcceptChannel *m, uint64_t now_us,
+			  struct actions *out);
+/* The connection is gone: messages on their way died with it. */
+void pay_engine_disconnected(struct pay_engine *e);
+/* Connected, Bob's init received and every channel accepted. */
+bool pay_engine_ready(const struct pay_engine *e);
+
+/* ---- payments ------------------------------------------------------------ */
+
+struct pay_request {
+	const char *id;
+	enum pay_mode mode;
+	struct amount_msat amount;
+	uint32_t shards;
+	uint32_t expiry_blocks;
+	uint32_t min_final_cltv;          /* a pasted invoice's */
+	uint64_t deadline_us;             /* simulated: no new attempts after it */
+	bool bench;
+	const uint8_t *inv_hash;          /* a pasted invoice (single/mpp), or NULL */
+	const uint8_t *inv_secret;
+};
+
+/* A new payment, started at once (or deferred while Bob is out of reach). */
+struct payment *pay_engine_pay(struct pay_engine *e, const struct pay_request *r,
+			       uint64_t now_us, struct actions *out);
+void pay_engine_on_invoice(struct pay_engine *e, const Ampsim__Invoice *m, uint64_t now_us,
+			   struct actions *out);
+void pay_engine_on_fulfill(struct pay_engine *e, const Ampsim__UpdateFulfillHtlc *m,
+			   uint64_t now_us, struct actions *out);
+void pay_engine_on_fail(struct pay_engine *e, const Ampsim__UpdateFailHtlc *m, uint64_t now_us,
+			struct actions *out);
+
+/* A fault changed whether channel i can take new HTLCs (no actions: call
+ * pay_engine_retry_deferred once the faults are applied). */
+void pay_engine_set_down(struct pay_engine *e, size_t chan, bool down);
+/* Payments waiting for Bob or for channels try again; past their timeout
+ * they fail. */
+void pay_engine_retry_deferred(struct pay_engine *e, uint64_t now_us, struct actions *out);
+
+/* ---- blocks and the chain --------------------------------------------- */
+
+/* What the chain says of one in-flight HTLC: confirmed spent by Bob's
+ * claim (with its preimage) or by Alice's refund. */
+struct pay_chain_seen {
+	size_t chan;
+	uint64_t htlc_id;
+	bool claim;
+	uint8_t preimage[AMP_LEN];
+	uint32_t confirm_height;
+};
+
+/* The engine starts: arms the timer of the next block. */
+void pay_engine_start(struct pay_engine *e, uint64_t now_us, struct actions *out);
+
+/* A block (PAY_TIMER_BLOCK fired): HTLCs the chain settled are resolved,
+ * HTLCs at their expiry reclaimed (BOLT #5; on chain with ACT_CHAIN when
+ * there is a chain), deferred payments retried, and the next block's timer
+ * armed. seen: the chain's confirmed spends of HTLCs in flight (the shell
+ * asks the chain). */
+void pay_engine_block(struct pay_engine *e, uint64_t now_us, const struct pay_chain_seen *seen,
+		      size_t nseen, struct actions *out);
+/* The shell's chain accepted the refund of ACT_CHAIN (logged). */
+void pay_engine_refund_sent(struct pay_engine *e, size_t chan, uint64_t htlc_id,
+			    struct actions *out);
+
+#endif

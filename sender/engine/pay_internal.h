@@ -1,0 +1,40 @@
+/* What the engine's files (pay_engine.c, pay_resolve.c, pay_conn.c) share;
+ * not for the shell. */
+#ifndef AMPSIM_PAY_INTERNAL_H
+#define AMPSIM_PAY_INTERNAL_H
+
+#include "pay_engine.h"
+
+static inline uint32_t pay_index(const struct pay_engine *e, const struct payment *p)
+{
+	return (uint32_t)(p - e->pays);
+}
+
+/* Write the payment (and the channel it touched, unless SIZE_MAX) before
+ * anything of this list is sent. */
+void pe_persist(struct pay_engine *e, const struct payment *p, size_t chan, struct actions *out);
+void pe_check_conservation(const struct pay_engine *e, size_t chan, struct actions *out);
+bool pe_connected(const struct pay_engine *e);
+void pe_rand(struct pay_engine *e, uint8_t *buf, size_t n);
+
+void pe_set_owner(struct pay_chan *pc, uint64_t htlc_id, uint32_t pay, uint32_t part);
+/* The part behind (channel, htlc id), whatever its state, or NULL. */
+struct part *pe_owner_any(struct pay_engine *e, size_t chan, uint64_t htlc_id,
+			  struct payment **payp);
+
+void pe_start_payment(struct pay_engine *e, struct payment *p, uint64_t now_us,
+		      struct actions *out);
+void pe_send_part(struct pay_engine *e, struct payment *p, size_t part, uint64_t now_us,
+		  struct actions *out);
+void pe_transmit_add(struct pay_engine *e, const struct payment *p, const struct part *pt,
+		     struct actions *out);
+void pe_request_invoice(struct pay_engine *e, struct payment *p, int32_t part,
+			struct actions *out);
+void pe_send_invoice_request(struct pay_engine *e, const struct inv_request *r,
+			     struct actions *out);
+void pe_maybe_finish(struct pay_engine *e, struct payment *p, struct actions *out);
+void pe_maybe_retry(struct pay_engine *e, struct payment *p, size_t failed_idx, uint64_t now_us,
+		    struct actions *out);
+void pe_fail_part_unsent(struct payment *p, size_t part, const char *why, struct actions *out);
+
+#endif

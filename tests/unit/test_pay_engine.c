@@ -1,0 +1,1041 @@
+/* Alice's payment engine (sender/engine/), driven through its rules with no
+ * sockets, no clock and no store: events in, actions out. Sends are
+ * decoded with frame_decode, logs looked up by name and field. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <sodium.h>
+#include <stdio.h>
+
+#include "action.h"
+#include "amp.h"
+#include "frame.h"
+#include "msg.h"
+#include "pay_engine.h"
+#include "proto_limits.h"
+
+#define BTC(x) amount_msat((uint64_t)((x) * 1000) * (MSAT_PER_BTC / 1000))
+#define SEC 1000000ULL
+#define TEMP_FAIL AMPSIM__FAILURE_CODE__FAILURE_TEMPORARY_CHANNEL_FAILURE
+#define PERM_FAIL AMPSIM__FAILURE_CODE__FAILURE_INCORRECT_OR_UNKNOWN_PAYMENT_DETAILS
+
+struct fx {
+	struct pay_engine e;
+	struct actions a;
+	struct frame_arena *arena;
+	uint64_t rs;                 /* the test's random stream */
+};
+
+/* A fixed stream (xorshift), so every run draws the same secrets. */
+static void test_random(void *ctx, uint8_t *buf, size_t n)
+{
+	uint64_t *s = ctx;
+	for (size_t i = 0; i < n; i++) {
+		*s ^= *s << 13;
+		*s ^= *s >> 7;
+		*s ^= *s << 17;
+		buf[i] = (uint8_t)(*s >> 24);
+	}
+}
+
+static struct fx *fx_new(size_t nchans, double btc, enum alice_behaviour b)
+{
+	struct fx *f = calloc(1, sizeof(*f));
+	struct simclock clk = { .epoch_unix_us = 0, .block_interval_us = SEC, .time_scale = 1 };
+	f->rs = 0x9e3779b97f4a7c15ULL;
+	struct pay_rand r = { test_random, &f->rs };
+	pay_engine_init(&f->e, &clk, 7, b, &r);
+	for (size_t i = 0; i < nchans; i++) {
+		struct channel_config cc;
+		memset(&cc, 0, sizeof(cc));
+		snprintf(cc.id, sizeof(cc.id), "c%zu", i + 1);
+		cc.capacity = BTC(btc);
+		cc.alice = BTC(btc);
+		cc.max_htlcs = MAX_HTLCS;
+		cc.htlc_minimum = amount_msat(1);
+		assert_int_equal(pay_engine_add_channel(&f->e, &cc), LEDGER_OK);
+	}
+	actions_init(&f->a);
+	f->arena = malloc(sizeof(*f->arena));
+	frame_arena_init(f->arena);
+	return f;
+}
+
+static void fx_free(struct fx *f)
+{
+	pay_engine_free(&f->e);
+	actions_free(&f->a);
+	free(f->arena);
+	free(f);
+}
+
+/* Connected: init both ways, every channel accepted. */
+static void fx_connect(struct fx *f, bool reconnect, uint64_t now)
+{
+	struct msg m;
+	struct msg_init init = { .version = PROTOCOL_VERSION };
+	pay_engine_connected(&f->e, reconnect, &f->a);
+	pay_engine_on_init(&f->e, msg_init(&m, &init)->init, &f->a);
+	for (size_t i = 0; i < f->e.nchans; i++)
+		pay_engine_on_accept(&f->e, msg_accept_channel(&m, f->e.chans[i].ledger.id)->accept_channel,
+				     now, &f->a);
+}
+
+/* The k-th message of this type among the sends, decoded (valid until the
+ * next call), or NULL. */
+static const Ampsim__Envelope *sent(struct fx *f, Ampsim__Envelope__MsgCase c, size_t k)
+{
+	for (size_t i = 0; i < actions_count(&f->a, ACT_SEND); i++) {
+		const struct action *x = actions_nth(&f->a, ACT_SEND, i);
+		Ampsim__Envelope *env;
+		size_t used;
+		char why[64];
+		frame_arena_reset(f->arena);
+		assert_int_equal(frame_decode(f->arena, x->frame, x->frame_len, &used, &env, why,
+					      sizeof(why)), FRAME_OK);
+		if (env->msg_case == c && k-- == 0)
+			return env;
+	}
+	return NULL;
+}
+
+static size_t nsent(struct fx *f, Ampsim__Envelope__MsgCase c)
+{
+	size_t n = 0;
+	while (sent(f, c, n))
+		n++;
+	return n;
+}
+
+static size_t nlogs(const struct actions *a, const char *name)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < a->n; i++)
+		n += a->v[i].kind == ACT_LOG && strcmp(a->v[i].log->name, name) == 0;
+	return n;
+}
+
+static const char *log_str(const struct evrec *r, const char *key)
+{
+	for (size_t i = 0; i < r->n; i++)
+		if (strcmp(r->f[i].key, key) == 0)
+			return evrec_field_str(r, i);
+	return NULL;
+}
+
+/* The k-th logged event with this name. */
+static const struct evrec *nth_log(const struct actions *a, const char *name, size_t k)
+{
+	for (size_t i = 0; i < a->n; i++)
+		if (a->v[i].kind == ACT_LOG && strcmp(a->v[i].log->name, name) == 0 && k-- == 0)
+			return a->v[i].log;
+	return NULL;
+}
+
+static struct payment *pay(struct fx *f, const char *id, enum pay_mode mode, double btc,
+			   uint32_t shards, uint64_t now)
+{
+	struct pay_request r = {
+		.id = id,
+		.mode = mode,
+		.amount = BTC(btc),
+		.shards = shards,
+		.expiry_blocks = 40,
+		.deadline_us = now + 60 * SEC,
+	};
+	return pay_engine_pay(&f->e, &r, now, &f->a);
+}
+
+struct add {
+	char chan[ID_MAX];
+	uint64_t id, amount, total;
+	uint8_t hash[32], share[32], set_id[32];
+	uint32_t child, cltv;
+	bool has_amp;
+};
+
+static struct add add_of(struct fx *f, size_t k)
+{
+	const Ampsim__Envelope *env = sent(f, AMPSIM__ENVELOPE__MSG_UPDATE_ADD_HTLC, k);
+	assert_non_null(env);
+	const Ampsim__UpdateAddHtlc *m = env->update_add_htlc;
+	struct add a;
+	memset(&a, 0, sizeof(a));
+	snprintf(a.chan, sizeof(a.chan), "%s", m->channel_id);
+	a.id = m->htlc_id;
+	a.amount = m->amount_msat;
+	a.cltv = m->cltv_expiry;
+	memcpy(a.hash, m->payment_hash.data, 32);
+	if (m->mpp)
+		a.total = m->mpp->total_msat;
+	if (m->amp) {
+		a.has_amp = true;
+		memcpy(a.share, m->amp->root_share.data, 32);
+		memcpy(a.set_id, m->amp->set_id.data, 32);
+		a.child = m->amp->child_index;
+	}
+	return a;
+}
+
+/* The root of an AMP set: the XOR of its shares. */
+static void root_of(const struct add *adds, size_t n, uint8_t root[32])
+{
+	memset(root, 0, 32);
+	for (size_t i = 0; i < n; i++)
+		amp_xor(root, root, adds[i].share);
+}
+
+static void fulfill(struct fx *f, const char *chan, uint64_t id, const uint8_t pre[32], uint64_t now)
+{
+	struct msg m;
+	pay_engine_on_fulfill(&f->e, msg_fulfill(&m, chan, id, pre)->update_fulfill_htlc, now, &f->a);
+}
+
+static void fail_htlc(struct fx *f, const char *chan, uint64_t id, Ampsim__FailureCode code, uint64_t now)
+{
+	struct msg m;
+	pay_engine_on_fail(&f->e, msg_fail(&m, chan, id, code, "test")->update_fail_htlc, now, &f->a);
+}
+
+/* Bob answers the k-th invoice request with a fresh hash (preimage pre). */
+static void answer_invoice(struct fx *f, size_t k, const uint8_t pre[32], uint64_t amount_override,
+			   bool override, uint64_t now)
+{
+	const Ampsim__Envelope *env = sent(f, AMPSIM__ENVELOPE__MSG_INVOICE_REQUEST, k);
+	assert_non_null(env);
+	uint64_t req = env->invoice_request->request_id;
+	uint64_t amount = override ? amount_override : env->invoice_request->amount_msat;
+	uint8_t hash[32], secret[32];
+	crypto_hash_sha256(hash, pre, 32);
+	memset(secret, 0x5e, 32);
+	struct msg m;
+	struct actions keep = f->a;       /* the request stays decodable meanwhile */
+	actions_init(&f->a);
+	pay_engine_on_invoice(&f->e, msg_invoice(&m, req, amount, hash, secret, 18, 0, "t")->invoice,
+			      now, &f->a);
+	/* append what the invoice caused after what was there */
+	for (size_t i = 0; i < f->a.n; i++) {
+		if (keep.n == keep.cap) {
+			keep.cap = keep.cap ? 2 * keep.cap : 16;
+			keep.v = realloc(keep.v, keep.cap * sizeof(*keep.v));
+		}
+		keep.v[keep.n++] = f->a.v[i];
+	}
+	free(f->a.v);
+	f->a = keep;
+}
+
+static void check_conserved(struct fx *f)
+{
+	for (size_t i = 0; i < f->e.nchans; i++)
+		assert_true(ledger_conserves(&f->e.chans[i].ledger));
+	assert_int_equal(actions_count(&f->a, ACT_VIOLATION), 0);
+}
+
+/* ---- planning and split ------------------------------------------------- */
+
+static void amp_splits_over_both_channels_with_the_fewest_shards(void **state)
+{
+	(void)state;
+	struct fx *f = fx_new(2, 1, ALICE_HONEST);
+	fx_connect(f, false, 0);
+	actions_clear(&f->a);
+	struct payment *p = pay(f, "p1", PAY_AMP, 2, 0, 0);
+	assert_int_equal(p->state, PAY_ACTIVE);
+	assert_int_equal(nsent(f, AMPSIM__ENVELOPE__MSG_UPDATE_ADD_HTLC), 2);
+	struct add a[2] = { add_of(f, 0), add_of(f, 1) };
+	assert_string_not_equal(a[0].chan, a[1].chan);
+	assert_int_equal(a[0].amount, BTC(1).millisatoshis);
+	assert_int_equal(a[0].total, BTC(2).millisatoshis);
+	assert_true(a[0].has_amp && a[1].has_amp);
+	assert_memory_equal(a[0].set_id, a[1].set_id, 32);
+	assert_memory_not_equal(a[0].hash, a[1].hash, 32);
+	/* each hash is lnd's derivation from the root the shares XOR to */
+	uint8_t root[32], h[32];
+	root_of(a, 2, root);
+	for (int i = 0; i < 2; i++) {
+		amp_derive(root, a[i].share, a[i].child, NULL, h);
+		assert_memory_equal(h, a[i].hash, 32);
+	}
+	assert_non_null(actions_find_log(&f->a, "payment_started"));
+	assert_int_equal(nlogs(&f->a, "htlc_offered"), 2);
+	check_conserved(f);
+	fx_free(f);
+}
+
+static void amp_one_shard_has_the_root_as_its_share(void **state)
+{
+	(void)state;
+	struct fx *f = fx_new(2, 1, ALICE_HONEST);
+	fx_connect(f, false, 0);
+	actions_clear(&f->a);
+	pay(f, "p1", PAY_AMP, 0.5, 0, 0);
+	assert_int_equal(nsent(f, AMPSIM__ENVELOPE__MSG_UPDATE_ADD_HTLC), 1);
+	struct add a = add_of(f, 0);
+	uint8_t h[32];
+	amp_derive(a.share, a.share, a.child, NULL, h);
+	assert_memory_equal(h, a.hash, 32);
+	fx_free(f);
+}
+
+static void amp_shards_as_asked(void **state)
+{
+	(void)state;
+	struct fx *f = fx_new(2, 1, ALICE_HONEST);
+	fx_connect(f, false, 0);
+	actions_clear(&f->a);
+	pay(f, "p1", PAY_AMP, 1, 4, 0);
+	assert_int_equal(nsent(f, AMPSIM__ENVELOPE__MSG_UPDATE_ADD_HTLC), 4);
+	uint64_t sum = 0;
+	for (size_t i = 0; i < 4; i++)
+		sum += add_of(f, i).amount;
+	assert_int_equal(sum, BTC(1).millisatoshis);
+	fx_free(f);
+}
+
+static void the_add_expires_expiry_blocks_after_the_height_it_is_sent_at(void **state)
+{
+	(void)state;
+	struct fx *f = fx_new(1, 1, ALICE_HONEST);
+	fx_connect(f, false, 0);
+	actions_clear(&f->a);
+	pay(f, "p1", PAY_AMP, 0.1, 0, 7 * SEC + 500000);
+	struct add a = add_of(f, 0);
+	assert_int_equal(a.cltv, 7 + 40);
+	const struct evrec *ev = actions_find_log(&f->a, "htlc_offered");
+	assert_non_null(ev);
+	assert_int_equal(evrec_find(ev, "cltv_expiry")->v.i64, 47);
+	fx_free(f);
+}
+
+static void the_payment_and_channel_are_persisted_in_the_list_that_sends(void **state)
+{
+	(void)state;
+	struct fx *f = fx_new(1, 1, ALICE_HONEST);
+	fx_connect(f, false, 0);
+	actions_clear(&f->a);
+	pay(f, "p1", PAY_AMP, 0.1, 0, 0);
+	bool pay_rec = false, chan_rec = false;
+	for (size_t i = 0; i < actions_count(&f->a, ACT_PERSIST); i++) {
+		const struct action *x = actions_nth(&f->a, ACT_PERSIST, i);
+		pay_rec |= x->what == PAY_REC_PAYMENT && x->id == 0;
+		chan_rec |= x->what == PAY_REC_CHANNEL && x->chan == 0;
+	}
+	assert_true(pay_rec && chan_rec);
+	fx_free(f);
+}
+
+/* ---- single, mpp, invoices ---------------------------------------------- */
+
+static void single_asks_bob_for_an_invoice_first(void **state)
+{
+	(void)state;
+	struct fx *f = fx_new(2, 1, ALICE_HONEST);
+	fx_connect(f, false, 0);
+	actions_clear(&f->a);
+	struct payment *p = pay(f, "p1", PAY_SINGLE, 0.5, 0, 0);
+	assert_int_equal(p->state, PAY_AWAITING_INVOICE);
+	assert_int_equal(nsent(f, AMPSIM__ENVELOPE__MSG_UPDATE_ADD_HTLC), 0);
+	const Ampsim__Envelope *r = sent(f, AMPSIM__ENVELOPE__MSG_INVOICE_REQUEST, 0);
+	assert_non_null(r);
+	assert_int_equal(r->invoice_request->amount_msat, BTC(0.5).millisatoshis);
+	uint8_t pre[32];
+	memset(pre, 0x11, 32);
+	answer_invoice(f, 0, pre, 0, false, 0);
+	assert_int_equal(f->e.pays[0].state, PAY_ACTIVE);
+	struct add a = add_of(f, 0);
+	uint8_t h[32];
+	crypto_hash_sha256(h, pre, 32);
+	assert_memory_equal(a.hash, h, 32);
+	assert_int_equal(a.total, BTC(0.5).millisatoshis);
+	assert_false(a.has_amp);
+	fx_free(f);
+}
+
+static void single_fails_when_no_channel_carries_the_whole_amount(void **state)
+{
+	(void)state;
+	struct fx *f = fx_new(2, 1, ALICE_HONEST);
+	fx_connect(f, false, 0);
+	actions_clear(&f->a);
+	pay(f, "p1", PAY_SINGLE, 2, 0, 0);
+	uint8_t pre[32];
+	memset(pre, 0x12, 32);
+	answer_invoice(f, 0, pre, 0, false, 0);
+	assert_int_equal(nsent(f, AMPSIM__ENVELOPE__MSG_UPDATE_ADD_HTLC), 0);
+	const struct evrec *o = actions_find_log(&f->a, "payment_outcome");
+	assert_non_null(o);
+	assert_string_equal(log_str(o, "outcome"), "failed");
+	assert_string_equal(log_str(o, "why"), "no single channel can carry the whole amount");
+	assert_int_equal(actions_nth(&f->a, ACT_OUTCOME, 0)->what, OUTCOME_FAILED);
+	assert_int_equal(f->e.pays[0].state, PAY_DONE);
+	assert_int_equal(f->e.failed, 1);
+	fx_free(f);
+}
+
+static void mpp_parts_share_the_invoice_hash_and_the_total(void **state)
+{
+	(void)state;
+	struct fx *f = fx_new(2, 1, ALICE_HONEST);
+	fx_connect(f, false, 0);
+	actions_clear(&f->a);
+	pay(f, "p1", PAY_MPP, 2, 0, 0);
+	uint8_t pre[32];
+	memset(pre, 0x13, 32);
+	answer_invoice(f, 0, pre, 0, false, 0);
+	assert_int_equal(nsent(f, AMPSIM__ENVELOPE__MSG_UPDATE_ADD_HTLC), 2);
+	struct add a = add_of(f, 0), b = add_of(f, 1);
+	assert_memory_equal(a.hash, b.hash, 32);
+	assert_int_equal(a.total, BTC(2).millisatoshis);
+	assert_int_equal(b.total, BTC(2).millisatoshis);
+	/* Bob's one preimage settles both */
+	fulfill(f, a.chan, a.id, pre, 0);
+	fulfill(f, b.chan, b.id, pre, 0);
+	assert_int_equal(f->e.pays[0].outcome, OUTCOME_SETTLED);
+	check_conserved(f);
+	fx_free(f);
+}
+
+static void invoices_mode_asks_one_invoice_per_part(void **state)
+{
+	(void)state;
+	struct fx *f = fx_new(2, 1, ALICE_HONEST);
+	fx_connect(f, false, 0);
+	actions_clear(&f->a);
+	pay(f, "p1", PAY_INVOICES, 2, 0, 0);
+	assert_int_equal(nsent(f, AMPSIM__ENVELOPE__MSG_INVOICE_REQUEST), 2);
+	assert_int_equal(nsent(f, AMPSIM__ENVELOPE__MSG_UPDATE_ADD_HTLC), 0);
+	uint8_t p1[32], p2[32];
+	memset(p1, 0x21, 32);
+	memset(p2, 0x22, 32);
+	answer_invoice(f, 0, p1, 0, false, 0);
+	answer_invoice(f, 1, p2, 0, false, 0);
+	assert_int_equal(nsent(f, AMPSIM__ENVELOPE__MSG_UPDATE_ADD_HTLC), 2);
+	/* each part is a whole payment of its own */
+	assert_int_equal(add_of(f, 0).total, BTC(1).millisatoshis);
+	fx_free(f);
+}
+
+static void invoices_mode_can_end_partial(void **state)
+{
+	(void)state;
+	struct fx *f = fx_new(2, 1, ALICE_HONEST);
+	fx_connect(f, false, 0);
+	actions_clear(&f->a);
+	pay(f, "p1", PAY_INVOICES, 2, 0, 0);
+	uint8_t p1[32], p2[32];
+	memset(p1, 0x21, 32);
+	memset(p2, 0x22, 32);
+	answer_invoice(f, 0, p1, 0, false, 0);
+	answer_invoice(f, 1, p2, 0, false, 0);
+	struct add a = add_of(f, 0), b = add_of(f, 1);
+	bool a_is_p1 = true;
+	uint8_t h[32];
+	crypto_hash_sha256(h, p1, 32);
+	a_is_p1 = memcmp(h, a.hash, 32) == 0;
+	fulfill(f, a.chan, a.id, a_is_p1 ? p1 : p2, 0);
+	fail_htlc(f, b.chan, b.id, PERM_FAIL, 0);
+	assert_int_equal(f->e.pays[0].outcome, OUTCOME_PARTIAL);
+	assert_int_equal(actions_count(&f->a, ACT_VIOLATION), 0);   /* allowed for invoices */
+	fx_free(f);
+}
+
+static void mpp_ending_partial_is_an_atomicity_violation(void **state)
+{
+	(void)state;
+	struct fx *f = fx_new(2, 1, ALICE_HONEST);
+	fx_connect(f, false, 0);
+	actions_clear(&f->a);
+	pay(f, "p1", PAY_MPP, 2, 0, 0);
+	uint8_t pre[32];
+	memset(pre, 0x13, 32);
+	answer_invoice(f, 0, pre, 0, false, 0);
+	struct add a = add_of(f, 0), b = add_of(f, 1);
+	fulfill(f, a.chan, a.id, pre, 0);
+	fail_htlc(f, b.chan, b.id, PERM_FAIL, 0);
+	assert_int_equal(f->e.pays[0].outcome, OUTCOME_PARTIAL);
+	assert_int_equal(actions_count(&f->a, ACT_VIOLATION), 1);
+	fx_free(f);
+}
+
+static void an_invoice_for_nothing_fails_the_payment(void **state)
+{
+	(void)state;
+	struct fx *f = fx_new(1, 1, ALICE_HONEST);
+	fx_connect(f, false, 0);
+	actions_clear(&f->a);
+	pay(f, "p1", PAY_SINGLE, 0.5, 0, 0);
+	uint8_t pre[32];
+	memset(pre, 0x14, 32);
+	answer_invoice(f, 0, pre, 0, true, 0);
+	assert_int_equal(f->e.pays[0].outcome, OUTCOME_FAILED);
+	assert_string_equal(f->e.pays[0].why, "Bob's invoice is for nothing");
+	fx_free(f);
+}
+
+static void an_invoice_after_the_timeout_fails_the_payment(void **state)
+{
+	(void)state;
+	struct fx *f = fx_new(1, 1, ALICE_HONEST);
+	fx_connect(f, false, 0);
+	actions_clear(&f->a);
+	pay(f, "p1", PAY_SINGLE, 0.5, 0, 0);
+	uint8_t pre[32];
+	memset(pre, 0x15, 32);
+	answer_invoice(f, 0, pre, 0, false, 61 * SEC);
+	assert_int_equal(f->e.pays[0].outcome, OUTCOME_FAILED);
+	assert_string_equal(f->e.pays[0].why, "payment timed out waiting for the invoice");
+	assert_int_equal(nsent(f, AMPSIM__ENVELOPE__MSG_UPDATE_ADD_HTLC), 0);
+	fx_free(f);
+}
+
+static void a_part_that_cannot_be_sent_fails_with_a_logged_transition(void **state)
+{
+	(void)state;
+	struct fx *f = fx_new(2, 1, ALICE_HONEST);
+	fx_connect(f, false, 0);
+	actions_clear(&f->a);
+	pay(f, "p1", PAY_INVOICES, 2, 0, 0);
+	/* the channels go down while the invoices are on their way */
+	pay_engine_set_down(&f->e, 0, true);
+	pay_engine_set_down(&f->e, 1, true);
+	uint8_t pre[32];
+	memset(pre, 0x16, 32);
+	answer_invoice(f, 0, pre, 0, false, 0);
+	const struct evrec *ev = nth_log(&f->a, "part_state", 0);
+	assert_non_null(ev);
+	assert_string_equal(log_str(ev, "trigger"), "unsendable");
+	assert_string_equal(log_str(ev, "from"), "waiting");
+	assert_string_equal(log_str(ev, "to"), "failed");
+	assert_string_equal(log_str(ev, "why"), "no usable channel can carry this part");
+	assert_int_equal(f->e.pays[0].parts[0].state, PART_FAILED);
+	fx_free(f);
+}
+
+/* ---- fulfill and fail ----------------------------------------------------- */
+
+static void fulfills_with_the_right_preimages_settle_and_are_acknowledged(void **state)
+{
+	(void)state;
+	struct fx *f = fx_new(2, 1, ALICE_HONEST);
+	fx_connect(f, false, 0);
+	actions_clear(&f->a);
+	pay(f, "p1", PAY_AMP, 2, 0, 0);
+	struct add a[2] = { add_of(f, 0), add_of(f, 1) };
+	uint8_t root[32], pre[2][32];
+	root_of(a, 2, root);
+	for (int i = 0; i < 2; i++)
+		amp_derive(root, a[i].share, a[i].child, pre[i], NULL);
+	actions_clear(&f->a);
+	fulfill(f, a[0].chan, a[0].id, pre[0], SEC);
+	assert_int_equal(f->e.pays[0].outcome, OUTCOME_PENDING);
+	fulfill(f, a[1].chan, a[1].id, pre[1], SEC);
+	assert_int_equal(nlogs(&f->a, "htlc_fulfilled"), 2);
+	assert_int_equal(nsent(f, AMPSIM__ENVELOPE__MSG_RESOLVE_ACK), 2);
+	assert_int_equal(f->e.pays[0].outcome, OUTCOME_SETTLED);
+	assert_int_equal(f->e.settled, 1);
+	assert_int_equal(f->e.chans[0].ledger.bob.millisatoshis, BTC(1).millisatoshis);
+	assert_int_equal(actions_count(&f->a, ACT_OUTCOME), 1);
+	check_conserved(f);
+	/* the same fulfill again: acknowledged, not applied twice */
+	actions_clear(&f->a);
+	fulfill(f, a[0].chan, a[0].id, pre[0], SEC);
+	assert_int_equal(nlogs(&f->a, "htlc_fulfilled"), 0);
+	assert_int_equal(nsent(f, AMPSIM__ENVELOPE__MSG_RESOLVE_ACK), 1);
+	fx_free(f);
+}
+
+static void a_fulfill_with_a_wrong_preimage_is_refused(void **state)
+{
+	(void)state;
+	struct fx *f = fx_new(2, 1, ALICE_HONEST);
+	fx_connect(f, false, 0);
+	actions_clear(&f->a);
+	pay(f, "p1", PAY_AMP, 2, 0, 0);
+	struct add a = add_of(f, 0);
+	actions_clear(&f->a);
+	uint8_t wrong[32];
+	memset(wrong, 0xee, 32);
+	fulfill(f, a.chan, a.id, wrong, SEC);
+	const struct evrec *ev = actions_find_log(&f->a, "fulfill_rejected");
+	assert_non_null(ev);
+	assert_string_equal(log_str(ev, "reason"), "preimage does not hash to the payment hash");
+	assert_int_equal(nsent(f, AMPSIM__ENVELOPE__MSG_RESOLVE_ACK), 0);
+	assert_int_equal(f->e.pays[0].parts[0].state, PART_INFLIGHT);
+	assert_int_equal(f->e.chans[0].ledger.nhtlcs, 1);
+	fx_free(f);
+}
+
+static void a_fulfill_after_expiry_is_refused(void **state)
+{
+	(void)state;
+	struct fx *f = fx_new(1, 1, ALICE_HONEST);
+	fx_connect(f, false, 0);
+	actions_clear(&f->a);
+	pay(f, "p1", PAY_AMP, 0.5, 0, 0);
+	struct add a = add_of(f, 0);
+	uint8_t pre[32];
+	amp_derive(a.share, a.share, a.child, pre, NULL);
+	actions_clear(&f->a);
+	fulfill(f, a.chan, a.id, pre, (uint64_t)a.cltv * SEC);
+	assert_non_null(actions_find_log(&f->a, "fulfill_refused"));
+	assert_int_equal(f->e.pays[0].parts[0].state, PART_INFLIGHT);
+	fx_free(f);
+}
+
+static void a_failed_shard_is_retried_under_a_fresh_child_index(void **state)
+{
+	(void)state;
+	struct fx *f = fx_new(3, 1, ALICE_HONEST);
+	fx_connect(f, false, 0);
+	actions_clear(&f->a);
+	pay(f, "p1", PAY_AMP, 2, 0, 0);
+	struct add a[2] = { add_of(f, 0), add_of(f, 1) };
+	uint8_t root[32];
+	root_of(a, 2, root);
+	actions_clear(&f->a);
+	fail_htlc(f, a[0].chan, a[0].id, TEMP_FAIL, SEC);
+	const struct evrec *r = actions_find_log(&f->a, "part_retry");
+	assert_non_null(r);
+	assert_int_equal(evrec_find(r, "attempt")->v.i64, 1);
+	assert_int_equal(nsent(f, AMPSIM__ENVELOPE__MSG_UPDATE_ADD_HTLC), 1);
+	struct add n = add_of(f, 0);
+	assert_string_not_equal(n.chan, a[0].chan);          /* another channel */
+	assert_memory_equal(n.share, a[0].share, 32);        /* the same share, merged back */
+	assert_int_not_equal(n.child, a[0].child);           /* a fresh child index */
+	assert_memory_not_equal(n.hash, a[0].hash, 32);      /* so a fresh hash */
+	assert_memory_not_equal(n.hash, a[1].hash, 32);
+	uint8_t h[32];
+	amp_derive(root, n.share, n.child, NULL, h);
+	assert_memory_equal(h, n.hash, 32);
+	assert_int_equal(f->e.pays[0].nparts, 3);
+	fx_free(f);
+}
+
+static void a_permanent_failure_is_not_retried(void **state)
+{
+	(void)state;
+	struct fx *f = fx_new(3, 1, ALICE_HONEST);
+	fx_connect(f, false, 0);
+	actions_clear(&f->a);
+	pay(f, "p1", PAY_AMP, 2, 0, 0);
+	struct add a[2] = { add_of(f, 0), add_of(f, 1) };
+	actions_clear(&f->a);
+	fail_htlc(f, a[0].chan, a[0].id, PERM_FAIL, SEC);
+	assert_null(actions_find_log(&f->a, "part_retry"));
+	fail_htlc(f, a[1].chan, a[1].id, PERM_FAIL, SEC);
+	assert_int_equal(f->e.pays[0].outcome, OUTCOME_FAILED);
+	check_conserved(f);
+	fx_free(f);
+}
+
+static void no_retry_after_the_payment_timeout(void **state)
+{
+	(void)state;
+	struct fx *f = fx_new(3, 1, ALICE_HONEST);
+	fx_connect(f, false, 0);
+	actions_clear(&f->a);
+	pay(f, "p1", PAY_AMP, 2, 0, 0);
+	struct add a = add_of(f, 0);
+	actions_clear(&f->a);
+	fail_htlc(f, a.chan, a.id, TEMP_FAIL, 61 * SEC);
+	assert_null(actions_find_log(&f->a, "part_retry"));
+	fx_free(f);
+}
+
+static void no_hash_is_ever_reused_across_payments(void **state)
+{
+	(void)state;
+	struct fx *f = fx_new(2, 10, ALICE_HONEST);
+	fx_connect(f, false, 0);
+	actions_clear(&f->a);
+	char id[8];
+	for (int i = 0; i < 10; i++) {
+		snprintf(id, sizeof(id), "p%d", i);
+		pay(f, id, PAY_AMP, 0.5, 3, 0);
+	}
+	size_t n = nsent(f, AMPSIM__ENVELOPE__MSG_UPDATE_ADD_HTLC);
+	assert_int_equal(n, 30);
+	uint8_t (*h)[32] = calloc(n, 32);
+	for (size_t i = 0; i < n; i++)
+		memcpy(h[i], add_of(f, i).hash, 32);
+	for (size_t i = 0; i < n; i++)
+		for (size_t j = i + 1; j < n; j++)
+			assert_memory_not_equal(h[i], h[j], 32);
+	free(h);
+	fx_free(f);
+}
+
+/* ---- deferral and timeout -------------------------------------------------- */
+
+static void a_payment_waits_while_channels_are_down_and_goes_when_up(void **state)
+{
+	(void)state;
+	struct fx *f = fx_new(2, 1, ALICE_HONEST);
+	fx_connect(f, false, 0);
+	pay_engine_set_down(&f->e, 1, true);
+	actions_clear(&f->a);
+	struct payment *p = pay(f, "p1", PAY_AMP, 2, 0, 0);
+	assert_int_equal(p->state, PAY_DEFERRED);
+	assert_non_null(actions_find_log(&f->a, "payment_deferred"));
+	assert_int_equal(nsent(f, AMPSIM__ENVELOPE__MSG_UPDATE_ADD_HTLC), 0);
+	/* still down at the next block: still waiting */
+	actions_clear(&f->a);
+	pay_engine_block(&f->e, SEC, NULL, 0, &f->a);
+	assert_int_equal(f->e.pays[0].state, PAY_DEFERRED);
+	/* up again */
+	actions_clear(&f->a);
+	pay_engine_set_down(&f->e, 1, false);
+	pay_engine_retry_deferred(&f->e, 2 * SEC, &f->a);
+	assert_int_equal(f->e.pays[0].state, PAY_ACTIVE);
+	assert_int_equal(nsent(f, AMPSIM__ENVELOPE__MSG_UPDATE_ADD_HTLC), 2);
+	fx_free(f);
+}
+
+static void a_waiting_payment_fails_at_its_timeout(void **state)
+{
+	(void)state;
+	struct fx *f = fx_new(2, 1, ALICE_HONEST);
+	fx_connect(f, false, 0);
+	pay_engine_set_down(&f->e, 0, true);
+	actions_clear(&f->a);
+	pay(f, "p1", PAY_AMP, 2, 0, 0);
+	actions_clear(&f->a);
+	pay_engine_block(&f->e, 60 * SEC, NULL, 0, &f->a);     /* at the deadline: still waits */
+	assert_int_equal(f->e.pays[0].state, PAY_DEFERRED);
+	pay_engine_block(&f->e, 61 * SEC, NULL, 0, &f->a);
+	assert_int_equal(f->e.pays[0].state, PAY_DONE);
+	assert_int_equal(f->e.pays[0].outcome, OUTCOME_FAILED);
+	assert_non_null(strstr(f->e.pays[0].why, "timed out waiting for usable channels"));
+	fx_free(f);
+}
+
+static void a_payment_waits_for_bob_and_goes_on_reconnection(void **state)
+{
+	(void)state;
+	struct fx *f = fx_new(2, 1, ALICE_HONEST);
+	fx_connect(f, false, 0);
+	pay_engine_disconnected(&f->e);
+	actions_clear(&f->a);
+	struct payment *p = pay(f, "p1", PAY_AMP, 2, 0, 0);
+	assert_int_equal(p->state, PAY_DEFERRED);
+	assert_int_equal(actions_count(&f->a, ACT_SEND), 0);
+	const struct evrec *d = actions_find_log(&f->a, "payment_deferred");
+	assert_string_equal(log_str(d, "reason"), "not connected to bob");
+	actions_clear(&f->a);
+	fx_connect(f, true, SEC);
+	assert_non_null(actions_find_log(&f->a, "reconnected"));
+	assert_int_equal(nsent(f, AMPSIM__ENVELOPE__MSG_REESTABLISH), 2);
+	assert_int_equal(nsent(f, AMPSIM__ENVELOPE__MSG_UPDATE_ADD_HTLC), 2);
+	assert_int_equal(f->e.pays[0].state, PAY_ACTIVE);
+	fx_free(f);
+}
+
+/* ---- expiry, refund and the chain ------------------------------------------ */
+
+static void an_htlc_is_refunded_at_its_cltv_expiry(void **state)
+{
+	(void)state;
+	struct fx *f = fx_new(2, 1, ALICE_HONEST);
+	fx_connect(f, false, 0);
+	actions_clear(&f->a);
+	pay(f, "p1", PAY_AMP, 2, 0, 0);
+	uint32_t cltv = add_of(f, 0).cltv;
+	actions_clear(&f->a);
+	pay_engine_block(&f->e, (uint64_t)(cltv - 1) * SEC, NULL, 0, &f->a);
+	assert_int_equal(nlogs(&f->a, "htlc_refunded"), 0);
+	pay_engine_block(&f->e, (uint64_t)cltv * SEC, NULL, 0, &f->a);
+	assert_int_equal(nlogs(&f->a, "htlc_refunded"), 2);
+	const struct evrec *r = actions_find_log(&f->a, "htlc_refunded");
+	assert_string_equal(log_str(r, "source"), "expiry");
+	assert_int_equal(f->e.pays[0].outcome, OUTCOME_REFUNDED);
+	assert_int_equal(f->e.chans[0].ledger.alice.millisatoshis, BTC(1).millisatoshis);
+	assert_int_equal(nsent(f, AMPSIM__ENVELOPE__MSG_RESOLVE_ACK), 0);
+	check_conserved(f);
+	fx_free(f);
+}
+
+static void with_a_chain_expiry_submits_a_refund(void **state)
+{
+	(void)state;
+	struct fx *f = fx_new(1, 1, ALICE_HONEST);
+	pay_engine_configure(&f->e, &f->e.clk, f->e.seed, ALICE_HONEST, true);
+	fx_connect(f, false, 0);
+	actions_clear(&f->a);
+	pay(f, "p1", PAY_AMP, 0.5, 0, 0);
+	struct add a = add_of(f, 0);
+	actions_clear(&f->a);
+	pay_engine_block(&f->e, (uint64_t)a.cltv * SEC, NULL, 0, &f->a);
+	assert_int_equal(actions_count(&f->a, ACT_CHAIN), 1);
+	const struct action *c = actions_nth(&f->a, ACT_CHAIN, 0);
+	assert_int_equal(c->what, PAY_CHAIN_REFUND);
+	assert_int_equal(c->id, a.id);
+	assert_memory_equal(c->key, a.hash, 32);
+	/* not resolved until the chain confirms it */
+	assert_int_equal(f->e.pays[0].parts[0].state, PART_INFLIGHT);
+	struct pay_chain_seen s = { .chan = 0, .htlc_id = a.id, .claim = false, .confirm_height = a.cltv + 2 };
+	actions_clear(&f->a);
+	pay_engine_block(&f->e, (uint64_t)(a.cltv + 2) * SEC, &s, 1, &f->a);
+	const struct evrec *r = actions_find_log(&f->a, "htlc_refunded");
+	assert_non_null(r);
+	assert_string_equal(log_str(r, "source"), "chain");
+	assert_true(f->e.pays[0].parts[0].onchain);
+	assert_int_equal(f->e.pays[0].outcome, OUTCOME_REFUNDED);
+	fx_free(f);
+}
+
+static void a_claim_on_chain_teaches_the_preimage_and_settles_the_part(void **state)
+{
+	(void)state;
+	struct fx *f = fx_new(1, 1, ALICE_HONEST);
+	pay_engine_configure(&f->e, &f->e.clk, f->e.seed, ALICE_HONEST, true);
+	fx_connect(f, false, 0);
+	actions_clear(&f->a);
+	pay(f, "p1", PAY_AMP, 0.5, 0, 0);
+	struct add a = add_of(f, 0);
+	struct pay_chain_seen s = { .chan = 0, .htlc_id = a.id, .claim = true, .confirm_height = 5 };
+	amp_derive(a.share, a.share, a.child, s.preimage, NULL);
+	actions_clear(&f->a);
+	pay_engine_block(&f->e, 5 * SEC, &s, 1, &f->a);
+	assert_non_null(actions_find_log(&f->a, "onchain_preimage_learned"));
+	const struct evrec *r = actions_find_log(&f->a, "htlc_fulfilled");
+	assert_non_null(r);
+	assert_string_equal(log_str(r, "source"), "chain");
+	assert_int_equal(f->e.pays[0].outcome, OUTCOME_SETTLED);
+	assert_int_equal(nsent(f, AMPSIM__ENVELOPE__MSG_RESOLVE_ACK), 0);   /* nothing to ack */
+	check_conserved(f);
+	fx_free(f);
+}
+
+/* ---- adversarial, connection, restart ------------------------------------- */
+
+static void bad_share_corrupts_the_first_shard_only(void **state)
+{
+	(void)state;
+	struct fx *f = fx_new(2, 1, ALICE_BAD_SHARE);
+	fx_connect(f, false, 0);
+	actions_clear(&f->a);
+	pay(f, "p1", PAY_AMP, 2, 0, 0);
+	struct add a = add_of(f, 0), b = add_of(f, 1);
+	const struct payment *p = &f->e.pays[0];
+	assert_int_equal(a.share[0], p->parts[0].share[0] ^ 0x01);
+	assert_memory_equal(a.share + 1, p->parts[0].share + 1, 31);
+	assert_memory_equal(b.share, p->parts[1].share, 32);
+	/* the hash is still the honest one: Bob cannot rebuild the root */
+	assert_memory_equal(a.hash, p->parts[0].hash, 32);
+	fx_free(f);
+}
+
+static void blocks_arm_the_timer_of_the_next_block(void **state)
+{
+	(void)state;
+	struct fx *f = fx_new(1, 1, ALICE_HONEST);
+	pay_engine_start(&f->e, 0, &f->a);
+	assert_int_equal(actions_count(&f->a, ACT_TIMER), 1);
+	assert_int_equal(actions_nth(&f->a, ACT_TIMER, 0)->what, PAY_TIMER_BLOCK);
+	assert_int_equal(actions_nth(&f->a, ACT_TIMER, 0)->at_us, SEC);
+	actions_clear(&f->a);
+	pay_engine_block(&f->e, 5 * SEC + 300000, NULL, 0, &f->a);
+	assert_int_equal(actions_count(&f->a, ACT_TIMER), 1);
+	assert_int_equal(actions_nth(&f->a, ACT_TIMER, 0)->at_us, 6 * SEC);
+	fx_free(f);
+}
+
+static void a_wrong_protocol_version_closes_the_connection(void **state)
+{
+	(void)state;
+	struct fx *f = fx_new(1, 1, ALICE_HONEST);
+	struct msg m;
+	struct msg_init init = { .version = PROTOCOL_VERSION + 1 };
+	pay_engine_connected(&f->e, false, &f->a);
+	assert_int_equal(nsent(f, AMPSIM__ENVELOPE__MSG_INIT), 1);
+	assert_int_equal(nsent(f, AMPSIM__ENVELOPE__MSG_OPEN_CHANNEL), 1);
+	actions_clear(&f->a);
+	pay_engine_on_init(&f->e, msg_init(&m, &init)->init, &f->a);
+	assert_int_equal(actions_count(&f->a, ACT_CLOSE), 1);
+	assert_false(pay_engine_ready(&f->e));
+	fx_free(f);
+}
+
+static struct payment copy_payment(const struct payment *p)
+{
+	struct payment c = *p;
+	c.parts = malloc(p->cap * sizeof(*p->parts));
+	memcpy(c.parts, p->parts, p->nparts * sizeof(*p->parts));
+	return c;
+}
+
+static void restore_then_reestablish_replays_the_adds_in_flight(void **state)
+{
+	(void)state;
+	struct fx *f = fx_new(2, 1, ALICE_HONEST);
+	fx_connect(f, false, 0);
+	actions_clear(&f->a);
+	pay(f, "p1", PAY_AMP, 2, 0, 0);
+	struct add a[2] = { add_of(f, 0), add_of(f, 1) };
+
+	/* a second engine from what the first stored: channels with the
+	 * balance before their in-flight HTLCs, and the payment */
+	struct fx *g = fx_new(0, 1, ALICE_HONEST);
+	for (size_t i = 0; i < 2; i++) {
+		struct channel_config cc;
+		memset(&cc, 0, sizeof(cc));
+		snprintf(cc.id, sizeof(cc.id), "%s", f->e.chans[i].ledger.id);
+		cc.capacity = f->e.chans[i].ledger.capacity;
+		assert_true(amount_add(&cc.alice, f->e.chans[i].ledger.alice, f->e.chans[i].ledger.inflight));
+		cc.max_htlcs = MAX_HTLCS;
+		cc.htlc_minimum = amount_msat(1);
+		assert_int_equal(pay_engine_add_channel(&g->e, &cc), LEDGER_OK);
+		g->e.chans[i].next_htlc_id = f->e.chans[i].next_htlc_id;
+	}
+	struct payment c = copy_payment(&f->e.pays[0]);
+	pay_engine_add_payment(&g->e, &c);
+	pay_engine_restore(&g->e, &g->a);
+	check_conserved(g);
+	assert_int_equal(g->e.chans[0].ledger.nhtlcs, 1);
+	assert_true(amount_eq(g->e.chans[0].ledger.alice, f->e.chans[0].ledger.alice));
+
+	fx_connect(g, false, SEC);
+	assert_int_equal(nsent(g, AMPSIM__ENVELOPE__MSG_REESTABLISH), 2);
+	const Ampsim__Envelope *r = sent(g, AMPSIM__ENVELOPE__MSG_REESTABLISH, 0);
+	assert_int_equal(r->reestablish->next_htlc_id, 1);
+	assert_int_equal(r->reestablish->inflight, 1);
+	assert_int_equal(nsent(g, AMPSIM__ENVELOPE__MSG_UPDATE_ADD_HTLC), 2);
+	for (size_t i = 0; i < 2; i++) {
+		struct add x = add_of(g, i);
+		assert_memory_equal(x.hash, a[i].hash, 32);
+		assert_int_equal(x.id, a[i].id);
+		assert_int_equal(x.cltv, a[i].cltv);
+	}
+	const struct evrec *ev = actions_find_log(&g->a, "reestablished");
+	assert_non_null(ev);
+	assert_int_equal(evrec_find(ev, "adds_replayed")->v.i64, 2);
+	/* and the fulfills that follow settle it */
+	uint8_t root[32], pre[32];
+	root_of(a, 2, root);
+	for (size_t i = 0; i < 2; i++) {
+		amp_derive(root, a[i].share, a[i].child, pre, NULL);
+		fulfill(g, a[i].chan, a[i].id, pre, 2 * SEC);
+	}
+	assert_int_equal(g->e.pays[0].outcome, OUTCOME_SETTLED);
+	fx_free(f);
+	fx_free(g);
+}
+
+static void a_first_connection_replays_nothing(void **state)
+{
+	(void)state;
+	struct fx *f = fx_new(2, 1, ALICE_HONEST);
+	fx_connect(f, false, 0);
+	assert_int_equal(nsent(f, AMPSIM__ENVELOPE__MSG_REESTABLISH), 0);
+	assert_true(pay_engine_ready(&f->e));
+	assert_int_equal(nlogs(&f->a, "channel_open"), 2);
+	fx_free(f);
+}
+
+/* ---- the state machines ------------------------------------------------- */
+
+static void payment_transitions_follow_the_table(void **state)
+{
+	(void)state;
+	static const enum pay_state all[] = { PAY_NEW, PAY_DEFERRED, PAY_AWAITING_INVOICE,
+					      PAY_ACTIVE, PAY_DONE };
+	/* allowed[from][to] */
+	static const bool allowed[5][5] = {
+		/* new */      { 0, 1, 1, 1, 0 },
+		/* deferred */ { 0, 0, 1, 1, 1 },
+		/* awaiting */ { 0, 1, 0, 1, 0 },
+		/* active */   { 0, 1, 0, 0, 1 },
+		/* done */     { 0, 0, 0, 0, 0 },
+	};
+	for (size_t i = 0; i < 5; i++) {
+		for (size_t j = 0; j < 5; j++) {
+			struct payment p;
+			struct actions a;
+			memset(&p, 0, sizeof(p));
+			snprintf(p.id, sizeof(p.id), "p");
+			p.state = all[i];
+			actions_init(&a);
+			bool ok = payment_transition(&p, all[j], &a);
+			assert_int_equal(ok, allowed[i][j]);
+			assert_int_equal(pay_state_allowed(all[i], all[j]), allowed[i][j]);
+			/* refused: nothing changes, nothing is logged */
+			assert_int_equal(p.state, ok ? all[j] : all[i]);
+			assert_int_equal(actions_count(&a, ACT_LOG), ok ? 1 : 0);
+			if (ok) {
+				const struct evrec *ev = actions_find_log(&a, "payment_state");
+				assert_string_equal(log_str(ev, "from"), pay_state_name(all[i]));
+				assert_string_equal(log_str(ev, "to"), pay_state_name(all[j]));
+			}
+			actions_free(&a);
+		}
+	}
+}
+
+static void every_part_transition_is_logged(void **state)
+{
+	(void)state;
+	struct fx *f = fx_new(1, 1, ALICE_HONEST);
+	fx_connect(f, false, 0);
+	actions_clear(&f->a);
+	pay(f, "p1", PAY_AMP, 0.5, 0, 0);
+	const struct evrec *ev = actions_find_log(&f->a, "part_state");
+	assert_non_null(ev);
+	assert_string_equal(log_str(ev, "trigger"), "sent");
+	assert_string_equal(log_str(ev, "to"), "inflight");
+	assert_int_equal(evrec_find(ev, "part")->v.u64, 0);
+	/* a refused part event logs nothing and changes nothing */
+	struct actions a;
+	actions_init(&a);
+	assert_false(part_change(&f->e.pays[0], 0, PEV_SENT, NULL, &a));
+	assert_int_equal(a.n, 0);
+	assert_int_equal(f->e.pays[0].parts[0].state, PART_INFLIGHT);
+	actions_free(&a);
+	fx_free(f);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(amp_splits_over_both_channels_with_the_fewest_shards),
+		cmocka_unit_test(amp_one_shard_has_the_root_as_its_share),
+		cmocka_unit_test(amp_shards_as_asked),
+		cmocka_unit_test(the_add_expires_expiry_blocks_after_the_height_it_is_sent_at),
+		cmocka_unit_test(the_payment_and_channel_are_persisted_in_the_list_that_sends),
+		cmocka_unit_test(single_asks_bob_for_an_invoice_first),
+		cmocka_unit_test(single_fails_when_no_channel_carries_the_whole_amount),
+		cmocka_unit_test(mpp_parts_share_the_invoice_hash_and_the_total),
+		cmocka_unit_test(invoices_mode_asks_one_invoice_per_part),
+		cmocka_unit_test(invoices_mode_can_end_partial),
+		cmocka_unit_test(mpp_ending_partial_is_an_atomicity_violation),
+		cmocka_unit_test(an_invoice_for_nothing_fails_the_payment),
+		cmocka_unit_test(an_invoice_after_the_timeout_fails_the_payment),
+		cmocka_unit_test(a_part_that_cannot_be_sent_fails_with_a_logged_transition),
+		cmocka_unit_test(fulfills_with_the_right_preimages_settle_and_are_acknowledged),
+		cmocka_unit_test(a_fulfill_with_a_wrong_preimage_is_refused),
+		cmocka_unit_test(a_fulfill_after_expiry_is_refused),
+		cmocka_unit_test(a_failed_shard_is_retried_under_a_fresh_child_index),
+		cmocka_unit_test(a_permanent_failure_is_not_retried),
+		cmocka_unit_test(no_retry_after_the_payment_timeout),
+		cmocka_unit_test(no_hash_is_ever_reused_across_payments),
+		cmocka_unit_test(a_payment_waits_while_channels_are_down_and_goes_when_up),
+		cmocka_unit_test(a_waiting_payment_fails_at_its_timeout),
+		cmocka_unit_test(a_payment_waits_for_bob_and_goes_on_reconnection),
+		cmocka_unit_test(an_htlc_is_refunded_at_its_cltv_expiry),
+		cmocka_unit_test(with_a_chain_expiry_submits_a_refund),
+		cmocka_unit_test(a_claim_on_chain_teaches_the_preimage_and_settles_the_part),
+		cmocka_unit_test(bad_share_corrupts_the_first_shard_only),
+		cmocka_unit_test(blocks_arm_the_timer_of_the_next_block),
+		cmocka_unit_test(a_wrong_protocol_version_closes_the_connection),
+		cmocka_unit_test(restore_then_reestablish_replays_the_adds_in_flight),
+		cmocka_unit_test(a_first_connection_replays_nothing),
+		cmocka_unit_test(payment_transitions_follow_the_table),
+		cmocka_unit_test(every_part_transition_is_logged),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
