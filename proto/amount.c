@@ -149,3 +149,12 @@ const char *amount_fmt(struct amount_msat a, char buf[AMOUNT_FMT_LEN])
 	}
 	return buf;
 }
+
+bool amount_div(struct amount_msat *share, uint64_t *rest, struct amount_msat a, uint64_t n)
+{
+	if (n == 0)
+		return false;
+	share->millisatoshis = a.millisatoshis / n;
+	*rest = a.millisatoshis % n;
+	return true;
+}

@@ -32,6 +32,11 @@ AMOUNT_MUST_CHECK bool amount_add(struct amount_msat *out, struct amount_msat a,
 AMOUNT_MUST_CHECK bool amount_sub(struct amount_msat *out, struct amount_msat a, struct amount_msat b);
 /* Return false on overflow. */
 AMOUNT_MUST_CHECK bool amount_mul(struct amount_msat *out, struct amount_msat a, uint64_t k);
+/* a split into n equal shares: *share = floor(a / n), *rest = a mod n
+ * (rest < n; the first `rest` shares take one millisatoshi more). False
+ * for n = 0. */
+AMOUNT_MUST_CHECK bool amount_div(struct amount_msat *share, uint64_t *rest, struct amount_msat a,
+				  uint64_t n);
 
 static inline bool amount_eq(struct amount_msat a, struct amount_msat b)
 {

@@ -35,49 +35,6 @@ void bob_engine_free(struct bob_engine *e)
 
 /* ---- lookups ----------------------------------------------------------- */
 
-struct bob_chan *bob_engine_chan(struct bob_engine *e, const char *id, size_t *index)
-{
-	for (size_t i = 0; i < e->nchans; i++) {
-		if (strcmp(e->chans[i].ledger.id, id) == 0) {
-			if (index)
-				*index = i;
-			return &e->chans[i];
-		}
-	}
-	return NULL;
-}
-
-struct bob_htlc *bob_engine_htlc(struct bob_engine *e, size_t chan, uint64_t htlc_id)
-{
-	if (chan >= e->nchans)
-		return NULL;
-	struct bob_chan *bc = &e->chans[chan];
-	if (htlc_id >= bc->htlcs_cap || !bc->htlcs[htlc_id].fsm.present)
-		return NULL;
-	return &bc->htlcs[htlc_id];
-}
-
-/* The record for htlc_id, growing the table (the caller checked the
- * window). */
-struct bob_htlc *be_htlc_slot(struct bob_chan *bc, uint64_t htlc_id)
-{
-	if (htlc_id >= bc->htlcs_cap) {
-		uint64_t cap = bc->htlcs_cap ? bc->htlcs_cap : 256;
-		while (cap <= htlc_id)
-			cap *= 2;
-		bc->htlcs = xrealloc(bc->htlcs, cap * sizeof(*bc->htlcs));
-		memset(bc->htlcs + bc->htlcs_cap, 0, (cap - bc->htlcs_cap) * sizeof(*bc->htlcs));
-		bc->htlcs_cap = cap;
-	}
-	return &bc->htlcs[htlc_id];
-}
-
-void be_check_conservation(const struct bob_chan *bc, struct actions *out)
-{
-	if (!ledger_conserves(&bc->ledger))
-		act_violation(out, "channel %s: balances + in-flight != capacity", bc->ledger.id);
-}
-
 /* Newest first: an invoice is usually paid soon after it is issued. */
 static struct bob_invoice *find_invoice(struct bob_engine *e, const uint8_t hash[AMP_LEN])
 {
@@ -88,22 +45,6 @@ static struct bob_invoice *find_invoice(struct bob_engine *e, const uint8_t hash
 }
 
 /* ---- connections ------------------------------------------------------- */
-
-static struct bob_conn_state *conn_of(struct bob_engine *e, uint64_t conn)
-{
-	for (size_t i = 0; i < e->nconns; i++)
-		if (e->conns[i].conn == conn)
-			return &e->conns[i];
-	return NULL;
-}
-
-const char *bob_engine_conn_name(const struct bob_engine *e, uint64_t conn)
-{
-	for (size_t i = 0; i < e->nconns; i++)
-		if (e->conns[i].conn == conn)
-			return e->conns[i].name;
-	return "?";
-}
 
 bool bob_engine_connected(struct bob_engine *e, uint64_t conn, const char *name)
 {
@@ -119,7 +60,7 @@ bool bob_engine_connected(struct bob_engine *e, uint64_t conn, const char *name)
 void bob_engine_disconnected(struct bob_engine *e, uint64_t conn, const char *why,
 			     struct actions *out)
 {
-	struct bob_conn_state *c = conn_of(e, conn);
+	struct bob_conn_state *c = be_conn_of(e, conn);
 	if (!c)
 		return;
 	struct evrec *r = act_log(out, "peer_disconnected");
@@ -460,7 +401,7 @@ static void handle_pong_request(uint64_t conn, const Ampsim__Ping *ping, struct 
 void bob_engine_message(struct bob_engine *e, uint64_t conn, const Ampsim__Envelope *env,
 			uint64_t now_us, struct actions *out)
 {
-	struct bob_conn_state *c = conn_of(e, conn);
+	struct bob_conn_state *c = be_conn_of(e, conn);
 	if (!c)
 		fatal("bob engine: message on unknown connection %llu", (unsigned long long)conn);
 	if (!c->inited && env->msg_case != AMPSIM__ENVELOPE__MSG_INIT) {

@@ -2,16 +2,12 @@
 #ifndef AMPSIM_BOB_ENGINE_INT_H
 #define AMPSIM_BOB_ENGINE_INT_H
 
-#include "bob_engine.h"
+#include "bob_state.h"
 
 static inline uint32_t be_height(const struct bob_engine *e, uint64_t now_us)
 {
 	return simclock_height_of(&e->clk, now_us);
 }
-
-/* bob_engine.c */
-struct bob_htlc *be_htlc_slot(struct bob_chan *bc, uint64_t htlc_id);
-void be_check_conservation(const struct bob_chan *bc, struct actions *out);
 
 /* bob_resolve.c: one HTLC's resolution (through htlc_transition), and
  * putting it on the wire (first time, or again for a replayed add). */

@@ -83,10 +83,15 @@ size_t split_payment(const struct split_chan *chans, size_t nchans, struct amoun
 		room[i] = chans[i].spendable;
 		slots[i] = chans[i].free_slots;
 	}
-	uint64_t base = amount.millisatoshis / nparts, extra = amount.millisatoshis % nparts;
+	struct amount_msat base;
+	uint64_t extra;
+	if (!amount_div(&base, &extra, amount, nparts))
+		fatal("split: zero parts");
 	bool ok = true;
 	for (uint32_t k = 0; k < nparts && ok; k++) {
-		struct amount_msat a = amount_msat(base + (k < extra ? 1 : 0));
+		struct amount_msat a = base;
+		if (k < extra && !amount_add(&a, base, amount_msat(1)))
+			fatal("split: a part above the amount");
 		size_t best = SIZE_MAX;
 		for (size_t i = 0; i < nchans; i++) {
 			if (!fits(&chans[i], room[i], slots[i], a))
@@ -124,8 +129,12 @@ size_t split_payment(const struct split_chan *chans, size_t nchans, struct amoun
 		size_t big = SIZE_MAX;
 		for (size_t k = 0; k < n; k++) {
 			const struct split_chan *c = &chans[out[k].chan];
-			uint64_t half = out[k].amount.millisatoshis / 2;
-			if (slots[out[k].chan] == 0 || half < c->minimum.millisatoshis || half == 0)
+			struct amount_msat half;
+			uint64_t odd;
+			if (!amount_div(&half, &odd, out[k].amount, 2))
+				fatal("split: halving by zero");
+			if (slots[out[k].chan] == 0 || amount_less(half, c->minimum) ||
+			    amount_is_zero(half))
 				continue;
 			if (big == SIZE_MAX || amount_less(out[big].amount, out[k].amount))
 				big = k;
@@ -134,9 +143,12 @@ size_t split_payment(const struct split_chan *chans, size_t nchans, struct amoun
 			*why = "cannot make that many parts within the channels' slots and minimums";
 			return 0;
 		}
-		uint64_t half = out[big].amount.millisatoshis / 2;
+		struct amount_msat half;
+		uint64_t odd;
+		if (!amount_div(&half, &odd, out[big].amount, 2))
+			fatal("split: halving by zero");
 		out[n].chan = out[big].chan;
-		out[n].amount = amount_msat(half);
+		out[n].amount = half;
 		if (!amount_sub(&out[big].amount, out[big].amount, out[n].amount))
 			fatal("split: half a part above the part");
 		slots[out[big].chan]--;

@@ -228,6 +228,25 @@ static void test_compare_helpers(void **state)
 	assert_false(amount_is_zero(amount_msat(1)));
 }
 
+static void test_div(void **state)
+{
+	(void)state;
+	struct amount_msat q;
+	uint64_t r;
+	assert_true(amount_div(&q, &r, amount_msat(200000000001ULL), 2));
+	assert_int_equal(q.millisatoshis, 100000000000ULL);
+	assert_int_equal(r, 1);
+	assert_true(amount_div(&q, &r, amount_msat(UINT64_MAX), 483));
+	assert_true(q.millisatoshis * 483 + r == UINT64_MAX);
+	assert_true(r < 483);
+	assert_true(amount_div(&q, &r, amount_msat(5), 7));
+	assert_int_equal(q.millisatoshis, 0);
+	assert_int_equal(r, 5);
+	q = amount_msat(9);
+	assert_false(amount_div(&q, &r, amount_msat(5), 0));
+	assert_int_equal(q.millisatoshis, 9);      /* unchanged on failure */
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -244,6 +263,7 @@ int main(void)
 		cmocka_unit_test(test_sub),
 		cmocka_unit_test(test_mul),
 		cmocka_unit_test(test_compare_helpers),
+		cmocka_unit_test(test_div),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,148 @@
+/* The receive engine's state: its limits, records, timers, and the structs
+ * of channels, HTLCs, invoices and connections as the engine keeps them,
+ * with the accessors every engine file uses (bob_state.c). The engine's
+ * entry points are in bob_engine.h. */
+#ifndef AMPSIM_BOB_STATE_H
+#define AMPSIM_BOB_STATE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "action.h"
+#include "ampset.h"
+#include "clock.h"
+#include "htlc_state.h"
+#include "invoice.h"
+#include "ledger.h"
+#include "link.h"
+#include "proto_limits.h"
+#include "scenario.h"
+
+#define BOB_MAX_CHANNELS 256
+#define BOB_NO_CONN 0          /* conn handles are the shell's, never 0 */
+/* HTLC ids further than this above the highest seen are a protocol error
+ * rather than a reason to grow without bound. */
+#define BOB_SEEN_WINDOW 1000000ULL
+
+enum bob_record {
+	BOB_REC_META,
+	BOB_REC_CHANNEL,
+	BOB_REC_HTLC_ADD,
+	BOB_REC_HTLC_STATE,
+	BOB_REC_INVOICE,
+	BOB_REC_SET_CLOSED,
+};
+
+enum bob_timer {
+	BOB_TIMER_BLOCK,       /* the next block: call bob_engine_block */
+	BOB_TIMER_HOLD,        /* id = a set's handle: call bob_engine_hold_timeout */
+};
+
+enum bob_chain_tx {
+	BOB_CHAIN_CLAIM,       /* claim HTLC `id` of `chan` with preimage `key` */
+};
+
+enum bob_chain_result { BOB_CLAIM_ACCEPTED, BOB_CLAIM_SPENT, BOB_CLAIM_INVALID };
+
+/* The chain, as the engine may ask it: has the HTLC output been spent by a
+ * confirmed transaction at this height (and was that Alice's refund)? */
+struct bob_chain_view {
+	bool (*spent)(void *ctx, const char *channel, uint64_t htlc_id, uint32_t height,
+		      bool *refund);
+	void *ctx;
+	uint32_t confirmations;     /* blocks a transaction takes to confirm */
+};
+
+struct bob_config {
+	uint64_t hold_us;                  /* how long an incomplete set is held */
+	uint32_t final_cltv_delta;         /* refuse HTLCs expiring sooner */
+	enum bob_behaviour behaviour;
+	/* fill buf with n random bytes (secrets: libsodium in the shell) */
+	void (*random)(void *ctx, uint8_t *buf, size_t n);
+	void *random_ctx;
+	const struct bob_chain_view *chain; /* NULL: no on-chain fallback */
+};
+
+/* One HTLC as Bob keeps it: what arrived, its state, how it ended. */
+struct bob_htlc {
+	struct htlc_fsm fsm;
+	bool acked;                 /* Alice confirmed she applied the resolution */
+	bool claimed;               /* claim sent to the chain */
+	bool in_ledger;             /* it reached the ledger (not refused at arrival) */
+	struct amount_msat amount;
+	uint8_t hash[AMP_LEN];
+	uint32_t cltv_expiry;
+	int kind;                   /* -1: no MPP record, else enum set_kind */
+	uint8_t key[AMP_LEN];       /* set key: set_id (AMP) or payment hash (MPP) */
+	struct amount_msat total;
+	uint8_t share[AMP_LEN];
+	uint32_t child_index;
+	uint64_t arrived_us;        /* hold timers count from it */
+	uint8_t preimage[AMP_LEN];
+	uint32_t code;              /* failure code */
+	char reason[72];
+};
+
+struct bob_chan {
+	struct ledger ledger;
+	struct link_params base_out; /* Bob's direction, as open_channel set it */
+	uint64_t conn;               /* BOB_NO_CONN while its peer is away */
+	struct bob_htlc *htlcs;      /* indexed by htlc id; `present` marks those seen */
+	uint64_t htlcs_cap;
+	uint64_t unacked;            /* fulfilled, not acked, not settled on chain */
+};
+
+struct bob_invoice {
+	struct invoice inv;
+	uint8_t preimage[AMP_LEN];
+	bool paid;
+};
+
+/* behaviour = late: preimages Bob sits on until the HTLCs have expired */
+struct late_claim {
+	size_t chan;
+	uint64_t htlc_id;
+	uint32_t cltv_expiry;
+	uint8_t preimage[AMP_LEN];
+};
+
+#define BOB_MAX_CONNS 64
+struct bob_conn_state {
+	uint64_t conn;
+	bool inited;
+	char name[64];
+};
+
+struct bob_counters {
+	uint64_t htlcs_received, htlcs_fulfilled, htlcs_failed, htlcs_refunded, sets_settled;
+	uint64_t claims_onchain;
+};
+
+struct bob_engine {
+	struct bob_config cfg;
+	struct simclock clk;        /* the run's clock, as Alice's init set it (data only) */
+	uint64_t seed;
+	bool epoch_set;             /* the run's epoch is known: later inits must agree */
+	struct bob_chan chans[BOB_MAX_CHANNELS];
+	size_t nchans;
+	struct bob_invoice *invoices;
+	size_t ninvoices, invoices_cap;
+	struct ampset_table sets;
+	struct late_claim *late;
+	size_t nlate, late_cap;
+	struct bob_conn_state conns[BOB_MAX_CONNS];
+	size_t nconns;
+	struct bob_counters count;
+};
+
+/* bob_state.c: lookups and the conservation check */
+struct bob_chan *bob_engine_chan(struct bob_engine *e, const char *id, size_t *index);
+struct bob_htlc *bob_engine_htlc(struct bob_engine *e, size_t chan, uint64_t htlc_id);
+const char *bob_engine_conn_name(const struct bob_engine *e, uint64_t conn);
+/* The slot of an HTLC id, made when missing. */
+struct bob_htlc *be_htlc_slot(struct bob_chan *bc, uint64_t htlc_id);
+void be_check_conservation(const struct bob_chan *bc, struct actions *out);
+struct bob_conn_state *be_conn_of(struct bob_engine *e, uint64_t conn);
+
+#endif
