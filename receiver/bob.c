@@ -6,7 +6,6 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <event2/event.h>
-#include <event2/listener.h>
 #include <getopt.h>
 #include <netinet/in.h>
 #include <sodium.h>
@@ -17,9 +16,11 @@
 #include <unistd.h>
 
 #include "bob.h"
+#include "capture.h"
 #include "daemon.h"
 #include "events.h"
 #include "frame.h"
+#include "listener.h"
 #include "log.h"
 #include "peer.h"
 #include "rpc.h"
@@ -88,38 +89,29 @@ static void on_close(struct peer *p, const char *why, void *arg)
 	bob_act(b, &out);
 	actions_free(&out);
 	free(bcn);
+	listener_conn_closed(b->listener);
 }
 
 static const struct peer_ops bob_peer_ops = { on_message, on_close };
 
-static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
-		      int socklen, void *arg)
+static void on_accept(evutil_socket_t fd, const char *name, void *arg)
 {
-	(void)l;
-	(void)socklen;
 	struct bob *b = arg;
-	char name[64], addr[INET6_ADDRSTRLEN] = "?";
-	uint16_t port = 0;
-	if (sa->sa_family == AF_INET) {
-		struct sockaddr_in *sin = (struct sockaddr_in *)sa;
-		inet_ntop(AF_INET, &sin->sin_addr, addr, sizeof(addr));
-		port = ntohs(sin->sin_port);
-	} else if (sa->sa_family == AF_INET6) {
-		struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)sa;
-		inet_ntop(AF_INET6, &sin6->sin6_addr, addr, sizeof(addr));
-		port = ntohs(sin6->sin6_port);
-	}
-	snprintf(name, sizeof(name), "%s:%u", addr, port);
 	uint64_t id = ++b->next_conn_id;
 	if (!bob_engine_connected(&b->eng, id, name)) {
 		log_warn("connection from %s refused: too many connections", name);
 		evutil_closesocket(fd);
+		listener_conn_closed(b->listener);
 		return;
 	}
 	struct bob_conn *bcn = xcalloc(1, sizeof(*bcn));
 	bcn->bob = b;
 	bcn->id = id;
 	bcn->peer = peer_new(b->base, fd, name, &bob_peer_ops, bcn, b->log, &b->eng.clk);
+	/* a connection that says nothing, or never finishes a frame, is
+	 * closed rather than kept */
+	peer_set_deadlines(bcn->peer, BOB_HELLO_MS, BOB_PARTIAL_MS);
+	peer_set_capture(bcn->peer, b->cap);
 	bcn->next = b->conns;
 	b->conns = bcn;
 	log_debug("connection from %s", name);
@@ -154,6 +146,7 @@ static void usage(FILE *f)
 		"  --behaviour B             honest | greedy | hold | late (default honest)\n"
 		"  --state DIR               keep channels, HTLCs, invoices and sets in DIR/bob.db\n"
 		"  --chain FILE              the simulated chain shared with alice (on-chain fallback)\n"
+		"  --pcap FILE               write every message sent and received to FILE (pcapng)\n"
 		"  -v, --verbose             more diagnostics on stderr\n"
 		"  -h, --help                this help\n"
 		"  -V, --version             print the version\n");
@@ -169,7 +162,7 @@ static int bad_usage(const char *fmt, const char *arg, const char *why)
 
 /* The options, into cfg and the paths; returns -1 to go on, else the exit code. */
 struct bob_opts {
-	const char *listen, *events, *control, *ready, *state, *chain;
+	const char *listen, *events, *control, *ready, *state, *chain, *pcap;
 	bool verbose;
 };
 
@@ -186,6 +179,7 @@ static int parse_options(int argc, char **argv, struct bob_config *cfg, struct b
 		{ "behavior", required_argument, NULL, 'b' },
 		{ "state", required_argument, NULL, 's' },
 		{ "chain", required_argument, NULL, 'K' },
+		{ "pcap", required_argument, NULL, 'P' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
@@ -217,6 +211,7 @@ static int parse_options(int argc, char **argv, struct bob_config *cfg, struct b
 			break;
 		case 's': o->state = optarg; break;
 		case 'K': o->chain = optarg; break;
+		case 'P': o->pcap = optarg; break;
 		case 'v': o->verbose = true; break;
 		case 'h': usage(stdout); return 0;
 		case 'V': printf("bob (ampsim) %s\n", AMPSIM_VERSION); return 0;
@@ -230,34 +225,6 @@ static int parse_options(int argc, char **argv, struct bob_config *cfg, struct b
 	return -1;
 }
 
-static bool start_listening(struct bob *b, const char *listen_addr, const char *host,
-			    uint16_t port)
-{
-	struct evutil_addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
-					 .ai_flags = EVUTIL_AI_PASSIVE }, *ai = NULL;
-	char portstr[8];
-	snprintf(portstr, sizeof(portstr), "%u", port);
-	if (evutil_getaddrinfo(host, portstr, &hints, &ai) != 0 || !ai) {
-		fprintf(stderr, "bob: --listen %s: cannot resolve host '%s'\n", listen_addr, host);
-		return false;
-	}
-	b->listener = evconnlistener_new_bind(b->base, on_accept, b,
-					      LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE |
-					      LEV_OPT_CLOSE_ON_EXEC, 64, ai->ai_addr,
-					      (int)ai->ai_addrlen);
-	evutil_freeaddrinfo(ai);
-	if (!b->listener) {
-		fprintf(stderr, "bob: --listen %s: %s\n", listen_addr, strerror(errno));
-		return false;
-	}
-	struct sockaddr_storage ss;
-	socklen_t sl = sizeof(ss);
-	getsockname(evconnlistener_get_fd(b->listener), (struct sockaddr *)&ss, &sl);
-	b->port = ntohs(ss.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&ss)->sin6_port
-						  : ((struct sockaddr_in *)&ss)->sin_port);
-	return true;
-}
-
 int main(int argc, char **argv)
 {
 	struct bob_config cfg = {
@@ -269,10 +236,6 @@ int main(int argc, char **argv)
 	if (rc >= 0)
 		return rc;
 	rc = 0;
-	char host[256];
-	uint16_t port;
-	if (!parse_hostport(o.listen, host, sizeof(host), &port))
-		return bad_usage("--listen '%s': %s", o.listen, "expected HOST:PORT");
 	log_init("bob", o.verbose);
 	if (sodium_init() < 0)
 		fatal("libsodium failed to initialise");
@@ -322,10 +285,19 @@ int main(int argc, char **argv)
 		evrec_i64(&r, "channels", (int64_t)b->eng.nchans);
 		evlog_emit_rec(b->log, &r);
 	}
-	if (!start_listening(b, o.listen, host, port)) {
+	if (o.pcap && !(b->cap = capture_open(o.pcap, CAPTURE_BOB, err, sizeof(err)))) {
+		fprintf(stderr, "bob: --pcap %s\n", err);
 		rc = 2;
 		goto done;
 	}
+	b->listener = listener_new(b->base, o.listen, BOB_MAX_CONNS, on_accept, b, err,
+				   sizeof(err));
+	if (!b->listener) {
+		fprintf(stderr, "bob: --listen %s\n", err);
+		rc = 2;
+		goto done;
+	}
+	b->port = listener_port(b->listener);
 	if (o.control) {
 		b->rpc = rpc_listen(b->base, o.control, bob_methods, b, err, sizeof(err));
 		if (!b->rpc) {
@@ -338,7 +310,7 @@ int main(int argc, char **argv)
 	b->block_timer = evtimer_new(b->base, on_block, b);
 	bob_engine_resume(&b->eng, simclock_now(&b->eng.clk), &out);
 	bob_act(b, &out);
-	printf("bob listening on %s:%u\n", host, b->port);
+	printf("bob listening on %s (port %u)\n", o.listen, b->port);
 	fflush(stdout);
 	if (o.ready) {
 		json_t *r = json_pack("{s:i,s:i}", "port", (int)b->port, "pid", (int)getpid());
@@ -370,8 +342,8 @@ done:
 		event_free(b->block_timer);
 	daemon_signals_free(b->sig);
 	rpc_server_free(b->rpc);
-	if (b->listener)
-		evconnlistener_free(b->listener);
+	listener_free(b->listener);
+	capture_close(b->cap);
 	unsigned violations = evlog_violations(b->log);
 	evlog_close(b->log);
 	event_base_free(b->base);

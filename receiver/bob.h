@@ -6,7 +6,6 @@
 #define AMPSIM_BOB_H
 
 #include <event2/event.h>
-#include <event2/listener.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -33,6 +32,12 @@ struct bob_hold_timer {
 	struct bob_hold_timer *next;
 };
 
+/* A connection must send its first message within BOB_HELLO_MS of
+ * connecting and finish any frame within BOB_PARTIAL_MS of its first byte
+ * (wall time): strangers cannot hold connections open for free. */
+#define BOB_HELLO_MS 10000
+#define BOB_PARTIAL_MS 10000
+
 struct bob {
 	struct event_base *base;
 	struct bob_engine eng;      /* the protocol: channels, HTLCs, invoices, sets */
@@ -41,7 +46,8 @@ struct bob {
 	size_t nlinks;
 	struct evlog *log;
 	struct rpc_server *rpc;
-	struct evconnlistener *listener;
+	struct listener *listener;  /* --listen: caps connections, survives running out of fds */
+	struct capture *cap;        /* --pcap; NULL: none */
 	struct daemon_signals *sig;
 	struct event *block_timer;
 	struct bob_hold_timer *timers;

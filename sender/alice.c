@@ -12,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "capture.h"
 #include "frame.h"
 #include "log.h"
 #include "msg.h"
@@ -272,6 +273,7 @@ static void connected(struct alice *a, evutil_socket_t fd)
 	a->tries = 0;
 	a->reconnect_ms = 0;
 	a->peer = peer_new(a->base, fd, "bob", &alice_peer_ops, a, a->log, &a->clk);
+	peer_set_capture(a->peer, a->cap);
 	ENGINE(a, pay_engine_connected(&a->eng, reconnect, &acts_));
 }
 
@@ -417,6 +419,7 @@ void alice_free(struct alice *a)
 		event_free(a->reconnect_timer);
 	store_close(a->st);
 	chain_close(a->chain);
+	capture_close(a->cap);
 	if (a->block_timer)
 		event_free(a->block_timer);
 	daemon_signals_free(a->sig);

@@ -41,6 +41,7 @@ struct alice {
 	struct peer *peer;
 	struct store *st;                 /* --state; NULL keeps everything in memory */
 	struct chain *chain;              /* --chain; NULL: no on-chain fallback */
+	struct capture *cap;              /* --pcap; NULL: none */
 	/* reaching Bob: a non-blocking connect, retried with backoff */
 	struct event *reconnect_timer;
 	struct bufferevent *connecting;

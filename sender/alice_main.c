@@ -14,6 +14,7 @@
 #include "alice.h"
 #include "alice_bench.h"
 #include "alice_rpc.h"
+#include "capture.h"
 #include "log.h"
 #include "units.h"
 
@@ -42,6 +43,7 @@ static void usage(FILE *f)
 		"  --behaviour B             honest | bad-share (default honest)\n"
 		"  --state DIR               keep channels and payments in DIR/alice.db; restart from it\n"
 		"  --chain FILE              the simulated chain shared with bob (on-chain fallback)\n"
+		"  --pcap FILE               write every message sent and received to FILE (pcapng)\n"
 		"  -v, --verbose             more diagnostics on stderr\n"
 		"  -h, --help                this help\n"
 		"  -V, --version             print the version\n");
@@ -94,6 +96,7 @@ int main(int argc, char **argv)
 		{ "behavior", required_argument, NULL, 'b' },
 		{ "state", required_argument, NULL, 's' },
 		{ "chain", required_argument, NULL, 'K' },
+		{ "pcap", required_argument, NULL, 'P' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
@@ -102,7 +105,7 @@ int main(int argc, char **argv)
 	struct alice *a = xcalloc(1, sizeof(*a));
 	struct alice_bench *bench = NULL;
 	const char *connect_to = NULL, *events = NULL, *control = NULL, *why;
-	const char *state_dir = NULL, *chain_path = NULL;
+	const char *state_dir = NULL, *chain_path = NULL, *pcap = NULL;
 	bool verbose = false;
 	int c, rc = 0;
 	char err[512];
@@ -171,6 +174,7 @@ int main(int argc, char **argv)
 			break;
 		case 's': state_dir = optarg; break;
 		case 'K': chain_path = optarg; break;
+		case 'P': pcap = optarg; break;
 		case 'v': verbose = true; break;
 		case 'h': usage(stdout); goto out;
 		case 'V': printf("alice (ampsim) %s\n", AMPSIM_VERSION); goto out;
@@ -236,6 +240,11 @@ int main(int argc, char **argv)
 				alice_store_channel(a, i);
 			store_commit(a->st);
 		}
+	}
+	if (pcap && !(a->cap = capture_open(pcap, CAPTURE_ALICE, err, sizeof(err)))) {
+		fprintf(stderr, "alice: --pcap %s\n", err);
+		rc = 2;
+		goto out;
 	}
 	if (chain_path && !(a->chain = chain_open(chain_path, err, sizeof(err)))) {
 		fprintf(stderr, "alice: --chain %s\n", err);

@@ -62,6 +62,8 @@ static void run_usage(FILE *f)
 		"  --time-scale X      override [sim] time_scale (10: ten times faster)\n"
 		"  --events FILE       write both daemons' events, merged by time, to FILE\n"
 		"  --timeline FILE     write an HTML timeline of the run to FILE\n"
+		"  --pcap FILE         write every message on the wire to FILE (pcapng; see\n"
+		"                      scripts/wireshark/ampsim-tshark)\n"
 		"  --json              print the summary as one JSON object\n"
 		"  --keep              keep the run directory (daemon logs, sockets)\n"
 		"  -v, --verbose       say what is happening on stderr\n");
@@ -258,6 +260,7 @@ int cmd_run(int argc, char **argv)
 		{ "seed", required_argument, NULL, 'S' },
 		{ "time-scale", required_argument, NULL, 'T' },
 		{ "events", required_argument, NULL, 'e' },
+		{ "pcap", required_argument, NULL, 'P' },
 		{ "timeline", required_argument, NULL, 't' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "keep", no_argument, NULL, 'k' },
@@ -291,6 +294,7 @@ int cmd_run(int argc, char **argv)
 			have_scale = true;
 			break;
 		case 'e': events_out = optarg; break;
+		case 'P': r.pcap = optarg; break;
 		case 't': timeline_out = optarg; break;
 		case 'j': r.json = true; break;
 		case 'k': r.keep = true; break;
@@ -305,8 +309,9 @@ int cmd_run(int argc, char **argv)
 		return 2;
 	}
 	/* an output that cannot be written is found now, not after the run */
-	const char *outs[2][2] = { { "--events", events_out }, { "--timeline", timeline_out } };
-	for (int i = 0; i < 2; i++) {
+	const char *outs[3][2] = { { "--events", events_out }, { "--timeline", timeline_out },
+				   { "--pcap", r.pcap } };
+	for (int i = 0; i < 3; i++) {
 		if (outs[i][1] && !output_writable(outs[i][1], err, sizeof(err))) {
 			fprintf(stderr, "ampsim run: %s %s: %s\n", outs[i][0], outs[i][1], err);
 			return 2;

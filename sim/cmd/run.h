@@ -42,6 +42,7 @@ struct run {
 	const struct payment_config *queued[SCN_MAX_PAYMENTS];
 	size_t nqueued;
 	bool json, keep, verbose;
+	const char *pcap;          /* --pcap FILE, written by bob; NULL: none */
 };
 
 /* cmd_run.c */

@@ -44,7 +44,14 @@ bool start_bob(struct run *r, char *err, size_t errlen)
 			  "--control", r->bob_sock, "--ready-file", ready, "--hold", hold,
 			  "--final-cltv-delta", delta, "--behaviour",
 			  (char *)bob_behaviour_name(r->s->bob.behaviour), "--state", r->bob_state,
-			  "--chain", r->chain, NULL };
+			  "--chain", r->chain, NULL, NULL, NULL };
+	if (r->pcap) {
+		/* bob's capture holds every message that crossed the wire, both
+		 * ways; a restarted bob appends a section to it */
+		size_t k = sizeof(bargv) / sizeof(bargv[0]) - 3;
+		bargv[k] = "--pcap";
+		bargv[k + 1] = (char *)r->pcap;
+	}
 	r->bob = spawn_daemon(bargv, r->bob_log);
 	if (r->bob < 0) {
 		snprintf(err, errlen, "cannot start bob: %s", strerror(errno));

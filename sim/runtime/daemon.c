@@ -12,33 +12,9 @@
 #include "log.h"
 #include "rpc.h"
 
-bool chan_seen(const struct chan *c, uint64_t id)
-{
-	return id < c->seen_cap && (c->seen[id / 8] & (1u << (id % 8)));
-}
-
-bool chan_mark_seen(struct chan *c, uint64_t id)
-{
-	if (id >= c->seen_cap) {
-		if (id >= c->seen_cap + CHAN_SEEN_WINDOW)
-			return false;
-		uint64_t cap = c->seen_cap ? c->seen_cap : 1024;
-		while (cap <= id)
-			cap *= 2;
-		c->seen = xrealloc(c->seen, cap / 8);
-		memset(c->seen + c->seen_cap / 8, 0, (cap - c->seen_cap) / 8);
-		c->seen_cap = cap;
-	}
-	c->seen[id / 8] |= (uint8_t)(1u << (id % 8));
-	return true;
-}
-
 void chan_free(struct chan *c)
 {
 	ledger_free(&c->ledger);
-	free(c->seen);
-	c->seen = NULL;
-	c->seen_cap = 0;
 }
 
 bool chan_fault(struct chan *c, enum fault_dir mine, const struct fault_config *f, bool lift)

@@ -21,10 +21,6 @@ struct chan {
 	struct link_params base_out;   /* as configured: what lifting a fault restores */
 	bool in_down;                  /* the other direction is down */
 	bool accepted;                 /* open_channel answered */
-	uint64_t next_htlc_id;         /* Alice: the id of her next HTLC */
-	/* Bob: HTLC ids already seen, so duplicated or replayed adds are ignored */
-	uint8_t *seen;
-	uint64_t seen_cap;             /* bits */
 };
 
 /* A channel can take new HTLCs only while both directions are up. */
@@ -33,11 +29,6 @@ static inline bool chan_usable(const struct chan *c)
 	return c->accepted && !c->out.down && !c->in_down;
 }
 
-/* seen-set of HTLC ids (Bob). Ids further than this above the highest seen
- * are a protocol error rather than a reason to grow without bound. */
-#define CHAN_SEEN_WINDOW 1000000ULL
-bool chan_seen(const struct chan *c, uint64_t id);
-bool chan_mark_seen(struct chan *c, uint64_t id);
 void chan_free(struct chan *c);
 
 /* Apply (lift = false) or undo (lift = true) fault f to channel c, for the
