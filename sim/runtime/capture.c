@@ -39,6 +39,8 @@ struct buf {
 
 static void put(struct buf *b, const void *data, size_t n)
 {
+	if (n == 0)
+		return;
 	if (b->n + n > b->cap) {
 		b->cap = (b->n + n) * 2;
 		b->p = xrealloc(b->p, b->cap);
