@@ -65,7 +65,7 @@ static void on_message(struct peer *p, const Ampsim__Envelope *env, void *arg)
 	}
 	struct actions out;
 	actions_init(&out);
-	bob_engine_message(&b->eng, bcn->id, env, simclock_now(&b->eng.clk), &out);
+	bob_engine_message(&b->eng, bcn->id, env, bob_now(b), &out);
 	bob_act(b, &out);
 	actions_free(&out);
 }
@@ -112,19 +112,25 @@ static void on_accept(evutil_socket_t fd, const char *name, void *arg)
 	 * closed rather than kept */
 	peer_set_deadlines(bcn->peer, BOB_HELLO_MS, BOB_PARTIAL_MS);
 	peer_set_capture(bcn->peer, b->cap);
+	peer_set_timebase(bcn->peer, b->tb);
 	bcn->next = b->conns;
 	b->conns = bcn;
 	log_debug("connection from %s", name);
 }
 
-static void on_block(evutil_socket_t fd, short what, void *arg)
+/* The run's clock ended the run (or went away): stop. */
+static void clock_ended(void *arg)
 {
-	(void)fd;
-	(void)what;
+	struct bob *b = arg;
+	event_base_loopbreak(b->base);
+}
+
+static void on_block(void *arg)
+{
 	struct bob *b = arg;
 	struct actions out;
 	actions_init(&out);
-	bob_engine_block(&b->eng, simclock_now(&b->eng.clk), &out);
+	bob_engine_block(&b->eng, bob_now(b), &out);
 	bob_act(b, &out);
 	actions_free(&out);
 }
@@ -147,6 +153,8 @@ static void usage(FILE *f)
 		"  --state DIR               keep channels, HTLCs, invoices and sets in DIR/bob.db\n"
 		"  --chain FILE              the simulated chain shared with alice (on-chain fallback)\n"
 		"  --pcap FILE               write every message sent and received to FILE (pcapng)\n"
+		"  --clock wall|virtual:SOCK wall (default): time_scale x wall time; virtual: the\n"
+		"                            discrete-event clock of an ampsim run at SOCK\n"
 		"  -v, --verbose             more diagnostics on stderr\n"
 		"  -h, --help                this help\n"
 		"  -V, --version             print the version\n");
@@ -162,7 +170,7 @@ static int bad_usage(const char *fmt, const char *arg, const char *why)
 
 /* The options, into cfg and the paths; returns -1 to go on, else the exit code. */
 struct bob_opts {
-	const char *listen, *events, *control, *ready, *state, *chain, *pcap;
+	const char *listen, *events, *control, *ready, *state, *chain, *pcap, *vclock;
 	bool verbose;
 };
 
@@ -180,6 +188,7 @@ static int parse_options(int argc, char **argv, struct bob_config *cfg, struct b
 		{ "state", required_argument, NULL, 's' },
 		{ "chain", required_argument, NULL, 'K' },
 		{ "pcap", required_argument, NULL, 'P' },
+		{ "clock", required_argument, NULL, 'k' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
@@ -212,6 +221,13 @@ static int parse_options(int argc, char **argv, struct bob_config *cfg, struct b
 		case 's': o->state = optarg; break;
 		case 'K': o->chain = optarg; break;
 		case 'P': o->pcap = optarg; break;
+		case 'k':
+			if (strncmp(optarg, "virtual:", 8) == 0 && optarg[8])
+				o->vclock = optarg + 8;
+			else if (strcmp(optarg, "wall") != 0)
+				return bad_usage("--clock '%s': %s", optarg,
+						 "expected wall or virtual:SOCKET");
+			break;
 		case 'v': o->verbose = true; break;
 		case 'h': usage(stdout); return 0;
 		case 'V': printf("bob (ampsim) %s\n", AMPSIM_VERSION); return 0;
@@ -255,6 +271,17 @@ int main(int argc, char **argv)
 	}
 	struct actions out;
 	actions_init(&out);
+	if (o.vclock) {
+		if (!(b->tb = timebase_virtual(b->base, o.vclock, "bob", err, sizeof(err)))) {
+			fprintf(stderr, "bob: --clock %s\n", err);
+			rc = 2;
+			goto done;
+		}
+		timebase_on_end(b->tb, clock_ended, b);
+		evlog_set_timebase(b->log, b->tb);
+	} else {
+		b->tb = timebase_wall(b->base, &b->eng.clk);
+	}
 	if (o.state && !bob_store_open(b, o.state, err, sizeof(err))) {
 		fprintf(stderr, "bob: --state %s\n", err);
 		rc = 2;
@@ -307,8 +334,8 @@ int main(int argc, char **argv)
 		}
 	}
 	b->sig = daemon_signals_new(b->base);
-	b->block_timer = evtimer_new(b->base, on_block, b);
-	bob_engine_resume(&b->eng, simclock_now(&b->eng.clk), &out);
+	b->block_timer = tb_timer_new(b->tb, on_block, b);
+	bob_engine_resume(&b->eng, bob_now(b), &out);
 	bob_act(b, &out);
 	printf("bob listening on %s (port %u)\n", o.listen, b->port);
 	fflush(stdout);
@@ -338,8 +365,8 @@ done:
 	bob_engine_free(&b->eng);
 	store_close(b->st);
 	chain_close(b->chain);
-	if (b->block_timer)
-		event_free(b->block_timer);
+	tb_timer_free(b->block_timer);
+	timebase_free(b->tb);
 	daemon_signals_free(b->sig);
 	rpc_server_free(b->rpc);
 	listener_free(b->listener);

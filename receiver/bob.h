@@ -15,6 +15,7 @@
 #include "events.h"
 #include "peer.h"
 #include "rpc.h"
+#include "timebase.h"
 #include "store.h"
 
 struct bob_conn {
@@ -28,7 +29,7 @@ struct bob_conn {
 struct bob_hold_timer {
 	struct bob *bob;
 	uint64_t id;
-	struct event *ev;
+	struct tb_timer *ev;
 	struct bob_hold_timer *next;
 };
 
@@ -49,7 +50,8 @@ struct bob {
 	struct listener *listener;  /* --listen: caps connections, survives running out of fds */
 	struct capture *cap;        /* --pcap; NULL: none */
 	struct daemon_signals *sig;
-	struct event *block_timer;
+	struct timebase *tb;        /* the clock in force: wall or virtual */
+	struct tb_timer *block_timer;
 	struct bob_hold_timer *timers;
 	struct store *st;           /* --state; NULL keeps everything in memory */
 	struct chain *chain;        /* --chain; NULL: no on-chain fallback */
@@ -66,6 +68,8 @@ void bob_act(struct bob *b, struct actions *out);
 void bob_sync_links(struct bob *b);
 struct bob_conn *bob_conn_by_id(struct bob *b, uint64_t id);
 void bob_timers_free(struct bob *b);
+/* Simulated now, on the clock in force. */
+uint64_t bob_now(const struct bob *b);
 
 /* bob_rpc.c: the control socket's methods */
 extern const struct rpc_method bob_methods[];

@@ -31,12 +31,16 @@ void bob_sync_links(struct bob *b)
 
 /* ---- timers ------------------------------------------------------------ */
 
-static void arm_block_timer(struct bob *b)
+uint64_t bob_now(const struct bob *b)
+{
+	return timebase_now(b->tb);
+}
+
+static void arm_block_timer(struct bob *b, uint64_t at_us)
 {
 	if (!b->block_timer)
 		fatal("block timer armed before the loop is set up");
-	struct timeval tv = simclock_until_next_block(&b->eng.clk);
-	evtimer_add(b->block_timer, &tv);
+	tb_timer_at(b->block_timer, at_us);
 }
 
 static struct bob_hold_timer **timer_slot(struct bob *b, uint64_t id)
@@ -47,20 +51,18 @@ static struct bob_hold_timer **timer_slot(struct bob *b, uint64_t id)
 	return pp;
 }
 
-static void on_hold_timer(evutil_socket_t fd, short what, void *arg)
+static void on_hold_timer(void *arg)
 {
-	(void)fd;
-	(void)what;
 	struct bob_hold_timer *t = arg;
 	struct bob *b = t->bob;
 	uint64_t id = t->id;
 	/* the timer is spent: forget it before the engine may cancel it */
 	*timer_slot(b, id) = t->next;
-	event_free(t->ev);
+	tb_timer_free(t->ev);
 	free(t);
 	struct actions out;
 	actions_init(&out);
-	bob_engine_hold_timeout(&b->eng, id, simclock_now(&b->eng.clk), &out);
+	bob_engine_hold_timeout(&b->eng, id, bob_now(b), &out);
 	bob_act(b, &out);
 	actions_free(&out);
 }
@@ -73,12 +75,10 @@ static void arm_hold_timer(struct bob *b, uint64_t id, uint64_t at_us)
 		t = xcalloc(1, sizeof(*t));
 		t->bob = b;
 		t->id = id;
-		t->ev = evtimer_new(b->base, on_hold_timer, t);
+		t->ev = tb_timer_new(b->tb, on_hold_timer, t);
 		*pp = t;
 	}
-	uint64_t now = simclock_now(&b->eng.clk);
-	struct timeval tv = simclock_wall_span(&b->eng.clk, at_us > now ? at_us - now : 0);
-	evtimer_add(t->ev, &tv);
+	tb_timer_at(t->ev, at_us);
 }
 
 static void cancel_hold_timer(struct bob *b, uint64_t id)
@@ -88,7 +88,7 @@ static void cancel_hold_timer(struct bob *b, uint64_t id)
 	if (!t)
 		return;
 	*pp = t->next;
-	event_free(t->ev);
+	tb_timer_free(t->ev);
 	free(t);
 }
 
@@ -112,7 +112,7 @@ static void submit_claim(struct bob *b, const struct action *a)
 	claim.htlc_id = a->id;
 	claim.kind = CHAIN_CLAIM;
 	memcpy(claim.preimage, a->key, AMP_LEN);
-	uint32_t height = simclock_height(&b->eng.clk);
+	uint32_t height = simclock_height_of(&b->eng.clk, bob_now(b));
 	enum chain_submit_result cr = chain_submit(b->chain, &claim, h->hash, h->cltv_expiry, height,
 						   &winner);
 	enum bob_chain_result r = BOB_CLAIM_INVALID;
@@ -180,7 +180,7 @@ void bob_act(struct bob *b, struct actions *out)
 			break;
 		case ACT_TIMER:
 			if (a->what == BOB_TIMER_BLOCK)
-				arm_block_timer(b);
+				arm_block_timer(b, a->at_us);
 			else
 				arm_hold_timer(b, a->id, a->at_us);
 			break;

@@ -20,8 +20,8 @@ static json_t *rpc_getinfo(json_t *params, void *arg, struct rpc_err *err)
 	json_set_str(r, "node", "bob");
 	json_set_str(r, "version", AMPSIM_VERSION);
 	json_object_set_new(r, "port", json_integer(b->port));
-	json_object_set_new(r, "height", json_integer(simclock_height(&b->eng.clk)));
-	json_object_set_new(r, "t_ms", json_real((double)simclock_now(&b->eng.clk) / 1000.0));
+	json_object_set_new(r, "height", json_integer(simclock_height_of(&b->eng.clk, bob_now(b))));
+	json_object_set_new(r, "t_ms", json_real((double)bob_now(b) / 1000.0));
 	json_object_set_new(r, "violations", json_integer(evlog_violations(b->log)));
 	json_object_set_new(r, "channels", json_integer((json_int_t)b->eng.nchans));
 	json_object_set_new(r, "sets_holding", json_integer((json_int_t)b->eng.sets.count));
@@ -83,7 +83,7 @@ static json_t *rpc_invoice(json_t *params, void *arg, struct rpc_err *err)
 		return rpc_fail(err, RPC_INVALID_PARAMS, "amount must be above zero");
 	struct actions out;
 	actions_init(&out);
-	size_t n = bob_engine_new_invoice(&b->eng, a, desc, simclock_now(&b->eng.clk), &out);
+	size_t n = bob_engine_new_invoice(&b->eng, a, desc, bob_now(b), &out);
 	bob_act(b, &out);   /* stored before it is handed out */
 	actions_free(&out);
 	const struct bob_invoice *bi = &b->eng.invoices[n];

@@ -16,12 +16,18 @@
 #include "frame.h"
 #include "log.h"
 #include "msg.h"
+#include "timebase.h"
 
 static void schedule_reconnect(struct alice *a);
 
 uint64_t alice_now(const struct alice *a)
 {
-	return simclock_now(&a->clk);
+	return timebase_now(a->tb);
+}
+
+static uint32_t alice_height(const struct alice *a)
+{
+	return simclock_height_of(&a->clk, alice_now(a));
 }
 
 /* ---- carrying out the engine's actions ----------------------------------- */
@@ -79,7 +85,7 @@ static void submit_refund(struct alice *a, const struct action *x)
 	snprintf(refund.channel, sizeof(refund.channel), "%s", l->id);
 	refund.htlc_id = x->id;
 	refund.kind = CHAIN_REFUND;
-	if (chain_submit(a->chain, &refund, h->hash, h->cltv_expiry, simclock_height(&a->clk),
+	if (chain_submit(a->chain, &refund, h->hash, h->cltv_expiry, alice_height(a),
 			 &winner) == CHAIN_ACCEPTED) {
 		struct actions more;
 		actions_init(&more);
@@ -89,15 +95,13 @@ static void submit_refund(struct alice *a, const struct action *x)
 	}
 }
 
-/* An engine timer at simulated time at_us: a wall-clock span from now. */
+/* An engine timer at simulated time at_us, on the clock in force. */
 static void arm_timer(struct alice *a, const struct action *x)
 {
-	uint64_t now = alice_now(a);
-	struct timeval tv = simclock_wall_span(&a->clk, x->at_us > now ? x->at_us - now : 0);
 	enum pay_timer t = (enum pay_timer)x->what;
 	switch (t) {
 	case PAY_TIMER_BLOCK:
-		evtimer_add(a->block_timer, &tv);
+		tb_timer_at(a->block_timer, x->at_us);
 		break;
 	}
 }
@@ -137,7 +141,7 @@ void alice_run(struct alice *a, struct actions *acts)
 			break;
 		case ACT_CANCEL:
 			if ((enum pay_timer)x->what == PAY_TIMER_BLOCK)
-				evtimer_del(a->block_timer);
+				tb_timer_cancel(a->block_timer);
 			break;
 		}
 	}
@@ -274,12 +278,15 @@ static void connected(struct alice *a, evutil_socket_t fd)
 	a->reconnect_ms = 0;
 	a->peer = peer_new(a->base, fd, "bob", &alice_peer_ops, a, a->log, &a->clk);
 	peer_set_capture(a->peer, a->cap);
+	peer_set_timebase(a->peer, a->tb);
 	ENGINE(a, pay_engine_connected(&a->eng, reconnect, &acts_));
 }
 
 static void on_connect_event(struct bufferevent *bev, short what, void *arg)
 {
 	struct alice *a = arg;
+	if (timebase_is_virtual(a->tb))
+		timebase_busy(a->tb, false);
 	if (what & BEV_EVENT_CONNECTED) {
 		/* the socket is ours now: the peer's own bufferevent takes it */
 		evutil_socket_t fd = bufferevent_getfd(bev);
@@ -317,7 +324,12 @@ void alice_connect(struct alice *a, bool first)
 		fatal("bufferevent_socket_new failed");
 	bufferevent_setcb(bev, NULL, NULL, on_connect_event, a);
 	a->connecting = bev;
+	/* the virtual clock waits for the outcome: a connect takes no time */
+	if (timebase_is_virtual(a->tb))
+		timebase_busy(a->tb, true);
 	if (bufferevent_socket_connect(bev, (struct sockaddr *)&a->addr, a->addrlen) != 0) {
+		if (timebase_is_virtual(a->tb))
+			timebase_busy(a->tb, false);
 		/* failed at once (on_connect_event was not called): try later */
 		evutil_socket_t fd = bufferevent_getfd(bev);
 		bufferevent_free(bev);
@@ -335,6 +347,11 @@ static void on_reconnect(evutil_socket_t fd, short what, void *arg)
 	alice_connect(arg, false);
 }
 
+static void on_reconnect_tb(void *arg)
+{
+	alice_connect(arg, false);
+}
+
 /* Try again with exponential backoff: 20 ms, 40 ms, ... at most 1 s (wall);
  * on a first start, 10 ms more each try, as Bob may still be starting. */
 static void schedule_reconnect(struct alice *a)
@@ -347,6 +364,13 @@ static void schedule_reconnect(struct alice *a)
 		a->reconnect_ms = a->reconnect_ms ? a->reconnect_ms * 2 : 20;
 	if (a->reconnect_ms > 1000)
 		a->reconnect_ms = 1000;
+	if (timebase_is_virtual(a->tb)) {
+		/* under the virtual clock the backoff is simulated time */
+		if (!a->reconnect_tb)
+			a->reconnect_tb = tb_timer_new(a->tb, on_reconnect_tb, a);
+		tb_timer_at(a->reconnect_tb, alice_now(a) + (uint64_t)a->reconnect_ms * 1000);
+		return;
+	}
 	struct timeval tv = { (time_t)(a->reconnect_ms / 1000),
 			      (suseconds_t)(a->reconnect_ms % 1000) * 1000 };
 	evtimer_add(a->reconnect_timer, &tv);
@@ -360,7 +384,7 @@ static size_t chain_seen(struct alice *a, struct pay_chain_seen **out)
 	*out = NULL;
 	if (!a->chain)
 		return 0;
-	uint32_t height = simclock_height(&a->clk);
+	uint32_t height = alice_height(a);
 	size_t n = 0, cap = 0;
 	for (size_t i = 0; i < a->eng.nchans; i++) {
 		const struct ledger *l = &a->eng.chans[i].ledger;
@@ -385,10 +409,8 @@ static size_t chain_seen(struct alice *a, struct pay_chain_seen **out)
 	return n;
 }
 
-static void on_block(evutil_socket_t fd, short what, void *arg)
+static void on_block(void *arg)
 {
-	(void)fd;
-	(void)what;
 	struct alice *a = arg;
 	struct pay_chain_seen *seen;
 	size_t nseen = chain_seen(a, &seen);
@@ -396,9 +418,17 @@ static void on_block(evutil_socket_t fd, short what, void *arg)
 	free(seen);
 }
 
+/* The run's clock ended the run (or went away): stop. */
+void alice_clock_ended(void *arg)
+{
+	struct alice *a = arg;
+	a->stopping = true;
+	event_base_loopbreak(a->base);
+}
+
 void alice_start_blocks(struct alice *a)
 {
-	a->block_timer = evtimer_new(a->base, on_block, a);
+	a->block_timer = tb_timer_new(a->tb, on_block, a);
 	ENGINE(a, pay_engine_start(&a->eng, alice_now(a), &acts_));
 }
 
@@ -417,11 +447,12 @@ void alice_free(struct alice *a)
 	pay_engine_free(&a->eng);
 	if (a->reconnect_timer)
 		event_free(a->reconnect_timer);
+	tb_timer_free(a->reconnect_tb);
 	store_close(a->st);
 	chain_close(a->chain);
 	capture_close(a->cap);
-	if (a->block_timer)
-		event_free(a->block_timer);
+	tb_timer_free(a->block_timer);
+	timebase_free(a->tb);
 	daemon_signals_free(a->sig);
 	rpc_server_free(a->rpc);
 	evlog_close(a->log);

@@ -18,6 +18,7 @@
 #include "events.h"
 #include "pay_engine.h"
 #include "peer.h"
+#include "timebase.h"
 #include "rpc.h"
 #include "scenario.h"
 #include "store.h"
@@ -37,13 +38,15 @@ struct alice {
 	struct evlog *log;
 	struct rpc_server *rpc;
 	struct daemon_signals *sig;
-	struct event *block_timer;
+	struct timebase *tb;              /* the clock in force: wall or virtual */
+	struct tb_timer *block_timer;
 	struct peer *peer;
 	struct store *st;                 /* --state; NULL keeps everything in memory */
 	struct chain *chain;              /* --chain; NULL: no on-chain fallback */
 	struct capture *cap;              /* --pcap; NULL: none */
 	/* reaching Bob: a non-blocking connect, retried with backoff */
-	struct event *reconnect_timer;
+	struct event *reconnect_timer;    /* wall clock */
+	struct tb_timer *reconnect_tb;    /* virtual clock: backoff in simulated time */
 	struct bufferevent *connecting;
 	struct sockaddr_storage addr;
 	int addrlen;
@@ -87,6 +90,7 @@ bool alice_send_ping(struct alice *a);
 void alice_connect(struct alice *a, bool first);
 /* Start the engine's block timer: every block goes to the engine. */
 void alice_start_blocks(struct alice *a);
+void alice_clock_ended(void *arg);
 /* Free everything the shell holds. */
 void alice_free(struct alice *a);
 

@@ -44,6 +44,8 @@ static void usage(FILE *f)
 		"  --state DIR               keep channels and payments in DIR/alice.db; restart from it\n"
 		"  --chain FILE              the simulated chain shared with bob (on-chain fallback)\n"
 		"  --pcap FILE               write every message sent and received to FILE (pcapng)\n"
+		"  --clock wall|virtual:SOCK wall (default): time_scale x wall time; virtual: the\n"
+		"                            discrete-event clock of an ampsim run at SOCK\n"
 		"  -v, --verbose             more diagnostics on stderr\n"
 		"  -h, --help                this help\n"
 		"  -V, --version             print the version\n");
@@ -97,6 +99,7 @@ int main(int argc, char **argv)
 		{ "state", required_argument, NULL, 's' },
 		{ "chain", required_argument, NULL, 'K' },
 		{ "pcap", required_argument, NULL, 'P' },
+		{ "clock", required_argument, NULL, 'k' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
@@ -105,7 +108,7 @@ int main(int argc, char **argv)
 	struct alice *a = xcalloc(1, sizeof(*a));
 	struct alice_bench *bench = NULL;
 	const char *connect_to = NULL, *events = NULL, *control = NULL, *why;
-	const char *state_dir = NULL, *chain_path = NULL, *pcap = NULL;
+	const char *state_dir = NULL, *chain_path = NULL, *pcap = NULL, *vclock = NULL;
 	bool verbose = false;
 	int c, rc = 0;
 	char err[512];
@@ -175,6 +178,14 @@ int main(int argc, char **argv)
 		case 's': state_dir = optarg; break;
 		case 'K': chain_path = optarg; break;
 		case 'P': pcap = optarg; break;
+		case 'k':
+			if (strncmp(optarg, "virtual:", 8) == 0 && optarg[8]) {
+				vclock = optarg + 8;
+			} else if (strcmp(optarg, "wall") != 0) {
+				rc = bad_usage("--clock", optarg, "expected wall or virtual:SOCKET");
+				goto out;
+			}
+			break;
 		case 'v': verbose = true; break;
 		case 'h': usage(stdout); goto out;
 		case 'V': printf("alice (ampsim) %s\n", AMPSIM_VERSION); goto out;
@@ -262,6 +273,17 @@ int main(int argc, char **argv)
 		fprintf(stderr, "alice: %s\n", err);
 		rc = 2;
 		goto out;
+	}
+	if (vclock) {
+		if (!(a->tb = timebase_virtual(a->base, vclock, "alice", err, sizeof(err)))) {
+			fprintf(stderr, "alice: --clock %s\n", err);
+			rc = 2;
+			goto out;
+		}
+		timebase_on_end(a->tb, alice_clock_ended, a);
+		evlog_set_timebase(a->log, a->tb);
+	} else {
+		a->tb = timebase_wall(a->base, &a->clk);
 	}
 	if (restarted) {
 		struct actions acts;

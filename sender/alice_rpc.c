@@ -27,8 +27,8 @@ static json_t *rpc_getinfo(json_t *params, void *arg, struct rpc_err *err)
 	json_t *r = json_object();
 	json_set_str(r, "node", "alice");
 	json_set_str(r, "version", AMPSIM_VERSION);
-	json_object_set_new(r, "height", json_integer(simclock_height(&a->clk)));
-	json_object_set_new(r, "t_ms", json_real((double)simclock_now(&a->clk) / 1000.0));
+	json_object_set_new(r, "height", json_integer(simclock_height_of(&a->clk, alice_now(a))));
+	json_object_set_new(r, "t_ms", json_real((double)alice_now(a) / 1000.0));
 	json_object_set_new(r, "connected", json_boolean(a->peer != NULL &&
 							  a->eng.accepted == a->eng.nchans));
 	json_set_u64(r, "reconnects", a->eng.reconnects);

@@ -9,13 +9,20 @@
 #include <string.h>
 
 #include "log.h"
+#include "timebase.h"
 
 struct evlog {
 	FILE *f;
 	char node[16];
 	const struct simclock *clk;
+	const struct timebase *tb;     /* when set, the time events are stamped with */
 	unsigned violations;
 };
+
+void evlog_set_timebase(struct evlog *log, const struct timebase *tb)
+{
+	log->tb = tb;
+}
 
 struct evlog *evlog_open(const char *path, const char *node, const struct simclock *clk,
 			 char *err, size_t errlen)
@@ -52,10 +59,10 @@ json_t *evlog_new(struct evlog *log, const char *event)
 	/* no log file: nothing to build (json_object_set_* on NULL are no-ops) */
 	if (!log->f)
 		return NULL;
-	uint64_t sim = simclock_now(log->clk);
+	uint64_t sim = log->tb ? timebase_now(log->tb) : simclock_now(log->clk);
 	json_t *ev = json_object();
 	json_object_set_new(ev, "t_ms", json_real((double)sim / 1000.0));
-	json_object_set_new(ev, "height", json_integer(simclock_height(log->clk)));
+	json_object_set_new(ev, "height", json_integer(simclock_height_of(log->clk, sim)));
 	json_object_set_new(ev, "node", json_string(log->node));
 	json_object_set_new(ev, "event", json_string(event));
 	return ev;

@@ -17,6 +17,10 @@ struct evlog;
 struct evlog *evlog_open(const char *path, const char *node, const struct simclock *clk,
 			 char *err, size_t errlen);
 void evlog_close(struct evlog *log);
+/* Stamp events with tb's simulated time (the virtual clock) instead of
+ * the wall clock read through clk; heights still follow clk's interval. */
+struct timebase;
+void evlog_set_timebase(struct evlog *log, const struct timebase *tb);
 
 /* A new event object with t_ms, height, node and event already set; NULL
  * when the log writes nowhere (every json_object_set_* on NULL is a no-op,

@@ -65,7 +65,10 @@ struct peer {
 	struct timebase *tb;
 	struct tb_timer *tbt;
 	struct tb_conn *tbc;
+	struct tb_timer *stamp_wait;   /* a frame stamped later than now waits */
 };
+
+#define STAMP_LEN 8
 
 /* Simulated now, for captures. */
 static uint64_t sim_now(const struct peer *p)
@@ -79,8 +82,14 @@ static void wire_write(struct peer *p, const uint8_t *frame, size_t len)
 {
 	if (p->cap)
 		capture_frame(p->cap, sim_now(p), true, NULL, frame, len);
-	if (p->tbc)
+	if (p->tbc) {
 		tb_conn_sent(p->tbc);
+		uint8_t stamp[STAMP_LEN];
+		uint64_t now = timebase_now(p->tb);
+		for (int i = STAMP_LEN - 1; i >= 0; i--, now >>= 8)
+			stamp[i] = (uint8_t)now;
+		bufferevent_write(p->bev, stamp, sizeof(stamp));
+	}
 	bufferevent_write(p->bev, frame, len);
 }
 
@@ -90,6 +99,14 @@ void peer_set_capture(struct peer *p, struct capture *cap)
 }
 
 static void pending_fire_tb(void *arg);
+static void read_cb(struct bufferevent *bev, void *arg);
+
+static void stamp_reached(void *arg)
+{
+	struct peer *p = arg;
+	if (!p->closing && !p->paused)
+		read_cb(p->bev, p);
+}
 
 void peer_set_timebase(struct peer *p, struct timebase *tb)
 {
@@ -103,6 +120,7 @@ void peer_set_timebase(struct peer *p, struct timebase *tb)
 	p->tb = tb;
 	p->tbt = tb_timer_new(tb, pending_fire_tb, p);
 	p->tbc = tb_conn_new(tb, key);
+	p->stamp_wait = tb_timer_new(tb, stamp_reached, p);
 }
 
 static uint64_t mono_us(void)
@@ -244,6 +262,7 @@ static void really_free(struct peer *p)
 		pending_unlink(p->held);
 	event_free(p->timer);
 	tb_timer_free(p->tbt);
+	tb_timer_free(p->stamp_wait);
 	if (p->tbc)
 		tb_conn_closed(p->tbc);
 	event_free(p->hello_timer);
@@ -398,11 +417,25 @@ static void read_cb(struct bufferevent *bev, void *arg)
 			break;
 		}
 		size_t avail = evbuffer_get_length(in);
-		uint8_t hdr[FRAME_HDR];
-		if (avail < FRAME_HDR)
+		/* under the virtual clock each frame follows the simulated time it
+		 * was written at (8 bytes, big-endian) */
+		size_t off = p->tb ? STAMP_LEN : 0;
+		uint8_t hdr[STAMP_LEN + FRAME_HDR];
+		if (avail < off + FRAME_HDR)
 			break;
-		evbuffer_copyout(in, hdr, FRAME_HDR);
-		uint32_t n = frame_peek_len(hdr, FRAME_HDR);
+		evbuffer_copyout(in, hdr, off + FRAME_HDR);
+		if (p->tb) {
+			uint64_t stamp = 0;
+			for (int i = 0; i < STAMP_LEN; i++)
+				stamp = stamp << 8 | hdr[i];
+			if (stamp > timebase_now(p->tb)) {
+				/* written at an instant this daemon has not reached yet
+				 * (its "advance" is on the way): handle it then */
+				tb_timer_at(p->stamp_wait, stamp);
+				break;
+			}
+		}
+		uint32_t n = frame_peek_len(hdr + off, FRAME_HDR);
 		if (n == 0 || n > FRAME_MAX) {
 			char why[96];
 			/* checked before anything is buffered or allocated for it */
@@ -411,8 +444,10 @@ static void read_cb(struct bufferevent *bev, void *arg)
 			protocol_error(p, why);
 			break;
 		}
-		if (avail < FRAME_HDR + (size_t)n)
+		if (avail < off + FRAME_HDR + (size_t)n)
 			break;
+		if (off)
+			evbuffer_drain(in, off);
 		const uint8_t *buf = evbuffer_pullup(in, FRAME_HDR + (ssize_t)n);
 		size_t used = 0;
 		Ampsim__Envelope *env = NULL;

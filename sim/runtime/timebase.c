@@ -52,7 +52,23 @@ struct timebase {
 	void (*on_end)(void *arg);
 	void *end_arg;
 	bool ended;
+	unsigned busy;                       /* work under way outside the loop's
+					      * timers (a connect): not idle */
 };
+
+static void poke(struct timebase *tb);
+
+void timebase_busy(struct timebase *tb, bool busy)
+{
+	if (busy) {
+		tb->busy++;
+	} else {
+		if (tb->busy == 0)
+			fatal("timebase: more work ended than began");
+		tb->busy--;
+		poke(tb);
+	}
+}
 
 /* ---- the timer heap (virtual) ------------------------------------------ */
 
@@ -133,6 +149,8 @@ static void poke(struct timebase *tb)
 
 static void report(struct timebase *tb)
 {
+	if (tb->busy)
+		return;       /* reported once the work is over */
 	char line[sizeof(tb->last_report)];
 	int n = snprintf(line, sizeof(line), "idle %" PRIu64 " ", tb->now);
 	if (tb->nheap)

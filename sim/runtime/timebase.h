@@ -69,6 +69,10 @@ void tb_conn_closed(struct tb_conn *c);
 /* The key of a connected socket: "ADDR:PORT|ADDR:PORT", sorted. */
 bool tb_conn_key(int fd, char *buf, size_t n);
 
+/* Work that is neither a timer nor a message is under way (a connection
+ * being made): the daemon is not idle until it ends. Counted. */
+void timebase_busy(struct timebase *tb, bool busy);
+
 /* Called when the coordinator ends the run or goes away (virtual only). */
 void timebase_on_end(struct timebase *tb, void (*fn)(void *arg), void *arg);
 
