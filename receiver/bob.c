@@ -24,6 +24,7 @@
 #include "log.h"
 #include "peer.h"
 #include "rpc.h"
+#include "secrets.h"
 #include "units.h"
 
 /* ---- what the engine is given ------------------------------------------ */
@@ -153,6 +154,8 @@ static void usage(FILE *f)
 		"  --state DIR               keep channels, HTLCs, invoices and sets in DIR/bob.db\n"
 		"  --chain FILE              the simulated chain shared with alice (on-chain fallback)\n"
 		"  --pcap FILE               write every message sent and received to FILE (pcapng)\n"
+		"  --seeded-secrets SEED:GEN draw every secret from SEED (ampsim run); GEN counts\n"
+		"                            restarts. Default: the system's randomness\n"
 		"  --clock wall|virtual:SOCK wall (default): time_scale x wall time; virtual: the\n"
 		"                            discrete-event clock of an ampsim run at SOCK\n"
 		"  -v, --verbose             more diagnostics on stderr\n"
@@ -171,6 +174,7 @@ static int bad_usage(const char *fmt, const char *arg, const char *why)
 /* The options, into cfg and the paths; returns -1 to go on, else the exit code. */
 struct bob_opts {
 	const char *listen, *events, *control, *ready, *state, *chain, *pcap, *vclock;
+	struct seeded_secrets secrets;     /* --seeded-secrets: cfg.random draws here */
 	bool verbose;
 };
 
@@ -189,6 +193,7 @@ static int parse_options(int argc, char **argv, struct bob_config *cfg, struct b
 		{ "chain", required_argument, NULL, 'K' },
 		{ "pcap", required_argument, NULL, 'P' },
 		{ "clock", required_argument, NULL, 'k' },
+		{ "seeded-secrets", required_argument, NULL, 'D' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
@@ -221,6 +226,17 @@ static int parse_options(int argc, char **argv, struct bob_config *cfg, struct b
 		case 's': o->state = optarg; break;
 		case 'K': o->chain = optarg; break;
 		case 'P': o->pcap = optarg; break;
+		case 'D': {
+			uint64_t sseed;
+			uint32_t gen;
+			if (!seeded_secrets_parse(optarg, &sseed, &gen))
+				return bad_usage("--seeded-secrets '%s': %s", optarg,
+						 "expected SEED:GENERATION");
+			seeded_secrets_init(&o->secrets, sseed, gen, "bob");
+			cfg->random = seeded_secrets_bytes;
+			cfg->random_ctx = &o->secrets;
+			break;
+		}
 		case 'k':
 			if (strncmp(optarg, "virtual:", 8) == 0 && optarg[8])
 				o->vclock = optarg + 8;
@@ -272,7 +288,14 @@ int main(int argc, char **argv)
 	struct actions out;
 	actions_init(&out);
 	if (o.vclock) {
-		if (!(b->tb = timebase_virtual(b->base, o.vclock, "bob", err, sizeof(err)))) {
+		char vpath[256];
+		uint64_t vstart;
+		err[0] = '\0';
+		if (!timebase_parse_virtual(o.vclock, vpath, sizeof(vpath), &vstart) ||
+		    !(b->tb = timebase_virtual(b->base, vpath, "bob", vstart, err, sizeof(err)))) {
+			if (!err[0])
+				snprintf(err, sizeof(err), "%s: expected virtual:SOCKET[@START_US]",
+					 o.vclock);
 			fprintf(stderr, "bob: --clock %s\n", err);
 			rc = 2;
 			goto done;

@@ -15,6 +15,7 @@
 #include "alice_bench.h"
 #include "alice_rpc.h"
 #include "capture.h"
+#include "secrets.h"
 #include "log.h"
 #include "units.h"
 
@@ -44,6 +45,8 @@ static void usage(FILE *f)
 		"  --state DIR               keep channels and payments in DIR/alice.db; restart from it\n"
 		"  --chain FILE              the simulated chain shared with bob (on-chain fallback)\n"
 		"  --pcap FILE               write every message sent and received to FILE (pcapng)\n"
+		"  --seeded-secrets SEED:GEN draw every secret from SEED (ampsim run); GEN counts\n"
+		"                            restarts. Default: the system's randomness\n"
 		"  --clock wall|virtual:SOCK wall (default): time_scale x wall time; virtual: the\n"
 		"                            discrete-event clock of an ampsim run at SOCK\n"
 		"  -v, --verbose             more diagnostics on stderr\n"
@@ -100,6 +103,7 @@ int main(int argc, char **argv)
 		{ "chain", required_argument, NULL, 'K' },
 		{ "pcap", required_argument, NULL, 'P' },
 		{ "clock", required_argument, NULL, 'k' },
+		{ "seeded-secrets", required_argument, NULL, 'D' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
@@ -113,6 +117,7 @@ int main(int argc, char **argv)
 	int c, rc = 0;
 	char err[512];
 	struct pay_rand rand = { system_random, NULL };
+	struct seeded_secrets secrets;
 
 	a->seed = 1;
 	a->clk.block_interval_us = 1000000;
@@ -178,6 +183,20 @@ int main(int argc, char **argv)
 		case 's': state_dir = optarg; break;
 		case 'K': chain_path = optarg; break;
 		case 'P': pcap = optarg; break;
+		case 'D': {
+			uint64_t sseed;
+			uint32_t gen;
+			if (!seeded_secrets_parse(optarg, &sseed, &gen)) {
+				rc = bad_usage("--seeded-secrets", optarg, "expected SEED:GENERATION");
+				goto out;
+			}
+			seeded_secrets_init(&secrets, sseed, gen, "alice");
+			/* the engine keeps a copy of the source: change it in place,
+			 * whatever options came before */
+			a->eng.rand.bytes = seeded_secrets_bytes;
+			a->eng.rand.ctx = &secrets;
+			break;
+		}
 		case 'k':
 			if (strncmp(optarg, "virtual:", 8) == 0 && optarg[8]) {
 				vclock = optarg + 8;
@@ -275,7 +294,14 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	if (vclock) {
-		if (!(a->tb = timebase_virtual(a->base, vclock, "alice", err, sizeof(err)))) {
+		char vpath[256];
+		uint64_t vstart;
+		err[0] = '\0';
+		if (!timebase_parse_virtual(vclock, vpath, sizeof(vpath), &vstart) ||
+		    !(a->tb = timebase_virtual(a->base, vpath, "alice", vstart, err, sizeof(err)))) {
+			if (!err[0])
+				snprintf(err, sizeof(err), "%s: expected virtual:SOCKET[@START_US]",
+					 vclock);
 			fprintf(stderr, "alice: --clock %s\n", err);
 			rc = 2;
 			goto out;

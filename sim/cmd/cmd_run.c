@@ -25,23 +25,8 @@
 #include "spawn.h"
 #include "timeline.h"
 #include "units.h"
+#include "vcoord.h"
 
-
-void say(const struct run *r, const char *fmt, const char *arg)
-{
-	if (r->verbose) {
-		fprintf(stderr, "ampsim: ");
-		fprintf(stderr, fmt, arg);
-		fputc('\n', stderr);
-	}
-}
-
-json_t *call(const char *sock, const char *method, json_t *params, char *err, size_t n)
-{
-	json_t *r = rpc_call(sock, method, params, RPC_TIMEOUT_MS, err, n);
-	json_decref(params);
-	return r;
-}
 
 static int action_cmp(const void *x, const void *y)
 {
@@ -64,165 +49,14 @@ static void run_usage(FILE *f)
 		"  --timeline FILE     write an HTML timeline of the run to FILE\n"
 		"  --pcap FILE         write every message on the wire to FILE (pcapng; see\n"
 		"                      scripts/wireshark/ampsim-tshark)\n"
+		"  --clock virtual|wall  virtual (default, or [sim] clock): a discrete-event clock;\n"
+		"                      time jumps from one instant to the next and a run repeats\n"
+		"                      exactly (docs/time.md). wall: time_scale x wall time\n"
+		"  --speed X           virtual clock: at most X simulated seconds per wall second\n"
+		"  --step              virtual clock: wait for Enter before each instant\n"
 		"  --json              print the summary as one JSON object\n"
 		"  --keep              keep the run directory (daemon logs, sockets)\n"
 		"  -v, --verbose       say what is happening on stderr\n");
-}
-
-/* Send a payment to alice; false (kept queued) if she cannot take it now. */
-static bool send_payment(struct run *r, const struct payment_config *p, char *err, size_t errlen)
-{
-	char amount[40], expiry[24], timeout[32];
-	snprintf(amount, sizeof(amount), "%llumsat", (unsigned long long)p->amount.millisatoshis);
-	snprintf(expiry, sizeof(expiry), "%ublocks", p->expiry_blocks);
-	snprintf(timeout, sizeof(timeout), "%lluus", (unsigned long long)p->timeout_us);
-	json_t *params = json_pack("{s:s,s:s,s:s,s:i,s:s,s:s}", "id", p->id, "amount", amount,
-				   "mode", pay_mode_name(p->mode), "shards", (int)p->shards,
-				   "expiry", expiry, "timeout", timeout);
-	json_t *res = call(r->alice_sock, "pay", params, err, errlen);
-	json_decref(res);
-	return res != NULL;
-}
-
-static void flush_queued(struct run *r)
-{
-	char e[512];
-	size_t k = 0;
-	for (size_t i = 0; i < r->nqueued; i++)
-		if (!r->alice || !send_payment(r, r->queued[i], e, sizeof(e)))
-			r->queued[k++] = r->queued[i];
-	r->nqueued = k;
-}
-
-static bool fault_to(struct run *r, int who, const struct fault_config *f, bool lift,
-		     char *err, size_t errlen)
-{
-	const char *sock = who == 0 ? r->alice_sock : r->bob_sock;
-	if ((who == 0 ? r->alice : r->bob) == 0)
-		return true;    /* down: it gets the fault when it restarts */
-	char e[512];
-	json_t *params = json_pack("{s:s,s:s,s:s,s:b}", "channel", f->channel,
-				   "direction", fault_dir_name(f->dir), "action", f->text, "lift", lift);
-	json_t *res = call(sock, "fault", params, e, sizeof(e));
-	if (!res) {
-		snprintf(err, errlen, "%s:%d: fault %s: %s refused it: %s", r->s->path, f->line,
-			 f->id, who == 0 ? "alice" : "bob", e);
-		return false;
-	}
-	json_decref(res);
-	return true;
-}
-
-static void reapply_faults(struct run *r, int who)
-{
-	char e[512];
-	for (size_t i = 0; i < r->nactive; i++)
-		if (r->active[i]->action != FAULT_DROP_MSG)   /* a one-shot rule is not re-armed */
-			fault_to(r, who, r->active[i], false, e, sizeof(e));
-}
-
-static bool do_action(struct run *r, const struct run_step *a, char *err, size_t errlen)
-{
-	char e[512];
-	if (a->pay) {
-		if (!r->alice || !send_payment(r, a->pay, e, sizeof(e))) {
-			if (r->alice && !strstr(e, "not connected")) {
-				snprintf(err, errlen, "%s:%d: payment %s: alice refused it: %s", r->s->path,
-					 a->pay->line, a->pay->id, e);
-				return false;
-			}
-			r->queued[r->nqueued++] = a->pay;
-		}
-		return true;
-	}
-	const struct fault_config *f = a->fault;
-	if (fault_action_on_links(f->action)) {
-		if (!a->lift && r->nactive < SCN_MAX_FAULTS)
-			r->active[r->nactive++] = f;
-		if (a->lift) {
-			for (size_t i = 0; i < r->nactive; i++)
-				if (r->active[i] == f)
-					r->active[i] = r->active[--r->nactive];
-		}
-		return fault_to(r, 0, f, a->lift, err, errlen) && fault_to(r, 1, f, a->lift, err, errlen);
-	}
-	switch (f->action) {
-	case FAULT_DISCONNECT:
-		if (r->alice) {
-			json_t *res = call(r->alice_sock, "disconnect", NULL, e, sizeof(e));
-			json_decref(res);
-		}
-		return true;
-	case FAULT_CRASH:
-		/* kill -9: no chance to write anything more */
-		if ((f->target == NODE_ALICE ? r->alice : r->bob) > 0)
-			log_crash(r, f->target == NODE_ALICE ? "alice" : "bob");
-		kill9(f->target == NODE_ALICE ? &r->alice : &r->bob);
-		say(r, "%s crashed (kill -9)", f->target == NODE_ALICE ? "alice" : "bob");
-		return true;
-	case FAULT_RESTART:
-		if (f->target == NODE_ALICE) {
-			kill9(&r->alice);
-			if (!start_alice(r, false, err, errlen))
-				return false;
-			reapply_faults(r, 0);
-			flush_queued(r);
-		} else {
-			kill9(&r->bob);
-			if (!start_bob(r, err, errlen))
-				return false;
-			reapply_faults(r, 1);
-		}
-		return true;
-	case FAULT_DOWN: case FAULT_UP: case FAULT_DROP: case FAULT_LOSS_GE: case FAULT_DELAY:
-	case FAULT_JITTER: case FAULT_DUPLICATE: case FAULT_DROP_MSG: case FAULT_PARTITION:
-		break;
-	}
-	return true;
-}
-
-/* Quiet: every payment has an outcome, nothing is in flight or on the
- * wire, and both daemons report the same channels. */
-static bool quiet(struct run *r, bool *all_final)
-{
-	char e[512];
-	*all_final = false;
-	json_t *pays = call(r->alice_sock, "listpayments", json_pack("{s:b}", "summary", 1), e, sizeof(e));
-	if (!pays)
-		return false;
-	const char *k;
-	json_t *v;
-	bool final = true;
-	json_object_foreach(pays, k, v) {
-		if (strcmp(json_string_value(v), "pending") == 0)
-			final = false;
-	}
-	json_decref(pays);
-	*all_final = final;
-	if (!final)
-		return false;
-	json_t *ia = call(r->alice_sock, "getinfo", NULL, e, sizeof(e));
-	json_t *ib = call(r->bob_sock, "getinfo", NULL, e, sizeof(e));
-	json_t *ca = call(r->alice_sock, "channels", NULL, e, sizeof(e));
-	json_t *cb = call(r->bob_sock, "channels", NULL, e, sizeof(e));
-	bool ok = ia && ib && ca && cb &&
-		  json_integer_value(json_object_get(ia, "messages_pending")) == 0 &&
-		  json_integer_value(json_object_get(ib, "messages_pending")) == 0;
-	if (ok) {
-		json_object_foreach(ca, k, v) {
-			json_t *w = json_object_get(cb, k);
-			if (json_integer_value(json_object_get(v, "inflight_msat")) != 0 || !w ||
-			    json_integer_value(json_object_get(w, "inflight_msat")) != 0 ||
-			    json_integer_value(json_object_get(v, "alice_msat")) !=
-				    json_integer_value(json_object_get(w, "alice_msat")))
-				ok = false;
-		}
-	}
-	json_decref(ia);
-	json_decref(ib);
-	json_decref(ca);
-	json_decref(cb);
-	return ok;
 }
 
 /* Whether path can be written: its folder exists and takes files, and
@@ -261,6 +95,9 @@ int cmd_run(int argc, char **argv)
 		{ "time-scale", required_argument, NULL, 'T' },
 		{ "events", required_argument, NULL, 'e' },
 		{ "pcap", required_argument, NULL, 'P' },
+		{ "clock", required_argument, NULL, 'C' },
+		{ "speed", required_argument, NULL, 'X' },
+		{ "step", no_argument, NULL, 'Z' },
 		{ "timeline", required_argument, NULL, 't' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "keep", no_argument, NULL, 'k' },
@@ -270,13 +107,15 @@ int cmd_run(int argc, char **argv)
 	};
 	struct run r;
 	const char *events_out = NULL, *timeline_out = NULL, *why;
-	bool have_seed = false, have_scale = false;
+	bool have_seed = false, have_scale = false, step = false;
+	double speed = 0;
 	uint64_t seed = 0;
 	double scale = 1;
 	int c, rc = 0;
 	char err[1024];
 
 	memset(&r, 0, sizeof(r));
+	int clock_opt = -1;                 /* -1: as the scenario says */
 	while ((c = getopt_long(argc, argv, "vh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'S':
@@ -295,6 +134,24 @@ int cmd_run(int argc, char **argv)
 			break;
 		case 'e': events_out = optarg; break;
 		case 'P': r.pcap = optarg; break;
+		case 'C':
+			if (strcmp(optarg, "virtual") == 0) {
+				clock_opt = 1;
+			} else if (strcmp(optarg, "wall") == 0) {
+				clock_opt = 0;
+			} else {
+				fprintf(stderr, "ampsim run: --clock '%s': expected virtual or wall\n",
+					optarg);
+				return 2;
+			}
+			break;
+		case 'X':
+			if (!positive_parse(optarg, &speed, &why)) {
+				fprintf(stderr, "ampsim run: --speed '%s': %s\n", optarg, why);
+				return 2;
+			}
+			break;
+		case 'Z': step = true; break;
 		case 't': timeline_out = optarg; break;
 		case 'j': r.json = true; break;
 		case 'k': r.keep = true; break;
@@ -327,6 +184,12 @@ int cmd_run(int argc, char **argv)
 		r.s->seed = seed;
 	if (have_scale)
 		r.s->time_scale = scale;
+	r.virt = clock_opt >= 0 ? clock_opt == 1 : r.s->clock == SIM_CLOCK_VIRTUAL;
+	if (!r.virt && (speed > 0 || step)) {
+		fprintf(stderr, "ampsim run: --speed and --step need the virtual clock\n");
+		free(r.s);
+		return 2;
+	}
 	if (!make_temp_dir("ampsim-run", r.dir, sizeof(r.dir))) {
 		fprintf(stderr, "ampsim run: cannot make a run directory: %s\n", strerror(errno));
 		free(r.s);
@@ -341,10 +204,16 @@ int cmd_run(int argc, char **argv)
 	snprintf(r.alice_state, sizeof(r.alice_state), "%s/alice-state", r.dir);
 	snprintf(r.bob_state, sizeof(r.bob_state), "%s/bob-state", r.dir);
 	snprintf(r.chain, sizeof(r.chain), "%s/chain.db", r.dir);
+	snprintf(r.clock_sock, sizeof(r.clock_sock), "%s/clock.sock", r.dir);
+	if (r.virt && !(r.vc = vcoord_listen(r.clock_sock, err, sizeof(err)))) {
+		fprintf(stderr, "ampsim run: the virtual clock: %s\n", err);
+		free(r.s);
+		return 1;
+	}
 
 	json_t *pays = NULL, *ca = NULL, *cb = NULL, *ia = NULL, *ib = NULL;
 	bool final = false, settled_quiet = false;
-	char stopwhy[512] = "";
+	char stopwhy[512] = "", clockwhy[512] = "";
 	if (!start_daemons(&r, err, sizeof(err))) {
 		fprintf(stderr, "ampsim run: %s\n", err);
 		rc = 1;
@@ -376,37 +245,44 @@ int cmd_run(int argc, char **argv)
 			horizon = end;
 	}
 	qsort(acts, nact, sizeof(*acts), action_cmp);
-	struct simclock clk = { r.epoch_us, r.s->block_interval_us, r.s->time_scale };
-	for (size_t i = 0; i < nact; i++) {
-		struct timeval tv = simclock_wall_span(&clk, acts[i].at_us);
-		sleep_until_unix_us(r.epoch_us + (uint64_t)tv.tv_sec * 1000000 + (uint64_t)tv.tv_usec);
-		if (!do_action(&r, &acts[i], err, sizeof(err))) {
-			fprintf(stderr, "ampsim run: %s\n", err);
+	if (r.virt) {
+		struct virtual_play vp = { acts, nact, horizon, speed, step };
+		if (!play_virtual(&r, &vp, &final, &settled_quiet, clockwhy, sizeof(clockwhy)))
 			rc = 1;
-			break;
+		free(acts);
+	} else {
+		struct simclock clk = { r.epoch_us, r.s->block_interval_us, r.s->time_scale };
+		for (size_t i = 0; i < nact; i++) {
+			struct timeval tv = simclock_wall_span(&clk, acts[i].at_us);
+			sleep_until_unix_us(r.epoch_us + (uint64_t)tv.tv_sec * 1000000 + (uint64_t)tv.tv_usec);
+			if (!do_action(&r, &acts[i], err, sizeof(err))) {
+				fprintf(stderr, "ampsim run: %s\n", err);
+				rc = 1;
+				break;
+			}
 		}
-	}
-	free(acts);
+		free(acts);
 
-	/* wait for quiet, bounded by the horizon plus a grace period */
-	struct timeval hz = simclock_wall_span(&clk, horizon);
-	uint64_t deadline = r.epoch_us + (uint64_t)hz.tv_sec * 1000000 + (uint64_t)hz.tv_usec + 5000000;
-	while (!(settled_quiet = r.nqueued == 0 && r.alice && r.bob && quiet(&r, &final))) {
-		if (simclock_wall_now_us() > deadline)
-			break;
-		flush_queued(&r);
-		int st;
-		if (r.alice && waitpid(r.alice, &st, WNOHANG) == r.alice) {
-			r.alice = 0;
-			break;
+		/* wait for quiet, bounded by the horizon plus a grace period */
+		struct timeval hz = simclock_wall_span(&clk, horizon);
+		uint64_t deadline = r.epoch_us + (uint64_t)hz.tv_sec * 1000000 + (uint64_t)hz.tv_usec + 5000000;
+		while (!(settled_quiet = r.nqueued == 0 && r.alice && r.bob && quiet(&r, &final))) {
+			if (simclock_wall_now_us() > deadline)
+				break;
+			flush_queued(&r);
+			int st;
+			if (r.alice && waitpid(r.alice, &st, WNOHANG) == r.alice) {
+				r.alice = 0;
+				break;
+			}
+			if (r.bob && waitpid(r.bob, &st, WNOHANG) == r.bob) {
+				r.bob = 0;
+				break;
+			}
+			/* control-socket polling at 5 ms wall: cheap, and bounded above */
+			struct timespec ts = { 0, 5 * 1000000L };
+			nanosleep(&ts, NULL);
 		}
-		if (r.bob && waitpid(r.bob, &st, WNOHANG) == r.bob) {
-			r.bob = 0;
-			break;
-		}
-		/* control-socket polling at 5 ms wall: cheap, and bounded above */
-		struct timespec ts = { 0, 5 * 1000000L };
-		nanosleep(&ts, NULL);
 	}
 	pays = call(r.alice_sock, "listpayments", NULL, err, sizeof(err));
 	ca = call(r.alice_sock, "channels", NULL, err, sizeof(err));
@@ -417,6 +293,7 @@ int cmd_run(int argc, char **argv)
 stop:
 	if (stop_both(&r, stopwhy, sizeof(stopwhy)))
 		rc = 1;
+	vcoord_free(r.vc);
 
 	json_t *events = merge_events(&r);
 	if (events_out && !write_events(events, events_out)) {
@@ -435,6 +312,8 @@ stop:
 	json_t *problems = json_array();
 	if (stopwhy[0])
 		json_array_append_new(problems, json_string(stopwhy));
+	if (clockwhy[0])
+		json_array_append_new(problems, json_string(clockwhy));
 	if (!pays || !ca || !cb)
 		json_array_append_new(problems, json_string("a daemon stopped answering before the end"));
 	else if (!final)

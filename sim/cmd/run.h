@@ -43,11 +43,35 @@ struct run {
 	size_t nqueued;
 	bool json, keep, verbose;
 	const char *pcap;          /* --pcap FILE, written by bob; NULL: none */
+	/* the virtual clock (--clock virtual): its socket and coordinator */
+	bool virt;
+	char clock_sock[128];
+	struct vcoord *vc;
+	unsigned gen[2];           /* lives of alice [0] and bob [1]: secrets differ */
 };
 
-/* cmd_run.c */
+/* run_steps.c */
 void say(const struct run *r, const char *fmt, const char *arg);
 json_t *call(const char *sock, const char *method, json_t *params, char *err, size_t n);
+
+bool do_action(struct run *r, const struct run_step *a, char *err, size_t errlen);
+/* Quiet: every payment has an outcome, nothing is in flight or on the
+ * wire, and both daemons report the same channels. */
+bool quiet(struct run *r, bool *all_final);
+/* Payments alice could not take yet (she was down), tried again. */
+void flush_queued(struct run *r);
+
+/* run_virtual.c: play the steps on the virtual clock */
+struct virtual_play {
+	const struct run_step *steps;
+	size_t nsteps;
+	uint64_t horizon;          /* simulated: the latest anything can still happen */
+	double speed;              /* 0: as fast as the machine goes */
+	bool step;                 /* wait for Enter before each instant */
+};
+/* false + why when the run could not be played to its end */
+bool play_virtual(struct run *r, const struct virtual_play *vp, bool *final, bool *settled_quiet,
+		  char *why, size_t whylen);
 
 /* run_procs.c */
 bool start_bob(struct run *r, char *err, size_t errlen);

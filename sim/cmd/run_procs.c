@@ -18,6 +18,7 @@
 #include "run.h"
 #include "spawn.h"
 #include "units.h"
+#include "vcoord.h"
 
 static void chan_spec(const struct channel_config *c, char *buf, size_t n)
 {
@@ -29,6 +30,17 @@ static void chan_spec(const struct channel_config *c, char *buf, size_t n)
 		 (unsigned long long)c->alice.millisatoshis, (unsigned long long)c->link.delay_us,
 		 (unsigned long long)c->link.jitter_us, dist, c->link.drop, c->link.duplicate,
 		 c->max_htlcs, (unsigned long long)c->htlc_minimum.millisatoshis);
+}
+
+/* What both daemons are given by the run: secrets from the seed (a new
+ * generation for each life of the daemon), and the virtual clock at the
+ * run's current instant. */
+static void run_common_args(struct run *r, int who, char *secrets, size_t sn, char *clock,
+			    size_t cn)
+{
+	snprintf(secrets, sn, "%llu:%u", (unsigned long long)r->s->seed, r->gen[who]++);
+	snprintf(clock, cn, "virtual:%s@%llu", r->clock_sock,
+		 (unsigned long long)(r->vc ? vcoord_now(r->vc) : 0));
 }
 
 bool start_bob(struct run *r, char *err, size_t errlen)
@@ -44,13 +56,21 @@ bool start_bob(struct run *r, char *err, size_t errlen)
 			  "--control", r->bob_sock, "--ready-file", ready, "--hold", hold,
 			  "--final-cltv-delta", delta, "--behaviour",
 			  (char *)bob_behaviour_name(r->s->bob.behaviour), "--state", r->bob_state,
-			  "--chain", r->chain, NULL, NULL, NULL };
+			  "--chain", r->chain, NULL, NULL, NULL, NULL, NULL, NULL, NULL };
+	size_t k = sizeof(bargv) / sizeof(bargv[0]) - 7;
+	char secrets[48], clock[200];
+	run_common_args(r, 1, secrets, sizeof(secrets), clock, sizeof(clock));
+	bargv[k++] = "--seeded-secrets";
+	bargv[k++] = secrets;
+	if (r->virt) {
+		bargv[k++] = "--clock";
+		bargv[k++] = clock;
+	}
 	if (r->pcap) {
 		/* bob's capture holds every message that crossed the wire, both
 		 * ways; a restarted bob appends a section to it */
-		size_t k = sizeof(bargv) / sizeof(bargv[0]) - 3;
-		bargv[k] = "--pcap";
-		bargv[k + 1] = (char *)r->pcap;
+		bargv[k++] = "--pcap";
+		bargv[k++] = (char *)r->pcap;
 	}
 	r->bob = spawn_daemon(bargv, r->bob_log);
 	if (r->bob < 0) {
@@ -80,7 +100,7 @@ bool start_alice(struct run *r, bool first, char *err, size_t errlen)
 	snprintf(scale, sizeof(scale), "%.17g", r->s->time_scale);
 	snprintf(ready, sizeof(ready), "%s/alice.ready", r->dir);
 	unlink(ready);
-	size_t n = 0, max = 28 + 2 * r->s->nchannels;
+	size_t n = 0, max = 34 + 2 * r->s->nchannels;
 	char **aargv = calloc(max, sizeof(char *));
 	char (*specs)[512] = calloc(r->s->nchannels ? r->s->nchannels : 1, 512);
 	aargv[n++] = r->alice_exe;
@@ -97,6 +117,14 @@ bool start_alice(struct run *r, bool first, char *err, size_t errlen)
 			 "--state", r->alice_state, "--chain", r->chain };
 	for (size_t i = 0; i < sizeof(rest) / sizeof(rest[0]); i++)
 		aargv[n++] = rest[i];
+	char secrets[48], clock[200];
+	run_common_args(r, 0, secrets, sizeof(secrets), clock, sizeof(clock));
+	aargv[n++] = "--seeded-secrets";
+	aargv[n++] = secrets;
+	if (r->virt) {
+		aargv[n++] = "--clock";
+		aargv[n++] = clock;
+	}
 	aargv[n] = NULL;
 	r->alice = spawn_daemon(aargv, r->alice_log);
 	free(aargv);

@@ -114,9 +114,14 @@ struct expect_config {
 	int line;
 };
 
+enum sim_clock { SIM_CLOCK_VIRTUAL, SIM_CLOCK_WALL };
+const char *sim_clock_name(enum sim_clock c);
+bool sim_clock_parse(const char *s, enum sim_clock *c);
+
 struct scenario {
 	char path[256];
 	uint64_t seed;                   /* default 1 */
+	enum sim_clock clock;            /* default virtual */
 	uint64_t block_interval_us;      /* default 1s */
 	double time_scale;               /* default 1 */
 	struct {

@@ -218,6 +218,7 @@ static const struct key_def sim_keys[] = {
 	/* heights are time / block_interval: zero would divide by zero */
 	{ "block_interval", V_DURATION, offsetof(struct scenario, block_interval_us), 1, 0 },
 	{ "time_scale", V_POSITIVE, offsetof(struct scenario, time_scale), 0, 0 },
+	{ "clock", V_CLOCK, offsetof(struct scenario, clock), 0, 0 },
 };
 
 static const struct key_def bob_keys[] = {
@@ -396,6 +397,15 @@ bool scn_key_apply(const struct key_def *k, void *obj, const char *v,
 		enum alice_behaviour x;
 		if (!alice_behaviour_parse(v, &x)) {
 			w = "expected honest or bad-share";
+			break;
+		}
+		memcpy(field, &x, sizeof(x));
+		return true;
+	}
+	case V_CLOCK: {
+		enum sim_clock x;
+		if (!sim_clock_parse(v, &x)) {
+			w = "expected virtual or wall";
 			break;
 		}
 		memcpy(field, &x, sizeof(x));

@@ -31,6 +31,7 @@ enum value_kind {
 	V_BOB_BEHAVIOUR,   /* enum bob_behaviour */
 	V_ALICE_BEHAVIOUR, /* enum alice_behaviour */
 	V_JITTER_DIST,     /* enum jitter_dist */
+	V_CLOCK,           /* enum sim_clock */
 	V_DIRECTION,       /* enum fault_dir */
 	V_ACTION,          /* the whole struct fault_config */
 	V_ID,              /* char[SCN_ID_MAX] naming another section */

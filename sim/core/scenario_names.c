@@ -257,3 +257,24 @@ bool fault_action_liftable(enum fault_action a)
 	abort();
 }
 
+
+const char *sim_clock_name(enum sim_clock c)
+{
+	switch (c) {
+	case SIM_CLOCK_VIRTUAL: return "virtual";
+	case SIM_CLOCK_WALL: return "wall";
+	}
+	abort();
+}
+
+bool sim_clock_parse(const char *s, enum sim_clock *c)
+{
+	static const enum sim_clock all[] = { SIM_CLOCK_VIRTUAL, SIM_CLOCK_WALL };
+	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++) {
+		if (strcmp(s, sim_clock_name(all[i])) == 0) {
+			*c = all[i];
+			return true;
+		}
+	}
+	return false;
+}

@@ -248,8 +248,28 @@ struct timebase *timebase_wall(struct event_base *base, const struct simclock *c
 	return tb;
 }
 
+bool timebase_parse_virtual(const char *arg, char *path, size_t n, uint64_t *start)
+{
+	const char *at = strrchr(arg, '@');
+	size_t len = at ? (size_t)(at - arg) : strlen(arg);
+	*start = 0;
+	if (len == 0 || len >= n)
+		return false;
+	if (at) {
+		char *end;
+		errno = 0;
+		unsigned long long v = strtoull(at + 1, &end, 10);
+		if (errno || *end || end == at + 1)
+			return false;
+		*start = v;
+	}
+	memcpy(path, arg, len);
+	path[len] = '\0';
+	return true;
+}
+
 struct timebase *timebase_virtual(struct event_base *base, const char *path, const char *node,
-				  char *err, size_t errlen)
+				  uint64_t start, char *err, size_t errlen)
 {
 	struct sockaddr_un sun = { .sun_family = AF_UNIX };
 	if (strlen(path) >= sizeof(sun.sun_path)) {
@@ -268,6 +288,7 @@ struct timebase *timebase_virtual(struct event_base *base, const char *path, con
 	struct timebase *tb = xcalloc(1, sizeof(*tb));
 	tb->base = base;
 	tb->virt = true;
+	tb->now = start;
 	tb->coord = bufferevent_socket_new(base, fd, BEV_OPT_CLOSE_ON_FREE);
 	tb->work = event_new(base, -1, 0, on_work, tb);
 	bufferevent_setcb(tb->coord, coord_read, NULL, coord_event, tb);

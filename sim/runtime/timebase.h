@@ -39,9 +39,13 @@ struct tb_timer;
 
 /* clk stays the caller's and may change (bob learns the epoch from init). */
 struct timebase *timebase_wall(struct event_base *base, const struct simclock *clk);
-/* Connects to the coordinator at path and says hello as node. */
+/* Connects to the coordinator at path and says hello as node; the clock
+ * starts at simulated time start (a daemon the run restarts joins at the
+ * run's current instant). */
 struct timebase *timebase_virtual(struct event_base *base, const char *path, const char *node,
-				  char *err, size_t errlen);
+				  uint64_t start, char *err, size_t errlen);
+/* "PATH" or "PATH@START_US" as a daemon's --clock virtual: takes it. */
+bool timebase_parse_virtual(const char *arg, char *path, size_t n, uint64_t *start);
 void timebase_free(struct timebase *tb);
 bool timebase_is_virtual(const struct timebase *tb);
 

@@ -116,8 +116,8 @@ static int child(const char *path, int result_fd)
 		return 1;
 	evutil_make_socket_nonblocking(sp[0]);
 	evutil_make_socket_nonblocking(sp[1]);
-	A.tb = timebase_virtual(base, path, "alice", err, sizeof(err));
-	B.tb = timebase_virtual(base, path, "bob", err, sizeof(err));
+	A.tb = timebase_virtual(base, path, "alice", 0, err, sizeof(err));
+	B.tb = timebase_virtual(base, path, "bob", 0, err, sizeof(err));
 	if (!A.tb || !B.tb)
 		return 2;
 	timebase_on_end(A.tb, on_end, base);
