@@ -180,10 +180,11 @@ bool start_daemons(struct run *r, char *err, size_t errlen)
 void log_crash(const struct run *r, const char *node)
 {
 	struct simclock clk = { r->epoch_us, r->s->block_interval_us, r->s->time_scale };
-	uint64_t now = simclock_wall_now_us();
+	/* the crash happens at the run's current instant (virtual clock) */
+	uint64_t sim = r->vc ? vcoord_now(r->vc) : simclock_sim_at(&clk, simclock_wall_now_us());
 	json_t *ev = json_object();
-	json_object_set_new(ev, "t_ms", json_real((double)simclock_sim_at(&clk, now) / 1000.0));
-	json_object_set_new(ev, "height", json_integer(simclock_height_at(&clk, now)));
+	json_object_set_new(ev, "t_ms", json_real((double)sim / 1000.0));
+	json_object_set_new(ev, "height", json_integer(simclock_height_of(&clk, sim)));
 	json_object_set_new(ev, "node", json_string(node));
 	json_object_set_new(ev, "event", json_string("crash"));
 	json_object_set_new(ev, "how", json_string("SIGKILL from ampsim run"));

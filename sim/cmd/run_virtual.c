@@ -115,13 +115,17 @@ bool play_virtual(struct run *r, const struct virtual_play *vp, bool *final, boo
 				}
 				next_step++;
 			}
+			/* what the steps changed shows in reports made after them */
+			vcoord_advance(r->vc, now);
 			continue;
 		}
 		if (r->nqueued && r->alice > 0) {
 			size_t before = r->nqueued;
 			flush_queued(r);
-			if (r->nqueued != before)
+			if (r->nqueued != before) {
+				vcoord_advance(r->vc, now);
 				continue;
+			}
 		}
 		if (next_step == vp->nsteps && r->nqueued == 0 && r->alice > 0 && r->bob > 0 &&
 		    quiet(r, final)) {

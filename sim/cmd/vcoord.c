@@ -29,8 +29,8 @@ struct vc_node {
 	char name[16];             /* "" until hello */
 	char in[VC_LINE_MAX];
 	size_t inlen;
-	bool reported;             /* idle at now */
-	uint64_t at, next;
+	bool reported;             /* idle at now, answering the last advance */
+	uint64_t at, epoch, next;
 	struct vc_conn conns[VC_MAX_CONNS];
 	size_t nconns;
 };
@@ -39,6 +39,7 @@ struct vcoord {
 	int lfd;
 	char path[108];
 	uint64_t now;
+	uint64_t epoch;            /* of the last advance sent */
 	struct vc_node nodes[VC_MAX_NODES];
 	size_t nnodes;
 };
@@ -107,7 +108,8 @@ static void send_line(struct vc_node *n, const char *line)
 {
 	size_t len = strlen(line), off = 0;
 	while (off < len) {
-		ssize_t w = write(n->fd, line + off, len - off);
+		/* a daemon killed by the run: no SIGPIPE for writing to it */
+		ssize_t w = send(n->fd, line + off, len - off, MSG_NOSIGNAL);
 		if (w < 0 && errno == EINTR)
 			continue;
 		if (w <= 0)
@@ -122,10 +124,12 @@ static bool parse_idle(struct vc_node *n, char *line)
 	char *save = NULL, *tok = strtok_r(line, " ", &save);
 	if (!tok || strcmp(tok, "idle") != 0)
 		return false;
-	char *t = strtok_r(NULL, " ", &save), *next = strtok_r(NULL, " ", &save);
-	if (!t || !next)
+	char *t = strtok_r(NULL, " ", &save), *ep = strtok_r(NULL, " ", &save),
+	     *next = strtok_r(NULL, " ", &save);
+	if (!t || !ep || !next)
 		return false;
 	n->at = strtoull(t, NULL, 10);
+	n->epoch = strtoull(ep, NULL, 10);
 	n->next = strcmp(next, "-") == 0 ? VC_NO_TIMER : strtoull(next, NULL, 10);
 	n->nconns = 0;
 	char *key;
@@ -149,14 +153,14 @@ static void on_line(struct vcoord *vc, struct vc_node *n, char *line)
 		snprintf(n->name, sizeof(n->name), "%s", line + 6);
 		n->reported = false;
 		/* a daemon that (re)joins starts at the run's current instant */
-		char adv[48];
-		snprintf(adv, sizeof(adv), "advance %" PRIu64 "\n", vc->now);
+		char adv[64];
+		snprintf(adv, sizeof(adv), "advance %" PRIu64 " %" PRIu64 "\n", vc->now, vc->epoch);
 		send_line(n, adv);
 		return;
 	}
 	if (!parse_idle(n, line))
 		fatal("virtual clock: bad report from %s: '%s'", n->name[0] ? n->name : "?", line);
-	n->reported = n->at == vc->now;
+	n->reported = n->at == vc->now && n->epoch == vc->epoch;
 }
 
 /* Read what is there; false if the node hung up. */
@@ -291,8 +295,9 @@ void vcoord_advance(struct vcoord *vc, uint64_t t)
 	if (t < vc->now)
 		fatal("virtual clock: asked to go back from %" PRIu64 " to %" PRIu64, vc->now, t);
 	vc->now = t;
-	char line[48];
-	snprintf(line, sizeof(line), "advance %" PRIu64 "\n", t);
+	vc->epoch++;
+	char line[64];
+	snprintf(line, sizeof(line), "advance %" PRIu64 " %" PRIu64 "\n", t, vc->epoch);
 	for (size_t i = 0; i < vc->nnodes; i++) {
 		vc->nodes[i].reported = false;
 		send_line(&vc->nodes[i], line);

@@ -30,7 +30,8 @@ enum vc_settle { VC_SETTLED, VC_TIMEOUT };
  * daemon that hangs must not hang the run); *why says what is awaited. */
 enum vc_settle vcoord_settle(struct vcoord *vc, const char *const *nodes, size_t n,
 			     int timeout_ms, uint64_t *next, char *why, size_t whylen);
-/* Move every connected daemon to t (>= now). */
+/* Move every connected daemon to t (>= now). With t = now: ask for fresh
+ * reports (after the run changed a daemon through its control socket). */
 void vcoord_advance(struct vcoord *vc, uint64_t t);
 /* Tell every daemon the run is over. */
 void vcoord_end(struct vcoord *vc);

@@ -52,6 +52,7 @@ struct timebase {
 	void (*on_end)(void *arg);
 	void *end_arg;
 	bool ended;
+	uint64_t epoch;                      /* of the coordinator's last "advance" */
 	unsigned busy;                       /* work under way outside the loop's
 					      * timers (a connect): not idle */
 };
@@ -152,7 +153,7 @@ static void report(struct timebase *tb)
 	if (tb->busy)
 		return;       /* reported once the work is over */
 	char line[sizeof(tb->last_report)];
-	int n = snprintf(line, sizeof(line), "idle %" PRIu64 " ", tb->now);
+	int n = snprintf(line, sizeof(line), "idle %" PRIu64 " %" PRIu64 " ", tb->now, tb->epoch);
 	if (tb->nheap)
 		n += snprintf(line + n, sizeof(line) - (size_t)n, "%" PRIu64, tb->heap[0]->at);
 	else
@@ -213,13 +214,14 @@ static void coord_read(struct bufferevent *bev, void *arg)
 	size_t n;
 	while (!tb->ended &&
 	       (line = evbuffer_readln(bufferevent_get_input(bev), &n, EVBUFFER_EOL_LF))) {
-		uint64_t t;
+		uint64_t t, epoch;
 		char extra;
-		if (sscanf(line, "advance %" SCNu64 "%c", &t, &extra) == 1) {
+		if (sscanf(line, "advance %" SCNu64 " %" SCNu64 "%c", &t, &epoch, &extra) == 2) {
 			if (t < tb->now)
 				fatal("virtual clock: told to go back from %" PRIu64 " to %" PRIu64,
 				      tb->now, t);
 			tb->now = t;
+			tb->epoch = epoch;
 			tb->last_report[0] = '\0';   /* a new instant: report it */
 			poke(tb);
 		} else if (strcmp(line, "end") == 0) {

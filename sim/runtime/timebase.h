@@ -18,9 +18,14 @@
  * The protocol with the coordinator is one line per message over a Unix
  * stream socket:
  *   daemon -> coordinator: "hello NODE"
- *                          "idle T NEXT [CONN SENT RECEIVED open|closed]..."
- *   coordinator -> daemon: "advance T"
+ *                          "idle T E NEXT [CONN SENT RECEIVED open|closed]..."
+ *   coordinator -> daemon: "advance T E"
  *                          "end"                          (the run is over)
+ * E numbers the coordinator's advances: a report counts only for the
+ * advance it answers, so one written before the coordinator's last request
+ * (the run's own steps, done through the control socket, change a daemon's
+ * timers) cannot be taken for the state after it. "advance" to the same T
+ * with a new E asks for a fresh report.
  * T and NEXT are simulated microseconds (NEXT "-": no timer armed); CONN
  * names a connection the same way on both sides (its two addresses, in
  * sorted order). */

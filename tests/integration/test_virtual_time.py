@@ -1,0 +1,93 @@
+"""The virtual clock: a run depends only on its scenario and seed. The same
+scenario and seed give the same event log line for line (every field but
+the addresses the OS assigns) and the same --json summary, hashes included,
+at any --speed and with another process eating both cores; and every
+message is applied exactly at its send time plus its link's delay."""
+import json
+import os
+import subprocess
+
+import pytest
+
+from support import ROOT, run
+
+# lossy, bursty-lossy, jittery, crash-and-restart, adversarial, and the story
+SCENARIOS = ["faults/drop.ini", "faults/loss-ge.ini", "faults/jitter.ini",
+             "faults/crash-bob.ini", "faults/crash-alice.ini", "faults/bob-greedy.ini",
+             "faults/bob-hold.ini", "03-amp.ini"]
+
+# fields the operating system chooses: a peer's address and port
+OS_FIELDS = ("peer", "wall_ms")
+
+
+def play(build, tmp_path, scenario, tag, *extra):
+    ev = str(tmp_path / ("%s.events" % tag))
+    r = run([build.exe("ampsim"), "run", os.path.join(ROOT, "scenarios", scenario), "--json",
+             "--events", ev] + list(extra))
+    assert r.returncode == 0, (scenario, tag, r.stderr)
+    lines = []
+    with open(ev) as f:
+        for line in f:
+            e = json.loads(line)
+            for k in OS_FIELDS:
+                e.pop(k, None)
+            lines.append(json.dumps(e, sort_keys=True))
+    return lines, json.loads(r.stdout)
+
+
+def first_difference(a, b):
+    for i, (x, y) in enumerate(zip(a, b)):
+        if x != y:
+            return "line %d:\n  %s\n  %s" % (i + 1, x, y)
+    return "lengths %d and %d" % (len(a), len(b))
+
+
+@pytest.mark.parametrize("scenario", SCENARIOS)
+def test_same_seed_same_run_line_for_line(build, tmp_path, scenario):
+    events, summary = play(build, tmp_path, scenario, "first")
+    assert len(events) > 5
+    for tag, extra in (("again", ()), ("paced", ("--speed", "2000"))):
+        e2, s2 = play(build, tmp_path, scenario, tag, *extra)
+        assert e2 == events, "%s (%s): %s" % (scenario, tag, first_difference(events, e2))
+        assert s2 == summary, (scenario, tag)
+
+
+def test_same_run_with_both_cores_busy(build, tmp_path):
+    events, summary = play(build, tmp_path, "faults/jitter.ini", "quiet")
+    hogs = [subprocess.Popen(["python3", "-c", "while True: pass"]) for _ in range(2)]
+    try:
+        e2, s2 = play(build, tmp_path, "faults/jitter.ini", "loaded")
+    finally:
+        for h in hogs:
+            h.kill()
+            h.wait()
+    assert e2 == events, first_difference(events, e2)
+    assert s2 == summary
+
+
+def test_another_seed_is_another_run(build, tmp_path):
+    a, sa = play(build, tmp_path, "03-amp.ini", "one")
+    b, sb = play(build, tmp_path, "03-amp.ini", "two", "--seed", "99")
+    hashes = lambda s: sorted(p["hash"] for p in s["payments"]["p1"]["parts"])
+    assert hashes(sa) != hashes(sb)
+
+
+def test_every_message_arrives_after_exactly_its_delay(build, tmp_path):
+    # 05: c1 has a 2 s delay and c2 50 ms, no jitter, no loss
+    events, _ = play(build, tmp_path, "05-order-invariance.ini", "delays")
+    delay_ms = {"c1": 2000.0, "c2": 50.0}
+    evs = [json.loads(l) for l in events]
+    offered = {(e["channel"], e["htlc"]): e["t_ms"] for e in evs
+               if e["node"] == "alice" and e["event"] == "htlc_offered"}
+    received = {(e["channel"], e["htlc"]): e["t_ms"] for e in evs
+                if e["node"] == "bob" and e["event"] == "htlc_received"}
+    fulfilled_bob = {(e["channel"], e["htlc"]): e["t_ms"] for e in evs
+                     if e["node"] == "bob" and e["event"] == "htlc_fulfilled"}
+    fulfilled_alice = {(e["channel"], e["htlc"]): e["t_ms"] for e in evs
+                       if e["node"] == "alice" and e["event"] == "htlc_fulfilled"}
+    assert offered and set(offered) == set(received) == set(fulfilled_alice)
+    for key, t in offered.items():
+        assert received[key] == t + delay_ms[key[0]], (key, t, received[key])
+        assert fulfilled_alice[key] == fulfilled_bob[key] + delay_ms[key[0]], key
+    # the slow shard decides when the set completes: bob settles at 2 s
+    assert max(received.values()) == 2000.0
