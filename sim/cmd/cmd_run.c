@@ -398,14 +398,19 @@ stop:
 							   failed, "checks", jx));
 	json_object_set_new(out, "problems", problems);
 	json_object_set_new(out, "seed", json_integer((json_int_t)r.s->seed));
+	json_object_set_new(out, "clock", json_string(r.virt ? "virtual" : "wall"));
 
 	if (r.json) {
 		char *s = json_dumps(out, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 		puts(s);
 		free(s);
 	} else {
-		printf("scenario %s  (seed %llu, time scale %g)\n", r.s->path,
-		       (unsigned long long)r.s->seed, r.s->time_scale);
+		if (r.virt)
+			printf("scenario %s  (seed %llu, virtual clock)\n", r.s->path,
+			       (unsigned long long)r.s->seed);
+		else
+			printf("scenario %s  (seed %llu, wall clock, time scale %g)\n", r.s->path,
+			       (unsigned long long)r.s->seed, r.s->time_scale);
 		printf("payments\n");
 		const char *k;
 		json_t *o;
