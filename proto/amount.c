@@ -1,6 +1,7 @@
 #include "amount.h"
 
 #include <ctype.h>
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -157,4 +158,22 @@ bool amount_div(struct amount_msat *share, uint64_t *rest, struct amount_msat a,
 	share->millisatoshis = a.millisatoshis / n;
 	*rest = a.millisatoshis % n;
 	return true;
+}
+
+struct amount_msat amount_scaled(struct amount_msat a, double f)
+{
+	double v = (double)a.millisatoshis * f;
+	if (!(v >= 1))
+		return amount_msat(1);
+	if (v >= 18446744073709551615.0)
+		return amount_msat(UINT64_MAX);
+	return amount_msat((uint64_t)llround(v));
+}
+
+struct amount_msat amount_pick(struct amount_msat lo, struct amount_msat hi, uint64_t r)
+{
+	uint64_t span = hi.millisatoshis - lo.millisatoshis;
+	if (span == UINT64_MAX)
+		return amount_msat(r);
+	return amount_msat(lo.millisatoshis + r % (span + 1));
 }

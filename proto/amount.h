@@ -38,6 +38,12 @@ AMOUNT_MUST_CHECK bool amount_mul(struct amount_msat *out, struct amount_msat a,
 AMOUNT_MUST_CHECK bool amount_div(struct amount_msat *share, uint64_t *rest, struct amount_msat a,
 				  uint64_t n);
 
+/* For drawn amounts: a x f rounded, saturating at 1 msat below and the
+ * type's range above (f >= 0); and the amount in [lo, hi] a random word r
+ * picks (lo <= hi; uniform up to the modulo bias of one 64-bit draw). */
+struct amount_msat amount_scaled(struct amount_msat a, double f);
+struct amount_msat amount_pick(struct amount_msat lo, struct amount_msat hi, uint64_t r);
+
 static inline bool amount_eq(struct amount_msat a, struct amount_msat b)
 {
 	return a.millisatoshis == b.millisatoshis;

@@ -211,7 +211,8 @@ int cmd_run(int argc, char **argv)
 		return 1;
 	}
 
-	json_t *pays = NULL, *ca = NULL, *cb = NULL, *ia = NULL, *ib = NULL;
+	json_t *pays = NULL, *ca = NULL, *cb = NULL, *ia = NULL, *ib = NULL, *jw = NULL;
+	struct payment_config *wpays = NULL;
 	bool final = false, settled_quiet = false;
 	char stopwhy[512] = "", clockwhy[512] = "";
 	if (!start_daemons(&r, err, sizeof(err))) {
@@ -222,8 +223,9 @@ int cmd_run(int argc, char **argv)
 	}
 
 	/* the plan: payments, faults and fault lifts in simulated-time order */
-	size_t nact = 0;
-	struct run_step *acts = calloc(r.s->npayments + 2 * r.s->nfaults + 1, sizeof(*acts));
+	size_t nact = 0, nwork = 0;
+	wpays = workload_payments(r.s, &nwork);
+	struct run_step *acts = calloc(r.s->npayments + nwork + 2 * r.s->nfaults + 1, sizeof(*acts));
 	uint64_t horizon = 0;
 	for (size_t i = 0; i < r.s->nfaults; i++) {
 		const struct fault_config *f = &r.s->faults[i];
@@ -234,8 +236,9 @@ int cmd_run(int argc, char **argv)
 		if (end > horizon)
 			horizon = end;
 	}
-	for (size_t i = 0; i < r.s->npayments; i++) {
-		const struct payment_config *p = &r.s->payments[i];
+	for (size_t i = 0; i < r.s->npayments + nwork; i++) {
+		const struct payment_config *p = i < r.s->npayments ? &r.s->payments[i]
+								     : &wpays[i - r.s->npayments];
 		acts[nact++] = (struct run_step){ p->at_us, 2, p, NULL, false };
 		/* the latest a payment can still be busy: its last attempt, sent
 		 * before its timeout, expiring expiry blocks later */
@@ -296,6 +299,7 @@ stop:
 	vcoord_free(r.vc);
 
 	json_t *events = merge_events(&r);
+	jw = workload_summary(r.s, pays, events);
 	if (events_out && !write_events(events, events_out)) {
 		fprintf(stderr, "ampsim run: --events %s: %s\n", events_out, strerror(errno));
 		rc = rc ? rc : 2;
@@ -369,7 +373,9 @@ stop:
 		const struct expect_config *x = &r.s->expects[i];
 		bool ok;
 		char got[160];
-		if (x->is_payment) {
+		if (x->is_share) {
+			ok = workload_expect_holds(x, jw, got, sizeof(got));
+		} else if (x->is_payment) {
 			const char *o = json_string_value(json_object_get(json_object_get(jp, x->key), "outcome"));
 			ok = o && strcmp(o, outcome_name(x->outcome)) == 0;
 			snprintf(got, sizeof(got), "%s", o ? o : "none");
@@ -392,7 +398,18 @@ stop:
 		json_array_append_new(jx, json_pack("{s:s,s:s,s:b,s:s,s:i}", "key", x->key, "expected",
 						    x->text, "held", ok, "got", got, "line", x->line));
 	}
+	if (r.json && r.s->nworkloads) {
+		/* --json keeps every payment of the workloads too (the text
+		 * summary gives their counts) */
+		const char *id;
+		json_t *p;
+		json_object_foreach(pays, id, p) {
+			if (!json_object_get(jp, id))
+				json_object_set(jp, id, p);
+		}
+	}
 	json_object_set_new(out, "payments", jp);
+	json_object_set_new(out, "workloads", jw);
 	json_object_set_new(out, "channels", jc);
 	json_object_set_new(out, "expectations", json_pack("{s:i,s:i,s:o}", "held", held, "failed",
 							   failed, "checks", jx));
@@ -411,7 +428,8 @@ stop:
 		else
 			printf("scenario %s  (seed %llu, wall clock, time scale %g)\n", r.s->path,
 			       (unsigned long long)r.s->seed, r.s->time_scale);
-		printf("payments\n");
+		if (json_object_size(jp))
+			printf("payments\n");
 		const char *k;
 		json_t *o;
 		json_object_foreach(jp, k, o) {
@@ -432,6 +450,7 @@ stop:
 				printf("\n             why: %s", json_string_value(json_object_get(o, "why")));
 			printf("\n");
 		}
+		workload_print(jw);
 		printf("channels (as alice sees them | as bob sees them)\n");
 		json_object_foreach(jc, k, o) {
 			char cap[40], a1[40], b1[40], f1[40], a2[40], b2[40], f2[40];
@@ -495,6 +514,7 @@ stop:
 		fprintf(stderr, "ampsim run: run directory kept: %s\n", r.dir);
 	else
 		remove_dir(r.dir);
+	free(wpays);
 	free(r.s);
 	return rc;
 }

@@ -73,6 +73,13 @@ struct virtual_play {
 bool play_virtual(struct run *r, const struct virtual_play *vp, bool *final, bool *settled_quiet,
 		  char *why, size_t whylen);
 
+/* run_workload.c: [workload] sections */
+struct payment_config *workload_payments(const struct scenario *s, size_t *n);
+/* per workload: count, outcomes, settle_ms {p50, p90, p99} (simulated) */
+json_t *workload_summary(const struct scenario *s, json_t *pays, json_t *events);
+bool workload_expect_holds(const struct expect_config *x, json_t *workloads, char *got, size_t n);
+void workload_print(json_t *workloads);
+
 /* run_procs.c */
 bool start_bob(struct run *r, char *err, size_t errlen);
 bool start_alice(struct run *r, bool first, char *err, size_t errlen);

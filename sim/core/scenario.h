@@ -19,6 +19,8 @@
 #define SCN_MAX_PAYMENTS 512
 #define SCN_MAX_FAULTS 256
 #define SCN_MAX_EXPECTS 128
+#define SCN_MAX_WORKLOADS 16
+#define WORKLOAD_MAX_COUNT 1000000
 #define SCN_DEFAULT_MAX_HTLCS MAX_HTLCS
 
 enum pay_mode { PAY_SINGLE, PAY_INVOICES, PAY_MPP, PAY_AMP };
@@ -104,13 +106,48 @@ struct fault_config {
 	int line;
 };
 
+enum expect_cmp { EXPECT_GE, EXPECT_LE, EXPECT_EQ };
+
 struct expect_config {
-	char key[SCN_ID_MAX];            /* a payment id or a channel id */
-	bool is_payment;
-	enum outcome outcome;            /* payments */
+	char key[SCN_ID_MAX];            /* a payment, a workload or a channel */
+	bool is_payment;                 /* an outcome: a payment, or a workload's share */
+	bool is_share;                   /* "settled >= 95%": for a workload */
+	enum expect_cmp cmp;
+	double percent;
+	enum outcome outcome;            /* payments and workloads */
 	bool has_alice, has_bob;         /* channels: "alice:0 bob:1btc" */
 	struct amount_msat alice, bob;
 	char text[128];
+	int line;
+};
+
+/* [workload ID]: many payments from one description (sim/core/workload.c) */
+enum arrival_kind { ARRIVAL_EVERY, ARRIVAL_POISSON };
+enum amount_dist { AMOUNT_FIXED, AMOUNT_UNIFORM, AMOUNT_LOGNORMAL };
+#define WORKLOAD_MAX_MODES 4
+
+struct workload_config {
+	char id[SCN_ID_MAX];
+	uint32_t count;                  /* 1 .. WORKLOAD_MAX_COUNT */
+	uint64_t start_us;
+	struct {
+		enum arrival_kind kind;
+		uint64_t every_us;           /* every:D */
+		double per_s;                /* poisson:R/s */
+	} arrival;
+	struct {
+		enum amount_dist kind;
+		struct amount_msat a, b;     /* fixed: a; uniform: [a, b]; lognormal: median a */
+		double sigma;
+	} amount;
+	struct {
+		enum pay_mode mode;
+		double weight;
+	} modes[WORKLOAD_MAX_MODES];
+	size_t nmodes;
+	uint32_t shards;
+	uint32_t expiry_blocks;
+	uint64_t timeout_us;
 	int line;
 };
 
@@ -132,11 +169,12 @@ struct scenario {
 	struct {
 		enum alice_behaviour behaviour;
 	} alice;
-	size_t nchannels, npayments, nfaults, nexpects;
+	size_t nchannels, npayments, nfaults, nexpects, nworkloads;
 	struct channel_config channels[SCN_MAX_CHANNELS];
 	struct payment_config payments[SCN_MAX_PAYMENTS];
 	struct fault_config faults[SCN_MAX_FAULTS];
 	struct expect_config expects[SCN_MAX_EXPECTS];
+	struct workload_config workloads[SCN_MAX_WORKLOADS];
 };
 
 /* Fill *s with defaults (no channels, payments, faults or expectations). */
@@ -151,6 +189,10 @@ int scenario_parse_string(const char *name, const char *text, struct scenario *s
 			  char *err, size_t errlen);
 
 const struct channel_config *scenario_channel(const struct scenario *s, const char *id);
+const struct workload_config *scenario_workload(const struct scenario *s, const char *id);
+const struct payment_config *scenario_payment(const struct scenario *s, const char *id);
+/* Which section already uses id, if any (ids share one namespace). */
+bool scenario_id_owner(const struct scenario *s, const char *id, const char **what, int *line);
 
 /* Parse one fault action string ("drop=0.1", "loss=ge:0.1,0.5", "down",
  * "drop=fulfill#1", "crash=bob", ...) into f->action and its parameters. */

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "units.h"
+#include "workload.h"
 
 /* ------------------------------------------------------------------ */
 /* Small helpers */
@@ -261,6 +262,17 @@ static const struct key_def fault_keys[] = {
 	{ "action", V_ACTION, 0, 0, 0 },
 };
 
+static const struct key_def workload_keys[] = {
+	{ "count", V_COUNT, offsetof(struct workload_config, count), 1, WORKLOAD_MAX_COUNT },
+	{ "start", V_DURATION, offsetof(struct workload_config, start_us), 0, 0 },
+	{ "arrival", V_ARRIVAL, 0, 0, 0 },
+	{ "amount", V_AMOUNT_DIST, 0, 0, 0 },
+	{ "mode", V_MODE_MIX, 0, 0, 0 },
+	{ "shards", V_COUNT, offsetof(struct workload_config, shards), 1, MAX_HTLCS },
+	{ "expiry", V_BLOCKS, offsetof(struct workload_config, expiry_blocks), 1, 0 },
+	{ "timeout", V_DURATION, offsetof(struct workload_config, timeout_us), 0, 0 },
+};
+
 #define NKEYS(t) (sizeof(t) / sizeof((t)[0]))
 
 /* The parser remembers the line of every key of a section in an array of
@@ -271,6 +283,7 @@ _Static_assert(NKEYS(alice_keys) <= KEYS_MAX, "alice_keys");
 _Static_assert(NKEYS(channel_keys) <= KEYS_MAX, "channel_keys");
 _Static_assert(NKEYS(payment_keys) <= KEYS_MAX, "payment_keys");
 _Static_assert(NKEYS(fault_keys) <= KEYS_MAX, "fault_keys");
+_Static_assert(NKEYS(workload_keys) <= KEYS_MAX, "workload_keys");
 
 int scn_key_index(const struct key_def *keys, size_t nkeys, const char *name)
 {
@@ -433,6 +446,18 @@ bool scn_key_apply(const struct key_def *k, void *obj, const char *v,
 		if (!fault_action_parse(v, obj, &w))
 			break;
 		return true;
+	case V_ARRIVAL:
+		if (!workload_arrival_parse(v, obj, &w))
+			break;
+		return true;
+	case V_AMOUNT_DIST:
+		if (!workload_amount_parse(v, obj, &w))
+			break;
+		return true;
+	case V_MODE_MIX:
+		if (!workload_modes_parse(v, obj, &w))
+			break;
+		return true;
 	case V_ID:
 		if (!scn_id_check(v, why, whylen))
 			return false;
@@ -588,52 +613,6 @@ bool channel_spec_parse(const char *spec, struct channel_config *c, char *why, s
 }
 
 
-/* An [expect] value: an outcome ("settled"), or channel balances
- * ("alice:0 bob:1btc", either part optional, at least one). Whether the
- * key is a payment or a channel is checked once the whole file is read. */
-bool scn_expect_value_parse(const char *v, struct expect_config *e, char *why, size_t whylen)
-{
-	char buf[sizeof(e->text)];
-	char *tok, *save = NULL;
-
-	if (strncmp(v, "alice:", 6) != 0 && strncmp(v, "bob:", 4) != 0) {
-		if (!outcome_parse(v, &e->outcome)) {
-			scn_put_why(why, whylen, "expected an outcome (settled, failed, refunded or "
-				"partial) or balances such as 'alice:0 bob:1btc', got %s", v);
-			return false;
-		}
-		e->is_payment = true;
-		return true;
-	}
-	e->is_payment = false;
-	e->has_alice = e->has_bob = false;
-	scn_copy_str(buf, sizeof(buf), v);
-	for (tok = strtok_r(buf, " \t", &save); tok; tok = strtok_r(NULL, " \t", &save)) {
-		bool alice = strncmp(tok, "alice:", 6) == 0;
-		bool bob = strncmp(tok, "bob:", 4) == 0;
-		const char *amt = alice ? tok + 6 : tok + 4;
-		const char *w;
-		if (!alice && !bob) {
-			scn_put_why(why, whylen, "expected alice:AMOUNT and/or bob:AMOUNT, got %s", tok);
-			return false;
-		}
-		if ((alice && e->has_alice) || (bob && e->has_bob)) {
-			scn_put_why(why, whylen, "%s balance given twice", alice ? "alice's" : "bob's");
-			return false;
-		}
-		if (!amount_parse(amt, alice ? &e->alice : &e->bob, &w)) {
-			scn_put_why(why, whylen, "%s balance: %s, got %s", alice ? "alice's" : "bob's",
-				w, *amt ? amt : "nothing");
-			return false;
-		}
-		if (alice)
-			e->has_alice = true;
-		else
-			e->has_bob = true;
-	}
-	return true;
-}
-
 const struct section_def scn_sections[SEC_COUNT] = {
 	{ "sim", SEC_SIM, false, sim_keys, NKEYS(sim_keys) },
 	{ "bob", SEC_BOB, false, bob_keys, NKEYS(bob_keys) },
@@ -641,5 +620,6 @@ const struct section_def scn_sections[SEC_COUNT] = {
 	{ "channel", SEC_CHANNEL, true, channel_keys, NKEYS(channel_keys) },
 	{ "payment", SEC_PAYMENT, true, payment_keys, NKEYS(payment_keys) },
 	{ "fault", SEC_FAULT, true, fault_keys, NKEYS(fault_keys) },
+	{ "workload", SEC_WORKLOAD, true, workload_keys, NKEYS(workload_keys) },
 	{ "expect", SEC_EXPECT, false, NULL, 0 },
 };

@@ -32,6 +32,9 @@ enum value_kind {
 	V_ALICE_BEHAVIOUR, /* enum alice_behaviour */
 	V_JITTER_DIST,     /* enum jitter_dist */
 	V_CLOCK,           /* enum sim_clock */
+	V_ARRIVAL,         /* the whole struct workload_config: arrival */
+	V_AMOUNT_DIST,     /* the whole struct workload_config: amount */
+	V_MODE_MIX,        /* the whole struct workload_config: modes */
 	V_DIRECTION,       /* enum fault_dir */
 	V_ACTION,          /* the whole struct fault_config */
 	V_ID,              /* char[SCN_ID_MAX] naming another section */
@@ -47,7 +50,7 @@ struct key_def {
 #define KEYS_MAX 12
 
 enum section_kind {
-	SEC_SIM, SEC_BOB, SEC_ALICE, SEC_CHANNEL, SEC_PAYMENT, SEC_FAULT, SEC_EXPECT,
+	SEC_SIM, SEC_BOB, SEC_ALICE, SEC_CHANNEL, SEC_PAYMENT, SEC_FAULT, SEC_WORKLOAD, SEC_EXPECT,
 };
 #define SEC_COUNT (SEC_EXPECT + 1)
 

@@ -278,3 +278,61 @@ bool sim_clock_parse(const char *s, enum sim_clock *c)
 	}
 	return false;
 }
+
+/* ---- lookups ---------------------------------------------------------- */
+
+const struct channel_config *scenario_channel(const struct scenario *s, const char *id)
+{
+	for (size_t i = 0; i < s->nchannels; i++)
+		if (strcmp(s->channels[i].id, id) == 0)
+			return &s->channels[i];
+	return NULL;
+}
+
+const struct payment_config *scenario_payment(const struct scenario *s, const char *id)
+{
+	for (size_t i = 0; i < s->npayments; i++)
+		if (strcmp(s->payments[i].id, id) == 0)
+			return &s->payments[i];
+	return NULL;
+}
+
+const struct workload_config *scenario_workload(const struct scenario *s, const char *id)
+{
+	for (size_t i = 0; i < s->nworkloads; i++)
+		if (strcmp(s->workloads[i].id, id) == 0)
+			return &s->workloads[i];
+	return NULL;
+}
+
+/* Which section already uses id, if any: ids share one namespace because
+ * [expect] names payments, workloads and channels by bare id. */
+bool scenario_id_owner(const struct scenario *s, const char *id, const char **what, int *line)
+{
+	for (size_t i = 0; i < s->nchannels; i++)
+		if (strcmp(s->channels[i].id, id) == 0) {
+			*what = "channel";
+			*line = s->channels[i].line;
+			return true;
+		}
+	for (size_t i = 0; i < s->npayments; i++)
+		if (strcmp(s->payments[i].id, id) == 0) {
+			*what = "payment";
+			*line = s->payments[i].line;
+			return true;
+		}
+	for (size_t i = 0; i < s->nfaults; i++)
+		if (strcmp(s->faults[i].id, id) == 0) {
+			*what = "fault";
+			*line = s->faults[i].line;
+			return true;
+		}
+	for (size_t i = 0; i < s->nworkloads; i++)
+		if (strcmp(s->workloads[i].id, id) == 0) {
+			*what = "workload";
+			*line = s->workloads[i].line;
+			return true;
+		}
+	return false;
+}
+

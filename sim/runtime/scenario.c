@@ -81,47 +81,6 @@ static int sec_key_line(const struct parser *p, const char *key)
 	return i < 0 ? 0 : p->key_line[i];
 }
 
-/* Which section already uses id, if any: ids share one namespace because
- * [expect] names payments and channels by bare id. */
-static bool id_taken(const struct scenario *s, const char *id, const char **what, int *line)
-{
-	for (size_t i = 0; i < s->nchannels; i++)
-		if (strcmp(s->channels[i].id, id) == 0) {
-			*what = "channel";
-			*line = s->channels[i].line;
-			return true;
-		}
-	for (size_t i = 0; i < s->npayments; i++)
-		if (strcmp(s->payments[i].id, id) == 0) {
-			*what = "payment";
-			*line = s->payments[i].line;
-			return true;
-		}
-	for (size_t i = 0; i < s->nfaults; i++)
-		if (strcmp(s->faults[i].id, id) == 0) {
-			*what = "fault";
-			*line = s->faults[i].line;
-			return true;
-		}
-	return false;
-}
-
-static const struct payment_config *find_payment(const struct scenario *s, const char *id)
-{
-	for (size_t i = 0; i < s->npayments; i++)
-		if (strcmp(s->payments[i].id, id) == 0)
-			return &s->payments[i];
-	return NULL;
-}
-
-const struct channel_config *scenario_channel(const struct scenario *s, const char *id)
-{
-	for (size_t i = 0; i < s->nchannels; i++)
-		if (strcmp(s->channels[i].id, id) == 0)
-			return &s->channels[i];
-	return NULL;
-}
-
 /* Checks of the section just finished that need more than one key. */
 static void section_end(struct parser *p)
 {
@@ -154,6 +113,25 @@ static void section_end(struct parser *p)
 			fail(p, sec_key_line(p, "shards"),
 			     "%s shards: mode single sends one part; shards applies to "
 			     "invoices, mpp and amp, got %u", p->label, (unsigned)pay->shards);
+		}
+		break;
+	}
+	case SEC_WORKLOAD: {
+		struct workload_config *w = p->obj;
+		char last[SCN_ID_MAX + 16];
+		snprintf(last, sizeof(last), "%s-%u", w->id, w->count);
+		if (!sec_key_line(p, "count")) {
+			fail(p, p->sec_line, "%s count: missing: how many payments (1..%d)",
+			     p->label, WORKLOAD_MAX_COUNT);
+		} else if (!sec_key_line(p, "arrival")) {
+			fail(p, p->sec_line, "%s arrival: missing: every:DURATION or poisson:RATE/s",
+			     p->label);
+		} else if (!sec_key_line(p, "amount")) {
+			fail(p, p->sec_line, "%s amount: missing: AMOUNT, uniform:MIN,MAX or "
+			     "lognormal:MEDIAN,SIGMA", p->label);
+		} else if (strlen(last) >= SCN_ID_MAX) {
+			fail(p, p->sec_line, "%s: its payments' ids (up to %s) would be longer than %d "
+			     "characters: use a shorter id", p->label, last, SCN_ID_MAX - 1);
 		}
 		break;
 	}
@@ -224,7 +202,7 @@ static void section_begin(struct parser *p, char *content)
 			def = &scn_sections[i];
 	if (!def) {
 		fail(p, p->line, "unknown section [%s]: expected [sim], [bob], [alice], "
-		     "[channel ID], [payment ID], [fault ID] or [expect]", word);
+		     "[channel ID], [payment ID], [workload ID], [fault ID] or [expect]", word);
 		return;
 	}
 	if (def->has_id && !*id) {
@@ -242,7 +220,7 @@ static void section_begin(struct parser *p, char *content)
 			fail(p, p->line, "[%s %s] %s", word, id, why);
 			return;
 		}
-		if (id_taken(s, id, &what, &line)) {
+		if (scenario_id_owner(s, id, &what, &line)) {
 			fail(p, p->line, "[%s %s] duplicate id: '%s' is already [%s %s] on line %d",
 			     word, id, id, what, id, line);
 			return;
@@ -290,6 +268,24 @@ static void section_begin(struct parser *p, char *content)
 		pay->timeout_us = PAYMENT_DEFAULT_TIMEOUT_US;
 		pay->line = p->line;
 		p->obj = pay;
+		break;
+	}
+	case SEC_WORKLOAD: {
+		if (s->nworkloads == SCN_MAX_WORKLOADS) {
+			fail(p, p->line, "[workload %s] too many workloads (at most %d)", id,
+			     SCN_MAX_WORKLOADS);
+			return;
+		}
+		struct workload_config *w = &s->workloads[s->nworkloads++];
+		memset(w, 0, sizeof(*w));
+		scn_copy_str(w->id, sizeof(w->id), id);
+		w->modes[0].mode = PAY_SINGLE;
+		w->modes[0].weight = 1;
+		w->nmodes = 1;
+		w->expiry_blocks = PAYMENT_DEFAULT_EXPIRY_BLOCKS;
+		w->timeout_us = PAYMENT_DEFAULT_TIMEOUT_US;
+		w->line = p->line;
+		p->obj = w;
 		break;
 	}
 	case SEC_FAULT: {
@@ -560,21 +556,34 @@ static void check_references(struct parser *p)
 		const char *what;
 		int line;
 
-		if (find_payment(s, e->key)) {
-			if (!e->is_payment)
+		if (scenario_payment(s, e->key)) {
+			if (!e->is_payment || e->is_share)
 				deferred_fail(p, e->line, "[expect] %s: is a payment: expected an "
 					      "outcome (settled, failed, refunded or partial), got %s",
 					      e->key, e->text);
 			continue;
 		}
+		if (scenario_workload(s, e->key)) {
+			if (!e->is_share)
+				deferred_fail(p, e->line, "[expect] %s: is a workload: expected a share "
+					      "of its payments such as 'settled >= 95%%', got %s",
+					      e->key, e->text);
+			continue;
+		}
+		if (e->is_share) {
+			deferred_fail(p, e->line, "[expect] %s: no workload '%s' in this file (a "
+				      "share such as 'settled >= 95%%' is for a workload)", e->key,
+				      e->key);
+			continue;
+		}
 		if (!ch) {
-			if (id_taken(s, e->key, &what, &line))
+			if (scenario_id_owner(s, e->key, &what, &line))
 				deferred_fail(p, e->line, "[expect] %s: is a %s (line %d): "
-					      "expectations name payments and channels",
+					      "expectations name payments, workloads and channels",
 					      e->key, what, line);
 			else
 				deferred_fail(p, e->line, "[expect] %s: no payment or channel "
-					      "'%s' in this file", e->key, e->key);
+					      "'%s' in this file (nor a workload)", e->key, e->key);
 			continue;
 		}
 		if (e->is_payment) {
