@@ -1,0 +1,68 @@
+"""[workload] sections under ampsim run: many payments from one description,
+summarised per workload, checked by [expect] shares, and the same for the
+same seed."""
+import json
+
+from support import run, write
+
+
+def scenario(tmp_path, count=300, expect="settled >= 99%", drop="0"):
+    return write(str(tmp_path), "w.ini", """
+[sim]
+seed = 5
+[channel c1]
+capacity = 1000btc
+delay = 50ms
+drop = %s
+[channel c2]
+capacity = 1000btc
+delay = 80ms
+[workload w1]
+count = %d
+start = 1s
+arrival = poisson:50/s
+amount = uniform:1000sat,0.01btc
+mode = amp:0.5,mpp:0.5
+shards = 2
+timeout = 10s
+[expect]
+w1 = %s
+""" % (drop, count, expect))
+
+
+def test_a_workload_runs_and_is_summarised(build, tmp_path):
+    path = scenario(tmp_path)
+    r = run([build.exe("ampsim"), "run", path])
+    assert r.returncode == 0, r.stdout + r.stderr
+    # the text summary aggregates: no line per payment
+    assert "w1-1 " not in r.stdout and "w1-150" not in r.stdout
+    assert "w1         300 payments: 300 settled" in r.stdout
+    assert "settle time p50" in r.stdout
+    assert "ok   w1 = settled >= 99%" in r.stdout
+    rj = run([build.exe("ampsim"), "run", path, "--json"])
+    s = json.loads(rj.stdout)
+    w = s["workloads"]["w1"]
+    assert w["count"] == 300 and w["outcomes"]["settled"] == 300
+    # the slower channel's round trip bounds an AMP/MPP settle: 2 x 80 ms
+    assert w["settle_ms"]["p50"] >= 160 and w["settle_ms"]["p99"] >= w["settle_ms"]["p50"]
+    # --json keeps every payment
+    assert sum(1 for k in s["payments"] if k.startswith("w1-")) == 300
+    modes = {p["mode"] for p in s["payments"].values()}
+    assert modes == {"amp", "mpp"}
+    # and the same seed gives the same run
+    again = json.loads(run([build.exe("ampsim"), "run", path, "--json"]).stdout)
+    assert again == s
+
+
+def test_a_share_that_does_not_hold_exits_1(build, tmp_path):
+    path = scenario(tmp_path, count=100, drop="0.5", expect="settled >= 100%")
+    r = run([build.exe("ampsim"), "run", path])
+    assert r.returncode == 1, r.stdout + r.stderr
+    assert "FAIL w1 = settled >= 100%" in r.stdout and "got settled" in r.stdout
+
+
+def test_more_than_512_payments_in_one_run(build, tmp_path):
+    path = scenario(tmp_path, count=1500, expect="settled = 100%")
+    r = run([build.exe("ampsim"), "run", path, "--json"])
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout)["workloads"]["w1"]["outcomes"]["settled"] == 1500
