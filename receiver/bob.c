@@ -25,6 +25,7 @@
 #include "peer.h"
 #include "rpc.h"
 #include "secrets.h"
+#include "store.h"
 #include "units.h"
 
 /* ---- what the engine is given ------------------------------------------ */
@@ -154,6 +155,8 @@ static void usage(FILE *f)
 		"  --state DIR               keep channels, HTLCs, invoices and sets in DIR/bob.db\n"
 		"  --chain FILE              the simulated chain shared with alice (on-chain fallback)\n"
 		"  --pcap FILE               write every message sent and received to FILE (pcapng)\n"
+		"  --sync full|normal        with --state: SQLite's synchronous mode; full (default)\n"
+		"                            survives power loss, normal survives kill -9\n"
 		"  --seeded-secrets SEED:GEN draw every secret from SEED (ampsim run); GEN counts\n"
 		"                            restarts. Default: the system's randomness\n"
 		"  --clock wall|virtual:SOCK wall (default): time_scale x wall time; virtual: the\n"
@@ -194,6 +197,7 @@ static int parse_options(int argc, char **argv, struct bob_config *cfg, struct b
 		{ "pcap", required_argument, NULL, 'P' },
 		{ "clock", required_argument, NULL, 'k' },
 		{ "seeded-secrets", required_argument, NULL, 'D' },
+		{ "sync", required_argument, NULL, 'Y' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
@@ -226,6 +230,10 @@ static int parse_options(int argc, char **argv, struct bob_config *cfg, struct b
 		case 's': o->state = optarg; break;
 		case 'K': o->chain = optarg; break;
 		case 'P': o->pcap = optarg; break;
+		case 'Y':
+			if (!store_set_sync(optarg))
+				return bad_usage("--sync '%s': %s", optarg, "expected full or normal");
+			break;
 		case 'D': {
 			uint64_t sseed;
 			uint32_t gen;

@@ -16,6 +16,7 @@
 #include "alice_rpc.h"
 #include "capture.h"
 #include "secrets.h"
+#include "store.h"
 #include "log.h"
 #include "units.h"
 
@@ -45,6 +46,8 @@ static void usage(FILE *f)
 		"  --state DIR               keep channels and payments in DIR/alice.db; restart from it\n"
 		"  --chain FILE              the simulated chain shared with bob (on-chain fallback)\n"
 		"  --pcap FILE               write every message sent and received to FILE (pcapng)\n"
+		"  --sync full|normal        with --state: SQLite's synchronous mode; full (default)\n"
+		"                            survives power loss, normal survives kill -9\n"
 		"  --seeded-secrets SEED:GEN draw every secret from SEED (ampsim run); GEN counts\n"
 		"                            restarts. Default: the system's randomness\n"
 		"  --clock wall|virtual:SOCK wall (default): time_scale x wall time; virtual: the\n"
@@ -104,6 +107,7 @@ int main(int argc, char **argv)
 		{ "pcap", required_argument, NULL, 'P' },
 		{ "clock", required_argument, NULL, 'k' },
 		{ "seeded-secrets", required_argument, NULL, 'D' },
+		{ "sync", required_argument, NULL, 'Y' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
@@ -183,6 +187,12 @@ int main(int argc, char **argv)
 		case 's': state_dir = optarg; break;
 		case 'K': chain_path = optarg; break;
 		case 'P': pcap = optarg; break;
+		case 'Y':
+			if (!store_set_sync(optarg)) {
+				rc = bad_usage("--sync", optarg, "expected full or normal");
+				goto out;
+			}
+			break;
 		case 'D': {
 			uint64_t sseed;
 			uint32_t gen;

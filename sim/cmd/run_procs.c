@@ -56,12 +56,14 @@ bool start_bob(struct run *r, char *err, size_t errlen)
 			  "--control", r->bob_sock, "--ready-file", ready, "--hold", hold,
 			  "--final-cltv-delta", delta, "--behaviour",
 			  (char *)bob_behaviour_name(r->s->bob.behaviour), "--state", r->bob_state,
-			  "--chain", r->chain, NULL, NULL, NULL, NULL, NULL, NULL, NULL };
-	size_t k = sizeof(bargv) / sizeof(bargv[0]) - 7;
+			  "--chain", r->chain, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL };
+	size_t k = sizeof(bargv) / sizeof(bargv[0]) - 9;
 	char secrets[48], clock[200];
 	run_common_args(r, 1, secrets, sizeof(secrets), clock, sizeof(clock));
 	bargv[k++] = "--seeded-secrets";
 	bargv[k++] = secrets;
+	bargv[k++] = "--sync";     /* a run kills processes, not power: kill -9 is survived */
+	bargv[k++] = "normal";
 	if (r->virt) {
 		bargv[k++] = "--clock";
 		bargv[k++] = clock;
@@ -121,6 +123,8 @@ bool start_alice(struct run *r, bool first, char *err, size_t errlen)
 	run_common_args(r, 0, secrets, sizeof(secrets), clock, sizeof(clock));
 	aargv[n++] = "--seeded-secrets";
 	aargv[n++] = secrets;
+	aargv[n++] = "--sync";
+	aargv[n++] = "normal";
 	if (r->virt) {
 		aargv[n++] = "--clock";
 		aargv[n++] = clock;

@@ -12,8 +12,30 @@
 
 #include "log.h"
 
+/* --sync: FULL (default) syncs every commit; NORMAL syncs the WAL only at
+ * checkpoints, which survives any process crash (kill -9) but not a power
+ * loss. One daemon, one choice: set before the store is opened. */
+static bool store_sync_full = true;
+
+bool store_set_sync(const char *mode)
+{
+	if (strcmp(mode, "full") == 0)
+		store_sync_full = true;
+	else if (strcmp(mode, "normal") == 0)
+		store_sync_full = false;
+	else
+		return false;
+	return true;
+}
+
+/* Prepared statements of store_run, kept by the text they were made from:
+ * a daemon runs the same few statements many times, and preparing one
+ * (parsing its SQL) costs more than running it. */
+#define STMT_CACHE 32
+
 struct store {
 	sqlite3 *db;
+	sqlite3_stmt *cache[STMT_CACHE];
 	int depth;
 	int lock_fd;               /* exclusive stores: the held lock, else -1 */
 };
@@ -68,8 +90,11 @@ static struct store *open_db(const char *dir, const char *name, const char *sche
 	}
 	sqlite3_busy_timeout(st->db, 5000);
 	char *msg = NULL;
-	const char *pragmas = "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
-			      "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER);";
+	const char *pragmas =
+		store_sync_full ? "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
+				  "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER);"
+				: "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
+				  "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER);";
 	if (sqlite3_exec(st->db, pragmas, NULL, NULL, &msg) != SQLITE_OK ||
 	    sqlite3_exec(st->db, schema, NULL, NULL, &msg) != SQLITE_OK) {
 		snprintf(err, errlen, "%s: %s", path, msg ? msg : "cannot initialise");
@@ -99,6 +124,8 @@ void store_close(struct store *st)
 {
 	if (!st)
 		return;
+	for (size_t i = 0; i < STMT_CACHE; i++)
+		sqlite3_finalize(st->cache[i]);
 	sqlite3_close(st->db);
 	if (st->lock_fd >= 0)
 		close(st->lock_fd);
@@ -119,11 +146,9 @@ void store_commit(struct store *st)
 		fatal("state database: COMMIT failed: %s", sqlite3_errmsg(st->db));
 }
 
-static sqlite3_stmt *prepare(struct store *st, const char *sql, const char *types, va_list ap)
+static void bind(struct store *st, sqlite3_stmt *q, const char *sql, const char *types,
+		 va_list ap)
 {
-	sqlite3_stmt *q;
-	if (sqlite3_prepare_v2(st->db, sql, -1, &q, NULL) != SQLITE_OK)
-		fatal("state database: cannot prepare '%s': %s", sql, sqlite3_errmsg(st->db));
 	for (int i = 0; types[i]; i++) {
 		int col = i + 1, rc = SQLITE_OK;
 		switch (types[i]) {
@@ -136,28 +161,57 @@ static sqlite3_stmt *prepare(struct store *st, const char *sql, const char *type
 		default: fatal("store: bad bind type '%c'", types[i]);
 		}
 		if (rc != SQLITE_OK)
-			fatal("state database: bind %d of '%s' failed", col, sql);
+			fatal("state database: bind %d of '%s' failed (%s)", col, sql,
+			      sqlite3_errmsg(st->db));
 	}
+}
+
+static sqlite3_stmt *prepare(struct store *st, const char *sql)
+{
+	sqlite3_stmt *q;
+	if (sqlite3_prepare_v2(st->db, sql, -1, &q, NULL) != SQLITE_OK)
+		fatal("state database: cannot prepare '%s': %s", sql, sqlite3_errmsg(st->db));
 	return q;
+}
+
+/* The cached statement for sql (made on first use), or NULL when the cache
+ * slot is taken by another statement (then the caller prepares its own). */
+static sqlite3_stmt **cached(struct store *st, const char *sql)
+{
+	size_t h = 5381;
+	for (const char *s = sql; *s; s++)
+		h = h * 33 + (unsigned char)*s;
+	sqlite3_stmt **slot = &st->cache[h % STMT_CACHE];
+	if (!*slot)
+		*slot = prepare(st, sql);
+	return strcmp(sqlite3_sql(*slot), sql) == 0 ? slot : NULL;
 }
 
 void store_run(struct store *st, const char *sql, const char *types, ...)
 {
 	va_list ap;
+	sqlite3_stmt **slot = cached(st, sql);
+	sqlite3_stmt *q = slot ? *slot : prepare(st, sql);
 	va_start(ap, types);
-	sqlite3_stmt *q = prepare(st, sql, types, ap);
+	bind(st, q, sql, types, ap);
 	va_end(ap);
 	int rc = sqlite3_step(q);
 	if (rc != SQLITE_DONE && rc != SQLITE_ROW)
 		fatal("state database: '%s' failed: %s", sql, sqlite3_errmsg(st->db));
-	sqlite3_finalize(q);
+	if (slot) {
+		sqlite3_reset(q);
+		sqlite3_clear_bindings(q);
+	} else {
+		sqlite3_finalize(q);
+	}
 }
 
 sqlite3_stmt *store_query(struct store *st, const char *sql, const char *types, ...)
 {
 	va_list ap;
+	sqlite3_stmt *q = prepare(st, sql);
 	va_start(ap, types);
-	sqlite3_stmt *q = prepare(st, sql, types, ap);
+	bind(st, q, sql, types, ap);
 	va_end(ap);
 	return q;
 }

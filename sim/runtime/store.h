@@ -14,6 +14,11 @@
 
 struct store;
 
+/* SQLite's synchronous mode for the stores this process opens: "full"
+ * (the default; the only one that survives power loss) or "normal"
+ * (survives kill -9). false for anything else. */
+bool store_set_sync(const char *mode);
+
 /* Open (creating, mode 0600) dir/name.db and run schema (several
  * statements). The daemon then holds dir/name.lock: a second process
  * opening the same store is refused ("in use by another running daemon")
