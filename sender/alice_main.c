@@ -18,6 +18,7 @@
 #include "secrets.h"
 #include "store.h"
 #include "log.h"
+#include "proto_limits.h"
 #include "units.h"
 
 /* Secrets come from the system's randomness (STYLE.md point 7). */
@@ -35,7 +36,7 @@ static void usage(FILE *f)
 		"  --connect HOST:PORT       bob's address\n"
 		"  --channel SPEC            open a channel: \"1btc\" or\n"
 		"                            \"id=c1,capacity=1btc,alice=1btc,delay=20ms,jitter=5ms,\n"
-		"                             jitter_dist=uniform,drop=0.1,max_htlcs=483\" (repeatable)\n"
+		"                             jitter_dist=uniform,drop=0.1,max_htlcs=" MAX_HTLCS_STR "\" (repeatable)\n"
 		"  --events FILE             append JSON Lines events to FILE\n"
 		"  --control SOCK            JSON-RPC control socket (Unix socket path)\n"
 		"  --ready-file FILE         write {\"pid\":N,\"epoch_unix_us\":T} once channels are open\n"

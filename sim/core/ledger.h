@@ -13,7 +13,7 @@
 #include "amp.h"
 
 #define LEDGER_ID_MAX ID_MAX
-#define BOLT2_MAX_HTLCS 483
+#define BOLT2_MAX_HTLCS MAX_HTLCS   /* proto_limits.h */
 
 enum htlc_end { HTLC_FULFILLED, HTLC_FAILED, HTLC_REFUNDED };
 const char *htlc_end_name(enum htlc_end e);

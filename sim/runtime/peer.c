@@ -16,6 +16,7 @@
 #include "timebase.h"
 #include "frame.h"
 #include "log.h"
+#include "msg.h"
 
 /* Output watermarks (backpressure): at PEER_OUT_HIGH queued bytes we stop
  * reading the peer; at PEER_OUT_LOW we read again. */
@@ -333,13 +334,8 @@ static void protocol_error(struct peer *p, const char *why)
 	json_set_str(ev, "peer", p->name);
 	json_set_str(ev, "reason", why);
 	evlog_emit(p->log, ev);
-	Ampsim__Error e = AMPSIM__ERROR__INIT;
-	Ampsim__Envelope env = AMPSIM__ENVELOPE__INIT;
-	e.channel_id = "";
-	e.message = (char *)why;
-	env.msg_case = AMPSIM__ENVELOPE__MSG_ERROR;
-	env.error = &e;
-	peer_send(p, &env);
+	struct msg m;
+	peer_send(p, msg_error(&m, "", why));
 	peer_close(p, why);
 }
 
