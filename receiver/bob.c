@@ -127,6 +127,13 @@ static void clock_ended(void *arg)
 	event_base_loopbreak(b->base);
 }
 
+static void block_label(void *arg, uint64_t at, char *buf, size_t n)
+{
+	const struct bob *b = arg;
+	snprintf(buf, n, "block %u: bob checks expiries and claims",
+		 simclock_height_of(&b->eng.clk, at));
+}
+
 static void on_block(void *arg)
 {
 	struct bob *b = arg;
@@ -366,6 +373,7 @@ int main(int argc, char **argv)
 	}
 	b->sig = daemon_signals_new(b->base);
 	b->block_timer = tb_timer_new(b->tb, on_block, b);
+	tb_timer_set_label(b->block_timer, block_label);
 	bob_engine_resume(&b->eng, bob_now(b), &out);
 	bob_act(b, &out);
 	printf("bob listening on %s (port %u)\n", o.listen, b->port);

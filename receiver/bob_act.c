@@ -67,6 +67,13 @@ static void on_hold_timer(void *arg)
 	actions_free(&out);
 }
 
+static void hold_label(void *arg, uint64_t at, char *buf, size_t n)
+{
+	(void)arg;
+	(void)at;
+	snprintf(buf, n, "bob's hold time for an incomplete set ends (mpp_timeout)");
+}
+
 static void arm_hold_timer(struct bob *b, uint64_t id, uint64_t at_us)
 {
 	struct bob_hold_timer **pp = timer_slot(b, id);
@@ -76,6 +83,7 @@ static void arm_hold_timer(struct bob *b, uint64_t id, uint64_t at_us)
 		t->bob = b;
 		t->id = id;
 		t->ev = tb_timer_new(b->tb, on_hold_timer, t);
+		tb_timer_set_label(t->ev, hold_label);
 		*pp = t;
 	}
 	tb_timer_at(t->ev, at_us);

@@ -347,6 +347,13 @@ static void on_reconnect(evutil_socket_t fd, short what, void *arg)
 	alice_connect(arg, false);
 }
 
+static void reconnect_label(void *arg, uint64_t at, char *buf, size_t n)
+{
+	(void)arg;
+	(void)at;
+	snprintf(buf, n, "alice tries to reconnect to bob");
+}
+
 static void on_reconnect_tb(void *arg)
 {
 	alice_connect(arg, false);
@@ -368,6 +375,7 @@ static void schedule_reconnect(struct alice *a)
 		/* under the virtual clock the backoff is simulated time */
 		if (!a->reconnect_tb)
 			a->reconnect_tb = tb_timer_new(a->tb, on_reconnect_tb, a);
+		tb_timer_set_label(a->reconnect_tb, reconnect_label);
 		tb_timer_at(a->reconnect_tb, alice_now(a) + (uint64_t)a->reconnect_ms * 1000);
 		return;
 	}
@@ -409,6 +417,12 @@ static size_t chain_seen(struct alice *a, struct pay_chain_seen **out)
 	return n;
 }
 
+static void block_label(void *arg, uint64_t at, char *buf, size_t n)
+{
+	const struct alice *a = arg;
+	snprintf(buf, n, "block %u: alice checks expiries", simclock_height_of(&a->clk, at));
+}
+
 static void on_block(void *arg)
 {
 	struct alice *a = arg;
@@ -429,6 +443,7 @@ void alice_clock_ended(void *arg)
 void alice_start_blocks(struct alice *a)
 {
 	a->block_timer = tb_timer_new(a->tb, on_block, a);
+	tb_timer_set_label(a->block_timer, block_label);
 	ENGINE(a, pay_engine_start(&a->eng, alice_now(a), &acts_));
 }
 

@@ -19,6 +19,8 @@ static void usage(FILE *f)
 		"  payments --control SOCK          alice's payments and their parts\n"
 		"  fault --control SOCK --channel C --action A [--direction D] [--lift]\n"
 		"  call --control SOCK METHOD [JSON-PARAMS]   any control method\n"
+		"  step|continue --control SOCK     drive a run started with --step: the next\n"
+		"                                   instant, or run on to the end\n"
 		"  amp split --root HEX --shares N   shares that XOR to the root\n"
 		"  amp combine SHARE...              the root of some shares\n"
 		"  amp derive --root HEX --share HEX --index N   a child preimage and hash\n"
@@ -57,7 +59,8 @@ int main(int argc, char **argv)
 	if (strcmp(cmd, "bench") == 0)
 		return cmd_bench(argc - 1, argv + 1);
 	if (strcmp(cmd, "pay") == 0 || strcmp(cmd, "invoice") == 0 || strcmp(cmd, "channels") == 0 ||
-	    strcmp(cmd, "fault") == 0 || strcmp(cmd, "payments") == 0 || strcmp(cmd, "call") == 0)
+	    strcmp(cmd, "fault") == 0 || strcmp(cmd, "payments") == 0 || strcmp(cmd, "call") == 0 ||
+	    strcmp(cmd, "step") == 0 || strcmp(cmd, "continue") == 0)
 		return cmd_rpc(argc - 1, argv + 1);
 	fprintf(stderr, "ampsim: unknown command '%s'\n\n", cmd);
 	usage(stderr);

@@ -1,5 +1,6 @@
 /* ampsim pay|invoice|channels|payments|fault|call: one JSON-RPC request to
- * a running daemon's control socket, the answer printed as JSON. */
+ * a running daemon's control socket, the answer printed as JSON; and
+ * step|continue, the same to a stepped run's socket. */
 #include <getopt.h>
 #include <jansson.h>
 #include <stdio.h>
@@ -21,6 +22,8 @@ static void rpc_usage(FILE *f, const char *cmd)
 		fprintf(f, "--amount A [--description TEXT]      (bob's socket)\n");
 	else if (strcmp(cmd, "fault") == 0)
 		fprintf(f, "--channel C --action A [--direction to_bob|to_alice|both] [--lift]\n");
+	else if (strcmp(cmd, "step") == 0 || strcmp(cmd, "continue") == 0)
+		fprintf(f, "        (the socket of a run started with --step; it prints it)\n");
 	else if (strcmp(cmd, "call") == 0)
 		fprintf(f, "METHOD [JSON-PARAMS]        (METHOD help lists them)\n");
 	else

@@ -53,7 +53,10 @@ static void run_usage(FILE *f)
 		"                      time jumps from one instant to the next and a run repeats\n"
 		"                      exactly (docs/time.md). wall: time_scale x wall time\n"
 		"  --speed X           virtual clock: at most X simulated seconds per wall second\n"
-		"  --step              virtual clock: wait for Enter before each instant\n"
+		"  --step              virtual clock: before each instant say what comes next and\n"
+		"                      wait for Enter, or for ampsim step|continue --control SOCK\n"
+		"  --control SOCK      with --step: where ampsim step|continue reach the run\n"
+		"                      (default: the run directory's step.sock, printed)\n"
 		"  --json              print the summary as one JSON object\n"
 		"  --keep              keep the run directory (daemon logs, sockets)\n"
 		"  -v, --verbose       say what is happening on stderr\n");
@@ -98,6 +101,7 @@ int cmd_run(int argc, char **argv)
 		{ "clock", required_argument, NULL, 'C' },
 		{ "speed", required_argument, NULL, 'X' },
 		{ "step", no_argument, NULL, 'Z' },
+		{ "control", required_argument, NULL, 'c' },
 		{ "timeline", required_argument, NULL, 't' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "keep", no_argument, NULL, 'k' },
@@ -108,6 +112,8 @@ int cmd_run(int argc, char **argv)
 	struct run r;
 	const char *events_out = NULL, *timeline_out = NULL, *why;
 	bool have_seed = false, have_scale = false, step = false;
+	const char *step_path = NULL;
+	char step_default[160];
 	double speed = 0;
 	uint64_t seed = 0;
 	double scale = 1;
@@ -152,6 +158,7 @@ int cmd_run(int argc, char **argv)
 			}
 			break;
 		case 'Z': step = true; break;
+		case 'c': step_path = optarg; break;
 		case 't': timeline_out = optarg; break;
 		case 'j': r.json = true; break;
 		case 'k': r.keep = true; break;
@@ -249,9 +256,24 @@ int cmd_run(int argc, char **argv)
 	}
 	qsort(acts, nact, sizeof(*acts), action_cmp);
 	if (r.virt) {
-		struct virtual_play vp = { acts, nact, horizon, speed, step };
+		struct virtual_play vp = { acts, nact, horizon, speed, step, -1 };
+		if (step) {
+			if (!step_path) {
+				snprintf(step_default, sizeof(step_default), "%s/step.sock", r.dir);
+				step_path = step_default;
+			}
+			if ((vp.step_fd = step_listen(step_path, err, sizeof(err))) < 0)
+				fprintf(stderr, "ampsim run: --control %s (Enter still steps)\n", err);
+			else
+				fprintf(stderr, "ampsim run: stepping; from another terminal: "
+					"ampsim step|continue --control %s\n", step_path);
+		}
 		if (!play_virtual(&r, &vp, &final, &settled_quiet, clockwhy, sizeof(clockwhy)))
 			rc = 1;
+		if (vp.step_fd >= 0) {
+			close(vp.step_fd);
+			unlink(step_path);
+		}
 		free(acts);
 	} else {
 		struct simclock clk = { r.epoch_us, r.s->block_interval_us, r.s->time_scale };

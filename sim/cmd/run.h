@@ -68,7 +68,10 @@ struct virtual_play {
 	uint64_t horizon;          /* simulated: the latest anything can still happen */
 	double speed;              /* 0: as fast as the machine goes */
 	bool step;                 /* wait for Enter before each instant */
+	int step_fd;               /* listening: ampsim step / continue; -1: none */
 };
+/* The stepped run's socket for ampsim step / continue (JSON-RPC, mode 0600). */
+int step_listen(const char *path, char *err, size_t errlen);
 /* false + why when the run could not be played to its end */
 bool play_virtual(struct run *r, const struct virtual_play *vp, bool *final, bool *settled_quiet,
 		  char *why, size_t whylen);

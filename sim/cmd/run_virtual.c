@@ -6,6 +6,13 @@
  * after the daemons' own timers of that instant: the order is fixed, and a
  * run repeats exactly. docs/time.md explains the rules. */
 #include <errno.h>
+#include <jansson.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
@@ -62,12 +69,57 @@ static void pace(uint64_t wall0, uint64_t t, double speed)
 	}
 }
 
-/* --step: say what comes next and wait for Enter ("c" runs on) */
+/* A request on the step socket: JSON-RPC "step", "continue" or "stop",
+ * answered with the instant. Returns 's', 'c', 'q', or 0 for anything else
+ * (answered with an error). */
+static int step_request(int lfd, uint64_t now)
+{
+	int fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	char line[1024];
+	size_t n = 0;
+	struct pollfd pf = { fd, POLLIN, 0 };
+	while (n < sizeof(line) - 1 && poll(&pf, 1, 2000) > 0) {
+		ssize_t k = read(fd, line + n, sizeof(line) - 1 - n);
+		if (k <= 0)
+			break;
+		n += (size_t)k;
+		if (memchr(line, '\n', n))
+			break;
+	}
+	line[n] = '\0';
+	json_t *req = json_loads(line, JSON_DISABLE_EOF_CHECK, NULL);
+	const char *m = json_string_value(json_object_get(req, "method"));
+	json_t *id = json_object_get(req, "id");
+	int what = !m ? 0 : strcmp(m, "step") == 0 ? 's' : strcmp(m, "continue") == 0 ? 'c'
+		 : strcmp(m, "stop") == 0 ? 'q' : 0;
+	json_t *resp = what ? json_pack("{s:s,s:O,s:{s:f}}", "jsonrpc", "2.0", "id",
+					id ? id : json_null(), "result", "t_ms", (double)now / 1e3)
+			    : json_pack("{s:s,s:O,s:{s:i,s:s}}", "jsonrpc", "2.0", "id",
+					id ? id : json_null(), "error", "code", -32601, "message",
+					"methods: step, continue, stop");
+	char *s = json_dumps(resp, JSON_COMPACT);
+	if (s) {
+		if (send(fd, s, strlen(s), MSG_NOSIGNAL) > 0)
+			(void)send(fd, "\n", 1, MSG_NOSIGNAL);
+		free(s);
+	}
+	json_decref(resp);
+	json_decref(req);
+	close(fd);
+	return what;
+}
+
+/* --step: say what comes next and wait for Enter ("c" runs on), or for
+ * ampsim step / continue on the run's step socket */
 static bool step_prompt(const struct run *r, const struct virtual_play *vp, size_t next_step,
 			uint64_t t, bool *stepping)
 {
-	fprintf(stderr, "\n[t = %.3f s] next instant: t = %.3f s", (double)vcoord_now(r->vc) / 1e6,
-		(double)t / 1e6);
+	char labels[1024];
+	vcoord_labels(r->vc, t, labels, sizeof(labels));
+	fprintf(stderr, "\n[t = %.3f s] next instant: t = %.3f s%s", (double)vcoord_now(r->vc) / 1e6,
+		(double)t / 1e6, labels);
 	for (size_t i = next_step; i < vp->nsteps && vp->steps[i].at_us == t; i++) {
 		const struct run_step *s = &vp->steps[i];
 		if (s->pay)
@@ -78,12 +130,60 @@ static bool step_prompt(const struct run *r, const struct virtual_play *vp, size
 				s->fault->text);
 	}
 	fprintf(stderr, "\n  Enter: go on, c: run to the end, q: stop here > ");
-	char line[32];
-	if (!fgets(line, sizeof(line), stdin))
-		return *stepping = false, true;
-	if (line[0] == 'c')
-		*stepping = false;
-	return line[0] != 'q';
+	static bool stdin_open = true;
+	for (;;) {
+		/* stdin is left out once it has ended (no terminal) */
+		struct pollfd pf[2] = { { stdin_open ? STDIN_FILENO : -1, POLLIN, 0 },
+					{ vp->step_fd, POLLIN, 0 } };
+		if (!stdin_open && vp->step_fd < 0)
+			return *stepping = false, true;
+		if (poll(pf, 2, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			return *stepping = false, true;
+		}
+		int what = 0;
+		if (pf[0].revents) {
+			char line[32];
+			if (!fgets(line, sizeof(line), stdin)) {
+				/* no terminal: the step socket alone drives the run */
+				stdin_open = false;
+				continue;
+			}
+			what = line[0] == 'c' ? 'c' : line[0] == 'q' ? 'q' : 's';
+		} else if (pf[1].revents) {
+			what = step_request(vp->step_fd, vcoord_now(r->vc));
+			if (what)
+				fprintf(stderr, "(%s)\n", what == 's' ? "step" : what == 'c' ? "continue"
+								       : "stop");
+		}
+		if (what == 'c')
+			*stepping = false;
+		if (what)
+			return what != 'q';
+	}
+}
+
+int step_listen(const char *path, char *err, size_t errlen)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	if (strlen(path) >= sizeof(sun.sun_path)) {
+		snprintf(err, errlen, "%s: path too long for a Unix socket", path);
+		return -1;
+	}
+	strcpy(sun.sun_path, path);
+	unlink(path);
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	mode_t old = umask(0077);
+	int rc = fd < 0 ? -1 : bind(fd, (struct sockaddr *)&sun, sizeof(sun));
+	umask(old);
+	if (rc != 0 || listen(fd, 4) != 0) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	return fd;
 }
 
 bool play_virtual(struct run *r, const struct virtual_play *vp, bool *final, bool *settled_quiet,

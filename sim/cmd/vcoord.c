@@ -31,6 +31,7 @@ struct vc_node {
 	size_t inlen;
 	bool reported;             /* idle at now, answering the last advance */
 	uint64_t at, epoch, next;
+	char label[128];           /* what its next timer will do */
 	struct vc_conn conns[VC_MAX_CONNS];
 	size_t nconns;
 };
@@ -121,6 +122,12 @@ static void send_line(struct vc_node *n, const char *line)
 /* "idle T NEXT [KEY SENT RECEIVED open|closed]..." */
 static bool parse_idle(struct vc_node *n, char *line)
 {
+	char *bar = strstr(line, " | ");
+	n->label[0] = '\0';
+	if (bar) {
+		snprintf(n->label, sizeof(n->label), "%s", bar + 3);
+		*bar = '\0';
+	}
 	char *save = NULL, *tok = strtok_r(line, " ", &save);
 	if (!tok || strcmp(tok, "idle") != 0)
 		return false;
@@ -301,6 +308,21 @@ void vcoord_advance(struct vcoord *vc, uint64_t t)
 	for (size_t i = 0; i < vc->nnodes; i++) {
 		vc->nodes[i].reported = false;
 		send_line(&vc->nodes[i], line);
+	}
+}
+
+void vcoord_labels(const struct vcoord *vc, uint64_t t, char *buf, size_t n)
+{
+	size_t used = 0;
+	buf[0] = '\0';
+	for (size_t i = 0; i < vc->nnodes; i++) {
+		const struct vc_node *nd = &vc->nodes[i];
+		if (nd->reported && nd->next == t && used < n) {
+			int w = snprintf(buf + used, n - used, "\n  %s: %s", nd->name,
+					 nd->label[0] ? nd->label : "a timer");
+			if (w > 0)
+				used += (size_t)w;
+		}
 	}
 }
 

@@ -33,6 +33,9 @@ enum vc_settle vcoord_settle(struct vcoord *vc, const char *const *nodes, size_t
 /* Move every connected daemon to t (>= now). With t = now: ask for fresh
  * reports (after the run changed a daemon through its control socket). */
 void vcoord_advance(struct vcoord *vc, uint64_t t);
+/* What the daemons' timers due at t will do, one line each ("\n  bob:
+ * update_fulfill_htlc on c1 reaches alice"); "" when none is due then. */
+void vcoord_labels(const struct vcoord *vc, uint64_t t, char *buf, size_t n);
 /* Tell every daemon the run is over. */
 void vcoord_end(struct vcoord *vc);
 

@@ -34,6 +34,8 @@ struct pending {
 	struct link *l;
 	bool held;
 	uint64_t due;                 /* monotonic microseconds */
+	const char *msg_name;         /* static: "update_add_htlc" */
+	char channel[32];
 	struct pending *prev, *next;
 	size_t len;
 	uint8_t bytes[];
@@ -102,6 +104,19 @@ void peer_set_capture(struct peer *p, struct capture *cap)
 static void pending_fire_tb(void *arg);
 static void read_cb(struct bufferevent *bev, void *arg);
 
+/* For a stepped run: the message the delivery timer will put on the wire. */
+static void pending_label(void *arg, uint64_t at, char *buf, size_t n)
+{
+	(void)at;
+	const struct peer *p = arg;
+	if (!p->sched)
+		return;
+	const char *me = timebase_node(p->tb);
+	const char *other = strcmp(me, "alice") == 0 ? "bob" : "alice";
+	snprintf(buf, n, "%s on %s reaches %s", p->sched->msg_name ? p->sched->msg_name : "a message",
+		 p->sched->channel[0] ? p->sched->channel : "the connection", other);
+}
+
 static void stamp_reached(void *arg)
 {
 	struct peer *p = arg;
@@ -120,6 +135,7 @@ void peer_set_timebase(struct peer *p, struct timebase *tb)
 		snprintf(key, sizeof(key), "%s", p->name);
 	p->tb = tb;
 	p->tbt = tb_timer_new(tb, pending_fire_tb, p);
+	tb_timer_set_label(p->tbt, pending_label);
 	p->tbc = tb_conn_new(tb, key);
 	p->stamp_wait = tb_timer_new(tb, stamp_reached, p);
 }
@@ -572,10 +588,12 @@ void peer_send(struct peer *p, const Ampsim__Envelope *env)
 	wire_write(p, buf, n);
 }
 
-static struct pending *pending_new(struct peer *p, struct link *l, const uint8_t *bytes,
-				   size_t len)
+static struct pending *pending_new(struct peer *p, struct link *l, const char *msg_name,
+				   const char *channel, const uint8_t *bytes, size_t len)
 {
 	struct pending *q = xcalloc(1, sizeof(*q) + len);
+	q->msg_name = msg_name;
+	snprintf(q->channel, sizeof(q->channel), "%s", channel ? channel : "");
 	q->p = p;
 	q->l = l;
 	q->len = len;
@@ -616,7 +634,7 @@ void peer_send_frame_on(struct peer *p, struct link *l, const char *channel, enu
 		return;
 	}
 	case LINK_HOLD: {
-		hold(p, pending_new(p, l, buf, n));
+		hold(p, pending_new(p, l, msgname, channel, buf, n));
 		json_t *ev = evlog_new(p->log, "message_held");
 		json_set_str(ev, "channel", channel);
 		json_set_str(ev, "message", msgname);
@@ -628,7 +646,7 @@ void peer_send_frame_on(struct peer *p, struct link *l, const char *channel, enu
 			if (v.delay_us[i] == 0) {
 				wire_write(p, buf, n);
 			} else {
-				schedule(p, pending_new(p, l, buf, n), v.delay_us[i]);
+				schedule(p, pending_new(p, l, msgname, channel, buf, n), v.delay_us[i]);
 			}
 		}
 		if (v.copies > 1) {

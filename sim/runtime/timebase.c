@@ -34,6 +34,7 @@ struct tb_timer {
 	size_t heap_idx;         /* virtual: SIZE_MAX when not armed */
 	struct event *ev;        /* wall */
 	bool armed;
+	tb_label_fn label;
 };
 
 struct timebase {
@@ -52,6 +53,7 @@ struct timebase {
 	void (*on_end)(void *arg);
 	void *end_arg;
 	bool ended;
+	char node[16];
 	uint64_t epoch;                      /* of the coordinator's last "advance" */
 	unsigned busy;                       /* work under way outside the loop's
 					      * timers (a connect): not idle */
@@ -162,6 +164,15 @@ static void report(struct timebase *tb)
 	     c = c->next)
 		n += snprintf(line + n, sizeof(line) - (size_t)n, " %s %" PRIu64 " %" PRIu64 " %s",
 			      c->key, c->sent, c->received, c->closed ? "closed" : "open");
+	if (tb->nheap && tb->heap[0]->label && (size_t)n < sizeof(line) - 140) {
+		char label[128] = "";
+		tb->heap[0]->label(tb->heap[0]->arg, tb->heap[0]->at, label, sizeof(label));
+		for (char *s = label; *s; s++)
+			if (*s == '\n' || *s == '|')
+				*s = ' ';
+		if (label[0])
+			n += snprintf(line + n, sizeof(line) - (size_t)n, " | %s", label);
+	}
 	/* a report that says nothing new is not sent again */
 	if (strcmp(line, tb->last_report) == 0)
 		return;
@@ -295,6 +306,7 @@ struct timebase *timebase_virtual(struct event_base *base, const char *path, con
 	tb->work = event_new(base, -1, 0, on_work, tb);
 	bufferevent_setcb(tb->coord, coord_read, NULL, coord_event, tb);
 	bufferevent_enable(tb->coord, EV_READ | EV_WRITE);
+	snprintf(tb->node, sizeof(tb->node), "%s", node);
 	evbuffer_add_printf(bufferevent_get_output(tb->coord), "hello %s\n", node);
 	poke(tb);         /* idle at 0 until told otherwise */
 	return tb;
@@ -384,6 +396,16 @@ void tb_timer_cancel(struct tb_timer *t)
 	} else {
 		evtimer_del(t->ev);
 	}
+}
+
+void tb_timer_set_label(struct tb_timer *t, tb_label_fn fn)
+{
+	t->label = fn;
+}
+
+const char *timebase_node(const struct timebase *tb)
+{
+	return tb->node;
 }
 
 bool tb_timer_armed(const struct tb_timer *t)

@@ -18,7 +18,7 @@
  * The protocol with the coordinator is one line per message over a Unix
  * stream socket:
  *   daemon -> coordinator: "hello NODE"
- *                          "idle T E NEXT [CONN SENT RECEIVED open|closed]..."
+ *                          "idle T E NEXT [CONN SENT RECEIVED open|closed]... [| LABEL]"
  *   coordinator -> daemon: "advance T E"
  *                          "end"                          (the run is over)
  * E numbers the coordinator's advances: a report counts only for the
@@ -28,7 +28,7 @@
  * with a new E asks for a fresh report.
  * T and NEXT are simulated microseconds (NEXT "-": no timer armed); CONN
  * names a connection the same way on both sides (its two addresses, in
- * sorted order). */
+ * sorted order); LABEL says in plain words what the next timer will do. */
 #ifndef AMPSIM_TIMEBASE_H
 #define AMPSIM_TIMEBASE_H
 
@@ -65,6 +65,13 @@ void tb_timer_at(struct tb_timer *t, uint64_t at);
 void tb_timer_cancel(struct tb_timer *t);
 bool tb_timer_armed(const struct tb_timer *t);
 void tb_timer_free(struct tb_timer *t);
+/* What the timer's firing will do, in plain words, for a stepped run
+ * ("update_add_htlc on c1 reaches bob"): written into buf when asked. */
+typedef void (*tb_label_fn)(void *arg, uint64_t at, char *buf, size_t n);
+void tb_timer_set_label(struct tb_timer *t, tb_label_fn fn);
+/* The node name given to the coordinator ("alice", "bob"; "" on the wall
+ * clock). */
+const char *timebase_node(const struct timebase *tb);
 
 /* Message accounting per connection (virtual clock; counted but not
  * reported under the wall clock): a frame was written to the connection;
