@@ -33,6 +33,21 @@ def test_chaos_kills_lose_nothing(build):
     assert rep["outcomes"].get("settled", 0) > 0, rep
 
 
+def test_chaos_on_the_wall_clock_too(build):
+    r = run([os.path.join(ROOT, "scripts", "chaos"), "4", "--seed", "3", "--build", build.dir, "--json",
+             "--clock", "wall"], timeout=300)
+    rep = json.loads(r.stdout)
+    assert r.returncode == 0, rep["problems"]
+    assert len(rep["kills"]) == 4 and rep["outcomes"].get("settled", 0) > 0, rep
+
+
+def test_chaos_on_the_virtual_clock_repeats(build):
+    args = [os.path.join(ROOT, "scripts", "chaos"), "12", "--seed", "21", "--build", build.dir, "--json"]
+    first, second = json.loads(run(args, timeout=300).stdout), json.loads(run(args, timeout=300).stdout)
+    assert first["clock"] == "virtual" and not first["problems"], first
+    assert first == second
+
+
 def test_sweep_writes_one_row_per_run(build):
     r = run([os.path.join(ROOT, "scripts", "sweep"), os.path.join(ROOT, "scenarios", "faults", "drop.ini"),
              "--set", "fault lossy.action=drop=0,drop=1", "--seeds", "2", "--ampsim", build.exe("ampsim")],
