@@ -220,6 +220,7 @@ int cmd_run(int argc, char **argv)
 
 	json_t *pays = NULL, *ca = NULL, *cb = NULL, *ia = NULL, *ib = NULL, *jw = NULL;
 	struct payment_config *wpays = NULL;
+	uint64_t play_wall0 = simclock_wall_now_us();
 	bool final = false, settled_quiet = false;
 	char stopwhy[512] = "", clockwhy[512] = "";
 	if (!start_daemons(&r, err, sizeof(err))) {
@@ -229,6 +230,7 @@ int cmd_run(int argc, char **argv)
 		goto stop;
 	}
 
+	play_wall0 = simclock_wall_now_us();
 	/* the plan: payments, faults and fault lifts in simulated-time order */
 	size_t nact = 0, nwork = 0;
 	wpays = workload_payments(r.s, &nwork);
@@ -322,6 +324,8 @@ stop:
 
 	json_t *events = merge_events(&r);
 	jw = workload_summary(r.s, pays, events);
+	json_t *metrics = run_metrics(pays, events,
+				      (double)(simclock_wall_now_us() - play_wall0) / 1e6);
 	if (events_out && !write_events(events, events_out)) {
 		fprintf(stderr, "ampsim run: --events %s: %s\n", events_out, strerror(errno));
 		rc = rc ? rc : 2;
@@ -432,6 +436,7 @@ stop:
 	}
 	json_object_set_new(out, "payments", jp);
 	json_object_set_new(out, "workloads", jw);
+	json_object_set_new(out, "metrics", metrics);
 	json_object_set_new(out, "channels", jc);
 	json_object_set_new(out, "expectations", json_pack("{s:i,s:i,s:o}", "held", held, "failed",
 							   failed, "checks", jx));

@@ -83,6 +83,12 @@ json_t *workload_summary(const struct scenario *s, json_t *pays, json_t *events)
 bool workload_expect_holds(const struct expect_config *x, json_t *workloads, char *got, size_t n);
 void workload_print(json_t *workloads);
 
+/* run_metrics.c: the run's metrics (outcomes, settle time percentiles,
+ * HTLCs per payment, retries, drops, duplicates, chain claims and refunds,
+ * liquidity locked in HTLCs, simulated seconds per wall second); only its
+ * "wall" object depends on the machine */
+json_t *run_metrics(json_t *pays, json_t *events, double wall_s);
+
 /* run_procs.c */
 bool start_bob(struct run *r, char *err, size_t errlen);
 bool start_alice(struct run *r, bool first, char *err, size_t errlen);
