@@ -58,6 +58,7 @@ static void run_usage(FILE *f)
 		"  --control SOCK      with --step: where ampsim step|continue reach the run\n"
 		"                      (default: the run directory's step.sock, printed)\n"
 		"  --json              print the summary as one JSON object\n"
+		"  --check             only read and check the file (exit 0, or 2 with FILE:LINE)\n"
 		"  --keep              keep the run directory (daemon logs, sockets)\n"
 		"  -v, --verbose       say what is happening on stderr\n");
 }
@@ -102,6 +103,7 @@ int cmd_run(int argc, char **argv)
 		{ "speed", required_argument, NULL, 'X' },
 		{ "step", no_argument, NULL, 'Z' },
 		{ "control", required_argument, NULL, 'c' },
+		{ "check", no_argument, NULL, 'K' },
 		{ "timeline", required_argument, NULL, 't' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "keep", no_argument, NULL, 'k' },
@@ -113,6 +115,7 @@ int cmd_run(int argc, char **argv)
 	const char *events_out = NULL, *timeline_out = NULL, *why;
 	bool have_seed = false, have_scale = false, step = false;
 	const char *step_path = NULL;
+	bool check_only = false;
 	char step_default[160];
 	double speed = 0;
 	uint64_t seed = 0;
@@ -159,6 +162,7 @@ int cmd_run(int argc, char **argv)
 			break;
 		case 'Z': step = true; break;
 		case 'c': step_path = optarg; break;
+		case 'K': check_only = true; break;
 		case 't': timeline_out = optarg; break;
 		case 'j': r.json = true; break;
 		case 'k': r.keep = true; break;
@@ -186,6 +190,12 @@ int cmd_run(int argc, char **argv)
 		fprintf(stderr, "%s\n", err);
 		free(r.s);
 		return 2;
+	}
+	if (check_only) {
+		/* read and checked: nothing is run */
+		printf("%s: ok\n", argv[optind]);
+		free(r.s);
+		return 0;
 	}
 	if (have_seed)
 		r.s->seed = seed;
