@@ -106,8 +106,10 @@ int cmd_bench(int argc, char **argv)
 		return 2;
 	}
 	struct amount_msat amt;
-	if (!amount_parse(amount, &amt, &why) || amount_is_zero(amt)) {
-		fprintf(stderr, "ampsim bench: --amount '%s': %s\n", amount, amount_is_zero(amt) ? "must be above zero" : why);
+	bool parsed = amount_parse(amount, &amt, &why);
+	if (!parsed || amount_is_zero(amt)) {
+		fprintf(stderr, "ampsim bench: --amount '%s': %s\n", amount,
+			parsed ? "must be above zero" : why);
 		return 2;
 	}
 

@@ -17,6 +17,7 @@
 
 #include "clock.h"
 #include "cmds.h"
+#include "events.h"
 #include "log.h"
 #include "rpc.h"
 #include "rpc_client.h"
@@ -27,6 +28,17 @@
 #include "units.h"
 #include "vcoord.h"
 
+
+/* Ctrl-C (or SIGTERM): the run stops at the next chance, stops both
+ * daemons, cleans up and says so, instead of dying with them running. */
+static volatile sig_atomic_t run_interrupted;
+
+static void on_interrupt(int sig)
+{
+	(void)sig;
+	run_interrupted = 1;
+	vcoord_interrupt();
+}
 
 static int action_cmp(const void *x, const void *y)
 {
@@ -228,6 +240,11 @@ int cmd_run(int argc, char **argv)
 		return 1;
 	}
 
+	struct sigaction sa;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_interrupt;   /* no SA_RESTART: waits return early */
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
 	json_t *pays = NULL, *ca = NULL, *cb = NULL, *ia = NULL, *ib = NULL, *jw = NULL;
 	struct payment_config *wpays = NULL;
 	uint64_t play_wall0 = simclock_wall_now_us();
@@ -292,6 +309,8 @@ int cmd_run(int argc, char **argv)
 		for (size_t i = 0; i < nact; i++) {
 			struct timeval tv = simclock_wall_span(&clk, acts[i].at_us);
 			sleep_until_unix_us(r.epoch_us + (uint64_t)tv.tv_sec * 1000000 + (uint64_t)tv.tv_usec);
+			if (run_interrupted)
+				break;
 			if (!do_action(&r, &acts[i], err, sizeof(err))) {
 				fprintf(stderr, "ampsim run: %s\n", err);
 				rc = 1;
@@ -304,7 +323,7 @@ int cmd_run(int argc, char **argv)
 		struct timeval hz = simclock_wall_span(&clk, horizon);
 		uint64_t deadline = r.epoch_us + (uint64_t)hz.tv_sec * 1000000 + (uint64_t)hz.tv_usec + 5000000;
 		while (!(settled_quiet = r.nqueued == 0 && r.alice && r.bob && quiet(&r, &final))) {
-			if (simclock_wall_now_us() > deadline)
+			if (simclock_wall_now_us() > deadline || run_interrupted)
 				break;
 			flush_queued(&r);
 			int st;
@@ -354,6 +373,11 @@ stop:
 		json_array_append_new(problems, json_string(stopwhy));
 	if (clockwhy[0])
 		json_array_append_new(problems, json_string(clockwhy));
+	if (run_interrupted) {
+		json_array_append_new(problems, json_string("interrupted (Ctrl-C): the run was stopped "
+							    "before its end"));
+		rc = 1;
+	}
 	if (!pays || !ca || !cb)
 		json_array_append_new(problems, json_string("a daemon stopped answering before the end"));
 	else if (!final)
@@ -373,7 +397,7 @@ stop:
 		json_t *p = json_object_get(pays, id), *o = json_object();
 		json_object_set_new(o, "outcome", json_string(p ? json_string_value(json_object_get(p, "outcome")) : "pending"));
 		json_object_set_new(o, "mode", json_string(pay_mode_name(r.s->payments[i].mode)));
-		json_object_set_new(o, "amount_msat", json_integer((json_int_t)r.s->payments[i].amount.millisatoshis));
+		json_set_u64(o, "amount_msat", r.s->payments[i].amount.millisatoshis);
 		json_t *parts = json_array();
 		size_t k;
 		json_t *pt;
@@ -395,7 +419,7 @@ stop:
 	for (size_t i = 0; i < r.s->nchannels; i++) {
 		const char *id = r.s->channels[i].id;
 		json_t *o = json_object();
-		json_object_set_new(o, "capacity_msat", json_integer((json_int_t)r.s->channels[i].capacity.millisatoshis));
+		json_set_u64(o, "capacity_msat", r.s->channels[i].capacity.millisatoshis);
 		json_t *ac = json_object_get(ca, id), *bc = json_object_get(cb, id);
 		json_t *av = view(ac), *bv = view(bc);
 		json_object_set_new(o, "alice_view", av);
@@ -451,7 +475,7 @@ stop:
 	json_object_set_new(out, "expectations", json_pack("{s:i,s:i,s:o}", "held", held, "failed",
 							   failed, "checks", jx));
 	json_object_set_new(out, "problems", problems);
-	json_object_set_new(out, "seed", json_integer((json_int_t)r.s->seed));
+	json_set_u64(out, "seed", r.s->seed);
 	json_object_set_new(out, "clock", json_string(r.virt ? "virtual" : "wall"));
 
 	if (r.json) {

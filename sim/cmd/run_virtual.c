@@ -64,7 +64,7 @@ static void pace(uint64_t wall0, uint64_t t, double speed)
 	if (due > now) {
 		struct timespec ts = { (time_t)((due - now) / 1000000),
 				       (long)((due - now) % 1000000) * 1000 };
-		while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+		while (nanosleep(&ts, &ts) != 0 && errno == EINTR && !vcoord_interrupted())
 			;
 	}
 }
@@ -138,6 +138,8 @@ static bool step_prompt(const struct run *r, const struct virtual_play *vp, size
 		if (!stdin_open && vp->step_fd < 0)
 			return *stepping = false, true;
 		if (poll(pf, 2, -1) < 0) {
+			if (errno == EINTR && vcoord_interrupted())
+				return false;
 			if (errno == EINTR)
 				continue;
 			return *stepping = false, true;
@@ -195,6 +197,10 @@ bool play_virtual(struct run *r, const struct virtual_play *vp, bool *final, boo
 	bool stepping = vp->step;
 	char e[512], waiting[256];
 	for (;;) {
+		if (vcoord_interrupted()) {
+			snprintf(why, whylen, "interrupted at t = %.3f s", (double)vcoord_now(r->vc) / 1e6);
+			return false;
+		}
 		notice_exits(r);
 		uint64_t next;
 		size_t n = live_nodes(r, nodes);

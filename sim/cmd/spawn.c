@@ -29,7 +29,8 @@ void sleep_until_unix_us(unsigned long long unix_us)
 			return;
 		uint64_t left = unix_us - now;
 		struct timespec ts = { (time_t)(left / 1000000), (long)(left % 1000000) * 1000 };
-		if (nanosleep(&ts, NULL) == 0)
+		/* a signal (Ctrl-C) ends the wait: the caller looks at why */
+		if (nanosleep(&ts, NULL) == 0 || errno == EINTR)
 			return;
 	}
 }

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,6 +45,18 @@ struct vcoord {
 	struct vc_node nodes[VC_MAX_NODES];
 	size_t nnodes;
 };
+
+static volatile sig_atomic_t interrupted;
+
+void vcoord_interrupt(void)
+{
+	interrupted = 1;
+}
+
+bool vcoord_interrupted(void)
+{
+	return interrupted != 0;
+}
 
 struct vcoord *vcoord_listen(const char *path, char *err, size_t errlen)
 {
@@ -291,6 +304,10 @@ enum vc_settle vcoord_settle(struct vcoord *vc, const char *const *nodes, size_t
 			return VC_SETTLED;
 		}
 		int64_t left = deadline - mono_ms();
+		if (interrupted) {
+			snprintf(why, whylen, "an interruption (Ctrl-C)");
+			return VC_TIMEOUT;
+		}
 		if (left <= 0)
 			return VC_TIMEOUT;
 		poll_once(vc, (int)left);

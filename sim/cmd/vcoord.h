@@ -36,6 +36,10 @@ void vcoord_advance(struct vcoord *vc, uint64_t t);
 /* What the daemons' timers due at t will do, one line each ("\n  bob:
  * update_fulfill_htlc on c1 reaches alice"); "" when none is due then. */
 void vcoord_labels(const struct vcoord *vc, uint64_t t, char *buf, size_t n);
+/* From a signal handler: the wait in progress (and every later one) ends
+ * at once, as a timeout that says so. */
+void vcoord_interrupt(void);
+bool vcoord_interrupted(void);
 /* Tell every daemon the run is over. */
 void vcoord_end(struct vcoord *vc);
 
