@@ -62,3 +62,22 @@ def test_a_bad_request_on_the_step_socket(build, tmp_path, processes):
     r = run([build.exe("ampsim"), "call", "--control", sock, "stop"])
     assert r.returncode == 0, r.stderr
     assert p.wait(timeout=60) == 1                     # stopped by the user: not a full run
+
+
+def test_ctrl_c_stops_the_run_and_its_daemons(build, tmp_path, processes):
+    import signal
+    sock = str(tmp_path / "step.sock")
+    out = str(tmp_path / "out")
+    with open(out, "w") as o:
+        p = subprocess.Popen([build.exe("ampsim"), "run", SCENARIO, "--step", "--control", sock],
+                             stdin=subprocess.DEVNULL, stdout=o, stderr=subprocess.STDOUT)
+    processes.procs.append(p)
+    wait_for(lambda: os.path.exists(sock), what="the run's step socket")
+    p.send_signal(signal.SIGINT)
+    assert p.wait(timeout=60) == 1
+    text = open(out).read()
+    assert "interrupted (Ctrl-C)" in text, text
+    assert not os.path.exists(sock)                   # cleaned up
+    # its daemons are gone: nothing answers on the run's control sockets
+    r = subprocess.run(["pgrep", "-P", str(p.pid)], capture_output=True)
+    assert r.stdout == b""
