@@ -187,6 +187,10 @@ void pe_maybe_finish(struct pay_engine *e, struct payment *p, struct actions *ou
 	if (!payment_transition(p, PAY_DONE, out))
 		fatal("payment %s: cannot end from %s", p->id, pay_state_name(p->state));
 	p->outcome = o;
+	/* a reason is for what did not settle: one left from waiting (for a
+	 * channel, for bob) no longer applies */
+	if (o == OUTCOME_SETTLED)
+		p->why[0] = '\0';
 	if (violation)
 		act_violation(out, "payment %s: %s settled in part (atomicity)", p->id,
 			      pay_mode_name(p->mode));

@@ -131,7 +131,17 @@ bool fault_request_parse(json_t *params, struct fault_config *f, const char **ch
 		rpc_fail(err, RPC_INVALID_PARAMS, "direction must be to_bob, to_alice or both");
 		return false;
 	}
+	if (*lift && !fault_action_liftable(f->action)) {
+		rpc_fail(err, RPC_INVALID_PARAMS, "'%s' cannot be lifted: apply the opposite action "
+			 "instead", action);
+		return false;
+	}
 	if (fault_action_scope(f->action) == FAULT_SCOPE_ALL_CHANNELS) {
+		if (*channel && **channel) {
+			rpc_fail(err, RPC_INVALID_PARAMS, "'%s' acts on every channel: give no "
+				 "\"channel\"", action);
+			return false;
+		}
 		*channel = NULL;
 	} else if (!*channel || !**channel) {
 		rpc_fail(err, RPC_INVALID_PARAMS, "this action needs a \"channel\"");

@@ -46,3 +46,19 @@ def test_lab_flow_invoice_then_pay_with_cli(build, dm):
     assert a == b, (a, b)
     assert sum(c["bob_msat"] for c in a.values()) == 30000000000
     assert dm.stop() == [0, 0]
+
+
+def test_fault_requests_that_make_no_sense_are_refused(build, dm):
+    ampsim = build.exe("ampsim")
+    # partition acts on every channel: naming one is a mistake, not a hint
+    r = run([ampsim, "fault", "--control", dm.alice_sock, "--action", "partition",
+             "--channel", "c1"])
+    assert r.returncode == 2 and "every channel" in r.stderr, (r.returncode, r.stderr)
+    # "up" is not a window: lifting it means nothing
+    r = run([ampsim, "fault", "--control", dm.alice_sock, "--action", "up", "--channel", "c1",
+             "--lift"])
+    assert r.returncode == 2 and "cannot be lifted" in r.stderr, (r.returncode, r.stderr)
+    # what makes sense still works
+    r = run([ampsim, "fault", "--control", dm.alice_sock, "--action", "down", "--channel", "c1"])
+    assert r.returncode == 0, r.stderr
+    assert dm.stop() == [0, 0]

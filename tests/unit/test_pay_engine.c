@@ -694,6 +694,16 @@ static void a_payment_waits_while_channels_are_down_and_goes_when_up(void **stat
 	pay_engine_retry_deferred(&f->e, 2 * SEC, &f->a);
 	assert_int_equal(f->e.pays[0].state, PAY_ACTIVE);
 	assert_int_equal(nsent(f, AMPSIM__ENVELOPE__MSG_UPDATE_ADD_HTLC), 2);
+	/* it settles: the reason it waited for is no longer its story */
+	struct add adds[2] = { add_of(f, 0), add_of(f, 1) };
+	uint8_t root[32], pre[32], hash[32];
+	root_of(adds, 2, root);
+	for (size_t i = 0; i < 2; i++) {
+		amp_derive(root, adds[i].share, adds[i].child, pre, hash);
+		fulfill(f, adds[i].chan, adds[i].id, pre, 3 * SEC);
+	}
+	assert_int_equal(f->e.pays[0].outcome, OUTCOME_SETTLED);
+	assert_string_equal(f->e.pays[0].why, "");
 	fx_free(f);
 }
 
