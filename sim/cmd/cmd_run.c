@@ -448,7 +448,14 @@ stop:
 			fmt_msat(b1, sizeof(b1), (uint64_t)json_integer_value(json_object_get(av, "bob_msat")));
 			fmt_msat(a2, sizeof(a2), (uint64_t)json_integer_value(json_object_get(bv, "alice_msat")));
 			fmt_msat(b2, sizeof(b2), (uint64_t)json_integer_value(json_object_get(bv, "bob_msat")));
-			if (strcmp(a1, a2) == 0 && strcmp(b1, b2) == 0)
+			bool an = json_is_null(json_object_get(av, "alice_msat"));
+			bool bn = json_is_null(json_object_get(bv, "alice_msat"));
+			if (an || bn)
+				/* a daemon that is down has no view, not an empty one */
+				snprintf(got, sizeof(got), "%s", an && bn ? "no view: neither daemon answered"
+							      : an ? "no view from alice (not answering)"
+								   : "no view from bob (not answering)");
+			else if (strcmp(a1, a2) == 0 && strcmp(b1, b2) == 0)
 				snprintf(got, sizeof(got), "alice:%s bob:%s", a1, b1);
 			else
 				snprintf(got, sizeof(got), "alice's view alice:%s bob:%s, bob's view alice:%s bob:%s",

@@ -65,8 +65,20 @@ static struct store *open_db(const char *dir, const char *name, const char *sche
 {
 	char path[4096];
 	struct stat sb;
-	if (stat(dir, &sb) != 0 && mkdir(dir, 0700) != 0) {
-		snprintf(err, errlen, "%s: cannot create state directory", dir);
+	if (stat(dir, &sb) == 0) {
+		if (!S_ISDIR(sb.st_mode)) {
+			snprintf(err, errlen, "%s: not a directory", dir);
+			return NULL;
+		}
+	} else if (!exclusive) {
+		/* a shared file (the chain) goes into a folder that exists, as
+		 * every other output path: a typo is not silently created */
+		snprintf(err, errlen, "%s: folder does not exist", dir);
+		return NULL;
+	} else if (mkdir(dir, 0700) != 0) {
+		/* a daemon's own state directory is made on its first start */
+		snprintf(err, errlen, "%s: cannot create the state directory: %s", dir,
+			 strerror(errno));
 		return NULL;
 	}
 	int lock_fd = -1;

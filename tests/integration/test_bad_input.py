@@ -29,3 +29,24 @@ def test_bad_scenario(build, tmp_path, name, text, line):
 def test_missing_scenario_file_exits_2(build):
     r = run([build.exe("ampsim"), "run", "/nonexistent/x.ini"])
     assert r.returncode == 2 and "/nonexistent/x.ini" in r.stderr, r.stderr
+
+
+def test_state_and_chain_paths_are_checked(build, tmp_path):
+    f = tmp_path / "afile"
+    f.write_text("")
+    r = run([build.exe("bob"), "--listen", "127.0.0.1:0", "--state", str(f)], timeout=20)
+    assert r.returncode == 2 and "not a directory" in r.stderr, r.stderr
+    r = run([build.exe("bob"), "--listen", "127.0.0.1:0", "--chain",
+             str(tmp_path / "missing" / "chain.db")], timeout=20)
+    assert r.returncode == 2 and "folder does not exist" in r.stderr, r.stderr
+    assert not (tmp_path / "missing").exists()
+
+
+def test_a_daemon_that_stays_down_has_no_view(build, tmp_path):
+    from support import write
+    p = write(tmp_path, "down.ini", "[channel c1]\ncapacity = 1btc\n[payment p1]\nat = 0s\n"
+              "amount = 0.1btc\nmode = amp\n[fault f1]\nat = 1s\naction = crash=bob\n"
+              "[expect]\nc1 = alice:0.9btc bob:0.1btc\n")
+    r = run([build.exe("ampsim"), "run", p])
+    assert r.returncode == 1
+    assert "no view from bob" in r.stdout and "alice:0 bob:0" not in r.stdout, r.stdout
