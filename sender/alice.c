@@ -214,6 +214,8 @@ static void on_message(struct peer *p, const Ampsim__Envelope *env, void *arg)
 	uint64_t now = alice_now(a);
 	switch (env->msg_case) {
 	case AMPSIM__ENVELOPE__MSG_INIT:
+		a->refusals = 0;            /* bob takes us: whatever he refused before is over */
+		a->bob_answered = true;
 		ENGINE(a, pay_engine_on_init(&a->eng, env->init, &acts_));
 		write_ready(a);
 		break;
@@ -233,6 +235,18 @@ static void on_message(struct peer *p, const Ampsim__Envelope *env, void *arg)
 	case AMPSIM__ENVELOPE__MSG_ERROR:
 		log_warn("bob says: %s%s%s", env->error->message,
 			 env->error->channel_id[0] ? " on channel " : "", env->error->channel_id);
+		if (!env->error->channel_id[0] && !a->bob_answered &&
+		    ++a->refusals >= ALICE_MAX_REFUSALS) {
+			/* bob refuses this alice itself (another run's state, another
+			 * protocol): retrying cannot help, so say so and stop */
+			fprintf(stderr, "alice: bob refused this alice %d times: %s\n"
+				"alice: stopping; if bob keeps another run's state, restart him "
+				"without it (see the README on starting a lab over)\n",
+				a->refusals, env->error->message);
+			a->exit_code = 1;
+			a->stopping = true;
+			event_base_loopbreak(a->base);
+		}
 		break;
 	case AMPSIM__ENVELOPE__MSG_PONG:
 		if (a->on_pong)
@@ -261,6 +275,7 @@ static void on_close(struct peer *p, const char *why, void *arg)
 	json_set_str(ev, "reason", why);
 	evlog_emit(a->log, ev);
 	a->peer = NULL;
+	a->bob_answered = false;
 	pay_engine_disconnected(&a->eng);
 	if (!a->stopping)
 		schedule_reconnect(a);

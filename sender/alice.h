@@ -32,6 +32,10 @@ typedef void (*alice_outcome_fn)(struct alice *a, const struct payment *p, void 
 /* Called for each pong (the ping test). */
 typedef void (*alice_pong_fn)(struct alice *a, void *arg);
 
+/* bob refusing alice this many times in a row (an error before his init)
+ * ends her: another run's bob will not change his mind */
+#define ALICE_MAX_REFUSALS 3
+
 struct alice {
 	struct event_base *base;
 	struct simclock clk;
@@ -55,6 +59,8 @@ struct alice {
 	unsigned tries;                   /* since the last connection */
 	int first_tries_left;             /* first start: give up (exit 1) after these */
 	bool ever_connected;
+	bool bob_answered;                /* bob's init on this connection */
+	int refusals;                     /* bob's errors before his init, in a row */
 	bool stopping;
 	int exit_code;
 	const char *ready_file;

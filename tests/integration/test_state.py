@@ -3,7 +3,7 @@ import os
 import signal
 import socket
 
-from support import payment_summary, read_events, rpc, wait_for
+from support import payment_summary, read_events, rpc, run, wait_for
 
 
 def test_state_survives_kill_between_runs_of_a_daemon(build, processes, tmp_path):
@@ -33,3 +33,24 @@ def test_state_survives_kill_between_runs_of_a_daemon(build, processes, tmp_path
              what="views to agree")
     names = [e["event"] for e in read_events(os.path.join(d, "b.ev"))]
     assert "restart" in names and "channel_reestablish" in names, names
+
+
+def test_a_fresh_alice_stops_when_bob_keeps_another_run(build, processes, tmp_path):
+    import os
+    from support import read_json, wait_for
+    d = str(tmp_path)
+    ready = os.path.join(d, "bob.ready")
+    processes.spawn([build.exe("bob"), "--listen", "127.0.0.1:0", "--state",
+                     os.path.join(d, "bob-state"), "--ready-file", ready])
+    port = wait_for(lambda: read_json(ready), what="bob's ready file")["port"]
+    first_ready = os.path.join(d, "alice1.ready")
+    a1 = processes.spawn([build.exe("alice"), "--connect", "127.0.0.1:%d" % port,
+                          "--channel", "1btc", "--ready-file", first_ready])
+    wait_for(lambda: read_json(first_ready), what="the first alice")
+    a1.kill()
+    a1.wait()
+    # another alice, another run: bob refuses her; she stops and says why
+    r = run([build.exe("alice"), "--connect", "127.0.0.1:%d" % port, "--channel", "1btc"],
+            timeout=60)
+    assert r.returncode == 1
+    assert "refused this alice 3 times" in r.stderr and "another run" in r.stderr, r.stderr
