@@ -137,9 +137,13 @@ static bool step_prompt(const struct run *r, const struct virtual_play *vp, size
 					{ vp->step_fd, POLLIN, 0 } };
 		if (!stdin_open && vp->step_fd < 0)
 			return *stepping = false, true;
-		if (poll(pf, 2, -1) < 0) {
-			if (errno == EINTR && vcoord_interrupted())
-				return false;
+		/* in slices, so that a Ctrl-C landing just before the poll is seen */
+		int ready = poll(pf, 2, 200);
+		if (vcoord_interrupted())
+			return false;
+		if (ready == 0)
+			continue;
+		if (ready < 0) {
 			if (errno == EINTR)
 				continue;
 			return *stepping = false, true;

@@ -310,7 +310,8 @@ enum vc_settle vcoord_settle(struct vcoord *vc, const char *const *nodes, size_t
 		}
 		if (left <= 0)
 			return VC_TIMEOUT;
-		poll_once(vc, (int)left);
+		/* in slices: an interruption is seen within 200 ms */
+		poll_once(vc, left > 200 ? 200 : (int)left);
 	}
 }
 
