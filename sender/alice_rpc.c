@@ -227,6 +227,8 @@ static json_t *rpc_pay(json_t *params, void *arg, struct rpc_err *err)
 	json_t *r = json_object();
 	json_set_str(r, "id", pp->id);
 	json_set_str(r, "outcome", outcome_name(pp->outcome));
+	if (pp->outcome != OUTCOME_PENDING && pp->why[0])
+		json_set_str(r, "why", pp->why);   /* it ended at once: say why */
 	return r;
 }
 

@@ -3,9 +3,11 @@
  * step|continue, the same to a stepped run's socket. */
 #include <getopt.h>
 #include <jansson.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "cmds.h"
 #include "proto_limits.h"
@@ -17,7 +19,9 @@ static void rpc_usage(FILE *f, const char *cmd)
 	fprintf(f, "usage: ampsim %s --control SOCK ", cmd);
 	if (strcmp(cmd, "pay") == 0)
 		fprintf(f, "(--amount A [--mode single|invoices|mpp|amp] [--shards N] | --invoice TEXT)\n"
-			   "       [--id ID] [--expiry BLOCKS] [--timeout DURATION]\n");
+			   "       [--id ID] [--expiry BLOCKS] [--timeout DURATION] [--wait]\n"
+			   "--wait waits for the payment's outcome. Exit 0 if it settled (or, without\n"
+			   "--wait, is still pending), 1 if it failed or was refunded, with the reason.\n");
 	else if (strcmp(cmd, "invoice") == 0)
 		fprintf(f, "--amount A [--description TEXT]      (bob's socket)\n");
 	else if (strcmp(cmd, "fault") == 0)
@@ -29,6 +33,42 @@ static void rpc_usage(FILE *f, const char *cmd)
 	else
 		fprintf(f, "\n");
 	fprintf(f, "SOCK defaults to $AMPSIM_CONTROL.\n");
+}
+
+/* Ask alice for the payment until it has an outcome (the daemon's own
+ * answer, polled: bounded by the payment's timeout, which alice keeps, and
+ * the expiry of its HTLCs; at most an hour here). Returns what alice says
+ * of it, with its id and outcome at the top. */
+static json_t *wait_payment(const char *control, json_t *started)
+{
+	const char *id = json_string_value(json_object_get(started, "id"));
+	if (!id)
+		return started;
+	char idc[64];
+	snprintf(idc, sizeof(idc), "%s", id);
+	for (long ms = 0; ms < 3600L * 1000; ms += 20) {
+		char err[512];
+		json_t *all = rpc_call(control, "listpayments", json_pack("{s:s}", "id", idc), 10000,
+				       err, sizeof(err));
+		json_t *p = json_object_get(all, idc);
+		const char *o = json_string_value(json_object_get(p, "outcome"));
+		if (!all) {
+			fprintf(stderr, "ampsim pay: waiting for %s: %s\n", idc, err);
+			return started;
+		}
+		if (o && strcmp(o, "pending") != 0) {
+			json_t *done = json_deep_copy(p);
+			json_object_set_new(done, "id", json_string(idc));
+			json_decref(all);
+			json_decref(started);
+			return done;
+		}
+		json_decref(all);
+		struct timespec ts = { 0, 20 * 1000000L };
+		nanosleep(&ts, NULL);
+	}
+	fprintf(stderr, "ampsim pay: %s still pending after an hour\n", idc);
+	return started;
 }
 
 int cmd_rpc(int argc, char **argv)
@@ -47,6 +87,7 @@ int cmd_rpc(int argc, char **argv)
 		{ "action", required_argument, NULL, 'A' },
 		{ "direction", required_argument, NULL, 'D' },
 		{ "lift", no_argument, NULL, 'L' },
+		{ "wait", no_argument, NULL, 'W' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -54,6 +95,7 @@ int cmd_rpc(int argc, char **argv)
 	const char *control = getenv("AMPSIM_CONTROL");
 	json_t *params = json_object();
 	int c, rc = 0;
+	bool wait = false;
 
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (c) {
@@ -80,6 +122,7 @@ int cmd_rpc(int argc, char **argv)
 		case 'A': json_object_set_new(params, "action", json_string(optarg)); break;
 		case 'D': json_object_set_new(params, "direction", json_string(optarg)); break;
 		case 'L': json_object_set_new(params, "lift", json_true()); break;
+		case 'W': wait = true; break;
 		case 'h': rpc_usage(stdout, cmd); json_decref(params); return 0;
 		default: rpc_usage(stderr, cmd); json_decref(params); return 2;
 		}
@@ -125,6 +168,25 @@ int cmd_rpc(int argc, char **argv)
 		/* the daemon said our request was malformed: bad input, exit 2 */
 		return code == RPC_INVALID_PARAMS || code == RPC_METHOD_NOT_FOUND ||
 		       code == RPC_INVALID_REQUEST || code == RPC_PARSE_ERROR ? 2 : 1;
+	}
+	if (strcmp(cmd, "pay") == 0) {
+		/* a payment's end: wait for it if asked; exit 0 only if it settled */
+		if (wait)
+			r = wait_payment(control, r);
+		const char *outcome = json_string_value(json_object_get(r, "outcome"));
+		if (outcome && strcmp(outcome, "pending") != 0 && strcmp(outcome, "settled") != 0) {
+			const char *why = json_string_value(json_object_get(r, "why"));
+			fprintf(stderr, "ampsim pay: %s %s: %s\n",
+				json_string_value(json_object_get(r, "id")), outcome,
+				why ? why : "no reason recorded");
+			rc = 1;
+		} else if (wait && (!outcome || strcmp(outcome, "settled") != 0)) {
+			rc = 1;
+		}
+	} else if (wait) {
+		fprintf(stderr, "ampsim %s: --wait is for pay\n", cmd);
+		json_decref(r);
+		return 2;
 	}
 	char *s = json_dumps(r, JSON_INDENT(2) | JSON_SORT_KEYS);
 	puts(s);

@@ -62,3 +62,24 @@ def test_fault_requests_that_make_no_sense_are_refused(build, dm):
     r = run([ampsim, "fault", "--control", dm.alice_sock, "--action", "down", "--channel", "c1"])
     assert r.returncode == 0, r.stderr
     assert dm.stop() == [0, 0]
+
+
+def test_pay_wait_returns_the_outcome(build, dm):
+    ampsim = build.exe("ampsim")
+    r = run([ampsim, "pay", "--control", dm.alice_sock, "--amount", "0.5btc", "--mode", "amp",
+             "--id", "w1", "--wait"], timeout=120)
+    assert r.returncode == 0, r.stderr
+    out = json.loads(r.stdout)
+    assert out["id"] == "w1" and out["outcome"] == "settled" and out["parts"], out
+    # more than both channels hold: it fails at once, exit 1 with the reason
+    r = run([ampsim, "pay", "--control", dm.alice_sock, "--amount", "5btc", "--mode", "amp",
+             "--id", "big", "--wait"], timeout=120)
+    assert r.returncode == 1
+    assert "big failed" in r.stderr and "carry" in r.stderr, r.stderr
+    # without --wait a payment that failed at once still says so
+    r = run([ampsim, "pay", "--control", dm.alice_sock, "--amount", "5btc", "--mode", "amp",
+             "--id", "big2"], timeout=60)
+    assert r.returncode == 1 and "big2 failed" in r.stderr, r.stderr
+    r = run([ampsim, "channels", "--control", dm.alice_sock, "--wait"])
+    assert r.returncode == 2 and "--wait is for pay" in r.stderr
+    assert dm.stop() == [0, 0]
