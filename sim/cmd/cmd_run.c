@@ -197,6 +197,11 @@ int cmd_run(int argc, char **argv)
 			return 2;
 		}
 	}
+	struct sigaction sa;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_interrupt;   /* no SA_RESTART: waits return early */
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
 	r.s = calloc(1, sizeof(*r.s));
 	if (scenario_load(argv[optind], r.s, err, sizeof(err)) != 0) {
 		fprintf(stderr, "%s\n", err);
@@ -240,11 +245,6 @@ int cmd_run(int argc, char **argv)
 		return 1;
 	}
 
-	struct sigaction sa;
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_interrupt;   /* no SA_RESTART: waits return early */
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
 	json_t *pays = NULL, *ca = NULL, *cb = NULL, *ia = NULL, *ib = NULL, *jw = NULL;
 	struct payment_config *wpays = NULL;
 	uint64_t play_wall0 = simclock_wall_now_us();

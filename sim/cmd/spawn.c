@@ -1,4 +1,5 @@
 #include "spawn.h"
+#include "vcoord.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -7,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -80,12 +82,18 @@ bool find_daemon(const char *name, char *out, size_t cap)
 
 pid_t spawn_daemon(char *const argv[], const char *log_path)
 {
-	int fd = open(log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+	int fd = open(log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
 	if (fd < 0)
 		return -1;
 	fflush(NULL);
+	pid_t parent = getpid();
 	pid_t pid = fork();
 	if (pid == 0) {
+		/* a daemon does not outlive the run that started it, however the
+		 * run ends (kill -9 included): it is told to stop (Linux) */
+		prctl(PR_SET_PDEATHSIG, SIGTERM);
+		if (getppid() != parent)
+			_exit(1);
 		dup2(fd, STDOUT_FILENO);
 		dup2(fd, STDERR_FILENO);
 		int devnull = open("/dev/null", O_RDONLY);
@@ -106,6 +114,10 @@ json_t *wait_ready(const char *path, pid_t pid, int timeout_ms, char *err, size_
 		json_t *j = json_load_file(path, 0, NULL);
 		if (j)
 			return j;
+		if (vcoord_interrupted()) {
+			snprintf(err, errlen, "was not ready: the run was interrupted");
+			return NULL;
+		}
 		int status;
 		pid_t w = waitpid(pid, &status, WNOHANG);
 		if (w == pid) {
