@@ -21,6 +21,14 @@ static double pct(const double *v, size_t n, double p)
 	return v[rank ? rank - 1 : 0];
 }
 
+/* Event times are simulated microseconds written as ms with three
+ * decimals: differences are rounded back to the microsecond, so that a
+ * settle time of 100 ms reads 100, not 99.99999999999994. */
+static double us_round(double ms)
+{
+	return round(ms * 1000.0) / 1000.0;
+}
+
 static const char *str(json_t *o, const char *k)
 {
 	const char *s = json_string_value(json_object_get(o, k));
@@ -79,7 +87,7 @@ json_t *run_metrics(json_t *pays, json_t *events, double wall_s)
 			if (t0) {
 				if (nsettle == cap)
 					settle = xrealloc(settle, (cap *= 2) * sizeof(*settle));
-				settle[nsettle++] = t - json_number_value(t0);
+				settle[nsettle++] = us_round(t - json_number_value(t0));
 			}
 		} else if (strcmp(name, "htlc_offered") == 0) {
 			char key[96];
@@ -96,7 +104,7 @@ json_t *run_metrics(json_t *pays, json_t *events, double wall_s)
 			json_t *o = json_object_get(offered, key);
 			if (o) {
 				locked += json_number_value(json_object_get(o, "msat")) *
-					  (t - json_number_value(json_object_get(o, "t"))) / 1000.0;
+					  us_round(t - json_number_value(json_object_get(o, "t"))) / 1000.0;
 				json_object_del(offered, key);
 			}
 		}
@@ -122,9 +130,9 @@ json_t *run_metrics(json_t *pays, json_t *events, double wall_s)
 	json_t *o;
 	json_object_foreach(offered, k, o)
 		locked += json_number_value(json_object_get(o, "msat")) *
-			  (last_ms - json_number_value(json_object_get(o, "t"))) / 1000.0;
-	json_object_set_new(m, "liquidity_locked_msat_s", json_real(locked));
-	json_object_set_new(m, "simulated_s", json_real(last_ms / 1000.0));
+			  us_round(last_ms - json_number_value(json_object_get(o, "t"))) / 1000.0;
+	json_object_set_new(m, "liquidity_locked_msat_s", json_real(round(locked)));
+	json_object_set_new(m, "simulated_s", json_real(us_round(last_ms) / 1000.0));
 	/* the one part of a summary that depends on the machine: kept apart */
 	json_object_set_new(m, "wall", json_pack("{s:f,s:f}", "seconds", wall_s,
 						 "simulated_per_wall_s",

@@ -93,7 +93,8 @@ json_t *workload_summary(const struct scenario *s, json_t *pays, json_t *events)
 			counts[o]++;
 			json_t *t0 = json_object_get(started, id), *t1 = json_object_get(ended, id);
 			if (o == OUTCOME_SETTLED && t0 && t1)
-				settle[nsettle++] = json_number_value(t1) - json_number_value(t0);
+				settle[nsettle++] = round((json_number_value(t1) - json_number_value(t0)) *
+							  1000.0) / 1000.0;   /* to the µs */
 		}
 		/* payments alice never reported are pending too */
 		unsigned seen = 0;
