@@ -219,6 +219,11 @@ int cmd_run(int argc, char **argv)
 	if (have_scale)
 		r.s->time_scale = scale;
 	r.virt = clock_opt >= 0 ? clock_opt == 1 : r.s->clock == SIM_CLOCK_VIRTUAL;
+	if (step_path && !step) {
+		fprintf(stderr, "ampsim run: --control is the socket of a stepped run: add --step\n");
+		free(r.s);
+		return 2;
+	}
 	if (!r.virt && (speed > 0 || step)) {
 		fprintf(stderr, "ampsim run: --speed and --step need the virtual clock\n");
 		free(r.s);
@@ -583,6 +588,7 @@ stop:
 	else
 		remove_dir(r.dir);
 	free(wpays);
+	free(r.queued);
 	free(r.s);
 	return rc;
 }

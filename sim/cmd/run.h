@@ -39,8 +39,8 @@ struct run {
 	const struct fault_config *active[SCN_MAX_FAULTS];
 	size_t nactive;
 	/* payments due while alice was down, sent when she is back */
-	const struct payment_config *queued[SCN_MAX_PAYMENTS];
-	size_t nqueued;
+	const struct payment_config **queued;   /* heap: workloads can queue many */
+	size_t nqueued, queued_cap;
 	bool json, keep, verbose;
 	const char *pcap;          /* --pcap FILE, written by bob; NULL: none */
 	/* the virtual clock (--clock virtual): its socket and coordinator */
@@ -60,6 +60,8 @@ bool do_action(struct run *r, const struct run_step *a, char *err, size_t errlen
 bool quiet(struct run *r, bool *all_final);
 /* Payments alice could not take yet (she was down), tried again. */
 void flush_queued(struct run *r);
+/* The first of them only (the virtual clock settles between payments). */
+void flush_one(struct run *r);
 
 /* run_virtual.c: play the steps on the virtual clock */
 struct virtual_play {

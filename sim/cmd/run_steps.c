@@ -45,6 +45,14 @@ static bool send_payment(struct run *r, const struct payment_config *p, char *er
 	return res != NULL;
 }
 
+void flush_one(struct run *r)
+{
+	char e[512];
+	if (!r->nqueued || !r->alice || !send_payment(r, r->queued[0], e, sizeof(e)))
+		return;
+	memmove(r->queued, r->queued + 1, --r->nqueued * sizeof(r->queued[0]));
+}
+
 void flush_queued(struct run *r)
 {
 	char e[512];
@@ -91,6 +99,10 @@ bool do_action(struct run *r, const struct run_step *a, char *err, size_t errlen
 				snprintf(err, errlen, "%s:%d: payment %s: alice refused it: %s", r->s->path,
 					 a->pay->line, a->pay->id, e);
 				return false;
+			}
+			if (r->nqueued == r->queued_cap) {
+				r->queued_cap = r->queued_cap ? 2 * r->queued_cap : 64;
+				r->queued = xrealloc(r->queued, r->queued_cap * sizeof(*r->queued));
 			}
 			r->queued[r->nqueued++] = a->pay;
 		}

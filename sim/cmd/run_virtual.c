@@ -154,6 +154,8 @@ static bool step_prompt(const struct run *r, const struct virtual_play *vp, size
 			if (!fgets(line, sizeof(line), stdin)) {
 				/* no terminal: the step socket alone drives the run */
 				stdin_open = false;
+				fprintf(stderr, "\n  (standard input is closed: waiting for ampsim "
+					"step|continue on the run's step socket)\n");
 				continue;
 			}
 			what = line[0] == 'c' ? 'c' : line[0] == 'q' ? 'q' : 's';
@@ -216,22 +218,23 @@ bool play_virtual(struct run *r, const struct virtual_play *vp, bool *final, boo
 		}
 		uint64_t now = vcoord_now(r->vc);
 		/* the scenario's steps of this instant, now that the daemons are
-		 * idle at it; their effects happen at this instant too */
+		 * idle at it, one at a time: each step's effects (a payment's
+		 * invoice round, say) settle before the next step, so that their
+		 * order never depends on the machine */
 		if (next_step < vp->nsteps && vp->steps[next_step].at_us <= now) {
-			while (next_step < vp->nsteps && vp->steps[next_step].at_us <= now) {
-				if (!do_action(r, &vp->steps[next_step], e, sizeof(e))) {
-					snprintf(why, whylen, "%s", e);
-					return false;
-				}
-				next_step++;
+			if (!do_action(r, &vp->steps[next_step], e, sizeof(e))) {
+				snprintf(why, whylen, "%s", e);
+				return false;
 			}
-			/* what the steps changed shows in reports made after them */
+			next_step++;
+			/* what the step changed shows in reports made after it */
 			vcoord_advance(r->vc, now);
 			continue;
 		}
 		if (r->nqueued && r->alice > 0) {
+			/* payments due while alice was down, one at a time too */
 			size_t before = r->nqueued;
-			flush_queued(r);
+			flush_one(r);
 			if (r->nqueued != before) {
 				vcoord_advance(r->vc, now);
 				continue;
@@ -259,7 +262,10 @@ bool play_virtual(struct run *r, const struct virtual_play *vp, bool *final, boo
 			return true;
 		}
 		if (stepping && !step_prompt(r, vp, next_step, t, &stepping)) {
-			snprintf(why, whylen, "stopped by the user at t = %.3f s", (double)now / 1e6);
+			if (vcoord_interrupted())
+				snprintf(why, whylen, "interrupted at t = %.3f s", (double)now / 1e6);
+			else
+				snprintf(why, whylen, "stopped by the user at t = %.3f s", (double)now / 1e6);
 			return false;
 		}
 		pace(wall0, t, vp->speed);

@@ -191,6 +191,8 @@ int scenario_parse_string(const char *name, const char *text, struct scenario *s
 const struct channel_config *scenario_channel(const struct scenario *s, const char *id);
 const struct workload_config *scenario_workload(const struct scenario *s, const char *id);
 const struct payment_config *scenario_payment(const struct scenario *s, const char *id);
+/* The workload whose payments' names (ID-1 ... ID-N) include id, or NULL. */
+const struct workload_config *scenario_workload_of(const struct scenario *s, const char *id);
 /* Which section already uses id, if any (ids share one namespace). */
 bool scenario_id_owner(const struct scenario *s, const char *id, const char **what, int *line);
 

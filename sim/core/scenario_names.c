@@ -2,6 +2,7 @@
  * function, so a name is written down exactly once. Pure: no files. */
 #include "scenario.h"
 
+#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -336,3 +337,18 @@ bool scenario_id_owner(const struct scenario *s, const char *id, const char **wh
 	return false;
 }
 
+
+const struct workload_config *scenario_workload_of(const struct scenario *s, const char *id)
+{
+	for (size_t w = 0; w < s->nworkloads; w++) {
+		const struct workload_config *wl = &s->workloads[w];
+		size_t n = strlen(wl->id);
+		if (strncmp(id, wl->id, n) != 0 || id[n] != '-' || !isdigit((unsigned char)id[n + 1]))
+			continue;
+		char *end;
+		unsigned long k = strtoul(id + n + 1, &end, 10);
+		if (*end == '\0' && k >= 1 && k <= wl->count)
+			return wl;
+	}
+	return NULL;
+}

@@ -115,6 +115,11 @@ bool workload_modes_parse(const char *v, struct workload_config *w, const char *
 	snprintf(buf, sizeof(buf), "%s", v);
 	w->nmodes = 0;
 	double total = 0;
+	size_t len = strlen(buf);
+	if (len && (buf[len - 1] == ',' || buf[0] == ',' || strstr(buf, ",,"))) {
+		*why = "an empty entry in the mix (a stray comma)";
+		return false;
+	}
 	char *save = NULL;
 	for (char *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
 		if (w->nmodes == WORKLOAD_MAX_MODES) {

@@ -69,9 +69,8 @@ struct peer {
 	struct tb_timer *tbt;
 	struct tb_conn *tbc;
 	struct tb_timer *stamp_wait;   /* a frame stamped later than now waits */
+	bool stamp_go;                 /* inside stamp_wait's turn: handle it */
 };
-
-#define STAMP_LEN 8
 
 /* Simulated now, for captures. */
 static uint64_t sim_now(const struct peer *p)
@@ -87,10 +86,8 @@ static void wire_write(struct peer *p, const uint8_t *frame, size_t len)
 		capture_frame(p->cap, sim_now(p), true, NULL, frame, len);
 	if (p->tbc) {
 		tb_conn_sent(p->tbc);
-		uint8_t stamp[STAMP_LEN];
-		uint64_t now = timebase_now(p->tb);
-		for (int i = STAMP_LEN - 1; i >= 0; i--, now >>= 8)
-			stamp[i] = (uint8_t)now;
+		uint8_t stamp[TB_STAMP_LEN];
+		tb_stamp_put(stamp, timebase_now(p->tb));
 		bufferevent_write(p->bev, stamp, sizeof(stamp));
 	}
 	bufferevent_write(p->bev, frame, len);
@@ -120,8 +117,11 @@ static void pending_label(void *arg, uint64_t at, char *buf, size_t n)
 static void stamp_reached(void *arg)
 {
 	struct peer *p = arg;
-	if (!p->closing && !p->paused)
-		read_cb(p->bev, p);
+	if (p->closing || p->paused)
+		return;
+	p->stamp_go = true;            /* in the timer's turn of the instant */
+	read_cb(p->bev, p);
+	p->stamp_go = false;
 }
 
 void peer_set_timebase(struct peer *p, struct timebase *tb)
@@ -429,20 +429,18 @@ static void read_cb(struct bufferevent *bev, void *arg)
 			break;
 		}
 		size_t avail = evbuffer_get_length(in);
-		/* under the virtual clock each frame follows the simulated time it
-		 * was written at (8 bytes, big-endian) */
-		size_t off = p->tb ? STAMP_LEN : 0;
-		uint8_t hdr[STAMP_LEN + FRAME_HDR];
+		size_t off = p->tb ? TB_STAMP_LEN : 0;   /* the stamp, then the frame */
+		uint8_t hdr[TB_STAMP_LEN + FRAME_HDR];
 		if (avail < off + FRAME_HDR)
 			break;
 		evbuffer_copyout(in, hdr, off + FRAME_HDR);
 		if (p->tb) {
-			uint64_t stamp = 0;
-			for (int i = 0; i < STAMP_LEN; i++)
-				stamp = stamp << 8 | hdr[i];
-			if (stamp > timebase_now(p->tb)) {
-				/* written at an instant this daemon has not reached yet
-				 * (its "advance" is on the way): handle it then */
+			uint64_t stamp = tb_stamp_get(hdr);
+			if (stamp > timebase_now(p->tb) ||
+			    (!p->stamp_go && !timebase_instant_ready(p->tb, stamp))) {
+				/* written at an instant this daemon has not reached yet (its
+				 * "advance" is on the way), or whose own timers it has not
+				 * fired yet: handle it then, after them */
 				tb_timer_at(p->stamp_wait, stamp);
 				break;
 			}

@@ -129,6 +129,10 @@ static void section_end(struct parser *p)
 		} else if (!sec_key_line(p, "amount")) {
 			fail(p, p->sec_line, "%s amount: missing: AMOUNT, uniform:MIN,MAX or "
 			     "lognormal:MEDIAN,SIGMA", p->label);
+		} else if (w->nmodes == 1 && w->modes[0].mode == PAY_SINGLE && w->shards > 1) {
+			fail(p, sec_key_line(p, "shards"), "%s shards: mode single sends one part; "
+			     "shards applies to invoices, mpp and amp, got %u", p->label,
+			     (unsigned)w->shards);
 		} else if (strlen(last) >= SCN_ID_MAX) {
 			fail(p, p->sec_line, "%s: its payments' ids (up to %s) would be longer than %d "
 			     "characters: use a shorter id", p->label, last, SCN_ID_MAX - 1);
@@ -549,6 +553,23 @@ static void check_references(struct parser *p)
 			deferred_fail(p, p->fault_channel_line[i],
 				      "[fault %s] channel: no channel '%s' in this file",
 				      f->id, f->channel);
+	}
+	/* a workload's payments are named ID-1 ... ID-N: no other section may
+	 * take one of those names */
+	for (size_t i = 0; i < s->npayments + s->nchannels + s->nfaults; i++) {
+		size_t k = i < s->npayments ? i : i < s->npayments + s->nchannels
+				? i - s->npayments : i - s->npayments - s->nchannels;
+		const char *what = i < s->npayments ? "payment"
+				   : i < s->npayments + s->nchannels ? "channel" : "fault";
+		const char *id = i < s->npayments ? s->payments[k].id
+				 : i < s->npayments + s->nchannels ? s->channels[k].id : s->faults[k].id;
+		int line = i < s->npayments ? s->payments[k].line
+			   : i < s->npayments + s->nchannels ? s->channels[k].line : s->faults[k].line;
+		const struct workload_config *wl = scenario_workload_of(s, id);
+		if (wl)
+			deferred_fail(p, line, "[%s %s]: the id is taken by a payment of [workload %s] "
+				      "(line %d), which names its payments %s-1 ... %s-%u", what, id,
+				      wl->id, wl->line, wl->id, wl->id, wl->count);
 	}
 	for (size_t i = 0; i < s->nexpects; i++) {
 		const struct expect_config *e = &s->expects[i];

@@ -55,6 +55,7 @@ struct timebase {
 	bool ended;
 	char node[16];
 	uint64_t epoch;                      /* of the coordinator's last "advance" */
+	bool timers_done;                    /* this instant's own timers have fired */
 	unsigned busy;                       /* work under way outside the loop's
 					      * timers (a connect): not idle */
 };
@@ -205,7 +206,15 @@ static void on_work(evutil_socket_t fd, short what, void *arg)
 		if (tb->ended)
 			return;
 	}
+	tb->timers_done = true;
 	report(tb);
+}
+
+bool timebase_instant_ready(const struct timebase *tb, uint64_t at)
+{
+	if (!tb->virt)
+		return true;
+	return at < tb->now || (at == tb->now && tb->timers_done);
 }
 
 static void coord_end(struct timebase *tb, const char *why)
@@ -231,6 +240,8 @@ static void coord_read(struct bufferevent *bev, void *arg)
 			if (t < tb->now)
 				fatal("virtual clock: told to go back from %" PRIu64 " to %" PRIu64,
 				      tb->now, t);
+			if (t > tb->now)
+				tb->timers_done = false;    /* a new instant: its timers first */
 			tb->now = t;
 			tb->epoch = epoch;
 			tb->last_report[0] = '\0';   /* a new instant: report it */
@@ -497,4 +508,18 @@ bool tb_conn_key(int fd, char *buf, size_t n)
 	else
 		snprintf(buf, n, "%s|%s", rs, ls);
 	return true;
+}
+
+void tb_stamp_put(uint8_t out[TB_STAMP_LEN], uint64_t at)
+{
+	for (int i = TB_STAMP_LEN - 1; i >= 0; i--, at >>= 8)
+		out[i] = (uint8_t)at;
+}
+
+uint64_t tb_stamp_get(const uint8_t in[TB_STAMP_LEN])
+{
+	uint64_t at = 0;
+	for (int i = 0; i < TB_STAMP_LEN; i++)
+		at = at << 8 | in[i];
+	return at;
 }

@@ -54,8 +54,22 @@ bool timebase_parse_virtual(const char *arg, char *path, size_t n, uint64_t *sta
 void timebase_free(struct timebase *tb);
 bool timebase_is_virtual(const struct timebase *tb);
 
+/* Whether what happened at simulated time at may be handled now. Within
+ * an instant a daemon fires its own timers first, then handles messages
+ * from the other side (in the order they came): a message of instant T that
+ * arrives before this daemon's timers of T have fired waits for them, so
+ * the order never depends on which socket the event loop read first.
+ * Always true on the wall clock. */
+bool timebase_instant_ready(const struct timebase *tb, uint64_t at);
+
 /* Simulated microseconds since the run's t = 0. */
 uint64_t timebase_now(const struct timebase *tb);
+
+/* Under the virtual clock every frame on a link follows the simulated time
+ * it was written at: 8 bytes, big-endian. */
+#define TB_STAMP_LEN 8
+void tb_stamp_put(uint8_t out[TB_STAMP_LEN], uint64_t at);
+uint64_t tb_stamp_get(const uint8_t in[TB_STAMP_LEN]);
 
 typedef void (*tb_timer_fn)(void *arg);
 struct tb_timer *tb_timer_new(struct timebase *tb, tb_timer_fn fn, void *arg);

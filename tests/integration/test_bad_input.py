@@ -14,6 +14,9 @@ BAD = [
     ("expect_on_missing_payment", BASE + "[expect]\np7 = settled\n", 13),
     ("bad_outcome", BASE + "[payment p1]\nat = 0s\namount = 1btc\n[expect]\np1 = maybe\n", 16),
     ("balance_over_capacity", BASE.replace("alice = 1btc\ndelay = 30ms", "alice = 2btc\ndelay = 30ms"), 10),
+    ("payment_id_taken_by_a_workload", BASE + "[workload w]\ncount = 3\nstart = 1s\narrival = poisson:5/s\namount = uniform:1sat,10sat\nmode = single\n[payment w-2]\nat = 0s\namount = 1sat\n", 18),
+    ("single_mode_with_shards", BASE + "[workload w]\ncount = 3\nstart = 1s\narrival = poisson:5/s\namount = uniform:1sat,10sat\nmode = single\nshards = 3\n", 18),
+    ("stray_comma_in_mode_mix", BASE + "[workload w]\ncount = 3\nstart = 1s\narrival = poisson:5/s\namount = uniform:1sat,10sat\nmode = amp:0.5,mpp:0.5,\n", 17),
 ]
 
 

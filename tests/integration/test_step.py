@@ -81,3 +81,10 @@ def test_ctrl_c_stops_the_run_and_its_daemons(build, tmp_path, processes):
     # its daemons are gone: nothing answers on the run's control sockets
     r = subprocess.run(["pgrep", "-P", str(p.pid)], capture_output=True)
     assert r.stdout == b""
+
+
+def test_control_without_step_is_refused(build, tmp_path):
+    sock = str(tmp_path / "step.sock")
+    r = run([build.exe("ampsim"), "run", SCENARIO, "--control", sock])
+    assert r.returncode == 2 and "add --step" in r.stderr, r.stderr
+    assert not os.path.exists(sock)

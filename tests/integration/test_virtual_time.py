@@ -97,3 +97,27 @@ def test_every_message_arrives_after_exactly_its_delay(build, tmp_path):
         assert fulfilled_alice[key] == fulfilled_bob[key] + delay_ms[key[0]], key
     # the slow shard decides when the set completes: bob settles at 2 s
     assert max(received.values()) == 2000.0
+
+
+def test_many_payments_at_one_instant_replay_the_same(build, tmp_path):
+    """Twelve payments and a link fault at the same instant, and a crash of
+    bob with a restart while they are in flight: everything that happens
+    at one simulated instant is still applied in one order, run after run."""
+    text = ["[sim]\nseed = 3\n[channel c1]\ncapacity = 1btc\nalice = 1btc\ndelay = 20ms\n"
+            "[channel c2]\ncapacity = 1btc\nalice = 1btc\ndelay = 20ms\n"]
+    for i in range(12):
+        mode = ("amp", "mpp", "single")[i % 3]
+        text.append("[payment p%d]\nat = 100ms\namount = %dsat\nmode = %s\n%s"
+                    % (i, 10000000 + i, mode, "" if mode == "single" else "shards = 2\n"))
+    text.append("[fault f1]\nat = 100ms\nchannel = c2\naction = delay=40ms\n"
+                "[fault f2]\nat = 120ms\naction = crash=bob\n"
+                "[fault f3]\nat = 1s\naction = restart=bob\n")
+    path = tmp_path / "same-instant.ini"
+    path.write_text("".join(text))
+    events, summary = play(build, tmp_path, str(path), "first")
+    assert len(summary["payments"]) == 12
+    assert sum(len(p["parts"]) for p in summary["payments"].values()) == 20
+    for tag in ("second", "third"):
+        e2, s2 = play(build, tmp_path, str(path), tag)
+        assert e2 == events, "%s: %s" % (tag, first_difference(events, e2))
+        assert s2 == summary, tag
