@@ -121,3 +121,24 @@ def test_many_payments_at_one_instant_replay_the_same(build, tmp_path):
         e2, s2 = play(build, tmp_path, str(path), tag)
         assert e2 == events, "%s: %s" % (tag, first_difference(events, e2))
         assert s2 == summary, tag
+
+
+def test_payments_queued_while_alice_is_down_replay_the_same(build, tmp_path):
+    """Payments due while alice is crashed wait for her restart; they are
+    then handed to her one at a time, after she has reconnected, so their
+    HTLC ids and order are the same in every run."""
+    path = tmp_path / "queued.ini"
+    path.write_text("[sim]\nseed = 9\n[channel c1]\ncapacity = 1btc\ndelay = 10ms\n"
+                    "[channel c2]\ncapacity = 1btc\ndelay = 50ms\ndrop = 0.02\n"
+                    "[fault ca]\nat = 1s\naction = crash=alice\n"
+                    "[fault ra]\nat = 2s\naction = restart=alice\n"
+                    "[workload w1]\ncount = 120\narrival = poisson:50/s\n"
+                    "amount = uniform:1000sat,100000sat\nmode = amp:0.6,mpp:0.4\nshards = 2\n")
+    events, summary = play(build, tmp_path, str(path), "first")
+    started = [json.loads(l) for l in events]
+    late = [e for e in started if e["event"] == "payment_started" and e["t_ms"] == 2000.0]
+    assert len(late) > 10, "payments queued during the crash: %d" % len(late)
+    for tag in ("second", "third"):
+        e2, s2 = play(build, tmp_path, str(path), tag)
+        assert e2 == events, "%s: %s" % (tag, first_difference(events, e2))
+        assert s2 == summary, tag
