@@ -164,7 +164,12 @@ int cmd_rpc(int argc, char **argv)
 	json_t *r = rpc_call_code(control, method, params, 10000, err, sizeof(err), &code);
 	json_decref(params);
 	if (!r) {
-		fprintf(stderr, "ampsim %s: %s\n", cmd, err);
+		if ((strcmp(cmd, "step") == 0 || strcmp(cmd, "continue") == 0) &&
+		    strstr(err, "cannot connect"))
+			fprintf(stderr, "ampsim %s: %s: no stepped run answers there (a run removes "
+				"its step socket when it ends)\n", cmd, control);
+		else
+			fprintf(stderr, "ampsim %s: %s\n", cmd, err);
 		/* the daemon said our request was malformed: bad input, exit 2 */
 		return code == RPC_INVALID_PARAMS || code == RPC_METHOD_NOT_FOUND ||
 		       code == RPC_INVALID_REQUEST || code == RPC_PARSE_ERROR ? 2 : 1;

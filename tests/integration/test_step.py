@@ -88,3 +88,5 @@ def test_control_without_step_is_refused(build, tmp_path):
     r = run([build.exe("ampsim"), "run", SCENARIO, "--control", sock])
     assert r.returncode == 2 and "add --step" in r.stderr, r.stderr
     assert not os.path.exists(sock)
+    r = run([build.exe("ampsim"), "step", "--control", sock])
+    assert r.returncode == 1 and "no stepped run answers there" in r.stderr, r.stderr
