@@ -383,9 +383,17 @@ stop:
 							    "before its end"));
 		rc = 1;
 	}
-	if (!pays || !ca || !cb)
-		json_array_append_new(problems, json_string("a daemon stopped answering before the end"));
-	else if (!final)
+	for (int i = 0; i < 2; i++)
+		if (r.crashed[i])
+			json_array_append_new(problems, json_sprintf(
+				"%s is down at the end: [fault %s] crashed it at %.3f s and no restart "
+				"followed, so its view is unknown", i ? "bob" : "alice",
+				r.crashed[i]->id, (double)r.crashed[i]->at_us / 1e6));
+	if (!pays || !ca || !cb) {
+		if (!r.crashed[0] && !r.crashed[1])
+			json_array_append_new(problems, json_string("a daemon stopped answering "
+								    "before the end"));
+	} else if (!final)
 		json_array_append_new(problems, json_string("some payments never reached an outcome"));
 	else if (!settled_quiet)
 		json_array_append_new(problems, json_string("the daemons did not agree or still had HTLCs in flight at the end"));

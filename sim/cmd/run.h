@@ -48,6 +48,7 @@ struct run {
 	char clock_sock[128];
 	struct vcoord *vc;
 	unsigned gen[2];           /* lives of alice [0] and bob [1]: secrets differ */
+	const struct fault_config *crashed[2];   /* the crash that has them down */
 };
 
 /* run_steps.c */

@@ -131,9 +131,11 @@ bool do_action(struct run *r, const struct run_step *a, char *err, size_t errlen
 		if ((f->target == NODE_ALICE ? r->alice : r->bob) > 0)
 			log_crash(r, f->target == NODE_ALICE ? "alice" : "bob");
 		kill9(f->target == NODE_ALICE ? &r->alice : &r->bob);
+		r->crashed[f->target == NODE_ALICE ? 0 : 1] = f;
 		say(r, "%s crashed (kill -9)", f->target == NODE_ALICE ? "alice" : "bob");
 		return true;
 	case FAULT_RESTART:
+		r->crashed[f->target == NODE_ALICE ? 0 : 1] = NULL;
 		if (f->target == NODE_ALICE) {
 			kill9(&r->alice);
 			if (!start_alice(r, false, err, errlen))

@@ -53,3 +53,5 @@ def test_a_daemon_that_stays_down_has_no_view(build, tmp_path):
     r = run([build.exe("ampsim"), "run", p])
     assert r.returncode == 1
     assert "no view from bob" in r.stdout and "alice:0 bob:0" not in r.stdout, r.stdout
+    # and the run says why: the scenario's own crash, never followed by a restart
+    assert "bob is down at the end: [fault f1] crashed it at 1.000 s" in r.stdout, r.stdout
