@@ -48,8 +48,9 @@ static json_t *wait_payment(const char *control, json_t *started)
 	snprintf(idc, sizeof(idc), "%s", id);
 	for (long ms = 0; ms < 3600L * 1000; ms += 20) {
 		char err[512];
-		json_t *all = rpc_call(control, "listpayments", json_pack("{s:s}", "id", idc), 10000,
-				       err, sizeof(err));
+		json_t *params = json_pack("{s:s}", "id", idc);
+		json_t *all = rpc_call(control, "listpayments", params, 10000, err, sizeof(err));
+		json_decref(params);      /* the call takes its own reference */
 		json_t *p = json_object_get(all, idc);
 		const char *o = json_string_value(json_object_get(p, "outcome"));
 		if (!all) {

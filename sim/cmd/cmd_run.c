@@ -376,11 +376,14 @@ stop:
 	json_t *problems = json_array();
 	if (stopwhy[0])
 		json_array_append_new(problems, json_string(stopwhy));
-	if (clockwhy[0])
+	if (clockwhy[0] && !(run_interrupted && strncmp(clockwhy, "interrupted at ", 15) == 0))
 		json_array_append_new(problems, json_string(clockwhy));
 	if (run_interrupted) {
-		json_array_append_new(problems, json_string("interrupted (Ctrl-C): the run was stopped "
-							    "before its end"));
+		/* "interrupted at t = X s" from the virtual clock says when */
+		const char *at = strncmp(clockwhy, "interrupted at ", 15) == 0 ? clockwhy + 15 : NULL;
+		json_array_append_new(problems, json_sprintf("interrupted (Ctrl-C)%s%s: the run was "
+							     "stopped before its end", at ? " at " : "",
+							     at ? at : ""));
 		rc = 1;
 	}
 	for (int i = 0; i < 2; i++)

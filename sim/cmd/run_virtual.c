@@ -212,6 +212,8 @@ bool play_virtual(struct run *r, const struct virtual_play *vp, bool *final, boo
 		size_t n = live_nodes(r, nodes);
 		if (vcoord_settle(r->vc, nodes, n, SETTLE_TIMEOUT_MS, &next, waiting,
 				  sizeof(waiting)) != VC_SETTLED) {
+			if (vcoord_interrupted())
+				continue;       /* said at the top of the loop */
 			snprintf(why, whylen, "the clock stalled at t = %.3f s, waiting for %s",
 				 (double)vcoord_now(r->vc) / 1e6, waiting);
 			return false;

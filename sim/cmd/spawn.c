@@ -94,6 +94,9 @@ pid_t spawn_daemon(char *const argv[], const char *log_path)
 		prctl(PR_SET_PDEATHSIG, SIGTERM);
 		if (getppid() != parent)
 			_exit(1);
+		/* its own process group: a Ctrl-C at the terminal reaches the run
+		 * only, which then collects the daemon's view and stops it */
+		setpgid(0, 0);
 		dup2(fd, STDOUT_FILENO);
 		dup2(fd, STDERR_FILENO);
 		int devnull = open("/dev/null", O_RDONLY);

@@ -90,3 +90,38 @@ def test_control_without_step_is_refused(build, tmp_path):
     assert not os.path.exists(sock)
     r = run([build.exe("ampsim"), "step", "--control", sock])
     assert r.returncode == 1 and "no stepped run answers there" in r.stderr, r.stderr
+
+
+def test_ctrl_c_at_the_terminal_keeps_the_report(build, tmp_path, processes):
+    """A terminal's Ctrl-C reaches the whole foreground process group: the
+    run still collects both daemons' views, reports what had happened and
+    when it stopped, then stops the daemons."""
+    import signal
+    w = tmp_path / "long.ini"
+    w.write_text("[channel c1]\ncapacity = 1000btc\ndelay = 50ms\n[workload w1]\n"
+                 "count = 100000\narrival = poisson:20/s\namount = 1000sat\nmode = amp\n")
+    ev = str(tmp_path / "events")
+    out = tmp_path / "out"
+    with open(out, "w") as o:
+        p = subprocess.Popen([build.exe("ampsim"), "run", str(w), "--json", "--events", ev],
+                             stdin=subprocess.DEVNULL, stdout=o, stderr=subprocess.DEVNULL,
+                             start_new_session=True)
+    processes.procs.append(p)
+    def alice_events():
+        # alice's own event log, in the run's directory, named on her command line
+        ps = subprocess.run(["pgrep", "-a", "-P", str(p.pid)], capture_output=True, text=True)
+        for line in ps.stdout.splitlines():
+            args = line.split()
+            if "--events" in args and args[args.index("--events") + 1].endswith("alice.events"):
+                return args[args.index("--events") + 1]
+    log = wait_for(alice_events, timeout=30, what="alice started by the run")
+    wait_for(lambda: open(log).read().count('"payment_outcome"') >= 20,
+             timeout=60, what="some payments settled")
+    os.killpg(p.pid, signal.SIGINT)                   # as the terminal does
+    assert p.wait(timeout=60) == 1
+    doc = json.loads(out.read_text())
+    settled = [k for k, v in doc["payments"].items() if v["outcome"] == "settled"]
+    assert len(settled) >= 5, doc["problems"]
+    assert any(q.startswith("interrupted (Ctrl-C) at t = ") for q in doc["problems"]), doc["problems"]
+    assert not any("stalled" in q or "stopped answering" in q for q in doc["problems"])
+    assert subprocess.run(["pgrep", "-P", str(p.pid)], capture_output=True).stdout == b""
