@@ -35,8 +35,7 @@ static volatile sig_atomic_t run_interrupted;
 
 static void on_interrupt(int sig)
 {
-	(void)sig;
-	run_interrupted = 1;
+	run_interrupted = sig;
 	vcoord_interrupt();
 }
 
@@ -381,9 +380,10 @@ stop:
 	if (run_interrupted) {
 		/* "interrupted at t = X s" from the virtual clock says when */
 		const char *at = strncmp(clockwhy, "interrupted at ", 15) == 0 ? clockwhy + 15 : NULL;
-		json_array_append_new(problems, json_sprintf("interrupted (Ctrl-C)%s%s: the run was "
-							     "stopped before its end", at ? " at " : "",
-							     at ? at : ""));
+		json_array_append_new(problems, json_sprintf("interrupted (%s)%s%s: the run was "
+							     "stopped before its end",
+							     run_interrupted == SIGTERM ? "SIGTERM" : "Ctrl-C",
+							     at ? " at " : "", at ? at : ""));
 		rc = 1;
 	}
 	for (int i = 0; i < 2; i++)

@@ -5,6 +5,8 @@ import json
 import os
 import subprocess
 
+import pytest
+
 from support import ROOT, rpc, run, wait_for
 
 
@@ -92,7 +94,8 @@ def test_control_without_step_is_refused(build, tmp_path):
     assert r.returncode == 1 and "no stepped run answers there" in r.stderr, r.stderr
 
 
-def test_ctrl_c_at_the_terminal_keeps_the_report(build, tmp_path, processes):
+@pytest.mark.parametrize("sig,name", [("SIGINT", "Ctrl-C"), ("SIGTERM", "SIGTERM")])
+def test_ctrl_c_at_the_terminal_keeps_the_report(build, tmp_path, processes, sig, name):
     """A terminal's Ctrl-C reaches the whole foreground process group: the
     run still collects both daemons' views, reports what had happened and
     when it stopped, then stops the daemons."""
@@ -117,11 +120,11 @@ def test_ctrl_c_at_the_terminal_keeps_the_report(build, tmp_path, processes):
     log = wait_for(alice_events, timeout=30, what="alice started by the run")
     wait_for(lambda: open(log).read().count('"payment_outcome"') >= 20,
              timeout=60, what="some payments settled")
-    os.killpg(p.pid, signal.SIGINT)                   # as the terminal does
+    os.killpg(p.pid, getattr(signal, sig))            # as a terminal or timeout(1) does
     assert p.wait(timeout=60) == 1
     doc = json.loads(out.read_text())
     settled = [k for k, v in doc["payments"].items() if v["outcome"] == "settled"]
     assert len(settled) >= 5, doc["problems"]
-    assert any(q.startswith("interrupted (Ctrl-C) at t = ") for q in doc["problems"]), doc["problems"]
+    assert any(q.startswith("interrupted (%s) at t = " % name) for q in doc["problems"]), doc["problems"]
     assert not any("stalled" in q or "stopped answering" in q for q in doc["problems"])
     assert subprocess.run(["pgrep", "-P", str(p.pid)], capture_output=True).stdout == b""
