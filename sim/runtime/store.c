@@ -60,6 +60,78 @@ static int lock_state(const char *dir, const char *name, char *err, size_t errle
 	return fd;
 }
 
+/* Open path and make sure it holds the schema (idempotent). */
+static sqlite3 *init_db(const char *path, const char *schema, char *err, size_t errlen)
+{
+	sqlite3 *db = NULL;
+	if (sqlite3_open(path, &db) != SQLITE_OK) {
+		snprintf(err, errlen, "%s: %s", path, sqlite3_errmsg(db));
+		sqlite3_close(db);
+		return NULL;
+	}
+	sqlite3_busy_timeout(db, 5000);
+	char *msg = NULL;
+	const char *pragmas =
+		store_sync_full ? "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
+				  "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER);"
+				: "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
+				  "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER);";
+	if (sqlite3_exec(db, pragmas, NULL, NULL, &msg) != SQLITE_OK ||
+	    sqlite3_exec(db, schema, NULL, NULL, &msg) != SQLITE_OK) {
+		snprintf(err, errlen, "%s: %s", path, msg ? msg : "cannot initialise");
+		sqlite3_free(msg);
+		sqlite3_close(db);
+		return NULL;
+	}
+	return db;
+}
+
+/* A database file appears only whole: a new one is built under a
+ * temporary name (private: SQLite would take the umask, and its -wal and
+ * -shm follow the database's mode) and linked into place, so an empty file
+ * at path is never a fresh state but a damaged one, and is refused. link()
+ * and not rename(): of two processes creating a shared file at once, the
+ * second keeps the first's. */
+static bool place_db(const char *path, const char *schema, char *err, size_t errlen)
+{
+	struct stat sb;
+	if (stat(path, &sb) == 0) {
+		if (!S_ISREG(sb.st_mode)) {
+			snprintf(err, errlen, "%s: not a regular file", path);
+			return false;
+		}
+		if (sb.st_size == 0) {
+			snprintf(err, errlen, "%s: the state file is empty (0 bytes), so it was "
+				 "truncated or damaged; nothing was changed. Move it away to start "
+				 "from a fresh state", path);
+			return false;
+		}
+		return true;
+	}
+	char tmp[4200];
+	snprintf(tmp, sizeof(tmp), "%s.new.%ld", path, (long)getpid());
+	unlink(tmp);
+	int fd = open(tmp, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		snprintf(err, errlen, "%s: cannot create: %s", tmp, strerror(errno));
+		return false;
+	}
+	close(fd);
+	sqlite3 *db = init_db(tmp, schema, err, errlen);
+	bool ok = db && sqlite3_close(db) == SQLITE_OK;
+	if (ok && link(tmp, path) != 0 && errno != EEXIST) {
+		snprintf(err, errlen, "%s: cannot create: %s", path, strerror(errno));
+		ok = false;
+	}
+	unlink(tmp);
+	for (int i = 0; i < 2; i++) {    /* SQLite removes them on close; if not */
+		char side[4210];
+		snprintf(side, sizeof(side), "%s%s", tmp, i ? "-shm" : "-wal");
+		unlink(side);
+	}
+	return ok;
+}
+
 static struct store *open_db(const char *dir, const char *name, const char *schema,
 			     bool exclusive, char *err, size_t errlen)
 {
@@ -85,33 +157,9 @@ static struct store *open_db(const char *dir, const char *name, const char *sche
 	if (exclusive && (lock_fd = lock_state(dir, name, err, errlen)) < 0)
 		return NULL;
 	snprintf(path, sizeof(path), "%s/%s.db", dir, name);
-	/* created private before SQLite opens it (SQLite would take the
-	 * umask); its -wal and -shm files follow the database's mode */
-	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-	if (fd >= 0)
-		close(fd);
 	struct store *st = xcalloc(1, sizeof(*st));
 	st->lock_fd = lock_fd;
-	if (sqlite3_open(path, &st->db) != SQLITE_OK) {
-		snprintf(err, errlen, "%s: %s", path, sqlite3_errmsg(st->db));
-		sqlite3_close(st->db);
-		if (lock_fd >= 0)
-			close(lock_fd);
-		free(st);
-		return NULL;
-	}
-	sqlite3_busy_timeout(st->db, 5000);
-	char *msg = NULL;
-	const char *pragmas =
-		store_sync_full ? "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
-				  "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER);"
-				: "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
-				  "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER);";
-	if (sqlite3_exec(st->db, pragmas, NULL, NULL, &msg) != SQLITE_OK ||
-	    sqlite3_exec(st->db, schema, NULL, NULL, &msg) != SQLITE_OK) {
-		snprintf(err, errlen, "%s: %s", path, msg ? msg : "cannot initialise");
-		sqlite3_free(msg);
-		sqlite3_close(st->db);
+	if (!place_db(path, schema, err, errlen) || !(st->db = init_db(path, schema, err, errlen))) {
 		if (lock_fd >= 0)
 			close(lock_fd);
 		free(st);

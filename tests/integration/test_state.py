@@ -54,3 +54,29 @@ def test_a_fresh_alice_stops_when_bob_keeps_another_run(build, processes, tmp_pa
             timeout=60)
     assert r.returncode == 1
     assert "refused this alice 3 times" in r.stderr and "another run" in r.stderr, r.stderr
+
+
+def test_an_emptied_state_file_is_refused_not_taken_as_fresh(build, processes, tmp_path):
+    """A daemon's state file truncated to 0 bytes (a disk fault, a careless
+    redirect) is damaged state: the daemon refuses it and changes nothing,
+    instead of starting over and forgetting its channels and HTLCs. A new
+    file never appears empty, so this never refuses a genuine first start."""
+    bs, as_ = tmp_path / "bs", tmp_path / "as"
+    bsock = str(tmp_path / "b.sock")
+    bob = processes.spawn([build.exe("bob"), "--listen", "127.0.0.1:0", "--control", bsock,
+                           "--state", str(bs)])
+    wait_for(lambda: os.path.exists(bsock), what="bob's socket")
+    assert (bs / "bob.db").stat().st_size > 0            # a first start writes it whole
+    assert not [n for n in os.listdir(bs) if ".new." in n]
+    bob.send_signal(signal.SIGKILL)
+    bob.wait()
+    (bs / "bob.db").write_bytes(b"")
+    r = run([build.exe("bob"), "--listen", "127.0.0.1:0", "--state", str(bs)], timeout=20)
+    assert r.returncode == 2, r.stderr
+    assert "bob.db: the state file is empty (0 bytes)" in r.stderr, r.stderr
+    assert (bs / "bob.db").stat().st_size == 0           # nothing was changed
+    as_.mkdir(mode=0o700)
+    (as_ / "alice.db").write_bytes(b"")
+    r = run([build.exe("alice"), "--connect", "127.0.0.1:9", "--state", str(as_),
+             "--channel", "id=a,capacity=1btc"], timeout=20)
+    assert r.returncode == 2 and "alice.db: the state file is empty" in r.stderr, r.stderr

@@ -118,7 +118,7 @@ def test_ctrl_c_at_the_terminal_keeps_the_report(build, tmp_path, processes, sig
             if "--events" in args and args[args.index("--events") + 1].endswith("alice.events"):
                 return args[args.index("--events") + 1]
     log = wait_for(alice_events, timeout=30, what="alice started by the run")
-    wait_for(lambda: open(log).read().count('"payment_outcome"') >= 20,
+    wait_for(lambda: os.path.exists(log) and open(log).read().count('"payment_outcome"') >= 20,
              timeout=60, what="some payments settled")
     os.killpg(p.pid, getattr(signal, sig))            # as a terminal or timeout(1) does
     assert p.wait(timeout=60) == 1
