@@ -33,6 +33,9 @@
  * daemons, cleans up and says so, instead of dying with them running. */
 static volatile sig_atomic_t run_interrupted;
 
+/* A run this many blocks long is said to take a while before it starts. */
+#define LONG_RUN_BLOCKS 100000ULL
+
 static void on_interrupt(int sig)
 {
 	run_interrupted = sig;
@@ -288,6 +291,13 @@ int cmd_run(int argc, char **argv)
 			horizon = end;
 	}
 	qsort(acts, nact, sizeof(*acts), action_cmp);
+	if (r.virt && horizon / r.s->block_interval_us > LONG_RUN_BLOCKS)
+		/* every block is an instant the clock plays, with or without payments */
+		fprintf(stderr, "ampsim run: note: this run spans up to %.0f simulated seconds, "
+			"%llu blocks of block_interval; each block is an instant to play, so it "
+			"takes a while (Ctrl-C stops it with a report). A larger block_interval "
+			"or a faster arrival rate shortens it.\n", (double)horizon / 1e6,
+			(unsigned long long)(horizon / r.s->block_interval_us));
 	if (r.virt) {
 		struct virtual_play vp = { acts, nact, horizon, speed, step, -1 };
 		if (step) {

@@ -72,3 +72,21 @@ def test_more_than_512_payments_in_one_run(build, tmp_path):
     r = run([build.exe("ampsim"), "run", path, "--json"])
     assert r.returncode == 0, r.stderr
     assert json.loads(r.stdout)["workloads"]["w1"]["outcomes"]["settled"] == 1500
+
+
+def test_a_run_of_a_million_blocks_says_so_before_it_starts(build, tmp_path, processes):
+    import signal
+    import subprocess
+    w = write(str(tmp_path), "slow.ini", "[channel c1]\ncapacity = 1btc\ndelay = 10ms\n"
+              "[workload w1]\ncount = 2\narrival = poisson:0.000001/s\namount = 1000sat\n"
+              "mode = single\n")
+    p = subprocess.Popen([build.exe("ampsim"), "run", w], stdout=subprocess.DEVNULL,
+                         stderr=subprocess.PIPE, text=True)
+    processes.procs.append(p)
+    line = p.stderr.readline()                        # the first thing it says
+    p.send_signal(signal.SIGINT)
+    p.wait(timeout=60)
+    assert "note: this run spans up to" in line and "blocks of block_interval" in line, line
+    # an ordinary workload says nothing of the kind
+    r = run([build.exe("ampsim"), "run", scenario(tmp_path, count=20)])
+    assert r.returncode == 0 and "note:" not in r.stderr, r.stderr
