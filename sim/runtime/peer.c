@@ -257,8 +257,14 @@ static void schedule(struct peer *p, struct pending *q, uint64_t delay_us)
 		rearm(p);
 }
 
+/* Every held message is logged, whether its link was down when it was
+ * sent or went down while it was on its way. */
 static void hold(struct peer *p, struct pending *q)
 {
+	json_t *ev = evlog_new(p->log, "message_held");
+	json_set_str(ev, "channel", q->channel);
+	json_set_str(ev, "message", q->msg_name ? q->msg_name : "message");
+	evlog_emit(p->log, ev);
 	struct pending *last = p->held;
 	q->held = true;
 	while (last && last->next)
@@ -633,10 +639,6 @@ void peer_send_frame_on(struct peer *p, struct link *l, const char *channel, enu
 	}
 	case LINK_HOLD: {
 		hold(p, pending_new(p, l, msgname, channel, buf, n));
-		json_t *ev = evlog_new(p->log, "message_held");
-		json_set_str(ev, "channel", channel);
-		json_set_str(ev, "message", msgname);
-		evlog_emit(p->log, ev);
 		return;
 	}
 	case LINK_DELIVER:

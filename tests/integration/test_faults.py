@@ -93,3 +93,22 @@ def test_same_seed_same_fault_decisions(build, tmp_path):
     run([build.exe("ampsim"), "run", p, "--json", "--events", ev])
     other = drop_pattern(read_jsonl(ev))
     assert other != runs[0][0], "seed 78 dropped exactly what seed 77 did"
+
+
+def test_a_message_caught_on_a_link_that_goes_down_is_held_and_logged(build, tmp_path):
+    """faults/down-up.ini: c2 goes down while alice's add is on its way. The
+    add is held (logged when it would have arrived), released when c2 comes
+    up, and the set settles: nothing is lost and nothing goes unsaid."""
+    from support import ROOT
+    ev = str(tmp_path / "events")
+    r = run([build.exe("ampsim"), "run", os.path.join(ROOT, "scenarios/faults/down-up.ini"),
+             "--events", ev])
+    assert r.returncode == 0, r.stdout + r.stderr
+    events = read_jsonl(ev)
+    held = [e for e in events if e["event"] == "message_held"]
+    released = [e for e in events if e["event"] == "messages_released"]
+    assert [(e["node"], e["channel"], e["message"]) for e in held] == \
+        [("alice", "c2", "update_add_htlc")], held
+    assert held[0]["t_ms"] == 100.0                  # sent at 0, 100 ms delay
+    assert [(e["node"], e["channel"], e["count"]) for e in released] == [("alice", "c2", 1)]
+    assert released[0]["t_ms"] == 2000.0
