@@ -120,7 +120,7 @@ static bool load_channels(struct bob *b, char *err, size_t errlen)
 		" WHERE h.channel = c.id AND h.state = 0), 0), c.max_htlcs, c.htlc_min, c.delay,"
 		" c.jitter, c.jitter_dist, c.drop_p, c.dup FROM channels c ORDER BY c.rowid", "");
 	bool ok = true;
-	while (ok && sqlite3_step(q) == SQLITE_ROW) {
+	while (ok && store_row(b->st, q)) {
 		const char *id = (const char *)sqlite3_column_text(q, 0);
 		struct link_params lp = { 0 };
 		lp.delay_us = (uint64_t)sqlite3_column_int64(q, 5);
@@ -146,7 +146,7 @@ static void load_invoices(struct bob *b)
 {
 	sqlite3_stmt *q = store_query(b->st, "SELECT hash, preimage, secret, amount, paid, created,"
 				      " min_cltv, description FROM invoices ORDER BY rowid", "");
-	while (sqlite3_step(q) == SQLITE_ROW) {
+	while (store_row(b->st, q)) {
 		struct bob_invoice bi;
 		memset(&bi, 0, sizeof(bi));
 		store_col32(q, 0, bi.inv.payment_hash);
@@ -163,7 +163,7 @@ static void load_invoices(struct bob *b)
 	sqlite3_finalize(q);
 
 	q = store_query(b->st, "SELECT setkey FROM settled_sets", "");
-	while (sqlite3_step(q) == SQLITE_ROW) {
+	while (store_row(b->st, q)) {
 		uint8_t key[AMP_LEN];
 		if (store_col32(q, 0, key))
 			bob_engine_restore_set_closed(&b->eng, key);
@@ -177,7 +177,7 @@ static bool load_htlcs(struct bob *b, char *err, size_t errlen)
 			" code, reason, acked, claimed, kind, setkey, total, share, child, arrived"
 			" FROM htlcs ORDER BY rowid", "");
 	bool ok = true;
-	while (ok && sqlite3_step(q) == SQLITE_ROW) {
+	while (ok && store_row(b->st, q)) {
 		struct bob_htlc h;
 		memset(&h, 0, sizeof(h));
 		const char *channel = (const char *)sqlite3_column_text(q, 0);

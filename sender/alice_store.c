@@ -176,10 +176,10 @@ bool alice_store_load(struct alice *a)
 
 	/* payments first: the channels need their in-flight parts */
 	sqlite3_stmt *q = store_query(a->st, "SELECT doc FROM payments ORDER BY seq", "");
-	while (sqlite3_step(q) == SQLITE_ROW) {
+	while (store_row(a->st, q)) {
 		json_t *d = json_loads((const char *)sqlite3_column_text(q, 0), 0, NULL);
 		if (!d)
-			fatal("state: a stored payment is not JSON");
+			store_damaged(a->st, "a stored payment is not JSON");
 		struct payment p;
 		load_payment(&p, d);
 		pay_engine_add_payment(&a->eng, &p);
@@ -191,7 +191,7 @@ bool alice_store_load(struct alice *a)
 	pay_engine_drop_channels(e);
 	q = store_query(a->st, "SELECT id, capacity, alice, max_htlcs, htlc_min, next_htlc, delay,"
 			" jitter, jitter_dist, drop_p, dup FROM channels ORDER BY idx", "");
-	while (sqlite3_step(q) == SQLITE_ROW && e->nchans < ALICE_MAX_CHANNELS) {
+	while (store_row(a->st, q) && e->nchans < ALICE_MAX_CHANNELS) {
 		size_t idx = e->nchans;
 		struct channel_config cc;
 		memset(&cc, 0, sizeof(cc));

@@ -71,7 +71,7 @@ static bool lookup(struct chain *c, const char *channel, uint64_t htlc_id, struc
 {
 	sqlite3_stmt *q = store_query(c->st, "SELECT channel, htlc, kind, preimage, sent, confirm "
 				      "FROM spends WHERE channel = ? AND htlc = ?", "tu", channel, htlc_id);
-	bool found = sqlite3_step(q) == SQLITE_ROW;
+	bool found = store_row(c->st, q);
 	if (found)
 		row_to_tx(q, out);
 	sqlite3_finalize(q);

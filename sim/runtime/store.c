@@ -38,6 +38,7 @@ struct store {
 	sqlite3_stmt *cache[STMT_CACHE];
 	int depth;
 	int lock_fd;               /* exclusive stores: the held lock, else -1 */
+	char path[4096];
 };
 
 /* One daemon per state directory: a second one on the same state would
@@ -60,6 +61,32 @@ static int lock_state(const char *dir, const char *name, char *err, size_t errle
 	return fd;
 }
 
+/* Every page of the file reads back as SQLite wrote it (PRAGMA
+ * quick_check: the b-trees, not the indexes' contents). A state that does
+ * not is refused rather than read as far as it happens to go. */
+static bool intact(sqlite3 *db, const char *path, char *err, size_t errlen)
+{
+	sqlite3_stmt *q = NULL;
+	bool ok = false;
+	const char *what = NULL;
+	if (sqlite3_prepare_v2(db, "PRAGMA quick_check(1)", -1, &q, NULL) == SQLITE_OK &&
+	    sqlite3_step(q) == SQLITE_ROW) {
+		what = (const char *)sqlite3_column_text(q, 0);
+		ok = what && strcmp(what, "ok") == 0;
+	}
+	if (!ok) {
+		char said[200];
+		snprintf(said, sizeof(said), "%s", what ? what : sqlite3_errmsg(db));
+		for (char *c = said; *c; c++)          /* one line */
+			if (*c == '\n')
+				*c = ' ';
+		snprintf(err, errlen, "%s: the state file is damaged (%s); nothing was changed. "
+			 "Move it away to start from a fresh state", path, said);
+	}
+	sqlite3_finalize(q);
+	return ok;
+}
+
 /* Open path and make sure it holds the schema (idempotent). */
 static sqlite3 *init_db(const char *path, const char *schema, char *err, size_t errlen)
 {
@@ -70,6 +97,10 @@ static sqlite3 *init_db(const char *path, const char *schema, char *err, size_t 
 		return NULL;
 	}
 	sqlite3_busy_timeout(db, 5000);
+	if (!intact(db, path, err, errlen)) {      /* checked before anything is written */
+		sqlite3_close(db);
+		return NULL;
+	}
 	char *msg = NULL;
 	const char *pragmas =
 		store_sync_full ? "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
@@ -159,6 +190,7 @@ static struct store *open_db(const char *dir, const char *name, const char *sche
 	snprintf(path, sizeof(path), "%s/%s.db", dir, name);
 	struct store *st = xcalloc(1, sizeof(*st));
 	st->lock_fd = lock_fd;
+	snprintf(st->path, sizeof(st->path), "%s", path);
 	if (!place_db(path, schema, err, errlen) || !(st->db = init_db(path, schema, err, errlen))) {
 		if (lock_fd >= 0)
 			close(lock_fd);
@@ -289,10 +321,33 @@ void store_set_meta(struct store *st, const char *key, int64_t v)
 	store_run(st, "INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", "ti", key, v);
 }
 
+bool store_row(struct store *st, sqlite3_stmt *q)
+{
+	int rc = sqlite3_step(q);
+	if (rc == SQLITE_ROW)
+		return true;
+	if (rc != SQLITE_DONE)
+		store_damaged(st, "cannot be read: %s", sqlite3_errmsg(st->db));
+	return false;
+}
+
+void store_damaged(const struct store *st, const char *fmt, ...)
+{
+	char what[512];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof(what), fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "state %s: %s. The file is damaged or was edited; refusing to go on "
+		"with it (nothing was written)\n", st->path, what);
+	fflush(NULL);
+	_exit(2);
+}
+
 bool store_get_meta(struct store *st, const char *key, int64_t *v)
 {
 	sqlite3_stmt *q = store_query(st, "SELECT value FROM meta WHERE key = ?", "t", key);
-	bool found = sqlite3_step(q) == SQLITE_ROW;
+	bool found = store_row(st, q);
 	if (found)
 		*v = sqlite3_column_int64(q, 0);
 	sqlite3_finalize(q);

@@ -44,6 +44,15 @@ void store_run(struct store *st, const char *sql, const char *types, ...);
  * sqlite3_finalize. */
 sqlite3_stmt *store_query(struct store *st, const char *sql, const char *types, ...);
 
+/* The next row of a query: true for a row, false at the end. A read that
+ * fails (a damaged file) is never taken for the end: store_damaged. */
+bool store_row(struct store *st, sqlite3_stmt *q);
+
+/* The state cannot be trusted: say so, naming the file, and exit 2
+ * without writing anything. */
+_Noreturn void store_damaged(const struct store *st, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
 /* Copy a 32-byte blob column; false if it is not 32 bytes. */
 bool store_col32(sqlite3_stmt *q, int col, uint8_t out[32]);
 

@@ -80,3 +80,23 @@ def test_an_emptied_state_file_is_refused_not_taken_as_fresh(build, processes, t
     r = run([build.exe("alice"), "--connect", "127.0.0.1:9", "--state", str(as_),
              "--channel", "id=a,capacity=1btc"], timeout=20)
     assert r.returncode == 2 and "alice.db: the state file is empty" in r.stderr, r.stderr
+
+
+def test_a_damaged_state_file_is_refused(build, processes, tmp_path):
+    """Pages of bob.db overwritten with junk: bob exits 2 naming the file,
+    and does not start with whatever part of it still reads."""
+    bs = tmp_path / "bs"
+    bsock = str(tmp_path / "b.sock")
+    bob = processes.spawn([build.exe("bob"), "--listen", "127.0.0.1:0", "--control", bsock,
+                           "--state", str(bs)])
+    wait_for(lambda: os.path.exists(bsock), what="bob's socket")
+    bob.send_signal(signal.SIGKILL)
+    bob.wait()
+    db = bs / "bob.db"
+    data = bytearray(db.read_bytes())
+    data[4096:] = b"\xa5" * (len(data) - 4096)        # every page after the first
+    db.write_bytes(bytes(data))
+    r = run([build.exe("bob"), "--listen", "127.0.0.1:0", "--state", str(bs)], timeout=20)
+    assert r.returncode == 2, r.stderr
+    assert "bob.db: the state file is damaged" in r.stderr, r.stderr
+    assert db.read_bytes() == bytes(data)               # nothing was written
