@@ -174,24 +174,7 @@ static bool step_prompt(const struct run *r, const struct virtual_play *vp, size
 
 int step_listen(const char *path, char *err, size_t errlen)
 {
-	struct sockaddr_un sun = { .sun_family = AF_UNIX };
-	if (strlen(path) >= sizeof(sun.sun_path)) {
-		snprintf(err, errlen, "%s: path too long for a Unix socket", path);
-		return -1;
-	}
-	strcpy(sun.sun_path, path);
-	unlink(path);
-	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	mode_t old = umask(0077);
-	int rc = fd < 0 ? -1 : bind(fd, (struct sockaddr *)&sun, sizeof(sun));
-	umask(old);
-	if (rc != 0 || listen(fd, 4) != 0) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		if (fd >= 0)
-			close(fd);
-		return -1;
-	}
-	return fd;
+	return unix_listen(path, 4, err, errlen);
 }
 
 bool play_virtual(struct run *r, const struct virtual_play *vp, bool *final, bool *settled_quiet,

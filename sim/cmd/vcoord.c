@@ -58,25 +58,33 @@ bool vcoord_interrupted(void)
 	return interrupted != 0;
 }
 
-struct vcoord *vcoord_listen(const char *path, char *err, size_t errlen)
+int unix_listen(const char *path, int backlog, char *err, size_t errlen)
 {
 	struct sockaddr_un sun = { .sun_family = AF_UNIX };
 	if (strlen(path) >= sizeof(sun.sun_path)) {
-		snprintf(err, errlen, "%s: path too long", path);
-		return NULL;
+		snprintf(err, errlen, "%s: path too long for a Unix socket", path);
+		return -1;
 	}
 	strcpy(sun.sun_path, path);
 	unlink(path);
 	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	mode_t old = umask(0077);
+	mode_t old = umask(0077);      /* only our own user may connect */
 	int rc = fd < 0 ? -1 : bind(fd, (struct sockaddr *)&sun, sizeof(sun));
 	umask(old);
-	if (rc != 0 || listen(fd, 8) != 0) {
+	if (rc != 0 || listen(fd, backlog) != 0) {
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
 		if (fd >= 0)
 			close(fd);
-		return NULL;
+		return -1;
 	}
+	return fd;
+}
+
+struct vcoord *vcoord_listen(const char *path, char *err, size_t errlen)
+{
+	int fd = unix_listen(path, 8, err, errlen);
+	if (fd < 0)
+		return NULL;
 	struct vcoord *vc = xcalloc(1, sizeof(*vc));
 	vc->lfd = fd;
 	snprintf(vc->path, sizeof(vc->path), "%s", path);

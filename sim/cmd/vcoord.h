@@ -16,6 +16,10 @@
 
 struct vcoord;
 
+/* A blocking Unix socket listening at path (replacing what is there),
+ * private to this user; -1 with err set on failure. */
+int unix_listen(const char *path, int backlog, char *err, size_t errlen);
+
 struct vcoord *vcoord_listen(const char *path, char *err, size_t errlen);
 void vcoord_free(struct vcoord *vc);
 
