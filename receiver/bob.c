@@ -114,6 +114,7 @@ static void on_accept(evutil_socket_t fd, const char *name, void *arg)
 	 * closed rather than kept */
 	peer_set_deadlines(bcn->peer, BOB_HELLO_MS, BOB_PARTIAL_MS);
 	peer_set_capture(bcn->peer, b->cap);
+	peer_set_turn(bcn->peer, b->turn);
 	peer_set_timebase(bcn->peer, b->tb);
 	bcn->next = b->conns;
 	b->conns = bcn;
@@ -325,6 +326,7 @@ int main(int argc, char **argv)
 		rc = 2;
 		goto done;
 	}
+	b->turn = turn_new(b->base, b->st);
 	if (o.chain) {
 		if (!(b->chain = chain_open(o.chain, err, sizeof(err)))) {
 			fprintf(stderr, "bob: --chain %s\n", err);
@@ -370,6 +372,7 @@ int main(int argc, char **argv)
 			rc = 2;
 			goto done;
 		}
+		rpc_set_turn(b->rpc, b->turn);
 	}
 	b->sig = daemon_signals_new(b->base);
 	b->block_timer = tb_timer_new(b->tb, on_block, b);
@@ -392,6 +395,7 @@ int main(int argc, char **argv)
 
 done:
 	actions_free(&out);
+	turn_commit(b->turn);   /* what the last turn decided is kept */
 	while (b->conns) {
 		struct bob_conn *n = b->conns->next;
 		peer_free(b->conns->peer);
@@ -402,6 +406,9 @@ done:
 	for (size_t i = 0; i < b->nlinks; i++)
 		chan_free(&b->links[i]);
 	bob_engine_free(&b->eng);
+	rpc_server_free(b->rpc);
+	b->rpc = NULL;
+	turn_free(b->turn);
 	store_close(b->st);
 	chain_close(b->chain);
 	tb_timer_free(b->block_timer);

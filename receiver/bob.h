@@ -17,6 +17,7 @@
 #include "rpc.h"
 #include "timebase.h"
 #include "store.h"
+#include "turn.h"
 
 struct bob_conn {
 	struct bob *bob;
@@ -54,6 +55,7 @@ struct bob {
 	struct tb_timer *block_timer;
 	struct bob_hold_timer *timers;
 	struct store *st;           /* --state; NULL keeps everything in memory */
+	struct turn *turn;          /* group commit of st, one per loop turn */
 	struct chain *chain;        /* --chain; NULL: no on-chain fallback */
 	struct bob_chain_view chain_view;
 	uint16_t port;

@@ -168,11 +168,12 @@ void bob_act(struct bob *b, struct actions *out)
 {
 	bob_sync_links(b);
 	if (b->st && actions_count(out, ACT_PERSIST)) {
-		store_begin(b->st);
+		/* into this turn's transaction: committed at the end of the
+		 * turn, before anything sent here leaves (turn.h) */
+		turn_write(b->turn);
 		for (size_t i = 0; i < out->n; i++)
 			if (out->v[i].kind == ACT_PERSIST)
 				bob_store_record(b, &out->v[i]);
-		store_commit(b->st);
 	}
 	for (size_t i = 0; i < out->n; i++) {
 		const struct action *a = &out->v[i];
@@ -197,6 +198,7 @@ void bob_act(struct bob *b, struct actions *out)
 				cancel_hold_timer(b, a->id);
 			break;
 		case ACT_CHAIN:
+			turn_commit(b->turn);   /* the chain is outside the turn */
 			submit_claim(b, a);
 			break;
 		case ACT_VIOLATION:

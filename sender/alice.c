@@ -47,7 +47,9 @@ static void persist_all(struct alice *a, const struct actions *acts)
 {
 	if (!a->st || actions_count(acts, ACT_PERSIST) == 0)
 		return;
-	store_begin(a->st);
+	/* into this turn's transaction: committed at the end of the turn,
+	 * before anything sent here leaves (turn.h) */
+	turn_write(a->turn);
 	for (size_t i = 0; i < acts->n; i++) {
 		const struct action *x = &acts->v[i];
 		if (x->kind != ACT_PERSIST || persisted_before(acts, i))
@@ -58,7 +60,6 @@ static void persist_all(struct alice *a, const struct actions *acts)
 		case PAY_REC_CHANNEL: alice_store_channel(a, x->chan); break;
 		}
 	}
-	store_commit(a->st);
 }
 
 static void send_frame(struct alice *a, const struct action *x)
@@ -76,6 +77,7 @@ static void submit_refund(struct alice *a, const struct action *x)
 {
 	if (!a->chain)
 		return;
+	turn_commit(a->turn);   /* the chain is outside the turn */
 	const struct ledger *l = &a->eng.chans[x->chan].ledger;
 	const struct ledger_htlc *h = ledger_find(l, x->id);
 	if (!h)
@@ -293,6 +295,7 @@ static void connected(struct alice *a, evutil_socket_t fd)
 	a->reconnect_ms = 0;
 	a->peer = peer_new(a->base, fd, "bob", &alice_peer_ops, a, a->log, &a->clk);
 	peer_set_capture(a->peer, a->cap);
+	peer_set_turn(a->peer, a->turn);
 	peer_set_timebase(a->peer, a->tb);
 	ENGINE(a, pay_engine_connected(&a->eng, reconnect, &acts_));
 }
@@ -464,6 +467,7 @@ void alice_start_blocks(struct alice *a)
 
 void alice_free(struct alice *a)
 {
+	turn_commit(a->turn);   /* what the last turn decided is kept */
 	if (a->peer)
 		peer_free(a->peer);
 	if (a->connecting) {
@@ -478,6 +482,9 @@ void alice_free(struct alice *a)
 	if (a->reconnect_timer)
 		event_free(a->reconnect_timer);
 	tb_timer_free(a->reconnect_tb);
+	rpc_server_free(a->rpc);
+	a->rpc = NULL;
+	turn_free(a->turn);
 	store_close(a->st);
 	chain_close(a->chain);
 	capture_close(a->cap);

@@ -22,6 +22,7 @@
 #include "rpc.h"
 #include "scenario.h"
 #include "store.h"
+#include "turn.h"
 
 #define ALICE_MAX_CHANNELS PAY_MAX_CHANNELS
 
@@ -46,6 +47,7 @@ struct alice {
 	struct tb_timer *block_timer;
 	struct peer *peer;
 	struct store *st;                 /* --state; NULL keeps everything in memory */
+	struct turn *turn;                /* group commit of st, one per loop turn */
 	struct chain *chain;              /* --chain; NULL: no on-chain fallback */
 	struct capture *cap;              /* --pcap; NULL: none */
 	/* reaching Bob: a non-blocking connect, retried with backoff */

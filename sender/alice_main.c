@@ -298,6 +298,7 @@ int main(int argc, char **argv)
 		link_init(&a->links[i].out, &a->links[i].base_out, a->seed, a->eng.chans[i].ledger.id,
 			  "to_bob");
 	a->base = event_base_new();
+	a->turn = turn_new(a->base, a->st);
 	a->log = evlog_open(events, "alice", &a->clk, err, sizeof(err));
 	if (!a->log) {
 		fprintf(stderr, "alice: %s\n", err);
@@ -337,6 +338,7 @@ int main(int argc, char **argv)
 			rc = 2;
 			goto out;
 		}
+		rpc_set_turn(a->rpc, a->turn);
 	}
 	a->sig = daemon_signals_new(a->base);
 	alice_start_blocks(a);

@@ -68,6 +68,11 @@ void peer_set_capture(struct peer *p, struct capture *cap);
  * changes nothing): delayed messages are sent at their simulated instant,
  * and messages are counted for the coordinator. Call before sending. */
 struct timebase;
+/* Group commit (turn.h): frames written while the daemon's turn has a
+ * transaction open leave once it is committed. */
+struct turn;
+void peer_set_turn(struct peer *p, struct turn *t);
+
 void peer_set_timebase(struct peer *p, struct timebase *tb);
 
 /* Deadlines, in wall milliseconds (0: none). hello: the first whole

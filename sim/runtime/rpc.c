@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "turn.h"
 
 /* Output watermarks: answers a client has not read are bounded. */
 #define RPC_OUT_HIGH (1024 * 1024)
@@ -27,6 +28,7 @@ struct rpc_server {
 	dev_t dev;                 /* the socket file we made */
 	ino_t ino;
 	struct rpc_conn *conns;
+	struct turn *turn;         /* answers wait for the turn's commit */
 };
 
 struct rpc_conn {
@@ -52,6 +54,7 @@ static void conn_free(struct rpc_conn *c)
 		pp = &(*pp)->next;
 	if (*pp)
 		*pp = c->next;
+	turn_forget(c->srv->turn, c->bev);
 	bufferevent_free(c->bev);
 	free(c);
 }
@@ -81,6 +84,7 @@ static void reply(struct rpc_conn *c, json_t *id, json_t *result, const struct r
 	char *s = json_dumps(resp, JSON_COMPACT);
 	json_decref(resp);
 	if (s) {
+		turn_hold(c->srv->turn, c->bev);
 		struct evbuffer *out = bufferevent_get_output(c->bev);
 		evbuffer_add(out, s, strlen(s));
 		evbuffer_add(out, "\n", 1);
@@ -251,6 +255,11 @@ struct rpc_server *rpc_listen(struct event_base *base, const char *path,
 		s->ino = sb.st_ino;
 	}
 	return s;
+}
+
+void rpc_set_turn(struct rpc_server *s, struct turn *t)
+{
+	s->turn = t;
 }
 
 void rpc_server_free(struct rpc_server *s)

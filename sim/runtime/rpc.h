@@ -43,6 +43,10 @@ struct rpc_server *rpc_listen(struct event_base *base, const char *path,
 			      const struct rpc_method *methods, void *arg,
 			      char *err, size_t errlen);
 void rpc_server_free(struct rpc_server *s);
+/* Group commit (turn.h): an answer leaves only once what its request
+ * wrote is committed. */
+struct turn;
+void rpc_set_turn(struct rpc_server *s, struct turn *t);
 
 /* Helpers for handlers. */
 json_t *rpc_fail(struct rpc_err *err, int code, const char *fmt, ...)

@@ -91,6 +91,7 @@ static bool intact(sqlite3 *db, const char *path, char *err, size_t errlen)
 static sqlite3 *init_db(const char *path, const char *schema, char *err, size_t errlen)
 {
 	sqlite3 *db = NULL;
+	store_install_counting_vfs();
 	if (sqlite3_open(path, &db) != SQLITE_OK) {
 		snprintf(err, errlen, "%s: %s", path, sqlite3_errmsg(db));
 		sqlite3_close(db);

@@ -31,6 +31,12 @@ struct store *store_open_shared(const char *dir, const char *name, const char *s
 				char *err, size_t errlen);
 void store_close(struct store *st);
 
+/* fsync-class calls (xSync: fdatasync on Linux) SQLite made in this
+ * process so far, on every database it opened (a VFS shim counts them). */
+uint64_t store_fsyncs(void);
+/* Installs the shim that counts them; store_open does it. */
+void store_install_counting_vfs(void);
+
 void store_begin(struct store *st);
 void store_commit(struct store *st);
 

@@ -1,0 +1,73 @@
+/* Inside a peer connection: what peer.c (the connection, the incoming
+ * side) and peer_out.c (the outgoing side) share. Not for other files. */
+#ifndef AMPSIM_PEER_INT_H
+#define AMPSIM_PEER_INT_H
+
+#include <event2/event.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "peer.h"
+
+/* A message waiting for its delivery time (in the peer's list sorted by
+ * due time, stable, so that messages of one link with the same delay keep
+ * their order) or held while its link is down (in the held list, in the
+ * order sent). The frame bytes follow the struct. */
+struct pending {
+	struct peer *p;
+	struct link *l;
+	bool held;
+	uint64_t due;                 /* monotonic microseconds */
+	const char *msg_name;         /* static: "update_add_htlc" */
+	char channel[32];
+	struct pending *prev, *next;
+	size_t len;
+	uint8_t bytes[];
+};
+
+struct peer {
+	struct bufferevent *bev;
+	char name[64];
+	const struct peer_ops *ops;
+	void *arg;
+	struct evlog *log;
+	const struct simclock *clk;
+	struct frame_arena *arena;
+	struct pending *sched, *held;  /* see struct pending */
+	struct event *timer;           /* fires for the first of sched */
+	unsigned npending;
+	bool closing;        /* on_close has been called; free once flushed */
+	bool in_read;        /* inside read_cb: defer the free */
+	bool paused;         /* reading stopped until our output drains */
+	bool free_pending;
+	bool got_message;    /* a whole message has arrived */
+	/* deadlines (wall time): a peer cannot hold a connection open by
+	 * sending nothing, or a frame it never finishes */
+	struct event *hello_timer, *partial_timer;
+	unsigned hello_ms, partial_ms;
+	bool partial_armed;
+	struct capture *cap;           /* --pcap: not owned */
+	struct turn *turn;             /* group commit: not owned */
+	/* the virtual clock (NULL under the wall clock): delivery times are
+	 * simulated instants, and messages are counted for the coordinator */
+	struct timebase *tb;
+	struct tb_timer *tbt;
+	struct tb_conn *tbc;
+	struct tb_timer *stamp_wait;   /* a frame stamped later than now waits */
+	bool stamp_go;                 /* inside stamp_wait's turn: handle it */
+};
+
+/* Simulated now (for captures): the virtual clock's, or the wall clock's. */
+uint64_t peer_sim_now(const struct peer *p);
+/* Put one frame on the wire now. */
+void peer_wire_write(struct peer *p, const uint8_t *frame, size_t len);
+/* The delivery timers (wall clock, virtual clock) and a stepped run's
+ * label for the next delivery. */
+void peer_out_fire(evutil_socket_t fd, short what, void *arg);
+void peer_out_fire_tb(void *arg);
+void peer_out_label(void *arg, uint64_t at, char *buf, size_t n);
+/* Forget every scheduled and held message. */
+void peer_out_free(struct peer *p);
+
+#endif
