@@ -327,6 +327,7 @@ int main(int argc, char **argv)
 		goto done;
 	}
 	b->turn = turn_new(b->base, b->st);
+	turn_set_writer(b->turn, bob_store_write, b);
 	if (o.chain) {
 		if (!(b->chain = chain_open(o.chain, err, sizeof(err)))) {
 			fprintf(stderr, "bob: --chain %s\n", err);

@@ -83,5 +83,7 @@ bool bob_store_open(struct bob *b, const char *dir, char *err, size_t errlen);
 bool bob_store_load(struct bob *b, char *err, size_t errlen);
 /* One ACT_PERSIST record (inside the caller's transaction). */
 void bob_store_record(struct bob *b, const struct action *a);
+/* Write a record the turn deferred to its end (turn_writer). */
+void bob_store_write(void *arg, int what, size_t chan, uint64_t id);
 
 #endif

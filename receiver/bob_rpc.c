@@ -33,6 +33,9 @@ static json_t *rpc_getinfo(json_t *params, void *arg, struct rpc_err *err)
 	}
 	json_object_set_new(r, "messages_pending", json_integer(pending));
 	json_object_set_new(r, "messages_held", json_integer(held));
+	json_set_u64(r, "frames_sent", peer_frames_written());
+	json_set_u64(r, "commits", turn_commits(b->turn));
+	json_set_u64(r, "fsyncs", store_fsyncs());
 	const struct bob_counters *n = &b->eng.count;
 	json_set_u64(r, "htlcs_received", n->htlcs_received);
 	json_set_u64(r, "htlcs_fulfilled", n->htlcs_fulfilled);

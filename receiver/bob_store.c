@@ -17,14 +17,44 @@ static const char schema[] =
 	" cltv INTEGER, state INTEGER, preimage BLOB, code INTEGER, reason TEXT, acked INTEGER,"
 	" claimed INTEGER, kind INTEGER, setkey BLOB, total INTEGER, share BLOB, child INTEGER,"
 	" arrived INTEGER, PRIMARY KEY (channel, id));"
-	"CREATE TABLE IF NOT EXISTS invoices (hash BLOB PRIMARY KEY, preimage BLOB, secret BLOB,"
-	" amount INTEGER, paid INTEGER, created INTEGER, min_cltv INTEGER, description TEXT);"
-	"CREATE TABLE IF NOT EXISTS settled_sets (setkey BLOB PRIMARY KEY);";
+	/* seq: the invoice's place in bob's list. Rows are added at the end
+	 * of the table's one b-tree, and no index is kept on the random
+	 * hashes (bob finds invoices in memory). */
+	"CREATE TABLE IF NOT EXISTS invoices (seq INTEGER PRIMARY KEY, hash BLOB, preimage BLOB,"
+	" secret BLOB, amount INTEGER, paid INTEGER, created INTEGER, min_cltv INTEGER,"
+	" description TEXT);"
+	/* appended in the order closed, no index on the random keys: bob
+	 * keeps them in a hash set and writes each once */
+	"CREATE TABLE IF NOT EXISTS settled_sets (seq INTEGER PRIMARY KEY, setkey BLOB);";
 
 bool bob_store_open(struct bob *b, const char *dir, char *err, size_t errlen)
 {
 	b->st = store_open(dir, "bob", schema, err, errlen);
-	return b->st != NULL;
+	if (!b->st)
+		return false;
+	/* a state from before invoices had seq: the same rows, renumbered
+	 * in the order they were written */
+	if (!store_is_key(b->st, "invoices", "seq"))
+		store_exec(b->st,
+			   "BEGIN IMMEDIATE;"
+			   "ALTER TABLE invoices RENAME TO invoices_by_hash;"
+			   "CREATE TABLE invoices (seq INTEGER PRIMARY KEY, hash BLOB, preimage BLOB,"
+			   " secret BLOB, amount INTEGER, paid INTEGER, created INTEGER, min_cltv INTEGER,"
+			   " description TEXT);"
+			   "INSERT INTO invoices SELECT ROW_NUMBER() OVER (ORDER BY rowid) - 1, hash,"
+			   " preimage, secret, amount, paid, created, min_cltv, description"
+			   " FROM invoices_by_hash;"
+			   "DROP TABLE invoices_by_hash;"
+			   "COMMIT;");
+	if (!store_is_key(b->st, "settled_sets", "seq"))
+		store_exec(b->st,
+			   "BEGIN IMMEDIATE;"
+			   "ALTER TABLE settled_sets RENAME TO settled_sets_by_key;"
+			   "CREATE TABLE settled_sets (seq INTEGER PRIMARY KEY, setkey BLOB);"
+			   "INSERT INTO settled_sets (setkey) SELECT setkey FROM settled_sets_by_key;"
+			   "DROP TABLE settled_sets_by_key;"
+			   "COMMIT;");
+	return true;
 }
 
 static void store_meta(struct bob *b)
@@ -77,11 +107,22 @@ static void store_invoice(struct bob *b, size_t n)
 {
 	const struct bob_invoice *bi = &b->eng.invoices[n];
 	store_run(b->st,
-		  "INSERT INTO invoices (hash, preimage, secret, amount, paid, created, min_cltv, description)"
-		  " VALUES (?,?,?,?,?,?,?,?) ON CONFLICT(hash) DO UPDATE SET paid = excluded.paid",
-		  "bbbuiiit", bi->inv.payment_hash, bi->preimage, bi->inv.payment_secret,
+		  "INSERT INTO invoices (seq, hash, preimage, secret, amount, paid, created, min_cltv,"
+		  " description) VALUES (?,?,?,?,?,?,?,?,?) ON CONFLICT(seq) DO UPDATE SET paid = excluded.paid",
+		  "ibbbuiiit", (int64_t)n, bi->inv.payment_hash, bi->preimage, bi->inv.payment_secret,
 		  bi->inv.amount.millisatoshis, (int64_t)bi->paid, (int64_t)bi->inv.created_height,
 		  (int64_t)bi->inv.min_final_cltv_expiry, bi->inv.description);
+}
+
+void bob_store_write(void *arg, int what, size_t chan, uint64_t id)
+{
+	struct bob *b = arg;
+	if (what == BOB_REC_CHANNEL)
+		store_channel(b, chan);
+	else if (what == BOB_REC_HTLC_STATE)
+		store_htlc_state(b, chan, id);
+	else
+		fatal("bob store: record %d is not written at the end of a turn", what);
 }
 
 void bob_store_record(struct bob *b, const struct action *a)
@@ -93,19 +134,18 @@ void bob_store_record(struct bob *b, const struct action *a)
 		store_meta(b);
 		return;
 	case BOB_REC_CHANNEL:
-		store_channel(b, a->chan);
+	case BOB_REC_HTLC_STATE:
+		/* the row as it stands at the end of the turn (turn.h) */
+		turn_record(b->turn, a->what, a->chan, a->id);
 		return;
 	case BOB_REC_HTLC_ADD:
 		store_add(b, a->chan, a->id);
-		return;
-	case BOB_REC_HTLC_STATE:
-		store_htlc_state(b, a->chan, a->id);
 		return;
 	case BOB_REC_INVOICE:
 		store_invoice(b, (size_t)a->id);
 		return;
 	case BOB_REC_SET_CLOSED:
-		store_run(b->st, "INSERT OR IGNORE INTO settled_sets (setkey) VALUES (?)", "b", a->key);
+		store_run(b->st, "INSERT INTO settled_sets (setkey) VALUES (?)", "b", a->key);
 		return;
 	}
 	fatal("bob store: unknown record %d", a->what);
@@ -145,7 +185,7 @@ static bool load_channels(struct bob *b, char *err, size_t errlen)
 static void load_invoices(struct bob *b)
 {
 	sqlite3_stmt *q = store_query(b->st, "SELECT hash, preimage, secret, amount, paid, created,"
-				      " min_cltv, description FROM invoices ORDER BY rowid", "");
+				      " min_cltv, description FROM invoices ORDER BY seq", "");
 	while (store_row(b->st, q)) {
 		struct bob_invoice bi;
 		memset(&bi, 0, sizeof(bi));

@@ -32,33 +32,16 @@ static uint32_t alice_height(const struct alice *a)
 
 /* ---- carrying out the engine's actions ----------------------------------- */
 
-static bool persisted_before(const struct actions *acts, size_t i)
-{
-	const struct action *x = &acts->v[i];
-	for (size_t j = 0; j < i; j++) {
-		const struct action *y = &acts->v[j];
-		if (y->kind == ACT_PERSIST && y->what == x->what && y->id == x->id && y->chan == x->chan)
-			return true;
-	}
-	return false;
-}
-
 static void persist_all(struct alice *a, const struct actions *acts)
 {
 	if (!a->st || actions_count(acts, ACT_PERSIST) == 0)
 		return;
-	/* into this turn's transaction: committed at the end of the turn,
-	 * before anything sent here leaves (turn.h) */
-	turn_write(a->turn);
+	/* each record is written once, as it stands at the end of this turn,
+	 * and committed before anything sent here leaves (turn.h) */
 	for (size_t i = 0; i < acts->n; i++) {
 		const struct action *x = &acts->v[i];
-		if (x->kind != ACT_PERSIST || persisted_before(acts, i))
-			continue;
-		enum pay_record what = (enum pay_record)x->what;
-		switch (what) {
-		case PAY_REC_PAYMENT: alice_store_payment(a, (size_t)x->id); break;
-		case PAY_REC_CHANNEL: alice_store_channel(a, x->chan); break;
-		}
+		if (x->kind == ACT_PERSIST)
+			turn_record(a->turn, x->what, x->chan, x->id);
 	}
 }
 

@@ -110,5 +110,7 @@ bool alice_store_load(struct alice *a);
 void alice_store_meta(struct alice *a);
 void alice_store_channel(struct alice *a, size_t chan);
 void alice_store_payment(struct alice *a, size_t pay);
+/* Write a record the turn deferred to its end (turn_writer). */
+void alice_store_write(void *arg, int what, size_t chan, uint64_t id);
 
 #endif

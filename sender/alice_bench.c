@@ -1,5 +1,6 @@
 /* alice's benchmark driver: keep `concurrency` payments in flight until
- * `payments` have finished, timing each (wall clock); and the raw rate of
+ * `payments` have finished (or, time-bounded, start them for a given
+ * wall time and let the last ones finish), timing each (wall clock); and the raw rate of
  * ping-pong messages over the same connection. */
 #include "alice_bench.h"
 
@@ -14,6 +15,8 @@ struct alice_bench {
 	bool on;
 	bool running;                     /* bench_next is starting payments */
 	uint64_t total, started, done, conc, settled;
+	uint64_t deadline_us;             /* time-bounded: start none after */
+	size_t cap;                       /* of lat_us and start_us */
 	enum pay_mode mode;
 	uint32_t shards;
 	struct amount_msat amount;
@@ -34,7 +37,14 @@ static void bench_next(struct alice_bench *b)
 		return;
 	b->running = true;
 	struct alice *a = b->a;
+	if (b->deadline_us && simclock_wall_now_us() >= b->deadline_us && b->total > b->started)
+		b->total = b->started;         /* time is up: finish what is in flight */
 	while (b->started < b->total && b->started - b->done < b->conc) {
+		if (b->started == b->cap) {
+			b->cap *= 2;
+			b->lat_us = xrealloc(b->lat_us, b->cap * sizeof(uint64_t));
+			b->start_us = xrealloc(b->start_us, b->cap * sizeof(uint64_t));
+		}
 		char id[SCN_ID_MAX];
 		snprintf(id, sizeof(id), "bench%llu", (unsigned long long)b->started + 1);
 		struct pay_request r = {
@@ -62,6 +72,8 @@ static void on_outcome(struct alice *a, const struct payment *p, void *arg)
 	b->lat_us[b->done++] = now - b->start_us[idx - b->first_pay];
 	if (p->outcome == OUTCOME_SETTLED)
 		b->settled++;
+	if (b->deadline_us && now >= b->deadline_us && b->total > b->started)
+		b->total = b->started;
 	if (b->done == b->total)
 		b->t1_us = now;
 	else
@@ -121,13 +133,16 @@ bool alice_bench_start(struct alice_bench *b, const struct bench_params *bp)
 	b->mode = bp->mode;
 	b->shards = bp->shards;
 	b->amount = bp->amount;
-	b->total = bp->payments;
+	b->total = bp->payments ? bp->payments : UINT64_MAX;
 	b->conc = bp->concurrency;
-	b->lat_us = xcalloc(b->total, sizeof(uint64_t));
-	b->start_us = xcalloc(b->total, sizeof(uint64_t));
+	b->cap = bp->payments ? bp->payments : 4096;
+	b->lat_us = xcalloc(b->cap, sizeof(uint64_t));
+	b->start_us = xcalloc(b->cap, sizeof(uint64_t));
 	b->first_pay = b->a->eng.npays;
 	b->on = true;
 	b->t0_us = simclock_wall_now_us();
+	if (!bp->payments)
+		b->deadline_us = b->t0_us + bp->seconds_us;
 	bench_next(b);
 	return true;
 }
@@ -141,7 +156,7 @@ static int cmp_u64(const void *x, const void *y)
 void alice_bench_status(const struct alice_bench *b, struct bench_status *st)
 {
 	memset(st, 0, sizeof(*st));
-	st->total = b->total;
+	st->total = b->total == UINT64_MAX ? 0 : b->total;   /* 0: not known yet */
 	st->done = b->done;
 	st->settled = b->settled;
 	if (!b->on || b->done != b->total)

@@ -17,9 +17,12 @@ struct alice_bench;
 struct alice_bench *alice_bench_new(struct alice *a);
 void alice_bench_free(struct alice_bench *b);
 
-/* Keep `concurrency` payments in flight until `payments` have finished. */
+/* Keep `concurrency` payments in flight until `payments` have finished;
+ * with payments 0, start payments for seconds_us of wall time, then let
+ * those in flight finish. */
 struct bench_params {
 	uint64_t payments, concurrency;
+	uint64_t seconds_us;
 	enum pay_mode mode;             /* single, mpp or amp */
 	uint32_t shards;
 	struct amount_msat amount;
@@ -28,7 +31,7 @@ struct bench_params {
 bool alice_bench_start(struct alice_bench *b, const struct bench_params *bp);
 
 struct bench_status {
-	uint64_t total, done, settled;
+	uint64_t total, done, settled;   /* total 0: time-bounded, not over */
 	bool finished;                  /* the fields below are set */
 	uint64_t wall_us, p50_us, p99_us, htlcs_fulfilled;
 };

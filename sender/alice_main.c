@@ -299,6 +299,7 @@ int main(int argc, char **argv)
 			  "to_bob");
 	a->base = event_base_new();
 	a->turn = turn_new(a->base, a->st);
+	turn_set_writer(a->turn, alice_store_write, a);
 	a->log = evlog_open(events, "alice", &a->clk, err, sizeof(err));
 	if (!a->log) {
 		fprintf(stderr, "alice: %s\n", err);

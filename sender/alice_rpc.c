@@ -46,6 +46,9 @@ static json_t *rpc_getinfo(json_t *params, void *arg, struct rpc_err *err)
 	json_set_u64(r, "refunded", a->eng.refunded);
 	json_set_u64(r, "partial", a->eng.partial);
 	json_set_str(r, "behaviour", alice_behaviour_name(a->behaviour));
+	json_set_u64(r, "frames_sent", peer_frames_written());
+	json_set_u64(r, "commits", turn_commits(a->turn));
+	json_set_u64(r, "fsyncs", store_fsyncs());
 	uint64_t pongs, wall_us;
 	if (alice_bench_ping_result(a->bench, &pongs, &wall_us)) {
 		json_set_u64(r, "pongs", pongs);
@@ -262,8 +265,13 @@ static json_t *rpc_bench(json_t *params, void *arg, struct rpc_err *err)
 		return rpc_fail(err, RPC_REFUSED, "a benchmark has already run in this daemon");
 	if (!a->ready_written)
 		return rpc_fail(err, RPC_REFUSED, "not connected to bob yet");
-	if (!json_is_integer(n) || json_integer_value(n) < 1 || json_integer_value(n) > 10000000)
+	json_t *secs = json_object_get(params, "seconds");
+	if (n && (!json_is_integer(n) || json_integer_value(n) < 1 || json_integer_value(n) > 10000000))
 		return rpc_fail(err, RPC_INVALID_PARAMS, "payments must be 1..10000000");
+	if (!n && (!json_is_number(secs) || json_number_value(secs) <= 0 ||
+		   json_number_value(secs) > 3600))
+		return rpc_fail(err, RPC_INVALID_PARAMS,
+				"give payments (1..10000000) or seconds (above 0, at most 3600)");
 	if (!json_is_integer(c) || json_integer_value(c) < 1)
 		return rpc_fail(err, RPC_INVALID_PARAMS, "concurrency must be a positive integer");
 	bp.mode = PAY_SINGLE;
@@ -274,7 +282,8 @@ static json_t *rpc_bench(json_t *params, void *arg, struct rpc_err *err)
 	bp.shards = json_is_integer(shards) ? (uint32_t)json_integer_value(shards) : 0;
 	if (!param_amount(params, "amount", &bp.amount, err))
 		return NULL;
-	bp.payments = (uint64_t)json_integer_value(n);
+	bp.payments = n ? (uint64_t)json_integer_value(n) : 0;
+	bp.seconds_us = n ? 0 : (uint64_t)(json_number_value(secs) * 1e6);
 	bp.concurrency = (uint64_t)json_integer_value(c);
 	if (!alice_bench_start(a->bench, &bp))
 		return rpc_fail(err, RPC_REFUSED, "a benchmark has already run in this daemon");
@@ -346,7 +355,7 @@ const struct rpc_method alice_methods[] = {
 	{ "pay", rpc_pay, "pay {id, amount, mode, shards, expiry, timeout} or {invoice}: start a payment" },
 	{ "listpayments", rpc_listpayments, "listpayments {id?, summary?}: payments and their parts" },
 	{ "fault", rpc_fault, "fault {channel, direction, action, lift}: impair a channel" },
-	{ "bench", rpc_bench, "bench {payments, concurrency, mode, shards, amount}: drive payments" },
+	{ "bench", rpc_bench, "bench {payments | seconds, concurrency, mode, shards, amount}: drive payments" },
 	{ "benchstatus", rpc_benchstatus, "benchstatus: progress and latencies of the benchmark" },
 	{ "pingtest", rpc_pingtest, "pingtest {count}: ping-pong count messages with bob" },
 	{ "disconnect", rpc_disconnect, "disconnect: cut the TCP connection (it reconnects)" },

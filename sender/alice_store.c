@@ -9,17 +9,33 @@
 
 #include "alice.h"
 #include "log.h"
+#include "pay_codec.h"
 
 static const char schema[] =
 	"CREATE TABLE IF NOT EXISTS channels (id TEXT PRIMARY KEY, idx INTEGER, capacity INTEGER,"
 	" alice INTEGER, bob INTEGER, max_htlcs INTEGER, htlc_min INTEGER, next_htlc INTEGER,"
 	" delay INTEGER, jitter INTEGER, jitter_dist INTEGER, drop_p REAL, dup REAL);"
-	"CREATE TABLE IF NOT EXISTS payments (id TEXT PRIMARY KEY, seq INTEGER, doc TEXT);";
+	/* seq: the payment's place in alice's list (rows are added at the end
+	 * of the table's one b-tree; ids are unique in memory). doc: a
+	 * payment record (pay_codec.h); earlier versions wrote JSON */
+	"CREATE TABLE IF NOT EXISTS payments (seq INTEGER PRIMARY KEY, id TEXT, doc BLOB);";
 
 bool alice_store_open(struct alice *a, const char *dir, char *err, size_t errlen)
 {
 	a->st = store_open(dir, "alice", schema, err, errlen);
-	return a->st != NULL;
+	if (!a->st)
+		return false;
+	/* a state from before payments were keyed by seq: the same rows */
+	if (!store_is_key(a->st, "payments", "seq"))
+		store_exec(a->st,
+			   "BEGIN IMMEDIATE;"
+			   "ALTER TABLE payments RENAME TO payments_by_id;"
+			   "CREATE TABLE payments (seq INTEGER PRIMARY KEY, id TEXT, doc BLOB);"
+			   "INSERT INTO payments SELECT ROW_NUMBER() OVER (ORDER BY seq) - 1, id, doc"
+			   " FROM payments_by_id;"
+			   "DROP TABLE payments_by_id;"
+			   "COMMIT;");
+	return true;
 }
 
 void alice_store_meta(struct alice *a)
@@ -52,9 +68,14 @@ void alice_store_channel(struct alice *a, size_t chan)
 		  (int64_t)lp->jitter_dist, lp->drop, lp->duplicate);
 }
 
-static void put_hex(json_t *o, const char *k, const uint8_t *b)
+void alice_store_write(void *arg, int what, size_t chan, uint64_t id)
 {
-	json_set_hex(o, k, b, AMP_LEN);
+	struct alice *a = arg;
+	switch ((enum pay_record)what) {
+	case PAY_REC_PAYMENT: alice_store_payment(a, (size_t)id); return;
+	case PAY_REC_CHANNEL: alice_store_channel(a, chan); return;
+	}
+	fatal("alice store: unknown record %d", what);
 }
 
 static bool get_hex(json_t *o, const char *k, uint8_t *out)
@@ -64,61 +85,24 @@ static bool get_hex(json_t *o, const char *k, uint8_t *out)
 	return h && sodium_hex2bin(out, AMP_LEN, h, strlen(h), NULL, &n, NULL) == 0 && n == AMP_LEN;
 }
 
-static json_t *payment_doc(const struct payment *p)
-{
-	json_t *d = json_object();
-	json_set_str(d, "id", p->id);
-	json_object_set_new(d, "mode", json_integer(p->mode));
-	json_set_u64(d, "amount", p->amount.millisatoshis);
-	json_object_set_new(d, "shards", json_integer(p->shards));
-	json_object_set_new(d, "expiry_blocks", json_integer(p->expiry_blocks));
-	json_set_u64(d, "deadline_us", p->deadline_us);
-	put_hex(d, "set_id", p->set_id);
-	json_object_set_new(d, "outcome", json_integer(p->outcome));
-	json_set_str(d, "why", p->why);
-	json_object_set_new(d, "bench", json_boolean(p->bench));
-	json_object_set_new(d, "state", json_integer(p->state));
-	put_hex(d, "inv_hash", p->inv_hash);
-	put_hex(d, "inv_secret", p->inv_secret);
-	json_t *parts = json_array();
-	for (size_t i = 0; i < p->nparts; i++) {
-		const struct part *pt = &p->parts[i];
-		json_t *j = json_object();
-		json_object_set_new(j, "chan", json_integer(pt->chan == SIZE_MAX ? -1 : (json_int_t)pt->chan));
-		json_set_u64(j, "htlc", pt->htlc_id);
-		json_set_u64(j, "amount", pt->amount.millisatoshis);
-		put_hex(j, "hash", pt->hash);
-		put_hex(j, "secret", pt->secret);
-		put_hex(j, "share", pt->share);
-		json_set_u64(j, "child", pt->child_index);
-		json_object_set_new(j, "cltv", json_integer(pt->cltv_expiry));
-		json_object_set_new(j, "state", json_integer(pt->state));
-		json_object_set_new(j, "code", json_integer(pt->failure_code));
-		json_object_set_new(j, "attempt", json_integer(pt->attempt));
-		json_object_set_new(j, "have_invoice", json_boolean(pt->have_invoice));
-		json_object_set_new(j, "onchain", json_boolean(pt->onchain));
-		json_set_str(j, "why", pt->why);
-		json_array_append_new(parts, j);
-	}
-	json_object_set_new(d, "parts", parts);
-	return d;
-}
-
 void alice_store_payment(struct alice *a, size_t pay)
 {
 	if (!a->st)
 		return;
 	const struct payment *p = &a->eng.pays[pay];
-	json_t *d = payment_doc(p);
-	char *text = json_dumps(d, JSON_COMPACT);
-	json_decref(d);
-	store_run(a->st, "INSERT INTO payments (id, seq, doc) VALUES (?, ?, ?)"
-			 " ON CONFLICT(id) DO UPDATE SET doc = excluded.doc",
-		  "tit", p->id, (int64_t)pay, text);
-	free(text);
+	uint8_t small[2048];
+	size_t need = pay_encoded_size(p);
+	uint8_t *buf = need <= sizeof(small) ? small : xcalloc(1, need);
+	size_t len = pay_encode(p, buf, need);
+	store_run(a->st, "INSERT INTO payments (seq, id, doc) VALUES (?, ?, ?)"
+			 " ON CONFLICT(seq) DO UPDATE SET doc = excluded.doc",
+		  "itB", (int64_t)pay, p->id, buf, len);
+	if (buf != small)
+		free(buf);
 }
 
-static void load_payment(struct payment *p, json_t *d)
+/* A payment row written by an earlier version, as a JSON document. */
+static void load_payment_json(struct alice *a, struct payment *p, json_t *d)
 {
 	memset(p, 0, sizeof(*p));
 	snprintf(p->id, sizeof(p->id), "%s", json_string_value(json_object_get(d, "id")));
@@ -133,7 +117,7 @@ static void load_payment(struct payment *p, json_t *d)
 	p->bench = json_is_true(json_object_get(d, "bench"));
 	json_int_t st = json_integer_value(json_object_get(d, "state"));
 	if (st < PAY_NEW || st > PAY_DONE)
-		fatal("state: payment %s has no state %lld", p->id, (long long)st);
+		store_damaged(a->st, "payment %s has no state %lld", p->id, (long long)st);
 	p->state = (enum pay_state)st;
 	get_hex(d, "inv_hash", p->inv_hash);
 	get_hex(d, "inv_secret", p->inv_secret);
@@ -177,13 +161,23 @@ bool alice_store_load(struct alice *a)
 	/* payments first: the channels need their in-flight parts */
 	sqlite3_stmt *q = store_query(a->st, "SELECT doc FROM payments ORDER BY seq", "");
 	while (store_row(a->st, q)) {
-		json_t *d = json_loads((const char *)sqlite3_column_text(q, 0), 0, NULL);
-		if (!d)
-			store_damaged(a->st, "a stored payment is not JSON");
 		struct payment p;
-		load_payment(&p, d);
+		if (sqlite3_column_type(q, 0) == SQLITE_TEXT) {
+			json_t *d = json_loads((const char *)sqlite3_column_text(q, 0), 0, NULL);
+			if (!d)
+				store_damaged(a->st, "payment %zu: a stored payment is not JSON",
+					      a->eng.npays + 1);
+			load_payment_json(a, &p, d);
+			json_decref(d);
+		} else {
+			char why[160];
+			const uint8_t *blob = sqlite3_column_blob(q, 0);
+			int len = sqlite3_column_bytes(q, 0);
+			if (!blob || len <= 0 || !pay_decode(blob, (size_t)len, &p, why, sizeof(why)))
+				store_damaged(a->st, "payment %zu: %s", a->eng.npays + 1,
+					      blob ? why : "empty payment record");
+		}
 		pay_engine_add_payment(&a->eng, &p);
-		json_decref(d);
 	}
 	sqlite3_finalize(q);
 
@@ -203,7 +197,7 @@ bool alice_store_load(struct alice *a)
 			for (size_t m = 0; m < e->pays[k].nparts; m++)
 				if (e->pays[k].parts[m].chan == idx && e->pays[k].parts[m].state == PART_INFLIGHT)
 					if (!amount_add(&cc.alice, cc.alice, e->pays[k].parts[m].amount))
-						fatal("state: channel %s: in-flight amounts overflow", cc.id);
+						store_damaged(a->st, "channel %s: in-flight amounts overflow", cc.id);
 		cc.capacity = amount_msat((uint64_t)sqlite3_column_int64(q, 1));
 		cc.max_htlcs = (uint32_t)sqlite3_column_int64(q, 3);
 		cc.htlc_minimum = amount_msat((uint64_t)sqlite3_column_int64(q, 4));
@@ -215,10 +209,19 @@ bool alice_store_load(struct alice *a)
 		cc.link.drop = sqlite3_column_double(q, 9);
 		cc.link.duplicate = sqlite3_column_double(q, 10);
 		if (pay_engine_add_channel(e, &cc) != LEDGER_OK)
-			fatal("state: channel %s does not load", cc.id);
+			store_damaged(a->st, "channel %s does not load (a balance above its capacity, "
+				      "or a second channel of that id)", cc.id);
 		e->chans[idx].next_htlc_id = (uint64_t)sqlite3_column_int64(q, 5);
 		a->links[idx].base_out = cc.link;
 	}
 	sqlite3_finalize(q);
+	/* every part on a channel that exists */
+	for (size_t k = 0; k < e->npays; k++)
+		for (size_t m = 0; m < e->pays[k].nparts; m++) {
+			size_t c = e->pays[k].parts[m].chan;
+			if (c != SIZE_MAX && c >= e->nchans)
+				store_damaged(a->st, "payment %s: part %zu is on channel #%zu, which "
+					      "is not in the state", e->pays[k].id, m, c);
+		}
 	return true;
 }

@@ -1,7 +1,10 @@
 /* ampsim bench: both daemons on loopback with zero simulated delay, as
- * many payments in flight as --concurrency, until --payments have settled;
- * then, over the same kind of socket, the raw rate of framed ping-pong
- * messages, so the payment rate can be read against the transport's. */
+ * many payments in flight as --concurrency, for --seconds of wall time or
+ * until --payments have ended; then, over the same kind of socket, the raw
+ * rate of framed ping-pong messages, so the rate of messages the payments
+ * put on the wire can be read against the transport's. With --state the
+ * same shape runs twice in one invocation, in memory and then durable, so
+ * the durable rate is read against the in-memory one. */
 #include <errno.h>
 #include <getopt.h>
 #include <jansson.h>
@@ -22,6 +25,14 @@
 #include "spawn.h"
 #include "units.h"
 
+struct bench_opts {
+	uint64_t payments;        /* 0: time-bounded */
+	double seconds;
+	uint64_t conc, chans, shards, pings;
+	const char *mode, *amount, *sync;
+	struct amount_msat amt;
+};
+
 static long peak_rss_kb(pid_t pid)
 {
 	char path[64], line[256];
@@ -37,11 +48,35 @@ static long peak_rss_kb(pid_t pid)
 	return kb;
 }
 
+/* CPU time (user + system) a process has used so far, in microseconds. */
+static uint64_t cpu_us(pid_t pid)
+{
+	char path[64], buf[1024];
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return 0;
+	size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	/* after the command name in parentheses: fields 3.. ; utime and
+	 * stime are the 14th and 15th */
+	const char *p = strrchr(buf, ')');
+	unsigned long long ut = 0, stt = 0;
+	if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut,
+			 &stt) != 2)
+		return 0;
+	long hz = sysconf(_SC_CLK_TCK);
+	return hz > 0 ? (ut + stt) * 1000000ULL / (unsigned long long)hz : 0;
+}
+
 static void bench_usage(FILE *f)
 {
 	fprintf(f,
 		"usage: ampsim bench [options]\n"
-		"  --payments N      payments to settle (default 10000)\n"
+		"  --seconds S       start payments for S seconds of wall time, then let those in\n"
+		"                    flight finish (default 2)\n"
+		"  --payments N      instead: run until N payments have ended\n"
 		"  --concurrency C   payments in flight at once (default 100)\n"
 		"  --channels K      channels between alice and bob (default 10)\n"
 		"  --mode M          single | mpp | amp (default single)\n"
@@ -50,7 +85,9 @@ static void bench_usage(FILE *f)
 		"  --pings N         ping-pong round trips for the raw rate, --concurrency at a\n"
 		"                    time (default 100000)\n"
 		"  --json            print the results as one JSON object\n"
-		"  --state DIR       durable: each daemon keeps its state in DIR (SQLite, WAL)\n");
+		"  --state DIR       durable: after the in-memory run, the same run again with each\n"
+		"                    daemon keeping its state under DIR (a new or empty folder)\n"
+		"  --sync full|normal  with --state: SQLite's synchronous mode (default full)\n");
 }
 
 static json_t *call(const char *sock, const char *m, json_t *params, char *err, size_t n)
@@ -60,10 +97,265 @@ static json_t *call(const char *sock, const char *m, json_t *params, char *err, 
 	return r;
 }
 
-int cmd_bench(int argc, char **argv)
+static uint64_t field(const json_t *o, const char *k)
+{
+	return (uint64_t)json_integer_value(json_object_get(o, k));
+}
+
+static void pause_ms(long ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+	nanosleep(&ts, NULL);
+}
+
+/* The two daemons of one run, and where their files are. */
+struct bench_pair {
+	char dir[64], bsock[128], asock[128];
+	pid_t alice, bob;
+};
+
+static void pair_stop(struct bench_pair *p)
+{
+	char err[256];
+	if (p->alice > 0) {
+		json_decref(rpc_call(p->asock, "stop", NULL, 1000, err, sizeof(err)));
+		stop_daemon(p->alice, 5000);
+	}
+	if (p->bob > 0) {
+		json_decref(rpc_call(p->bsock, "stop", NULL, 1000, err, sizeof(err)));
+		stop_daemon(p->bob, 5000);
+	}
+	const char *names[] = { "bob.sock", "alice.sock", "bob.ready", "alice.ready", "bob.log", "alice.log" };
+	for (size_t i = 0; i < 6; i++) {
+		char path[256];
+		snprintf(path, sizeof(path), "%s/%s", p->dir, names[i]);
+		unlink(path);
+	}
+	rmdir(p->dir);
+}
+
+/* Start bob, then alice connected to him, with state under state (NULL:
+ * in memory). */
+static bool pair_start(struct bench_pair *p, const struct bench_opts *o, const char *state,
+		       char *err, size_t errlen)
+{
+	memset(p, 0, sizeof(*p));
+	if (!make_temp_dir("ampsim-bench", p->dir, sizeof(p->dir))) {
+		snprintf(err, errlen, "temporary folder: %s", strerror(errno));
+		return false;
+	}
+	char bob_exe[4096], alice_exe[4096], bready[128], aready[128], blog[128], alog[128];
+	snprintf(p->bsock, sizeof(p->bsock), "%s/bob.sock", p->dir);
+	snprintf(p->asock, sizeof(p->asock), "%s/alice.sock", p->dir);
+	snprintf(bready, sizeof(bready), "%s/bob.ready", p->dir);
+	snprintf(aready, sizeof(aready), "%s/alice.ready", p->dir);
+	snprintf(blog, sizeof(blog), "%s/bob.log", p->dir);
+	snprintf(alog, sizeof(alog), "%s/alice.log", p->dir);
+	if (!find_daemon("bob", bob_exe, sizeof(bob_exe)) ||
+	    !find_daemon("alice", alice_exe, sizeof(alice_exe))) {
+		snprintf(err, errlen, "cannot find the alice and bob executables");
+		return false;
+	}
+	char bstate[4200], astate[4200], sync[16];
+	snprintf(bstate, sizeof(bstate), "%s/bob", state ? state : "");
+	snprintf(astate, sizeof(astate), "%s/alice", state ? state : "");
+	snprintf(sync, sizeof(sync), "%s", o->sync);
+	char *bargv[] = { bob_exe, "--listen", "127.0.0.1:0", "--control", p->bsock, "--ready-file",
+			  bready, "--hold", "3600s", state ? "--state" : NULL, bstate, "--sync", sync,
+			  NULL };
+	p->bob = spawn_daemon(bargv, blog);
+	char why[512];
+	json_t *br = wait_ready(bready, p->bob, 10000, why, sizeof(why));
+	if (!br) {
+		snprintf(err, errlen, "bob %s", why);
+		return false;
+	}
+	char connect[64];
+	snprintf(connect, sizeof(connect), "127.0.0.1:%lld",
+		 (long long)json_integer_value(json_object_get(br, "port")));
+	json_decref(br);
+	/* each channel can carry every payment in full: time-bounded runs
+	 * are given room for a million */
+	struct amount_msat cap;
+	if (!amount_mul(&cap, o->amt, (o->payments ? o->payments : 1000000) + 1)) {
+		snprintf(err, errlen, "amount times payments overflows");
+		return false;
+	}
+	char spec[64][160];
+	char *aargv[12 + 2 * 64 + 1];
+	size_t n = 0;
+	aargv[n++] = alice_exe;
+	aargv[n++] = "--connect";
+	aargv[n++] = connect;
+	for (uint64_t i = 0; i < o->chans; i++) {
+		snprintf(spec[i], sizeof(spec[i]), "id=c%llu,capacity=%llumsat,max_htlcs=" MAX_HTLCS_STR,
+			 (unsigned long long)i + 1, (unsigned long long)cap.millisatoshis);
+		aargv[n++] = "--channel";
+		aargv[n++] = spec[i];
+	}
+	aargv[n++] = "--control";
+	aargv[n++] = p->asock;
+	aargv[n++] = "--ready-file";
+	aargv[n++] = aready;
+	if (state) {
+		aargv[n++] = "--state";
+		aargv[n++] = astate;
+		aargv[n++] = "--sync";
+		aargv[n++] = sync;
+	}
+	aargv[n] = NULL;
+	p->alice = spawn_daemon(aargv, alog);
+	json_t *ar = wait_ready(aready, p->alice, 10000, why, sizeof(why));
+	if (!ar) {
+		snprintf(err, errlen, "alice %s", why);
+		return false;
+	}
+	json_decref(ar);
+	return true;
+}
+
+/* One run: payments, then (with_pings) the ping-pong rate. NULL and err
+ * on failure. */
+static json_t *bench_once(const struct bench_opts *o, const char *state, bool with_pings,
+			  char *err, size_t errlen)
+{
+	struct bench_pair p;
+	json_t *res = NULL, *st = NULL, *a0 = NULL, *b0 = NULL, *a1 = NULL, *b1 = NULL;
+	if (!pair_start(&p, o, state, err, errlen))
+		goto out;
+	if (!(a0 = call(p.asock, "getinfo", NULL, err, errlen)) ||
+	    !(b0 = call(p.bsock, "getinfo", NULL, err, errlen)))
+		goto out;
+	uint64_t cpu_a0 = cpu_us(p.alice), cpu_b0 = cpu_us(p.bob);
+	json_t *params = json_pack("{s:I,s:s,s:I,s:s}", "concurrency", (json_int_t)o->conc, "mode",
+				   o->mode, "shards", (json_int_t)o->shards, "amount", o->amount);
+	if (o->payments)
+		json_object_set_new(params, "payments", json_integer((json_int_t)o->payments));
+	else
+		json_object_set_new(params, "seconds", json_real(o->seconds));
+	json_t *ok = call(p.asock, "bench", params, err, errlen);
+	if (!ok)
+		goto out;
+	json_decref(ok);
+	long long t0 = mono_now_ms();
+	for (;;) {
+		if (!(st = call(p.asock, "benchstatus", NULL, err, errlen)))
+			goto out;
+		if (json_object_get(st, "wall_us"))
+			break;
+		json_decref(st);
+		st = NULL;
+		if (mono_now_ms() - t0 > 900000) {
+			snprintf(err, errlen, "payments did not finish within 15 minutes");
+			goto out;
+		}
+		pause_ms(20);
+	}
+	uint64_t cpu_a1 = cpu_us(p.alice), cpu_b1 = cpu_us(p.bob);
+	if (!(a1 = call(p.asock, "getinfo", NULL, err, errlen)) ||
+	    !(b1 = call(p.bsock, "getinfo", NULL, err, errlen)))
+		goto out;
+	double msgs_per_s = 0;
+	if (with_pings) {
+		/* the transport's own rate: framed ping-pong on the same connection */
+		json_decref(call(p.asock, "pingtest",
+				 json_pack("{s:I,s:I}", "count", (json_int_t)o->pings, "window",
+					   (json_int_t)o->conc), err, errlen));
+		for (;;) {
+			json_t *info = call(p.asock, "getinfo", NULL, err, errlen);
+			if (!info)
+				goto out;
+			double ping_s = (double)field(info, "ping_wall_us") / 1e6;
+			bool done = json_object_get(info, "ping_wall_us") != NULL;
+			json_decref(info);
+			if (done) {
+				msgs_per_s = ping_s > 0 ? 2.0 * (double)o->pings / ping_s : 0;
+				break;
+			}
+			pause_ms(10);
+		}
+	}
+	double wall_s = (double)field(st, "wall_us") / 1e6;
+	uint64_t ended = field(st, "total"), settled = field(st, "settled");
+	double pay_per_s = wall_s > 0 ? (double)settled / wall_s : 0;
+	/* every frame both daemons wrote during the payments */
+	uint64_t frames = field(a1, "frames_sent") - field(a0, "frames_sent") +
+			  field(b1, "frames_sent") - field(b0, "frames_sent");
+	double wire_per_s = wall_s > 0 ? (double)frames / wall_s : 0;
+	double fa = (double)(field(a1, "fsyncs") - field(a0, "fsyncs"));
+	double fb = (double)(field(b1, "fsyncs") - field(b0, "fsyncs"));
+	double per = settled ? 1.0 / (double)settled : 0;
+	res = json_pack("{s:I,s:I,s:f,s:f,s:f,s:f,s:f,s:I,s:f}",
+			"payments", (json_int_t)ended, "settled", (json_int_t)settled,
+			"seconds", wall_s, "payments_per_s", pay_per_s,
+			"htlc_settlements_per_s", wall_s > 0 ? (double)field(st, "htlcs_fulfilled") / wall_s : 0,
+			"latency_p50_ms", (double)field(st, "p50_us") / 1000.0,
+			"latency_p99_ms", (double)field(st, "p99_us") / 1000.0,
+			"messages", (json_int_t)frames, "messages_per_s", wire_per_s);
+	/* CPU per payment (the status polls are in it, a few a second) */
+	json_object_set_new(res, "alice_cpu_us_per_payment", json_real((double)(cpu_a1 - cpu_a0) * per));
+	json_object_set_new(res, "bob_cpu_us_per_payment", json_real((double)(cpu_b1 - cpu_b0) * per));
+	json_object_set_new(res, "alice_peak_rss_kb", json_integer(peak_rss_kb(p.alice)));
+	json_object_set_new(res, "bob_peak_rss_kb", json_integer(peak_rss_kb(p.bob)));
+	if (state) {
+		json_object_set_new(res, "alice_fsyncs", json_integer((json_int_t)fa));
+		json_object_set_new(res, "bob_fsyncs", json_integer((json_int_t)fb));
+		json_object_set_new(res, "alice_fsyncs_per_payment", json_real(fa * per));
+		json_object_set_new(res, "bob_fsyncs_per_payment", json_real(fb * per));
+		json_object_set_new(res, "alice_commits", json_integer((json_int_t)(field(a1, "commits") - field(a0, "commits"))));
+		json_object_set_new(res, "bob_commits", json_integer((json_int_t)(field(b1, "commits") - field(b0, "commits"))));
+	}
+	if (with_pings) {
+		json_object_set_new(res, "pingpong_msgs_per_s", json_real(msgs_per_s));
+		json_object_set_new(res, "wire_vs_pingpong", json_real(msgs_per_s > 0 ? wire_per_s / msgs_per_s : 0));
+		json_object_set_new(res, "payments_vs_pingpong_ratio",
+				    json_real(msgs_per_s > 0 ? pay_per_s / msgs_per_s : 0));
+	}
+out:
+	json_decref(st);
+	json_decref(a0);
+	json_decref(b0);
+	json_decref(a1);
+	json_decref(b1);
+	pair_stop(&p);
+	return res;
+}
+
+static double num(const json_t *o, const char *k)
+{
+	return json_number_value(json_object_get(o, k));
+}
+
+static void print_run(const char *title, const json_t *r)
+{
+	printf("%s\n", title);
+	printf("  settled              %.0f of %.0f in %.3f s\n", num(r, "settled"), num(r, "payments"),
+	       num(r, "seconds"));
+	printf("  payments/s           %.0f\n", num(r, "payments_per_s"));
+	printf("  HTLC settlements/s   %.0f\n", num(r, "htlc_settlements_per_s"));
+	printf("  latency p50 / p99    %.3f ms / %.3f ms\n", num(r, "latency_p50_ms"),
+	       num(r, "latency_p99_ms"));
+	printf("  peak RSS alice / bob %.0f kB / %.0f kB\n", num(r, "alice_peak_rss_kb"),
+	       num(r, "bob_peak_rss_kb"));
+	printf("  messages on the wire %.0f/s\n", num(r, "messages_per_s"));
+	printf("  CPU per payment      alice %.1f us, bob %.1f us\n", num(r, "alice_cpu_us_per_payment"),
+	       num(r, "bob_cpu_us_per_payment"));
+	if (json_object_get(r, "pingpong_msgs_per_s"))
+		printf("  ping-pong messages/s %.0f (the payments' messages/s is %.3f of it)\n",
+		       num(r, "pingpong_msgs_per_s"), num(r, "wire_vs_pingpong"));
+	if (json_object_get(r, "alice_fsyncs"))
+		printf("  fsyncs per payment   alice %.3f, bob %.3f (%.0f and %.0f in all; %.0f and "
+		       "%.0f commits)\n", num(r, "alice_fsyncs_per_payment"),
+		       num(r, "bob_fsyncs_per_payment"), num(r, "alice_fsyncs"), num(r, "bob_fsyncs"),
+		       num(r, "alice_commits"), num(r, "bob_commits"));
+}
+
+static int parse_bench(int argc, char **argv, struct bench_opts *o, bool *json,
+		       const char **state)
 {
 	static const struct option opts[] = {
 		{ "payments", required_argument, NULL, 'n' },
+		{ "seconds", required_argument, NULL, 't' },
 		{ "concurrency", required_argument, NULL, 'c' },
 		{ "channels", required_argument, NULL, 'k' },
 		{ "mode", required_argument, NULL, 'm' },
@@ -72,26 +364,35 @@ int cmd_bench(int argc, char **argv)
 		{ "pings", required_argument, NULL, 'p' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "state", required_argument, NULL, 'S' },
+		{ "sync", required_argument, NULL, 'Y' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	uint64_t payments = 10000, conc = 100, chans = 10, shards = 0, pings = 100000;
-	const char *mode = "single", *amount = "1000sat", *why;
-	bool json = false;
-	const char *state = NULL;
+	const char *why;
 	int c;
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		uint64_t *dst = NULL;
 		switch (c) {
-		case 'n': dst = &payments; break;
-		case 'c': dst = &conc; break;
-		case 'k': dst = &chans; break;
-		case 's': dst = &shards; break;
-		case 'p': dst = &pings; break;
-		case 'm': mode = optarg; break;
-		case 'a': amount = optarg; break;
-		case 'j': json = true; break;
-		case 'S': state = optarg; break;
+		case 'n': dst = &o->payments; break;
+		case 'c': dst = &o->conc; break;
+		case 'k': dst = &o->chans; break;
+		case 's': dst = &o->shards; break;
+		case 'p': dst = &o->pings; break;
+		case 't': {
+			char *end = NULL;
+			o->seconds = strtod(optarg, &end);
+			if (!end || *end || !(o->seconds > 0 && o->seconds <= 3600)) {
+				fprintf(stderr, "ampsim bench: --seconds '%s': expected a number of "
+					"seconds above 0, at most 3600\n", optarg);
+				return 2;
+			}
+			break;
+		}
+		case 'm': o->mode = optarg; break;
+		case 'a': o->amount = optarg; break;
+		case 'j': *json = true; break;
+		case 'S': *state = optarg; break;
+		case 'Y': o->sync = optarg; break;
 		case 'h': bench_usage(stdout); return 0;
 		default: bench_usage(stderr); return 2;
 		}
@@ -100,194 +401,103 @@ int cmd_bench(int argc, char **argv)
 			return 2;
 		}
 	}
-	enum pay_mode pm;
-	if (shards > MAX_HTLCS || chans > 64 || !pay_mode_parse(mode, &pm) || pm == PAY_INVOICES) {
-		fprintf(stderr, "ampsim bench: --mode single|mpp|amp, --channels 1..64, --shards 0..%d\n", MAX_HTLCS);
+	if (optind < argc) {
+		fprintf(stderr, "ampsim bench: unexpected argument '%s'\n", argv[optind]);
 		return 2;
 	}
-	struct amount_msat amt;
-	bool parsed = amount_parse(amount, &amt, &why);
-	if (!parsed || amount_is_zero(amt)) {
-		fprintf(stderr, "ampsim bench: --amount '%s': %s\n", amount,
+	enum pay_mode pm;
+	if (o->shards > MAX_HTLCS || o->chans > 64 || !pay_mode_parse(o->mode, &pm) ||
+	    pm == PAY_INVOICES) {
+		fprintf(stderr, "ampsim bench: --mode single|mpp|amp, --channels 1..64, --shards 0..%d\n",
+			MAX_HTLCS);
+		return 2;
+	}
+	if (strcmp(o->sync, "full") != 0 && strcmp(o->sync, "normal") != 0) {
+		fprintf(stderr, "ampsim bench: --sync '%s': expected full or normal\n", o->sync);
+		return 2;
+	}
+	bool parsed = amount_parse(o->amount, &o->amt, &why);
+	if (!parsed || amount_is_zero(o->amt)) {
+		fprintf(stderr, "ampsim bench: --amount '%s': %s\n", o->amount,
 			parsed ? "must be above zero" : why);
 		return 2;
 	}
+	if (*state) {
+		/* a new run, not a restart on an earlier one's payments */
+		char sub[4200];
+		struct stat sb;
+		for (int i = 0; i < 2; i++) {
+			snprintf(sub, sizeof(sub), "%s/%s", *state, i ? "bob" : "alice");
+			if (stat(sub, &sb) == 0) {
+				fprintf(stderr, "ampsim bench: --state %s already holds a benchmark's "
+					"state (%s); give a new or empty folder\n", *state, sub);
+				return 2;
+			}
+		}
+		if (mkdir(*state, 0700) != 0 && errno != EEXIST) {
+			fprintf(stderr, "ampsim bench: --state %s: %s\n", *state, strerror(errno));
+			return 2;
+		}
+	}
+	return -1;
+}
 
-	char dir[64];
-	if (!make_temp_dir("ampsim-bench", dir, sizeof(dir))) {
-		fprintf(stderr, "ampsim bench: %s\n", strerror(errno));
-		return 1;
-	}
-	char bob_exe[4096], alice_exe[4096], bsock[128], asock[128], bready[128], aready[128];
-	char blog[128], alog[128], err[512];
-	snprintf(bsock, sizeof(bsock), "%s/bob.sock", dir);
-	snprintf(asock, sizeof(asock), "%s/alice.sock", dir);
-	snprintf(bready, sizeof(bready), "%s/bob.ready", dir);
-	snprintf(aready, sizeof(aready), "%s/alice.ready", dir);
-	snprintf(blog, sizeof(blog), "%s/bob.log", dir);
-	snprintf(alog, sizeof(alog), "%s/alice.log", dir);
-	if (!find_daemon("bob", bob_exe, sizeof(bob_exe)) || !find_daemon("alice", alice_exe, sizeof(alice_exe))) {
-		fprintf(stderr, "ampsim bench: cannot find the alice and bob executables\n");
-		return 1;
-	}
-	int rc = 0;
-	pid_t alice = 0;
-	char bstate[4200], astate[4200];
-	snprintf(bstate, sizeof(bstate), "%s/bob", state ? state : "");
-	snprintf(astate, sizeof(astate), "%s/alice", state ? state : "");
-	if (state && mkdir(state, 0700) != 0 && errno != EEXIST) {
-		fprintf(stderr, "ampsim bench: --state %s: %s\n", state, strerror(errno));
-		rmdir(dir);
-		return 2;
-	}
-	char *bargv[] = { bob_exe, "--listen", "127.0.0.1:0", "--control", bsock, "--ready-file",
-			  bready, "--hold", "3600s", state ? "--state" : NULL, bstate, NULL };
-	pid_t bob = spawn_daemon(bargv, blog);
-	json_t *br = wait_ready(bready, bob, 10000, err, sizeof(err));
-	if (!br) {
-		fprintf(stderr, "ampsim bench: bob %s\n", err);
-		rc = 1;
-		goto out;
-	}
-	char connect[64];
-	snprintf(connect, sizeof(connect), "127.0.0.1:%lld", (long long)json_integer_value(json_object_get(br, "port")));
-	json_decref(br);
-	/* each channel can carry every payment in full */
-	struct amount_msat cap;
-	if (!amount_mul(&cap, amt, payments + 1)) {
-		fprintf(stderr, "ampsim bench: amount times payments overflows\n");
-		rc = 2;
-		goto out;
-	}
-	char spec[64][160];
-	char *aargv[10 + 2 * 64 + 1];
-	size_t n = 0;
-	aargv[n++] = alice_exe;
-	aargv[n++] = "--connect";
-	aargv[n++] = connect;
-	for (uint64_t i = 0; i < chans; i++) {
-		snprintf(spec[i], sizeof(spec[i]), "id=c%llu,capacity=%llumsat,max_htlcs=" MAX_HTLCS_STR,
-			 (unsigned long long)i + 1, (unsigned long long)cap.millisatoshis);
-		aargv[n++] = "--channel";
-		aargv[n++] = spec[i];
-	}
-	aargv[n++] = "--control";
-	aargv[n++] = asock;
-	aargv[n++] = "--ready-file";
-	aargv[n++] = aready;
-	if (state) {
-		aargv[n++] = "--state";
-		aargv[n++] = astate;
-	}
-	aargv[n] = NULL;
-	alice = spawn_daemon(aargv, alog);
-	json_t *ar = wait_ready(aready, alice, 10000, err, sizeof(err));
-	if (!ar) {
-		fprintf(stderr, "ampsim bench: alice %s\n", err);
-		rc = 1;
-		goto out;
-	}
-	json_decref(ar);
-	json_t *ok = call(asock, "bench", json_pack("{s:I,s:I,s:s,s:I,s:s}", "payments", (json_int_t)payments,
-						     "concurrency", (json_int_t)conc, "mode", mode,
-						     "shards", (json_int_t)shards, "amount", amount), err, sizeof(err));
-	if (!ok) {
+int cmd_bench(int argc, char **argv)
+{
+	struct bench_opts o = {
+		.seconds = 2, .conc = 100, .chans = 10, .pings = 100000,
+		.mode = "single", .amount = "1000sat", .sync = "full",
+	};
+	bool json = false;
+	const char *state = NULL;
+	int rc = parse_bench(argc, argv, &o, &json, &state);
+	if (rc >= 0)
+		return rc;
+	char err[512];
+	json_t *mem = bench_once(&o, NULL, true, err, sizeof(err));
+	if (!mem) {
 		fprintf(stderr, "ampsim bench: %s\n", err);
-		rc = 1;
-		goto out;
+		return 1;
 	}
-	json_decref(ok);
-	json_t *st = NULL;
-	long long t0 = mono_now_ms();
-	for (;;) {
-		st = call(asock, "benchstatus", NULL, err, sizeof(err));
-		if (!st) {
-			fprintf(stderr, "ampsim bench: %s\n", err);
-			rc = 1;
-			goto out;
-		}
-		if (json_object_get(st, "wall_us"))
-			break;
-		json_decref(st);
-		if (mono_now_ms() - t0 > 600000) {
-			fprintf(stderr, "ampsim bench: payments did not finish within 10 minutes\n");
-			rc = 1;
-			goto out;
-		}
-		struct timespec ts = { 0, 20 * 1000000L };
-		nanosleep(&ts, NULL);
+	json_t *dur = NULL;
+	if (state && !(dur = bench_once(&o, state, false, err, sizeof(err)))) {
+		fprintf(stderr, "ampsim bench: durable run: %s\n", err);
+		json_decref(mem);
+		return 1;
 	}
-	/* the transport's own rate: framed ping-pong on the same connection */
-	ok = call(asock, "pingtest", json_pack("{s:I,s:I}", "count", (json_int_t)pings, "window", (json_int_t)conc), err, sizeof(err));
-	json_decref(ok);
-	json_t *info = NULL;
-	for (;;) {
-		info = call(asock, "getinfo", NULL, err, sizeof(err));
-		if (!info || json_object_get(info, "ping_wall_us"))
-			break;
-		json_decref(info);
-		struct timespec ts = { 0, 10 * 1000000L };
-		nanosleep(&ts, NULL);
+	/* the top level is the run asked for: the durable one with --state */
+	json_t *res = json_pack("{s:s,s:I,s:I,s:I}", "mode", o.mode, "concurrency", (json_int_t)o.conc,
+				"channels", (json_int_t)o.chans, "shards", (json_int_t)o.shards);
+	json_object_update(res, dur ? dur : mem);
+	json_object_set_new(res, "durable", json_boolean(dur != NULL));
+	if (dur) {
+		json_object_set_new(res, "sync", json_string(o.sync));
+		json_object_set(res, "in_memory", mem);
+		double m = num(mem, "payments_per_s");
+		json_object_set_new(res, "durable_vs_in_memory",
+				    json_real(m > 0 ? num(dur, "payments_per_s") / m : 0));
 	}
-	double wall_s = (double)json_integer_value(json_object_get(st, "wall_us")) / 1e6;
-	double settled = (double)json_integer_value(json_object_get(st, "settled"));
-	double htlcs = (double)json_integer_value(json_object_get(st, "htlcs_fulfilled"));
-	double ping_s = info ? (double)json_integer_value(json_object_get(info, "ping_wall_us")) / 1e6 : 0;
-	double msgs_per_s = ping_s > 0 ? 2.0 * (double)pings / ping_s : 0;
-	double pay_per_s = wall_s > 0 ? settled / wall_s : 0;
-	/* a settled single-part payment takes 5 messages (invoice request,
-	 * invoice, add, fulfill, ack); the ratio is payments/s over the
-	 * messages/s the same connection carries with as many in flight */
-	long rss_a = peak_rss_kb(alice), rss_b = peak_rss_kb(bob);
-	json_t *res = json_pack("{s:s,s:I,s:I,s:I,s:I,s:f,s:f,s:f,s:f,s:f,s:I,s:I,s:f,s:f}",
-				"mode", mode, "payments", (json_int_t)payments, "concurrency", (json_int_t)conc,
-				"channels", (json_int_t)chans, "settled", (json_int_t)settled,
-				"seconds", wall_s, "payments_per_s", pay_per_s,
-				"htlc_settlements_per_s", wall_s > 0 ? htlcs / wall_s : 0,
-				"latency_p50_ms", (double)json_integer_value(json_object_get(st, "p50_us")) / 1000.0,
-				"latency_p99_ms", (double)json_integer_value(json_object_get(st, "p99_us")) / 1000.0,
-				"alice_peak_rss_kb", (json_int_t)rss_a, "bob_peak_rss_kb", (json_int_t)rss_b,
-				"pingpong_msgs_per_s", msgs_per_s,
-				"payments_vs_pingpong_ratio", msgs_per_s > 0 ? pay_per_s / msgs_per_s : 0);
-	json_object_set_new(res, "durable", json_boolean(state != NULL));
 	if (json) {
 		char *s = json_dumps(res, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 		puts(s);
 		free(s);
 	} else {
-		printf("ampsim bench: %llu %s payments, %llu in flight, %llu channels%s\n",
-		       (unsigned long long)payments, mode, (unsigned long long)conc, (unsigned long long)chans,
-		       state ? ", durable state" : "");
-		printf("  settled              %.0f in %.3f s\n", settled, wall_s);
-		printf("  payments/s           %.0f\n", pay_per_s);
-		printf("  HTLC settlements/s   %.0f\n", wall_s > 0 ? htlcs / wall_s : 0);
-		printf("  latency p50 / p99    %.3f ms / %.3f ms\n",
-		       (double)json_integer_value(json_object_get(st, "p50_us")) / 1000.0,
-		       (double)json_integer_value(json_object_get(st, "p99_us")) / 1000.0);
-		printf("  peak RSS alice / bob %ld kB / %ld kB\n", rss_a, rss_b);
-		printf("  ping-pong messages/s %.0f (payments/s is %.4f of it)\n", msgs_per_s,
-		       msgs_per_s > 0 ? pay_per_s / msgs_per_s : 0);
+		char title[256];
+		snprintf(title, sizeof(title), "ampsim bench: %s payments, %llu in flight, %llu channels, "
+			 "in memory", o.mode, (unsigned long long)o.conc, (unsigned long long)o.chans);
+		print_run(title, mem);
+		if (dur) {
+			snprintf(title, sizeof(title), "durable (--state, --sync %s)", o.sync);
+			print_run(title, dur);
+			printf("  durable / in memory  %.3f of the in-memory payments/s\n",
+			       num(res, "durable_vs_in_memory"));
+		}
 	}
-	if (settled < (double)payments)
+	rc = 0;
+	if (num(mem, "settled") < num(mem, "payments") || (dur && num(dur, "settled") < num(dur, "payments")))
 		rc = 1;
 	json_decref(res);
-	json_decref(info);
-	json_decref(st);
-out:
-	if (alice > 0) {
-		json_decref(rpc_call(asock, "stop", NULL, 1000, err, sizeof(err)));
-		stop_daemon(alice, 5000);
-	}
-	if (bob > 0) {
-		json_decref(rpc_call(bsock, "stop", NULL, 1000, err, sizeof(err)));
-		stop_daemon(bob, 5000);
-	}
-	const char *names[] = { "bob.sock", "alice.sock", "bob.ready", "alice.ready", "bob.log", "alice.log" };
-	for (size_t i = 0; i < 6; i++) {
-		char p[256];
-		snprintf(p, sizeof(p), "%s/%s", dir, names[i]);
-		unlink(p);
-	}
-	rmdir(dir);
+	json_decref(mem);
+	json_decref(dur);
 	return rc;
 }

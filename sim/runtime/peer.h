@@ -56,6 +56,9 @@ void peer_forget_link(struct peer *p, struct link *l);
 /* Close after flushing what is queued; on_close is called. */
 void peer_close(struct peer *p, const char *why);
 
+/* Frames this process has put on the wire, over every peer connection. */
+uint64_t peer_frames_written(void);
+
 /* Free without calling on_close (daemon shutdown). */
 void peer_free(struct peer *p);
 

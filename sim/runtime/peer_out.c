@@ -25,8 +25,16 @@ uint64_t peer_sim_now(const struct peer *p)
 
 /* Every frame goes on the wire here: captured (with --pcap) and counted
  * (virtual clock) as it goes. */
+static uint64_t frames_written;
+
+uint64_t peer_frames_written(void)
+{
+	return frames_written;
+}
+
 void peer_wire_write(struct peer *p, const uint8_t *frame, size_t len)
 {
+	frames_written++;
 	turn_hold(p->turn, p->bev);   /* nothing leaves before it is on disk */
 	if (p->cap)
 		capture_frame(p->cap, peer_sim_now(p), true, NULL, frame, len);

@@ -31,11 +31,12 @@ bool store_set_sync(const char *mode)
 /* Prepared statements of store_run, kept by the text they were made from:
  * a daemon runs the same few statements many times, and preparing one
  * (parsing its SQL) costs more than running it. */
-#define STMT_CACHE 32
+#define STMT_CACHE 64
 
 struct store {
 	sqlite3 *db;
 	sqlite3_stmt *cache[STMT_CACHE];
+	const char *cache_key[STMT_CACHE];
 	int depth;
 	int lock_fd;               /* exclusive stores: the held lock, else -1 */
 	char path[4096];
@@ -225,6 +226,22 @@ void store_close(struct store *st)
 	free(st);
 }
 
+void store_exec(struct store *st, const char *sql)
+{
+	char *msg = NULL;
+	if (sqlite3_exec(st->db, sql, NULL, NULL, &msg) != SQLITE_OK)
+		store_damaged(st, "%s", msg ? msg : sqlite3_errmsg(st->db));
+}
+
+bool store_is_key(struct store *st, const char *table, const char *column)
+{
+	sqlite3_stmt *q = store_query(st, "SELECT 1 FROM pragma_table_info(?) WHERE name = ? AND pk > 0",
+				      "tt", table, column);
+	bool has = store_row(st, q);
+	sqlite3_finalize(q);
+	return has;
+}
+
 void store_begin(struct store *st)
 {
 	if (st->depth++ == 0 && sqlite3_exec(st->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
@@ -249,6 +266,12 @@ static void bind(struct store *st, sqlite3_stmt *q, const char *sql, const char 
 		case 'u': rc = sqlite3_bind_int64(q, col, (int64_t)va_arg(ap, uint64_t)); break;
 		case 't': rc = sqlite3_bind_text(q, col, va_arg(ap, const char *), -1, SQLITE_TRANSIENT); break;
 		case 'b': rc = sqlite3_bind_blob(q, col, va_arg(ap, const uint8_t *), 32, SQLITE_TRANSIENT); break;
+		case 'B': {
+			const uint8_t *blob = va_arg(ap, const uint8_t *);
+			size_t len = va_arg(ap, size_t);
+			rc = sqlite3_bind_blob64(q, col, blob, len, SQLITE_TRANSIENT);
+			break;
+		}
 		case 'd': rc = sqlite3_bind_double(q, col, va_arg(ap, double)); break;
 		case 'n': rc = sqlite3_bind_null(q, col); break;
 		default: fatal("store: bad bind type '%c'", types[i]);
@@ -268,16 +291,24 @@ static sqlite3_stmt *prepare(struct store *st, const char *sql)
 }
 
 /* The cached statement for sql (made on first use), or NULL when the cache
- * slot is taken by another statement (then the caller prepares its own). */
+ * is full (then the caller prepares its own). Keyed by the text's address:
+ * the daemons' statements are string literals. */
 static sqlite3_stmt **cached(struct store *st, const char *sql)
 {
-	size_t h = 5381;
-	for (const char *s = sql; *s; s++)
-		h = h * 33 + (unsigned char)*s;
-	sqlite3_stmt **slot = &st->cache[h % STMT_CACHE];
-	if (!*slot)
-		*slot = prepare(st, sql);
-	return strcmp(sqlite3_sql(*slot), sql) == 0 ? slot : NULL;
+	uintptr_t h = (uintptr_t)sql;
+	h ^= h >> 17;
+	h *= 0x9E3779B97F4A7C15ULL;
+	for (size_t i = 0; i < STMT_CACHE; i++) {
+		size_t k = (size_t)(h + i) % STMT_CACHE;
+		if (st->cache_key[k] == sql)
+			return &st->cache[k];
+		if (!st->cache_key[k]) {
+			st->cache[k] = prepare(st, sql);
+			st->cache_key[k] = sql;
+			return &st->cache[k];
+		}
+	}
+	return NULL;
 }
 
 void store_run(struct store *st, const char *sql, const char *types, ...)

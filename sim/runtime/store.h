@@ -37,12 +37,20 @@ uint64_t store_fsyncs(void);
 /* Installs the shim that counts them; store_open does it. */
 void store_install_counting_vfs(void);
 
+/* Run a script (several statements, no arguments), for a schema change;
+ * a failure is a state that cannot be used (store_damaged). */
+void store_exec(struct store *st, const char *sql);
+/* Whether table has a column of that name in its primary key (a layout
+ * check before a schema change). */
+bool store_is_key(struct store *st, const char *table, const char *column);
+
 void store_begin(struct store *st);
 void store_commit(struct store *st);
 
 /* Run one statement. types says how to bind the arguments that follow:
  *   'i' int64_t, 'u' uint64_t (stored as int64), 't' const char *,
- *   'b' const uint8_t * (32 bytes), 'd' double, 'n' NULL.
+ *   'b' const uint8_t * (32 bytes), 'B' const uint8_t * then size_t (a blob
+ *   of that length), 'd' double, 'n' NULL.
  * Aborts on failure. */
 void store_run(struct store *st, const char *sql, const char *types, ...);
 

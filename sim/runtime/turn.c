@@ -16,6 +16,13 @@ struct turn {
 	struct bufferevent **held;
 	size_t nheld, capheld;
 	uint64_t commits;
+	/* records to write at the end of the turn, and a hash set of them */
+	turn_writer writer;
+	void *writer_arg;
+	struct trec { int what; size_t chan; uint64_t id; } *recs;
+	size_t nrecs, caprecs;
+	uint32_t *slots;              /* index + 1 into recs; 0 = empty */
+	size_t nslots;                /* a power of two, at least 2 * caprecs */
 	uint64_t kill_after;          /* AMPSIM_KILL_AFTER_COMMIT, 0 = never */
 };
 
@@ -54,6 +61,8 @@ void turn_free(struct turn *t)
 	turn_commit(t);
 	event_free(t->end);
 	free(t->held);
+	free(t->recs);
+	free(t->slots);
 	free(t);
 }
 
@@ -66,6 +75,63 @@ void turn_write(struct turn *t)
 	store_begin(t->st);
 	t->open = true;
 	event_active(t->end, EV_TIMEOUT, 0);
+}
+
+void turn_set_writer(struct turn *t, turn_writer fn, void *arg)
+{
+	t->writer = fn;
+	t->writer_arg = arg;
+}
+
+static size_t rec_hash(int what, size_t chan, uint64_t id)
+{
+	uint64_t h = (id + 1) * 0x9E3779B97F4A7C15ULL;
+	h ^= ((uint64_t)chan << 32) ^ (uint64_t)(unsigned)what;
+	h *= 0xBF58476D1CE4E5B9ULL;
+	return (size_t)(h ^ (h >> 31));
+}
+
+static void rehash(struct turn *t)
+{
+	memset(t->slots, 0, t->nslots * sizeof(*t->slots));
+	for (size_t i = 0; i < t->nrecs; i++) {
+		size_t k = rec_hash(t->recs[i].what, t->recs[i].chan, t->recs[i].id) & (t->nslots - 1);
+		while (t->slots[k])
+			k = (k + 1) & (t->nslots - 1);
+		t->slots[k] = (uint32_t)i + 1;
+	}
+}
+
+void turn_record(struct turn *t, int what, size_t chan, uint64_t id)
+{
+	if (!t)
+		fatal("state written before the daemon's loop is set up");
+	if (!t->st)
+		return;
+	if (!t->writer)
+		fatal("turn_record without a writer");
+	turn_write(t);
+	if (t->nslots) {
+		size_t k = rec_hash(what, chan, id) & (t->nslots - 1);
+		for (; t->slots[k]; k = (k + 1) & (t->nslots - 1)) {
+			const struct trec *r = &t->recs[t->slots[k] - 1];
+			if (r->what == what && r->chan == chan && r->id == id)
+				return;       /* already to be written at the end */
+		}
+	}
+	if (t->nrecs == t->caprecs) {
+		t->caprecs = t->caprecs ? 2 * t->caprecs : 64;
+		t->recs = xrealloc(t->recs, t->caprecs * sizeof(*t->recs));
+		free(t->slots);
+		t->nslots = 4 * t->caprecs;
+		t->slots = xcalloc(t->nslots, sizeof(*t->slots));
+		rehash(t);
+	}
+	t->recs[t->nrecs] = (struct trec){ what, chan, id };
+	size_t k = rec_hash(what, chan, id) & (t->nslots - 1);
+	while (t->slots[k])
+		k = (k + 1) & (t->nslots - 1);
+	t->slots[k] = (uint32_t)++t->nrecs;
 }
 
 void turn_hold(struct turn *t, struct bufferevent *bev)
@@ -98,6 +164,19 @@ void turn_commit(struct turn *t)
 {
 	if (!t || !t->open)
 		return;
+	/* the records, in the order first asked for, each as it is now */
+	for (size_t i = 0; i < t->nrecs; i++)
+		t->writer(t->writer_arg, t->recs[i].what, t->recs[i].chan, t->recs[i].id);
+	if (t->nrecs) {
+		for (size_t i = 0; i < t->nrecs; i++) {
+			size_t k = rec_hash(t->recs[i].what, t->recs[i].chan, t->recs[i].id) &
+				   (t->nslots - 1);
+			while (t->slots[k] != i + 1)
+				k = (k + 1) & (t->nslots - 1);
+			t->slots[k] = 0;
+		}
+		t->nrecs = 0;
+	}
 	t->open = false;
 	store_commit(t->st);
 	t->commits++;

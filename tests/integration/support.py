@@ -134,14 +134,17 @@ class Processes:
     def __init__(self):
         self.procs = []
 
-    def spawn(self, args, log=None):
-        """Start args, its output appended to the file log (or discarded)."""
+    def spawn(self, args, log=None, env=None):
+        """Start args, its output appended to the file log (or discarded),
+        with env added to the environment."""
+        full = dict(os.environ, **env) if env else None
         if log is None:
             p = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                                 stdin=subprocess.DEVNULL)
+                                 stdin=subprocess.DEVNULL, env=full)
         else:
             with open(log, "a") as f:
-                p = subprocess.Popen(args, stdout=f, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+                p = subprocess.Popen(args, stdout=f, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                     env=full)
         self.procs.append(p)
         return p
 
