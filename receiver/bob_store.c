@@ -10,9 +10,11 @@
 #include "log.h"
 
 static const char schema[] =
+	/* htlc_next, htlc_done: the HTLC ids seen and those finished with
+	 * (htlc_table.h; done as pairs of 8-byte little-endian [lo, hi)) */
 	"CREATE TABLE IF NOT EXISTS channels (id TEXT PRIMARY KEY, capacity INTEGER, alice INTEGER,"
 	" bob INTEGER, max_htlcs INTEGER, htlc_min INTEGER, delay INTEGER, jitter INTEGER,"
-	" jitter_dist INTEGER, drop_p REAL, dup REAL);"
+	" jitter_dist INTEGER, drop_p REAL, dup REAL, htlc_next INTEGER DEFAULT 0, htlc_done BLOB);"
 	"CREATE TABLE IF NOT EXISTS htlcs (channel TEXT, id INTEGER, amount INTEGER, hash BLOB,"
 	" cltv INTEGER, state INTEGER, preimage BLOB, code INTEGER, reason TEXT, acked INTEGER,"
 	" claimed INTEGER, kind INTEGER, setkey BLOB, total INTEGER, share BLOB, child INTEGER,"
@@ -46,6 +48,10 @@ bool bob_store_open(struct bob *b, const char *dir, char *err, size_t errlen)
 			   " FROM invoices_by_hash;"
 			   "DROP TABLE invoices_by_hash;"
 			   "COMMIT;");
+	if (!store_has_column(b->st, "channels", "htlc_done"))
+		store_exec(b->st,
+			   "ALTER TABLE channels ADD COLUMN htlc_next INTEGER DEFAULT 0;"
+			   "ALTER TABLE channels ADD COLUMN htlc_done BLOB;");
 	if (!store_is_key(b->st, "settled_sets", "seq"))
 		store_exec(b->st,
 			   "BEGIN IMMEDIATE;"
@@ -68,21 +74,33 @@ static void store_meta(struct bob *b)
 
 static void store_channel(struct bob *b, size_t chan)
 {
-	const struct ledger *l = &b->eng.chans[chan].ledger;
-	const struct link_params *lp = &b->eng.chans[chan].base_out;
+	const struct bob_chan *bc = &b->eng.chans[chan];
+	const struct ledger *l = &bc->ledger;
+	const struct link_params *lp = &bc->base_out;
+	const struct htlc_table *t = &bc->htlcs;
+	uint8_t done[HTLC_TABLE_MAX_RANGES * 16];
+	for (size_t i = 0; i < t->ndone; i++)
+		for (int k = 0; k < 8; k++) {
+			done[16 * i + (size_t)k] = (uint8_t)(t->done[i].lo >> (8 * k));
+			done[16 * i + 8 + (size_t)k] = (uint8_t)(t->done[i].hi >> (8 * k));
+		}
 	store_run(b->st,
 		  "INSERT INTO channels (id, capacity, alice, bob, max_htlcs, htlc_min, delay, jitter,"
-		  " jitter_dist, drop_p, dup) VALUES (?,?,?,?,?,?,?,?,?,?,?)"
-		  " ON CONFLICT(id) DO UPDATE SET alice = excluded.alice, bob = excluded.bob",
-		  "tuuuiuuuidd", l->id, l->capacity.millisatoshis, l->alice.millisatoshis,
+		  " jitter_dist, drop_p, dup, htlc_next, htlc_done) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)"
+		  " ON CONFLICT(id) DO UPDATE SET alice = excluded.alice, bob = excluded.bob,"
+		  " htlc_next = excluded.htlc_next, htlc_done = excluded.htlc_done",
+		  "tuuuiuuuidduB", l->id, l->capacity.millisatoshis, l->alice.millisatoshis,
 		  l->bob.millisatoshis, (int64_t)l->max_htlcs, l->htlc_minimum.millisatoshis,
-		  lp->delay_us, lp->jitter_us, (int64_t)lp->jitter_dist, lp->drop, lp->duplicate);
+		  lp->delay_us, lp->jitter_us, (int64_t)lp->jitter_dist, lp->drop, lp->duplicate,
+		  t->next, done, 16 * t->ndone);
 }
 
 static void store_add(struct bob *b, size_t chan, uint64_t id)
 {
 	static const uint8_t zero[AMP_LEN];
-	const struct bob_htlc *h = &b->eng.chans[chan].htlcs[id];
+	const struct bob_htlc *h = bob_engine_htlc(&b->eng, chan, id);
+	if (!h)
+		return;     /* forgotten within the turn that added it */
 	store_run(b->st,
 		  "INSERT OR IGNORE INTO htlcs (channel, id, amount, hash, cltv, state, preimage, code,"
 		  " reason, acked, claimed, kind, setkey, total, share, child, arrived)"
@@ -95,7 +113,9 @@ static void store_add(struct bob *b, size_t chan, uint64_t id)
 
 static void store_htlc_state(struct bob *b, size_t chan, uint64_t id)
 {
-	const struct bob_htlc *h = &b->eng.chans[chan].htlcs[id];
+	const struct bob_htlc *h = bob_engine_htlc(&b->eng, chan, id);
+	if (!h)
+		return;     /* finished and forgotten since: its row is gone */
 	store_run(b->st,
 		  "UPDATE htlcs SET state = ?, preimage = ?, code = ?, reason = ?, acked = ?, claimed = ?"
 		  " WHERE channel = ? AND id = ?",
@@ -147,6 +167,10 @@ void bob_store_record(struct bob *b, const struct action *a)
 	case BOB_REC_SET_CLOSED:
 		store_run(b->st, "INSERT INTO settled_sets (setkey) VALUES (?)", "b", a->key);
 		return;
+	case BOB_REC_HTLC_FORGET:
+		store_run(b->st, "DELETE FROM htlcs WHERE channel = ? AND id = ?", "tu",
+			  b->eng.chans[a->chan].ledger.id, a->id);
+		return;
 	}
 	fatal("bob store: unknown record %d", a->what);
 }
@@ -158,7 +182,8 @@ static bool load_channels(struct bob *b, char *err, size_t errlen)
 	sqlite3_stmt *q = store_query(b->st,
 		"SELECT c.id, c.capacity, c.alice + COALESCE((SELECT SUM(amount) FROM htlcs h"
 		" WHERE h.channel = c.id AND h.state = 0), 0), c.max_htlcs, c.htlc_min, c.delay,"
-		" c.jitter, c.jitter_dist, c.drop_p, c.dup FROM channels c ORDER BY c.rowid", "");
+		" c.jitter, c.jitter_dist, c.drop_p, c.dup, c.htlc_next, c.htlc_done"
+		" FROM channels c ORDER BY c.rowid", "");
 	bool ok = true;
 	while (ok && store_row(b->st, q)) {
 		const char *id = (const char *)sqlite3_column_text(q, 0);
@@ -175,6 +200,29 @@ static bool load_channels(struct bob *b, char *err, size_t errlen)
 				(uint32_t)sqlite3_column_int64(q, 3),
 				amount_msat((uint64_t)sqlite3_column_int64(q, 4)), &lp)) {
 			snprintf(err, errlen, "bob.db: channel %s does not load", id ? id : "(null)");
+			ok = false;
+			break;
+		}
+		/* the HTLC ids it has finished with */
+		const uint8_t *blob = sqlite3_column_blob(q, 11);
+		size_t len = (size_t)sqlite3_column_bytes(q, 11);
+		struct id_range r[HTLC_TABLE_MAX_RANGES];
+		size_t n = len / 16;
+		if (len % 16 || n > HTLC_TABLE_MAX_RANGES) {
+			n = HTLC_TABLE_MAX_RANGES + 1;
+		} else {
+			for (size_t i = 0; i < n; i++) {
+				r[i].lo = r[i].hi = 0;
+				for (int k = 0; k < 8; k++) {
+					r[i].lo |= (uint64_t)blob[16 * i + (size_t)k] << (8 * k);
+					r[i].hi |= (uint64_t)blob[16 * i + 8 + (size_t)k] << (8 * k);
+				}
+			}
+		}
+		if (!bob_engine_restore_finished(&b->eng, b->eng.nchans - 1,
+						 (uint64_t)sqlite3_column_int64(q, 10), r, n)) {
+			snprintf(err, errlen, "bob.db: channel %s: its finished HTLC ids (%zu bytes) are "
+				 "not well formed", id, len);
 			ok = false;
 		}
 	}

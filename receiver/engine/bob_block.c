@@ -61,10 +61,13 @@ static void chain_watch(struct bob_engine *e, uint32_t height, struct actions *o
 		return;
 	for (size_t i = 0; i < e->nchans; i++) {
 		struct bob_chan *bc = &e->chans[i];
-		for (uint64_t id = 0; bc->unacked && id < bc->htlcs_cap; id++) {
-			struct bob_htlc *h = &bc->htlcs[id];
-			if (!h->fsm.present || h->fsm.state != BH_FULFILLED || h->acked)
+		/* records change here but none is added or forgotten: the
+		 * table holds still for the iteration */
+		for (size_t k = 0; bc->unacked && k < htlc_table_slots(&bc->htlcs); k++) {
+			struct bob_htlc *h = htlc_table_slot(&bc->htlcs, k);
+			if (!h || h->fsm.state != BH_FULFILLED || h->acked)
 				continue;
+			uint64_t id = h->id;
 			bool refund;
 			if (chain->spent(chain->ctx, bc->ledger.id, id, height, &refund)) {
 				h->acked = true;
@@ -145,5 +148,8 @@ void bob_engine_block(struct bob_engine *e, uint64_t now_us, struct actions *out
 	chain_watch(e, height, out);
 	expire_htlcs(e, height, out);
 	send_late_claims(e, height, out);
+	/* what expired or was settled on chain is finished */
+	for (size_t i = 0; i < e->nchans; i++)
+		be_compact(e, i, out);
 	act_timer(out, BOB_TIMER_BLOCK, 0, simclock_height_time(&e->clk, height + 1));
 }

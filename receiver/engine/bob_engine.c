@@ -26,7 +26,7 @@ void bob_engine_free(struct bob_engine *e)
 	ampset_table_free(&e->sets);
 	for (size_t i = 0; i < e->nchans; i++) {
 		ledger_free(&e->chans[i].ledger);
-		free(e->chans[i].htlcs);
+		htlc_table_free(&e->chans[i].htlcs);
 	}
 	free(e->invoices);
 	free(e->late);
@@ -233,7 +233,9 @@ static void handle_invoice_request(struct bob_engine *e, uint64_t conn,
  * belongs to, keyed by set_id for AMP and by payment hash for MPP. */
 static void htlc_from_add(struct bob_htlc *h, const Ampsim__UpdateAddHtlc *m, uint64_t now_us)
 {
+	uint64_t id = h->id;
 	memset(h, 0, sizeof(*h));
+	h->id = id;
 	h->amount = amount_msat(m->amount_msat);
 	memcpy(h->hash, m->payment_hash.data, AMP_LEN);
 	h->cltv_expiry = m->cltv_expiry;
@@ -306,11 +308,12 @@ static void handle_add(struct bob_engine *e, uint64_t conn, const Ampsim__Update
 		refuse_conn(out, conn, m->channel_id, why);
 		return;
 	}
-	if (bob_engine_htlc(e, chan, m->htlc_id)) {
-		/* a duplicated or replayed add: if we have resolved it, Alice has
-		 * not heard: say it again; if we hold it, nothing to do */
-		enum bob_htlc_state st = bc->htlcs[m->htlc_id].fsm.state;
-		bool resend = st == BH_FULFILLED || st == BH_FAILED;
+	const struct bob_htlc *seen = bob_engine_htlc(e, chan, m->htlc_id);
+	if (seen || htlc_table_finished(&bc->htlcs, m->htlc_id)) {
+		/* a duplicated or replayed add: if we have resolved it and Alice
+		 * has not acknowledged, she has not heard: say it again; if we
+		 * hold it, or she acknowledged long ago, nothing to do */
+		bool resend = seen && (seen->fsm.state == BH_FULFILLED || seen->fsm.state == BH_FAILED);
 		struct evrec *r = act_log(out, resend ? "resolution_resent" : "duplicate_ignored");
 		evrec_str(r, "channel", bc->ledger.id);
 		evrec_str(r, "message", "update_add_htlc");
@@ -319,10 +322,17 @@ static void handle_add(struct bob_engine *e, uint64_t conn, const Ampsim__Update
 			be_transmit(e, chan, m->htlc_id, out);
 		return;
 	}
-	if (m->htlc_id >= bc->htlcs_cap + BOB_SEEN_WINDOW) {
+	if (m->htlc_id >= bc->htlcs.next + BOB_SEEN_WINDOW) {
 		char why[128];
 		snprintf(why, sizeof(why), "htlc_id %llu jumps too far ahead",
 			 (unsigned long long)m->htlc_id);
+		refuse_conn(out, conn, m->channel_id, why);
+		return;
+	}
+	if (bc->htlcs.n - bc->ledger.nhtlcs >= BOB_MAX_UNACKED) {
+		char why[160];
+		snprintf(why, sizeof(why), "%u resolutions on channel '%.40s' are not acknowledged; "
+			 "no new HTLC until they are", (unsigned)BOB_MAX_UNACKED, m->channel_id);
 		refuse_conn(out, conn, m->channel_id, why);
 		return;
 	}
@@ -384,7 +394,10 @@ static void handle_ack(struct bob_engine *e, const Ampsim__ResolveAck *m, struct
 	h->acked = true;
 	if (h->fsm.state == BH_FULFILLED && e->chans[chan].unacked)
 		e->chans[chan].unacked--;
-	act_persist(out, BOB_REC_HTLC_STATE, chan, m->htlc_id, NULL);
+	/* acknowledged: nothing more can happen to it */
+	htlc_table_forget(&e->chans[chan].htlcs, m->htlc_id);
+	act_persist(out, BOB_REC_HTLC_FORGET, chan, m->htlc_id, NULL);
+	act_persist(out, BOB_REC_CHANNEL, chan, 0, NULL);
 }
 
 static void handle_pong_request(uint64_t conn, const Ampsim__Ping *ping, struct actions *out)

@@ -78,6 +78,10 @@ bool bob_engine_restore_channel(struct bob_engine *e, const char *id, struct amo
 				struct amount_msat htlc_minimum, const struct link_params *lp);
 void bob_engine_restore_invoice(struct bob_engine *e, const struct bob_invoice *bi);
 void bob_engine_restore_set_closed(struct bob_engine *e, const uint8_t key[AMP_LEN]);
+/* A channel's finished HTLC ids as stored (before its HTLCs): false if
+ * the ranges are not well formed (htlc_table_set_finished). */
+bool bob_engine_restore_finished(struct bob_engine *e, size_t chan, uint64_t next,
+				 const struct id_range *r, size_t n);
 bool bob_engine_restore_htlc(struct bob_engine *e, size_t chan, uint64_t htlc_id,
 			     const struct bob_htlc *h, const char **why);
 /* Sets that were whole when Bob stopped are settled now; the others get

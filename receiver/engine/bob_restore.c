@@ -52,12 +52,17 @@ bool bob_engine_restore_htlc(struct bob_engine *e, size_t chan, uint64_t htlc_id
 		return false;
 	}
 	struct bob_chan *bc = &e->chans[chan];
-	if (htlc_id >= bc->htlcs_cap + BOB_SEEN_WINDOW || bob_engine_htlc(e, chan, htlc_id)) {
-		*why = "HTLC id out of range or twice";
+	if (bob_engine_htlc(e, chan, htlc_id)) {
+		*why = "HTLC stored twice";
 		return false;
 	}
-	struct bob_htlc *slot = be_htlc_slot(bc, htlc_id);
+	if (htlc_table_finished(&bc->htlcs, htlc_id)) {
+		*why = "HTLC the channel says it had finished with";
+		return false;
+	}
+	struct bob_htlc *slot = htlc_table_add(&bc->htlcs, htlc_id);
 	*slot = *h;
+	slot->id = htlc_id;
 	slot->fsm.present = true;
 	slot->in_ledger = false;
 	if (slot->fsm.state != BH_HELD) {
@@ -66,7 +71,6 @@ bool bob_engine_restore_htlc(struct bob_engine *e, size_t chan, uint64_t htlc_id
 		return true;
 	}
 	if (ledger_add(&bc->ledger, htlc_id, h->amount, h->hash, h->cltv_expiry) != LEDGER_OK) {
-		memset(slot, 0, sizeof(*slot));
 		*why = "in-flight HTLC does not fit its channel";
 		return false;
 	}
@@ -76,8 +80,18 @@ bool bob_engine_restore_htlc(struct bob_engine *e, size_t chan, uint64_t htlc_id
 	return true;
 }
 
+bool bob_engine_restore_finished(struct bob_engine *e, size_t chan, uint64_t next,
+				 const struct id_range *r, size_t n)
+{
+	return chan < e->nchans && htlc_table_set_finished(&e->chans[chan].htlcs, next, r, n);
+}
+
 void bob_engine_resume(struct bob_engine *e, uint64_t now_us, struct actions *out)
 {
+	/* records a state kept that are finished (a state written before
+	 * they were forgotten, or a crash between) go now */
+	for (size_t i = 0; i < e->nchans; i++)
+		be_compact(e, i, out);
 	act_timer(out, BOB_TIMER_BLOCK, 0, simclock_height_time(&e->clk, be_height(e, now_us) + 1));
 	/* After a restart: sets that were whole when we stopped are settled
 	 * now, the others get their hold timers back. */

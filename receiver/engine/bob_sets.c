@@ -14,7 +14,9 @@
  * HOLD_SAFETY_BLOCKS of its expiry. Also used after a restart. */
 struct ampset_result be_join_set(struct bob_engine *e, size_t chan, uint64_t htlc_id)
 {
-	const struct bob_htlc *h = &e->chans[chan].htlcs[htlc_id];
+	const struct bob_htlc *h = bob_engine_htlc(e, chan, htlc_id);
+	if (!h)
+		fatal("set member %zu/%llu has no record", chan, (unsigned long long)htlc_id);
 	struct set_htlc sh;
 	memset(&sh, 0, sizeof(sh));
 	snprintf(sh.channel, sizeof(sh.channel), "%s", e->chans[chan].ledger.id);

@@ -23,25 +23,55 @@ struct bob_htlc *bob_engine_htlc(struct bob_engine *e, size_t chan, uint64_t htl
 {
 	if (chan >= e->nchans)
 		return NULL;
-	struct bob_chan *bc = &e->chans[chan];
-	if (htlc_id >= bc->htlcs_cap || !bc->htlcs[htlc_id].fsm.present)
-		return NULL;
-	return &bc->htlcs[htlc_id];
+	return htlc_table_get(&e->chans[chan].htlcs, htlc_id);
 }
 
-/* The record for htlc_id, growing the table (the caller checked the
- * window). */
 struct bob_htlc *be_htlc_slot(struct bob_chan *bc, uint64_t htlc_id)
 {
-	if (htlc_id >= bc->htlcs_cap) {
-		uint64_t cap = bc->htlcs_cap ? bc->htlcs_cap : 256;
-		while (cap <= htlc_id)
-			cap *= 2;
-		bc->htlcs = xrealloc(bc->htlcs, cap * sizeof(*bc->htlcs));
-		memset(bc->htlcs + bc->htlcs_cap, 0, (cap - bc->htlcs_cap) * sizeof(*bc->htlcs));
-		bc->htlcs_cap = cap;
+	struct bob_htlc *h = htlc_table_get(&bc->htlcs, htlc_id);
+	return h ? h : htlc_table_add(&bc->htlcs, htlc_id);
+}
+
+bool be_htlc_done(const struct bob_htlc *h)
+{
+	switch (h->fsm.state) {
+	case BH_HELD:
+		return false;
+	case BH_FULFILLED:
+	case BH_FAILED:
+		return h->acked;
+	case BH_REFUNDED:
+		return true;
 	}
-	return &bc->htlcs[htlc_id];
+	return false;
+}
+
+void be_compact(struct bob_engine *e, size_t chan, struct actions *out)
+{
+	struct htlc_table *t = &e->chans[chan].htlcs;
+	uint64_t ids[64];
+	bool more = true;
+	while (more) {
+		/* collected first: forgetting moves records in the table */
+		size_t n = 0;
+		more = false;
+		for (size_t i = 0; i < htlc_table_slots(t); i++) {
+			const struct bob_htlc *h = htlc_table_slot(t, i);
+			if (!h || !be_htlc_done(h))
+				continue;
+			if (n == sizeof(ids) / sizeof(ids[0])) {
+				more = true;
+				break;
+			}
+			ids[n++] = h->id;
+		}
+		for (size_t k = 0; k < n; k++) {
+			htlc_table_forget(t, ids[k]);
+			act_persist(out, BOB_REC_HTLC_FORGET, chan, ids[k], NULL);
+		}
+		if (n)
+			act_persist(out, BOB_REC_CHANNEL, chan, 0, NULL);
+	}
 }
 
 void be_check_conservation(const struct bob_chan *bc, struct actions *out)

@@ -13,6 +13,7 @@
 #include "ampset.h"
 #include "clock.h"
 #include "htlc_state.h"
+#include "htlc_table.h"
 #include "invoice.h"
 #include "ledger.h"
 #include "link.h"
@@ -22,8 +23,12 @@
 #define BOB_MAX_CHANNELS 256
 #define BOB_NO_CONN 0          /* conn handles are the shell's, never 0 */
 /* HTLC ids further than this above the highest seen are a protocol error
- * rather than a reason to grow without bound. */
+ * (ids go up by one per add; a lost add leaves a gap, not a leap). */
 #define BOB_SEEN_WINDOW 1000000ULL
+/* Resolutions a channel's peer has not acknowledged yet, at most: past
+ * this its new adds are refused until it acknowledges (an honest Alice
+ * acknowledges each at once; records of unacknowledged ones are kept). */
+#define BOB_MAX_UNACKED (4 * MAX_HTLCS)
 
 enum bob_record {
 	BOB_REC_META,
@@ -32,6 +37,7 @@ enum bob_record {
 	BOB_REC_HTLC_STATE,
 	BOB_REC_INVOICE,
 	BOB_REC_SET_CLOSED,
+	BOB_REC_HTLC_FORGET,   /* finished: its record goes (the channel keeps its id) */
 };
 
 enum bob_timer {
@@ -66,6 +72,7 @@ struct bob_config {
 
 /* One HTLC as Bob keeps it: what arrived, its state, how it ended. */
 struct bob_htlc {
+	uint64_t id;
 	struct htlc_fsm fsm;
 	bool acked;                 /* Alice confirmed she applied the resolution */
 	bool claimed;               /* claim sent to the chain */
@@ -88,8 +95,7 @@ struct bob_chan {
 	struct ledger ledger;
 	struct link_params base_out; /* Bob's direction, as open_channel set it */
 	uint64_t conn;               /* BOB_NO_CONN while its peer is away */
-	struct bob_htlc *htlcs;      /* indexed by htlc id; `present` marks those seen */
-	uint64_t htlcs_cap;
+	struct htlc_table htlcs;     /* live records by id, and the finished ids */
 	uint64_t unacked;            /* fulfilled, not acked, not settled on chain */
 };
 
@@ -140,8 +146,13 @@ struct bob_engine {
 struct bob_chan *bob_engine_chan(struct bob_engine *e, const char *id, size_t *index);
 struct bob_htlc *bob_engine_htlc(struct bob_engine *e, size_t chan, uint64_t htlc_id);
 const char *bob_engine_conn_name(const struct bob_engine *e, uint64_t conn);
-/* The slot of an HTLC id, made when missing. */
+/* The record of an HTLC id, made when missing. */
 struct bob_htlc *be_htlc_slot(struct bob_chan *bc, uint64_t htlc_id);
+/* Forget every record of the channel that is finished (its resolution
+ * acknowledged, or refunded), durably. */
+void be_compact(struct bob_engine *e, size_t chan, struct actions *out);
+/* Whether h is finished: nothing more will happen to it. */
+bool be_htlc_done(const struct bob_htlc *h);
 void be_check_conservation(const struct bob_chan *bc, struct actions *out);
 struct bob_conn_state *be_conn_of(struct bob_engine *e, uint64_t conn);
 

@@ -233,6 +233,15 @@ void store_exec(struct store *st, const char *sql)
 		store_damaged(st, "%s", msg ? msg : sqlite3_errmsg(st->db));
 }
 
+bool store_has_column(struct store *st, const char *table, const char *column)
+{
+	sqlite3_stmt *q = store_query(st, "SELECT 1 FROM pragma_table_info(?) WHERE name = ?", "tt",
+				      table, column);
+	bool has = store_row(st, q);
+	sqlite3_finalize(q);
+	return has;
+}
+
 bool store_is_key(struct store *st, const char *table, const char *column)
 {
 	sqlite3_stmt *q = store_query(st, "SELECT 1 FROM pragma_table_info(?) WHERE name = ? AND pk > 0",

@@ -40,6 +40,8 @@ void store_install_counting_vfs(void);
 /* Run a script (several statements, no arguments), for a schema change;
  * a failure is a state that cannot be used (store_damaged). */
 void store_exec(struct store *st, const char *sql);
+/* Whether table has a column of that name. */
+bool store_has_column(struct store *st, const char *table, const char *column);
 /* Whether table has a column of that name in its primary key (a layout
  * check before a schema change). */
 bool store_is_key(struct store *st, const char *table, const char *column);

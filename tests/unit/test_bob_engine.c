@@ -159,9 +159,28 @@ static bool has_persist(struct fx *f, enum bob_record what, uint64_t id)
 {
 	for (size_t i = 0; i < f->out.n; i++)
 		if (f->out.v[i].kind == ACT_PERSIST && f->out.v[i].what == (int)what &&
-		    (what != BOB_REC_HTLC_STATE || f->out.v[i].id == id))
+		    ((what != BOB_REC_HTLC_STATE && what != BOB_REC_HTLC_FORGET) ||
+		     f->out.v[i].id == id))
 			return true;
 	return false;
+}
+
+/* HTLC id of channel chan went to state `to` in these actions, and, being
+ * finished, was then forgotten (durably) with its id kept. */
+static void ended_and_forgotten(struct fx *f, size_t chan, uint64_t id, const char *to)
+{
+	bool went = false;
+	for (size_t i = 0; i < f->out.n; i++) {
+		const struct action *a = &f->out.v[i];
+		if (a->kind == ACT_LOG && strcmp(a->log->name, HTLC_STATE_EVENT) == 0 &&
+		    strcmp(field_str(a->log, "channel"), f->e.chans[chan].ledger.id) == 0 &&
+		    evrec_find(a->log, "htlc")->v.u64 == id && strcmp(field_str(a->log, "to"), to) == 0)
+			went = true;
+	}
+	assert_true(went);
+	assert_null(bob_engine_htlc(&f->e, chan, id));
+	assert_true(htlc_table_finished(&f->e.chans[chan].htlcs, id));
+	assert_true(has_persist(f, BOB_REC_HTLC_FORGET, id));
 }
 
 /* An add with the given records. */
@@ -365,6 +384,51 @@ static void test_add_on_unknown_channel_closes(void **state)
 	assert_non_null(strstr(env->error->message, "unknown channel 'nope'"));
 	assert_int_equal(actions_nth(&f->out, ACT_CLOSE, 0)->conn, CONN);
 	assert_int_equal(f->e.count.htlcs_received, 0);
+	fx_teardown(f);
+}
+
+/* The remote crash: an add with a far htlc_id once grew a table sized by
+ * the id (+164 MB a message). It costs one record; a resolution never
+ * acknowledged is kept, but only so many: then the peer's adds stop. */
+static void test_far_ids_cost_one_record_and_unacked_ones_are_bounded(void **state)
+{
+	(void)state;
+	struct fx *f = fx();
+	static const uint8_t h[32] = { 9 }, sec[32] = { 8 };
+	struct add a = { "c1", 999999, 1000, 1000, 40, h, sec, NULL, NULL, 0 };
+	add_in(f, &a, 0);
+	expect_fail(f, 0, 999999, AMPSIM__FAILURE_CODE__FAILURE_INCORRECT_OR_UNKNOWN_PAYMENT_DETAILS, NULL);
+	assert_int_equal(f->e.chans[0].htlcs.n, 1);
+	assert_true(htlc_table_slots(&f->e.chans[0].htlcs) <= 64);
+	/* further than the window above the highest id: refused, not stored */
+	a.id = 999999 + BOB_SEEN_WINDOW + 1;
+	add_in(f, &a, 0);
+	assert_int_equal(actions_count(&f->out, ACT_CLOSE), 1);
+	assert_int_equal(f->e.chans[0].htlcs.n, 1);
+	/* failed back and never acknowledged, up to the limit */
+	for (uint64_t id = 0; id < BOB_MAX_UNACKED - 1; id++) {
+		a.id = id;
+		add_in(f, &a, 0);
+		assert_int_equal(actions_count(&f->out, ACT_CLOSE), 0);
+	}
+	assert_int_equal(f->e.chans[0].htlcs.n, BOB_MAX_UNACKED);
+	a.id = BOB_MAX_UNACKED;
+	add_in(f, &a, 0);
+	assert_int_equal(actions_count(&f->out, ACT_CLOSE), 1);
+	assert_non_null(strstr(sent(f, 0)->error->message, "not acknowledged"));
+	assert_int_equal(f->e.chans[0].htlcs.n, BOB_MAX_UNACKED);
+	/* acknowledging frees the records and lets adds in again */
+	struct msg m;
+	for (uint64_t id = 0; id < 10; id++)
+		msg_in(f, CONN, msg_resolve_ack(&m, "c1", id), 0);
+	assert_int_equal(f->e.chans[0].htlcs.n, BOB_MAX_UNACKED - 10);
+	add_in(f, &a, 0);
+	assert_int_equal(actions_count(&f->out, ACT_CLOSE), 0);
+	/* a replay of an acknowledged add is a duplicate, with no record */
+	a.id = 3;
+	add_in(f, &a, 0);
+	assert_non_null(actions_find_log(&f->out, "duplicate_ignored"));
+	assert_int_equal(actions_count(&f->out, ACT_SEND), 0);
 	fx_teardown(f);
 }
 
@@ -741,7 +805,7 @@ static void test_expired_part_is_refunded_and_its_set_failed(void **state)
 	assert_int_equal(evrec_find(h, "held_msat")->v.u64, BTC(1) / 2);
 	assert_int_equal(evrec_find(h, "parts")->v.i64, 1);
 	expect_fail(f, 0, 0, TIMEOUT, NULL);
-	assert_int_equal(bob_engine_htlc(&f->e, 0, 0)->fsm.state, BH_REFUNDED);
+	ended_and_forgotten(f, 0, 0, "refunded");
 	assert_int_equal(f->e.count.htlcs_refunded, 1);
 	assert_int_equal(actions_nth(&f->out, ACT_TIMER, 0)->at_us, 21 * SEC);
 	fx_teardown(f);
@@ -870,9 +934,11 @@ static void test_resolve_ack_stops_the_chain_claim(void **state)
 	struct fx *f = settled_amp(true, &s);
 	struct msg m;
 	msg_in(f, CONN, msg_resolve_ack(&m, "c1", 0), SEC);
-	assert_true(bob_engine_htlc(&f->e, 0, 0)->acked);
+	/* acknowledged: finished, its record forgotten (durably), its id kept */
+	assert_null(bob_engine_htlc(&f->e, 0, 0));
+	assert_true(htlc_table_finished(&f->e.chans[0].htlcs, 0));
 	assert_int_equal(f->e.chans[0].unacked, 0);
-	assert_true(has_persist(f, BOB_REC_HTLC_STATE, 0));
+	assert_true(has_persist(f, BOB_REC_HTLC_FORGET, 0));
 	/* an ack again, or for an unknown HTLC, changes nothing */
 	msg_in(f, CONN, msg_resolve_ack(&m, "c1", 0), SEC);
 	assert_int_equal(f->out.n, 0);
@@ -894,7 +960,7 @@ static void test_refund_that_wins_on_chain_takes_the_money_back(void **state)
 	actions_clear(&f->out);
 	bob_engine_block(&f->e, 41 * SEC, &f->out);
 	assert_non_null(actions_find_log(&f->out, "htlc_lost_onchain"));
-	assert_int_equal(bob_engine_htlc(&f->e, 0, 0)->fsm.state, BH_REFUNDED);
+	ended_and_forgotten(f, 0, 0, "refunded");
 	assert_int_equal(f->e.chans[0].ledger.alice.millisatoshis, BTC(1));
 	assert_true(ledger_conserves(&f->e.chans[0].ledger));
 	assert_int_equal(actions_count(&f->out, ACT_VIOLATION), 0);
@@ -919,11 +985,13 @@ static struct fx *restored_from(struct fx *a)
 	for (size_t i = 0; i < a->e.ninvoices; i++)
 		bob_engine_restore_invoice(&b->e, &a->e.invoices[i]);
 	for (size_t i = 0; i < a->e.nchans; i++) {
-		for (uint64_t id = 0; id < a->e.chans[i].htlcs_cap; id++) {
-			const struct bob_htlc *h = bob_engine_htlc(&a->e, i, id);
+		const struct htlc_table *t = &a->e.chans[i].htlcs;
+		assert_true(bob_engine_restore_finished(&b->e, i, t->next, t->done, t->ndone));
+		for (size_t k = 0; k < htlc_table_slots(t); k++) {
+			const struct bob_htlc *h = htlc_table_slot(t, k);
 			const char *why = NULL;
 			if (h)
-				assert_true(bob_engine_restore_htlc(&b->e, i, id, h, &why));
+				assert_true(bob_engine_restore_htlc(&b->e, i, h->id, h, &why));
 		}
 	}
 	return b;
@@ -1043,6 +1111,7 @@ int main(void)
 		cmocka_unit_test(test_disconnect_defers_resolutions),
 		cmocka_unit_test(test_add_on_unknown_channel_closes),
 		cmocka_unit_test(test_add_on_channel_of_another_connection_closes),
+		cmocka_unit_test(test_far_ids_cost_one_record_and_unacked_ones_are_bounded),
 		cmocka_unit_test(test_add_expiring_too_soon_fails),
 		cmocka_unit_test(test_add_without_mpp_record_fails),
 		cmocka_unit_test(test_mpp_unknown_hash_fails),

@@ -1,0 +1,171 @@
+#include "htlc_table.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "bob_state.h"
+#include "log.h"
+
+static size_t home(const struct htlc_table *t, uint64_t id)
+{
+	uint64_t h = id * 0x9E3779B97F4A7C15ULL;
+	return (size_t)(h ^ (h >> 29)) & (t->cap - 1);
+}
+
+void htlc_table_free(struct htlc_table *t)
+{
+	for (size_t i = 0; i < t->cap; i++)
+		free(t->slot[i]);
+	free(t->slot);
+	free(t->done);
+	memset(t, 0, sizeof(*t));
+}
+
+struct bob_htlc *htlc_table_get(const struct htlc_table *t, uint64_t id)
+{
+	if (!t->n)
+		return NULL;
+	for (size_t k = home(t, id); t->slot[k]; k = (k + 1) & (t->cap - 1))
+		if (t->slot[k]->id == id)
+			return t->slot[k];
+	return NULL;
+}
+
+/* The first range whose hi is above id (binary search). */
+static size_t range_after(const struct htlc_table *t, uint64_t id)
+{
+	size_t lo = 0, hi = t->ndone;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (t->done[mid].hi <= id)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+bool htlc_table_finished(const struct htlc_table *t, uint64_t id)
+{
+	size_t i = range_after(t, id);
+	return i < t->ndone && t->done[i].lo <= id;
+}
+
+static void place(struct htlc_table *t, struct bob_htlc *h)
+{
+	size_t k = home(t, h->id);
+	while (t->slot[k])
+		k = (k + 1) & (t->cap - 1);
+	t->slot[k] = h;
+}
+
+static void resize(struct htlc_table *t, size_t cap)
+{
+	struct bob_htlc **old = t->slot;
+	size_t oldcap = t->cap;
+	t->slot = xcalloc(cap, sizeof(*t->slot));
+	t->cap = cap;
+	for (size_t i = 0; i < oldcap; i++)
+		if (old[i])
+			place(t, old[i]);
+	free(old);
+}
+
+struct bob_htlc *htlc_table_add(struct htlc_table *t, uint64_t id)
+{
+	if ((t->n + 1) * 2 > t->cap)
+		resize(t, t->cap ? 2 * t->cap : 64);
+	struct bob_htlc *h = xcalloc(1, sizeof(*h));
+	h->id = id;
+	place(t, h);
+	t->n++;
+	if (id >= t->next)
+		t->next = id + 1;
+	return h;
+}
+
+static void insert_range(struct htlc_table *t, uint64_t id)
+{
+	size_t i = range_after(t, id);
+	bool join_prev = i > 0 && t->done[i - 1].hi == id;
+	bool join_next = i < t->ndone && t->done[i].lo == id + 1;
+	if (join_prev && join_next) {
+		t->done[i - 1].hi = t->done[i].hi;
+		memmove(&t->done[i], &t->done[i + 1], (t->ndone - i - 1) * sizeof(*t->done));
+		t->ndone--;
+	} else if (join_prev) {
+		t->done[i - 1].hi = id + 1;
+	} else if (join_next) {
+		t->done[i].lo = id;
+	} else {
+		if (t->ndone == t->capdone) {
+			t->capdone = t->capdone ? 2 * t->capdone : 8;
+			t->done = xrealloc(t->done, t->capdone * sizeof(*t->done));
+		}
+		memmove(&t->done[i + 1], &t->done[i], (t->ndone - i) * sizeof(*t->done));
+		t->done[i] = (struct id_range){ id, id + 1 };
+		t->ndone++;
+	}
+	if (t->ndone > HTLC_TABLE_MAX_RANGES) {
+		/* close the oldest hole: ids that never came are taken as seen */
+		t->done[0].hi = t->done[1].hi;
+		memmove(&t->done[1], &t->done[2], (t->ndone - 2) * sizeof(*t->done));
+		t->ndone--;
+	}
+}
+
+void htlc_table_forget(struct htlc_table *t, uint64_t id)
+{
+	if (!t->n)
+		return;
+	size_t k = home(t, id);
+	while (t->slot[k] && t->slot[k]->id != id)
+		k = (k + 1) & (t->cap - 1);
+	if (!t->slot[k])
+		return;
+	free(t->slot[k]);
+	t->slot[k] = NULL;
+	t->n--;
+	/* backward shift: later records of the probe run move up, so that a
+	 * lookup never stops at the hole we just made */
+	for (size_t j = (k + 1) & (t->cap - 1); t->slot[j]; j = (j + 1) & (t->cap - 1)) {
+		size_t want = home(t, t->slot[j]->id);
+		/* slot[j] may move to k if k lies cyclically in [want, j) */
+		bool movable = k <= j ? (want <= k || want > j) : (want <= k && want > j);
+		if (movable) {
+			t->slot[k] = t->slot[j];
+			t->slot[j] = NULL;
+			k = j;
+		}
+	}
+	insert_range(t, id);
+}
+
+size_t htlc_table_slots(const struct htlc_table *t)
+{
+	return t->cap;
+}
+
+struct bob_htlc *htlc_table_slot(const struct htlc_table *t, size_t i)
+{
+	return i < t->cap ? t->slot[i] : NULL;
+}
+
+bool htlc_table_set_finished(struct htlc_table *t, uint64_t next, const struct id_range *r,
+			     size_t n)
+{
+	if (n > HTLC_TABLE_MAX_RANGES)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		if (r[i].lo >= r[i].hi || r[i].hi > next || (i && r[i].lo <= r[i - 1].hi))
+			return false;
+	}
+	free(t->done);
+	t->done = n ? xcalloc(n, sizeof(*t->done)) : NULL;
+	if (n)
+		memcpy(t->done, r, n * sizeof(*r));
+	t->ndone = t->capdone = n;
+	if (next > t->next)
+		t->next = next;
+	return true;
+}
