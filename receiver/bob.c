@@ -165,6 +165,8 @@ static void usage(FILE *f)
 		"  --pcap FILE               write every message sent and received to FILE (pcapng)\n"
 		"  --sync full|normal        with --state: SQLite's synchronous mode; full (default)\n"
 		"                            survives power loss, normal survives kill -9\n"
+		"  --keep-invoices N         paid invoices kept (listed, and in the state); older\n"
+		"                            ones are forgotten. 0 keeps all (default 10000)\n"
 		"  --seeded-secrets SEED:GEN draw every secret from SEED (ampsim run); GEN counts\n"
 		"                            restarts. Default: the system's randomness\n"
 		"  --clock wall|virtual:SOCK wall (default): time_scale x wall time; virtual: the\n"
@@ -185,6 +187,7 @@ static int bad_usage(const char *fmt, const char *arg, const char *why)
 /* The options, into cfg and the paths; returns -1 to go on, else the exit code. */
 struct bob_opts {
 	const char *listen, *events, *control, *ready, *state, *chain, *pcap, *vclock;
+	uint64_t keep_invoices;
 	struct seeded_secrets secrets;     /* --seeded-secrets: cfg.random draws here */
 	bool verbose;
 };
@@ -206,6 +209,7 @@ static int parse_options(int argc, char **argv, struct bob_config *cfg, struct b
 		{ "clock", required_argument, NULL, 'k' },
 		{ "seeded-secrets", required_argument, NULL, 'D' },
 		{ "sync", required_argument, NULL, 'Y' },
+		{ "keep-invoices", required_argument, NULL, 'N' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
@@ -241,6 +245,11 @@ static int parse_options(int argc, char **argv, struct bob_config *cfg, struct b
 		case 'Y':
 			if (!store_set_sync(optarg))
 				return bad_usage("--sync '%s': %s", optarg, "expected full or normal");
+			break;
+		case 'N':
+			if (!uint_parse(optarg, &o->keep_invoices, &why) || o->keep_invoices > 100000000)
+				return bad_usage("--keep-invoices '%s': %s", optarg,
+						 "expected a count of invoices, 0 (all) to 100000000");
 			break;
 		case 'D': {
 			uint64_t sseed;
@@ -279,7 +288,7 @@ int main(int argc, char **argv)
 		.hold_us = 60ULL * 1000000, .final_cltv_delta = 18, .behaviour = BOB_HONEST,
 		.random = system_random,
 	};
-	struct bob_opts o = { 0 };
+	struct bob_opts o = { .keep_invoices = 10000 };
 	int rc = parse_options(argc, argv, &cfg, &o);
 	if (rc >= 0)
 		return rc;
@@ -289,6 +298,7 @@ int main(int argc, char **argv)
 		fatal("libsodium failed to initialise");
 
 	struct bob *b = xcalloc(1, sizeof(*b));
+	b->keep_invoices = (size_t)o.keep_invoices;
 	bob_engine_init(&b->eng, &cfg);
 	b->eng.clk.epoch_unix_us = simclock_wall_now_us();
 	char err[512];

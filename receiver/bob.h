@@ -56,6 +56,9 @@ struct bob {
 	struct bob_hold_timer *timers;
 	struct store *st;           /* --state; NULL keeps everything in memory */
 	struct turn *turn;          /* group commit of st, one per loop turn */
+	size_t keep_invoices;       /* paid invoices kept; 0: all */
+	size_t compact_at;          /* compact when ninvoices reaches it */
+	int act_depth;              /* bob_act calls in progress */
 	struct chain *chain;        /* --chain; NULL: no on-chain fallback */
 	struct bob_chain_view chain_view;
 	uint16_t port;

@@ -164,8 +164,29 @@ static void log_record(struct bob *b, const struct evrec *r)
 	evlog_emit_rec(b->log, r);
 }
 
+/* Paid invoices beyond --keep-invoices are forgotten (and deleted from the
+ * state) once there are a quarter more, or 1024: a pass over the invoices
+ * is spread over as many new ones. Only between engine calls. */
+static void compact(struct bob *b)
+{
+	if (!b->keep_invoices || b->eng.ninvoices < b->compact_at)
+		return;
+	struct actions out;
+	actions_init(&out);
+	size_t n = bob_engine_compact_invoices(&b->eng, b->keep_invoices, &out);
+	if (n)
+		log_debug("forgot %zu paid invoices", n);
+	size_t slack = b->keep_invoices / 4 > 1024 ? b->keep_invoices / 4 : 1024;
+	b->compact_at = b->eng.ninvoices + slack;
+	b->act_depth++;
+	bob_act(b, &out);
+	b->act_depth--;
+	actions_free(&out);
+}
+
 void bob_act(struct bob *b, struct actions *out)
 {
+	b->act_depth++;
 	bob_sync_links(b);
 	if (b->st && actions_count(out, ACT_PERSIST)) {
 		/* into this turn's transaction: committed at the end of the
@@ -215,4 +236,6 @@ void bob_act(struct bob *b, struct actions *out)
 		}
 	}
 	actions_clear(out);
+	if (--b->act_depth == 0)
+		compact(b);
 }

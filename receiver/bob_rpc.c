@@ -86,10 +86,15 @@ static json_t *rpc_invoice(json_t *params, void *arg, struct rpc_err *err)
 		return rpc_fail(err, RPC_INVALID_PARAMS, "amount must be above zero");
 	struct actions out;
 	actions_init(&out);
+	if (b->eng.unpaid >= BOB_MAX_UNPAID)
+		return rpc_fail(err, RPC_REFUSED, "%u invoices are unpaid; no new one until some are paid",
+				(unsigned)BOB_MAX_UNPAID);
 	size_t n = bob_engine_new_invoice(&b->eng, a, desc, bob_now(b), &out);
+	uint64_t seq = b->eng.invoices[n].seq;
 	bob_act(b, &out);   /* stored before it is handed out */
 	actions_free(&out);
-	const struct bob_invoice *bi = &b->eng.invoices[n];
+	/* invoices may have moved; an unpaid one is never forgotten */
+	const struct bob_invoice *bi = bob_engine_invoice_by_seq(&b->eng, seq);
 	char text[INVOICE_TEXT_MAX];
 	if (!invoice_encode(&bi->inv, text, sizeof(text)))
 		return rpc_fail(err, RPC_INTERNAL_ERROR, "invoice does not encode");

@@ -3,6 +3,7 @@
  * engine says what to write (ACT_PERSIST records, bob_engine.h); bob_act.c
  * writes a list's records in one transaction before it sends anything of
  * it. The htlcs.state column holds enum bob_htlc_state (append-only). */
+#include <sodium.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -43,7 +44,7 @@ bool bob_store_open(struct bob *b, const char *dir, char *err, size_t errlen)
 			   "CREATE TABLE invoices (seq INTEGER PRIMARY KEY, hash BLOB, preimage BLOB,"
 			   " secret BLOB, amount INTEGER, paid INTEGER, created INTEGER, min_cltv INTEGER,"
 			   " description TEXT);"
-			   "INSERT INTO invoices SELECT ROW_NUMBER() OVER (ORDER BY rowid) - 1, hash,"
+			   "INSERT INTO invoices SELECT ROW_NUMBER() OVER (ORDER BY rowid), hash,"
 			   " preimage, secret, amount, paid, created, min_cltv, description"
 			   " FROM invoices_by_hash;"
 			   "DROP TABLE invoices_by_hash;"
@@ -123,13 +124,15 @@ static void store_htlc_state(struct bob *b, size_t chan, uint64_t id)
 		  (int64_t)h->acked, (int64_t)h->claimed, b->eng.chans[chan].ledger.id, id);
 }
 
-static void store_invoice(struct bob *b, size_t n)
+static void store_invoice(struct bob *b, uint64_t seq)
 {
-	const struct bob_invoice *bi = &b->eng.invoices[n];
+	const struct bob_invoice *bi = bob_engine_invoice_by_seq(&b->eng, seq);
+	if (!bi)
+		return;     /* paid and forgotten since: its row goes */
 	store_run(b->st,
 		  "INSERT INTO invoices (seq, hash, preimage, secret, amount, paid, created, min_cltv,"
 		  " description) VALUES (?,?,?,?,?,?,?,?,?) ON CONFLICT(seq) DO UPDATE SET paid = excluded.paid",
-		  "ibbbuiiit", (int64_t)n, bi->inv.payment_hash, bi->preimage, bi->inv.payment_secret,
+		  "ubbbuiiit", bi->seq, bi->inv.payment_hash, bi->preimage, bi->inv.payment_secret,
 		  bi->inv.amount.millisatoshis, (int64_t)bi->paid, (int64_t)bi->inv.created_height,
 		  (int64_t)bi->inv.min_final_cltv_expiry, bi->inv.description);
 }
@@ -162,7 +165,10 @@ void bob_store_record(struct bob *b, const struct action *a)
 		store_add(b, a->chan, a->id);
 		return;
 	case BOB_REC_INVOICE:
-		store_invoice(b, (size_t)a->id);
+		store_invoice(b, a->id);
+		return;
+	case BOB_REC_INVOICE_FORGET:
+		store_run(b->st, "DELETE FROM invoices WHERE seq = ?", "u", a->id);
 		return;
 	case BOB_REC_SET_CLOSED:
 		store_run(b->st, "INSERT INTO settled_sets (setkey) VALUES (?)", "b", a->key);
@@ -233,20 +239,30 @@ static bool load_channels(struct bob *b, char *err, size_t errlen)
 static void load_invoices(struct bob *b)
 {
 	sqlite3_stmt *q = store_query(b->st, "SELECT hash, preimage, secret, amount, paid, created,"
-				      " min_cltv, description FROM invoices ORDER BY seq", "");
+				      " min_cltv, description, seq FROM invoices ORDER BY seq", "");
 	while (store_row(b->st, q)) {
 		struct bob_invoice bi;
 		memset(&bi, 0, sizeof(bi));
-		store_col32(q, 0, bi.inv.payment_hash);
-		store_col32(q, 1, bi.preimage);
-		store_col32(q, 2, bi.inv.payment_secret);
+		bi.seq = (uint64_t)sqlite3_column_int64(q, 8);
+		uint8_t check[AMP_LEN];
+		if (!store_col32(q, 0, bi.inv.payment_hash) || !store_col32(q, 1, bi.preimage) ||
+		    !store_col32(q, 2, bi.inv.payment_secret))
+			store_damaged(b->st, "invoice #%llu: a hash, preimage or secret is not 32 bytes",
+				      (unsigned long long)bi.seq);
+		crypto_hash_sha256(check, bi.preimage, AMP_LEN);
+		if (memcmp(check, bi.inv.payment_hash, AMP_LEN) != 0)
+			store_damaged(b->st, "invoice #%llu: its preimage does not hash to its payment hash",
+				      (unsigned long long)bi.seq);
 		bi.inv.amount = amount_msat((uint64_t)sqlite3_column_int64(q, 3));
 		bi.paid = sqlite3_column_int(q, 4) != 0;
 		bi.inv.created_height = (uint64_t)sqlite3_column_int64(q, 5);
 		bi.inv.min_final_cltv_expiry = (uint32_t)sqlite3_column_int64(q, 6);
 		const char *d = (const char *)sqlite3_column_text(q, 7);
 		snprintf(bi.inv.description, sizeof(bi.inv.description), "%s", d ? d : "");
-		bob_engine_restore_invoice(&b->eng, &bi);
+		if (!bob_engine_restore_invoice(&b->eng, &bi))
+			store_damaged(b->st, "invoice #%llu comes after #%llu: seqs must go up",
+				      (unsigned long long)bi.seq,
+				      (unsigned long long)b->eng.last_invoice_seq);
 	}
 	sqlite3_finalize(q);
 

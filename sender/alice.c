@@ -91,8 +91,30 @@ static void arm_timer(struct alice *a, const struct action *x)
 	}
 }
 
+/* Finished payments beyond --keep-payments are forgotten (and deleted
+ * from the state) when there are a quarter more than that, or 1024: the
+ * cost of a pass over the payments is spread over as many new ones. Only
+ * between engine calls: payments move in the engine's array. */
+static void compact(struct alice *a)
+{
+	if (!a->keep_payments || a->eng.npays < a->compact_at)
+		return;
+	struct actions acts;
+	actions_init(&acts);
+	size_t n = pay_engine_compact(&a->eng, a->keep_payments, &acts);
+	if (n)
+		log_debug("forgot %zu finished payments", n);
+	size_t slack = a->keep_payments / 4 > 1024 ? a->keep_payments / 4 : 1024;
+	a->compact_at = a->eng.npays + slack;
+	a->run_depth++;          /* its records only: no compaction inside */
+	alice_run(a, &acts);
+	a->run_depth--;
+	actions_free(&acts);
+}
+
 void alice_run(struct alice *a, struct actions *acts)
 {
+	a->run_depth++;
 	persist_all(a, acts);
 	for (size_t i = 0; i < acts->n; i++) {
 		const struct action *x = &acts->v[i];
@@ -115,12 +137,16 @@ void alice_run(struct alice *a, struct actions *acts)
 		case ACT_CHAIN:
 			submit_refund(a, x);
 			break;
-		case ACT_OUTCOME:
-			log_debug("payment %s: %s", a->eng.pays[x->id].id,
-				  outcome_name((enum outcome)x->what));
+		case ACT_OUTCOME: {
+			const struct payment *p = pay_engine_by_seq(&a->eng, x->id);
+			if (!p)
+				fatal("outcome of payment #%llu, which is not kept",
+				      (unsigned long long)x->id);
+			log_debug("payment %s: %s", p->id, outcome_name((enum outcome)x->what));
 			if (a->on_outcome)
-				a->on_outcome(a, &a->eng.pays[x->id], a->outcome_arg);
+				a->on_outcome(a, p, a->outcome_arg);
 			break;
+		}
 		case ACT_TIMER:
 			arm_timer(a, x);
 			break;
@@ -131,6 +157,8 @@ void alice_run(struct alice *a, struct actions *acts)
 		}
 	}
 	actions_clear(acts);
+	if (--a->run_depth == 0)
+		compact(a);
 }
 
 /* One engine call's actions, carried out. */
@@ -145,9 +173,10 @@ void alice_run(struct alice *a, struct actions *acts)
 
 struct payment *alice_pay(struct alice *a, const struct pay_request *r)
 {
-	size_t idx = a->eng.npays;
+	uint64_t seq = a->eng.last_seq + 1;
 	ENGINE(a, pay_engine_pay(&a->eng, r, alice_now(a), &acts_));
-	return &a->eng.pays[idx];   /* a->eng.pays may have moved meanwhile */
+	/* payments may have moved meanwhile; the newest is always kept */
+	return pay_engine_by_seq(&a->eng, seq);
 }
 
 void alice_fault(struct alice *a, size_t only, const struct fault_config *f, bool lift)

@@ -48,6 +48,9 @@ struct alice {
 	struct peer *peer;
 	struct store *st;                 /* --state; NULL keeps everything in memory */
 	struct turn *turn;                /* group commit of st, one per loop turn */
+	size_t keep_payments;             /* finished payments kept; 0: all */
+	size_t compact_at;                /* compact when npays reaches it */
+	int run_depth;                    /* alice_run calls in progress */
 	struct chain *chain;              /* --chain; NULL: no on-chain fallback */
 	struct capture *cap;              /* --pcap; NULL: none */
 	/* reaching Bob: a non-blocking connect, retried with backoff */
@@ -109,7 +112,7 @@ bool alice_store_open(struct alice *a, const char *dir, char *err, size_t errlen
 bool alice_store_load(struct alice *a);
 void alice_store_meta(struct alice *a);
 void alice_store_channel(struct alice *a, size_t chan);
-void alice_store_payment(struct alice *a, size_t pay);
+void alice_store_payment(struct alice *a, uint64_t seq);
 /* Write a record the turn deferred to its end (turn_writer). */
 void alice_store_write(void *arg, int what, size_t chan, uint64_t id);
 

@@ -49,6 +49,8 @@ static void usage(FILE *f)
 		"  --pcap FILE               write every message sent and received to FILE (pcapng)\n"
 		"  --sync full|normal        with --state: SQLite's synchronous mode; full (default)\n"
 		"                            survives power loss, normal survives kill -9\n"
+		"  --keep-payments N         finished payments kept (listed, and in the state);\n"
+		"                            older ones are forgotten. 0 keeps all (default 10000)\n"
 		"  --seeded-secrets SEED:GEN draw every secret from SEED (ampsim run); GEN counts\n"
 		"                            restarts. Default: the system's randomness\n"
 		"  --clock wall|virtual:SOCK wall (default): time_scale x wall time; virtual: the\n"
@@ -109,12 +111,14 @@ int main(int argc, char **argv)
 		{ "clock", required_argument, NULL, 'k' },
 		{ "seeded-secrets", required_argument, NULL, 'D' },
 		{ "sync", required_argument, NULL, 'Y' },
+		{ "keep-payments", required_argument, NULL, 'N' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct alice *a = xcalloc(1, sizeof(*a));
+	a->keep_payments = 10000;
 	struct alice_bench *bench = NULL;
 	const char *connect_to = NULL, *events = NULL, *control = NULL, *why;
 	const char *state_dir = NULL, *chain_path = NULL, *pcap = NULL, *vclock = NULL;
@@ -194,6 +198,16 @@ int main(int argc, char **argv)
 				goto out;
 			}
 			break;
+		case 'N': {
+			uint64_t keep;
+			if (!uint_parse(optarg, &keep, &why) || keep > 100000000) {
+				rc = bad_usage("--keep-payments", optarg,
+					       "expected a count of payments, 0 (all) to 100000000");
+				goto out;
+			}
+			a->keep_payments = (size_t)keep;
+			break;
+		}
 		case 'D': {
 			uint64_t sseed;
 			uint32_t gen;

@@ -170,8 +170,8 @@ static json_t *rpc_pay(json_t *params, void *arg, struct rpc_err *err)
 	p.expiry_blocks = 40;
 	uint64_t timeout_us = 60ULL * 1000000;
 	if (!id) {
-		for (size_t n = a->eng.npays + 1;; n++) {
-			snprintf(autoid, sizeof(autoid), "pay%zu", n);
+		for (uint64_t n = a->eng.last_seq + 1;; n++) {
+			snprintf(autoid, sizeof(autoid), "pay%llu", (unsigned long long)n);
 			if (!pay_engine_find_pay(&a->eng, autoid))
 				break;
 		}

@@ -31,7 +31,7 @@ bool alice_store_open(struct alice *a, const char *dir, char *err, size_t errlen
 			   "BEGIN IMMEDIATE;"
 			   "ALTER TABLE payments RENAME TO payments_by_id;"
 			   "CREATE TABLE payments (seq INTEGER PRIMARY KEY, id TEXT, doc BLOB);"
-			   "INSERT INTO payments SELECT ROW_NUMBER() OVER (ORDER BY seq) - 1, id, doc"
+			   "INSERT INTO payments SELECT ROW_NUMBER() OVER (ORDER BY seq), id, doc"
 			   " FROM payments_by_id;"
 			   "DROP TABLE payments_by_id;"
 			   "COMMIT;");
@@ -72,8 +72,11 @@ void alice_store_write(void *arg, int what, size_t chan, uint64_t id)
 {
 	struct alice *a = arg;
 	switch ((enum pay_record)what) {
-	case PAY_REC_PAYMENT: alice_store_payment(a, (size_t)id); return;
+	case PAY_REC_PAYMENT: alice_store_payment(a, id); return;
 	case PAY_REC_CHANNEL: alice_store_channel(a, chan); return;
+	case PAY_REC_FORGET:
+		store_run(a->st, "DELETE FROM payments WHERE seq = ?", "u", id);
+		return;
 	}
 	fatal("alice store: unknown record %d", what);
 }
@@ -85,18 +88,18 @@ static bool get_hex(json_t *o, const char *k, uint8_t *out)
 	return h && sodium_hex2bin(out, AMP_LEN, h, strlen(h), NULL, &n, NULL) == 0 && n == AMP_LEN;
 }
 
-void alice_store_payment(struct alice *a, size_t pay)
+void alice_store_payment(struct alice *a, uint64_t seq)
 {
-	if (!a->st)
-		return;
-	const struct payment *p = &a->eng.pays[pay];
+	const struct payment *p = pay_engine_by_seq(&a->eng, seq);
+	if (!a->st || !p)
+		return;     /* forgotten within the turn: its row goes */
 	uint8_t small[2048];
 	size_t need = pay_encoded_size(p);
 	uint8_t *buf = need <= sizeof(small) ? small : xcalloc(1, need);
 	size_t len = pay_encode(p, buf, need);
 	store_run(a->st, "INSERT INTO payments (seq, id, doc) VALUES (?, ?, ?)"
 			 " ON CONFLICT(seq) DO UPDATE SET doc = excluded.doc",
-		  "itB", (int64_t)pay, p->id, buf, len);
+		  "utB", p->seq, p->id, buf, len);
 	if (buf != small)
 		free(buf);
 }
@@ -159,7 +162,7 @@ bool alice_store_load(struct alice *a)
 		a->seed = (uint64_t)v;
 
 	/* payments first: the channels need their in-flight parts */
-	sqlite3_stmt *q = store_query(a->st, "SELECT doc FROM payments ORDER BY seq", "");
+	sqlite3_stmt *q = store_query(a->st, "SELECT doc, seq FROM payments ORDER BY seq", "");
 	while (store_row(a->st, q)) {
 		struct payment p;
 		if (sqlite3_column_type(q, 0) == SQLITE_TEXT) {
@@ -177,6 +180,11 @@ bool alice_store_load(struct alice *a)
 				store_damaged(a->st, "payment %zu: %s", a->eng.npays + 1,
 					      blob ? why : "empty payment record");
 		}
+		int64_t seq = sqlite3_column_int64(q, 1);
+		if (seq <= 0 || (uint64_t)seq <= a->eng.last_seq)
+			store_damaged(a->st, "payment %s: seq %lld is not above the one before", p.id,
+				      (long long)seq);
+		p.seq = (uint64_t)seq;
 		pay_engine_add_payment(&a->eng, &p);
 	}
 	sqlite3_finalize(q);

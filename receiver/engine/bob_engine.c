@@ -187,6 +187,37 @@ static void handle_open(struct bob_engine *e, uint64_t conn, const Ampsim__OpenC
 	act_send(out, conn, ACTION_NO_CHAN, MSG_OTHER, msg_accept_channel(&a, bc->ledger.id));
 }
 
+struct bob_invoice *bob_engine_invoice_by_seq(struct bob_engine *e, uint64_t seq)
+{
+	size_t lo = 0, hi = e->ninvoices;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (e->invoices[mid].seq < seq)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < e->ninvoices && e->invoices[lo].seq == seq ? &e->invoices[lo] : NULL;
+}
+
+size_t bob_engine_compact_invoices(struct bob_engine *e, size_t keep, struct actions *out)
+{
+	size_t paid = e->ninvoices - e->unpaid;
+	if (paid <= keep)
+		return 0;
+	size_t drop = paid - keep, dropped = 0, w = 0;
+	for (size_t i = 0; i < e->ninvoices; i++) {
+		if (dropped < drop && e->invoices[i].paid) {
+			act_persist(out, BOB_REC_INVOICE_FORGET, ACTION_NO_CHAN, e->invoices[i].seq, NULL);
+			dropped++;
+			continue;
+		}
+		e->invoices[w++] = e->invoices[i];
+	}
+	e->ninvoices = w;
+	return dropped;
+}
+
 size_t bob_engine_new_invoice(struct bob_engine *e, struct amount_msat amount, const char *desc,
 			      uint64_t now_us, struct actions *out)
 {
@@ -197,6 +228,8 @@ size_t bob_engine_new_invoice(struct bob_engine *e, struct amount_msat amount, c
 	size_t n = e->ninvoices++;
 	struct bob_invoice *bi = &e->invoices[n];
 	memset(bi, 0, sizeof(*bi));
+	bi->seq = ++e->last_invoice_seq;
+	e->unpaid++;
 	/* real secrets: from the injected source, never the simulation's */
 	e->cfg.random(e->cfg.random_ctx, bi->preimage, AMP_LEN);
 	e->cfg.random(e->cfg.random_ctx, bi->inv.payment_secret, AMP_LEN);
@@ -205,7 +238,7 @@ size_t bob_engine_new_invoice(struct bob_engine *e, struct amount_msat amount, c
 	bi->inv.min_final_cltv_expiry = e->cfg.final_cltv_delta;
 	bi->inv.created_height = be_height(e, now_us);
 	snprintf(bi->inv.description, sizeof(bi->inv.description), "%s", desc ? desc : "");
-	act_persist(out, BOB_REC_INVOICE, ACTION_NO_CHAN, n, NULL);   /* before it is handed out */
+	act_persist(out, BOB_REC_INVOICE, ACTION_NO_CHAN, bi->seq, NULL);   /* before it is handed out */
 	struct evrec *r = act_log(out, "invoice_created");
 	evrec_u64(r, "amount_msat", amount.millisatoshis);
 	evrec_hex(r, "hash", bi->inv.payment_hash, AMP_LEN);
@@ -216,6 +249,13 @@ static void handle_invoice_request(struct bob_engine *e, uint64_t conn,
 				   const Ampsim__InvoiceRequest *m, uint64_t now_us,
 				   struct actions *out)
 {
+	if (e->unpaid >= BOB_MAX_UNPAID) {
+		char why[96];
+		snprintf(why, sizeof(why), "%u invoices are unpaid; no new one until some are paid",
+			 (unsigned)BOB_MAX_UNPAID);
+		send_error(out, conn, "", why);
+		return;
+	}
 	char desc[INVOICE_DESC_MAX];
 	snprintf(desc, sizeof(desc), "%s", m->description);
 	size_t n = bob_engine_new_invoice(e, amount_msat(m->amount_msat), desc, now_us, out);

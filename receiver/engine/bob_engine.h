@@ -76,7 +76,14 @@ void bob_engine_restore_clock(struct bob_engine *e, const struct simclock *clk, 
 bool bob_engine_restore_channel(struct bob_engine *e, const char *id, struct amount_msat capacity,
 				struct amount_msat alice, uint32_t max_htlcs,
 				struct amount_msat htlc_minimum, const struct link_params *lp);
-void bob_engine_restore_invoice(struct bob_engine *e, const struct bob_invoice *bi);
+/* A stored invoice, in seq order: false if its seq is not above the last. */
+bool bob_engine_restore_invoice(struct bob_engine *e, const struct bob_invoice *bi);
+/* The invoice with this seq, or NULL (forgotten, or never made). */
+struct bob_invoice *bob_engine_invoice_by_seq(struct bob_engine *e, uint64_t seq);
+/* Forget paid invoices, oldest first, until at most `keep` paid ones are
+ * left; appends a BOB_REC_INVOICE_FORGET for each; returns how many.
+ * Invoices move in e->invoices: call it between engine calls. */
+size_t bob_engine_compact_invoices(struct bob_engine *e, size_t keep, struct actions *out);
 void bob_engine_restore_set_closed(struct bob_engine *e, const uint8_t key[AMP_LEN]);
 /* A channel's finished HTLC ids as stored (before its HTLCs): false if
  * the ranges are not well formed (htlc_table_set_finished). */

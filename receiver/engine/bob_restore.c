@@ -27,13 +27,18 @@ bool bob_engine_restore_channel(struct bob_engine *e, const char *id, struct amo
 	return true;
 }
 
-void bob_engine_restore_invoice(struct bob_engine *e, const struct bob_invoice *bi)
+bool bob_engine_restore_invoice(struct bob_engine *e, const struct bob_invoice *bi)
 {
+	if (bi->seq <= e->last_invoice_seq)
+		return false;
+	e->last_invoice_seq = bi->seq;
+	e->unpaid += !bi->paid;
 	if (e->ninvoices == e->invoices_cap) {
 		e->invoices_cap = e->invoices_cap ? 2 * e->invoices_cap : 16;
 		e->invoices = xrealloc(e->invoices, e->invoices_cap * sizeof(*e->invoices));
 	}
 	e->invoices[e->ninvoices++] = *bi;
+	return true;
 }
 
 void bob_engine_restore_set_closed(struct bob_engine *e, const uint8_t key[AMP_LEN])

@@ -129,6 +129,7 @@ static uint8_t (*set_preimages(struct bob_engine *e, struct ampset *s, uint64_t 
 	for (size_t i = 0; i < s->n; i++)
 		memcpy(pre[i], bi->preimage, AMP_LEN);
 	bi->paid = true;
+	e->unpaid--;
 	*inv = bi;
 	return pre;
 }
@@ -182,7 +183,7 @@ void be_settle_set(struct bob_engine *e, struct ampset *s, uint64_t now_us, stru
 		be_resolve(e, chan_of(e, &s->htlcs[i]), s->htlcs[i].htlc_id, HTLC_EV_SETTLE, pre[i], 0,
 			   "", out);
 	if (inv)
-		act_persist(out, BOB_REC_INVOICE, ACTION_NO_CHAN, (uint64_t)(inv - e->invoices), NULL);
+		act_persist(out, BOB_REC_INVOICE, ACTION_NO_CHAN, inv->seq, NULL);
 	if (s->kind == SET_AMP)
 		act_persist(out, BOB_REC_SET_CLOSED, ACTION_NO_CHAN, 0, s->key);
 	for (size_t i = 0; i < s->n; i++)

@@ -29,6 +29,9 @@
  * this its new adds are refused until it acknowledges (an honest Alice
  * acknowledges each at once; records of unacknowledged ones are kept). */
 #define BOB_MAX_UNACKED (4 * MAX_HTLCS)
+/* Unpaid invoices, at most: requests past it are refused (each costs Bob
+ * memory and a row until paid). */
+#define BOB_MAX_UNPAID 100000
 
 enum bob_record {
 	BOB_REC_META,
@@ -38,6 +41,7 @@ enum bob_record {
 	BOB_REC_INVOICE,
 	BOB_REC_SET_CLOSED,
 	BOB_REC_HTLC_FORGET,   /* finished: its record goes (the channel keeps its id) */
+	BOB_REC_INVOICE_FORGET,/* id = seq: a paid invoice older than those kept */
 };
 
 enum bob_timer {
@@ -100,6 +104,7 @@ struct bob_chan {
 };
 
 struct bob_invoice {
+	uint64_t seq;               /* 1, 2, ...: the order they were made in */
 	struct invoice inv;
 	uint8_t preimage[AMP_LEN];
 	bool paid;
@@ -132,8 +137,10 @@ struct bob_engine {
 	bool epoch_set;             /* the run's epoch is known: later inits must agree */
 	struct bob_chan chans[BOB_MAX_CHANNELS];
 	size_t nchans;
-	struct bob_invoice *invoices;
+	struct bob_invoice *invoices;      /* in the order of their seq */
 	size_t ninvoices, invoices_cap;
+	uint64_t last_invoice_seq;
+	size_t unpaid;
 	struct ampset_table sets;
 	struct late_claim *late;
 	size_t nlate, late_cap;

@@ -161,7 +161,7 @@ void pay_engine_restore(struct pay_engine *e, struct actions *out)
 			if (pt->chan >= e->nchans || pt->state == PART_WAITING)
 				continue;
 			struct pay_chan *pc = &e->chans[pt->chan];
-			pe_set_owner(pc, pt->htlc_id, (uint32_t)k, (uint32_t)j);
+			owner_map_put(&pc->owners, pt->htlc_id, p->seq, (uint32_t)j);
 			if (pt->state == PART_INFLIGHT &&
 			    ledger_add(&pc->ledger, pt->htlc_id, pt->amount, pt->hash, pt->cltv_expiry) != LEDGER_OK)
 				fatal("state: in-flight HTLC %s/%llu does not load", pc->ledger.id,

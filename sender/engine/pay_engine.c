@@ -39,7 +39,7 @@ void pay_engine_drop_channels(struct pay_engine *e)
 {
 	for (size_t i = 0; i < e->nchans; i++) {
 		ledger_free(&e->chans[i].ledger);
-		free(e->chans[i].owners);
+		owner_map_free(&e->chans[i].owners);
 	}
 	memset(e->chans, 0, sizeof(e->chans));
 	e->nchans = 0;
@@ -96,8 +96,65 @@ struct payment *pay_engine_add_payment(struct pay_engine *e, const struct paymen
 		e->pays_cap = e->pays_cap ? 2 * e->pays_cap : 16;
 		e->pays = xrealloc(e->pays, e->pays_cap * sizeof(*e->pays));
 	}
-	e->pays[e->npays++] = *p;
-	return &e->pays[e->npays - 1];
+	struct payment *n = &e->pays[e->npays++];
+	*n = *p;
+	if (n->seq <= e->last_seq)     /* new, or out of order: the next one */
+		n->seq = e->last_seq + 1;
+	e->last_seq = n->seq;
+	return n;
+}
+
+struct payment *pay_engine_by_seq(struct pay_engine *e, uint64_t seq)
+{
+	size_t lo = 0, hi = e->npays;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (e->pays[mid].seq < seq)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < e->npays && e->pays[lo].seq == seq ? &e->pays[lo] : NULL;
+}
+
+static bool finished(const struct payment *p)
+{
+	if (p->outcome == OUTCOME_PENDING || p->state != PAY_DONE)
+		return false;
+	for (size_t k = 0; k < p->nparts; k++)
+		if (p->parts[k].state == PART_WAITING || p->parts[k].state == PART_INFLIGHT)
+			return false;
+	return true;
+}
+
+size_t pay_engine_compact(struct pay_engine *e, size_t keep, struct actions *out)
+{
+	size_t nfinished = 0;
+	for (size_t i = 0; i < e->npays; i++)
+		nfinished += finished(&e->pays[i]);
+	if (nfinished <= keep)
+		return 0;
+	size_t drop = nfinished - keep, dropped = 0, w = 0;
+	for (size_t i = 0; i < e->npays; i++) {
+		struct payment *p = &e->pays[i];
+		if (dropped < drop && finished(p)) {
+			for (size_t k = 0; k < p->nparts; k++)
+				if (p->parts[k].chan < e->nchans)
+					owner_map_del(&e->chans[p->parts[k].chan].owners,
+						      p->parts[k].htlc_id);
+			act_persist(out, PAY_REC_FORGET, ACTION_NO_CHAN, p->seq, NULL);
+			payment_free(p);
+			dropped++;
+			continue;
+		}
+		/* invoice requests follow their payment to its new place */
+		for (size_t r = 0; r < e->nreqs && w != i; r++)
+			if (e->reqs[r].pay == i)
+				e->reqs[r].pay = (uint32_t)w;
+		e->pays[w++] = *p;
+	}
+	e->npays = w;
+	return dropped;
 }
 
 /* ---- helpers the engine's files share ---------------------------------- */
@@ -109,10 +166,11 @@ void pe_rand(struct pay_engine *e, uint8_t *buf, size_t n)
 
 void pe_persist(struct pay_engine *e, const struct payment *p, size_t chan, struct actions *out)
 {
+	(void)e;
 	if (chan != SIZE_MAX)
 		act_persist(out, PAY_REC_CHANNEL, chan, 0, NULL);
 	if (p)
-		act_persist(out, PAY_REC_PAYMENT, ACTION_NO_CHAN, pay_index(e, p), NULL);
+		act_persist(out, PAY_REC_PAYMENT, ACTION_NO_CHAN, p->seq, NULL);
 }
 
 void pe_check_conservation(const struct pay_engine *e, size_t chan, struct actions *out)
@@ -132,32 +190,15 @@ bool pay_engine_ready(const struct pay_engine *e)
 	return pe_connected(e);
 }
 
-void pe_set_owner(struct pay_chan *pc, uint64_t htlc_id, uint32_t pay, uint32_t part)
-{
-	if (htlc_id >= pc->owners_cap) {
-		uint64_t cap = pc->owners_cap ? pc->owners_cap : 256;
-		while (cap <= htlc_id)
-			cap *= 2;
-		pc->owners = xrealloc(pc->owners, cap * sizeof(*pc->owners));
-		memset(pc->owners + pc->owners_cap, 0, (cap - pc->owners_cap) * sizeof(*pc->owners));
-		pc->owners_cap = cap;
-	}
-	pc->owners[htlc_id].pay = pay;
-	pc->owners[htlc_id].part = part;
-	pc->owners[htlc_id].used = true;
-}
-
 struct part *pe_owner_any(struct pay_engine *e, size_t chan, uint64_t htlc_id,
 			  struct payment **payp)
 {
-	struct pay_chan *pc = &e->chans[chan];
-	if (htlc_id >= pc->owners_cap || !pc->owners[htlc_id].used)
+	const struct pay_owner *o = owner_map_get(&e->chans[chan].owners, htlc_id);
+	struct payment *p = o ? pay_engine_by_seq(e, o->seq) : NULL;
+	if (!p || o->part >= p->nparts)
 		return NULL;
-	struct pay_owner o = pc->owners[htlc_id];
-	if (o.pay >= e->npays || o.part >= e->pays[o.pay].nparts)
-		return NULL;
-	*payp = &e->pays[o.pay];
-	return &e->pays[o.pay].parts[o.part];
+	*payp = p;
+	return &p->parts[o->part];
 }
 
 static void build_split_chans(const struct pay_engine *e, struct split_chan *sc)
@@ -210,7 +251,7 @@ void pe_maybe_finish(struct pay_engine *e, struct payment *p, struct actions *ou
 	evrec_u64(ev, "paid_msat", payment_paid(p).millisatoshis);
 	if (p->why[0])
 		evrec_str(ev, "why", p->why);
-	act_outcome(out, (int)p->outcome, pay_index(e, p));
+	act_outcome(out, (int)p->outcome, p->seq);
 }
 
 /* ---- sending parts ---------------------------------------------------- */
@@ -288,7 +329,7 @@ void pe_send_part(struct pay_engine *e, struct payment *p, size_t part, uint64_t
 	}
 	pc->next_htlc_id++;
 	pe_check_conservation(e, pt->chan, out);
-	pe_set_owner(pc, pt->htlc_id, pay_index(e, p), (uint32_t)part);
+	owner_map_put(&pc->owners, pt->htlc_id, p->seq, (uint32_t)part);
 	if (!part_change(p, part, PEV_SENT, NULL, out))
 		fatal("part of %s sent from %s", p->id, part_state_name(pt->state));
 	pe_persist(e, p, pt->chan, out);   /* the HTLC exists before Bob can hear of it */

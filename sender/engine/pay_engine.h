@@ -23,6 +23,7 @@
 #include "clock.h"
 #include "ledger.h"
 #include "link.h"
+#include "owner_map.h"
 #include "payer.h"
 #include "scenario.h"
 
@@ -33,7 +34,8 @@
 
 /* What ACT_PERSIST asks the shell to write: the record of payment `id`, or
  * of channel `chan`. */
-enum pay_record { PAY_REC_PAYMENT, PAY_REC_CHANNEL };
+/* PAY_REC_PAYMENT and PAY_REC_FORGET: id is the payment's seq. */
+enum pay_record { PAY_REC_PAYMENT, PAY_REC_CHANNEL, PAY_REC_FORGET };
 
 /* ACT_CHAIN: submit Alice's refund of HTLC `id` on channel `chan`
  * (BOLT #5 timeout path); key is the HTLC's payment hash. */
@@ -50,12 +52,6 @@ struct pay_rand {
 	void *ctx;
 };
 
-/* Which payment part owns a channel's HTLC id. */
-struct pay_owner {
-	uint32_t pay;
-	uint32_t part;
-	bool used;
-};
 
 struct pay_chan {
 	struct ledger ledger;
@@ -63,8 +59,7 @@ struct pay_chan {
 	struct link_params to_bob, to_alice;   /* announced in open_channel */
 	bool accepted;                         /* open_channel answered */
 	bool down;                             /* a fault holds a direction down */
-	struct pay_owner *owners;              /* indexed by htlc id */
-	uint64_t owners_cap;
+	struct owner_map owners;               /* htlc id -> payment part */
 };
 
 struct inv_request {
@@ -81,8 +76,9 @@ struct pay_engine {
 	bool has_chain;                   /* expired HTLCs are refunded on chain */
 	struct pay_chan chans[PAY_MAX_CHANNELS];
 	size_t nchans;
-	struct payment *pays;
+	struct payment *pays;             /* in the order of their seq */
 	size_t npays, pays_cap;
+	uint64_t last_seq;                /* the newest payment's seq */
 	struct inv_request *reqs;
 	size_t nreqs, reqs_cap;
 	uint64_t next_req;
@@ -113,7 +109,16 @@ void pay_engine_drop_channels(struct pay_engine *e);
 size_t pay_engine_find_chan(const struct pay_engine *e, const char *id);
 /* The payment with this id, or NULL. */
 struct payment *pay_engine_find_pay(struct pay_engine *e, const char *id);
-/* Append a payment record as it is (stored, or new); returns it. */
+/* The payment with this seq, or NULL (forgotten, or never made). */
+struct payment *pay_engine_by_seq(struct pay_engine *e, uint64_t seq);
+/* Forget finished payments (an outcome, no part waiting or in flight),
+ * oldest first, until at most `keep` finished ones are left; appends a
+ * PAY_REC_FORGET for each. Returns how many were forgotten. Payments move
+ * in e->pays: call it between engine calls, never while holding pointers
+ * or indexes into it. */
+size_t pay_engine_compact(struct pay_engine *e, size_t keep, struct actions *out);
+/* Append a payment record as it is (stored, or new: seq 0 gets the next
+ * one); returns it. */
 struct payment *pay_engine_add_payment(struct pay_engine *e, const struct payment *p);
 
 /* Restart from stored records (channels and payments already added): the

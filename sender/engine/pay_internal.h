@@ -17,7 +17,6 @@ void pe_check_conservation(const struct pay_engine *e, size_t chan, struct actio
 bool pe_connected(const struct pay_engine *e);
 void pe_rand(struct pay_engine *e, uint8_t *buf, size_t n);
 
-void pe_set_owner(struct pay_chan *pc, uint64_t htlc_id, uint32_t pay, uint32_t part);
 /* The part behind (channel, htlc id), whatever its state, or NULL. */
 struct part *pe_owner_any(struct pay_engine *e, size_t chan, uint64_t htlc_id,
 			  struct payment **payp);

@@ -53,6 +53,7 @@ enum pay_state {
 const char *pay_state_name(enum pay_state s);
 
 struct payment {
+	uint64_t seq;                /* 1, 2, ...: the order payments were made in, never reused */
 	char id[SCN_ID_MAX];
 	enum pay_mode mode;
 	struct amount_msat amount;

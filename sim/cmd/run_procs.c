@@ -102,7 +102,7 @@ bool start_alice(struct run *r, bool first, char *err, size_t errlen)
 	snprintf(scale, sizeof(scale), "%.17g", r->s->time_scale);
 	snprintf(ready, sizeof(ready), "%s/alice.ready", r->dir);
 	unlink(ready);
-	size_t n = 0, max = 34 + 2 * r->s->nchannels;
+	size_t n = 0, max = 36 + 2 * r->s->nchannels;
 	char **aargv = calloc(max, sizeof(char *));
 	char (*specs)[512] = calloc(r->s->nchannels ? r->s->nchannels : 1, 512);
 	aargv[n++] = r->alice_exe;
@@ -125,6 +125,9 @@ bool start_alice(struct run *r, bool first, char *err, size_t errlen)
 	aargv[n++] = secrets;
 	aargv[n++] = "--sync";
 	aargv[n++] = "normal";
+	/* the report lists every payment of the run */
+	aargv[n++] = "--keep-payments";
+	aargv[n++] = "0";
 	if (r->virt) {
 		aargv[n++] = "--clock";
 		aargv[n++] = clock;

@@ -2,8 +2,10 @@
 in one transaction before any of it leaves the process. A daemon killed
 between the commit and the send loses nothing: its peer never saw what it
 had not stored, and what it stored it sends again after the restart."""
+import hashlib
 import json
 import os
+import shutil
 import socket
 import sqlite3
 
@@ -114,11 +116,22 @@ def test_state_written_by_an_earlier_layout_is_carried_over(build, processes, tm
         " amount INTEGER, paid INTEGER, created INTEGER, min_cltv INTEGER, description TEXT);"
         "CREATE TABLE settled_sets (setkey BLOB PRIMARY KEY);")
     for i in (3, 1, 2):     # rowid order is the order they were made
+        pre = bytes([i + 10]) * 32
         db.execute("INSERT INTO invoices VALUES (?,?,?,?,0,0,18,?)",
-                   (bytes([i]) * 32, bytes([i + 10]) * 32, bytes([i + 20]) * 32, i * 1000, "inv%d" % i))
+                   (hashlib.sha256(pre).digest(), pre, bytes([i + 20]) * 32, i * 1000, "inv%d" % i))
     db.execute("INSERT INTO settled_sets VALUES (?)", (b"\x07" * 32,))
     db.commit()
     db.close()
+    # a preimage that does not hash to its invoice's hash is damage, refused
+    bad = tmp_path / "bad"
+    bad.mkdir(mode=0o700)
+    shutil.copy(str(bs / "bob.db"), str(bad / "bob.db"))
+    db = sqlite3.connect(str(bad / "bob.db"))
+    db.execute("UPDATE invoices SET preimage = ? WHERE description = 'inv1'", (b"\x01" * 32,))
+    db.commit()
+    db.close()
+    r = run([build.exe("bob"), "--listen", "127.0.0.1:0", "--state", str(bad)], timeout=20)
+    assert r.returncode == 2 and "does not hash to its payment hash" in r.stderr, r.stderr
     bsock = str(tmp_path / "b.sock")
     processes.spawn([build.exe("bob"), "--listen", "127.0.0.1:0", "--control", bsock, "--state", str(bs)])
     wait_for(lambda: os.path.exists(bsock), what="bob's socket")
@@ -127,6 +140,6 @@ def test_state_written_by_an_earlier_layout_is_carried_over(build, processes, tm
     assert [i["description"] for i in invs] == ["inv3", "inv1", "inv2"], invs
     db = sqlite3.connect(str(bs / "bob.db"))
     assert db.execute("SELECT seq, description FROM invoices ORDER BY seq").fetchall() == \
-        [(0, "inv3"), (1, "inv1"), (2, "inv2")]
+        [(1, "inv3"), (2, "inv1"), (3, "inv2")]
     assert db.execute("SELECT setkey FROM settled_sets").fetchall() == [(b"\x07" * 32,)]
     db.close()

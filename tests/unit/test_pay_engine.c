@@ -323,10 +323,66 @@ static void the_payment_and_channel_are_persisted_in_the_list_that_sends(void **
 	bool pay_rec = false, chan_rec = false;
 	for (size_t i = 0; i < actions_count(&f->a, ACT_PERSIST); i++) {
 		const struct action *x = actions_nth(&f->a, ACT_PERSIST, i);
-		pay_rec |= x->what == PAY_REC_PAYMENT && x->id == 0;
+		/* records name a payment by its seq: 1 for the first */
+		pay_rec |= x->what == PAY_REC_PAYMENT && x->id == 1 && f->e.pays[0].seq == 1;
 		chan_rec |= x->what == PAY_REC_CHANNEL && x->chan == 0;
 	}
 	assert_true(pay_rec && chan_rec);
+	fx_free(f);
+}
+
+/* Settle AMP payment `id` (2 shards over c1 and c2) by fulfilling both. */
+static void settle_amp(struct fx *f, const char *id, uint64_t now)
+{
+	actions_clear(&f->a);
+	pay(f, id, PAY_AMP, 0.2, 2, now);
+	struct add a[2] = { add_of(f, 0), add_of(f, 1) };
+	uint8_t root[32], pre[2][32];
+	root_of(a, 2, root);
+	for (int i = 0; i < 2; i++)
+		amp_derive(root, a[i].share, a[i].child, pre[i], NULL);
+	for (int i = 0; i < 2; i++)
+		fulfill(f, a[i].chan, a[i].id, pre[i], now);
+}
+
+static void finished_payments_beyond_keep_are_forgotten(void **state)
+{
+	(void)state;
+	struct fx *f = fx_new(2, 1, ALICE_HONEST);
+	fx_connect(f, false, 0);
+	settle_amp(f, "a1", SEC);
+	settle_amp(f, "a2", SEC);
+	actions_clear(&f->a);
+	pay(f, "held", PAY_AMP, 0.2, 2, SEC);        /* in flight: never forgotten */
+	struct add held[2] = { add_of(f, 0), add_of(f, 1) };
+	settle_amp(f, "a3", SEC);
+	assert_int_equal(f->e.npays, 4);
+	actions_clear(&f->a);
+	assert_int_equal(pay_engine_compact(&f->e, 1, &f->a), 2);
+	/* the two oldest finished ones went, durably; the rest kept their order */
+	assert_int_equal(actions_count(&f->a, ACT_PERSIST), 2);
+	assert_int_equal(actions_nth(&f->a, ACT_PERSIST, 0)->what, PAY_REC_FORGET);
+	assert_int_equal(actions_nth(&f->a, ACT_PERSIST, 0)->id, 1);
+	assert_int_equal(actions_nth(&f->a, ACT_PERSIST, 1)->id, 2);
+	assert_int_equal(f->e.npays, 2);
+	assert_null(pay_engine_by_seq(&f->e, 1));
+	assert_null(pay_engine_find_pay(&f->e, "a2"));
+	assert_string_equal(pay_engine_by_seq(&f->e, 3)->id, "held");
+	assert_string_equal(pay_engine_by_seq(&f->e, 4)->id, "a3");
+	assert_int_equal(f->e.settled, 3);                  /* counts stay */
+	/* the kept payment still owns its HTLCs: a fulfill finds it */
+	uint8_t root[32], pre[32];
+	root_of(held, 2, root);
+	for (int i = 0; i < 2; i++) {
+		amp_derive(root, held[i].share, held[i].child, pre, NULL);
+		fulfill(f, held[i].chan, held[i].id, pre, 2 * SEC);
+	}
+	assert_int_equal(pay_engine_find_pay(&f->e, "held")->outcome, OUTCOME_SETTLED);
+	/* nothing more to forget at keep 2; a new payment gets the next seq */
+	actions_clear(&f->a);
+	assert_int_equal(pay_engine_compact(&f->e, 2, &f->a), 0);
+	assert_int_equal(pay(f, "a5", PAY_AMP, 0.2, 2, 3 * SEC)->seq, 5);
+	check_conserved(f);
 	fx_free(f);
 }
 
@@ -1027,6 +1083,7 @@ int main(void)
 		cmocka_unit_test(an_invoice_after_the_timeout_fails_the_payment),
 		cmocka_unit_test(a_part_that_cannot_be_sent_fails_with_a_logged_transition),
 		cmocka_unit_test(fulfills_with_the_right_preimages_settle_and_are_acknowledged),
+		cmocka_unit_test(finished_payments_beyond_keep_are_forgotten),
 		cmocka_unit_test(a_fulfill_with_a_wrong_preimage_is_refused),
 		cmocka_unit_test(a_fulfill_after_expiry_is_refused),
 		cmocka_unit_test(a_failed_shard_is_retried_under_a_fresh_child_index),
