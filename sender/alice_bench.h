@@ -30,10 +30,17 @@ struct bench_params {
 /* false if a benchmark has already run in this daemon. */
 bool alice_bench_start(struct alice_bench *b, const struct bench_params *bp);
 
+/* Every BENCH_MARK_EVERY payments ended, the bench notes the time: the
+ * rate over the first and the last 100,000 of a long run. */
+#define BENCH_MARK_EVERY 100000
+#define BENCH_MAX_MARKS 100
+
 struct bench_status {
 	uint64_t total, done, settled;   /* total 0: time-bounded, not over */
 	bool finished;                  /* the fields below are set */
 	uint64_t wall_us, p50_us, p99_us, htlcs_fulfilled;
+	uint64_t marks_us[BENCH_MAX_MARKS];
+	size_t nmarks;
 };
 void alice_bench_status(const struct alice_bench *b, struct bench_status *st);
 

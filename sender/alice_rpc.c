@@ -272,8 +272,8 @@ static json_t *rpc_bench(json_t *params, void *arg, struct rpc_err *err)
 		   json_number_value(secs) > 3600))
 		return rpc_fail(err, RPC_INVALID_PARAMS,
 				"give payments (1..10000000) or seconds (above 0, at most 3600)");
-	if (!json_is_integer(c) || json_integer_value(c) < 1)
-		return rpc_fail(err, RPC_INVALID_PARAMS, "concurrency must be a positive integer");
+	if (!json_is_integer(c) || json_integer_value(c) < 1 || json_integer_value(c) > 100000)
+		return rpc_fail(err, RPC_INVALID_PARAMS, "concurrency must be 1..100000");
 	bp.mode = PAY_SINGLE;
 	if (mode && !pay_mode_parse(mode, &bp.mode))
 		return rpc_fail(err, RPC_INVALID_PARAMS, "mode must be single, mpp or amp");
@@ -306,6 +306,10 @@ static json_t *rpc_benchstatus(json_t *params, void *arg, struct rpc_err *err)
 		json_set_u64(r, "p50_us", st.p50_us);
 		json_set_u64(r, "p99_us", st.p99_us);
 		json_set_u64(r, "htlcs_fulfilled", st.htlcs_fulfilled);
+		json_t *marks = json_array();
+		for (size_t i = 0; i < st.nmarks; i++)
+			json_array_append_new(marks, json_integer((json_int_t)st.marks_us[i]));
+		json_object_set_new(r, "marks_us", marks);
 	}
 	return r;
 }

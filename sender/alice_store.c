@@ -77,6 +77,12 @@ void alice_store_write(void *arg, int what, size_t chan, uint64_t id)
 	case PAY_REC_FORGET:
 		store_run(a->st, "DELETE FROM payments WHERE seq = ?", "u", id);
 		return;
+	case PAY_REC_TOTALS:
+		store_set_meta(a->st, "forgotten_settled", (int64_t)a->eng.forgotten.settled);
+		store_set_meta(a->st, "forgotten_failed", (int64_t)a->eng.forgotten.failed);
+		store_set_meta(a->st, "forgotten_refunded", (int64_t)a->eng.forgotten.refunded);
+		store_set_meta(a->st, "forgotten_partial", (int64_t)a->eng.forgotten.partial);
+		return;
 	}
 	fatal("alice store: unknown record %d", what);
 }
@@ -160,6 +166,21 @@ bool alice_store_load(struct alice *a)
 		a->clk.time_scale = (double)v / 1e6;
 	if (store_get_meta(a->st, "seed", &v))
 		a->seed = (uint64_t)v;
+
+	/* the outcomes of payments forgotten before: the totals start there,
+	 * and the engine adds the kept ones as it restores them */
+	struct { const char *key; uint64_t *v, *total; } tot[] = {
+		{ "forgotten_settled", &a->eng.forgotten.settled, &a->eng.settled },
+		{ "forgotten_failed", &a->eng.forgotten.failed, &a->eng.failed },
+		{ "forgotten_refunded", &a->eng.forgotten.refunded, &a->eng.refunded },
+		{ "forgotten_partial", &a->eng.forgotten.partial, &a->eng.partial },
+	};
+	for (size_t i = 0; i < sizeof(tot) / sizeof(tot[0]); i++)
+		if (store_get_meta(a->st, tot[i].key, &v)) {
+			if (v < 0)
+				store_damaged(a->st, "%s is %lld", tot[i].key, (long long)v);
+			*tot[i].v = *tot[i].total = (uint64_t)v;
+		}
 
 	/* payments first: the channels need their in-flight parts */
 	sqlite3_stmt *q = store_query(a->st, "SELECT doc, seq FROM payments ORDER BY seq", "");

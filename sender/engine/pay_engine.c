@@ -143,6 +143,13 @@ size_t pay_engine_compact(struct pay_engine *e, size_t keep, struct actions *out
 					owner_map_del(&e->chans[p->parts[k].chan].owners,
 						      p->parts[k].htlc_id);
 			act_persist(out, PAY_REC_FORGET, ACTION_NO_CHAN, p->seq, NULL);
+			switch (p->outcome) {
+			case OUTCOME_SETTLED: e->forgotten.settled++; break;
+			case OUTCOME_FAILED: e->forgotten.failed++; break;
+			case OUTCOME_REFUNDED: e->forgotten.refunded++; break;
+			case OUTCOME_PARTIAL: e->forgotten.partial++; break;
+			case OUTCOME_PENDING: break;
+			}
 			payment_free(p);
 			dropped++;
 			continue;
@@ -154,6 +161,8 @@ size_t pay_engine_compact(struct pay_engine *e, size_t keep, struct actions *out
 		e->pays[w++] = *p;
 	}
 	e->npays = w;
+	if (dropped)
+		act_persist(out, PAY_REC_TOTALS, ACTION_NO_CHAN, 0, NULL);
 	return dropped;
 }
 

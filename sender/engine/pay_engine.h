@@ -35,7 +35,8 @@
 /* What ACT_PERSIST asks the shell to write: the record of payment `id`, or
  * of channel `chan`. */
 /* PAY_REC_PAYMENT and PAY_REC_FORGET: id is the payment's seq. */
-enum pay_record { PAY_REC_PAYMENT, PAY_REC_CHANNEL, PAY_REC_FORGET };
+/* PAY_REC_TOTALS: the outcomes of forgotten payments (e->forgotten). */
+enum pay_record { PAY_REC_PAYMENT, PAY_REC_CHANNEL, PAY_REC_FORGET, PAY_REC_TOTALS };
 
 /* ACT_CHAIN: submit Alice's refund of HTLC `id` on channel `chan`
  * (BOLT #5 timeout path); key is the HTLC's payment hash. */
@@ -82,7 +83,10 @@ struct pay_engine {
 	struct inv_request *reqs;
 	size_t nreqs, reqs_cap;
 	uint64_t next_req;
-	uint64_t settled, failed, refunded, partial;
+	uint64_t settled, failed, refunded, partial;   /* every payment ever ended */
+	struct {
+		uint64_t settled, failed, refunded, partial;
+	} forgotten;                      /* of those, the ones no longer kept */
 	/* the connection to Bob */
 	bool peer_up;                     /* a connection exists */
 	bool bob_inited;                  /* his init arrived */

@@ -33,19 +33,41 @@ struct bench_opts {
 	struct amount_msat amt;
 };
 
-static long peak_rss_kb(pid_t pid)
+/* A memory figure of a process from /proc (VmHWM: peak RSS, VmRSS: now). */
+static long proc_kb(pid_t pid, const char *field)
 {
-	char path[64], line[256];
+	char path[64], line[256], fmt[32];
 	long kb = -1;
 	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	snprintf(fmt, sizeof(fmt), "%s: %%ld kB", field);
 	FILE *f = fopen(path, "r");
 	if (!f)
 		return -1;
 	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "VmHWM: %ld kB", &kb) == 1)
+		if (sscanf(line, fmt, &kb) == 1)
 			break;
 	fclose(f);
 	return kb;
+}
+
+static long peak_rss_kb(pid_t pid)
+{
+	return proc_kb(pid, "VmHWM");
+}
+
+/* Bytes of the files directly in dir (a daemon's state: db, WAL, shm). */
+static long long dir_bytes(const char *dir)
+{
+	static const char *names[] = { "alice.db", "alice.db-wal", "bob.db", "bob.db-wal" };
+	long long n = 0;
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		char path[4300];
+		struct stat sb;
+		snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
+		if (stat(path, &sb) == 0)
+			n += (long long)sb.st_size;
+	}
+	return n;
 }
 
 /* CPU time (user + system) a process has used so far, in microseconds. */
@@ -214,6 +236,30 @@ static bool pair_start(struct bench_pair *p, const struct bench_opts *o, const c
 	return true;
 }
 
+/* After a durable run: the size of the state it left, and how long both
+ * daemons take to be serving again on it (from bob's start to alice's
+ * channels re-established). */
+static void restart_on(const struct bench_opts *o, const char *state, json_t *res)
+{
+	char sub[4200];
+	snprintf(sub, sizeof(sub), "%s/alice", state);
+	long long abytes = dir_bytes(sub);
+	snprintf(sub, sizeof(sub), "%s/bob", state);
+	long long bbytes = dir_bytes(sub);
+	json_object_set_new(res, "alice_state_bytes", json_integer(abytes));
+	json_object_set_new(res, "bob_state_bytes", json_integer(bbytes));
+	struct bench_pair p;
+	char err[512];
+	long long t0 = mono_now_ms();
+	if (pair_start(&p, o, state, err, sizeof(err))) {
+		json_t *info = call(p.asock, "getinfo", NULL, err, sizeof(err));
+		if (info && json_is_true(json_object_get(info, "connected")))
+			json_object_set_new(res, "restart_ms", json_integer(mono_now_ms() - t0));
+		json_decref(info);
+	}
+	pair_stop(&p);
+}
+
 /* One run: payments, then (with_pings) the ping-pong rate. NULL and err
  * on failure. */
 static json_t *bench_once(const struct bench_opts *o, const char *state, bool with_pings,
@@ -238,9 +284,21 @@ static json_t *bench_once(const struct bench_opts *o, const char *state, bool wi
 		goto out;
 	json_decref(ok);
 	long long t0 = mono_now_ms();
+	/* memory as the run goes: when the first 100,000 have ended, and the
+	 * most it reaches after that */
+	long rss_a100 = -1, rss_b100 = -1, rss_amax = -1, rss_bmax = -1;
 	for (;;) {
 		if (!(st = call(p.asock, "benchstatus", NULL, err, errlen)))
 			goto out;
+		if (field(st, "done") >= 100000) {
+			long ra = proc_kb(p.alice, "VmRSS"), rb = proc_kb(p.bob, "VmRSS");
+			if (rss_a100 < 0) {
+				rss_a100 = ra;
+				rss_b100 = rb;
+			}
+			rss_amax = ra > rss_amax ? ra : rss_amax;
+			rss_bmax = rb > rss_bmax ? rb : rss_bmax;
+		}
 		if (json_object_get(st, "wall_us"))
 			break;
 		json_decref(st);
@@ -295,6 +353,27 @@ static json_t *bench_once(const struct bench_opts *o, const char *state, bool wi
 	/* CPU per payment (the status polls are in it, a few a second) */
 	json_object_set_new(res, "alice_cpu_us_per_payment", json_real((double)(cpu_a1 - cpu_a0) * per));
 	json_object_set_new(res, "bob_cpu_us_per_payment", json_real((double)(cpu_b1 - cpu_b0) * per));
+	json_t *marks = json_object_get(st, "marks_us");
+	size_t nm = json_array_size(marks);
+	if (nm >= 2) {
+		/* the rate over the first and over the last 100,000 */
+		double first = (double)json_integer_value(json_array_get(marks, 0)) / 1e6;
+		double last = (double)(json_integer_value(json_array_get(marks, nm - 1)) -
+				       json_integer_value(json_array_get(marks, nm - 2))) / 1e6;
+		json_t *rates = json_array();
+		for (size_t i = 0; i < nm; i++) {
+			double span = (double)(json_integer_value(json_array_get(marks, i)) -
+					       (i ? json_integer_value(json_array_get(marks, i - 1)) : 0)) / 1e6;
+			json_array_append_new(rates, json_integer(span > 0 ? (json_int_t)(1e5 / span) : 0));
+		}
+		json_object_set_new(res, "rates_per_100k", rates);
+		json_object_set_new(res, "rate_first_100k", json_real(first > 0 ? 1e5 / first : 0));
+		json_object_set_new(res, "rate_last_100k", json_real(last > 0 ? 1e5 / last : 0));
+		json_object_set_new(res, "alice_rss_kb_at_100k", json_integer(rss_a100));
+		json_object_set_new(res, "alice_rss_kb_max_after", json_integer(rss_amax));
+		json_object_set_new(res, "bob_rss_kb_at_100k", json_integer(rss_b100));
+		json_object_set_new(res, "bob_rss_kb_max_after", json_integer(rss_bmax));
+	}
 	json_object_set_new(res, "alice_peak_rss_kb", json_integer(peak_rss_kb(p.alice)));
 	json_object_set_new(res, "bob_peak_rss_kb", json_integer(peak_rss_kb(p.bob)));
 	if (state) {
@@ -318,6 +397,8 @@ out:
 	json_decref(a1);
 	json_decref(b1);
 	pair_stop(&p);
+	if (res && state)
+		restart_on(o, state, res);
 	return res;
 }
 
@@ -343,6 +424,16 @@ static void print_run(const char *title, const json_t *r)
 	if (json_object_get(r, "pingpong_msgs_per_s"))
 		printf("  ping-pong messages/s %.0f (the payments' messages/s is %.3f of it)\n",
 		       num(r, "pingpong_msgs_per_s"), num(r, "wire_vs_pingpong"));
+	if (json_object_get(r, "rate_first_100k"))
+		printf("  first / last 100k    %.0f / %.0f payments/s; RSS at 100k alice %.0f kB, bob "
+		       "%.0f kB; most after: %.0f kB, %.0f kB\n", num(r, "rate_first_100k"),
+		       num(r, "rate_last_100k"), num(r, "alice_rss_kb_at_100k"),
+		       num(r, "bob_rss_kb_at_100k"), num(r, "alice_rss_kb_max_after"),
+		       num(r, "bob_rss_kb_max_after"));
+	if (json_object_get(r, "alice_state_bytes"))
+		printf("  state left           alice %.1f MB, bob %.1f MB; serving again after a "
+		       "restart in %.0f ms\n", num(r, "alice_state_bytes") / 1e6,
+		       num(r, "bob_state_bytes") / 1e6, num(r, "restart_ms"));
 	if (json_object_get(r, "alice_fsyncs"))
 		printf("  fsyncs per payment   alice %.3f, bob %.3f (%.0f and %.0f in all; %.0f and "
 		       "%.0f commits)\n", num(r, "alice_fsyncs_per_payment"),

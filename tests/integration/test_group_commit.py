@@ -143,3 +143,51 @@ def test_state_written_by_an_earlier_layout_is_carried_over(build, processes, tm
         [(1, "inv3"), (2, "inv1"), (3, "inv2")]
     assert db.execute("SELECT setkey FROM settled_sets").fetchall() == [(b"\x07" * 32,)]
     db.close()
+
+
+def test_finished_payments_and_paid_invoices_are_forgotten_and_totals_kept(build, processes, tmp_path):
+    """A daemon that has run many payments keeps the newest finished ones
+    (--keep-payments, --keep-invoices) in memory and in its state; the
+    totals still count every payment, across a restart."""
+    d = str(tmp_path)
+    port = free_port()
+    bsock, asock = os.path.join(d, "b.sock"), os.path.join(d, "a.sock")
+    processes.spawn([build.exe("bob"), "--listen", "127.0.0.1:%d" % port, "--control", bsock,
+                     "--state", os.path.join(d, "bs"), "--keep-invoices", "5"])
+    wait_for(lambda: os.path.exists(bsock), what="bob's socket")
+    alice_argv = [build.exe("alice"), "--connect", "127.0.0.1:%d" % port, "--control", asock,
+                  "--state", os.path.join(d, "as"), "--keep-payments", "5",
+                  "--channel", "id=a,capacity=10btc", "--channel", "id=b,capacity=10btc"]
+    alice = processes.spawn(alice_argv)
+    wait_for(lambda: connected(asock), what="alice connected")
+    n = 2500
+    r = rpc(asock, "bench", {"payments": n, "concurrency": 20, "mode": "single", "amount": "1000sat"})
+    assert "result" in r, r
+    wait_for(lambda: "wall_us" in rpc(asock, "benchstatus")["result"], timeout=60, what="the payments")
+    info = rpc(asock, "getinfo")["result"]
+    assert info["settled"] == n, info
+    kept = info["payments"]
+    assert kept < n - 1000 and kept >= 5, info          # forgotten a batch at a time
+    invoices = rpc(bsock, "listinvoices")["result"]
+    invoices = invoices.get("invoices", invoices) if isinstance(invoices, dict) else invoices
+    assert 5 <= len(invoices) < n - 1000, len(invoices)
+    # the state holds what memory holds
+    alice.kill()
+    alice.wait()
+    db = sqlite3.connect(os.path.join(d, "as", "alice.db"))
+    assert db.execute("SELECT COUNT(*) FROM payments").fetchone()[0] == kept
+    db.close()
+    db = sqlite3.connect(os.path.join(d, "bs", "bob.db"))
+    assert db.execute("SELECT COUNT(*) FROM invoices").fetchone()[0] < n - 1000
+    assert db.execute("SELECT COUNT(*) FROM htlcs").fetchone()[0] == 0     # all acknowledged
+    db.close()
+    # after a restart the totals still count every payment
+    processes.spawn(alice_argv)
+    wait_for(lambda: connected(asock), what="alice connected again")
+    info = rpc(asock, "getinfo")["result"]
+    # (and on start, what is past the limit goes at once)
+    assert info["settled"] == n and info["payments"] == 5, info
+    wait_for(lambda: rpc(asock, "channels")["result"] == rpc(bsock, "channels")["result"],
+             what="the two views to agree")
+    chans = rpc(bsock, "channels")["result"]
+    assert sum(c["bob_msat"] for c in chans.values()) == n * 1_000_000, chans
