@@ -9,7 +9,7 @@
 --          -o 'uat:protobuf_search_paths:"proto","TRUE"' -r run.pcapng
 --
 -- or scripts/wireshark/ampsim-tshark, which adds those options; in the
--- Wireshark GUI see docs/labs/wireshark.md.
+-- Wireshark GUI see docs/labs/09-wireshark.md.
 
 local ampsim = Proto("ampsim", "ampsim simulated payment channel")
 

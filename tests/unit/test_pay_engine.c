@@ -360,8 +360,11 @@ static void finished_payments_beyond_keep_are_forgotten(void **state)
 	actions_clear(&f->a);
 	assert_int_equal(pay_engine_compact(&f->e, 1, &f->a), 2);
 	/* the two oldest finished ones went, durably; the rest kept their order */
-	assert_int_equal(actions_count(&f->a, ACT_PERSIST), 2);
+	assert_int_equal(actions_count(&f->a, ACT_PERSIST), 3);
 	assert_int_equal(actions_nth(&f->a, ACT_PERSIST, 0)->what, PAY_REC_FORGET);
+	/* and the totals of what was forgotten */
+	assert_int_equal(actions_nth(&f->a, ACT_PERSIST, 2)->what, PAY_REC_TOTALS);
+	assert_int_equal(f->e.forgotten.settled, 2);
 	assert_int_equal(actions_nth(&f->a, ACT_PERSIST, 0)->id, 1);
 	assert_int_equal(actions_nth(&f->a, ACT_PERSIST, 1)->id, 2);
 	assert_int_equal(f->e.npays, 2);
