@@ -58,6 +58,14 @@ uint32_t frame_peek_len(const uint8_t *buf, size_t len)
 	       ((uint32_t)buf[2] << 8) | (uint32_t)buf[3];
 }
 
+void frame_put_len(uint8_t hdr[FRAME_HDR], uint32_t n)
+{
+	hdr[0] = (uint8_t)(n >> 24);
+	hdr[1] = (uint8_t)(n >> 16);
+	hdr[2] = (uint8_t)(n >> 8);
+	hdr[3] = (uint8_t)n;
+}
+
 enum frame_status frame_decode(struct frame_arena *arena, const uint8_t *buf, size_t len,
 			       size_t *consumed, Ampsim__Envelope **out,
 			       char *why, size_t whylen)

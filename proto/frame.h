@@ -46,6 +46,8 @@ const char *frame_status_name(enum frame_status s);
 
 /* Peek at a frame header: the payload length, or 0 when fewer than 4 bytes. */
 uint32_t frame_peek_len(const uint8_t *buf, size_t len);
+/* Write the header of a frame whose envelope is n bytes. */
+void frame_put_len(uint8_t hdr[FRAME_HDR], uint32_t n);
 
 /* Decode one frame from buf. On FRAME_OK *out points into the arena and
  * *consumed is header + payload. On FRAME_BAD, why says what was wrong.

@@ -94,7 +94,34 @@ static void on_close(struct peer *p, const char *why, void *arg)
 	listener_conn_closed(b->listener);
 }
 
-static const struct peer_ops bob_peer_ops = { on_message, on_close };
+/* BOLT #8 ended: the connection is this node's (--allow may refuse it). */
+static bool on_secure(struct peer *p, const uint8_t node_id[33], void *arg)
+{
+	struct bob_conn *bcn = arg;
+	struct bob *b = bcn->bob;
+	if (b->nallow) {
+		bool allowed = false;
+		for (size_t i = 0; i < b->nallow && !allowed; i++)
+			allowed = memcmp(b->allow[i], node_id, NOISE_PUBKEY_LEN) == 0;
+		if (!allowed) {
+			char hex[NOISE_NODE_ID_HEX_LEN + 1];
+			noise_node_id_format(node_id, hex);
+			log_warn("peer %s: node %s is not allowed (--allow); closing the connection",
+				 peer_name(p), hex);
+			struct evrec r;
+			evrec_init(&r, "peer_refused");
+			evrec_str(&r, "peer", peer_name(p));
+			evrec_str(&r, "node_id", hex);
+			evrec_str(&r, "reason", "not in --allow");
+			evlog_emit_rec(b->log, &r);
+			return false;
+		}
+	}
+	bob_engine_conn_node(&b->eng, bcn->id, node_id);
+	return true;
+}
+
+static const struct peer_ops bob_peer_ops = { on_message, on_close, on_secure };
 
 static void on_accept(evutil_socket_t fd, const char *name, void *arg)
 {
@@ -116,6 +143,10 @@ static void on_accept(evutil_socket_t fd, const char *name, void *arg)
 	peer_set_capture(bcn->peer, b->cap);
 	peer_set_turn(bcn->peer, b->turn);
 	peer_set_timebase(bcn->peer, b->tb);
+	uint8_t eph[NOISE_PRIVKEY_LEN];
+	nodekey_ephemeral(b->eng.cfg.random, b->eng.cfg.random_ctx, eph);
+	peer_secure_responder(bcn->peer, b->key.priv, eph);
+	sodium_memzero(eph, sizeof(eph));
 	bcn->next = b->conns;
 	b->conns = bcn;
 	log_debug("connection from %s", name);
@@ -165,6 +196,9 @@ static void usage(FILE *f)
 		"  --pcap FILE               write every message sent and received to FILE (pcapng)\n"
 		"  --sync full|normal        with --state: SQLite's synchronous mode; full (default)\n"
 		"                            survives power loss, normal survives kill -9\n"
+		"  --key FILE                the node key (BOLT #8 identity), made 0600 when missing;\n"
+		"                            default: kept in the --state DIR, else drawn for this run\n"
+		"  --allow NODEID            accept only this node (repeat for several); default: any\n"
 		"  --keep-invoices N         paid invoices kept (listed, and in the state); older\n"
 		"                            ones are forgotten. 0 keeps all (default 10000)\n"
 		"  --seeded-secrets SEED:GEN draw every secret from SEED (ampsim run); GEN counts\n"
@@ -184,14 +218,18 @@ static int bad_usage(const char *fmt, const char *arg, const char *why)
 	return 2;
 }
 
-/* The options, into cfg and the paths; returns -1 to go on, else the exit code. */
+#define BOB_MAX_ALLOW 64
+
 struct bob_opts {
-	const char *listen, *events, *control, *ready, *state, *chain, *pcap, *vclock;
+	const char *listen, *events, *control, *ready, *state, *chain, *pcap, *vclock, *key;
+	uint8_t allow[BOB_MAX_ALLOW][NOISE_PUBKEY_LEN];
+	size_t nallow;
 	uint64_t keep_invoices;
 	struct seeded_secrets secrets;     /* --seeded-secrets: cfg.random draws here */
 	bool verbose;
 };
 
+/* The options, into cfg and the paths; returns -1 to go on, else the exit code. */
 static int parse_options(int argc, char **argv, struct bob_config *cfg, struct bob_opts *o)
 {
 	static const struct option opts[] = {
@@ -210,6 +248,8 @@ static int parse_options(int argc, char **argv, struct bob_config *cfg, struct b
 		{ "seeded-secrets", required_argument, NULL, 'D' },
 		{ "sync", required_argument, NULL, 'Y' },
 		{ "keep-invoices", required_argument, NULL, 'N' },
+		{ "key", required_argument, NULL, 'y' },
+		{ "allow", required_argument, NULL, 'A' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
@@ -245,6 +285,17 @@ static int parse_options(int argc, char **argv, struct bob_config *cfg, struct b
 		case 'Y':
 			if (!store_set_sync(optarg))
 				return bad_usage("--sync '%s': %s", optarg, "expected full or normal");
+			break;
+		case 'y':
+			o->key = optarg;
+			break;
+		case 'A':
+			if (o->nallow == BOB_MAX_ALLOW)
+				return bad_usage("--allow %s: %s", optarg, "at most 64 nodes");
+			if (noise_node_id_parse(optarg, o->allow[o->nallow]) != NOISE_OK)
+				return bad_usage("--allow '%s': %s", optarg,
+						 "expected a node id: 66 hex digits, a compressed public key");
+			o->nallow++;
 			break;
 		case 'N':
 			if (!uint_parse(optarg, &o->keep_invoices, &why) || o->keep_invoices > 100000000)
@@ -336,6 +387,24 @@ int main(int argc, char **argv)
 		rc = 2;
 		goto done;
 	}
+	/* a node with a state is the same node on every start: its key is
+	 * kept with the state unless --key says where (the state directory
+	 * exists by now: the store made it) */
+	char state_key[4200];
+	if (!o.key && o.state) {
+		snprintf(state_key, sizeof(state_key), "%s/bob.key", o.state);
+		o.key = state_key;
+	}
+	if (!o.key) {
+		nodekey_draw(b->eng.cfg.random, b->eng.cfg.random_ctx, &b->key);
+	} else if (!nodekey_load(o.key, b->eng.cfg.random, b->eng.cfg.random_ctx, &b->key, err,
+				 sizeof(err))) {
+		fprintf(stderr, "bob: --key %s\n", err);
+		rc = 2;
+		goto done;
+	}
+	memcpy(b->allow, o.allow, sizeof(b->allow));
+	b->nallow = o.nallow;
 	b->turn = turn_new(b->base, b->st);
 	turn_set_writer(b->turn, bob_store_write, b);
 	if (o.chain) {
@@ -390,10 +459,11 @@ int main(int argc, char **argv)
 	tb_timer_set_label(b->block_timer, block_label);
 	bob_engine_resume(&b->eng, bob_now(b), &out);
 	bob_act(b, &out);
-	printf("bob listening on %s (port %u)\n", o.listen, b->port);
+	printf("bob listening on %s (port %u), node id %s\n", o.listen, b->port, b->key.hex);
 	fflush(stdout);
 	if (o.ready) {
-		json_t *r = json_pack("{s:i,s:i}", "port", (int)b->port, "pid", (int)getpid());
+		json_t *r = json_pack("{s:i,s:i,s:s}", "port", (int)b->port, "pid", (int)getpid(),
+				      "node_id", b->key.hex);
 		bool ok = write_ready_file(o.ready, r);
 		json_decref(r);
 		if (!ok) {

@@ -17,6 +17,7 @@
 #include "rpc.h"
 #include "timebase.h"
 #include "store.h"
+#include "nodekey.h"
 #include "turn.h"
 
 struct bob_conn {
@@ -56,6 +57,9 @@ struct bob {
 	struct bob_hold_timer *timers;
 	struct store *st;           /* --state; NULL keeps everything in memory */
 	struct turn *turn;          /* group commit of st, one per loop turn */
+	struct nodekey key;         /* our node (BOLT #8) */
+	uint8_t allow[64][NOISE_PUBKEY_LEN];   /* --allow; none: any node */
+	size_t nallow;
 	size_t keep_invoices;       /* paid invoices kept; 0: all */
 	size_t compact_at;          /* compact when ninvoices reaches it */
 	int act_depth;              /* bob_act calls in progress */

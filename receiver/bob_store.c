@@ -15,7 +15,8 @@ static const char schema[] =
 	 * (htlc_table.h; done as pairs of 8-byte little-endian [lo, hi)) */
 	"CREATE TABLE IF NOT EXISTS channels (id TEXT PRIMARY KEY, capacity INTEGER, alice INTEGER,"
 	" bob INTEGER, max_htlcs INTEGER, htlc_min INTEGER, delay INTEGER, jitter INTEGER,"
-	" jitter_dist INTEGER, drop_p REAL, dup REAL, htlc_next INTEGER DEFAULT 0, htlc_done BLOB);"
+	" jitter_dist INTEGER, drop_p REAL, dup REAL, htlc_next INTEGER DEFAULT 0, htlc_done BLOB,"
+	" owner BLOB);"
 	"CREATE TABLE IF NOT EXISTS htlcs (channel TEXT, id INTEGER, amount INTEGER, hash BLOB,"
 	" cltv INTEGER, state INTEGER, preimage BLOB, code INTEGER, reason TEXT, acked INTEGER,"
 	" claimed INTEGER, kind INTEGER, setkey BLOB, total INTEGER, share BLOB, child INTEGER,"
@@ -53,6 +54,9 @@ bool bob_store_open(struct bob *b, const char *dir, char *err, size_t errlen)
 		store_exec(b->st,
 			   "ALTER TABLE channels ADD COLUMN htlc_next INTEGER DEFAULT 0;"
 			   "ALTER TABLE channels ADD COLUMN htlc_done BLOB;");
+	/* owner: the node (BOLT #8) that opened the channel */
+	if (!store_has_column(b->st, "channels", "owner"))
+		store_exec(b->st, "ALTER TABLE channels ADD COLUMN owner BLOB;");
 	if (!store_is_key(b->st, "settled_sets", "seq"))
 		store_exec(b->st,
 			   "BEGIN IMMEDIATE;"
@@ -87,13 +91,15 @@ static void store_channel(struct bob *b, size_t chan)
 		}
 	store_run(b->st,
 		  "INSERT INTO channels (id, capacity, alice, bob, max_htlcs, htlc_min, delay, jitter,"
-		  " jitter_dist, drop_p, dup, htlc_next, htlc_done) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)"
+		  " jitter_dist, drop_p, dup, htlc_next, htlc_done, owner)"
+		  " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
 		  " ON CONFLICT(id) DO UPDATE SET alice = excluded.alice, bob = excluded.bob,"
-		  " htlc_next = excluded.htlc_next, htlc_done = excluded.htlc_done",
-		  "tuuuiuuuidduB", l->id, l->capacity.millisatoshis, l->alice.millisatoshis,
+		  " htlc_next = excluded.htlc_next, htlc_done = excluded.htlc_done,"
+		  " owner = excluded.owner",
+		  "tuuuiuuuidduBB", l->id, l->capacity.millisatoshis, l->alice.millisatoshis,
 		  l->bob.millisatoshis, (int64_t)l->max_htlcs, l->htlc_minimum.millisatoshis,
 		  lp->delay_us, lp->jitter_us, (int64_t)lp->jitter_dist, lp->drop, lp->duplicate,
-		  t->next, done, 16 * t->ndone);
+		  t->next, done, 16 * t->ndone, bc->owner, (size_t)(bc->owned ? 33 : 0));
 }
 
 static void store_add(struct bob *b, size_t chan, uint64_t id)
@@ -188,7 +194,7 @@ static bool load_channels(struct bob *b, char *err, size_t errlen)
 	sqlite3_stmt *q = store_query(b->st,
 		"SELECT c.id, c.capacity, c.alice + COALESCE((SELECT SUM(amount) FROM htlcs h"
 		" WHERE h.channel = c.id AND h.state = 0), 0), c.max_htlcs, c.htlc_min, c.delay,"
-		" c.jitter, c.jitter_dist, c.drop_p, c.dup, c.htlc_next, c.htlc_done"
+		" c.jitter, c.jitter_dist, c.drop_p, c.dup, c.htlc_next, c.htlc_done, c.owner"
 		" FROM channels c ORDER BY c.rowid", "");
 	bool ok = true;
 	while (ok && store_row(b->st, q)) {
@@ -225,6 +231,11 @@ static bool load_channels(struct bob *b, char *err, size_t errlen)
 				}
 			}
 		}
+		int olen = sqlite3_column_bytes(q, 12);
+		if (olen == 33)
+			bob_engine_restore_owner(&b->eng, b->eng.nchans - 1, sqlite3_column_blob(q, 12));
+		else if (olen != 0)
+			store_damaged(b->st, "channel %s: its owner is %d bytes, not a node id", id, olen);
 		if (!bob_engine_restore_finished(&b->eng, b->eng.nchans - 1,
 						 (uint64_t)sqlite3_column_int64(q, 10), r, n)) {
 			snprintf(err, errlen, "bob.db: channel %s: its finished HTLC ids (%zu bytes) are "

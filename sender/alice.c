@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <event2/bufferevent.h>
 #include <event2/event.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -213,8 +214,8 @@ static void write_ready(struct alice *a)
 	       a->eng.nchans == 1 ? "" : "s");
 	fflush(stdout);
 	if (a->ready_file) {
-		json_t *r = json_pack("{s:i,s:I}", "pid", (int)getpid(), "epoch_unix_us",
-				      (json_int_t)a->clk.epoch_unix_us);
+		json_t *r = json_pack("{s:i,s:I,s:s}", "pid", (int)getpid(), "epoch_unix_us",
+				      (json_int_t)a->clk.epoch_unix_us, "node_id", a->key.hex);
 		if (!write_ready_file(a->ready_file, r))
 			log_warn("--ready-file %s: %s", a->ready_file, strerror(errno));
 		json_decref(r);
@@ -234,6 +235,7 @@ static void on_message(struct peer *p, const Ampsim__Envelope *env, void *arg)
 		write_ready(a);
 		break;
 	case AMPSIM__ENVELOPE__MSG_ACCEPT_CHANNEL:
+		a->owner_refusals = 0;
 		ENGINE(a, pay_engine_on_accept(&a->eng, env->accept_channel, now, &acts_));
 		write_ready(a);
 		break;
@@ -257,6 +259,17 @@ static void on_message(struct peer *p, const Ampsim__Envelope *env, void *arg)
 				"alice: stopping; if bob keeps another run's state, restart him "
 				"without it (see the README on starting a lab over)\n",
 				a->refusals, env->error->message);
+			a->exit_code = 1;
+			a->stopping = true;
+			event_base_loopbreak(a->base);
+		} else if (strstr(env->error->message, "belongs to another node") &&
+			   ++a->owner_refusals >= ALICE_MAX_REFUSALS) {
+			/* our channels were opened by another node key: retrying as
+			 * this one cannot help */
+			fprintf(stderr, "alice: bob says channel '%s' belongs to another node, %d "
+				"times\nalice: stopping; this alice's node key (%s) is not the one "
+				"that opened it: give --key the key file she had (with --state it is "
+				"kept there)\n", env->error->channel_id, a->owner_refusals, a->key.hex);
 			a->exit_code = 1;
 			a->stopping = true;
 			event_base_loopbreak(a->base);
@@ -309,6 +322,11 @@ static void connected(struct alice *a, evutil_socket_t fd)
 	peer_set_capture(a->peer, a->cap);
 	peer_set_turn(a->peer, a->turn);
 	peer_set_timebase(a->peer, a->tb);
+	/* BOLT #8 to bob's node: the engine's first messages wait for it */
+	uint8_t eph[NOISE_PRIVKEY_LEN];
+	nodekey_ephemeral(a->eng.rand.bytes, a->eng.rand.ctx, eph);
+	peer_secure_initiator(a->peer, a->key.priv, a->bob_id, eph);
+	sodium_memzero(eph, sizeof(eph));
 	ENGINE(a, pay_engine_connected(&a->eng, reconnect, &acts_));
 }
 

@@ -22,6 +22,7 @@
 #include "rpc.h"
 #include "scenario.h"
 #include "store.h"
+#include "nodekey.h"
 #include "turn.h"
 
 #define ALICE_MAX_CHANNELS PAY_MAX_CHANNELS
@@ -48,6 +49,9 @@ struct alice {
 	struct peer *peer;
 	struct store *st;                 /* --state; NULL keeps everything in memory */
 	struct turn *turn;                /* group commit of st, one per loop turn */
+	struct nodekey key;               /* our node (BOLT #8) */
+	int owner_refusals;               /* "belongs to another node" in a row */
+	uint8_t bob_id[NOISE_PUBKEY_LEN];  /* the node --connect names */
 	size_t keep_payments;             /* finished payments kept; 0: all */
 	size_t compact_at;                /* compact when npays reaches it */
 	int run_depth;                    /* alice_run calls in progress */

@@ -3,6 +3,7 @@
  * under a fresh hash, verifies every preimage and reclaims HTLCs at their
  * expiry: the payment engine (engine/) decides, the shell (alice.c) acts.
  * This file reads the command line and puts the pieces together. */
+#include <errno.h>
 #include <event2/event.h>
 #include <event2/util.h>
 #include <getopt.h>
@@ -10,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "alice.h"
 #include "alice_bench.h"
@@ -31,9 +33,12 @@ static void system_random(void *ctx, uint8_t *buf, size_t n)
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: alice --connect HOST:PORT [--channel SPEC]... [options]\n"
+		"usage: alice --connect NODEID@HOST:PORT [--channel SPEC]... [options]\n"
 		"The sending daemon of ampsim: opens channels to bob and pays over them.\n\n"
-		"  --connect HOST:PORT       bob's address\n"
+		"  --connect NODEID@HOST:PORT  bob's node id (he prints it, and writes it in his\n"
+		"                            --ready-file) and address: BOLT #8 to that node only\n"
+		"  --key FILE                the node key (BOLT #8 identity), made 0600 when missing;\n"
+		"                            default: kept in the --state DIR, else drawn for this run\n"
 		"  --channel SPEC            open a channel: \"1btc\" or\n"
 		"                            \"id=c1,capacity=1btc,alice=1btc,delay=20ms,jitter=5ms,\n"
 		"                             jitter_dist=uniform,drop=0.1,max_htlcs=" MAX_HTLCS_STR "\" (repeatable)\n"
@@ -96,6 +101,7 @@ int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "connect", required_argument, NULL, 'C' },
+		{ "key", required_argument, NULL, 'y' },
 		{ "channel", required_argument, NULL, 'n' },
 		{ "events", required_argument, NULL, 'e' },
 		{ "control", required_argument, NULL, 'c' },
@@ -122,6 +128,7 @@ int main(int argc, char **argv)
 	struct alice_bench *bench = NULL;
 	const char *connect_to = NULL, *events = NULL, *control = NULL, *why;
 	const char *state_dir = NULL, *chain_path = NULL, *pcap = NULL, *vclock = NULL;
+	const char *key_path = NULL;
 	bool verbose = false;
 	int c, rc = 0;
 	char err[512];
@@ -163,6 +170,7 @@ int main(int argc, char **argv)
 		}
 		case 'e': events = optarg; break;
 		case 'c': control = optarg; break;
+		case 'y': key_path = optarg; break;
 		case 'r': a->ready_file = optarg; break;
 		case 'S':
 			if (!uint_parse(optarg, &a->seed, &why)) {
@@ -241,14 +249,21 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	if (!connect_to) {
-		fprintf(stderr, "alice: --connect HOST:PORT is required\n(try alice --help)\n");
+		fprintf(stderr, "alice: --connect NODEID@HOST:PORT is required\n(try alice --help)\n");
 		rc = 2;
 		goto out;
 	}
-	char host[256];
+	char host[256], addr[300];
 	uint16_t port;
+	if (!nodekey_parse_target(connect_to, a->bob_id, addr, sizeof(addr))) {
+		rc = bad_usage("--connect", connect_to,
+			       "expected NODEID@HOST:PORT, NODEID being bob's node id (66 hex digits: "
+			       "bob prints it when he starts and writes it in his --ready-file)");
+		goto out;
+	}
+	connect_to = addr;
 	if (!parse_hostport(connect_to, host, sizeof(host), &port) || port == 0) {
-		rc = bad_usage("--connect", connect_to, "expected HOST:PORT with a port above 0");
+		rc = bad_usage("--connect", connect_to, "expected NODEID@HOST:PORT with a port above 0");
 		goto out;
 	}
 	if (!resolve(a, connect_to, host, port, err, sizeof(err))) {
@@ -264,6 +279,26 @@ int main(int argc, char **argv)
 	log_init("alice", verbose);
 	if (sodium_init() < 0)
 		fatal("libsodium failed to initialise");
+	/* a node with a state is the same node on every start: its key is
+	 * kept with the state unless --key says where */
+	char state_key[4200];
+	if (!key_path && state_dir) {
+		if (mkdir(state_dir, 0700) != 0 && errno != EEXIST) {
+			fprintf(stderr, "alice: --state %s: %s\n", state_dir, strerror(errno));
+			rc = 2;
+			goto out;
+		}
+		snprintf(state_key, sizeof(state_key), "%s/alice.key", state_dir);
+		key_path = state_key;
+	}
+	if (!key_path) {
+		nodekey_draw(a->eng.rand.bytes, a->eng.rand.ctx, &a->key);
+	} else if (!nodekey_load(key_path, a->eng.rand.bytes, a->eng.rand.ctx, &a->key, err,
+				 sizeof(err))) {
+		fprintf(stderr, "alice: --key %s\n", err);
+		rc = 2;
+		goto out;
+	}
 	a->clk.epoch_unix_us = simclock_wall_now_us();
 	bool restarted = false;
 	if (state_dir) {

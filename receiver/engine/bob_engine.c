@@ -57,6 +57,15 @@ bool bob_engine_connected(struct bob_engine *e, uint64_t conn, const char *name)
 	return true;
 }
 
+void bob_engine_conn_node(struct bob_engine *e, uint64_t conn, const uint8_t node[33])
+{
+	struct bob_conn_state *c = be_conn_of(e, conn);
+	if (!c)
+		return;
+	c->has_node = true;
+	memcpy(c->node, node, 33);
+}
+
 void bob_engine_disconnected(struct bob_engine *e, uint64_t conn, const char *why,
 			     struct actions *out)
 {
@@ -96,12 +105,26 @@ static void handle_init(struct bob_engine *e, struct bob_conn_state *c, const Am
 		refuse_conn(out, c->conn, "", why);
 		return;
 	}
-	/* Alice's epoch is the run's time origin. It is set once: a later init
-	 * (Alice reconnecting, or restarted from her state) carries the same
-	 * one, and any other would move every height under our HTLCs. */
-	if (e->epoch_set && m->epoch_unix_us != e->clk.epoch_unix_us) {
+	if (c->inited) {
+		refuse_conn(out, c->conn, "", "a second init on one connection");
+		return;
+	}
+	/* the clock a run runs on: a block interval and a time scale that a
+	 * height can be computed with */
+	if (m->block_interval_us < 1000 || m->block_interval_us > 86400ULL * 1000000 ||
+	    !(m->time_scale > 0 && m->time_scale <= 1e9)) {
+		refuse_conn(out, c->conn, "", "init with a block interval or time scale out of range");
+		return;
+	}
+	/* Alice's clock is the run's. It is set once: a later init (Alice
+	 * reconnecting, or restarted from her state) carries the same one,
+	 * and any other would move every height under our HTLCs. No peer
+	 * changes it afterwards. */
+	if (e->epoch_set && (m->epoch_unix_us != e->clk.epoch_unix_us ||
+			     m->block_interval_us != e->clk.block_interval_us ||
+			     m->time_scale != e->clk.time_scale || m->seed != e->seed)) {
 		refuse_conn(out, c->conn, "",
-			    "init from another run (its epoch differs from this bob's); "
+			    "init from another run (its clock differs from this bob's); "
 			    "restart bob to start a new run");
 		return;
 	}
@@ -152,9 +175,28 @@ static void handle_open(struct bob_engine *e, uint64_t conn, const Ampsim__OpenC
 {
 	size_t idx;
 	struct bob_chan *bc = bob_engine_chan(e, m->channel_id, &idx);
+	const struct bob_conn_state *c = be_conn_of(e, conn);
 	if (bc) {
 		/* the same channel announced again on a new connection: Alice
-		 * reconnected (maybe before we noticed the old one close) */
+		 * reconnected (maybe before we noticed the old one close) -- if
+		 * it is the node that opened it */
+		if (bc->owned && (!c->has_node || memcmp(c->node, bc->owner, 33) != 0)) {
+			char why[128];
+			snprintf(why, sizeof(why), "channel '%.40s' belongs to another node",
+				 m->channel_id);
+			struct evrec *r = act_log(out, "message_refused");
+			evrec_str(r, "peer", c->name);
+			evrec_str(r, "message", "open_channel");
+			evrec_str(r, "reason", why);
+			refuse_conn(out, conn, m->channel_id, why);
+			return;
+		}
+		if (!bc->owned && c->has_node) {
+			/* a channel stored before channels had owners */
+			bc->owned = true;
+			memcpy(bc->owner, c->node, 33);
+			act_persist(out, BOB_REC_CHANNEL, idx, 0, NULL);
+		}
 		bc->conn = conn;
 		evrec_str(act_log(out, "channel_reconnected"), "channel", m->channel_id);
 	} else {
@@ -176,6 +218,10 @@ static void handle_open(struct bob_engine *e, uint64_t conn, const Ampsim__OpenC
 		e->nchans++;
 		link_params_from(&bc->base_out, m->to_alice);
 		bc->conn = conn;
+		if (c->has_node) {
+			bc->owned = true;
+			memcpy(bc->owner, c->node, 33);
+		}
 		act_persist(out, BOB_REC_CHANNEL, idx, 0, NULL);
 		struct evrec *r = act_log(out, "channel_open");
 		evrec_str(r, "channel", m->channel_id);
@@ -423,10 +469,36 @@ static void handle_add(struct bob_engine *e, uint64_t conn, const Ampsim__Update
 
 /* ---- resolve_ack, reestablish, ping ------------------------------------- */
 
-static void handle_ack(struct bob_engine *e, const Ampsim__ResolveAck *m, struct actions *out)
+/* A message about a channel from a connection that is not the one its
+ * node opened it on: refused, logged, and the connection closed. false,
+ * and nothing to do, for a channel that does not exist. */
+static bool from_owner(struct bob_engine *e, uint64_t conn, const char *channel, const char *msg,
+		       struct actions *out)
 {
 	size_t chan;
-	if (!bob_engine_chan(e, m->channel_id, &chan))
+	const struct bob_chan *bc = bob_engine_chan(e, channel, &chan);
+	if (!bc)
+		return false;        /* no such channel: nothing to do */
+	if (bc->conn == conn)
+		return true;
+	char why[160];
+	snprintf(why, sizeof(why), "%s for channel '%.40s', which this connection did not open",
+		 msg, channel);
+	const struct bob_conn_state *c = be_conn_of(e, conn);
+	struct evrec *r = act_log(out, "message_refused");
+	evrec_str(r, "peer", c ? c->name : "");
+	evrec_str(r, "message", msg);
+	evrec_str(r, "reason", why);
+	refuse_conn(out, conn, channel, why);
+	return false;
+}
+
+static void handle_ack(struct bob_engine *e, uint64_t conn, const Ampsim__ResolveAck *m,
+		       struct actions *out)
+{
+	size_t chan;
+	if (!from_owner(e, conn, m->channel_id, "resolve_ack", out) ||
+	    !bob_engine_chan(e, m->channel_id, &chan))
 		return;
 	struct bob_htlc *h = bob_engine_htlc(e, chan, m->htlc_id);
 	if (!h || h->fsm.state == BH_HELD || h->acked)
@@ -480,11 +552,13 @@ void bob_engine_message(struct bob_engine *e, uint64_t conn, const Ampsim__Envel
 		handle_pong_request(conn, env->ping, out);
 		break;
 	case AMPSIM__ENVELOPE__MSG_RESOLVE_ACK:
-		handle_ack(e, env->resolve_ack, out);
+		handle_ack(e, conn, env->resolve_ack, out);
 		break;
 	case AMPSIM__ENVELOPE__MSG_REESTABLISH: {
 		/* Alice replays her unresolved adds after it: each is answered
 		 * as a duplicate (the resolution again, or nothing if held) */
+		if (!from_owner(e, conn, env->reestablish->channel_id, "channel_reestablish", out))
+			break;
 		struct evrec *r = act_log(out, "channel_reestablish");
 		evrec_str(r, "channel", env->reestablish->channel_id);
 		evrec_u64(r, "next_htlc_id", env->reestablish->next_htlc_id);

@@ -85,6 +85,14 @@ bool bob_engine_restore_htlc(struct bob_engine *e, size_t chan, uint64_t htlc_id
 	return true;
 }
 
+void bob_engine_restore_owner(struct bob_engine *e, size_t chan, const uint8_t node[33])
+{
+	if (chan >= e->nchans)
+		return;
+	e->chans[chan].owned = true;
+	memcpy(e->chans[chan].owner, node, 33);
+}
+
 bool bob_engine_restore_finished(struct bob_engine *e, size_t chan, uint64_t next,
 				 const struct id_range *r, size_t n)
 {

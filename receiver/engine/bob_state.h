@@ -100,6 +100,8 @@ struct bob_chan {
 	struct link_params base_out; /* Bob's direction, as open_channel set it */
 	uint64_t conn;               /* BOB_NO_CONN while its peer is away */
 	struct htlc_table htlcs;     /* live records by id, and the finished ids */
+	bool owned;                  /* opened by an authenticated node: */
+	uint8_t owner[33];           /* only it may use the channel */
 	uint64_t unacked;            /* fulfilled, not acked, not settled on chain */
 };
 
@@ -123,6 +125,8 @@ struct bob_conn_state {
 	uint64_t conn;
 	bool inited;
 	char name[64];
+	bool has_node;              /* BOLT #8 told us who it is */
+	uint8_t node[33];
 };
 
 struct bob_counters {

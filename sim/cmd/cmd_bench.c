@@ -192,8 +192,9 @@ static bool pair_start(struct bench_pair *p, const struct bench_opts *o, const c
 		snprintf(err, errlen, "bob %s", why);
 		return false;
 	}
-	char connect[64];
-	snprintf(connect, sizeof(connect), "127.0.0.1:%lld",
+	char connect[160];
+	const char *id = json_string_value(json_object_get(br, "node_id"));
+	snprintf(connect, sizeof(connect), "%s@127.0.0.1:%lld", id ? id : "",
 		 (long long)json_integer_value(json_object_get(br, "port")));
 	json_decref(br);
 	/* each channel can carry every payment in full: time-bounded runs

@@ -32,6 +32,7 @@ struct run {
 	char bob_log[128], alice_log[128];
 	pid_t bob, alice;
 	int bob_port;
+	char bob_node_id[67];          /* from bob's ready file: alice connects to it */
 	char bob_exe[4096], alice_exe[4096];
 	char bob_state[128], alice_state[128], chain[128];
 	uint64_t epoch_us;

@@ -45,8 +45,11 @@ static void run_common_args(struct run *r, int who, char *secrets, size_t sn, ch
 
 bool start_bob(struct run *r, char *err, size_t errlen)
 {
-	char ready[160], hold[32], delta[16], listen[64], e2[256];
+	char ready[160], hold[32], delta[16], listen[64], e2[256], key[160];
 	snprintf(ready, sizeof(ready), "%s/bob.ready", r->dir);
+	/* his node key lives in the run directory: a restarted bob is the
+	 * same node, the one alice connects to */
+	snprintf(key, sizeof(key), "%s/bob.key", r->dir);
 	unlink(ready);
 	snprintf(hold, sizeof(hold), "%lluus", (unsigned long long)r->s->bob.hold_us);
 	snprintf(delta, sizeof(delta), "%u", r->s->bob.final_cltv_delta);
@@ -56,7 +59,8 @@ bool start_bob(struct run *r, char *err, size_t errlen)
 			  "--control", r->bob_sock, "--ready-file", ready, "--hold", hold,
 			  "--final-cltv-delta", delta, "--behaviour",
 			  (char *)bob_behaviour_name(r->s->bob.behaviour), "--state", r->bob_state,
-			  "--chain", r->chain, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL };
+			  "--chain", r->chain, "--key", key, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+			  NULL, NULL };
 	size_t k = sizeof(bargv) / sizeof(bargv[0]) - 9;
 	char secrets[48], clock[200];
 	run_common_args(r, 1, secrets, sizeof(secrets), clock, sizeof(clock));
@@ -86,6 +90,8 @@ bool start_bob(struct run *r, char *err, size_t errlen)
 		return false;
 	}
 	r->bob_port = (int)json_integer_value(json_object_get(br, "port"));
+	const char *id = json_string_value(json_object_get(br, "node_id"));
+	snprintf(r->bob_node_id, sizeof(r->bob_node_id), "%s", id ? id : "");
 	json_decref(br);
 	return true;
 }
@@ -95,14 +101,15 @@ bool start_bob(struct run *r, char *err, size_t errlen)
  * for her control socket to answer (bob may be down, she reconnects) */
 bool start_alice(struct run *r, bool first, char *err, size_t errlen)
 {
-	char ready[160], connect[64], seed[32], interval[32], scale[32], e2[256];
-	snprintf(connect, sizeof(connect), "127.0.0.1:%d", r->bob_port);
+	char ready[160], connect[160], seed[32], interval[32], scale[32], e2[256], key[160];
+	snprintf(connect, sizeof(connect), "%s@127.0.0.1:%d", r->bob_node_id, r->bob_port);
+	snprintf(key, sizeof(key), "%s/alice.key", r->dir);
 	snprintf(seed, sizeof(seed), "%llu", (unsigned long long)r->s->seed);
 	snprintf(interval, sizeof(interval), "%lluus", (unsigned long long)r->s->block_interval_us);
 	snprintf(scale, sizeof(scale), "%.17g", r->s->time_scale);
 	snprintf(ready, sizeof(ready), "%s/alice.ready", r->dir);
 	unlink(ready);
-	size_t n = 0, max = 36 + 2 * r->s->nchannels;
+	size_t n = 0, max = 38 + 2 * r->s->nchannels;
 	char **aargv = calloc(max, sizeof(char *));
 	char (*specs)[512] = calloc(r->s->nchannels ? r->s->nchannels : 1, 512);
 	aargv[n++] = r->alice_exe;
@@ -116,7 +123,7 @@ bool start_alice(struct run *r, bool first, char *err, size_t errlen)
 	char *rest[] = { "--events", r->alice_events, "--control", r->alice_sock, "--ready-file",
 			 ready, "--seed", seed, "--block-interval", interval, "--time-scale", scale,
 			 "--behaviour", (char *)alice_behaviour_name(r->s->alice.behaviour),
-			 "--state", r->alice_state, "--chain", r->chain };
+			 "--state", r->alice_state, "--chain", r->chain, "--key", key };
 	for (size_t i = 0; i < sizeof(rest) / sizeof(rest[0]); i++)
 		aargv[n++] = rest[i];
 	char secrets[48], clock[200];
@@ -252,7 +259,7 @@ void remove_dir(const char *dir)
 	snprintf(sub, sizeof(sub), "%s/chain.db-shm", dir);
 	unlink(sub);
 	const char *names[] = { "bob.ready", "alice.ready", "bob.events", "alice.events",
-				"bob.log", "alice.log", "bob.sock", "alice.sock" };
+				"bob.log", "alice.log", "bob.sock", "alice.sock", "bob.key", "alice.key" };
 	char p[256];
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
 		snprintf(p, sizeof(p), "%s/%s", dir, names[i]);

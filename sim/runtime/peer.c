@@ -68,6 +68,7 @@ void peer_set_timebase(struct peer *p, struct timebase *tb)
 static void really_free(struct peer *p)
 {
 	peer_out_free(p);
+	peer_noise_free(p);
 	event_free(p->timer);
 	tb_timer_free(p->tbt);
 	tb_timer_free(p->stamp_wait);
@@ -204,12 +205,51 @@ void peer_set_deadlines(struct peer *p, unsigned hello_ms, unsigned partial_ms)
 	}
 }
 
+/* BOLT #8: what the ciphertext that arrived allows (a handshake act, or
+ * messages into sec.plain); false when the connection is to go. */
+static bool secure_pump(struct peer *p, bool *progress)
+{
+	char why[160];
+	*progress = false;
+	switch (peer_noise_pump(p, why, sizeof(why))) {
+	case PUMP_IDLE:
+		return true;
+	case PUMP_PROGRESS:
+		*progress = true;
+		return true;
+	case PUMP_READY:
+		*progress = true;
+		if (p->ops->on_secure && !p->ops->on_secure(p, p->sec.remote, p->arg)) {
+			peer_close(p, "node not allowed");
+			return false;
+		}
+		return true;
+	case PUMP_FAIL:
+		break;
+	}
+	log_warn("peer %s: %s; closing the connection", p->name, why);
+	json_t *ev = evlog_new(p->log, "peer_error");
+	json_set_str(ev, "peer", p->name);
+	json_set_str(ev, "reason", why);
+	evlog_emit(p->log, ev);
+	peer_close(p, why);
+	return false;
+}
+
 static void read_cb(struct bufferevent *bev, void *arg)
 {
 	struct peer *p = arg;
-	struct evbuffer *in = bufferevent_get_input(bev);
+	struct evbuffer *in = p->sec.on ? p->sec.plain : bufferevent_get_input(bev);
 	p->in_read = true;
 	while (!p->closing) {
+		if (p->sec.on) {
+			/* decrypt what has arrived, a bounded amount at a time */
+			bool progress;
+			if (!secure_pump(p, &progress))
+				break;
+			if (progress)
+				continue;            /* more may be there already */
+		}
 		if (evbuffer_get_length(bufferevent_get_output(bev)) >= PEER_OUT_HIGH) {
 			/* backpressure: a peer that does not read what we answer
 			 * (pongs, errors) cannot grow our output buffer; we stop
@@ -280,7 +320,8 @@ static void read_cb(struct bufferevent *bev, void *arg)
 	}
 	p->in_read = false;
 	if (!p->closing)
-		partial_watch(p, evbuffer_get_length(in) > 0);
+		partial_watch(p, evbuffer_get_length(in) > 0 ||
+				 evbuffer_get_length(bufferevent_get_input(bev)) > 0);
 	if (p->free_pending ||
 	    (p->closing && evbuffer_get_length(bufferevent_get_output(p->bev)) == 0))
 		really_free(p);

@@ -26,12 +26,26 @@ struct peer_ops {
 	void (*on_message)(struct peer *p, const Ampsim__Envelope *env, void *arg);
 	/* the connection is gone; p is freed right after this returns */
 	void (*on_close)(struct peer *p, const char *why, void *arg);
+	/* BOLT #8: the handshake ended and node_id is the peer's node. false
+	 * refuses it (the connection is closed). NULL accepts every node. */
+	bool (*on_secure)(struct peer *p, const uint8_t node_id[33], void *arg);
 };
 
 struct peer *peer_new(struct event_base *base, evutil_socket_t fd, const char *name,
 		      const struct peer_ops *ops, void *arg, struct evlog *log,
 		      const struct simclock *clk);
 const char *peer_name(const struct peer *p);
+
+/* BOLT #8 on this connection, called right after peer_new: as the
+ * initiator (we know the node we mean to reach: rs_pub) or the responder.
+ * ls_priv is our node key, e_priv a fresh ephemeral key (both valid
+ * secp256k1 private keys). Messages sent before the handshake ends wait
+ * for it. */
+void peer_secure_initiator(struct peer *p, const uint8_t ls_priv[32], const uint8_t rs_pub[33],
+			   const uint8_t e_priv[32]);
+void peer_secure_responder(struct peer *p, const uint8_t ls_priv[32], const uint8_t e_priv[32]);
+/* The peer's node id once the handshake has ended, else NULL. */
+const uint8_t *peer_remote_id(const struct peer *p);
 
 /* Send now, bypassing any channel impairment (init, invoices, errors). */
 void peer_send(struct peer *p, const Ampsim__Envelope *env);

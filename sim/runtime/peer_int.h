@@ -8,7 +8,22 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "noise.h"
 #include "peer.h"
+
+/* BOLT #8 on a connection (peer_noise.c). Everything above it sees the
+ * plaintext stream a connection without it would carry: [stamp] + frame. */
+struct peer_secure {
+	bool on;                      /* BOLT #8 in use on this connection */
+	bool initiator;
+	bool ready;                   /* handshake done: messages flow */
+	struct noise_handshake hs;
+	struct noise_cipher nc;
+	uint8_t e_priv[NOISE_PRIVKEY_LEN];   /* the responder's ephemeral, for act two */
+	uint8_t remote[NOISE_PUBKEY_LEN];    /* their node id, once known */
+	struct evbuffer *plain;       /* decrypted, for read_cb */
+	struct evbuffer *early;       /* bodies written before the handshake ended */
+};
 
 /* A message waiting for its delivery time (in the peer's list sorted by
  * due time, stable, so that messages of one link with the same delay keep
@@ -56,6 +71,7 @@ struct peer {
 	struct tb_conn *tbc;
 	struct tb_timer *stamp_wait;   /* a frame stamped later than now waits */
 	bool stamp_go;                 /* inside stamp_wait's turn: handle it */
+	struct peer_secure sec;
 };
 
 /* Simulated now (for captures): the virtual clock's, or the wall clock's. */
@@ -69,5 +85,19 @@ void peer_out_fire_tb(void *arg);
 void peer_out_label(void *arg, uint64_t at, char *buf, size_t n);
 /* Forget every scheduled and held message. */
 void peer_out_free(struct peer *p);
+
+/* peer_noise.c. What the ciphertext that arrived allowed: */
+enum peer_pump {
+	PUMP_IDLE,       /* nothing (more) to do until more bytes arrive */
+	PUMP_PROGRESS,   /* a handshake act, or messages moved to sec.plain */
+	PUMP_READY,      /* the handshake just ended: sec.remote is the peer */
+	PUMP_FAIL,       /* the peer's bytes failed a check: close (why says) */
+};
+enum peer_pump peer_noise_pump(struct peer *p, char *why, size_t whylen);
+/* Send one body ([stamp] + envelope) encrypted, or keep it until the
+ * handshake has ended. */
+void peer_noise_send(struct peer *p, const uint8_t *stamp, size_t stamp_len, const uint8_t *env,
+		     size_t env_len);
+void peer_noise_free(struct peer *p);
 
 #endif

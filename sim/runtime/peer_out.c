@@ -35,15 +35,23 @@ uint64_t peer_frames_written(void)
 void peer_wire_write(struct peer *p, const uint8_t *frame, size_t len)
 {
 	frames_written++;
-	turn_hold(p->turn, p->bev);   /* nothing leaves before it is on disk */
 	if (p->cap)
 		capture_frame(p->cap, peer_sim_now(p), true, NULL, frame, len);
+	uint8_t stamp[TB_STAMP_LEN];
+	size_t stamp_len = 0;
 	if (p->tbc) {
 		tb_conn_sent(p->tbc);
-		uint8_t stamp[TB_STAMP_LEN];
 		tb_stamp_put(stamp, timebase_now(p->tb));
-		bufferevent_write(p->bev, stamp, sizeof(stamp));
+		stamp_len = sizeof(stamp);
 	}
+	if (p->sec.on) {
+		/* BOLT #8: the body is the envelope (the stamp first, under the
+		 * virtual clock); the encrypted length replaces the frame's */
+		peer_noise_send(p, stamp, stamp_len, frame + FRAME_HDR, len - FRAME_HDR);
+		return;
+	}
+	turn_hold(p->turn, p->bev);   /* nothing leaves before it is on disk */
+	bufferevent_write(p->bev, stamp, stamp_len);
 	bufferevent_write(p->bev, frame, len);
 }
 

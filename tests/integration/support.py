@@ -73,6 +73,14 @@ def payment_summary(sock):
     return rpc(sock, "listpayments", {"summary": True})["result"]
 
 
+def node_key(build, path):
+    """The node id of the key in path (made when missing): what alice's
+    --connect NODEID@HOST:PORT needs before bob has started."""
+    r = subprocess.run([build.exe("ampsim"), "key", path], capture_output=True, text=True, timeout=20)
+    assert r.returncode == 0, r.stderr
+    return r.stdout.strip()
+
+
 def read_json(path):
     """The JSON document in path, or None while it is missing or incomplete."""
     try:
@@ -177,13 +185,14 @@ class Daemons:
                                "bob.log")
         info = wait_for(lambda: read_json(ready), what="bob's ready file")
         self.port = info["port"]
+        self.node_id = info["node_id"]
         self.alice = None
         if start_alice:
             self.start_alice(channels, alice_args)
 
     def start_alice(self, channels, alice_args=()):
         ready = os.path.join(self.dir, "alice.ready")
-        args = [self.build.exe("alice"), "--connect", "127.0.0.1:%d" % self.port,
+        args = [self.build.exe("alice"), "--connect", "%s@127.0.0.1:%d" % (self.node_id, self.port),
                 "--control", self.alice_sock, "--events", self.alice_events,
                 "--ready-file", ready, "--time-scale", "20"]
         for c in channels:

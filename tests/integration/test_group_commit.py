@@ -11,7 +11,7 @@ import sqlite3
 
 import pytest
 
-from support import payment_summary, read_json, rpc, run, wait_for
+from support import node_key, payment_summary, read_json, rpc, run, wait_for
 
 PAYMENTS = [("s%d" % i, "single") for i in range(3)] + [("m%d" % i, "amp") for i in range(3)]
 
@@ -43,9 +43,11 @@ def test_a_kill_between_the_commit_and_the_send_loses_nothing(build, processes, 
     d = str(tmp_path)
     port = free_port()
     bsock, asock = os.path.join(d, "b.sock"), os.path.join(d, "a.sock")
+    bob_key = os.path.join(d, "bob.key")
+    bob_id = node_key(build, bob_key)
     bob_argv = [build.exe("bob"), "--listen", "127.0.0.1:%d" % port, "--control", bsock,
-                "--state", os.path.join(d, "bs")]
-    alice_argv = [build.exe("alice"), "--connect", "127.0.0.1:%d" % port, "--control", asock,
+                "--state", os.path.join(d, "bs"), "--key", bob_key]
+    alice_argv = [build.exe("alice"), "--connect", "%s@127.0.0.1:%d" % (bob_id, port), "--control", asock,
                   "--state", os.path.join(d, "as"),
                   "--channel", "id=a,capacity=1btc", "--channel", "id=b,capacity=1btc"]
     kill = {"AMPSIM_KILL_AFTER_COMMIT": str(commit)}
@@ -152,10 +154,12 @@ def test_finished_payments_and_paid_invoices_are_forgotten_and_totals_kept(build
     d = str(tmp_path)
     port = free_port()
     bsock, asock = os.path.join(d, "b.sock"), os.path.join(d, "a.sock")
+    bob_key = os.path.join(d, "bob.key")
+    bob_id = node_key(build, bob_key)
     processes.spawn([build.exe("bob"), "--listen", "127.0.0.1:%d" % port, "--control", bsock,
-                     "--state", os.path.join(d, "bs"), "--keep-invoices", "5"])
+                     "--state", os.path.join(d, "bs"), "--keep-invoices", "5", "--key", bob_key])
     wait_for(lambda: os.path.exists(bsock), what="bob's socket")
-    alice_argv = [build.exe("alice"), "--connect", "127.0.0.1:%d" % port, "--control", asock,
+    alice_argv = [build.exe("alice"), "--connect", "%s@127.0.0.1:%d" % (bob_id, port), "--control", asock,
                   "--state", os.path.join(d, "as"), "--keep-payments", "5",
                   "--channel", "id=a,capacity=10btc", "--channel", "id=b,capacity=10btc"]
     alice = processes.spawn(alice_argv)

@@ -3,7 +3,7 @@ import os
 import signal
 import socket
 
-from support import payment_summary, read_events, rpc, run, wait_for
+from support import node_key, payment_summary, read_events, rpc, run, wait_for
 
 
 def test_state_survives_kill_between_runs_of_a_daemon(build, processes, tmp_path):
@@ -14,11 +14,13 @@ def test_state_survives_kill_between_runs_of_a_daemon(build, processes, tmp_path
     port = probe.getsockname()[1]
     probe.close()
     bsock, asock = os.path.join(d, "b.sock"), os.path.join(d, "a.sock")
+    bob_key = os.path.join(d, "bob.key")
+    bob_id = node_key(build, bob_key)
     bob_argv = [build.exe("bob"), "--listen", "127.0.0.1:%d" % port, "--control", bsock,
-                "--state", os.path.join(d, "bs"), "--events", os.path.join(d, "b.ev")]
+                "--state", os.path.join(d, "bs"), "--events", os.path.join(d, "b.ev"), "--key", bob_key]
     bob = processes.spawn(bob_argv)
     wait_for(lambda: os.path.exists(bsock), what="bob's socket")
-    processes.spawn([build.exe("alice"), "--connect", "127.0.0.1:%d" % port, "--control", asock,
+    processes.spawn([build.exe("alice"), "--connect", "%s@127.0.0.1:%d" % (bob_id, port), "--control", asock,
                      "--state", os.path.join(d, "as"), "--time-scale", "20",
                      "--channel", "id=a,capacity=1btc,delay=2s", "--channel", "id=b,capacity=1btc,delay=2s"])
     wait_for(lambda: (lambda i: i and i.get("result", {}).get("connected"))(
@@ -42,15 +44,16 @@ def test_a_fresh_alice_stops_when_bob_keeps_another_run(build, processes, tmp_pa
     ready = os.path.join(d, "bob.ready")
     processes.spawn([build.exe("bob"), "--listen", "127.0.0.1:0", "--state",
                      os.path.join(d, "bob-state"), "--ready-file", ready])
-    port = wait_for(lambda: read_json(ready), what="bob's ready file")["port"]
+    info = wait_for(lambda: read_json(ready), what="bob's ready file")
+    port, bob_id = info["port"], info["node_id"]
     first_ready = os.path.join(d, "alice1.ready")
-    a1 = processes.spawn([build.exe("alice"), "--connect", "127.0.0.1:%d" % port,
+    a1 = processes.spawn([build.exe("alice"), "--connect", "%s@127.0.0.1:%d" % (bob_id, port),
                           "--channel", "1btc", "--ready-file", first_ready])
     wait_for(lambda: read_json(first_ready), what="the first alice")
     a1.kill()
     a1.wait()
     # another alice, another run: bob refuses her; she stops and says why
-    r = run([build.exe("alice"), "--connect", "127.0.0.1:%d" % port, "--channel", "1btc"],
+    r = run([build.exe("alice"), "--connect", "%s@127.0.0.1:%d" % (bob_id, port), "--channel", "1btc"],
             timeout=60)
     assert r.returncode == 1
     assert "refused this alice 3 times" in r.stderr and "another run" in r.stderr, r.stderr
@@ -77,7 +80,7 @@ def test_an_emptied_state_file_is_refused_not_taken_as_fresh(build, processes, t
     assert (bs / "bob.db").stat().st_size == 0           # nothing was changed
     as_.mkdir(mode=0o700)
     (as_ / "alice.db").write_bytes(b"")
-    r = run([build.exe("alice"), "--connect", "127.0.0.1:9", "--state", str(as_),
+    r = run([build.exe("alice"), "--connect", "0279be667ef9dcbbac55a06295ce870b07029bfcdb2dce28d959f2815b16f81798@127.0.0.1:9", "--state", str(as_),
              "--channel", "id=a,capacity=1btc"], timeout=20)
     assert r.returncode == 2 and "alice.db: the state file is empty" in r.stderr, r.stderr
 

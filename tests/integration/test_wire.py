@@ -2,6 +2,7 @@
 import socket
 import struct
 
+from bolt8 import Conn
 from support import payment_summary, rpc, wait_for
 
 
@@ -23,29 +24,35 @@ def closed_by_peer(s):
 
 
 def test_malformed_frames_disconnect_only_that_peer(dm):
-    # an oversized length header
+    # bytes that are not a BOLT #8 handshake: an oversized plaintext frame
     s = raw_connect(dm.port)
-    s.sendall(struct.pack(">I", 0xFFFFFFF0) + b"x" * 16)
-    assert closed_by_peer(s), "bob kept a connection that sent an oversized frame"
+    s.sendall(struct.pack(">I", 0xFFFFFFF0) + b"x" * 46)
+    assert closed_by_peer(s), "bob kept a connection that is not BOLT #8"
     s.close()
-    # a frame of the right length whose payload is not a protobuf
-    s = raw_connect(dm.port)
-    s.sendall(struct.pack(">I", 8) + b"\xff" * 8)
-    assert closed_by_peer(s), "bob kept a connection that sent garbage"
-    s.close()
-    # a valid envelope before init: Ping{} is field 10, empty
-    s = raw_connect(dm.port)
-    s.sendall(struct.pack(">I", 2) + b"\x52\x00")
-    assert closed_by_peer(s), "bob accepted a message before init"
-    s.close()
+    # an authenticated peer whose message is not a protobuf
+    c = Conn.connect(dm.port, dm.node_id, b"\x31" * 32, b"\x32" * 32)
+    c.send(b"\xff" * 8)
+    assert closed_by_peer(c.sock), "bob kept a connection that sent garbage"
+    c.close()
+    # an authenticated peer with a valid envelope before init: Ping{}
+    c = Conn.connect(dm.port, dm.node_id, b"\x33" * 32, b"\x34" * 32)
+    c.send(b"\x52\x00")
+    assert closed_by_peer(c.sock), "bob accepted a message before init"
+    c.close()
+    # an empty message: not one envelope
+    c = Conn.connect(dm.port, dm.node_id, b"\x35" * 32, b"\x36" * 32)
+    c.send(b"")
+    assert closed_by_peer(c.sock), "bob kept a connection that sent an empty message"
+    c.close()
 
     def peer_errors():
         errs = [e for e in dm.events("bob") if e["event"] == "peer_error"]
-        return errs if len(errs) >= 2 else None
+        return errs if len(errs) >= 3 else None
 
     errs = wait_for(peer_errors, what="peer_error events")
     reasons = " | ".join(e["reason"] for e in errs)
-    assert "frame length" in reasons and "protobuf" in reasons, reasons
+    assert "BOLT #8 act one failed" in reasons and "protobuf" in reasons, reasons
+    assert "not one envelope" in reasons, reasons
     assert "before init" in dm.log("bob")
     # bob goes on serving alice
     r = rpc(dm.alice_sock, "pay", {"id": "after", "amount": "1.5btc", "mode": "amp"})
@@ -59,8 +66,11 @@ def test_malformed_frames_disconnect_only_that_peer(dm):
 
 def test_truncated_frame_then_close_is_harmless(dm):
     s = raw_connect(dm.port)
-    s.sendall(struct.pack(">I", 100) + b"\x0a")   # promises 100 bytes, sends 1
+    s.sendall(struct.pack(">I", 100) + b"\x0a")   # half an act one, then gone
     s.close()
+    c = Conn.connect(dm.port, dm.node_id, b"\x37" * 32, b"\x38" * 32)
+    c.sock.sendall(c.cipher.encrypt_msg(b"\x52\x00")[:10])   # half a message, then gone
+    c.close()
     wait_for(lambda: any(e["event"] == "peer_disconnected" for e in dm.events("bob")),
              what="bob to notice the close")
     info = rpc(dm.bob_sock, "getinfo")["result"]

@@ -1,0 +1,102 @@
+#include "nodekey.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static void finish(struct nodekey *k)
+{
+	if (noise_pubkey_from_privkey(k->priv, k->id) != NOISE_OK)
+		return;
+	noise_node_id_format(k->id, k->hex);
+}
+
+void nodekey_ephemeral(nodekey_rand rand, void *ctx, uint8_t e_priv[NOISE_PRIVKEY_LEN])
+{
+	do
+		rand(ctx, e_priv, NOISE_PRIVKEY_LEN);
+	while (!noise_privkey_valid(e_priv));
+}
+
+void nodekey_draw(nodekey_rand rand, void *ctx, struct nodekey *k)
+{
+	nodekey_ephemeral(rand, ctx, k->priv);
+	finish(k);
+}
+
+static bool make(const char *path, nodekey_rand rand, void *ctx, struct nodekey *k, char *err,
+		 size_t errlen)
+{
+	nodekey_draw(rand, ctx, k);
+	char hex[2 * NOISE_PRIVKEY_LEN + 2];
+	sodium_bin2hex(hex, sizeof(hex), k->priv, NOISE_PRIVKEY_LEN);
+	strcat(hex, "\n");
+	/* private whatever the umask, and never over a file that appeared */
+	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		snprintf(err, errlen, "%s: cannot create: %s", path, strerror(errno));
+		return false;
+	}
+	bool ok = write(fd, hex, strlen(hex)) == (ssize_t)strlen(hex) && fsync(fd) == 0;
+	if (close(fd) != 0)
+		ok = false;
+	sodium_memzero(hex, sizeof(hex));
+	if (!ok) {
+		snprintf(err, errlen, "%s: cannot write the new key: %s", path, strerror(errno));
+		unlink(path);
+	}
+	return ok;
+}
+
+bool nodekey_load(const char *path, nodekey_rand rand, void *ctx, struct nodekey *k, char *err,
+		  size_t errlen)
+{
+	memset(k, 0, sizeof(*k));
+	FILE *f = fopen(path, "r");
+	if (!f) {
+		if (errno == ENOENT)
+			return make(path, rand, ctx, k, err, errlen);
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return false;
+	}
+	char text[200];
+	size_t n = fread(text, 1, sizeof(text) - 1, f);
+	fclose(f);
+	text[n] = '\0';
+	size_t len = strcspn(text, "\r\n");
+	bool rest_blank = strspn(text + len, "\r\n") == n - len;
+	size_t got = 0;
+	if (len != 2 * NOISE_PRIVKEY_LEN || !rest_blank ||
+	    sodium_hex2bin(k->priv, NOISE_PRIVKEY_LEN, text, len, NULL, &got, NULL) != 0 ||
+	    got != NOISE_PRIVKEY_LEN) {
+		snprintf(err, errlen, "%s: not a node key (expected 64 hex digits on one line)", path);
+		sodium_memzero(text, sizeof(text));
+		return false;
+	}
+	sodium_memzero(text, sizeof(text));
+	if (!noise_privkey_valid(k->priv)) {
+		snprintf(err, errlen, "%s: not a valid secp256k1 private key", path);
+		sodium_memzero(k->priv, sizeof(k->priv));
+		return false;
+	}
+	finish(k);
+	return true;
+}
+
+bool nodekey_parse_target(const char *s, uint8_t id[NOISE_PUBKEY_LEN], char *addr, size_t addrlen)
+{
+	const char *at = strchr(s, '@');
+	if (!at || at - s != NOISE_NODE_ID_HEX_LEN)
+		return false;
+	char hex[NOISE_NODE_ID_HEX_LEN + 1];
+	memcpy(hex, s, NOISE_NODE_ID_HEX_LEN);
+	hex[NOISE_NODE_ID_HEX_LEN] = '\0';
+	if (noise_node_id_parse(hex, id) != NOISE_OK)
+		return false;
+	snprintf(addr, addrlen, "%s", at + 1);
+	return true;
+}
