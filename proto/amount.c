@@ -177,3 +177,9 @@ struct amount_msat amount_pick(struct amount_msat lo, struct amount_msat hi, uin
 		return amount_msat(r);
 	return amount_msat(lo.millisatoshis + r % (span + 1));
 }
+
+void amount_put_be(struct amount_msat a, uint8_t out[8])
+{
+	for (int i = 0; i < 8; i++)
+		out[i] = (uint8_t)(a.millisatoshis >> (56 - 8 * i));
+}

@@ -62,6 +62,9 @@ static inline bool amount_is_zero(struct amount_msat a)
  * On failure returns false and sets *why to a static explanation. */
 bool amount_parse(const char *s, struct amount_msat *out, const char **why);
 
+/* The amount as 8 bytes, big-endian (for digests that are signed). */
+void amount_put_be(struct amount_msat a, uint8_t out[8]);
+
 /* Shortest exact rendering: "2btc", "0.5btc", "1500sat", "42msat". */
 #define AMOUNT_FMT_LEN 40
 const char *amount_fmt(struct amount_msat a, char buf[AMOUNT_FMT_LEN]);

@@ -167,6 +167,11 @@ bool envelope_validate(const Ampsim__Envelope *env, char *why, size_t whylen)
 		}
 		return true;
 	case AMPSIM__ENVELOPE__MSG_INVOICE:
+		if (env->invoice->signature.len != 0 && env->invoice->signature.len != 64) {
+			snprintf(why, whylen, "invoice.signature of %zu bytes, not 64",
+				 env->invoice->signature.len);
+			return false;
+		}
 		return need32(env->invoice->payment_hash, "invoice.payment_hash", why, whylen) &&
 		       need32(env->invoice->payment_secret, "invoice.payment_secret", why, whylen);
 	case AMPSIM__ENVELOPE__MSG_UPDATE_ADD_HTLC: {

@@ -9,6 +9,25 @@
 #define CHECKSUM_LEN 4
 #define PACKED_MAX ((INVOICE_TEXT_MAX - sizeof(INVOICE_PREFIX)) / 2 - CHECKSUM_LEN)
 
+void invoice_digest(const struct invoice *inv, uint8_t out[32])
+{
+	static const char tag[] = "ampsim invoice v1";
+	uint8_t num[8 + 4 + 8];
+	amount_put_be(inv->amount, num);
+	for (int i = 0; i < 8; i++)
+		num[12 + i] = (uint8_t)(inv->created_height >> (56 - 8 * i));
+	for (int i = 0; i < 4; i++)
+		num[8 + i] = (uint8_t)(inv->min_final_cltv_expiry >> (24 - 8 * i));
+	crypto_hash_sha256_state st;
+	crypto_hash_sha256_init(&st);
+	crypto_hash_sha256_update(&st, (const uint8_t *)tag, sizeof(tag) - 1);
+	crypto_hash_sha256_update(&st, inv->payment_hash, AMP_LEN);
+	crypto_hash_sha256_update(&st, inv->payment_secret, AMP_LEN);
+	crypto_hash_sha256_update(&st, num, sizeof(num));
+	crypto_hash_sha256_update(&st, (const uint8_t *)inv->description, strlen(inv->description));
+	crypto_hash_sha256_final(&st, out);
+}
+
 bool invoice_encode(const struct invoice *inv, char *out, size_t cap)
 {
 	Ampsim__Invoice m = AMPSIM__INVOICE__INIT;
@@ -23,6 +42,10 @@ bool invoice_encode(const struct invoice *inv, char *out, size_t cap)
 	m.min_final_cltv_expiry = inv->min_final_cltv_expiry;
 	m.created_height = inv->created_height;
 	m.description = (char *)inv->description;
+	if (inv->has_signature) {
+		m.signature.data = (uint8_t *)inv->signature;
+		m.signature.len = sizeof(inv->signature);
+	}
 
 	size_t n = ampsim__invoice__get_packed_size(&m);
 	if (n > PACKED_MAX)
@@ -74,6 +97,8 @@ bool invoice_decode(const char *text, struct invoice *inv, char *why, size_t why
 	bool ok = false;
 	if (m->payment_hash.len != AMP_LEN || m->payment_secret.len != AMP_LEN) {
 		snprintf(why, whylen, "invoice hash and secret must be 32 bytes");
+	} else if (m->signature.len != 0 && m->signature.len != 64) {
+		snprintf(why, whylen, "invoice signature must be 64 bytes");
 	} else if (m->amount_msat == 0) {
 		snprintf(why, whylen, "invoice amount is zero");
 	} else if (strlen(m->description) >= INVOICE_DESC_MAX) {
@@ -86,6 +111,10 @@ bool invoice_decode(const char *text, struct invoice *inv, char *why, size_t why
 		inv->min_final_cltv_expiry = m->min_final_cltv_expiry;
 		inv->created_height = m->created_height;
 		snprintf(inv->description, sizeof(inv->description), "%s", m->description);
+		if (m->signature.len == 64) {
+			inv->has_signature = true;
+			memcpy(inv->signature, m->signature.data, 64);
+		}
 		ok = true;
 	}
 	ampsim__invoice__free_unpacked(m, NULL);

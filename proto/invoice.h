@@ -22,9 +22,16 @@ struct invoice {
 	uint32_t min_final_cltv_expiry;
 	uint64_t created_height;
 	char description[INVOICE_DESC_MAX];
+	bool has_signature;
+	uint8_t signature[64];      /* Bob's node key over invoice_digest */
 };
 
-/* Returns false if the text would not fit in cap. */
+/* What Bob's node key signs: SHA-256 of "ampsim invoice v1" and every
+ * field above but the signature, in a fixed layout (docs/protocol.md). */
+void invoice_digest(const struct invoice *inv, uint8_t out[32]);
+
+/* Returns false if the text would not fit in cap. The signature is part
+ * of the text when the invoice has one. */
 bool invoice_encode(const struct invoice *inv, char *out, size_t cap);
 
 /* Parse text into *inv; false + why on any malformation. */

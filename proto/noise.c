@@ -235,6 +235,26 @@ void noise_node_id_format(const uint8_t id[NOISE_PUBKEY_LEN],
 	sodium_bin2hex(hex, NOISE_NODE_ID_HEX_LEN + 1, id, NOISE_PUBKEY_LEN);
 }
 
+bool noise_sign(const uint8_t priv[NOISE_PRIVKEY_LEN], const uint8_t digest[32], uint8_t sig[64])
+{
+	secp256k1_ecdsa_signature es;
+	if (!secp256k1_ecdsa_sign(curve(), &es, digest, priv, NULL, NULL))
+		return false;
+	return secp256k1_ecdsa_signature_serialize_compact(curve(), sig, &es) == 1;
+}
+
+bool noise_verify(const uint8_t pub[NOISE_PUBKEY_LEN], const uint8_t digest[32],
+		  const uint8_t sig[64])
+{
+	secp256k1_pubkey pk;
+	secp256k1_ecdsa_signature es;
+	if (!secp256k1_ec_pubkey_parse(curve(), &pk, pub, NOISE_PUBKEY_LEN) ||
+	    !secp256k1_ecdsa_signature_parse_compact(curve(), &es, sig))
+		return false;
+	secp256k1_ecdsa_signature_normalize(curve(), &es, &es);
+	return secp256k1_ecdsa_verify(curve(), &es, digest, &pk) == 1;
+}
+
 void noise_blind(const uint8_t seed[32])
 {
 	if (!secp256k1_context_randomize(curve(), seed)) {

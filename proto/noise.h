@@ -125,6 +125,12 @@ enum noise_status noise_node_id_parse(const char *hex, uint8_t id[NOISE_PUBKEY_L
 /* 66 lowercase hex digits and a NUL. */
 void noise_node_id_format(const uint8_t id[NOISE_PUBKEY_LEN],
 			  char hex[NOISE_NODE_ID_HEX_LEN + 1]);
+/* ECDSA over secp256k1 (compact 64-byte signatures, RFC 6979 nonces): a
+ * node signs with its node key, anyone checks against its node id. */
+bool noise_sign(const uint8_t priv[NOISE_PRIVKEY_LEN], const uint8_t digest[32], uint8_t sig[64]);
+bool noise_verify(const uint8_t pub[NOISE_PUBKEY_LEN], const uint8_t digest[32],
+		  const uint8_t sig[64]);
+
 /* Optional side-channel blinding of the curve context (libsecp256k1's
  * secp256k1_context_randomize); a daemon calls it once with 32 random bytes.
  * It changes no result. */

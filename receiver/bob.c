@@ -123,6 +123,14 @@ static bool on_secure(struct peer *p, const uint8_t node_id[33], void *arg)
 
 static const struct peer_ops bob_peer_ops = { on_message, on_close, on_secure };
 
+/* The engine's signer: Bob's node key over an invoice digest. */
+static void sign_with_node_key(void *ctx, const uint8_t digest[32], uint8_t sig[64])
+{
+	const struct bob *b = ctx;
+	if (!noise_sign(b->key.priv, digest, sig))
+		fatal("cannot sign with the node key");
+}
+
 static void on_accept(evutil_socket_t fd, const char *name, void *arg)
 {
 	struct bob *b = arg;
@@ -403,6 +411,8 @@ int main(int argc, char **argv)
 		rc = 2;
 		goto done;
 	}
+	b->eng.cfg.sign = sign_with_node_key;
+	b->eng.cfg.sign_ctx = b;
 	memcpy(b->allow, o.allow, sizeof(b->allow));
 	b->nallow = o.nallow;
 	b->turn = turn_new(b->base, b->st);

@@ -95,8 +95,15 @@ static json_t *rpc_invoice(json_t *params, void *arg, struct rpc_err *err)
 	actions_free(&out);
 	/* invoices may have moved; an unpaid one is never forgotten */
 	const struct bob_invoice *bi = bob_engine_invoice_by_seq(&b->eng, seq);
+	/* signed by Bob's node: alice checks it against the node she reached */
+	struct invoice signed_inv = bi->inv;
+	uint8_t digest[32];
+	invoice_digest(&signed_inv, digest);
+	if (!noise_sign(b->key.priv, digest, signed_inv.signature))
+		return rpc_fail(err, RPC_INTERNAL_ERROR, "cannot sign the invoice");
+	signed_inv.has_signature = true;
 	char text[INVOICE_TEXT_MAX];
-	if (!invoice_encode(&bi->inv, text, sizeof(text)))
+	if (!invoice_encode(&signed_inv, text, sizeof(text)))
 		return rpc_fail(err, RPC_INTERNAL_ERROR, "invoice does not encode");
 	json_t *r = json_object();
 	json_set_str(r, "invoice", text);

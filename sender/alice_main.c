@@ -97,6 +97,13 @@ static bool resolve(struct alice *a, const char *connect_to, const char *host, u
 	return true;
 }
 
+/* The engine's check of an invoice: signed by the node --connect names. */
+static bool verify_by_bob(void *ctx, const uint8_t digest[32], const uint8_t sig[64])
+{
+	const struct alice *a = ctx;
+	return noise_verify(a->bob_id, digest, sig);
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -291,6 +298,8 @@ int main(int argc, char **argv)
 		snprintf(state_key, sizeof(state_key), "%s/alice.key", state_dir);
 		key_path = state_key;
 	}
+	a->eng.verify.fn = verify_by_bob;
+	a->eng.verify.ctx = a;
 	if (!key_path) {
 		nodekey_draw(a->eng.rand.bytes, a->eng.rand.ctx, &a->key);
 	} else if (!nodekey_load(key_path, a->eng.rand.bytes, a->eng.rand.ctx, &a->key, err,

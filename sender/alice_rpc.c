@@ -191,6 +191,12 @@ static json_t *rpc_pay(json_t *params, void *arg, struct rpc_err *err)
 		char w[128];
 		if (!invoice_decode(invtext, &inv, w, sizeof(w)))
 			return rpc_fail(err, RPC_INVALID_PARAMS, "invoice: %s", w);
+		/* only an invoice of the node alice reaches (BOLT #8) is paid */
+		uint8_t digest[32];
+		invoice_digest(&inv, digest);
+		if (!inv.has_signature || !noise_verify(a->bob_id, digest, inv.signature))
+			return rpc_fail(err, RPC_INVALID_PARAMS,
+					"invoice: not signed by the bob this alice is connected to");
 		if (!mode)
 			p.mode = PAY_MPP;
 		if (p.mode != PAY_MPP && p.mode != PAY_SINGLE)

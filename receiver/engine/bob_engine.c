@@ -204,6 +204,17 @@ static void handle_open(struct bob_engine *e, uint64_t conn, const Ampsim__OpenC
 			send_error(out, conn, m->channel_id, "too many channels");
 			return;
 		}
+		size_t mine = 0;
+		for (size_t i = 0; i < e->nchans && c->has_node; i++)
+			mine += e->chans[i].owned && memcmp(e->chans[i].owner, c->node, 33) == 0;
+		if (mine >= BOB_MAX_CHANNELS_PER_NODE) {
+			send_error(out, conn, m->channel_id, "too many channels from this node");
+			return;
+		}
+		if (m->capacity_msat > BOB_MAX_CAPACITY_MSAT) {
+			send_error(out, conn, m->channel_id, "capacity above 21 million BTC");
+			return;
+		}
 		idx = e->nchans;
 		bc = &e->chans[idx];
 		memset(bc, 0, sizeof(*bc));
@@ -307,10 +318,21 @@ static void handle_invoice_request(struct bob_engine *e, uint64_t conn,
 	size_t n = bob_engine_new_invoice(e, amount_msat(m->amount_msat), desc, now_us, out);
 	const struct bob_invoice *bi = &e->invoices[n];
 	struct msg r;
-	act_send(out, conn, ACTION_NO_CHAN, MSG_OTHER,
-		 msg_invoice(&r, m->request_id, bi->inv.amount.millisatoshis, bi->inv.payment_hash,
-			     bi->inv.payment_secret, bi->inv.min_final_cltv_expiry,
-			     bi->inv.created_height, bi->inv.description));
+	const Ampsim__Envelope *env =
+		msg_invoice(&r, m->request_id, bi->inv.amount.millisatoshis, bi->inv.payment_hash,
+			    bi->inv.payment_secret, bi->inv.min_final_cltv_expiry,
+			    bi->inv.created_height, bi->inv.description);
+	uint8_t sig[64];
+	if (e->cfg.sign) {
+		/* signed by Bob's node: Alice checks it against the node she
+		 * reached (BOLT #8) */
+		uint8_t digest[32];
+		invoice_digest(&bi->inv, digest);
+		e->cfg.sign(e->cfg.sign_ctx, digest, sig);
+		r.u.invoice.signature.data = sig;
+		r.u.invoice.signature.len = sizeof(sig);
+	}
+	act_send(out, conn, ACTION_NO_CHAN, MSG_OTHER, env);
 }
 
 /* ---- update_add_htlc --------------------------------------------------- */

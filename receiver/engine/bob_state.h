@@ -32,6 +32,10 @@
 /* Unpaid invoices, at most: requests past it are refused (each costs Bob
  * memory and a row until paid). */
 #define BOB_MAX_UNPAID 100000
+/* Channels one node may open with Bob (Alice's own limit is 64). */
+#define BOB_MAX_CHANNELS_PER_NODE 64
+/* No channel holds more than all the bitcoin there will ever be. */
+#define BOB_MAX_CAPACITY_MSAT (21000000ULL * MSAT_PER_BTC)
 
 enum bob_record {
 	BOB_REC_META,
@@ -71,6 +75,10 @@ struct bob_config {
 	/* fill buf with n random bytes (secrets: libsodium in the shell) */
 	void (*random)(void *ctx, uint8_t *buf, size_t n);
 	void *random_ctx;
+	/* sign a 32-byte digest with Bob's node key (the shell has it);
+	 * NULL: invoices go unsigned (unit tests) */
+	void (*sign)(void *ctx, const uint8_t digest[32], uint8_t sig[64]);
+	void *sign_ctx;
 	const struct bob_chain_view *chain; /* NULL: no on-chain fallback */
 };
 

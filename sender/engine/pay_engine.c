@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "invoice.h"
 #include "log.h"
 #include "msg.h"
 #include "pay_internal.h"
@@ -88,82 +89,6 @@ struct payment *pay_engine_find_pay(struct pay_engine *e, const char *id)
 		if (strcmp(e->pays[i].id, id) == 0)
 			return &e->pays[i];
 	return NULL;
-}
-
-struct payment *pay_engine_add_payment(struct pay_engine *e, const struct payment *p)
-{
-	if (e->npays == e->pays_cap) {
-		e->pays_cap = e->pays_cap ? 2 * e->pays_cap : 16;
-		e->pays = xrealloc(e->pays, e->pays_cap * sizeof(*e->pays));
-	}
-	struct payment *n = &e->pays[e->npays++];
-	*n = *p;
-	if (n->seq <= e->last_seq)     /* new, or out of order: the next one */
-		n->seq = e->last_seq + 1;
-	e->last_seq = n->seq;
-	return n;
-}
-
-struct payment *pay_engine_by_seq(struct pay_engine *e, uint64_t seq)
-{
-	size_t lo = 0, hi = e->npays;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		if (e->pays[mid].seq < seq)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo < e->npays && e->pays[lo].seq == seq ? &e->pays[lo] : NULL;
-}
-
-static bool finished(const struct payment *p)
-{
-	if (p->outcome == OUTCOME_PENDING || p->state != PAY_DONE)
-		return false;
-	for (size_t k = 0; k < p->nparts; k++)
-		if (p->parts[k].state == PART_WAITING || p->parts[k].state == PART_INFLIGHT)
-			return false;
-	return true;
-}
-
-size_t pay_engine_compact(struct pay_engine *e, size_t keep, struct actions *out)
-{
-	size_t nfinished = 0;
-	for (size_t i = 0; i < e->npays; i++)
-		nfinished += finished(&e->pays[i]);
-	if (nfinished <= keep)
-		return 0;
-	size_t drop = nfinished - keep, dropped = 0, w = 0;
-	for (size_t i = 0; i < e->npays; i++) {
-		struct payment *p = &e->pays[i];
-		if (dropped < drop && finished(p)) {
-			for (size_t k = 0; k < p->nparts; k++)
-				if (p->parts[k].chan < e->nchans)
-					owner_map_del(&e->chans[p->parts[k].chan].owners,
-						      p->parts[k].htlc_id);
-			act_persist(out, PAY_REC_FORGET, ACTION_NO_CHAN, p->seq, NULL);
-			switch (p->outcome) {
-			case OUTCOME_SETTLED: e->forgotten.settled++; break;
-			case OUTCOME_FAILED: e->forgotten.failed++; break;
-			case OUTCOME_REFUNDED: e->forgotten.refunded++; break;
-			case OUTCOME_PARTIAL: e->forgotten.partial++; break;
-			case OUTCOME_PENDING: break;
-			}
-			payment_free(p);
-			dropped++;
-			continue;
-		}
-		/* invoice requests follow their payment to its new place */
-		for (size_t r = 0; r < e->nreqs && w != i; r++)
-			if (e->reqs[r].pay == i)
-				e->reqs[r].pay = (uint32_t)w;
-		e->pays[w++] = *p;
-	}
-	e->npays = w;
-	if (dropped)
-		act_persist(out, PAY_REC_TOTALS, ACTION_NO_CHAN, 0, NULL);
-	return dropped;
 }
 
 /* ---- helpers the engine's files share ---------------------------------- */
@@ -602,6 +527,23 @@ void pay_engine_retry_deferred(struct pay_engine *e, uint64_t now_us, struct act
 	}
 }
 
+static bool invoice_signed_by_bob(const struct pay_engine *e, const Ampsim__Invoice *m)
+{
+	if (m->signature.len != 64)
+		return false;
+	struct invoice inv;
+	memset(&inv, 0, sizeof(inv));
+	inv.amount = amount_msat(m->amount_msat);
+	memcpy(inv.payment_hash, m->payment_hash.data, AMP_LEN);
+	memcpy(inv.payment_secret, m->payment_secret.data, AMP_LEN);
+	inv.min_final_cltv_expiry = m->min_final_cltv_expiry;
+	inv.created_height = m->created_height;
+	snprintf(inv.description, sizeof(inv.description), "%s", m->description);
+	uint8_t digest[32];
+	invoice_digest(&inv, digest);
+	return e->verify.fn(e->verify.ctx, digest, m->signature.data);
+}
+
 void pay_engine_on_invoice(struct pay_engine *e, const Ampsim__Invoice *m, uint64_t now_us,
 			   struct actions *out)
 {
@@ -626,6 +568,17 @@ void pay_engine_on_invoice(struct pay_engine *e, const Ampsim__Invoice *m, uint6
 		fatal("payment %s: cannot take its invoice", p->id);
 	if (m->amount_msat == 0) {
 		snprintf(p->why, sizeof(p->why), "Bob's invoice is for nothing");
+		pe_maybe_finish(e, p, out);
+		return;
+	}
+	if (e->verify.fn && !invoice_signed_by_bob(e, m)) {
+		/* not from the node Alice reached: never paid */
+		struct evrec *rj = act_log(out, "invoice_rejected");
+		evrec_str(rj, "payment", p->id);
+		evrec_str(rj, "reason", "not signed by the bob alice is connected to");
+		snprintf(p->why, sizeof(p->why), "Bob's invoice is not signed by his node key");
+		if (r.part >= 0)
+			pe_fail_part_unsent(p, (size_t)r.part, p->why, out);
 		pe_maybe_finish(e, p, out);
 		return;
 	}

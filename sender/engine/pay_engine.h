@@ -69,8 +69,16 @@ struct inv_request {
 	int32_t part;                     /* -1: the payment's one invoice */
 };
 
+/* Checks a signature of Bob's node over a digest (the shell knows the node
+ * it reached). fn NULL: no check (unit tests). */
+struct pay_verify {
+	bool (*fn)(void *ctx, const uint8_t digest[32], const uint8_t sig[64]);
+	void *ctx;
+};
+
 struct pay_engine {
 	struct simclock clk;              /* block arithmetic only */
+	struct pay_verify verify;         /* Bob's invoices are his */
 	uint64_t seed;                    /* announced in init */
 	enum alice_behaviour behaviour;
 	struct pay_rand rand;

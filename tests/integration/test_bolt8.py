@@ -189,3 +189,58 @@ def test_a_channel_belongs_to_the_node_that_opened_it(dm):
     assert "result" in r, r
     wait_for(lambda: rpc(dm.alice_sock, "listpayments", {"summary": True})["result"]["after"] == "settled",
              what="alice's payment after the attack")
+
+
+def _rss_kb(pid):
+    for line in open("/proc/%d/status" % pid):
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    return 0
+
+
+def _open(channel, capacity_msat):
+    return _field(2, _field(1, channel) + _field(2, capacity_msat) + _field(3, capacity_msat) +
+                  _field(4, 483) + _field(5, 1))
+
+
+def _drain(c, n):
+    """Read n of bob's answers (accepts, errors), whatever they are."""
+    return [c.recv() for _ in range(n)]
+
+
+def test_a_strangers_junk_channels_are_bounded(dm):
+    c = _stranger_with_the_runs_clock(dm, 0x81)
+    c.send(_open("junk-max", 2**64 - 1))
+    assert b"capacity above 21 million BTC" in c.recv()
+    for i in range(70):
+        c.send(_open("junk%d" % i, 100000))
+    answers = _drain(c, 70)
+    assert sum(1 for a in answers if a[:1] == b"\x1a") == 64            # AcceptChannel
+    assert sum(1 for a in answers if b"too many channels from this node" in a) == 6
+    c.close()
+    assert rpc(dm.bob_sock, "getinfo")["result"]["channels"] == 2 + 64
+    r = rpc(dm.alice_sock, "pay", {"id": "after", "amount": "1.5btc", "mode": "amp"})
+    assert "result" in r, r
+    wait_for(lambda: rpc(dm.alice_sock, "listpayments", {"summary": True})["result"]["after"] == "settled",
+             what="alice's payment after the junk")
+
+
+def test_far_htlc_ids_cost_bob_no_memory(dm):
+    """An add with htlc_id 999,999 once made bob allocate a table sized by
+    the id (+164 MB a message). Now it costs one record."""
+    c = _stranger_with_the_runs_clock(dm, 0x91)
+    c.send(_open("far", 10 * 100000000000))
+    assert c.recv()[:1] == b"\x1a"
+    before = _rss_kb(dm.bob.pid)
+    mpp = _field(1, b"\x07" * 32) + _field(2, 1000)
+    for k in range(40):
+        c.send(_field(6, _field(1, "far") + _field(2, 999999 + k * 20011) + _field(3, 1000) +
+                      _field(4, bytes([k]) * 32) + _field(5, 500) + _field(6, mpp)))
+    fails = [a for a in _drain(c, 40) if a[:1] == b"\x42"]               # UpdateFailHtlc
+    assert len(fails) == 40                                              # no such invoice
+    c.close()
+    assert _rss_kb(dm.bob.pid) - before < 8 * 1024, (before, _rss_kb(dm.bob.pid))
+    r = rpc(dm.alice_sock, "pay", {"id": "after", "amount": "1.5btc", "mode": "amp"})
+    assert "result" in r, r
+    wait_for(lambda: rpc(dm.alice_sock, "listpayments", {"summary": True})["result"]["after"] == "settled",
+             what="alice's payment after the far ids")

@@ -22,6 +22,23 @@ def test_control_socket_speaks_jsonrpc(dm):
     assert dm.stop() == [0, 0]
 
 
+def test_an_invoice_of_another_bob_is_refused(build, dm, start_daemons):
+    """Invoices are signed by Bob's node key: alice pays only those of the
+    node she is connected to."""
+    ampsim = build.exe("ampsim")
+    other = start_daemons(start_alice=False)
+    r = run([ampsim, "invoice", "--control", other.bob_sock, "--amount", "0.3btc"])
+    assert r.returncode == 0, r.stderr
+    foreign = json.loads(r.stdout)["invoice"]
+    r = run([ampsim, "pay", "--control", dm.alice_sock, "--invoice", foreign, "--id", "x"])
+    assert r.returncode != 0 and "not signed by the bob this alice is connected to" in r.stderr, r.stderr
+    # bob's own invoice is paid
+    r = run([ampsim, "invoice", "--control", dm.bob_sock, "--amount", "0.3btc"])
+    own = json.loads(r.stdout)["invoice"]
+    r = run([ampsim, "pay", "--control", dm.alice_sock, "--invoice", own, "--id", "y"])
+    assert r.returncode == 0, r.stderr
+
+
 def test_lab_flow_invoice_then_pay_with_cli(build, dm):
     ampsim = build.exe("ampsim")
     r = run([ampsim, "invoice", "--control", dm.bob_sock, "--amount", "0.3btc",

@@ -605,6 +605,31 @@ static void test_names(void **state)
 	assert_string_equal(noise_hs_state_name(NOISE_HS_WAIT_ACT3), "responder awaiting act three");
 }
 
+/* A node signs with its key; anyone checks against its node id; another
+ * key, another digest or a flipped bit is refused. */
+static void test_signatures(void **state)
+{
+	(void)state;
+	uint8_t priv[32], other[32], pub[33], opub[33], digest[32], sig[64], sig2[64];
+	unhex(priv, 32, I_LS_PRIV);
+	unhex(other, 32, R_LS_PRIV);
+	assert_int_equal(noise_pubkey_from_privkey(priv, pub), NOISE_OK);
+	assert_int_equal(noise_pubkey_from_privkey(other, opub), NOISE_OK);
+	memset(digest, 0x42, sizeof(digest));
+	assert_true(noise_sign(priv, digest, sig));
+	assert_true(noise_sign(priv, digest, sig2));
+	assert_memory_equal(sig, sig2, 64);                 /* RFC 6979: deterministic */
+	assert_true(noise_verify(pub, digest, sig));
+	assert_false(noise_verify(opub, digest, sig));
+	digest[0] ^= 1;
+	assert_false(noise_verify(pub, digest, sig));
+	digest[0] ^= 1;
+	sig[10] ^= 1;
+	assert_false(noise_verify(pub, digest, sig));
+	uint8_t zero[32] = { 0 };
+	assert_false(noise_sign(zero, digest, sig));       /* not a key */
+}
+
 int main(void)
 {
 	if (sodium_init() < 0)
@@ -631,6 +656,7 @@ int main(void)
 		cmocka_unit_test(test_bad_ephemeral),
 		cmocka_unit_test(test_bad_init),
 		cmocka_unit_test(test_names),
+		cmocka_unit_test(test_signatures),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -537,6 +537,32 @@ static void an_invoice_for_nothing_fails_the_payment(void **state)
 	fx_free(f);
 }
 
+static bool refuse_every_signature(void *ctx, const uint8_t digest[32], const uint8_t sig[64])
+{
+	(void)ctx;
+	(void)digest;
+	(void)sig;
+	return false;
+}
+
+static void an_invoice_not_signed_by_bob_fails_the_payment(void **state)
+{
+	(void)state;
+	struct fx *f = fx_new(1, 1, ALICE_HONEST);
+	f->e.verify.fn = refuse_every_signature;
+	fx_connect(f, false, 0);
+	actions_clear(&f->a);
+	pay(f, "p1", PAY_SINGLE, 0.5, 0, 0);
+	uint8_t pre[32];
+	memset(pre, 0x15, 32);
+	answer_invoice(f, 0, pre, 0, false, 0);
+	assert_int_equal(f->e.pays[0].outcome, OUTCOME_FAILED);
+	assert_string_equal(f->e.pays[0].why, "Bob's invoice is not signed by his node key");
+	assert_non_null(nth_log(&f->a, "invoice_rejected", 0));
+	assert_null(sent(f, AMPSIM__ENVELOPE__MSG_UPDATE_ADD_HTLC, 0));   /* nothing offered */
+	fx_free(f);
+}
+
 static void an_invoice_after_the_timeout_fails_the_payment(void **state)
 {
 	(void)state;
@@ -1084,6 +1110,7 @@ int main(void)
 		cmocka_unit_test(mpp_ending_partial_is_an_atomicity_violation),
 		cmocka_unit_test(an_invoice_for_nothing_fails_the_payment),
 		cmocka_unit_test(an_invoice_after_the_timeout_fails_the_payment),
+		cmocka_unit_test(an_invoice_not_signed_by_bob_fails_the_payment),
 		cmocka_unit_test(a_part_that_cannot_be_sent_fails_with_a_logged_transition),
 		cmocka_unit_test(fulfills_with_the_right_preimages_settle_and_are_acknowledged),
 		cmocka_unit_test(finished_payments_beyond_keep_are_forgotten),
