@@ -1,6 +1,13 @@
-/* Run a fuzz target over its seeds and many deterministic mutations of
- * them (bit flips, truncations, insertions, splices), printing TAP. A
- * crash or a sanitizer report fails the test. */
+/* Run a fuzz target over its seeds, over every file of its corpus in the
+ * repository (tests/fuzz/corpus/NAME/, what fuzzing campaigns kept), and
+ * over many deterministic mutations of the seeds (bit flips, truncations,
+ * insertions, splices), printing TAP. A crash or a sanitizer report fails
+ * the test.
+ *
+ *   test_fuzz_NAME [ITERATIONS] [CORPUS-DIR]
+ *   test_fuzz_NAME --write-seeds DIR     the seeds as files, to start a
+ *                                        libFuzzer campaign from */
+#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,16 +25,56 @@ static uint64_t next(void)
 	return z ^ (z >> 31);
 }
 
+/* Every file of dir through the target; how many (0 if no such dir). */
+static size_t replay_corpus(const char *dir, uint8_t *buf, size_t cap)
+{
+	DIR *d = dir ? opendir(dir) : NULL;
+	size_t count = 0;
+	if (!d)
+		return 0;
+	struct dirent *e;
+	while ((e = readdir(d))) {
+		if (e->d_name[0] == '.')
+			continue;
+		char path[4096];
+		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+		FILE *f = fopen(path, "rb");
+		if (!f)
+			continue;
+		size_t len = fread(buf, 1, cap, f);
+		fclose(f);
+		LLVMFuzzerTestOneInput(buf, len);
+		count++;
+	}
+	closedir(d);
+	return count;
+}
+
 int main(int argc, char **argv)
 {
-	long iterations = argc > 1 ? atol(argv[1]) : 20000;
 	struct fuzz_seed seeds[16];
 	size_t n = fuzz_seeds(seeds, 16);
+	if (argc == 3 && strcmp(argv[1], "--write-seeds") == 0) {
+		for (size_t i = 0; i < n; i++) {
+			char path[4096];
+			snprintf(path, sizeof(path), "%s/seed-%zu", argv[2], i);
+			FILE *f = fopen(path, "wb");
+			if (!f || fwrite(seeds[i].data, 1, seeds[i].len, f) != seeds[i].len) {
+				perror(path);
+				return 1;
+			}
+			fclose(f);
+		}
+		return 0;
+	}
+	long iterations = argc > 1 ? atol(argv[1]) : 20000;
 	uint8_t *buf = malloc(70000);
-	printf("1..2\n");
+	printf("1..3\n");
 	for (size_t i = 0; i < n; i++)
 		LLVMFuzzerTestOneInput(seeds[i].data, seeds[i].len);
 	printf("ok 1 - %s: %zu seeds decode without fault\n", fuzz_name, n);
+	size_t kept = replay_corpus(argc > 2 ? argv[2] : NULL, buf, 70000);
+	printf("ok 2 - %s: %zu corpus files decode without fault\n", fuzz_name, kept);
 	for (long it = 0; it < iterations; it++) {
 		const struct fuzz_seed *s = &seeds[next() % n];
 		size_t len = s->len;
@@ -72,7 +119,7 @@ int main(int argc, char **argv)
 		}
 		LLVMFuzzerTestOneInput(buf, len);
 	}
-	printf("ok 2 - %s: %ld mutated inputs decode without fault\n", fuzz_name, iterations);
+	printf("ok 3 - %s: %ld mutated inputs decode without fault\n", fuzz_name, iterations);
 	for (size_t i = 0; i < n; i++)
 		free(seeds[i].data);
 	free(buf);
