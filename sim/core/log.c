@@ -7,6 +7,12 @@
 
 static const char *log_prog = "ampsim";
 static bool log_verbose;
+static bool log_silent;
+
+void log_quiet(bool quiet)
+{
+	log_silent = quiet;
+}
 
 void log_init(const char *prog, bool verbose)
 {
@@ -41,6 +47,8 @@ void log_debug(const char *fmt, ...)
 
 void log_warn(const char *fmt, ...)
 {
+	if (log_silent)
+		return;
 	va_list ap;
 	va_start(ap, fmt);
 	vlog("warning: ", fmt, ap);

@@ -8,6 +8,9 @@
 #include <stddef.h>
 
 void log_init(const char *prog, bool verbose);
+/* No warnings (fuzz targets, which provoke thousands); bugs still abort
+ * with their message. */
+void log_quiet(bool quiet);
 void log_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
