@@ -117,7 +117,11 @@ static bool on_secure(struct peer *p, const uint8_t node_id[33], void *arg)
 			return false;
 		}
 	}
-	bob_engine_conn_node(&b->eng, bcn->id, node_id);
+	if (!bob_engine_conn_node(&b->eng, bcn->id, node_id)) {
+		log_warn("peer %s: too many connections from one node; closing this one",
+			 peer_name(p));
+		return false;
+	}
 	return true;
 }
 

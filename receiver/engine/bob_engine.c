@@ -57,13 +57,19 @@ bool bob_engine_connected(struct bob_engine *e, uint64_t conn, const char *name)
 	return true;
 }
 
-void bob_engine_conn_node(struct bob_engine *e, uint64_t conn, const uint8_t node[33])
+bool bob_engine_conn_node(struct bob_engine *e, uint64_t conn, const uint8_t node[33])
 {
 	struct bob_conn_state *c = be_conn_of(e, conn);
 	if (!c)
-		return;
+		return false;
+	size_t same = 0;
+	for (size_t i = 0; i < e->nconns; i++)
+		same += e->conns[i].has_node && memcmp(e->conns[i].node, node, 33) == 0;
+	if (same >= BOB_MAX_CONNS_PER_NODE)
+		return false;
 	c->has_node = true;
 	memcpy(c->node, node, 33);
+	return true;
 }
 
 void bob_engine_disconnected(struct bob_engine *e, uint64_t conn, const char *why,

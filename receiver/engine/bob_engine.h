@@ -87,8 +87,9 @@ size_t bob_engine_compact_invoices(struct bob_engine *e, size_t keep, struct act
 void bob_engine_restore_set_closed(struct bob_engine *e, const uint8_t key[AMP_LEN]);
 /* A channel's finished HTLC ids as stored (before its HTLCs): false if
  * the ranges are not well formed (htlc_table_set_finished). */
-/* The node (BOLT #8) on a connection, once its handshake has ended. */
-void bob_engine_conn_node(struct bob_engine *e, uint64_t conn, const uint8_t node[33]);
+/* The node (BOLT #8) on a connection, once its handshake has ended; false
+ * (the shell closes it) when that node has BOB_MAX_CONNS_PER_NODE already. */
+bool bob_engine_conn_node(struct bob_engine *e, uint64_t conn, const uint8_t node[33]);
 /* The node a stored channel belongs to. */
 void bob_engine_restore_owner(struct bob_engine *e, size_t chan, const uint8_t node[33]);
 bool bob_engine_restore_finished(struct bob_engine *e, size_t chan, uint64_t next,

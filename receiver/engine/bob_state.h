@@ -32,6 +32,9 @@
 /* Unpaid invoices, at most: requests past it are refused (each costs Bob
  * memory and a row until paid). */
 #define BOB_MAX_UNPAID 100000
+/* Connections one node may hold at once (a reconnecting Alice may have
+ * one Bob has not seen close yet). */
+#define BOB_MAX_CONNS_PER_NODE 4
 /* Channels one node may open with Bob (Alice's own limit is 64). */
 #define BOB_MAX_CHANNELS_PER_NODE 64
 /* No channel holds more than all the bitcoin there will ever be. */

@@ -244,3 +244,19 @@ def test_far_htlc_ids_cost_bob_no_memory(dm):
     assert "result" in r, r
     wait_for(lambda: rpc(dm.alice_sock, "listpayments", {"summary": True})["result"]["after"] == "settled",
              what="alice's payment after the far ids")
+
+
+def test_one_node_holds_only_a_few_connections(dm):
+    key = bytes([0xa1]) * 32
+    conns = [Conn.connect(dm.port, dm.node_id, key, bytes([0xb0 + i]) * 32) for i in range(4)]
+    extra = Conn.connect(dm.port, dm.node_id, key, bytes([0xc0]) * 32)
+    extra.sock.settimeout(5)
+    try:
+        assert extra.sock.recv(100) == b""        # closed right after the handshake
+    except ConnectionResetError:
+        pass
+    for c in conns:                               # the first four stay
+        c.send(PING)
+        assert b"before init" in c.recv()
+        c.close()
+    assert "too many connections from one node" in dm.log("bob")
