@@ -83,7 +83,7 @@ static void store_channel(struct bob *b, size_t chan)
 	const struct ledger *l = &bc->ledger;
 	const struct link_params *lp = &bc->base_out;
 	const struct htlc_table *t = &bc->htlcs;
-	uint8_t done[HTLC_TABLE_MAX_RANGES * 16];
+	static uint8_t done[HTLC_TABLE_MAX_STORED * 16];
 	for (size_t i = 0; i < t->ndone; i++)
 		for (int k = 0; k < 8; k++) {
 			done[16 * i + (size_t)k] = (uint8_t)(t->done[i].lo >> (8 * k));
@@ -218,10 +218,10 @@ static bool load_channels(struct bob *b, char *err, size_t errlen)
 		/* the HTLC ids it has finished with */
 		const uint8_t *blob = sqlite3_column_blob(q, 11);
 		size_t len = (size_t)sqlite3_column_bytes(q, 11);
-		struct id_range r[HTLC_TABLE_MAX_RANGES];
+		static struct id_range r[HTLC_TABLE_MAX_STORED];
 		size_t n = len / 16;
-		if (len % 16 || n > HTLC_TABLE_MAX_RANGES) {
-			n = HTLC_TABLE_MAX_RANGES + 1;
+		if (len % 16 || n > HTLC_TABLE_MAX_STORED) {
+			n = HTLC_TABLE_MAX_STORED + 1;
 		} else {
 			for (size_t i = 0; i < n; i++) {
 				r[i].lo = r[i].hi = 0;

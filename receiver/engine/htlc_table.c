@@ -84,9 +84,35 @@ struct bob_htlc *htlc_table_add(struct htlc_table *t, uint64_t id)
 	return h;
 }
 
+/* Whether a live record has an id in [lo, hi). */
+static bool live_in(const struct htlc_table *t, uint64_t lo, uint64_t hi)
+{
+	for (size_t k = 0; k < t->cap; k++)
+		if (t->slot[k] && t->slot[k]->id >= lo && t->slot[k]->id < hi)
+			return true;
+	return false;
+}
+
+/* Past the limit: close the oldest hole that holds no live HTLC (its ids
+ * that never came count as seen). */
+static void close_a_hole(struct htlc_table *t)
+{
+	for (size_t h = 0; h + 1 < t->ndone; h++) {
+		if (t->ndone < HTLC_TABLE_MAX_STORED &&
+		    live_in(t, t->done[h].hi, t->done[h + 1].lo))
+			continue;
+		t->done[h].hi = t->done[h + 1].hi;
+		memmove(&t->done[h + 1], &t->done[h + 2], (t->ndone - h - 2) * sizeof(*t->done));
+		t->ndone--;
+		return;
+	}
+}
+
 static void insert_range(struct htlc_table *t, uint64_t id)
 {
 	size_t i = range_after(t, id);
+	if (i < t->ndone && t->done[i].lo <= id)
+		return;                     /* already counted as finished */
 	bool join_prev = i > 0 && t->done[i - 1].hi == id;
 	bool join_next = i < t->ndone && t->done[i].lo == id + 1;
 	if (join_prev && join_next) {
@@ -106,12 +132,8 @@ static void insert_range(struct htlc_table *t, uint64_t id)
 		t->done[i] = (struct id_range){ id, id + 1 };
 		t->ndone++;
 	}
-	if (t->ndone > HTLC_TABLE_MAX_RANGES) {
-		/* close the oldest hole: ids that never came are taken as seen */
-		t->done[0].hi = t->done[1].hi;
-		memmove(&t->done[1], &t->done[2], (t->ndone - 2) * sizeof(*t->done));
-		t->ndone--;
-	}
+	if (t->ndone > HTLC_TABLE_MAX_RANGES)
+		close_a_hole(t);
 }
 
 void htlc_table_forget(struct htlc_table *t, uint64_t id)
@@ -154,7 +176,7 @@ struct bob_htlc *htlc_table_slot(const struct htlc_table *t, size_t i)
 bool htlc_table_set_finished(struct htlc_table *t, uint64_t next, const struct id_range *r,
 			     size_t n)
 {
-	if (n > HTLC_TABLE_MAX_RANGES)
+	if (n > HTLC_TABLE_MAX_STORED)
 		return false;
 	for (size_t i = 0; i < n; i++) {
 		if (r[i].lo >= r[i].hi || r[i].hi > next || (i && r[i].lo <= r[i - 1].hi))

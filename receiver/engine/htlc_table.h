@@ -9,8 +9,8 @@
  * id is a duplicate without a record. The ranges stay few because ids come
  * almost in order; an id that never arrived (its add was lost) leaves a
  * hole between two ranges. At most HTLC_TABLE_MAX_RANGES ranges are kept:
- * past that the oldest hole is closed (its ids count as seen), so a peer
- * cannot grow the list by skipping ids. */
+ * past that the oldest hole with no live HTLC in it is closed (its ids
+ * count as seen), so a peer cannot grow the list by skipping ids. */
 #ifndef AMPSIM_HTLC_TABLE_H
 #define AMPSIM_HTLC_TABLE_H
 
@@ -19,6 +19,10 @@
 #include <stdint.h>
 
 #define HTLC_TABLE_MAX_RANGES 1024
+/* Holes with a live HTLC in them are never closed, so the list can pass
+ * the limit by at most the number of live records (a few thousand): what
+ * is stored and read back is bounded by this. */
+#define HTLC_TABLE_MAX_STORED (4 * HTLC_TABLE_MAX_RANGES)
 
 struct bob_htlc;
 
@@ -51,7 +55,7 @@ size_t htlc_table_slots(const struct htlc_table *t);
 struct bob_htlc *htlc_table_slot(const struct htlc_table *t, size_t i);
 
 /* The finished ranges as stored (restore): false if they are not sorted,
- * disjoint, non-empty, below next and at most HTLC_TABLE_MAX_RANGES. */
+ * disjoint, non-empty, below next and at most HTLC_TABLE_MAX_STORED. */
 bool htlc_table_set_finished(struct htlc_table *t, uint64_t next, const struct id_range *r,
 			     size_t n);
 

@@ -53,10 +53,16 @@ size_t pay_engine_compact(struct pay_engine *e, size_t keep, struct actions *out
 	for (size_t i = 0; i < e->npays; i++) {
 		struct payment *p = &e->pays[i];
 		if (dropped < drop && finished(p)) {
-			for (size_t k = 0; k < p->nparts; k++)
-				if (p->parts[k].chan < e->nchans)
-					owner_map_del(&e->chans[p->parts[k].chan].owners,
-						      p->parts[k].htlc_id);
+			for (size_t k = 0; k < p->nparts; k++) {
+				/* only the entries that are this part's: a part that
+				 * failed unsent names an id that may be another's */
+				if (p->parts[k].chan >= e->nchans)
+					continue;
+				struct owner_map *om = &e->chans[p->parts[k].chan].owners;
+				const struct pay_owner *o = owner_map_get(om, p->parts[k].htlc_id);
+				if (o && o->seq == p->seq && o->part == (uint32_t)k)
+					owner_map_del(om, p->parts[k].htlc_id);
+			}
 			act_persist(out, PAY_REC_FORGET, ACTION_NO_CHAN, p->seq, NULL);
 			switch (p->outcome) {
 			case OUTCOME_SETTLED: e->forgotten.settled++; break;

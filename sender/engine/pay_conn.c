@@ -161,7 +161,11 @@ void pay_engine_restore(struct pay_engine *e, struct actions *out)
 			if (pt->chan >= e->nchans || pt->state == PART_WAITING)
 				continue;
 			struct pay_chan *pc = &e->chans[pt->chan];
-			owner_map_put(&pc->owners, pt->htlc_id, p->seq, (uint32_t)j);
+			/* an HTLC in flight is its part's; a resolved part (or one
+			 * that failed unsent, whose id may be another's) takes the
+			 * id only if nothing else holds it */
+			if (pt->state == PART_INFLIGHT || !owner_map_get(&pc->owners, pt->htlc_id))
+				owner_map_put(&pc->owners, pt->htlc_id, p->seq, (uint32_t)j);
 			if (pt->state == PART_INFLIGHT &&
 			    ledger_add(&pc->ledger, pt->htlc_id, pt->amount, pt->hash, pt->cltv_expiry) != LEDGER_OK)
 				fatal("state: in-flight HTLC %s/%llu does not load", pc->ledger.id,

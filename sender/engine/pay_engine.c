@@ -618,6 +618,8 @@ void pe_maybe_retry(struct pay_engine *e, struct payment *p, size_t failed_idx, 
 		return;   /* Bob's verdict on the payment itself: no point retrying */
 	if (now_us > p->deadline_us || p->mode == PAY_SINGLE)
 		return;
+	if (p->nparts >= MAX_HTLCS)
+		return;   /* a payment keeps at most 483 parts, retries included */
 	struct split_chan sc[PAY_MAX_CHANNELS];
 	build_split_chans(e, sc);
 	size_t c = split_pick_channel(sc, e->nchans, old.amount, old.chan);

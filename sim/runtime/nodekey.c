@@ -35,19 +35,44 @@ static bool make(const char *path, nodekey_rand rand, void *ctx, struct nodekey 
 	char hex[2 * NOISE_PRIVKEY_LEN + 2];
 	sodium_bin2hex(hex, sizeof(hex), k->priv, NOISE_PRIVKEY_LEN);
 	strcat(hex, "\n");
-	/* private whatever the umask, and never over a file that appeared */
-	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	/* written whole under a temporary name (private whatever the umask),
+	 * then linked into place: a crash never leaves a half key, and a key
+	 * that appeared meanwhile is never replaced */
+	char tmp[4200];
+	snprintf(tmp, sizeof(tmp), "%s.new.%ld", path, (long)getpid());
+	unlink(tmp);
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 	if (fd < 0) {
-		snprintf(err, errlen, "%s: cannot create: %s", path, strerror(errno));
+		snprintf(err, errlen, "%s: cannot create: %s", tmp, strerror(errno));
+		sodium_memzero(hex, sizeof(hex));
 		return false;
 	}
 	bool ok = write(fd, hex, strlen(hex)) == (ssize_t)strlen(hex) && fsync(fd) == 0;
+	int saved = errno;
 	if (close(fd) != 0)
 		ok = false;
 	sodium_memzero(hex, sizeof(hex));
+	if (ok && link(tmp, path) != 0) {
+		saved = errno;
+		ok = false;
+	}
+	unlink(tmp);
+	if (!ok && saved == EEXIST)
+		return nodekey_load(path, rand, ctx, k, err, errlen);   /* another made it first */
 	if (!ok) {
-		snprintf(err, errlen, "%s: cannot write the new key: %s", path, strerror(errno));
-		unlink(path);
+		snprintf(err, errlen, "%s: cannot write the new key: %s", path, strerror(saved));
+		return false;
+	}
+	/* the new name survives a power loss too */
+	char dir[4200];
+	snprintf(dir, sizeof(dir), "%s", path);
+	char *slash = strrchr(dir, '/');
+	if (slash)
+		*slash = '\0';
+	int dfd = open(slash ? dir : ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd >= 0) {
+		fsync(dfd);
+		close(dfd);
 	}
 	return ok;
 }

@@ -73,6 +73,36 @@ static void holes_are_bounded(void **state)
 	htlc_table_free(&t);
 }
 
+/* A hole with a live HTLC in it is never closed: the held id stays live
+ * (not "finished"), and when it ends the ranges stay sorted and whole. */
+static void a_live_id_is_never_taken_as_finished(void **state)
+{
+	(void)state;
+	struct htlc_table t = { 0 };
+	htlc_table_add(&t, 1);                       /* held: its set is not whole */
+	for (uint64_t id = 0; id < 2 * (HTLC_TABLE_MAX_RANGES + 50); id += 2) {
+		htlc_table_add(&t, id);
+		htlc_table_forget(&t, id);
+	}
+	assert_non_null(htlc_table_get(&t, 1));
+	assert_false(htlc_table_finished(&t, 1));
+	assert_true(t.ndone <= HTLC_TABLE_MAX_RANGES);
+	htlc_table_forget(&t, 1);
+	assert_true(htlc_table_finished(&t, 0) && htlc_table_finished(&t, 1) &&
+		    htlc_table_finished(&t, 2));
+	for (size_t i = 1; i < t.ndone; i++)
+		assert_true(t.done[i - 1].hi < t.done[i].lo);   /* sorted, disjoint */
+	/* forgetting an id already counted changes nothing */
+	size_t before = t.ndone;
+	htlc_table_add(&t, 3);
+	htlc_table_forget(&t, 3);
+	htlc_table_forget(&t, 3);
+	assert_true(t.ndone <= before);
+	for (size_t i = 1; i < t.ndone; i++)
+		assert_true(t.done[i - 1].hi < t.done[i].lo);
+	htlc_table_free(&t);
+}
+
 static void stored_ranges_are_checked(void **state)
 {
 	(void)state;
@@ -87,7 +117,7 @@ static void stored_ranges_are_checked(void **state)
 	assert_false(htlc_table_set_finished(&t, 30, overlap, 2));
 	assert_false(htlc_table_set_finished(&t, 30, empty, 1));
 	assert_false(htlc_table_set_finished(&t, 30, adjacent, 2));
-	assert_false(htlc_table_set_finished(&t, 30, ok, HTLC_TABLE_MAX_RANGES + 1));
+	assert_false(htlc_table_set_finished(&t, 30, ok, HTLC_TABLE_MAX_STORED + 1));
 	htlc_table_free(&t);
 }
 
@@ -96,6 +126,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(records_come_and_go),
 		cmocka_unit_test(holes_are_bounded),
+		cmocka_unit_test(a_live_id_is_never_taken_as_finished),
 		cmocka_unit_test(stored_ranges_are_checked),
 	};
 	return cmocka_run_group_tests_name("htlc_table", tests, NULL, NULL);

@@ -389,6 +389,38 @@ static void finished_payments_beyond_keep_are_forgotten(void **state)
 	fx_free(f);
 }
 
+/* A part that failed unsent names an HTLC id that may be another part's:
+ * forgetting its payment leaves the other's owner in place. */
+static void forgetting_a_payment_keeps_other_parts_owners(void **state)
+{
+	(void)state;
+	struct fx *f = fx_new(1, 1, ALICE_HONEST);
+	struct payment done, live;
+	memset(&done, 0, sizeof(done));
+	strcpy(done.id, "gone");
+	done.outcome = OUTCOME_FAILED;
+	done.state = PAY_DONE;
+	struct part *pt = payment_new_part(&done);
+	pt->chan = 0;
+	pt->htlc_id = 0;                 /* never sent: the id is not its own */
+	pt->state = PART_FAILED;
+	pay_engine_add_payment(&f->e, &done);
+	memset(&live, 0, sizeof(live));
+	strcpy(live.id, "live");
+	live.state = PAY_ACTIVE;
+	pt = payment_new_part(&live);
+	pt->chan = 0;
+	pt->htlc_id = 0;
+	pt->state = PART_INFLIGHT;
+	uint64_t seq = pay_engine_add_payment(&f->e, &live)->seq;
+	owner_map_put(&f->e.chans[0].owners, 0, seq, 0);
+	assert_int_equal(pay_engine_compact(&f->e, 0, &f->a), 1);
+	const struct pay_owner *o = owner_map_get(&f->e.chans[0].owners, 0);
+	assert_non_null(o);
+	assert_int_equal(o->seq, seq);
+	fx_free(f);
+}
+
 /* ---- single, mpp, invoices ---------------------------------------------- */
 
 static void single_asks_bob_for_an_invoice_first(void **state)
@@ -1114,6 +1146,7 @@ int main(void)
 		cmocka_unit_test(a_part_that_cannot_be_sent_fails_with_a_logged_transition),
 		cmocka_unit_test(fulfills_with_the_right_preimages_settle_and_are_acknowledged),
 		cmocka_unit_test(finished_payments_beyond_keep_are_forgotten),
+		cmocka_unit_test(forgetting_a_payment_keeps_other_parts_owners),
 		cmocka_unit_test(a_fulfill_with_a_wrong_preimage_is_refused),
 		cmocka_unit_test(a_fulfill_after_expiry_is_refused),
 		cmocka_unit_test(a_failed_shard_is_retried_under_a_fresh_child_index),
