@@ -568,6 +568,8 @@ void pay_engine_on_invoice(struct pay_engine *e, const Ampsim__Invoice *m, uint6
 		fatal("payment %s: cannot take its invoice", p->id);
 	if (m->amount_msat == 0) {
 		snprintf(p->why, sizeof(p->why), "Bob's invoice is for nothing");
+		if (r.part >= 0)
+			pe_fail_part_unsent(p, (size_t)r.part, p->why, out);
 		pe_maybe_finish(e, p, out);
 		return;
 	}

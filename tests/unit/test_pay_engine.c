@@ -512,6 +512,25 @@ static void invoices_mode_asks_one_invoice_per_part(void **state)
 	fx_free(f);
 }
 
+/* A part's invoice for nothing fails that part (it waited for ever). */
+static void a_parts_invoice_for_nothing_fails_the_part(void **state)
+{
+	(void)state;
+	struct fx *f = fx_new(2, 1, ALICE_HONEST);
+	fx_connect(f, false, 0);
+	actions_clear(&f->a);
+	pay(f, "p1", PAY_INVOICES, 2, 0, 0);
+	uint8_t p1[32], p2[32];
+	memset(p1, 0x23, 32);
+	memset(p2, 0x24, 32);
+	answer_invoice(f, 0, p1, 0, true, 0);            /* 0 msat */
+	assert_int_equal(f->e.pays[0].parts[0].state, PART_FAILED);
+	answer_invoice(f, 1, p2, 0, true, 0);
+	assert_int_equal(f->e.pays[0].outcome, OUTCOME_FAILED);
+	assert_int_equal(nsent(f, AMPSIM__ENVELOPE__MSG_UPDATE_ADD_HTLC), 0);
+	fx_free(f);
+}
+
 static void invoices_mode_can_end_partial(void **state)
 {
 	(void)state;
@@ -1138,6 +1157,7 @@ int main(void)
 		cmocka_unit_test(single_fails_when_no_channel_carries_the_whole_amount),
 		cmocka_unit_test(mpp_parts_share_the_invoice_hash_and_the_total),
 		cmocka_unit_test(invoices_mode_asks_one_invoice_per_part),
+		cmocka_unit_test(a_parts_invoice_for_nothing_fails_the_part),
 		cmocka_unit_test(invoices_mode_can_end_partial),
 		cmocka_unit_test(mpp_ending_partial_is_an_atomicity_violation),
 		cmocka_unit_test(an_invoice_for_nothing_fails_the_payment),
