@@ -31,12 +31,8 @@
 /* ---- what the engine is given ------------------------------------------ */
 
 /* Secrets (invoice preimages and payment secrets, a greedy Bob's guesses)
- * come from libsodium's CSPRNG, never from the simulation's streams. */
-static void system_random(void *ctx, uint8_t *buf, size_t n)
-{
-	(void)ctx;
-	randombytes_buf(buf, n);
-}
+ * come from libsodium's CSPRNG (system_secrets_bytes), never from the
+ * simulation's streams. */
 
 static bool chain_spent(void *ctx, const char *channel, uint64_t htlc_id, uint32_t height,
 			bool *refund)
@@ -349,7 +345,7 @@ int main(int argc, char **argv)
 {
 	struct bob_config cfg = {
 		.hold_us = 60ULL * 1000000, .final_cltv_delta = 18, .behaviour = BOB_HONEST,
-		.random = system_random,
+		.random = system_secrets_bytes,
 	};
 	struct bob_opts o = { .keep_invoices = 10000 };
 	int rc = parse_options(argc, argv, &cfg, &o);

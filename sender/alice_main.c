@@ -23,12 +23,6 @@
 #include "proto_limits.h"
 #include "units.h"
 
-/* Secrets come from the system's randomness (STYLE.md point 7). */
-static void system_random(void *ctx, uint8_t *buf, size_t n)
-{
-	(void)ctx;
-	randombytes_buf(buf, n);
-}
 
 static void usage(FILE *f)
 {
@@ -139,7 +133,7 @@ int main(int argc, char **argv)
 	bool verbose = false;
 	int c, rc = 0;
 	char err[512];
-	struct pay_rand rand = { system_random, NULL };
+	struct pay_rand rand = { system_secrets_bytes, NULL };
 	struct seeded_secrets secrets;
 
 	a->seed = 1;

@@ -250,17 +250,16 @@ static void handle_open(struct bob_engine *e, uint64_t conn, const Ampsim__OpenC
 	act_send(out, conn, ACTION_NO_CHAN, MSG_OTHER, msg_accept_channel(&a, bc->ledger.id));
 }
 
+static int seq_cmp(const void *key, const void *elem)
+{
+	uint64_t a = *(const uint64_t *)key, b = ((const struct bob_invoice *)elem)->seq;
+	return a < b ? -1 : a > b;
+}
+
 struct bob_invoice *bob_engine_invoice_by_seq(struct bob_engine *e, uint64_t seq)
 {
-	size_t lo = 0, hi = e->ninvoices;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		if (e->invoices[mid].seq < seq)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo < e->ninvoices && e->invoices[lo].seq == seq ? &e->invoices[lo] : NULL;
+	return e->ninvoices ? bsearch(&seq, e->invoices, e->ninvoices, sizeof(*e->invoices),
+				      seq_cmp) : NULL;
 }
 
 size_t bob_engine_compact_invoices(struct bob_engine *e, size_t keep, struct actions *out)
@@ -443,7 +442,7 @@ static void handle_add(struct bob_engine *e, uint64_t conn, const Ampsim__Update
 		refuse_conn(out, conn, m->channel_id, why);
 		return;
 	}
-	if (bc->htlcs.n - bc->ledger.nhtlcs >= BOB_MAX_UNACKED) {
+	if (bc->htlcs.live.n - bc->ledger.nhtlcs >= BOB_MAX_UNACKED) {
 		char why[160];
 		snprintf(why, sizeof(why), "%u resolutions on channel '%.40s' are not acknowledged; "
 			 "no new HTLC until they are", (unsigned)BOB_MAX_UNACKED, m->channel_id);

@@ -6,29 +6,25 @@
 #include "bob_state.h"
 #include "log.h"
 
-static size_t home(const struct htlc_table *t, uint64_t id)
+static struct bob_htlc *as_htlc(uint64_t v)
 {
-	uint64_t h = id * 0x9E3779B97F4A7C15ULL;
-	return (size_t)(h ^ (h >> 29)) & (t->cap - 1);
+	return (struct bob_htlc *)(uintptr_t)v;
 }
 
 void htlc_table_free(struct htlc_table *t)
 {
-	for (size_t i = 0; i < t->cap; i++)
-		free(t->slot[i]);
-	free(t->slot);
+	for (size_t i = 0; i < t->live.cap; i++)
+		if (u64map_at(&t->live, i))
+			free(as_htlc(t->live.slot[i].val));
+	u64map_free(&t->live);
 	free(t->done);
 	memset(t, 0, sizeof(*t));
 }
 
 struct bob_htlc *htlc_table_get(const struct htlc_table *t, uint64_t id)
 {
-	if (!t->n)
-		return NULL;
-	for (size_t k = home(t, id); t->slot[k]; k = (k + 1) & (t->cap - 1))
-		if (t->slot[k]->id == id)
-			return t->slot[k];
-	return NULL;
+	uint64_t v;
+	return u64map_get(&t->live, id, &v) ? as_htlc(v) : NULL;
 }
 
 /* The first range whose hi is above id (binary search). */
@@ -51,34 +47,11 @@ bool htlc_table_finished(const struct htlc_table *t, uint64_t id)
 	return i < t->ndone && t->done[i].lo <= id;
 }
 
-static void place(struct htlc_table *t, struct bob_htlc *h)
-{
-	size_t k = home(t, h->id);
-	while (t->slot[k])
-		k = (k + 1) & (t->cap - 1);
-	t->slot[k] = h;
-}
-
-static void resize(struct htlc_table *t, size_t cap)
-{
-	struct bob_htlc **old = t->slot;
-	size_t oldcap = t->cap;
-	t->slot = xcalloc(cap, sizeof(*t->slot));
-	t->cap = cap;
-	for (size_t i = 0; i < oldcap; i++)
-		if (old[i])
-			place(t, old[i]);
-	free(old);
-}
-
 struct bob_htlc *htlc_table_add(struct htlc_table *t, uint64_t id)
 {
-	if ((t->n + 1) * 2 > t->cap)
-		resize(t, t->cap ? 2 * t->cap : 64);
 	struct bob_htlc *h = xcalloc(1, sizeof(*h));
 	h->id = id;
-	place(t, h);
-	t->n++;
+	u64map_put(&t->live, id, (uint64_t)(uintptr_t)h);
 	if (id >= t->next)
 		t->next = id + 1;
 	return h;
@@ -87,9 +60,11 @@ struct bob_htlc *htlc_table_add(struct htlc_table *t, uint64_t id)
 /* Whether a live record has an id in [lo, hi). */
 static bool live_in(const struct htlc_table *t, uint64_t lo, uint64_t hi)
 {
-	for (size_t k = 0; k < t->cap; k++)
-		if (t->slot[k] && t->slot[k]->id >= lo && t->slot[k]->id < hi)
+	for (size_t k = 0; k < t->live.cap; k++) {
+		const struct u64map_slot *e = u64map_at(&t->live, k);
+		if (e && e->key >= lo && e->key < hi)
 			return true;
+	}
 	return false;
 }
 
@@ -138,39 +113,23 @@ static void insert_range(struct htlc_table *t, uint64_t id)
 
 void htlc_table_forget(struct htlc_table *t, uint64_t id)
 {
-	if (!t->n)
+	uint64_t v;
+	if (!u64map_get(&t->live, id, &v))
 		return;
-	size_t k = home(t, id);
-	while (t->slot[k] && t->slot[k]->id != id)
-		k = (k + 1) & (t->cap - 1);
-	if (!t->slot[k])
-		return;
-	free(t->slot[k]);
-	t->slot[k] = NULL;
-	t->n--;
-	/* backward shift: later records of the probe run move up, so that a
-	 * lookup never stops at the hole we just made */
-	for (size_t j = (k + 1) & (t->cap - 1); t->slot[j]; j = (j + 1) & (t->cap - 1)) {
-		size_t want = home(t, t->slot[j]->id);
-		/* slot[j] may move to k if k lies cyclically in [want, j) */
-		bool movable = k <= j ? (want <= k || want > j) : (want <= k && want > j);
-		if (movable) {
-			t->slot[k] = t->slot[j];
-			t->slot[j] = NULL;
-			k = j;
-		}
-	}
+	free(as_htlc(v));
+	u64map_del(&t->live, id);
 	insert_range(t, id);
 }
 
 size_t htlc_table_slots(const struct htlc_table *t)
 {
-	return t->cap;
+	return t->live.cap;
 }
 
 struct bob_htlc *htlc_table_slot(const struct htlc_table *t, size_t i)
 {
-	return i < t->cap ? t->slot[i] : NULL;
+	const struct u64map_slot *e = u64map_at(&t->live, i);
+	return e ? as_htlc(e->val) : NULL;
 }
 
 bool htlc_table_set_finished(struct htlc_table *t, uint64_t next, const struct id_range *r,

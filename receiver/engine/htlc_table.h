@@ -18,6 +18,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "u64map.h"
+
 #define HTLC_TABLE_MAX_RANGES 1024
 /* Holes with a live HTLC in them are never closed, so the list can pass
  * the limit by at most the number of live records (a few thousand): what
@@ -31,8 +33,7 @@ struct id_range {
 };
 
 struct htlc_table {
-	struct bob_htlc **slot;  /* open addressing, linear probing; NULL = empty */
-	size_t cap, n;           /* cap: 0 or a power of two */
+	struct u64map live;      /* id -> struct bob_htlc * (owned) */
 	struct id_range *done;   /* sorted, disjoint, not adjacent */
 	size_t ndone, capdone;
 	uint64_t next;           /* one above the highest id ever seen */

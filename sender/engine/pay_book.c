@@ -1,5 +1,6 @@
 /* Alice's list of payments: appended in the order of their seq, found by
  * seq, and forgotten once finished beyond what she keeps. */
+#include <stdlib.h>
 #include <string.h>
 
 #include "log.h"
@@ -19,17 +20,15 @@ struct payment *pay_engine_add_payment(struct pay_engine *e, const struct paymen
 	return n;
 }
 
+static int seq_cmp(const void *key, const void *elem)
+{
+	uint64_t a = *(const uint64_t *)key, b = ((const struct payment *)elem)->seq;
+	return a < b ? -1 : a > b;
+}
+
 struct payment *pay_engine_by_seq(struct pay_engine *e, uint64_t seq)
 {
-	size_t lo = 0, hi = e->npays;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		if (e->pays[mid].seq < seq)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo < e->npays && e->pays[lo].seq == seq ? &e->pays[lo] : NULL;
+	return e->npays ? bsearch(&seq, e->pays, e->npays, sizeof(*e->pays), seq_cmp) : NULL;
 }
 
 static bool finished(const struct payment *p)
@@ -59,8 +58,9 @@ size_t pay_engine_compact(struct pay_engine *e, size_t keep, struct actions *out
 				if (p->parts[k].chan >= e->nchans)
 					continue;
 				struct owner_map *om = &e->chans[p->parts[k].chan].owners;
-				const struct pay_owner *o = owner_map_get(om, p->parts[k].htlc_id);
-				if (o && o->seq == p->seq && o->part == (uint32_t)k)
+				struct pay_owner o;
+				if (owner_map_get(om, p->parts[k].htlc_id, &o) && o.seq == p->seq &&
+				    o.part == (uint32_t)k)
 					owner_map_del(om, p->parts[k].htlc_id);
 			}
 			act_persist(out, PAY_REC_FORGET, ACTION_NO_CHAN, p->seq, NULL);

@@ -164,7 +164,8 @@ void pay_engine_restore(struct pay_engine *e, struct actions *out)
 			/* an HTLC in flight is its part's; a resolved part (or one
 			 * that failed unsent, whose id may be another's) takes the
 			 * id only if nothing else holds it */
-			if (pt->state == PART_INFLIGHT || !owner_map_get(&pc->owners, pt->htlc_id))
+			struct pay_owner o;
+			if (pt->state == PART_INFLIGHT || !owner_map_get(&pc->owners, pt->htlc_id, &o))
 				owner_map_put(&pc->owners, pt->htlc_id, p->seq, (uint32_t)j);
 			if (pt->state == PART_INFLIGHT &&
 			    ledger_add(&pc->ledger, pt->htlc_id, pt->amount, pt->hash, pt->cltv_expiry) != LEDGER_OK)

@@ -127,12 +127,13 @@ bool pay_engine_ready(const struct pay_engine *e)
 struct part *pe_owner_any(struct pay_engine *e, size_t chan, uint64_t htlc_id,
 			  struct payment **payp)
 {
-	const struct pay_owner *o = owner_map_get(&e->chans[chan].owners, htlc_id);
-	struct payment *p = o ? pay_engine_by_seq(e, o->seq) : NULL;
-	if (!p || o->part >= p->nparts)
+	struct pay_owner o;
+	struct payment *p = owner_map_get(&e->chans[chan].owners, htlc_id, &o) ?
+			    pay_engine_by_seq(e, o.seq) : NULL;
+	if (!p || o.part >= p->nparts)
 		return NULL;
 	*payp = p;
-	return &p->parts[o->part];
+	return &p->parts[o.part];
 }
 
 static void build_split_chans(const struct pay_engine *e, struct split_chan *sc)

@@ -7,12 +7,7 @@
 
 #include "cmds.h"
 #include "nodekey.h"
-
-static void system_bytes(void *ctx, uint8_t *buf, size_t n)
-{
-	(void)ctx;
-	randombytes_buf(buf, n);
-}
+#include "secrets.h"
 
 int cmd_key(int argc, char **argv)
 {
@@ -27,7 +22,7 @@ int cmd_key(int argc, char **argv)
 	}
 	struct nodekey k;
 	char err[512];
-	if (!nodekey_load(argv[1], system_bytes, NULL, &k, err, sizeof(err))) {
+	if (!nodekey_load(argv[1], system_secrets_bytes, NULL, &k, err, sizeof(err))) {
 		fprintf(stderr, "ampsim key: %s\n", err);
 		return 2;
 	}

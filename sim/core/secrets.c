@@ -57,3 +57,9 @@ bool seeded_secrets_parse(const char *s, uint64_t *seed, uint32_t *generation)
 	*generation = (uint32_t)g;
 	return true;
 }
+
+void system_secrets_bytes(void *ctx, uint8_t *buf, size_t n)
+{
+	(void)ctx;
+	randombytes_buf(buf, n);
+}

@@ -24,6 +24,9 @@ void seeded_secrets_init(struct seeded_secrets *s, uint64_t seed, uint32_t gener
 			 const char *node);
 /* The daemons' random-source signature: ctx is a struct seeded_secrets. */
 void seeded_secrets_bytes(void *ctx, uint8_t *buf, size_t n);
+/* The same shape over libsodium's CSPRNG (ctx unused): where a daemon's
+ * secrets and keys come from outside ampsim run. */
+void system_secrets_bytes(void *ctx, uint8_t *buf, size_t n);
 
 /* "SEED:GENERATION" as given on a daemon's command line; false if bad. */
 #include <stdbool.h>

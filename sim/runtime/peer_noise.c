@@ -79,18 +79,23 @@ void peer_noise_send(struct peer *p, const uint8_t *stamp, size_t stamp_len, con
 		     size_t env_len)
 {
 	static uint8_t body[NOISE_MSG_MAX];
-	if (stamp_len + env_len > NOISE_MSG_MAX)
-		fatal("BOLT #8: a message of %zu bytes is over %d", stamp_len + env_len, NOISE_MSG_MAX);
-	memcpy(body, stamp, stamp_len);
-	memcpy(body + stamp_len, env, env_len);
 	size_t len = stamp_len + env_len;
+	if (len > NOISE_MSG_MAX)
+		fatal("BOLT #8: a message of %zu bytes is over %d", len, NOISE_MSG_MAX);
 	if (!p->sec.ready) {
 		/* kept in order until the handshake ends: a 2-byte length, then it */
 		uint8_t hdr[2] = { (uint8_t)(len >> 8), (uint8_t)len };
 		evbuffer_add(p->sec.early, hdr, 2);
-		evbuffer_add(p->sec.early, body, len);
+		evbuffer_add(p->sec.early, stamp, stamp_len);
+		evbuffer_add(p->sec.early, env, env_len);
 		return;
 	}
+	if (!stamp_len) {
+		encrypt_out(p, env, env_len);      /* the body is the envelope itself */
+		return;
+	}
+	memcpy(body, stamp, stamp_len);
+	memcpy(body + stamp_len, env, env_len);
 	encrypt_out(p, body, len);
 }
 

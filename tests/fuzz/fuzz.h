@@ -7,6 +7,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -18,5 +19,16 @@ struct fuzz_seed {
 /* Fill up to max seeds (heap-allocated data, freed by the caller). */
 size_t fuzz_seeds(struct fuzz_seed *seeds, size_t max);
 extern const char *fuzz_name;
+
+/* What the engine targets share: simulated time units, and a "random"
+ * source that is always the same bytes, so that a crash reproduces. */
+#define FUZZ_SEC 1000000ULL
+#define FUZZ_BTC 100000000000ULL
+
+static inline void fuzz_fixed_random(void *ctx, uint8_t *buf, size_t n)
+{
+	(void)ctx;
+	memset(buf, 0x42, n);
+}
 
 #endif

@@ -15,14 +15,8 @@
 const char *fuzz_name = "bob_engine";
 static struct frame_arena arena;
 
-#define SEC 1000000ULL
-#define BTC 100000000000ULL
-
-static void fixed_random(void *ctx, uint8_t *buf, size_t n)
-{
-	(void)ctx;
-	memset(buf, 0x42, n);
-}
+#define SEC FUZZ_SEC
+#define BTC FUZZ_BTC
 
 /* The engine's own invariants after one step; a broken one aborts. */
 static void check(struct bob_engine *e, struct actions *out)
@@ -59,7 +53,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct bob_engine *e = calloc(1, sizeof(*e));
 	struct bob_config cfg = { .hold_us = 60 * SEC, .final_cltv_delta = 18,
-				  .behaviour = (enum bob_behaviour)(size % 4), .random = fixed_random };
+				  .behaviour = (enum bob_behaviour)(size % 4), .random = fuzz_fixed_random };
 	bob_engine_init(e, &cfg);
 	struct actions out;
 	actions_init(&out);
@@ -133,7 +127,7 @@ size_t fuzz_seeds(struct fuzz_seed *seeds, size_t max)
 		msg_reestablish(&m[3], "c2", 1, 1), msg_add(&m[4], &a1), msg_ping(&m[5], 16),
 	};
 	n += add(&seeds[n], amp, 6);
-	/* one part of the invoice (its secrets are fixed_random's): held,
+	/* one part of the invoice (its secrets are fuzz_fixed_random's): held,
 	 * then it expires */
 	static uint8_t inv_pre[32], inv_hash[32], inv_secret[32];
 	memset(inv_pre, 0x42, 32);

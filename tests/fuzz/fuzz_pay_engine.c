@@ -16,14 +16,8 @@
 const char *fuzz_name = "pay_engine";
 static struct frame_arena arena;
 
-#define SEC 1000000ULL
-#define BTC 100000000000ULL
-
-static void fixed_random(void *ctx, uint8_t *buf, size_t n)
-{
-	(void)ctx;
-	memset(buf, 0x42, n);
-}
+#define SEC FUZZ_SEC
+#define BTC FUZZ_BTC
 
 static void check(struct pay_engine *e, struct actions *out)
 {
@@ -38,7 +32,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	log_quiet(true);
 	struct pay_engine *e = calloc(1, sizeof(*e));
 	struct simclock clk = { .epoch_unix_us = 0, .block_interval_us = SEC, .time_scale = 1 };
-	struct pay_rand r = { fixed_random, NULL };
+	struct pay_rand r = { fuzz_fixed_random, NULL };
 	pay_engine_init(e, &clk, 7, ALICE_HONEST, &r);
 	for (int i = 0; i < 2; i++) {
 		struct channel_config cc;

@@ -114,18 +114,24 @@ class Handshake:
         self.h = _sha(self.h, c)
         return b"\x00" + e_pub + c
 
-    def read_act2(self, m):
+    def _read_ephemeral_act(self, m, priv, name):
+        """Acts one and two: version, the other side's ephemeral key, a
+        MAC under the key their ECDH with priv gives. Returns that key."""
         if len(m) != 50 or m[0] != 0:
-            raise HandshakeFailed("act two: bad version")
+            raise HandshakeFailed("act %s: bad version" % name)
         re, c = m[1:34], m[34:]
         self.h = _sha(self.h, re)
         try:
-            self.ck, self.temp_k2 = hkdf(self.ck, ecdh(self.e_priv, re))
-            decrypt(self.temp_k2, 0, self.h, c)
+            self.ck, temp_k = hkdf(self.ck, ecdh(priv, re))
+            decrypt(temp_k, 0, self.h, c)
         except Exception as e:
-            raise HandshakeFailed("act two: %s" % e.__class__.__name__)
+            raise HandshakeFailed("act %s: %s" % (name, e.__class__.__name__))
         self.h = _sha(self.h, c)
         self.re = re
+        return temp_k
+
+    def read_act2(self, m):
+        self.temp_k2 = self._read_ephemeral_act(m, self.e_priv, "two")
 
     def act3(self):
         c = encrypt(self.temp_k2, 1, self.h, self.ls_pub)
@@ -137,17 +143,7 @@ class Handshake:
 
     # responder
     def read_act1(self, m):
-        if len(m) != 50 or m[0] != 0:
-            raise HandshakeFailed("act one: bad version")
-        re, c = m[1:34], m[34:]
-        self.h = _sha(self.h, re)
-        try:
-            self.ck, self.temp_k1 = hkdf(self.ck, ecdh(self.ls_priv, re))
-            decrypt(self.temp_k1, 0, self.h, c)
-        except Exception as e:
-            raise HandshakeFailed("act one: %s" % e.__class__.__name__)
-        self.h = _sha(self.h, c)
-        self.re = re
+        self.temp_k1 = self._read_ephemeral_act(m, self.ls_priv, "one")
 
     def act2(self, e_priv):
         self.e_priv, e_pub = e_priv, pubkey(e_priv)

@@ -398,30 +398,30 @@ static void test_far_ids_cost_one_record_and_unacked_ones_are_bounded(void **sta
 	struct add a = { "c1", 999999, 1000, 1000, 40, h, sec, NULL, NULL, 0 };
 	add_in(f, &a, 0);
 	expect_fail(f, 0, 999999, AMPSIM__FAILURE_CODE__FAILURE_INCORRECT_OR_UNKNOWN_PAYMENT_DETAILS, NULL);
-	assert_int_equal(f->e.chans[0].htlcs.n, 1);
+	assert_int_equal(f->e.chans[0].htlcs.live.n, 1);
 	assert_true(htlc_table_slots(&f->e.chans[0].htlcs) <= 64);
 	/* further than the window above the highest id: refused, not stored */
 	a.id = 999999 + BOB_SEEN_WINDOW + 1;
 	add_in(f, &a, 0);
 	assert_int_equal(actions_count(&f->out, ACT_CLOSE), 1);
-	assert_int_equal(f->e.chans[0].htlcs.n, 1);
+	assert_int_equal(f->e.chans[0].htlcs.live.n, 1);
 	/* failed back and never acknowledged, up to the limit */
 	for (uint64_t id = 0; id < BOB_MAX_UNACKED - 1; id++) {
 		a.id = id;
 		add_in(f, &a, 0);
 		assert_int_equal(actions_count(&f->out, ACT_CLOSE), 0);
 	}
-	assert_int_equal(f->e.chans[0].htlcs.n, BOB_MAX_UNACKED);
+	assert_int_equal(f->e.chans[0].htlcs.live.n, BOB_MAX_UNACKED);
 	a.id = BOB_MAX_UNACKED;
 	add_in(f, &a, 0);
 	assert_int_equal(actions_count(&f->out, ACT_CLOSE), 1);
 	assert_non_null(strstr(sent(f, 0)->error->message, "not acknowledged"));
-	assert_int_equal(f->e.chans[0].htlcs.n, BOB_MAX_UNACKED);
+	assert_int_equal(f->e.chans[0].htlcs.live.n, BOB_MAX_UNACKED);
 	/* acknowledging frees the records and lets adds in again */
 	struct msg m;
 	for (uint64_t id = 0; id < 10; id++)
 		msg_in(f, CONN, msg_resolve_ack(&m, "c1", id), 0);
-	assert_int_equal(f->e.chans[0].htlcs.n, BOB_MAX_UNACKED - 10);
+	assert_int_equal(f->e.chans[0].htlcs.live.n, BOB_MAX_UNACKED - 10);
 	add_in(f, &a, 0);
 	assert_int_equal(actions_count(&f->out, ACT_CLOSE), 0);
 	/* a replay of an acknowledged add is a duplicate, with no record */
