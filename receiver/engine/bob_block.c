@@ -30,7 +30,7 @@ static void expire_htlcs(struct bob_engine *e, uint32_t height, struct actions *
 				continue;
 			/* drop the expired part, then (honest Bob) fail what is
 			 * left: a set missing a part can never complete */
-			ampset_remove_htlc(s, idx);
+			ampset_remove_htlc(&e->sets, s, idx);
 			if (e->cfg.behaviour == BOB_HONEST || e->cfg.behaviour == BOB_GREEDY) {
 				be_fail_set(e, s, AMPSIM__FAILURE_CODE__FAILURE_MPP_TIMEOUT,
 					    "a part of the set expired", out);
