@@ -396,7 +396,7 @@ static int parse_options(int argc, char **argv, struct bob_config *cfg, struct b
 			if (!duration_parse(optarg, to, &why))
 				return bad_usage(fmt, optarg, why);
 			if (*to > 86400ULL * 1000000)
-				return bad_usage(fmt, optarg, "at most 1d");
+				return bad_usage(fmt, optarg, "at most 1440m (a day)");
 			break;
 		}
 		case 'v': o->verbose = true; break;

@@ -3,12 +3,13 @@ alice: a peer that does not read, a peer that says nothing, a flood of
 connections that never finish their handshake, with descriptors running
 out. Each ends with alice's payment settled."""
 import shutil
+import struct
 import socket
 
 import pytest
 
 from bolt8 import Conn
-from stranger import field, rss_kb, stranger_with_the_runs_clock
+from stranger import drain, field, open_channel, rss_kb, stranger_with_the_runs_clock
 from support import rpc, wait_for
 
 
@@ -113,3 +114,41 @@ def test_strangers_that_hold_no_channel_make_room_at_the_cap(start_daemons):
     gone = [e for e in dm.events("bob") if e["event"] == "peer_disconnected"]
     assert all("idle" not in e["reason"] for e in gone)
     _alice_pays(dm)
+
+
+def test_sets_that_never_complete_are_bounded_and_cost_alice_nothing(start_daemons):
+    """A stranger fills 20 channels with AMP parts of sets it never
+    completes (set ids alike in their first 24 bytes). bob holds each, up
+    to the channel's 483 HTLCs and no further, his control socket answers,
+    his memory stays bounded, and alice's payment settles meanwhile."""
+    dm = start_daemons(bob_args=["--hold", "600m"])
+    c = stranger_with_the_runs_clock(dm, 0x51)
+    nch, per = 20, 483
+    for k in range(nch):
+        c.send(open_channel("s%d" % k, 100000000000))
+    assert all(a[:1] == b"\x1a" for a in drain(c, nch))                # AcceptChannel
+    before = rss_kb(dm.bob.pid)
+    mpp = field(1, b"\x07" * 32) + field(2, 2000)
+
+    def add(k, i):
+        set_id = b"\xaa" * 24 + struct.pack(">II", k, i)
+        amp = field(1, b"\x01" * 32) + field(2, set_id) + field(3, i)
+        return field(6, field(1, "s%d" % k) + field(2, i) + field(3, 1000) +
+                     field(4, bytes([k, i & 0xFF]) * 16) + field(5, 10**6) + field(6, mpp) +
+                     field(7, amp))
+
+    for k in range(nch):
+        for i in range(per):
+            c.send(add(k, i))
+    held = wait_for(lambda: (lambda n: n if n == nch * per else None)(
+        rpc(dm.bob_sock, "getinfo")["result"]["sets_holding"]), timeout=60,
+        what="bob holding every part")
+    assert held == nch * per
+    c.send(add(0, per))                       # a 484th HTLC on s0: over max_accepted_htlcs
+    c.sock.settimeout(10)
+    answer = c.recv()
+    assert answer[:1] == b"\x42", answer      # UpdateFailHtlc
+    assert rss_kb(dm.bob.pid) - before < 64 * 1024, (before, rss_kb(dm.bob.pid))
+    _alice_pays(dm)
+    assert rpc(dm.bob_sock, "getinfo")["result"]["sets_holding"] == nch * per
+    c.close()
