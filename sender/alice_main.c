@@ -376,12 +376,12 @@ int main(int argc, char **argv)
 	} else {
 		a->tb = timebase_wall(a->base, &a->clk);
 	}
-	if (restarted) {
-		struct actions acts;
-		actions_init(&acts);
-		pay_engine_restore(&a->eng, &acts);
-		alice_run(a, &acts);
-		actions_free(&acts);
+	if (restarted && (!pay_engine_restore(&a->eng, err, sizeof(err)) ||
+			  !alice_store_check(a, err, sizeof(err)))) {
+		fprintf(stderr, "alice: --state %s: %s; the file is damaged or was edited, "
+			"nothing was written\n", state_dir, err);
+		rc = 2;
+		goto out;
 	}
 	a->bench = bench = alice_bench_new(a);
 	if (control) {

@@ -65,6 +65,12 @@ bool bob_engine_restore_htlc(struct bob_engine *e, size_t chan, uint64_t htlc_id
 		*why = "HTLC the channel says it had finished with";
 		return false;
 	}
+	if (bc->htlcs.next && htlc_id >= bc->htlcs.next) {
+		/* the channel's row and its HTLCs' are written in one commit:
+		 * an id above every id it has seen was edited in */
+		*why = "id above every id its channel has seen";
+		return false;
+	}
 	struct bob_htlc *slot = htlc_table_add(&bc->htlcs, htlc_id);
 	*slot = *h;
 	slot->id = htlc_id;

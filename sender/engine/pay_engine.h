@@ -136,7 +136,9 @@ struct payment *pay_engine_add_payment(struct pay_engine *e, const struct paymen
 /* Restart from stored records (channels and payments already added): the
  * in-flight HTLCs go back into the ledgers, every sent part is findable
  * by (channel, htlc id), the outcome counters are recounted. */
-void pay_engine_restore(struct pay_engine *e, struct actions *out);
+/* false (why says) when the state does not hold together: an in-flight
+ * HTLC that does not fit its channel, balances that do not add up. */
+bool pay_engine_restore(struct pay_engine *e, char *why, size_t whylen);
 
 /* ---- the connection to Bob --------------------------------------------- */
 
