@@ -122,18 +122,29 @@ static void handle_init(struct bob_engine *e, struct bob_conn_state *c, const Am
 		refuse_conn(out, c->conn, "", "init with a block interval or time scale out of range");
 		return;
 	}
-	/* Alice's clock is the run's. It is set once: a later init (Alice
-	 * reconnecting, or restarted from her state) carries the same one,
-	 * and any other would move every height under our HTLCs. No peer
-	 * changes it afterwards. */
-	if (e->epoch_set && (m->epoch_unix_us != e->clk.epoch_unix_us ||
-			     m->block_interval_us != e->clk.block_interval_us ||
-			     m->time_scale != e->clk.time_scale || m->seed != e->seed)) {
+	/* Alice's clock is the run's. Once a channel depends on it, it is
+	 * set for good: a later init (Alice reconnecting, or restarted from
+	 * her state) carries the same one, and any other would move every
+	 * height under our HTLCs. Before that, nothing depends on it, and the
+	 * init of a node that goes on to open channels must not be locked out
+	 * by whoever said init first: a new clock replaces it, and the
+	 * connections inited on the old one may say nothing more. */
+	bool differs = e->epoch_set && (m->epoch_unix_us != e->clk.epoch_unix_us ||
+					m->block_interval_us != e->clk.block_interval_us ||
+					m->time_scale != e->clk.time_scale || m->seed != e->seed);
+	if (differs && e->nchans > 0) {
 		refuse_conn(out, c->conn, "",
-			    "init from another run (its clock differs from this bob's); "
-			    "restart bob to start a new run");
+			    "init from another run (its clock differs from this bob's, whose channels "
+			    "run on it); restart bob to start a new run");
 		return;
 	}
+	if (differs) {
+		e->clock_gen++;
+		struct evrec *r = act_log(out, "clock_replaced");
+		evrec_str(r, "peer", c->name);
+		evrec_str(r, "reason", "a new run's init before any channel was opened");
+	}
+	c->clock_gen = e->clock_gen;
 	e->epoch_set = true;
 	e->clk.epoch_unix_us = m->epoch_unix_us;
 	e->clk.block_interval_us = m->block_interval_us;
@@ -560,6 +571,11 @@ void bob_engine_message(struct bob_engine *e, uint64_t conn, const Ampsim__Envel
 		char why[96];
 		snprintf(why, sizeof(why), "%s before init", envelope_type_name(env));
 		refuse_conn(out, conn, "", why);
+		return;
+	}
+	if (c->inited && c->clock_gen != e->clock_gen && env->msg_case != AMPSIM__ENVELOPE__MSG_INIT) {
+		refuse_conn(out, conn, "",
+			    "another node started a new run since this connection's init; reconnect");
 		return;
 	}
 	switch (env->msg_case) {

@@ -138,6 +138,7 @@ struct bob_conn_state {
 	char name[64];
 	bool has_node;              /* BOLT #8 told us who it is */
 	uint8_t node[33];
+	uint32_t clock_gen;         /* the engine's clock_gen at its init */
 };
 
 struct bob_counters {
@@ -150,6 +151,7 @@ struct bob_engine {
 	struct simclock clk;        /* the run's clock, as Alice's init set it (data only) */
 	uint64_t seed;
 	bool epoch_set;             /* the run's epoch is known: later inits must agree */
+	uint32_t clock_gen;         /* times the clock was set (see handle_init) */
 	struct bob_chan chans[BOB_MAX_CHANNELS];
 	size_t nchans;
 	struct bob_invoice *invoices;      /* in the order of their seq */

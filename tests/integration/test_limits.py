@@ -152,3 +152,23 @@ def test_sets_that_never_complete_are_bounded_and_cost_alice_nothing(start_daemo
     _alice_pays(dm)
     assert rpc(dm.bob_sock, "getinfo")["result"]["sets_holding"] == nch * per
     c.close()
+
+
+def test_a_stranger_that_says_init_first_cannot_lock_alice_out(start_daemons):
+    """A stranger reaches bob before alice and sends init with a clock of its
+    own (once, that fixed bob's clock for good, even across a restart). As
+    it opens no channel, alice's init replaces that clock, the stranger may
+    say nothing more, and alice pays."""
+    dm = start_daemons(start_alice=False)
+    init = field(1, 1) + field(3, 123456789) + field(4, 1000000) + field(5, 1e9) + field(6, 9)
+    c = Conn.connect(dm.port, dm.node_id, bytes([0x5a]) * 32, bytes([0x5b]) * 32)
+    c.send(field(1, init))
+    assert c.recv()[:1] == b"\x0a"                # taken: bob's init comes back
+    dm.start_alice(("1btc", "1btc"))
+    wait_for(lambda: [e for e in dm.events("bob") if e["event"] == "clock_replaced"],
+             what="alice's clock replacing the stranger's")
+    c.sock.settimeout(10)
+    c.send(b"\x52\x00")                           # a ping on the old clock
+    assert b"new run since this connection's init" in c.recv()
+    c.close()
+    _alice_pays(dm)

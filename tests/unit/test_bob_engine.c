@@ -280,9 +280,40 @@ static void test_init_wrong_version_or_epoch_closes(void **state)
 	assert_int_equal(actions_count(&f->out, ACT_CLOSE), 1);
 	do_init(f, CONN, 1000);
 	assert_int_equal(actions_count(&f->out, ACT_CLOSE), 0);
-	/* another run's epoch on a second connection */
+	do_open(f, "c1", BTC(1), BTC(1));
+	/* another run's epoch on a second connection, once a channel runs on
+	 * this one's */
 	bob_engine_connected(&f->e, CONN + 1, "b");
 	do_init(f, CONN + 1, 2000);
+	assert_int_equal(actions_count(&f->out, ACT_CLOSE), 1);
+	assert_int_equal(f->e.clk.epoch_unix_us, 1000);
+	fx_teardown(f);
+}
+
+static void test_a_first_init_without_channels_cannot_lock_alice_out(void **state)
+{
+	(void)state;
+	struct fx *f = fx_new_cfg(BOB_HONEST, 18, false);
+	bob_engine_connected(&f->e, CONN, "stranger");
+	do_init(f, CONN, 7777);                 /* first, with a clock of its own */
+	assert_int_equal(f->e.clk.epoch_unix_us, 7777);
+	bob_engine_connected(&f->e, CONN + 1, "alice");
+	do_init(f, CONN + 1, 1000);             /* the real run: its clock replaces it */
+	assert_int_equal(actions_count(&f->out, ACT_CLOSE), 0);
+	assert_int_equal(f->e.clk.epoch_unix_us, 1000);
+	assert_string_equal(field_str(logged(f, "clock_replaced"), "peer"), "alice");
+	/* the stranger's connection, inited on the old clock, may say no more */
+	struct msg m;
+	msg_in(f, CONN, msg_ping(&m, 0), 0);
+	const struct action *c = actions_nth(&f->out, ACT_CLOSE, 0);
+	assert_non_null(c);
+	assert_non_null(strstr(c->text, "new run since this connection's init"));
+	/* alice opens her channel; from then on her clock is the run's */
+	struct msg_link l = { 0 };
+	msg_in(f, CONN + 1, msg_open_channel(&m, "c1", BTC(1), BTC(1), MAX_HTLCS, 1, &l, &l), 0);
+	assert_int_equal(f->e.nchans, 1);
+	bob_engine_connected(&f->e, CONN + 2, "stranger again");
+	do_init(f, CONN + 2, 7777);
 	assert_int_equal(actions_count(&f->out, ACT_CLOSE), 1);
 	assert_int_equal(f->e.clk.epoch_unix_us, 1000);
 	fx_teardown(f);
@@ -1105,6 +1136,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_init_answers_and_arms_block_timer),
 		cmocka_unit_test(test_init_wrong_version_or_epoch_closes),
+		cmocka_unit_test(test_a_first_init_without_channels_cannot_lock_alice_out),
 		cmocka_unit_test(test_message_before_init_closes),
 		cmocka_unit_test(test_open_channel_accepts_and_persists),
 		cmocka_unit_test(test_ping_answered_with_pong_bytes),
