@@ -261,6 +261,8 @@ static void usage(FILE *f)
 		"  --key FILE                the node key (BOLT #8 identity), made 0600 when missing;\n"
 		"                            default: kept in the --state DIR, else drawn for this run\n"
 		"  --allow NODEID            accept only this node (repeat for several); default: any\n"
+		"  --invoice-expiry DURATION unpaid invoices are forgotten after this long\n"
+		"                            (simulated; default 60m; 0: never)\n"
 		"  --idle-timeout DURATION   close a connection that holds no channel after this long\n"
 		"                            without a message (default 60s; 0: never)\n"
 		"  --write-timeout DURATION  close a peer that leaves over 1 MiB unread this long\n"
@@ -318,6 +320,7 @@ static int parse_options(int argc, char **argv, struct bob_config *cfg, struct b
 		{ "key", required_argument, NULL, 'y' },
 		{ "allow", required_argument, NULL, 'A' },
 		{ "idle-timeout", required_argument, NULL, 'I' },
+		{ "invoice-expiry", required_argument, NULL, 'X' },
 		{ "write-timeout", required_argument, NULL, 'W' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
@@ -389,6 +392,10 @@ static int parse_options(int argc, char **argv, struct bob_config *cfg, struct b
 				return bad_usage("--clock '%s': %s", optarg,
 						 "expected wall or virtual:SOCKET");
 			break;
+		case 'X':
+			if (!duration_parse(optarg, &cfg->invoice_expiry_us, &why))
+				return bad_usage("--invoice-expiry '%s': %s", optarg, why);
+			break;
 		case 'I':
 		case 'W': {
 			uint64_t *to = c == 'I' ? &o->idle_us : &o->stall_us;
@@ -416,6 +423,7 @@ int main(int argc, char **argv)
 {
 	struct bob_config cfg = {
 		.hold_us = 60ULL * 1000000, .final_cltv_delta = 18, .behaviour = BOB_HONEST,
+		.invoice_expiry_us = 3600ULL * 1000000,
 		.random = system_secrets_bytes,
 	};
 	struct bob_opts o = { .keep_invoices = 10000, .idle_us = 60ULL * 1000000,

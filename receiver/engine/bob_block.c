@@ -148,6 +148,7 @@ void bob_engine_block(struct bob_engine *e, uint64_t now_us, struct actions *out
 	chain_watch(e, height, out);
 	expire_htlcs(e, height, out);
 	send_late_claims(e, height, out);
+	be_expire_invoices(e, now_us, out);
 	/* what expired or was settled on chain is finished */
 	for (size_t i = 0; i < e->nchans; i++)
 		be_compact(e, i, out);

@@ -38,6 +38,7 @@ bool bob_engine_restore_invoice(struct bob_engine *e, const struct bob_invoice *
 		e->invoices = xrealloc(e->invoices, e->invoices_cap * sizeof(*e->invoices));
 	}
 	e->invoices[e->ninvoices++] = *bi;
+	be_invoice_added(e, bi);
 	return true;
 }
 

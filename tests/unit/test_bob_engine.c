@@ -526,6 +526,61 @@ static void test_mpp_unknown_hash_fails(void **state)
 	fx_teardown(f);
 }
 
+/* An unpaid invoice is forgotten once it expires (an HTLC for it then
+ * fails as unknown); a newer one stays and is found among many. */
+static void test_unpaid_invoices_expire(void **state)
+{
+	(void)state;
+	struct fx *f = fx();
+	f->e.cfg.invoice_expiry_us = 10 * SEC;       /* 10 blocks */
+	uint8_t h_old[32], s_old[32], h_new[32], s_new[32];
+	invoice(f, 1000, h_old, s_old, NULL);
+	for (int i = 0; i < 1000; i++)              /* many others made at once */
+		bob_engine_new_invoice(&f->e, amount_msat(5), "x", 0, &f->out);
+	actions_clear(&f->out);
+	bob_engine_new_invoice(&f->e, amount_msat(1000), "later", 11 * SEC, &f->out);
+	memcpy(h_new, f->e.invoices[f->e.ninvoices - 1].inv.payment_hash, 32);
+	memcpy(s_new, f->e.invoices[f->e.ninvoices - 1].inv.payment_secret, 32);
+	actions_clear(&f->out);
+	bob_engine_block(&f->e, 12 * SEC, &f->out);   /* height 12: the first 1001 are due */
+	assert_int_equal(logs_named(f, "invoice_expired"), 1001);
+	assert_int_equal(f->e.ninvoices, 1);
+	assert_int_equal(f->e.unpaid, 1);
+	struct add a = { "c1", 0, 1000, 1000, 40, h_old, s_old, NULL, NULL, 0 };
+	add_in(f, &a, 12 * SEC);
+	expect_fail(f, 0, 0, UNKNOWN, "unknown payment hash");
+	struct add b = { "c1", 1, 1000, 1000, 40, h_new, s_new, NULL, NULL, 0 };
+	add_in(f, &b, 12 * SEC);
+	assert_int_equal(sent(f, 0)->msg_case, AMPSIM__ENVELOPE__MSG_UPDATE_FULFILL_HTLC);
+	assert_int_equal(f->e.unpaid, 0);
+	fx_teardown(f);
+}
+
+/* A node with no channel may hold only a few unpaid invoices; a node with
+ * channels is bounded by the global limit only. */
+static void test_a_node_without_channels_gets_few_invoices(void **state)
+{
+	(void)state;
+	struct fx *f = fx();
+	static const uint8_t stranger[33] = { 0x02, 9 };
+	assert_true(bob_engine_connected(&f->e, CONN + 1, "stranger"));
+	assert_true(bob_engine_conn_node(&f->e, CONN + 1, stranger));
+	do_init(f, CONN + 1, 1000);
+	struct msg m;
+	for (unsigned i = 0; i <= BOB_MAX_UNPAID_NO_CHANNEL; i++)
+		msg_in(f, CONN + 1, msg_invoice_request(&m, i, 1000, "x"), 0);
+	const Ampsim__Envelope *env = sent(f, 0);
+	assert_int_equal(env->msg_case, AMPSIM__ENVELOPE__MSG_ERROR);
+	assert_non_null(strstr(env->error->message, "holds no channel"));
+	assert_int_equal(f->e.unpaid, BOB_MAX_UNPAID_NO_CHANNEL);
+	/* the fixture's connection holds c1 and c2: no such limit */
+	for (unsigned i = 0; i < 2 * BOB_MAX_UNPAID_NO_CHANNEL; i++) {
+		msg_in(f, CONN, msg_invoice_request(&m, i, 1000, "x"), 0);
+		assert_int_equal(sent(f, 0)->msg_case, AMPSIM__ENVELOPE__MSG_INVOICE);
+	}
+	fx_teardown(f);
+}
+
 static void test_mpp_wrong_secret_fails(void **state)
 {
 	(void)state;
@@ -1137,6 +1192,8 @@ int main(void)
 		cmocka_unit_test(test_init_answers_and_arms_block_timer),
 		cmocka_unit_test(test_init_wrong_version_or_epoch_closes),
 		cmocka_unit_test(test_a_first_init_without_channels_cannot_lock_alice_out),
+		cmocka_unit_test(test_unpaid_invoices_expire),
+		cmocka_unit_test(test_a_node_without_channels_gets_few_invoices),
 		cmocka_unit_test(test_message_before_init_closes),
 		cmocka_unit_test(test_open_channel_accepts_and_persists),
 		cmocka_unit_test(test_ping_answered_with_pong_bytes),
