@@ -33,6 +33,7 @@ struct chain_conn {
 static void conn_free(struct chain_conn *c)
 {
 	struct chain_server *s = c->srv;
+	log_debug("chain client %s: connection closed", c->name);
 	if (c->prev)
 		c->prev->next = c->next;
 	else

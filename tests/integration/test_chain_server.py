@@ -300,3 +300,32 @@ def test_chain_addresses_are_checked(build, tmp_path):
     assert r.returncode == 2 and "folder does not exist" in r.stderr, r.stderr
     r = run([build.exe("ampsim"), "chain", "--help"])
     assert r.returncode == 0 and "--listen HOST:PORT" in r.stdout
+
+
+def test_a_chain_that_hangs_costs_a_timeout_not_a_hang(build, processes, start_daemons, tmp_path):
+    """A stopped server accepts (the kernel does) and never answers: each
+    daemon waits at most 1.5 s per block for it, keeps answering its control
+    socket, and carries on when it answers again. At 20 blocks a second the
+    hang may outlast Bob's claim window, so the payment settles or ends
+    partial; either way both views agree."""
+    chain, dm = served(build, processes, start_daemons, tmp_path)
+    lose_bobs_fulfill(build, dm)
+    r = pay(build, dm, wait=False)
+    assert r.returncode == 0, r.stderr
+    wait_for(lambda: len(event(dm, "bob", "htlc_received")) == 2, what="both shards at bob")
+    # stopped, not dead: connections are accepted by the kernel, never answered
+    chain.proc.send_signal(signal.SIGSTOP)
+    try:
+        wait_for(lambda: "no answer within 1500 ms" in dm.log("alice"), timeout=30,
+                 what="alice's chain call timing out")
+        # the daemons still answer their control sockets meanwhile
+        for sock in (dm.alice_sock, dm.bob_sock):
+            assert "result" in rpc(sock, "channels", timeout=10)
+    finally:
+        chain.proc.send_signal(signal.SIGCONT)
+
+    wait_for(lambda: rpc(dm.alice_sock, "listpayments", {"summary": True})["result"].get("pay1")
+             in ("settled", "partial"), timeout=90, what="the payment ended")
+    assert "answers again" in dm.log("alice"), dm.logs()
+    a = wait_for(lambda: _settled_views(build, dm), what="both views without HTLCs in flight")
+    assert a["c1"]["bob_msat"] + a["c1"]["alice_msat"] == 100000000000, a
