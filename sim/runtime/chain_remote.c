@@ -187,7 +187,10 @@ static bool call(struct chain_remote *r, const struct chain_request *req,
 			return true;
 		}
 		disconnect(r);
-		if (x == EX_REFUSED || fresh)
+		/* a new connection only for a kept one found closed, in the
+		 * time left: not after a timeout, whose request the server
+		 * may still carry out */
+		if (x == EX_REFUSED || fresh || mono_ms() >= deadline)
 			break;
 	}
 	if (!r->down)

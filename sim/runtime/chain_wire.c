@@ -26,6 +26,16 @@ static const char *result_name(enum chain_submit_result r)
 	return NULL;
 }
 
+/* the wire's names, this file's own: chain.c's are for logs */
+static const char *kind_name(enum chain_kind k)
+{
+	switch (k) {
+	case CHAIN_CLAIM: return "claim";
+	case CHAIN_REFUND: return "refund";
+	}
+	return "?";
+}
+
 bool chain_wire_header(const uint8_t hdr[CHAIN_WIRE_HDR], uint32_t *len)
 {
 	*len = (uint32_t)hdr[0] << 24 | (uint32_t)hdr[1] << 16 | (uint32_t)hdr[2] << 8 | hdr[3];
@@ -46,7 +56,7 @@ static json_t *tx_json(const struct chain_tx *tx)
 	json_t *o = json_object();
 	json_object_set_new(o, "channel", json_string(tx->channel));
 	json_object_set_new(o, "htlc", json_integer((json_int_t)tx->htlc_id));
-	json_object_set_new(o, "kind", json_string(chain_kind_name(tx->kind)));
+	json_object_set_new(o, "kind", json_string(kind_name(tx->kind)));
 	if (tx->kind == CHAIN_CLAIM)
 		set_hex(o, "preimage", tx->preimage, AMP_LEN);
 	json_object_set_new(o, "sent_height", json_integer(tx->sent_height));
@@ -86,7 +96,7 @@ size_t chain_wire_encode_request(const struct chain_request *r, uint8_t *buf, si
 	json_object_set_new(o, "height", json_integer(r->height));
 	switch (r->op) {
 	case CHAIN_OP_SUBMIT:
-		json_object_set_new(o, "kind", json_string(chain_kind_name(r->tx.kind)));
+		json_object_set_new(o, "kind", json_string(kind_name(r->tx.kind)));
 		if (r->tx.kind == CHAIN_CLAIM)
 			set_hex(o, "preimage", r->tx.preimage, AMP_LEN);
 		set_hex(o, "hash", r->hash, AMP_LEN);
