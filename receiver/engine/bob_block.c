@@ -100,11 +100,19 @@ static void chain_watch(struct bob_engine *e, uint32_t height, struct actions *o
 void bob_engine_chain_result(struct bob_engine *e, size_t chan, uint64_t htlc_id,
 			     enum bob_chain_result res, struct actions *out)
 {
-	const struct bob_htlc *h = bob_engine_htlc(e, chan, htlc_id);
+	struct bob_htlc *h = bob_engine_htlc(e, chan, htlc_id);
 	if (!h)
 		return;
 	const char *name = "onchain_claim_invalid";
 	switch (res) {
+	case BOB_CLAIM_UNREACHABLE:
+		/* nothing is known of it: not claimed yet, so chain_watch sends
+		 * it again at the next block, while it can still confirm before
+		 * the expiry (docs/decisions.md) */
+		name = "onchain_claim_deferred";
+		h->claimed = false;
+		act_persist(out, BOB_REC_HTLC_STATE, chan, htlc_id, NULL);
+		break;
 	case BOB_CLAIM_ACCEPTED:
 		name = "onchain_claim_sent";
 		e->count.claims_onchain++;

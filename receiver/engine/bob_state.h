@@ -63,7 +63,12 @@ enum bob_chain_tx {
 	BOB_CHAIN_CLAIM,       /* claim HTLC `id` of `chan` with preimage `key` */
 };
 
-enum bob_chain_result { BOB_CLAIM_ACCEPTED, BOB_CLAIM_SPENT, BOB_CLAIM_INVALID };
+enum bob_chain_result {
+	BOB_CLAIM_ACCEPTED,
+	BOB_CLAIM_SPENT,
+	BOB_CLAIM_INVALID,
+	BOB_CLAIM_UNREACHABLE,  /* a served chain did not answer: claim at the next block */
+};
 
 /* The chain, as the engine may ask it: has the HTLC output been spent by a
  * confirmed transaction at this height (and was that Alice's refund)? */

@@ -1013,6 +1013,34 @@ static void test_unacked_fulfill_is_claimed_on_chain_before_expiry(void **state)
 	fx_teardown(f);
 }
 
+static void test_claim_the_chain_did_not_answer_is_sent_again_next_block(void **state)
+{
+	(void)state;
+	struct amp2 s;
+	struct fx *f = settled_amp(true, &s);
+	actions_clear(&f->out);
+	bob_engine_block(&f->e, 37 * SEC, &f->out);
+	assert_int_equal(actions_count(&f->out, ACT_CHAIN), 2);
+	/* a served chain that did not answer: not claimed, durably, and logged */
+	actions_clear(&f->out);
+	bob_engine_chain_result(&f->e, 0, 0, BOB_CLAIM_UNREACHABLE, &f->out);
+	assert_non_null(actions_find_log(&f->out, "onchain_claim_deferred"));
+	assert_false(bob_engine_htlc(&f->e, 0, 0)->claimed);
+	assert_true(has_persist(f, BOB_REC_HTLC_STATE, 0));
+	assert_int_equal(f->e.count.claims_onchain, 0);
+	bob_engine_chain_result(&f->e, 1, 0, BOB_CLAIM_ACCEPTED, &f->out);
+	/* the next block sends c1's claim again, and only c1's */
+	actions_clear(&f->out);
+	bob_engine_block(&f->e, 38 * SEC, &f->out);
+	assert_int_equal(actions_count(&f->out, ACT_CHAIN), 1);
+	assert_int_equal(actions_nth(&f->out, ACT_CHAIN, 0)->chan, 0);
+	actions_clear(&f->out);
+	bob_engine_chain_result(&f->e, 0, 0, BOB_CLAIM_ACCEPTED, &f->out);
+	assert_non_null(actions_find_log(&f->out, "onchain_claim_sent"));
+	assert_int_equal(f->e.count.claims_onchain, 2);
+	fx_teardown(f);
+}
+
 static void test_resolve_ack_stops_the_chain_claim(void **state)
 {
 	(void)state;
@@ -1223,6 +1251,7 @@ int main(void)
 		cmocka_unit_test(test_hold_behaviour_withholds_a_complete_set),
 		cmocka_unit_test(test_late_behaviour_claims_after_expiry),
 		cmocka_unit_test(test_unacked_fulfill_is_claimed_on_chain_before_expiry),
+		cmocka_unit_test(test_claim_the_chain_did_not_answer_is_sent_again_next_block),
 		cmocka_unit_test(test_resolve_ack_stops_the_chain_claim),
 		cmocka_unit_test(test_refund_that_wins_on_chain_takes_the_money_back),
 		cmocka_unit_test(test_restore_then_replay_gets_the_same_fulfill),
