@@ -86,6 +86,7 @@ struct alice {
 	alice_pong_fn on_pong;
 	void *pong_arg;
 	struct alice_bench *bench;        /* alice_bench.c; the shell never looks inside */
+	struct alice_sched *sched;        /* alice_sched.c: payments handed ahead; NULL: none */
 };
 
 /* Simulated now, as the engine is handed it. */

@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 
 #include "alice.h"
+#include "alice_sched.h"
 #include "alice_bench.h"
 #include "alice_rpc.h"
 #include "capture.h"
@@ -408,6 +409,8 @@ int main(int argc, char **argv)
 		rc = 1;
 out:
 	alice_bench_free(bench);
+	alice_sched_free(a->sched);    /* its timer goes before the clock */
+	a->sched = NULL;
 	alice_free(a);
 	return rc;
 }

@@ -178,6 +178,9 @@ static void report(struct timebase *tb)
 	if (strcmp(line, tb->last_report) == 0)
 		return;
 	memcpy(tb->last_report, line, sizeof(line));
+	/* what the daemon did at the instant (its event log) is written out
+	 * before the run may act on its being idle (a crash is kill -9) */
+	fflush(NULL);
 	evbuffer_add_printf(bufferevent_get_output(tb->coord), "%s\n", line);
 	/* closed connections have been reported: forget them */
 	for (struct tb_conn **pc = &tb->conns; *pc;) {
