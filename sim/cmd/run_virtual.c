@@ -215,6 +215,9 @@ bool play_virtual(struct run *r, const struct virtual_play *vp, bool *final, boo
 	uint64_t wall0 = mono_us();
 	bool stepping = vp->step;
 	char e[512], waiting[256];
+	vcoord_want_labels(r->vc, stepping);
+	if (stepping)   /* reports that say what the first instant holds */
+		vcoord_advance(r->vc, vcoord_now(r->vc));
 	for (;;) {
 		if (vcoord_interrupted()) {
 			snprintf(why, whylen, "interrupted at t = %.3f s", (double)vcoord_now(r->vc) / 1e6);
@@ -289,12 +292,14 @@ bool play_virtual(struct run *r, const struct virtual_play *vp, bool *final, boo
 			return true;
 		}
 		if (stepping && !step_prompt(r, vp, next_step, t, &stepping)) {
+			vcoord_want_labels(r->vc, false);
 			if (vcoord_interrupted())
 				snprintf(why, whylen, "interrupted at t = %.3f s", (double)now / 1e6);
 			else
 				snprintf(why, whylen, "stopped by the user at t = %.3f s", (double)now / 1e6);
 			return false;
 		}
+		vcoord_want_labels(r->vc, stepping);   /* "c" ends the stepping */
 		pace(wall0, t, vp->speed);
 		vcoord_advance(r->vc, t);
 	}
