@@ -263,9 +263,14 @@ static void on_stall(evutil_socket_t fd, short what, void *arg)
 		snprintf(why, sizeof(why), "does not read: %zu bytes unsent after %u ms", len,
 			 p->stall_ms);
 	report(p, why);
-	/* nothing more is buffered for a peer that does not read */
-	evbuffer_drain(out, len);
-	peer_close(p, why);
+	/* nothing more is kept for a peer that does not read: the connection
+	 * goes at once, with what it had not taken (libevent does not let the
+	 * start of a socket's output be drained; freeing it drops it) */
+	p->closing = true;
+	bufferevent_disable(p->bev, EV_READ);
+	if (p->ops->on_close)
+		p->ops->on_close(p, why, p->arg);
+	really_free(p);
 }
 
 static uint64_t mono_ms(void)

@@ -41,6 +41,13 @@ def stranger_with_the_runs_clock(dm, seed_byte):
     return c
 
 
+def rss_allowance_kb(kb):
+    """A bound on memory a daemon may grow by. AddressSanitizer (scripts/test
+    --sanitize) puts redzones around every block and keeps freed ones in
+    quarantine: several times the memory for the same work."""
+    return kb * 4 if "ASAN_OPTIONS" in os.environ else kb
+
+
 def rss_kb(pid):
     for line in open("/proc/%d/status" % pid):
         if line.startswith("VmRSS:"):

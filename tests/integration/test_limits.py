@@ -9,7 +9,7 @@ import socket
 import pytest
 
 from bolt8 import Conn
-from stranger import drain, field, open_channel, rss_kb, stranger_with_the_runs_clock
+from stranger import drain, field, open_channel, rss_allowance_kb, rss_kb, stranger_with_the_runs_clock
 from support import rpc, wait_for
 
 
@@ -40,7 +40,8 @@ def test_a_peer_that_does_not_read_is_disconnected(start_daemons):
         pass                                   # bob stopped reading, then closed it
     err = wait_for(lambda: _peer_errors(dm, "does not read"), what="bob closing the non-reader")
     assert "after 1000 ms" in err[0]["reason"]
-    assert rss_kb(dm.bob.pid) - before < 16 * 1024, (before, rss_kb(dm.bob.pid))
+    # 260 MB were asked for; what bob holds stays far below
+    assert rss_kb(dm.bob.pid) - before < rss_allowance_kb(16 * 1024), (before, rss_kb(dm.bob.pid))
     c.close()
     _alice_pays(dm)
 
@@ -148,7 +149,7 @@ def test_sets_that_never_complete_are_bounded_and_cost_alice_nothing(start_daemo
     c.sock.settimeout(10)
     answer = c.recv()
     assert answer[:1] == b"\x42", answer      # UpdateFailHtlc
-    assert rss_kb(dm.bob.pid) - before < 64 * 1024, (before, rss_kb(dm.bob.pid))
+    assert rss_kb(dm.bob.pid) - before < rss_allowance_kb(48 * 1024), (before, rss_kb(dm.bob.pid))
     _alice_pays(dm)
     assert rpc(dm.bob_sock, "getinfo")["result"]["sets_holding"] == nch * per
     c.close()

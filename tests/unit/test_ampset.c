@@ -119,6 +119,7 @@ static void total_mismatch_fails_whole_set(void **state)
 	ampset_remove(&t, r.set);
 	assert_int_equal(t.count, 0);
 	assert_null(t.head);
+	ampset_table_free(&t);           /* its indexes */
 }
 
 static void zero_set_id_is_rejected(void **state)
