@@ -11,7 +11,10 @@ static void count(json_t *o, const char *k)
 
 void timeline_aggregate(struct model *md, json_t *out, double t_end)
 {
-	double width = fmax(1.0, ceil(t_end / TIMELINE_BUCKETS));
+	/* a round width (1, 2 or 5 times a power of ten ms) giving at most
+	 * TIMELINE_BUCKETS rows */
+	double raw = fmax(1.0, t_end / TIMELINE_BUCKETS), width = pow(10, floor(log10(raw)));
+	width = width >= raw ? width : 2 * width >= raw ? 2 * width : 5 * width >= raw ? 5 * width : 10 * width;
 	size_t nb = (size_t)floor(t_end / width) + 1;
 	json_t *rows = json_array(), *totals = json_object();
 	for (size_t b = 0; b < nb; b++)
