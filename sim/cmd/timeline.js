@@ -93,10 +93,11 @@ function cells(b, f) {
 		for (var gy = Math.floor(b.y / GRID); gy <= Math.floor((b.y + b.h) / GRID); gy++)
 			f(gx + ',' + gy);
 }
-function free(b) {
+function free(b, inTime) {
 	var ok = true;
 	cells(b, function (key) {
 		(grid[key] || []).forEach(function (o) {
+			if (o.time && inTime) return;   /* the time column's own labels may use it */
 			if (b.x < o.x + o.w && o.x < b.x + b.w && b.y < o.y + o.h && o.y < b.y + b.h) ok = false;
 		});
 	});
@@ -108,15 +109,16 @@ function reserve(b) {
 }
 /* candidates: [[x, y, anchor]...] (y is the text's baseline); returns the
  * text element, placed at the first free candidate (else the first one,
- * which the self-check then reports as an overlap) */
-function label(parent, text, candidates, attrs, size) {
+ * which the self-check then reports as an overlap); inTime: a label of the
+ * time column */
+function label(parent, text, candidates, attrs, size, inTime) {
 	size = size || 11;
 	var w = textWidth(text, size) + 4, h = size + 3, pick = null;
 	for (var i = 0; i < candidates.length && !pick; i++) {
 		var c = candidates[i];
 		var x = c[2] === 'end' ? c[0] - w : c[2] === 'middle' ? c[0] - w / 2 : c[0];
 		var b = { x: x, y: c[1] - size, w: w, h: h };
-		if (b.x >= 0 && free(b)) pick = [c, b];
+		if (b.x >= 0 && free(b, inTime)) pick = [c, b];
 	}
 	if (!pick) {
 		var c0 = candidates[0];
@@ -239,7 +241,7 @@ function drawDetail(svg) {
 	var H = y + 60;
 	svg.setAttribute('height', H);
 	var gBack = el('g', {}, svg), gArrows = el('g', {}, svg), gLabels = el('g', {}, svg);
-	reserve({ x: 0, y: 0, w: TIMEW - 6, h: H });     /* the time column is for times */
+	reserve({ x: 0, y: 0, w: TIMEW - 6, h: H, time: true });   /* the time column is for times */
 	/* lifelines and the time of each instant */
 	var lifelines = [[XA, 'Alice'], [XB, 'Bob']];
 	if (M.chain.length) lifelines.push([XC, 'Chain']);
@@ -255,15 +257,14 @@ function drawDetail(svg) {
 	steps.forEach(function (s, k) {
 		if (s.e < 0) return;
 		var first = rows.find(function (i) { return stepOf[i] === k; });
-		var t = el('text', { x: 6, y: Y[first] + 4, 'class': 'tlbl lbl' }, svg);
-		t.textContent = fmtT(s.t) + ' \u00B7 block ' + E[first].height;
+		label(gLabels, fmtT(s.t) + ' \u00B7 block ' + E[first].height, [[6, Y[first] + 4, 'start']], { 'class': 'tlbl lbl' }, 10, true);
 		stepY[k] = Y[s.e] + 6;
 		el('line', { x1: TIMEW - 4, y1: Y[first], x2: XC, y2: Y[first], stroke: '#f0f0f0' }, gBack);
 	});
 	breaks.forEach(function (b) {   /* an idle gap drawn shorter than it is */
 		var ym = (b[0] + b[1]) / 2;
 		el('path', { d: 'M' + (TIMEW - 4) + ',' + ym + ' l8,-4 l8,8 l8,-4 L' + XC + ',' + ym, stroke: '#bbb', fill: 'none', 'stroke-dasharray': '3 3' }, gBack);
-		label(gLabels, '\u22EF ' + fmtSpan(b[2]) + ' with nothing drawn (shortened)', [[6, ym + 4, 'start']], { 'class': 'tlbl lbl' }, 10);
+		label(gLabels, '\u22EF ' + fmtSpan(b[2]) + ' with nothing drawn (shortened)', [[6, ym + 4, 'start'], [6, ym + 16, 'start'], [6, ym - 8, 'start']], { 'class': 'tlbl lbl' }, 10, true);
 	});
 	/* a crashed daemon's lifeline, from its crash to its restart */
 	M.marks.forEach(function (k) {
@@ -318,7 +319,12 @@ function drawDetail(svg) {
 		} else if (m.fate === 'lost') {
 			var at = E[m.at], dest = fromA ? 'bob' : 'alice';
 			if (at.event === 'crash' && at.node === dest) why = ' \u2014 lost: ' + dest + ' crashed';
-			else { x2 = (x1 + x2) / 2; why = ' \u2014 lost: ' + (at.event === 'crash' ? at.node + ' crashed' : 'connection closed'); }
+			else {
+				/* the connection closed because a daemon crashed at that instant */
+				var crash = E.slice(Math.max(0, m.at - 12), m.at + 12).find(function (o) { return o.event === 'crash' && o.t_ms === at.t_ms; });
+				if (crash && at.event !== 'crash') at = crash;
+				x2 = (x1 + x2) / 2; why = ' \u2014 lost: ' + (at.event === 'crash' ? at.node + ' crashed' : 'connection closed');
+			}
 			y2 = Math.max(Y[m.at], y1 + ROWH); cross = true;
 		} else {
 			x2 = (x1 + x2) / 2; y2 = y1 + ROWH; cross = true;
@@ -389,7 +395,7 @@ function drawAggregate(svg) {
 			max = Math.max(max, c.add || 0, (c.fulfill || 0) + (c.fail || 0) + (c.refund || 0));
 		});
 	});
-	reserve({ x: 0, y: 0, w: TIMEW - 6, h: 1e7 });
+	reserve({ x: 0, y: 0, w: TIMEW - 6, h: 1e7, time: true });
 	[[XA, 'Alice'], [XB, 'Bob']].forEach(function (l) {
 		var tt = el('text', { x: l[0], y: 30, 'text-anchor': 'middle', 'font-size': 16, 'font-weight': 'bold', 'class': 'lbl' }, svg);
 		tt.textContent = l[1];
@@ -399,12 +405,12 @@ function drawAggregate(svg) {
 	B.rows.forEach(function (r, k) {
 		if (!r.events) { idle += r.t1 - r.t0; steps.push({ t: r.t1, label: fmtT(r.t0) + ' \u2013 ' + fmtT(r.t1) + ' (idle)' }); stepY.push(y); return; }
 		if (idle) {
-			label(gLabels, '\u22EF ' + fmtSpan(idle) + ' without events (shortened)', [[6, y + 10, 'start']], { 'class': 'tlbl lbl' }, 10);
+			label(gLabels, '\u22EF ' + fmtSpan(idle) + ' without events (shortened)', [[6, y + 10, 'start']], { 'class': 'tlbl lbl' }, 10, true);
 			y += 18; idle = 0;
 		}
 		var g = el('g', { 'class': 'bucket', 'data-row': k }, gBars);
 		el('rect', { x: TIMEW - 4, y: y, width: XC - TIMEW + 40, height: rowH - 4, fill: k % 2 ? '#fafafa' : '#f3f6fa' }, g);
-		label(gLabels, fmtT(r.t0) + ' \u2013 ' + fmtT(r.t1), [[6, y + 14, 'start']], { 'class': 'tlbl lbl' }, 10);
+		label(gLabels, fmtT(r.t0) + ' \u2013 ' + fmtT(r.t1), [[6, y + 14, 'start']], { 'class': 'tlbl lbl' }, 10, true);
 		var outs = Object.keys(r.out).map(function (o) { return r.out[o] + ' ' + o; });
 		var notes = Object.keys(r.notes).filter(function (o) { return o !== 'link'; }).map(function (o) { return r.notes[o] + ' ' + (MARKS[o] ? MARKS[o][1] : o); });
 		label(gLabels, clip((r.started ? r.started + ' started' : '') + (outs.length ? (r.started ? ' \u00B7 ' : '') + outs.join(', ') : ''), 40) || '\u2013',
