@@ -569,6 +569,13 @@ try {
 		play(); st.playing = !!timer;
 		pause(); st.paused = !timer;
 		goTo(steps.length - 1); st.end = cur; st.visible_at_end = visibleArrows();
+		var first = document.querySelector('#diagram g.arrow, #diagram g.bucket');
+		if (first) {   /* the hover: the whole event(s) behind the first arrow */
+			first.dispatchEvent(new MouseEvent('mousemove', { clientX: 20, clientY: 20 }));
+			st.hover = tip.hidden ? '' : tip.textContent;
+			first.dispatchEvent(new MouseEvent('mouseleave'));
+			st.hover_hidden_after = tip.hidden;
+		}
 		extra.selftest = st;
 	}
 	goTo(params.has('step') ? parseInt(params.get('step'), 10) || 0 : steps.length - 1);

@@ -188,6 +188,9 @@ def test_timeline_play_pause_step(build, tmp_path):
     assert st["playing"] and st["paused"], st
     assert st["end"] == sc["steps"] - 1 and st["visible_at_end"] == sc["arrows"], st
     assert st["visible_at_start"] < sc["arrows"], st
+    # hovering the first arrow (the add on c1) shows its events whole
+    assert '"event": "htlc_offered"' in st["hover"] and '"event": "htlc_received"' in st["hover"], st
+    assert '"cltv_expiry": 30' in st["hover"] and st["hover_hidden_after"], st
     _, sc = render(tmp_path, tl, "?step=2")
     assert sc["step"] == 2 and sc["errors"] == []
     assert 0 < sc["visible_arrows"] < sc["arrows"], sc
