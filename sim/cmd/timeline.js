@@ -300,8 +300,9 @@ function drawDetail(svg) {
 		var mx = (x1 + x2) / 2, my = (y1 + y2) / 2;
 		var cands = [[mx, my - 4, 'middle'], [mx, my + 12, 'middle'], [x1 + (x2 - x1) * 0.75, y1 + (y2 - y1) * 0.75 - 4, 'middle'],
 			     [x1 + (x2 - x1) * 0.25, y1 + (y2 - y1) * 0.25 - 4, 'middle']];
-		label(gLabels, (c.pay ? c.pay + ': ' : '') + c.what + ' ' + c.ch + ' #' + c.htlc + (c.r < 0 ? ' (not confirmed in the run)' : ''),
-		      cands, { fill: payColour(c.pay), 'font-style': 'italic' });
+		var lt = label(gLabels, (c.pay ? c.pay + ': ' : '') + c.what + ' ' + c.ch + ' #' + c.htlc + (c.r < 0 ? ' (not confirmed in the run)' : ''),
+			       cands, { fill: payColour(c.pay), 'font-style': 'italic' });
+		stepped.push([lt, stepOf[c.s], stepOf[c.s]]);
 		hoverable(g, function () { return eventsText([c.s, c.r]); });
 		stepped.push([g, stepOf[c.s], c.r >= 0 ? stepOf[c.r] : stepOf[c.s]]);
 	});
@@ -357,7 +358,9 @@ function drawDetail(svg) {
 		}
 		if (cross) reserve({ x: x2 - 7, y: y2 - 7, w: 14, h: 14 });
 		reserve({ x: x1 + ux * 16 - 5, y: y1 + uy * 16 - 5, w: 10, h: 10 });
-		jobs.push(function () { label(gLabels, text, cands, { fill: col, 'data-msg': idx }); });
+		jobs.push(function () {
+			stepped.push([label(gLabels, text, cands, { fill: col, 'data-msg': idx }), stepOf[m.s], stepOf[m.s]]);
+		});
 		hoverable(g, function () { return eventsText([m.s, m.r, m.at]); });
 		stepped.push([g, stepOf[m.s], arrives ? stepOf[m.r] : m.at >= 0 ? stepOf[m.at] : stepOf[m.s]]);
 	});
