@@ -484,11 +484,14 @@ function legend() {
 		h += 'Each arrow is one message between the daemons, in its payment\u2019s colour, with its channel\u2019s mark near its start; ' +
 			'<code>c1 #0</code> is HTLC 0 on channel c1. A solid arrow arrived; long dashes are a replay (after a reconnection or restart) ' +
 			'or a re-sent resolution; short dots are a duplicate copy; a dashed arrow ending in \u2715 never arrived (dropped, or lost when a ' +
-			'daemon crashed or the connection closed). Thick pale arrows are transactions to and from the chain. Hover anything for the whole event.</p><p>Payments:';
-		M.payments.slice(0, 200).forEach(function (p) {
-			h += '<span class="sw" style="background:' + payColour(p.id) + '"></span>' + p.id + ' (' + p.mode + ' ' + fmtMsat(p.amount_msat) + ', ' + p.outcome + ')';
+			'daemon crashed or the connection closed). Thick pale arrows are transactions to and from the chain. Hover anything for the whole event.</p>';
+		var list = '';
+		M.payments.forEach(function (p) {
+			list += '<span class="sw" style="background:' + payColour(p.id) + '"></span>' + p.id + ' (' + p.mode + ' ' + fmtMsat(p.amount_msat) + ', ' + p.outcome + ')';
 		});
-		h += '</p>';
+		/* a long list of payments folds away */
+		h += M.payments.length <= 12 ? '<p>Payments:' + list + '</p>' :
+			'<details><summary>' + M.payments.length + ' payments, one colour each</summary><p>' + list + '</p></details>';
 	}
 	h += '<p>Channels:';
 	M.channels.forEach(function (c, i) {
