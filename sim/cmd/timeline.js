@@ -160,7 +160,7 @@ function goTo(k) {
 		s[0].classList.toggle('future', cur < s[1]);
 		s[0].classList.toggle('inflight', cur >= s[1] && cur < s[2]);
 	});
-	if (nowLine) { nowLine.setAttribute('y1', stepY[cur]); nowLine.setAttribute('y2', stepY[cur]); }
+	if (nowLine) { nowLine.setAttribute('y1', stepY[cur] || TOP); nowLine.setAttribute('y2', stepY[cur] || TOP); }
 	document.getElementById('slider').value = cur;
 	document.getElementById('now').textContent = 'step ' + cur + ' / ' + (steps.length - 1) + ': ' + steps[cur].label;
 	onStep(cur);
