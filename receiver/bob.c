@@ -121,7 +121,59 @@ static bool on_secure(struct peer *p, const uint8_t node_id[33], void *arg)
 	return true;
 }
 
-static const struct peer_ops bob_peer_ops = { on_message, on_close, on_secure };
+static bool conn_holds_channel(const struct bob *b, uint64_t conn)
+{
+	for (size_t i = 0; i < b->eng.nchans; i++)
+		if (b->eng.chans[i].conn == conn)
+			return true;
+	return false;
+}
+
+/* Silent for --idle-timeout: a connection that carries a channel stays
+ * (Alice may simply have nothing to pay); one that carries none goes. */
+static bool on_idle(struct peer *p, void *arg)
+{
+	(void)p;
+	struct bob_conn *bcn = arg;
+	return !conn_holds_channel(bcn->bob, bcn->id);
+}
+
+static const struct peer_ops bob_peer_ops = { on_message, on_close, on_secure, on_idle };
+
+/* Room for a new connection: the oldest one still in its handshake when
+ * BOB_MAX_PENDING are (or descriptors ran out: full), and the oldest
+ * holding no channel when every slot is taken. A stranger can delay Alice
+ * by a handshake, not lock her out. */
+static bool make_room_for(struct bob *b, bool full)
+{
+	struct bob_conn *oldest_pending = NULL, *oldest_idle = NULL;
+	unsigned pending = 0;
+	for (struct bob_conn *c = b->conns; c; c = c->next) {
+		if (peer_handshaking(c->peer)) {
+			pending++;
+			oldest_pending = c;
+		}
+		if (!conn_holds_channel(b, c->id))
+			oldest_idle = c;
+	}
+	if (oldest_pending && (pending >= BOB_MAX_PENDING || full)) {
+		peer_fail(oldest_pending->peer,
+			  full ? "out of descriptors: closing the oldest connection in its handshake"
+			       : "too many connections in their handshake: closing the oldest");
+		return true;
+	} else if (b->eng.nconns >= BOB_MAX_CONNS && oldest_idle) {
+		peer_fail(oldest_idle->peer,
+			  "too many connections: closing the oldest that holds no channel");
+		return true;
+	}
+	return false;
+}
+
+/* accept() found no descriptor: free one for the next try */
+static bool out_of_descriptors(void *arg)
+{
+	return make_room_for(arg, true);
+}
 
 /* The engine's signer: Bob's node key over an invoice digest. */
 static void sign_with_node_key(void *ctx, const uint8_t digest[32], uint8_t sig[64])
@@ -135,6 +187,7 @@ static void on_accept(evutil_socket_t fd, const char *name, void *arg)
 {
 	struct bob *b = arg;
 	uint64_t id = ++b->next_conn_id;
+	make_room_for(b, false);
 	if (!bob_engine_connected(&b->eng, id, name)) {
 		log_warn("connection from %s refused: too many connections", name);
 		evutil_closesocket(fd);
@@ -148,6 +201,7 @@ static void on_accept(evutil_socket_t fd, const char *name, void *arg)
 	/* a connection that says nothing, or never finishes a frame, is
 	 * closed rather than kept */
 	peer_set_deadlines(bcn->peer, BOB_HELLO_MS, BOB_PARTIAL_MS);
+	peer_set_timeouts(bcn->peer, b->stall_ms, b->idle_ms);
 	peer_set_capture(bcn->peer, b->cap);
 	peer_set_turn(bcn->peer, b->turn);
 	peer_set_timebase(bcn->peer, b->tb);
@@ -200,13 +254,20 @@ static void usage(FILE *f)
 		"  --final-cltv-delta N      reject HTLCs expiring sooner (default 18 blocks)\n"
 		"  --behaviour B             honest | greedy | hold | late (default honest)\n"
 		"  --state DIR               keep channels, HTLCs, invoices and sets in DIR/bob.db\n"
-		"  --chain FILE              the simulated chain shared with alice (on-chain fallback)\n"
+		"  --chain FILE|tcp:HOST:PORT  the simulated chain shared with alice (on-chain\n"
+		"                            fallback): a file, or served by ampsim chain --listen\n"
 		"  --pcap FILE               write every message sent and received to FILE (pcapng)\n"
 		"  --sync full|normal        with --state: SQLite's synchronous mode; full (default)\n"
 		"                            survives power loss, normal survives kill -9\n"
 		"  --key FILE                the node key (BOLT #8 identity), made 0600 when missing;\n"
 		"                            default: kept in the --state DIR, else drawn for this run\n"
 		"  --allow NODEID            accept only this node (repeat for several); default: any\n"
+		"  --invoice-expiry DURATION unpaid invoices are forgotten after this long\n"
+		"                            (simulated; default 60m; 0: never)\n"
+		"  --idle-timeout DURATION   close a connection that holds no channel after this long\n"
+		"                            without a message (default 60s; 0: never)\n"
+		"  --write-timeout DURATION  close a peer that leaves over 1 MiB unread this long\n"
+		"                            (default 30s; 0: only the 8 MiB limit)\n"
 		"  --keep-invoices N         paid invoices kept (listed, and in the state); older\n"
 		"                            ones are forgotten. 0 keeps all (default 10000)\n"
 		"  --seeded-secrets SEED:GEN draw every secret from SEED (ampsim run); GEN counts\n"
@@ -233,6 +294,7 @@ struct bob_opts {
 	uint8_t allow[BOB_MAX_ALLOW][NOISE_PUBKEY_LEN];
 	size_t nallow;
 	uint64_t keep_invoices;
+	uint64_t idle_us, stall_us;        /* --idle-timeout, --write-timeout */
 	struct seeded_secrets secrets;     /* --seeded-secrets: cfg.random draws here */
 	bool verbose;
 };
@@ -258,6 +320,9 @@ static int parse_options(int argc, char **argv, struct bob_config *cfg, struct b
 		{ "keep-invoices", required_argument, NULL, 'N' },
 		{ "key", required_argument, NULL, 'y' },
 		{ "allow", required_argument, NULL, 'A' },
+		{ "idle-timeout", required_argument, NULL, 'I' },
+		{ "invoice-expiry", required_argument, NULL, 'X' },
+		{ "write-timeout", required_argument, NULL, 'W' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
@@ -328,6 +393,20 @@ static int parse_options(int argc, char **argv, struct bob_config *cfg, struct b
 				return bad_usage("--clock '%s': %s", optarg,
 						 "expected wall or virtual:SOCKET");
 			break;
+		case 'X':
+			if (!duration_parse(optarg, &cfg->invoice_expiry_us, &why))
+				return bad_usage("--invoice-expiry '%s': %s", optarg, why);
+			break;
+		case 'I':
+		case 'W': {
+			uint64_t *to = c == 'I' ? &o->idle_us : &o->stall_us;
+			const char *fmt = c == 'I' ? "--idle-timeout '%s': %s" : "--write-timeout '%s': %s";
+			if (!duration_parse(optarg, to, &why))
+				return bad_usage(fmt, optarg, why);
+			if (*to > 86400ULL * 1000000)
+				return bad_usage(fmt, optarg, "at most 1440m (a day)");
+			break;
+		}
 		case 'v': o->verbose = true; break;
 		case 'h': usage(stdout); return 0;
 		case 'V': printf("bob (ampsim) %s\n", AMPSIM_VERSION); return 0;
@@ -345,9 +424,11 @@ int main(int argc, char **argv)
 {
 	struct bob_config cfg = {
 		.hold_us = 60ULL * 1000000, .final_cltv_delta = 18, .behaviour = BOB_HONEST,
+		.invoice_expiry_us = 3600ULL * 1000000,
 		.random = system_secrets_bytes,
 	};
-	struct bob_opts o = { .keep_invoices = 10000 };
+	struct bob_opts o = { .keep_invoices = 10000, .idle_us = 60ULL * 1000000,
+			      .stall_us = 30ULL * 1000000 };
 	int rc = parse_options(argc, argv, &cfg, &o);
 	if (rc >= 0)
 		return rc;
@@ -358,6 +439,8 @@ int main(int argc, char **argv)
 
 	struct bob *b = xcalloc(1, sizeof(*b));
 	b->keep_invoices = (size_t)o.keep_invoices;
+	b->idle_ms = (unsigned)((o.idle_us + 999) / 1000);
+	b->stall_ms = (unsigned)((o.stall_us + 999) / 1000);
 	bob_engine_init(&b->eng, &cfg);
 	b->eng.clk.epoch_unix_us = simclock_wall_now_us();
 	char err[512];
@@ -447,13 +530,15 @@ int main(int argc, char **argv)
 		rc = 2;
 		goto done;
 	}
-	b->listener = listener_new(b->base, o.listen, BOB_MAX_CONNS, on_accept, b, err,
+	/* one over the engine's slots: on_accept makes room for it */
+	b->listener = listener_new(b->base, o.listen, BOB_MAX_CONNS + 1, on_accept, b, err,
 				   sizeof(err));
 	if (!b->listener) {
 		fprintf(stderr, "bob: --listen %s\n", err);
 		rc = 2;
 		goto done;
 	}
+	listener_on_full(b->listener, out_of_descriptors);
 	b->port = listener_port(b->listener);
 	if (o.control) {
 		b->rpc = rpc_listen(b->base, o.control, bob_methods, b, err, sizeof(err));

@@ -40,6 +40,9 @@ struct bob_hold_timer {
  * (wall time): strangers cannot hold connections open for free. */
 #define BOB_HELLO_MS 10000
 #define BOB_PARTIAL_MS 10000
+/* At most this many connections may be in their handshake (or waiting
+ * for their first message) at once: the oldest is closed for a new one. */
+#define BOB_MAX_PENDING 16
 
 struct bob {
 	struct event_base *base;
@@ -67,7 +70,8 @@ struct bob {
 	struct bob_chain_view chain_view;
 	uint16_t port;
 	uint64_t next_conn_id;
-	struct bob_conn *conns;
+	struct bob_conn *conns;     /* newest first */
+	unsigned idle_ms, stall_ms; /* --idle-timeout, --write-timeout */
 };
 
 /* bob_act.c: carry out what the engine decided, in order (persist first,

@@ -126,8 +126,14 @@ static void submit_claim(struct bob *b, const struct action *a)
 	enum bob_chain_result r = BOB_CLAIM_INVALID;
 	switch (cr) {
 	case CHAIN_ACCEPTED: r = BOB_CLAIM_ACCEPTED; break;
-	case CHAIN_SPENT: r = BOB_CLAIM_SPENT; break;
+	case CHAIN_SPENT:
+		/* only Bob claims, and only with the preimage: a claim that
+		 * already spends the output is his own, sent earlier when its
+		 * answer was lost (a served chain that went away) */
+		r = winner.kind == CHAIN_CLAIM ? BOB_CLAIM_ACCEPTED : BOB_CLAIM_SPENT;
+		break;
 	case CHAIN_INVALID: r = BOB_CLAIM_INVALID; break;
+	case CHAIN_UNREACHABLE: r = BOB_CLAIM_UNREACHABLE; break;
 	}
 	struct actions out;
 	actions_init(&out);

@@ -187,6 +187,11 @@ void bob_store_record(struct bob *b, const struct action *a)
 	fatal("bob store: unknown record %d", a->what);
 }
 
+/* Bob's balance of each channel as stored: once the in-flight HTLCs are
+ * back, the ledger must come to the same (capacity = alice + bob +
+ * in flight), or the row was edited. */
+static uint64_t stored_bob[BOB_MAX_CHANNELS];
+
 static bool load_channels(struct bob *b, char *err, size_t errlen)
 {
 	/* Alice's balance as if no HTLC were in flight; the in-flight ones
@@ -194,7 +199,7 @@ static bool load_channels(struct bob *b, char *err, size_t errlen)
 	sqlite3_stmt *q = store_query(b->st,
 		"SELECT c.id, c.capacity, c.alice + COALESCE((SELECT SUM(amount) FROM htlcs h"
 		" WHERE h.channel = c.id AND h.state = 0), 0), c.max_htlcs, c.htlc_min, c.delay,"
-		" c.jitter, c.jitter_dist, c.drop_p, c.dup, c.htlc_next, c.htlc_done, c.owner"
+		" c.jitter, c.jitter_dist, c.drop_p, c.dup, c.htlc_next, c.htlc_done, c.owner, c.bob"
 		" FROM channels c ORDER BY c.rowid", "");
 	bool ok = true;
 	while (ok && store_row(b->st, q)) {
@@ -215,6 +220,7 @@ static bool load_channels(struct bob *b, char *err, size_t errlen)
 			ok = false;
 			break;
 		}
+		stored_bob[b->eng.nchans - 1] = (uint64_t)sqlite3_column_int64(q, 13);
 		/* the HTLC ids it has finished with */
 		const uint8_t *blob = sqlite3_column_blob(q, 11);
 		size_t len = (size_t)sqlite3_column_bytes(q, 11);
@@ -286,6 +292,12 @@ static void load_invoices(struct bob *b)
 	sqlite3_finalize(q);
 }
 
+/* A 32-byte column that may also be absent (NULL or empty: zeroes). */
+static bool col32_or_none(sqlite3_stmt *q, int col, uint8_t out[32])
+{
+	return sqlite3_column_bytes(q, col) == 0 || store_col32(q, col, out);
+}
+
 static bool load_htlcs(struct bob *b, char *err, size_t errlen)
 {
 	sqlite3_stmt *q = store_query(b->st, "SELECT channel, id, amount, hash, cltv, state, preimage,"
@@ -300,25 +312,28 @@ static bool load_htlcs(struct bob *b, char *err, size_t errlen)
 		size_t chan;
 		const char *why = "unknown channel";
 		h.amount = amount_msat((uint64_t)sqlite3_column_int64(q, 2));
-		store_col32(q, 3, h.hash);
+		bool blobs = store_col32(q, 3, h.hash);
 		h.cltv_expiry = (uint32_t)sqlite3_column_int64(q, 4);
 		h.fsm.present = true;
 		bool known = htlc_state_from_stored(sqlite3_column_int(q, 5), &h.fsm.state);
-		store_col32(q, 6, h.preimage);
+		blobs = col32_or_none(q, 6, h.preimage) && blobs;
 		h.code = (uint32_t)sqlite3_column_int64(q, 7);
 		const char *reason = (const char *)sqlite3_column_text(q, 8);
 		snprintf(h.reason, sizeof(h.reason), "%s", reason ? reason : "");
 		h.acked = sqlite3_column_int(q, 9) != 0;
 		h.claimed = sqlite3_column_int(q, 10) != 0;
 		h.kind = sqlite3_column_int(q, 11);
-		store_col32(q, 12, h.key);
+		blobs = (h.kind < 0 ? col32_or_none(q, 12, h.key) : store_col32(q, 12, h.key)) && blobs;
 		h.total = amount_msat((uint64_t)sqlite3_column_int64(q, 13));
-		store_col32(q, 14, h.share);
+		blobs = (h.kind == SET_AMP ? store_col32(q, 14, h.share) : col32_or_none(q, 14, h.share)) &&
+			blobs;
 		h.child_index = (uint32_t)sqlite3_column_int64(q, 15);
 		h.arrived_us = (uint64_t)sqlite3_column_int64(q, 16);
 		if (!known)
 			why = "unknown state";
-		if (!channel || !known || !bob_engine_chan(&b->eng, channel, &chan) ||
+		else if (!blobs)
+			why = "a hash, preimage, set key or share is not 32 bytes";
+		if (!channel || !known || !blobs || !bob_engine_chan(&b->eng, channel, &chan) ||
 		    !bob_engine_restore_htlc(&b->eng, chan, id, &h, &why)) {
 			snprintf(err, errlen, "bob.db: HTLC %s/%llu does not load: %s",
 				 channel ? channel : "(null)", (unsigned long long)id, why);
@@ -347,5 +362,20 @@ bool bob_store_load(struct bob *b, char *err, size_t errlen)
 	if (!load_channels(b, err, errlen))
 		return false;
 	load_invoices(b);
-	return load_htlcs(b, err, errlen);
+	if (!load_htlcs(b, err, errlen))
+		return false;
+	for (size_t i = 0; i < b->eng.nchans; i++) {
+		const struct ledger *l = &b->eng.chans[i].ledger;
+		if (!ledger_conserves(l) || l->bob.millisatoshis != stored_bob[i]) {
+			snprintf(err, errlen, "bob.db: channel %s does not add up: capacity %llu msat, "
+				 "alice %llu, bob %llu stored (%llu by the ledger), %llu in flight",
+				 l->id, (unsigned long long)l->capacity.millisatoshis,
+				 (unsigned long long)l->alice.millisatoshis,
+				 (unsigned long long)stored_bob[i],
+				 (unsigned long long)l->bob.millisatoshis,
+				 (unsigned long long)l->inflight.millisatoshis);
+			return false;
+		}
+	}
+	return true;
 }

@@ -71,13 +71,29 @@ static void submit_refund(struct alice *a, const struct action *x)
 	snprintf(refund.channel, sizeof(refund.channel), "%s", l->id);
 	refund.htlc_id = x->id;
 	refund.kind = CHAIN_REFUND;
-	if (chain_submit(a->chain, &refund, h->hash, h->cltv_expiry, alice_height(a),
-			 &winner) == CHAIN_ACCEPTED) {
+	switch (chain_submit(a->chain, &refund, h->hash, h->cltv_expiry, alice_height(a), &winner)) {
+	case CHAIN_ACCEPTED: {
 		struct actions more;
 		actions_init(&more);
 		pay_engine_refund_sent(&a->eng, x->chan, x->id, &more);
 		alice_run(a, &more);
 		actions_free(&more);
+		break;
+	}
+	case CHAIN_SPENT:     /* her own refund of an earlier block, or Bob's claim */
+	case CHAIN_INVALID:   /* not expired at the chain's reckoning: the next block */
+		break;
+	case CHAIN_UNREACHABLE: {
+		/* a served chain that did not answer: the engine asks for the
+		 * refund again at every block until the chain shows a spend */
+		struct evrec r;
+		evrec_init(&r, "onchain_refund_deferred");
+		evrec_str(&r, "channel", l->id);
+		evrec_u64(&r, "htlc", x->id);
+		evrec_i64(&r, "cltv_expiry", h->cltv_expiry);
+		evlog_emit_rec(a->log, &r);
+		break;
+	}
 	}
 }
 

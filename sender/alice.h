@@ -86,6 +86,7 @@ struct alice {
 	alice_pong_fn on_pong;
 	void *pong_arg;
 	struct alice_bench *bench;        /* alice_bench.c; the shell never looks inside */
+	struct alice_sched *sched;        /* alice_sched.c: payments handed ahead; NULL: none */
 };
 
 /* Simulated now, as the engine is handed it. */
@@ -114,6 +115,9 @@ bool alice_store_open(struct alice *a, const char *dir, char *err, size_t errlen
 /* Load channels and payments into the engine; false if the store is empty
  * (a first start). */
 bool alice_store_load(struct alice *a);
+/* After the engine's restore: each channel's stored Bob balance is the
+ * ledger's (capacity = alice + bob + in flight); false + err if not. */
+bool alice_store_check(struct alice *a, char *err, size_t errlen);
 void alice_store_meta(struct alice *a);
 void alice_store_channel(struct alice *a, size_t chan);
 void alice_store_payment(struct alice *a, uint64_t seq);

@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 
 #include "alice.h"
+#include "alice_sched.h"
 #include "alice_bench.h"
 #include "alice_rpc.h"
 #include "capture.h"
@@ -44,7 +45,8 @@ static void usage(FILE *f)
 		"  --time-scale X            simulated seconds per wall second (default 1)\n"
 		"  --behaviour B             honest | bad-share (default honest)\n"
 		"  --state DIR               keep channels and payments in DIR/alice.db; restart from it\n"
-		"  --chain FILE              the simulated chain shared with bob (on-chain fallback)\n"
+		"  --chain FILE|tcp:HOST:PORT  the simulated chain shared with bob (on-chain\n"
+		"                            fallback): a file, or served by ampsim chain --listen\n"
 		"  --pcap FILE               write every message sent and received to FILE (pcapng)\n"
 		"  --sync full|normal        with --state: SQLite's synchronous mode; full (default)\n"
 		"                            survives power loss, normal survives kill -9\n"
@@ -376,12 +378,12 @@ int main(int argc, char **argv)
 	} else {
 		a->tb = timebase_wall(a->base, &a->clk);
 	}
-	if (restarted) {
-		struct actions acts;
-		actions_init(&acts);
-		pay_engine_restore(&a->eng, &acts);
-		alice_run(a, &acts);
-		actions_free(&acts);
+	if (restarted && (!pay_engine_restore(&a->eng, err, sizeof(err)) ||
+			  !alice_store_check(a, err, sizeof(err)))) {
+		fprintf(stderr, "alice: --state %s: %s; the file is damaged or was edited, "
+			"nothing was written\n", state_dir, err);
+		rc = 2;
+		goto out;
 	}
 	a->bench = bench = alice_bench_new(a);
 	if (control) {
@@ -407,6 +409,8 @@ int main(int argc, char **argv)
 		rc = 1;
 out:
 	alice_bench_free(bench);
+	alice_sched_free(a->sched);    /* its timer goes before the clock */
+	a->sched = NULL;
 	alice_free(a);
 	return rc;
 }

@@ -9,6 +9,7 @@
 #include "alice.h"
 #include "alice_bench.h"
 #include "alice_rpc.h"
+#include "alice_sched.h"
 #include "amount.h"
 #include "daemon.h"
 #include "events.h"
@@ -45,6 +46,7 @@ static json_t *rpc_getinfo(json_t *params, void *arg, struct rpc_err *err)
 	json_set_u64(r, "failed", a->eng.failed);
 	json_set_u64(r, "refunded", a->eng.refunded);
 	json_set_u64(r, "partial", a->eng.partial);
+	json_set_u64(r, "scheduled", alice_sched_waiting(a->sched));
 	json_set_str(r, "behaviour", alice_behaviour_name(a->behaviour));
 	json_set_u64(r, "frames_sent", peer_frames_written());
 	json_set_u64(r, "commits", turn_commits(a->turn));
@@ -149,6 +151,14 @@ static bool param_amount(json_t *params, const char *key, struct amount_msat *ou
 	return false;
 }
 
+/* A payment id as scenario files have them. */
+static bool id_ok(const char *id)
+{
+	return id[0] && strlen(id) < SCN_ID_MAX &&
+	       strspn(id, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-") ==
+		       strlen(id);
+}
+
 static json_t *rpc_pay(json_t *params, void *arg, struct rpc_err *err)
 {
 	struct alice *a = arg;
@@ -177,8 +187,7 @@ static json_t *rpc_pay(json_t *params, void *arg, struct rpc_err *err)
 		}
 		id = autoid;
 	}
-	if (strlen(id) >= SCN_ID_MAX || !id[0] || strspn(id, "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-			"abcdefghijklmnopqrstuvwxyz0123456789_-") != strlen(id))
+	if (!id_ok(id))
 		return rpc_fail(err, RPC_INVALID_PARAMS,
 				"id must be 1..%d letters, digits, '_' or '-' (as in scenario files)",
 				SCN_ID_MAX - 1);
@@ -239,6 +248,64 @@ static json_t *rpc_pay(json_t *params, void *arg, struct rpc_err *err)
 	if (pp->outcome != OUTCOME_PENDING && pp->why[0])
 		json_set_str(r, "why", pp->why);   /* it ended at once: say why */
 	return r;
+}
+
+/* schedule {payments: [[id, at_us, amount_msat, mode, shards, expiry_blocks,
+ * timeout_us], ...]}: payments that start at their simulated instant from
+ * alice's own timer. All are checked before any is queued. */
+static json_t *rpc_schedule(json_t *params, void *arg, struct rpc_err *err)
+{
+	struct alice *a = arg;
+	json_t *list = json_object_get(params, "payments");
+	if (!a->ready_written)
+		return rpc_fail(err, RPC_REFUSED, "not connected to bob yet");
+	if (!json_is_array(list))
+		return rpc_fail(err, RPC_INVALID_PARAMS, "payments must be a list");
+	if (json_array_size(list) + alice_sched_waiting(a->sched) > ALICE_SCHED_MAX)
+		return rpc_fail(err, RPC_INVALID_PARAMS, "at most %d payments may wait",
+				ALICE_SCHED_MAX);
+	size_t i;
+	json_t *v;
+	uint64_t after = alice_sched_last(a->sched, alice_now(a));
+	json_array_foreach(list, i, v) {
+		const char *id = json_string_value(json_array_get(v, 0));
+		const char *mode = json_string_value(json_array_get(v, 3));
+		enum pay_mode m;
+		bool ints = json_array_size(v) == 7;
+		for (size_t k = 1; k < 7 && ints; k++)
+			ints = k == 3 || (json_is_integer(json_array_get(v, k)) &&
+					  json_integer_value(json_array_get(v, k)) >= 0);
+		if (!ints || !id || !id_ok(id) || !mode || !pay_mode_parse(mode, &m) ||
+		    json_integer_value(json_array_get(v, 2)) == 0 ||
+		    json_integer_value(json_array_get(v, 4)) > SPLIT_MAX_PARTS ||
+		    json_integer_value(json_array_get(v, 5)) == 0 ||
+		    json_integer_value(json_array_get(v, 5)) > UINT32_MAX)
+			return rpc_fail(err, RPC_INVALID_PARAMS,
+					"payments[%zu]: expected [id, at_us, amount_msat > 0, mode, "
+					"shards 0..%d, expiry_blocks > 0, timeout_us]", i, SPLIT_MAX_PARTS);
+		uint64_t at = (uint64_t)json_integer_value(json_array_get(v, 1));
+		if (at < after)
+			return rpc_fail(err, RPC_INVALID_PARAMS,
+					"payments[%zu] starts at %llu us, before %llu us: payments are "
+					"handed in the order they start, none in the past", i,
+					(unsigned long long)at, (unsigned long long)after);
+		after = at;
+	}
+	if (!a->sched)
+		a->sched = alice_sched_new(a);
+	json_array_foreach(list, i, v) {
+		char why[200];
+		enum pay_mode m = PAY_AMP;
+		pay_mode_parse(json_string_value(json_array_get(v, 3)), &m);
+		if (!alice_sched_add(a->sched, json_string_value(json_array_get(v, 0)),
+				     (uint64_t)json_integer_value(json_array_get(v, 1)),
+				     amount_msat((uint64_t)json_integer_value(json_array_get(v, 2))), m,
+				     (uint32_t)json_integer_value(json_array_get(v, 4)),
+				     (uint32_t)json_integer_value(json_array_get(v, 5)),
+				     (uint64_t)json_integer_value(json_array_get(v, 6)), why, sizeof(why)))
+			return rpc_fail(err, RPC_INVALID_PARAMS, "payments[%zu]: %s", i, why);
+	}
+	return json_pack("{s:I}", "scheduled", (json_int_t)alice_sched_waiting(a->sched));
 }
 
 static json_t *rpc_fault(json_t *params, void *arg, struct rpc_err *err)
@@ -363,6 +430,7 @@ const struct rpc_method alice_methods[] = {
 	{ "getinfo", rpc_getinfo, "getinfo: height, counters, invariant violations" },
 	{ "channels", rpc_channels, "channels: Alice's view of every channel" },
 	{ "pay", rpc_pay, "pay {id, amount, mode, shards, expiry, timeout} or {invoice}: start a payment" },
+	{ "schedule", rpc_schedule, "schedule {payments: [[id, at_us, amount_msat, mode, shards, expiry_blocks, timeout_us]...]}: start each at its instant" },
 	{ "listpayments", rpc_listpayments, "listpayments {id?, summary?}: payments and their parts" },
 	{ "fault", rpc_fault, "fault {channel, direction, action, lift}: impair a channel" },
 	{ "bench", rpc_bench, "bench {payments | seconds, concurrency, mode, shards, amount}: drive payments" },

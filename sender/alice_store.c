@@ -20,6 +20,24 @@ static const char schema[] =
 	 * payment record (pay_codec.h); earlier versions wrote JSON */
 	"CREATE TABLE IF NOT EXISTS payments (seq INTEGER PRIMARY KEY, id TEXT, doc BLOB);";
 
+/* Bob's balance of each channel as stored (alice_store_check). */
+static uint64_t stored_bob[ALICE_MAX_CHANNELS];
+
+bool alice_store_check(struct alice *a, char *err, size_t errlen)
+{
+	for (size_t i = 0; i < a->eng.nchans; i++) {
+		const struct ledger *l = &a->eng.chans[i].ledger;
+		if (l->bob.millisatoshis != stored_bob[i]) {
+			snprintf(err, errlen, "channel %s does not add up: bob %llu msat stored, %llu "
+				 "by capacity - alice - in flight", l->id,
+				 (unsigned long long)stored_bob[i],
+				 (unsigned long long)l->bob.millisatoshis);
+			return false;
+		}
+	}
+	return true;
+}
+
 bool alice_store_open(struct alice *a, const char *dir, char *err, size_t errlen)
 {
 	a->st = store_open(dir, "alice", schema, err, errlen);
@@ -213,7 +231,7 @@ bool alice_store_load(struct alice *a)
 	struct pay_engine *e = &a->eng;
 	pay_engine_drop_channels(e);
 	q = store_query(a->st, "SELECT id, capacity, alice, max_htlcs, htlc_min, next_htlc, delay,"
-			" jitter, jitter_dist, drop_p, dup FROM channels ORDER BY idx", "");
+			" jitter, jitter_dist, drop_p, dup, bob FROM channels ORDER BY idx", "");
 	while (store_row(a->st, q) && e->nchans < ALICE_MAX_CHANNELS) {
 		size_t idx = e->nchans;
 		struct channel_config cc;
@@ -241,6 +259,7 @@ bool alice_store_load(struct alice *a)
 			store_damaged(a->st, "channel %s does not load (a balance above its capacity, "
 				      "or a second channel of that id)", cc.id);
 		e->chans[idx].next_htlc_id = (uint64_t)sqlite3_column_int64(q, 5);
+		stored_bob[idx] = (uint64_t)sqlite3_column_int64(q, 11);
 		a->links[idx].base_out = cc.link;
 	}
 	sqlite3_finalize(q);

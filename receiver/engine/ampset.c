@@ -1,13 +1,94 @@
 #include "ampset.h"
 
+#include <sodium.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "log.h"
 
+/* ---- the indexes ------------------------------------------------------ */
+
+static void hkey_ready(struct ampset_table *t)
+{
+	if (!t->hkey_set) {
+		/* the layout of a hash table is not observable: the system's
+		 * randomness keeps runs reproducible and peers in the dark */
+		randombytes_buf(t->hkey, sizeof(t->hkey));
+		t->hkey_set = true;
+	}
+}
+
+static uint64_t hash_bytes(struct ampset_table *t, const uint8_t *in, size_t len)
+{
+	hkey_ready(t);
+	uint8_t h[crypto_shorthash_BYTES];
+	crypto_shorthash(h, in, len, t->hkey);
+	uint64_t v;
+	memcpy(&v, h, sizeof(v));
+	return v;
+}
+
+static uint64_t key_hash(struct ampset_table *t, enum set_kind kind, const uint8_t key[AMP_LEN])
+{
+	uint8_t in[1 + AMP_LEN];
+	in[0] = (uint8_t)kind;
+	memcpy(in + 1, key, AMP_LEN);
+	return hash_bytes(t, in, sizeof(in));
+}
+
+static uint64_t htlc_hash(struct ampset_table *t, const char *channel, uint64_t htlc_id)
+{
+	uint8_t in[8 + SET_CHANNEL_MAX];
+	size_t n = strnlen(channel, SET_CHANNEL_MAX);
+	memcpy(in, &htlc_id, 8);
+	memcpy(in + 8, channel, n);
+	return hash_bytes(t, in, 8 + n);
+}
+
+static uint64_t ptr_val(const struct ampset *s)
+{
+	return (uint64_t)(uintptr_t)s;
+}
+
+static struct ampset *val_ptr(uint64_t v)
+{
+	return (struct ampset *)(uintptr_t)v;
+}
+
+static bool in_set(const struct ampset *s, const char *channel, uint64_t htlc_id, size_t *index)
+{
+	for (size_t i = 0; i < s->n; i++) {
+		if (s->htlcs[i].htlc_id == htlc_id && strcmp(s->htlcs[i].channel, channel) == 0) {
+			if (index)
+				*index = i;
+			return true;
+		}
+	}
+	return false;
+}
+
+static void index_htlc(struct ampset_table *t, struct ampset *s, const struct set_htlc *h)
+{
+	uint64_t k = htlc_hash(t, h->channel, h->htlc_id), v;
+	if (u64map_get(&t->by_htlc, k, &v) && val_ptr(v) != s)
+		t->htlc_collisions++;     /* vanishingly rare: lookups scan on a miss */
+	u64map_put(&t->by_htlc, k, ptr_val(s));
+}
+
+static void unindex_htlc(struct ampset_table *t, const struct ampset *s, const struct set_htlc *h)
+{
+	uint64_t k = htlc_hash(t, h->channel, h->htlc_id), v;
+	if (u64map_get(&t->by_htlc, k, &v) && val_ptr(v) == s)
+		u64map_del(&t->by_htlc, k);
+}
+
 struct ampset *ampset_find(struct ampset_table *t, enum set_kind kind, const uint8_t key[AMP_LEN])
 {
-	for (struct ampset *s = t->head; s; s = s->next)
+	uint64_t v;
+	if (!t->count || !u64map_get(&t->by_key, key_hash(t, kind, key), &v))
+		return NULL;
+	for (struct ampset *s = val_ptr(v); s; s = s->hnext)
 		if (s->kind == kind && memcmp(s->key, key, AMP_LEN) == 0)
 			return s;
 	return NULL;
@@ -16,15 +97,16 @@ struct ampset *ampset_find(struct ampset_table *t, enum set_kind kind, const uin
 struct ampset *ampset_find_htlc(struct ampset_table *t, const char *channel, uint64_t htlc_id,
 				size_t *index)
 {
-	for (struct ampset *s = t->head; s; s = s->next) {
-		for (size_t i = 0; i < s->n; i++) {
-			if (s->htlcs[i].htlc_id == htlc_id && strcmp(s->htlcs[i].channel, channel) == 0) {
-				if (index)
-					*index = i;
+	uint64_t v;
+	if (!t->count)
+		return NULL;
+	if (u64map_get(&t->by_htlc, htlc_hash(t, channel, htlc_id), &v) &&
+	    in_set(val_ptr(v), channel, htlc_id, index))
+		return val_ptr(v);
+	if (t->htlc_collisions)
+		for (struct ampset *s = t->head; s; s = s->next)
+			if (in_set(s, channel, htlc_id, index))
 				return s;
-			}
-		}
-	}
 	return NULL;
 }
 
@@ -61,14 +143,22 @@ struct ampset_result ampset_add(struct ampset_table *t, enum set_kind kind,
 		s->deadline_us = hold_deadline_us;
 		s->id = ++t->next_id;
 		s->next = t->head;
+		if (t->head)
+			t->head->prev = s;
 		t->head = s;
 		t->count++;
+		uint64_t k = key_hash(t, kind, key), v;
+		if (u64map_get(&t->by_key, k, &v))
+			s->hnext = val_ptr(v);
+		u64map_put(&t->by_key, k, ptr_val(s));
+		u64map_put(&t->by_id, s->id, ptr_val(s));
 	}
 	if (s->n == s->cap) {
 		s->cap = s->cap ? 2 * s->cap : 4;
 		s->htlcs = xrealloc(s->htlcs, s->cap * sizeof(*s->htlcs));
 	}
 	s->htlcs[s->n++] = *h;
+	index_htlc(t, s, h);
 	if (expiry_deadline_us < s->deadline_us)
 		s->deadline_us = expiry_deadline_us;
 	r.set = s;
@@ -107,13 +197,11 @@ bool ampset_reconstruct(const struct ampset *s, uint8_t (*preimages)[AMP_LEN], s
 
 struct ampset *ampset_by_id(struct ampset_table *t, uint64_t id)
 {
-	for (struct ampset *s = t->head; s; s = s->next)
-		if (s->id == id)
-			return s;
-	return NULL;
+	uint64_t v;
+	return u64map_get(&t->by_id, id, &v) ? val_ptr(v) : NULL;
 }
 
-void ampset_remove_htlc(struct ampset *s, size_t index)
+void ampset_remove_htlc(struct ampset_table *t, struct ampset *s, size_t index)
 {
 	if (index >= s->n)
 		fatal("ampset_remove_htlc: index %zu of %zu", index, s->n);
@@ -121,21 +209,25 @@ void ampset_remove_htlc(struct ampset *s, size_t index)
 	if (!amount_sub(&sum, s->sum, s->htlcs[index].amount))
 		fatal("ampset_remove_htlc: part larger than the set's sum");
 	s->sum = sum;
+	unindex_htlc(t, s, &s->htlcs[index]);
 	s->htlcs[index] = s->htlcs[--s->n];
 }
 
-static size_t slot_of(const uint8_t key[AMP_LEN], size_t cap)
+/* a peer chooses AMP set ids: their bytes are not a hash it cannot aim */
+static size_t slot_of(const struct ampset_table *t, const uint8_t key[AMP_LEN], size_t cap)
 {
-	uint64_t h;
-	memcpy(&h, key, sizeof(h));   /* keys are random: their bytes are the hash */
-	return (size_t)(h & (cap - 1));
+	uint8_t h[crypto_shorthash_BYTES];
+	crypto_shorthash(h, key, AMP_LEN, t->hkey);
+	uint64_t v;
+	memcpy(&v, h, sizeof(v));
+	return (size_t)(v & (cap - 1));
 }
 
 bool ampset_is_settled(const struct ampset_table *t, const uint8_t key[AMP_LEN])
 {
 	if (!t->settled_cap)
 		return false;
-	for (size_t i = slot_of(key, t->settled_cap);; i = (i + 1) & (t->settled_cap - 1)) {
+	for (size_t i = slot_of(t, key, t->settled_cap);; i = (i + 1) & (t->settled_cap - 1)) {
 		if (amp_is_zero(t->settled[i]))
 			return false;
 		if (memcmp(t->settled[i], key, AMP_LEN) == 0)
@@ -148,6 +240,7 @@ void ampset_insert_settled(struct ampset_table *t, const uint8_t key[AMP_LEN])
 	/* an all-zero key is refused at the door, so zero marks a free slot */
 	if (amp_is_zero(key) || ampset_is_settled(t, key))
 		return;
+	hkey_ready(t);
 	if (2 * (t->settled_n + 1) > t->settled_cap) {
 		size_t cap = t->settled_cap ? 2 * t->settled_cap : 64;
 		uint8_t (*old)[AMP_LEN] = t->settled;
@@ -160,7 +253,7 @@ void ampset_insert_settled(struct ampset_table *t, const uint8_t key[AMP_LEN])
 				ampset_insert_settled(t, old[i]);
 		free(old);
 	}
-	size_t i = slot_of(key, t->settled_cap);
+	size_t i = slot_of(t, key, t->settled_cap);
 	while (!amp_is_zero(t->settled[i]))
 		i = (i + 1) & (t->settled_cap - 1);
 	memcpy(t->settled[i], key, AMP_LEN);
@@ -176,12 +269,33 @@ void ampset_mark_settled(struct ampset_table *t, struct ampset *s)
 
 void ampset_remove(struct ampset_table *t, struct ampset *s)
 {
-	struct ampset **pp = &t->head;
-	while (*pp && *pp != s)
-		pp = &(*pp)->next;
-	if (!*pp)
+	uint64_t v;
+	if (!u64map_get(&t->by_id, s->id, &v) || val_ptr(v) != s)
 		fatal("ampset_remove: set not in table");
-	*pp = s->next;
+	u64map_del(&t->by_id, s->id);
+	/* out of its key's chain */
+	uint64_t k = key_hash(t, s->kind, s->key);
+	if (!u64map_get(&t->by_key, k, &v))
+		fatal("ampset_remove: set not indexed by its key");
+	if (val_ptr(v) == s) {
+		if (s->hnext)
+			u64map_put(&t->by_key, k, ptr_val(s->hnext));
+		else
+			u64map_del(&t->by_key, k);
+	} else {
+		struct ampset *c = val_ptr(v);
+		while (c->hnext && c->hnext != s)
+			c = c->hnext;
+		c->hnext = s->hnext;
+	}
+	for (size_t i = 0; i < s->n; i++)
+		unindex_htlc(t, s, &s->htlcs[i]);
+	if (s->prev)
+		s->prev->next = s->next;
+	else
+		t->head = s->next;
+	if (s->next)
+		s->next->prev = s->prev;
 	t->count--;
 	free(s->htlcs);
 	free(s);
@@ -191,6 +305,10 @@ void ampset_table_free(struct ampset_table *t)
 {
 	while (t->head)
 		ampset_remove(t, t->head);
+	u64map_free(&t->by_key);
+	u64map_free(&t->by_id);
+	u64map_free(&t->by_htlc);
+	t->htlc_collisions = 0;
 	free(t->settled);
 	t->settled = NULL;
 	t->settled_cap = t->settled_n = 0;

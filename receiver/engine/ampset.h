@@ -17,6 +17,7 @@
 #include "amount.h"
 #include "amp.h"
 #include "proto_limits.h"
+#include "u64map.h"
 
 #define SET_CHANNEL_MAX ID_MAX
 
@@ -40,13 +41,23 @@ struct ampset {
 	struct set_htlc *htlcs;
 	size_t n, cap;
 	uint64_t id;                 /* the table's handle for it (timers name it) */
-	struct ampset *next;
+	struct ampset *next, *prev;  /* the table's list, newest first */
+	struct ampset *hnext;        /* another set whose key hashes the same */
 };
 
+/* Every lookup is constant time whatever a peer sends: sets by key, by
+ * handle and by HTLC are indexed (u64map), under SipHash with a key drawn
+ * once per table so that no peer can choose keys that collide. */
 struct ampset_table {
-	struct ampset *head;         /* sets being held */
+	struct ampset *head;         /* sets being held, newest first */
 	size_t count;
 	uint64_t next_id;            /* handles of new sets: 1, 2, ... */
+	uint8_t hkey[16];            /* SipHash key, drawn at the first use */
+	bool hkey_set;
+	struct u64map by_key;        /* hash(kind, key) -> set (others via hnext) */
+	struct u64map by_id;         /* handle -> set */
+	struct u64map by_htlc;       /* hash(channel, htlc id) -> set */
+	uint64_t htlc_collisions;    /* two HTLCs hashed alike: misses also scan */
 	/* keys of closed (settled or failed) AMP sets, open addressing: a
 	 * replayed or late part of one is refused at once, in constant time */
 	uint8_t (*settled)[AMP_LEN];
@@ -91,7 +102,7 @@ struct ampset *ampset_by_id(struct ampset_table *t, uint64_t id);
 
 /* Take the HTLC at index out of its set (it expired), lowering the set's
  * sum by its amount: a set's sum is always the sum of its parts. */
-void ampset_remove_htlc(struct ampset *s, size_t index);
+void ampset_remove_htlc(struct ampset_table *t, struct ampset *s, size_t index);
 
 /* The set is settled: only its key is remembered, so a late or replayed
  * part of it is refused; the set itself is removed and freed. */

@@ -30,7 +30,7 @@ static void expire_htlcs(struct bob_engine *e, uint32_t height, struct actions *
 				continue;
 			/* drop the expired part, then (honest Bob) fail what is
 			 * left: a set missing a part can never complete */
-			ampset_remove_htlc(s, idx);
+			ampset_remove_htlc(&e->sets, s, idx);
 			if (e->cfg.behaviour == BOB_HONEST || e->cfg.behaviour == BOB_GREEDY) {
 				be_fail_set(e, s, AMPSIM__FAILURE_CODE__FAILURE_MPP_TIMEOUT,
 					    "a part of the set expired", out);
@@ -100,11 +100,19 @@ static void chain_watch(struct bob_engine *e, uint32_t height, struct actions *o
 void bob_engine_chain_result(struct bob_engine *e, size_t chan, uint64_t htlc_id,
 			     enum bob_chain_result res, struct actions *out)
 {
-	const struct bob_htlc *h = bob_engine_htlc(e, chan, htlc_id);
+	struct bob_htlc *h = bob_engine_htlc(e, chan, htlc_id);
 	if (!h)
 		return;
 	const char *name = "onchain_claim_invalid";
 	switch (res) {
+	case BOB_CLAIM_UNREACHABLE:
+		/* nothing is known of it: not claimed yet, so chain_watch sends
+		 * it again at the next block, while it can still confirm before
+		 * the expiry (docs/decisions.md) */
+		name = "onchain_claim_deferred";
+		h->claimed = false;
+		act_persist(out, BOB_REC_HTLC_STATE, chan, htlc_id, NULL);
+		break;
 	case BOB_CLAIM_ACCEPTED:
 		name = "onchain_claim_sent";
 		e->count.claims_onchain++;
@@ -148,6 +156,7 @@ void bob_engine_block(struct bob_engine *e, uint64_t now_us, struct actions *out
 	chain_watch(e, height, out);
 	expire_htlcs(e, height, out);
 	send_late_claims(e, height, out);
+	be_expire_invoices(e, now_us, out);
 	/* what expired or was settled on chain is finished */
 	for (size_t i = 0; i < e->nchans; i++)
 		be_compact(e, i, out);

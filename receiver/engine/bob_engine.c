@@ -29,20 +29,14 @@ void bob_engine_free(struct bob_engine *e)
 		htlc_table_free(&e->chans[i].htlcs);
 	}
 	free(e->invoices);
+	u64map_free(&e->inv_by_hash);
+	u64map_free(&e->unpaid_by_node);
 	free(e->late);
 	memset(e, 0, sizeof(*e));
 }
 
 /* ---- lookups ----------------------------------------------------------- */
 
-/* Newest first: an invoice is usually paid soon after it is issued. */
-static struct bob_invoice *find_invoice(struct bob_engine *e, const uint8_t hash[AMP_LEN])
-{
-	for (size_t i = e->ninvoices; i-- > 0;)
-		if (memcmp(e->invoices[i].inv.payment_hash, hash, AMP_LEN) == 0)
-			return &e->invoices[i];
-	return NULL;
-}
 
 /* ---- connections ------------------------------------------------------- */
 
@@ -122,18 +116,29 @@ static void handle_init(struct bob_engine *e, struct bob_conn_state *c, const Am
 		refuse_conn(out, c->conn, "", "init with a block interval or time scale out of range");
 		return;
 	}
-	/* Alice's clock is the run's. It is set once: a later init (Alice
-	 * reconnecting, or restarted from her state) carries the same one,
-	 * and any other would move every height under our HTLCs. No peer
-	 * changes it afterwards. */
-	if (e->epoch_set && (m->epoch_unix_us != e->clk.epoch_unix_us ||
-			     m->block_interval_us != e->clk.block_interval_us ||
-			     m->time_scale != e->clk.time_scale || m->seed != e->seed)) {
+	/* Alice's clock is the run's. Once a channel depends on it, it is
+	 * set for good: a later init (Alice reconnecting, or restarted from
+	 * her state) carries the same one, and any other would move every
+	 * height under our HTLCs. Before that, nothing depends on it, and the
+	 * init of a node that goes on to open channels must not be locked out
+	 * by whoever said init first: a new clock replaces it, and the
+	 * connections inited on the old one may say nothing more. */
+	bool differs = e->epoch_set && (m->epoch_unix_us != e->clk.epoch_unix_us ||
+					m->block_interval_us != e->clk.block_interval_us ||
+					m->time_scale != e->clk.time_scale || m->seed != e->seed);
+	if (differs && e->nchans > 0) {
 		refuse_conn(out, c->conn, "",
-			    "init from another run (its clock differs from this bob's); "
-			    "restart bob to start a new run");
+			    "init from another run (its clock differs from this bob's, whose channels "
+			    "run on it); restart bob to start a new run");
 		return;
 	}
+	if (differs) {
+		e->clock_gen++;
+		struct evrec *r = act_log(out, "clock_replaced");
+		evrec_str(r, "peer", c->name);
+		evrec_str(r, "reason", "a new run's init before any channel was opened");
+	}
+	c->clock_gen = e->clock_gen;
 	e->epoch_set = true;
 	e->clk.epoch_unix_us = m->epoch_unix_us;
 	e->clk.block_interval_us = m->block_interval_us;
@@ -250,18 +255,6 @@ static void handle_open(struct bob_engine *e, uint64_t conn, const Ampsim__OpenC
 	act_send(out, conn, ACTION_NO_CHAN, MSG_OTHER, msg_accept_channel(&a, bc->ledger.id));
 }
 
-static int seq_cmp(const void *key, const void *elem)
-{
-	uint64_t a = *(const uint64_t *)key, b = ((const struct bob_invoice *)elem)->seq;
-	return a < b ? -1 : a > b;
-}
-
-struct bob_invoice *bob_engine_invoice_by_seq(struct bob_engine *e, uint64_t seq)
-{
-	return e->ninvoices ? bsearch(&seq, e->invoices, e->ninvoices, sizeof(*e->invoices),
-				      seq_cmp) : NULL;
-}
-
 size_t bob_engine_compact_invoices(struct bob_engine *e, size_t keep, struct actions *out)
 {
 	size_t paid = e->ninvoices - e->unpaid;
@@ -271,6 +264,7 @@ size_t bob_engine_compact_invoices(struct bob_engine *e, size_t keep, struct act
 	for (size_t i = 0; i < e->ninvoices; i++) {
 		if (dropped < drop && e->invoices[i].paid) {
 			act_persist(out, BOB_REC_INVOICE_FORGET, ACTION_NO_CHAN, e->invoices[i].seq, NULL);
+			be_invoice_leaves(e, &e->invoices[i]);
 			dropped++;
 			continue;
 		}
@@ -280,8 +274,8 @@ size_t bob_engine_compact_invoices(struct bob_engine *e, size_t keep, struct act
 	return dropped;
 }
 
-size_t bob_engine_new_invoice(struct bob_engine *e, struct amount_msat amount, const char *desc,
-			      uint64_t now_us, struct actions *out)
+static size_t make_invoice(struct bob_engine *e, struct amount_msat amount, const char *desc,
+			   uint64_t now_us, uint64_t requester, struct actions *out)
 {
 	if (e->ninvoices == e->invoices_cap) {
 		e->invoices_cap = e->invoices_cap ? 2 * e->invoices_cap : 16;
@@ -300,11 +294,29 @@ size_t bob_engine_new_invoice(struct bob_engine *e, struct amount_msat amount, c
 	bi->inv.min_final_cltv_expiry = e->cfg.final_cltv_delta;
 	bi->inv.created_height = be_height(e, now_us);
 	snprintf(bi->inv.description, sizeof(bi->inv.description), "%s", desc ? desc : "");
+	bi->requester = requester;
+	be_invoice_added(e, bi);
 	act_persist(out, BOB_REC_INVOICE, ACTION_NO_CHAN, bi->seq, NULL);   /* before it is handed out */
 	struct evrec *r = act_log(out, "invoice_created");
 	evrec_u64(r, "amount_msat", amount.millisatoshis);
 	evrec_hex(r, "hash", bi->inv.payment_hash, AMP_LEN);
 	return n;
+}
+
+size_t bob_engine_new_invoice(struct bob_engine *e, struct amount_msat amount, const char *desc,
+			      uint64_t now_us, struct actions *out)
+{
+	return make_invoice(e, amount, desc, now_us, 0, out);
+}
+
+/* Whether the node behind conn owns a channel with bob. */
+static bool node_holds_channel(const struct bob_engine *e, const struct bob_conn_state *c)
+{
+	for (size_t i = 0; i < e->nchans; i++)
+		if (e->chans[i].conn == c->conn ||
+		    (c->has_node && e->chans[i].owned && memcmp(e->chans[i].owner, c->node, 33) == 0))
+			return true;
+	return false;
 }
 
 static void handle_invoice_request(struct bob_engine *e, uint64_t conn,
@@ -318,9 +330,19 @@ static void handle_invoice_request(struct bob_engine *e, uint64_t conn,
 		send_error(out, conn, "", why);
 		return;
 	}
+	const struct bob_conn_state *c = be_conn_of(e, conn);
+	uint64_t requester = c && c->has_node ? be_node_key(e, c->node) : 0;
+	if (c && !node_holds_channel(e, c) && requester &&
+	    be_unpaid_of(e, requester) >= BOB_MAX_UNPAID_NO_CHANNEL) {
+		char why[128];
+		snprintf(why, sizeof(why), "this node holds no channel with bob and has %u unpaid "
+			 "invoices; no new one until some are paid", (unsigned)BOB_MAX_UNPAID_NO_CHANNEL);
+		send_error(out, conn, "", why);
+		return;
+	}
 	char desc[INVOICE_DESC_MAX];
 	snprintf(desc, sizeof(desc), "%s", m->description);
-	size_t n = bob_engine_new_invoice(e, amount_msat(m->amount_msat), desc, now_us, out);
+	size_t n = make_invoice(e, amount_msat(m->amount_msat), desc, now_us, requester, out);
 	const struct bob_invoice *bi = &e->invoices[n];
 	struct msg r;
 	const Ampsim__Envelope *env =
@@ -383,7 +405,7 @@ static void log_received(const struct bob_chan *bc, const Ampsim__UpdateAddHtlc 
 static const char *invoice_refusal(struct bob_engine *e, const struct bob_htlc *h,
 				   const Ampsim__MppRecord *mpp)
 {
-	const struct bob_invoice *inv = find_invoice(e, h->key);
+	const struct bob_invoice *inv = be_find_invoice(e, h->key);
 	/* BOLT #4: unknown hash, wrong payment_secret, or a total below the
 	 * invoice amount: incorrect_or_unknown_payment_details */
 	if (!inv)
@@ -560,6 +582,11 @@ void bob_engine_message(struct bob_engine *e, uint64_t conn, const Ampsim__Envel
 		char why[96];
 		snprintf(why, sizeof(why), "%s before init", envelope_type_name(env));
 		refuse_conn(out, conn, "", why);
+		return;
+	}
+	if (c->inited && c->clock_gen != e->clock_gen && env->msg_case != AMPSIM__ENVELOPE__MSG_INIT) {
+		refuse_conn(out, conn, "",
+			    "another node started a new run since this connection's init; reconnect");
 		return;
 	}
 	switch (env->msg_case) {

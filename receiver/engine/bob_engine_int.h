@@ -9,6 +9,22 @@ static inline uint32_t be_height(const struct bob_engine *e, uint64_t now_us)
 	return simclock_height_of(&e->clk, now_us);
 }
 
+/* bob_invoices.c: the invoices' index by payment hash, who asked for
+ * them, and their expiry. */
+struct bob_invoice *be_find_invoice(struct bob_engine *e, const uint8_t hash[AMP_LEN]);
+/* bi was appended to e->invoices (made or restored) */
+void be_invoice_added(struct bob_engine *e, const struct bob_invoice *bi);
+/* bi is leaving e->invoices (forgotten) */
+void be_invoice_leaves(struct bob_engine *e, const struct bob_invoice *bi);
+/* bi is paid: no longer counted as unpaid */
+void be_invoice_paid(struct bob_engine *e, struct bob_invoice *bi);
+/* A node as a requester of invoices (never 0). */
+uint64_t be_node_key(struct bob_engine *e, const uint8_t node[33]);
+size_t be_unpaid_of(const struct bob_engine *e, uint64_t requester);
+/* Forget unpaid invoices past cfg.invoice_expiry_us (none whose set is
+ * being gathered). */
+void be_expire_invoices(struct bob_engine *e, uint64_t now_us, struct actions *out);
+
 /* bob_resolve.c: one HTLC's resolution (through htlc_transition), and
  * putting it on the wire (first time, or again for a replayed add). */
 void be_resolve(struct bob_engine *e, size_t chan, uint64_t htlc_id, enum htlc_event ev,

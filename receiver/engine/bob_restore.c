@@ -38,6 +38,7 @@ bool bob_engine_restore_invoice(struct bob_engine *e, const struct bob_invoice *
 		e->invoices = xrealloc(e->invoices, e->invoices_cap * sizeof(*e->invoices));
 	}
 	e->invoices[e->ninvoices++] = *bi;
+	be_invoice_added(e, bi);
 	return true;
 }
 
@@ -63,6 +64,12 @@ bool bob_engine_restore_htlc(struct bob_engine *e, size_t chan, uint64_t htlc_id
 	}
 	if (htlc_table_finished(&bc->htlcs, htlc_id)) {
 		*why = "HTLC the channel says it had finished with";
+		return false;
+	}
+	if (bc->htlcs.next && htlc_id >= bc->htlcs.next) {
+		/* the channel's row and its HTLCs' are written in one commit:
+		 * an id above every id it has seen was edited in */
+		*why = "id above every id its channel has seen";
 		return false;
 	}
 	struct bob_htlc *slot = htlc_table_add(&bc->htlcs, htlc_id);

@@ -117,10 +117,7 @@ static uint8_t (*set_preimages(struct bob_engine *e, struct ampset *s, uint64_t 
 		}
 		return pre;
 	}
-	struct bob_invoice *bi = NULL;
-	for (size_t i = e->ninvoices; i-- > 0 && !bi;)
-		if (memcmp(e->invoices[i].inv.payment_hash, s->key, AMP_LEN) == 0)
-			bi = &e->invoices[i];
+	struct bob_invoice *bi = be_find_invoice(e, s->key);
 	if (!bi || bi->paid) {
 		*why = bi ? "invoice already paid" : "no invoice for this payment hash";
 		free(pre);
@@ -128,8 +125,7 @@ static uint8_t (*set_preimages(struct bob_engine *e, struct ampset *s, uint64_t 
 	}
 	for (size_t i = 0; i < s->n; i++)
 		memcpy(pre[i], bi->preimage, AMP_LEN);
-	bi->paid = true;
-	e->unpaid--;
+	be_invoice_paid(e, bi);
 	*inv = bi;
 	return pre;
 }

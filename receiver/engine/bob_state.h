@@ -32,6 +32,9 @@
 /* Unpaid invoices, at most: requests past it are refused (each costs Bob
  * memory and a row until paid). */
 #define BOB_MAX_UNPAID 100000
+/* Unpaid invoices a node that holds no channel may have asked for: it
+ * cannot pay them, so asking for more only takes room from those who can. */
+#define BOB_MAX_UNPAID_NO_CHANNEL 100
 /* Connections one node may hold at once (a reconnecting Alice may have
  * one Bob has not seen close yet). */
 #define BOB_MAX_CONNS_PER_NODE 4
@@ -60,7 +63,12 @@ enum bob_chain_tx {
 	BOB_CHAIN_CLAIM,       /* claim HTLC `id` of `chan` with preimage `key` */
 };
 
-enum bob_chain_result { BOB_CLAIM_ACCEPTED, BOB_CLAIM_SPENT, BOB_CLAIM_INVALID };
+enum bob_chain_result {
+	BOB_CLAIM_ACCEPTED,
+	BOB_CLAIM_SPENT,
+	BOB_CLAIM_INVALID,
+	BOB_CLAIM_UNREACHABLE,  /* a served chain did not answer: claim at the next block */
+};
 
 /* The chain, as the engine may ask it: has the HTLC output been spent by a
  * confirmed transaction at this height (and was that Alice's refund)? */
@@ -83,6 +91,9 @@ struct bob_config {
 	void (*sign)(void *ctx, const uint8_t digest[32], uint8_t sig[64]);
 	void *sign_ctx;
 	const struct bob_chain_view *chain; /* NULL: no on-chain fallback */
+	/* unpaid invoices are forgotten this long after they were made (and
+	 * an HTLC for one then fails as unknown); 0: never */
+	uint64_t invoice_expiry_us;
 };
 
 /* One HTLC as Bob keeps it: what arrived, its state, how it ended. */
@@ -121,6 +132,7 @@ struct bob_invoice {
 	struct invoice inv;
 	uint8_t preimage[AMP_LEN];
 	bool paid;
+	uint64_t requester;         /* be_node_key of the node that asked; 0: none */
 };
 
 /* behaviour = late: preimages Bob sits on until the HTLCs have expired */
@@ -138,6 +150,7 @@ struct bob_conn_state {
 	char name[64];
 	bool has_node;              /* BOLT #8 told us who it is */
 	uint8_t node[33];
+	uint32_t clock_gen;         /* the engine's clock_gen at its init */
 };
 
 struct bob_counters {
@@ -150,10 +163,16 @@ struct bob_engine {
 	struct simclock clk;        /* the run's clock, as Alice's init set it (data only) */
 	uint64_t seed;
 	bool epoch_set;             /* the run's epoch is known: later inits must agree */
+	uint32_t clock_gen;         /* times the clock was set (see handle_init) */
 	struct bob_chan chans[BOB_MAX_CHANNELS];
 	size_t nchans;
 	struct bob_invoice *invoices;      /* in the order of their seq */
 	size_t ninvoices, invoices_cap;
+	struct u64map inv_by_hash;  /* payment hash's first 8 bytes -> seq */
+	uint64_t inv_hash_clashes;  /* two of bob's hashes alike there: lookups scan */
+	struct u64map unpaid_by_node; /* requester -> its unpaid invoices */
+	uint8_t node_hkey[16];      /* SipHash key of requesters, drawn at first use */
+	bool node_hkey_set;
 	uint64_t last_invoice_seq;
 	size_t unpaid;
 	struct ampset_table sets;

@@ -6,6 +6,15 @@
 #include "log.h"
 #include "pay_engine.h"
 
+/* FNV-1a: ids come from scenario files and the local control socket */
+static uint64_t id_hash(const char *id)
+{
+	uint64_t h = 0xcbf29ce484222325ULL;
+	for (; *id; id++)
+		h = (h ^ (uint8_t)*id) * 0x100000001b3ULL;
+	return h;
+}
+
 struct payment *pay_engine_add_payment(struct pay_engine *e, const struct payment *p)
 {
 	if (e->npays == e->pays_cap) {
@@ -17,7 +26,26 @@ struct payment *pay_engine_add_payment(struct pay_engine *e, const struct paymen
 	if (n->seq <= e->last_seq)     /* new, or out of order: the next one */
 		n->seq = e->last_seq + 1;
 	e->last_seq = n->seq;
+	uint64_t k = id_hash(n->id), other;
+	if (u64map_get(&e->pay_by_id, k, &other))
+		e->pay_id_clashes++;
+	u64map_put(&e->pay_by_id, k, n->seq);
 	return n;
+}
+
+struct payment *pay_engine_find_pay(struct pay_engine *e, const char *id)
+{
+	uint64_t seq;
+	if (u64map_get(&e->pay_by_id, id_hash(id), &seq)) {
+		struct payment *p = pay_engine_by_seq(e, seq);
+		if (p && strcmp(p->id, id) == 0)
+			return p;
+	}
+	if (e->pay_id_clashes)
+		for (size_t i = 0; i < e->npays; i++)
+			if (strcmp(e->pays[i].id, id) == 0)
+				return &e->pays[i];
+	return NULL;
 }
 
 static int seq_cmp(const void *key, const void *elem)
@@ -64,6 +92,9 @@ size_t pay_engine_compact(struct pay_engine *e, size_t keep, struct actions *out
 					owner_map_del(om, p->parts[k].htlc_id);
 			}
 			act_persist(out, PAY_REC_FORGET, ACTION_NO_CHAN, p->seq, NULL);
+			uint64_t k = id_hash(p->id), seq;
+			if (u64map_get(&e->pay_by_id, k, &seq) && seq == p->seq)
+				u64map_del(&e->pay_by_id, k);
 			switch (p->outcome) {
 			case OUTCOME_SETTLED: e->forgotten.settled++; break;
 			case OUTCOME_FAILED: e->forgotten.failed++; break;

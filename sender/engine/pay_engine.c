@@ -53,6 +53,8 @@ void pay_engine_free(struct pay_engine *e)
 	for (size_t i = 0; i < e->npays; i++)
 		payment_free(&e->pays[i]);
 	free(e->pays);
+	u64map_free(&e->pay_by_id);
+	e->pay_id_clashes = 0;
 	free(e->reqs);
 	e->pays = NULL;
 	e->reqs = NULL;
@@ -83,13 +85,6 @@ size_t pay_engine_find_chan(const struct pay_engine *e, const char *id)
 	return SIZE_MAX;
 }
 
-struct payment *pay_engine_find_pay(struct pay_engine *e, const char *id)
-{
-	for (size_t i = 0; i < e->npays; i++)
-		if (strcmp(e->pays[i].id, id) == 0)
-			return &e->pays[i];
-	return NULL;
-}
 
 /* ---- helpers the engine's files share ---------------------------------- */
 

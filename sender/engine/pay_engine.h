@@ -22,6 +22,7 @@
 #include "ampsim.pb-c.h"
 #include "clock.h"
 #include "ledger.h"
+#include "u64map.h"
 #include "link.h"
 #include "owner_map.h"
 #include "payer.h"
@@ -87,6 +88,8 @@ struct pay_engine {
 	size_t nchans;
 	struct payment *pays;             /* in the order of their seq */
 	size_t npays, pays_cap;
+	struct u64map pay_by_id;          /* hash of a payment's id -> its seq */
+	uint64_t pay_id_clashes;          /* two ids hashed alike: misses scan */
 	uint64_t last_seq;                /* the newest payment's seq */
 	struct inv_request *reqs;
 	size_t nreqs, reqs_cap;
@@ -136,7 +139,9 @@ struct payment *pay_engine_add_payment(struct pay_engine *e, const struct paymen
 /* Restart from stored records (channels and payments already added): the
  * in-flight HTLCs go back into the ledgers, every sent part is findable
  * by (channel, htlc id), the outcome counters are recounted. */
-void pay_engine_restore(struct pay_engine *e, struct actions *out);
+/* false (why says) when the state does not hold together: an in-flight
+ * HTLC that does not fit its channel, balances that do not add up. */
+bool pay_engine_restore(struct pay_engine *e, char *why, size_t whylen);
 
 /* ---- the connection to Bob --------------------------------------------- */
 

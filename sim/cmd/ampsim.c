@@ -25,7 +25,9 @@ static void usage(FILE *f)
 		"  amp combine SHARE...              the root of some shares\n"
 		"  amp derive --root HEX --share HEX --index N   a child preimage and hash\n"
 		"  bench [--payments N] [--concurrency C] [--channels K] [--mode M] [--shards S] [--json]\n"
-		"  key FILE                         a node key (made 0600 when missing): its node id\n\n"
+		"  key FILE                         a node key (made 0600 when missing): its node id\n"
+		"  chain --listen HOST:PORT --file FILE.db [--ready-file F]\n"
+		"                                   serve the simulated chain over TCP (--chain tcp:...)\n\n"
 		"Every command takes --help. Exit status: 0 success, 1 an outcome or\n"
 		"expectation failed, 2 bad usage or input.\n");
 }
@@ -61,6 +63,8 @@ int main(int argc, char **argv)
 		return cmd_bench(argc - 1, argv + 1);
 	if (strcmp(cmd, "key") == 0)
 		return cmd_key(argc - 1, argv + 1);
+	if (strcmp(cmd, "chain") == 0)
+		return cmd_chain(argc - 1, argv + 1);
 	if (strcmp(cmd, "pay") == 0 || strcmp(cmd, "invoice") == 0 || strcmp(cmd, "channels") == 0 ||
 	    strcmp(cmd, "fault") == 0 || strcmp(cmd, "payments") == 0 || strcmp(cmd, "call") == 0 ||
 	    strcmp(cmd, "step") == 0 || strcmp(cmd, "continue") == 0)

@@ -245,6 +245,12 @@ int cmd_run(int argc, char **argv)
 	snprintf(r.alice_state, sizeof(r.alice_state), "%s/alice-state", r.dir);
 	snprintf(r.bob_state, sizeof(r.bob_state), "%s/bob-state", r.dir);
 	snprintf(r.chain, sizeof(r.chain), "%s/chain.db", r.dir);
+	/* a state costs every instant a commit: kept only when a crash needs
+	 * it or the run's files are kept */
+	r.durable = r.keep;
+	for (size_t i = 0; i < r.s->nfaults; i++)
+		if (r.s->faults[i].action == FAULT_CRASH || r.s->faults[i].action == FAULT_RESTART)
+			r.durable = true;
 	snprintf(r.clock_sock, sizeof(r.clock_sock), "%s/clock.sock", r.dir);
 	if (r.virt && !(r.vc = vcoord_listen(r.clock_sock, err, sizeof(err)))) {
 		fprintf(stderr, "ampsim run: the virtual clock: %s\n", err);
@@ -291,6 +297,33 @@ int cmd_run(int argc, char **argv)
 			horizon = end;
 	}
 	qsort(acts, nact, sizeof(*acts), action_cmp);
+	/* Workload payments go to alice ahead of their start (she starts each
+	 * from her own timer): no request and no round of the clock each.
+	 * Only where nothing else happens at their instant, so that the order
+	 * of an instant's steps is the scenario's, and only in runs that never
+	 * cut alice off (her queue is in memory). */
+	const struct payment_config **ahead = NULL;
+	size_t nahead = 0;
+	bool ahead_ok = r.virt;
+	for (size_t i = 0; i < r.s->nfaults; i++) {
+		enum fault_scope sc = fault_action_scope(r.s->faults[i].action);
+		if (sc == FAULT_SCOPE_CONNECTION || sc == FAULT_SCOPE_PROCESS)
+			ahead_ok = false;
+	}
+	if (ahead_ok && nwork) {
+		ahead = calloc(nact, sizeof(*ahead));
+		size_t w = 0;
+		for (size_t i = 0; i < nact; i++) {
+			const struct payment_config *p = acts[i].pay;
+			bool alone = (i == 0 || acts[i - 1].at_us != acts[i].at_us) &&
+				     (i + 1 == nact || acts[i + 1].at_us != acts[i].at_us);
+			if (p && p >= wpays && p < wpays + nwork && alone)
+				ahead[nahead++] = p;
+			else
+				acts[w++] = acts[i];
+		}
+		nact = w;
+	}
 	if (r.virt && horizon / r.s->block_interval_us > LONG_RUN_BLOCKS)
 		/* every block is an instant the clock plays, with or without payments */
 		fprintf(stderr, "ampsim run: note: this run spans up to %.0f simulated seconds, "
@@ -299,7 +332,7 @@ int cmd_run(int argc, char **argv)
 			"or a faster arrival rate shortens it.\n", (double)horizon / 1e6,
 			(unsigned long long)(horizon / r.s->block_interval_us));
 	if (r.virt) {
-		struct virtual_play vp = { acts, nact, horizon, speed, step, -1 };
+		struct virtual_play vp = { acts, nact, horizon, speed, step, -1, ahead, nahead };
 		if (step) {
 			if (!step_path) {
 				snprintf(step_default, sizeof(step_default), "%s/step.sock", r.dir);
@@ -318,6 +351,7 @@ int cmd_run(int argc, char **argv)
 			unlink(step_path);
 		}
 		free(acts);
+		free(ahead);
 	} else {
 		struct simclock clk = { r.epoch_us, r.s->block_interval_us, r.s->time_scale };
 		for (size_t i = 0; i < nact; i++) {
@@ -365,7 +399,7 @@ stop:
 		rc = 1;
 	vcoord_free(r.vc);
 
-	json_t *events = merge_events(&r);
+	json_t *events = merge_events(&r, events_out || timeline_out);
 	jw = workload_summary(r.s, pays, events);
 	json_t *metrics = run_metrics(pays, events,
 				      (double)(simclock_wall_now_us() - play_wall0) / 1e6);

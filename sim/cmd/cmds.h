@@ -9,5 +9,6 @@ int cmd_amp(int argc, char **argv);
 int cmd_rpc(int argc, char **argv);     /* pay, invoice, channels, fault, payments, call */
 int cmd_bench(int argc, char **argv);
 int cmd_key(int argc, char **argv);
+int cmd_chain(int argc, char **argv);   /* serve the simulated chain over TCP */
 
 #endif

@@ -43,6 +43,9 @@ struct run {
 	const struct payment_config **queued;   /* heap: workloads can queue many */
 	size_t nqueued, queued_cap;
 	bool json, keep, verbose;
+	/* the daemons keep a state (--state): when the scenario crashes or
+	 * restarts one, or --keep asks for the run's files */
+	bool durable;
 	const char *pcap;          /* --pcap FILE, written by bob; NULL: none */
 	/* the virtual clock (--clock virtual): its socket and coordinator */
 	bool virt;
@@ -73,6 +76,10 @@ struct virtual_play {
 	double speed;              /* 0: as fast as the machine goes */
 	bool step;                 /* wait for Enter before each instant */
 	int step_fd;               /* listening: ampsim step / continue; -1: none */
+	/* workload payments alice starts on her own timer (schedule), handed
+	 * to her a slice at a time before the clock reaches them */
+	const struct payment_config **ahead;
+	size_t nahead;
 };
 /* The stepped run's socket for ampsim step / continue (JSON-RPC, mode 0600). */
 int step_listen(const char *path, char *err, size_t errlen);
@@ -107,7 +114,9 @@ int stop_both(struct run *r, char *why, size_t n);
 void fmt_msat(char *buf, size_t n, uint64_t msat);
 json_t *view(json_t *c);
 bool same_view(json_t *a, json_t *b);
-json_t *merge_events(const struct run *r);
+/* Both daemons' events in time order; all: every one (for --events and
+ * --timeline), else only those the summary reads, and the latest. */
+json_t *merge_events(const struct run *r, bool all);
 bool write_events(json_t *events, const char *path);
 bool channel_expect_holds(const struct expect_config *x, json_t *av, json_t *bv);
 

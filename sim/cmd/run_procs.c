@@ -58,16 +58,20 @@ bool start_bob(struct run *r, char *err, size_t errlen)
 	char *bargv[] = { r->bob_exe, "--listen", listen, "--events", r->bob_events,
 			  "--control", r->bob_sock, "--ready-file", ready, "--hold", hold,
 			  "--final-cltv-delta", delta, "--behaviour",
-			  (char *)bob_behaviour_name(r->s->bob.behaviour), "--state", r->bob_state,
+			  (char *)bob_behaviour_name(r->s->bob.behaviour),
 			  "--chain", r->chain, "--key", key, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
-			  NULL, NULL };
-	size_t k = sizeof(bargv) / sizeof(bargv[0]) - 9;
+			  NULL, NULL, NULL, NULL };
+	size_t k = sizeof(bargv) / sizeof(bargv[0]) - 11;
 	char secrets[48], clock[200];
 	run_common_args(r, 1, secrets, sizeof(secrets), clock, sizeof(clock));
 	bargv[k++] = "--seeded-secrets";
 	bargv[k++] = secrets;
-	bargv[k++] = "--sync";     /* a run kills processes, not power: kill -9 is survived */
-	bargv[k++] = "normal";
+	if (r->durable) {
+		bargv[k++] = "--state";
+		bargv[k++] = r->bob_state;
+		bargv[k++] = "--sync";   /* a run kills processes, not power: kill -9 is survived */
+		bargv[k++] = "normal";
+	}
 	if (r->virt) {
 		bargv[k++] = "--clock";
 		bargv[k++] = clock;
@@ -123,15 +127,19 @@ bool start_alice(struct run *r, bool first, char *err, size_t errlen)
 	char *rest[] = { "--events", r->alice_events, "--control", r->alice_sock, "--ready-file",
 			 ready, "--seed", seed, "--block-interval", interval, "--time-scale", scale,
 			 "--behaviour", (char *)alice_behaviour_name(r->s->alice.behaviour),
-			 "--state", r->alice_state, "--chain", r->chain, "--key", key };
+			 "--chain", r->chain, "--key", key };
 	for (size_t i = 0; i < sizeof(rest) / sizeof(rest[0]); i++)
 		aargv[n++] = rest[i];
 	char secrets[48], clock[200];
 	run_common_args(r, 0, secrets, sizeof(secrets), clock, sizeof(clock));
 	aargv[n++] = "--seeded-secrets";
 	aargv[n++] = secrets;
-	aargv[n++] = "--sync";
-	aargv[n++] = "normal";
+	if (r->durable) {
+		aargv[n++] = "--state";
+		aargv[n++] = r->alice_state;
+		aargv[n++] = "--sync";
+		aargv[n++] = "normal";
+	}
 	/* the report lists every payment of the run */
 	aargv[n++] = "--keep-payments";
 	aargv[n++] = "0";

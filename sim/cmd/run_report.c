@@ -55,11 +55,41 @@ static int event_cmp(const void *x, const void *y)
 }
 
 
-json_t *merge_events(const struct run *r)
+/* The events the summary reads (workload_summary, run_metrics): a run
+ * that writes no --events or --timeline parses only these lines. */
+static const char *const summary_events[] = {
+	"payment_started", "payment_outcome", "htlc_offered", "htlc_fulfilled", "htlc_failed",
+	"htlc_refunded", "message_dropped", "message_duplicated", "onchain_claim_sent",
+	"onchain_refund_sent",
+};
+
+static bool wanted(const char *line)
 {
-	json_t *all = json_array();
+	const char *e = strstr(line, "\"event\":\"");
+	if (!e)
+		return true;                  /* not as written: let the parser judge */
+	e += 9;
+	size_t n = strcspn(e, "\"");
+	for (size_t i = 0; i < sizeof(summary_events) / sizeof(summary_events[0]); i++)
+		if (strlen(summary_events[i]) == n && memcmp(summary_events[i], e, n) == 0)
+			return true;
+	return false;
+}
+
+/* A line's t_ms without parsing it (events are written t_ms first). */
+static double line_t_ms(const char *line)
+{
+	const char *t = strstr(line, "\"t_ms\":");
+	return t ? strtod(t + 7, NULL) : 0;
+}
+
+json_t *merge_events(const struct run *r, bool all)
+{
+	json_t *merged = json_array();
 	const char *files[2] = { r->bob_events, r->alice_events };
-	json_int_t seq = 0;
+	json_int_t seq = 0, last_seq = -1;
+	double last_t = -1;
+	char *last_line = NULL;      /* the latest event: the run's end is read from it */
 	for (int i = 0; i < 2; i++) {
 		FILE *f = fopen(files[i], "r");
 		if (!f)
@@ -67,19 +97,46 @@ json_t *merge_events(const struct run *r)
 		char *line = NULL;
 		size_t cap = 0;
 		while (getline(&line, &cap, f) > 0) {
+			json_int_t my = seq++;
+			if (!all && !wanted(line)) {
+				double t = line_t_ms(line);
+				if (t > last_t || (t == last_t && my > last_seq)) {
+					free(last_line);
+					last_line = strdup(line);
+					last_t = t;
+					last_seq = my;
+				}
+				continue;
+			}
 			json_t *ev = json_loads(line, 0, NULL);
 			if (ev) {
-				json_object_set_new(ev, "_seq", json_integer(seq++));
-				json_array_append_new(all, ev);
+				json_object_set_new(ev, "_seq", json_integer(my));
+				json_array_append_new(merged, ev);
+				double t = json_number_value(json_object_get(ev, "t_ms"));
+				if (t > last_t || (t == last_t && my > last_seq)) {
+					free(last_line);
+					last_line = NULL;
+					last_t = t;
+					last_seq = my;
+				}
 			}
 		}
 		free(line);
 		fclose(f);
 	}
-	size_t n = json_array_size(all);
+	if (last_line) {
+		json_t *ev = json_loads(last_line, 0, NULL);
+		if (ev) {
+			json_object_set_new(ev, "_seq", json_integer(last_seq));
+			json_array_append_new(merged, ev);
+		}
+		free(last_line);
+	}
+	json_t *all_ev = merged;
+	size_t n = json_array_size(all_ev);
 	json_t **v = calloc(n ? n : 1, sizeof(*v));
 	for (size_t i = 0; i < n; i++)
-		v[i] = json_incref(json_array_get(all, i));
+		v[i] = json_incref(json_array_get(all_ev, i));
 	qsort(v, n, sizeof(*v), event_cmp);
 	json_t *sorted = json_array();
 	for (size_t i = 0; i < n; i++) {
@@ -87,7 +144,7 @@ json_t *merge_events(const struct run *r)
 		json_array_append_new(sorted, v[i]);
 	}
 	free(v);
-	json_decref(all);
+	json_decref(all_ev);
 	return sorted;
 }
 

@@ -177,14 +177,47 @@ int step_listen(const char *path, char *err, size_t errlen)
 	return unix_listen(path, 4, err, errlen);
 }
 
+/* Payments per schedule request: well inside a control-socket line. */
+#define AHEAD_SLICE 400
+
+/* Hand alice the next slice of the payments she starts herself. */
+static bool hand_ahead(struct run *r, const struct virtual_play *vp, size_t *handed, char *err,
+		       size_t errlen)
+{
+	json_t *list = json_array();
+	size_t end = *handed + AHEAD_SLICE < vp->nahead ? *handed + AHEAD_SLICE : vp->nahead;
+	for (size_t i = *handed; i < end; i++) {
+		const struct payment_config *p = vp->ahead[i];
+		json_array_append_new(list, json_pack("[s,I,I,s,i,i,I]", p->id, (json_int_t)p->at_us,
+						      (json_int_t)p->amount.millisatoshis,
+						      pay_mode_name(p->mode), (int)p->shards,
+						      (int)p->expiry_blocks, (json_int_t)p->timeout_us));
+	}
+	char e[512];
+	json_t *res = call(r->alice_sock, "schedule", json_pack("{s:o}", "payments", list), e,
+			   sizeof(e));
+	if (!res) {
+		snprintf(err, errlen, "%s:%d: payment %s: alice refused it: %s", r->s->path,
+			 vp->ahead[*handed]->line, vp->ahead[*handed]->id, e);
+		return false;
+	}
+	json_decref(res);
+	*handed = end;
+	return true;
+}
+
 bool play_virtual(struct run *r, const struct virtual_play *vp, bool *final, bool *settled_quiet,
 		  char *why, size_t whylen)
 {
+	size_t handed = 0;
 	const char *nodes[2];
 	size_t next_step = 0;
 	uint64_t wall0 = mono_us();
 	bool stepping = vp->step;
 	char e[512], waiting[256];
+	vcoord_want_labels(r->vc, stepping);
+	if (stepping)   /* reports that say what the first instant holds */
+		vcoord_advance(r->vc, vcoord_now(r->vc));
 	for (;;) {
 		if (vcoord_interrupted()) {
 			snprintf(why, whylen, "interrupted at t = %.3f s", (double)vcoord_now(r->vc) / 1e6);
@@ -225,13 +258,16 @@ bool play_virtual(struct run *r, const struct virtual_play *vp, bool *final, boo
 				continue;
 			}
 		}
-		if (next_step == vp->nsteps && r->nqueued == 0 && r->alice > 0 && r->bob > 0 &&
-		    quiet(r, final)) {
+		/* every payment alice starts herself is handed, and started */
+		bool started = handed == vp->nahead &&
+			       (vp->nahead == 0 || now >= vp->ahead[vp->nahead - 1]->at_us);
+		if (next_step == vp->nsteps && started && r->nqueued == 0 && r->alice > 0 &&
+		    r->bob > 0 && quiet(r, final)) {
 			*settled_quiet = true;
 			/* the daemons are stopped by the run, after their last answers */
 			return true;
 		}
-		if (next_step == vp->nsteps && now > vp->horizon) {
+		if (next_step == vp->nsteps && started && now > vp->horizon) {
 			/* nothing the scenario does is left, and nothing is settling:
 			 * say so rather than run for ever */
 			quiet(r, final);
@@ -241,18 +277,29 @@ bool play_virtual(struct run *r, const struct virtual_play *vp, bool *final, boo
 		uint64_t t = next;
 		if (next_step < vp->nsteps && vp->steps[next_step].at_us < t)
 			t = vp->steps[next_step].at_us;
+		if (handed < vp->nahead && vp->ahead[handed]->at_us <= t) {
+			/* alice learns of them before the clock gets there */
+			if (!hand_ahead(r, vp, &handed, e, sizeof(e))) {
+				snprintf(why, whylen, "%s", e);
+				return false;
+			}
+			vcoord_advance(r->vc, now);
+			continue;
+		}
 		if (t == VC_NO_TIMER) {
 			quiet(r, final);
 			/* the daemons are stopped by the run, after their last answers */
 			return true;
 		}
 		if (stepping && !step_prompt(r, vp, next_step, t, &stepping)) {
+			vcoord_want_labels(r->vc, false);
 			if (vcoord_interrupted())
 				snprintf(why, whylen, "interrupted at t = %.3f s", (double)now / 1e6);
 			else
 				snprintf(why, whylen, "stopped by the user at t = %.3f s", (double)now / 1e6);
 			return false;
 		}
+		vcoord_want_labels(r->vc, stepping);   /* "c" ends the stepping */
 		pace(wall0, t, vp->speed);
 		vcoord_advance(r->vc, t);
 	}

@@ -32,7 +32,7 @@ struct vc_node {
 	size_t inlen;
 	bool reported;             /* idle at now, answering the last advance */
 	uint64_t at, epoch, next;
-	char label[128];           /* what its next timer will do */
+	char label[1024];          /* what its next timers will do, " ; " between */
 	struct vc_conn conns[VC_MAX_CONNS];
 	size_t nconns;
 };
@@ -42,6 +42,7 @@ struct vcoord {
 	char path[108];
 	uint64_t now;
 	uint64_t epoch;            /* of the last advance sent */
+	bool labels;               /* ask the daemons what their next timers do */
 	struct vc_node nodes[VC_MAX_NODES];
 	size_t nnodes;
 };
@@ -181,8 +182,9 @@ static void on_line(struct vcoord *vc, struct vc_node *n, char *line)
 		snprintf(n->name, sizeof(n->name), "%s", line + 6);
 		n->reported = false;
 		/* a daemon that (re)joins starts at the run's current instant */
-		char adv[64];
-		snprintf(adv, sizeof(adv), "advance %" PRIu64 " %" PRIu64 "\n", vc->now, vc->epoch);
+		char adv[80];
+		snprintf(adv, sizeof(adv), "advance %" PRIu64 " %" PRIu64 "%s\n", vc->now, vc->epoch,
+			 vc->labels ? " labels" : "");
 		send_line(n, adv);
 		return;
 	}
@@ -329,12 +331,18 @@ void vcoord_advance(struct vcoord *vc, uint64_t t)
 		fatal("virtual clock: asked to go back from %" PRIu64 " to %" PRIu64, vc->now, t);
 	vc->now = t;
 	vc->epoch++;
-	char line[64];
-	snprintf(line, sizeof(line), "advance %" PRIu64 " %" PRIu64 "\n", t, vc->epoch);
+	char line[80];
+	snprintf(line, sizeof(line), "advance %" PRIu64 " %" PRIu64 "%s\n", t, vc->epoch,
+		 vc->labels ? " labels" : "");
 	for (size_t i = 0; i < vc->nnodes; i++) {
 		vc->nodes[i].reported = false;
 		send_line(&vc->nodes[i], line);
 	}
+}
+
+void vcoord_want_labels(struct vcoord *vc, bool on)
+{
+	vc->labels = on;
 }
 
 void vcoord_labels(const struct vcoord *vc, uint64_t t, char *buf, size_t n)
@@ -343,11 +351,20 @@ void vcoord_labels(const struct vcoord *vc, uint64_t t, char *buf, size_t n)
 	buf[0] = '\0';
 	for (size_t i = 0; i < vc->nnodes; i++) {
 		const struct vc_node *nd = &vc->nodes[i];
-		if (nd->reported && nd->next == t && used < n) {
-			int w = snprintf(buf + used, n - used, "\n  %s: %s", nd->name,
-					 nd->label[0] ? nd->label : "a timer");
+		if (!nd->reported || nd->next != t)
+			continue;
+		const char *l = nd->label[0] ? nd->label : "a timer";
+		while (used < n) {
+			size_t len = strcspn(l, ";");
+			while (len && l[len - 1] == ' ')
+				len--;
+			int w = snprintf(buf + used, n - used, "\n  %s: %.*s", nd->name, (int)len, l);
 			if (w > 0)
 				used += (size_t)w;
+			l = strchr(l, ';');
+			if (!l)
+				break;
+			l += strspn(l, "; ");
 		}
 	}
 }

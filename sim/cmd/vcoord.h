@@ -39,6 +39,9 @@ enum vc_settle vcoord_settle(struct vcoord *vc, const char *const *nodes, size_t
 void vcoord_advance(struct vcoord *vc, uint64_t t);
 /* What the daemons' timers due at t will do, one line each ("\n  bob:
  * update_fulfill_htlc on c1 reaches alice"); "" when none is due then. */
+/* A stepped run: ask the daemons, with each advance, what every timer of
+ * their next instant will do. */
+void vcoord_want_labels(struct vcoord *vc, bool on);
 void vcoord_labels(const struct vcoord *vc, uint64_t t, char *buf, size_t n);
 /* From a signal handler: the wait in progress (and every later one) ends
  * at once, as a timeout that says so. */

@@ -4,11 +4,14 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "chain_remote.h"
 #include "log.h"
 #include "store.h"
 
+/* One of the two: the file itself, or a client of a served one. */
 struct chain {
 	struct store *st;
+	struct chain_remote *remote;
 };
 
 const char *chain_kind_name(enum chain_kind k)
@@ -20,8 +23,21 @@ const char *chain_kind_name(enum chain_kind k)
 	return "?";
 }
 
+bool chain_spec_is_remote(const char *spec)
+{
+	return strncmp(spec, "tcp:", 4) == 0;
+}
+
 struct chain *chain_open(const char *path, char *err, size_t errlen)
 {
+	if (chain_spec_is_remote(path)) {
+		struct chain_remote *r = chain_remote_open(path + 4, err, errlen);
+		if (!r)
+			return NULL;
+		struct chain *c = xcalloc(1, sizeof(*c));
+		c->remote = r;
+		return c;
+	}
 	char dir[4096], name[256];
 	const char *slash = strrchr(path, '/');
 	if (slash) {
@@ -53,6 +69,7 @@ void chain_close(struct chain *c)
 	if (!c)
 		return;
 	store_close(c->st);
+	chain_remote_close(c->remote);
 	free(c);
 }
 
@@ -82,6 +99,8 @@ enum chain_submit_result chain_submit(struct chain *c, const struct chain_tx *tx
 				      const uint8_t hash[AMP_LEN], uint32_t cltv_expiry,
 				      uint32_t height, struct chain_tx *winner)
 {
+	if (c->remote)
+		return chain_remote_submit(c->remote, tx, hash, cltv_expiry, height, winner);
 	switch (tx->kind) {
 	case CHAIN_CLAIM:
 		/* the HTLC script: preimage path before the timeout only */
@@ -112,5 +131,7 @@ enum chain_submit_result chain_submit(struct chain *c, const struct chain_tx *tx
 bool chain_confirmed(struct chain *c, const char *channel, uint64_t htlc_id, uint32_t height,
 		     struct chain_tx *out)
 {
+	if (c->remote)
+		return chain_remote_confirmed(c->remote, channel, htlc_id, height, out);
 	return lookup(c, channel, htlc_id, out) && out->confirm_height <= height;
 }

@@ -17,6 +17,7 @@ struct listener {
 	struct evconnlistener *ev;
 	struct event *resume;
 	listener_accept_fn on_accept;
+	listener_full_fn on_full;
 	void *arg;
 	unsigned max_conns;
 	uint16_t port;
@@ -75,6 +76,11 @@ static void on_error(struct evconnlistener *ev, void *arg)
 	struct listener *l = arg;
 	int e = EVUTIL_SOCKET_ERROR();
 	if (e == EMFILE || e == ENFILE || e == ENOBUFS || e == ENOMEM) {
+		/* the owner freed a descriptor: the next accept can work */
+		if (l->on_full && l->on_full(l->arg)) {
+			l->st.evictions++;
+			return;
+		}
 		/* the pending connection stays in the kernel's queue: accepting
 		 * again at once would fail the same way, as fast as the loop
 		 * turns; wait for descriptors to be freed */
@@ -152,6 +158,11 @@ void listener_free(struct listener *l)
 	event_free(l->resume);
 	evconnlistener_free(l->ev);
 	free(l);
+}
+
+void listener_on_full(struct listener *l, listener_full_fn fn)
+{
+	l->on_full = fn;
 }
 
 uint16_t listener_port(const struct listener *l)

@@ -28,6 +28,12 @@ void listener_free(struct listener *l);
 
 uint16_t listener_port(const struct listener *l);
 
+/* Descriptors ran out: fn may close a connection it holds (the least
+ * useful: one still in its handshake) and return true, and accepting goes
+ * on at once; false pauses it (LISTENER_PAUSE_MS). */
+typedef bool (*listener_full_fn)(void *arg);
+void listener_on_full(struct listener *l, listener_full_fn fn);
+
 /* The caller closed a connection it was given (the cap counts open ones). */
 void listener_conn_closed(struct listener *l);
 
@@ -36,6 +42,7 @@ struct listener_stats {
 	uint64_t accepted;          /* given to the caller */
 	uint64_t refused;           /* closed at once: over the cap */
 	uint64_t pauses;            /* out of descriptors: accepting paused */
+	uint64_t evictions;         /* out of descriptors: the owner freed one */
 };
 struct listener_stats listener_stats(const struct listener *l);
 

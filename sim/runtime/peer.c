@@ -26,6 +26,13 @@
 #define PEER_OUT_LOW (256 * 1024)
 /* A frame must be complete this long after its first byte. */
 #define PEER_PARTIAL_MS 10000
+/* A peer that does not read: its output may stay over PEER_OUT_HIGH (not
+ * drained to PEER_OUT_LOW) this long by default, and may never pass
+ * PEER_OUT_MAX; then the connection is closed and what it had not taken is
+ * dropped. The last bytes of a closing connection wait PEER_LINGER_MS. */
+#define PEER_OUT_MAX (8 * 1024 * 1024)
+#define PEER_STALL_MS 30000
+#define PEER_LINGER_MS 5000
 
 static void read_cb(struct bufferevent *bev, void *arg);
 
@@ -76,6 +83,8 @@ static void really_free(struct peer *p)
 		tb_conn_closed(p->tbc);
 	event_free(p->hello_timer);
 	event_free(p->partial_timer);
+	event_free(p->stall_timer);
+	event_free(p->idle_timer);
 	turn_forget(p->turn, p->bev);
 	bufferevent_free(p->bev);
 	free(p->arena);
@@ -109,12 +118,31 @@ static void write_cb(struct bufferevent *bev, void *arg)
 			really_free(p);
 		return;
 	}
+	if (p->stall_armed) {
+		/* it took what it was sent down to the low watermark */
+		evtimer_del(p->stall_timer);
+		p->stall_armed = false;
+	}
 	if (p->paused) {
 		/* the peer reads again: so do we, starting with what is buffered */
 		p->paused = false;
 		bufferevent_enable(bev, EV_READ);
 		read_cb(bev, p);
 	}
+}
+
+static void ms_tv(unsigned ms, struct timeval *tv)
+{
+	tv->tv_sec = ms / 1000;
+	tv->tv_usec = (suseconds_t)(ms % 1000) * 1000;
+}
+
+static void stall_arm(struct peer *p, unsigned ms)
+{
+	struct timeval tv;
+	ms_tv(ms, &tv);
+	evtimer_add(p->stall_timer, &tv);
+	p->stall_armed = true;
 }
 
 void peer_close(struct peer *p, const char *why)
@@ -127,29 +155,36 @@ void peer_close(struct peer *p, const char *why)
 		p->ops->on_close(p, why, p->arg);
 	if (p->in_read) {
 		p->free_pending = evbuffer_get_length(bufferevent_get_output(p->bev)) == 0;
+		if (!p->free_pending)
+			stall_arm(p, PEER_LINGER_MS);
 		return;
 	}
-	if (evbuffer_get_length(bufferevent_get_output(p->bev)) == 0)
+	if (evbuffer_get_length(bufferevent_get_output(p->bev)) == 0) {
 		really_free(p);
-	/* else write_cb frees once the error message is out */
+		return;
+	}
+	/* else write_cb frees once the error message is out, or the linger
+	 * deadline does if the peer never takes it */
+	stall_arm(p, PEER_LINGER_MS);
 }
 
-static void protocol_error(struct peer *p, const char *why)
+/* A connection closed for a reason of the peer's making: said on stderr
+ * and in the event log. */
+static void report(struct peer *p, const char *why)
 {
 	log_warn("peer %s: %s; closing the connection", p->name, why);
 	json_t *ev = evlog_new(p->log, "peer_error");
 	json_set_str(ev, "peer", p->name);
 	json_set_str(ev, "reason", why);
 	evlog_emit(p->log, ev);
+}
+
+void peer_fail(struct peer *p, const char *why)
+{
+	report(p, why);
 	struct msg m;
 	peer_send(p, msg_error(&m, "", why));
 	peer_close(p, why);
-}
-
-static void ms_tv(unsigned ms, struct timeval *tv)
-{
-	tv->tv_sec = ms / 1000;
-	tv->tv_usec = (suseconds_t)(ms % 1000) * 1000;
 }
 
 /* The deadline of a frame counts from its first byte: bytes dribbled in
@@ -175,7 +210,7 @@ static void on_partial_timeout(evutil_socket_t fd, short what, void *arg)
 	char why[96];
 	snprintf(why, sizeof(why), "frame incomplete for %u ms", p->partial_ms);
 	p->partial_armed = false;
-	protocol_error(p, why);
+	peer_fail(p, why);
 }
 
 static void on_hello_timeout(evutil_socket_t fd, short what, void *arg)
@@ -185,7 +220,102 @@ static void on_hello_timeout(evutil_socket_t fd, short what, void *arg)
 	struct peer *p = arg;
 	char why[96];
 	snprintf(why, sizeof(why), "no message within %u ms of connecting", p->hello_ms);
-	protocol_error(p, why);
+	peer_fail(p, why);
+}
+
+/* Bytes were queued for the peer (an evbuffer callback on the output,
+ * whoever wrote them): watch that it takes them. */
+static void output_changed(struct evbuffer *buf, const struct evbuffer_cb_info *info, void *arg)
+{
+	struct peer *p = arg;
+	if (!info->n_added || p->closing || p->stall_now)
+		return;
+	size_t len = evbuffer_get_length(buf);
+	if (len > PEER_OUT_MAX) {
+		/* closed in a callback of its own: whoever is sending may still
+		 * hold p */
+		p->stall_now = true;
+		event_active(p->stall_timer, EV_TIMEOUT, 0);
+		return;
+	}
+	if (len >= PEER_OUT_HIGH && !p->stall_armed && p->stall_ms)
+		stall_arm(p, p->stall_ms);
+}
+
+static void on_stall(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	struct peer *p = arg;
+	p->stall_armed = false;
+	if (p->closing) {
+		/* its last bytes were never taken: let go of them */
+		really_free(p);
+		return;
+	}
+	struct evbuffer *out = bufferevent_get_output(p->bev);
+	size_t len = evbuffer_get_length(out);
+	char why[128];
+	if (p->stall_now)
+		snprintf(why, sizeof(why), "does not read: %zu bytes unsent, over the %d-byte limit", len,
+			 PEER_OUT_MAX);
+	else
+		snprintf(why, sizeof(why), "does not read: %zu bytes unsent after %u ms", len,
+			 p->stall_ms);
+	report(p, why);
+	/* nothing more is buffered for a peer that does not read */
+	evbuffer_drain(out, len);
+	peer_close(p, why);
+}
+
+static uint64_t mono_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static void idle_arm(struct peer *p, uint64_t ms)
+{
+	struct timeval tv;
+	ms_tv((unsigned)ms, &tv);
+	evtimer_add(p->idle_timer, &tv);
+}
+
+static void on_idle_timeout(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	struct peer *p = arg;
+	if (p->closing || !p->idle_ms)
+		return;
+	uint64_t quiet = mono_ms() - p->last_msg_ms;
+	if (quiet < p->idle_ms) {
+		idle_arm(p, p->idle_ms - quiet);   /* it spoke since: wait the rest */
+		return;
+	}
+	if (p->ops->on_idle && !p->ops->on_idle(p, p->arg)) {
+		idle_arm(p, p->idle_ms);           /* kept: ask again later */
+		return;
+	}
+	char why[96];
+	snprintf(why, sizeof(why), "idle: no message for %u ms", p->idle_ms);
+	peer_fail(p, why);
+}
+
+void peer_set_timeouts(struct peer *p, unsigned stall_ms, unsigned idle_ms)
+{
+	p->stall_ms = stall_ms;
+	if (p->stall_armed && !stall_ms && !p->closing) {
+		evtimer_del(p->stall_timer);
+		p->stall_armed = false;
+	}
+	p->idle_ms = idle_ms;
+	evtimer_del(p->idle_timer);
+	if (idle_ms) {
+		p->last_msg_ms = mono_ms();
+		idle_arm(p, idle_ms);
+	}
 }
 
 void peer_set_deadlines(struct peer *p, unsigned hello_ms, unsigned partial_ms)
@@ -227,11 +357,7 @@ static bool secure_pump(struct peer *p, bool *progress)
 	case PUMP_FAIL:
 		break;
 	}
-	log_warn("peer %s: %s; closing the connection", p->name, why);
-	json_t *ev = evlog_new(p->log, "peer_error");
-	json_set_str(ev, "peer", p->name);
-	json_set_str(ev, "reason", why);
-	evlog_emit(p->log, ev);
+	report(p, why);
 	peer_close(p, why);
 	return false;
 }
@@ -256,6 +382,8 @@ static void read_cb(struct bufferevent *bev, void *arg)
 			 * reading it until write_cb sees the output drained */
 			p->paused = true;
 			bufferevent_disable(bev, EV_READ);
+			if (!p->stall_armed && p->stall_ms)
+				stall_arm(p, p->stall_ms);
 			break;
 		}
 		size_t avail = evbuffer_get_length(in);
@@ -281,7 +409,7 @@ static void read_cb(struct bufferevent *bev, void *arg)
 			/* checked before anything is buffered or allocated for it */
 			snprintf(why, sizeof(why), "frame length %u outside 1..%u", n,
 				 (unsigned)FRAME_MAX);
-			protocol_error(p, why);
+			peer_fail(p, why);
 			break;
 		}
 		if (avail < off + FRAME_HDR + (size_t)n)
@@ -305,6 +433,8 @@ static void read_cb(struct bufferevent *bev, void *arg)
 				p->got_message = true;
 				evtimer_del(p->hello_timer);
 			}
+			if (p->idle_ms)
+				p->last_msg_ms = mono_ms();
 			p->ops->on_message(p, env, p->arg);
 			/* handled, and whatever it caused is sent or scheduled */
 			if (p->tbc)
@@ -314,7 +444,7 @@ static void read_cb(struct bufferevent *bev, void *arg)
 			fatal("frame_decode wants more than a whole frame");
 		case FRAME_TOO_LARGE:
 		case FRAME_BAD:
-			protocol_error(p, why);
+			peer_fail(p, why);
 			break;
 		}
 	}
@@ -369,6 +499,9 @@ struct peer *peer_new(struct event_base *base, evutil_socket_t fd, const char *n
 	p->hello_timer = evtimer_new(base, on_hello_timeout, p);
 	p->partial_timer = evtimer_new(base, on_partial_timeout, p);
 	p->partial_ms = PEER_PARTIAL_MS;
+	p->stall_timer = evtimer_new(base, on_stall, p);
+	p->idle_timer = evtimer_new(base, on_idle_timeout, p);
+	p->stall_ms = PEER_STALL_MS;
 	p->bev = bufferevent_socket_new(base, fd, BEV_OPT_CLOSE_ON_FREE);
 	if (!p->bev)
 		fatal("bufferevent_socket_new failed");
@@ -376,6 +509,7 @@ struct peer *peer_new(struct event_base *base, evutil_socket_t fd, const char *n
 	bufferevent_setwatermark(p->bev, EV_READ, 0, 4 * (FRAME_MAX + FRAME_HDR));
 	bufferevent_setwatermark(p->bev, EV_WRITE, PEER_OUT_LOW, 0);
 	bufferevent_setcb(p->bev, read_cb, write_cb, event_cb, p);
+	evbuffer_add_cb(bufferevent_get_output(p->bev), output_changed, p);
 	bufferevent_enable(p->bev, EV_READ | EV_WRITE);
 	return p;
 }
@@ -393,4 +527,9 @@ size_t peer_output_len(const struct peer *p)
 bool peer_paused(const struct peer *p)
 {
 	return p->paused;
+}
+
+bool peer_handshaking(const struct peer *p)
+{
+	return !p->got_message;
 }

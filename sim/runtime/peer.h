@@ -29,6 +29,10 @@ struct peer_ops {
 	/* BOLT #8: the handshake ended and node_id is the peer's node. false
 	 * refuses it (the connection is closed). NULL accepts every node. */
 	bool (*on_secure)(struct peer *p, const uint8_t node_id[33], void *arg);
+	/* the peer said nothing for the idle timeout (peer_set_timeouts):
+	 * true closes the connection, false keeps it for another period.
+	 * NULL closes it. */
+	bool (*on_idle)(struct peer *p, void *arg);
 };
 
 struct peer *peer_new(struct event_base *base, evutil_socket_t fd, const char *name,
@@ -69,6 +73,9 @@ void peer_forget_link(struct peer *p, struct link *l);
 
 /* Close after flushing what is queued; on_close is called. */
 void peer_close(struct peer *p, const char *why);
+/* Log why (a warning and a peer_error event), send it to the peer in an
+ * error message, and close. */
+void peer_fail(struct peer *p, const char *why);
 
 /* Frames this process has put on the wire, over every peer connection. */
 uint64_t peer_frames_written(void);
@@ -98,6 +105,18 @@ void peer_set_timebase(struct peer *p, struct timebase *tb);
  * after its first byte (default 10 s). Missed, the connection is closed
  * with a logged reason, as for a bad frame. */
 void peer_set_deadlines(struct peer *p, unsigned hello_ms, unsigned partial_ms);
+
+/* Timeouts, in wall milliseconds (0: none). stall: a peer whose output
+ * passes 1 MiB must take it down to 256 KiB within this (default 30 s);
+ * it may never leave 8 MiB untaken. A peer that does not read is closed and
+ * what it had not taken is dropped (logged, peer_error). idle: a peer that
+ * sends no message for this long is offered to ops->on_idle and closed
+ * unless kept (off by default). */
+void peer_set_timeouts(struct peer *p, unsigned stall_ms, unsigned idle_ms);
+
+/* No whole message has arrived yet (the handshake or the first message is
+ * still to come). */
+bool peer_handshaking(const struct peer *p);
 
 /* Bytes queued for the peer, not yet taken by the kernel. */
 size_t peer_output_len(const struct peer *p);

@@ -62,6 +62,17 @@ struct peer {
 	struct event *hello_timer, *partial_timer;
 	unsigned hello_ms, partial_ms;
 	bool partial_armed;
+	/* a peer that does not read: output over PEER_OUT_HIGH for stall_ms
+	 * (or over PEER_OUT_MAX at all) closes the connection and drops what
+	 * it had not taken; a closing connection's last bytes get linger */
+	struct event *stall_timer;
+	unsigned stall_ms;
+	bool stall_armed, stall_now;
+	/* a peer that says nothing for idle_ms (0: no limit) is asked about
+	 * (ops->on_idle) and closed unless kept */
+	struct event *idle_timer;
+	unsigned idle_ms;
+	uint64_t last_msg_ms;           /* monotonic */
 	struct capture *cap;           /* --pcap: not owned */
 	struct turn *turn;             /* group commit: not owned */
 	/* the virtual clock (NULL under the wall clock): delivery times are

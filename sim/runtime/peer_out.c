@@ -65,8 +65,14 @@ void peer_out_label(void *arg, uint64_t at, char *buf, size_t n)
 		return;
 	const char *me = timebase_node(p->tb);
 	const char *other = strcmp(me, "alice") == 0 ? "bob" : "alice";
-	snprintf(buf, n, "%s on %s reaches %s", p->sched->msg_name ? p->sched->msg_name : "a message",
-		 p->sched->channel[0] ? p->sched->channel : "the connection", other);
+	unsigned more = 0;
+	for (const struct pending *q = p->sched->next; q && q->due == p->sched->due; q = q->next)
+		more++;
+	char also[48] = "";
+	if (more)
+		snprintf(also, sizeof(also), " (and %u more message%s)", more, more == 1 ? "" : "s");
+	snprintf(buf, n, "%s on %s reaches %s%s", p->sched->msg_name ? p->sched->msg_name : "a message",
+		 p->sched->channel[0] ? p->sched->channel : "the connection", other, also);
 }
 
 static uint64_t mono_us(void)

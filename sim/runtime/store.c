@@ -39,8 +39,76 @@ struct store {
 	const char *cache_key[STMT_CACHE];
 	int depth;
 	int lock_fd;               /* exclusive stores: the held lock, else -1 */
+	uint64_t commits;          /* exclusive stores: commits made, ever */
 	char path[4096];
 };
+
+/* The commit count, kept twice: in the database (meta 'commits', inside
+ * each transaction) and, once each commit is done, in the lock file (magic
+ * and count, not synced: a process crash keeps it in the page cache; a
+ * power loss can only leave it behind). A database whose count is below
+ * the lock file's has lost commits it had made: its WAL was cut, emptied,
+ * damaged or deleted after the daemon stopped. SQLite alone would open it
+ * as far as it reads, silently older. */
+static const char commit_magic[8] = { 'a', 'm', 'p', 's', 'c', 'm', 't', '1' };
+
+static bool lock_commits(int fd, uint64_t *n)
+{
+	uint8_t b[16];
+	if (pread(fd, b, sizeof(b), 0) != (ssize_t)sizeof(b) || memcmp(b, commit_magic, 8) != 0)
+		return false;                  /* a state from before the count */
+	memcpy(n, b + 8, 8);
+	return true;
+}
+
+static void lock_commits_write(struct store *st)
+{
+	uint8_t b[16];
+	memcpy(b, commit_magic, 8);
+	memcpy(b + 8, &st->commits, 8);
+	static bool warned;
+	if (pwrite(st->lock_fd, b, sizeof(b), 0) != (ssize_t)sizeof(b) && !warned) {
+		warned = true;
+		log_warn("%s: cannot record the commit count in the lock file: %s", st->path,
+			 strerror(errno));
+	}
+}
+
+/* At open: the database must hold every commit the lock file saw. */
+static bool commits_check(struct store *st, const char *dir, const char *name, char *err,
+			  size_t errlen)
+{
+	sqlite3_stmt *q = NULL;
+	int rc = SQLITE_ERROR;
+	if (sqlite3_prepare_v2(st->db, "SELECT value FROM meta WHERE key = 'commits'", -1, &q,
+			       NULL) != SQLITE_OK ||
+	    ((rc = sqlite3_step(q)) != SQLITE_ROW && rc != SQLITE_DONE)) {
+		snprintf(err, errlen, "%s: cannot read the commit count: %s", st->path,
+			 sqlite3_errmsg(st->db));
+		sqlite3_finalize(q);
+		return false;
+	}
+	int64_t v = rc == SQLITE_ROW ? sqlite3_column_int64(q, 0) : 0;   /* none yet: 0 */
+	sqlite3_finalize(q);
+	st->commits = v > 0 ? (uint64_t)v : 0;
+	uint64_t seen;
+	if (lock_commits(st->lock_fd, &seen) && seen > st->commits) {
+		snprintf(err, errlen, "%s: the state has %llu commits but the daemon had made %llu "
+			 "(%s/%s.lock): the last ones are lost, so its write-ahead log (%s-wal) was "
+			 "cut, emptied, damaged or deleted after the daemon stopped; nothing was "
+			 "changed. Put the log back, or move the state away to start from a fresh one",
+			 st->path, (unsigned long long)st->commits, (unsigned long long)seen, dir,
+			 name, st->path);
+		return false;
+	}
+	if (sqlite3_exec(st->db, "INSERT OR IGNORE INTO meta VALUES ('commits', 0)", NULL, NULL,
+			 NULL) != SQLITE_OK) {
+		snprintf(err, errlen, "%s: %s", st->path, sqlite3_errmsg(st->db));
+		return false;
+	}
+	lock_commits_write(st);
+	return true;
+}
 
 /* One daemon per state directory: a second one on the same state would
  * interleave writes with the first. flock is released by the kernel when
@@ -100,6 +168,8 @@ static sqlite3 *init_db(const char *path, const char *schema, char *err, size_t 
 	}
 	sqlite3_busy_timeout(db, 5000);
 	if (!intact(db, path, err, errlen)) {      /* checked before anything is written */
+		/* and nothing is: not even its log checkpointed into it */
+		sqlite3_db_config(db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL);
 		sqlite3_close(db);
 		return NULL;
 	}
@@ -193,7 +263,13 @@ static struct store *open_db(const char *dir, const char *name, const char *sche
 	struct store *st = xcalloc(1, sizeof(*st));
 	st->lock_fd = lock_fd;
 	snprintf(st->path, sizeof(st->path), "%s", path);
-	if (!place_db(path, schema, err, errlen) || !(st->db = init_db(path, schema, err, errlen))) {
+	if (!place_db(path, schema, err, errlen) || !(st->db = init_db(path, schema, err, errlen)) ||
+	    (lock_fd >= 0 && !commits_check(st, dir, name, err, errlen))) {
+		if (st->db) {
+			/* refused: what it read of its log stays out of the file */
+			sqlite3_db_config(st->db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL);
+			sqlite3_close(st->db);
+		}
 		if (lock_fd >= 0)
 			close(lock_fd);
 		free(st);
@@ -261,8 +337,19 @@ void store_commit(struct store *st)
 {
 	if (st->depth <= 0)
 		fatal("store_commit without store_begin");
-	if (--st->depth == 0 && sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
+	if (st->depth > 1) {
+		st->depth--;
+		return;
+	}
+	if (st->lock_fd >= 0)
+		store_run(st, "UPDATE meta SET value = ? WHERE key = 'commits'", "u", st->commits + 1);
+	st->depth = 0;
+	if (sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
 		fatal("state database: COMMIT failed: %s", sqlite3_errmsg(st->db));
+	if (st->lock_fd >= 0) {
+		st->commits++;
+		lock_commits_write(st);
+	}
 }
 
 static void bind(struct store *st, sqlite3_stmt *q, const char *sql, const char *types,

@@ -55,6 +55,7 @@ struct timebase {
 	bool ended;
 	char node[16];
 	uint64_t epoch;                      /* of the coordinator's last "advance" */
+	bool want_labels;                    /* a stepped run: say what comes next */
 	bool timers_done;                    /* this instant's own timers have fired */
 	unsigned busy;                       /* work under way outside the loop's
 					      * timers (a connect): not idle */
@@ -165,19 +166,29 @@ static void report(struct timebase *tb)
 	     c = c->next)
 		n += snprintf(line + n, sizeof(line) - (size_t)n, " %s %" PRIu64 " %" PRIu64 " %s",
 			      c->key, c->sent, c->received, c->closed ? "closed" : "open");
-	if (tb->nheap && tb->heap[0]->label && (size_t)n < sizeof(line) - 140) {
+	/* a stepped run shows what each timer of the next instant will do */
+	const char *sep = " | ";
+	for (size_t i = 0; tb->want_labels && i < tb->nheap; i++) {
+		const struct tb_timer *tt = tb->heap[i];
+		if (tt->at != tb->heap[0]->at || !tt->label || (size_t)n >= sizeof(line) - 140)
+			continue;
 		char label[128] = "";
-		tb->heap[0]->label(tb->heap[0]->arg, tb->heap[0]->at, label, sizeof(label));
-		for (char *s = label; *s; s++)
-			if (*s == '\n' || *s == '|')
-				*s = ' ';
-		if (label[0])
-			n += snprintf(line + n, sizeof(line) - (size_t)n, " | %s", label);
+		tt->label(tt->arg, tt->at, label, sizeof(label));
+		for (char *c = label; *c; c++)
+			if (*c == '\n' || *c == '|' || *c == ';')
+				*c = ' ';
+		if (label[0]) {
+			n += snprintf(line + n, sizeof(line) - (size_t)n, "%s%s", sep, label);
+			sep = " ; ";
+		}
 	}
 	/* a report that says nothing new is not sent again */
 	if (strcmp(line, tb->last_report) == 0)
 		return;
 	memcpy(tb->last_report, line, sizeof(line));
+	/* what the daemon did at the instant (its event log) is written out
+	 * before the run may act on its being idle (a crash is kill -9) */
+	fflush(NULL);
 	evbuffer_add_printf(bufferevent_get_output(tb->coord), "%s\n", line);
 	/* closed connections have been reported: forget them */
 	for (struct tb_conn **pc = &tb->conns; *pc;) {
@@ -235,8 +246,10 @@ static void coord_read(struct bufferevent *bev, void *arg)
 	while (!tb->ended &&
 	       (line = evbuffer_readln(bufferevent_get_input(bev), &n, EVBUFFER_EOL_LF))) {
 		uint64_t t, epoch;
-		char extra;
-		if (sscanf(line, "advance %" SCNu64 " %" SCNu64 "%c", &t, &epoch, &extra) == 2) {
+		char extra[8] = "";
+		int got = sscanf(line, "advance %" SCNu64 " %" SCNu64 " %7s", &t, &epoch, extra);
+		if (got == 2 || (got == 3 && strcmp(extra, "labels") == 0)) {
+			tb->want_labels = got == 3;
 			if (t < tb->now)
 				fatal("virtual clock: told to go back from %" PRIu64 " to %" PRIu64,
 				      tb->now, t);

@@ -54,7 +54,8 @@ def processes(request):
 
 @pytest.fixture
 def start_daemons(build, processes, request):
-    """start_daemons(channels=..., bob_args=..., alice_args=..., start_alice=True)
+    """start_daemons(channels=..., bob_args=..., alice_args=..., start_alice=True,
+    bob_wrap=...: a command bob runs under, such as prlimit)
     starts bob on 127.0.0.1:0 and alice connected to him, and returns a
     Daemons once both have written their ready files. Killed at the end."""
     started = []

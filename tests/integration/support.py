@@ -170,7 +170,7 @@ class Daemons:
     alice connects to it. Both are waited on through their ready files."""
 
     def __init__(self, build, procs, channels=("1btc", "1btc"), bob_args=(), alice_args=(),
-                 start_alice=True):
+                 start_alice=True, bob_wrap=()):
         self.build = build
         self.processes = procs
         self.dir = tempfile.mkdtemp(prefix="ampsim-it-")
@@ -180,7 +180,7 @@ class Daemons:
         self.bob_events = os.path.join(self.dir, "bob.events")
         self.alice_events = os.path.join(self.dir, "alice.events")
         ready = os.path.join(self.dir, "bob.ready")
-        self.bob = self._spawn([build.exe("bob"), "--listen", "127.0.0.1:0", "--control", self.bob_sock,
+        self.bob = self._spawn(list(bob_wrap) + [build.exe("bob"), "--listen", "127.0.0.1:0", "--control", self.bob_sock,
                                 "--events", self.bob_events, "--ready-file", ready] + list(bob_args),
                                "bob.log")
         info = wait_for(lambda: read_json(ready), what="bob's ready file")

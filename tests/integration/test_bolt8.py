@@ -6,6 +6,7 @@ import socket
 import struct
 
 from bolt8 import Conn, Handshake, HandshakeFailed, pubkey
+from stranger import drain, field, open_channel, rss_kb, stranger_with_the_runs_clock
 from support import node_key, read_events, read_json, rpc, run, wait_for
 
 # BOLT #8 Appendix A
@@ -135,50 +136,16 @@ def test_bob_allows_only_the_nodes_given(build, processes, tmp_path):
     assert r.returncode == 0 and '"settled"' in r.stdout, r.stdout + r.stderr
 
 
-def _varint(n):
-    out = b""
-    while True:
-        b = n & 0x7F
-        n >>= 7
-        if n:
-            out += bytes([b | 0x80])
-        else:
-            return out + bytes([b])
-
-
-def _field(num, value):
-    """A protobuf field: int (varint), float (double), bytes or str."""
-    if isinstance(value, float):
-        return _varint(num << 3 | 1) + struct.pack("<d", value)
-    if isinstance(value, int):
-        return _varint(num << 3) + _varint(value)
-    if isinstance(value, str):
-        value = value.encode()
-    return _varint(num << 3 | 2) + _varint(len(value)) + value
-
-
-def _stranger_with_the_runs_clock(dm, seed_byte):
-    """A node of its own, authenticated as itself, that sends an init with
-    the run's very clock (an attacker who learnt it)."""
-    info = read_json(os.path.join(dm.dir, "alice.ready"))
-    init = (_field(1, 1) + _field(3, info["epoch_unix_us"]) + _field(4, 1000000) +
-            _field(5, 20.0) + _field(6, 1))
-    c = Conn.connect(dm.port, dm.node_id, bytes([seed_byte]) * 32, bytes([seed_byte + 1]) * 32)
-    c.send(_field(1, init))
-    assert c.recv()[:1] == b"\x0a"                 # bob took the init: his own comes back
-    return c
-
-
 def test_a_channel_belongs_to_the_node_that_opened_it(dm):
     """A stranger who knows the run's clock and the channel ids can neither
     take alice's channel over nor acknowledge for it; alice pays on."""
-    c = _stranger_with_the_runs_clock(dm, 0x61)
-    c.send(_field(2, _field(1, "c1") + _field(2, 100000000000) + _field(3, 100000000000) +
-                  _field(4, 483) + _field(5, 1)))
+    c = stranger_with_the_runs_clock(dm, 0x61)
+    c.send(field(2, field(1, "c1") + field(2, 100000000000) + field(3, 100000000000) +
+                  field(4, 483) + field(5, 1)))
     assert b"belongs to another node" in c.recv()
     c.close()
-    c = _stranger_with_the_runs_clock(dm, 0x71)
-    c.send(_field(12, _field(1, "c1") + _field(2, 0)))
+    c = stranger_with_the_runs_clock(dm, 0x71)
+    c.send(field(12, field(1, "c1") + field(2, 0)))
     assert b"which this connection did not open" in c.recv()
     c.close()
     refused = wait_for(lambda: [e for e in dm.events("bob") if e["event"] == "message_refused"]
@@ -191,30 +158,13 @@ def test_a_channel_belongs_to_the_node_that_opened_it(dm):
              what="alice's payment after the attack")
 
 
-def _rss_kb(pid):
-    for line in open("/proc/%d/status" % pid):
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1])
-    return 0
-
-
-def _open(channel, capacity_msat):
-    return _field(2, _field(1, channel) + _field(2, capacity_msat) + _field(3, capacity_msat) +
-                  _field(4, 483) + _field(5, 1))
-
-
-def _drain(c, n):
-    """Read n of bob's answers (accepts, errors), whatever they are."""
-    return [c.recv() for _ in range(n)]
-
-
 def test_a_strangers_junk_channels_are_bounded(dm):
-    c = _stranger_with_the_runs_clock(dm, 0x81)
-    c.send(_open("junk-max", 2**64 - 1))
+    c = stranger_with_the_runs_clock(dm, 0x81)
+    c.send(open_channel("junk-max", 2**64 - 1))
     assert b"capacity above 21 million BTC" in c.recv()
     for i in range(70):
-        c.send(_open("junk%d" % i, 100000))
-    answers = _drain(c, 70)
+        c.send(open_channel("junk%d" % i, 100000))
+    answers = drain(c, 70)
     assert sum(1 for a in answers if a[:1] == b"\x1a") == 64            # AcceptChannel
     assert sum(1 for a in answers if b"too many channels from this node" in a) == 6
     c.close()
@@ -228,18 +178,18 @@ def test_a_strangers_junk_channels_are_bounded(dm):
 def test_far_htlc_ids_cost_bob_no_memory(dm):
     """An add with htlc_id 999,999 once made bob allocate a table sized by
     the id (+164 MB a message). Now it costs one record."""
-    c = _stranger_with_the_runs_clock(dm, 0x91)
-    c.send(_open("far", 10 * 100000000000))
+    c = stranger_with_the_runs_clock(dm, 0x91)
+    c.send(open_channel("far", 10 * 100000000000))
     assert c.recv()[:1] == b"\x1a"
-    before = _rss_kb(dm.bob.pid)
-    mpp = _field(1, b"\x07" * 32) + _field(2, 1000)
+    before = rss_kb(dm.bob.pid)
+    mpp = field(1, b"\x07" * 32) + field(2, 1000)
     for k in range(40):
-        c.send(_field(6, _field(1, "far") + _field(2, 999999 + k * 20011) + _field(3, 1000) +
-                      _field(4, bytes([k]) * 32) + _field(5, 500) + _field(6, mpp)))
-    fails = [a for a in _drain(c, 40) if a[:1] == b"\x42"]               # UpdateFailHtlc
+        c.send(field(6, field(1, "far") + field(2, 999999 + k * 20011) + field(3, 1000) +
+                      field(4, bytes([k]) * 32) + field(5, 500) + field(6, mpp)))
+    fails = [a for a in drain(c, 40) if a[:1] == b"\x42"]               # UpdateFailHtlc
     assert len(fails) == 40                                              # no such invoice
     c.close()
-    assert _rss_kb(dm.bob.pid) - before < 8 * 1024, (before, _rss_kb(dm.bob.pid))
+    assert rss_kb(dm.bob.pid) - before < 8 * 1024, (before, rss_kb(dm.bob.pid))
     r = rpc(dm.alice_sock, "pay", {"id": "after", "amount": "1.5btc", "mode": "amp"})
     assert "result" in r, r
     wait_for(lambda: rpc(dm.alice_sock, "listpayments", {"summary": True})["result"]["after"] == "settled",

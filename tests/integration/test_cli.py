@@ -17,7 +17,8 @@ def test_every_command_has_help_and_version(build):
         assert r.returncode == 2 and r.stderr.strip(), (args, r.returncode, r.stderr)
 
 
-SUBCOMMANDS = ("run", "amp", "bench", "pay", "invoice", "channels", "payments", "fault", "call")
+SUBCOMMANDS = ("run", "amp", "bench", "pay", "invoice", "channels", "payments", "fault", "call",
+               "chain")
 SCRIPTS = ("demo", "test", "chaos", "sweep", "install-deps")
 
 

@@ -100,3 +100,30 @@ def test_pay_wait_returns_the_outcome(build, dm):
     r = run([ampsim, "channels", "--control", dm.alice_sock, "--wait"])
     assert r.returncode == 2 and "--wait is for pay" in r.stderr
     assert dm.stop() == [0, 0]
+
+
+def test_alice_starts_payments_handed_ahead_at_their_time(dm):
+    """schedule: payments alice starts herself at a simulated instant; the
+    list is checked whole before any is queued."""
+    now = rpc(dm.alice_sock, "getinfo")["result"]["t_ms"]
+    at = int((now + 3000) * 1000)                 # 3 simulated s ahead: 150 ms of wall time
+    bad = [["s1", at, 100000000, "amp", 2, 40, 60000000],
+           ["s2", at - 1, 100000000, "amp", 2, 40, 60000000]]       # before the one before
+    r = rpc(dm.alice_sock, "schedule", {"payments": bad})
+    assert r["error"]["code"] == -32602 and "in the order they start" in r["error"]["message"], r
+    for junk in ([["x", at, 0, "amp", 2, 40, 1]], [["x", at, 1, "teleport", 2, 40, 1]],
+                 [["x y", at, 1, "amp", 2, 40, 1]], [["x", at, 1, "amp"]], "nope"):
+        r = rpc(dm.alice_sock, "schedule", {"payments": junk})
+        assert "error" in r, (junk, r)
+    assert rpc(dm.alice_sock, "getinfo")["result"]["scheduled"] == 0    # none of them
+    good = [["s1", at, 100000000, "amp", 2, 40, 60000000],
+            ["s2", at + 1000, 100000000, "mpp", 2, 40, 60000000]]
+    r = rpc(dm.alice_sock, "schedule", {"payments": good})
+    assert r["result"]["scheduled"] == 2, r
+    wait_for(lambda: (lambda s: s.get("s1") == "settled" and s.get("s2") == "settled")(
+        rpc(dm.alice_sock, "listpayments", {"summary": True})["result"]), what="both settled")
+    started = {e["payment"]: e["t_ms"] for e in dm.events("alice") if e["event"] == "payment_started"}
+    # on the wall clock a timer fires at its time or a little after, never before
+    assert at / 1000 <= started["s1"] < at / 1000 + 2000, (at, started)
+    assert started["s2"] >= started["s1"] + 1
+    assert rpc(dm.alice_sock, "getinfo")["result"]["scheduled"] == 0

@@ -1,5 +1,6 @@
 """scripts/netns-lab: bob and alice in two network namespaces joined by a
-veth pair, the story's payment across it. Needs root and network
+veth pair, the story's payment across it, the chain served from bob's host
+over TCP (and with --lose-fulfill, bob's claim on it). Needs root and network
 namespaces (a lab VM, this CI); elsewhere it says why and is skipped."""
 import os
 import subprocess
@@ -29,6 +30,20 @@ def test_the_story_across_two_namespaces(build):
     assert r.returncode == 0, r.stdout + r.stderr
     assert '"outcome": "settled"' in r.stdout and "both hosts agree" in r.stdout, r.stdout
     assert '"peer":"10.231.0.1:' in r.stdout, r.stdout          # alice came from host A
+    assert "the simulated chain served on 10.231.0.2:9736" in r.stdout, r.stdout
+    leftover = subprocess.run(["ip", "netns", "list"], capture_output=True, text=True).stdout
+    assert "ampsim-a-" not in leftover and "ampsim-b-" not in leftover, leftover
+
+
+def test_a_lost_fulfill_is_claimed_on_the_chain_served_from_host_b(build):
+    if not netns_possible():
+        pytest.skip("needs root and network namespaces (ip netns add)")
+    r = run([LAB, "--build", build.dir, "--lose-fulfill"], timeout=120)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert '"outcome": "settled"' in r.stdout and "both hosts agree" in r.stdout, r.stdout
+    # bob's claim crossed to the server on his host; alice read it across the veth
+    assert "on chain: claim from 10.231.0.2:" in r.stdout and "c1/0 spent" in r.stdout, r.stdout
+    assert "alice learned c1's preimage from the chain served on host B" in r.stdout, r.stdout
     leftover = subprocess.run(["ip", "netns", "list"], capture_output=True, text=True).stdout
     assert "ampsim-a-" not in leftover and "ampsim-b-" not in leftover, leftover
 

@@ -103,3 +103,113 @@ def test_a_damaged_state_file_is_refused(build, processes, tmp_path):
     assert r.returncode == 2, r.stderr
     assert "bob.db: the state file is damaged" in r.stderr, r.stderr
     assert db.read_bytes() == bytes(data)               # nothing was written
+
+
+def test_a_lost_or_damaged_write_ahead_log_is_refused(start_daemons, build, tmp_path):
+    """After kill -9 bob's last commits live in bob.db-wal. Deleting that
+    log, cutting it, emptying it or writing junk into it once made bob start
+    with 0 channels and say nothing. Now each is refused (exit 2, naming the
+    files) and nothing is changed; the untouched state restarts whole."""
+    import shutil
+    dm = start_daemons(bob_args=["--state", str(tmp_path / "bs")])
+    r = rpc(dm.alice_sock, "pay", {"id": "p1", "amount": "1.5btc", "mode": "amp"})
+    assert "result" in r, r
+    wait_for(lambda: payment_summary(dm.alice_sock)["p1"] == "settled", what="the payment")
+    dm.bob.send_signal(signal.SIGKILL)
+    dm.bob.wait()
+    wal = tmp_path / "bs" / "bob.db-wal"
+    assert wal.stat().st_size > 0
+    pristine = tmp_path / "pristine"
+    shutil.copytree(tmp_path / "bs", pristine)
+    size = wal.stat().st_size
+
+    def damage_cut(w):
+        with open(w, "r+b") as f:
+            f.truncate(size // 2)
+
+    def damage_junk(w):
+        with open(w, "r+b") as f:
+            f.seek(size // 3)
+            f.write(os.urandom(8192))
+
+    cases = {"deleted": lambda w: os.unlink(w), "emptied": lambda w: open(w, "wb").close(),
+             "cut": damage_cut, "junk": damage_junk}
+    for what, damage in cases.items():
+        case = tmp_path / ("bs-" + what)
+        shutil.copytree(pristine, case)
+        damage(case / "bob.db-wal")
+        def files():
+            # the database and its log (-shm is SQLite's rebuilt index)
+            return [(case / n).read_bytes() if (case / n).exists() else b""
+                    for n in ("bob.db", "bob.db-wal")]
+        before = files()
+        r = run([build.exe("bob"), "--listen", "127.0.0.1:0", "--state", str(case)], timeout=20)
+        assert r.returncode == 2, (what, r.stderr)
+        assert "the last ones are lost" in r.stderr and "bob.db-wal" in r.stderr, (what, r.stderr)
+        assert files() == before, what                # nothing was changed
+    # the untouched copy starts, with both channels
+    sock = str(tmp_path / "again.sock")
+    bob = dm.processes.spawn([build.exe("bob"), "--listen", "127.0.0.1:0", "--control", sock,
+                              "--state", str(pristine)])
+    wait_for(lambda: os.path.exists(sock), what="bob restarted")
+    assert rpc(sock, "getinfo")["result"]["channels"] == 2
+    bob.send_signal(signal.SIGTERM)
+
+
+EDITS = {
+    # daemon, SQL on its database, what the refusal must say
+    "bob: an HTLC on an unknown channel": (
+        "bob", "UPDATE htlcs SET channel = 'nope' WHERE rowid = (SELECT MIN(rowid) FROM htlcs)",
+        "unknown channel"),
+    "bob: a NULL channel id": ("bob", "UPDATE channels SET id = NULL WHERE rowid = 1",
+                               "channel (null) does not load"),
+    "bob: an edited balance": ("bob", "UPDATE channels SET bob = bob + 1000", "does not add up"),
+    "bob: an HTLC id of 2^62": (
+        "bob", "UPDATE htlcs SET id = 4611686018427387904 WHERE rowid = (SELECT MIN(rowid) FROM htlcs)",
+        "id above every id its channel has seen"),
+    "bob: a payment hash of one byte": (
+        "bob", "UPDATE htlcs SET hash = x'00' WHERE rowid = (SELECT MIN(rowid) FROM htlcs)",
+        "is not 32 bytes"),
+    "bob: a channel copied without its HTLCs": (
+        "bob", "INSERT INTO channels SELECT 'c9', capacity, alice, bob, max_htlcs, htlc_min, delay,"
+               " jitter, jitter_dist, drop_p, dup, htlc_next, htlc_done, owner FROM channels LIMIT 1",
+        "does not add up"),
+    "alice: an edited balance": ("alice", "UPDATE channels SET bob = bob + 1000", "does not add up"),
+    "alice: a balance above the capacity": ("alice", "UPDATE channels SET alice = capacity + 1",
+                                            "does not load"),
+}
+
+
+def test_edited_states_are_refused_with_the_file_and_the_problem(start_daemons, build, tmp_path):
+    """Rows edited by hand (or by a disk): each daemon exits 2 naming its
+    state and what does not hold, never starts, never aborts."""
+    import shutil
+    import sqlite3
+    dm = start_daemons(bob_args=["--state", str(tmp_path / "bs"), "--behaviour", "hold"],
+                       alice_args=["--state", str(tmp_path / "as")])
+    r = rpc(dm.alice_sock, "pay", {"id": "p1", "amount": "1.5btc", "mode": "amp"})
+    assert "result" in r, r
+    wait_for(lambda: rpc(dm.bob_sock, "getinfo")["result"]["htlcs_received"] == 2,
+             what="bob holding both parts")
+    for p in (dm.bob, dm.alice):
+        p.send_signal(signal.SIGKILL)
+        p.wait()
+    for name, (node, sql, said) in EDITS.items():
+        src = tmp_path / ("bs" if node == "bob" else "as")
+        case = tmp_path / "case"
+        shutil.rmtree(case, ignore_errors=True)
+        shutil.copytree(src, case)
+        con = sqlite3.connect(str(case / (node + ".db")))
+        con.execute(sql)
+        con.commit()
+        con.close()
+        os.unlink(case / (node + ".lock"))          # edited by hand, not lost commits
+        if node == "bob":
+            argv = [build.exe("bob"), "--listen", "127.0.0.1:0", "--state", str(case)]
+        else:
+            argv = [build.exe("alice"), "--connect", "%s@127.0.0.1:9" % dm.node_id,
+                    "--state", str(case), "--channel", "1btc", "--channel", "1btc"]
+        r = run(argv, timeout=20)
+        assert r.returncode == 2, (name, r.returncode, r.stderr)
+        assert said in r.stderr and str(case) in r.stderr, (name, r.stderr)
+        assert "BUG" not in r.stderr and "Abort" not in r.stderr, (name, r.stderr)

@@ -128,3 +128,33 @@ def test_ctrl_c_at_the_terminal_keeps_the_report(build, tmp_path, processes, sig
     assert any(q.startswith("interrupted (%s) at t = " % name) for q in doc["problems"]), doc["problems"]
     assert not any("stalled" in q or "stopped answering" in q for q in doc["problems"])
     assert subprocess.run(["pgrep", "-P", str(p.pid)], capture_output=True).stdout == b""
+
+
+def test_a_prompt_names_every_timer_of_the_instant(build, tmp_path, processes):
+    """At t = 1 s both adds reach bob (one delivery timer, two messages) and
+    block 1 comes for both daemons: the prompt before that instant says all
+    of it, each on its own line."""
+    path = str(tmp_path / "same.ini")
+    with open(path, "w") as f:
+        f.write("[channel c1]\ncapacity = 1btc\ndelay = 50ms\n"
+                "[channel c2]\ncapacity = 1btc\ndelay = 50ms\n"
+                "[payment p1]\nat = 950ms\namount = 1.5btc\nmode = amp\nshards = 2\n")
+    sock = str(tmp_path / "step.sock")
+    log = str(tmp_path / "run.log")
+    with open(str(tmp_path / "run.out"), "w") as o, open(log, "w") as e:
+        p = subprocess.Popen([build.exe("ampsim"), "run", path, "--step", "--control", sock],
+                             stdin=subprocess.DEVNULL, stdout=o, stderr=e)
+    processes.procs.append(p)
+    wait_for(lambda: os.path.exists(sock), what="the run's step socket")
+    for _ in range(3):                      # t = 0, then 950 ms, then the prompt for 1 s
+        if "next instant: t = 1.000 s" in open(log).read():
+            break
+        assert run([build.exe("ampsim"), "step", "--control", sock]).returncode == 0
+        wait_for(lambda: open(log).read().count("Enter: go on") >= 2, what="a prompt")
+    text = wait_for(lambda: (lambda t: t if "next instant: t = 1.000 s" in t else None)(
+        open(log).read()), what="the prompt before t = 1 s")
+    prompt = text[text.index("next instant: t = 1.000 s"):].split("Enter: go on")[0]
+    assert "reaches bob (and 1 more message)" in prompt, prompt
+    assert "\n  alice: block 1" in prompt and "\n  bob: block 1" in prompt, prompt
+    assert run([build.exe("ampsim"), "continue", "--control", sock]).returncode == 0
+    assert p.wait(timeout=60) == 0

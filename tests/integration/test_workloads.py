@@ -90,3 +90,55 @@ def test_a_run_of_a_million_blocks_says_so_before_it_starts(build, tmp_path, pro
     # an ordinary workload says nothing of the kind
     r = run([build.exe("ampsim"), "run", scenario(tmp_path, count=20)])
     assert r.returncode == 0 and "note:" not in r.stderr, r.stderr
+
+
+def test_workload_payments_start_at_their_instant_stepped_or_not(build, tmp_path, processes):
+    """alice starts a workload's payments herself, each at its planned
+    instant (handed to her ahead of time); one that shares its instant
+    with a fault goes through the run's steps, and starts there too. A
+    stepped run, driven by ampsim continue, replays the same events."""
+    import os
+    import subprocess
+    from support import wait_for
+    path = write(str(tmp_path), "every.ini", """
+[sim]
+seed = 9
+[channel c1]
+capacity = 1000btc
+delay = 50ms
+[channel c2]
+capacity = 1000btc
+delay = 80ms
+[workload w1]
+count = 40
+start = 1s
+arrival = every:25ms
+amount = 0.01btc
+mode = amp:0.5,mpp:0.5
+shards = 2
+[fault slow]
+at = 1.5s
+channel = c1
+action = delay=10ms
+""")
+    ev = str(tmp_path / "plain.events")
+    r = run([build.exe("ampsim"), "run", path, "--events", ev])
+    assert r.returncode == 0, r.stdout + r.stderr
+    lines = [json.loads(l) for l in open(ev)]
+    started = {e["payment"]: e["t_ms"] for e in lines
+               if e["event"] == "payment_started" and e["node"] == "alice"}
+    assert len(started) == 40
+    for k in range(1, 41):                       # w1-21 starts with the fault, at 1.5 s
+        assert started["w1-%d" % k] == 1000 + (k - 1) * 25, (k, started["w1-%d" % k])
+    sock = str(tmp_path / "step.sock")
+    ev2 = str(tmp_path / "stepped.events")
+    with open(str(tmp_path / "run.out"), "w") as o, open(str(tmp_path / "run.err"), "w") as e:
+        p = subprocess.Popen([build.exe("ampsim"), "run", path, "--step", "--control", sock,
+                              "--events", ev2], stdin=subprocess.DEVNULL, stdout=o, stderr=e)
+    processes.procs.append(p)
+    wait_for(lambda: os.path.exists(sock), what="the run's step socket")
+    assert run([build.exe("ampsim"), "continue", "--control", sock]).returncode == 0
+    assert p.wait(timeout=60) == 0
+    strip = lambda path: [{k: v for k, v in json.loads(l).items() if k != "peer"}
+                          for l in open(path)]
+    assert strip(ev2) == strip(ev)

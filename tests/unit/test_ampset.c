@@ -253,6 +253,78 @@ static void settled_keys_survive_growth(void **state)
 	ampset_table_free(&t);
 }
 
+/* Many sets held at once (a peer opening sets it never completes): every
+ * lookup by key, handle and HTLC answers right, whatever is removed and
+ * in which order; sets whose keys share their first bytes (a peer aiming
+ * at the hash) are told apart. Checked against the list itself. */
+static void many_sets_are_found_by_key_handle_and_htlc(void **state)
+{
+	(void)state;
+	enum { N = 5000 };
+	struct ampset_table t = { 0 };
+	static uint64_t ids[N];
+	for (uint32_t i = 0; i < N; i++) {
+		uint8_t key[AMP_LEN] = { 0 };
+		memcpy(key + AMP_LEN - 4, &i, 4);      /* equal first 28 bytes */
+		struct set_htlc h = { .htlc_id = i, .amount = BTC(1), .cltv_expiry = 100 };
+		snprintf(h.channel, sizeof(h.channel), "c%u", i % 7);
+		struct ampset_result r = ampset_add(&t, i % 2 ? SET_AMP : SET_MPP, key, BTC(2), &h,
+						    1000, 5000);
+		assert_int_equal(r.verdict, SET_HOLD);
+		ids[i] = r.set->id;
+	}
+	assert_int_equal(t.count, N);
+	/* remove every third set, and the lone part of every fifth */
+	for (uint32_t i = 0; i < N; i += 3)
+		ampset_remove(&t, ampset_by_id(&t, ids[i]));
+	for (uint32_t i = 1; i < N; i += 5) {
+		char ch[8];
+		snprintf(ch, sizeof(ch), "c%u", i % 7);
+		size_t idx = 99;
+		struct ampset *s = ampset_find_htlc(&t, ch, i, &idx);
+		if (i % 3 == 0) {
+			assert_null(s);
+			continue;
+		}
+		assert_non_null(s);
+		assert_int_equal(idx, 0);
+		ampset_remove_htlc(&t, s, idx);
+	}
+	size_t left = 0;
+	for (struct ampset *s = t.head; s; s = s->next)
+		left++;
+	assert_int_equal(left, t.count);
+	for (uint32_t i = 0; i < N; i++) {
+		uint8_t key[AMP_LEN] = { 0 };
+		memcpy(key + AMP_LEN - 4, &i, 4);
+		enum set_kind kind = i % 2 ? SET_AMP : SET_MPP;
+		struct ampset *s = ampset_find(&t, kind, key);
+		struct ampset *other = ampset_find(&t, i % 2 ? SET_MPP : SET_AMP, key);
+		assert_null(other);                  /* the same key of the other kind */
+		char ch[8];
+		snprintf(ch, sizeof(ch), "c%u", i % 7);
+		if (i % 3 == 0) {
+			assert_null(s);
+			assert_null(ampset_by_id(&t, ids[i]));
+			continue;
+		}
+		assert_non_null(s);
+		assert_ptr_equal(ampset_by_id(&t, ids[i]), s);
+		assert_int_equal(s->kind, kind);
+		assert_memory_equal(s->key, key, AMP_LEN);
+		bool part_gone = i % 5 == 1;
+		assert_int_equal(s->n, part_gone ? 0 : 1);
+		if (part_gone)
+			assert_null(ampset_find_htlc(&t, ch, i, NULL));
+		else
+			assert_ptr_equal(ampset_find_htlc(&t, ch, i, NULL), s);
+		assert_null(ampset_find_htlc(&t, ch, i + N, NULL));
+	}
+	ampset_table_free(&t);
+	assert_int_equal(t.count, 0);
+	assert_null(t.head);
+}
+
 int main(void)
 {
 	if (sodium_init() < 0)
@@ -271,6 +343,7 @@ int main(void)
 		cmocka_unit_test(mpp_sets_key_on_hash_and_find_htlc),
 		cmocka_unit_test(overpayment_completes),
 		cmocka_unit_test(settled_keys_survive_growth),
+		cmocka_unit_test(many_sets_are_found_by_key_handle_and_htlc),
 	};
 	return cmocka_run_group_tests_name("ampset", tests, NULL, NULL);
 }

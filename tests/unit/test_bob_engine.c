@@ -280,9 +280,40 @@ static void test_init_wrong_version_or_epoch_closes(void **state)
 	assert_int_equal(actions_count(&f->out, ACT_CLOSE), 1);
 	do_init(f, CONN, 1000);
 	assert_int_equal(actions_count(&f->out, ACT_CLOSE), 0);
-	/* another run's epoch on a second connection */
+	do_open(f, "c1", BTC(1), BTC(1));
+	/* another run's epoch on a second connection, once a channel runs on
+	 * this one's */
 	bob_engine_connected(&f->e, CONN + 1, "b");
 	do_init(f, CONN + 1, 2000);
+	assert_int_equal(actions_count(&f->out, ACT_CLOSE), 1);
+	assert_int_equal(f->e.clk.epoch_unix_us, 1000);
+	fx_teardown(f);
+}
+
+static void test_a_first_init_without_channels_cannot_lock_alice_out(void **state)
+{
+	(void)state;
+	struct fx *f = fx_new_cfg(BOB_HONEST, 18, false);
+	bob_engine_connected(&f->e, CONN, "stranger");
+	do_init(f, CONN, 7777);                 /* first, with a clock of its own */
+	assert_int_equal(f->e.clk.epoch_unix_us, 7777);
+	bob_engine_connected(&f->e, CONN + 1, "alice");
+	do_init(f, CONN + 1, 1000);             /* the real run: its clock replaces it */
+	assert_int_equal(actions_count(&f->out, ACT_CLOSE), 0);
+	assert_int_equal(f->e.clk.epoch_unix_us, 1000);
+	assert_string_equal(field_str(logged(f, "clock_replaced"), "peer"), "alice");
+	/* the stranger's connection, inited on the old clock, may say no more */
+	struct msg m;
+	msg_in(f, CONN, msg_ping(&m, 0), 0);
+	const struct action *c = actions_nth(&f->out, ACT_CLOSE, 0);
+	assert_non_null(c);
+	assert_non_null(strstr(c->text, "new run since this connection's init"));
+	/* alice opens her channel; from then on her clock is the run's */
+	struct msg_link l = { 0 };
+	msg_in(f, CONN + 1, msg_open_channel(&m, "c1", BTC(1), BTC(1), MAX_HTLCS, 1, &l, &l), 0);
+	assert_int_equal(f->e.nchans, 1);
+	bob_engine_connected(&f->e, CONN + 2, "stranger again");
+	do_init(f, CONN + 2, 7777);
 	assert_int_equal(actions_count(&f->out, ACT_CLOSE), 1);
 	assert_int_equal(f->e.clk.epoch_unix_us, 1000);
 	fx_teardown(f);
@@ -492,6 +523,61 @@ static void test_mpp_unknown_hash_fails(void **state)
 	struct add a = { "c1", 0, 1000, 1000, 40, h, s, NULL, NULL, 0 };
 	add_in(f, &a, 0);
 	expect_fail(f, 0, 0, UNKNOWN, "unknown payment hash");
+	fx_teardown(f);
+}
+
+/* An unpaid invoice is forgotten once it expires (an HTLC for it then
+ * fails as unknown); a newer one stays and is found among many. */
+static void test_unpaid_invoices_expire(void **state)
+{
+	(void)state;
+	struct fx *f = fx();
+	f->e.cfg.invoice_expiry_us = 10 * SEC;       /* 10 blocks */
+	uint8_t h_old[32], s_old[32], h_new[32], s_new[32];
+	invoice(f, 1000, h_old, s_old, NULL);
+	for (int i = 0; i < 1000; i++)              /* many others made at once */
+		bob_engine_new_invoice(&f->e, amount_msat(5), "x", 0, &f->out);
+	actions_clear(&f->out);
+	bob_engine_new_invoice(&f->e, amount_msat(1000), "later", 11 * SEC, &f->out);
+	memcpy(h_new, f->e.invoices[f->e.ninvoices - 1].inv.payment_hash, 32);
+	memcpy(s_new, f->e.invoices[f->e.ninvoices - 1].inv.payment_secret, 32);
+	actions_clear(&f->out);
+	bob_engine_block(&f->e, 12 * SEC, &f->out);   /* height 12: the first 1001 are due */
+	assert_int_equal(logs_named(f, "invoice_expired"), 1001);
+	assert_int_equal(f->e.ninvoices, 1);
+	assert_int_equal(f->e.unpaid, 1);
+	struct add a = { "c1", 0, 1000, 1000, 40, h_old, s_old, NULL, NULL, 0 };
+	add_in(f, &a, 12 * SEC);
+	expect_fail(f, 0, 0, UNKNOWN, "unknown payment hash");
+	struct add b = { "c1", 1, 1000, 1000, 40, h_new, s_new, NULL, NULL, 0 };
+	add_in(f, &b, 12 * SEC);
+	assert_int_equal(sent(f, 0)->msg_case, AMPSIM__ENVELOPE__MSG_UPDATE_FULFILL_HTLC);
+	assert_int_equal(f->e.unpaid, 0);
+	fx_teardown(f);
+}
+
+/* A node with no channel may hold only a few unpaid invoices; a node with
+ * channels is bounded by the global limit only. */
+static void test_a_node_without_channels_gets_few_invoices(void **state)
+{
+	(void)state;
+	struct fx *f = fx();
+	static const uint8_t stranger[33] = { 0x02, 9 };
+	assert_true(bob_engine_connected(&f->e, CONN + 1, "stranger"));
+	assert_true(bob_engine_conn_node(&f->e, CONN + 1, stranger));
+	do_init(f, CONN + 1, 1000);
+	struct msg m;
+	for (unsigned i = 0; i <= BOB_MAX_UNPAID_NO_CHANNEL; i++)
+		msg_in(f, CONN + 1, msg_invoice_request(&m, i, 1000, "x"), 0);
+	const Ampsim__Envelope *env = sent(f, 0);
+	assert_int_equal(env->msg_case, AMPSIM__ENVELOPE__MSG_ERROR);
+	assert_non_null(strstr(env->error->message, "holds no channel"));
+	assert_int_equal(f->e.unpaid, BOB_MAX_UNPAID_NO_CHANNEL);
+	/* the fixture's connection holds c1 and c2: no such limit */
+	for (unsigned i = 0; i < 2 * BOB_MAX_UNPAID_NO_CHANNEL; i++) {
+		msg_in(f, CONN, msg_invoice_request(&m, i, 1000, "x"), 0);
+		assert_int_equal(sent(f, 0)->msg_case, AMPSIM__ENVELOPE__MSG_INVOICE);
+	}
 	fx_teardown(f);
 }
 
@@ -927,6 +1013,34 @@ static void test_unacked_fulfill_is_claimed_on_chain_before_expiry(void **state)
 	fx_teardown(f);
 }
 
+static void test_claim_the_chain_did_not_answer_is_sent_again_next_block(void **state)
+{
+	(void)state;
+	struct amp2 s;
+	struct fx *f = settled_amp(true, &s);
+	actions_clear(&f->out);
+	bob_engine_block(&f->e, 37 * SEC, &f->out);
+	assert_int_equal(actions_count(&f->out, ACT_CHAIN), 2);
+	/* a served chain that did not answer: not claimed, durably, and logged */
+	actions_clear(&f->out);
+	bob_engine_chain_result(&f->e, 0, 0, BOB_CLAIM_UNREACHABLE, &f->out);
+	assert_non_null(actions_find_log(&f->out, "onchain_claim_deferred"));
+	assert_false(bob_engine_htlc(&f->e, 0, 0)->claimed);
+	assert_true(has_persist(f, BOB_REC_HTLC_STATE, 0));
+	assert_int_equal(f->e.count.claims_onchain, 0);
+	bob_engine_chain_result(&f->e, 1, 0, BOB_CLAIM_ACCEPTED, &f->out);
+	/* the next block sends c1's claim again, and only c1's */
+	actions_clear(&f->out);
+	bob_engine_block(&f->e, 38 * SEC, &f->out);
+	assert_int_equal(actions_count(&f->out, ACT_CHAIN), 1);
+	assert_int_equal(actions_nth(&f->out, ACT_CHAIN, 0)->chan, 0);
+	actions_clear(&f->out);
+	bob_engine_chain_result(&f->e, 0, 0, BOB_CLAIM_ACCEPTED, &f->out);
+	assert_non_null(actions_find_log(&f->out, "onchain_claim_sent"));
+	assert_int_equal(f->e.count.claims_onchain, 2);
+	fx_teardown(f);
+}
+
 static void test_resolve_ack_stops_the_chain_claim(void **state)
 {
 	(void)state;
@@ -1105,6 +1219,9 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_init_answers_and_arms_block_timer),
 		cmocka_unit_test(test_init_wrong_version_or_epoch_closes),
+		cmocka_unit_test(test_a_first_init_without_channels_cannot_lock_alice_out),
+		cmocka_unit_test(test_unpaid_invoices_expire),
+		cmocka_unit_test(test_a_node_without_channels_gets_few_invoices),
 		cmocka_unit_test(test_message_before_init_closes),
 		cmocka_unit_test(test_open_channel_accepts_and_persists),
 		cmocka_unit_test(test_ping_answered_with_pong_bytes),
@@ -1134,6 +1251,7 @@ int main(void)
 		cmocka_unit_test(test_hold_behaviour_withholds_a_complete_set),
 		cmocka_unit_test(test_late_behaviour_claims_after_expiry),
 		cmocka_unit_test(test_unacked_fulfill_is_claimed_on_chain_before_expiry),
+		cmocka_unit_test(test_claim_the_chain_did_not_answer_is_sent_again_next_block),
 		cmocka_unit_test(test_resolve_ack_stops_the_chain_claim),
 		cmocka_unit_test(test_refund_that_wins_on_chain_takes_the_money_back),
 		cmocka_unit_test(test_restore_then_replay_gets_the_same_fulfill),

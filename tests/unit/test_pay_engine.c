@@ -1041,7 +1041,8 @@ static void restore_then_reestablish_replays_the_adds_in_flight(void **state)
 	}
 	struct payment c = copy_payment(&f->e.pays[0]);
 	pay_engine_add_payment(&g->e, &c);
-	pay_engine_restore(&g->e, &g->a);
+	char why[200];
+	assert_true(pay_engine_restore(&g->e, why, sizeof(why)));
 	check_conserved(g);
 	assert_int_equal(g->e.chans[0].ledger.nhtlcs, 1);
 	assert_true(amount_eq(g->e.chans[0].ledger.alice, f->e.chans[0].ledger.alice));

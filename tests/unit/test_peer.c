@@ -272,6 +272,7 @@ struct echo {
 	struct peer *peer;
 	unsigned got;
 	size_t max_out;
+	char why[200];
 };
 
 static void echo_msg(struct peer *p, const Ampsim__Envelope *env, void *arg)
@@ -296,8 +297,10 @@ static void echo_msg(struct peer *p, const Ampsim__Envelope *env, void *arg)
 static void echo_close(struct peer *p, const char *why, void *arg)
 {
 	(void)p;
-	(void)why;
-	((struct echo *)arg)->peer = NULL;
+	struct echo *e = arg;
+	snprintf(e->why, sizeof(e->why), "%s", why);
+	e->peer = NULL;
+	event_base_loopbreak(e->base);
 }
 
 static void peer_that_does_not_read_is_not_buffered_without_limit(void **state)
@@ -338,6 +341,66 @@ static void peer_that_does_not_read_is_not_buffered_without_limit(void **state)
 	close(sp[0]);
 }
 
+/* e's peer on one end of sp, with a 100 ms write timeout, sent 400 pings
+ * (each answered with 8 KiB) from the other end. */
+static void pinged_with_a_write_timeout(struct fx *f, struct echo *e, int sp[2], const char *name)
+{
+	static const struct peer_ops echo_ops = { echo_msg, echo_close };
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sp), 0);
+	evutil_make_socket_nonblocking(sp[0]);
+	evutil_make_socket_nonblocking(sp[1]);
+	e->peer = peer_new(f->base, sp[1], name, &echo_ops, e, f->log, &f->clk);
+	peer_set_timeouts(e->peer, 100, 0);
+	static const uint8_t ping[6] = { 0, 0, 0, 2, 0x52, 0x00 };
+	static uint8_t pings[400 * sizeof(ping)];
+	for (unsigned i = 0; i < 400; i++)
+		memcpy(pings + i * sizeof(ping), ping, sizeof(ping));
+	assert_int_equal(write(sp[0], pings, sizeof(pings)), (ssize_t)sizeof(pings));
+}
+
+static void peer_that_does_not_read_is_closed_at_the_write_timeout(void **state)
+{
+	struct fx *f = *state;
+	int sp[2];
+	struct echo e = { .base = f->base };
+	pinged_with_a_write_timeout(f, &e, sp, "reader-less");
+	run(f);                         /* until the output reaches the watermark */
+	assert_non_null(e.peer);
+	assert_true(peer_paused(e.peer));
+	run(f);                         /* until the write timeout closes it */
+	assert_null(e.peer);
+	assert_non_null(strstr(e.why, "does not read"));
+	assert_non_null(strstr(e.why, "after 100 ms"));
+	close(sp[0]);
+}
+
+static void a_reader_that_keeps_up_is_not_closed(void **state)
+{
+	struct fx *f = *state;
+	int sp[2];
+	struct echo e = { .base = f->base };
+	pinged_with_a_write_timeout(f, &e, sp, "slow-reader");
+	run(f);                         /* the output passes the watermark */
+	assert_non_null(e.peer);
+	/* it reads everything, each time within the timeout: it stays */
+	uint8_t buf[65536];
+	for (int spins = 0; e.got < 400 && e.peer && spins < 100000; spins++) {
+		while (read(sp[0], buf, sizeof(buf)) > 0)
+			;
+		event_base_loop(f->base, EVLOOP_NONBLOCK);
+	}
+	assert_non_null(e.peer);
+	assert_int_equal(e.got, 400);
+	/* well past the timeout: the drained output disarmed it */
+	struct timeval tv = { 0, 300000 };
+	evtimer_add(f->guard, &tv);
+	event_base_dispatch(f->base);
+	assert_non_null(e.peer);
+	assert_int_equal(e.why[0], 0);
+	peer_free(e.peer);
+	close(sp[0]);
+}
+
 /* A closed peer frees itself once its error message is written: let the
  * loop do that write. */
 static void flush_closed(struct fx *f)
@@ -354,6 +417,48 @@ static struct peer *raw_peer(struct fx *f, struct side *c, int sp[2])
 	c->want = 1;
 	c->peer = peer_new(f->base, sp[1], "raw", &ops, c, f->log, &f->clk);
 	return c->peer;
+}
+
+static unsigned idle_asked;
+static bool keep_when_idle(struct peer *p, void *arg)
+{
+	(void)p;
+	struct side *s = arg;
+	if (++idle_asked == 2)
+		event_base_loopbreak(s->base);
+	return false;
+}
+
+static void idle_peer_is_closed_unless_kept(void **state)
+{
+	struct fx *f = *state;
+	int sp[2];
+	struct side c = { 0 };
+	peer_set_timeouts(raw_peer(f, &c, sp), 0, 50);
+	static const uint8_t ping[6] = { 0, 0, 0, 2, 0x52, 0x00 };
+	assert_int_equal(write(sp[0], ping, sizeof(ping)), (ssize_t)sizeof(ping));
+	c.want = 100;                  /* run until it is closed */
+	run(f);
+	assert_null(c.peer);
+	assert_int_equal(c.got, 1);
+	assert_non_null(strstr(c.closed, "idle: no message for 50 ms"));
+	flush_closed(f);
+	close(sp[0]);
+
+	/* the owner keeps it: asked again each period, never closed */
+	static const struct peer_ops keep_ops = { on_msg, on_close, NULL, keep_when_idle };
+	struct side k = { .base = f->base, .want = 100 };
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sp), 0);
+	evutil_make_socket_nonblocking(sp[1]);
+	k.peer = peer_new(f->base, sp[1], "kept", &keep_ops, &k, f->log, &f->clk);
+	peer_set_timeouts(k.peer, 0, 50);
+	idle_asked = 0;
+	run(f);
+	assert_int_equal(idle_asked, 2);
+	assert_non_null(k.peer);
+	assert_int_equal(k.closed[0], 0);
+	peer_free(k.peer);
+	close(sp[0]);
 }
 
 static void unfinished_frame_is_closed_at_its_deadline(void **state)
@@ -432,6 +537,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(a_peer_that_speaks_in_time_stays, setup, teardown),
 		cmocka_unit_test_setup_teardown(peer_that_does_not_read_is_not_buffered_without_limit,
 						setup, teardown),
+		cmocka_unit_test_setup_teardown(peer_that_does_not_read_is_closed_at_the_write_timeout,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(a_reader_that_keeps_up_is_not_closed, setup, teardown),
+		cmocka_unit_test_setup_teardown(idle_peer_is_closed_unless_kept, setup, teardown),
 	};
 	return cmocka_run_group_tests_name("peer", tests, NULL, NULL);
 }

@@ -1,0 +1,331 @@
+"""The simulated chain served over TCP: `ampsim chain --listen` and daemons
+with --chain tcp:HOST:PORT, as on two hosts that share no file. A lost
+fulfill is claimed through the server; strangers' garbage gets an error
+and a closed connection; a server killed mid-run is found again, and one
+that stays down through Bob's claim window costs him the shard: each
+deferred claim and refund is logged, and Alice reports the AMP payment
+settled in part (docs/decisions.md, "A served chain that does not
+answer")."""
+import json
+import os
+import signal
+import socket
+import sqlite3
+import stat
+import struct
+
+from support import read_events, read_json, rpc, run, wait_for
+
+
+class ChainServer:
+    """`ampsim chain` on loopback, restartable on the port it first bound."""
+
+    def __init__(self, build, processes, dirname, listen="127.0.0.1:0"):
+        self.build, self.processes, self.dir = build, processes, str(dirname)
+        self.file = os.path.join(self.dir, "chain.db")
+        self.log = os.path.join(self.dir, "chain.log")
+        self.starts = 0
+        self.start(listen)
+
+    def start(self, listen=None):
+        self.starts += 1
+        ready = os.path.join(self.dir, "chain%d.ready" % self.starts)
+        listen = listen or "127.0.0.1:%d" % self.port
+        self.proc = self.processes.spawn([self.build.exe("ampsim"), "chain", "--listen", listen,
+                                          "--file", self.file, "--ready-file", ready, "-v"],
+                                         self.log)
+        info = wait_for(lambda: read_json(ready) or self.proc.poll() is not None,
+                        what="the chain server's ready file")
+        assert isinstance(info, dict), self.text()
+        self.port = info["port"]
+        self.ready = ready
+
+    def kill(self):
+        self.proc.kill()
+        self.proc.wait()
+
+    def text(self):
+        with open(self.log) as f:
+            return f.read()
+
+    @property
+    def spec(self):
+        return "tcp:127.0.0.1:%d" % self.port
+
+    def spends(self):
+        db = sqlite3.connect("file:%s?mode=ro" % self.file, uri=True)
+        try:
+            return db.execute("SELECT channel, htlc, kind, sent, confirm FROM spends "
+                              "ORDER BY channel, htlc").fetchall()
+        finally:
+            db.close()
+
+
+def served(build, processes, start_daemons, tmp_path):
+    chain = ChainServer(build, processes, tmp_path)
+    args = ["--chain", chain.spec]
+    dm = start_daemons(bob_args=args, alice_args=args)
+    return chain, dm
+
+
+def lose_bobs_fulfill(build, dm):
+    r = run([build.exe("ampsim"), "fault", "--control", dm.bob_sock, "--channel", "c1",
+             "--direction", "to_alice", "--action", "drop=fulfill#1"])
+    assert r.returncode == 0, r.stderr
+
+
+def pay(build, dm, wait=True):
+    args = [build.exe("ampsim"), "pay", "--control", dm.alice_sock, "--amount", "2btc",
+            "--mode", "amp"]
+    r = run(args + (["--wait"] if wait else []), timeout=120)
+    return r
+
+
+def channels(build, sock):
+    r = run([build.exe("ampsim"), "channels", "--control", sock])
+    assert r.returncode == 0, r.stderr
+    return json.loads(r.stdout)
+
+
+def event(dm, node, name):
+    return [e for e in dm.events(node) if e["event"] == name]
+
+
+def test_a_lost_fulfill_is_claimed_through_the_served_chain(build, processes, start_daemons,
+                                                            tmp_path):
+    chain, dm = served(build, processes, start_daemons, tmp_path)
+    lose_bobs_fulfill(build, dm)
+    r = pay(build, dm)
+    assert r.returncode == 0, r.stdout + r.stderr
+    out = json.loads(r.stdout)
+    assert out["outcome"] == "settled", out
+    c1 = [p for p in out["parts"] if p["channel"] == "c1"][0]
+    assert c1["onchain"] and c1["why"] == "Bob claimed it on chain", c1
+    # Bob claimed on the server's chain; Alice read the preimage there
+    sent = event(dm, "bob", "onchain_claim_sent")
+    assert [(e["channel"], e["htlc"]) for e in sent] == [("c1", 0)], dm.events("bob")
+    wait_for(lambda: event(dm, "bob", "onchain_claim_confirmed"), what="bob's claim confirmed")
+    assert event(dm, "alice", "onchain_preimage_learned")
+    # both daemons and the chain's file agree
+    a, b = channels(build, dm.alice_sock), channels(build, dm.bob_sock)
+    assert a == b, (a, b)
+    h = sent[0]["height"]
+    assert chain.spends() == [("c1", 0, 0, h, h + 2)]     # a claim, confirmed 2 blocks on
+    assert "claim from 127.0.0.1:" in chain.text() and "c1/0 spent at height" in chain.text()
+    # nothing the daemons sent was refused, and nobody lost the chain
+    assert "malformed" not in chain.text(), chain.text()
+    assert "asked again" not in dm.log("bob") + dm.log("alice"), dm.logs()
+    # what the server made is private to its user
+    for f in (chain.file, chain.ready):
+        assert stat.S_IMODE(os.stat(f).st_mode) == 0o600, f
+    assert dm.stop() == [0, 0], dm.logs()
+
+
+def frame(body):
+    return struct.pack(">I", len(body)) + body
+
+
+def ask(port, data, want=1, timeout=5.0):
+    """Send data on a new connection and read up to want answers; (the
+    answers, whether the server closed the connection after them)."""
+    s = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+    try:
+        s.sendall(data)
+        got, answers = b"", []
+        while True:
+            while len(got) >= 4 and len(got) >= 4 + struct.unpack(">I", got[:4])[0]:
+                n = struct.unpack(">I", got[:4])[0]
+                answers.append(json.loads(got[4:4 + n]))
+                got = got[4 + n:]
+            if len(answers) >= want and answers[-1].get("ok") is not False:
+                return answers, False       # the connection stays open
+            chunk = s.recv(4096)
+            if not chunk:
+                return answers, True
+            got += chunk
+    finally:
+        s.close()
+
+
+def test_garbage_clients_get_an_error_and_the_server_carries_on(build, processes, tmp_path):
+    chain = ChainServer(build, processes, tmp_path)
+    port = chain.port
+    pre = "42" * 32
+    import hashlib
+    good_hash = hashlib.sha256(bytes.fromhex(pre)).hexdigest()
+    garbage = [
+        (b"GET / HTTP/1.1\r\nHost: x\r\n\r\n", "a message of"),           # a stray web client
+        (struct.pack(">I", 1 << 30), "a message of 1073741824 bytes"),     # before any allocation
+        (struct.pack(">I", 0), "a message of 0 bytes"),
+        (frame(b"\x00\xff not json"), "not JSON"),
+        (frame(b"[1]"), "not a JSON object"),
+        (frame(b'{"op":"mine","channel":"c1","htlc":0,"height":1}'), "unknown op"),
+        (frame(b'{"op":"confirmed","channel":"c1","htlc":-5,"height":1}'), "'htlc'"),
+        (frame(json.dumps({"op": "submit", "channel": "c1", "htlc": 0, "height": 1,
+                           "kind": "claim", "preimage": "zz" * 32, "hash": good_hash,
+                           "cltv_expiry": 9}).encode()), "64 hex digits"),
+    ]
+    for data, why in garbage:
+        answers, closed = ask(port, data)
+        assert len(answers) == 1 and answers[0]["ok"] is False, (data, answers)
+        assert why in answers[0]["error"], (why, answers[0])
+        assert closed, data
+    assert chain.proc.poll() is None, chain.text()
+    log = chain.text()
+    assert log.count("closing the connection") >= len(garbage), log
+    assert "malformed request" in log
+    # a claim is checked as the file checks it: the preimage of the hash it names
+    wrong = {"op": "submit", "channel": "c1", "htlc": 0, "height": 1, "kind": "claim",
+             "preimage": "41" * 32, "hash": good_hash, "cltv_expiry": 9}
+    answers, _ = ask(port, frame(json.dumps(wrong).encode()))
+    assert answers == [{"ok": True, "op": "submit", "result": "invalid"}], answers
+    right = dict(wrong, preimage=pre)
+    late = dict(right, height=9)          # at the expiry: too late for a claim
+    answers, _ = ask(port, frame(json.dumps(late).encode()))
+    assert answers[0]["result"] == "invalid", answers
+    # two requests on one connection: the first spend wins, the second is told
+    refund = {"op": "submit", "channel": "c1", "htlc": 0, "height": 9, "kind": "refund",
+              "hash": good_hash, "cltv_expiry": 9}
+    answers, closed = ask(port, frame(json.dumps(right).encode()) + frame(json.dumps(refund).encode()),
+                          want=2)
+    assert [a["result"] for a in answers] == ["accepted", "spent"], answers
+    assert answers[1]["winner"]["kind"] == "claim" and answers[1]["winner"]["preimage"] == pre
+    assert not closed
+    q = {"op": "confirmed", "channel": "c1", "htlc": 0, "height": 2}
+    answers, _ = ask(port, frame(json.dumps(q).encode()))
+    assert answers == [{"ok": True, "op": "confirmed", "found": False}], answers   # confirms at 3
+    answers, _ = ask(port, frame(json.dumps(dict(q, height=3)).encode()))
+    assert answers[0]["found"] and answers[0]["tx"]["confirm_height"] == 3, answers
+    # the connection cap: the 17th stranger is closed at once, and the server
+    # answers again once they are gone
+    held = [socket.create_connection(("127.0.0.1", port), timeout=5) for _ in range(16)]
+    try:
+        wait_for(lambda: "connected" in chain.text() and chain.text().count("chain client") >= 16,
+                 what="16 connections accepted")
+        extra = socket.create_connection(("127.0.0.1", port), timeout=5)
+        try:
+            assert extra.recv(1) == b""
+        finally:
+            extra.close()
+    finally:
+        for s in held:
+            s.close()
+    answers = wait_for(lambda: _try_ask(port, frame(json.dumps(q).encode())),
+                       what="an answer once the cap is free")
+    assert answers[0]["ok"], answers
+    assert "more than 16 connections" in chain.text()
+    chain.proc.send_signal(signal.SIGTERM)
+    assert chain.proc.wait(timeout=10) == 0, chain.text()
+
+
+def _try_ask(port, data):
+    try:
+        answers, _ = ask(port, data, timeout=2)
+        return answers
+    except OSError:
+        return None
+
+
+def test_a_chain_server_killed_mid_run_is_found_again(build, processes, start_daemons, tmp_path):
+    chain, dm = served(build, processes, start_daemons, tmp_path)
+    lose_bobs_fulfill(build, dm)
+    r = pay(build, dm, wait=False)
+    assert r.returncode == 0, r.stderr
+    # the shards are in flight: the chain dies and comes back on its port
+    wait_for(lambda: len(event(dm, "bob", "htlc_received")) == 2, what="both shards at bob")
+    chain.kill()
+    wait_for(lambda: "asked again at the next block" in dm.log("alice"),
+             what="alice finding the chain gone")
+    chain.start()
+    # Bob's claim still lands, through the restarted server
+    wait_for(lambda: rpc(dm.alice_sock, "listpayments", {"summary": True})["result"].get("pay1")
+             == "settled", timeout=60, what="the payment settled")
+    assert "answers again" in dm.log("alice"), dm.logs()
+    assert [e["channel"] for e in event(dm, "bob", "onchain_claim_sent")] == ["c1"], dm.events("bob")
+    assert event(dm, "alice", "onchain_preimage_learned")
+    assert [s[:3] for s in chain.spends()] == [("c1", 0, 0)]
+    assert channels(build, dm.alice_sock) == channels(build, dm.bob_sock)
+    assert dm.stop() == [0, 0], dm.logs()
+
+
+def test_a_chain_down_through_the_claim_window_costs_bob_the_shard(build, processes,
+                                                                   start_daemons, tmp_path):
+    chain, dm = served(build, processes, start_daemons, tmp_path)
+    chain.kill()
+    lose_bobs_fulfill(build, dm)
+    r = pay(build, dm, wait=False)
+    assert r.returncode == 0, r.stderr
+    # every block of his window Bob tries, and says so
+    deferred = wait_for(lambda: len(event(dm, "bob", "onchain_claim_deferred")) >= 3 and
+                        event(dm, "bob", "onchain_claim_deferred"), what="bob's claims deferred")
+    cltv = deferred[0]["cltv_expiry"]
+    # Alice's refund, once the HTLC expired, waits for the chain too
+    refunds = wait_for(lambda: event(dm, "alice", "onchain_refund_deferred"),
+                       what="alice's refund deferred")
+    assert refunds[0]["height"] >= cltv and refunds[0]["cltv_expiry"] == cltv, refunds
+    assert not event(dm, "bob", "onchain_claim_sent")
+    assert "asked again at the next block" in dm.log("bob"), dm.logs()
+    chain.start()
+    # back: Alice's refund wins (Bob's claim is too late), both sides see it
+    wait_for(lambda: event(dm, "bob", "htlc_lost_onchain"), timeout=60, what="bob losing c1")
+    wait_for(lambda: event(dm, "alice", "onchain_refund_sent"), what="alice's refund")
+    assert [s[:3] for s in chain.spends()] == [("c1", 0, 1)]
+    # c1 back to Alice, c2 (fulfilled in time) Bob's; both views the same
+    a = wait_for(lambda: _settled_views(build, dm), what="both views without HTLCs in flight")
+    assert a["c1"]["alice_msat"] == 100000000000 and a["c1"]["bob_msat"] == 0, a
+    assert a["c2"]["bob_msat"] == 100000000000, a
+    # the AMP payment settled in part: Alice reports the broken atomicity
+    # as the invariant violation it is, and exits 1 for it
+    summary = rpc(dm.alice_sock, "listpayments", {"summary": True})["result"]
+    assert summary == {"pay1": "partial"}, summary
+    assert "INVARIANT VIOLATION: payment pay1: amp settled in part" in dm.log("alice")
+    assert dm.stop() == [1, 0], dm.logs()
+
+
+def _settled_views(build, dm):
+    a, b = channels(build, dm.alice_sock), channels(build, dm.bob_sock)
+    return a if a == b and all(c.get("inflight_msat", 0) == 0 for c in a.values()) else None
+
+
+def test_chain_addresses_are_checked(build, tmp_path):
+    for spec, why in (("tcp:127.0.0.1", "expected tcp:HOST:PORT"),
+                      ("tcp:127.0.0.1:0", "the port above 0"),
+                      ("tcp:no-such-host.invalid:9736", "cannot resolve")):
+        r = run([build.exe("bob"), "--listen", "127.0.0.1:0", "--chain", spec], timeout=20)
+        assert r.returncode == 2 and why in r.stderr, (spec, r.stderr)
+    r = run([build.exe("ampsim"), "chain", "--listen", "127.0.0.1:0"])
+    assert r.returncode == 2 and "--file" in r.stderr, r.stderr
+    r = run([build.exe("ampsim"), "chain", "--listen", "127.0.0.1:0", "--file",
+             str(tmp_path / "missing" / "chain.db")])
+    assert r.returncode == 2 and "folder does not exist" in r.stderr, r.stderr
+    r = run([build.exe("ampsim"), "chain", "--help"])
+    assert r.returncode == 0 and "--listen HOST:PORT" in r.stdout
+
+
+def test_a_chain_that_hangs_costs_a_timeout_not_a_hang(build, processes, start_daemons, tmp_path):
+    """A stopped server accepts (the kernel does) and never answers: each
+    daemon waits at most 1.5 s per block for it, keeps answering its control
+    socket, and carries on when it answers again. At 20 blocks a second the
+    hang may outlast Bob's claim window, so the payment settles or ends
+    partial; either way both views agree."""
+    chain, dm = served(build, processes, start_daemons, tmp_path)
+    lose_bobs_fulfill(build, dm)
+    r = pay(build, dm, wait=False)
+    assert r.returncode == 0, r.stderr
+    wait_for(lambda: len(event(dm, "bob", "htlc_received")) == 2, what="both shards at bob")
+    # stopped, not dead: connections are accepted by the kernel, never answered
+    chain.proc.send_signal(signal.SIGSTOP)
+    try:
+        wait_for(lambda: "no answer within 1500 ms" in dm.log("alice"), timeout=30,
+                 what="alice's chain call timing out")
+        # the daemons still answer their control sockets meanwhile
+        for sock in (dm.alice_sock, dm.bob_sock):
+            assert "result" in rpc(sock, "channels", timeout=10)
+    finally:
+        chain.proc.send_signal(signal.SIGCONT)
+
+    wait_for(lambda: rpc(dm.alice_sock, "listpayments", {"summary": True})["result"].get("pay1")
+             in ("settled", "partial"), timeout=90, what="the payment ended")
+    assert "answers again" in dm.log("alice"), dm.logs()
+    a = wait_for(lambda: _settled_views(build, dm), what="both views without HTLCs in flight")
+    assert a["c1"]["bob_msat"] + a["c1"]["alice_msat"] == 100000000000, a

@@ -1,0 +1,174 @@
+"""bob's connection limits against strangers, with a real bob and a real
+alice: a peer that does not read, a peer that says nothing, a flood of
+connections that never finish their handshake, with descriptors running
+out. Each ends with alice's payment settled."""
+import shutil
+import struct
+import socket
+
+import pytest
+
+from bolt8 import Conn
+from stranger import drain, field, open_channel, rss_kb, stranger_with_the_runs_clock
+from support import rpc, wait_for
+
+
+def _alice_pays(dm, pid="after"):
+    r = rpc(dm.alice_sock, "pay", {"id": pid, "amount": "1.5btc", "mode": "amp"})
+    assert "result" in r, r
+    wait_for(lambda: rpc(dm.alice_sock, "listpayments", {"summary": True})["result"][pid] == "settled",
+             what="alice's payment after the attack")
+
+
+def _peer_errors(dm, text):
+    return [e for e in dm.events("bob") if e["event"] == "peer_error" and text in e.get("reason", "")]
+
+
+def test_a_peer_that_does_not_read_is_disconnected(start_daemons):
+    """Pings asking for 65,000-byte pongs, never reading them: once 2 MB of
+    pings made bob hold 241 MB. Now bob stops reading it at 1 MiB of
+    output and closes it after --write-timeout."""
+    dm = start_daemons(bob_args=["--write-timeout", "1s"])
+    c = stranger_with_the_runs_clock(dm, 0x31)
+    before = rss_kb(dm.bob.pid)
+    ping = field(10, field(1, 65000))
+    c.sock.settimeout(15)
+    try:
+        for _ in range(4000):                  # 260 MB of pongs asked for
+            c.send(ping)
+    except OSError:
+        pass                                   # bob stopped reading, then closed it
+    err = wait_for(lambda: _peer_errors(dm, "does not read"), what="bob closing the non-reader")
+    assert "after 1000 ms" in err[0]["reason"]
+    assert rss_kb(dm.bob.pid) - before < 16 * 1024, (before, rss_kb(dm.bob.pid))
+    c.close()
+    _alice_pays(dm)
+
+
+def test_an_idle_stranger_is_closed_and_a_quiet_alice_is_not(start_daemons):
+    dm = start_daemons(bob_args=["--idle-timeout", "1s"])
+    c = stranger_with_the_runs_clock(dm, 0x35)
+    c.sock.settimeout(15)
+    assert b"idle: no message for 1000 ms" in c.recv()
+    assert c.sock.recv(100) == b""             # then closed
+    c.close()
+    # alice said nothing for as long (her channels were open before the
+    # stranger came) and keeps her connection: it carries her channels
+    gone = [e for e in dm.events("bob") if e["event"] == "peer_disconnected"]
+    assert len(gone) == 1 and "idle" in gone[0]["reason"], gone
+    _alice_pays(dm)
+    assert len([e for e in dm.events("bob") if e["event"] == "peer_disconnected"]) == 1
+
+
+def test_silent_connections_cannot_lock_a_node_out(start_daemons):
+    """100 connections that never start their handshake, with bob short of
+    descriptors: the oldest are closed for newer ones, accepting never
+    spins, and an honest node still gets in well before the strangers'
+    10-second deadline would have freed anything."""
+    if not shutil.which("prlimit"):
+        pytest.fail("prlimit (util-linux) is needed for this test")
+    dm = start_daemons(bob_wrap=["prlimit", "--nofile=28"])
+    flood = []
+    try:
+        for _ in range(100):
+            s = socket.socket()
+            s.settimeout(2)
+            try:
+                s.connect(("127.0.0.1", dm.port))
+            except OSError:
+                s.close()
+                continue
+            flood.append(s)
+        assert len(flood) >= 60
+        wait_for(lambda: "closing the oldest connection in its handshake" in dm.log("bob") or
+                 "in their handshake: closing the oldest" in dm.log("bob"),
+                 what="bob closing the oldest silent connection")
+        # an honest node (the tests' own BOLT #8) connects behind them all;
+        # its handshake must finish within 5 s (the strangers' deadline is 10)
+        c = Conn.connect(dm.port, dm.node_id, bytes([0x45]) * 32, bytes([0x46]) * 32, timeout=5.0)
+        c.send(b"\x52\x00")                    # a ping before init: answered
+        assert b"before init" in c.recv()
+        c.close()
+    finally:
+        for s in flood:
+            s.close()
+    log = dm.log("bob")
+    assert "out of descriptors: closing the oldest" in log
+    # a warning, not one per failed accept()
+    assert log.count("accept:") <= 2, log.count("accept:")
+    _alice_pays(dm)
+
+
+def test_strangers_that_hold_no_channel_make_room_at_the_cap(start_daemons):
+    """64 authenticated strangers, each with its own node and its init, fill
+    every slot; the 65th connection closes the oldest of them (it holds no
+    channel) instead of being refused. alice's connection is never chosen."""
+    dm = start_daemons()
+    conns = [stranger_with_the_runs_clock(dm, 0x10 + 2 * i) for i in range(64)]
+    wait_for(lambda: "holds no channel" in dm.log("bob"), what="bob making room at the cap")
+    first = conns[0]
+    first.sock.settimeout(10)
+    assert b"closing the oldest that holds no channel" in first.recv()
+    for c in conns:
+        c.close()
+    gone = [e for e in dm.events("bob") if e["event"] == "peer_disconnected"]
+    assert all("idle" not in e["reason"] for e in gone)
+    _alice_pays(dm)
+
+
+def test_sets_that_never_complete_are_bounded_and_cost_alice_nothing(start_daemons):
+    """A stranger fills 20 channels with AMP parts of sets it never
+    completes (set ids alike in their first 24 bytes). bob holds each, up
+    to the channel's 483 HTLCs and no further, his control socket answers,
+    his memory stays bounded, and alice's payment settles meanwhile."""
+    dm = start_daemons(bob_args=["--hold", "600m"])
+    c = stranger_with_the_runs_clock(dm, 0x51)
+    nch, per = 20, 483
+    for k in range(nch):
+        c.send(open_channel("s%d" % k, 100000000000))
+    assert all(a[:1] == b"\x1a" for a in drain(c, nch))                # AcceptChannel
+    before = rss_kb(dm.bob.pid)
+    mpp = field(1, b"\x07" * 32) + field(2, 2000)
+
+    def add(k, i):
+        set_id = b"\xaa" * 24 + struct.pack(">II", k, i)
+        amp = field(1, b"\x01" * 32) + field(2, set_id) + field(3, i)
+        return field(6, field(1, "s%d" % k) + field(2, i) + field(3, 1000) +
+                     field(4, bytes([k, i & 0xFF]) * 16) + field(5, 10**6) + field(6, mpp) +
+                     field(7, amp))
+
+    for k in range(nch):
+        for i in range(per):
+            c.send(add(k, i))
+    held = wait_for(lambda: (lambda n: n if n == nch * per else None)(
+        rpc(dm.bob_sock, "getinfo")["result"]["sets_holding"]), timeout=60,
+        what="bob holding every part")
+    assert held == nch * per
+    c.send(add(0, per))                       # a 484th HTLC on s0: over max_accepted_htlcs
+    c.sock.settimeout(10)
+    answer = c.recv()
+    assert answer[:1] == b"\x42", answer      # UpdateFailHtlc
+    assert rss_kb(dm.bob.pid) - before < 64 * 1024, (before, rss_kb(dm.bob.pid))
+    _alice_pays(dm)
+    assert rpc(dm.bob_sock, "getinfo")["result"]["sets_holding"] == nch * per
+    c.close()
+
+
+def test_a_stranger_that_says_init_first_cannot_lock_alice_out(start_daemons):
+    """A stranger reaches bob before alice and sends init with a clock of its
+    own (once, that fixed bob's clock for good, even across a restart). As
+    it opens no channel, alice's init replaces that clock, the stranger may
+    say nothing more, and alice pays."""
+    dm = start_daemons(start_alice=False)
+    init = field(1, 1) + field(3, 123456789) + field(4, 1000000) + field(5, 1e9) + field(6, 9)
+    c = Conn.connect(dm.port, dm.node_id, bytes([0x5a]) * 32, bytes([0x5b]) * 32)
+    c.send(field(1, init))
+    assert c.recv()[:1] == b"\x0a"                # taken: bob's init comes back
+    dm.start_alice(("1btc", "1btc"))
+    wait_for(lambda: [e for e in dm.events("bob") if e["event"] == "clock_replaced"],
+             what="alice's clock replacing the stranger's")
+    c.sock.settimeout(10)
+    c.send(b"\x52\x00")                           # a ping on the old clock
+    assert b"new run since this connection's init" in c.recv()
+    c.close()
+    _alice_pays(dm)
