@@ -444,6 +444,8 @@ function drawAggregate(svg) {
 			if (back === 0 && !c.add) return;
 		});
 		hoverable(g, function () { return JSON.stringify(r, null, 1); });
+		var stepHere = steps.length;   /* a click drills down into the slice */
+		g.addEventListener('click', function () { pause(); goTo(stepHere); });
 		steps.push({ t: r.t1, label: fmtT(r.t0) + ' \u2013 ' + fmtT(r.t1), row: k });
 		stepY.push(y + rowH - 4);
 		stepped.push([g, steps.length - 1, steps.length - 1]);
@@ -462,9 +464,18 @@ function drawAggregate(svg) {
 	onStep = function (k) {
 		var s = steps[k], o = {};
 		M.buckets.rows.forEach(function (r) { if (r.t1 <= s.t + 1e-9) for (var x in r.out) o[x] = (o[x] || 0) + r.out[x]; });
+		var here = '';
+		if (s.row !== undefined) {   /* the payments that finished in this slice */
+			var r = M.buckets.rows[s.row];
+			var done = M.payments.filter(function (p) { return p.t1 !== null && p.t1 >= r.t0 && p.t1 < r.t1; });
+			here = '<h3>Finished in ' + fmtT(r.t0) + ' \u2013 ' + fmtT(r.t1) + ' (' + done.length + ')</h3><table>' +
+				done.slice(0, 40).map(function (p) {
+					return '<tr><td>' + p.id + '</td><td>' + p.mode + ' ' + fmtMsat(p.amount_msat) + '</td><td>' + p.outcome + '</td><td>' + fmtT(p.t1 - p.t0) + '</td></tr>';
+				}).join('') + '</table>' + (done.length > 40 ? '\u2026 ' + (done.length - 40) + ' more' : '');
+		}
 		document.getElementById('state').innerHTML = balancesHTML('Balances at ' + fmtT(s.t) + ' (Alice\u2019s ledger)', balAt[k]) +
 			'<h3>Payments finished by ' + fmtT(s.t) + '</h3>' + (Object.keys(o).map(function (x) { return o[x] + ' ' + x; }).join(', ') || 'none') +
-			balancesHTML('Final balances (end of the run)', balAt[balAt.length - 1]);
+			here + balancesHTML('Final balances (end of the run)', balAt[balAt.length - 1]);
 	};
 	nowLine = el('line', { x1: TIMEW - 4, x2: XC + 40, stroke: '#000', 'stroke-dasharray': '1 3' }, svg);
 	return { bars: bars, sums: sums };
@@ -479,7 +490,8 @@ function legend() {
 		h += 'This run has ' + M.payments.length + ' payments, so each row sums up one slice of time: per channel, ' +
 			'<span class="sw" style="background:#6a9fd8"></span>adds sent by Alice (to the right), and what came back ' +
 			'<span class="sw" style="background:#2ca02c"></span>fulfilled <span class="sw" style="background:#d62728"></span>failed ' +
-			'<span class="sw" style="background:#ff7f0e"></span>refunded (to the left), bars scaled to the busiest slice. Hover a row for its numbers.</p>';
+			'<span class="sw" style="background:#ff7f0e"></span>refunded (to the left), bars scaled to the busiest slice. Hover a row for its numbers; ' +
+			'click it (or step to it) for the payments that finished in it.</p>';
 	} else {
 		h += 'Each arrow is one message between the daemons, in its payment\u2019s colour, with its channel\u2019s mark near its start; ' +
 			'<code>c1 #0</code> is HTLC 0 on channel c1. A solid arrow arrived; long dashes are a replay (after a reconnection or restart) ' +

@@ -211,3 +211,8 @@ def test_timeline_ten_thousand_payments_aggregated(build, tmp_path):
     fulfilled = sum(1 for e in events if e["node"] == "alice" and e["event"] == "htlc_fulfilled")
     assert sc["totals"]["add"] == offered and sc["totals"]["fulfill"] == fulfilled
     assert sc["render_ms"] < 10000, sc["render_ms"]
+    # a step into a slice drills down: the payments that finished in it
+    full, sc = render(tmp_path, tl, "?step=5")
+    assert sc["step"] == 5 and sc["errors"] == []
+    m = re.search(r"<h3>Finished in [0-9.]+ m?s \u2013 [0-9.]+ m?s \((\d+)\)</h3>", full)
+    assert m and int(m.group(1)) > 0, full[-3000:]
