@@ -1,7 +1,6 @@
 #include "timeline_model.h"
 #include "timeline_ledger.h"
 
-#include <math.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,7 +34,9 @@
  * message still on its way; after a reconnection Alice replays the adds
  * still in flight (her reestablished event) and Bob re-sends resolutions
  * (resolution_resent). message_dropped and message_duplicated name the
- * sender's latest message of that kind on that channel.
+ * sender's latest message of that kind on that channel. A repeated
+ * resolution Alice receives for an HTLC she has resolved is not logged: it
+ * is drawn as a duplicate, to where the copy she logged arrived.
  */
 
 enum fate { F_PENDING, F_DELIVERED, F_DROPPED, F_LOST, F_DUPLICATE, F_UNANSWERED, F_REMOVED };
@@ -55,7 +56,6 @@ struct tmsg {
 	enum copy copy;
 	long dup_of;
 };
-
 
 /* ---- messages ---- */
 
