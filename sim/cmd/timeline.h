@@ -1,6 +1,8 @@
-/* The HTML timeline of a run (ampsim run --timeline): a sequence diagram
- * of the messages between Alice and Bob, channel by channel, with what
- * each side decided along its lifeline, and the full event table. */
+/* The HTML timeline of a run (ampsim run --timeline): one self-contained
+ * file, a sequence diagram of Alice, Bob and the chain spaced by simulated
+ * time, one colour per payment, with the channels' balances as the run
+ * goes, play / pause / step, and the full event table. The model it draws
+ * comes from timeline_model.c; the drawing is timeline.js. */
 #ifndef AMPSIM_TIMELINE_H
 #define AMPSIM_TIMELINE_H
 

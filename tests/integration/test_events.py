@@ -2,6 +2,7 @@
 import json
 import os
 
+from browser import diagram, render
 from support import ROOT, run
 
 
@@ -23,6 +24,10 @@ def test_events_and_timeline_are_written(build, tmp_path):
     with open(tl) as f:
         html = f.read()
     assert html.startswith("<!doctype html>") and "set_complete" in html
-    # the sequence diagram: two adds to bob and two fulfills back, as arrows
-    assert "<svg" in html and html.count('marker-end="url(#head)"') == 4, html.count("marker-end")
-    assert "add c1 #0 1btc" in html and "fulfill c2 #0" in html
+    # the sequence diagram, as the browser draws it: two adds to bob and two
+    # fulfills back, as arrows
+    dom, selfcheck = render(tmp_path, tl)
+    dom = diagram(dom)
+    assert "<svg" in dom and dom.count('marker-end="url(#head)"') == 4, dom.count("marker-end")
+    assert "add c1 #0 1btc" in dom and "fulfill c2 #0" in dom
+    assert selfcheck["arrows"] == 4 and selfcheck["overlaps"] == 0 and selfcheck["errors"] == []
