@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "clock.h"
+#include "events.h"
 #include "log.h"
 #include "rpc.h"
 #include "rpc_client.h"
@@ -151,7 +152,7 @@ json_t *merge_events(const struct run *r, bool all)
 
 bool write_events(json_t *events, const char *path)
 {
-	FILE *f = fopen(path, "w");
+	FILE *f = private_fopen(path);
 	if (!f)
 		return false;
 	size_t i;

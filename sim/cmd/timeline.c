@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "events.h"
+
 /* sim/cmd/timeline.js and timeline.css, embedded at build time (embed.c) */
 extern const char timeline_js[];
 extern const char timeline_css[];
@@ -80,7 +82,7 @@ bool timeline_write(json_t *events, const char *scenario, uint64_t seed, double 
 	json_object_set_new(model, "scenario", json_string(scenario));
 	json_object_set_new(model, "seed", json_integer((json_int_t)seed));
 	json_object_set_new(model, "time_scale", json_real(time_scale));
-	FILE *f = fopen(path, "w");
+	FILE *f = private_fopen(path);
 	if (!f) {
 		json_decref(model);
 		return false;

@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <sodium.h>
 #include <stdarg.h>
@@ -18,6 +19,23 @@ struct evlog {
 	const struct timebase *tb;     /* when set, the time events are stamped with */
 	unsigned violations;
 };
+
+FILE *private_fopen(const char *path)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return NULL;
+	if (fchmod(fd, 0600) != 0) {
+		int e = errno;
+		close(fd);
+		errno = e;
+		return NULL;
+	}
+	FILE *f = fdopen(fd, "w");
+	if (!f)
+		close(fd);
+	return f;
+}
 
 void evlog_set_timebase(struct evlog *log, const struct timebase *tb)
 {

@@ -7,6 +7,7 @@
 #include <jansson.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "clock.h"
 #include "evrec.h"
@@ -44,5 +45,11 @@ unsigned evlog_violations(const struct evlog *log);
 void json_set_hex(json_t *obj, const char *key, const uint8_t *bytes, size_t n);
 void json_set_u64(json_t *obj, const char *key, uint64_t v);
 void json_set_str(json_t *obj, const char *key, const char *s);
+
+/* Open path for writing, truncated, readable by its owner only (0600,
+ * whatever the umask, even if it existed with another mode): for files
+ * that hold events, whose preimages and AMP roots are secrets. NULL and
+ * errno on failure. */
+FILE *private_fopen(const char *path);
 
 #endif

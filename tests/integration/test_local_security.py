@@ -31,6 +31,28 @@ def test_files_and_sockets_are_private_under_umask_000(start_daemons, tmp_path):
         assert ok, "%s is %s" % (p, mode)
 
 
+def test_a_runs_event_log_timeline_and_capture_are_private(build, tmp_path):
+    """They hold preimages and AMP roots: 0600 under umask 000, even over
+    a file that was there with a wider mode."""
+    from support import ROOT
+    outs = {"--events": tmp_path / "run.events", "--timeline": tmp_path / "run.html",
+            "--pcap": tmp_path / "run.pcap"}
+    outs["--timeline"].write_text("old")
+    os.chmod(outs["--timeline"], 0o644)
+    args = [build.exe("ampsim"), "run", os.path.join(ROOT, "scenarios", "03-amp.ini")]
+    for opt, path in outs.items():
+        args += [opt, str(path)]
+    old = os.umask(0)
+    try:
+        r = run(args)
+    finally:
+        os.umask(old)
+    assert r.returncode == 0, r.stderr
+    for path in outs.values():
+        ok, mode = private(str(path))
+        assert ok and path.stat().st_size > 0, "%s is %s" % (path, mode)
+
+
 def test_a_second_bob_cannot_take_a_running_bobs_control_socket(dm, build):
     r = run([build.exe("bob"), "--listen", "127.0.0.1:0", "--control", dm.bob_sock], timeout=20)
     assert r.returncode == 2, (r.returncode, r.stderr)
