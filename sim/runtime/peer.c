@@ -66,6 +66,10 @@ void peer_set_timebase(struct peer *p, struct timebase *tb)
 	if (!tb_conn_key(bufferevent_getfd(p->bev), key, sizeof(key)))
 		snprintf(key, sizeof(key), "%s", p->name);
 	p->tb = tb;
+	/* a run paused by --step must not close its daemons' connection: the
+	 * write timeout is wall time, which a paused run lets pass (the
+	 * 8 MiB bound stays) */
+	p->stall_ms = 0;
 	p->tbt = tb_timer_new(tb, peer_out_fire_tb, p);
 	tb_timer_set_label(p->tbt, peer_out_label);
 	p->tbc = tb_conn_new(tb, key);
