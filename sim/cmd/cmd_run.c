@@ -578,7 +578,7 @@ stop:
 				printf("\n             why: %s", json_string_value(json_object_get(o, "why")));
 			printf("\n");
 		}
-		workload_print(jw);
+		workload_print(jw, json_object_get(out, "metrics"));
 		printf("channels (as alice sees them | as bob sees them)\n");
 		json_object_foreach(jc, k, o) {
 			char cap[40], a1[40], b1[40], f1[40], a2[40], b2[40], f2[40];

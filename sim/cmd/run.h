@@ -92,7 +92,8 @@ struct payment_config *workload_payments(const struct scenario *s, size_t *n);
 /* per workload: count, outcomes, settle_ms {p50, p90, p99} (simulated) */
 json_t *workload_summary(const struct scenario *s, json_t *pays, json_t *events);
 bool workload_expect_holds(const struct expect_config *x, json_t *workloads, char *got, size_t n);
-void workload_print(json_t *workloads);
+/* The text summary's workloads, and the run's speed (metrics). */
+void workload_print(json_t *workloads, json_t *metrics);
 
 /* run_metrics.c: the run's metrics (outcomes, settle time percentiles,
  * HTLCs per payment, retries, drops, duplicates, chain claims and refunds,

@@ -134,9 +134,11 @@ json_t *run_metrics(json_t *pays, json_t *events, double wall_s)
 	json_object_set_new(m, "liquidity_locked_msat_s", json_real(round(locked)));
 	json_object_set_new(m, "simulated_s", json_real(us_round(last_ms) / 1000.0));
 	/* the one part of a summary that depends on the machine: kept apart */
-	json_object_set_new(m, "wall", json_pack("{s:f,s:f}", "seconds", wall_s,
+	json_object_set_new(m, "wall", json_pack("{s:f,s:f,s:f}", "seconds", wall_s,
 						 "simulated_per_wall_s",
-						 wall_s > 0 ? last_ms / 1000.0 / wall_s : 0.0));
+						 wall_s > 0 ? last_ms / 1000.0 / wall_s : 0.0,
+						 "ms_per_payment",
+						 npay ? wall_s * 1000.0 / (double)npay : 0.0));
 	json_decref(started);
 	json_decref(offered);
 	return m;

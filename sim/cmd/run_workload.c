@@ -138,7 +138,7 @@ bool workload_expect_holds(const struct expect_config *x, json_t *workloads, cha
 	return false;
 }
 
-void workload_print(json_t *workloads)
+void workload_print(json_t *workloads, json_t *metrics)
 {
 	if (json_object_size(workloads) == 0)
 		return;
@@ -162,4 +162,12 @@ void workload_print(json_t *workloads)
 			       json_number_value(json_object_get(st, "p99")));
 		printf("\n");
 	}
+	/* a researcher's large run: how fast the machine played it */
+	json_t *wall = json_object_get(metrics, "wall");
+	printf("speed      %.1f simulated s in %.2f s of wall time: %.1f simulated s per wall s, "
+	       "%.3f ms per payment\n",
+	       json_number_value(json_object_get(metrics, "simulated_s")),
+	       json_number_value(json_object_get(wall, "seconds")),
+	       json_number_value(json_object_get(wall, "simulated_per_wall_s")),
+	       json_number_value(json_object_get(wall, "ms_per_payment")));
 }

@@ -44,8 +44,12 @@ def test_a_workload_runs_and_is_summarised(build, tmp_path):
     assert "w1-1 " not in r.stdout and "w1-150" not in r.stdout
     assert "w1         300 payments: 300 settled" in r.stdout
     assert "settle time p50" in r.stdout
+    # and how fast this machine played it
+    assert "simulated s per wall s" in r.stdout and "ms per payment" in r.stdout
     assert "ok   w1 = settled >= 99%" in r.stdout
     rj = run([build.exe("ampsim"), "run", path, "--json"])
+    wall = json.loads(rj.stdout)["metrics"]["wall"]
+    assert wall["simulated_per_wall_s"] > 0 and wall["ms_per_payment"] > 0, wall
     s = comparable(json.loads(rj.stdout))
     w = s["workloads"]["w1"]
     assert w["count"] == 300 and w["outcomes"]["settled"] == 300
