@@ -399,19 +399,27 @@ stop:
 		rc = 1;
 	vcoord_free(r.vc);
 
-	json_t *events = merge_events(&r, events_out || timeline_out);
-	jw = workload_summary(r.s, pays, events);
-	json_t *metrics = run_metrics(pays, events,
+	struct ev_tally tally;
+	tally_init(&tally);
+	tally_files(&r, &tally);
+	jw = workload_summary(r.s, pays, &tally);
+	json_t *metrics = run_metrics(pays, &tally,
 				      (double)(simclock_wall_now_us() - play_wall0) / 1e6);
-	if (events_out && !write_events(events, events_out)) {
-		fprintf(stderr, "ampsim run: --events %s: %s\n", events_out, strerror(errno));
-		rc = rc ? rc : 2;
+	tally_free(&tally);
+	if (events_out || timeline_out) {
+		/* every event, in time order: what the files hold */
+		json_t *events = merge_events(&r);
+		if (events_out && !write_events(events, events_out)) {
+			fprintf(stderr, "ampsim run: --events %s: %s\n", events_out, strerror(errno));
+			rc = rc ? rc : 2;
+		}
+		if (timeline_out &&
+		    !timeline_write(events, r.s->path, r.s->seed, r.s->time_scale, timeline_out)) {
+			fprintf(stderr, "ampsim run: --timeline %s: %s\n", timeline_out, strerror(errno));
+			rc = rc ? rc : 2;
+		}
+		json_decref(events);
 	}
-	if (timeline_out && !timeline_write(events, r.s->path, r.s->seed, r.s->time_scale, timeline_out)) {
-		fprintf(stderr, "ampsim run: --timeline %s: %s\n", timeline_out, strerror(errno));
-		rc = rc ? rc : 2;
-	}
-	json_decref(events);
 
 	/* ---- summary ---- */
 	json_t *out = json_object(), *jp = json_object(), *jc = json_object();

@@ -90,7 +90,26 @@ bool play_virtual(struct run *r, const struct virtual_play *vp, bool *final, boo
 /* run_workload.c: [workload] sections */
 struct payment_config *workload_payments(const struct scenario *s, size_t *n);
 /* per workload: count, outcomes, settle_ms {p50, p90, p99} (simulated) */
-json_t *workload_summary(const struct scenario *s, json_t *pays, json_t *events);
+/* What the summary reads from the events, gathered one event at a time
+ * (run_metrics.c), so that a run of a million payments never holds its
+ * events in memory. */
+struct ev_tally {
+	json_t *started, *ended;     /* alice's payment id -> t_ms */
+	json_t *offered;             /* alice's HTLCs in flight: "chan/id" -> {t, msat} */
+	double *settle;              /* settled payments' settle times, ms */
+	size_t nsettle, cap;
+	size_t htlcs, dropped, duplicated, claims, refunds;
+	double locked, last_ms;
+};
+void tally_init(struct ev_tally *t);
+void tally_free(struct ev_tally *t);
+/* One event, in its own daemon's order. */
+void tally_event(struct ev_tally *t, json_t *ev);
+/* An event not read further: only its time counts (the run's end). */
+void tally_time(struct ev_tally *t, double t_ms);
+/* Both daemons' event logs, through tally_event. */
+void tally_files(const struct run *r, struct ev_tally *t);
+json_t *workload_summary(const struct scenario *s, json_t *pays, const struct ev_tally *ty);
 bool workload_expect_holds(const struct expect_config *x, json_t *workloads, char *got, size_t n);
 /* The text summary's workloads, and the run's speed (metrics). */
 void workload_print(json_t *workloads, json_t *metrics);
@@ -99,7 +118,7 @@ void workload_print(json_t *workloads, json_t *metrics);
  * HTLCs per payment, retries, drops, duplicates, chain claims and refunds,
  * liquidity locked in HTLCs, simulated seconds per wall second); only its
  * "wall" object depends on the machine */
-json_t *run_metrics(json_t *pays, json_t *events, double wall_s);
+json_t *run_metrics(json_t *pays, const struct ev_tally *ty, double wall_s);
 
 /* run_procs.c */
 bool start_bob(struct run *r, char *err, size_t errlen);
@@ -115,9 +134,8 @@ int stop_both(struct run *r, char *why, size_t n);
 void fmt_msat(char *buf, size_t n, uint64_t msat);
 json_t *view(json_t *c);
 bool same_view(json_t *a, json_t *b);
-/* Both daemons' events in time order; all: every one (for --events and
- * --timeline), else only those the summary reads, and the latest. */
-json_t *merge_events(const struct run *r, bool all);
+/* Both daemons' events in time order (for --events and --timeline). */
+json_t *merge_events(const struct run *r);
 bool write_events(json_t *events, const char *path);
 bool channel_expect_holds(const struct expect_config *x, json_t *av, json_t *bv);
 

@@ -35,7 +35,80 @@ static const char *str(json_t *o, const char *k)
 	return s ? s : "";
 }
 
-json_t *run_metrics(json_t *pays, json_t *events, double wall_s)
+void tally_init(struct ev_tally *t)
+{
+	memset(t, 0, sizeof(*t));
+	t->started = json_object();
+	t->ended = json_object();
+	t->offered = json_object();
+}
+
+void tally_free(struct ev_tally *t)
+{
+	json_decref(t->started);
+	json_decref(t->ended);
+	json_decref(t->offered);
+	free(t->settle);
+	memset(t, 0, sizeof(*t));
+}
+
+void tally_time(struct ev_tally *t, double t_ms)
+{
+	if (t_ms > t->last_ms)
+		t->last_ms = t_ms;
+}
+
+/* One event, in its daemon's order: HTLCs offered, messages lost or
+ * doubled, the chain, settle times and the liquidity HTLCs held. */
+void tally_event(struct ev_tally *ty, json_t *ev)
+{
+	const char *name = str(ev, "event"), *node = str(ev, "node");
+	double t = json_number_value(json_object_get(ev, "t_ms"));
+	tally_time(ty, t);
+	if (strcmp(name, "message_dropped") == 0)
+		ty->dropped++;
+	else if (strcmp(name, "message_duplicated") == 0)
+		ty->duplicated++;
+	else if (strcmp(name, "onchain_claim_sent") == 0)
+		ty->claims++;
+	else if (strcmp(name, "onchain_refund_sent") == 0)
+		ty->refunds++;
+	if (strcmp(node, "alice") != 0)
+		return;
+	if (strcmp(name, "payment_started") == 0) {
+		json_object_set(ty->started, str(ev, "payment"), json_object_get(ev, "t_ms"));
+	} else if (strcmp(name, "payment_outcome") == 0) {
+		json_object_set(ty->ended, str(ev, "payment"), json_object_get(ev, "t_ms"));
+		json_t *t0 = json_object_get(ty->started, str(ev, "payment"));
+		if (t0 && strcmp(str(ev, "outcome"), "settled") == 0) {
+			if (ty->nsettle == ty->cap) {
+				ty->cap = ty->cap ? 2 * ty->cap : 64;
+				ty->settle = xrealloc(ty->settle, ty->cap * sizeof(*ty->settle));
+			}
+			ty->settle[ty->nsettle++] = us_round(t - json_number_value(t0));
+		}
+	} else if (strcmp(name, "htlc_offered") == 0) {
+		char key[96];
+		snprintf(key, sizeof(key), "%s/%lld", str(ev, "channel"),
+			 (long long)json_integer_value(json_object_get(ev, "htlc")));
+		ty->htlcs++;
+		json_object_set_new(ty->offered, key, json_pack("{s:f,s:f}", "t", t, "msat",
+			json_number_value(json_object_get(ev, "amount_msat"))));
+	} else if (strcmp(name, "htlc_fulfilled") == 0 || strcmp(name, "htlc_failed") == 0 ||
+		   strcmp(name, "htlc_refunded") == 0) {
+		char key[96];
+		snprintf(key, sizeof(key), "%s/%lld", str(ev, "channel"),
+			 (long long)json_integer_value(json_object_get(ev, "htlc")));
+		json_t *o = json_object_get(ty->offered, key);
+		if (o) {
+			ty->locked += json_number_value(json_object_get(o, "msat")) *
+				      us_round(t - json_number_value(json_object_get(o, "t"))) / 1000.0;
+			json_object_del(ty->offered, key);
+		}
+	}
+}
+
+json_t *run_metrics(json_t *pays, const struct ev_tally *ty, double wall_s)
 {
 	json_t *m = json_object();
 	/* outcomes, retries */
@@ -55,80 +128,31 @@ json_t *run_metrics(json_t *pays, json_t *events, double wall_s)
 		json_array_foreach(json_object_get(p, "parts"), k, pt)
 			retries += json_integer_value(json_object_get(pt, "attempt")) > 0;
 	}
-	/* from the events: HTLCs offered, messages lost or doubled, the
-	 * chain, settle times and the liquidity HTLCs held */
-	json_t *started = json_object(), *offered = json_object();
-	size_t nsettle = 0, cap = 64, htlcs = 0, dropped = 0, duplicated = 0, claims = 0, refunds = 0;
-	double *settle = xcalloc(cap, sizeof(*settle));
-	double locked = 0, last_ms = 0;
-	size_t i;
-	json_t *ev;
-	json_array_foreach(events, i, ev) {
-		const char *name = str(ev, "event"), *node = str(ev, "node");
-		double t = json_number_value(json_object_get(ev, "t_ms"));
-		if (t > last_ms)
-			last_ms = t;
-		if (strcmp(name, "message_dropped") == 0) {
-			dropped++;
-		} else if (strcmp(name, "message_duplicated") == 0) {
-			duplicated++;
-		} else if (strcmp(name, "onchain_claim_sent") == 0) {
-			claims++;
-		} else if (strcmp(name, "onchain_refund_sent") == 0) {
-			refunds++;
-		}
-		if (strcmp(node, "alice") != 0)
-			continue;
-		if (strcmp(name, "payment_started") == 0) {
-			json_object_set(started, str(ev, "payment"), json_object_get(ev, "t_ms"));
-		} else if (strcmp(name, "payment_outcome") == 0 &&
-			   strcmp(str(ev, "outcome"), "settled") == 0) {
-			json_t *t0 = json_object_get(started, str(ev, "payment"));
-			if (t0) {
-				if (nsettle == cap)
-					settle = xrealloc(settle, (cap *= 2) * sizeof(*settle));
-				settle[nsettle++] = us_round(t - json_number_value(t0));
-			}
-		} else if (strcmp(name, "htlc_offered") == 0) {
-			char key[96];
-			snprintf(key, sizeof(key), "%s/%lld", str(ev, "channel"),
-				 (long long)json_integer_value(json_object_get(ev, "htlc")));
-			htlcs++;
-			json_object_set_new(offered, key, json_pack("{s:f,s:f}", "t", t, "msat",
-				json_number_value(json_object_get(ev, "amount_msat"))));
-		} else if (strcmp(name, "htlc_fulfilled") == 0 || strcmp(name, "htlc_failed") == 0 ||
-			   strcmp(name, "htlc_refunded") == 0) {
-			char key[96];
-			snprintf(key, sizeof(key), "%s/%lld", str(ev, "channel"),
-				 (long long)json_integer_value(json_object_get(ev, "htlc")));
-			json_t *o = json_object_get(offered, key);
-			if (o) {
-				locked += json_number_value(json_object_get(o, "msat")) *
-					  us_round(t - json_number_value(json_object_get(o, "t"))) / 1000.0;
-				json_object_del(offered, key);
-			}
-		}
-	}
 	json_object_set_new(m, "payments", json_integer((json_int_t)npay));
 	json_object_set_new(m, "outcomes", outcomes);
+	size_t nsettle = ty->nsettle;
 	if (nsettle) {
+		double *settle = xcalloc(nsettle, sizeof(*settle));
+		memcpy(settle, ty->settle, nsettle * sizeof(*settle));
 		qsort(settle, nsettle, sizeof(*settle), cmp_double);
 		json_object_set_new(m, "settle_ms", json_pack("{s:f,s:f,s:f}", "p50", pct(settle, nsettle, 50),
 							      "p90", pct(settle, nsettle, 90),
 							      "p99", pct(settle, nsettle, 99)));
+		free(settle);
 	}
-	free(settle);
+	size_t htlcs = ty->htlcs;
+	double locked = ty->locked, last_ms = ty->last_ms;
 	json_object_set_new(m, "htlcs_per_payment",
 			    json_real(npay ? (double)htlcs / (double)npay : 0));
 	json_object_set_new(m, "retries", json_integer((json_int_t)retries));
-	json_object_set_new(m, "messages_dropped", json_integer((json_int_t)dropped));
-	json_object_set_new(m, "messages_duplicated", json_integer((json_int_t)duplicated));
-	json_object_set_new(m, "onchain_claims", json_integer((json_int_t)claims));
-	json_object_set_new(m, "onchain_refunds", json_integer((json_int_t)refunds));
+	json_object_set_new(m, "messages_dropped", json_integer((json_int_t)ty->dropped));
+	json_object_set_new(m, "messages_duplicated", json_integer((json_int_t)ty->duplicated));
+	json_object_set_new(m, "onchain_claims", json_integer((json_int_t)ty->claims));
+	json_object_set_new(m, "onchain_refunds", json_integer((json_int_t)ty->refunds));
 	/* an HTLC never resolved counts until the end of the run */
 	const char *k;
 	json_t *o;
-	json_object_foreach(offered, k, o)
+	json_object_foreach(ty->offered, k, o)
 		locked += json_number_value(json_object_get(o, "msat")) *
 			  us_round(last_ms - json_number_value(json_object_get(o, "t"))) / 1000.0;
 	json_object_set_new(m, "liquidity_locked_msat_s", json_real(round(locked)));
@@ -139,7 +163,5 @@ json_t *run_metrics(json_t *pays, json_t *events, double wall_s)
 						 wall_s > 0 ? last_ms / 1000.0 / wall_s : 0.0,
 						 "ms_per_payment",
 						 npay ? wall_s * 1000.0 / (double)npay : 0.0));
-	json_decref(started);
-	json_decref(offered);
 	return m;
 }

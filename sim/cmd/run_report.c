@@ -84,60 +84,65 @@ static double line_t_ms(const char *line)
 	return t ? strtod(t + 7, NULL) : 0;
 }
 
-json_t *merge_events(const struct run *r, bool all)
+/* Every line of bob's event log, then alice's. */
+static void each_line(const struct run *r, void (*fn)(const char *line, void *arg), void *arg)
 {
-	json_t *merged = json_array();
 	const char *files[2] = { r->bob_events, r->alice_events };
-	json_int_t seq = 0, last_seq = -1;
-	double last_t = -1;
-	char *last_line = NULL;      /* the latest event: the run's end is read from it */
 	for (int i = 0; i < 2; i++) {
 		FILE *f = fopen(files[i], "r");
 		if (!f)
 			continue;
 		char *line = NULL;
 		size_t cap = 0;
-		while (getline(&line, &cap, f) > 0) {
-			json_int_t my = seq++;
-			if (!all && !wanted(line)) {
-				double t = line_t_ms(line);
-				if (t > last_t || (t == last_t && my > last_seq)) {
-					free(last_line);
-					last_line = strdup(line);
-					last_t = t;
-					last_seq = my;
-				}
-				continue;
-			}
-			json_t *ev = json_loads(line, 0, NULL);
-			if (ev) {
-				json_object_set_new(ev, "_seq", json_integer(my));
-				json_array_append_new(merged, ev);
-				double t = json_number_value(json_object_get(ev, "t_ms"));
-				if (t > last_t || (t == last_t && my > last_seq)) {
-					free(last_line);
-					last_line = NULL;
-					last_t = t;
-					last_seq = my;
-				}
-			}
-		}
+		while (getline(&line, &cap, f) > 0)
+			fn(line, arg);
 		free(line);
 		fclose(f);
 	}
-	if (last_line) {
-		json_t *ev = json_loads(last_line, 0, NULL);
-		if (ev) {
-			json_object_set_new(ev, "_seq", json_integer(last_seq));
-			json_array_append_new(merged, ev);
-		}
-		free(last_line);
+}
+
+static void tally_line(const char *line, void *arg)
+{
+	struct ev_tally *t = arg;
+	if (!wanted(line)) {
+		tally_time(t, line_t_ms(line));
+		return;
 	}
-	json_t *all_ev = merged;
-	size_t n = json_array_size(all_ev);
+	json_t *ev = json_loads(line, 0, NULL);
+	if (ev)
+		tally_event(t, ev);
+	json_decref(ev);
+}
+
+void tally_files(const struct run *r, struct ev_tally *t)
+{
+	each_line(r, tally_line, t);
+}
+
+struct collect {
+	json_t *all;
+	json_int_t seq;
+};
+
+static void collect_line(const char *line, void *arg)
+{
+	struct collect *c = arg;
+	json_t *ev = json_loads(line, 0, NULL);
+	if (ev) {
+		json_object_set_new(ev, "_seq", json_integer(c->seq++));
+		json_array_append_new(c->all, ev);
+	}
+}
+
+json_t *merge_events(const struct run *r)
+{
+	struct collect c = { json_array(), 0 };
+	each_line(r, collect_line, &c);
+	json_t *all = c.all;
+	size_t n = json_array_size(all);
 	json_t **v = calloc(n ? n : 1, sizeof(*v));
 	for (size_t i = 0; i < n; i++)
-		v[i] = json_incref(json_array_get(all_ev, i));
+		v[i] = json_incref(json_array_get(all, i));
 	qsort(v, n, sizeof(*v), event_cmp);
 	json_t *sorted = json_array();
 	for (size_t i = 0; i < n; i++) {
@@ -145,7 +150,7 @@ json_t *merge_events(const struct run *r, bool all)
 		json_array_append_new(sorted, v[i]);
 	}
 	free(v);
-	json_decref(all_ev);
+	json_decref(all);
 	return sorted;
 }
 

@@ -57,26 +57,12 @@ static const struct workload_config *owner(const struct scenario *s, const char 
 	return NULL;
 }
 
-json_t *workload_summary(const struct scenario *s, json_t *pays, json_t *events)
+json_t *workload_summary(const struct scenario *s, json_t *pays, const struct ev_tally *ty)
 {
 	json_t *all = json_object();
 	if (s->nworkloads == 0)
 		return all;
-	/* each payment's start and outcome in simulated time, from alice's events */
-	json_t *started = json_object(), *ended = json_object();
-	size_t i;
-	json_t *ev;
-	json_array_foreach(events, i, ev) {
-		const char *name = json_string_value(json_object_get(ev, "event"));
-		const char *node = json_string_value(json_object_get(ev, "node"));
-		const char *pay = json_string_value(json_object_get(ev, "payment"));
-		if (!name || !node || !pay || strcmp(node, "alice") != 0)
-			continue;
-		if (strcmp(name, "payment_started") == 0)
-			json_object_set(started, pay, json_object_get(ev, "t_ms"));
-		else if (strcmp(name, "payment_outcome") == 0)
-			json_object_set(ended, pay, json_object_get(ev, "t_ms"));
-	}
+	json_t *started = ty->started, *ended = ty->ended;
 	for (size_t w = 0; w < s->nworkloads; w++) {
 		const struct workload_config *wc = &s->workloads[w];
 		unsigned counts[OUTCOME_PARTIAL + 1] = { 0 };
@@ -117,8 +103,6 @@ json_t *workload_summary(const struct scenario *s, json_t *pays, json_t *events)
 		free(settle);
 		json_object_set_new(all, wc->id, jw);
 	}
-	json_decref(started);
-	json_decref(ended);
 	return all;
 }
 
