@@ -379,7 +379,13 @@ int main(int argc, char **argv)
 	if (restarted) {
 		struct actions acts;
 		actions_init(&acts);
-		pay_engine_restore(&a->eng, &acts);
+		if (!pay_engine_restore(&a->eng, &acts, err, sizeof(err))) {
+			fprintf(stderr, "alice: --state %s: %s. The state is damaged or was edited; "
+				"refusing to go on with it (nothing was written)\n", state_dir, err);
+			actions_free(&acts);
+			rc = 2;
+			goto out;
+		}
 		alice_run(a, &acts);
 		actions_free(&acts);
 	}

@@ -151,7 +151,7 @@ void pay_engine_on_accept(struct pay_engine *e, const Ampsim__AcceptChannel *m, 
 		resume(e, now_us, out);
 }
 
-void pay_engine_restore(struct pay_engine *e, struct actions *out)
+bool pay_engine_restore(struct pay_engine *e, struct actions *out, char *why, size_t whylen)
 {
 	e->restarted = true;
 	for (size_t k = 0; k < e->npays; k++) {
@@ -167,10 +167,15 @@ void pay_engine_restore(struct pay_engine *e, struct actions *out)
 			struct pay_owner o;
 			if (pt->state == PART_INFLIGHT || !owner_map_get(&pc->owners, pt->htlc_id, &o))
 				owner_map_put(&pc->owners, pt->htlc_id, p->seq, (uint32_t)j);
+			enum ledger_err le;
 			if (pt->state == PART_INFLIGHT &&
-			    ledger_add(&pc->ledger, pt->htlc_id, pt->amount, pt->hash, pt->cltv_expiry) != LEDGER_OK)
-				fatal("state: in-flight HTLC %s/%llu does not load", pc->ledger.id,
-				      (unsigned long long)pt->htlc_id);
+			    (le = ledger_add(&pc->ledger, pt->htlc_id, pt->amount, pt->hash,
+					     pt->cltv_expiry)) != LEDGER_OK) {
+				snprintf(why, whylen, "payment %s: in-flight HTLC %s/%llu does not "
+					 "fit its channel (%s)", p->id, pc->ledger.id,
+					 (unsigned long long)pt->htlc_id, ledger_err_name(le));
+				return false;
+			}
 		}
 		switch (p->outcome) {
 		case OUTCOME_SETTLED: e->settled++; break;
@@ -182,4 +187,5 @@ void pay_engine_restore(struct pay_engine *e, struct actions *out)
 	}
 	for (size_t i = 0; i < e->nchans; i++)
 		pe_check_conservation(e, i, out);
+	return true;
 }

@@ -135,8 +135,11 @@ struct payment *pay_engine_add_payment(struct pay_engine *e, const struct paymen
 
 /* Restart from stored records (channels and payments already added): the
  * in-flight HTLCs go back into the ledgers, every sent part is findable
- * by (channel, htlc id), the outcome counters are recounted. */
-void pay_engine_restore(struct pay_engine *e, struct actions *out);
+ * by (channel, htlc id), the outcome counters are recounted. false + why
+ * when an in-flight HTLC does not fit its channel (below its minimum, a
+ * second HTLC of that id, more than max_htlcs): the records are damaged,
+ * and the engine is only fit to be freed. */
+bool pay_engine_restore(struct pay_engine *e, struct actions *out, char *why, size_t whylen);
 
 /* ---- the connection to Bob --------------------------------------------- */
 
