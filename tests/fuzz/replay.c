@@ -4,7 +4,8 @@
  * insertions, splices), printing TAP. A crash or a sanitizer report fails
  * the test.
  *
- *   test_fuzz_NAME [ITERATIONS] [CORPUS-DIR]
+ *   test_fuzz_NAME [ITERATIONS] [CORPUS-DIR]   (CORPUS-DIR: by default the
+ *                                              repository's, as built)
  *   test_fuzz_NAME --write-seeds DIR     the seeds as files, to start a
  *                                        libFuzzer campaign from
  *
@@ -55,13 +56,14 @@ static void run(const uint8_t *data, size_t len)
 	LLVMFuzzerTestOneInput(data, len);
 }
 
-/* Every file of dir through the target; how many (0 if no such dir). */
-static size_t replay_corpus(const char *dir, uint8_t *buf, size_t cap)
+/* Every file of dir through the target; how many, or -1 if dir cannot be
+ * read. */
+static long replay_corpus(const char *dir, uint8_t *buf, size_t cap)
 {
-	DIR *d = dir ? opendir(dir) : NULL;
-	size_t count = 0;
+	DIR *d = opendir(dir);
+	long count = 0;
 	if (!d)
-		return 0;
+		return -1;
 	struct dirent *e;
 	while ((e = readdir(d))) {
 		if (e->d_name[0] == '.')
@@ -107,8 +109,15 @@ int main(int argc, char **argv)
 	for (size_t i = 0; i < n; i++)
 		run(seeds[i].data, seeds[i].len);
 	printf("ok 1 - %s: %zu seeds decode without fault\n", fuzz_name, n);
-	size_t kept = replay_corpus(argc > 2 ? argv[2] : NULL, buf, 70000);
-	printf("ok 2 - %s: %zu corpus files decode without fault\n", fuzz_name, kept);
+	/* the repository's corpus unless told another (the build says where
+	 * it is, so a run with no arguments, as scripts/test does, replays it) */
+	const char *dir = argc > 2 ? argv[2] : FUZZ_CORPUS_DIR;
+	long kept = replay_corpus(dir, buf, 70000);
+	if (kept < 0)
+		printf("not ok 2 - %s: corpus %s cannot be read\n", fuzz_name, dir);
+	else
+		printf("ok 2 - %s: %ld corpus files from %s decode without fault\n", fuzz_name,
+		       kept, dir);
 	for (long it = 0; it < iterations; it++) {
 		const struct fuzz_seed *s = &seeds[next() % n];
 		size_t len = s->len;
@@ -157,5 +166,5 @@ int main(int argc, char **argv)
 	for (size_t i = 0; i < n; i++)
 		free(seeds[i].data);
 	free(buf);
-	return 0;
+	return kept < 0;
 }
