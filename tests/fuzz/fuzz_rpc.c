@@ -1,22 +1,29 @@
 /* Fuzz target: control-socket requests. The input is what a client
  * writes: lines, each answered by rpc_answer (the socket's parser and
- * dispatcher) over a method table whose handlers are the daemons' shared
- * parameter checks: a fault request (fault_request_parse) applied to two
- * channels as a daemon applies it (chan_fault) and then carried by their
- * links, and the unit parsers the methods call (amounts, durations,
- * blocks, payment modes, invoices). Every answer must be one JSON-RPC 2.0
- * response: its id the request's, exactly one of result and error, a
- * known error code, and it must serialise. */
+ * dispatcher) over a method table made of the daemons' own parameter
+ * checks: a fault request (fault_request_parse) applied to two channels
+ * as a daemon applies it (chan_fault) and then carried by their links;
+ * alice's pay (pay_params_parse, then her engine starts the payment on
+ * two channels, with one payment already made) and bench
+ * (bench_params_parse). Every answer must be one JSON-RPC 2.0 response:
+ * its id the request's, exactly one of result and error, a known error
+ * code and a message, and it must serialise; the channels must conserve
+ * their balances. */
 #include <stdlib.h>
 #include <string.h>
 
+#include <sodium.h>
+
+#include "alice_params.h"
 #include "amount.h"
 #include "daemon.h"
 #include "fuzz.h"
 #include "invoice.h"
 #include "log.h"
+#include "msg.h"
+#include "noise.h"
 #include "rpc.h"
-#include "units.h"
+#include "split.h"
 
 const char *fuzz_name = "rpc";
 
@@ -71,57 +78,50 @@ static json_t *m_channels(json_t *params, void *arg, struct rpc_err *err)
 	return r;
 }
 
-/* pay's and invoice's parameters, through the parsers they use */
+/* Bob's node (the fuzz's fixed key): an invoice it signed is paid. */
+static uint8_t bob_priv[NOISE_PRIVKEY_LEN], bob_id[NOISE_PUBKEY_LEN];
+static struct pay_engine eng;
+static uint64_t now_us;
+
+static void check_engine(void)
+{
+	for (size_t i = 0; i < eng.nchans; i++)
+		if (!ledger_conserves(&eng.chans[i].ledger))
+			abort();
+}
+
+/* alice's pay: her checks, then her engine starts it */
 static json_t *m_pay(json_t *params, void *arg, struct rpc_err *err)
 {
 	(void)arg;
-	const char *why;
+	struct pay_params pp;
+	if (!pay_params_parse(params, &eng, bob_id, &pp, err))
+		return NULL;
+	pp.req.deadline_us = now_us + pp.timeout_us;
+	struct actions out;
+	actions_init(&out);
+	const struct payment *p = pay_engine_pay(&eng, &pp.req, now_us, &out);
+	if (!p || strcmp(p->id, pp.req.id) != 0)
+		abort();
+	actions_free(&out);
+	check_engine();
+	now_us += FUZZ_SEC;
 	json_t *r = json_object();
-	const char *amt = json_string_value(json_object_get(params, "amount"));
-	struct amount_msat a;
-	if (amt) {
-		if (!amount_parse(amt, &a, &why)) {
-			json_decref(r);
-			return rpc_fail(err, RPC_INVALID_PARAMS, "amount '%s': %s", amt, why);
-		}
-		json_set_u64(r, "amount_msat", a.millisatoshis);
-	}
-	const char *mode = json_string_value(json_object_get(params, "mode"));
-	enum pay_mode pm;
-	if (mode && !pay_mode_parse(mode, &pm)) {
-		json_decref(r);
-		return rpc_fail(err, RPC_INVALID_PARAMS, "mode '%s'", mode);
-	}
-	const char *expiry = json_string_value(json_object_get(params, "expiry"));
-	uint32_t blocks;
-	if (expiry) {
-		if (!blocks_parse(expiry, &blocks, &why)) {
-			json_decref(r);
-			return rpc_fail(err, RPC_INVALID_PARAMS, "expiry '%s': %s", expiry, why);
-		}
-		json_object_set_new(r, "expiry", json_integer(blocks));
-	}
-	const char *timeout = json_string_value(json_object_get(params, "timeout"));
-	uint64_t us;
-	if (timeout) {
-		if (!duration_parse(timeout, &us, &why)) {
-			json_decref(r);
-			return rpc_fail(err, RPC_INVALID_PARAMS, "timeout '%s': %s", timeout, why);
-		}
-		json_set_u64(r, "timeout_us", us);
-	}
-	const char *inv = json_string_value(json_object_get(params, "invoice"));
-	if (inv) {
-		struct invoice i;
-		char w[128];
-		if (!invoice_decode(inv, &i, w, sizeof(w))) {
-			json_decref(r);
-			return rpc_fail(err, RPC_INVALID_PARAMS, "invoice: %s", w);
-		}
-		json_set_u64(r, "invoice_msat", i.amount.millisatoshis);
-		json_set_str(r, "description", i.description);
-	}
+	json_set_str(r, "id", p->id);
+	json_set_str(r, "outcome", outcome_name(p->outcome));
 	return r;
+}
+
+static json_t *m_bench(json_t *params, void *arg, struct rpc_err *err)
+{
+	(void)arg;
+	struct bench_params bp;
+	if (!bench_params_parse(params, &bp, err))
+		return NULL;
+	if ((bp.payments == 0) == (bp.seconds_us == 0) || bp.concurrency == 0 ||
+	    bp.shards > SPLIT_MAX_PARTS)
+		abort();
+	return json_pack("{s:b}", "ok", 1);
 }
 
 static json_t *m_refuse(json_t *params, void *arg, struct rpc_err *err)
@@ -135,7 +135,8 @@ static json_t *m_refuse(json_t *params, void *arg, struct rpc_err *err)
 static const struct rpc_method methods[] = {
 	{ "fault", m_fault, "fault {channel, direction, action, lift}" },
 	{ "channels", m_channels, "channels" },
-	{ "pay", m_pay, "pay {amount, mode, expiry, timeout, invoice}" },
+	{ "pay", m_pay, "pay {id, amount, mode, shards, expiry, timeout} or {invoice}" },
+	{ "bench", m_bench, "bench {payments | seconds, concurrency, mode, shards, amount}" },
 	{ "refuse", m_refuse, NULL },
 	{ NULL, NULL, NULL },
 };
@@ -170,9 +171,44 @@ static void check_answer(const char *line, json_t *resp)
 	free(s);
 }
 
+static void start_engine(void)
+{
+	if (!bob_id[0]) {
+		memset(bob_priv, 0x33, sizeof(bob_priv));
+		if (noise_pubkey_from_privkey(bob_priv, bob_id) != NOISE_OK)
+			abort();
+	}
+	struct simclock clk = { .epoch_unix_us = 0, .block_interval_us = FUZZ_SEC, .time_scale = 1 };
+	struct pay_rand r = { fuzz_fixed_random, NULL };
+	pay_engine_init(&eng, &clk, 7, ALICE_HONEST, &r);
+	for (int i = 0; i < 2; i++) {
+		struct channel_config cc;
+		memset(&cc, 0, sizeof(cc));
+		strcpy(cc.id, i ? "c2" : "c1");
+		cc.capacity = cc.alice = amount_msat(FUZZ_BTC);
+		cc.max_htlcs = 483;
+		cc.htlc_minimum = amount_msat(1);
+		pay_engine_add_channel(&eng, &cc);
+	}
+	struct actions out;
+	actions_init(&out);
+	struct msg m;
+	struct msg_init mi = { .version = PROTOCOL_VERSION };
+	pay_engine_connected(&eng, false, &out);
+	pay_engine_on_init(&eng, msg_init(&m, &mi)->init, &out);
+	pay_engine_on_accept(&eng, msg_accept_channel(&m, "c1")->accept_channel, 0, &out);
+	pay_engine_on_accept(&eng, msg_accept_channel(&m, "c2")->accept_channel, 0, &out);
+	struct pay_request req = { .id = "p1", .mode = PAY_AMP, .amount = amount_msat(FUZZ_BTC / 2),
+				   .expiry_blocks = 40, .deadline_us = 60 * FUZZ_SEC };
+	pay_engine_pay(&eng, &req, 0, &out);
+	actions_free(&out);
+	now_us = FUZZ_SEC;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	log_quiet(true);
+	start_engine();
 	struct link_params lp = { .delay_us = 1000 };
 	for (size_t i = 0; i < NCHANS; i++) {
 		memset(&chans[i], 0, sizeof(chans[i]));
@@ -203,6 +239,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	free(line);
 	for (size_t i = 0; i < NCHANS; i++)
 		chan_free(&chans[i]);
+	pay_engine_free(&eng);
 	return 0;
 }
 
@@ -236,9 +273,37 @@ size_t fuzz_seeds(struct fuzz_seed *seeds, size_t max)
 			     "{\"id\":12,\"method\":\"fault\",\"params\":{\"channel\":\"c1\","
 			     "\"action\":\"jitter=5ms\"}}\n{\"id\":13,\"method\":\"fault\","
 			     "\"params\":{\"channel\":\"c1\",\"action\":\"down\"}}\n");
-	n += seed(&seeds[n], "{\"id\":8,\"method\":\"pay\",\"params\":{\"amount\":\"1.5btc\","
-			     "\"mode\":\"amp\",\"expiry\":\"40blocks\",\"timeout\":\"30s\"}}\n"
+	n += seed(&seeds[n], "{\"id\":8,\"method\":\"pay\",\"params\":{\"amount\":\"0.5btc\","
+			     "\"mode\":\"amp\",\"shards\":3,\"expiry\":\"40blocks\",\"timeout\":\"30s\"}}\n"
+			     "{\"id\":14,\"method\":\"pay\",\"params\":{\"id\":\"p1\",\"amount\":1000}}\n"
+			     "{\"id\":15,\"method\":\"pay\",\"params\":{\"id\":\"s-1\",\"amount\":\"1500sat\","
+			     "\"mode\":\"single\",\"expiry\":60}}\n"
+			     "{\"id\":16,\"method\":\"bench\",\"params\":{\"payments\":100,"
+			     "\"concurrency\":4,\"mode\":\"mpp\",\"shards\":2,\"amount\":\"1sat\"}}\n"
 			     "{\"id\":9,\"method\":\"nope\"}\n{\"id\":10,\"method\":\"refuse\"}\n"
 			     "[1,2]\n{\"method\":3}\nnot json\n");
+	/* an invoice Bob's node signed, paid in mpp, then again */
+	start_engine();
+	struct invoice inv;
+	memset(&inv, 0, sizeof(inv));
+	inv.amount = amount_msat(FUZZ_BTC / 4);
+	memset(inv.payment_hash, 0x17, sizeof(inv.payment_hash));
+	memset(inv.payment_secret, 0x18, sizeof(inv.payment_secret));
+	inv.min_final_cltv_expiry = 18;
+	inv.created_height = 3;
+	strcpy(inv.description, "coffee");
+	uint8_t digest[32];
+	invoice_digest(&inv, digest);
+	if (!noise_sign(bob_priv, digest, inv.signature))
+		abort();
+	inv.has_signature = true;
+	char text[INVOICE_TEXT_MAX], line[3 * INVOICE_TEXT_MAX];
+	if (!invoice_encode(&inv, text, sizeof(text)))
+		abort();
+	snprintf(line, sizeof(line), "{\"id\":20,\"method\":\"pay\",\"params\":{\"invoice\":\"%s\","
+		 "\"expiry\":\"40\"}}\n{\"id\":21,\"method\":\"pay\",\"params\":{\"invoice\":\"%s\","
+		 "\"mode\":\"single\",\"id\":\"inv2\"}}\n", text, text);
+	n += seed(&seeds[n], line);
+	pay_engine_free(&eng);
 	return n;
 }
