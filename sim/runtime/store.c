@@ -258,18 +258,38 @@ bool store_has_column(struct store *st, const char *table, const char *column)
 bool store_has_columns(struct store *st, const char *table, const char *cols, char *err,
 		       size_t errlen)
 {
+	/* its own statement, not store_query: a table that cannot even be
+	 * listed (a view over a table that is gone) is reported here, to the
+	 * caller, not by store_damaged */
+	sqlite3_stmt *q = NULL;
+	if (sqlite3_prepare_v2(st->db, "SELECT 1 FROM pragma_table_info(?) WHERE name = ?", -1, &q,
+			       NULL) != SQLITE_OK) {
+		snprintf(err, errlen, "%s: cannot list the columns of %s: %s", st->path, table,
+			 sqlite3_errmsg(st->db));
+		return false;
+	}
 	char col[64];
-	for (const char *c = cols; *c;) {
+	bool ok = true;
+	for (const char *c = cols; *c && ok;) {
 		size_t n = strcspn(c, ",");
 		snprintf(col, sizeof(col), "%.*s", (int)n, c);
-		if (!store_has_column(st, table, col)) {
-			snprintf(err, errlen, "%s: table %s has no column %s: not a file this program "
-				 "wrote, or an edited one; nothing was changed", st->path, table, col);
-			return false;
+		sqlite3_reset(q);
+		sqlite3_bind_text(q, 1, table, -1, SQLITE_STATIC);
+		sqlite3_bind_text(q, 2, col, -1, SQLITE_STATIC);
+		int rc = sqlite3_step(q);
+		if (rc != SQLITE_ROW) {
+			snprintf(err, errlen, rc == SQLITE_DONE
+				 ? "%s: table %s has no column %s: not a file this program wrote, or "
+				   "an edited one; nothing was changed"
+				 : "%s: cannot list the columns of %s (%s): damaged, or edited; "
+				   "nothing was changed", st->path, table,
+				 rc == SQLITE_DONE ? col : sqlite3_errmsg(st->db));
+			ok = false;
 		}
 		c += n + (c[n] == ',');
 	}
-	return true;
+	sqlite3_finalize(q);
+	return ok;
 }
 
 bool store_is_key(struct store *st, const char *table, const char *column)

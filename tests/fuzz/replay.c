@@ -32,6 +32,10 @@ static uint64_t next(void)
 	return z ^ (z >> 31);
 }
 
+#ifndef FUZZ_MUTATIONS
+#define FUZZ_MUTATIONS 20000
+#endif
+
 /* The input being run, for the abort handler. */
 static const uint8_t *current;
 static size_t current_len;
@@ -101,7 +105,7 @@ int main(int argc, char **argv)
 			free(seeds[i].data);
 		return 0;
 	}
-	long iterations = argc > 1 ? atol(argv[1]) : 20000;
+	long iterations = argc > 1 ? atol(argv[1]) : FUZZ_MUTATIONS;
 	snprintf(crash_path, sizeof(crash_path), "fuzz-crash-%s", fuzz_name);
 	signal(SIGABRT, on_abort);
 	uint8_t *buf = malloc(70000);
