@@ -111,6 +111,13 @@ void alice_store_payment(struct alice *a, uint64_t seq)
 		free(buf);
 }
 
+/* A string member, or "" (printf's %s is not for NULL) */
+static const char *text_or_empty(json_t *v)
+{
+	const char *s = json_string_value(v);
+	return s ? s : "";
+}
+
 /* An integer member within [0, max], as the binary records check theirs
  * (pay_codec.c); -1 if it is not. */
 static json_int_t json_small(json_t *o, const char *k, json_int_t max)
@@ -148,7 +155,7 @@ static void load_payment_json(struct alice *a, struct payment *p, json_t *d)
 	p->deadline_us = (uint64_t)json_integer_value(json_object_get(d, "deadline_us"));
 	get_hex(d, "set_id", p->set_id);
 	p->outcome = (enum outcome)json_integer_value(json_object_get(d, "outcome"));
-	snprintf(p->why, sizeof(p->why), "%s", json_string_value(json_object_get(d, "why")));
+	snprintf(p->why, sizeof(p->why), "%s", text_or_empty(json_object_get(d, "why")));
 	p->bench = json_is_true(json_object_get(d, "bench"));
 	json_int_t st = json_integer_value(json_object_get(d, "state"));
 	if (st < PAY_NEW || st > PAY_DONE)
@@ -172,7 +179,7 @@ static void load_payment_json(struct alice *a, struct payment *p, json_t *d)
 		pt->attempt = (unsigned)json_integer_value(json_object_get(j, "attempt"));
 		pt->have_invoice = json_is_true(json_object_get(j, "have_invoice"));
 		pt->onchain = json_is_true(json_object_get(j, "onchain"));
-		snprintf(pt->why, sizeof(pt->why), "%s", json_string_value(json_object_get(j, "why")));
+		snprintf(pt->why, sizeof(pt->why), "%s", text_or_empty(json_object_get(j, "why")));
 	}
 }
 
@@ -249,7 +256,11 @@ bool alice_store_load(struct alice *a)
 		size_t idx = e->nchans;
 		struct channel_config cc;
 		memset(&cc, 0, sizeof(cc));
-		snprintf(cc.id, sizeof(cc.id), "%s", (const char *)sqlite3_column_text(q, 0));
+		const char *cid = (const char *)sqlite3_column_text(q, 0);
+		if (!cid || !cid[0] || strlen(cid) >= sizeof(cc.id))
+			store_damaged(a->st, "channel #%zu: its id is missing or longer than %zu bytes",
+				      idx, sizeof(cc.id) - 1);
+		snprintf(cc.id, sizeof(cc.id), "%s", cid);
 		/* the stored balance is Alice's after her in-flight HTLCs; the
 		 * engine adds them back (pay_engine_restore) */
 		cc.alice = amount_msat((uint64_t)sqlite3_column_int64(q, 2));
