@@ -8,6 +8,7 @@
 
 #include "alice.h"
 #include "alice_bench.h"
+#include "alice_params.h"
 #include "alice_rpc.h"
 #include "alice_sched.h"
 #include "amount.h"
@@ -131,26 +132,6 @@ static json_t *rpc_listpayments(json_t *params, void *arg, struct rpc_err *err)
 	return r;
 }
 
-static bool param_amount(json_t *params, const char *key, struct amount_msat *out,
-			 struct rpc_err *err)
-{
-	json_t *v = json_object_get(params, key);
-	const char *why;
-	if (json_is_string(v)) {
-		if (!amount_parse(json_string_value(v), out, &why)) {
-			rpc_fail(err, RPC_INVALID_PARAMS, "%s '%s': %s", key, json_string_value(v), why);
-			return false;
-		}
-		return true;
-	}
-	if (json_is_integer(v) && json_integer_value(v) >= 0) {
-		*out = amount_msat((uint64_t)json_integer_value(v));
-		return true;
-	}
-	rpc_fail(err, RPC_INVALID_PARAMS, "%s: expected an amount such as \"1btc\"", key);
-	return false;
-}
-
 /* A payment id as scenario files have them. */
 static bool id_ok(const char *id)
 {
@@ -162,91 +143,19 @@ static bool id_ok(const char *id)
 static json_t *rpc_pay(json_t *params, void *arg, struct rpc_err *err)
 {
 	struct alice *a = arg;
-	const char *id = json_string_value(json_object_get(params, "id"));
-	const char *mode = json_string_value(json_object_get(params, "mode"));
-	const char *expiry = json_string_value(json_object_get(params, "expiry"));
-	const char *timeout = json_string_value(json_object_get(params, "timeout"));
-	const char *invtext = json_string_value(json_object_get(params, "invoice"));
-	json_t *shards = json_object_get(params, "shards");
-	struct pay_request p;
-	struct invoice inv;
-	const char *why;
-	char autoid[SCN_ID_MAX];
-
+	struct pay_params pp;
 	if (!a->ready_written)
 		return rpc_fail(err, RPC_REFUSED, "not connected to bob yet");
-	memset(&p, 0, sizeof(p));
-	p.mode = PAY_AMP;
-	p.expiry_blocks = 40;
-	uint64_t timeout_us = 60ULL * 1000000;
-	if (!id) {
-		for (uint64_t n = a->eng.last_seq + 1;; n++) {
-			snprintf(autoid, sizeof(autoid), "pay%llu", (unsigned long long)n);
-			if (!pay_engine_find_pay(&a->eng, autoid))
-				break;
-		}
-		id = autoid;
-	}
-	if (!id_ok(id))
-		return rpc_fail(err, RPC_INVALID_PARAMS,
-				"id must be 1..%d letters, digits, '_' or '-' (as in scenario files)",
-				SCN_ID_MAX - 1);
-	if (pay_engine_find_pay(&a->eng, id))
-		return rpc_fail(err, RPC_INVALID_PARAMS, "payment '%s' already exists", id);
-	p.id = id;
-	if (mode && !pay_mode_parse(mode, &p.mode))
-		return rpc_fail(err, RPC_INVALID_PARAMS, "mode '%s': expected single, invoices, mpp or amp", mode);
-	if (invtext) {
-		char w[128];
-		if (!invoice_decode(invtext, &inv, w, sizeof(w)))
-			return rpc_fail(err, RPC_INVALID_PARAMS, "invoice: %s", w);
-		/* only an invoice of the node alice reaches (BOLT #8) is paid */
-		uint8_t digest[32];
-		invoice_digest(&inv, digest);
-		if (!inv.has_signature || !noise_verify(a->bob_id, digest, inv.signature))
-			return rpc_fail(err, RPC_INVALID_PARAMS,
-					"invoice: not signed by the bob this alice is connected to");
-		if (!mode)
-			p.mode = PAY_MPP;
-		if (p.mode != PAY_MPP && p.mode != PAY_SINGLE)
-			return rpc_fail(err, RPC_INVALID_PARAMS, "an invoice is paid in mode single or mpp");
-		p.amount = inv.amount;
-		p.min_final_cltv = inv.min_final_cltv_expiry;
-		p.inv_hash = inv.payment_hash;
-		p.inv_secret = inv.payment_secret;
-	} else if (!param_amount(params, "amount", &p.amount, err)) {
+	if (!pay_params_parse(params, &a->eng, a->bob_id, &pp, err))
 		return NULL;
-	}
-	if (amount_is_zero(p.amount))
-		return rpc_fail(err, RPC_INVALID_PARAMS, "amount must be above zero");
-	if (shards) {
-		if (!json_is_integer(shards) || json_integer_value(shards) < 0 ||
-		    json_integer_value(shards) > SPLIT_MAX_PARTS)
-			return rpc_fail(err, RPC_INVALID_PARAMS, "shards must be 0..%d", SPLIT_MAX_PARTS);
-		p.shards = (uint32_t)json_integer_value(shards);
-		if (p.mode == PAY_SINGLE && p.shards > 1)
-			return rpc_fail(err, RPC_INVALID_PARAMS, "a single payment has one part: shards must be 0 or 1");
-	}
-	if (expiry && !blocks_parse(expiry, &p.expiry_blocks, &why))
-		return rpc_fail(err, RPC_INVALID_PARAMS, "expiry '%s': %s", expiry, why);
-	if (json_is_integer(json_object_get(params, "expiry")))
-		p.expiry_blocks = (uint32_t)json_integer_value(json_object_get(params, "expiry"));
-	if (p.expiry_blocks == 0)
-		return rpc_fail(err, RPC_INVALID_PARAMS, "expiry must be at least 1 block");
-	if (invtext && p.expiry_blocks <= p.min_final_cltv)
-		return rpc_fail(err, RPC_INVALID_PARAMS,
-				"expiry of %u blocks is within the invoice's min_final_cltv_expiry of %u",
-				p.expiry_blocks, p.min_final_cltv);
-	if (timeout && !duration_parse(timeout, &timeout_us, &why))
-		return rpc_fail(err, RPC_INVALID_PARAMS, "timeout '%s': %s", timeout, why);
-	p.deadline_us = alice_now(a) + timeout_us;
+	pp.req.deadline_us = alice_now(a) + pp.timeout_us;
 
-	const struct payment *pp = alice_pay(a, &p);
+	const struct payment *p = alice_pay(a, &pp.req);
 	json_t *r = json_object();
-	json_set_str(r, "id", pp->id);
-	json_set_str(r, "outcome", outcome_name(pp->outcome));
-	if (pp->outcome != OUTCOME_PENDING && pp->why[0])
-		json_set_str(r, "why", pp->why);   /* it ended at once: say why */
+	json_set_str(r, "id", p->id);
+	json_set_str(r, "outcome", outcome_name(p->outcome));
+	if (p->outcome != OUTCOME_PENDING && p->why[0])
+		json_set_str(r, "why", p->why);   /* it ended at once: say why */
 	return r;
 }
 
@@ -327,37 +236,15 @@ static json_t *rpc_fault(json_t *params, void *arg, struct rpc_err *err)
 static json_t *rpc_bench(json_t *params, void *arg, struct rpc_err *err)
 {
 	struct alice *a = arg;
-	json_t *n = json_object_get(params, "payments"), *c = json_object_get(params, "concurrency");
-	const char *mode = json_string_value(json_object_get(params, "mode"));
-	json_t *shards = json_object_get(params, "shards");
 	struct bench_params bp;
-	memset(&bp, 0, sizeof(bp));
 	struct bench_status st;
 	alice_bench_status(a->bench, &st);
 	if (st.total)
 		return rpc_fail(err, RPC_REFUSED, "a benchmark has already run in this daemon");
 	if (!a->ready_written)
 		return rpc_fail(err, RPC_REFUSED, "not connected to bob yet");
-	json_t *secs = json_object_get(params, "seconds");
-	if (n && (!json_is_integer(n) || json_integer_value(n) < 1 || json_integer_value(n) > 10000000))
-		return rpc_fail(err, RPC_INVALID_PARAMS, "payments must be 1..10000000");
-	if (!n && (!json_is_number(secs) || json_number_value(secs) <= 0 ||
-		   json_number_value(secs) > 3600))
-		return rpc_fail(err, RPC_INVALID_PARAMS,
-				"give payments (1..10000000) or seconds (above 0, at most 3600)");
-	if (!json_is_integer(c) || json_integer_value(c) < 1 || json_integer_value(c) > 100000)
-		return rpc_fail(err, RPC_INVALID_PARAMS, "concurrency must be 1..100000");
-	bp.mode = PAY_SINGLE;
-	if (mode && !pay_mode_parse(mode, &bp.mode))
-		return rpc_fail(err, RPC_INVALID_PARAMS, "mode must be single, mpp or amp");
-	if (bp.mode == PAY_INVOICES)
-		return rpc_fail(err, RPC_INVALID_PARAMS, "mode must be single, mpp or amp");
-	bp.shards = json_is_integer(shards) ? (uint32_t)json_integer_value(shards) : 0;
-	if (!param_amount(params, "amount", &bp.amount, err))
+	if (!bench_params_parse(params, &bp, err))
 		return NULL;
-	bp.payments = n ? (uint64_t)json_integer_value(n) : 0;
-	bp.seconds_us = n ? 0 : (uint64_t)(json_number_value(secs) * 1e6);
-	bp.concurrency = (uint64_t)json_integer_value(c);
 	if (!alice_bench_start(a->bench, &bp))
 		return rpc_fail(err, RPC_REFUSED, "a benchmark has already run in this daemon");
 	return json_pack("{s:b}", "ok", 1);

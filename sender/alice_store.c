@@ -10,6 +10,7 @@
 #include "alice.h"
 #include "log.h"
 #include "pay_codec.h"
+#include "proto_limits.h"
 
 static const char schema[] =
 	"CREATE TABLE IF NOT EXISTS channels (id TEXT PRIMARY KEY, idx INTEGER, capacity INTEGER,"
@@ -128,9 +129,41 @@ void alice_store_payment(struct alice *a, uint64_t seq)
 		free(buf);
 }
 
-/* A payment row written by an earlier version, as a JSON document. */
+/* A string member, or "" (printf's %s is not for NULL) */
+static const char *text_or_empty(json_t *v)
+{
+	const char *s = json_string_value(v);
+	return s ? s : "";
+}
+
+/* An integer member within [0, max], as the binary records check theirs
+ * (pay_codec.c); -1 if it is not. */
+static json_int_t json_small(json_t *o, const char *k, json_int_t max)
+{
+	json_int_t v = json_integer_value(json_object_get(o, k));
+	return v >= 0 && v <= max ? v : -1;
+}
+
+/* A payment row written by an earlier version, as a JSON document. Every
+ * value is checked before anything is built: a refusal (store_damaged)
+ * leaves nothing half-made. */
 static void load_payment_json(struct alice *a, struct payment *p, json_t *d)
 {
+	const char *pid = json_string_value(json_object_get(d, "id"));
+	json_t *parts = json_object_get(d, "parts");
+	size_t i;
+	json_t *j;
+	if (!pid || !pid[0])
+		store_damaged(a->st, "payment %zu: a stored payment has no id", a->eng.npays + 1);
+	if (json_small(d, "mode", PAY_AMP) < 0 || json_small(d, "outcome", OUTCOME_PARTIAL) < 0)
+		store_damaged(a->st, "payment %s: its mode or outcome is out of range", pid);
+	if (json_array_size(parts) > MAX_HTLCS)
+		store_damaged(a->st, "payment %s: %zu parts, more than %d", pid,
+			      json_array_size(parts), MAX_HTLCS);
+	json_array_foreach(parts, i, j)
+		if (json_small(j, "state", PART_REFUNDED) < 0)
+			store_damaged(a->st, "payment %s: part %zu has no state %lld", pid, i,
+				      (long long)json_integer_value(json_object_get(j, "state")));
 	memset(p, 0, sizeof(*p));
 	snprintf(p->id, sizeof(p->id), "%s", json_string_value(json_object_get(d, "id")));
 	p->mode = (enum pay_mode)json_integer_value(json_object_get(d, "mode"));
@@ -140,7 +173,7 @@ static void load_payment_json(struct alice *a, struct payment *p, json_t *d)
 	p->deadline_us = (uint64_t)json_integer_value(json_object_get(d, "deadline_us"));
 	get_hex(d, "set_id", p->set_id);
 	p->outcome = (enum outcome)json_integer_value(json_object_get(d, "outcome"));
-	snprintf(p->why, sizeof(p->why), "%s", json_string_value(json_object_get(d, "why")));
+	snprintf(p->why, sizeof(p->why), "%s", text_or_empty(json_object_get(d, "why")));
 	p->bench = json_is_true(json_object_get(d, "bench"));
 	json_int_t st = json_integer_value(json_object_get(d, "state"));
 	if (st < PAY_NEW || st > PAY_DONE)
@@ -148,9 +181,7 @@ static void load_payment_json(struct alice *a, struct payment *p, json_t *d)
 	p->state = (enum pay_state)st;
 	get_hex(d, "inv_hash", p->inv_hash);
 	get_hex(d, "inv_secret", p->inv_secret);
-	size_t i;
-	json_t *j;
-	json_array_foreach(json_object_get(d, "parts"), i, j) {
+	json_array_foreach(parts, i, j) {
 		struct part *pt = payment_new_part(p);
 		json_int_t c = json_integer_value(json_object_get(j, "chan"));
 		pt->chan = c < 0 ? SIZE_MAX : (size_t)c;
@@ -166,7 +197,7 @@ static void load_payment_json(struct alice *a, struct payment *p, json_t *d)
 		pt->attempt = (unsigned)json_integer_value(json_object_get(j, "attempt"));
 		pt->have_invoice = json_is_true(json_object_get(j, "have_invoice"));
 		pt->onchain = json_is_true(json_object_get(j, "onchain"));
-		snprintf(pt->why, sizeof(pt->why), "%s", json_string_value(json_object_get(j, "why")));
+		snprintf(pt->why, sizeof(pt->why), "%s", text_or_empty(json_object_get(j, "why")));
 	}
 }
 
@@ -204,6 +235,17 @@ bool alice_store_load(struct alice *a)
 	sqlite3_stmt *q = store_query(a->st, "SELECT doc, seq FROM payments ORDER BY seq", "");
 	while (store_row(a->st, q)) {
 		struct payment p;
+		/* checked before the record is read: a refusal leaves nothing
+		 * half-built */
+		int64_t seq = sqlite3_column_int64(q, 1);
+		if (seq <= 0 || (uint64_t)seq <= a->eng.last_seq)
+			store_damaged(a->st, "payment %zu: seq %lld is not above the one before",
+				      a->eng.npays + 1, (long long)seq);
+		/* HTLC owners keep a seq in 48 bits (owner_map.h): 2^48 payments
+		 * are more than any alice makes */
+		if ((uint64_t)seq >= 1ULL << 48)
+			store_damaged(a->st, "payment %zu: seq %lld is beyond any alice's count",
+				      a->eng.npays + 1, (long long)seq);
 		if (sqlite3_column_type(q, 0) == SQLITE_TEXT) {
 			json_t *d = json_loads((const char *)sqlite3_column_text(q, 0), 0, NULL);
 			if (!d)
@@ -219,10 +261,6 @@ bool alice_store_load(struct alice *a)
 				store_damaged(a->st, "payment %zu: %s", a->eng.npays + 1,
 					      blob ? why : "empty payment record");
 		}
-		int64_t seq = sqlite3_column_int64(q, 1);
-		if (seq <= 0 || (uint64_t)seq <= a->eng.last_seq)
-			store_damaged(a->st, "payment %s: seq %lld is not above the one before", p.id,
-				      (long long)seq);
 		p.seq = (uint64_t)seq;
 		pay_engine_add_payment(&a->eng, &p);
 	}
@@ -236,7 +274,11 @@ bool alice_store_load(struct alice *a)
 		size_t idx = e->nchans;
 		struct channel_config cc;
 		memset(&cc, 0, sizeof(cc));
-		snprintf(cc.id, sizeof(cc.id), "%s", (const char *)sqlite3_column_text(q, 0));
+		const char *cid = (const char *)sqlite3_column_text(q, 0);
+		if (!cid || !cid[0] || strlen(cid) >= sizeof(cc.id))
+			store_damaged(a->st, "channel #%zu: its id is missing or longer than %zu bytes",
+				      idx, sizeof(cc.id) - 1);
+		snprintf(cc.id, sizeof(cc.id), "%s", cid);
 		/* the stored balance is Alice's after her in-flight HTLCs; the
 		 * engine adds them back (pay_engine_restore) */
 		cc.alice = amount_msat((uint64_t)sqlite3_column_int64(q, 2));

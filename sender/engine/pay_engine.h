@@ -138,9 +138,11 @@ struct payment *pay_engine_add_payment(struct pay_engine *e, const struct paymen
 
 /* Restart from stored records (channels and payments already added): the
  * in-flight HTLCs go back into the ledgers, every sent part is findable
- * by (channel, htlc id), the outcome counters are recounted. */
-/* false (why says) when the state does not hold together: an in-flight
- * HTLC that does not fit its channel, balances that do not add up. */
+ * by (channel, htlc id), the outcome counters are recounted. false + why
+ * when the state does not hold together: an in-flight HTLC that does not
+ * fit its channel (below its minimum, a second HTLC of that id, more than
+ * max_htlcs), balances that do not add up. The records are then damaged,
+ * and the engine is only fit to be freed. */
 bool pay_engine_restore(struct pay_engine *e, char *why, size_t whylen);
 
 /* ---- the connection to Bob --------------------------------------------- */

@@ -57,6 +57,11 @@ struct chain *chain_open(const char *path, char *err, size_t errlen)
 			   " preimage BLOB, sent INTEGER NOT NULL, confirm INTEGER NOT NULL,"
 			   " PRIMARY KEY (channel, htlc));",
 			   err, errlen);
+	if (c->st && !store_has_columns(c->st, "spends", "channel,htlc,kind,preimage,sent,confirm",
+				       err, errlen)) {
+		store_close(c->st);
+		c->st = NULL;
+	}
 	if (!c->st) {
 		free(c);
 		return NULL;

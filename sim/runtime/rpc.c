@@ -68,7 +68,26 @@ static json_t *help_result(const struct rpc_method *methods)
 	return r;
 }
 
-static void reply(struct rpc_conn *c, json_t *id, json_t *result, const struct rpc_err *err)
+/* An error message as a JSON string. It may quote the request (a parse
+ * error's token, a method name) and be cut at its buffer's end, so it is
+ * not always UTF-8, which JSON strings must be: bytes outside ASCII
+ * become '?' then, rather than the message going missing. */
+static json_t *message_json(const char *message)
+{
+	json_t *m = json_string(message);
+	if (m)
+		return m;
+	char ascii[sizeof(((struct rpc_err *)0)->message)];
+	size_t i = 0;
+	for (; message[i] && i + 1 < sizeof(ascii); i++)
+		ascii[i] = (unsigned char)message[i] < 0x80 ? message[i] : '?';
+	ascii[i] = '\0';
+	return json_string(ascii);
+}
+
+/* The response object to a request of that id: its result (taken over)
+ * or the error. */
+static json_t *response(json_t *id, json_t *result, const struct rpc_err *err)
 {
 	json_t *resp = json_object();
 	json_object_set_new(resp, "jsonrpc", json_string("2.0"));
@@ -78,9 +97,15 @@ static void reply(struct rpc_conn *c, json_t *id, json_t *result, const struct r
 	} else {
 		json_t *e = json_object();
 		json_object_set_new(e, "code", json_integer(err->code));
-		json_object_set_new(e, "message", json_string(err->message));
+		json_object_set_new(e, "message", message_json(err->message));
 		json_object_set_new(resp, "error", e);
 	}
+	return resp;
+}
+
+/* Send a response (taken over) as one line. */
+static void reply(struct rpc_conn *c, json_t *resp)
+{
 	char *s = json_dumps(resp, JSON_COMPACT);
 	json_decref(resp);
 	if (s) {
@@ -92,15 +117,14 @@ static void reply(struct rpc_conn *c, json_t *id, json_t *result, const struct r
 	}
 }
 
-static void handle_line(struct rpc_conn *c, const char *line)
+json_t *rpc_answer(const struct rpc_method *methods, void *arg, const char *line)
 {
 	struct rpc_err err = { 0, "" };
 	json_error_t jerr;
 	json_t *req = json_loads(line, 0, &jerr);
 	if (!req) {
 		rpc_fail(&err, RPC_PARSE_ERROR, "parse error at column %d: %s", jerr.column, jerr.text);
-		reply(c, NULL, NULL, &err);
-		return;
+		return response(NULL, NULL, &err);
 	}
 	json_t *id = json_object_get(req, "id");
 	const char *method = json_string_value(json_object_get(req, "method"));
@@ -112,9 +136,9 @@ static void handle_line(struct rpc_conn *c, const char *line)
 		   !(json_is_array(params) && json_array_size(params) == 0)) {
 		rpc_fail(&err, RPC_INVALID_PARAMS, "params must be an object of named parameters");
 	} else if (strcmp(method, "help") == 0) {
-		result = help_result(c->srv->methods);
+		result = help_result(methods);
 	} else {
-		const struct rpc_method *m = c->srv->methods;
+		const struct rpc_method *m = methods;
 		while (m->name && strcmp(m->name, method) != 0)
 			m++;
 		if (!m->name) {
@@ -124,14 +148,20 @@ static void handle_line(struct rpc_conn *c, const char *line)
 			json_t *empty = NULL;
 			if (!p)
 				p = empty = json_object();
-			result = m->fn(p, c->srv->arg, &err);
+			result = m->fn(p, arg, &err);
 			json_decref(empty);
 			if (!result && err.code == 0)
 				rpc_fail(&err, RPC_INTERNAL_ERROR, "%s failed", method);
 		}
 	}
-	reply(c, id, result, &err);
+	json_t *resp = response(id, result, &err);
 	json_decref(req);
+	return resp;
+}
+
+static void handle_line(struct rpc_conn *c, const char *line)
+{
+	reply(c, rpc_answer(c->srv->methods, c->srv->arg, line));
 }
 
 static void conn_read(struct bufferevent *bev, void *arg)
@@ -156,7 +186,7 @@ static void conn_read(struct bufferevent *bev, void *arg)
 	if (evbuffer_get_length(in) > RPC_LINE_MAX) {
 		struct rpc_err err;
 		rpc_fail(&err, RPC_INVALID_REQUEST, "request line longer than %d bytes", RPC_LINE_MAX);
-		reply(c, NULL, NULL, &err);
+		reply(c, response(NULL, NULL, &err));
 		log_warn("control socket: request over %d bytes, closing", RPC_LINE_MAX);
 		conn_free(c);
 	}

@@ -48,6 +48,11 @@ void rpc_server_free(struct rpc_server *s);
 struct turn;
 void rpc_set_turn(struct rpc_server *s, struct turn *t);
 
+/* One request line as the control socket answers it: the JSON-RPC
+ * response object (the caller's), whatever the line holds. The socket
+ * sends it as one line; tests and the fuzz target call it directly. */
+json_t *rpc_answer(const struct rpc_method *methods, void *arg, const char *line);
+
 /* Helpers for handlers. */
 json_t *rpc_fail(struct rpc_err *err, int code, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));

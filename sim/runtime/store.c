@@ -240,6 +240,16 @@ static struct store *open_db(const char *dir, const char *name, const char *sche
 {
 	char path[4096];
 	struct stat sb;
+	if (!dir) {
+		struct store *st = xcalloc(1, sizeof(*st));
+		st->lock_fd = -1;
+		snprintf(st->path, sizeof(st->path), ":memory:");
+		if (!(st->db = init_db(st->path, schema, err, errlen))) {
+			free(st);
+			return NULL;
+		}
+		return st;
+	}
 	if (stat(dir, &sb) == 0) {
 		if (!S_ISDIR(sb.st_mode)) {
 			snprintf(err, errlen, "%s: not a directory", dir);
@@ -294,8 +304,11 @@ void store_close(struct store *st)
 {
 	if (!st)
 		return;
-	for (size_t i = 0; i < STMT_CACHE; i++)
-		sqlite3_finalize(st->cache[i]);
+	/* the cached statements, and any query a store_damaged handler
+	 * (store_on_damaged) left open */
+	sqlite3_stmt *q;
+	while ((q = sqlite3_next_stmt(st->db, NULL)) != NULL)
+		sqlite3_finalize(q);
 	sqlite3_close(st->db);
 	if (st->lock_fd >= 0)
 		close(st->lock_fd);
@@ -316,6 +329,43 @@ bool store_has_column(struct store *st, const char *table, const char *column)
 	bool has = store_row(st, q);
 	sqlite3_finalize(q);
 	return has;
+}
+
+bool store_has_columns(struct store *st, const char *table, const char *cols, char *err,
+		       size_t errlen)
+{
+	/* its own statement, not store_query: a table that cannot even be
+	 * listed (a view over a table that is gone) is reported here, to the
+	 * caller, not by store_damaged */
+	sqlite3_stmt *q = NULL;
+	if (sqlite3_prepare_v2(st->db, "SELECT 1 FROM pragma_table_info(?) WHERE name = ?", -1, &q,
+			       NULL) != SQLITE_OK) {
+		snprintf(err, errlen, "%s: cannot list the columns of %s: %s", st->path, table,
+			 sqlite3_errmsg(st->db));
+		return false;
+	}
+	char col[64];
+	bool ok = true;
+	for (const char *c = cols; *c && ok;) {
+		size_t n = strcspn(c, ",");
+		snprintf(col, sizeof(col), "%.*s", (int)n, c);
+		sqlite3_reset(q);
+		sqlite3_bind_text(q, 1, table, -1, SQLITE_STATIC);
+		sqlite3_bind_text(q, 2, col, -1, SQLITE_STATIC);
+		int rc = sqlite3_step(q);
+		if (rc != SQLITE_ROW) {
+			snprintf(err, errlen, rc == SQLITE_DONE
+				 ? "%s: table %s has no column %s: not a file this program wrote, or "
+				   "an edited one; nothing was changed"
+				 : "%s: cannot list the columns of %s (%s): damaged, or edited; "
+				   "nothing was changed", st->path, table,
+				 rc == SQLITE_DONE ? col : sqlite3_errmsg(st->db));
+			ok = false;
+		}
+		c += n + (c[n] == ',');
+	}
+	sqlite3_finalize(q);
+	return ok;
 }
 
 bool store_is_key(struct store *st, const char *table, const char *column)
@@ -378,10 +428,27 @@ static void bind(struct store *st, sqlite3_stmt *q, const char *sql, const char 
 	}
 }
 
+/* Our statements are tested against the schema we create: one that does
+ * not prepare (no such table or column, a view where a table was) or
+ * whose step breaks a constraint, finds a page unreadable or the file
+ * marked read-only by a format number from the future (a file that could
+ * not be written is refused when it is opened) meets a file we did not
+ * write that way, an edited or damaged one. */
+static bool damage_class(int rc)
+{
+	rc &= 0xff;    /* the primary code of an extended one */
+	return rc == SQLITE_CORRUPT || rc == SQLITE_NOTADB || rc == SQLITE_CONSTRAINT ||
+	       rc == SQLITE_MISMATCH || rc == SQLITE_ERROR || rc == SQLITE_READONLY;
+}
+
 static sqlite3_stmt *prepare(struct store *st, const char *sql)
 {
 	sqlite3_stmt *q;
-	if (sqlite3_prepare_v2(st->db, sql, -1, &q, NULL) != SQLITE_OK)
+	int rc = sqlite3_prepare_v2(st->db, sql, -1, &q, NULL);
+	if (rc != SQLITE_OK && damage_class(rc))
+		store_damaged(st, "its tables are not as this program writes them ('%s': %s)", sql,
+			      sqlite3_errmsg(st->db));
+	if (rc != SQLITE_OK)
 		fatal("state database: cannot prepare '%s': %s", sql, sqlite3_errmsg(st->db));
 	return q;
 }
@@ -416,6 +483,15 @@ void store_run(struct store *st, const char *sql, const char *types, ...)
 	bind(st, q, sql, types, ap);
 	va_end(ap);
 	int rc = sqlite3_step(q);
+	if (rc != SQLITE_DONE && rc != SQLITE_ROW && damage_class(rc)) {
+		char what[512];
+		snprintf(what, sizeof(what), "'%s' failed: %s", sql, sqlite3_errmsg(st->db));
+		if (slot)
+			sqlite3_reset(q);
+		else
+			sqlite3_finalize(q);
+		store_damaged(st, "%s", what);
+	}
 	if (rc != SQLITE_DONE && rc != SQLITE_ROW)
 		fatal("state database: '%s' failed: %s", sql, sqlite3_errmsg(st->db));
 	if (slot) {
@@ -459,6 +535,13 @@ bool store_row(struct store *st, sqlite3_stmt *q)
 	return false;
 }
 
+static void (*on_damaged)(const char *what);
+
+void store_on_damaged(void (*fn)(const char *what))
+{
+	on_damaged = fn;
+}
+
 void store_damaged(const struct store *st, const char *fmt, ...)
 {
 	char what[512];
@@ -466,6 +549,8 @@ void store_damaged(const struct store *st, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(what, sizeof(what), fmt, ap);
 	va_end(ap);
+	if (on_damaged)
+		on_damaged(what);
 	fprintf(stderr, "state %s: %s. The file is damaged or was edited; refusing to go on "
 		"with it (nothing was written)\n", st->path, what);
 	fflush(NULL);

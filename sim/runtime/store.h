@@ -22,13 +22,15 @@ bool store_set_sync(const char *mode);
 /* Open (creating, mode 0600) dir/name.db and run schema (several
  * statements). The daemon then holds dir/name.lock: a second process
  * opening the same store is refused ("in use by another running daemon")
- * until the first exits. */
+ * until the first exits. dir NULL: a private database in memory, gone at
+ * store_close (tests and fuzz targets build rows there). */
 struct store *store_open(const char *dir, const char *name, const char *schema,
 			 char *err, size_t errlen);
 /* The same without the lock, for a file several processes share on
  * purpose (the simulated chain; SQLite serialises their writes). */
 struct store *store_open_shared(const char *dir, const char *name, const char *schema,
 				char *err, size_t errlen);
+/* Closes the database, finalizing every statement still open on it. */
 void store_close(struct store *st);
 
 /* fsync-class calls (xSync: fdatasync on Linux) SQLite made in this
@@ -42,6 +44,12 @@ void store_install_counting_vfs(void);
 void store_exec(struct store *st, const char *sql);
 /* Whether table has a column of that name. */
 bool store_has_column(struct store *st, const char *table, const char *column);
+/* Whether table has every column of cols (names separated by commas);
+ * false + err naming the first it lacks. A file whose table lacks one was
+ * not written by us, or was edited: refused where it is opened, rather
+ * than failing at its first query. */
+bool store_has_columns(struct store *st, const char *table, const char *cols, char *err,
+		       size_t errlen);
 /* Whether table has a column of that name in its primary key (a layout
  * check before a schema change). */
 bool store_is_key(struct store *st, const char *table, const char *column);
@@ -68,6 +76,11 @@ bool store_row(struct store *st, sqlite3_stmt *q);
  * without writing anything. */
 _Noreturn void store_damaged(const struct store *st, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+
+/* Tests and fuzz targets: fn is called by store_damaged with what it
+ * found, in place of printing it and exiting; it must not return (it
+ * longjmps back to the test). NULL restores the exit. */
+void store_on_damaged(void (*fn)(const char *what));
 
 /* Copy a 32-byte blob column; false if it is not 32 bytes. */
 bool store_col32(sqlite3_stmt *q, int col, uint8_t out[32]);

@@ -4,13 +4,20 @@
  * insertions, splices), printing TAP. A crash or a sanitizer report fails
  * the test.
  *
- *   test_fuzz_NAME [ITERATIONS] [CORPUS-DIR]
+ *   test_fuzz_NAME [ITERATIONS] [CORPUS-DIR]   (CORPUS-DIR: by default the
+ *                                              repository's, as built)
  *   test_fuzz_NAME --write-seeds DIR     the seeds as files, to start a
- *                                        libFuzzer campaign from */
+ *                                        libFuzzer campaign from
+ *
+ * An input that aborts is written to fuzz-crash-NAME in the current
+ * folder first, to be replayed (test_fuzz_NAME 0 DIR) or minimized. */
 #include <dirent.h>
+#include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "fuzz.h"
 
@@ -25,13 +32,42 @@ static uint64_t next(void)
 	return z ^ (z >> 31);
 }
 
-/* Every file of dir through the target; how many (0 if no such dir). */
-static size_t replay_corpus(const char *dir, uint8_t *buf, size_t cap)
+#ifndef FUZZ_MUTATIONS
+#define FUZZ_MUTATIONS 20000
+#endif
+
+/* The input being run, for the abort handler. */
+static const uint8_t *current;
+static size_t current_len;
+static char crash_path[256];
+
+static void on_abort(int sig)
 {
-	DIR *d = dir ? opendir(dir) : NULL;
-	size_t count = 0;
+	int fd = open(crash_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	if (fd >= 0) {
+		ssize_t w = write(fd, current, current_len);
+		(void)w;
+		close(fd);
+	}
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+static void run(const uint8_t *data, size_t len)
+{
+	current = data;
+	current_len = len;
+	LLVMFuzzerTestOneInput(data, len);
+}
+
+/* Every file of dir through the target; how many, or -1 if dir cannot be
+ * read. */
+static long replay_corpus(const char *dir, uint8_t *buf, size_t cap)
+{
+	DIR *d = opendir(dir);
+	long count = 0;
 	if (!d)
-		return 0;
+		return -1;
 	struct dirent *e;
 	while ((e = readdir(d))) {
 		if (e->d_name[0] == '.')
@@ -43,7 +79,7 @@ static size_t replay_corpus(const char *dir, uint8_t *buf, size_t cap)
 			continue;
 		size_t len = fread(buf, 1, cap, f);
 		fclose(f);
-		LLVMFuzzerTestOneInput(buf, len);
+		run(buf, len);
 		count++;
 	}
 	closedir(d);
@@ -65,16 +101,27 @@ int main(int argc, char **argv)
 			}
 			fclose(f);
 		}
+		for (size_t i = 0; i < n; i++)
+			free(seeds[i].data);
 		return 0;
 	}
-	long iterations = argc > 1 ? atol(argv[1]) : 20000;
+	long iterations = argc > 1 ? atol(argv[1]) : FUZZ_MUTATIONS;
+	snprintf(crash_path, sizeof(crash_path), "fuzz-crash-%s", fuzz_name);
+	signal(SIGABRT, on_abort);
 	uint8_t *buf = malloc(70000);
 	printf("1..3\n");
 	for (size_t i = 0; i < n; i++)
-		LLVMFuzzerTestOneInput(seeds[i].data, seeds[i].len);
+		run(seeds[i].data, seeds[i].len);
 	printf("ok 1 - %s: %zu seeds decode without fault\n", fuzz_name, n);
-	size_t kept = replay_corpus(argc > 2 ? argv[2] : NULL, buf, 70000);
-	printf("ok 2 - %s: %zu corpus files decode without fault\n", fuzz_name, kept);
+	/* the repository's corpus unless told another (the build says where
+	 * it is, so a run with no arguments, as scripts/test does, replays it) */
+	const char *dir = argc > 2 ? argv[2] : FUZZ_CORPUS_DIR;
+	long kept = replay_corpus(dir, buf, 70000);
+	if (kept < 0)
+		printf("not ok 2 - %s: corpus %s cannot be read\n", fuzz_name, dir);
+	else
+		printf("ok 2 - %s: %ld corpus files from %s decode without fault\n", fuzz_name,
+		       kept, dir);
 	for (long it = 0; it < iterations; it++) {
 		const struct fuzz_seed *s = &seeds[next() % n];
 		size_t len = s->len;
@@ -117,11 +164,11 @@ int main(int argc, char **argv)
 			}
 			}
 		}
-		LLVMFuzzerTestOneInput(buf, len);
+		run(buf, len);
 	}
 	printf("ok 3 - %s: %ld mutated inputs decode without fault\n", fuzz_name, iterations);
 	for (size_t i = 0; i < n; i++)
 		free(seeds[i].data);
 	free(buf);
-	return 0;
+	return kept < 0;
 }

@@ -1074,6 +1074,42 @@ static void restore_then_reestablish_replays_the_adds_in_flight(void **state)
 	fx_free(g);
 }
 
+/* A stored in-flight HTLC that does not fit its channel (here: below the
+ * stored channel's htlc_minimum, as in a damaged state file) is refused
+ * with a reason, not taken for a bug (it aborted before). */
+static void restore_refuses_an_htlc_that_does_not_fit_its_channel(void **state)
+{
+	(void)state;
+	struct fx *f = fx_new(2, 1, ALICE_HONEST);
+	fx_connect(f, false, 0);
+	actions_clear(&f->a);
+	pay(f, "p1", PAY_AMP, 1, 2, 0);
+	assert_int_equal(f->e.npays, 1);
+	assert_int_equal(f->e.chans[1].ledger.nhtlcs, 1);
+
+	struct fx *g = fx_new(0, 1, ALICE_HONEST);
+	for (size_t i = 0; i < 2; i++) {
+		struct channel_config cc;
+		memset(&cc, 0, sizeof(cc));
+		snprintf(cc.id, sizeof(cc.id), "%s", f->e.chans[i].ledger.id);
+		cc.capacity = f->e.chans[i].ledger.capacity;
+		assert_true(amount_add(&cc.alice, f->e.chans[i].ledger.alice,
+				       f->e.chans[i].ledger.inflight));
+		cc.max_htlcs = MAX_HTLCS;
+		/* the second channel's minimum is above every HTLC */
+		cc.htlc_minimum = i ? cc.capacity : amount_msat(1);
+		assert_int_equal(pay_engine_add_channel(&g->e, &cc), LEDGER_OK);
+	}
+	struct payment c = copy_payment(&f->e.pays[0]);
+	pay_engine_add_payment(&g->e, &c);
+	char why[200] = "";
+	assert_false(pay_engine_restore(&g->e, why, sizeof(why)));
+	assert_non_null(strstr(why, "does not fit its channel"));
+	assert_non_null(strstr(why, "p1"));
+	fx_free(f);
+	fx_free(g);
+}
+
 static void a_first_connection_replays_nothing(void **state)
 {
 	(void)state;
@@ -1184,6 +1220,7 @@ int main(void)
 		cmocka_unit_test(blocks_arm_the_timer_of_the_next_block),
 		cmocka_unit_test(a_wrong_protocol_version_closes_the_connection),
 		cmocka_unit_test(restore_then_reestablish_replays_the_adds_in_flight),
+		cmocka_unit_test(restore_refuses_an_htlc_that_does_not_fit_its_channel),
 		cmocka_unit_test(a_first_connection_replays_nothing),
 		cmocka_unit_test(payment_transitions_follow_the_table),
 		cmocka_unit_test(every_part_transition_is_logged),
