@@ -145,27 +145,41 @@ static json_int_t json_small(json_t *o, const char *k, json_int_t max)
 }
 
 /* A payment row written by an earlier version, as a JSON document. Every
- * value is checked before anything is built: a refusal (store_damaged)
- * leaves nothing half-made. */
-static void load_payment_json(struct alice *a, struct payment *p, json_t *d)
+ * value is checked before anything is built: false + why leaves nothing
+ * half-made (the caller frees the document, then refuses the state). */
+static bool load_payment_json(struct alice *a, struct payment *p, json_t *d, char *why,
+			      size_t whylen)
 {
 	const char *pid = json_string_value(json_object_get(d, "id"));
 	json_t *parts = json_object_get(d, "parts");
+	json_int_t st = json_integer_value(json_object_get(d, "state"));
 	size_t i;
 	json_t *j;
-	if (!pid || !pid[0])
-		store_damaged(a->st, "payment %zu: a stored payment has no id", a->eng.npays + 1);
-	if (json_small(d, "mode", PAY_AMP) < 0 || json_small(d, "outcome", OUTCOME_PARTIAL) < 0)
-		store_damaged(a->st, "payment %s: its mode or outcome is out of range", pid);
-	if (json_array_size(parts) > MAX_HTLCS)
-		store_damaged(a->st, "payment %s: %zu parts, more than %d", pid,
-			      json_array_size(parts), MAX_HTLCS);
+	if (!pid || !pid[0]) {
+		snprintf(why, whylen, "payment %zu: a stored payment has no id", a->eng.npays + 1);
+		return false;
+	}
+	if (json_small(d, "mode", PAY_AMP) < 0 || json_small(d, "outcome", OUTCOME_PARTIAL) < 0) {
+		snprintf(why, whylen, "payment %s: its mode or outcome is out of range", pid);
+		return false;
+	}
+	if (st < PAY_NEW || st > PAY_DONE) {
+		snprintf(why, whylen, "payment %s has no state %lld", pid, (long long)st);
+		return false;
+	}
+	if (json_array_size(parts) > MAX_HTLCS) {
+		snprintf(why, whylen, "payment %s: %zu parts, more than %d", pid,
+			 json_array_size(parts), MAX_HTLCS);
+		return false;
+	}
 	json_array_foreach(parts, i, j)
-		if (json_small(j, "state", PART_REFUNDED) < 0)
-			store_damaged(a->st, "payment %s: part %zu has no state %lld", pid, i,
-				      (long long)json_integer_value(json_object_get(j, "state")));
+		if (json_small(j, "state", PART_REFUNDED) < 0) {
+			snprintf(why, whylen, "payment %s: part %zu has no state %lld", pid, i,
+				 (long long)json_integer_value(json_object_get(j, "state")));
+			return false;
+		}
 	memset(p, 0, sizeof(*p));
-	snprintf(p->id, sizeof(p->id), "%s", json_string_value(json_object_get(d, "id")));
+	snprintf(p->id, sizeof(p->id), "%s", pid);
 	p->mode = (enum pay_mode)json_integer_value(json_object_get(d, "mode"));
 	p->amount = amount_msat((uint64_t)json_integer_value(json_object_get(d, "amount")));
 	p->shards = (uint32_t)json_integer_value(json_object_get(d, "shards"));
@@ -175,9 +189,6 @@ static void load_payment_json(struct alice *a, struct payment *p, json_t *d)
 	p->outcome = (enum outcome)json_integer_value(json_object_get(d, "outcome"));
 	snprintf(p->why, sizeof(p->why), "%s", text_or_empty(json_object_get(d, "why")));
 	p->bench = json_is_true(json_object_get(d, "bench"));
-	json_int_t st = json_integer_value(json_object_get(d, "state"));
-	if (st < PAY_NEW || st > PAY_DONE)
-		store_damaged(a->st, "payment %s has no state %lld", p->id, (long long)st);
 	p->state = (enum pay_state)st;
 	get_hex(d, "inv_hash", p->inv_hash);
 	get_hex(d, "inv_secret", p->inv_secret);
@@ -199,6 +210,7 @@ static void load_payment_json(struct alice *a, struct payment *p, json_t *d)
 		pt->onchain = json_is_true(json_object_get(j, "onchain"));
 		snprintf(pt->why, sizeof(pt->why), "%s", text_or_empty(json_object_get(j, "why")));
 	}
+	return true;
 }
 
 bool alice_store_load(struct alice *a)
@@ -251,8 +263,11 @@ bool alice_store_load(struct alice *a)
 			if (!d)
 				store_damaged(a->st, "payment %zu: a stored payment is not JSON",
 					      a->eng.npays + 1);
-			load_payment_json(a, &p, d);
+			char why[200];
+			bool ok = load_payment_json(a, &p, d, why, sizeof(why));
 			json_decref(d);
+			if (!ok)
+				store_damaged(a->st, "%s", why);
 		} else {
 			char why[160];
 			const uint8_t *blob = sqlite3_column_blob(q, 0);

@@ -87,8 +87,16 @@ bool bob_engine_restore_htlc(struct bob_engine *e, size_t chan, uint64_t htlc_id
 		return false;
 	}
 	slot->in_ledger = true;
-	if (slot->kind >= 0)
-		(void)be_join_set(e, chan, htlc_id);
+	if (slot->kind >= 0) {
+		/* parts that disagree (total_msat, a sum that overflows) were
+		 * failed together when they arrived: held together, the state
+		 * is damaged, and the set's sum would not count this one */
+		struct ampset_result r = be_join_set(e, chan, htlc_id);
+		if (r.verdict == SET_FAIL_ALL) {
+			*why = r.why;
+			return false;
+		}
+	}
 	return true;
 }
 

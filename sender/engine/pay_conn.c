@@ -155,6 +155,24 @@ bool pay_engine_restore(struct pay_engine *e, char *why, size_t whylen)
 {
 	e->restarted = true;
 	for (size_t k = 0; k < e->npays; k++) {
+		/* a payment not started has sent nothing, and one awaiting an
+		 * invoice has a part waiting for it: otherwise nothing could
+		 * end it (pe_maybe_finish) */
+		const struct payment *p = &e->pays[k];
+		bool sent = false, waiting = false;
+		for (size_t j = 0; j < p->nparts; j++)
+			if (p->parts[j].state == PART_WAITING)
+				waiting = true;
+			else
+				sent = true;
+		if (p->outcome == OUTCOME_PENDING && sent &&
+		    (p->state == PAY_NEW || (p->state == PAY_AWAITING_INVOICE && !waiting))) {
+			snprintf(why, whylen, "payment %s: parts were sent, yet it is %s", p->id,
+				 pay_state_name(p->state));
+			return false;
+		}
+	}
+	for (size_t k = 0; k < e->npays; k++) {
 		struct payment *p = &e->pays[k];
 		for (size_t j = 0; j < p->nparts; j++) {
 			struct part *pt = &p->parts[j];

@@ -1111,6 +1111,32 @@ static struct fx *restored_from(struct fx *a)
 	return b;
 }
 
+/* Two held parts of one set that disagree on total_msat cannot both have
+ * been held (the second failed them all when it arrived): a state that
+ * has them is refused. Restored into the set uncounted, the first expiry
+ * aborted ("part larger than the set's sum"). */
+static void test_restore_refuses_held_parts_whose_totals_differ(void **state)
+{
+	(void)state;
+	struct fx *a = fx();
+	uint8_t hash[32], secret[32], pre[32];
+	invoice(a, BTC(1), hash, secret, pre);
+	struct add add = { "c1", 0, BTC(1) / 2, BTC(1), 40, hash, secret, NULL, NULL, 0 };
+	add_in(a, &add, 0);
+	assert_null(actions_find_log(&a->out, "set_complete"));
+	struct fx *b = restored_from(a);
+	struct bob_htlc other = *bob_engine_htlc(&a->e, 0, 0);
+	other.id = 1;
+	other.total = amount_msat(2 * BTC(1));
+	b->e.chans[0].htlcs.next = 2;            /* id 1 was seen, as its row says */
+	const char *why = NULL;
+	assert_false(bob_engine_restore_htlc(&b->e, 0, 1, &other, &why));
+	assert_non_null(why);
+	assert_non_null(strstr(why, "total_msat differs"));
+	fx_teardown(a);
+	fx_teardown(b);
+}
+
 static void test_restore_then_replay_gets_the_same_fulfill(void **state)
 {
 	(void)state;
@@ -1255,6 +1281,7 @@ int main(void)
 		cmocka_unit_test(test_resolve_ack_stops_the_chain_claim),
 		cmocka_unit_test(test_refund_that_wins_on_chain_takes_the_money_back),
 		cmocka_unit_test(test_restore_then_replay_gets_the_same_fulfill),
+		cmocka_unit_test(test_restore_refuses_held_parts_whose_totals_differ),
 		cmocka_unit_test(test_restore_settles_a_set_that_was_whole),
 		cmocka_unit_test(test_htlc_transitions_follow_the_table),
 	};

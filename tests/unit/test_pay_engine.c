@@ -1077,6 +1077,37 @@ static void restore_then_reestablish_replays_the_adds_in_flight(void **state)
 /* A stored in-flight HTLC that does not fit its channel (here: below the
  * stored channel's htlc_minimum, as in a damaged state file) is refused
  * with a reason, not taken for a bug (it aborted before). */
+/* A stored payment "not started yet" with a part in flight could never
+ * end: its first expiry aborted ("cannot end from new"). Refused. */
+static void restore_refuses_parts_sent_for_a_payment_not_started(void **state)
+{
+	(void)state;
+	struct fx *f = fx_new(2, 1, ALICE_HONEST);
+	fx_connect(f, false, 0);
+	actions_clear(&f->a);
+	pay(f, "p1", PAY_AMP, 1, 2, 0);
+	struct fx *g = fx_new(0, 1, ALICE_HONEST);
+	for (size_t i = 0; i < 2; i++) {
+		struct channel_config cc;
+		memset(&cc, 0, sizeof(cc));
+		snprintf(cc.id, sizeof(cc.id), "%s", f->e.chans[i].ledger.id);
+		cc.capacity = f->e.chans[i].ledger.capacity;
+		assert_true(amount_add(&cc.alice, f->e.chans[i].ledger.alice,
+				       f->e.chans[i].ledger.inflight));
+		cc.max_htlcs = MAX_HTLCS;
+		cc.htlc_minimum = amount_msat(1);
+		assert_int_equal(pay_engine_add_channel(&g->e, &cc), LEDGER_OK);
+	}
+	struct payment c = copy_payment(&f->e.pays[0]);
+	c.state = PAY_NEW;
+	pay_engine_add_payment(&g->e, &c);
+	char why[200] = "";
+	assert_false(pay_engine_restore(&g->e, why, sizeof(why)));
+	assert_non_null(strstr(why, "parts were sent"));
+	fx_free(f);
+	fx_free(g);
+}
+
 static void restore_refuses_an_htlc_that_does_not_fit_its_channel(void **state)
 {
 	(void)state;
@@ -1221,6 +1252,7 @@ int main(void)
 		cmocka_unit_test(a_wrong_protocol_version_closes_the_connection),
 		cmocka_unit_test(restore_then_reestablish_replays_the_adds_in_flight),
 		cmocka_unit_test(restore_refuses_an_htlc_that_does_not_fit_its_channel),
+		cmocka_unit_test(restore_refuses_parts_sent_for_a_payment_not_started),
 		cmocka_unit_test(a_first_connection_replays_nothing),
 		cmocka_unit_test(payment_transitions_follow_the_table),
 		cmocka_unit_test(every_part_transition_is_logged),
