@@ -206,7 +206,7 @@ static void on_accept(evutil_socket_t fd, const char *name, void *arg)
 	peer_set_turn(bcn->peer, b->turn);
 	peer_set_timebase(bcn->peer, b->tb);
 	uint8_t eph[NOISE_PRIVKEY_LEN];
-	nodekey_ephemeral(b->eng.cfg.random, b->eng.cfg.random_ctx, eph);
+	nodekey_ephemeral(b->trand, b->trand_ctx, eph);
 	peer_secure_responder(bcn->peer, b->key.priv, eph);
 	sodium_memzero(eph, sizeof(eph));
 	bcn->next = b->conns;
@@ -296,6 +296,8 @@ struct bob_opts {
 	uint64_t keep_invoices;
 	uint64_t idle_us, stall_us;        /* --idle-timeout, --write-timeout */
 	struct seeded_secrets secrets;     /* --seeded-secrets: cfg.random draws here */
+	struct seeded_secrets transport;   /* and node and ephemeral keys here */
+	bool seeded;
 	bool verbose;
 };
 
@@ -384,6 +386,8 @@ static int parse_options(int argc, char **argv, struct bob_config *cfg, struct b
 			seeded_secrets_init(&o->secrets, sseed, gen, "bob");
 			cfg->random = seeded_secrets_bytes;
 			cfg->random_ctx = &o->secrets;
+			seeded_secrets_init(&o->transport, sseed, gen, "bob transport");
+			o->seeded = true;
 			break;
 		}
 		case 'k':
@@ -439,6 +443,8 @@ int main(int argc, char **argv)
 
 	struct bob *b = xcalloc(1, sizeof(*b));
 	b->keep_invoices = (size_t)o.keep_invoices;
+	b->trand = o.seeded ? seeded_secrets_bytes : system_secrets_bytes;
+	b->trand_ctx = o.seeded ? &o.transport : NULL;
 	b->idle_ms = (unsigned)((o.idle_us + 999) / 1000);
 	b->stall_ms = (unsigned)((o.stall_us + 999) / 1000);
 	bob_engine_init(&b->eng, &cfg);
@@ -487,8 +493,8 @@ int main(int argc, char **argv)
 		o.key = state_key;
 	}
 	if (!o.key) {
-		nodekey_draw(b->eng.cfg.random, b->eng.cfg.random_ctx, &b->key);
-	} else if (!nodekey_load(o.key, b->eng.cfg.random, b->eng.cfg.random_ctx, &b->key, err,
+		nodekey_draw(b->trand, b->trand_ctx, &b->key);
+	} else if (!nodekey_load(o.key, b->trand, b->trand_ctx, &b->key, err,
 				 sizeof(err))) {
 		fprintf(stderr, "bob: --key %s\n", err);
 		rc = 2;

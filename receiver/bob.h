@@ -18,6 +18,7 @@
 #include "timebase.h"
 #include "store.h"
 #include "nodekey.h"
+#include "secrets.h"
 #include "turn.h"
 
 struct bob_conn {
@@ -61,6 +62,11 @@ struct bob {
 	struct store *st;           /* --state; NULL keeps everything in memory */
 	struct turn *turn;          /* group commit of st, one per loop turn */
 	struct nodekey key;         /* our node (BOLT #8) */
+	/* the transport's randomness (node and ephemeral keys): a stream of
+	 * its own, so the engine draws the same with or without sockets */
+	void (*trand)(void *ctx, uint8_t *buf, size_t n);
+	void *trand_ctx;
+	struct seeded_secrets transport;
 	uint8_t allow[64][NOISE_PUBKEY_LEN];   /* --allow; none: any node */
 	size_t nallow;
 	size_t keep_invoices;       /* paid invoices kept; 0: all */

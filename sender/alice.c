@@ -340,7 +340,7 @@ static void connected(struct alice *a, evutil_socket_t fd)
 	peer_set_timebase(a->peer, a->tb);
 	/* BOLT #8 to bob's node: the engine's first messages wait for it */
 	uint8_t eph[NOISE_PRIVKEY_LEN];
-	nodekey_ephemeral(a->eng.rand.bytes, a->eng.rand.ctx, eph);
+	nodekey_ephemeral(a->trand, a->trand_ctx, eph);
 	peer_secure_initiator(a->peer, a->key.priv, a->bob_id, eph);
 	sodium_memzero(eph, sizeof(eph));
 	ENGINE(a, pay_engine_connected(&a->eng, reconnect, &acts_));

@@ -23,6 +23,7 @@
 #include "scenario.h"
 #include "store.h"
 #include "nodekey.h"
+#include "secrets.h"
 #include "turn.h"
 
 #define ALICE_MAX_CHANNELS PAY_MAX_CHANNELS
@@ -50,6 +51,11 @@ struct alice {
 	struct store *st;                 /* --state; NULL keeps everything in memory */
 	struct turn *turn;                /* group commit of st, one per loop turn */
 	struct nodekey key;               /* our node (BOLT #8) */
+	/* the transport's randomness (node and ephemeral keys): a stream of
+	 * its own, so the engine draws the same with or without sockets */
+	void (*trand)(void *ctx, uint8_t *buf, size_t n);
+	void *trand_ctx;
+	struct seeded_secrets transport;
 	int owner_refusals;               /* "belongs to another node" in a row */
 	uint8_t bob_id[NOISE_PUBKEY_LEN];  /* the node --connect names */
 	size_t keep_payments;             /* finished payments kept; 0: all */

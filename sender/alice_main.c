@@ -139,6 +139,7 @@ int main(int argc, char **argv)
 	struct seeded_secrets secrets;
 
 	a->seed = 1;
+	a->trand = system_secrets_bytes;
 	a->clk.block_interval_us = 1000000;
 	a->clk.time_scale = 1;
 	pay_engine_init(&a->eng, &a->clk, a->seed, ALICE_HONEST, &rand);
@@ -231,6 +232,9 @@ int main(int argc, char **argv)
 			 * whatever options came before */
 			a->eng.rand.bytes = seeded_secrets_bytes;
 			a->eng.rand.ctx = &secrets;
+			seeded_secrets_init(&a->transport, sseed, gen, "alice transport");
+			a->trand = seeded_secrets_bytes;
+			a->trand_ctx = &a->transport;
 			break;
 		}
 		case 'k':
@@ -297,8 +301,8 @@ int main(int argc, char **argv)
 	a->eng.verify.fn = verify_by_bob;
 	a->eng.verify.ctx = a;
 	if (!key_path) {
-		nodekey_draw(a->eng.rand.bytes, a->eng.rand.ctx, &a->key);
-	} else if (!nodekey_load(key_path, a->eng.rand.bytes, a->eng.rand.ctx, &a->key, err,
+		nodekey_draw(a->trand, a->trand_ctx, &a->key);
+	} else if (!nodekey_load(key_path, a->trand, a->trand_ctx, &a->key, err,
 				 sizeof(err))) {
 		fprintf(stderr, "alice: --key %s\n", err);
 		rc = 2;

@@ -10,6 +10,7 @@
 #include "alice_bench.h"
 #include "alice_params.h"
 #include "alice_rpc.h"
+#include "pay_json.h"
 #include "alice_sched.h"
 #include "amount.h"
 #include "daemon.h"
@@ -76,43 +77,6 @@ static json_t *rpc_channels(json_t *params, void *arg, struct rpc_err *err)
 	return r;
 }
 
-/* A payment and its parts, as listpayments shows them. */
-static json_t *payment_json(const struct alice *a, const struct payment *p)
-{
-	const struct pay_engine *e = &a->eng;
-	json_t *o = json_object();
-	json_set_str(o, "outcome", outcome_name(p->outcome));
-	json_set_str(o, "mode", pay_mode_name(p->mode));
-	json_set_u64(o, "amount_msat", p->amount.millisatoshis);
-	json_set_u64(o, "paid_msat", payment_paid(p).millisatoshis);
-	if (p->why[0])
-		json_set_str(o, "why", p->why);
-	json_t *parts = json_array();
-	for (size_t i = 0; i < p->nparts; i++) {
-		const struct part *pt = &p->parts[i];
-		json_t *j = json_object();
-		json_set_str(j, "channel", pt->chan < e->nchans ? e->chans[pt->chan].ledger.id : "");
-		json_set_u64(j, "amount_msat", pt->amount.millisatoshis);
-		json_set_hex(j, "hash", pt->hash, AMP_LEN);
-		json_set_str(j, "result", part_state_name(pt->state));
-		if (p->mode == PAY_AMP)
-			json_object_set_new(j, "child_index", json_integer(pt->child_index));
-		if (pt->state == PART_INFLIGHT || pt->state == PART_FULFILLED ||
-		    pt->state == PART_REFUNDED || (pt->state == PART_FAILED && pt->chan < e->nchans))
-			json_set_u64(j, "htlc", pt->htlc_id);
-		if (pt->failure_code)
-			json_object_set_new(j, "failure_code", json_integer(pt->failure_code));
-		if (pt->why[0])
-			json_set_str(j, "why", pt->why);
-		json_object_set_new(j, "attempt", json_integer(pt->attempt));
-		if (pt->onchain)
-			json_object_set_new(j, "onchain", json_true());
-		json_array_append_new(parts, j);
-	}
-	json_object_set_new(o, "parts", parts);
-	return o;
-}
-
 static json_t *rpc_listpayments(json_t *params, void *arg, struct rpc_err *err)
 {
 	(void)err;
@@ -127,7 +91,7 @@ static json_t *rpc_listpayments(json_t *params, void *arg, struct rpc_err *err)
 		if (summary)
 			json_object_set_new(r, p->id, json_string(outcome_name(p->outcome)));
 		else
-			json_object_set_new(r, p->id, payment_json(a, p));
+			json_object_set_new(r, p->id, pay_json(&a->eng, p));
 	}
 	return r;
 }

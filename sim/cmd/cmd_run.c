@@ -22,6 +22,7 @@
 #include "rpc.h"
 #include "rpc_client.h"
 #include "run.h"
+#include "world.h"
 #include "scenario.h"
 #include "spawn.h"
 #include "timeline.h"
@@ -74,6 +75,8 @@ static void run_usage(FILE *f)
 		"  --json              print the summary as one JSON object\n"
 		"  --check             only read and check the file (exit 0, or 2 with FILE:LINE)\n"
 		"  --keep              keep the run directory (daemon logs, sockets)\n"
+		"  --in-process        both engines in this process (also [sim] processes = 1):\n"
+		"                      the same run as the two daemons, much faster (docs/world.md)\n"
 		"  -v, --verbose       say what is happening on stderr\n");
 }
 
@@ -123,9 +126,11 @@ int cmd_run(int argc, char **argv)
 		{ "keep", no_argument, NULL, 'k' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "in-process", no_argument, NULL, 'I' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct run r;
+	bool in_process = false;
 	const char *events_out = NULL, *timeline_out = NULL, *why;
 	bool have_seed = false, have_scale = false, step = false;
 	const char *step_path = NULL;
@@ -175,6 +180,7 @@ int cmd_run(int argc, char **argv)
 			}
 			break;
 		case 'Z': step = true; break;
+		case 'I': in_process = true; break;
 		case 'c': step_path = optarg; break;
 		case 'K': check_only = true; break;
 		case 't': timeline_out = optarg; break;
@@ -226,6 +232,24 @@ int cmd_run(int argc, char **argv)
 		free(r.s);
 		return 2;
 	}
+	if (r.s->processes == 1)
+		in_process = true;
+	if (in_process) {
+		char why2[512];
+		const char *no = !r.virt ? "--clock wall" : step ? "--step" : speed > 0 ? "--speed"
+			       : r.pcap ? "--pcap" : r.keep ? "--keep" : NULL;
+		if (no) {
+			fprintf(stderr, "ampsim run: --in-process plays the virtual clock alone, "
+				"without %s yet: run without --in-process for it\n", no);
+			free(r.s);
+			return 2;
+		}
+		if (!world_supports(r.s, why2, sizeof(why2))) {
+			fprintf(stderr, "ampsim run: --in-process: %s\n", why2);
+			free(r.s);
+			return 2;
+		}
+	}
 	if (!r.virt && (speed > 0 || step)) {
 		fprintf(stderr, "ampsim run: --speed and --step need the virtual clock\n");
 		free(r.s);
@@ -252,7 +276,7 @@ int cmd_run(int argc, char **argv)
 		if (r.s->faults[i].action == FAULT_CRASH || r.s->faults[i].action == FAULT_RESTART)
 			r.durable = true;
 	snprintf(r.clock_sock, sizeof(r.clock_sock), "%s/clock.sock", r.dir);
-	if (r.virt && !(r.vc = vcoord_listen(r.clock_sock, err, sizeof(err)))) {
+	if (r.virt && !in_process && !(r.vc = vcoord_listen(r.clock_sock, err, sizeof(err)))) {
 		fprintf(stderr, "ampsim run: the virtual clock: %s\n", err);
 		free(r.s);
 		return 1;
@@ -263,7 +287,7 @@ int cmd_run(int argc, char **argv)
 	uint64_t play_wall0 = simclock_wall_now_us();
 	bool final = false, settled_quiet = false;
 	char stopwhy[512] = "", clockwhy[512] = "";
-	if (!start_daemons(&r, err, sizeof(err))) {
+	if (!in_process && !start_daemons(&r, err, sizeof(err))) {
 		fprintf(stderr, "ampsim run: %s\n", err);
 		rc = 1;
 		r.keep = true;
@@ -331,7 +355,23 @@ int cmd_run(int argc, char **argv)
 			"takes a while (Ctrl-C stops it with a report). A larger block_interval "
 			"or a faster arrival rate shortens it.\n", (double)horizon / 1e6,
 			(unsigned long long)(horizon / r.s->block_interval_us));
-	if (r.virt) {
+	if (in_process) {
+		struct virtual_play vp = { acts, nact, horizon, 0, false, -1, ahead, nahead };
+		struct inproc_result res;
+		memset(&res, 0, sizeof(res));
+		if (!play_inprocess(&r, &vp, &res, clockwhy, sizeof(clockwhy)))
+			rc = 1;
+		final = res.final;
+		settled_quiet = res.settled_quiet;
+		pays = res.pays;
+		ca = res.ca;
+		cb = res.cb;
+		ia = res.ia;
+		ib = res.ib;
+		free(acts);
+		free(ahead);
+		goto stop;
+	} else if (r.virt) {
 		struct virtual_play vp = { acts, nact, horizon, speed, step, -1, ahead, nahead };
 		if (step) {
 			if (!step_path) {

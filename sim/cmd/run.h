@@ -87,6 +87,16 @@ int step_listen(const char *path, char *err, size_t errlen);
 bool play_virtual(struct run *r, const struct virtual_play *vp, bool *final, bool *settled_quiet,
 		  char *why, size_t whylen);
 
+/* run_inproc.c: play the steps on the world (--in-process): both
+ * engines in this process; the event logs go where the daemons write
+ * theirs, and *res holds what their control sockets would answer */
+struct inproc_result {
+	json_t *pays, *ca, *cb, *ia, *ib;
+	bool final, settled_quiet;
+};
+bool play_inprocess(struct run *r, const struct virtual_play *vp, struct inproc_result *res,
+		    char *why, size_t whylen);
+
 /* run_workload.c: [workload] sections */
 struct payment_config *workload_payments(const struct scenario *s, size_t *n);
 /* per workload: count, outcomes, settle_ms {p50, p90, p99} (simulated) */

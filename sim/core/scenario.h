@@ -159,6 +159,7 @@ struct scenario {
 	char path[256];
 	uint64_t seed;                   /* default 1 */
 	enum sim_clock clock;            /* default virtual */
+	uint32_t processes;              /* 2 (default): the daemons; 1: the world */
 	uint64_t block_interval_us;      /* default 1s */
 	double time_scale;               /* default 1 */
 	struct {

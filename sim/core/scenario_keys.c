@@ -220,6 +220,8 @@ static const struct key_def sim_keys[] = {
 	{ "block_interval", V_DURATION, offsetof(struct scenario, block_interval_us), 1, 0 },
 	{ "time_scale", V_POSITIVE, offsetof(struct scenario, time_scale), 0, 0 },
 	{ "clock", V_CLOCK, offsetof(struct scenario, clock), 0, 0 },
+	/* 2: the two daemons; 1: both engines in one process (--in-process) */
+	{ "processes", V_COUNT, offsetof(struct scenario, processes), 1, 2 },
 };
 
 static const struct key_def bob_keys[] = {

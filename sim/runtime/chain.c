@@ -108,12 +108,11 @@ enum chain_submit_result chain_submit(struct chain *c, const struct chain_tx *tx
 		return chain_remote_submit(c->remote, tx, hash, cltv_expiry, height, winner);
 	switch (tx->kind) {
 	case CHAIN_CLAIM:
-		/* the HTLC script: preimage path before the timeout only */
-		if (height >= cltv_expiry || !preimage_matches(tx->preimage, hash))
+		if (!chain_claim_valid(height, cltv_expiry, tx->preimage, hash))
 			return CHAIN_INVALID;
 		break;
 	case CHAIN_REFUND:
-		if (height < cltv_expiry)
+		if (!chain_refund_valid(height, cltv_expiry))
 			return CHAIN_INVALID;
 		break;
 	}

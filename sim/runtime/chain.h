@@ -16,8 +16,8 @@
 #include <stdint.h>
 
 #include "amp.h"
+#include "chain_rules.h"
 
-#define CHAIN_CONFIRMATIONS 2
 
 enum chain_kind { CHAIN_CLAIM, CHAIN_REFUND };
 const char *chain_kind_name(enum chain_kind k);

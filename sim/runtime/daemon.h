@@ -13,29 +13,8 @@
 #include "events.h"
 #include "ledger.h"
 #include "link.h"
+#include "chan.h"
 #include "scenario.h"
-
-struct chan {
-	struct ledger ledger;
-	struct link out;               /* the direction this daemon sends on */
-	struct link_params base_out;   /* as configured: what lifting a fault restores */
-	bool in_down;                  /* the other direction is down */
-	bool accepted;                 /* open_channel answered */
-};
-
-/* A channel can take new HTLCs only while both directions are up. */
-static inline bool chan_usable(const struct chan *c)
-{
-	return c->accepted && !c->out.down && !c->in_down;
-}
-
-void chan_free(struct chan *c);
-
-/* Apply (lift = false) or undo (lift = true) fault f to channel c, for the
- * daemon whose own outgoing direction is `mine` (DIR_TO_BOB for Alice).
- * Returns true if the outgoing link just came back up (the caller releases
- * messages held for it). */
-bool chan_fault(struct chan *c, enum fault_dir mine, const struct fault_config *f, bool lift);
 
 json_t *chan_json(const struct chan *c);
 

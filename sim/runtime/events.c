@@ -17,6 +17,7 @@ struct evlog {
 	char node[16];
 	const struct simclock *clk;
 	const struct timebase *tb;     /* when set, the time events are stamped with */
+	const uint64_t *now_us;        /* or this, when set */
 	unsigned violations;
 };
 
@@ -40,6 +41,17 @@ FILE *private_fopen(const char *path)
 void evlog_set_timebase(struct evlog *log, const struct timebase *tb)
 {
 	log->tb = tb;
+}
+
+void evlog_set_now(struct evlog *log, const uint64_t *now_us)
+{
+	log->now_us = now_us;
+}
+
+void evlog_flush(struct evlog *log)
+{
+	if (log && log->f)
+		fflush(log->f);
 }
 
 struct evlog *evlog_open(const char *path, const char *node, const struct simclock *clk,
@@ -77,7 +89,8 @@ json_t *evlog_new(struct evlog *log, const char *event)
 	/* no log file: nothing to build (json_object_set_* on NULL are no-ops) */
 	if (!log->f)
 		return NULL;
-	uint64_t sim = log->tb ? timebase_now(log->tb) : simclock_now(log->clk);
+	uint64_t sim = log->now_us ? *log->now_us
+		     : log->tb ? timebase_now(log->tb) : simclock_now(log->clk);
 	json_t *ev = json_object();
 	json_object_set_new(ev, "t_ms", json_real((double)sim / 1000.0));
 	json_object_set_new(ev, "height", json_integer(simclock_height_of(log->clk, sim)));
@@ -96,7 +109,7 @@ void evlog_emit(struct evlog *log, json_t *ev)
 			fputc('\n', log->f);
 			/* on the virtual clock the daemon flushes before it reports
 			 * an instant done (timebase.c): one write per instant */
-			if (!log->tb || !timebase_is_virtual(log->tb))
+			if (!log->now_us && (!log->tb || !timebase_is_virtual(log->tb)))
 				fflush(log->f);
 			free(line);
 		}

@@ -22,6 +22,11 @@ void evlog_close(struct evlog *log);
  * the wall clock read through clk; heights still follow clk's interval. */
 struct timebase;
 void evlog_set_timebase(struct evlog *log, const struct timebase *tb);
+/* Stamp events with *now_us (simulated microseconds), which the caller
+ * keeps current: the in-process world, whose clock is a variable. Written
+ * out only by evlog_flush or evlog_close. */
+void evlog_set_now(struct evlog *log, const uint64_t *now_us);
+void evlog_flush(struct evlog *log);
 
 /* A new event object with t_ms, height, node and event already set; NULL
  * when the log writes nowhere (every json_object_set_* on NULL is a no-op,

@@ -632,6 +632,7 @@ void scenario_defaults(struct scenario *s)
 	s->seed = 1;
 	s->block_interval_us = US_PER_S;
 	s->time_scale = 1.0;
+	s->processes = 2;
 	s->clock = SIM_CLOCK_VIRTUAL;
 	s->bob.hold_us = BOB_DEFAULT_HOLD_US;
 	s->bob.final_cltv_delta = BOB_DEFAULT_FINAL_CLTV_DELTA;

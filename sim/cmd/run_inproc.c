@@ -1,0 +1,172 @@
+/* ampsim run --in-process: the scenario's steps played on the world
+ * (sim/world/), both engines in this process, with the same loop as the
+ * virtual clock's (run_virtual.c): settle the instant, carry out the steps
+ * due, hand alice her workload ahead, stop when quiet, else move to the
+ * next instant. It writes each node's event log where the daemons would,
+ * and answers what their control sockets would, so the summary, the
+ * metrics, --events and --timeline are made by the same code as for the
+ * two daemons. */
+#include <errno.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "daemon.h"
+#include "events.h"
+#include "log.h"
+#include "pay_engine.h"
+#include "pay_json.h"
+#include "run.h"
+#include "vcoord.h"
+#include "world.h"
+
+/* As run_virtual.c: payments per slice handed to alice ahead. */
+#define AHEAD_SLICE 400
+
+struct inproc {
+	uint64_t now;
+	struct simclock clk;       /* heights, for the event logs */
+	struct evlog *log[2];
+};
+
+static void on_event(void *ctx, enum world_node node, const struct evrec *r)
+{
+	struct inproc *ip = ctx;
+	evlog_emit_rec(ip->log[node], r);
+}
+
+static void on_violation(void *ctx, enum world_node node, const char *text)
+{
+	struct inproc *ip = ctx;
+	evlog_violation(ip->log[node], "%s", text);
+}
+
+/* What the daemons' control sockets would answer at the end. */
+static void answers(const struct world *w, json_t **pays, json_t **ca, json_t **cb, json_t **ia,
+		    json_t **ib)
+{
+	const struct pay_engine *e = world_alice(w);
+	*pays = json_object();
+	for (size_t i = 0; i < e->npays; i++)
+		json_object_set_new(*pays, e->pays[i].id, pay_json(e, &e->pays[i]));
+	*ca = json_object();
+	*cb = json_object();
+	for (size_t i = 0; i < world_nchans(w); i++) {
+		struct chan v;
+		world_chan_view(w, WORLD_ALICE, i, &v);
+		json_object_set_new(*ca, v.ledger.id, chan_json(&v));
+		world_chan_view(w, WORLD_BOB, i, &v);
+		json_object_set_new(*cb, v.ledger.id, chan_json(&v));
+	}
+	*ia = json_pack("{s:i,s:I}", "violations", (int)world_violations(w, WORLD_ALICE),
+			"messages_pending", (json_int_t)world_pending(w, WORLD_ALICE));
+	*ib = json_pack("{s:i,s:I}", "violations", (int)world_violations(w, WORLD_BOB),
+			"messages_pending", (json_int_t)world_pending(w, WORLD_BOB));
+}
+
+static bool step(struct world *w, const struct run_step *a, const struct scenario *s, char *why,
+		 size_t whylen)
+{
+	if (a->pay) {
+		if (!world_ready(w)) {
+			snprintf(why, whylen, "%s:%d: payment %s: alice has no open channel to pay on",
+				 s->path, a->pay->line, a->pay->id);
+			return false;
+		}
+		world_pay(w, a->pay);
+		return true;
+	}
+	world_fault(w, a->fault, a->lift);
+	return true;
+}
+
+bool play_inprocess(struct run *r, const struct virtual_play *vp, struct inproc_result *res,
+		    char *why, size_t whylen)
+{
+	struct inproc ip;
+	memset(&ip, 0, sizeof(ip));
+	char err[512];
+	const char *paths[2] = { r->alice_events, r->bob_events };
+	ip.clk.block_interval_us = r->s->block_interval_us;
+	ip.clk.time_scale = r->s->time_scale;
+	for (int i = 0; i < 2; i++) {
+		ip.log[i] = evlog_open(paths[i], world_node_name((enum world_node)i), &ip.clk, err,
+				       sizeof(err));
+		if (!ip.log[i]) {
+			snprintf(why, whylen, "%s", err);
+			evlog_close(ip.log[0]);
+			return false;
+		}
+	}
+	struct world_sink sink = { on_event, on_violation, NULL, &ip };
+	struct world *w = world_new(r->s, &sink, err, sizeof(err));
+	if (!w) {
+		snprintf(why, whylen, "%s", err);
+		evlog_close(ip.log[0]);
+		evlog_close(ip.log[1]);
+		return false;
+	}
+	for (int i = 0; i < 2; i++)
+		evlog_set_now(ip.log[i], &ip.now);
+	bool ok = true;
+	size_t next_step = 0, handed = 0;
+	world_start(w);
+	for (;;) {
+		if (vcoord_interrupted()) {
+			snprintf(why, whylen, "interrupted at t = %.3f s", (double)world_now(w) / 1e6);
+			ok = false;
+			break;
+		}
+		ip.now = world_now(w);
+		world_settle(w);
+		uint64_t now = world_now(w);
+		if (next_step < vp->nsteps && vp->steps[next_step].at_us <= now) {
+			if (!step(w, &vp->steps[next_step], r->s, why, whylen)) {
+				ok = false;
+				break;
+			}
+			next_step++;
+			continue;
+		}
+		bool started = handed == vp->nahead &&
+			       (vp->nahead == 0 || now >= vp->ahead[vp->nahead - 1]->at_us);
+		if (next_step == vp->nsteps && started && world_quiet(w, &res->final)) {
+			res->settled_quiet = true;
+			break;
+		}
+		if (next_step == vp->nsteps && started && now > vp->horizon) {
+			world_quiet(w, &res->final);
+			break;
+		}
+		uint64_t t = world_next(w);
+		if (next_step < vp->nsteps && vp->steps[next_step].at_us < t)
+			t = vp->steps[next_step].at_us;
+		if (handed < vp->nahead && vp->ahead[handed]->at_us <= t) {
+			size_t end = handed + AHEAD_SLICE < vp->nahead ? handed + AHEAD_SLICE : vp->nahead;
+			for (; handed < end; handed++) {
+				if (!world_schedule(w, vp->ahead[handed], err, sizeof(err))) {
+					snprintf(why, whylen, "%s:%d: %s", r->s->path,
+						 vp->ahead[handed]->line, err);
+					ok = false;
+					break;
+				}
+			}
+			if (!ok)
+				break;
+			continue;
+		}
+		if (t == WORLD_NO_TIMER) {
+			world_quiet(w, &res->final);
+			break;
+		}
+		world_advance(w, t);
+	}
+	ip.now = world_now(w);
+	world_stop(w);
+	answers(w, &res->pays, &res->ca, &res->cb, &res->ia, &res->ib);
+	world_free(w);
+	evlog_close(ip.log[0]);
+	evlog_close(ip.log[1]);
+	return ok;
+}

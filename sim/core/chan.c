@@ -1,0 +1,81 @@
+/* A channel as one daemon sees it, and channel faults applied to it. */
+#include "chan.h"
+
+#include <string.h>
+
+void chan_free(struct chan *c)
+{
+	ledger_free(&c->ledger);
+}
+
+bool chan_fault(struct chan *c, enum fault_dir mine, const struct fault_config *f, bool lift)
+{
+	bool out = f->dir == DIR_BOTH || f->dir == mine;
+	bool in = f->dir == DIR_BOTH || f->dir != mine;
+	bool was_down = c->out.down;
+	struct link_params *lp = &c->out.p;
+
+	switch (f->action) {
+	case FAULT_DOWN:
+	case FAULT_PARTITION:
+		if (out)
+			c->out.down = !lift;
+		if (in)
+			c->in_down = !lift;
+		break;
+	case FAULT_UP:
+		/* lifting "up" has no meaning: up is not a window */
+		if (!lift) {
+			if (out)
+				c->out.down = false;
+			if (in)
+				c->in_down = false;
+		}
+		break;
+	case FAULT_DROP:
+		if (out)
+			lp->drop = lift ? c->base_out.drop : f->p;
+		break;
+	case FAULT_LOSS_GE:
+		if (out) {
+			lp->ge = lift ? c->base_out.ge : true;
+			lp->ge_p = lift ? c->base_out.ge_p : f->p;
+			lp->ge_r = lift ? c->base_out.ge_r : f->r;
+			if (lift)
+				memset(c->out.ge_bad, 0, sizeof(c->out.ge_bad));
+		}
+		break;
+	case FAULT_DELAY:
+		if (out)
+			lp->delay_us = lift ? c->base_out.delay_us : f->dur_us;
+		break;
+	case FAULT_JITTER:
+		if (out)
+			lp->jitter_us = lift ? c->base_out.jitter_us : f->dur_us;
+		break;
+	case FAULT_DUPLICATE:
+		if (out)
+			lp->duplicate = lift ? c->base_out.duplicate : f->p;
+		break;
+	case FAULT_DROP_MSG:
+		/* a rule fires once; lifting removes it if it has not */
+		if (out && !lift)
+			link_add_rule(&c->out, f->msg, f->nth);
+		if (out && lift) {
+			for (unsigned i = 0; i < c->out.nrules; i++) {
+				if (c->out.rules[i].kind == f->msg && c->out.rules[i].nth == f->nth) {
+					c->out.rules[i] = c->out.rules[--c->out.nrules];
+					break;
+				}
+			}
+		}
+		break;
+	case FAULT_DISCONNECT:
+	case FAULT_CRASH:
+	case FAULT_RESTART:
+		/* not channel faults: handled by the daemon or by ampsim run */
+		break;
+	}
+	return was_down && !c->out.down;
+}
+

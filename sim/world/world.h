@@ -1,0 +1,102 @@
+/* The world: both engines in one process on one event queue.
+ *
+ * Alice's payment engine and Bob's receive engine (the same static
+ * libraries the daemons link) run here with what their shells would give
+ * them, minus the sockets: each channel direction is a sim/core link with
+ * the seeded streams the daemons use, each node keeps its timers in
+ * (time, arming order) as a daemon's timebase does, messages one node
+ * writes are handled by the other after that node's own timers of the
+ * instant (docs/time.md), and the chain is an in-memory model with the
+ * rules of the served and the file chain (chain_rules.h). So a run here is
+ * the run of the two daemons, line for line (docs/world.md says what is
+ * and is not covered yet).
+ *
+ * Pure: links the engines, sim/core and proto/ only. Events reach the
+ * caller through a sink, as the engines' records (evrec.h) stamped by the
+ * caller with world_now(). */
+#ifndef AMPSIM_WORLD_H
+#define AMPSIM_WORLD_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "evrec.h"
+#include "scenario.h"
+
+enum world_node { WORLD_ALICE = 0, WORLD_BOB = 1 };
+const char *world_node_name(enum world_node n);
+
+#define WORLD_NO_TIMER UINT64_MAX
+
+struct world_sink {
+	/* an event-log record of node, at world_now() */
+	void (*event)(void *ctx, enum world_node node, const struct evrec *r);
+	/* an invariant the node's engine found broken (a bug) */
+	void (*violation)(void *ctx, enum world_node node, const char *text);
+	/* a payment reached its outcome (seq: alice's sequence number) */
+	void (*outcome)(void *ctx, uint64_t seq);
+	void *ctx;
+};
+
+/* Checked after every event when set (ampsim swarm); a non-NULL return is
+ * a broken invariant, described. */
+struct world;
+typedef const char *(*world_check_fn)(const struct world *w, void *ctx);
+
+struct world;
+
+/* What the run gives the daemons: the scenario's channels, seed (for the
+ * links and the secrets of generation 0), behaviours, hold time and the
+ * chain. NULL + err when the scenario needs what the world cannot do yet
+ * (see docs/world.md). */
+struct world *world_new(const struct scenario *s, const struct world_sink *sink, char *err,
+			size_t errlen);
+void world_free(struct world *w);
+
+/* Whether the world can play s; false + why. */
+bool world_supports(const struct scenario *s, char *why, size_t whylen);
+
+uint64_t world_now(const struct world *w);
+uint32_t world_height(const struct world *w);
+
+/* t = 0: both daemons up, connected, channels open. */
+void world_start(struct world *w);
+/* Do all the work of the current instant: each node's timers due now,
+ * then the messages of the instant, until nothing is left at it. */
+void world_settle(struct world *w);
+/* The earliest timer of either node; WORLD_NO_TIMER when none. */
+uint64_t world_next(const struct world *w);
+/* Move to t (>= now); the caller settles. */
+void world_advance(struct world *w, uint64_t t);
+
+/* The scenario's steps, as ampsim run carries them out. */
+bool world_ready(const struct world *w);        /* alice takes payments */
+void world_pay(struct world *w, const struct payment_config *p);
+void world_fault(struct world *w, const struct fault_config *f, bool lift);
+/* Workload payments alice starts from her own timer (ampsim run's
+ * "schedule"); false + why if out of order. */
+bool world_schedule(struct world *w, const struct payment_config *p, char *why, size_t n);
+
+/* The end of the run: alice stops, bob sees the connection close. */
+void world_stop(struct world *w);
+
+/* Quiet: every payment has an outcome, no message is scheduled on a link,
+ * nothing is in flight and both views of every channel agree. */
+bool world_quiet(const struct world *w, bool *all_final);
+
+/* For the summary and the checker. */
+struct pay_engine;
+struct bob_engine;
+struct chan;
+const struct pay_engine *world_alice(const struct world *w);
+const struct bob_engine *world_bob(const struct world *w);
+/* Node's view of channel i: its ledger and link state (as its control
+ * socket's "channels" shows it). */
+void world_chan_view(const struct world *w, enum world_node node, size_t i, struct chan *out);
+size_t world_nchans(const struct world *w);
+unsigned world_violations(const struct world *w, enum world_node node);
+/* Messages on their way (scheduled on a link, not held) from node. */
+size_t world_pending(const struct world *w, enum world_node node);
+
+#endif
