@@ -174,6 +174,8 @@ bool pay_engine_restore(struct pay_engine *e, char *why, size_t whylen)
 	}
 	for (size_t k = 0; k < e->npays; k++) {
 		struct payment *p = &e->pays[k];
+		if (p->state == PAY_DEFERRED && p->outcome == OUTCOME_PENDING)
+			pe_note_deferred(e, p->seq);
 		for (size_t j = 0; j < p->nparts; j++) {
 			struct part *pt = &p->parts[j];
 			if (pt->chan >= e->nchans || pt->state == PART_WAITING)

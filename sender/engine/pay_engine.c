@@ -56,6 +56,9 @@ void pay_engine_free(struct pay_engine *e)
 	u64map_free(&e->pay_by_id);
 	e->pay_id_clashes = 0;
 	free(e->reqs);
+	free(e->deferred);
+	e->deferred = NULL;
+	e->ndeferred = e->deferred_cap = 0;
 	e->pays = NULL;
 	e->reqs = NULL;
 	e->npays = e->nreqs = 0;
@@ -372,11 +375,21 @@ static bool plan_parts(struct pay_engine *e, struct payment *p, uint32_t nparts,
 	return true;
 }
 
+void pe_note_deferred(struct pay_engine *e, uint64_t seq)
+{
+	if (e->ndeferred == e->deferred_cap) {
+		e->deferred_cap = e->deferred_cap ? 2 * e->deferred_cap : 16;
+		e->deferred = xrealloc(e->deferred, e->deferred_cap * sizeof(*e->deferred));
+	}
+	e->deferred[e->ndeferred++] = seq;
+}
+
 static void defer(struct pay_engine *e, struct payment *p, const char *reason,
 		  struct actions *out)
 {
 	if (!payment_transition(p, PAY_DEFERRED, out))
 		fatal("payment %s: cannot wait from %s", p->id, pay_state_name(p->state));
+	pe_note_deferred(e, p->seq);
 	pe_persist(e, p, SIZE_MAX, out);
 	struct evrec *ev = act_log(out, "payment_deferred");
 	evrec_str(ev, "payment", p->id);
@@ -498,11 +511,28 @@ struct payment *pay_engine_pay(struct pay_engine *e, const struct pay_request *r
 /* Payments waiting for Bob or for channels: try again (on reconnection,
  * when a fault changes a channel, and every block); past their timeout,
  * they fail. */
+static int seq_cmp(const void *x, const void *y)
+{
+	uint64_t a = *(const uint64_t *)x, b = *(const uint64_t *)y;
+	return a < b ? -1 : a > b;
+}
+
 void pay_engine_retry_deferred(struct pay_engine *e, uint64_t now_us, struct actions *out)
 {
-	for (size_t k = 0; k < e->npays; k++) {
-		struct payment *p = &e->pays[k];
-		if (p->state != PAY_DEFERRED || p->outcome != OUTCOME_PENDING)
+	if (!e->ndeferred)
+		return;
+	/* the payments that went deferred, in the order of their seq (as the
+	 * payments are kept); those deferred again meanwhile start a new list */
+	uint64_t *list = e->deferred;
+	size_t n = e->ndeferred;
+	e->deferred = NULL;
+	e->ndeferred = e->deferred_cap = 0;
+	qsort(list, n, sizeof(*list), seq_cmp);
+	for (size_t k = 0; k < n; k++) {
+		if (k && list[k] == list[k - 1])
+			continue;
+		struct payment *p = pay_engine_by_seq(e, list[k]);
+		if (!p || p->state != PAY_DEFERRED || p->outcome != OUTCOME_PENDING)
 			continue;
 		if (now_us > p->deadline_us) {
 			char was[sizeof(p->why)];
@@ -517,10 +547,13 @@ void pay_engine_retry_deferred(struct pay_engine *e, uint64_t now_us, struct act
 			pe_maybe_finish(e, p, out);
 			continue;
 		}
-		if (!pe_connected(e))
+		if (!pe_connected(e)) {
+			pe_note_deferred(e, p->seq);   /* still waiting */
 			continue;
+		}
 		pe_start_payment(e, p, now_us, out);
 	}
+	free(list);
 }
 
 static bool invoice_signed_by_bob(const struct pay_engine *e, const Ampsim__Invoice *m)

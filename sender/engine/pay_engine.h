@@ -91,6 +91,10 @@ struct pay_engine {
 	struct u64map pay_by_id;          /* hash of a payment's id -> its seq */
 	uint64_t pay_id_clashes;          /* two ids hashed alike: misses scan */
 	uint64_t last_seq;                /* the newest payment's seq */
+	/* seqs of payments that went deferred and may still be: what
+	 * retry_deferred looks at, so a block costs nothing per payment */
+	uint64_t *deferred;
+	size_t ndeferred, deferred_cap;
 	struct inv_request *reqs;
 	size_t nreqs, reqs_cap;
 	uint64_t next_req;

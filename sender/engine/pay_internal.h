@@ -15,6 +15,8 @@ static inline uint32_t pay_index(const struct pay_engine *e, const struct paymen
 void pe_persist(struct pay_engine *e, const struct payment *p, size_t chan, struct actions *out);
 void pe_check_conservation(const struct pay_engine *e, size_t chan, struct actions *out);
 bool pe_connected(const struct pay_engine *e);
+/* p went (or, restored, is) deferred: retry_deferred will look at it. */
+void pe_note_deferred(struct pay_engine *e, uint64_t seq);
 void pe_rand(struct pay_engine *e, uint8_t *buf, size_t n);
 
 /* The part behind (channel, htlc id), whatever its state, or NULL. */

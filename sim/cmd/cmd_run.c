@@ -283,6 +283,8 @@ int cmd_run(int argc, char **argv)
 	}
 
 	json_t *pays = NULL, *ca = NULL, *cb = NULL, *ia = NULL, *ib = NULL, *jw = NULL;
+	struct ev_tally tally;
+	tally_init(&tally);
 	struct payment_config *wpays = NULL;
 	uint64_t play_wall0 = simclock_wall_now_us();
 	bool final = false, settled_quiet = false;
@@ -359,6 +361,8 @@ int cmd_run(int argc, char **argv)
 		struct virtual_play vp = { acts, nact, horizon, 0, false, -1, ahead, nahead };
 		struct inproc_result res;
 		memset(&res, 0, sizeof(res));
+		res.write_events = events_out || timeline_out;
+		res.tally = &tally;
 		if (!play_inprocess(&r, &vp, &res, clockwhy, sizeof(clockwhy)))
 			rc = 1;
 		final = res.final;
@@ -439,9 +443,8 @@ stop:
 		rc = 1;
 	vcoord_free(r.vc);
 
-	struct ev_tally tally;
-	tally_init(&tally);
-	tally_files(&r, &tally);
+	if (!in_process)
+		tally_files(&r, &tally);
 	jw = workload_summary(r.s, pays, &tally);
 	json_t *metrics = run_metrics(pays, &tally,
 				      (double)(simclock_wall_now_us() - play_wall0) / 1e6);

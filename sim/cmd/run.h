@@ -87,12 +87,15 @@ int step_listen(const char *path, char *err, size_t errlen);
 bool play_virtual(struct run *r, const struct virtual_play *vp, bool *final, bool *settled_quiet,
 		  char *why, size_t whylen);
 
+struct ev_tally;
 /* run_inproc.c: play the steps on the world (--in-process): both
  * engines in this process; the event logs go where the daemons write
  * theirs, and *res holds what their control sockets would answer */
 struct inproc_result {
 	json_t *pays, *ca, *cb, *ia, *ib;
 	bool final, settled_quiet;
+	bool write_events;         /* in: write the event logs (--events, --timeline) */
+	struct ev_tally *tally;    /* in: what the summary reads, filled as events happen */
 };
 bool play_inprocess(struct run *r, const struct virtual_play *vp, struct inproc_result *res,
 		    char *why, size_t whylen);
@@ -115,6 +118,16 @@ void tally_init(struct ev_tally *t);
 void tally_free(struct ev_tally *t);
 /* One event, in its own daemon's order. */
 void tally_event(struct ev_tally *t, json_t *ev);
+/* The same, from its fields (the in-process run, which has no JSON). */
+struct tally_ev {
+	const char *name, *node, *payment, *outcome, *channel;
+	double t_ms;               /* as the event log writes it */
+	int64_t htlc;
+	double amount_msat;
+};
+void tally_rec(struct ev_tally *t, const struct tally_ev *ev);
+/* Whether the summary reads more than an event's time (by name). */
+bool tally_wants(const char *event, size_t len);
 /* An event not read further: only its time counts (the run's end). */
 void tally_time(struct ev_tally *t, double t_ms);
 /* Both daemons' event logs, through tally_event. */

@@ -62,8 +62,20 @@ void tally_time(struct ev_tally *t, double t_ms)
  * doubled, the chain, settle times and the liquidity HTLCs held. */
 void tally_event(struct ev_tally *ty, json_t *ev)
 {
-	const char *name = str(ev, "event"), *node = str(ev, "node");
-	double t = json_number_value(json_object_get(ev, "t_ms"));
+	struct tally_ev e = {
+		.name = str(ev, "event"), .node = str(ev, "node"), .payment = str(ev, "payment"),
+		.outcome = str(ev, "outcome"), .channel = str(ev, "channel"),
+		.t_ms = json_number_value(json_object_get(ev, "t_ms")),
+		.htlc = (int64_t)json_integer_value(json_object_get(ev, "htlc")),
+		.amount_msat = json_number_value(json_object_get(ev, "amount_msat")),
+	};
+	tally_rec(ty, &e);
+}
+
+void tally_rec(struct ev_tally *ty, const struct tally_ev *ev)
+{
+	const char *name = ev->name, *node = ev->node;
+	double t = ev->t_ms;
 	tally_time(ty, t);
 	if (strcmp(name, "message_dropped") == 0)
 		ty->dropped++;
@@ -76,11 +88,11 @@ void tally_event(struct ev_tally *ty, json_t *ev)
 	if (strcmp(node, "alice") != 0)
 		return;
 	if (strcmp(name, "payment_started") == 0) {
-		json_object_set(ty->started, str(ev, "payment"), json_object_get(ev, "t_ms"));
+		json_object_set_new(ty->started, ev->payment, json_real(t));
 	} else if (strcmp(name, "payment_outcome") == 0) {
-		json_object_set(ty->ended, str(ev, "payment"), json_object_get(ev, "t_ms"));
-		json_t *t0 = json_object_get(ty->started, str(ev, "payment"));
-		if (t0 && strcmp(str(ev, "outcome"), "settled") == 0) {
+		json_object_set_new(ty->ended, ev->payment, json_real(t));
+		json_t *t0 = json_object_get(ty->started, ev->payment);
+		if (t0 && strcmp(ev->outcome, "settled") == 0) {
 			if (ty->nsettle == ty->cap) {
 				ty->cap = ty->cap ? 2 * ty->cap : 64;
 				ty->settle = xrealloc(ty->settle, ty->cap * sizeof(*ty->settle));
@@ -89,16 +101,14 @@ void tally_event(struct ev_tally *ty, json_t *ev)
 		}
 	} else if (strcmp(name, "htlc_offered") == 0) {
 		char key[96];
-		snprintf(key, sizeof(key), "%s/%lld", str(ev, "channel"),
-			 (long long)json_integer_value(json_object_get(ev, "htlc")));
+		snprintf(key, sizeof(key), "%s/%lld", ev->channel, (long long)ev->htlc);
 		ty->htlcs++;
 		json_object_set_new(ty->offered, key, json_pack("{s:f,s:f}", "t", t, "msat",
-			json_number_value(json_object_get(ev, "amount_msat"))));
+			ev->amount_msat));
 	} else if (strcmp(name, "htlc_fulfilled") == 0 || strcmp(name, "htlc_failed") == 0 ||
 		   strcmp(name, "htlc_refunded") == 0) {
 		char key[96];
-		snprintf(key, sizeof(key), "%s/%lld", str(ev, "channel"),
-			 (long long)json_integer_value(json_object_get(ev, "htlc")));
+		snprintf(key, sizeof(key), "%s/%lld", ev->channel, (long long)ev->htlc);
 		json_t *o = json_object_get(ty->offered, key);
 		if (o) {
 			ty->locked += json_number_value(json_object_get(o, "msat")) *

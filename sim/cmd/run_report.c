@@ -64,17 +64,21 @@ static const char *const summary_events[] = {
 	"onchain_refund_sent",
 };
 
+bool tally_wants(const char *e, size_t n)
+{
+	for (size_t i = 0; i < sizeof(summary_events) / sizeof(summary_events[0]); i++)
+		if (strlen(summary_events[i]) == n && memcmp(summary_events[i], e, n) == 0)
+			return true;
+	return false;
+}
+
 static bool wanted(const char *line)
 {
 	const char *e = strstr(line, "\"event\":\"");
 	if (!e)
 		return true;                  /* not as written: let the parser judge */
 	e += 9;
-	size_t n = strcspn(e, "\"");
-	for (size_t i = 0; i < sizeof(summary_events) / sizeof(summary_events[0]); i++)
-		if (strlen(summary_events[i]) == n && memcmp(summary_events[i], e, n) == 0)
-			return true;
-	return false;
+	return tally_wants(e, strcspn(e, "\""));
 }
 
 /* A line's t_ms without parsing it (events are written t_ms first). */
