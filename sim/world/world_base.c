@@ -1,0 +1,41 @@
+/* What every part of the world reads: the time, the height, a node's
+ * side, and the sink events and violations go to. */
+#include "world_int.h"
+
+const char *world_node_name(enum world_node n)
+{
+	return n == WORLD_ALICE ? "alice" : "bob";
+}
+
+uint64_t world_now(const struct world *w)
+{
+	return w->now;
+}
+
+uint32_t world_height(const struct world *w)
+{
+	return simclock_height_of(&w->clk, w->now);
+}
+
+struct side *w_side(struct world *w, enum world_node n)
+{
+	return n == WORLD_ALICE ? &w->a : &w->b;
+}
+
+void w_emit(struct world *w, enum world_node n, const struct evrec *r)
+{
+	if (w->sink.event)
+		w->sink.event(w->sink.ctx, n, r);
+}
+
+void w_violation(struct world *w, enum world_node n, const char *text)
+{
+	w_side(w, n)->violations++;
+	if (w->sink.violation)
+		w->sink.violation(w->sink.ctx, n, text);
+}
+
+const char *w_chan_name(struct world *w, struct side *sd, size_t chan)
+{
+	return sd->node == WORLD_ALICE ? w->alice.chans[chan].ledger.id : w->bob.chans[chan].ledger.id;
+}

@@ -1,0 +1,137 @@
+/* Bob's shell in the world: what receiver/bob_act.c does with his
+ * engine's actions (links, hold timers, chain claims, compaction). */
+#include "world_int.h"
+
+/* ---- bob's shell (receiver/bob_act.c) ----------------------------------------- */
+
+
+void w_bob_sync_links(struct world *w)
+{
+	for (; w->b.nlinks < w->bob.nchans; w->b.nlinks++) {
+		struct chan *c = &w->b.links[w->b.nlinks];
+		const struct bob_chan *bc = &w->bob.chans[w->b.nlinks];
+		memset(c, 0, sizeof(*c));
+		link_init(&c->out, &bc->base_out, w->bob.seed, bc->ledger.id, "to_alice");
+		c->base_out = bc->base_out;
+		c->accepted = true;
+	}
+}
+
+static struct wtimer *hold_timer(struct world *w, uint64_t id)
+{
+	uint64_t idx;
+	return u64map_get(&w->holds, id, &idx) ? w->hold_v[idx] : NULL;
+}
+
+void w_hold_forget(struct world *w, uint64_t id)
+{
+	uint64_t idx;
+	if (!u64map_get(&w->holds, id, &idx))
+		return;
+	struct wtimer *t = w->hold_v[idx];
+	wt_cancel(&w->b.heap, t);
+	free(t);
+	u64map_del(&w->holds, id);
+	/* the last one takes the freed place */
+	if (idx != --w->nhold) {
+		w->hold_v[idx] = w->hold_v[w->nhold];
+		u64map_put(&w->holds, w->hold_v[idx]->id, idx);
+	}
+}
+
+static void hold_arm(struct world *w, uint64_t id, uint64_t at)
+{
+	struct wtimer *t = hold_timer(w, id);
+	if (!t) {
+		t = xcalloc(1, sizeof(*t));
+		t->kind = WT_HOLD;
+		t->id = id;
+		t->idx = SIZE_MAX;
+		if (w->nhold == w->hold_cap) {
+			w->hold_cap = w->hold_cap ? 2 * w->hold_cap : 16;
+			w->hold_v = xrealloc(w->hold_v, w->hold_cap * sizeof(*w->hold_v));
+		}
+		u64map_put(&w->holds, id, w->nhold);
+		w->hold_v[w->nhold++] = t;
+	}
+	wt_at(&w->b.heap, t, at);
+}
+
+static void bob_claim(struct world *w, const struct action *a)
+{
+	struct bob_htlc *h = bob_engine_htlc(&w->bob, a->chan, a->id);
+	if (!h)
+		fatal("chain claim of %zu/%llu without an HTLC", a->chan, (unsigned long long)a->id);
+	struct chain_spend winner;
+	enum bob_chain_result r = BOB_CLAIM_INVALID;
+	switch (w_chain_submit(w, w->bob.chans[a->chan].ledger.id, a->id, true, a->key, h->hash,
+				 h->cltv_expiry, &winner)) {
+	case WC_ACCEPTED: r = BOB_CLAIM_ACCEPTED; break;
+	case WC_SPENT: r = winner.claim ? BOB_CLAIM_ACCEPTED : BOB_CLAIM_SPENT; break;
+	case WC_INVALID: r = BOB_CLAIM_INVALID; break;
+	}
+	struct actions out;
+	actions_init(&out);
+	bob_engine_chain_result(&w->bob, a->chan, a->id, r, &out);
+	w_bob_act(w, &out);
+	actions_free(&out);
+}
+
+static void bob_compact(struct world *w)
+{
+	if (w->bob.ninvoices < w->bob_compact_at)
+		return;
+	struct actions out;
+	actions_init(&out);
+	bob_engine_compact_invoices(&w->bob, BOB_KEEP_INVOICES, &out);
+	size_t slack = BOB_KEEP_INVOICES / 4 > 1024 ? BOB_KEEP_INVOICES / 4 : 1024;
+	w->bob_compact_at = w->bob.ninvoices + slack;
+	actions_clear(&out);   /* its records only */
+	actions_free(&out);
+}
+
+void w_bob_act(struct world *w, struct actions *out)
+{
+	w->bob_depth++;
+	w_bob_sync_links(w);
+	for (size_t i = 0; i < out->n; i++) {
+		const struct action *a = &out->v[i];
+		switch (a->kind) {
+		case ACT_PERSIST:
+		case ACT_OUTCOME:
+			break;
+		case ACT_SEND:
+			w_bob_sync_links(w);
+			w_send_action(w, &w->b, a);
+			break;
+		case ACT_LOG:
+			if (strcmp(a->log->name, HTLC_STATE_EVENT) != 0)
+				w_emit(w, WORLD_BOB, a->log);
+			break;
+		case ACT_TIMER:
+			if (a->what == BOB_TIMER_BLOCK)
+				wt_at(&w->b.heap, &w->b.block, a->at_us);
+			else
+				hold_arm(w, a->id, a->at_us);
+			break;
+		case ACT_CANCEL:
+			if (a->what == BOB_TIMER_HOLD)
+				w_hold_forget(w, a->id);
+			break;
+		case ACT_CHAIN:
+			bob_claim(w, a);
+			break;
+		case ACT_VIOLATION:
+			w_violation(w, WORLD_BOB, a->text);
+			break;
+		case ACT_CLOSE:
+			w_violation(w, WORLD_BOB, "bob closed the connection: not in the world yet");
+			break;
+		}
+	}
+	actions_clear(out);
+	if (--w->bob_depth == 0)
+		bob_compact(w);
+}
+
+

@@ -1,0 +1,177 @@
+/* The world's parts, shared by its files (world.h is what others see):
+ * world.c (the event queue, the run's steps, set-up), world_queue.c
+ * (timers in time and arming order), world_links.c (the wire and each
+ * channel's link), world_chain.c (the in-memory chain), world_alice.c and
+ * world_bob.c (what each daemon's shell does with its engine's actions). */
+#ifndef AMPSIM_WORLD_INT_H
+#define AMPSIM_WORLD_INT_H
+
+#include "world.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bob_engine.h"
+#include "chain_rules.h"
+#include "chan.h"
+#include "frame.h"
+#include "log.h"
+#include "pay_engine.h"
+#include "secrets.h"
+#include "u64map.h"
+
+
+/* Alice's connection, as Bob's engine numbers it. */
+#define WORLD_CONN 1
+/* Bob's daemon forgets paid invoices beyond this many (its default). */
+#define BOB_KEEP_INVOICES 10000
+
+enum wt_kind { WT_BLOCK, WT_DELIVER, WT_SCHED, WT_HOLD };
+
+struct wtimer {
+	enum wt_kind kind;
+	uint64_t id;               /* WT_HOLD: the set */
+	uint64_t at, seq;
+	size_t idx;                /* in the heap; SIZE_MAX: not armed */
+};
+
+struct wheap {
+	struct wtimer **v;
+	size_t n, cap;
+	uint64_t seq;
+};
+
+/* ---- messages ------------------------------------------------------------- */
+
+/* A frame on its way over a channel's link (peer_out.c's pending). */
+struct pending {
+	struct pending *prev, *next;
+	uint64_t due;
+	bool held;
+	size_t chan;
+	const char *msg_name;
+	size_t len;
+	uint8_t bytes[];
+};
+
+/* A frame on the wire, to be handled by the other node. */
+struct wire {
+	struct wire *next;
+	size_t len;
+	uint8_t bytes[];
+};
+
+struct side {
+	enum world_node node;
+	struct wheap heap;
+	struct wtimer block, deliver;
+	struct chan links[PAY_MAX_CHANNELS];
+	size_t nlinks;
+	struct pending *sched, *held;
+	size_t npending;
+	struct wire *in_head, *in_tail;       /* frames written to this node */
+	unsigned violations;
+};
+
+struct sched_pay {
+	const struct payment_config *p;
+};
+
+struct chain_spend {
+	size_t chan;
+	uint64_t htlc;
+	bool claim;
+	uint8_t preimage[AMP_LEN];
+	uint32_t confirm_height;
+};
+
+struct world {
+	const struct scenario *s;
+	struct world_sink sink;
+	uint64_t now;
+	struct simclock clk;
+	struct side a, b;
+	struct pay_engine alice;
+	struct bob_engine bob;
+	struct seeded_secrets alice_secrets, bob_secrets;
+	struct bob_chain_view chain_view;
+	bool connected, ready;
+	/* alice's payments handed ahead (alice_sched.c) */
+	struct wtimer sched;
+	const struct payment_config **q;
+	size_t qhead, qn, qcap;
+	/* bob's hold timers by set */
+	struct u64map holds;           /* set id -> index into hold_v */
+	struct wtimer **hold_v;
+	size_t nhold, hold_cap;
+	size_t bob_compact_at;
+	int bob_depth;              /* bob_act's nesting (chain results) */
+	/* the chain: spends by (channel, htlc) */
+	struct u64map spends;          /* key -> index into spend_v */
+	struct chain_spend *spend_v;
+	size_t nspend, spend_cap;
+	struct frame_arena arena;
+};
+
+enum wchain { WC_ACCEPTED, WC_SPENT, WC_INVALID };
+
+/* world_queue.c */
+void wt_at(struct wheap *h, struct wtimer *t, uint64_t at);
+void wt_cancel(struct wheap *h, struct wtimer *t);
+
+/* world.c */
+struct side *w_side(struct world *w, enum world_node n);
+void w_emit(struct world *w, enum world_node n, const struct evrec *r);
+void w_violation(struct world *w, enum world_node n, const char *text);
+const char *w_chan_name(struct world *w, struct side *sd, size_t chan);
+
+/* world_chain.c */
+enum wchain w_chain_submit(struct world *w, const char *channel, uint64_t htlc, bool claim,
+			   const uint8_t preimage[AMP_LEN], const uint8_t hash[AMP_LEN],
+			   uint32_t cltv, struct chain_spend *winner);
+bool w_chain_confirmed(const struct world *w, const char *channel, uint64_t htlc,
+		       uint32_t height, struct chain_spend *out);
+bool w_bob_chain_spent(void *ctx, const char *channel, uint64_t htlc_id, uint32_t height,
+		       bool *refund);
+
+/* world_links.c */
+void w_wire_write(struct world *w, struct side *from, const uint8_t *bytes, size_t len);
+void w_pending_unlink(struct side *sd, struct pending *q);
+void w_pending_run(struct world *w, struct side *sd);
+void w_send_on(struct world *w, struct side *sd, size_t chan, enum msg_kind kind,
+	       const char *msg_name, const uint8_t *bytes, size_t len);
+void w_release_held(struct world *w, struct side *sd, size_t chan);
+void w_forget_all(struct side *sd);
+void w_send_action(struct world *w, struct side *sd, const struct action *x);
+
+/* world_alice.c */
+void w_alice_run(struct world *w, struct actions *acts);
+void w_alice_message(struct world *w, const Ampsim__Envelope *env);
+void w_alice_block(struct world *w);
+void w_alice_start_payment(struct world *w, const struct payment_config *p);
+void w_sched_arm(struct world *w);
+void w_sched_fire(struct world *w);
+#define ALICE(w, call)                                \
+	do {                                          \
+		struct actions acts_;                 \
+		actions_init(&acts_);                 \
+		call;                                 \
+		w_alice_run((w), &acts_);               \
+		actions_free(&acts_);                 \
+	} while (0)
+
+/* world_bob.c */
+void w_bob_act(struct world *w, struct actions *out);
+void w_bob_sync_links(struct world *w);
+void w_hold_forget(struct world *w, uint64_t id);
+#define BOB(w, call)                                  \
+	do {                                          \
+		struct actions out_;                  \
+		actions_init(&out_);                  \
+		call;                                 \
+		w_bob_act((w), &out_);                  \
+		actions_free(&out_);                  \
+	} while (0)
+
+#endif
