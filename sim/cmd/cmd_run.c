@@ -43,14 +43,6 @@ static void on_interrupt(int sig)
 	vcoord_interrupt();
 }
 
-static int action_cmp(const void *x, const void *y)
-{
-	const struct run_step *a = x, *b = y;
-	if (a->at_us != b->at_us)
-		return a->at_us < b->at_us ? -1 : 1;
-	return a->order - b->order;
-}
-
 static void run_usage(FILE *f)
 {
 	fprintf(f,
@@ -297,59 +289,14 @@ int cmd_run(int argc, char **argv)
 	}
 
 	play_wall0 = simclock_wall_now_us();
-	/* the plan: payments, faults and fault lifts in simulated-time order */
-	size_t nact = 0, nwork = 0;
-	wpays = workload_payments(r.s, &nwork);
-	struct run_step *acts = calloc(r.s->npayments + nwork + 2 * r.s->nfaults + 1, sizeof(*acts));
-	uint64_t horizon = 0;
-	for (size_t i = 0; i < r.s->nfaults; i++) {
-		const struct fault_config *f = &r.s->faults[i];
-		acts[nact++] = (struct run_step){ f->at_us, 0, NULL, f, false };
-		if (f->has_until)
-			acts[nact++] = (struct run_step){ f->until_us, 1, NULL, f, true };
-		uint64_t end = f->has_until ? f->until_us : f->at_us;
-		if (end > horizon)
-			horizon = end;
-	}
-	for (size_t i = 0; i < r.s->npayments + nwork; i++) {
-		const struct payment_config *p = i < r.s->npayments ? &r.s->payments[i]
-								     : &wpays[i - r.s->npayments];
-		acts[nact++] = (struct run_step){ p->at_us, 2, p, NULL, false };
-		/* the latest a payment can still be busy: its last attempt, sent
-		 * before its timeout, expiring expiry blocks later */
-		uint64_t end = p->at_us + p->timeout_us +
-			       (uint64_t)(p->expiry_blocks + 2) * r.s->block_interval_us;
-		if (end > horizon)
-			horizon = end;
-	}
-	qsort(acts, nact, sizeof(*acts), action_cmp);
-	/* Workload payments go to alice ahead of their start (she starts each
-	 * from her own timer): no request and no round of the clock each.
-	 * Only where nothing else happens at their instant, so that the order
-	 * of an instant's steps is the scenario's, and only in runs that never
-	 * cut alice off (her queue is in memory). */
-	const struct payment_config **ahead = NULL;
-	size_t nahead = 0;
-	bool ahead_ok = r.virt;
-	for (size_t i = 0; i < r.s->nfaults; i++) {
-		enum fault_scope sc = fault_action_scope(r.s->faults[i].action);
-		if (sc == FAULT_SCOPE_CONNECTION || sc == FAULT_SCOPE_PROCESS)
-			ahead_ok = false;
-	}
-	if (ahead_ok && nwork) {
-		ahead = calloc(nact, sizeof(*ahead));
-		size_t w = 0;
-		for (size_t i = 0; i < nact; i++) {
-			const struct payment_config *p = acts[i].pay;
-			bool alone = (i == 0 || acts[i - 1].at_us != acts[i].at_us) &&
-				     (i + 1 == nact || acts[i + 1].at_us != acts[i].at_us);
-			if (p && p >= wpays && p < wpays + nwork && alone)
-				ahead[nahead++] = p;
-			else
-				acts[w++] = acts[i];
-		}
-		nact = w;
-	}
+	struct run_plan plan;
+	run_plan_build(r.s, r.virt, &plan);
+	wpays = plan.wpays;
+	struct run_step *acts = plan.steps;
+	size_t nact = plan.nsteps;
+	uint64_t horizon = plan.horizon;
+	const struct payment_config **ahead = plan.ahead;
+	size_t nahead = plan.nahead;
 	if (r.virt && horizon / r.s->block_interval_us > LONG_RUN_BLOCKS)
 		/* every block is an instant the clock plays, with or without payments */
 		fprintf(stderr, "ampsim run: note: this run spans up to %.0f simulated seconds, "

@@ -55,6 +55,21 @@ struct run {
 	const struct fault_config *crashed[2];   /* the crash that has them down */
 };
 
+/* run_plan.c: the scenario's steps in time order, faults before
+ * payments at one instant; the workload payments handed to alice ahead
+ * (virtual clock, where nothing else happens at their instant and nothing
+ * cuts her off); the horizon (the latest anything can still happen) */
+struct run_plan {
+	struct run_step *steps;
+	size_t nsteps;
+	const struct payment_config **ahead;
+	size_t nahead;
+	uint64_t horizon;
+	struct payment_config *wpays;   /* the workloads' payments (owned) */
+};
+void run_plan_build(const struct scenario *s, bool virt, struct run_plan *out);
+void run_plan_free(struct run_plan *p);
+
 /* run_steps.c */
 void say(const struct run *r, const char *fmt, const char *arg);
 json_t *call(const char *sock, const char *method, json_t *params, char *err, size_t n);

@@ -51,6 +51,7 @@ static bool fire_due(struct world *w, struct side *sd)
 		struct wtimer *t = sd->heap.v[0];
 		wt_cancel(&sd->heap, t);
 		fire(w, sd, t);
+		w_checkpoint(w);
 		any = true;
 	}
 	return any;
@@ -71,7 +72,32 @@ static void handle(struct world *w, struct side *sd)
 		w_alice_message(w, env);
 	else
 		BOB(w, bob_engine_message(&w->bob, WORLD_CONN, env, w->now, &out_));
+	w_checkpoint(w);
 	free(f);
+}
+
+void w_checkpoint(struct world *w)
+{
+	w->events++;
+	if (!w->check || w->broken[0])
+		return;
+	w->check(w, w->check_ctx, w->broken, sizeof(w->broken));
+}
+
+void world_set_check(struct world *w, world_check_fn fn, void *ctx)
+{
+	w->check = fn;
+	w->check_ctx = ctx;
+}
+
+const char *world_broken(const struct world *w)
+{
+	return w->broken[0] ? w->broken : NULL;
+}
+
+uint64_t world_events(const struct world *w)
+{
+	return w->events;
 }
 
 void world_settle(struct world *w)

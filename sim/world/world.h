@@ -39,10 +39,16 @@ struct world_sink {
 	void *ctx;
 };
 
-/* Checked after every event when set (ampsim swarm); a non-NULL return is
- * a broken invariant, described. */
+/* Checked after every event (every timer fired and every message
+ * handled) when set: ampsim swarm's state checker. It writes what broke
+ * into buf (n bytes), or leaves it empty. The first break is kept. */
 struct world;
-typedef const char *(*world_check_fn)(const struct world *w, void *ctx);
+typedef void (*world_check_fn)(const struct world *w, void *ctx, char *buf, size_t n);
+void world_set_check(struct world *w, world_check_fn fn, void *ctx);
+/* What the checker found broken, or NULL. */
+const char *world_broken(const struct world *w);
+/* Timers fired and messages handled so far. */
+uint64_t world_events(const struct world *w);
 
 struct world;
 

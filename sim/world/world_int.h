@@ -112,6 +112,11 @@ struct world {
 	struct chain_spend *spend_v;
 	size_t nspend, spend_cap;
 	struct frame_arena arena;
+	/* the state checker, after every event (ampsim swarm) */
+	world_check_fn check;
+	void *check_ctx;
+	char broken[512];          /* what it found; "" while all holds */
+	uint64_t events;           /* timers fired and messages handled */
 };
 
 enum wchain { WC_ACCEPTED, WC_SPENT, WC_INVALID };
@@ -121,6 +126,7 @@ void wt_at(struct wheap *h, struct wtimer *t, uint64_t at);
 void wt_cancel(struct wheap *h, struct wtimer *t);
 
 /* world.c */
+void w_checkpoint(struct world *w);
 struct side *w_side(struct world *w, enum world_node n);
 void w_emit(struct world *w, enum world_node n, const struct evrec *r);
 void w_violation(struct world *w, enum world_node n, const char *text);

@@ -1,0 +1,134 @@
+/* The state checker (world_check.h). */
+#include "world_check.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bob_engine.h"
+#include "amp.h"
+#include "chain_rules.h"
+#include "log.h"
+#include "pay_engine.h"
+#include "payer.h"
+
+static bool check_ledger(const struct ledger *l, const char *side, char *buf, size_t n)
+{
+	if (ledger_conserves(l))
+		return true;
+	snprintf(buf, n, "conservation: channel %s as %s sees it: alice %llu + bob %llu + in "
+		 "flight %llu msat != capacity %llu msat", l->id, side,
+		 (unsigned long long)l->alice.millisatoshis, (unsigned long long)l->bob.millisatoshis,
+		 (unsigned long long)l->inflight.millisatoshis,
+		 (unsigned long long)l->capacity.millisatoshis);
+	return false;
+}
+
+void world_check_event(const struct world *w, void *ctx, char *buf, size_t n)
+{
+	(void)ctx;
+	const struct pay_engine *a = world_alice(w);
+	const struct bob_engine *b = world_bob(w);
+	uint32_t height = world_height(w);
+	for (size_t i = 0; i < a->nchans; i++) {
+		const struct ledger *l = &a->chans[i].ledger;
+		if (!check_ledger(l, "alice", buf, n))
+			return;
+		for (uint32_t k = 0; l->htlcs && k < l->max_htlcs; k++) {
+			const struct ledger_htlc *h = &l->htlcs[k];
+			if (h->used && height > h->cltv_expiry + CHAIN_CONFIRMATIONS + 1) {
+				snprintf(buf, n, "expiry: HTLC %s/%llu (cltv_expiry %u) is still in flight "
+					 "at height %u", l->id, (unsigned long long)h->id,
+					 h->cltv_expiry, height);
+				return;
+			}
+		}
+	}
+	for (size_t i = 0; i < b->nchans; i++)
+		if (!check_ledger(&b->chans[i].ledger, "bob", buf, n))
+			return;
+}
+
+static int hash_cmp(const void *x, const void *y)
+{
+	return memcmp(x, y, AMP_LEN);
+}
+
+bool world_check_end(const struct world *w, bool quiet, char *buf, size_t n)
+{
+	const struct pay_engine *a = world_alice(w);
+	const struct bob_engine *b = world_bob(w);
+	char ev[512] = "";
+	world_check_event(w, NULL, ev, sizeof(ev));
+	if (ev[0]) {
+		snprintf(buf, n, "%s", ev);
+		return false;
+	}
+	if (!quiet) {
+		for (size_t i = 0; i < a->npays; i++) {
+			if (a->pays[i].outcome == OUTCOME_PENDING) {
+				snprintf(buf, n, "agreement: payment %s never reached an outcome",
+					 a->pays[i].id);
+				return false;
+			}
+		}
+		for (size_t i = 0; i < a->nchans; i++) {
+			const struct ledger *la = &a->chans[i].ledger;
+			const struct ledger *lb = i < b->nchans ? &b->chans[i].ledger : NULL;
+			if (!lb || la->alice.millisatoshis != lb->alice.millisatoshis ||
+			    !amount_is_zero(la->inflight) || !amount_is_zero(lb->inflight)) {
+				snprintf(buf, n, "agreement: channel %s: alice sees alice %llu in flight %llu, "
+					 "bob sees alice %llu in flight %llu (msat) at the end", la->id,
+					 (unsigned long long)la->alice.millisatoshis,
+					 (unsigned long long)la->inflight.millisatoshis,
+					 lb ? (unsigned long long)lb->alice.millisatoshis : 0ULL,
+					 lb ? (unsigned long long)lb->inflight.millisatoshis : 0ULL);
+				return false;
+			}
+		}
+		snprintf(buf, n, "agreement: the run did not end quiet (messages still on a link)");
+		return false;
+	}
+	bool honest = b->cfg.behaviour == BOB_HONEST;
+	size_t nh = 0, cap = 0;
+	uint8_t (*hashes)[AMP_LEN] = NULL;
+	bool ok = true;
+	for (size_t i = 0; i < a->npays && ok; i++) {
+		const struct payment *p = &a->pays[i];
+		uint64_t paid = payment_paid(p).millisatoshis;
+		bool atomic = p->mode == PAY_AMP || (p->mode == PAY_MPP && honest);
+		if (atomic && paid != 0 && paid != p->amount.millisatoshis) {
+			snprintf(buf, n, "atomicity: %s payment %s paid bob %llu of %llu msat (%s)",
+				 pay_mode_name(p->mode), p->id, (unsigned long long)paid,
+				 (unsigned long long)p->amount.millisatoshis, outcome_name(p->outcome));
+			ok = false;
+		}
+		if (atomic && p->outcome == OUTCOME_PARTIAL) {
+			snprintf(buf, n, "atomicity: %s payment %s ended partial", pay_mode_name(p->mode),
+				 p->id);
+			ok = false;
+		}
+		if (p->mode != PAY_AMP)
+			continue;
+		for (size_t j = 0; j < p->nparts; j++) {
+			if (p->parts[j].state == PART_WAITING || amp_is_zero(p->parts[j].hash))
+				continue;
+			if (nh == cap) {
+				cap = cap ? 2 * cap : 64;
+				hashes = xrealloc(hashes, cap * sizeof(*hashes));
+			}
+			memcpy(hashes[nh++], p->parts[j].hash, AMP_LEN);
+		}
+	}
+	if (ok && nh) {
+		qsort(hashes, nh, AMP_LEN, hash_cmp);
+		for (size_t i = 1; i < nh && ok; i++) {
+			if (memcmp(hashes[i - 1], hashes[i], AMP_LEN) == 0) {
+				snprintf(buf, n, "hash reuse: two AMP parts share a payment hash");
+				ok = false;
+			}
+		}
+	}
+	free(hashes);
+	return ok;
+}
