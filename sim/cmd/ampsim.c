@@ -27,7 +27,9 @@ static void usage(FILE *f)
 		"  bench [--payments N] [--concurrency C] [--channels K] [--mode M] [--shards S] [--json]\n"
 		"  key FILE                         a node key (made 0600 when missing): its node id\n"
 		"  chain --listen HOST:PORT --file FILE.db [--ready-file F]\n"
-		"                                   serve the simulated chain over TCP (--chain tcp:...)\n\n"
+		"                                   serve the simulated chain over TCP (--chain tcp:...)\n"
+		"  swarm [--count N] [--seed S] [--out DIR] [--bob B]   random scenarios in-process,\n"
+		"                                   every invariant checked after every event\n\n"
 		"Every command takes --help. Exit status: 0 success, 1 an outcome or\n"
 		"expectation failed, 2 bad usage or input.\n");
 }
@@ -65,6 +67,8 @@ int main(int argc, char **argv)
 		return cmd_key(argc - 1, argv + 1);
 	if (strcmp(cmd, "chain") == 0)
 		return cmd_chain(argc - 1, argv + 1);
+	if (strcmp(cmd, "swarm") == 0)
+		return cmd_swarm(argc - 1, argv + 1);
 	if (strcmp(cmd, "pay") == 0 || strcmp(cmd, "invoice") == 0 || strcmp(cmd, "channels") == 0 ||
 	    strcmp(cmd, "fault") == 0 || strcmp(cmd, "payments") == 0 || strcmp(cmd, "call") == 0 ||
 	    strcmp(cmd, "step") == 0 || strcmp(cmd, "continue") == 0)

@@ -10,5 +10,6 @@ int cmd_rpc(int argc, char **argv);     /* pay, invoice, channels, fault, paymen
 int cmd_bench(int argc, char **argv);
 int cmd_key(int argc, char **argv);
 int cmd_chain(int argc, char **argv);   /* serve the simulated chain over TCP */
+int cmd_swarm(int argc, char **argv);   /* random scenarios in-process, checked */
 
 #endif

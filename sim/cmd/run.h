@@ -78,6 +78,8 @@ bool do_action(struct run *r, const struct run_step *a, char *err, size_t errlen
 /* Quiet: every payment has an outcome, nothing is in flight or on the
  * wire, and both daemons report the same channels. */
 bool quiet(struct run *r, bool *all_final);
+/* A daemon still has a message scheduled on a link. */
+bool messages_on_way(struct run *r);
 /* Payments alice could not take yet (she was down), tried again. */
 void flush_queued(struct run *r);
 /* The first of them only (the virtual clock settles between payments). */
@@ -114,6 +116,13 @@ struct inproc_result {
 };
 bool play_inprocess(struct run *r, const struct virtual_play *vp, struct inproc_result *res,
 		    char *why, size_t whylen);
+/* The loop itself, on a world made and started by the caller: the run's
+ * steps, the payments handed ahead, until quiet or past the horizon (or
+ * the checker found something broken). path names the scenario in
+ * messages. */
+struct world;
+bool world_play(struct world *w, const struct virtual_play *vp, const char *path, bool *final,
+		bool *quiet, char *why, size_t whylen);
 
 /* run_workload.c: [workload] sections */
 struct payment_config *workload_payments(const struct scenario *s, size_t *n);

@@ -25,7 +25,7 @@
 #define AHEAD_SLICE 400
 
 struct inproc {
-	uint64_t now;
+	const struct world *w;
 	struct simclock clk;       /* heights, for the event logs */
 	struct evlog *log[2];
 	bool write;                /* the logs go to files */
@@ -70,13 +70,13 @@ static void on_event(void *ctx, enum world_node node, const struct evrec *r)
 	struct inproc *ip = ctx;
 	if (ip->write)
 		evlog_emit_rec(ip->log[node], r);
-	ip->last_us = ip->now;
+	ip->last_us = world_now(ip->w);
 	if (!tally_wants(r->name, strlen(r->name)))
 		return;
 	struct tally_ev e = {
 		.name = r->name, .node = world_node_name(node), .payment = field_str(r, "payment"),
 		.outcome = field_str(r, "outcome"), .channel = field_str(r, "channel"),
-		.t_ms = t_ms_written(ip->now), .htlc = (int64_t)field_num(r, "htlc"),
+		.t_ms = t_ms_written(world_now(ip->w)), .htlc = (int64_t)field_num(r, "htlc"),
 		.amount_msat = field_num(r, "amount_msat"),
 	};
 	tally_rec(ip->tally, &e);
@@ -111,13 +111,13 @@ static void answers(const struct world *w, json_t **pays, json_t **ca, json_t **
 			"messages_pending", (json_int_t)world_pending(w, WORLD_BOB));
 }
 
-static bool step(struct world *w, const struct run_step *a, const struct scenario *s, char *why,
+static bool step(struct world *w, const struct run_step *a, const char *path, char *why,
 		 size_t whylen)
 {
 	if (a->pay) {
 		if (!world_ready(w)) {
 			snprintf(why, whylen, "%s:%d: payment %s: alice has no open channel to pay on",
-				 s->path, a->pay->line, a->pay->id);
+				 path, a->pay->line, a->pay->id);
 			return false;
 		}
 		world_pay(w, a->pay);
@@ -125,6 +125,70 @@ static bool step(struct world *w, const struct run_step *a, const struct scenari
 	}
 	world_fault(w, a->fault, a->lift);
 	return true;
+}
+
+bool world_play(struct world *w, const struct virtual_play *vp, const char *path, bool *final,
+		bool *quiet, char *why, size_t whylen)
+{
+	*final = *quiet = false;
+	char err[256];
+	bool ok = true;
+	size_t next_step = 0, handed = 0;
+	world_start(w);
+	for (;;) {
+		if (vcoord_interrupted()) {
+			snprintf(why, whylen, "interrupted at t = %.3f s", (double)world_now(w) / 1e6);
+			ok = false;
+			break;
+		}
+		world_settle(w);
+		if (world_broken(w))
+			break;            /* the checker's: the caller says what */
+		uint64_t now = world_now(w);
+		if (next_step < vp->nsteps && vp->steps[next_step].at_us <= now) {
+			if (!step(w, &vp->steps[next_step], path, why, whylen)) {
+				ok = false;
+				break;
+			}
+			next_step++;
+			continue;
+		}
+		bool started = handed == vp->nahead &&
+			       (vp->nahead == 0 || now >= vp->ahead[vp->nahead - 1]->at_us);
+		if (next_step == vp->nsteps && started && world_quiet(w, final)) {
+			*quiet = true;
+			break;
+		}
+		if (next_step == vp->nsteps && started && now > vp->horizon &&
+		    !world_pending(w, WORLD_ALICE) && !world_pending(w, WORLD_BOB)) {
+			/* past the horizon, and no message is left on its way */
+			world_quiet(w, final);
+			break;
+		}
+		uint64_t t = world_next(w);
+		if (next_step < vp->nsteps && vp->steps[next_step].at_us < t)
+			t = vp->steps[next_step].at_us;
+		if (handed < vp->nahead && vp->ahead[handed]->at_us <= t) {
+			size_t end = handed + AHEAD_SLICE < vp->nahead ? handed + AHEAD_SLICE : vp->nahead;
+			for (; handed < end; handed++) {
+				if (!world_schedule(w, vp->ahead[handed], err, sizeof(err))) {
+					snprintf(why, whylen, "%s:%d: %s", path,
+						 vp->ahead[handed]->line, err);
+					ok = false;
+					break;
+				}
+			}
+			if (!ok)
+				break;
+			continue;
+		}
+		if (t == WORLD_NO_TIMER) {
+			world_quiet(w, final);
+			break;
+		}
+		world_advance(w, t);
+	}
+	return ok;
 }
 
 bool play_inprocess(struct run *r, const struct virtual_play *vp, struct inproc_result *res,
@@ -156,61 +220,9 @@ bool play_inprocess(struct run *r, const struct virtual_play *vp, struct inproc_
 		return false;
 	}
 	for (int i = 0; i < 2; i++)
-		evlog_set_now(ip.log[i], &ip.now);
-	bool ok = true;
-	size_t next_step = 0, handed = 0;
-	world_start(w);
-	for (;;) {
-		if (vcoord_interrupted()) {
-			snprintf(why, whylen, "interrupted at t = %.3f s", (double)world_now(w) / 1e6);
-			ok = false;
-			break;
-		}
-		ip.now = world_now(w);
-		world_settle(w);
-		uint64_t now = world_now(w);
-		if (next_step < vp->nsteps && vp->steps[next_step].at_us <= now) {
-			if (!step(w, &vp->steps[next_step], r->s, why, whylen)) {
-				ok = false;
-				break;
-			}
-			next_step++;
-			continue;
-		}
-		bool started = handed == vp->nahead &&
-			       (vp->nahead == 0 || now >= vp->ahead[vp->nahead - 1]->at_us);
-		if (next_step == vp->nsteps && started && world_quiet(w, &res->final)) {
-			res->settled_quiet = true;
-			break;
-		}
-		if (next_step == vp->nsteps && started && now > vp->horizon) {
-			world_quiet(w, &res->final);
-			break;
-		}
-		uint64_t t = world_next(w);
-		if (next_step < vp->nsteps && vp->steps[next_step].at_us < t)
-			t = vp->steps[next_step].at_us;
-		if (handed < vp->nahead && vp->ahead[handed]->at_us <= t) {
-			size_t end = handed + AHEAD_SLICE < vp->nahead ? handed + AHEAD_SLICE : vp->nahead;
-			for (; handed < end; handed++) {
-				if (!world_schedule(w, vp->ahead[handed], err, sizeof(err))) {
-					snprintf(why, whylen, "%s:%d: %s", r->s->path,
-						 vp->ahead[handed]->line, err);
-					ok = false;
-					break;
-				}
-			}
-			if (!ok)
-				break;
-			continue;
-		}
-		if (t == WORLD_NO_TIMER) {
-			world_quiet(w, &res->final);
-			break;
-		}
-		world_advance(w, t);
-	}
-	ip.now = world_now(w);
+		evlog_set_now(ip.log[i], world_clock(w));
+	ip.w = w;
+	bool ok = world_play(w, vp, r->s->path, &res->final, &res->settled_quiet, why, whylen);
 	world_stop(w);
 	if (ip.last_us)
 		tally_time(ip.tally, t_ms_written(ip.last_us));

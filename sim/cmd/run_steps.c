@@ -201,3 +201,23 @@ bool quiet(struct run *r, bool *all_final)
 	return ok;
 }
 
+
+/* Whether either daemon still has a message scheduled on a link (held
+ * messages of a link that is down do not count: they wait for a fault's
+ * lift, which the plan knows). */
+bool messages_on_way(struct run *r)
+{
+	const char *socks[2] = { r->alice_sock, r->bob_sock };
+	pid_t pids[2] = { r->alice, r->bob };
+	for (int i = 0; i < 2; i++) {
+		if (pids[i] <= 0)
+			continue;
+		char e[256];
+		json_t *info = call(socks[i], "getinfo", NULL, e, sizeof(e));
+		long long n = json_integer_value(json_object_get(info, "messages_pending"));
+		json_decref(info);
+		if (n > 0)
+			return true;
+	}
+	return false;
+}

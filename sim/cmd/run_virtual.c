@@ -267,7 +267,7 @@ bool play_virtual(struct run *r, const struct virtual_play *vp, bool *final, boo
 			/* the daemons are stopped by the run, after their last answers */
 			return true;
 		}
-		if (next_step == vp->nsteps && started && now > vp->horizon) {
+		if (next_step == vp->nsteps && started && now > vp->horizon && !messages_on_way(r)) {
 			/* nothing the scenario does is left, and nothing is settling:
 			 * say so rather than run for ever */
 			quiet(r, final);

@@ -39,3 +39,8 @@ const char *w_chan_name(struct world *w, struct side *sd, size_t chan)
 {
 	return sd->node == WORLD_ALICE ? w->alice.chans[chan].ledger.id : w->bob.chans[chan].ledger.id;
 }
+
+const uint64_t *world_clock(const struct world *w)
+{
+	return &w->now;
+}
