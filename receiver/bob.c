@@ -252,7 +252,7 @@ static void usage(FILE *f)
 		"  --ready-file FILE         write {\"port\":N,...} to FILE once listening\n"
 		"  --hold DURATION           how long an incomplete set is held (default 60s)\n"
 		"  --final-cltv-delta N      reject HTLCs expiring sooner (default 18 blocks)\n"
-		"  --behaviour B             honest | greedy | hold | late (default honest)\n"
+		"  --behaviour B             honest | greedy | hold | late | eager (default honest)\n"
 		"  --state DIR               keep channels, HTLCs, invoices and sets in DIR/bob.db\n"
 		"  --chain FILE|tcp:HOST:PORT  the simulated chain shared with alice (on-chain\n"
 		"                            fallback): a file, or served by ampsim chain --listen\n"
@@ -352,7 +352,7 @@ static int parse_options(int argc, char **argv, struct bob_config *cfg, struct b
 		case 'b':
 			if (!bob_behaviour_parse(optarg, &cfg->behaviour))
 				return bad_usage("--behaviour '%s': %s", optarg,
-						 "expected honest, greedy, hold or late");
+						 "expected honest, greedy, hold, late or eager");
 			break;
 		case 's': o->state = optarg; break;
 		case 'K': o->chain = optarg; break;

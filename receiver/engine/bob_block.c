@@ -31,7 +31,8 @@ static void expire_htlcs(struct bob_engine *e, uint32_t height, struct actions *
 			/* drop the expired part, then (honest Bob) fail what is
 			 * left: a set missing a part can never complete */
 			ampset_remove_htlc(&e->sets, s, idx);
-			if (e->cfg.behaviour == BOB_HONEST || e->cfg.behaviour == BOB_GREEDY) {
+			if (e->cfg.behaviour == BOB_HONEST || e->cfg.behaviour == BOB_GREEDY ||
+			    e->cfg.behaviour == BOB_EAGER) {
 				be_fail_set(e, s, AMPSIM__FAILURE_CODE__FAILURE_MPP_TIMEOUT,
 					    "a part of the set expired", out);
 			} else if (s->n == 0) {

@@ -513,6 +513,8 @@ static void handle_add(struct bob_engine *e, uint64_t conn, const Ampsim__Update
 	}
 	if (e->cfg.behaviour == BOB_GREEDY)
 		greedy_claim(e, chan, m->htlc_id, out);
+	if (e->cfg.behaviour == BOB_EAGER && !m->amp && be_eager_claim(e, chan, m->htlc_id, out))
+		return;
 	be_set_verdict(e, chan, m->htlc_id, be_join_set(e, chan, m->htlc_id), now_us, out);
 }
 

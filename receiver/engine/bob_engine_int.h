@@ -37,6 +37,10 @@ void be_send_fulfill(struct bob_engine *e, size_t chan, uint64_t htlc_id,
 		     const uint8_t preimage[AMP_LEN], struct actions *out);
 
 /* bob_sets.c: sets, as the add path and timers drive them */
+/* behaviour = eager: an MPP part settled the moment it arrives, with its
+ * invoice's preimage, whole set or not (an AMP part cannot be: its
+ * preimage needs every share). false: no invoice, the set path decides. */
+bool be_eager_claim(struct bob_engine *e, size_t chan, uint64_t htlc_id, struct actions *out);
 struct ampset_result be_join_set(struct bob_engine *e, size_t chan, uint64_t htlc_id);
 void be_arm_hold(struct bob_engine *e, const struct ampset *s, struct actions *out);
 void be_fail_set(struct bob_engine *e, struct ampset *s, uint32_t code, const char *why,

@@ -388,6 +388,8 @@ int cmd_run(int argc, char **argv)
 stop:
 	if (stop_both(&r, stopwhy, sizeof(stopwhy)))
 		rc = 1;
+	if (in_process)
+		inproc_exits(&r, ia, ib, stopwhy, sizeof(stopwhy));
 	vcoord_free(r.vc);
 
 	if (!in_process)

@@ -35,8 +35,9 @@ static void swarm_usage(FILE *f)
 		"  --count N        scenarios to play (default 1000)\n"
 		"  --seed S         the swarm's seed (default 1)\n"
 		"  --out DIR        where a failing scenario is written (default .)\n"
-		"  --bob B          every scenario's Bob: honest, greedy, hold or late\n"
-		"                   (default: honest half the time, else adversarial)\n"
+		"  --bob B          every scenario's Bob: honest, greedy, hold, late or eager\n"
+		"                   (default: honest half the time, else greedy, hold or late:\n"
+		"                   the ones the protocol withstands; eager breaks mpp)\n"
 		"  --keep           write every scenario played to DIR (swarm-S-I.ini)\n"
 		"  -v, --verbose    one line per scenario\n");
 }
@@ -150,8 +151,8 @@ int cmd_swarm(int argc, char **argv)
 		case 'b': {
 			enum bob_behaviour b;
 			if (!bob_behaviour_parse(optarg, &b)) {
-				fprintf(stderr, "ampsim swarm: --bob '%s': expected honest, greedy, hold or "
-					"late\n", optarg);
+				fprintf(stderr, "ampsim swarm: --bob '%s': expected honest, greedy, hold, "
+					"late or eager\n", optarg);
 				return 2;
 			}
 			bob = (int)b;

@@ -116,6 +116,9 @@ struct inproc_result {
 };
 bool play_inprocess(struct run *r, const struct virtual_play *vp, struct inproc_result *res,
 		    char *why, size_t whylen);
+/* What stop_both says of daemons that logged a violation (they exit 1),
+ * said of the world's nodes. */
+void inproc_exits(const struct run *r, json_t *ia, json_t *ib, char *why, size_t n);
 /* The loop itself, on a world made and started by the caller: the run's
  * steps, the payments handed ahead, until quiet or past the horizon (or
  * the checker found something broken). path names the scenario in

@@ -31,6 +31,7 @@ struct inproc {
 	bool write;                /* the logs go to files */
 	struct ev_tally *tally;
 	uint64_t last_us;          /* the latest event's time */
+	const char *diag[2];       /* each node's diagnostics, as its daemon's log */
 };
 
 /* t_ms as the event log writes it (10 significant digits) and reads it
@@ -86,6 +87,12 @@ static void on_violation(void *ctx, enum world_node node, const char *text)
 {
 	struct inproc *ip = ctx;
 	evlog_violation(ip->log[node], "%s", text);
+	/* where the daemon's diagnostics would be: the run's problem names it */
+	FILE *f = fopen(ip->diag[node], "a");
+	if (f) {
+		fprintf(f, "%s: warning: INVARIANT VIOLATION: %s\n", world_node_name(node), text);
+		fclose(f);
+	}
 }
 
 /* What the daemons' control sockets would answer at the end. */
@@ -197,6 +204,8 @@ bool play_inprocess(struct run *r, const struct virtual_play *vp, struct inproc_
 	struct inproc ip;
 	memset(&ip, 0, sizeof(ip));
 	ip.write = res->write_events;
+	ip.diag[WORLD_ALICE] = r->alice_log;
+	ip.diag[WORLD_BOB] = r->bob_log;
 	ip.tally = res->tally;
 	char err[512];
 	const char *paths[2] = { ip.write ? r->alice_events : NULL, ip.write ? r->bob_events : NULL };
@@ -231,4 +240,19 @@ bool play_inprocess(struct run *r, const struct virtual_play *vp, struct inproc_
 	evlog_close(ip.log[0]);
 	evlog_close(ip.log[1]);
 	return ok;
+}
+
+void inproc_exits(const struct run *r, json_t *ia, json_t *ib, char *why, size_t n)
+{
+	json_t *info[2] = { ia, ib };
+	const char *names[2] = { "alice", "bob" };
+	const char *logs[2] = { r->alice_log, r->bob_log };
+	for (int i = 0; i < 2; i++) {
+		if (json_integer_value(json_object_get(info[i], "violations")) == 0)
+			continue;
+		/* a daemon that logged an invariant violation exits 1 */
+		size_t len = strlen(why);
+		snprintf(why + len, n - len, "%s%s exited with status 1 (see %s)", len ? "; " : "",
+			 names[i], logs[i]);
+	}
 }

@@ -31,7 +31,7 @@ enum outcome { OUTCOME_PENDING, OUTCOME_SETTLED, OUTCOME_FAILED, OUTCOME_REFUNDE
 const char *outcome_name(enum outcome o);
 bool outcome_parse(const char *s, enum outcome *o);   /* not "pending" */
 
-enum bob_behaviour { BOB_HONEST, BOB_GREEDY, BOB_HOLD, BOB_LATE };
+enum bob_behaviour { BOB_HONEST, BOB_GREEDY, BOB_HOLD, BOB_LATE, BOB_EAGER };
 enum alice_behaviour { ALICE_HONEST, ALICE_BAD_SHARE };
 const char *bob_behaviour_name(enum bob_behaviour b);
 bool bob_behaviour_parse(const char *s, enum bob_behaviour *b);

@@ -67,13 +67,15 @@ const char *bob_behaviour_name(enum bob_behaviour b)
 	case BOB_GREEDY: return "greedy";
 	case BOB_HOLD: return "hold";
 	case BOB_LATE: return "late";
+	case BOB_EAGER: return "eager";
 	}
 	abort();
 }
 
 bool bob_behaviour_parse(const char *s, enum bob_behaviour *b)
 {
-	static const enum bob_behaviour all[] = { BOB_HONEST, BOB_GREEDY, BOB_HOLD, BOB_LATE };
+	static const enum bob_behaviour all[] = { BOB_HONEST, BOB_GREEDY, BOB_HOLD, BOB_LATE,
+						    BOB_EAGER };
 	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++) {
 		if (strcmp(s, bob_behaviour_name(all[i])) == 0) {
 			*b = all[i];

@@ -89,14 +89,13 @@ bool world_check_end(const struct world *w, bool quiet, char *buf, size_t n)
 		snprintf(buf, n, "agreement: the run did not end quiet (messages still on a link)");
 		return false;
 	}
-	bool honest = b->cfg.behaviour == BOB_HONEST;
 	size_t nh = 0, cap = 0;
 	uint8_t (*hashes)[AMP_LEN] = NULL;
 	bool ok = true;
 	for (size_t i = 0; i < a->npays && ok; i++) {
 		const struct payment *p = &a->pays[i];
 		uint64_t paid = payment_paid(p).millisatoshis;
-		bool atomic = p->mode == PAY_AMP || (p->mode == PAY_MPP && honest);
+		bool atomic = p->mode == PAY_AMP || p->mode == PAY_MPP;
 		if (atomic && paid != 0 && paid != p->amount.millisatoshis) {
 			snprintf(buf, n, "atomicity: %s payment %s paid bob %llu of %llu msat (%s)",
 				 pay_mode_name(p->mode), p->id, (unsigned long long)paid,

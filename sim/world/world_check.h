@@ -11,8 +11,10 @@
  * At the end of a quiet run (world_check_end):
  *   - agreement: both sides' views of every channel are the same, nothing
  *     in flight, every payment has an outcome;
- *   - atomicity: an mpp or amp payment paid Bob the whole amount or nothing
- *     (for mpp only with an honest Bob: any other knows the preimage);
+ *   - atomicity: an mpp or amp payment paid Bob the whole amount or nothing,
+ *     whatever Bob does among the behaviours the protocol withstands
+ *     (honest, greedy, hold, late); an eager Bob breaks it for mpp, as he
+ *     knows the one preimage: the seed's point;
  *   - no hash reuse: no two AMP parts of any payments share a hash. */
 #ifndef AMPSIM_WORLD_CHECK_H
 #define AMPSIM_WORLD_CHECK_H
