@@ -229,7 +229,7 @@ int cmd_run(int argc, char **argv)
 	if (in_process) {
 		char why2[512];
 		const char *no = !r.virt ? "--clock wall" : step ? "--step" : speed > 0 ? "--speed"
-			       : r.pcap ? "--pcap" : r.keep ? "--keep" : NULL;
+			       : r.pcap ? "--pcap" : NULL;
 		if (no) {
 			fprintf(stderr, "ampsim run: --in-process plays the virtual clock alone, "
 				"without %s yet: run without --in-process for it\n", no);
@@ -308,7 +308,7 @@ int cmd_run(int argc, char **argv)
 		struct virtual_play vp = { acts, nact, horizon, 0, false, -1, ahead, nahead };
 		struct inproc_result res;
 		memset(&res, 0, sizeof(res));
-		res.write_events = events_out || timeline_out;
+		res.write_events = events_out || timeline_out || r.keep;
 		res.tally = &tally;
 		if (!play_inprocess(&r, &vp, &res, clockwhy, sizeof(clockwhy)))
 			rc = 1;

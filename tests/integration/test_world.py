@@ -104,3 +104,18 @@ def test_processes_key_and_what_the_world_refuses(build, tmp_path):
     for opt in (["--clock", "wall"], ["--step"], ["--speed", "2"]):
         r = run([build.exe("ampsim"), "run", "--in-process", src] + opt)
         assert r.returncode == 2 and "--in-process" in r.stderr, (opt, r.stderr)
+
+
+def test_the_timeline_in_process_is_the_daemons_timeline(build, tmp_path):
+    # the page is drawn from the merged events: the same page but for the
+    # peer's address, which the operating system picks for the daemons
+    path = os.path.join(ROOT, "scenarios", "04-amp-timeout-refund.ini")
+    pages = []
+    for extra in (["--in-process"], []):
+        out = tmp_path / ("t%d.html" % len(pages))
+        r = run([build.exe("ampsim"), "run"] + extra + [path, "--timeline", str(out)])
+        assert r.returncode == 0, r.stderr
+        text = out.read_text()
+        assert "onchain_refund_sent" in text or "htlc_refunded" in text
+        pages.append(re.sub(r"(peer(=&quot;|\":\"))[^&\"]*", r"\1", text))
+    assert pages[0] == pages[1]
