@@ -229,7 +229,7 @@ int cmd_run(int argc, char **argv)
 	if (in_process) {
 		char why2[512];
 		const char *no = !r.virt ? "--clock wall" : step ? "--step" : speed > 0 ? "--speed"
-			       : r.pcap ? "--pcap" : NULL;
+			       : NULL;
 		if (no) {
 			fprintf(stderr, "ampsim run: --in-process plays the virtual clock alone, "
 				"without %s yet: run without --in-process for it\n", no);

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "capture.h"
 #include "daemon.h"
 #include "events.h"
 #include "log.h"
@@ -32,7 +33,16 @@ struct inproc {
 	struct ev_tally *tally;
 	uint64_t last_us;          /* the latest event's time */
 	const char *diag[2];       /* each node's diagnostics, as its daemon's log */
+	struct capture *cap;       /* --pcap: bob's capture, as under the daemons */
 };
+
+static void on_frame(void *ctx, enum world_node node, bool sent, const char *channel,
+		     const uint8_t *bytes, size_t len)
+{
+	struct inproc *ip = ctx;
+	if (node == WORLD_BOB && ip->cap)
+		capture_frame(ip->cap, world_now(ip->w), sent, channel, bytes, len);
+}
 
 /* t_ms as the event log writes it (10 significant digits) and reads it
  * back: the summary's figures are those of the files, digit for digit. */
@@ -220,7 +230,13 @@ bool play_inprocess(struct run *r, const struct virtual_play *vp, struct inproc_
 			return false;
 		}
 	}
-	struct world_sink sink = { on_event, on_violation, NULL, &ip };
+	if (r->pcap && !(ip.cap = capture_open(r->pcap, CAPTURE_BOB, err, sizeof(err)))) {
+		snprintf(why, whylen, "--pcap %s", err);
+		evlog_close(ip.log[0]);
+		evlog_close(ip.log[1]);
+		return false;
+	}
+	struct world_sink sink = { on_event, on_violation, NULL, on_frame, &ip };
 	struct world *w = world_new(r->s, &sink, err, sizeof(err));
 	if (!w) {
 		snprintf(why, whylen, "%s", err);
@@ -231,12 +247,14 @@ bool play_inprocess(struct run *r, const struct virtual_play *vp, struct inproc_
 	for (int i = 0; i < 2; i++)
 		evlog_set_now(ip.log[i], world_clock(w));
 	ip.w = w;
+	world_set_epoch(w, simclock_wall_now_us());
 	bool ok = world_play(w, vp, r->s->path, &res->final, &res->settled_quiet, why, whylen);
 	world_stop(w);
 	if (ip.last_us)
 		tally_time(ip.tally, t_ms_written(ip.last_us));
 	answers(w, &res->pays, &res->ca, &res->cb, &res->ia, &res->ib);
 	world_free(w);
+	capture_close(ip.cap);
 	evlog_close(ip.log[0]);
 	evlog_close(ip.log[1]);
 	return ok;

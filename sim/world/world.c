@@ -68,6 +68,8 @@ static void handle(struct world *w, struct side *sd)
 	char why[200] = "";
 	if (frame_decode(&w->arena, f->bytes, f->len, &used, &env, why, sizeof(why)) != FRAME_OK)
 		fatal("the world: a frame of our own does not decode: %s", why);
+	if (w->sink.frame)
+		w->sink.frame(w->sink.ctx, sd->node, false, envelope_channel(env), f->bytes, used);
 	if (sd == &w->a)
 		w_alice_message(w, env);
 	else
@@ -290,6 +292,12 @@ struct world *world_new(const struct scenario *s, const struct world_sink *sink,
 	};
 	bob_engine_init(&w->bob, &cfg);
 	return w;
+}
+
+void world_set_epoch(struct world *w, uint64_t epoch_unix_us)
+{
+	w->clk.epoch_unix_us = epoch_unix_us;
+	w->alice.clk.epoch_unix_us = epoch_unix_us;
 }
 
 void world_start(struct world *w)

@@ -36,6 +36,10 @@ struct world_sink {
 	void (*violation)(void *ctx, enum world_node node, const char *text);
 	/* a payment reached its outcome (seq: alice's sequence number) */
 	void (*outcome)(void *ctx, uint64_t seq);
+	/* a frame node put on the wire (sent) or handled (received; channel:
+	 * the channel its message names, or NULL), as --pcap captures them */
+	void (*frame)(void *ctx, enum world_node node, bool sent, const char *channel,
+		      const uint8_t *bytes, size_t len);
 	void *ctx;
 };
 
@@ -68,6 +72,9 @@ uint64_t world_now(const struct world *w);
 const uint64_t *world_clock(const struct world *w);
 uint32_t world_height(const struct world *w);
 
+/* The run's epoch (wall-clock microseconds at t = 0), as alice announces
+ * it in init: data only, the world never reads a clock. */
+void world_set_epoch(struct world *w, uint64_t epoch_unix_us);
 /* t = 0: both daemons up, connected, channels open. */
 void world_start(struct world *w);
 /* Do all the work of the current instant: each node's timers due now,

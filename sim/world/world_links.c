@@ -7,6 +7,8 @@
 void w_wire_write(struct world *w, struct side *from, const uint8_t *bytes, size_t len)
 {
 	struct side *to = from == &w->a ? &w->b : &w->a;
+	if (w->sink.frame)
+		w->sink.frame(w->sink.ctx, from->node, true, NULL, bytes, len);
 	struct wire *f = xcalloc(1, sizeof(*f) + len);
 	f->len = len;
 	memcpy(f->bytes, bytes, len);

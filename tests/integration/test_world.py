@@ -119,3 +119,23 @@ def test_the_timeline_in_process_is_the_daemons_timeline(build, tmp_path):
         assert "onchain_refund_sent" in text or "htlc_refunded" in text
         pages.append(re.sub(r"(peer(=&quot;|\":\"))[^&\"]*", r"\1", text))
     assert pages[0] == pages[1]
+
+
+def test_the_capture_in_process_is_the_daemons_capture(build, tmp_path):
+    # every frame bob sent and received, in order, with its message, as
+    # tshark decodes them; the init's epoch (wall clock) is the one field
+    # that may differ
+    tshark = os.path.join(ROOT, "scripts", "wireshark", "ampsim-tshark")
+    path = os.path.join(ROOT, "scenarios", "06-mpp.ini")
+    decoded = []
+    for extra in (["--in-process"], []):
+        cap = tmp_path / ("c%d.pcapng" % len(decoded))
+        r = run([build.exe("ampsim"), "run"] + extra + [path, "--pcap", str(cap)])
+        assert r.returncode == 0, r.stderr
+        d = run([tshark, "-r", str(cap), "-T", "fields", "-e", "frame.number",
+                 "-e", "frame.time_relative", "-e", "_ws.col.Info"], timeout=120)
+        assert d.returncode == 0, d.stderr
+        decoded.append(d.stdout.splitlines())
+    assert len(decoded[0]) > 10
+    assert any("UpdateAddHtlc" in line for line in decoded[0]), decoded[0]
+    assert decoded[0] == decoded[1]
