@@ -8,6 +8,8 @@ import os
 import shutil
 import subprocess
 
+import pytest
+
 from support import ROOT, run
 
 PROGRAMS = ("ampsim", "alice", "bob")
@@ -29,6 +31,12 @@ def install(build, dest):
             os.path.join(root, build_option(build, "mandir")))
 
 
+@pytest.fixture(scope="module")
+def installed(build, tmp_path_factory):
+    """(bindir, mandir) of the build installed once under a scratch DESTDIR."""
+    return install(build, tmp_path_factory.mktemp("dest"))
+
+
 def lint(page):
     """Problems a man page renderer reports for page ('' when none)."""
     if shutil.which("mandoc"):
@@ -41,8 +49,8 @@ def lint(page):
     return r.stderr.strip() or ("" if r.returncode == 0 and r.stdout else "exit %d" % r.returncode)
 
 
-def test_meson_install_puts_the_programs_and_their_man_pages_in_place(build, tmp_path):
-    bindir, mandir = install(build, tmp_path / "dest")
+def test_meson_install_puts_the_programs_and_their_man_pages_in_place(installed):
+    bindir, mandir = installed
     for name in PROGRAMS:
         exe = os.path.join(bindir, name)
         assert os.access(exe, os.X_OK), "%s not installed (in %s: %s)" % (exe, bindir, os.listdir(bindir))
@@ -64,8 +72,8 @@ def build_option_version():
     raise AssertionError("no version in meson.build")
 
 
-def test_the_installed_ampsim_runs_a_scenario_with_the_installed_daemons(build, tmp_path):
-    bindir, _ = install(build, tmp_path / "dest")
+def test_the_installed_ampsim_runs_a_scenario_with_the_installed_daemons(installed, tmp_path):
+    bindir, _ = installed
     # nothing of the build tree on the way: the daemons must be found next
     # to the installed ampsim
     env = {k: v for k, v in os.environ.items() if not k.startswith("AMPSIM_")}
