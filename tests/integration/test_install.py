@@ -15,20 +15,19 @@ from support import ROOT, run
 PROGRAMS = ("ampsim", "alice", "bob")
 
 
-def build_option(build, name):
-    r = run(["meson", "introspect", build.dir, "--buildoptions"])
-    assert r.returncode == 0, r.stderr
-    return [o["value"] for o in json.loads(r.stdout) if o["name"] == name][0]
-
-
 def install(build, dest):
+    """meson install under dest; (bindir, mandir) as installed there."""
     r = run(["meson", "install", "-C", build.dir, "--no-rebuild", "--destdir", str(dest)],
             timeout=300)
     assert r.returncode == 0, r.stdout + r.stderr
-    prefix = build_option(build, "prefix")
-    root = os.path.join(str(dest), prefix.lstrip("/"))
-    return (os.path.join(root, build_option(build, "bindir")),
-            os.path.join(root, build_option(build, "mandir")))
+    # where the build's install data put each file (its own prefix, bindir
+    # and mandir), under dest
+    r = run(["meson", "introspect", build.dir, "--installed"])
+    assert r.returncode == 0, r.stderr
+    where = {os.path.basename(dst): os.path.join(str(dest), dst.lstrip("/"))
+             for dst in json.loads(r.stdout).values()}
+    assert "ampsim" in where and "ampsim.1" in where, where
+    return (os.path.dirname(where["ampsim"]), os.path.dirname(os.path.dirname(where["ampsim.1"])))
 
 
 @pytest.fixture(scope="module")
@@ -55,7 +54,7 @@ def test_meson_install_puts_the_programs_and_their_man_pages_in_place(installed)
         exe = os.path.join(bindir, name)
         assert os.access(exe, os.X_OK), "%s not installed (in %s: %s)" % (exe, bindir, os.listdir(bindir))
         r = run([exe, "--version"])
-        assert r.returncode == 0 and r.stdout.split()[-1] == build_option_version(), r.stdout + r.stderr
+        assert r.returncode == 0 and r.stdout.split()[-1] == project_version(), r.stdout + r.stderr
         page = os.path.join(mandir, "man1", name + ".1")
         assert os.path.isfile(page), "%s not installed" % page
         assert lint(page) == "", "%s: %s" % (page, lint(page))
@@ -64,7 +63,7 @@ def test_meson_install_puts_the_programs_and_their_man_pages_in_place(installed)
         assert r.returncode == 0 and r.stdout.strip() == page, r.stdout + r.stderr
 
 
-def build_option_version():
+def project_version():
     with open(os.path.join(ROOT, "meson.build")) as f:
         for line in f:
             if line.strip().startswith("version :"):
