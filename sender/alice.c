@@ -20,6 +20,7 @@
 #include "timebase.h"
 
 static void schedule_reconnect(struct alice *a);
+static void arm_reconnect(struct alice *a, unsigned ms);
 
 uint64_t alice_now(const struct alice *a)
 {
@@ -311,20 +312,61 @@ static void on_message(struct peer *p, const Ampsim__Envelope *env, void *arg)
 static void on_close(struct peer *p, const char *why, void *arg)
 {
 	struct alice *a = arg;
-	(void)p;
-	log_warn("connection to bob lost: %s", why);
+	bool secured = peer_remote_id(p) != NULL;
+	char reason[200];
+	snprintf(reason, sizeof(reason), "%s%s",
+		 secured || !strncmp(why, "BOLT #8", 7) ? "" : "BOLT #8 handshake failed: ", why);
+	if (secured)
+		log_warn("connection to bob lost: %s", why);
 	json_t *ev = evlog_new(a->log, "peer_disconnected");
 	json_set_str(ev, "peer", "bob");
-	json_set_str(ev, "reason", why);
+	json_set_str(ev, "reason", reason);
 	evlog_emit(a->log, ev);
 	a->peer = NULL;
 	a->bob_answered = false;
 	pay_engine_disconnected(&a->eng);
-	if (!a->stopping)
+	if (a->stopping)
+		return;
+	if (secured) {
 		schedule_reconnect(a);
+		return;
+	}
+	/* closed before the BOLT #8 handshake ended. In Noise XK the node we
+	 * reach must hold the key of the node id we were given to read act one:
+	 * one that does not closes (bob) or fails act two, and we learn nothing
+	 * of its own key. Back off, and stop after a few: asking again cannot
+	 * give it the key. */
+	char id[2 * NOISE_PUBKEY_LEN + 1];
+	sodium_bin2hex(id, sizeof(id), a->bob_id, NOISE_PUBKEY_LEN);
+	struct reconnect_next n = reconnect_after(&a->rc, RECONNECT_HANDSHAKE);
+	if (n.give_up) {
+		fprintf(stderr, "alice: --connect %s@%s: bob at %s is not node %s: the BOLT #8 "
+			"handshake failed %u times in a row (%s), so the node listening there "
+			"does not hold that node's key\nalice: stopping; give --connect the node "
+			"id bob printed when he started (his ready file has it too)\n",
+			id, a->where, a->where, id, n.failures, why);
+		a->exit_code = 2;
+		a->stopping = true;
+		event_base_loopbreak(a->base);
+		return;
+	}
+	log_warn("the BOLT #8 handshake with bob at %s failed (%s), %u of %d: the node "
+		 "there does not hold the key of node %s; trying again in %u ms", a->where, why,
+		 n.failures, RECONNECT_HANDSHAKE_TRIES, id, n.delay_ms);
+	arm_reconnect(a, n.delay_ms);
 }
 
-static const struct peer_ops alice_peer_ops = { on_message, on_close };
+/* BOLT #8 ended: bob is the node --connect names; the waits start over */
+static bool on_secure(struct peer *p, const uint8_t node_id[33], void *arg)
+{
+	(void)p;
+	(void)node_id;
+	struct alice *a = arg;
+	reconnect_secured(&a->rc);
+	return true;
+}
+
+static const struct peer_ops alice_peer_ops = { on_message, on_close, on_secure, NULL };
 
 static void connected(struct alice *a, evutil_socket_t fd)
 {
@@ -333,7 +375,6 @@ static void connected(struct alice *a, evutil_socket_t fd)
 	bool reconnect = a->ever_connected || (a->eng.restarted && a->tries > 1);
 	a->ever_connected = true;
 	a->tries = 0;
-	a->reconnect_ms = 0;
 	a->peer = peer_new(a->base, fd, "bob", &alice_peer_ops, a, a->log, &a->clk);
 	peer_set_capture(a->peer, a->cap);
 	peer_set_turn(a->peer, a->turn);
@@ -423,28 +464,30 @@ static void on_reconnect_tb(void *arg)
 	alice_connect(arg, false);
 }
 
-/* Try again with exponential backoff: 20 ms, 40 ms, ... at most 1 s (wall);
- * on a first start, 10 ms more each try, as Bob may still be starting. */
+/* Try again after the wait engine/reconnect.c says: 20 ms, 40 ms, ... at
+ * most 1 s; on a first start, 10 ms more each try, as Bob may still be
+ * starting. */
 static void schedule_reconnect(struct alice *a)
+{
+	bool starting = !a->ever_connected && !a->eng.restarted;
+	struct reconnect_next n =
+		reconnect_after(&a->rc, starting ? RECONNECT_STARTING : RECONNECT_LOST);
+	arm_reconnect(a, n.delay_ms);
+}
+
+static void arm_reconnect(struct alice *a, unsigned ms)
 {
 	if (!a->reconnect_timer)
 		a->reconnect_timer = evtimer_new(a->base, on_reconnect, a);
-	if (!a->ever_connected && !a->eng.restarted)
-		a->reconnect_ms += 10;
-	else
-		a->reconnect_ms = a->reconnect_ms ? a->reconnect_ms * 2 : 20;
-	if (a->reconnect_ms > 1000)
-		a->reconnect_ms = 1000;
 	if (timebase_is_virtual(a->tb)) {
 		/* under the virtual clock the backoff is simulated time */
 		if (!a->reconnect_tb)
 			a->reconnect_tb = tb_timer_new(a->tb, on_reconnect_tb, a);
 		tb_timer_set_label(a->reconnect_tb, reconnect_label);
-		tb_timer_at(a->reconnect_tb, alice_now(a) + (uint64_t)a->reconnect_ms * 1000);
+		tb_timer_at(a->reconnect_tb, alice_now(a) + (uint64_t)ms * 1000);
 		return;
 	}
-	struct timeval tv = { (time_t)(a->reconnect_ms / 1000),
-			      (suseconds_t)(a->reconnect_ms % 1000) * 1000 };
+	struct timeval tv = { (time_t)(ms / 1000), (suseconds_t)(ms % 1000) * 1000 };
 	evtimer_add(a->reconnect_timer, &tv);
 }
 

@@ -17,6 +17,7 @@
 #include "daemon.h"
 #include "events.h"
 #include "pay_engine.h"
+#include "reconnect.h"
 #include "peer.h"
 #include "timebase.h"
 #include "rpc.h"
@@ -70,7 +71,7 @@ struct alice {
 	struct sockaddr_storage addr;
 	int addrlen;
 	char where[300];                  /* HOST:PORT, for messages */
-	unsigned reconnect_ms;
+	struct reconnect rc;              /* the waits between tries (engine/reconnect.h) */
 	unsigned tries;                   /* since the last connection */
 	int first_tries_left;             /* first start: give up (exit 1) after these */
 	bool ever_connected;

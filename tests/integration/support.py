@@ -243,3 +243,19 @@ class Daemons:
                 p.kill()
             p.wait()
         shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def netns_unavailable():
+    """Why network namespaces cannot be made here (None: they can). The
+    tests that need them skip with this reason, as scripts/netns-lab
+    refuses with it."""
+    if os.geteuid() != 0:
+        return "needs root to make network namespaces (ip netns add), as in a lab VM"
+    if not shutil.which("ip"):
+        return "needs ip from iproute2 (scripts/install-deps installs it)"
+    name = "ampsim-probe-%d" % os.getpid()
+    r = subprocess.run(["ip", "netns", "add", name], capture_output=True, text=True)
+    if r.returncode != 0:
+        return "network namespaces are not allowed here (ip netns add: %s)" % r.stderr.strip()
+    subprocess.run(["ip", "netns", "del", name], capture_output=True)
+    return None

@@ -2,6 +2,7 @@
 (tests/integration/bolt8.py, written from the spec): first checked
 against the spec's test vectors, then each way over a real socket."""
 import os
+import re
 import socket
 import struct
 
@@ -107,6 +108,38 @@ def test_alice_reaches_a_foreign_responder_and_only_the_node_she_names(build, pr
         other.wait()
     finally:
         lst.close()
+
+
+def test_alice_given_another_nodes_id_backs_off_then_stops_and_says_why(build, start_daemons, tmp_path):
+    # the lab's mistake: alice told to expect a node that is not the bob
+    # listening there. Bob cannot read her act one (it is encrypted to the
+    # key she expects), so every handshake fails; she must not hammer him
+    # but back off, name the mismatch, and stop with the bad-input status.
+    dm = start_daemons(start_alice=False)
+    other = node_key(build, str(tmp_path / "other.key"))
+    assert other != dm.node_id
+    events = str(tmp_path / "alice.jsonl")
+    r = run([build.exe("alice"), "--connect", "%s@127.0.0.1:%d" % (other, dm.port),
+             "--channel", "1btc", "--events", events], timeout=60)
+    where = "127.0.0.1:%d" % dm.port
+    assert r.returncode == 2, r.stderr
+    assert "bob at %s is not node %s" % (where, other) in r.stderr, r.stderr
+    assert "handshake failed 5 times in a row" in r.stderr, r.stderr
+    # every try but the last waits twice as long as the one before
+    waits = [int(w) for w in re.findall(r"trying again in (\d+) ms", r.stderr)]
+    tries = [int(t) for t in re.findall(r"failed \(.*\), (\d+) of 5:", r.stderr)]
+    assert tries == [1, 2, 3, 4], r.stderr
+    assert waits == [20, 40, 80, 160], r.stderr
+    # five attempts, as bob saw them: each failed at act one
+    failed = wait_for(lambda: [e for e in dm.events("bob") if e["event"] == "peer_error"
+                               and "act one" in e["reason"]] or None, what="bob's act one failures")
+    assert len(failed) == 5, failed
+    gone = [e for e in read_events(events) if e["event"] == "peer_disconnected"]
+    assert len(gone) == 5 and all(e["reason"].startswith("BOLT #8 handshake failed")
+                                  for e in gone), gone
+    # bob is unharmed: the right alice still gets in
+    dm.start_alice(("1btc",))
+    assert dm.alice.poll() is None
 
 
 def test_bob_allows_only_the_nodes_given(build, processes, tmp_path):

@@ -1,31 +1,22 @@
 """scripts/netns-lab: bob and alice in two network namespaces joined by a
 veth pair, the story's payment across it, the chain served from bob's host
-over TCP (and with --lose-fulfill, bob's claim on it). Needs root and network
-namespaces (a lab VM, this CI); elsewhere it says why and is skipped."""
+over TCP (and with --lose-fulfill, bob's claim on it). Needs root, ip
+(iproute2) and network namespaces (a lab VM, this CI); elsewhere it says
+which is missing and is skipped."""
 import os
 import subprocess
 
 import pytest
 
-from support import ROOT, run
+from support import ROOT, netns_unavailable, run
 
 LAB = os.path.join(ROOT, "scripts", "netns-lab")
 
 
-def netns_possible():
-    if os.geteuid() != 0:
-        return False
-    name = "ampsim-probe-%d" % os.getpid()
-    r = subprocess.run(["ip", "netns", "add", name], capture_output=True)
-    if r.returncode != 0:
-        return False
-    subprocess.run(["ip", "netns", "del", name], capture_output=True)
-    return True
-
-
 def test_the_story_across_two_namespaces(build):
-    if not netns_possible():
-        pytest.skip("needs root and network namespaces (ip netns add)")
+    why = netns_unavailable()
+    if why:
+        pytest.skip(why)
     r = run([LAB, "--build", build.dir], timeout=120)
     assert r.returncode == 0, r.stdout + r.stderr
     assert '"outcome": "settled"' in r.stdout and "both hosts agree" in r.stdout, r.stdout
@@ -36,8 +27,9 @@ def test_the_story_across_two_namespaces(build):
 
 
 def test_a_lost_fulfill_is_claimed_on_the_chain_served_from_host_b(build):
-    if not netns_possible():
-        pytest.skip("needs root and network namespaces (ip netns add)")
+    why = netns_unavailable()
+    if why:
+        pytest.skip(why)
     r = run([LAB, "--build", build.dir, "--lose-fulfill"], timeout=120)
     assert r.returncode == 0, r.stdout + r.stderr
     assert '"outcome": "settled"' in r.stdout and "both hosts agree" in r.stdout, r.stdout
@@ -53,3 +45,11 @@ def test_netns_lab_refuses_what_it_cannot_do(build, tmp_path):
     assert r.returncode == 2 and "is not built" in r.stderr, r.stderr
     r = run([LAB, "--version"])
     assert r.returncode == 0 and "netns-lab" in r.stdout
+
+
+def test_a_missing_ip_is_named_rather_than_a_crash(monkeypatch, tmp_path):
+    # a bare Debian without iproute2: the probe says what to install
+    monkeypatch.setenv("PATH", str(tmp_path))
+    why = netns_unavailable()
+    assert why is not None
+    assert "iproute2" in why or "root" in why, why
