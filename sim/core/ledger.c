@@ -69,11 +69,12 @@ void ledger_free(struct ledger *l)
 	l->htlcs = NULL;
 	l->max_htlcs = 0;
 	l->nhtlcs = 0;
+	l->span = 0;
 }
 
 static struct ledger_htlc *slot_of(const struct ledger *l, uint64_t htlc_id)
 {
-	for (uint32_t i = 0; i < l->max_htlcs; i++)
+	for (uint32_t i = 0; i < l->span; i++)
 		if (l->htlcs[i].used && l->htlcs[i].id == htlc_id)
 			return &l->htlcs[i];
 	return NULL;
@@ -112,6 +113,8 @@ enum ledger_err ledger_add(struct ledger *l, uint64_t htlc_id, struct amount_msa
 			h = &l->htlcs[i];
 	if (!h)
 		return LEDGER_NO_SLOT;     /* nhtlcs disagrees with the slots */
+	if ((uint32_t)(h - l->htlcs) >= l->span)
+		l->span = (uint32_t)(h - l->htlcs) + 1;
 
 	h->id = htlc_id;
 	h->amount = amount;
@@ -153,6 +156,8 @@ enum ledger_err ledger_resolve(struct ledger *l, uint64_t htlc_id, enum htlc_end
 	if (out)
 		*out = *h;
 	memset(h, 0, sizeof(*h));
+	while (l->span && !l->htlcs[l->span - 1].used)
+		l->span--;
 	l->nhtlcs--;
 	l->inflight = inflight;
 	*to = dest;
@@ -177,7 +182,8 @@ bool ledger_conserves(const struct ledger *l)
 	struct amount_msat sum = amount_msat(0), total;
 	uint32_t n = 0;
 
-	for (uint32_t i = 0; l->htlcs && i < l->max_htlcs; i++) {
+	/* no slot at or above span is ever used (ledger_add, ledger_resolve) */
+	for (uint32_t i = 0; l->htlcs && i < l->span; i++) {
 		if (!l->htlcs[i].used)
 			continue;
 		n++;

@@ -33,6 +33,8 @@ struct ledger {
 	uint32_t max_htlcs;
 	uint32_t nhtlcs;
 	struct ledger_htlc *htlcs;     /* max_htlcs slots, owned */
+	uint32_t span;                 /* every used slot is below it: lookups
+				        * scan the slots in use, not all 483 */
 };
 
 enum ledger_err {
