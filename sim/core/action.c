@@ -91,7 +91,7 @@ void act_persist(struct actions *a, int what, size_t chan, uint64_t id, const ui
 struct evrec *act_log(struct actions *a, const char *event)
 {
 	struct action *x = push(a, ACT_LOG);
-	x->log = xcalloc(1, sizeof(*x->log));
+	x->log = xrealloc(NULL, sizeof(*x->log));   /* evrec_init sets what is read */
 	evrec_init(x->log, event);
 	return x->log;
 }
