@@ -155,6 +155,9 @@ enum sim_clock { SIM_CLOCK_VIRTUAL, SIM_CLOCK_WALL };
 const char *sim_clock_name(enum sim_clock c);
 bool sim_clock_parse(const char *s, enum sim_clock *c);
 
+#define SCN_MAX_NOTES 8
+#define SCN_NOTE_MAX 512
+
 struct scenario {
 	char path[256];
 	uint64_t seed;                   /* default 1 */
@@ -175,6 +178,10 @@ struct scenario {
 	struct fault_config faults[SCN_MAX_FAULTS];
 	struct expect_config expects[SCN_MAX_EXPECTS];
 	struct workload_config workloads[SCN_MAX_WORKLOADS];
+	/* What the file says that is accepted but ignored ("FILE:LINE: ..."),
+	 * for the caller to show as warnings; the first SCN_MAX_NOTES only. */
+	size_t nnotes;
+	char notes[SCN_MAX_NOTES][SCN_NOTE_MAX];
 };
 
 /* Fill *s with defaults (no channels, payments, faults or expectations). */
