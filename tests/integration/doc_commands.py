@@ -128,7 +128,7 @@ def parse(doc):
                     c.not_run = m.group("reason")
                 elif kind.startswith("exit"):
                     c.exit = int(m.group("status"))
-                else:
+                elif m.group("old") in c.text:
                     c.replaced.append((m.group("old"), m.group("new"), m.group("reason")))
             if kind.startswith("run with") and not any(m.group("old") in c.text for c in hit):
                 problems.append("%s:%d: %r: no command of the block contains %r" % (
