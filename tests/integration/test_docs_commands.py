@@ -12,7 +12,14 @@ at the build directory under test, and the build's ampsim, alice and bob
 first on PATH. What a command writes (runs.csv, lab3.jsonl) lands in the
 scratch folder. Whatever the document's shell started is killed when it
 ends.
+
+A lab handout (docs/labs/NN-name.md with its key in docs/labs/answers/) is
+run by scripts/lab-check, the way the labs are meant to be played: it runs
+the handout's `$ ` lines (the two-host lab on one machine, its placeholders
+filled in) and checks every answer of the key against them.
 """
+import importlib.machinery
+import importlib.util
 import os
 import signal
 import subprocess
@@ -23,6 +30,7 @@ import doc_commands
 from support import ROOT, wait_for
 
 DOC_TIMEOUT = 240        # seconds for all the commands of one document
+LAB_CHECK = os.path.join(ROOT, "scripts", "lab-check")
 
 
 def all_commands():
@@ -104,9 +112,39 @@ def test_every_command_not_run_says_why(capsys):
             print("  " + line)
 
 
+def lab_key(doc):
+    """The answer key of a lab handout, or None for any other document."""
+    if os.path.dirname(doc) != os.path.join("docs", "labs"):
+        return None
+    key = os.path.join(ROOT, "docs", "labs", "answers", os.path.basename(doc))
+    return key if os.path.isfile(key) else None
+
+
+def lab_check_commands(doc):
+    """The commands scripts/lab-check runs for a lab handout."""
+    loader = importlib.machinery.SourceFileLoader("ampsim_lab_check", LAB_CHECK)
+    spec = importlib.util.spec_from_loader("ampsim_lab_check", loader)
+    mod = importlib.util.module_from_spec(spec)
+    loader.exec_module(mod)
+    return mod.parse_lab(os.path.join(ROOT, doc))[1]
+
+
 @pytest.mark.parametrize("doc", RUNNABLE)
 def test_doc_commands_run(build, tmp_path, doc):
     cmds = [c for c in PARSED[doc][0] if c.not_run is None]
+    if lab_key(doc):
+        # a lab handout: scripts/lab-check runs its commands as a student
+        # would (its placeholders stand in for the second host) and checks
+        # the answer key against what they did; every command shown must
+        # be one it runs
+        assert [c.text for c in PARSED[doc][0]] == lab_check_commands(doc), (
+            "%s: scripts/lab-check runs a lab's indented `$ ` lines only; show every command "
+            "that way" % doc)
+        name = os.path.basename(doc)[:-len(".md")]
+        r = subprocess.run([LAB_CHECK, "--build", build.dir, "--lab", name], capture_output=True,
+                           text=True, timeout=DOC_TIMEOUT)
+        assert r.returncode == 0 and "1 labs" in r.stdout, r.stdout + r.stderr
+        return
     root = scratch_root(tmp_path, build)
     logs = tmp_path / "logs"
     logs.mkdir()
