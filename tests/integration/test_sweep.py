@@ -222,6 +222,11 @@ def test_the_bootstrap_is_seeded_and_reproducible():
     assert [a[0][k] for k in key] == [b[0][k] for k in key]
     assert [a[0][k] for k in key] != [c[0][k] for k in key]      # the seed is what decides
     lo, hi = (a[0][k] for k in key)
+    # the same runs at two grid points (MPP and AMP losing the same
+    # payments) get the same interval
+    rows = [{"problems": 0, "n_settled": 1, "settle_p50_ms": x} for x in xs]
+    two = sw.summarise([rows, list(rows)], [("workload w1", "mode")], [("mpp",), ("amp",)], seed=1)
+    assert [two[0][k] for k in key] == [two[1][k] for k in key] == [a[0][k] for k in key]
     assert min(xs) <= lo < statistics.mean(xs) < hi <= max(xs)
     # constant runs: a point interval, no resampling noise
     st = sw.statistics_of([5.0] * 10, random.Random(1))
