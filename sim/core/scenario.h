@@ -203,6 +203,11 @@ const struct workload_config *scenario_workload_of(const struct scenario *s, con
 /* Which section already uses id, if any (ids share one namespace). */
 bool scenario_id_owner(const struct scenario *s, const char *id, const char **what, int *line);
 
+/* A single payment's (or workload's) shards: ignored, with a note in
+ * s->notes ("FILE:LINE: LABEL shards: ... is ignored"); *shards becomes 0. */
+void scenario_single_shards(struct scenario *s, const char *file, int line, const char *label,
+			    uint32_t *shards);
+
 /* Parse one fault action string ("drop=0.1", "loss=ge:0.1,0.5", "down",
  * "drop=fulfill#1", "crash=bob", ...) into f->action and its parameters. */
 bool fault_action_parse(const char *text, struct fault_config *f, const char **why);

@@ -75,25 +75,6 @@ static void fail(struct parser *p, int line, const char *fmt, ...)
 		snprintf(p->err, p->errlen, "%s: %s", p->name, msg);
 }
 
-/* Something accepted but ignored: kept in the scenario's notes, with
- * FILE:LINE like an error, for the caller to show. */
-static void note(struct parser *p, int line, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void note(struct parser *p, int line, const char *fmt, ...)
-{
-	char msg[MSG_MAX];
-	va_list ap;
-	struct scenario *s = p->s;
-
-	if (s->nnotes >= SCN_MAX_NOTES)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	snprintf(s->notes[s->nnotes++], SCN_NOTE_MAX, "%s:%d: %s", p->name, line, msg);
-}
-
 static int sec_key_line(const struct parser *p, const char *key)
 {
 	int i = scn_key_index(p->sec->keys, p->sec->nkeys, key);
@@ -129,11 +110,9 @@ static void section_end(struct parser *p)
 			fail(p, p->sec_line, "%s amount: missing: every payment needs an amount "
 			     "(e.g. amount = 2btc)", p->label);
 		} else if (pay->mode == PAY_SINGLE && pay->shards > 1) {
-			/* accepted so that a grid over modes can include single */
-			note(p, sec_key_line(p, "shards"),
-			     "%s shards: mode single sends one part: shards = %u is ignored "
-			     "(it applies to invoices, mpp and amp)", p->label, (unsigned)pay->shards);
-			pay->shards = 0;
+			/* ignored, so that a grid over modes can include single */
+			scenario_single_shards(p->s, p->name, sec_key_line(p, "shards"), p->label,
+					       &pay->shards);
 		}
 		break;
 	}
@@ -153,13 +132,9 @@ static void section_end(struct parser *p)
 		} else if (strlen(last) >= SCN_ID_MAX) {
 			fail(p, p->sec_line, "%s: its payments' ids (up to %s) would be longer than %d "
 			     "characters: use a shorter id", p->label, last, SCN_ID_MAX - 1);
-		} else if (w->nmodes == 1 && w->modes[0].mode == PAY_SINGLE &&
-			   w->shards > 1) {
-			/* accepted so that a grid over modes can include single;
-			 * its payments are made with no shards (workload.c) */
-			note(p, sec_key_line(p, "shards"), "%s shards: mode single sends one part: "
-			     "shards = %u is ignored (it applies to invoices, mpp and amp)", p->label,
-			     (unsigned)w->shards);
+		} else if (w->nmodes == 1 && w->modes[0].mode == PAY_SINGLE && w->shards > 1) {
+			scenario_single_shards(p->s, p->name, sec_key_line(p, "shards"), p->label,
+					       &w->shards);
 		}
 		break;
 	}
