@@ -76,14 +76,18 @@ def kill_group(proc):
     process group): TERM, then KILL what is left after 5 s."""
     try:
         os.killpg(proc.pid, signal.SIGTERM)
-        wait_for(lambda: group_gone(proc.pid), timeout=5, what="the document's processes to end")
     except ProcessLookupError:
+        proc.wait()
         return
-    except AssertionError:
+    try:
+        proc.wait(timeout=5)     # reaped: a zombie would still count in its group
+        wait_for(lambda: group_gone(proc.pid), timeout=5, what="the document's processes to end")
+    except (subprocess.TimeoutExpired, AssertionError):
         try:
             os.killpg(proc.pid, signal.SIGKILL)
         except ProcessLookupError:
             pass
+    proc.wait()
 
 
 def test_markers_are_well_formed():
@@ -129,6 +133,44 @@ def lab_check_commands(doc):
     return mod.parse_lab(os.path.join(ROOT, doc))[1]
 
 
+def run_commands(build, tmp_path, cmds, timeout=DOC_TIMEOUT):
+    """Run cmds in order in one bash in a scratch root; kill what is left
+    of it at the end. The list of failures (empty when each command exited
+    as expected)."""
+    root = scratch_root(tmp_path, build)
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    script = tmp_path / "doc.sh"
+    script.write_text(script_of(cmds, str(logs)))
+    env = dict(os.environ)
+    env["PATH"] = os.pathsep.join([os.path.join(build.dir, "sim"), os.path.join(build.dir, "sender"),
+                                   os.path.join(build.dir, "receiver"), env.get("PATH", "")])
+    proc = subprocess.Popen(["bash", str(script)], cwd=str(root), env=env, start_new_session=True,
+                            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    try:
+        proc.wait(timeout=timeout)
+        timed_out = False
+    except subprocess.TimeoutExpired:
+        timed_out = True
+    finally:
+        kill_group(proc)        # and the daemons the document started
+    failures = []
+    for k, c in enumerate(cmds):
+        rc_file, out_file = logs / ("rc.%d" % k), logs / ("out.%d" % k)
+        output = out_file.read_text(errors="replace") if out_file.exists() else ""
+        if not rc_file.exists():
+            failures.append("%s: never finished%s: %s\n%s" % (
+                c.where(), " (the document's commands took over %d s)" % timeout
+                if timed_out else "", c.to_run(), output[-2000:]))
+            break
+        rc = int(rc_file.read_text())
+        if rc != c.exit:
+            failures.append("%s: exit %d, the document expects %d: %s\n%s" % (
+                c.where(), rc, c.exit, c.to_run(), output[-2000:]))
+    return failures
+
+
 @pytest.mark.parametrize("doc", RUNNABLE)
 def test_doc_commands_run(build, tmp_path, doc):
     cmds = [c for c in PARSED[doc][0] if c.not_run is None]
@@ -145,36 +187,117 @@ def test_doc_commands_run(build, tmp_path, doc):
                            text=True, timeout=DOC_TIMEOUT)
         assert r.returncode == 0 and "1 labs" in r.stdout, r.stdout + r.stderr
         return
-    root = scratch_root(tmp_path, build)
-    logs = tmp_path / "logs"
-    logs.mkdir()
-    script = tmp_path / "doc.sh"
-    script.write_text(script_of(cmds, str(logs)))
-    env = dict(os.environ)
-    env["PATH"] = os.pathsep.join([os.path.join(build.dir, "sim"), os.path.join(build.dir, "sender"),
-                                   os.path.join(build.dir, "receiver"), env.get("PATH", "")])
-    proc = subprocess.Popen(["bash", str(script)], cwd=str(root), env=env, start_new_session=True,
-                            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
-    try:
-        proc.wait(timeout=DOC_TIMEOUT)
-        timed_out = False
-    except subprocess.TimeoutExpired:
-        timed_out = True
-    finally:
-        kill_group(proc)        # and the daemons the document started
-        proc.wait()
-    failures = []
-    for k, c in enumerate(cmds):
-        rc_file, out_file = logs / ("rc.%d" % k), logs / ("out.%d" % k)
-        output = out_file.read_text(errors="replace") if out_file.exists() else ""
-        if not rc_file.exists():
-            failures.append("%s: never finished%s: %s\n%s" % (
-                c.where(), " (the document's commands took over %d s)" % DOC_TIMEOUT
-                if timed_out else "", c.to_run(), output[-2000:]))
-            break
-        rc = int(rc_file.read_text())
-        if rc != c.exit:
-            failures.append("%s: exit %d, the document expects %d: %s\n%s" % (
-                c.where(), rc, c.exit, c.to_run(), output[-2000:]))
+    failures = run_commands(build, tmp_path, cmds)
     assert not failures, "\n\n".join(failures)
+
+
+def test_the_runner_checks_exit_statuses_and_ends_daemons(build, tmp_path):
+    """The runner itself: one shell for a document's commands, the expected
+    exit status checked, and what a command left running killed."""
+    Command = doc_commands.Command
+    ok = Command("x.md", 1, "X=5; test -d scenarios && test -x build/sim/ampsim")
+    bg = Command("x.md", 2, "sleep 600 & echo $! > daemon.pid")      # stands for a daemon
+    same_shell = Command("x.md", 3, 'test "$X" = 5 && command -v ampsim | grep -q "^%s"' % build.dir)
+    fails = Command("x.md", 4, "false")
+    marked = Command("x.md", 5, "exit_two() { return 2; }; exit_two")
+    marked.exit = 2
+    failures = run_commands(build, tmp_path, [ok, bg, same_shell, fails, marked])
+    assert len(failures) == 1 and failures[0].startswith("x.md:4: exit 1, the document expects 0"), \
+        failures
+    pid = int((tmp_path / "root" / "daemon.pid").read_text())
+    with pytest.raises(ProcessLookupError):
+        os.kill(pid, 0)
+    # a command that does not end is cut at the time limit and said so
+    (tmp_path / "slow").mkdir()
+    failures = run_commands(build, tmp_path / "slow", [Command("y.md", 7, "sleep 600")], timeout=1)
+    assert len(failures) == 1 and "y.md:7: never finished" in failures[0], failures
+
+
+def test_the_finder_reads_every_way_a_command_is_written(tmp_path):
+    doc = tmp_path / "d.md"
+    doc.write_text("""# A document
+
+Inline: `$ ampsim run a.ini` and `not a command`.
+
+```sh
+# a comment
+scripts/sweep x.ini \\
+    --seeds 2
+ampsim bench   # a benchmark
+```
+
+```console
+$ ampsim amp combine A B
+root  C
+```
+
+```ini
+[sim]
+seed = 1
+```
+
+```
+a diagram, no commands
+```
+
+<!-- not run "ampsim bench": a benchmark -->
+<!-- run with "--seeds 30" as "--seeds 1": fewer seeds -->
+
+```sh
+ampsim bench
+scripts/sweep y.ini --seeds 30
+```
+
+    $ ampsim run b.ini
+    $ ampsim key k
+
+<!-- exit 2: a bad file -->
+
+    $ ampsim run bad.ini
+""")
+    cmds, problems = doc_commands.parse(str(doc))
+    assert problems == []
+    assert [(c.line, c.text) for c in cmds] == [
+        (3, "ampsim run a.ini"), (7, "scripts/sweep x.ini --seeds 2"),
+        (9, "ampsim bench   # a benchmark"), (13, "ampsim amp combine A B"),
+        (30, "ampsim bench"), (31, "scripts/sweep y.ini --seeds 30"),
+        (34, "ampsim run b.ini"), (35, "ampsim key k"), (39, "ampsim run bad.ini")]
+    by = {c.line: c for c in cmds}
+    assert by[30].not_run == "a benchmark" and by[31].not_run is None
+    assert by[31].to_run() == "scripts/sweep y.ini --seeds 1" and by[7].to_run() == by[7].text
+    assert by[39].exit == 2 and by[34].exit == 0
+
+
+def test_the_finder_refuses_markers_it_cannot_apply(tmp_path):
+    doc = tmp_path / "d.md"
+    doc.write_text("""<!-- not run, because -->
+
+```sh
+ampsim run a.ini
+```
+
+<!-- not run "scripts/": nothing starts so -->
+
+```sh
+ampsim run b.ini
+```
+
+<!-- run with "--seeds 9" as "--seeds 1": not there -->
+
+```sh
+ampsim run c.ini
+```
+
+<!-- not run: followed by prose -->
+
+Some text.
+
+<!-- exit 1: at the end -->
+""")
+    _, problems = doc_commands.parse(str(doc))
+    text = "\n".join(problems)
+    assert len(problems) == 5, text
+    for want in (":1: a marker the suite cannot read", ":7: the marker", "matches no command",
+                 ":13: ", "no command of the block contains '--seeds 9'",
+                 ":19: the marker", "followed by text", ":23: the marker", "has no block after it"):
+        assert want in text, (want, text)
