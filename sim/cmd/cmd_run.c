@@ -208,6 +208,8 @@ int cmd_run(int argc, char **argv)
 		free(r.s);
 		return 2;
 	}
+	for (size_t i = 0; i < r.s->nnotes; i++)
+		fprintf(stderr, "ampsim run: warning: %s\n", r.s->notes[i]);
 	if (check_only) {
 		/* read and checked: nothing is run */
 		printf("%s: ok\n", argv[optind]);

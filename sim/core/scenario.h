@@ -155,6 +155,9 @@ enum sim_clock { SIM_CLOCK_VIRTUAL, SIM_CLOCK_WALL };
 const char *sim_clock_name(enum sim_clock c);
 bool sim_clock_parse(const char *s, enum sim_clock *c);
 
+#define SCN_MAX_NOTES 8
+#define SCN_NOTE_MAX 512
+
 struct scenario {
 	char path[256];
 	uint64_t seed;                   /* default 1 */
@@ -176,6 +179,10 @@ struct scenario {
 	struct fault_config faults[SCN_MAX_FAULTS];
 	struct expect_config expects[SCN_MAX_EXPECTS];
 	struct workload_config workloads[SCN_MAX_WORKLOADS];
+	/* What the file says that is accepted but ignored ("FILE:LINE: ..."),
+	 * for the caller to show as warnings; the first SCN_MAX_NOTES only. */
+	size_t nnotes;
+	char notes[SCN_MAX_NOTES][SCN_NOTE_MAX];
 };
 
 /* Fill *s with defaults (no channels, payments, faults or expectations). */
@@ -196,6 +203,11 @@ const struct payment_config *scenario_payment(const struct scenario *s, const ch
 const struct workload_config *scenario_workload_of(const struct scenario *s, const char *id);
 /* Which section already uses id, if any (ids share one namespace). */
 bool scenario_id_owner(const struct scenario *s, const char *id, const char **what, int *line);
+
+/* A single payment's (or workload's) shards: ignored, with a note in
+ * s->notes ("FILE:LINE: LABEL shards: ... is ignored"); *shards becomes 0. */
+void scenario_single_shards(struct scenario *s, const char *file, int line, const char *label,
+			    uint32_t *shards);
 
 /* Parse one fault action string ("drop=0.1", "loss=ge:0.1,0.5", "down",
  * "drop=fulfill#1", "crash=bob", ...) into f->action and its parameters. */

@@ -3,6 +3,7 @@
 #include "scenario.h"
 
 #include <ctype.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -353,4 +354,16 @@ const struct workload_config *scenario_workload_of(const struct scenario *s, con
 			return wl;
 	}
 	return NULL;
+}
+
+/* shards on a single payment means nothing: it is ignored (set to 0), so
+ * that a grid over modes can include single, and noted for the caller */
+void scenario_single_shards(struct scenario *s, const char *file, int line, const char *label,
+			    uint32_t *shards)
+{
+	if (s->nnotes < SCN_MAX_NOTES)
+		snprintf(s->notes[s->nnotes++], SCN_NOTE_MAX, "%s:%d: %s shards: mode single sends "
+			 "one part: shards = %u is ignored (it applies to invoices, mpp and amp)",
+			 file, line, label, (unsigned)*shards);
+	*shards = 0;
 }

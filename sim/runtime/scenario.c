@@ -110,9 +110,9 @@ static void section_end(struct parser *p)
 			fail(p, p->sec_line, "%s amount: missing: every payment needs an amount "
 			     "(e.g. amount = 2btc)", p->label);
 		} else if (pay->mode == PAY_SINGLE && pay->shards > 1) {
-			fail(p, sec_key_line(p, "shards"),
-			     "%s shards: mode single sends one part; shards applies to "
-			     "invoices, mpp and amp, got %u", p->label, (unsigned)pay->shards);
+			/* ignored, so that a grid over modes can include single */
+			scenario_single_shards(p->s, p->name, sec_key_line(p, "shards"), p->label,
+					       &pay->shards);
 		}
 		break;
 	}
@@ -129,13 +129,12 @@ static void section_end(struct parser *p)
 		} else if (!sec_key_line(p, "amount")) {
 			fail(p, p->sec_line, "%s amount: missing: AMOUNT, uniform:MIN,MAX or "
 			     "lognormal:MEDIAN,SIGMA", p->label);
-		} else if (w->nmodes == 1 && w->modes[0].mode == PAY_SINGLE && w->shards > 1) {
-			fail(p, sec_key_line(p, "shards"), "%s shards: mode single sends one part; "
-			     "shards applies to invoices, mpp and amp, got %u", p->label,
-			     (unsigned)w->shards);
 		} else if (strlen(last) >= SCN_ID_MAX) {
 			fail(p, p->sec_line, "%s: its payments' ids (up to %s) would be longer than %d "
 			     "characters: use a shorter id", p->label, last, SCN_ID_MAX - 1);
+		} else if (w->nmodes == 1 && w->modes[0].mode == PAY_SINGLE && w->shards > 1) {
+			scenario_single_shards(p->s, p->name, sec_key_line(p, "shards"), p->label,
+					       &w->shards);
 		}
 		break;
 	}

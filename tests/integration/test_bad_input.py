@@ -15,7 +15,6 @@ BAD = [
     ("bad_outcome", BASE + "[payment p1]\nat = 0s\namount = 1btc\n[expect]\np1 = maybe\n", 16),
     ("balance_over_capacity", BASE.replace("alice = 1btc\ndelay = 30ms", "alice = 2btc\ndelay = 30ms"), 10),
     ("payment_id_taken_by_a_workload", BASE + "[workload w]\ncount = 3\nstart = 1s\narrival = poisson:5/s\namount = uniform:1sat,10sat\nmode = single\n[payment w-2]\nat = 0s\namount = 1sat\n", 18),
-    ("single_mode_with_shards", BASE + "[workload w]\ncount = 3\nstart = 1s\narrival = poisson:5/s\namount = uniform:1sat,10sat\nmode = single\nshards = 3\n", 18),
     ("stray_comma_in_mode_mix", BASE + "[workload w]\ncount = 3\nstart = 1s\narrival = poisson:5/s\namount = uniform:1sat,10sat\nmode = amp:0.5,mpp:0.5,\n", 17),
 ]
 
@@ -27,6 +26,23 @@ def test_bad_scenario(build, tmp_path, name, text, line):
     assert r.returncode == 2, "exit %d: %s%s" % (r.returncode, r.stdout, r.stderr)
     want = "%s:%d:" % (p, line)
     assert want in r.stderr, "expected %r in %r" % (want, r.stderr)
+
+
+@pytest.mark.parametrize("section", ["payment p1", "workload w"])
+def test_shards_on_a_single_payment_is_ignored_with_a_warning(build, tmp_path, section):
+    """A grid over modes can include single: its shards are ignored, and
+    the run says so with FILE:LINE."""
+    body = ("at = 0s\namount = 0.1btc\n" if section.startswith("payment") else
+            "count = 2\nstart = 0s\narrival = every:1s\namount = 0.1btc\n")
+    p = write(tmp_path, "single.ini", BASE + "[%s]\n%smode = single\nshards = 2\n" % (section, body))
+    line = BASE.count("\n") + 3 + body.count("\n")
+    r = run([build.exe("ampsim"), "run", p, "--check"])
+    assert r.returncode == 0, r.stderr
+    assert "warning: %s:%d: [%s] shards:" % (p, line, section) in r.stderr, r.stderr
+    assert "shards = 2 is ignored" in r.stderr, r.stderr
+    r = run([build.exe("ampsim"), "run", p, "--json"])
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "shards = 2 is ignored" in r.stderr, r.stderr
 
 
 def test_missing_scenario_file_exits_2(build):

@@ -119,3 +119,69 @@ def test_plot_without_gnuplot_exits_2(build, tmp_path):
     r = run([sys.executable, PLOT, csv_path, "--x", "channel c1.drop", "--y", "n_settled"],
             env=dict(os.environ, PATH=str(tmp_path / "nothing-here")))
     assert r.returncode == 2 and "gnuplot-nox" in r.stderr, r.stderr
+
+
+# what scripts/sweep writes now: mean and median, each with its 95 % interval;
+# mpp and amp lose exactly the same payments (the case that hid MPP)
+NEW_HEADER = ("channel c1.drop,workload w1.mode,n,"
+              "n_settled_mean,n_settled_mean_lo95,n_settled_mean_hi95,"
+              "n_settled_median,n_settled_median_lo95,n_settled_median_hi95,n_settled_sd,"
+              "n_settled_min,n_settled_max\n")
+NEW_ROWS = ("0,single,30,10,10,10,10,10,10,0,10,10\n"
+            "0.3,single,30,6.8,6.3,7.3,7,6,8,1.2,4,9\n"
+            "0,mpp,30,10,10,10,10,10,10,0,10,10\n"
+            "0.3,mpp,30,4.3,3.8,4.9,4,3,5,1.5,1,7\n"
+            "0,amp,30,10,10,10,10,10,10,0,10,10\n"
+            "0.3,amp,30,4.3,3.8,4.9,4,3,5,1.5,1,7\n")
+
+
+def read_data(path):
+    import csv
+    with open(path) as f:
+        return list(csv.DictReader(f))
+
+
+def test_identical_series_are_drawn_side_by_side_with_their_own_markers(build, tmp_path):
+    csv_path = write(tmp_path, NEW_HEADER + NEW_ROWS)
+    data = str(tmp_path / "drawn.csv")
+    r = run([PLOT, csv_path, "--x", "channel c1.drop", "--y", "n_settled", "--by", "workload w1.mode",
+             "--out", str(tmp_path / "p"), "--data", data])
+    assert r.returncode == 0, r.stderr
+    assert "'mpp' and 'amp' have the same values" in r.stderr, r.stderr
+    drawn = read_data(data)
+    assert len(drawn) == 6
+    by = {}
+    for d in drawn:
+        by.setdefault(d["series"], []).append(d)
+    # one marker per line, all different
+    markers = {s: {d["marker"] for d in ds} for s, ds in by.items()}
+    assert all(len(m) == 1 for m in markers.values())
+    assert len({m.pop() for m in markers.values()}) == 3
+    # at each x the three lines are drawn at three different places, close
+    # to the true x and on both sides of it
+    for x in ("0", "0.29999999999999999"):
+        at = sorted(float(d["x_drawn"]) for d in drawn if d["x"] == x)
+        assert len(set(at)) == 3, at
+        assert at[0] < float(x) < at[2] and at[2] - at[0] < 0.3 * 0.2, at
+    # the error bars are the mean's interval, as the summary gives it
+    amp = [d for d in by["amp"] if d["x"].startswith("0.2")][0]
+    assert (float(amp["mean"]), float(amp["low95"]), float(amp["high95"])) == (4.3, 3.8, 4.9)
+    text = svg_text(str(tmp_path / "p.svg"))
+    for label in ("single", "mpp", "amp"):
+        assert label in text
+
+
+def test_plot_draws_medians_on_request(build, tmp_path):
+    csv_path = write(tmp_path, NEW_HEADER + NEW_ROWS)
+    data = str(tmp_path / "drawn.csv")
+    r = run([PLOT, csv_path, "--x", "channel c1.drop", "--y", "n_settled", "--by", "workload w1.mode",
+             "--stat", "median", "--out", str(tmp_path / "m"), "--data", data])
+    assert r.returncode == 0, r.stderr
+    single = [d for d in read_data(data) if d["series"] == "single" and d["x"].startswith("0.2")][0]
+    assert (float(single["median"]), float(single["low95"]), float(single["high95"])) == (7, 6, 8)
+    text = svg_text(str(tmp_path / "m.svg"))
+    assert "median of n_settled" in text, text
+    # an old summary has no medians: said, exit 2
+    old = write(tmp_path, HEADER + ROWS, "old.csv")
+    r = run([PLOT, old, "--x", "channel c1.drop", "--y", "n_settled", "--stat", "median"])
+    assert r.returncode == 2 and "n_settled_median" in r.stderr, r.stderr

@@ -422,8 +422,19 @@ static void test_payment_rules(void **state)
 		  6, "[payment p1] shards:", "between 1 and 483", NULL);
 	parse_bad("[channel c1]\ncapacity = 1btc\n[payment p1]\namount = 1btc\nmode = amp\nshards = 484\n",
 		  6, "[payment p1] shards:", "between 1 and 483", NULL);
-	parse_bad("[channel c1]\ncapacity = 1btc\n[payment p1]\nshards = 2\namount = 1btc\n", 4,
-		  "[payment p1] shards:", "single", NULL);
+	/* shards on a single payment (the default mode): accepted, ignored, noted */
+	parse_ok("[channel c1]\ncapacity = 1btc\n[payment p1]\nshards = 2\namount = 1btc\n");
+	assert_int_equal(scn.payments[0].mode, PAY_SINGLE);
+	assert_int_equal(scn.payments[0].shards, 0);
+	assert_int_equal(scn.nnotes, 1);
+	assert_non_null(strstr(scn.notes[0], "good.ini:4: [payment p1] shards:"));
+	assert_non_null(strstr(scn.notes[0], "shards = 2 is ignored"));
+	parse_ok("[channel c1]\ncapacity = 1btc\n[workload w1]\ncount = 2\narrival = every:1s\n"
+		 "amount = 1sat\nshards = 3\nmode = single\n");
+	assert_int_equal(scn.nnotes, 1);
+	assert_non_null(strstr(scn.notes[0], "good.ini:7: [workload w1] shards:"));
+	parse_ok("[channel c1]\ncapacity = 1btc\n[payment p1]\nshards = 1\namount = 1btc\n");
+	assert_int_equal(scn.nnotes, 0);
 	parse_bad("[channel c1]\ncapacity = 1btc\n[payment p1]\nmode = amp\n[expect]\n", 3,
 		  "[payment p1] amount:", "missing", NULL);
 	parse_bad("[channel c1]\ncapacity = 1btc\n[payment p1]\namount = 1btc\nexpiry = 0\n", 5,
