@@ -87,6 +87,25 @@ int step_listen(const char *path, char *err, size_t errlen);
 bool play_virtual(struct run *r, const struct virtual_play *vp, bool *final, bool *settled_quiet,
 		  char *why, size_t whylen);
 
+/* run_transit.c: messages still on their way between the daemons */
+/* Every message either daemon's getinfo lists as on its way, with "from". */
+json_t *transit_list(json_t *ia, json_t *ib);
+/* Past the horizon: whether the run plays on, because a message is still
+ * waiting for its delay (bounded by a grace period). */
+bool transit_plays_on(struct run *r, uint64_t now_us, uint64_t horizon_us);
+/* How many of them are on that channel. */
+size_t transit_on_channel(json_t *list, const char *channel);
+/* "update_fail_htlc c1 #0 from bob to alice (due at t = 21.500 s)" */
+void transit_describe(json_t *o, char *buf, size_t n);
+/* One problem that says how many are on their way. */
+void transit_problems(json_t *list, json_t *problems);
+/* One line each, under the channels table. */
+void transit_print(json_t *list);
+/* Why a run did not end quiet, exactly: each message on its way, each
+ * channel whose views differ with nothing on its way to explain it, each
+ * channel with HTLCs in flight; false when none of these is found. */
+bool quiet_problems(json_t *ca, json_t *cb, json_t *transit, json_t *problems);
+
 /* run_workload.c: [workload] sections */
 struct payment_config *workload_payments(const struct scenario *s, size_t *n);
 /* per workload: count, outcomes, settle_ms {p50, p90, p99} (simulated) */
@@ -134,6 +153,11 @@ int stop_both(struct run *r, char *why, size_t n);
 void fmt_msat(char *buf, size_t n, uint64_t msat);
 json_t *view(json_t *c);
 bool same_view(json_t *a, json_t *b);
+/* The text summary's payments and channels tables, each in one unit; a
+ * channel whose views differ while a message on it is still on its way
+ * says so instead of DISAGREE. */
+void print_payments(json_t *jp);
+void print_channels(json_t *jc, json_t *transit);
 /* Both daemons' events in time order (for --events and --timeline). */
 json_t *merge_events(const struct run *r);
 bool write_events(json_t *events, const char *path);

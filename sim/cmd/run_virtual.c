@@ -267,9 +267,10 @@ bool play_virtual(struct run *r, const struct virtual_play *vp, bool *final, boo
 			/* the daemons are stopped by the run, after their last answers */
 			return true;
 		}
-		if (next_step == vp->nsteps && started && now > vp->horizon) {
-			/* nothing the scenario does is left, and nothing is settling:
-			 * say so rather than run for ever */
+		if (next_step == vp->nsteps && started && now > vp->horizon &&
+		    !transit_plays_on(r, now, vp->horizon)) {
+			/* nothing the scenario does is left, and nothing is settling
+			 * or on its way: say so rather than run for ever */
 			quiet(r, final);
 			/* the daemons are stopped by the run, after their last answers */
 			return true;

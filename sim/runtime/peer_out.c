@@ -225,6 +225,66 @@ unsigned peer_held(const struct peer *p)
 	return p->npending - peer_pending(p);
 }
 
+/* The HTLC a message names, or -1 (pings, invoices, the connection's own
+ * messages). */
+static long long envelope_htlc(const Ampsim__Envelope *env)
+{
+	switch (env->msg_case) {
+	case AMPSIM__ENVELOPE__MSG_UPDATE_ADD_HTLC:
+		return (long long)env->update_add_htlc->htlc_id;
+	case AMPSIM__ENVELOPE__MSG_UPDATE_FULFILL_HTLC:
+		return (long long)env->update_fulfill_htlc->htlc_id;
+	case AMPSIM__ENVELOPE__MSG_UPDATE_FAIL_HTLC:
+		return (long long)env->update_fail_htlc->htlc_id;
+	case AMPSIM__ENVELOPE__MSG_RESOLVE_ACK:
+		return (long long)env->resolve_ack->htlc_id;
+	case AMPSIM__ENVELOPE__MSG__NOT_SET:
+	case AMPSIM__ENVELOPE__MSG_INIT:
+	case AMPSIM__ENVELOPE__MSG_OPEN_CHANNEL:
+	case AMPSIM__ENVELOPE__MSG_ACCEPT_CHANNEL:
+	case AMPSIM__ENVELOPE__MSG_INVOICE_REQUEST:
+	case AMPSIM__ENVELOPE__MSG_INVOICE:
+	case AMPSIM__ENVELOPE__MSG_ERROR:
+	case AMPSIM__ENVELOPE__MSG_PING:
+	case AMPSIM__ENVELOPE__MSG_PONG:
+	case AMPSIM__ENVELOPE__MSG_REESTABLISH:
+	case _AMPSIM__ENVELOPE__MSG__CASE_IS_INT_SIZE:
+		break;
+	}
+	return -1;
+}
+
+void peer_pending_list(const struct peer *p, const char *to, json_t *arr)
+{
+	if (!p->sched && !p->held)
+		return;
+	/* the frames were ours: decoded again only to name their HTLC */
+	struct frame_arena *arena = xcalloc(1, sizeof(*arena));
+	frame_arena_init(arena);
+	const struct pending *lists[2] = { p->sched, p->held };
+	for (int i = 0; i < 2; i++) {
+		for (const struct pending *q = lists[i]; q; q = q->next) {
+			json_t *o = json_object();
+			json_set_str(o, "message", q->msg_name ? q->msg_name : "message");
+			json_set_str(o, "channel", q->channel);
+			json_set_str(o, "to", to);
+			Ampsim__Envelope *env = NULL;
+			size_t used;
+			char why[128];
+			frame_arena_reset(arena);
+			if (frame_decode(arena, q->bytes, q->len, &used, &env, why, sizeof(why)) ==
+				    FRAME_OK && envelope_htlc(env) >= 0)
+				json_object_set_new(o, "htlc", json_integer(envelope_htlc(env)));
+			if (q->held)
+				json_object_set_new(o, "held", json_true());
+			else if (p->tb)   /* simulated time: a delivery the clock will reach */
+				json_object_set_new(o, "due_ms", json_real((double)q->due / 1000.0));
+			json_array_append_new(arr, o);
+		}
+	}
+	free(arena);
+}
+
 void peer_send(struct peer *p, const Ampsim__Envelope *env)
 {
 	uint8_t buf[FRAME_MAX + FRAME_HDR];
