@@ -34,7 +34,7 @@ function layout(avail, timew) {
 	} else {
 		NOTEA = NOTEB = Math.max(120, Math.min(250, rest * 0.22));
 	}
-	var ab = Math.max(240, Math.min(chain ? 560 : 640, rest - NOTEA - NOTEB - (chain ? 24 : 0)));
+	var ab = Math.max(M.aggregate ? 150 : 240, Math.min(chain ? 560 : 640, rest - NOTEA - NOTEB - (chain ? 24 : 0)));
 	XA = TIMEW + NOTEA;
 	XB = XA + ab;
 	XC = XB + NOTEB;
@@ -196,7 +196,9 @@ function label(parent, text, candidates, attrs, size, inTime, own) {
 		}
 	if (!pick) pick = [candidates[0], boxAt(candidates[0], w, h, size)];
 	reserve(pick[1]);
-	var a = { x: pick[0][0], y: pick[0][1], 'text-anchor': pick[0][2], 'class': 'lbl' };
+	/* drawn at the size it was measured at (a style: the class's size
+	 * would win over an attribute) */
+	var a = { x: pick[0][0], y: pick[0][1], 'text-anchor': pick[0][2], 'class': 'lbl', style: 'font-size:' + size + 'px' };
 	for (var k in attrs) a[k] = attrs[k];
 	var t = el('text', a, parent);
 	if (lines.length === 1) t.textContent = lines[0];
@@ -522,7 +524,7 @@ function drawDetail(svg) {
 	onStep = function (k) {
 		var s = steps[k], out = M.payments.filter(function (p) { return p.t0 <= s.t; }).map(function (p) {
 			var done = p.t1 !== null && p.t1 <= s.t;
-			return '<tr><td class="pid" style="color:' + payColour(p.id) + '">\u25A0 ' + p.id + '</td><td>' + p.mode + ' ' + fmtMsat(p.amount_msat) + '</td><td>' + (done ? p.outcome : 'in progress') + '</td></tr>';
+			return '<tr><td style="color:' + payColour(p.id) + '"><span class="pid">\u25A0 ' + p.id + '</span></td><td>' + p.mode + ' ' + fmtMsat(p.amount_msat) + '</td><td>' + (done ? p.outcome : 'in progress') + '</td></tr>';
 		}).join('');
 		document.getElementById('state').innerHTML = balancesHTML('Balances at ' + fmtT(s.t) + ' (Alice\u2019s ledger)', ledgerAt[k]) +
 			'<h3>Payments at ' + fmtT(s.t) + '</h3><table>' + out + '</table>' +
@@ -540,8 +542,6 @@ var AGG_NOTES = {
 	fault_applied: ['fault applied', 'faults applied'], fault_lifted: ['fault lifted', 'faults lifted'],
 	message_held: ['message held by a down link', 'messages held by a down link'],
 	messages_released: ['release of held messages', 'releases of held messages'],
-	message_dropped: ['connection message dropped', 'connection messages dropped'],
-	message_duplicated: ['connection message duplicated', 'connection messages duplicated'],
 	invariant_violation: ['invariant violation', 'invariant violations'], peer_error: ['peer error', 'peer errors']
 };
 function aggNotes(notes) {
@@ -570,7 +570,8 @@ function drawAggregate(svg) {
 		var lanes = r.ch.map(function (c, ci) {
 			var txt = M.channels[ci].id + ': ' + (c.add || 0) + ' adds \u2192 \u00B7 \u2190 ' + (c.fulfill || 0) + ' fulfilled' +
 				(c.fail ? ', ' + c.fail + ' failed' : '') + (c.refund ? ', ' + c.refund + ' refunded' : '') +
-				(c.drop ? ' \u00B7 ' + c.drop + ' messages dropped' : '') + (c.dup ? ' \u00B7 ' + c.dup + ' duplicated' : '') +
+				(c.drop ? ' \u00B7 ' + c.drop + (c.drop === 1 ? ' message' : ' messages') + ' dropped' : '') +
+				(c.dup ? ' \u00B7 ' + c.dup + (c.dup === 1 ? ' message' : ' messages') + ' duplicated' : '') +
 				(c.n !== undefined ? ' \u00B7 ' + c.n + ' in flight' : '');
 			return wrap(txt, NOTEB - 16, 10);
 		});
@@ -592,9 +593,9 @@ function drawAggregate(svg) {
 	B.rows.forEach(function (r, k) {
 		if (!r.events) { idle += r.t1 - r.t0; steps.push({ t: r.t1, label: fmtT(r.t0) + ' \u2013 ' + fmtT(r.t1) + ' (idle)' }); stepY.push(y); return; }
 		if (idle) {
-			label(gLabels, wrap('\u22EF ' + fmtSpan(idle) + ' without events, drawn shorter', TIMEW - 8, 10), [[6, y + 10, 'start']],
-			      { 'class': 'tlbl lbl' }, 10, true);
-			y += 26; idle = 0;
+			var idleLines = wrap('\u22EF ' + fmtSpan(idle) + ' without events, drawn shorter', TIMEW - 8, 10);
+			label(gLabels, idleLines, [[6, y + 10, 'start']], { 'class': 'tlbl lbl' }, 10, true);
+			y += 12 * idleLines.length + 8; idle = 0;
 		}
 		var T = texts[k], rowH = rowHs[k], laneH = T.laneH, stepHere = steps.length;
 		var g = el('g', { 'class': 'bucket', 'data-row': k }, gBars);
@@ -648,9 +649,10 @@ function drawAggregate(svg) {
 		if (s.row !== undefined) {   /* the payments that finished in this slice */
 			var r = M.buckets.rows[s.row];
 			var done = M.payments.filter(function (p) { return p.t1 !== null && p.t1 >= r.t0 && p.t1 < r.t1; });
-			here = '<h3>Finished in ' + fmtT(r.t0) + ' \u2013 ' + fmtT(r.t1) + ' (' + done.length + ')</h3><table>' +
+			here = '<h3>Finished in ' + fmtT(r.t0) + ' \u2013 ' + fmtT(r.t1) + ' (' + done.length + ')</h3><table class="done">' +
 				done.slice(0, 40).map(function (p) {
-					return '<tr><td class="pid">' + p.id + '</td><td>' + p.mode + ' ' + fmtMsat(p.amount_msat) + '</td><td>' + p.outcome + '</td><td>' + fmtT(p.t1 - p.t0) + '</td></tr>';
+					return '<tr><td><span class="pid">' + p.id + '</span></td><td>' + p.mode + ' <span class="amt">' + fmtMsat(p.amount_msat) +
+						'</span></td><td>' + p.outcome + '</td><td>' + fmtT(p.t1 - p.t0) + '</td></tr>';
 				}).join('') + '</table>' + (done.length > 40 ? '\u2026 ' + (done.length - 40) + ' more' : '');
 		}
 		document.getElementById('state').innerHTML = balancesHTML('Balances at ' + fmtT(s.t) + ' (Alice\u2019s ledger)', balAt[k]) +
@@ -718,14 +720,19 @@ function legend() {
 
 /* ---- self-check: what was drawn, and whether any two labels overlap ---- */
 function overlaps() {
-	var boxes = Array.prototype.map.call(document.querySelectorAll('#diagram .lbl'), function (e) { return e.getBoundingClientRect(); })
-		.filter(function (r) { return r.width > 0 && r.height > 0; });
+	var boxes = Array.prototype.map.call(document.querySelectorAll('#diagram .lbl'), function (e) {
+		var r = e.getBoundingClientRect();
+		return { left: r.left, right: r.right, top: r.top, bottom: r.bottom, w: r.width, h: r.height, t: e.textContent };
+	}).filter(function (r) { return r.w > 0 && r.h > 0; });
 	boxes.sort(function (a, b) { return a.left - b.left; });
-	var pairs = 0, eps = 0.5;
+	var pairs = 0, eps = 0.5, which = [];
 	for (var i = 0; i < boxes.length; i++)
 		for (var j = i + 1; j < boxes.length && boxes[j].left < boxes[i].right - eps; j++)
-			if (boxes[j].top < boxes[i].bottom - eps && boxes[i].top < boxes[j].bottom - eps) pairs++;
-	return { labels: boxes.length, pairs: pairs };
+			if (boxes[j].top < boxes[i].bottom - eps && boxes[i].top < boxes[j].bottom - eps) {
+				pairs++;
+				if (which.length < 6) which.push([boxes[i].t.slice(0, 50), boxes[j].t.slice(0, 50)]);
+			}
+	return { labels: boxes.length, pairs: pairs, which: which };
 }
 /* Measured in the browser's layout, independently of how things were
  * placed: parts of the diagram under the balances panel or outside the
@@ -760,7 +767,7 @@ function geometry() {
 	});
 	svg.querySelectorAll('text').forEach(function (t) { if (t.textContent.indexOf('\u2026') >= 0) { g.cut++; note('ellipsis', t); } });
 	if (state.scrollWidth > state.clientWidth + 1) { g.cut++; g.examples.push('the panel is wider than its box'); }
-	state.querySelectorAll('.pid').forEach(function (e) { if (e.getClientRects().length > 1 || e.getBoundingClientRect().height > 24) { g.wrapped_ids++; note('wrapped id', e); } });
+	state.querySelectorAll('.pid').forEach(function (e) { if (e.getClientRects().length > 1) { g.wrapped_ids++; note('wrapped id', e); } });
 	g.viewport = [window.innerWidth, window.innerHeight];
 	g.svg_width = Math.round(sr.width);
 	g.diagram_width = dia.clientWidth;
@@ -782,7 +789,7 @@ function report(extra) {
 		fates: fates, copies: copies, chain_arrows: document.querySelectorAll('#diagram g.chaintx').length,
 		marks: document.querySelectorAll('#diagram g.mark').length,
 		bars: document.querySelectorAll('#diagram rect.bar').length,
-		labels: o.labels, overlaps: o.pairs, payments: M.payments.length, channels: M.channels.length,
+		labels: o.labels, overlaps: o.pairs, overlapping: o.which, payments: M.payments.length, channels: M.channels.length,
 		steps: steps.length, step: cur, visible_arrows: visibleArrows(), errors: errors,
 		geometry: svg ? geometry() : null,
 		render_ms: Math.round(performance.now() - t0)
