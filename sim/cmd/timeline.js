@@ -387,9 +387,11 @@ function drawDetail(svg) {
 		if (r) end = Y[r.e];
 		el('rect', { x: x - 5, y: Y[k.e], width: 10, height: Math.max(2, end - Y[k.e]), fill: '#f4c7c7' }, gBack);
 	});
-	/* a fault's span, from its start to its lift (or the end of the run):
-	 * a band between the lifelines and a bar in the fault lane left of the
-	 * arrows, each fault its own lane */
+	/* a fault's span, from its start to its lift (its until, or the up
+	 * after a down): a band between the lifelines and a bar in the fault
+	 * lane left of the arrows, each fault its own lane. A fault never
+	 * lifted holds to the end of the run: its note says so, with no band
+	 * over the whole diagram. */
 	var lane = 0;
 	M.marks.forEach(function (k) {
 		var ev = E[k.e];
@@ -407,13 +409,14 @@ function drawDetail(svg) {
 					     f.action === ev.action || f.event === 'fault_applied' && f.action === 'up' &&
 					     f.channel === ev.channel && ev.action === 'down');
 		});
-		var y1 = Y[k.e], y2 = lift ? Y[lift.e] : H - 20, x = XA + 5 + 6 * (lane++ % 4);
-		var g = el('g', { 'class': 'span', 'data-action': ev.action, 'data-lifted': lift ? 1 : 0 }, gBack);
+		if (!lift) return;
+		var y1 = Y[k.e], y2 = Y[lift.e], x = XA + 5 + 6 * (lane++ % 4);
+		var g = el('g', { 'class': 'span', 'data-action': ev.action, 'data-channel': ev.channel }, gBack);
 		el('rect', { x: XA, y: y1, width: XB - XA, height: Math.max(2, y2 - y1), fill: '#8a2be2', 'fill-opacity': 0.06 }, g);
 		el('rect', { x: x - 2, y: y1, width: 4, height: Math.max(2, y2 - y1), fill: '#8a2be2', 'fill-opacity': 0.5 }, g);
 		var title = el('title', {}, g);
 		title.textContent = 'fault ' + ev.action + (ev.channel && ev.channel !== '*' ? ' on ' + ev.channel : '') + ' (' + ev.direction + '), ' +
-			fmtT(ev.t_ms) + ' \u2013 ' + (lift ? fmtT(E[lift.e].t_ms) : 'the end of the run');
+			fmtT(ev.t_ms) + ' \u2013 ' + fmtT(E[lift.e].t_ms);
 		reserve({ x: x - 3, y: y1, w: 6, h: Math.max(2, y2 - y1) });
 	});
 	/* notes along the lifelines (fixed places: drawn first) */

@@ -304,7 +304,8 @@ def test_timeline_layout_at_three_screen_sizes(build, tmp_path):
         assert sc["geometry"]["future_final"] == 1, sc
         assert "(after this step)" in full
     # a fault's span: from its start to its lift, as a band
-    assert re.search(r'<g class="span" data-action="delay=400ms" data-lifted="1">', dom), dom[:400]
+    m = re.search(r'<g class="span" data-action="delay=400ms" data-channel="c3">.*?</g>', dom)
+    assert m and "fault delay=400ms on c3 (both), 3 s \u2013 5 s" in m.group(0), dom[:400]
 
 
 def test_timeline_a_replayed_add_bob_ignored(build, tmp_path):
