@@ -1,7 +1,8 @@
 /* ampsim run, shared by its files: cmd_run.c (options, the schedule of
  * payments and faults, waiting until quiet), run_procs.c (starting,
- * killing and stopping the daemons) and run_report.c (views, events,
- * expectations). */
+ * killing and stopping the daemons), run_report.c (views, events,
+ * expectations, the summary's tables) and run_transit.c (messages still on
+ * their way). */
 #ifndef AMPSIM_RUN_H
 #define AMPSIM_RUN_H
 
