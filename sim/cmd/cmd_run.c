@@ -498,6 +498,8 @@ stop:
 		json_object_set_new(o, "bob_view", bv);
 		/* a view a daemon could not give agrees with nothing */
 		json_object_set_new(o, "agree", json_boolean(ac && bc && same_view(av, bv)));
+		if (transit_on_channel(transit, id))   /* what may still make them agree */
+			json_object_set_new(o, "on_the_way", json_integer((json_int_t)transit_on_channel(transit, id)));
 		json_object_set_new(jc, id, o);
 	}
 	json_t *jx = json_array();

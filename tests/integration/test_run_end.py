@@ -89,7 +89,10 @@ def test_an_interrupted_run_names_what_was_on_its_way(build, tmp_path, processes
                              stdin=subprocess.DEVNULL, stdout=o, stderr=e, start_new_session=True)
     processes.procs.append(p)
     wait_for(lambda: os.path.exists(sock), what="the run's step socket")
-    # t = 0: the add leaves; one step on (t = 1 s) bob has it and fulfills
+    # the run waits before t = 1 s (t = 0 played: the add left); one step
+    # on, bob has it and fulfills
+    wait_for(lambda: "update_add_htlc on c1 reaches bob" in log.read_text(),
+             what="the prompt before the add arrives")
     assert run([build.exe("ampsim"), "step", "--control", sock]).returncode == 0
     wait_for(lambda: "update_fulfill_htlc on c1 reaches alice" in log.read_text(),
              what="the prompt before the fulfill arrives")
@@ -104,6 +107,31 @@ def test_an_interrupted_run_names_what_was_on_its_way(build, tmp_path, processes
             "(due at t = 2.000 s)") in text, text
     assert "problem: interrupted (Ctrl-C) at t = 1.000 s" in text, text
     assert "did not agree" not in text, text
+
+
+def test_an_interrupted_run_in_json(build, tmp_path, processes):
+    ini = tmp_path / "slow.ini"
+    ini.write_text("[channel c1]\ncapacity = 1btc\nalice = 1btc\ndelay = 1s\n"
+                   "[payment p1]\nat = 0s\namount = 0.5btc\nmode = single\n")
+    sock, out, log = str(tmp_path / "step.sock"), tmp_path / "out", tmp_path / "log"
+    with open(out, "w") as o, open(log, "w") as e:
+        p = subprocess.Popen([build.exe("ampsim"), "run", str(ini), "--step", "--control", sock,
+                              "--json"], stdin=subprocess.DEVNULL, stdout=o, stderr=e,
+                             start_new_session=True)
+    processes.procs.append(p)
+    wait_for(lambda: os.path.exists(sock), what="the run's step socket")
+    # the run waits before t = 1 s, with t = 0 played: the add is on its way
+    wait_for(lambda: "update_add_htlc on c1 reaches bob" in log.read_text(),
+             what="the prompt before the add arrives")
+    os.killpg(p.pid, signal.SIGINT)
+    assert p.wait(timeout=60) == 1
+    doc = json.loads(out.read_text())
+    c1 = doc["channels"]["c1"]
+    assert c1["alice_view"]["inflight_msat"] == 50000000000 and c1["bob_view"]["inflight_msat"] == 0
+    assert c1["agree"] is False and c1["on_the_way"] == 1, c1
+    assert doc["on_the_way"] == [{"message": "update_add_htlc", "channel": "c1", "to": "bob", "htlc": 0,
+                                  "due_ms": 1000.0, "from": "alice"}], doc["on_the_way"]
+    assert any(q.startswith("interrupted (Ctrl-C)") for q in doc["problems"]), doc["problems"]
 
 
 def amounts(line):
