@@ -256,3 +256,33 @@ const char *envelope_channel(const Ampsim__Envelope *env)
 	}
 	return ch ? ch : "";
 }
+
+/* The HTLC a message names, or -1 (pings, invoices, the connection's own
+ * messages). */
+long long envelope_htlc(const Ampsim__Envelope *env)
+{
+	switch (env->msg_case) {
+	case AMPSIM__ENVELOPE__MSG_UPDATE_ADD_HTLC:
+		return (long long)env->update_add_htlc->htlc_id;
+	case AMPSIM__ENVELOPE__MSG_UPDATE_FULFILL_HTLC:
+		return (long long)env->update_fulfill_htlc->htlc_id;
+	case AMPSIM__ENVELOPE__MSG_UPDATE_FAIL_HTLC:
+		return (long long)env->update_fail_htlc->htlc_id;
+	case AMPSIM__ENVELOPE__MSG_RESOLVE_ACK:
+		return (long long)env->resolve_ack->htlc_id;
+	case AMPSIM__ENVELOPE__MSG__NOT_SET:
+	case AMPSIM__ENVELOPE__MSG_INIT:
+	case AMPSIM__ENVELOPE__MSG_OPEN_CHANNEL:
+	case AMPSIM__ENVELOPE__MSG_ACCEPT_CHANNEL:
+	case AMPSIM__ENVELOPE__MSG_INVOICE_REQUEST:
+	case AMPSIM__ENVELOPE__MSG_INVOICE:
+	case AMPSIM__ENVELOPE__MSG_ERROR:
+	case AMPSIM__ENVELOPE__MSG_PING:
+	case AMPSIM__ENVELOPE__MSG_PONG:
+	case AMPSIM__ENVELOPE__MSG_REESTABLISH:
+	case _AMPSIM__ENVELOPE__MSG__CASE_IS_INT_SIZE:
+		break;
+	}
+	return -1;
+}
+

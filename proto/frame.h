@@ -69,5 +69,8 @@ const char *envelope_type_name(const Ampsim__Envelope *env);
 
 /* The channel a message is about, or "" (init, invoices, pings). */
 const char *envelope_channel(const Ampsim__Envelope *env);
+/* The HTLC a message names, or -1 (pings, invoices, the connection's own
+ * messages). */
+long long envelope_htlc(const Ampsim__Envelope *env);
 
 #endif

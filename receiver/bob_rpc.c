@@ -33,6 +33,10 @@ static json_t *rpc_getinfo(json_t *params, void *arg, struct rpc_err *err)
 	}
 	json_object_set_new(r, "messages_pending", json_integer(pending));
 	json_object_set_new(r, "messages_held", json_integer(held));
+	json_t *otw = json_array();   /* which messages, when there are any */
+	for (struct bob_conn *c = b->conns; c; c = c->next)
+		peer_pending_list(c->peer, "alice", otw);
+	json_object_set_new(r, "on_the_way", otw);
 	json_set_u64(r, "frames_sent", peer_frames_written());
 	json_set_u64(r, "commits", turn_commits(b->turn));
 	json_set_u64(r, "fsyncs", store_fsyncs());

@@ -44,6 +44,10 @@ static json_t *rpc_getinfo(json_t *params, void *arg, struct rpc_err *err)
 	json_object_set_new(r, "payments_pending", json_integer((json_int_t)pending));
 	json_object_set_new(r, "messages_pending", json_integer(a->peer ? peer_pending(a->peer) : 0));
 	json_object_set_new(r, "messages_held", json_integer(a->peer ? peer_held(a->peer) : 0));
+	json_t *otw = json_array();   /* which messages, when there are any */
+	if (a->peer)
+		peer_pending_list(a->peer, "bob", otw);
+	json_object_set_new(r, "on_the_way", otw);
 	json_set_u64(r, "settled", a->eng.settled);
 	json_set_u64(r, "failed", a->eng.failed);
 	json_set_u64(r, "refunded", a->eng.refunded);

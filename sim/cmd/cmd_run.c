@@ -419,6 +419,7 @@ stop:
 	json_t *out = json_object(), *jp = json_object(), *jc = json_object();
 	unsigned held = 0, failed = 0;
 	json_t *problems = json_array();
+	json_t *transit = transit_list(ia, ib);   /* messages still on their way */
 	if (stopwhy[0])
 		json_array_append_new(problems, json_string(stopwhy));
 	if (clockwhy[0] && !(run_interrupted && strncmp(clockwhy, "interrupted at ", 15) == 0))
@@ -442,10 +443,13 @@ stop:
 		if (!r.crashed[0] && !r.crashed[1])
 			json_array_append_new(problems, json_string("a daemon stopped answering "
 								    "before the end"));
-	} else if (!final)
-		json_array_append_new(problems, json_string("some payments never reached an outcome"));
-	else if (!settled_quiet)
-		json_array_append_new(problems, json_string("the daemons did not agree or still had HTLCs in flight at the end"));
+	} else {
+		if (!final)
+			json_array_append_new(problems, json_string("some payments never reached an outcome"));
+		/* named exactly: what was on its way, which views differ */
+		if (!settled_quiet && !quiet_problems(ca, cb, transit, problems) && final)
+			json_array_append_new(problems, json_string("the daemons did not agree or still had HTLCs in flight at the end"));
+	}
 	long long violations = json_integer_value(json_object_get(ia, "violations")) +
 			       json_integer_value(json_object_get(ib, "violations"));
 	if (violations) {
@@ -488,6 +492,8 @@ stop:
 		json_object_set_new(o, "bob_view", bv);
 		/* a view a daemon could not give agrees with nothing */
 		json_object_set_new(o, "agree", json_boolean(ac && bc && same_view(av, bv)));
+		if (transit_on_channel(transit, id))   /* what may still make them agree */
+			json_object_set_new(o, "on_the_way", json_integer((json_int_t)transit_on_channel(transit, id)));
 		json_object_set_new(jc, id, o);
 	}
 	json_t *jx = json_array();
@@ -544,6 +550,7 @@ stop:
 	json_object_set_new(out, "expectations", json_pack("{s:i,s:i,s:o}", "held", held, "failed",
 							   failed, "checks", jx));
 	json_object_set_new(out, "problems", problems);
+	json_object_set(out, "on_the_way", transit);
 	json_set_u64(out, "seed", r.s->seed);
 	json_object_set_new(out, "clock", json_string(r.virt ? "virtual" : "wall"));
 
@@ -558,59 +565,9 @@ stop:
 		else
 			printf("scenario %s  (seed %llu, wall clock, time scale %g)\n", r.s->path,
 			       (unsigned long long)r.s->seed, r.s->time_scale);
-		if (json_object_size(jp))
-			printf("payments\n");
-		const char *k;
-		json_t *o;
-		json_object_foreach(jp, k, o) {
-			char amt[40];
-			fmt_msat(amt, sizeof(amt), (uint64_t)json_integer_value(json_object_get(o, "amount_msat")));
-			printf("  %-10s %-8s %-8s %-9s", k, json_string_value(json_object_get(o, "mode")), amt,
-			       json_string_value(json_object_get(o, "outcome")));
-			size_t i;
-			json_t *pt;
-			json_array_foreach(json_object_get(o, "parts"), i, pt) {
-				fmt_msat(amt, sizeof(amt), (uint64_t)json_integer_value(json_object_get(pt, "amount_msat")));
-				printf("%s%s %s %s%s", i ? ", " : " parts: ",
-				       json_string_value(json_object_get(pt, "channel")), amt,
-				       json_string_value(json_object_get(pt, "result")),
-				       json_is_true(json_object_get(pt, "onchain")) ? " on chain" : "");
-			}
-			if (json_object_get(o, "why") && strcmp(json_string_value(json_object_get(o, "outcome")), outcome_name(OUTCOME_SETTLED)) != 0)
-				printf("\n             why: %s", json_string_value(json_object_get(o, "why")));
-			printf("\n");
-		}
+		print_payments(jp);
 		workload_print(jw, json_object_get(out, "metrics"));
-		printf("channels (as alice sees them | as bob sees them)\n");
-		json_object_foreach(jc, k, o) {
-			char cap[40], a1[40], b1[40], f1[40], a2[40], b2[40], f2[40];
-			json_t *av = json_object_get(o, "alice_view"), *bv = json_object_get(o, "bob_view");
-			fmt_msat(cap, sizeof(cap), (uint64_t)json_integer_value(json_object_get(o, "capacity_msat")));
-			fmt_msat(a1, sizeof(a1), (uint64_t)json_integer_value(json_object_get(av, "alice_msat")));
-			fmt_msat(b1, sizeof(b1), (uint64_t)json_integer_value(json_object_get(av, "bob_msat")));
-			fmt_msat(f1, sizeof(f1), (uint64_t)json_integer_value(json_object_get(av, "inflight_msat")));
-			fmt_msat(a2, sizeof(a2), (uint64_t)json_integer_value(json_object_get(bv, "alice_msat")));
-			fmt_msat(b2, sizeof(b2), (uint64_t)json_integer_value(json_object_get(bv, "bob_msat")));
-			fmt_msat(f2, sizeof(f2), (uint64_t)json_integer_value(json_object_get(bv, "inflight_msat")));
-			if (json_is_null(json_object_get(av, "alice_msat"))) {
-				printf("  %-10s capacity %-8s alice's view unknown (not answering) | ", k, cap);
-				if (json_is_null(json_object_get(bv, "alice_msat")))
-					printf("bob's view unknown\n");
-				else
-					printf("bob: alice %s bob %s in flight %s\n", a2, b2, f2);
-				continue;
-			}
-			if (json_is_null(json_object_get(bv, "alice_msat"))) {
-				printf("  %-10s capacity %-8s alice %-8s bob %-8s in flight %-6s | bob's view unknown (not answering)\n",
-				       k, cap, a1, b1, f1);
-				continue;
-			}
-			printf("  %-10s capacity %-8s alice %-8s bob %-8s in flight %-6s | ", k, cap, a1, b1, f1);
-			if (json_is_true(json_object_get(o, "agree")))
-				printf("same\n");
-			else
-				printf("alice %s bob %s in flight %s  DISAGREE\n", a2, b2, f2);
-		}
+		print_channels(jc, transit);
 		if (r.s->nexpects) {
 			printf("expectations\n");
 			size_t i;
@@ -635,6 +592,7 @@ stop:
 	if (failed || json_array_size(problems))
 		rc = rc ? rc : 1;
 	json_decref(out);
+	json_decref(transit);
 	json_decref(pays);
 	json_decref(ca);
 	json_decref(cb);

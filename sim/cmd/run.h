@@ -1,7 +1,8 @@
 /* ampsim run, shared by its files: cmd_run.c (options, the schedule of
  * payments and faults, waiting until quiet), run_procs.c (starting,
- * killing and stopping the daemons) and run_report.c (views, events,
- * expectations). */
+ * killing and stopping the daemons), run_report.c (views, events,
+ * expectations, the summary's tables) and run_transit.c (messages still on
+ * their way). */
 #ifndef AMPSIM_RUN_H
 #define AMPSIM_RUN_H
 
@@ -78,8 +79,6 @@ bool do_action(struct run *r, const struct run_step *a, char *err, size_t errlen
 /* Quiet: every payment has an outcome, nothing is in flight or on the
  * wire, and both daemons report the same channels. */
 bool quiet(struct run *r, bool *all_final);
-/* A daemon still has a message scheduled on a link. */
-bool messages_on_way(struct run *r);
 /* Payments alice could not take yet (she was down), tried again. */
 void flush_queued(struct run *r);
 /* The first of them only (the virtual clock settles between payments). */
@@ -98,6 +97,9 @@ struct virtual_play {
 	const struct payment_config **ahead;
 	size_t nahead;
 };
+/* Within a step: the daemons' work at the current instant done (an
+ * advance to now, then a settle); false + why if the clock stalled. */
+bool settle_instant(struct run *r, char *why, size_t whylen);
 /* The stepped run's socket for ampsim step / continue (JSON-RPC, mode 0600). */
 int step_listen(const char *path, char *err, size_t errlen);
 /* false + why when the run could not be played to its end */
@@ -126,6 +128,28 @@ void inproc_exits(const struct run *r, json_t *ia, json_t *ib, char *why, size_t
 struct world;
 bool world_play(struct world *w, const struct virtual_play *vp, const char *path, bool *final,
 		bool *quiet, char *why, size_t whylen);
+/* run_transit.c: messages still on their way between the daemons */
+/* A run past its horizon plays on while messages are on their way, for at
+ * most this much simulated time more (a bound, not a wait: a delivery is
+ * an instant the clock jumps to); the in-process run follows it too. */
+#define TRANSIT_GRACE_US (600ULL * 1000000)
+/* Every message either daemon's getinfo lists as on its way, with "from". */
+json_t *transit_list(json_t *ia, json_t *ib);
+/* Past the horizon: whether the run plays on, because a message is still
+ * waiting for its delay (bounded by a grace period). */
+bool transit_plays_on(struct run *r, uint64_t now_us, uint64_t horizon_us);
+/* How many of them are on that channel. */
+size_t transit_on_channel(json_t *list, const char *channel);
+/* "update_fail_htlc c1 #0 from bob to alice (due at t = 21.500 s)" */
+void transit_describe(json_t *o, char *buf, size_t n);
+/* One problem that says how many are on their way. */
+void transit_problems(json_t *list, json_t *problems);
+/* One line each, under the channels table. */
+void transit_print(json_t *list);
+/* Why a run did not end quiet, exactly: each message on its way, each
+ * channel whose views differ with nothing on its way to explain it, each
+ * channel with HTLCs in flight; false when none of these is found. */
+bool quiet_problems(json_t *ca, json_t *cb, json_t *transit, json_t *problems);
 
 /* run_workload.c: [workload] sections */
 struct payment_config *workload_payments(const struct scenario *s, size_t *n);
@@ -184,6 +208,11 @@ int stop_both(struct run *r, char *why, size_t n);
 void fmt_msat(char *buf, size_t n, uint64_t msat);
 json_t *view(json_t *c);
 bool same_view(json_t *a, json_t *b);
+/* The text summary's payments and channels tables, each in one unit; a
+ * channel whose views differ while a message on it is still on its way
+ * says so instead of DISAGREE. */
+void print_payments(json_t *jp);
+void print_channels(json_t *jc, json_t *transit);
 /* Both daemons' events in time order (for --events and --timeline). */
 json_t *merge_events(const struct run *r);
 bool write_events(json_t *events, const char *path);

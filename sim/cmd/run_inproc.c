@@ -15,6 +15,7 @@
 #include "capture.h"
 #include "daemon.h"
 #include "events.h"
+#include "frame.h"
 #include "log.h"
 #include "pay_engine.h"
 #include "pay_json.h"
@@ -109,6 +110,47 @@ static void on_violation(void *ctx, enum world_node node, const char *text)
 	}
 }
 
+struct otw {
+	json_t *arr;
+	const char *to;
+	struct frame_arena *arena;
+};
+
+/* One entry of getinfo's on_the_way, as a daemon's peer_pending_list
+ * writes it. */
+static void on_the_way(void *ctx, const char *message, const char *channel,
+		       const uint8_t *frame, size_t len, bool held, uint64_t due_us)
+{
+	struct otw *o = ctx;
+	json_t *e = json_object();
+	json_set_str(e, "message", message);
+	json_set_str(e, "channel", channel);
+	json_set_str(e, "to", o->to);
+	Ampsim__Envelope *env = NULL;
+	size_t used;
+	char why[128];
+	frame_arena_reset(o->arena);
+	if (frame_decode(o->arena, frame, len, &used, &env, why, sizeof(why)) == FRAME_OK &&
+	    envelope_htlc(env) >= 0)
+		json_object_set_new(e, "htlc", json_integer(envelope_htlc(env)));
+	if (held)
+		json_object_set_new(e, "held", json_true());
+	else
+		json_object_set_new(e, "due_ms", json_real((double)due_us / 1000.0));
+	json_array_append_new(o->arr, e);
+}
+
+static json_t *info(const struct world *w, enum world_node node)
+{
+	struct otw o = { json_array(), node == WORLD_ALICE ? "bob" : "alice",
+			 xcalloc(1, sizeof(struct frame_arena)) };
+	frame_arena_init(o.arena);
+	world_on_the_way(w, node, on_the_way, &o);
+	free(o.arena);
+	return json_pack("{s:i,s:I,s:o}", "violations", (int)world_violations(w, node),
+			 "messages_pending", (json_int_t)world_pending(w, node), "on_the_way", o.arr);
+}
+
 /* What the daemons' control sockets would answer at the end. */
 static void answers(const struct world *w, json_t **pays, json_t **ca, json_t **cb, json_t **ia,
 		    json_t **ib)
@@ -126,10 +168,8 @@ static void answers(const struct world *w, json_t **pays, json_t **ca, json_t **
 		world_chan_view(w, WORLD_BOB, i, &v);
 		json_object_set_new(*cb, v.ledger.id, chan_json(&v));
 	}
-	*ia = json_pack("{s:i,s:I}", "violations", (int)world_violations(w, WORLD_ALICE),
-			"messages_pending", (json_int_t)world_pending(w, WORLD_ALICE));
-	*ib = json_pack("{s:i,s:I}", "violations", (int)world_violations(w, WORLD_BOB),
-			"messages_pending", (json_int_t)world_pending(w, WORLD_BOB));
+	*ia = info(w, WORLD_ALICE);
+	*ib = info(w, WORLD_BOB);
 }
 
 static bool step(struct world *w, const struct run_step *a, const char *path, char *why,
@@ -144,7 +184,10 @@ static bool step(struct world *w, const struct run_step *a, const char *path, ch
 		world_pay(w, a->pay);
 		return true;
 	}
-	world_fault(w, a->fault, a->lift);
+	/* as run_steps.c: bob, his work at the instant done, then alice */
+	world_fault(w, WORLD_BOB, a->fault, a->lift);
+	world_settle(w);
+	world_fault(w, WORLD_ALICE, a->fault, a->lift);
 	return true;
 }
 
@@ -181,8 +224,10 @@ bool world_play(struct world *w, const struct virtual_play *vp, const char *path
 			break;
 		}
 		if (next_step == vp->nsteps && started && now > vp->horizon &&
-		    !world_pending(w, WORLD_ALICE) && !world_pending(w, WORLD_BOB)) {
-			/* past the horizon, and no message is left on its way */
+		    !(now <= vp->horizon + TRANSIT_GRACE_US &&
+		      (world_pending(w, WORLD_ALICE) || world_pending(w, WORLD_BOB)))) {
+			/* past the horizon, and no message is left waiting for its
+			 * delay (run_transit.c: the same rule as the daemons') */
 			world_quiet(w, final);
 			break;
 		}

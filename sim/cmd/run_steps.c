@@ -117,7 +117,14 @@ bool do_action(struct run *r, const struct run_step *a, char *err, size_t errlen
 				if (r->active[i] == f)
 					r->active[i] = r->active[--r->nactive];
 		}
-		return fault_to(r, 0, f, a->lift, err, errlen) && fault_to(r, 1, f, a->lift, err, errlen);
+		/* bob first, then alice once bob is done with it: what alice does
+		 * about it (payments she retries) reaches a bob that has it too,
+		 * and never races the fault to him (one order, not the kernel's) */
+		if (!fault_to(r, 1, f, a->lift, err, errlen))
+			return false;
+		if (r->vc && !settle_instant(r, err, errlen))
+			return false;
+		return fault_to(r, 0, f, a->lift, err, errlen);
 	}
 	switch (f->action) {
 	case FAULT_DISCONNECT:
@@ -202,22 +209,3 @@ bool quiet(struct run *r, bool *all_final)
 }
 
 
-/* Whether either daemon still has a message scheduled on a link (held
- * messages of a link that is down do not count: they wait for a fault's
- * lift, which the plan knows). */
-bool messages_on_way(struct run *r)
-{
-	const char *socks[2] = { r->alice_sock, r->bob_sock };
-	pid_t pids[2] = { r->alice, r->bob };
-	for (int i = 0; i < 2; i++) {
-		if (pids[i] <= 0)
-			continue;
-		char e[256];
-		json_t *info = call(socks[i], "getinfo", NULL, e, sizeof(e));
-		long long n = json_integer_value(json_object_get(info, "messages_pending"));
-		json_decref(info);
-		if (n > 0)
-			return true;
-	}
-	return false;
-}

@@ -172,6 +172,22 @@ static bool step_prompt(const struct run *r, const struct virtual_play *vp, size
 	}
 }
 
+bool settle_instant(struct run *r, char *why, size_t whylen)
+{
+	const char *nodes[2];
+	char waiting[256];
+	uint64_t next;
+	vcoord_advance(r->vc, vcoord_now(r->vc));
+	notice_exits(r);
+	if (vcoord_settle(r->vc, nodes, live_nodes(r, nodes), SETTLE_TIMEOUT_MS, &next, waiting,
+			  sizeof(waiting)) != VC_SETTLED) {
+		snprintf(why, whylen, "the clock stalled at t = %.3f s, waiting for %s",
+			 (double)vcoord_now(r->vc) / 1e6, waiting);
+		return false;
+	}
+	return true;
+}
+
 int step_listen(const char *path, char *err, size_t errlen)
 {
 	return unix_listen(path, 4, err, errlen);
@@ -267,9 +283,10 @@ bool play_virtual(struct run *r, const struct virtual_play *vp, bool *final, boo
 			/* the daemons are stopped by the run, after their last answers */
 			return true;
 		}
-		if (next_step == vp->nsteps && started && now > vp->horizon && !messages_on_way(r)) {
-			/* nothing the scenario does is left, and nothing is settling:
-			 * say so rather than run for ever */
+		if (next_step == vp->nsteps && started && now > vp->horizon &&
+		    !transit_plays_on(r, now, vp->horizon)) {
+			/* nothing the scenario does is left, and nothing is settling
+			 * or on its way: say so rather than run for ever */
 			quiet(r, final);
 			/* the daemons are stopped by the run, after their last answers */
 			return true;

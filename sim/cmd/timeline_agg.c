@@ -54,9 +54,14 @@ void timeline_aggregate(struct model *md, json_t *out, double t_end)
 			what = "dup";
 		if (what && c)
 			count(c, what), count(totals, what);
+		/* notes by event, so that the page can say what each count is;
+		 * a fault on the links is logged by both daemons: counted once;
+		 * drops and duplicates are the channels' own numbers already */
 		const char *mk = mark_kind(ev);
-		if (mk && strcmp(mk, "pay") != 0)
-			count(json_object_get(row, "notes"), mk);
+		if (mk && strcmp(mk, "pay") != 0 && strcmp(mk, "dup") != 0 &&
+		    !(tl_is(ev, "bob", "fault_applied") || tl_is(ev, "bob", "fault_lifted")) &&
+		    strcmp(e, "message_dropped") != 0 && strcmp(e, "message_duplicated") != 0)
+			count(json_object_get(row, "notes"), e);
 		if ((ledger_apply(md, ev) >= 0 || strcmp(e, "channel_open") == 0) && c) {
 			json_t *bal = chan_balances(md, ci, false);
 			json_object_update(c, bal);

@@ -173,6 +173,7 @@ const char *mark_kind(json_t *ev)
 		{ "set_failed", "pay" }, { "set_withheld", "pay" },
 		{ "amp_reconstruction_failed", "bad" }, { "resolution_deferred", "link" },
 		{ "greedy_claim_attempt", "bad" }, { "late_claim_attempt", "bad" },
+		{ "duplicate_ignored", "dup" }, { "resolution_resent", "dup" },
 	};
 	const char *e = tl_str(ev, "event");
 	if (strcmp(e, "htlc_refunded") == 0) {
@@ -205,6 +206,13 @@ json_t *mark_label(json_t *ev)
 	}
 	if (strcmp(e, "htlc_refunded") == 0 && len < sizeof(buf))
 		snprintf(buf + len, sizeof(buf) - len, " %s #%lld", tl_str(ev, "channel"),
+			 (long long)tl_int(ev, "htlc"));
+	/* a repeat Bob recognised: which HTLC, and what he did with it */
+	else if (strcmp(e, "duplicate_ignored") == 0 && len < sizeof(buf))
+		snprintf(buf + len, sizeof(buf) - len, " #%lld (already held: not taken again)",
+			 (long long)tl_int(ev, "htlc"));
+	else if (strcmp(e, "resolution_resent") == 0 && len < sizeof(buf))
+		snprintf(buf + len, sizeof(buf) - len, " #%lld (already resolved: answered again)",
 			 (long long)tl_int(ev, "htlc"));
 	return json_string(buf);
 }

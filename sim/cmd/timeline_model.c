@@ -13,7 +13,10 @@
  *             "fate": "delivered"|"dropped"|"lost"|"duplicate"|"unanswered",
  *             "copy": "first"|"replay"|"resend"|"duplicate",
  *             "at": the event that lost or dropped it (else -1),
- *             "held": true when a down direction held it on the way}
+ *             "held": true when a down direction held it on the way,
+ *             "arr": how a repeat was taken where it arrived: "ignored"
+ *             (Bob's duplicate_ignored: he already held the add) or
+ *             "answered" (his resolution_resent); absent otherwise}
  *   chain[]  {"from", "to" ("alice"|"bob"|"chain"), "s", "r" (-1: not
  *             confirmed in the run), "what", "ch", "htlc", "pay"}
  *   marks[]  {"e", "kind": "crash"|"restart"|"hold"|"expiry"|"chain"|"fault"|
@@ -22,7 +25,7 @@
  *             hers, Bob's, in flight), "h": [[htlc, amount_msat, payment]…]}
  *             one entry each time a channel's balances change
  *   buckets  (aggregated) {"width_ms", "rows": [{"t0", "t1", "events",
- *             "started", "out": {outcome: n}, "notes": {kind: n},
+ *             "started", "out": {outcome: n}, "notes": {event: n},
  *             "ch": [{"add", "fulfill", "fail", "refund", "drop", "dup",
  *             "a", "b", "f", "n"} per channel]}]}
  *
@@ -55,6 +58,7 @@ struct tmsg {
 	enum fate fate;
 	enum copy copy;
 	long dup_of;
+	const char *arr;              /* NULL, "ignored" or "answered" */
 };
 
 /* ---- messages ---- */
@@ -109,6 +113,12 @@ static void arrive(struct model *md, long i, int kind, bool from_alice, json_t *
 		m = msg_new(md, kind < 0 ? K_FULFILL : (enum kind)kind, from_alice,
 			    tl_str(ev, "channel"), tl_int(ev, "htlc"), i, C_FIRST);
 	msg_settle(md, m, F_DELIVERED, i);
+	/* a repeated add Bob recognised: said on the arrow, so that it never
+	 * reads as taken twice */
+	if (tl_is(ev, "bob", "duplicate_ignored"))
+		m->arr = "ignored";
+	else if (tl_is(ev, "bob", "resolution_resent"))
+		m->arr = "answered";
 }
 
 /* Bob's last resolution of an HTLC, for a re-sent one. */
@@ -242,6 +252,8 @@ static json_t *msgs_json(struct model *md)
 				      "r", (json_int_t)m->r, "fate", fate_name[m->fate], "copy",
 				      copy_name[m->copy], "held", m->held);
 		json_object_set_new(o, "at", json_integer(m->at));
+		if (m->arr)
+			json_object_set_new(o, "arr", json_string(m->arr));
 		/* a repeat is drawn to where the copy it repeats arrived */
 		long of = m->fate == F_DUPLICATE ? m->dup_of : -1;
 		for (int hops = 0; of >= 0 && md->m[of].r < 0 && hops < 8; hops++)

@@ -127,5 +127,10 @@ bool peer_paused(const struct peer *p);
 unsigned peer_pending(const struct peer *p);
 /* Messages held because their link is down (they wait for it to come up). */
 unsigned peer_held(const struct peer *p);
+/* Every message still on its way to node `to` (waiting for its delay, or
+ * held by a down link), appended to arr as {"message", "channel", "to",
+ * "htlc" (when it names one), "due_ms" (simulated, virtual clock) or
+ * "held": true}. */
+void peer_pending_list(const struct peer *p, const char *to, json_t *arr);
 
 #endif

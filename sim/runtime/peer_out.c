@@ -225,6 +225,37 @@ unsigned peer_held(const struct peer *p)
 	return p->npending - peer_pending(p);
 }
 
+void peer_pending_list(const struct peer *p, const char *to, json_t *arr)
+{
+	if (!p->sched && !p->held)
+		return;
+	/* the frames were ours: decoded again only to name their HTLC */
+	struct frame_arena *arena = xcalloc(1, sizeof(*arena));
+	frame_arena_init(arena);
+	const struct pending *lists[2] = { p->sched, p->held };
+	for (int i = 0; i < 2; i++) {
+		for (const struct pending *q = lists[i]; q; q = q->next) {
+			json_t *o = json_object();
+			json_set_str(o, "message", q->msg_name ? q->msg_name : "message");
+			json_set_str(o, "channel", q->channel);
+			json_set_str(o, "to", to);
+			Ampsim__Envelope *env = NULL;
+			size_t used;
+			char why[128];
+			frame_arena_reset(arena);
+			if (frame_decode(arena, q->bytes, q->len, &used, &env, why, sizeof(why)) ==
+				    FRAME_OK && envelope_htlc(env) >= 0)
+				json_object_set_new(o, "htlc", json_integer(envelope_htlc(env)));
+			if (q->held)
+				json_object_set_new(o, "held", json_true());
+			else if (p->tb)   /* simulated time: a delivery the clock will reach */
+				json_object_set_new(o, "due_ms", json_real((double)q->due / 1000.0));
+			json_array_append_new(arr, o);
+		}
+	}
+	free(arena);
+}
+
 void peer_send(struct peer *p, const Ampsim__Envelope *env)
 {
 	uint8_t buf[FRAME_MAX + FRAME_HDR];

@@ -186,11 +186,22 @@ static void fault_log(struct world *w, enum world_node n, const struct fault_con
 	w_emit(w, n, &r);
 }
 
-void world_fault(struct world *w, const struct fault_config *f, bool lift)
+void world_fault(struct world *w, enum world_node node, const struct fault_config *f, bool lift)
 {
 	const char *channel = fault_action_scope(f->action) == FAULT_SCOPE_ALL_CHANNELS ? NULL
 											: f->channel;
-	/* alice first, then bob, as ampsim run asks them */
+	if (node == WORLD_BOB) {
+		w_bob_sync_links(w);
+		for (size_t i = 0; i < w->bob.nchans; i++) {
+			if (channel && strcmp(w->bob.chans[i].ledger.id, channel) != 0)
+				continue;
+			if (chan_fault(&w->b.links[i], DIR_TO_ALICE, f, lift) &&
+			    w->bob.chans[i].conn != BOB_NO_CONN)
+				w_release_held(w, &w->b, i);
+		}
+		fault_log(w, WORLD_BOB, f, channel, lift);
+		return;
+	}
 	for (size_t i = 0; i < w->alice.nchans; i++) {
 		if (channel && strcmp(w->alice.chans[i].ledger.id, channel) != 0)
 			continue;
@@ -201,15 +212,6 @@ void world_fault(struct world *w, const struct fault_config *f, bool lift)
 	}
 	fault_log(w, WORLD_ALICE, f, channel, lift);
 	ALICE(w, pay_engine_retry_deferred(&w->alice, w->now, &acts_));
-	w_bob_sync_links(w);
-	for (size_t i = 0; i < w->bob.nchans; i++) {
-		if (channel && strcmp(w->bob.chans[i].ledger.id, channel) != 0)
-			continue;
-		if (chan_fault(&w->b.links[i], DIR_TO_ALICE, f, lift) &&
-		    w->bob.chans[i].conn != BOB_NO_CONN)
-			w_release_held(w, &w->b, i);
-	}
-	fault_log(w, WORLD_BOB, f, channel, lift);
 }
 
 /* ---- set-up and the end --------------------------------------------------- */
@@ -384,6 +386,17 @@ size_t world_pending(const struct world *w, enum world_node node)
 	for (const struct pending *q = (node == WORLD_ALICE ? w->a.sched : w->b.sched); q; q = q->next)
 		n++;
 	return n;
+}
+
+void world_on_the_way(const struct world *w, enum world_node node, world_msg_fn fn, void *ctx)
+{
+	struct world *mw = (struct world *)w;
+	struct side *sd = w_side(mw, node);
+	const struct pending *lists[2] = { sd->sched, sd->held };
+	for (int i = 0; i < 2; i++)
+		for (const struct pending *q = lists[i]; q; q = q->next)
+			fn(ctx, q->msg_name ? q->msg_name : "message", w_chan_name(mw, sd, q->chan),
+			   q->bytes, q->len, q->held, q->due);
 }
 
 static void side_free(struct side *sd)

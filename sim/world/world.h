@@ -88,7 +88,10 @@ void world_advance(struct world *w, uint64_t t);
 /* The scenario's steps, as ampsim run carries them out. */
 bool world_ready(const struct world *w);        /* alice takes payments */
 void world_pay(struct world *w, const struct payment_config *p);
-void world_fault(struct world *w, const struct fault_config *f, bool lift);
+/* A channel fault applied to (or lifted from) one node, as its control
+ * socket's fault method does; ampsim run gives it to bob, settles, then
+ * to alice. */
+void world_fault(struct world *w, enum world_node node, const struct fault_config *f, bool lift);
 /* Workload payments alice starts from her own timer (ampsim run's
  * "schedule"); false + why if out of order. */
 bool world_schedule(struct world *w, const struct payment_config *p, char *why, size_t n);
@@ -113,5 +116,10 @@ size_t world_nchans(const struct world *w);
 unsigned world_violations(const struct world *w, enum world_node node);
 /* Messages on their way (scheduled on a link, not held) from node. */
 size_t world_pending(const struct world *w, enum world_node node);
+/* Every message node's links still hold back: those waiting for their
+ * delay (in delivery order), then those held by a down direction. */
+typedef void (*world_msg_fn)(void *ctx, const char *message, const char *channel,
+			     const uint8_t *frame, size_t len, bool held, uint64_t due_us);
+void world_on_the_way(const struct world *w, enum world_node node, world_msg_fn fn, void *ctx);
 
 #endif

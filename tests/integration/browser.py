@@ -37,9 +37,17 @@ def browse(tmp_path, args, timeout=120):
     return out, err
 
 
-def render(tmp_path, html, query=""):
-    """The rendered DOM and the page's self-check."""
-    dom, err = browse(tmp_path, ["--dump-dom", "file://" + str(html) + query])
+# what a laptop shows; the layout checks also use a projector's 1024x768 and
+# a large screen
+DEFAULT_SIZE = (1280, 800)
+SIZES = ((1024, 768), (1280, 800), (1920, 1080))
+
+
+def render(tmp_path, html, query="", size=DEFAULT_SIZE):
+    """The rendered DOM and the page's self-check, in a window of size
+    (width, height): the page lays the diagram out for it."""
+    dom, err = browse(tmp_path, ["--window-size=%d,%d" % size, "--dump-dom",
+                                 "file://" + str(html) + query])
     m = re.search(r'<script type="application/json" id="selfcheck">(.*?)</script>', dom, re.S)
     assert m, "no self-check in the rendered page; chromium said:\n" + err[-2000:]
     return dom, json.loads(m.group(1))

@@ -12,7 +12,7 @@ import re
 import subprocess
 from collections import Counter
 
-from browser import diagram, render, screenshot
+from browser import SIZES, diagram, render, screenshot
 from support import ROOT
 
 HTLC_MESSAGES = ("update_add_htlc", "update_fulfill_htlc", "update_fail_htlc")
@@ -216,3 +216,136 @@ def test_timeline_ten_thousand_payments_aggregated(build, tmp_path):
     assert sc["step"] == 5 and sc["errors"] == []
     m = re.search(r"<h3>Finished in [0-9.]+ m?s \u2013 [0-9.]+ m?s \((\d+)\)</h3>", full)
     assert m and int(m.group(1)) > 0, full[-3000:]
+
+
+# Bob is killed while adds of two payments are on their way and restarted
+# 1.5 s later; two more payments follow, one while a fault slows c3 (it is
+# lifted at 5 s).
+CRASH_AND_PAYMENTS = """[sim]
+seed = 11
+block_interval = 1s
+[channel c1]
+capacity = 1btc
+alice = 1btc
+delay = 300ms
+[channel c2]
+capacity = 1btc
+alice = 1btc
+delay = 1s
+[channel c3]
+capacity = 2btc
+alice = 2btc
+delay = 100ms
+[payment p1]
+at = 0s
+amount = 1.5btc
+mode = amp
+expiry = 30blocks
+[payment p2]
+at = 100ms
+amount = 0.4btc
+mode = mpp
+shards = 2
+expiry = 30blocks
+[payment p3]
+at = 3s
+amount = 0.3btc
+mode = single
+expiry = 30blocks
+[payment p4]
+at = 3500ms
+amount = 0.25btc
+mode = amp
+shards = 2
+expiry = 30blocks
+[fault kill]
+at = 500ms
+action = crash=bob
+[fault back]
+at = 2s
+action = restart=bob
+[fault slow]
+at = 3s
+until = 5s
+channel = c3
+action = delay=400ms
+"""
+
+
+def assert_laid_out(sc, size):
+    """The page's own measures, in the browser's layout at that size."""
+    g = sc["geometry"]
+    where = (size, g["examples"], sc.get("overlapping"))
+    assert sc["errors"] == [], sc["errors"]
+    assert g["viewport"][0] == size[0], g
+    assert g["under_panel"] == 0, where          # no part of the diagram under the panel
+    assert g["outside"] == 0, where              # nor outside the diagram's visible box
+    assert g["svg_width"] <= g["diagram_width"], g
+    assert sc["overlaps"] == 0, where            # no label over another
+    assert g["on_own_arrow"] == 0, where         # nor across its own arrow
+    assert g["cut"] == 0, where                  # no text cut
+    assert g["wrapped_ids"] == 0, where          # payment ids on one line
+
+
+def test_timeline_layout_at_three_screen_sizes(build, tmp_path):
+    ini = tmp_path / "crash-and-payments.ini"
+    ini.write_text(CRASH_AND_PAYMENTS)
+    events, tl = run_scenario(build, tmp_path, str(ini))
+    assert [e["node"] for e in events if e["event"] in ("crash", "restart")] == ["bob", "bob"]
+    dom, sc = check_page(tmp_path, events, tl, shot=False)
+    assert sc["payments"] == 4 and sc["copies"].get("replay", 0) >= 1
+    for size in SIZES:
+        full, sc = render(tmp_path, tl, size=size)
+        assert_laid_out(sc, size)
+        assert sc["marks"] >= 2 and sc["geometry"]["spans"] == 1, sc
+        # before the end, the end's balances are greyed as later numbers
+        full, sc = render(tmp_path, tl, "?step=3", size=size)
+        assert_laid_out(sc, size)
+        assert sc["geometry"]["future_final"] == 1, sc
+        assert "(after this step)" in full
+    # a fault's span: from its start to its lift, as a band
+    m = re.search(r'<g class="span" data-action="delay=400ms" data-channel="c3">.*?</g>', dom)
+    assert m and "fault delay=400ms on c3 (both), 3 s \u2013 5 s" in m.group(0), dom[:400]
+
+
+def test_timeline_a_replayed_add_bob_ignored(build, tmp_path):
+    """After the crash Alice replays her add on c1, which Bob had stored:
+    he logs duplicate_ignored, and the page says so on the arrow and in a
+    note rather than drawing it as taken twice."""
+    events, tl = run_scenario(build, tmp_path, scenario("faults", "crash-bob.ini"))
+    ign = [e for e in events if e["event"] == "duplicate_ignored"]
+    assert [(e["node"], e["channel"], e["htlc"]) for e in ign] == [("bob", "c1", 0)]
+    dom, sc = check_page(tmp_path, events, tl, shot=False)
+    replays = [a for a in arrows(dom) if a["copy"] == "replay"]
+    assert [(a["ch"], a.get("arrival")) for a in replays] == [("c1", "ignored"), ("c2", None)], replays
+    assert "replay add c1 #0 1btc \u2014 ignored: bob already had it" in dom
+    assert 'data-kind="dup"' in dom
+    # notes wrap over lines (tspans): read as words
+    words = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", dom))
+    assert "duplicate_ignored: update_add_htlc c1 #0 (already held: not taken again)" in words
+    # the received add is counted once: one htlc_received for c1 #0
+    assert len([e for e in events if e["event"] == "htlc_received" and e["channel"] == "c1"]) == 1
+
+
+def test_timeline_aggregated_at_three_screen_sizes(build, tmp_path):
+    ini = tmp_path / "agg.ini"
+    ini.write_text("[sim]\nseed = 2\n[channel c1]\ncapacity = 1000btc\ndelay = 50ms\ndrop = 0.05\n"
+                   "[channel c2]\ncapacity = 1000btc\ndelay = 80ms\n"
+                   "[workload w1]\ncount = 400\nstart = 0s\narrival = poisson:20/s\n"
+                   "amount = uniform:1000sat,0.1btc\nmode = amp\nshards = 2\n"
+                   "[fault f1]\nat = 5s\nuntil = 8s\nchannel = c2\naction = down\n")
+    events, tl = run_scenario(build, tmp_path, str(ini))
+    dom, sc = check_page(tmp_path, events, tl, shot=False)
+    assert sc["aggregate"]
+    # a slice's notes say what they count, apart from the channels' numbers
+    words = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", dom))
+    assert "notes: 1 fault applied" in words and "messages held by a down link" in words, words[:2000]
+    assert "fault / held / released" not in dom
+    assert re.search(r"c1: \d+ adds [^<]* \d+ messages? dropped", words)
+    for size in SIZES:
+        full, sc = render(tmp_path, tl, "?step=5", size=size)
+        assert_laid_out(sc, size)
+        # the slices after the current one, numbers included, are greyed
+        later = diagram(full)
+        assert sc["geometry"]["future_final"] == 1
+        assert re.search(r'<text [^>]*class="lbl future"[^>]*>[^<]*adds', later), later[:300]

@@ -3,6 +3,7 @@
  * logs written by hand; the ledger; the aggregated shape of a large run. */
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -85,6 +86,23 @@ static void test_crash_loses_what_was_on_its_way(void **state)
 	assert_int_equal(num(msg(m, 2), "r"), 9);
 	assert_int_equal(num(msg(m, 3), "r"), 10);
 	assert_string_equal(field(msg(m, 3), "pay"), "p1");
+	/* the c1 replay met an add Bob held: ignored, never taken twice; the
+	 * c2 replay was new to him */
+	assert_string_equal(field(msg(m, 2), "arr"), "ignored");
+	assert_null(json_object_get(msg(m, 3), "arr"));
+	assert_null(json_object_get(msg(m, 0), "arr"));
+	/* and a note beside Bob says which HTLC and what became of it */
+	json_t *mk;
+	size_t k;
+	bool noted = false;
+	json_array_foreach(json_object_get(m, "marks"), k, mk)
+		if (num(mk, "e") == 9) {
+			assert_string_equal(field(mk, "kind"), "dup");
+			assert_string_equal(field(mk, "label"), "duplicate_ignored: update_add_htlc c1 #0 "
+								"(already held: not taken again)");
+			noted = true;
+		}
+	assert_true(noted);
 	json_decref(m);
 }
 
