@@ -97,9 +97,16 @@ struct virtual_play {
 	const struct payment_config **ahead;
 	size_t nahead;
 };
-/* Within a step: the daemons' work at the current instant done (an
- * advance to now, then a settle); false + why if the clock stalled. */
+/* run_clock.c: within a step, the daemons' work at the current instant
+ * done (an advance to now, then a settle); false + why if the clock
+ * stalled. The daemons still running ("alice", "bob"), after noticing
+ * those that exited. */
 bool settle_instant(struct run *r, char *why, size_t whylen);
+size_t live_nodes(const struct run *r, const char *nodes[2]);
+void notice_exits(struct run *r);
+/* A daemon that hangs cannot hang the run: an instant must settle within
+ * this much wall time. */
+#define SETTLE_TIMEOUT_MS 30000
 /* The stepped run's socket for ampsim step / continue (JSON-RPC, mode 0600). */
 int step_listen(const char *path, char *err, size_t errlen);
 /* false + why when the run could not be played to its end */

@@ -24,28 +24,6 @@
 #include "run.h"
 #include "vcoord.h"
 
-/* A daemon that hangs cannot hang the run: an instant must settle within
- * this much wall time. */
-#define SETTLE_TIMEOUT_MS 30000
-
-static size_t live_nodes(const struct run *r, const char *nodes[2])
-{
-	size_t n = 0;
-	if (r->alice > 0)
-		nodes[n++] = "alice";
-	if (r->bob > 0)
-		nodes[n++] = "bob";
-	return n;
-}
-
-static void notice_exits(struct run *r)
-{
-	int st;
-	if (r->alice > 0 && waitpid(r->alice, &st, WNOHANG) == r->alice)
-		r->alice = 0;
-	if (r->bob > 0 && waitpid(r->bob, &st, WNOHANG) == r->bob)
-		r->bob = 0;
-}
 
 static uint64_t mono_us(void)
 {
@@ -170,22 +148,6 @@ static bool step_prompt(const struct run *r, const struct virtual_play *vp, size
 		if (what)
 			return what != 'q';
 	}
-}
-
-bool settle_instant(struct run *r, char *why, size_t whylen)
-{
-	const char *nodes[2];
-	char waiting[256];
-	uint64_t next;
-	vcoord_advance(r->vc, vcoord_now(r->vc));
-	notice_exits(r);
-	if (vcoord_settle(r->vc, nodes, live_nodes(r, nodes), SETTLE_TIMEOUT_MS, &next, waiting,
-			  sizeof(waiting)) != VC_SETTLED) {
-		snprintf(why, whylen, "the clock stalled at t = %.3f s, waiting for %s",
-			 (double)vcoord_now(r->vc) / 1e6, waiting);
-		return false;
-	}
-	return true;
 }
 
 int step_listen(const char *path, char *err, size_t errlen)
