@@ -210,6 +210,12 @@ int cmd_run(int argc, char **argv)
 	}
 	for (size_t i = 0; i < r.s->nnotes; i++)
 		fprintf(stderr, "ampsim run: warning: %s\n", r.s->notes[i]);
+	if (check_only && (in_process || r.s->processes == 1) &&
+	    !world_supports(r.s, err, sizeof(err))) {
+		fprintf(stderr, "ampsim run: --in-process: %s\n", err);
+		free(r.s);
+		return 2;
+	}
 	if (check_only) {
 		/* read and checked: nothing is run */
 		printf("%s: ok\n", argv[optind]);

@@ -1,6 +1,7 @@
 """The classroom labs: scripts/lab-check runs every lab of docs/labs/ and
 checks its answer key against the run, so a lab cannot drift from the code."""
 import os
+import re
 import shutil
 
 from support import ROOT, run
@@ -49,3 +50,16 @@ def test_lab_check_says_its_version_and_refuses_a_missing_build(tmp_path):
     assert r.returncode == 0 and "lab-check" in r.stdout
     r = run([LAB_CHECK, "--build", str(tmp_path)])
     assert r.returncode == 2 and "no built ampsim" in r.stderr, r.stderr
+
+
+def test_lab_check_passes_in_process_on_what_the_world_plays(build):
+    # --in-process goes to every `ampsim run` of a lab: the same answers
+    # hold; a lab that needs a crash is named, not failed and not hidden
+    check = os.path.join(ROOT, "scripts", "lab-check")
+    r = run([check, "--build", build.dir, "--lab", "03-amp", "--in-process"], timeout=300)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert re.search(r"^ok +03-amp\.md +\d+ checks", r.stdout, re.M), r.stdout
+    r = run([check, "--build", build.dir, "--lab", "07-crash", "--in-process"], timeout=300)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "not played in-process" in r.stdout and "crash=bob" in r.stdout, r.stdout
+    assert "1 labs not played in-process" in r.stdout

@@ -9,6 +9,7 @@ import math
 import os
 import random
 import statistics
+import subprocess
 
 from support import ROOT, run
 
@@ -303,3 +304,26 @@ def test_a_value_with_a_comma_names_the_semicolon(build, tmp_path):
             timeout=120)
     assert r.returncode == 0, r.stderr
     assert read(out)[0]["workload w1.amount"] == "uniform:1000sat,0.05btc"
+
+
+def test_a_sweep_in_process_gives_the_daemons_rows(build, tmp_path):
+    # --in-process is passed on to every run: the same rows, but for the
+    # one column that measures the machine
+    sweep = os.path.join(ROOT, "scripts", "sweep")
+    scen = os.path.join(ROOT, "scenarios", "experiments", "loss-by-mode.ini")
+    rows = []
+    for extra in (["--in-process"], []):
+        out = tmp_path / ("rows%d.csv" % len(rows))
+        r = subprocess.run([sweep, scen, "--set", "channel c1.drop=0,0.1", "--seeds", "2",
+                            "--ampsim", build.exe("ampsim"), "--out", str(out)] + extra,
+                           capture_output=True, text=True, timeout=300)
+        assert r.returncode == 0, r.stderr
+        with open(out) as f:
+            got = [{k: v for k, v in row.items() if "wall" not in k} for row in csv.DictReader(f)]
+        rows.append(sorted(got, key=lambda d: (d["seed"], d["channel c1.drop"])))
+    assert len(rows[0]) == 4 and rows[0] == rows[1]
+    # a grid the world cannot play is refused before the first run
+    r = subprocess.run([sweep, os.path.join(ROOT, "scenarios", "experiments", "bob-crash.ini"),
+                        "--seeds", "1", "--in-process", "--ampsim", build.exe("ampsim")],
+                       capture_output=True, text=True, timeout=120)
+    assert r.returncode == 2 and "not played in-process yet" in r.stderr, r.stderr
