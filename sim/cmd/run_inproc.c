@@ -19,6 +19,7 @@
 #include "log.h"
 #include "pay_engine.h"
 #include "pay_json.h"
+#include "payer.h"
 #include "run.h"
 #include "vcoord.h"
 #include "world.h"
@@ -152,13 +153,36 @@ static json_t *info(const struct world *w, enum world_node node)
 }
 
 /* What the daemons' control sockets would answer at the end. */
-static void answers(const struct world *w, json_t **pays, json_t **ca, json_t **cb, json_t **ia,
-		    json_t **ib)
+/* A workload's payment as a summary that prints no payment reads it: its
+ * outcome and its parts' attempts (the metrics' retries). */
+static json_t *pay_thin(const struct payment *p)
+{
+	json_t *parts = json_array();
+	for (size_t i = 0; i < p->nparts; i++)
+		json_array_append_new(parts, json_pack("{s:i}", "attempt", (int)p->parts[i].attempt));
+	return json_pack("{s:s,s:o}", "outcome", outcome_name(p->outcome), "parts", parts);
+}
+
+static void answers(const struct world *w, const struct scenario *s, bool full, json_t **pays,
+		    json_t **ca, json_t **cb, json_t **ia, json_t **ib)
 {
 	const struct pay_engine *e = world_alice(w);
+	/* what listpayments would say; without --json, a workload's payments
+	 * only as much as the summary reads of them (see pay_thin) */
+	uint64_t *named = xcalloc(s->npayments ? s->npayments : 1, sizeof(*named));
+	for (size_t i = 0; i < s->npayments; i++) {
+		const struct payment *p = pay_engine_find_pay((struct pay_engine *)e, s->payments[i].id);
+		named[i] = p ? p->seq : 0;
+	}
 	*pays = json_object();
-	for (size_t i = 0; i < e->npays; i++)
-		json_object_set_new(*pays, e->pays[i].id, pay_json(e, &e->pays[i]));
+	for (size_t i = 0; i < e->npays; i++) {
+		const struct payment *p = &e->pays[i];
+		bool whole = full;
+		for (size_t k = 0; k < s->npayments && !whole; k++)
+			whole = named[k] == p->seq;
+		json_object_set_new(*pays, p->id, whole ? pay_json(e, p) : pay_thin(p));
+	}
+	free(named);
 	*ca = json_object();
 	*cb = json_object();
 	for (size_t i = 0; i < world_nchans(w); i++) {
@@ -301,7 +325,7 @@ bool play_inprocess(struct run *r, const struct virtual_play *vp, struct inproc_
 	world_stop(w);
 	if (ip.last_us)
 		tally_time(ip.tally, t_ms_written(ip.last_us));
-	answers(w, &res->pays, &res->ca, &res->cb, &res->ia, &res->ib);
+	answers(w, r->s, r->json, &res->pays, &res->ca, &res->cb, &res->ia, &res->ib);
 	world_free(w);
 	capture_close(ip.cap);
 	evlog_close(ip.log[0]);

@@ -139,3 +139,16 @@ def test_the_capture_in_process_is_the_daemons_capture(build, tmp_path):
     assert len(decoded[0]) > 10
     assert any("UpdateAddHtlc" in line for line in decoded[0]), decoded[0]
     assert decoded[0] == decoded[1]
+
+
+def test_the_text_summary_is_the_same(build):
+    # without --json the in-process run reads less of each workload
+    # payment: what it prints must not change (the speed line aside)
+    path = os.path.join(ROOT, "scenarios", "experiments", "scale.ini")
+    texts = []
+    for extra in (["--in-process"], []):
+        r = run([build.exe("ampsim"), "run"] + extra + [path], timeout=180)
+        assert r.returncode == 0, r.stderr
+        texts.append([l for l in r.stdout.splitlines() if not l.startswith("speed")])
+    assert any("1000 payments" in l for l in texts[0]), texts[0]
+    assert texts[0] == texts[1]
