@@ -29,14 +29,30 @@ void actions_init(struct actions *a)
 	a->v = NULL;
 	a->n = 0;
 	a->cap = 0;
+	a->spare = NULL;
+	a->nspare = a->spare_cap = 0;
 }
+
+/* At most this many records are kept for reuse (a list that once logged a
+ * thousand events does not hold a megabyte for ever). */
+#define ACTIONS_SPARE_MAX 64
 
 void actions_clear(struct actions *a)
 {
 	for (size_t i = 0; i < a->n; i++) {
 		free(a->v[i].frame);
-		free(a->v[i].log);
 		free(a->v[i].text);
+		struct evrec *r = a->v[i].log;
+		if (!r)
+			continue;
+		if (a->nspare == a->spare_cap && a->spare_cap < ACTIONS_SPARE_MAX) {
+			a->spare_cap = a->spare_cap ? 2 * a->spare_cap : 8;
+			a->spare = xrealloc(a->spare, a->spare_cap * sizeof(*a->spare));
+		}
+		if (a->nspare < a->spare_cap)
+			a->spare[a->nspare++] = r;
+		else
+			free(r);
 	}
 	a->n = 0;
 }
@@ -44,6 +60,9 @@ void actions_clear(struct actions *a)
 void actions_free(struct actions *a)
 {
 	actions_clear(a);
+	for (size_t i = 0; i < a->nspare; i++)
+		free(a->spare[i]);
+	free(a->spare);
 	free(a->v);
 	actions_init(a);
 }
@@ -91,7 +110,8 @@ void act_persist(struct actions *a, int what, size_t chan, uint64_t id, const ui
 struct evrec *act_log(struct actions *a, const char *event)
 {
 	struct action *x = push(a, ACT_LOG);
-	x->log = xrealloc(NULL, sizeof(*x->log));   /* evrec_init sets what is read */
+	/* evrec_init sets what is read: a spare needs no clearing */
+	x->log = a->nspare ? a->spare[--a->nspare] : xrealloc(NULL, sizeof(*x->log));
 	evrec_init(x->log, event);
 	return x->log;
 }

@@ -55,6 +55,10 @@ struct action {
 struct actions {
 	struct action *v;
 	size_t n, cap;
+	/* event records of cleared actions, kept for the next act_log: a
+	 * list that is reused (the in-process world's) allocates none */
+	struct evrec **spare;
+	size_t nspare, spare_cap;
 };
 
 void actions_init(struct actions *a);

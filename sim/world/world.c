@@ -426,6 +426,8 @@ void world_free(struct world *w)
 	u64map_free(&w->spends);
 	free(w->spend_v);
 	free(w->q);
+	for (int i = 0; i < W_ACT_DEPTH; i++)
+		actions_free(&w->acts[i]);
 	pay_engine_free(&w->alice);
 	bob_engine_free(&w->bob);
 	frame_arena_reset(&w->arena);

@@ -2,6 +2,8 @@
  * side, and the sink events and violations go to. */
 #include "world_int.h"
 
+#include "log.h"
+
 const char *world_node_name(enum world_node n)
 {
 	return n == WORLD_ALICE ? "alice" : "bob";
@@ -43,4 +45,16 @@ const char *w_chan_name(struct world *w, struct side *sd, size_t chan)
 const uint64_t *world_clock(const struct world *w)
 {
 	return &w->now;
+}
+
+struct actions *w_acts_take(struct world *w)
+{
+	if (w->act_depth == W_ACT_DEPTH)
+		fatal("the world: action lists nested %d deep", W_ACT_DEPTH);
+	return &w->acts[w->act_depth++];
+}
+
+void w_acts_give(struct world *w)
+{
+	w->act_depth--;
 }

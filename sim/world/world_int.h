@@ -86,6 +86,10 @@ struct chain_spend {
 	uint32_t confirm_height;
 };
 
+/* Action lists, reused: one per depth of nesting (a chain result's
+ * actions are carried out inside the list that asked the chain). */
+#define W_ACT_DEPTH 8
+
 struct world {
 	const struct scenario *s;
 	struct world_sink sink;
@@ -117,6 +121,8 @@ struct world {
 	void *check_ctx;
 	char broken[512];          /* what it found; "" while all holds */
 	uint64_t events;           /* timers fired and messages handled */
+	struct actions acts[W_ACT_DEPTH];
+	int act_depth;
 };
 
 enum wchain { WC_ACCEPTED, WC_SPENT, WC_INVALID };
@@ -158,13 +164,17 @@ void w_alice_block(struct world *w);
 void w_alice_start_payment(struct world *w, const struct payment_config *p);
 void w_sched_arm(struct world *w);
 void w_sched_fire(struct world *w);
+struct actions *w_acts_take(struct world *w);
+void w_acts_give(struct world *w);
+
 #define ALICE(w, call)                                \
 	do {                                          \
-		struct actions acts_;                 \
-		actions_init(&acts_);                 \
+		struct actions *acts_p_ = w_acts_take(w); \
+		struct actions acts_ = *acts_p_;      \
 		call;                                 \
-		w_alice_run((w), &acts_);               \
-		actions_free(&acts_);                 \
+		w_alice_run((w), &acts_);             \
+		*acts_p_ = acts_;                     \
+		w_acts_give(w);                       \
 	} while (0)
 
 /* world_bob.c */
@@ -173,11 +183,12 @@ void w_bob_sync_links(struct world *w);
 void w_hold_forget(struct world *w, uint64_t id);
 #define BOB(w, call)                                  \
 	do {                                          \
-		struct actions out_;                  \
-		actions_init(&out_);                  \
+		struct actions *out_p_ = w_acts_take(w); \
+		struct actions out_ = *out_p_;        \
 		call;                                 \
-		w_bob_act((w), &out_);                  \
-		actions_free(&out_);                  \
+		w_bob_act((w), &out_);                \
+		*out_p_ = out_;                       \
+		w_acts_give(w);                       \
 	} while (0)
 
 #endif
