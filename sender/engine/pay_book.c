@@ -59,7 +59,7 @@ struct payment *pay_engine_by_seq(struct pay_engine *e, uint64_t seq)
 	return e->npays ? bsearch(&seq, e->pays, e->npays, sizeof(*e->pays), seq_cmp) : NULL;
 }
 
-static bool finished(const struct payment *p)
+bool pay_engine_finished(const struct payment *p)
 {
 	if (p->outcome == OUTCOME_PENDING || p->state != PAY_DONE)
 		return false;
@@ -73,13 +73,13 @@ size_t pay_engine_compact(struct pay_engine *e, size_t keep, struct actions *out
 {
 	size_t nfinished = 0;
 	for (size_t i = 0; i < e->npays; i++)
-		nfinished += finished(&e->pays[i]);
+		nfinished += pay_engine_finished(&e->pays[i]);
 	if (nfinished <= keep)
 		return 0;
 	size_t drop = nfinished - keep, dropped = 0, w = 0;
 	for (size_t i = 0; i < e->npays; i++) {
 		struct payment *p = &e->pays[i];
-		if (dropped < drop && finished(p)) {
+		if (dropped < drop && pay_engine_finished(p)) {
 			for (size_t k = 0; k < p->nparts; k++) {
 				/* only the entries that are this part's: a part that
 				 * failed unsent names an id that may be another's */

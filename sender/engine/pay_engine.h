@@ -136,6 +136,8 @@ struct payment *pay_engine_by_seq(struct pay_engine *e, uint64_t seq);
  * in e->pays: call it between engine calls, never while holding pointers
  * or indexes into it. */
 size_t pay_engine_compact(struct pay_engine *e, size_t keep, struct actions *out);
+/* What compaction may forget: an outcome, no part waiting or in flight. */
+bool pay_engine_finished(const struct payment *p);
 /* Append a payment record as it is (stored, or new: seq 0 gets the next
  * one); returns it. */
 struct payment *pay_engine_add_payment(struct pay_engine *e, const struct payment *p);

@@ -111,6 +111,27 @@ static void on_violation(void *ctx, enum world_node node, const char *text)
 	}
 }
 
+/* A run this long forgets alice's finished payments as her daemon does by
+ * default, keeping the most recent (docs/world.md): its memory stays flat. */
+#define FORGET_ABOVE 100000
+#define FORGET_KEEP 10000
+
+struct forgotten {
+	const struct world *w;
+	const struct scenario *s;
+	bool full;
+	json_t *pays;
+};
+
+static json_t *pay_entry(const struct pay_engine *e, const struct scenario *s, bool full,
+			 const struct payment *p);
+
+static void on_forget(void *ctx, const struct payment *p)
+{
+	struct forgotten *f = ctx;
+	json_object_set_new(f->pays, p->id, pay_entry(world_alice(f->w), f->s, f->full, p));
+}
+
 struct otw {
 	json_t *arr;
 	const char *to;
@@ -163,26 +184,25 @@ static json_t *pay_thin(const struct payment *p)
 	return json_pack("{s:s,s:o}", "outcome", outcome_name(p->outcome), "parts", parts);
 }
 
+/* A payment as listpayments would show it; without --json, a workload's
+ * payment only as much as the summary reads of it (pay_thin). */
+static json_t *pay_entry(const struct pay_engine *e, const struct scenario *s, bool full,
+			 const struct payment *p)
+{
+	bool whole = full;
+	for (size_t k = 0; k < s->npayments && !whole; k++)
+		whole = strcmp(s->payments[k].id, p->id) == 0;
+	return whole ? pay_json(e, p) : pay_thin(p);
+}
+
 static void answers(const struct world *w, const struct scenario *s, bool full, json_t **pays,
 		    json_t **ca, json_t **cb, json_t **ia, json_t **ib)
 {
 	const struct pay_engine *e = world_alice(w);
-	/* what listpayments would say; without --json, a workload's payments
-	 * only as much as the summary reads of them (see pay_thin) */
-	uint64_t *named = xcalloc(s->npayments ? s->npayments : 1, sizeof(*named));
-	for (size_t i = 0; i < s->npayments; i++) {
-		const struct payment *p = pay_engine_find_pay((struct pay_engine *)e, s->payments[i].id);
-		named[i] = p ? p->seq : 0;
-	}
-	*pays = json_object();
-	for (size_t i = 0; i < e->npays; i++) {
-		const struct payment *p = &e->pays[i];
-		bool whole = full;
-		for (size_t k = 0; k < s->npayments && !whole; k++)
-			whole = named[k] == p->seq;
-		json_object_set_new(*pays, p->id, whole ? pay_json(e, p) : pay_thin(p));
-	}
-	free(named);
+	if (!*pays)
+		*pays = json_object();
+	for (size_t i = 0; i < e->npays; i++)
+		json_object_set_new(*pays, e->pays[i].id, pay_entry(e, s, full, &e->pays[i]));
 	*ca = json_object();
 	*cb = json_object();
 	for (size_t i = 0; i < world_nchans(w); i++) {
@@ -230,6 +250,7 @@ bool world_play(struct world *w, const struct virtual_play *vp, const char *path
 			break;
 		}
 		world_settle(w);
+		world_compact(w);
 		if (world_broken(w))
 			break;            /* the checker's: the caller says what */
 		uint64_t now = world_now(w);
@@ -320,6 +341,15 @@ bool play_inprocess(struct run *r, const struct virtual_play *vp, struct inproc_
 	for (int i = 0; i < 2; i++)
 		evlog_set_now(ip.log[i], world_clock(w));
 	ip.w = w;
+	size_t nwork = 0;
+	for (size_t i = 0; i < r->s->nworkloads; i++)
+		nwork += r->s->workloads[i].count;
+	struct forgotten fg = { w, r->s, r->json, NULL };
+	if (nwork + r->s->npayments > FORGET_ABOVE) {
+		fg.pays = json_object();
+		world_set_forget(w, FORGET_KEEP, on_forget, &fg);
+	}
+	res->pays = fg.pays;
 	world_set_epoch(w, simclock_wall_now_us());
 	bool ok = world_play(w, vp, r->s->path, &res->final, &res->settled_quiet, why, whylen);
 	world_stop(w);

@@ -318,6 +318,41 @@ void world_start(struct world *w)
 	world_settle(w);
 }
 
+void world_set_forget(struct world *w, size_t keep, void (*fn)(void *ctx, const struct payment *p),
+		      void *ctx)
+{
+	w->keep = keep;
+	w->forget = fn;
+	w->forget_ctx = ctx;
+	w->compact_at = keep + (keep / 4 > 1024 ? keep / 4 : 1024);
+}
+
+void world_compact(struct world *w)
+{
+	/* as alice's shell: when a quarter more than kept (or 1024) have
+	 * gathered, so that a pass is spread over as many payments */
+	if (!w->keep || w->alice.npays < w->compact_at)
+		return;
+	size_t nfinished = 0;
+	for (size_t i = 0; i < w->alice.npays; i++)
+		nfinished += pay_engine_finished(&w->alice.pays[i]);
+	size_t drop = nfinished > w->keep ? nfinished - w->keep : 0, handed = 0;
+	/* the ones pay_engine_compact forgets: the oldest finished */
+	for (size_t i = 0; i < w->alice.npays && handed < drop; i++) {
+		if (!pay_engine_finished(&w->alice.pays[i]))
+			continue;
+		if (w->forget)
+			w->forget(w->forget_ctx, &w->alice.pays[i]);
+		handed++;
+	}
+	struct actions out;
+	actions_init(&out);
+	pay_engine_compact(&w->alice, w->keep, &out);   /* records only: no store here */
+	actions_free(&out);
+	size_t slack = w->keep / 4 > 1024 ? w->keep / 4 : 1024;
+	w->compact_at = w->alice.npays + slack;
+}
+
 void world_stop(struct world *w)
 {
 	if (!w->connected)

@@ -96,6 +96,15 @@ void world_fault(struct world *w, enum world_node node, const struct fault_confi
  * "schedule"); false + why if out of order. */
 bool world_schedule(struct world *w, const struct payment_config *p, char *why, size_t n);
 
+/* Forget alice's finished payments beyond the `keep` most recent, as her
+ * daemon does by default (--keep-payments), so that a long run's memory
+ * stays flat: each is handed to fn first, oldest first (0: keep all, the
+ * default, as under ampsim run). world_compact does it now. */
+struct payment;
+void world_set_forget(struct world *w, size_t keep, void (*fn)(void *ctx, const struct payment *p),
+		      void *ctx);
+void world_compact(struct world *w);
+
 /* The end of the run: alice stops, bob sees the connection close. */
 void world_stop(struct world *w);
 

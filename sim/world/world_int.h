@@ -122,6 +122,10 @@ struct world {
 	char broken[512];          /* what it found; "" while all holds */
 	uint64_t events;           /* timers fired and messages handled */
 	struct actions acts[W_ACT_DEPTH];
+	size_t keep;               /* world_set_forget: 0, keep every payment */
+	size_t compact_at;
+	void (*forget)(void *ctx, const struct payment *p);
+	void *forget_ctx;
 	int act_depth;
 };
 
