@@ -285,6 +285,7 @@ int cmd_run(int argc, char **argv)
 	json_t *pays = NULL, *ca = NULL, *cb = NULL, *ia = NULL, *ib = NULL, *jw = NULL;
 	struct ev_tally tally;
 	tally_init(&tally);
+	struct pay_digests digests = { NULL, 0, 0 };
 	struct payment_config *wpays = NULL;
 	uint64_t play_wall0 = simclock_wall_now_us();
 	bool final = false, settled_quiet = false;
@@ -318,6 +319,7 @@ int cmd_run(int argc, char **argv)
 		memset(&res, 0, sizeof(res));
 		res.write_events = events_out || timeline_out || r.keep;
 		res.tally = &tally;
+		res.digests = &digests;
 		if (!play_inprocess(&r, &vp, &res, clockwhy, sizeof(clockwhy)))
 			rc = 1;
 		final = res.final;
@@ -400,12 +402,15 @@ stop:
 		inproc_exits(&r, ia, ib, stopwhy, sizeof(stopwhy));
 	vcoord_free(r.vc);
 
-	if (!in_process)
+	if (!in_process) {
 		tally_files(&r, &tally);
-	jw = workload_summary(r.s, pays, &tally);
-	json_t *metrics = run_metrics(pays, &tally,
+		digests_from_pays(&digests, pays, &tally);
+	}
+	jw = workload_summary(r.s, &digests);
+	json_t *metrics = run_metrics(&digests, &tally,
 				      (double)(simclock_wall_now_us() - play_wall0) / 1e6);
 	tally_free(&tally);
+	digests_free(&digests);
 	if (events_out || timeline_out) {
 		/* every event, in time order: what the files hold */
 		json_t *events = merge_events(&r);

@@ -121,6 +121,7 @@ struct inproc_result {
 	json_t *pays, *ca, *cb, *ia, *ib;
 	bool final, settled_quiet;
 	bool write_events;         /* in: write the event logs (--events, --timeline) */
+	struct pay_digests *digests; /* out: every payment, for the summary */
 	struct ev_tally *tally;    /* in: what the summary reads, filled as events happen */
 };
 bool play_inprocess(struct run *r, const struct virtual_play *vp, struct inproc_result *res,
@@ -190,7 +191,28 @@ bool tally_wants(const char *event, size_t len);
 void tally_time(struct ev_tally *t, double t_ms);
 /* Both daemons' event logs, through tally_event. */
 void tally_files(const struct run *r, struct ev_tally *t);
-json_t *workload_summary(const struct scenario *s, json_t *pays, const struct ev_tally *ty);
+/* What the summary needs of each payment: its outcome, its retries and,
+ * settled, its settle time (from the events' start and end). A long
+ * in-process run makes one as each payment is forgotten, so the summary
+ * never holds a million payments. */
+struct pay_digest {
+	char id[SCN_ID_MAX];
+	enum outcome outcome;
+	unsigned retries;            /* parts that were a retry (attempt > 0) */
+	bool timed;                  /* settled, with both times in the events */
+	double settle_ms;
+};
+struct pay_digests {
+	struct pay_digest *v;
+	size_t n, cap;
+};
+/* One payment; its times are taken from (and, forget: dropped from) ty. */
+void digests_add(struct pay_digests *d, const char *id, enum outcome o, unsigned retries,
+		 struct ev_tally *ty, bool forget);
+/* Every payment of listpayments' answer. */
+void digests_from_pays(struct pay_digests *d, json_t *pays, struct ev_tally *ty);
+void digests_free(struct pay_digests *d);
+json_t *workload_summary(const struct scenario *s, const struct pay_digests *d);
 bool workload_expect_holds(const struct expect_config *x, json_t *workloads, char *got, size_t n);
 /* The text summary's workloads, and the run's speed (metrics). */
 void workload_print(json_t *workloads, json_t *metrics);
@@ -199,7 +221,7 @@ void workload_print(json_t *workloads, json_t *metrics);
  * HTLCs per payment, retries, drops, duplicates, chain claims and refunds,
  * liquidity locked in HTLCs, simulated seconds per wall second); only its
  * "wall" object depends on the machine */
-json_t *run_metrics(json_t *pays, const struct ev_tally *ty, double wall_s);
+json_t *run_metrics(const struct pay_digests *d, const struct ev_tally *ty, double wall_s);
 
 /* run_procs.c */
 bool start_bob(struct run *r, char *err, size_t errlen);

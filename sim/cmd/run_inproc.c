@@ -121,7 +121,17 @@ struct forgotten {
 	const struct scenario *s;
 	bool full;
 	json_t *pays;
+	struct pay_digests *digests;
+	struct ev_tally *tally;
 };
+
+static unsigned retries_of(const struct payment *p)
+{
+	unsigned n = 0;
+	for (size_t i = 0; i < p->nparts; i++)
+		n += p->parts[i].attempt > 0;
+	return n;
+}
 
 static json_t *pay_entry(const struct pay_engine *e, const struct scenario *s, bool full,
 			 const struct payment *p);
@@ -129,7 +139,11 @@ static json_t *pay_entry(const struct pay_engine *e, const struct scenario *s, b
 static void on_forget(void *ctx, const struct payment *p)
 {
 	struct forgotten *f = ctx;
-	json_object_set_new(f->pays, p->id, pay_entry(world_alice(f->w), f->s, f->full, p));
+	/* finished: no event of it is left to come, its times can go */
+	digests_add(f->digests, p->id, p->outcome, retries_of(p), f->tally, true);
+	json_t *j = pay_entry(world_alice(f->w), f->s, f->full, p);
+	if (j)
+		json_object_set_new(f->pays, p->id, j);
 }
 
 struct otw {
@@ -174,35 +188,31 @@ static json_t *info(const struct world *w, enum world_node node)
 }
 
 /* What the daemons' control sockets would answer at the end. */
-/* A workload's payment as a summary that prints no payment reads it: its
- * outcome and its parts' attempts (the metrics' retries). */
-static json_t *pay_thin(const struct payment *p)
-{
-	json_t *parts = json_array();
-	for (size_t i = 0; i < p->nparts; i++)
-		json_array_append_new(parts, json_pack("{s:i}", "attempt", (int)p->parts[i].attempt));
-	return json_pack("{s:s,s:o}", "outcome", outcome_name(p->outcome), "parts", parts);
-}
-
 /* A payment as listpayments would show it; without --json, a workload's
- * payment only as much as the summary reads of it (pay_thin). */
+ * payment is not listed: its digest holds what the summary reads. */
 static json_t *pay_entry(const struct pay_engine *e, const struct scenario *s, bool full,
 			 const struct payment *p)
 {
 	bool whole = full;
 	for (size_t k = 0; k < s->npayments && !whole; k++)
 		whole = strcmp(s->payments[k].id, p->id) == 0;
-	return whole ? pay_json(e, p) : pay_thin(p);
+	return whole ? pay_json(e, p) : NULL;
 }
 
 static void answers(const struct world *w, const struct scenario *s, bool full, json_t **pays,
-		    json_t **ca, json_t **cb, json_t **ia, json_t **ib)
+		    struct pay_digests *digests, struct ev_tally *tally, json_t **ca, json_t **cb,
+		    json_t **ia, json_t **ib)
 {
 	const struct pay_engine *e = world_alice(w);
 	if (!*pays)
 		*pays = json_object();
-	for (size_t i = 0; i < e->npays; i++)
-		json_object_set_new(*pays, e->pays[i].id, pay_entry(e, s, full, &e->pays[i]));
+	for (size_t i = 0; i < e->npays; i++) {
+		const struct payment *p = &e->pays[i];
+		digests_add(digests, p->id, p->outcome, retries_of(p), tally, false);
+		json_t *j = pay_entry(e, s, full, p);
+		if (j)
+			json_object_set_new(*pays, p->id, j);
+	}
 	*ca = json_object();
 	*cb = json_object();
 	for (size_t i = 0; i < world_nchans(w); i++) {
@@ -344,7 +354,7 @@ bool play_inprocess(struct run *r, const struct virtual_play *vp, struct inproc_
 	size_t nwork = 0;
 	for (size_t i = 0; i < r->s->nworkloads; i++)
 		nwork += r->s->workloads[i].count;
-	struct forgotten fg = { w, r->s, r->json, NULL };
+	struct forgotten fg = { w, r->s, r->json, NULL, res->digests, res->tally };
 	if (nwork + r->s->npayments > FORGET_ABOVE) {
 		fg.pays = json_object();
 		world_set_forget(w, FORGET_KEEP, on_forget, &fg);
@@ -355,7 +365,8 @@ bool play_inprocess(struct run *r, const struct virtual_play *vp, struct inproc_
 	world_stop(w);
 	if (ip.last_us)
 		tally_time(ip.tally, t_ms_written(ip.last_us));
-	answers(w, r->s, r->json, &res->pays, &res->ca, &res->cb, &res->ia, &res->ib);
+	answers(w, r->s, r->json, &res->pays, res->digests, res->tally, &res->ca, &res->cb, &res->ia,
+		&res->ib);
 	world_free(w);
 	capture_close(ip.cap);
 	evlog_close(ip.log[0]);

@@ -118,7 +118,7 @@ void tally_rec(struct ev_tally *ty, const struct tally_ev *ev)
 	}
 }
 
-json_t *run_metrics(json_t *pays, const struct ev_tally *ty, double wall_s)
+json_t *run_metrics(const struct pay_digests *d, const struct ev_tally *ty, double wall_s)
 {
 	json_t *m = json_object();
 	/* outcomes, retries */
@@ -126,17 +126,12 @@ json_t *run_metrics(json_t *pays, const struct ev_tally *ty, double wall_s)
 	for (int o = OUTCOME_PENDING; o <= OUTCOME_PARTIAL; o++)
 		json_object_set_new(outcomes, outcome_name((enum outcome)o), json_integer(0));
 	size_t npay = 0, retries = 0;
-	const char *id;
-	json_t *p;
-	json_object_foreach(pays, id, p) {
+	for (size_t i = 0; i < d->n; i++) {
 		npay++;
-		json_t *c = json_object_get(outcomes, str(p, "outcome"));
+		json_t *c = json_object_get(outcomes, outcome_name(d->v[i].outcome));
 		if (c)
 			json_integer_set(c, json_integer_value(c) + 1);
-		size_t k;
-		json_t *pt;
-		json_array_foreach(json_object_get(p, "parts"), k, pt)
-			retries += json_integer_value(json_object_get(pt, "attempt")) > 0;
+		retries += d->v[i].retries;
 	}
 	json_object_set_new(m, "payments", json_integer((json_int_t)npay));
 	json_object_set_new(m, "outcomes", outcomes);

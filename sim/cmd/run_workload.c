@@ -57,30 +57,70 @@ static const struct workload_config *owner(const struct scenario *s, const char 
 	return NULL;
 }
 
-json_t *workload_summary(const struct scenario *s, json_t *pays, const struct ev_tally *ty)
+void digests_add(struct pay_digests *d, const char *id, enum outcome o, unsigned retries,
+		 struct ev_tally *ty, bool forget)
+{
+	if (d->n == d->cap) {
+		d->cap = d->cap ? 2 * d->cap : 256;
+		d->v = xrealloc(d->v, d->cap * sizeof(*d->v));
+	}
+	struct pay_digest *g = &d->v[d->n++];
+	memset(g, 0, sizeof(*g));
+	snprintf(g->id, sizeof(g->id), "%s", id);
+	g->outcome = o;
+	g->retries = retries;
+	json_t *t0 = json_object_get(ty->started, id), *t1 = json_object_get(ty->ended, id);
+	if (o == OUTCOME_SETTLED && t0 && t1) {
+		g->timed = true;
+		g->settle_ms = round((json_number_value(t1) - json_number_value(t0)) * 1000.0) /
+			       1000.0;   /* to the µs */
+	}
+	if (forget) {
+		json_object_del(ty->started, id);
+		json_object_del(ty->ended, id);
+	}
+}
+
+void digests_from_pays(struct pay_digests *d, json_t *pays, struct ev_tally *ty)
+{
+	const char *id;
+	json_t *p;
+	json_object_foreach(pays, id, p) {
+		enum outcome o = OUTCOME_PENDING;
+		if (!outcome_parse(json_string_value(json_object_get(p, "outcome")), &o))
+			o = OUTCOME_PENDING;
+		unsigned retries = 0;
+		size_t k;
+		json_t *pt;
+		json_array_foreach(json_object_get(p, "parts"), k, pt)
+			retries += json_integer_value(json_object_get(pt, "attempt")) > 0;
+		digests_add(d, id, o, retries, ty, false);
+	}
+}
+
+void digests_free(struct pay_digests *d)
+{
+	free(d->v);
+	memset(d, 0, sizeof(*d));
+}
+
+json_t *workload_summary(const struct scenario *s, const struct pay_digests *d)
 {
 	json_t *all = json_object();
 	if (s->nworkloads == 0)
 		return all;
-	json_t *started = ty->started, *ended = ty->ended;
 	for (size_t w = 0; w < s->nworkloads; w++) {
 		const struct workload_config *wc = &s->workloads[w];
 		unsigned counts[OUTCOME_PARTIAL + 1] = { 0 };
 		double *settle = xcalloc(wc->count ? wc->count : 1, sizeof(*settle));
 		size_t nsettle = 0;
-		const char *id;
-		json_t *p;
-		json_object_foreach(pays, id, p) {
-			if (owner(s, id) != wc)
+		for (size_t i = 0; i < d->n; i++) {
+			const struct pay_digest *g = &d->v[i];
+			if (owner(s, g->id) != wc)
 				continue;
-			enum outcome o = OUTCOME_PENDING;
-			if (!outcome_parse(json_string_value(json_object_get(p, "outcome")), &o))
-				o = OUTCOME_PENDING;
-			counts[o]++;
-			json_t *t0 = json_object_get(started, id), *t1 = json_object_get(ended, id);
-			if (o == OUTCOME_SETTLED && t0 && t1)
-				settle[nsettle++] = round((json_number_value(t1) - json_number_value(t0)) *
-							  1000.0) / 1000.0;   /* to the µs */
+			counts[g->outcome]++;
+			if (g->timed && nsettle < wc->count)
+				settle[nsettle++] = g->settle_ms;
 		}
 		/* payments alice never reported are pending too */
 		unsigned seen = 0;
