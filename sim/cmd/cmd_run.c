@@ -69,6 +69,9 @@ static void run_usage(FILE *f)
 		"  --keep              keep the run directory (daemon logs, sockets)\n"
 		"  --in-process        both engines in this process (also [sim] processes = 1):\n"
 		"                      the same run as the two daemons, much faster (docs/world.md)\n"
+		"  --keep-payments N   with --in-process: forget alice's finished payments beyond\n"
+		"                      the N most recent (default: all in runs of up to 100,000\n"
+		"                      payments, 10,000 in longer ones)\n"
 		"  -v, --verbose       say what is happening on stderr\n");
 }
 
@@ -119,6 +122,7 @@ int cmd_run(int argc, char **argv)
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "in-process", no_argument, NULL, 'I' },
+		{ "keep-payments", required_argument, NULL, 'N' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct run r;
@@ -173,6 +177,16 @@ int cmd_run(int argc, char **argv)
 			break;
 		case 'Z': step = true; break;
 		case 'I': in_process = true; break;
+		case 'N': {
+			uint64_t k;
+			if (!uint_parse(optarg, &k, &why) || k == 0 || k > 100000000) {
+				fprintf(stderr, "ampsim run: --keep-payments '%s': expected 1 to "
+					"100000000\n", optarg);
+				return 2;
+			}
+			r.keep_payments = (size_t)k;
+			break;
+		}
 		case 'c': step_path = optarg; break;
 		case 'K': check_only = true; break;
 		case 't': timeline_out = optarg; break;
@@ -249,6 +263,12 @@ int cmd_run(int argc, char **argv)
 			free(r.s);
 			return 2;
 		}
+	}
+	if (r.keep_payments && !in_process) {
+		fprintf(stderr, "ampsim run: --keep-payments is for --in-process runs (the daemons "
+			"keep every payment for the summary)\n");
+		free(r.s);
+		return 2;
 	}
 	if (!r.virt && (speed > 0 || step)) {
 		fprintf(stderr, "ampsim run: --speed and --step need the virtual clock\n");

@@ -44,6 +44,7 @@ struct run {
 	const struct payment_config **queued;   /* heap: workloads can queue many */
 	size_t nqueued, queued_cap;
 	bool json, keep, verbose;
+	size_t keep_payments;      /* --in-process: alice's finished payments kept; 0: default */
 	/* the daemons keep a state (--state): when the scenario crashes or
 	 * restarts one, or --keep asks for the run's files */
 	bool durable;

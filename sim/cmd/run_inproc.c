@@ -355,9 +355,11 @@ bool play_inprocess(struct run *r, const struct virtual_play *vp, struct inproc_
 	for (size_t i = 0; i < r->s->nworkloads; i++)
 		nwork += r->s->workloads[i].count;
 	struct forgotten fg = { w, r->s, r->json, NULL, res->digests, res->tally };
-	if (nwork + r->s->npayments > FORGET_ABOVE) {
+	size_t keep = r->keep_payments ? r->keep_payments
+		    : nwork + r->s->npayments > FORGET_ABOVE ? FORGET_KEEP : 0;
+	if (keep) {
 		fg.pays = json_object();
-		world_set_forget(w, FORGET_KEEP, on_forget, &fg);
+		world_set_forget(w, keep, on_forget, &fg);
 	}
 	res->pays = fg.pays;
 	world_set_epoch(w, simclock_wall_now_us());

@@ -152,3 +152,26 @@ def test_the_text_summary_is_the_same(build):
         texts.append([l for l in r.stdout.splitlines() if not l.startswith("speed")])
     assert any("1000 payments" in l for l in texts[0]), texts[0]
     assert texts[0] == texts[1]
+
+
+def test_forgetting_finished_payments_changes_no_figure(build, tmp_path):
+    # a long run keeps alice's memory flat by forgetting finished payments
+    # (--keep-payments; by default past 100,000): the summary is the same
+    scen = tmp_path / "many.ini"
+    scen.write_text("[sim]\nseed = 3\n\n[channel c1]\ncapacity = 1000btc\ndelay = 40ms\n"
+                    "jitter = 10ms\ndrop = 0.01\n\n[channel c2]\ncapacity = 1000btc\n"
+                    "delay = 70ms\n\n[workload w1]\ncount = 3000\nstart = 0s\n"
+                    "arrival = poisson:40/s\namount = uniform:1000sat,0.01btc\nmode = amp\n"
+                    "shards = 2\n")
+    outs = {}
+    for name, extra in (("all", []), ("forget", ["--keep-payments", "50"])):
+        j = run([build.exe("ampsim"), "run", "--in-process", str(scen), "--json"] + extra)
+        t = run([build.exe("ampsim"), "run", "--in-process", str(scen)] + extra)
+        assert j.returncode == 0 and t.returncode == 0, j.stderr + t.stderr
+        outs[name] = (summary(j.stdout), [l for l in t.stdout.splitlines()
+                                          if not l.startswith("speed")])
+    assert outs["all"][0]["workloads"]["w1"]["outcomes"]["settled"] > 2900
+    assert len(outs["all"][0]["payments"]) == 3000
+    assert outs["all"] == outs["forget"]
+    r = run([build.exe("ampsim"), "run", str(scen), "--keep-payments", "50"])
+    assert r.returncode == 2 and "--in-process" in r.stderr, r.stderr
