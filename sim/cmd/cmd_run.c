@@ -72,6 +72,8 @@ static void run_usage(FILE *f)
 		"  --keep-payments N   with --in-process: forget alice's finished payments beyond\n"
 		"                      the N most recent (default: all in runs of up to 100,000\n"
 		"                      payments, 10,000 in longer ones)\n"
+		"  --progress          with --in-process: a line on stderr at every 100,000th\n"
+		"                      payment started, with the rate since the last\n"
 		"  -v, --verbose       say what is happening on stderr\n");
 }
 
@@ -123,10 +125,11 @@ int cmd_run(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ "in-process", no_argument, NULL, 'I' },
 		{ "keep-payments", required_argument, NULL, 'N' },
+		{ "progress", no_argument, NULL, 'G' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct run r;
-	bool in_process = false;
+	bool in_process = false, progress = false;
 	const char *events_out = NULL, *timeline_out = NULL, *why;
 	bool have_seed = false, have_scale = false, step = false;
 	const char *step_path = NULL;
@@ -177,6 +180,7 @@ int cmd_run(int argc, char **argv)
 			break;
 		case 'Z': step = true; break;
 		case 'I': in_process = true; break;
+		case 'G': progress = true; break;
 		case 'N': {
 			uint64_t k;
 			if (!uint_parse(optarg, &k, &why) || k == 0 || k > 100000000) {
@@ -264,9 +268,9 @@ int cmd_run(int argc, char **argv)
 			return 2;
 		}
 	}
-	if (r.keep_payments && !in_process) {
-		fprintf(stderr, "ampsim run: --keep-payments is for --in-process runs (the daemons "
-			"keep every payment for the summary)\n");
+	if ((r.keep_payments || progress) && !in_process) {
+		fprintf(stderr, "ampsim run: %s is for --in-process runs\n",
+			progress ? "--progress" : "--keep-payments");
 		free(r.s);
 		return 2;
 	}
@@ -334,7 +338,7 @@ int cmd_run(int argc, char **argv)
 			"or a faster arrival rate shortens it.\n", (double)horizon / 1e6,
 			(unsigned long long)(horizon / r.s->block_interval_us));
 	if (in_process) {
-		struct virtual_play vp = { acts, nact, horizon, 0, false, -1, ahead, nahead };
+		struct virtual_play vp = { acts, nact, horizon, 0, false, -1, ahead, nahead, progress };
 		struct inproc_result res;
 		memset(&res, 0, sizeof(res));
 		res.write_events = events_out || timeline_out || r.keep;

@@ -97,6 +97,7 @@ struct virtual_play {
 	 * to her a slice at a time before the clock reaches them */
 	const struct payment_config **ahead;
 	size_t nahead;
+	bool progress;             /* in-process: a line per 100,000 payments started */
 };
 /* run_clock.c: within a step, the daemons' work at the current instant
  * done (an advance to now, then a settle); false + why if the clock

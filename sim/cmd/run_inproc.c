@@ -14,6 +14,7 @@
 
 #include "capture.h"
 #include "daemon.h"
+#include "clock.h"
 #include "events.h"
 #include "frame.h"
 #include "log.h"
@@ -245,11 +246,39 @@ static bool step(struct world *w, const struct run_step *a, const char *path, ch
 	return true;
 }
 
+/* --progress: a line on stderr at every 100,000th payment started, with
+ * the rate since the last, so a long run shows how it goes (and whether
+ * its last payments go as fast as its first). */
+#define PROGRESS_EVERY 100000
+
+struct progress {
+	bool on;
+	uint64_t next, wall0, wall_last, last;
+};
+
+static void progress(struct progress *pg, const struct world *w)
+{
+	uint64_t n = world_alice(w)->last_seq;
+	if (!pg->on || n < pg->next)
+		return;
+	uint64_t now = simclock_wall_now_us();
+	double since = (double)(now - pg->wall_last) / 1e6;
+	fprintf(stderr, "ampsim run: %llu payments started, t = %.1f s simulated, %.1f s of wall "
+		"time: %.0f payments per wall second since the last line\n", (unsigned long long)n,
+		(double)world_now(w) / 1e6, (double)(now - pg->wall0) / 1e6,
+		since > 0 ? (double)(n - pg->last) / since : 0.0);
+	pg->wall_last = now;
+	pg->last = n;
+	pg->next = (n / PROGRESS_EVERY + 1) * PROGRESS_EVERY;
+}
+
 bool world_play(struct world *w, const struct virtual_play *vp, const char *path, bool *final,
 		bool *quiet, char *why, size_t whylen)
 {
 	*final = *quiet = false;
 	char err[256];
+	struct progress pg = { vp->progress, PROGRESS_EVERY, simclock_wall_now_us(), 0, 0 };
+	pg.wall_last = pg.wall0;
 	bool ok = true;
 	size_t next_step = 0, handed = 0;
 	world_start(w);
@@ -261,6 +290,7 @@ bool world_play(struct world *w, const struct virtual_play *vp, const char *path
 		}
 		world_settle(w);
 		world_compact(w);
+		progress(&pg, w);
 		if (world_broken(w))
 			break;            /* the checker's: the caller says what */
 		uint64_t now = world_now(w);
