@@ -106,6 +106,23 @@ static bool output_writable(const char *path, char *err, size_t n)
 	return true;
 }
 
+/* --step: the run's step socket (ampsim step | continue), or Enter alone
+ * when it cannot be made. */
+static void open_step_socket(const struct run *r, struct virtual_play *vp, const char **path,
+			     char *dflt, size_t n)
+{
+	char err[512];
+	if (!*path) {
+		snprintf(dflt, n, "%s/step.sock", r->dir);
+		*path = dflt;
+	}
+	if ((vp->step_fd = step_listen(*path, err, sizeof(err))) < 0)
+		fprintf(stderr, "ampsim run: --control %s (Enter still steps)\n", err);
+	else
+		fprintf(stderr, "ampsim run: stepping; from another terminal: "
+			"ampsim step|continue --control %s\n", *path);
+}
+
 int cmd_run(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -254,11 +271,10 @@ int cmd_run(int argc, char **argv)
 		in_process = true;
 	if (in_process) {
 		char why2[512];
-		const char *no = !r.virt ? "--clock wall" : step ? "--step" : speed > 0 ? "--speed"
-			       : NULL;
+		const char *no = !r.virt ? "--clock wall" : speed > 0 ? "--speed" : NULL;
 		if (no) {
-			fprintf(stderr, "ampsim run: --in-process plays the virtual clock alone, "
-				"without %s yet: run without --in-process for it\n", no);
+			fprintf(stderr, "ampsim run: --in-process plays the virtual clock as fast as "
+				"it goes, without %s: run without --in-process for it\n", no);
 			free(r.s);
 			return 2;
 		}
@@ -338,7 +354,9 @@ int cmd_run(int argc, char **argv)
 			"or a faster arrival rate shortens it.\n", (double)horizon / 1e6,
 			(unsigned long long)(horizon / r.s->block_interval_us));
 	if (in_process) {
-		struct virtual_play vp = { acts, nact, horizon, 0, false, -1, ahead, nahead, progress };
+		struct virtual_play vp = { acts, nact, horizon, 0, step, -1, ahead, nahead, progress };
+		if (step)
+			open_step_socket(&r, &vp, &step_path, step_default, sizeof(step_default));
 		struct inproc_result res;
 		memset(&res, 0, sizeof(res));
 		res.write_events = events_out || timeline_out || r.keep;
@@ -346,6 +364,10 @@ int cmd_run(int argc, char **argv)
 		res.digests = &digests;
 		if (!play_inprocess(&r, &vp, &res, clockwhy, sizeof(clockwhy)))
 			rc = 1;
+		if (vp.step_fd >= 0) {
+			close(vp.step_fd);
+			unlink(step_path);
+		}
 		final = res.final;
 		settled_quiet = res.settled_quiet;
 		pays = res.pays;
@@ -358,17 +380,8 @@ int cmd_run(int argc, char **argv)
 		goto stop;
 	} else if (r.virt) {
 		struct virtual_play vp = { acts, nact, horizon, speed, step, -1, ahead, nahead };
-		if (step) {
-			if (!step_path) {
-				snprintf(step_default, sizeof(step_default), "%s/step.sock", r.dir);
-				step_path = step_default;
-			}
-			if ((vp.step_fd = step_listen(step_path, err, sizeof(err))) < 0)
-				fprintf(stderr, "ampsim run: --control %s (Enter still steps)\n", err);
-			else
-				fprintf(stderr, "ampsim run: stepping; from another terminal: "
-					"ampsim step|continue --control %s\n", step_path);
-		}
+		if (step)
+			open_step_socket(&r, &vp, &step_path, step_default, sizeof(step_default));
 		if (!play_virtual(&r, &vp, &final, &settled_quiet, clockwhy, sizeof(clockwhy)))
 			rc = 1;
 		if (vp.step_fd >= 0) {

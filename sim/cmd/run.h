@@ -109,6 +109,11 @@ void notice_exits(struct run *r);
 /* A daemon that hangs cannot hang the run: an instant must settle within
  * this much wall time. */
 #define SETTLE_TIMEOUT_MS 30000
+/* run_stepper.c: --step's prompt: labels ("\n  bob: ..." per timer) and
+ * the scenario's steps due at t; false when the user stopped the run;
+ * *stepping goes false on "continue". */
+bool step_prompt(const char *labels, uint64_t now, const struct virtual_play *vp, size_t next_step,
+		 uint64_t t, bool *stepping);
 /* The stepped run's socket for ampsim step / continue (JSON-RPC, mode 0600). */
 int step_listen(const char *path, char *err, size_t errlen);
 /* false + why when the run could not be played to its end */

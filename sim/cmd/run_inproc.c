@@ -278,6 +278,7 @@ bool world_play(struct world *w, const struct virtual_play *vp, const char *path
 	*final = *quiet = false;
 	char err[256];
 	struct progress pg = { vp->progress, PROGRESS_EVERY, simclock_wall_now_us(), 0, 0 };
+	bool stepping = vp->step;
 	pg.wall_last = pg.wall0;
 	bool ok = true;
 	size_t next_step = 0, handed = 0;
@@ -336,6 +337,16 @@ bool world_play(struct world *w, const struct virtual_play *vp, const char *path
 		if (t == WORLD_NO_TIMER) {
 			world_quiet(w, final);
 			break;
+		}
+		if (stepping) {
+			char labels[1024];
+			world_labels(w, t, labels, sizeof(labels));
+			if (!step_prompt(labels, now, vp, next_step, t, &stepping)) {
+				snprintf(why, whylen, "%s at t = %.3f s", vcoord_interrupted()
+					 ? "interrupted" : "stopped by the user", (double)now / 1e6);
+				ok = false;
+				break;
+			}
 		}
 		world_advance(w, t);
 	}

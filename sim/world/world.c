@@ -423,6 +423,76 @@ size_t world_pending(const struct world *w, enum world_node node)
 	return n;
 }
 
+/* What a timer's firing will do, as the daemon's timer labels say it. */
+static void timer_label(struct world *w, struct side *sd, const struct wtimer *t, char *buf,
+			size_t n)
+{
+	buf[0] = '\0';
+	switch (t->kind) {
+	case WT_BLOCK:
+		snprintf(buf, n, sd == &w->a ? "block %u: alice checks expiries"
+					     : "block %u: bob checks expiries and claims",
+			 simclock_height_of(&w->clk, t->at));
+		break;
+	case WT_DELIVER: {
+		const struct pending *q = sd->sched;
+		if (!q)
+			break;
+		unsigned more = 0;
+		for (const struct pending *x = q->next; x && x->due == q->due; x = x->next)
+			more++;
+		char also[48] = "";
+		if (more)
+			snprintf(also, sizeof(also), " (and %u more message%s)", more, more == 1 ? "" : "s");
+		snprintf(buf, n, "%s on %s reaches %s%s", q->msg_name ? q->msg_name : "a message",
+			 w_chan_name(w, sd, q->chan), sd == &w->a ? "bob" : "alice", also);
+		break;
+	}
+	case WT_HOLD:
+		snprintf(buf, n, "bob's hold time for an incomplete set ends (mpp_timeout)");
+		break;
+	case WT_SCHED:
+		if (w->qhead < w->qn)
+			snprintf(buf, n, "payment %s starts (%s)", w->q[w->qhead]->id,
+				 pay_mode_name(w->q[w->qhead]->mode));
+		break;
+	}
+}
+
+static int seq_order(const void *x, const void *y)
+{
+	const struct wtimer *a = *(const struct wtimer *const *)x, *b = *(const struct wtimer *const *)y;
+	return a->seq < b->seq ? -1 : a->seq > b->seq;
+}
+
+void world_labels(const struct world *cw, uint64_t t, char *buf, size_t n)
+{
+	struct world *w = (struct world *)cw;
+	size_t used = 0;
+	buf[0] = '\0';
+	struct side *sides[2] = { &w->b, &w->a };   /* in the order the daemons join the clock */
+	for (int k = 0; k < 2; k++) {
+		struct side *sd = sides[k];
+		struct wtimer **due = xcalloc(sd->heap.n ? sd->heap.n : 1, sizeof(*due));
+		size_t nd = 0;
+		for (size_t i = 0; i < sd->heap.n; i++)
+			if (sd->heap.v[i]->at == t)
+				due[nd++] = sd->heap.v[i];
+		qsort(due, nd, sizeof(*due), seq_order);
+		for (size_t i = 0; i < nd && used < n; i++) {
+			char label[160];
+			timer_label(w, sd, due[i], label, sizeof(label));
+			int wr = snprintf(buf + used, n - used, "\n  %s: %s", world_node_name(sd->node),
+					  label[0] ? label : "a timer");
+			if (wr > 0)
+				used += (size_t)wr;
+		}
+		free(due);
+	}
+	if (used >= n)
+		buf[n - 1] = '\0';
+}
+
 void world_on_the_way(const struct world *w, enum world_node node, world_msg_fn fn, void *ctx)
 {
 	struct world *mw = (struct world *)w;

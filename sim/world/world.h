@@ -80,6 +80,9 @@ void world_start(struct world *w);
 /* Do all the work of the current instant: each node's timers due now,
  * then the messages of the instant, until nothing is left at it. */
 void world_settle(struct world *w);
+/* What every timer due at t will do, one "\n  NODE: what" each, as a
+ * stepped run shows it. */
+void world_labels(const struct world *w, uint64_t t, char *buf, size_t n);
 /* The earliest timer of either node; WORLD_NO_TIMER when none. */
 uint64_t world_next(const struct world *w);
 /* Move to t (>= now); the caller settles. */

@@ -101,7 +101,7 @@ def test_processes_key_and_what_the_world_refuses(build, tmp_path):
     bad.write_text(text.replace("[sim]\n", "[sim]\nprocesses = 3\n"))
     r = run([build.exe("ampsim"), "run", str(bad)])
     assert r.returncode == 2 and "bad.ini:" in r.stderr and "processes" in r.stderr, r.stderr
-    for opt in (["--clock", "wall"], ["--step"], ["--speed", "2"]):
+    for opt in (["--clock", "wall"], ["--speed", "2"]):
         r = run([build.exe("ampsim"), "run", "--in-process", src] + opt)
         assert r.returncode == 2 and "--in-process" in r.stderr, (opt, r.stderr)
 
@@ -175,3 +175,16 @@ def test_forgetting_finished_payments_changes_no_figure(build, tmp_path):
     assert outs["all"] == outs["forget"]
     r = run([build.exe("ampsim"), "run", str(scen), "--keep-payments", "50"])
     assert r.returncode == 2 and "--in-process" in r.stderr, r.stderr
+
+
+def test_a_stepped_run_in_process_says_what_the_daemons_say(build):
+    # --step: the same prompts, instant by instant, driven from the terminal
+    path = os.path.join(ROOT, "scenarios", "05-order-invariance.ini")
+    prompts = []
+    for extra in (["--in-process"], []):
+        r = run([build.exe("ampsim"), "run"] + extra + [path, "--step"], input="\n\n\n\nc\n")
+        assert r.returncode == 0, r.stderr
+        prompts.append([l for l in r.stderr.splitlines() if "step.sock" not in l])
+    assert any("update_add_htlc on c2 reaches bob" in l for l in prompts[0]), prompts[0]
+    assert any("bob: block 1: bob checks expiries and claims" in l for l in prompts[0])
+    assert prompts[0] == prompts[1]
