@@ -271,7 +271,7 @@ int cmd_run(int argc, char **argv)
 		in_process = true;
 	if (in_process) {
 		char why2[512];
-		const char *no = !r.virt ? "--clock wall" : speed > 0 ? "--speed" : NULL;
+		const char *no = !r.virt ? "--clock wall" : NULL;
 		if (no) {
 			fprintf(stderr, "ampsim run: --in-process plays the virtual clock as fast as "
 				"it goes, without %s: run without --in-process for it\n", no);
@@ -354,7 +354,7 @@ int cmd_run(int argc, char **argv)
 			"or a faster arrival rate shortens it.\n", (double)horizon / 1e6,
 			(unsigned long long)(horizon / r.s->block_interval_us));
 	if (in_process) {
-		struct virtual_play vp = { acts, nact, horizon, 0, step, -1, ahead, nahead, progress };
+		struct virtual_play vp = { acts, nact, horizon, speed, step, -1, ahead, nahead, progress };
 		if (step)
 			open_step_socket(&r, &vp, &step_path, step_default, sizeof(step_default));
 		struct inproc_result res;

@@ -105,6 +105,10 @@ struct virtual_play {
  * those that exited. */
 bool settle_instant(struct run *r, char *why, size_t whylen);
 size_t live_nodes(const struct run *r, const char *nodes[2]);
+/* --speed: wait until simulated time t may be played, at most speed
+ * simulated seconds per wall second since wall0 (pace_now_us's clock). */
+uint64_t pace_now_us(void);
+void pace(uint64_t wall0, uint64_t t, double speed);
 void notice_exits(struct run *r);
 /* A daemon that hangs cannot hang the run: an instant must settle within
  * this much wall time. */

@@ -1,6 +1,8 @@
 /* ampsim run on the virtual clock, what a step and the loop share: which
  * daemons are running, and the work of the current instant settled. */
+#include <errno.h>
 #include <stdio.h>
+#include <time.h>
 #include <sys/wait.h>
 
 #include "run.h"
@@ -39,5 +41,28 @@ bool settle_instant(struct run *r, char *why, size_t whylen)
 		return false;
 	}
 	return true;
+}
+
+
+uint64_t pace_now_us(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
+
+/* --speed: simulated time t may not run ahead of speed x wall time */
+void pace(uint64_t wall0, uint64_t t, double speed)
+{
+	if (speed <= 0)
+		return;
+	uint64_t due = wall0 + (uint64_t)((double)t / speed);
+	uint64_t now = pace_now_us();
+	if (due > now) {
+		struct timespec ts = { (time_t)((due - now) / 1000000),
+				       (long)((due - now) % 1000000) * 1000 };
+		while (nanosleep(&ts, &ts) != 0 && errno == EINTR && !vcoord_interrupted())
+			;
+	}
 }
 

@@ -279,6 +279,7 @@ bool world_play(struct world *w, const struct virtual_play *vp, const char *path
 	char err[256];
 	struct progress pg = { vp->progress, PROGRESS_EVERY, simclock_wall_now_us(), 0, 0 };
 	bool stepping = vp->step;
+	uint64_t wall0 = pace_now_us();
 	pg.wall_last = pg.wall0;
 	bool ok = true;
 	size_t next_step = 0, handed = 0;
@@ -348,6 +349,7 @@ bool world_play(struct world *w, const struct virtual_play *vp, const char *path
 				break;
 			}
 		}
+		pace(wall0, t, vp->speed);
 		world_advance(w, t);
 	}
 	return ok;

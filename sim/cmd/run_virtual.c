@@ -25,28 +25,6 @@
 #include "vcoord.h"
 
 
-static uint64_t mono_us(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
-}
-
-/* --speed: simulated time t may not run ahead of speed x wall time */
-static void pace(uint64_t wall0, uint64_t t, double speed)
-{
-	if (speed <= 0)
-		return;
-	uint64_t due = wall0 + (uint64_t)((double)t / speed);
-	uint64_t now = mono_us();
-	if (due > now) {
-		struct timespec ts = { (time_t)((due - now) / 1000000),
-				       (long)((due - now) % 1000000) * 1000 };
-		while (nanosleep(&ts, &ts) != 0 && errno == EINTR && !vcoord_interrupted())
-			;
-	}
-}
-
 int step_listen(const char *path, char *err, size_t errlen)
 {
 	return unix_listen(path, 4, err, errlen);
@@ -87,7 +65,7 @@ bool play_virtual(struct run *r, const struct virtual_play *vp, bool *final, boo
 	size_t handed = 0;
 	const char *nodes[2];
 	size_t next_step = 0;
-	uint64_t wall0 = mono_us();
+	uint64_t wall0 = pace_now_us();
 	bool stepping = vp->step;
 	char e[512], waiting[256];
 	vcoord_want_labels(r->vc, stepping);

@@ -101,7 +101,7 @@ def test_processes_key_and_what_the_world_refuses(build, tmp_path):
     bad.write_text(text.replace("[sim]\n", "[sim]\nprocesses = 3\n"))
     r = run([build.exe("ampsim"), "run", str(bad)])
     assert r.returncode == 2 and "bad.ini:" in r.stderr and "processes" in r.stderr, r.stderr
-    for opt in (["--clock", "wall"], ["--speed", "2"]):
+    for opt in (["--clock", "wall"],):
         r = run([build.exe("ampsim"), "run", "--in-process", src] + opt)
         assert r.returncode == 2 and "--in-process" in r.stderr, (opt, r.stderr)
 
@@ -188,3 +188,16 @@ def test_a_stepped_run_in_process_says_what_the_daemons_say(build):
     assert any("update_add_htlc on c2 reaches bob" in l for l in prompts[0]), prompts[0]
     assert any("bob: block 1: bob checks expiries and claims" in l for l in prompts[0])
     assert prompts[0] == prompts[1]
+
+
+def test_speed_holds_an_in_process_run_to_the_pace_asked(build):
+    # --speed X: at most X simulated seconds per wall second (for watching)
+    import time
+    path = os.path.join(ROOT, "scenarios", "03-amp.ini")   # its last instant is at 60 ms
+    t0 = time.monotonic()
+    r = run([build.exe("ampsim"), "run", "--in-process", path, "--speed", "0.2", "--json"])
+    took = time.monotonic() - t0
+    assert r.returncode == 0, r.stderr
+    assert took >= 0.25, took              # 60 ms simulated at 0.2x is 0.3 s of wall time
+    plain = run([build.exe("ampsim"), "run", "--in-process", path, "--json"])
+    assert summary(r.stdout) == summary(plain.stdout)
