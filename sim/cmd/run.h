@@ -57,6 +57,16 @@ struct run {
 	const struct fault_config *crashed[2];   /* the crash that has them down */
 };
 
+/* run_summary.c: what a run ended with, and its summary printed */
+struct run_end {
+	json_t *pays, *ca, *cb, *ia, *ib;   /* what the daemons answered (NULL: nothing) */
+	json_t *jw, *metrics;               /* the workloads' and the run's figures */
+	bool final, settled_quiet;
+	const char *stopwhy, *clockwhy;
+	int interrupted;                    /* the signal that stopped the run, or 0 */
+};
+int run_summarize(struct run *r, const struct run_end *e, int rc);
+
 /* run_plan.c: the scenario's steps in time order, faults before
  * payments at one instant; the workload payments handed to alice ahead
  * (virtual clock, where nothing else happens at their instant and nothing
