@@ -239,6 +239,10 @@ static bool step(struct world *w, const struct run_step *a, const char *path, ch
 		world_pay(w, a->pay);
 		return true;
 	}
+	if (a->fault->action == FAULT_DISCONNECT) {
+		world_disconnect(w);   /* not connected: alice refuses it, and the run goes on */
+		return true;
+	}
 	/* as run_steps.c: bob, his work at the instant done, then alice */
 	world_fault(w, WORLD_BOB, a->fault, a->lift);
 	world_settle(w);

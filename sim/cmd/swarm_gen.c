@@ -25,7 +25,7 @@ static void draw_fault(struct rng *r, struct sg_fault *f, size_t nchans)
 	f->until_ms = f->at_ms + pick(r, 50, 5000);
 	f->chan = (int)pick(r, 0, (unsigned)nchans - 1);
 	f->dir = (int)pick(r, 0, 2);
-	switch (pick(r, 0, 8)) {
+	switch (pick(r, 0, 9)) {
 	case 0: snprintf(f->action, sizeof(f->action), "down"); break;
 	case 1: snprintf(f->action, sizeof(f->action), "drop=%.2f", 0.05 + 0.9 * rng_unit(r)); break;
 	case 2:
@@ -42,6 +42,11 @@ static void draw_fault(struct rng *r, struct sg_fault *f, size_t nchans)
 	case 7:
 		snprintf(f->action, sizeof(f->action), "partition");
 		f->chan = -1;
+		break;
+	case 9:
+		snprintf(f->action, sizeof(f->action), "disconnect");
+		f->chan = -1;
+		f->until_ms = 0;
 		break;
 	default:
 		/* down now, up later: a pair in one fault is "until" */

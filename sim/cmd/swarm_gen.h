@@ -36,7 +36,7 @@ struct sg_work {
 struct sg_fault {
 	bool on;
 	unsigned at_ms, until_ms;  /* until 0: none */
-	int chan;                  /* -1: every channel (partition) */
+	int chan;                  /* -1: every channel (partition), or the connection */
 	int dir;                   /* enum fault_dir */
 	char action[48];
 };

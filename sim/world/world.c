@@ -22,6 +22,7 @@ static void fire(struct world *w, struct side *sd, struct wtimer *t)
 		case WT_BLOCK: w_alice_block(w); break;
 		case WT_DELIVER: w_pending_run(w, sd); break;
 		case WT_SCHED: w_sched_fire(w); break;
+		case WT_RECONNECT: w_connect(w, true); break;
 		case WT_HOLD: fatal("a hold timer on alice's side");
 		}
 		return;
@@ -40,7 +41,8 @@ static void fire(struct world *w, struct side *sd, struct wtimer *t)
 		break;
 	}
 	case WT_SCHED:
-		fatal("a schedule timer on bob's side");
+	case WT_RECONNECT:
+		fatal("an alice timer on bob's side");
 	}
 }
 
@@ -73,7 +75,7 @@ static void handle(struct world *w, struct side *sd)
 	if (sd == &w->a)
 		w_alice_message(w, env);
 	else
-		BOB(w, bob_engine_message(&w->bob, WORLD_CONN, env, w->now, &out_));
+		BOB(w, bob_engine_message(&w->bob, w->conn, env, w->now, &out_));
 	w_checkpoint(w);
 	free(f);
 }
@@ -221,8 +223,8 @@ bool world_supports(const struct scenario *s, char *why, size_t whylen)
 	for (size_t i = 0; i < s->nfaults; i++) {
 		const struct fault_config *f = &s->faults[i];
 		enum fault_scope sc = fault_action_scope(f->action);
-		if (sc == FAULT_SCOPE_CONNECTION || sc == FAULT_SCOPE_PROCESS) {
-			snprintf(why, whylen, "%s:%d: fault %s: '%s' (a disconnect, crash or restart) "
+		if (sc == FAULT_SCOPE_PROCESS) {
+			snprintf(why, whylen, "%s:%d: fault %s: '%s' (a crash or restart) "
 				 "is not played in-process yet; run it without --in-process",
 				 s->path, f->line, f->id, f->text);
 			return false;
@@ -247,9 +249,10 @@ struct world *world_new(const struct scenario *s, const struct world_sink *sink,
 		w->sink = *sink;
 	w->a.node = WORLD_ALICE;
 	w->b.node = WORLD_BOB;
-	struct wtimer *ts[] = { &w->a.block, &w->a.deliver, &w->b.block, &w->b.deliver, &w->sched };
-	enum wt_kind ks[] = { WT_BLOCK, WT_DELIVER, WT_BLOCK, WT_DELIVER, WT_SCHED };
-	for (size_t i = 0; i < 5; i++) {
+	struct wtimer *ts[] = { &w->a.block, &w->a.deliver, &w->b.block, &w->b.deliver, &w->sched,
+				&w->reconnect };
+	enum wt_kind ks[] = { WT_BLOCK, WT_DELIVER, WT_BLOCK, WT_DELIVER, WT_SCHED, WT_RECONNECT };
+	for (size_t i = 0; i < 6; i++) {
 		ts[i]->kind = ks[i];
 		ts[i]->idx = SIZE_MAX;
 	}
@@ -306,16 +309,47 @@ void world_start(struct world *w)
 {
 	BOB(w, bob_engine_resume(&w->bob, w->now, &out_));
 	ALICE(w, pay_engine_start(&w->alice, w->now, &acts_));
-	/* the connection: bob accepts, BOLT #8 names alice's node, alice's
-	 * engine speaks first */
-	if (!bob_engine_connected(&w->bob, WORLD_CONN, "alice"))
-		fatal("the world: bob refused the only connection");
+	w_connect(w, false);
+	world_settle(w);
+}
+
+/* Alice reaches bob (again): bob accepts, BOLT #8 names alice's node,
+ * alice's engine speaks first. */
+void w_connect(struct world *w, bool reconnect)
+{
+	w->conn = reconnect ? w->conn + 1 : WORLD_CONN;
+	if (!bob_engine_connected(&w->bob, w->conn, "alice"))
+		fatal("the world: bob refused alice's connection");
 	static const uint8_t alice_node[33] = { 0x02, 0xa1 };
-	if (!bob_engine_conn_node(&w->bob, WORLD_CONN, alice_node))
+	if (!bob_engine_conn_node(&w->bob, w->conn, alice_node))
 		fatal("the world: bob refused alice's node");
 	w->connected = true;
-	ALICE(w, pay_engine_connected(&w->alice, false, &acts_));
-	world_settle(w);
+	reconnect_secured(&w->rc);
+	ALICE(w, pay_engine_connected(&w->alice, reconnect, &acts_));
+}
+
+bool world_disconnect(struct world *w)
+{
+	if (!w->connected)
+		return false;   /* alice's control socket: "not connected" */
+	struct evrec r;
+	evrec_init(&r, "fault_applied");
+	evrec_str(&r, "action", "disconnect");
+	w_emit(w, WORLD_ALICE, &r);
+	/* alice closes: what her links held is gone with the connection */
+	w->connected = false;
+	w_forget_all(&w->a);
+	evrec_init(&r, "peer_disconnected");
+	evrec_str(&r, "peer", "bob");
+	evrec_str(&r, "reason", "disconnect fault");
+	w_emit(w, WORLD_ALICE, &r);
+	pay_engine_disconnected(&w->alice);
+	struct reconnect_next n = reconnect_after(&w->rc, RECONNECT_LOST);
+	wt_at(&w->a.heap, &w->reconnect, w->now + (uint64_t)n.delay_ms * 1000);
+	/* bob sees the connection close: his links' messages for it go too */
+	w_forget_all(&w->b);
+	BOB(w, bob_engine_disconnected(&w->bob, w->conn, "connection closed by peer", &out_));
+	return true;
 }
 
 void world_set_forget(struct world *w, size_t keep, void (*fn)(void *ctx, const struct payment *p),
@@ -359,8 +393,9 @@ void world_stop(struct world *w)
 		return;
 	w->connected = false;
 	w_forget_all(&w->b);
-	BOB(w, bob_engine_disconnected(&w->bob, WORLD_CONN, "connection closed by peer", &out_));
+	BOB(w, bob_engine_disconnected(&w->bob, w->conn, "connection closed by peer", &out_));
 	pay_engine_disconnected(&w->alice);
+	wt_cancel(&w->a.heap, &w->reconnect);
 }
 
 bool world_quiet(const struct world *w, bool *all_final)
@@ -450,6 +485,9 @@ static void timer_label(struct world *w, struct side *sd, const struct wtimer *t
 	}
 	case WT_HOLD:
 		snprintf(buf, n, "bob's hold time for an incomplete set ends (mpp_timeout)");
+		break;
+	case WT_RECONNECT:
+		snprintf(buf, n, "alice tries to reconnect to bob");
 		break;
 	case WT_SCHED:
 		if (w->qhead < w->qn)

@@ -95,6 +95,9 @@ void world_pay(struct world *w, const struct payment_config *p);
  * socket's fault method does; ampsim run gives it to bob, settles, then
  * to alice. */
 void world_fault(struct world *w, enum world_node node, const struct fault_config *f, bool lift);
+/* The disconnect fault: alice cuts the connection, bob sees it close,
+ * and alice reconnects after her backoff; false if not connected. */
+bool world_disconnect(struct world *w);
 /* Workload payments alice starts from her own timer (ampsim run's
  * "schedule"); false + why if out of order. */
 bool world_schedule(struct world *w, const struct payment_config *p, char *why, size_t n);

@@ -18,16 +18,18 @@
 #include "frame.h"
 #include "log.h"
 #include "pay_engine.h"
+#include "reconnect.h"
 #include "secrets.h"
 #include "u64map.h"
 
 
-/* Alice's connection, as Bob's engine numbers it. */
+/* Alice's first connection, as Bob's engine numbers it; each reconnection
+ * is the next number, as Bob's shell counts them. */
 #define WORLD_CONN 1
 /* Bob's daemon forgets paid invoices beyond this many (its default). */
 #define BOB_KEEP_INVOICES 10000
 
-enum wt_kind { WT_BLOCK, WT_DELIVER, WT_SCHED, WT_HOLD };
+enum wt_kind { WT_BLOCK, WT_DELIVER, WT_SCHED, WT_HOLD, WT_RECONNECT };
 
 struct wtimer {
 	enum wt_kind kind;
@@ -122,6 +124,9 @@ struct world {
 	char broken[512];          /* what it found; "" while all holds */
 	uint64_t events;           /* timers fired and messages handled */
 	struct actions acts[W_ACT_DEPTH];
+	uint64_t conn;             /* alice's connection as bob numbers it */
+	struct reconnect rc;       /* alice's backoff (sender/engine/reconnect.c) */
+	struct wtimer reconnect;   /* on alice's side */
 	size_t keep;               /* world_set_forget: 0, keep every payment */
 	size_t compact_at;
 	void (*forget)(void *ctx, const struct payment *p);
@@ -137,6 +142,7 @@ void wt_cancel(struct wheap *h, struct wtimer *t);
 
 /* world.c */
 void w_checkpoint(struct world *w);
+void w_connect(struct world *w, bool reconnect);
 struct side *w_side(struct world *w, enum world_node n);
 void w_emit(struct world *w, enum world_node n, const struct evrec *r);
 void w_violation(struct world *w, enum world_node n, const char *text);

@@ -190,7 +190,7 @@ void w_forget_all(struct side *sd)
 
 void w_send_action(struct world *w, struct side *sd, const struct action *x)
 {
-	if (!w->connected)
+	if (!w->connected || (sd == &w->b && x->conn != w->conn))
 		return;   /* the engine replays what matters on reconnection */
 	if (x->chan == ACTION_NO_CHAN)
 		w_wire_write(w, sd, x->frame, x->frame_len);

@@ -15,7 +15,7 @@ from support import ROOT, run
 SCENARIOS = sorted(glob.glob(os.path.join(ROOT, "scenarios", "**", "*.ini"), recursive=True))
 
 # what the world does not play yet: refused with exit 2 and a message
-NOT_YET = ("crash=", "restart=", "disconnect")
+NOT_YET = ("crash=", "restart=")
 
 
 def needs_processes(path):
