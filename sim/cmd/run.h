@@ -13,6 +13,7 @@
 #include <sys/types.h>
 
 #include "scenario.h"
+#include "u64map.h"
 
 #define READY_TIMEOUT_MS 10000
 #define RPC_TIMEOUT_MS 5000
@@ -186,9 +187,19 @@ struct payment_config *workload_payments(const struct scenario *s, size_t *n);
 /* What the summary reads from the events, gathered one event at a time
  * (run_metrics.c), so that a run of a million payments never holds its
  * events in memory. */
+/* alice's HTLCs in flight, by channel and id, in the order offered */
+struct offered_htlc {
+	uint64_t key;                /* channel's number << 48 | HTLC id */
+	double t, msat;
+	bool live;
+};
 struct ev_tally {
 	json_t *started, *ended;     /* alice's payment id -> t_ms */
-	json_t *offered;             /* alice's HTLCs in flight: "chan/id" -> {t, msat} */
+	struct offered_htlc *off;    /* in the order offered; resolved ones not live */
+	size_t noff, off_cap, off_live;
+	struct u64map off_at;        /* key -> index in off */
+	char off_chans[SCN_MAX_CHANNELS][SCN_ID_MAX];   /* the channels' numbers */
+	size_t off_nchans;
 	double *settle;              /* settled payments' settle times, ms */
 	size_t nsettle, cap;
 	size_t htlcs, dropped, duplicated, claims, refunds;

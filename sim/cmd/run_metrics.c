@@ -40,16 +40,66 @@ void tally_init(struct ev_tally *t)
 	memset(t, 0, sizeof(*t));
 	t->started = json_object();
 	t->ended = json_object();
-	t->offered = json_object();
 }
 
 void tally_free(struct ev_tally *t)
 {
 	json_decref(t->started);
 	json_decref(t->ended);
-	json_decref(t->offered);
+	free(t->off);
+	u64map_free(&t->off_at);
 	free(t->settle);
 	memset(t, 0, sizeof(*t));
+}
+
+/* An HTLC's key: its channel's number (in the order first seen) and id. */
+static uint64_t off_key(struct ev_tally *ty, const char *channel, int64_t htlc)
+{
+	size_t c = 0;
+	while (c < ty->off_nchans && strcmp(ty->off_chans[c], channel) != 0)
+		c++;
+	if (c == ty->off_nchans) {
+		if (c == SCN_MAX_CHANNELS)
+			fatal("the run's tally: more than %d channels", SCN_MAX_CHANNELS);
+		snprintf(ty->off_chans[c], sizeof(ty->off_chans[c]), "%s", channel);
+		ty->off_nchans++;
+	}
+	return ((uint64_t)c << 48) | ((uint64_t)htlc & 0xffffffffffffULL);
+}
+
+/* Resolved entries out, the order of the live ones kept (it is the order
+ * their locked liquidity is summed in at the end). */
+static void off_compact(struct ev_tally *ty)
+{
+	size_t w = 0;
+	for (size_t i = 0; i < ty->noff; i++) {
+		if (!ty->off[i].live)
+			continue;
+		ty->off[w] = ty->off[i];
+		u64map_put(&ty->off_at, ty->off[w].key, w);
+		w++;
+	}
+	ty->noff = w;
+}
+
+static void off_add(struct ev_tally *ty, uint64_t key, double t, double msat)
+{
+	uint64_t i;
+	if (u64map_get(&ty->off_at, key, &i)) {
+		/* the same HTLC again: in its place, as a JSON object's key is */
+		ty->off[i].t = t;
+		ty->off[i].msat = msat;
+		return;
+	}
+	if (ty->noff == ty->off_cap && ty->noff > 2 * ty->off_live + 1024)
+		off_compact(ty);
+	if (ty->noff == ty->off_cap) {
+		ty->off_cap = ty->off_cap ? 2 * ty->off_cap : 1024;
+		ty->off = xrealloc(ty->off, ty->off_cap * sizeof(*ty->off));
+	}
+	ty->off[ty->noff] = (struct offered_htlc){ key, t, msat, true };
+	u64map_put(&ty->off_at, key, ty->noff++);
+	ty->off_live++;
 }
 
 void tally_time(struct ev_tally *t, double t_ms)
@@ -100,20 +150,17 @@ void tally_rec(struct ev_tally *ty, const struct tally_ev *ev)
 			ty->settle[ty->nsettle++] = us_round(t - json_number_value(t0));
 		}
 	} else if (strcmp(name, "htlc_offered") == 0) {
-		char key[96];
-		snprintf(key, sizeof(key), "%s/%lld", ev->channel, (long long)ev->htlc);
 		ty->htlcs++;
-		json_object_set_new(ty->offered, key, json_pack("{s:f,s:f}", "t", t, "msat",
-			ev->amount_msat));
+		off_add(ty, off_key(ty, ev->channel, ev->htlc), t, ev->amount_msat);
 	} else if (strcmp(name, "htlc_fulfilled") == 0 || strcmp(name, "htlc_failed") == 0 ||
 		   strcmp(name, "htlc_refunded") == 0) {
-		char key[96];
-		snprintf(key, sizeof(key), "%s/%lld", ev->channel, (long long)ev->htlc);
-		json_t *o = json_object_get(ty->offered, key);
-		if (o) {
-			ty->locked += json_number_value(json_object_get(o, "msat")) *
-				      us_round(t - json_number_value(json_object_get(o, "t"))) / 1000.0;
-			json_object_del(ty->offered, key);
+		uint64_t i;
+		if (u64map_get(&ty->off_at, off_key(ty, ev->channel, ev->htlc), &i)) {
+			struct offered_htlc *o = &ty->off[i];
+			ty->locked += o->msat * us_round(t - o->t) / 1000.0;
+			o->live = false;
+			ty->off_live--;
+			u64map_del(&ty->off_at, o->key);
 		}
 	}
 }
@@ -155,11 +202,9 @@ json_t *run_metrics(const struct pay_digests *d, const struct ev_tally *ty, doub
 	json_object_set_new(m, "onchain_claims", json_integer((json_int_t)ty->claims));
 	json_object_set_new(m, "onchain_refunds", json_integer((json_int_t)ty->refunds));
 	/* an HTLC never resolved counts until the end of the run */
-	const char *k;
-	json_t *o;
-	json_object_foreach(ty->offered, k, o)
-		locked += json_number_value(json_object_get(o, "msat")) *
-			  us_round(last_ms - json_number_value(json_object_get(o, "t"))) / 1000.0;
+	for (size_t i = 0; i < ty->noff; i++)
+		if (ty->off[i].live)
+			locked += ty->off[i].msat * us_round(last_ms - ty->off[i].t) / 1000.0;
 	json_object_set_new(m, "liquidity_locked_msat_s", json_real(round(locked)));
 	json_object_set_new(m, "simulated_s", json_real(us_round(last_ms) / 1000.0));
 	/* the one part of a summary that depends on the machine: kept apart */
