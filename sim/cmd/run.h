@@ -193,8 +193,17 @@ struct offered_htlc {
 	double t, msat;
 	bool live;
 };
+/* a payment's start and end in the events (t_ms), found by its id */
+struct pay_times {
+	char id[SCN_ID_MAX];
+	double t0, t1;
+	bool has0, has1, live;
+	size_t next;                 /* another id of the same hash: its index + 1 */
+};
 struct ev_tally {
-	json_t *started, *ended;     /* alice's payment id -> t_ms */
+	struct pay_times *pt;        /* alice's payments' times, in the order started */
+	size_t npt, pt_cap, pt_live;
+	struct u64map pt_at;         /* hash of the id -> index of the first */
 	struct offered_htlc *off;    /* in the order offered; resolved ones not live */
 	size_t noff, off_cap, off_live;
 	struct u64map off_at;        /* key -> index in off */
@@ -238,6 +247,10 @@ struct pay_digests {
 	struct pay_digest *v;
 	size_t n, cap;
 };
+/* A payment's times (NULL: none), kept by the tally. */
+const struct pay_times *tally_times(const struct ev_tally *ty, const char *id);
+/* They are no longer needed: the payment is done (a long run's memory). */
+void tally_forget_times(struct ev_tally *ty, const char *id);
 /* One payment; its times are taken from (and, forget: dropped from) ty. */
 void digests_add(struct pay_digests *d, const char *id, enum outcome o, unsigned retries,
 		 struct ev_tally *ty, bool forget);

@@ -38,18 +38,106 @@ static const char *str(json_t *o, const char *k)
 void tally_init(struct ev_tally *t)
 {
 	memset(t, 0, sizeof(*t));
-	t->started = json_object();
-	t->ended = json_object();
 }
 
 void tally_free(struct ev_tally *t)
 {
-	json_decref(t->started);
-	json_decref(t->ended);
+	free(t->pt);
+	u64map_free(&t->pt_at);
 	free(t->off);
 	u64map_free(&t->off_at);
 	free(t->settle);
 	memset(t, 0, sizeof(*t));
+}
+
+/* FNV-1a of a payment id: the map's key; ids that share one are chained. */
+static uint64_t id_hash(const char *id)
+{
+	uint64_t h = 1469598103934665603ULL;
+	for (const unsigned char *c = (const unsigned char *)id; *c; c++)
+		h = (h ^ *c) * 1099511628211ULL;
+	return h;
+}
+
+static struct pay_times *times_of(const struct ev_tally *ty, const char *id)
+{
+	uint64_t i;
+	if (!u64map_get(&ty->pt_at, id_hash(id), &i))
+		return NULL;
+	for (size_t k = (size_t)i + 1; k; k = ty->pt[k - 1].next)
+		if (ty->pt[k - 1].live && strcmp(ty->pt[k - 1].id, id) == 0)
+			return &ty->pt[k - 1];
+	return NULL;
+}
+
+const struct pay_times *tally_times(const struct ev_tally *ty, const char *id)
+{
+	return times_of(ty, id);
+}
+
+/* The forgotten out of the array, the order and chains of the others kept. */
+static void times_compact(struct ev_tally *ty)
+{
+	size_t w = 0;
+	u64map_free(&ty->pt_at);
+	memset(&ty->pt_at, 0, sizeof(ty->pt_at));
+	for (size_t i = 0; i < ty->npt; i++) {
+		if (!ty->pt[i].live)
+			continue;
+		ty->pt[w] = ty->pt[i];
+		ty->pt[w].next = 0;
+		uint64_t h = id_hash(ty->pt[w].id), first;
+		if (u64map_get(&ty->pt_at, h, &first)) {
+			size_t k = (size_t)first;
+			while (ty->pt[k].next)
+				k = ty->pt[k].next - 1;
+			ty->pt[k].next = w + 1;
+		} else {
+			u64map_put(&ty->pt_at, h, w);
+		}
+		w++;
+	}
+	ty->npt = w;
+}
+
+/* The times of id, made when it has none. */
+static struct pay_times *times_for(struct ev_tally *ty, const char *id)
+{
+	struct pay_times *p = times_of(ty, id);
+	if (p)
+		return p;
+	if (ty->npt == ty->pt_cap && ty->npt > 2 * ty->pt_live + 1024)
+		times_compact(ty);
+	if (ty->npt == ty->pt_cap) {
+		ty->pt_cap = ty->pt_cap ? 2 * ty->pt_cap : 1024;
+		ty->pt = xrealloc(ty->pt, ty->pt_cap * sizeof(*ty->pt));
+	}
+	p = &ty->pt[ty->npt];
+	memset(p, 0, sizeof(*p));
+	snprintf(p->id, sizeof(p->id), "%s", id);
+	p->live = true;
+	uint64_t h = id_hash(id), first;
+	if (u64map_get(&ty->pt_at, h, &first)) {
+		size_t k = (size_t)first;
+		while (ty->pt[k].next)
+			k = ty->pt[k].next - 1;
+		ty->pt[k].next = ty->npt + 1;
+	} else {
+		u64map_put(&ty->pt_at, h, ty->npt);
+	}
+	ty->npt++;
+	ty->pt_live++;
+	return p;
+}
+
+void tally_forget_times(struct ev_tally *ty, const char *id)
+{
+	struct pay_times *p = times_of(ty, id);
+	if (!p)
+		return;
+	/* left in its chain, not live: the next compaction takes it out */
+	p->live = false;
+	ty->pt_live--;
 }
 
 /* An HTLC's key: its channel's number (in the order first seen) and id. */
@@ -138,16 +226,19 @@ void tally_rec(struct ev_tally *ty, const struct tally_ev *ev)
 	if (strcmp(node, "alice") != 0)
 		return;
 	if (strcmp(name, "payment_started") == 0) {
-		json_object_set_new(ty->started, ev->payment, json_real(t));
+		struct pay_times *p = times_for(ty, ev->payment);
+		p->t0 = t;
+		p->has0 = true;
 	} else if (strcmp(name, "payment_outcome") == 0) {
-		json_object_set_new(ty->ended, ev->payment, json_real(t));
-		json_t *t0 = json_object_get(ty->started, ev->payment);
-		if (t0 && strcmp(ev->outcome, "settled") == 0) {
+		struct pay_times *p = times_for(ty, ev->payment);
+		p->t1 = t;
+		p->has1 = true;
+		if (p->has0 && strcmp(ev->outcome, "settled") == 0) {
 			if (ty->nsettle == ty->cap) {
 				ty->cap = ty->cap ? 2 * ty->cap : 64;
 				ty->settle = xrealloc(ty->settle, ty->cap * sizeof(*ty->settle));
 			}
-			ty->settle[ty->nsettle++] = us_round(t - json_number_value(t0));
+			ty->settle[ty->nsettle++] = us_round(t - p->t0);
 		}
 	} else if (strcmp(name, "htlc_offered") == 0) {
 		ty->htlcs++;

@@ -69,16 +69,13 @@ void digests_add(struct pay_digests *d, const char *id, enum outcome o, unsigned
 	snprintf(g->id, sizeof(g->id), "%s", id);
 	g->outcome = o;
 	g->retries = retries;
-	json_t *t0 = json_object_get(ty->started, id), *t1 = json_object_get(ty->ended, id);
-	if (o == OUTCOME_SETTLED && t0 && t1) {
+	const struct pay_times *tm = tally_times(ty, id);
+	if (o == OUTCOME_SETTLED && tm && tm->has0 && tm->has1) {
 		g->timed = true;
-		g->settle_ms = round((json_number_value(t1) - json_number_value(t0)) * 1000.0) /
-			       1000.0;   /* to the µs */
+		g->settle_ms = round((tm->t1 - tm->t0) * 1000.0) / 1000.0;   /* to the µs */
 	}
-	if (forget) {
-		json_object_del(ty->started, id);
-		json_object_del(ty->ended, id);
-	}
+	if (forget)
+		tally_forget_times(ty, id);
 }
 
 void digests_from_pays(struct pay_digests *d, json_t *pays, struct ev_tally *ty)
