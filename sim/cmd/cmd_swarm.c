@@ -121,7 +121,15 @@ static void shrink(struct sg_scenario *g, const char *tmp, char *broken, size_t 
 	}
 }
 
-int cmd_swarm(int argc, char **argv)
+struct swarm_opts {
+	uint64_t count, seed;
+	const char *out;
+	int bob;
+	bool keep, verbose;
+};
+
+/* The options into o; -1 to go on, else the exit status. */
+static int swarm_options(int argc, char **argv, struct swarm_opts *o)
 {
 	static const struct option opts[] = {
 		{ "count", required_argument, NULL, 'n' }, { "seed", required_argument, NULL, 's' },
@@ -129,25 +137,25 @@ int cmd_swarm(int argc, char **argv)
 		{ "keep", no_argument, NULL, 'k' },         { "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },         { NULL, 0, NULL, 0 },
 	};
-	uint64_t count = 1000, seed = 1;
-	const char *out = ".", *why;
-	int bob = -1, c;
-	bool keep = false, verbose = false;
+	const char *why;
+	int c;
+	*o = (struct swarm_opts){ 1000, 1, ".", -1, false, false };
 	while ((c = getopt_long(argc, argv, "vh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'n':
-			if (!uint_parse(optarg, &count, &why) || count == 0 || count > 100000000) {
+			if (!uint_parse(optarg, &o->count, &why) || o->count == 0 ||
+			    o->count > 100000000) {
 				fprintf(stderr, "ampsim swarm: --count '%s': expected 1 to 100000000\n", optarg);
 				return 2;
 			}
 			break;
 		case 's':
-			if (!uint_parse(optarg, &seed, &why)) {
+			if (!uint_parse(optarg, &o->seed, &why)) {
 				fprintf(stderr, "ampsim swarm: --seed '%s': %s\n", optarg, why);
 				return 2;
 			}
 			break;
-		case 'o': out = optarg; break;
+		case 'o': o->out = optarg; break;
 		case 'b': {
 			enum bob_behaviour b;
 			if (!bob_behaviour_parse(optarg, &b)) {
@@ -155,11 +163,11 @@ int cmd_swarm(int argc, char **argv)
 					"late or eager\n", optarg);
 				return 2;
 			}
-			bob = (int)b;
+			o->bob = (int)b;
 			break;
 		}
-		case 'k': keep = true; break;
-		case 'v': verbose = true; break;
+		case 'k': o->keep = true; break;
+		case 'v': o->verbose = true; break;
 		case 'h': swarm_usage(stdout); return 0;
 		default: swarm_usage(stderr); return 2;
 		}
@@ -169,6 +177,19 @@ int cmd_swarm(int argc, char **argv)
 		swarm_usage(stderr);
 		return 2;
 	}
+	return -1;
+}
+
+int cmd_swarm(int argc, char **argv)
+{
+	struct swarm_opts o;
+	int rc = swarm_options(argc, argv, &o);
+	if (rc >= 0)
+		return rc;
+	uint64_t count = o.count, seed = o.seed;
+	const char *out = o.out;
+	int bob = o.bob;
+	bool keep = o.keep, verbose = o.verbose;
 	struct stat st;
 	if (stat(out, &st) != 0 || !S_ISDIR(st.st_mode) || access(out, W_OK) != 0) {
 		fprintf(stderr, "ampsim swarm: --out %s: not a folder this user can write to\n", out);
@@ -180,7 +201,7 @@ int cmd_swarm(int argc, char **argv)
 	 * the run's business, not the swarm's: thousands of scenarios */
 	log_quiet(true);
 	uint64_t wall0 = simclock_wall_now_us(), events = 0;
-	int rc = 0;
+	rc = 0;
 	uint64_t i;
 	for (i = 0; i < count && !vcoord_interrupted(); i++) {
 		struct sg_scenario g;
