@@ -11,7 +11,7 @@ static void alice_refund(struct world *w, const struct action *x)
 	const struct ledger_htlc *h = ledger_find(l, x->id);
 	if (!h)
 		return;
-	struct chain_spend winner;
+	struct wspend winner;
 	if (w_chain_submit(w, l->id, x->id, false, NULL, h->hash, h->cltv_expiry, &winner) ==
 	    WC_ACCEPTED) {
 		struct actions more;
@@ -109,7 +109,7 @@ void w_alice_block(struct world *w)
 		const struct ledger *l = &w->alice.chans[i].ledger;
 		for (uint32_t k = 0; k < l->max_htlcs; k++) {
 			const struct ledger_htlc *h = &l->htlcs[k];
-			struct chain_spend sp;
+			struct wspend sp;
 			if (!h->used || !w_chain_confirmed(w, l->id, h->id, height, &sp))
 				continue;
 			if (n == cap) {

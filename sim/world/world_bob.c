@@ -62,7 +62,7 @@ static void bob_claim(struct world *w, const struct action *a)
 	struct bob_htlc *h = bob_engine_htlc(&w->bob, a->chan, a->id);
 	if (!h)
 		fatal("chain claim of %zu/%llu without an HTLC", a->chan, (unsigned long long)a->id);
-	struct chain_spend winner;
+	struct wspend winner;
 	enum bob_chain_result r = BOB_CLAIM_INVALID;
 	switch (w_chain_submit(w, w->bob.chans[a->chan].ledger.id, a->id, true, a->key, h->hash,
 				 h->cltv_expiry, &winner)) {

@@ -17,7 +17,7 @@ static uint64_t spend_key(size_t chan, uint64_t htlc)
 	return ((uint64_t)chan << 48) ^ htlc;
 }
 
-static struct chain_spend *spend_lookup(const struct world *w, const char *channel, uint64_t htlc)
+static struct wspend *spend_lookup(const struct world *w, const char *channel, uint64_t htlc)
 {
 	size_t c = scenario_chan(w, channel);
 	uint64_t idx;
@@ -29,13 +29,13 @@ static struct chain_spend *spend_lookup(const struct world *w, const char *chann
 
 enum wchain w_chain_submit(struct world *w, const char *channel, uint64_t htlc, bool claim,
 				    const uint8_t preimage[AMP_LEN], const uint8_t hash[AMP_LEN],
-				    uint32_t cltv, struct chain_spend *winner)
+				    uint32_t cltv, struct wspend *winner)
 {
 	uint32_t height = world_height(w);
 	if (claim ? !chain_claim_valid(height, cltv, preimage, hash)
 		  : !chain_refund_valid(height, cltv))
 		return WC_INVALID;
-	struct chain_spend *old = spend_lookup(w, channel, htlc);
+	struct wspend *old = spend_lookup(w, channel, htlc);
 	if (old) {
 		*winner = *old;
 		return WC_SPENT;
@@ -47,7 +47,7 @@ enum wchain w_chain_submit(struct world *w, const char *channel, uint64_t htlc, 
 		w->spend_cap = w->spend_cap ? 2 * w->spend_cap : 16;
 		w->spend_v = xrealloc(w->spend_v, w->spend_cap * sizeof(*w->spend_v));
 	}
-	struct chain_spend *sp = &w->spend_v[w->nspend];
+	struct wspend *sp = &w->spend_v[w->nspend];
 	memset(sp, 0, sizeof(*sp));
 	sp->chan = c;
 	sp->htlc = htlc;
@@ -60,9 +60,9 @@ enum wchain w_chain_submit(struct world *w, const char *channel, uint64_t htlc, 
 }
 
 bool w_chain_confirmed(const struct world *w, const char *channel, uint64_t htlc,
-				uint32_t height, struct chain_spend *out)
+				uint32_t height, struct wspend *out)
 {
-	const struct chain_spend *sp = spend_lookup(w, channel, htlc);
+	const struct wspend *sp = spend_lookup(w, channel, htlc);
 	if (!sp || sp->confirm_height > height)
 		return false;
 	*out = *sp;
@@ -72,7 +72,7 @@ bool w_chain_confirmed(const struct world *w, const char *channel, uint64_t htlc
 bool w_bob_chain_spent(void *ctx, const char *channel, uint64_t htlc_id, uint32_t height,
 			    bool *refund)
 {
-	struct chain_spend sp;
+	struct wspend sp;
 	if (!w_chain_confirmed(ctx, channel, htlc_id, height, &sp))
 		return false;
 	*refund = !sp.claim;

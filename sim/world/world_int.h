@@ -80,7 +80,7 @@ struct sched_pay {
 	const struct payment_config *p;
 };
 
-struct chain_spend {
+struct wspend {
 	size_t chan;
 	uint64_t htlc;
 	bool claim;
@@ -115,7 +115,7 @@ struct world {
 	int bob_depth;              /* bob_act's nesting (chain results) */
 	/* the chain: spends by (channel, htlc) */
 	struct u64map spends;          /* key -> index into spend_v */
-	struct chain_spend *spend_v;
+	struct wspend *spend_v;
 	size_t nspend, spend_cap;
 	struct frame_arena arena;
 	/* the state checker, after every event (ampsim swarm) */
@@ -151,9 +151,9 @@ const char *w_chan_name(struct world *w, struct side *sd, size_t chan);
 /* world_chain.c */
 enum wchain w_chain_submit(struct world *w, const char *channel, uint64_t htlc, bool claim,
 			   const uint8_t preimage[AMP_LEN], const uint8_t hash[AMP_LEN],
-			   uint32_t cltv, struct chain_spend *winner);
+			   uint32_t cltv, struct wspend *winner);
 bool w_chain_confirmed(const struct world *w, const char *channel, uint64_t htlc,
-		       uint32_t height, struct chain_spend *out);
+		       uint32_t height, struct wspend *out);
 bool w_bob_chain_spent(void *ctx, const char *channel, uint64_t htlc_id, uint32_t height,
 		       bool *refund);
 
