@@ -4,19 +4,26 @@
 
 /* ---- the wire and the links (peer_out.c) ------------------------------------ */
 
-void w_wire_write(struct world *w, struct side *from, const uint8_t *bytes, size_t len)
+/* f onto the wire to the other node (f becomes the receiver's). */
+static void wire_put(struct world *w, struct side *from, struct wire *f)
 {
 	struct side *to = from == &w->a ? &w->b : &w->a;
 	if (w->sink.frame)
-		w->sink.frame(w->sink.ctx, from->node, true, NULL, bytes, len);
-	struct wire *f = xcalloc(1, sizeof(*f) + len);
-	f->len = len;
-	memcpy(f->bytes, bytes, len);
+		w->sink.frame(w->sink.ctx, from->node, true, NULL, f->bytes, f->len);
+	f->next = f->prev = NULL;
 	if (to->in_tail)
 		to->in_tail->next = f;
 	else
 		to->in_head = f;
 	to->in_tail = f;
+}
+
+void w_wire_write(struct world *w, struct side *from, const uint8_t *bytes, size_t len)
+{
+	struct wire *f = xcalloc(1, sizeof(*f) + len);
+	f->len = len;
+	memcpy(f->bytes, bytes, len);
+	wire_put(w, from, f);
 }
 
 static struct pending **list_of(struct side *sd, struct pending *q)
@@ -118,8 +125,10 @@ void w_pending_run(struct world *w, struct side *sd)
 			hold(w, sd, q);
 			continue;
 		}
-		w_wire_write(w, sd, q->bytes, q->len);
-		w_pending_unlink(sd, q);
+		/* its delivery came: the frame itself goes on the wire */
+		pending_detach(sd, q);
+		sd->npending--;
+		wire_put(w, sd, q);
 	}
 	rearm(sd);
 }
