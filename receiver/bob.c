@@ -498,6 +498,9 @@ int main(int argc, char **argv)
 	b->eng.cfg.sign_ctx = b;
 	memcpy(b->allow, o.allow, sizeof(b->allow));
 	b->nallow = o.nallow;
+	/* the nodes of --allow are not strangers: room is kept for them */
+	b->eng.cfg.listed = (const uint8_t (*)[33])b->allow;
+	b->eng.cfg.nlisted = b->nallow;
 	b->turn = turn_new(b->base, b->st);
 	turn_set_writer(b->turn, bob_store_write, b);
 	if (o.chain) {
