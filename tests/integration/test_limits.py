@@ -228,3 +228,35 @@ def test_throwaway_keys_fill_only_the_strangers_half_of_bobs_channels(start_daem
     assert (a, r) == (64, 0)
     assert rpc(dm.bob_sock, "getinfo")["result"]["channels"] == 128 + 64
     _alice_pays(dm, "after", "0.25btc")
+
+
+def test_bob_counts_a_frame_deadline_only_while_he_reads(start_daemons):
+    """Bob once closed honest-looking connections with "frame incomplete
+    for 10000 ms" while he himself had stopped reading them (his output to
+    them was over 1 MiB: his backpressure). A peer that takes its answers
+    late, but within --write-timeout, now keeps its connection."""
+    import threading
+    import time
+    dm = start_daemons(bob_args=["--write-timeout", "60s"])
+    c = stranger_with_the_runs_clock(dm, 0x3b)
+    ping = field(10, field(1, 1024))
+    n = 12000                                  # 12 MB of pongs: bob stops reading us
+    blob = b"".join(c.cipher.encrypt_msg(ping) for _ in range(n))
+    c.sock.settimeout(60)
+    sender = threading.Thread(target=c.sock.sendall, args=(blob,), daemon=True)
+    sender.start()
+    # more than the 10 s deadline passes while bob does not read our pings
+    start = time.monotonic()
+    wait_for(lambda: _peer_errors(dm, "frame incomplete") or time.monotonic() - start > 12,
+             timeout=30, what="12 s to pass")
+    assert not _peer_errors(dm, "frame incomplete"), _peer_errors(dm, "frame incomplete")
+    # we read: bob reads again and answers every ping
+    got = drain(c, n)
+    sender.join(timeout=30)
+    assert not sender.is_alive()
+    assert len(got) == n and all(len(g) > 1024 for g in got)
+    c.send(ping)
+    assert len(c.recv()) > 1024                # still connected
+    assert not _peer_errors(dm, "")
+    c.close()
+    _alice_pays(dm)
