@@ -233,6 +233,9 @@ static void on_block(void *arg)
 	struct bob *b = arg;
 	struct actions out;
 	actions_init(&out);
+	if (b->chain)
+		chain_watch(b->chain, b->log, simclock_height_of(&b->eng.clk, bob_now(b)),
+			    simclock_block_wall_ms(&b->eng.clk));
 	bob_engine_block(&b->eng, bob_now(b), &out);
 	bob_act(b, &out);
 	actions_free(&out);
@@ -504,7 +507,11 @@ int main(int argc, char **argv)
 	b->turn = turn_new(b->base, b->st);
 	turn_set_writer(b->turn, bob_store_write, b);
 	if (o.chain) {
-		if (!(b->chain = chain_open(o.chain, err, sizeof(err)))) {
+		/* the block is known once alice's init sets the clock */
+		struct chain_client me = { .node_priv = b->key.priv, .rand = b->eng.cfg.random,
+					   .rand_ctx = b->eng.cfg.random_ctx,
+					   .block_wall_ms = 0 };
+		if (!(b->chain = chain_open(o.chain, &me, err, sizeof(err)))) {
 			fprintf(stderr, "bob: --chain %s\n", err);
 			rc = 2;
 			goto done;

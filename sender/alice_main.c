@@ -341,7 +341,10 @@ int main(int argc, char **argv)
 		rc = 2;
 		goto out;
 	}
-	if (chain_path && !(a->chain = chain_open(chain_path, err, sizeof(err)))) {
+	struct chain_client me = { .node_priv = a->key.priv, .rand = a->eng.rand.bytes,
+				   .rand_ctx = a->eng.rand.ctx,
+				   .block_wall_ms = simclock_block_wall_ms(&a->clk) };
+	if (chain_path && !(a->chain = chain_open(chain_path, &me, err, sizeof(err)))) {
 		fprintf(stderr, "alice: --chain %s\n", err);
 		rc = 2;
 		goto out;

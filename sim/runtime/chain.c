@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "chain_remote.h"
+#include "events.h"
 #include "log.h"
 #include "store.h"
 
@@ -12,6 +13,7 @@
 struct chain {
 	struct store *st;
 	struct chain_remote *remote;
+	bool unreachable;           /* said (chain_watch), until it answers again */
 };
 
 const char *chain_kind_name(enum chain_kind k)
@@ -28,10 +30,11 @@ bool chain_spec_is_remote(const char *spec)
 	return strncmp(spec, "tcp:", 4) == 0;
 }
 
-struct chain *chain_open(const char *path, char *err, size_t errlen)
+struct chain *chain_open(const char *path, const struct chain_client *me, char *err,
+			 size_t errlen)
 {
 	if (chain_spec_is_remote(path)) {
-		struct chain_remote *r = chain_remote_open(path + 4, err, errlen);
+		struct chain_remote *r = chain_remote_open(path + 4, me, err, errlen);
 		if (!r)
 			return NULL;
 		struct chain *c = xcalloc(1, sizeof(*c));
@@ -139,4 +142,34 @@ bool chain_confirmed(struct chain *c, const char *channel, uint64_t htlc_id, uin
 	if (c->remote)
 		return chain_remote_confirmed(c->remote, channel, htlc_id, height, out);
 	return lookup(c, channel, htlc_id, out) && out->confirm_height <= height;
+}
+
+bool chain_reachable(struct chain *c, uint32_t height, char *why, size_t n)
+{
+	if (!c->remote)
+		return true;
+	return chain_remote_reachable(c->remote, height, why, n);
+}
+
+void chain_watch(struct chain *c, struct evlog *log, uint32_t height, uint64_t block_wall_ms)
+{
+	if (!c->remote)
+		return;
+	chain_remote_set_block(c->remote, block_wall_ms);
+	char why[300] = "";
+	bool ok = chain_remote_reachable(c->remote, height, why, sizeof(why));
+	if (ok == !c->unreachable)
+		return;
+	c->unreachable = !ok;
+	json_t *ev = evlog_new(log, ok ? "chain_reachable" : "chain_unreachable");
+	json_set_str(ev, "chain", chain_remote_name(c->remote));
+	if (!ok) {
+		json_set_str(ev, "reason", why);
+		log_warn("THE CHAIN IS UNREACHABLE: %s: %s. No claim or refund can be made "
+			 "until it answers: it is tried again at every block",
+			 chain_remote_name(c->remote), why);
+	} else {
+		log_info("the chain %s is reachable again", chain_remote_name(c->remote));
+	}
+	evlog_emit(log, ev);
 }
