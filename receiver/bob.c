@@ -257,7 +257,7 @@ static void usage(FILE *f)
 		"  --final-cltv-delta N      reject HTLCs expiring sooner (default 18 blocks)\n"
 		"  --behaviour B             honest | greedy | hold | late (default honest)\n"
 		"  --state DIR               keep channels, HTLCs, invoices and sets in DIR/bob.db\n"
-		"  --chain FILE|tcp:HOST:PORT  the simulated chain shared with alice (on-chain\n"
+		"  --chain FILE|tcp:NODEID@HOST:PORT  the simulated chain shared with alice (on-chain\n"
 		"                            fallback): a file, or served by ampsim chain --listen\n"
 		"  --pcap FILE               write every message sent and received to FILE (pcapng)\n"
 		"  --sync full|normal        with --state: SQLite's synchronous mode; full (default)\n"

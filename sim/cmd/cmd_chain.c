@@ -1,6 +1,6 @@
 /* ampsim chain --listen HOST:PORT --file FILE.db: serves the simulated
  * chain in FILE over TCP, so that bob and alice on two hosts, which share
- * no file, share one chain (--chain tcp:HOST:PORT). chain_server.h says
+ * no file, share one chain (--chain tcp:NODEID@HOST:PORT). chain_server.h says
  * what it accepts; docs/transport.md has the messages. */
 #include <errno.h>
 #include <event2/event.h>
