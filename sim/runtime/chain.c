@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "chain_remote.h"
+#include "chain_rules.h"
 #include "events.h"
 #include "log.h"
 #include "store.h"
@@ -109,16 +110,27 @@ enum chain_submit_result chain_submit(struct chain *c, const struct chain_tx *tx
 {
 	if (c->remote)
 		return chain_remote_submit(c->remote, tx, hash, cltv_expiry, height, winner);
-	switch (tx->kind) {
-	case CHAIN_CLAIM:
-		/* the HTLC script: preimage path before the timeout only */
-		if (height >= cltv_expiry || !preimage_matches(tx->preimage, hash))
-			return CHAIN_INVALID;
-		break;
-	case CHAIN_REFUND:
-		if (height < cltv_expiry)
-			return CHAIN_INVALID;
-		break;
+	/* the chain's rules (chain_rules.h). Until outputs are registered
+	 * with terms both sides signed, an output's terms are what the spend
+	 * names, and its spender is not known: the rules then check the HTLC
+	 * script only (the preimage path before the timeout, the timeout path
+	 * from it on) */
+	struct chain_terms terms = { .htlc_id = tx->htlc_id, .cltv_expiry = cltv_expiry };
+	struct chain_spend spend = { .htlc_id = tx->htlc_id, .named_expiry = cltv_expiry,
+				     .kind = tx->kind == CHAIN_CLAIM ? CHAIN_SPEND_CLAIM
+								    : CHAIN_SPEND_REFUND };
+	snprintf(terms.channel, sizeof(terms.channel), "%s", tx->channel);
+	snprintf(spend.channel, sizeof(spend.channel), "%s", tx->channel);
+	memcpy(terms.payment_hash, hash, AMP_LEN);
+	memcpy(spend.named_hash, hash, AMP_LEN);
+	if (tx->kind == CHAIN_CLAIM)
+		memcpy(spend.preimage, tx->preimage, AMP_LEN);
+	enum chain_verdict v = chain_rule_check(&terms, &spend, height, NULL);
+	if (v != CHAIN_RULE_OK) {
+		log_debug("chain: %s of %s/%llu at height %u: %s", chain_kind_name(tx->kind),
+			  tx->channel, (unsigned long long)tx->htlc_id, height,
+			  chain_verdict_reason(v));
+		return CHAIN_INVALID;
 	}
 	/* one transaction in the file at a time decides who spends first */
 	store_begin(c->st);
