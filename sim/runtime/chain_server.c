@@ -22,7 +22,6 @@ struct chain_server {
 	struct chain_conn *conns;   /* newest first */
 	struct chain_server_cfg cfg;
 	struct chain_server_stats st;
-	uint64_t next_seq;
 };
 
 enum conn_kind {
@@ -38,7 +37,6 @@ struct chain_conn {
 	char name[64];
 	bool closing;               /* an error answer is on its way: then close */
 	enum conn_kind kind;
-	uint64_t seq;               /* accept order: the oldest has the smallest */
 	struct noise_handshake hs;
 	struct noise_cipher cipher;
 	uint8_t node[NOISE_PUBKEY_LEN];
@@ -401,7 +399,6 @@ static void on_accept(evutil_socket_t fd, const char *name, void *arg)
 		evict(oldest(s, CONN_HANDSHAKE, NULL, NULL), "the oldest handshake makes room");
 	struct chain_conn *c = xcalloc(1, sizeof(*c));
 	c->srv = s;
-	c->seq = s->next_seq++;
 	c->kind = CONN_HANDSHAKE;
 	snprintf(c->name, sizeof(c->name), "%s", name);
 	c->bev = bufferevent_socket_new(s->base, fd, BEV_OPT_CLOSE_ON_FREE);
