@@ -465,3 +465,30 @@ def test_a_strangers_connections_are_capped_per_node_in_total_and_when_idle(buil
     assert c.sock.recv(1) == b""
     c.close()
     assert "idle, closing" in chain.text()
+
+
+def test_a_listed_node_is_never_closed_as_idle(build, processes, tmp_path):
+    """The server's idle limit once dropped the daemons' own connections.
+    A node of --allow keeps its connection however long it is silent; any
+    other node is closed right after its handshake."""
+    import time
+    listed = pubkey(bytes([0x45]) * 32).hex()
+    chain = ChainServer(build, processes, tmp_path,
+                        args=["--allow", listed, "--idle-timeout", "1s"])
+    c = stranger(chain, 0x45)
+    status = json.dumps({"op": "status", "height": 1}).encode()
+    c.send(struct.pack(">I", len(status)) + status)
+    assert json.loads(c.recv()[4:]) == {"ok": True, "op": "status"}
+    start = time.monotonic()
+    wait_for(lambda: time.monotonic() - start > 2.5, what="2.5 s of silence")
+    c.send(struct.pack(">I", len(status)) + status)
+    assert json.loads(c.recv()[4:]) == {"ok": True, "op": "status"}
+    c.close()
+    other = stranger(chain, 0x47)
+    other.sock.settimeout(10)
+    assert other.sock.recv(1) == b""
+    other.close()
+    text = chain.text()
+    assert "idle, closing" not in text and "is not allowed (--allow)" in text, text
+    chain.proc.send_signal(signal.SIGTERM)
+    assert chain.proc.wait(timeout=10) == 0, text
