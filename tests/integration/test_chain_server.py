@@ -492,3 +492,46 @@ def test_a_listed_node_is_never_closed_as_idle(build, processes, tmp_path):
     assert "idle, closing" not in text and "is not allowed (--allow)" in text, text
     chain.proc.send_signal(signal.SIGTERM)
     assert chain.proc.wait(timeout=10) == 0, text
+
+
+def test_a_stranger_cannot_spend_the_daemons_htlcs_on_a_chain_with_allow(build, processes,
+                                                                          start_daemons,
+                                                                          tmp_path):
+    """The probe's first attack: before alice pays, a stranger submits
+    refunds (cltv_expiry 0) and claims (with a preimage and hash of its
+    own) for c1 and c2, HTLC ids 0-15. A chain that serves only the nodes
+    of --allow closes it after its handshake: nothing of it reaches the
+    file, and bob's claim of the lost fulfill lands."""
+    import hashlib
+    chain, dm = served(build, processes, start_daemons, tmp_path, allow=True)
+    pre = "51" * 32
+    own_hash = hashlib.sha256(bytes.fromhex(pre)).hexdigest()
+    refused = 0
+    for channel in ("c1", "c2"):
+        for htlc in range(16):
+            for spend in ({"op": "submit", "channel": channel, "htlc": htlc, "height": 7,
+                           "kind": "refund", "hash": own_hash, "cltv_expiry": 0},
+                          {"op": "submit", "channel": channel, "htlc": htlc, "height": 7,
+                           "kind": "claim", "preimage": pre, "hash": own_hash,
+                           "cltv_expiry": 90}):
+                body = json.dumps(spend).encode()
+                try:
+                    answers, closed = ask(chain, struct.pack(">I", len(body)) + body,
+                                          seed=0x71)
+                except (ConnectionError, OSError):
+                    answers, closed = [], True
+                assert answers == [] and closed, answers
+                refused += 1
+    assert refused == 64
+    assert chain.spends() == []
+    lose_bobs_fulfill(build, dm)
+    r = pay(build, dm)
+    assert r.returncode == 0, r.stdout + r.stderr
+    out = json.loads(r.stdout)
+    assert out["outcome"] == "settled" and out["paid_msat"] == 200000000000, out
+    wait_for(lambda: event(dm, "bob", "onchain_claim_confirmed"), what="bob's claim confirmed")
+    assert not event(dm, "bob", "htlc_lost_onchain")
+    assert [s[:3] for s in chain.spends()] == [("c1", 0, 0)]
+    assert chain.text().count("is not allowed (--allow)") >= 64
+    assert channels(build, dm.alice_sock) == channels(build, dm.bob_sock)
+    assert dm.stop() == [0, 0], dm.logs()
