@@ -109,8 +109,8 @@ static void answer(struct chain_conn *c, const uint8_t *body, size_t len)
 					&r.tx);
 		switch (r.result) {
 		case CHAIN_ACCEPTED:
-			log_info("%s from %s: %s/%llu spent at height %u, confirms at %u",
-				 chain_kind_name(req.tx.kind), c->name, req.tx.channel,
+			log_info("%s from %s (node %.16s...): %s/%llu spent at height %u, confirms at %u",
+				 chain_kind_name(req.tx.kind), c->name, c->node_hex, req.tx.channel,
 				 (unsigned long long)req.tx.htlc_id, req.height,
 				 req.height + CHAIN_CONFIRMATIONS);
 			break;
@@ -121,8 +121,8 @@ static void answer(struct chain_conn *c, const uint8_t *body, size_t len)
 				  chain_kind_name(r.tx.kind));
 			break;
 		case CHAIN_INVALID:
-			log_info("%s from %s: %s/%llu invalid at height %u (expiry %u)",
-				 chain_kind_name(req.tx.kind), c->name, req.tx.channel,
+			log_info("%s from %s (node %.16s...): %s/%llu invalid at height %u (expiry %u)",
+				 chain_kind_name(req.tx.kind), c->name, c->node_hex, req.tx.channel,
 				 (unsigned long long)req.tx.htlc_id, req.height, req.cltv_expiry);
 			break;
 		case CHAIN_UNREACHABLE:
