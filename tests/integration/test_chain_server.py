@@ -488,7 +488,18 @@ def test_a_listed_node_is_never_closed_as_idle(build, processes, tmp_path):
     other.sock.settimeout(10)
     assert other.sock.recv(1) == b""
     other.close()
+    # a restarted daemon's old connections linger: a fifth of one node
+    # closes its oldest, the others are served
+    five = [stranger(chain, 0x45) for _ in range(5)]
+    for k in five[1:]:
+        k.send(struct.pack(">I", len(status)) + status)
+        assert json.loads(k.recv()[4:])["ok"]
+    five[0].sock.settimeout(10)
+    assert five[0].sock.recv(1) == b""
+    for k in five:
+        k.close()
     text = chain.text()
+    assert "the same node connected again" in text
     assert "idle, closing" not in text and "is not allowed (--allow)" in text, text
     chain.proc.send_signal(signal.SIGTERM)
     assert chain.proc.wait(timeout=10) == 0, text
