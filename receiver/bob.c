@@ -233,6 +233,9 @@ static void on_block(void *arg)
 	struct bob *b = arg;
 	struct actions out;
 	actions_init(&out);
+	if (b->chain)
+		chain_watch(b->chain, b->log, simclock_height_of(&b->eng.clk, bob_now(b)),
+			    simclock_block_wall_ms(&b->eng.clk));
 	bob_engine_block(&b->eng, bob_now(b), &out);
 	bob_act(b, &out);
 	actions_free(&out);
@@ -254,7 +257,7 @@ static void usage(FILE *f)
 		"  --final-cltv-delta N      reject HTLCs expiring sooner (default 18 blocks)\n"
 		"  --behaviour B             honest | greedy | hold | late | eager (default honest)\n"
 		"  --state DIR               keep channels, HTLCs, invoices and sets in DIR/bob.db\n"
-		"  --chain FILE|tcp:HOST:PORT  the simulated chain shared with alice (on-chain\n"
+		"  --chain FILE|tcp:NODEID@HOST:PORT  the simulated chain shared with alice (on-chain\n"
 		"                            fallback): a file, or served by ampsim chain --listen\n"
 		"  --pcap FILE               write every message sent and received to FILE (pcapng)\n"
 		"  --sync full|normal        with --state: SQLite's synchronous mode; full (default)\n"
@@ -504,10 +507,17 @@ int main(int argc, char **argv)
 	b->eng.cfg.sign_ctx = b;
 	memcpy(b->allow, o.allow, sizeof(b->allow));
 	b->nallow = o.nallow;
+	/* the nodes of --allow are not strangers: room is kept for them */
+	b->eng.cfg.listed = (const uint8_t (*)[33])b->allow;
+	b->eng.cfg.nlisted = b->nallow;
 	b->turn = turn_new(b->base, b->st);
 	turn_set_writer(b->turn, bob_store_write, b);
 	if (o.chain) {
-		if (!(b->chain = chain_open(o.chain, err, sizeof(err)))) {
+		/* the block is known once alice's init sets the clock */
+		struct chain_client me = { .node_priv = b->key.priv, .rand = b->eng.cfg.random,
+					   .rand_ctx = b->eng.cfg.random_ctx,
+					   .block_wall_ms = 0 };
+		if (!(b->chain = chain_open(o.chain, &me, err, sizeof(err)))) {
 			fprintf(stderr, "bob: --chain %s\n", err);
 			rc = 2;
 			goto done;

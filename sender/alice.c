@@ -534,6 +534,9 @@ static void on_block(void *arg)
 {
 	struct alice *a = arg;
 	struct pay_chain_seen *seen;
+	if (a->chain)
+		chain_watch(a->chain, a->log, simclock_height_of(&a->clk, alice_now(a)),
+			    simclock_block_wall_ms(&a->clk));
 	size_t nseen = chain_seen(a, &seen);
 	ENGINE(a, pay_engine_block(&a->eng, alice_now(a), seen, nseen, &acts_));   /* re-arms */
 	free(seen);

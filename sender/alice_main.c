@@ -45,7 +45,7 @@ static void usage(FILE *f)
 		"  --time-scale X            simulated seconds per wall second (default 1)\n"
 		"  --behaviour B             honest | bad-share (default honest)\n"
 		"  --state DIR               keep channels and payments in DIR/alice.db; restart from it\n"
-		"  --chain FILE|tcp:HOST:PORT  the simulated chain shared with bob (on-chain\n"
+		"  --chain FILE|tcp:NODEID@HOST:PORT  the simulated chain shared with bob (on-chain\n"
 		"                            fallback): a file, or served by ampsim chain --listen\n"
 		"  --pcap FILE               write every message sent and received to FILE (pcapng)\n"
 		"  --sync full|normal        with --state: SQLite's synchronous mode; full (default)\n"
@@ -345,7 +345,10 @@ int main(int argc, char **argv)
 		rc = 2;
 		goto out;
 	}
-	if (chain_path && !(a->chain = chain_open(chain_path, err, sizeof(err)))) {
+	struct chain_client me = { .node_priv = a->key.priv, .rand = a->eng.rand.bytes,
+				   .rand_ctx = a->eng.rand.ctx,
+				   .block_wall_ms = simclock_block_wall_ms(&a->clk) };
+	if (chain_path && !(a->chain = chain_open(chain_path, &me, err, sizeof(err)))) {
 		fprintf(stderr, "alice: --chain %s\n", err);
 		rc = 2;
 		goto out;

@@ -181,6 +181,24 @@ static void link_params_from(struct link_params *lp, const Ampsim__LinkParams *m
 	lp->duplicate = (m->duplicate >= 0 && m->duplicate <= 1) ? m->duplicate : 0;
 }
 
+static bool node_listed(const struct bob_engine *e, const uint8_t node[33])
+{
+	for (size_t i = 0; i < e->cfg.nlisted; i++)
+		if (memcmp(e->cfg.listed[i], node, 33) == 0)
+			return true;
+	return false;
+}
+
+/* Channels held by strangers: nodes not listed, and channels stored
+ * before channels had owners. */
+static size_t stranger_channels(const struct bob_engine *e)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < e->nchans; i++)
+		n += !e->chans[i].owned || !node_listed(e, e->chans[i].owner);
+	return n;
+}
+
 static void handle_open(struct bob_engine *e, uint64_t conn, const Ampsim__OpenChannel *m,
 			struct actions *out)
 {
@@ -220,6 +238,13 @@ static void handle_open(struct bob_engine *e, uint64_t conn, const Ampsim__OpenC
 			mine += e->chans[i].owned && memcmp(e->chans[i].owner, c->node, 33) == 0;
 		if (mine >= BOB_MAX_CHANNELS_PER_NODE) {
 			send_error(out, conn, m->channel_id, "too many channels from this node");
+			return;
+		}
+		/* a listed node always finds room: strangers hold at most half */
+		if ((!c->has_node || !node_listed(e, c->node)) &&
+		    stranger_channels(e) >= BOB_MAX_STRANGER_CHANNELS) {
+			send_error(out, conn, m->channel_id,
+				   "too many channels from strangers (nodes not listed in --allow)");
 			return;
 		}
 		if (m->capacity_msat > BOB_MAX_CAPACITY_MSAT) {

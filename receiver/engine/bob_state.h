@@ -40,6 +40,10 @@
 #define BOB_MAX_CONNS_PER_NODE 4
 /* Channels one node may open with Bob (Alice's own limit is 64). */
 #define BOB_MAX_CHANNELS_PER_NODE 64
+/* Channels strangers (nodes the config does not list, and channels without
+ * an owner) may hold together: half of the slots, so that throwaway keys
+ * cannot take the room of the nodes Bob lists. */
+#define BOB_MAX_STRANGER_CHANNELS (BOB_MAX_CHANNELS / 2)
 /* No channel holds more than all the bitcoin there will ever be. */
 #define BOB_MAX_CAPACITY_MSAT (21000000ULL * MSAT_PER_BTC)
 
@@ -94,6 +98,11 @@ struct bob_config {
 	/* unpaid invoices are forgotten this long after they were made (and
 	 * an HTLC for one then fails as unknown); 0: never */
 	uint64_t invoice_expiry_us;
+	/* the nodes Bob knows (his --allow): every other node is a stranger,
+	 * and strangers together hold at most BOB_MAX_STRANGER_CHANNELS; NULL
+	 * with 0: every node is a stranger */
+	const uint8_t (*listed)[33];
+	size_t nlisted;
 };
 
 /* One HTLC as Bob keeps it: what arrived, its state, how it ended. */

@@ -94,3 +94,11 @@ struct timeval simclock_wall_span(const struct simclock *c, uint64_t sim_us)
 	tv.tv_usec = (suseconds_t)(wall % 1000000u);
 	return tv;
 }
+
+uint64_t simclock_block_wall_ms(const struct simclock *c)
+{
+	if (!c->block_interval_us)
+		return 0;
+	struct timeval tv = simclock_wall_span(c, c->block_interval_us);
+	return (uint64_t)tv.tv_sec * 1000 + (uint64_t)tv.tv_usec / 1000;
+}

@@ -39,4 +39,7 @@ struct timeval simclock_until_next_block(const struct simclock *c);
 /* Wall-clock interval (for an event timer) covering a simulated span. */
 struct timeval simclock_wall_span(const struct simclock *c, uint64_t sim_us);
 
+/* One block in wall-clock milliseconds (0 while no block interval is set). */
+uint64_t simclock_block_wall_ms(const struct simclock *c);
+
 #endif

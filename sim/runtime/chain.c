@@ -5,6 +5,8 @@
 #include <string.h>
 
 #include "chain_remote.h"
+#include "chain_rules.h"
+#include "events.h"
 #include "log.h"
 #include "store.h"
 
@@ -12,6 +14,7 @@
 struct chain {
 	struct store *st;
 	struct chain_remote *remote;
+	bool unreachable;           /* said (chain_watch), until it answers again */
 };
 
 const char *chain_kind_name(enum chain_kind k)
@@ -28,10 +31,11 @@ bool chain_spec_is_remote(const char *spec)
 	return strncmp(spec, "tcp:", 4) == 0;
 }
 
-struct chain *chain_open(const char *path, char *err, size_t errlen)
+struct chain *chain_open(const char *path, const struct chain_client *me, char *err,
+			 size_t errlen)
 {
 	if (chain_spec_is_remote(path)) {
-		struct chain_remote *r = chain_remote_open(path + 4, err, errlen);
+		struct chain_remote *r = chain_remote_open(path + 4, me, err, errlen);
 		if (!r)
 			return NULL;
 		struct chain *c = xcalloc(1, sizeof(*c));
@@ -106,15 +110,27 @@ enum chain_submit_result chain_submit(struct chain *c, const struct chain_tx *tx
 {
 	if (c->remote)
 		return chain_remote_submit(c->remote, tx, hash, cltv_expiry, height, winner);
-	switch (tx->kind) {
-	case CHAIN_CLAIM:
-		if (!chain_claim_valid(height, cltv_expiry, tx->preimage, hash))
-			return CHAIN_INVALID;
-		break;
-	case CHAIN_REFUND:
-		if (!chain_refund_valid(height, cltv_expiry))
-			return CHAIN_INVALID;
-		break;
+	/* the chain's rules (chain_rules.h). Until outputs are registered
+	 * with terms both sides signed, an output's terms are what the spend
+	 * names, and its spender is not known: the rules then check the HTLC
+	 * script only (the preimage path before the timeout, the timeout path
+	 * from it on) */
+	struct chain_terms terms = { .htlc_id = tx->htlc_id, .cltv_expiry = cltv_expiry };
+	struct chain_spend spend = { .htlc_id = tx->htlc_id, .named_expiry = cltv_expiry,
+				     .kind = tx->kind == CHAIN_CLAIM ? CHAIN_SPEND_CLAIM
+								    : CHAIN_SPEND_REFUND };
+	snprintf(terms.channel, sizeof(terms.channel), "%s", tx->channel);
+	snprintf(spend.channel, sizeof(spend.channel), "%s", tx->channel);
+	memcpy(terms.payment_hash, hash, AMP_LEN);
+	memcpy(spend.named_hash, hash, AMP_LEN);
+	if (tx->kind == CHAIN_CLAIM)
+		memcpy(spend.preimage, tx->preimage, AMP_LEN);
+	enum chain_verdict v = chain_rule_check(&terms, &spend, height, NULL);
+	if (v != CHAIN_RULE_OK) {
+		log_debug("chain: %s of %s/%llu at height %u: %s", chain_kind_name(tx->kind),
+			  tx->channel, (unsigned long long)tx->htlc_id, height,
+			  chain_verdict_reason(v));
+		return CHAIN_INVALID;
 	}
 	/* one transaction in the file at a time decides who spends first */
 	store_begin(c->st);
@@ -138,4 +154,34 @@ bool chain_confirmed(struct chain *c, const char *channel, uint64_t htlc_id, uin
 	if (c->remote)
 		return chain_remote_confirmed(c->remote, channel, htlc_id, height, out);
 	return lookup(c, channel, htlc_id, out) && out->confirm_height <= height;
+}
+
+bool chain_reachable(struct chain *c, uint32_t height, char *why, size_t n)
+{
+	if (!c->remote)
+		return true;
+	return chain_remote_reachable(c->remote, height, why, n);
+}
+
+void chain_watch(struct chain *c, struct evlog *log, uint32_t height, uint64_t block_wall_ms)
+{
+	if (!c->remote)
+		return;
+	chain_remote_set_block(c->remote, block_wall_ms);
+	char why[300] = "";
+	bool ok = chain_remote_reachable(c->remote, height, why, sizeof(why));
+	if (ok == !c->unreachable)
+		return;
+	c->unreachable = !ok;
+	json_t *ev = evlog_new(log, ok ? "chain_reachable" : "chain_unreachable");
+	json_set_str(ev, "chain", chain_remote_name(c->remote));
+	if (!ok) {
+		json_set_str(ev, "reason", why);
+		log_warn("THE CHAIN IS UNREACHABLE: %s: %s. No claim or refund can be made "
+			 "until it answers: it is tried again at every block",
+			 chain_remote_name(c->remote), why);
+	} else {
+		log_info("the chain %s is reachable again", chain_remote_name(c->remote));
+	}
+	evlog_emit(log, ev);
 }

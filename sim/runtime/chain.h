@@ -33,12 +33,25 @@ struct chain_tx {
 
 struct chain;
 
-/* spec: a path, the SQLite file (its folder must exist); or tcp:HOST:PORT
- * (tcp:[V6]:PORT), a chain served by `ampsim chain --listen`, asked with
- * blocking calls of at most CHAIN_REMOTE_TIMEOUT_MS each (chain_remote.h).
- * NULL with a reason in err when the spec is wrong; a served chain that
- * does not answer yet is no error here (it is tried at each use). */
-struct chain *chain_open(const char *spec, char *err, size_t errlen);
+/* Who a daemon is to a served chain: BOLT #8 with its node key, fresh
+ * ephemeral keys from rand, and the wall time of one block, which bounds
+ * each call (CHAIN_REMOTE_TIMEOUT_MS: one block, within limits), so
+ * that a chain that hangs costs at most that per block. */
+struct chain_client {
+	const uint8_t *node_priv;        /* NOISE_PRIVKEY_LEN bytes, the caller's */
+	void (*rand)(void *ctx, uint8_t *buf, size_t n);
+	void *rand_ctx;
+	uint64_t block_wall_ms;
+};
+
+/* spec: a path, the SQLite file (its folder must exist); or
+ * tcp:NODEID@HOST:PORT (tcp:NODEID@[V6]:PORT), a chain served by `ampsim
+ * chain --listen` with node id NODEID, asked as me (needed then) with
+ * blocking calls (chain_remote.h). NULL with a reason in err when the spec
+ * is wrong; a served chain that does not answer yet is no error here (it
+ * is tried at each use). */
+struct chain *chain_open(const char *spec, const struct chain_client *me, char *err,
+			 size_t errlen);
 void chain_close(struct chain *c);
 /* Whether spec names a served chain (tcp:...) rather than a file. */
 bool chain_spec_is_remote(const char *spec);
@@ -61,5 +74,20 @@ enum chain_submit_result chain_submit(struct chain *c, const struct chain_tx *tx
  * again at its next block. */
 bool chain_confirmed(struct chain *c, const char *channel, uint64_t htlc_id, uint32_t height,
 		     struct chain_tx *out);
+
+/* Is the chain there at this height? A file always is; a served chain is
+ * asked (once per height; a call that already answered or failed at this
+ * height counts). false with the reason in why. The daemons ask at every
+ * block, so that a chain they cannot reach is said loudly long before an
+ * expiry depends on it, and tried again at every block. */
+bool chain_reachable(struct chain *c, uint32_t height, char *why, size_t n);
+
+/* What the daemons call at every block: chain_reachable, with each call
+ * bounded by block_wall_ms (the block as the daemon now knows it),
+ * and the outcome said loudly once when the chain goes away (a warning and
+ * a chain_unreachable event with the reason) and once when it is back
+ * (chain_reachable). Nothing for a file. */
+struct evlog;
+void chain_watch(struct chain *c, struct evlog *log, uint32_t height, uint64_t block_wall_ms);
 
 #endif

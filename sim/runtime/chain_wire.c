@@ -11,6 +11,7 @@ const char *chain_op_name(enum chain_op op)
 	switch (op) {
 	case CHAIN_OP_SUBMIT: return "submit";
 	case CHAIN_OP_CONFIRMED: return "confirmed";
+	case CHAIN_OP_STATUS: return "status";
 	}
 	return "?";
 }
@@ -87,6 +88,12 @@ static bool tx_sendable(const struct chain_tx *tx)
 
 size_t chain_wire_encode_request(const struct chain_request *r, uint8_t *buf, size_t cap)
 {
+	if (r->op == CHAIN_OP_STATUS) {
+		json_t *o = json_object();
+		json_object_set_new(o, "op", json_string(chain_op_name(r->op)));
+		json_object_set_new(o, "height", json_integer(r->height));
+		return frame(o, buf, cap);
+	}
 	if (!tx_sendable(&r->tx))
 		return 0;
 	json_t *o = json_object();
@@ -103,6 +110,7 @@ size_t chain_wire_encode_request(const struct chain_request *r, uint8_t *buf, si
 		json_object_set_new(o, "cltv_expiry", json_integer(r->cltv_expiry));
 		break;
 	case CHAIN_OP_CONFIRMED:
+	case CHAIN_OP_STATUS:
 		break;
 	}
 	return frame(o, buf, cap);
@@ -137,6 +145,8 @@ size_t chain_wire_encode_response(const struct chain_response *r, uint8_t *buf, 
 		json_object_set_new(o, "found", json_boolean(r->found));
 		if (r->found)
 			json_object_set_new(o, "tx", tx_json(&r->tx));
+		break;
+	case CHAIN_OP_STATUS:
 		break;
 	}
 	return frame(o, buf, cap);
@@ -295,6 +305,7 @@ bool chain_wire_decode_request(const uint8_t *body, size_t len, struct chain_req
 	static const char *const submit_keys[] = { "op", "channel", "htlc", "height", "kind",
 						   "preimage", "hash", "cltv_expiry", NULL };
 	static const char *const confirmed_keys[] = { "op", "channel", "htlc", "height", NULL };
+	static const char *const status_keys[] = { "op", "height", NULL };
 	struct dec d = { err, errlen };
 	memset(out, 0, sizeof(*out));
 	json_t *o = parse(&d, body, len);
@@ -308,8 +319,14 @@ bool chain_wire_decode_request(const uint8_t *body, size_t len, struct chain_req
 		out->op = CHAIN_OP_SUBMIT;
 	else if (strcmp(op, "confirmed") == 0)
 		out->op = CHAIN_OP_CONFIRMED;
+	else if (strcmp(op, "status") == 0)
+		out->op = CHAIN_OP_STATUS;
 	else {
-		fail(&d, "unknown op '%.40s' (expected submit or confirmed)", op);
+		fail(&d, "unknown op '%.40s' (expected submit, confirmed or status)", op);
+		goto out;
+	}
+	if (out->op == CHAIN_OP_STATUS) {
+		ok = only_keys(&d, o, status_keys) && get_u32(&d, o, "height", &out->height);
 		goto out;
 	}
 	if (!only_keys(&d, o, out->op == CHAIN_OP_SUBMIT ? submit_keys : confirmed_keys) ||
@@ -330,6 +347,7 @@ bool chain_wire_decode_request(const uint8_t *body, size_t len, struct chain_req
 		}
 		break;
 	case CHAIN_OP_CONFIRMED:
+	case CHAIN_OP_STATUS:
 		break;
 	}
 	ok = true;
@@ -344,6 +362,7 @@ bool chain_wire_decode_response(const uint8_t *body, size_t len, struct chain_re
 	static const char *const error_keys[] = { "ok", "error", NULL };
 	static const char *const submit_keys[] = { "ok", "op", "result", "winner", NULL };
 	static const char *const confirmed_keys[] = { "ok", "op", "found", "tx", NULL };
+	static const char *const status_keys[] = { "ok", "op", NULL };
 	struct dec d = { err, errlen };
 	memset(out, 0, sizeof(*out));
 	json_t *o = parse(&d, body, len);
@@ -411,6 +430,10 @@ bool chain_wire_decode_response(const uint8_t *body, size_t len, struct chain_re
 			goto out;
 		}
 		if (t && !decode_tx(&d, t, &out->tx))
+			goto out;
+	} else if (strcmp(op, "status") == 0) {
+		out->op = CHAIN_OP_STATUS;
+		if (!only_keys(&d, o, status_keys))
 			goto out;
 	} else {
 		fail(&d, "unknown op '%.40s'", op);

@@ -20,7 +20,9 @@
 #define CHAIN_WIRE_HDR 4
 #define CHAIN_WIRE_MAX 2048     /* bytes of JSON in one message, at most */
 
-enum chain_op { CHAIN_OP_SUBMIT, CHAIN_OP_CONFIRMED };
+/* status: is the chain there (a client's probe at each block; nothing
+ * but the height is sent, nothing but ok answered) */
+enum chain_op { CHAIN_OP_SUBMIT, CHAIN_OP_CONFIRMED, CHAIN_OP_STATUS };
 const char *chain_op_name(enum chain_op op);
 
 struct chain_request {

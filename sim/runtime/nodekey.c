@@ -81,16 +81,44 @@ bool nodekey_load(const char *path, nodekey_rand rand, void *ctx, struct nodekey
 		  size_t errlen)
 {
 	memset(k, 0, sizeof(*k));
-	FILE *f = fopen(path, "r");
-	if (!f) {
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
 		if (errno == ENOENT)
 			return make(path, rand, ctx, k, err, errlen);
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
 		return false;
 	}
+	/* as ssh does with a private key: a key others may read (or replace)
+	 * is no longer this node's alone, so it is refused, not used; the mode
+	 * is checked on the file opened, not on the name */
+	struct stat st;
+	if (fstat(fd, &st) != 0) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		close(fd);
+		return false;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		snprintf(err, errlen, "%s: not a regular file", path);
+		close(fd);
+		return false;
+	}
+	if (st.st_mode & 077) {
+		snprintf(err, errlen,
+			 "%s: permissions %04o are too open: a node key must be readable by its "
+			 "owner only (chmod 600 %s)",
+			 path, (unsigned)(st.st_mode & 07777), path);
+		close(fd);
+		return false;
+	}
 	char text[200];
-	size_t n = fread(text, 1, sizeof(text) - 1, f);
-	fclose(f);
+	ssize_t got_n = read(fd, text, sizeof(text) - 1);
+	int saved = errno;
+	close(fd);
+	if (got_n < 0) {
+		snprintf(err, errlen, "%s: %s", path, strerror(saved));
+		return false;
+	}
+	size_t n = (size_t)got_n;
 	text[n] = '\0';
 	size_t len = strcspn(text, "\r\n");
 	bool rest_blank = strspn(text + len, "\r\n") == n - len;

@@ -21,7 +21,9 @@ struct nodekey {
 typedef void (*nodekey_rand)(void *ctx, uint8_t *buf, size_t n);
 
 /* Load path, or make it when missing (from rand). false with err naming the
- * file and the problem (not hex, not a valid key, unreadable, ...). */
+ * file and the problem (not hex, not a valid key, unreadable, readable or
+ * writable by group or others -- refused as ssh refuses such a key, with
+ * the chmod that fixes it -- ...). */
 bool nodekey_load(const char *path, nodekey_rand rand, void *ctx, struct nodekey *k, char *err,
 		  size_t errlen);
 /* A fresh key, drawn until valid. */

@@ -191,18 +191,38 @@ void peer_fail(struct peer *p, const char *why)
 	peer_close(p, why);
 }
 
+static uint64_t mono_ms(void);
+
 /* The deadline of a frame counts from its first byte: bytes dribbled in
- * do not extend it. */
-static void partial_watch(struct peer *p, bool partial)
+ * do not extend it. It runs only while we read: time during which we do
+ * not read on our own account (our output's backpressure, a frame stamped
+ * for an instant we have not reached) is not the peer's, so the clock
+ * stops then and goes on from where it stood when we read again. */
+static void partial_watch(struct peer *p, bool partial, bool reading)
 {
-	if (partial && !p->partial_armed && p->partial_ms) {
-		struct timeval tv;
-		ms_tv(p->partial_ms, &tv);
-		evtimer_add(p->partial_timer, &tv);
-		p->partial_armed = true;
-	} else if (!partial && p->partial_armed) {
-		evtimer_del(p->partial_timer);
+	if (!partial) {
+		if (p->partial_armed)
+			evtimer_del(p->partial_timer);
 		p->partial_armed = false;
+		p->partial_spent_ms = 0;
+		return;
+	}
+	if (!reading) {
+		if (p->partial_armed) {
+			evtimer_del(p->partial_timer);
+			p->partial_armed = false;
+			p->partial_spent_ms += mono_ms() - p->partial_since_ms;
+		}
+		return;
+	}
+	if (!p->partial_armed && p->partial_ms) {
+		uint64_t left = p->partial_spent_ms >= p->partial_ms
+					? 1 : p->partial_ms - p->partial_spent_ms;
+		struct timeval tv;
+		ms_tv((unsigned)left, &tv);
+		evtimer_add(p->partial_timer, &tv);
+		p->partial_since_ms = mono_ms();
+		p->partial_armed = true;
 	}
 }
 
@@ -214,6 +234,7 @@ static void on_partial_timeout(evutil_socket_t fd, short what, void *arg)
 	char why[96];
 	snprintf(why, sizeof(why), "frame incomplete for %u ms", p->partial_ms);
 	p->partial_armed = false;
+	p->partial_spent_ms = 0;
 	peer_fail(p, why);
 }
 
@@ -340,7 +361,8 @@ void peer_set_deadlines(struct peer *p, unsigned hello_ms, unsigned partial_ms)
 	if (p->partial_armed) {
 		evtimer_del(p->partial_timer);
 		p->partial_armed = false;
-		partial_watch(p, evbuffer_get_length(bufferevent_get_input(p->bev)) > 0);
+		p->partial_spent_ms += mono_ms() - p->partial_since_ms;
+		partial_watch(p, evbuffer_get_length(bufferevent_get_input(p->bev)) > 0, true);
 	}
 }
 
@@ -376,6 +398,7 @@ static void read_cb(struct bufferevent *bev, void *arg)
 	struct peer *p = arg;
 	struct evbuffer *in = p->sec.on ? p->sec.plain : bufferevent_get_input(bev);
 	p->in_read = true;
+	bool waiting = false;          /* for the instant a frame is stamped with */
 	while (!p->closing) {
 		if (p->sec.on) {
 			/* decrypt what has arrived, a bounded amount at a time */
@@ -409,6 +432,7 @@ static void read_cb(struct bufferevent *bev, void *arg)
 				 * "advance" is on the way), or whose own timers it has not
 				 * fired yet: handle it then, after them */
 				tb_timer_at(p->stamp_wait, stamp);
+				waiting = true;
 				break;
 			}
 		}
@@ -460,7 +484,8 @@ static void read_cb(struct bufferevent *bev, void *arg)
 	p->in_read = false;
 	if (!p->closing)
 		partial_watch(p, evbuffer_get_length(in) > 0 ||
-				 evbuffer_get_length(bufferevent_get_input(bev)) > 0);
+				 evbuffer_get_length(bufferevent_get_input(bev)) > 0,
+			      !p->paused && !waiting);
 	if (p->free_pending ||
 	    (p->closing && evbuffer_get_length(bufferevent_get_output(p->bev)) == 0))
 		really_free(p);

@@ -62,6 +62,9 @@ struct peer {
 	struct event *hello_timer, *partial_timer;
 	unsigned hello_ms, partial_ms;
 	bool partial_armed;
+	/* the unfinished frame's deadline, counted only while we read:
+	 * reading time spent on it before, and when its clock last started */
+	uint64_t partial_spent_ms, partial_since_ms;
 	/* a peer that does not read: output over PEER_OUT_HIGH for stall_ms
 	 * (or over PEER_OUT_MAX at all) closes the connection and drops what
 	 * it had not taken; a closing connection's last bytes get linger */

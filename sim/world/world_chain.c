@@ -32,8 +32,18 @@ enum wchain w_chain_submit(struct world *w, const char *channel, uint64_t htlc, 
 				    uint32_t cltv, struct wspend *winner)
 {
 	uint32_t height = world_height(w);
-	if (claim ? !chain_claim_valid(height, cltv, preimage, hash)
-		  : !chain_refund_valid(height, cltv))
+	/* the chain's rules, as the file chain applies them: the output's
+	 * terms are what the spend names, its spender is the engine itself */
+	struct chain_terms terms = { .htlc_id = htlc, .cltv_expiry = cltv };
+	struct chain_spend spend = { .htlc_id = htlc, .named_expiry = cltv,
+				     .kind = claim ? CHAIN_SPEND_CLAIM : CHAIN_SPEND_REFUND };
+	snprintf(terms.channel, sizeof(terms.channel), "%s", channel);
+	snprintf(spend.channel, sizeof(spend.channel), "%s", channel);
+	memcpy(terms.payment_hash, hash, AMP_LEN);
+	memcpy(spend.named_hash, hash, AMP_LEN);
+	if (claim)
+		memcpy(spend.preimage, preimage, AMP_LEN);
+	if (chain_rule_check(&terms, &spend, height, NULL) != CHAIN_RULE_OK)
 		return WC_INVALID;
 	struct wspend *old = spend_lookup(w, channel, htlc);
 	if (old) {

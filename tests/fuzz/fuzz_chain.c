@@ -132,7 +132,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	char err[512] = "";
 	struct chain *volatile c = NULL;
 	if (setjmp(damaged) == 0) {
-		c = chain_open(path, err, sizeof(err));
+		c = chain_open(path, NULL, err, sizeof(err));
 		if (!c) {
 			if (!err[0])
 				abort();      /* refused without a reason */
@@ -176,7 +176,7 @@ static size_t seed_file(struct fuzz_seed *s, int spends, bool keep)
 		abort();
 	sqlite3_close(db);
 	char err[256];
-	struct chain *c = chain_open(path, err, sizeof(err));
+	struct chain *c = chain_open(path, NULL, err, sizeof(err));
 	if (!c)
 		abort();
 	uint8_t pre[32], hash[32];

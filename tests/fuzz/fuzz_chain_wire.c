@@ -50,7 +50,7 @@ static size_t seed(struct fuzz_seed *s, const char *json)
 size_t fuzz_seeds(struct fuzz_seed *seeds, size_t max)
 {
 	size_t n = 0;
-	if (max < 5)
+	if (max < 7)
 		return 0;
 	n += seed(&seeds[n], "{\"op\":\"submit\",\"channel\":\"c1\",\"htlc\":0,\"height\":38,"
 			     "\"kind\":\"claim\",\"preimage\":\"" H64 "\",\"hash\":\"" H64 "\","
@@ -63,5 +63,7 @@ size_t fuzz_seeds(struct fuzz_seed *seeds, size_t max)
 			     "\"c1\",\"htlc\":0,\"kind\":\"refund\",\"sent_height\":41,"
 			     "\"confirm_height\":43}}");
 	n += seed(&seeds[n], "{\"ok\":false,\"error\":\"malformed request\"}");
+	n += seed(&seeds[n], "{\"op\":\"status\",\"height\":40}");
+	n += seed(&seeds[n], "{\"ok\":true,\"op\":\"status\"}");
 	return n;
 }

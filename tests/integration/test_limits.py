@@ -2,19 +2,21 @@
 alice: a peer that does not read, a peer that says nothing, a flood of
 connections that never finish their handshake, with descriptors running
 out. Each ends with alice's payment settled."""
+import os
 import shutil
+import signal
 import struct
 import socket
 
 import pytest
 
-from bolt8 import Conn
+from bolt8 import Conn, pubkey
 from stranger import drain, field, open_channel, rss_allowance_kb, rss_kb, stranger_with_the_runs_clock
-from support import rpc, wait_for
+from support import node_key, read_json, rpc, wait_for
 
 
-def _alice_pays(dm, pid="after"):
-    r = rpc(dm.alice_sock, "pay", {"id": pid, "amount": "1.5btc", "mode": "amp"})
+def _alice_pays(dm, pid="after", amount="1.5btc"):
+    r = rpc(dm.alice_sock, "pay", {"id": pid, "amount": amount, "mode": "amp"})
     assert "result" in r, r
     wait_for(lambda: rpc(dm.alice_sock, "listpayments", {"summary": True})["result"][pid] == "settled",
              what="alice's payment after the attack")
@@ -171,5 +173,90 @@ def test_a_stranger_that_says_init_first_cannot_lock_alice_out(start_daemons):
     c.sock.settimeout(10)
     c.send(b"\x52\x00")                           # a ping on the old clock
     assert b"new run since this connection's init" in c.recv()
+    c.close()
+    _alice_pays(dm)
+
+
+def _open_many(c, name, n):
+    """n channels from stranger c: (accepted, refused with the strangers' reason)."""
+    for i in range(n):
+        c.send(open_channel("%s-%d" % (name, i), 100000))
+    answers = drain(c, n)
+    return (sum(1 for a in answers if a[:1] == b"\x1a"),                # AcceptChannel
+            sum(1 for a in answers if b"too many channels from strangers" in a))
+
+
+def test_throwaway_keys_fill_only_the_strangers_half_of_bobs_channels(start_daemons, build,
+                                                                      processes, tmp_path):
+    """Five throwaway node keys of 64 channels each once filled all 256 of
+    bob's channel slots. Nodes not in --allow (alice too, here) hold at
+    most half together; a bob restarted with --allow then has room for his
+    nodes."""
+    akey = str(tmp_path / "alice.key")
+    alice_id = node_key(build, akey)
+    state = str(tmp_path / "bs")
+    dm = start_daemons(bob_args=["--state", state], alice_args=["--key", akey])
+    accepted = refused = 0
+    for k in range(5):
+        c = stranger_with_the_runs_clock(dm, 0x30 + 2 * k)
+        a, r = _open_many(c, "s%d" % k, 64)
+        accepted += a
+        refused += r
+        c.close()
+    assert accepted == 128 - 2, accepted          # alice's two are strangers' too
+    assert refused == 5 * 64 - accepted
+    assert rpc(dm.bob_sock, "getinfo")["result"]["channels"] == 128
+    _alice_pays(dm, "before", "0.25btc")
+    # bob restarted on his state with --allow, on the same port: alice
+    # reconnects, and a node he lists finds room although strangers are at
+    # their half
+    listed = pubkey(bytes([0x70]) * 32).hex()
+    dm.bob.send_signal(signal.SIGTERM)
+    assert dm.bob.wait(timeout=10) == 0
+    os.unlink(os.path.join(dm.dir, "bob.ready"))
+    ready = os.path.join(dm.dir, "bob.ready")
+    dm.bob = processes.spawn([build.exe("bob"), "--listen", "127.0.0.1:%d" % dm.port,
+                              "--control", dm.bob_sock, "--events", dm.bob_events,
+                              "--ready-file", ready, "--state", state,
+                              "--allow", alice_id, "--allow", listed],
+                             os.path.join(dm.dir, "bob.log"))
+    dm.procs.append(dm.bob)
+    wait_for(lambda: read_json(ready), what="the restarted bob's ready file")
+    c = stranger_with_the_runs_clock(dm, 0x70)      # the key listed above
+    a, r = _open_many(c, "listed", 64)
+    c.close()
+    assert (a, r) == (64, 0)
+    assert rpc(dm.bob_sock, "getinfo")["result"]["channels"] == 128 + 64
+    _alice_pays(dm, "after", "0.25btc")
+
+
+def test_bob_counts_a_frame_deadline_only_while_he_reads(start_daemons):
+    """Bob once closed honest-looking connections with "frame incomplete
+    for 10000 ms" while he himself had stopped reading them (his output to
+    them was over 1 MiB: his backpressure). A peer that takes its answers
+    late, but within --write-timeout, now keeps its connection."""
+    import threading
+    import time
+    dm = start_daemons(bob_args=["--write-timeout", "60s"])
+    c = stranger_with_the_runs_clock(dm, 0x3b)
+    ping = field(10, field(1, 1024))
+    n = 12000                                  # 12 MB of pongs: bob stops reading us
+    blob = b"".join(c.cipher.encrypt_msg(ping) for _ in range(n))
+    c.sock.settimeout(60)
+    sender = threading.Thread(target=c.sock.sendall, args=(blob,), daemon=True)
+    sender.start()
+    # more than the 10 s deadline passes while bob does not read our pings
+    start = time.monotonic()
+    wait_for(lambda: _peer_errors(dm, "frame incomplete") or time.monotonic() - start > 12,
+             timeout=30, what="12 s to pass")
+    assert not _peer_errors(dm, "frame incomplete"), _peer_errors(dm, "frame incomplete")
+    # we read: bob reads again and answers every ping
+    got = drain(c, n)
+    sender.join(timeout=30)
+    assert not sender.is_alive()
+    assert len(got) == n and all(len(g) > 1024 for g in got)
+    c.send(ping)
+    assert len(c.recv()) > 1024                # still connected
+    assert not _peer_errors(dm, "")
     c.close()
     _alice_pays(dm)

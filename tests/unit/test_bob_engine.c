@@ -581,6 +581,105 @@ static void test_a_node_without_channels_gets_few_invoices(void **state)
 	fx_teardown(f);
 }
 
+/* node i's connection, authenticated, inited */
+static uint64_t node_conn(struct fx *f, const uint8_t node[33], uint64_t conn)
+{
+	assert_true(bob_engine_connected(&f->e, conn, "node"));
+	assert_true(bob_engine_conn_node(&f->e, conn, node));
+	do_init(f, conn, 1000);
+	return conn;
+}
+
+/* opens channel NAME-i from conn; the error Bob answered, or NULL */
+static const char *open_from(struct fx *f, uint64_t conn, const char *name, unsigned i)
+{
+	char id[32];
+	snprintf(id, sizeof(id), "%s-%u", name, i);
+	struct msg m;
+	struct msg_link l = { 0 };
+	msg_in(f, conn, msg_open_channel(&m, id, BTC(1), BTC(1), MAX_HTLCS, 1, &l, &l), 0);
+	const Ampsim__Envelope *env = sent(f, 0);
+	if (env->msg_case == AMPSIM__ENVELOPE__MSG_ACCEPT_CHANNEL)
+		return NULL;
+	assert_int_equal(env->msg_case, AMPSIM__ENVELOPE__MSG_ERROR);
+	return env->error->message;
+}
+
+/* Throwaway keys cannot take the room of the nodes Bob lists: strangers
+ * together hold at most half of the channel slots, each node at most 64,
+ * and listed nodes have the rest. */
+static void test_strangers_hold_at_most_half_of_the_channel_slots(void **state)
+{
+	(void)state;
+	struct fx *f = fx_new_cfg(BOB_HONEST, 18, false);
+	static const uint8_t listed[2][33] = { { 0x02, 1 }, { 0x03, 2 } };
+	f->e.cfg.listed = listed;
+	f->e.cfg.nlisted = 2;
+	uint8_t stranger[33] = { 0x02, 0xee };
+	/* two strangers fill their share (and each its own 64) */
+	for (unsigned s = 0; s < 2; s++) {
+		stranger[2] = (uint8_t)s;
+		uint64_t c = node_conn(f, stranger, 100 + s);
+		for (unsigned i = 0; i < BOB_MAX_CHANNELS_PER_NODE; i++)
+			assert_null(open_from(f, c, s ? "t" : "s", i));
+		const char *why = open_from(f, c, s ? "t" : "s", BOB_MAX_CHANNELS_PER_NODE);
+		assert_non_null(why);
+		assert_non_null(strstr(why, "too many channels from this node"));
+	}
+	assert_int_equal(f->e.nchans, BOB_MAX_STRANGER_CHANNELS);
+	/* a third finds the strangers' half full */
+	stranger[2] = 9;
+	uint64_t c3 = node_conn(f, stranger, 110);
+	const char *why = open_from(f, c3, "u", 0);
+	assert_non_null(why);
+	assert_non_null(strstr(why, "strangers"));
+	/* and so does a connection that never said which node it is */
+	assert_true(bob_engine_connected(&f->e, 111, "anonymous"));
+	do_init(f, 111, 1000);
+	why = open_from(f, 111, "v", 0);
+	assert_non_null(why && strstr(why, "strangers"));
+	assert_int_equal(f->e.nchans, BOB_MAX_STRANGER_CHANNELS);
+	/* the listed nodes find room: 64 each, as any node */
+	for (unsigned n = 0; n < 2; n++) {
+		uint64_t c = node_conn(f, listed[n], 120 + n);
+		for (unsigned i = 0; i < BOB_MAX_CHANNELS_PER_NODE; i++)
+			assert_null(open_from(f, c, n ? "b" : "a", i));
+		why = open_from(f, c, n ? "b" : "a", BOB_MAX_CHANNELS_PER_NODE);
+		/* the first is at its own 64; after the second Bob is full */
+		assert_non_null(why && strstr(why, n ? "too many channels"
+					       : "too many channels from this node"));
+	}
+	assert_int_equal(f->e.nchans, BOB_MAX_CHANNELS);
+	fx_teardown(f);
+}
+
+/* Before any listed node came, strangers could not take more than half:
+ * what is left is for the listed nodes, even when they come last. */
+static void test_a_listed_node_finds_room_after_strangers(void **state)
+{
+	(void)state;
+	struct fx *f = fx_new_cfg(BOB_HONEST, 18, false);
+	static const uint8_t alice[1][33] = { { 0x02, 0xa1 } };
+	f->e.cfg.listed = alice;
+	f->e.cfg.nlisted = 1;
+	uint8_t stranger[33] = { 0x03, 0x5e };
+	unsigned refused = 0;
+	for (unsigned s = 0; s < 5; s++) {        /* five throwaway keys */
+		stranger[2] = (uint8_t)s;
+		uint64_t c = node_conn(f, stranger, 200 + s);
+		for (unsigned i = 0; i < BOB_MAX_CHANNELS_PER_NODE; i++)
+			refused += open_from(f, c, "x", s * 100 + i) != NULL;
+		bob_engine_disconnected(&f->e, c, "gone", &f->out);
+	}
+	assert_int_equal(f->e.nchans, BOB_MAX_STRANGER_CHANNELS);
+	assert_int_equal(refused, 5 * BOB_MAX_CHANNELS_PER_NODE - BOB_MAX_STRANGER_CHANNELS);
+	uint64_t c = node_conn(f, alice[0], 300);
+	assert_null(open_from(f, c, "alice", 1));
+	assert_null(open_from(f, c, "alice", 2));
+	assert_int_equal(f->e.nchans, BOB_MAX_STRANGER_CHANNELS + 2);
+	fx_teardown(f);
+}
+
 static void test_mpp_wrong_secret_fails(void **state)
 {
 	(void)state;
@@ -1248,6 +1347,8 @@ int main(void)
 		cmocka_unit_test(test_a_first_init_without_channels_cannot_lock_alice_out),
 		cmocka_unit_test(test_unpaid_invoices_expire),
 		cmocka_unit_test(test_a_node_without_channels_gets_few_invoices),
+		cmocka_unit_test(test_strangers_hold_at_most_half_of_the_channel_slots),
+		cmocka_unit_test(test_a_listed_node_finds_room_after_strangers),
 		cmocka_unit_test(test_message_before_init_closes),
 		cmocka_unit_test(test_open_channel_accepts_and_persists),
 		cmocka_unit_test(test_ping_answered_with_pong_bytes),

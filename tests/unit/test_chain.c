@@ -28,7 +28,7 @@ static int setup(void **state)
 		return -1;
 	snprintf(f->path, sizeof(f->path), "%s/chain.db", f->dir);
 	char err[256];
-	f->c = chain_open(f->path, err, sizeof(err));
+	f->c = chain_open(f->path, NULL, err, sizeof(err));
 	if (!f->c)
 		return -1;
 	memset(f->pre, 0x42, AMP_LEN);
@@ -120,7 +120,7 @@ static void chain_is_shared_through_the_file(void **state)
 {
 	struct fx *f = *state;
 	char err[256];
-	struct chain *second = chain_open(f->path, err, sizeof(err));
+	struct chain *second = chain_open(f->path, NULL, err, sizeof(err));
 	assert_non_null(second);
 	struct chain_tx t = tx(CHAIN_REFUND, 6, NULL), w, got;
 	assert_int_equal(chain_submit(second, &t, f->hash, 10, 12, &w), CHAIN_ACCEPTED);

@@ -137,6 +137,31 @@ static void every_answer_round_trips(void **state)
 	assert_string_equal(out.error, bad.error);
 }
 
+/* The probe the daemons send at every block: the height, and ok back. */
+static void a_status_probe_round_trips(void **state)
+{
+	(void)state;
+	struct chain_request in = { .op = CHAIN_OP_STATUS, .height = 77 }, out;
+	round_trip_request(&in, &out);
+	assert_int_equal(out.op, CHAIN_OP_STATUS);
+	assert_int_equal(out.height, 77);
+	struct chain_response rin = { .ok = true, .op = CHAIN_OP_STATUS }, rout;
+	round_trip_response(&rin, &rout);
+	assert_true(rout.ok);
+	assert_int_equal(rout.op, CHAIN_OP_STATUS);
+	char err[200];
+	static const char extra[] = "{\"op\":\"status\",\"height\":1,\"channel\":\"c1\"}";
+	assert_false(chain_wire_decode_request((const uint8_t *)extra, strlen(extra), &out, err,
+					       sizeof(err)));
+	assert_non_null(strstr(err, "unexpected field 'channel'"));
+	static const char noheight[] = "{\"op\":\"status\"}";
+	assert_false(chain_wire_decode_request((const uint8_t *)noheight, strlen(noheight), &out,
+					       err, sizeof(err)));
+	static const char answer[] = "{\"ok\":true,\"op\":\"status\",\"found\":true}";
+	assert_false(chain_wire_decode_response((const uint8_t *)answer, strlen(answer), &rout, err,
+						sizeof(err)));
+}
+
 static void what_cannot_be_sent_is_not_encoded(void **state)
 {
 	(void)state;
@@ -257,6 +282,7 @@ int main(void)
 		cmocka_unit_test(a_claim_request_round_trips),
 		cmocka_unit_test(a_refund_and_a_question_round_trip),
 		cmocka_unit_test(every_answer_round_trips),
+		cmocka_unit_test(a_status_probe_round_trips),
 		cmocka_unit_test(what_cannot_be_sent_is_not_encoded),
 		cmocka_unit_test(the_header_is_bounded),
 		cmocka_unit_test(malformed_requests_are_refused_with_a_reason),

@@ -477,6 +477,57 @@ static void unfinished_frame_is_closed_at_its_deadline(void **state)
 	close(sp[0]);
 }
 
+/* While we do not read on our own account (our output to the peer is
+ * over the watermark), its unhandled bytes are not "a frame incomplete":
+ * the deadline runs only while we read. */
+static void paused_reading_does_not_count_against_a_frame(void **state)
+{
+	struct fx *f = *state;
+	static const struct peer_ops echo_ops = { echo_msg, echo_close };
+	int sp[2];
+	struct echo e = { .base = f->base };
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sp), 0);
+	evutil_make_socket_nonblocking(sp[0]);
+	evutil_make_socket_nonblocking(sp[1]);
+	e.peer = peer_new(f->base, sp[1], "paused", &echo_ops, &e, f->log, &f->clk);
+	peer_set_timeouts(e.peer, 0, 0);          /* no write timeout: only the frame deadline */
+	peer_set_deadlines(e.peer, 0, 50);
+	const unsigned total = 400;
+	static const uint8_t ping[6] = { 0, 0, 0, 2, 0x52, 0x00 };
+	static uint8_t pings[400 * sizeof(ping)];
+	for (unsigned i = 0; i < total; i++)
+		memcpy(pings + i * sizeof(ping), ping, sizeof(ping));
+	assert_int_equal(write(sp[0], pings, sizeof(pings)), (ssize_t)sizeof(pings));
+	run(f);                         /* until the output reaches the watermark */
+	assert_non_null(e.peer);
+	assert_true(peer_paused(e.peer));
+	assert_true(e.got < total);     /* pings wait unread */
+	/* six deadlines pass while we do not read: it stays */
+	struct timeval tv = { 0, 300000 };
+	evtimer_add(f->guard, &tv);
+	event_base_dispatch(f->base);
+	assert_non_null(e.peer);
+	assert_int_equal(e.why[0], 0);
+	/* the peer reads again: so do we, to the last ping */
+	uint8_t buf[65536];
+	for (int spins = 0; e.got < total && e.peer && spins < 100000; spins++) {
+		while (read(sp[0], buf, sizeof(buf)) > 0)
+			;
+		event_base_loop(f->base, EVLOOP_NONBLOCK);
+	}
+	assert_non_null(e.peer);
+	assert_int_equal(e.got, total);
+	assert_false(peer_paused(e.peer));
+	/* and a frame it then leaves unfinished while we read is closed */
+	static const uint8_t part[8] = { 0, 0, 0, 100, 0x52, 0x00, 0x01, 0x02 };
+	assert_int_equal(write(sp[0], part, sizeof(part)), (ssize_t)sizeof(part));
+	run(f);
+	assert_null(e.peer);
+	assert_non_null(strstr(e.why, "frame incomplete for 50 ms"));
+	close(sp[0]);
+	flush_closed(f);               /* its last bytes fail to go: freed */
+}
+
 static void silent_connection_is_closed_at_the_hello_deadline(void **state)
 {
 	struct fx *f = *state;
@@ -532,6 +583,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(bad_frames_close_with_reason, setup, teardown),
 		cmocka_unit_test_setup_teardown(peer_hang_up_is_reported, setup, teardown),
 		cmocka_unit_test_setup_teardown(unfinished_frame_is_closed_at_its_deadline, setup, teardown),
+		cmocka_unit_test_setup_teardown(paused_reading_does_not_count_against_a_frame, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(silent_connection_is_closed_at_the_hello_deadline, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(a_peer_that_speaks_in_time_stays, setup, teardown),

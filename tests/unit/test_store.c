@@ -87,7 +87,7 @@ static void a_chain_file_without_a_column_is_refused(void **state)
 				      " kind INTEGER, sent INTEGER, confirm INTEGER);", NULL, NULL,
 				      NULL), SQLITE_OK);
 	sqlite3_close(db);
-	assert_null(chain_open(path, err, sizeof(err)));
+	assert_null(chain_open(path, NULL, err, sizeof(err)));
 	assert_non_null(strstr(err, "no column preimage"));
 	char p[160];
 	const char *names[] = { "chain.db", "chain.db-wal", "chain.db-shm" };
