@@ -305,38 +305,40 @@ struct bob_opts {
 };
 
 /* The options, into cfg and the paths; returns -1 to go on, else the exit code. */
+/* bob's command line (getopt_long) */
+static const struct option bob_options[] = {
+	{ "listen", required_argument, NULL, 'l' },
+	{ "events", required_argument, NULL, 'e' },
+	{ "control", required_argument, NULL, 'c' },
+	{ "ready-file", required_argument, NULL, 'r' },
+	{ "hold", required_argument, NULL, 'H' },
+	{ "final-cltv-delta", required_argument, NULL, 'F' },
+	{ "behaviour", required_argument, NULL, 'b' },
+	{ "behavior", required_argument, NULL, 'b' },
+	{ "state", required_argument, NULL, 's' },
+	{ "chain", required_argument, NULL, 'K' },
+	{ "pcap", required_argument, NULL, 'P' },
+	{ "clock", required_argument, NULL, 'k' },
+	{ "seeded-secrets", required_argument, NULL, 'D' },
+	{ "sync", required_argument, NULL, 'Y' },
+	{ "keep-invoices", required_argument, NULL, 'N' },
+	{ "key", required_argument, NULL, 'y' },
+	{ "allow", required_argument, NULL, 'A' },
+	{ "idle-timeout", required_argument, NULL, 'I' },
+	{ "invoice-expiry", required_argument, NULL, 'X' },
+	{ "write-timeout", required_argument, NULL, 'W' },
+	{ "verbose", no_argument, NULL, 'v' },
+	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, 'V' },
+	{ NULL, 0, NULL, 0 },
+};
+
 static int parse_options(int argc, char **argv, struct bob_config *cfg, struct bob_opts *o)
 {
-	static const struct option opts[] = {
-		{ "listen", required_argument, NULL, 'l' },
-		{ "events", required_argument, NULL, 'e' },
-		{ "control", required_argument, NULL, 'c' },
-		{ "ready-file", required_argument, NULL, 'r' },
-		{ "hold", required_argument, NULL, 'H' },
-		{ "final-cltv-delta", required_argument, NULL, 'F' },
-		{ "behaviour", required_argument, NULL, 'b' },
-		{ "behavior", required_argument, NULL, 'b' },
-		{ "state", required_argument, NULL, 's' },
-		{ "chain", required_argument, NULL, 'K' },
-		{ "pcap", required_argument, NULL, 'P' },
-		{ "clock", required_argument, NULL, 'k' },
-		{ "seeded-secrets", required_argument, NULL, 'D' },
-		{ "sync", required_argument, NULL, 'Y' },
-		{ "keep-invoices", required_argument, NULL, 'N' },
-		{ "key", required_argument, NULL, 'y' },
-		{ "allow", required_argument, NULL, 'A' },
-		{ "idle-timeout", required_argument, NULL, 'I' },
-		{ "invoice-expiry", required_argument, NULL, 'X' },
-		{ "write-timeout", required_argument, NULL, 'W' },
-		{ "verbose", no_argument, NULL, 'v' },
-		{ "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, 'V' },
-		{ NULL, 0, NULL, 0 },
-	};
 	const char *why;
 	uint64_t v;
 	int c;
-	while ((c = getopt_long(argc, argv, "vhV", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "vhV", bob_options, NULL)) != -1) {
 		switch (c) {
 		case 'l': o->listen = optarg; break;
 		case 'e': o->events = optarg; break;

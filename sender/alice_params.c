@@ -28,6 +28,39 @@ static bool param_amount(json_t *params, const char *key, struct amount_msat *ou
 	return false;
 }
 
+/* A pasted invoice: only one of the bob alice reaches (BOLT #8), paid in
+ * mode single or mpp (mpp when no mode is given). */
+static bool pay_invoice_parse(const char *invtext, const char *mode,
+			      const uint8_t bob_id[NOISE_PUBKEY_LEN], struct pay_params *pp,
+			      struct rpc_err *err)
+{
+	struct pay_request *p = &pp->req;
+	char w[128];
+	if (!invoice_decode(invtext, &pp->inv, w, sizeof(w))) {
+		rpc_fail(err, RPC_INVALID_PARAMS, "invoice: %s", w);
+		return false;
+	}
+	/* only an invoice of the node alice reaches (BOLT #8) is paid */
+	uint8_t digest[32];
+	invoice_digest(&pp->inv, digest);
+	if (!pp->inv.has_signature || !noise_verify(bob_id, digest, pp->inv.signature)) {
+		rpc_fail(err, RPC_INVALID_PARAMS,
+			 "invoice: not signed by the bob this alice is connected to");
+		return false;
+	}
+	if (!mode)
+		p->mode = PAY_MPP;
+	if (p->mode != PAY_MPP && p->mode != PAY_SINGLE) {
+		rpc_fail(err, RPC_INVALID_PARAMS, "an invoice is paid in mode single or mpp");
+		return false;
+	}
+	p->amount = pp->inv.amount;
+	p->min_final_cltv = pp->inv.min_final_cltv_expiry;
+	p->inv_hash = pp->inv.payment_hash;
+	p->inv_secret = pp->inv.payment_secret;
+	return true;
+}
+
 bool pay_params_parse(json_t *params, struct pay_engine *e,
 		      const uint8_t bob_id[NOISE_PUBKEY_LEN], struct pay_params *pp,
 		      struct rpc_err *err)
@@ -71,29 +104,8 @@ bool pay_params_parse(json_t *params, struct pay_engine *e,
 		return false;
 	}
 	if (invtext) {
-		char w[128];
-		if (!invoice_decode(invtext, &pp->inv, w, sizeof(w))) {
-			rpc_fail(err, RPC_INVALID_PARAMS, "invoice: %s", w);
+		if (!pay_invoice_parse(invtext, mode, bob_id, pp, err))
 			return false;
-		}
-		/* only an invoice of the node alice reaches (BOLT #8) is paid */
-		uint8_t digest[32];
-		invoice_digest(&pp->inv, digest);
-		if (!pp->inv.has_signature || !noise_verify(bob_id, digest, pp->inv.signature)) {
-			rpc_fail(err, RPC_INVALID_PARAMS,
-				 "invoice: not signed by the bob this alice is connected to");
-			return false;
-		}
-		if (!mode)
-			p->mode = PAY_MPP;
-		if (p->mode != PAY_MPP && p->mode != PAY_SINGLE) {
-			rpc_fail(err, RPC_INVALID_PARAMS, "an invoice is paid in mode single or mpp");
-			return false;
-		}
-		p->amount = pp->inv.amount;
-		p->min_final_cltv = pp->inv.min_final_cltv_expiry;
-		p->inv_hash = pp->inv.payment_hash;
-		p->inv_secret = pp->inv.payment_secret;
 	} else if (!param_amount(params, "amount", &p->amount, err)) {
 		return false;
 	}

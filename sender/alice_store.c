@@ -213,37 +213,9 @@ static bool load_payment_json(struct alice *a, struct payment *p, json_t *d, cha
 	return true;
 }
 
-bool alice_store_load(struct alice *a)
+/* The stored payments, in the order of their seq, into the engine. */
+static void load_payments(struct alice *a)
 {
-	if (!a->st)
-		return false;
-	int64_t v;
-	if (!store_get_meta(a->st, "epoch_unix_us", &v))
-		return false;
-	a->clk.epoch_unix_us = (uint64_t)v;
-	if (store_get_meta(a->st, "block_interval_us", &v) && v > 0)
-		a->clk.block_interval_us = (uint64_t)v;
-	if (store_get_meta(a->st, "time_scale_micro", &v) && v > 0)
-		a->clk.time_scale = (double)v / 1e6;
-	if (store_get_meta(a->st, "seed", &v))
-		a->seed = (uint64_t)v;
-
-	/* the outcomes of payments forgotten before: the totals start there,
-	 * and the engine adds the kept ones as it restores them */
-	struct { const char *key; uint64_t *v, *total; } tot[] = {
-		{ "forgotten_settled", &a->eng.forgotten.settled, &a->eng.settled },
-		{ "forgotten_failed", &a->eng.forgotten.failed, &a->eng.failed },
-		{ "forgotten_refunded", &a->eng.forgotten.refunded, &a->eng.refunded },
-		{ "forgotten_partial", &a->eng.forgotten.partial, &a->eng.partial },
-	};
-	for (size_t i = 0; i < sizeof(tot) / sizeof(tot[0]); i++)
-		if (store_get_meta(a->st, tot[i].key, &v)) {
-			if (v < 0)
-				store_damaged(a->st, "%s is %lld", tot[i].key, (long long)v);
-			*tot[i].v = *tot[i].total = (uint64_t)v;
-		}
-
-	/* payments first: the channels need their in-flight parts */
 	sqlite3_stmt *q = store_query(a->st, "SELECT doc, seq FROM payments ORDER BY seq", "");
 	while (store_row(a->st, q)) {
 		struct payment p;
@@ -281,9 +253,14 @@ bool alice_store_load(struct alice *a)
 	}
 	sqlite3_finalize(q);
 
+}
+
+/* The stored channels, after the payments (their in-flight parts). */
+static void load_channels(struct alice *a)
+{
 	struct pay_engine *e = &a->eng;
 	pay_engine_drop_channels(e);
-	q = store_query(a->st, "SELECT id, capacity, alice, max_htlcs, htlc_min, next_htlc, delay,"
+	sqlite3_stmt *q = store_query(a->st, "SELECT id, capacity, alice, max_htlcs, htlc_min, next_htlc, delay,"
 			" jitter, jitter_dist, drop_p, dup, bob FROM channels ORDER BY idx", "");
 	while (store_row(a->st, q) && e->nchans < ALICE_MAX_CHANNELS) {
 		size_t idx = e->nchans;
@@ -320,6 +297,42 @@ bool alice_store_load(struct alice *a)
 		a->links[idx].base_out = cc.link;
 	}
 	sqlite3_finalize(q);
+}
+
+bool alice_store_load(struct alice *a)
+{
+	if (!a->st)
+		return false;
+	int64_t v;
+	if (!store_get_meta(a->st, "epoch_unix_us", &v))
+		return false;
+	a->clk.epoch_unix_us = (uint64_t)v;
+	if (store_get_meta(a->st, "block_interval_us", &v) && v > 0)
+		a->clk.block_interval_us = (uint64_t)v;
+	if (store_get_meta(a->st, "time_scale_micro", &v) && v > 0)
+		a->clk.time_scale = (double)v / 1e6;
+	if (store_get_meta(a->st, "seed", &v))
+		a->seed = (uint64_t)v;
+
+	/* the outcomes of payments forgotten before: the totals start there,
+	 * and the engine adds the kept ones as it restores them */
+	struct { const char *key; uint64_t *v, *total; } tot[] = {
+		{ "forgotten_settled", &a->eng.forgotten.settled, &a->eng.settled },
+		{ "forgotten_failed", &a->eng.forgotten.failed, &a->eng.failed },
+		{ "forgotten_refunded", &a->eng.forgotten.refunded, &a->eng.refunded },
+		{ "forgotten_partial", &a->eng.forgotten.partial, &a->eng.partial },
+	};
+	for (size_t i = 0; i < sizeof(tot) / sizeof(tot[0]); i++)
+		if (store_get_meta(a->st, tot[i].key, &v)) {
+			if (v < 0)
+				store_damaged(a->st, "%s is %lld", tot[i].key, (long long)v);
+			*tot[i].v = *tot[i].total = (uint64_t)v;
+		}
+
+	/* payments first: the channels need their in-flight parts */
+	load_payments(a);
+	load_channels(a);
+	struct pay_engine *e = &a->eng;
 	/* every part on a channel that exists */
 	for (size_t k = 0; k < e->npays; k++)
 		for (size_t m = 0; m < e->pays[k].nparts; m++) {
