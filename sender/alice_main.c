@@ -100,122 +100,117 @@ static bool verify_by_bob(void *ctx, const uint8_t digest[32], const uint8_t sig
 	return noise_verify(a->bob_id, digest, sig);
 }
 
-int main(int argc, char **argv)
-{
-	static const struct option opts[] = {
-		{ "connect", required_argument, NULL, 'C' },
-		{ "key", required_argument, NULL, 'y' },
-		{ "channel", required_argument, NULL, 'n' },
-		{ "events", required_argument, NULL, 'e' },
-		{ "control", required_argument, NULL, 'c' },
-		{ "ready-file", required_argument, NULL, 'r' },
-		{ "seed", required_argument, NULL, 'S' },
-		{ "block-interval", required_argument, NULL, 'B' },
-		{ "time-scale", required_argument, NULL, 'T' },
-		{ "behaviour", required_argument, NULL, 'b' },
-		{ "behavior", required_argument, NULL, 'b' },
-		{ "state", required_argument, NULL, 's' },
-		{ "chain", required_argument, NULL, 'K' },
-		{ "pcap", required_argument, NULL, 'P' },
-		{ "clock", required_argument, NULL, 'k' },
-		{ "seeded-secrets", required_argument, NULL, 'D' },
-		{ "sync", required_argument, NULL, 'Y' },
-		{ "keep-payments", required_argument, NULL, 'N' },
-		{ "verbose", no_argument, NULL, 'v' },
-		{ "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, 'V' },
-		{ NULL, 0, NULL, 0 },
-	};
-	struct alice *a = xcalloc(1, sizeof(*a));
-	a->keep_payments = 10000;
-	struct alice_bench *bench = NULL;
-	const char *connect_to = NULL, *events = NULL, *control = NULL, *why;
-	const char *state_dir = NULL, *chain_path = NULL, *pcap = NULL, *vclock = NULL;
-	const char *key_path = NULL;
-	bool verbose = false;
-	int c, rc = 0;
-	char err[512];
-	struct pay_rand rand = { system_secrets_bytes, NULL };
-	struct seeded_secrets secrets;
+static const struct option alice_options[] = {
+	{ "connect", required_argument, NULL, 'C' },
+	{ "key", required_argument, NULL, 'y' },
+	{ "channel", required_argument, NULL, 'n' },
+	{ "events", required_argument, NULL, 'e' },
+	{ "control", required_argument, NULL, 'c' },
+	{ "ready-file", required_argument, NULL, 'r' },
+	{ "seed", required_argument, NULL, 'S' },
+	{ "block-interval", required_argument, NULL, 'B' },
+	{ "time-scale", required_argument, NULL, 'T' },
+	{ "behaviour", required_argument, NULL, 'b' },
+	{ "behavior", required_argument, NULL, 'b' },
+	{ "state", required_argument, NULL, 's' },
+	{ "chain", required_argument, NULL, 'K' },
+	{ "pcap", required_argument, NULL, 'P' },
+	{ "clock", required_argument, NULL, 'k' },
+	{ "seeded-secrets", required_argument, NULL, 'D' },
+	{ "sync", required_argument, NULL, 'Y' },
+	{ "keep-payments", required_argument, NULL, 'N' },
+	{ "verbose", no_argument, NULL, 'v' },
+	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, 'V' },
+	{ NULL, 0, NULL, 0 },
+};
 
-	a->seed = 1;
-	a->trand = system_secrets_bytes;
-	a->clk.block_interval_us = 1000000;
-	a->clk.time_scale = 1;
-	pay_engine_init(&a->eng, &a->clk, a->seed, ALICE_HONEST, &rand);
-	while ((c = getopt_long(argc, argv, "vhV", opts, NULL)) != -1) {
+/* One --channel: parsed, named (c1, c2, ... when it has no id) and added
+ * to the engine; -1 to go on, else the exit status. */
+static int add_channel_option(struct alice *a, const char *spec)
+{
+	if (a->eng.nchans == ALICE_MAX_CHANNELS) {
+		return bad_usage("--channel", spec, "too many channels");
+	}
+	struct channel_config cc;
+	char w[200];
+	if (!channel_spec_parse(spec, &cc, w, sizeof(w))) {
+		return bad_usage("--channel", spec, w);
+	}
+	if (!cc.id[0])
+		snprintf(cc.id, sizeof(cc.id), "c%zu", a->eng.nchans + 1);
+	if (pay_engine_find_chan(&a->eng, cc.id) != SIZE_MAX) {
+		return bad_usage("--channel", spec, "duplicate channel id");
+	}
+	size_t idx = a->eng.nchans;
+	enum ledger_err le = pay_engine_add_channel(&a->eng, &cc);
+	if (le != LEDGER_OK) {
+		return bad_usage("--channel", spec, ledger_err_name(le));
+	}
+	a->links[idx].base_out = cc.link;
+	return -1;
+}
+
+/* What main keeps of the command line beside what goes into a. */
+struct alice_opts {
+	const char *connect_to, *events, *control, *state_dir, *chain_path, *pcap, *vclock,
+		*key_path;
+	bool verbose;
+	struct seeded_secrets secrets;     /* --seeded-secrets: the engine draws here */
+};
+
+/* The options, into a and o; -1 to go on, else the exit status. */
+static int alice_parse_options(int argc, char **argv, struct alice *a, struct alice_opts *o)
+{
+	const char *why;
+	int c;
+	while ((c = getopt_long(argc, argv, "vhV", alice_options, NULL)) != -1) {
 		switch (c) {
-		case 'C': connect_to = optarg; break;
+		case 'C': o->connect_to = optarg; break;
 		case 'n': {
-			if (a->eng.nchans == ALICE_MAX_CHANNELS) {
-				rc = bad_usage("--channel", optarg, "too many channels");
-				goto out;
-			}
-			struct channel_config cc;
-			char w[200];
-			if (!channel_spec_parse(optarg, &cc, w, sizeof(w))) {
-				rc = bad_usage("--channel", optarg, w);
-				goto out;
-			}
-			if (!cc.id[0])
-				snprintf(cc.id, sizeof(cc.id), "c%zu", a->eng.nchans + 1);
-			if (pay_engine_find_chan(&a->eng, cc.id) != SIZE_MAX) {
-				rc = bad_usage("--channel", optarg, "duplicate channel id");
-				goto out;
-			}
-			size_t idx = a->eng.nchans;
-			enum ledger_err le = pay_engine_add_channel(&a->eng, &cc);
-			if (le != LEDGER_OK) {
-				rc = bad_usage("--channel", optarg, ledger_err_name(le));
-				goto out;
-			}
-			a->links[idx].base_out = cc.link;
+			int crc = add_channel_option(a, optarg);
+			if (crc >= 0)
+				return crc;
 			break;
 		}
-		case 'e': events = optarg; break;
-		case 'c': control = optarg; break;
-		case 'y': key_path = optarg; break;
+		case 'e': o->events = optarg; break;
+		case 'c': o->control = optarg; break;
+		case 'y': o->key_path = optarg; break;
 		case 'r': a->ready_file = optarg; break;
 		case 'S':
 			if (!uint_parse(optarg, &a->seed, &why)) {
-				rc = bad_usage("--seed", optarg, why);
-				goto out;
+				return bad_usage("--seed", optarg, why);
 			}
 			break;
 		case 'B':
 			if (!duration_parse(optarg, &a->clk.block_interval_us, &why) ||
 			    a->clk.block_interval_us == 0) {
-				rc = bad_usage("--block-interval", optarg, a->clk.block_interval_us ? why : "must be above zero");
-				goto out;
+				return bad_usage("--block-interval", optarg, a->clk.block_interval_us ? why : "must be above zero");
 			}
 			break;
 		case 'T':
 			if (!positive_parse(optarg, &a->clk.time_scale, &why)) {
-				rc = bad_usage("--time-scale", optarg, why);
-				goto out;
+				return bad_usage("--time-scale", optarg, why);
 			}
 			break;
 		case 'b':
 			if (!alice_behaviour_parse(optarg, &a->behaviour)) {
-				rc = bad_usage("--behaviour", optarg, "expected honest or bad-share");
-				goto out;
+				return bad_usage("--behaviour", optarg, "expected honest or bad-share");
 			}
 			break;
-		case 's': state_dir = optarg; break;
-		case 'K': chain_path = optarg; break;
-		case 'P': pcap = optarg; break;
+		case 's': o->state_dir = optarg; break;
+		case 'K': o->chain_path = optarg; break;
+		case 'P': o->pcap = optarg; break;
 		case 'Y':
 			if (!store_set_sync(optarg)) {
-				rc = bad_usage("--sync", optarg, "expected full or normal");
-				goto out;
+				return bad_usage("--sync", optarg, "expected full or normal");
 			}
 			break;
 		case 'N': {
 			uint64_t keep;
 			if (!uint_parse(optarg, &keep, &why) || keep > 100000000) {
-				rc = bad_usage("--keep-payments", optarg,
+				return bad_usage("--keep-payments", optarg,
 					       "expected a count of payments, 0 (all) to 100000000");
-				goto out;
 			}
 			a->keep_payments = (size_t)keep;
 			break;
@@ -224,14 +219,13 @@ int main(int argc, char **argv)
 			uint64_t sseed;
 			uint32_t gen;
 			if (!seeded_secrets_parse(optarg, &sseed, &gen)) {
-				rc = bad_usage("--seeded-secrets", optarg, "expected SEED:GENERATION");
-				goto out;
+				return bad_usage("--seeded-secrets", optarg, "expected SEED:GENERATION");
 			}
-			seeded_secrets_init(&secrets, sseed, gen, "alice");
+			seeded_secrets_init(&o->secrets, sseed, gen, "alice");
 			/* the engine keeps a copy of the source: change it in place,
 			 * whatever options came before */
 			a->eng.rand.bytes = seeded_secrets_bytes;
-			a->eng.rand.ctx = &secrets;
+			a->eng.rand.ctx = &o->secrets;
 			seeded_secrets_init(&a->transport, sseed, gen, "alice transport");
 			a->trand = seeded_secrets_bytes;
 			a->trand_ctx = &a->transport;
@@ -239,22 +233,46 @@ int main(int argc, char **argv)
 		}
 		case 'k':
 			if (strncmp(optarg, "virtual:", 8) == 0 && optarg[8]) {
-				vclock = optarg + 8;
+				o->vclock = optarg + 8;
 			} else if (strcmp(optarg, "wall") != 0) {
-				rc = bad_usage("--clock", optarg, "expected wall or virtual:SOCKET");
-				goto out;
+				return bad_usage("--clock", optarg, "expected wall or virtual:SOCKET");
 			}
 			break;
-		case 'v': verbose = true; break;
-		case 'h': usage(stdout); goto out;
-		case 'V': printf("alice (ampsim) %s\n", AMPSIM_VERSION); goto out;
-		default: usage(stderr); rc = 2; goto out;
+		case 'v': o->verbose = true; break;
+		case 'h': usage(stdout); return 0;
+		case 'V': printf("alice (ampsim) %s\n", AMPSIM_VERSION); return 0;
+		default: usage(stderr); return 2;
 		}
 	}
 	if (optind < argc) {
-		rc = bad_usage("argument", argv[optind], "unexpected");
-		goto out;
+		return bad_usage("argument", argv[optind], "unexpected");
 	}
+	return -1;
+}
+
+int main(int argc, char **argv)
+{
+	struct alice *a = xcalloc(1, sizeof(*a));
+	a->keep_payments = 10000;
+	struct alice_bench *bench = NULL;
+	int rc = 0;
+	char err[512];
+	struct pay_rand rand = { system_secrets_bytes, NULL };
+
+	a->seed = 1;
+	a->trand = system_secrets_bytes;
+	a->clk.block_interval_us = 1000000;
+	a->clk.time_scale = 1;
+	pay_engine_init(&a->eng, &a->clk, a->seed, ALICE_HONEST, &rand);
+	struct alice_opts o;
+	memset(&o, 0, sizeof(o));
+	if ((rc = alice_parse_options(argc, argv, a, &o)) >= 0)
+		goto out;
+	rc = 0;
+	const char *connect_to = o.connect_to, *events = o.events, *control = o.control;
+	const char *state_dir = o.state_dir, *chain_path = o.chain_path, *pcap = o.pcap;
+	const char *vclock = o.vclock, *key_path = o.key_path;
+	bool verbose = o.verbose;
 	if (!connect_to) {
 		fprintf(stderr, "alice: --connect NODEID@HOST:PORT is required\n(try alice --help)\n");
 		rc = 2;
