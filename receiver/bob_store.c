@@ -3,11 +3,12 @@
  * engine says what to write (ACT_PERSIST records, bob_engine.h); bob_act.c
  * writes a list's records in one transaction before it sends anything of
  * it. The htlcs.state column holds enum bob_htlc_state (append-only). */
-#include <sodium.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "bob.h"
+#include "bob_codec.h"
 #include "log.h"
 
 static const char schema[] =
@@ -70,25 +71,21 @@ bool bob_store_open(struct bob *b, const char *dir, char *err, size_t errlen)
 
 static void store_meta(struct bob *b)
 {
-	const struct simclock *clk = &b->eng.clk;
-	store_set_meta(b->st, "epoch_unix_us", (int64_t)clk->epoch_unix_us);
-	store_set_meta(b->st, "block_interval_us", (int64_t)clk->block_interval_us);
-	store_set_meta(b->st, "time_scale_micro", (int64_t)(clk->time_scale * 1e6));
-	store_set_meta(b->st, "seed", (int64_t)b->eng.seed);
+	struct bob_meta_row row;
+	bob_meta_row_of(&b->eng, &row);
+	store_set_meta(b->st, "epoch_unix_us", row.epoch_unix_us);
+	store_set_meta(b->st, "block_interval_us", row.block_interval_us);
+	store_set_meta(b->st, "time_scale_micro", row.time_scale_micro);
+	store_set_meta(b->st, "seed", row.seed);
 }
+
+/* one row at a time: a row holds a channel's finished ids (64 KiB) */
+static struct bob_chan_row chan_row;
 
 static void store_channel(struct bob *b, size_t chan)
 {
-	const struct bob_chan *bc = &b->eng.chans[chan];
-	const struct ledger *l = &bc->ledger;
-	const struct link_params *lp = &bc->base_out;
-	const struct htlc_table *t = &bc->htlcs;
-	static uint8_t done[HTLC_TABLE_MAX_STORED * 16];
-	for (size_t i = 0; i < t->ndone; i++)
-		for (int k = 0; k < 8; k++) {
-			done[16 * i + (size_t)k] = (uint8_t)(t->done[i].lo >> (8 * k));
-			done[16 * i + 8 + (size_t)k] = (uint8_t)(t->done[i].hi >> (8 * k));
-		}
+	struct bob_chan_row *r = &chan_row;
+	bob_chan_row_of(&b->eng, chan, r);
 	store_run(b->st,
 		  "INSERT INTO channels (id, capacity, alice, bob, max_htlcs, htlc_min, delay, jitter,"
 		  " jitter_dist, drop_p, dup, htlc_next, htlc_done, owner)"
@@ -96,51 +93,46 @@ static void store_channel(struct bob *b, size_t chan)
 		  " ON CONFLICT(id) DO UPDATE SET alice = excluded.alice, bob = excluded.bob,"
 		  " htlc_next = excluded.htlc_next, htlc_done = excluded.htlc_done,"
 		  " owner = excluded.owner",
-		  "tuuuiuuuidduBB", l->id, l->capacity.millisatoshis, l->alice.millisatoshis,
-		  l->bob.millisatoshis, (int64_t)l->max_htlcs, l->htlc_minimum.millisatoshis,
-		  lp->delay_us, lp->jitter_us, (int64_t)lp->jitter_dist, lp->drop, lp->duplicate,
-		  t->next, done, 16 * t->ndone, bc->owner, (size_t)(bc->owned ? 33 : 0));
+		  "tuuuiuuuidduBB", r->id, r->capacity, r->alice, r->bob, r->max_htlcs, r->htlc_min,
+		  r->delay, r->jitter, r->jitter_dist, r->drop, r->dup, r->htlc_next, r->done,
+		  r->done_len, r->owner, r->owner_len);
 }
 
 static void store_add(struct bob *b, size_t chan, uint64_t id)
 {
-	static const uint8_t zero[AMP_LEN];
-	const struct bob_htlc *h = bob_engine_htlc(&b->eng, chan, id);
-	if (!h)
+	struct bob_htlc_row r;
+	if (!bob_htlc_row_add(&b->eng, chan, id, &r))
 		return;     /* forgotten within the turn that added it */
 	store_run(b->st,
 		  "INSERT OR IGNORE INTO htlcs (channel, id, amount, hash, cltv, state, preimage, code,"
 		  " reason, acked, claimed, kind, setkey, total, share, child, arrived)"
 		  " VALUES (?,?,?,?,?,0,NULL,0,'',0,0,?,?,?,?,?,?)",
-		  "tuubiibubiu", b->eng.chans[chan].ledger.id, id, h->amount.millisatoshis, h->hash,
-		  (int64_t)h->cltv_expiry, (int64_t)h->kind, h->kind >= 0 ? h->key : zero,
-		  h->total.millisatoshis, h->kind == SET_AMP ? h->share : zero, (int64_t)h->child_index,
-		  h->arrived_us);
+		  "tuubiibubiu", r.channel, r.id, r.amount, r.hash, r.cltv, (int64_t)r.kind, r.setkey,
+		  r.total, r.share, r.child, r.arrived);
 }
 
 static void store_htlc_state(struct bob *b, size_t chan, uint64_t id)
 {
-	const struct bob_htlc *h = bob_engine_htlc(&b->eng, chan, id);
-	if (!h)
+	struct bob_htlc_row r;
+	if (!bob_htlc_row_add(&b->eng, chan, id, &r) || !bob_htlc_row_state(&b->eng, chan, id, &r))
 		return;     /* finished and forgotten since: its row is gone */
 	store_run(b->st,
 		  "UPDATE htlcs SET state = ?, preimage = ?, code = ?, reason = ?, acked = ?, claimed = ?"
 		  " WHERE channel = ? AND id = ?",
-		  "ibitiitu", (int64_t)h->fsm.state, h->preimage, (int64_t)h->code, h->reason,
-		  (int64_t)h->acked, (int64_t)h->claimed, b->eng.chans[chan].ledger.id, id);
+		  "ibitiitu", (int64_t)r.state, r.preimage, r.code, r.reason, (int64_t)r.acked,
+		  (int64_t)r.claimed, r.channel, r.id);
 }
 
 static void store_invoice(struct bob *b, uint64_t seq)
 {
-	const struct bob_invoice *bi = bob_engine_invoice_by_seq(&b->eng, seq);
-	if (!bi)
+	struct bob_invoice_row r;
+	if (!bob_invoice_row_of(&b->eng, seq, &r))
 		return;     /* paid and forgotten since: its row goes */
 	store_run(b->st,
 		  "INSERT INTO invoices (seq, hash, preimage, secret, amount, paid, created, min_cltv,"
 		  " description) VALUES (?,?,?,?,?,?,?,?,?) ON CONFLICT(seq) DO UPDATE SET paid = excluded.paid",
-		  "ubbbuiiit", bi->seq, bi->inv.payment_hash, bi->preimage, bi->inv.payment_secret,
-		  bi->inv.amount.millisatoshis, (int64_t)bi->paid, (int64_t)bi->inv.created_height,
-		  (int64_t)bi->inv.min_final_cltv_expiry, bi->inv.description);
+		  "ubbbuiiit", r.seq, r.hash, r.preimage, r.secret, r.amount, r.paid, r.created,
+		  r.min_cltv, r.description);
 }
 
 void bob_store_write(void *arg, int what, size_t chan, uint64_t id)
@@ -202,51 +194,50 @@ static bool load_channels(struct bob *b, char *err, size_t errlen)
 		" c.jitter, c.jitter_dist, c.drop_p, c.dup, c.htlc_next, c.htlc_done, c.owner, c.bob"
 		" FROM channels c ORDER BY c.rowid", "");
 	bool ok = true;
+	struct bob_chan_row *r = &chan_row;
 	while (ok && store_row(b->st, q)) {
 		const char *id = (const char *)sqlite3_column_text(q, 0);
-		struct link_params lp = { 0 };
-		lp.delay_us = (uint64_t)sqlite3_column_int64(q, 5);
-		lp.jitter_us = (uint64_t)sqlite3_column_int64(q, 6);
-		int dist = sqlite3_column_int(q, 7);
-		lp.jitter_dist = dist == JITTER_NORMAL ? JITTER_NORMAL : dist == JITTER_PARETO ? JITTER_PARETO : JITTER_UNIFORM;
-		lp.drop = sqlite3_column_double(q, 8);
-		lp.duplicate = sqlite3_column_double(q, 9);
-		if (!id || !bob_engine_restore_channel(&b->eng, id,
-				amount_msat((uint64_t)sqlite3_column_int64(q, 1)),
-				amount_msat((uint64_t)sqlite3_column_int64(q, 2)),
-				(uint32_t)sqlite3_column_int64(q, 3),
-				amount_msat((uint64_t)sqlite3_column_int64(q, 4)), &lp)) {
-			snprintf(err, errlen, "bob.db: channel %s does not load", id ? id : "(null)");
+		memset(r, 0, offsetof(struct bob_chan_row, done));
+		if (!id) {
+			snprintf(err, errlen, "bob.db: channel (null) does not load");
 			ok = false;
 			break;
 		}
-		stored_bob[b->eng.nchans - 1] = (uint64_t)sqlite3_column_int64(q, 13);
-		/* the HTLC ids it has finished with */
+		snprintf(r->id, sizeof(r->id), "%s", id);
+		r->capacity = (uint64_t)sqlite3_column_int64(q, 1);
+		r->max_htlcs = sqlite3_column_int64(q, 3);
+		r->htlc_min = (uint64_t)sqlite3_column_int64(q, 4);
+		r->delay = (uint64_t)sqlite3_column_int64(q, 5);
+		r->jitter = (uint64_t)sqlite3_column_int64(q, 6);
+		r->jitter_dist = sqlite3_column_int(q, 7);
+		r->drop = sqlite3_column_double(q, 8);
+		r->dup = sqlite3_column_double(q, 9);
+		r->htlc_next = (uint64_t)sqlite3_column_int64(q, 10);
+		/* the HTLC ids it has finished with: a length no row may have
+		 * is kept as such, and refused */
 		const uint8_t *blob = sqlite3_column_blob(q, 11);
 		size_t len = (size_t)sqlite3_column_bytes(q, 11);
-		static struct id_range r[HTLC_TABLE_MAX_STORED];
-		size_t n = len / 16;
-		if (len % 16 || n > HTLC_TABLE_MAX_STORED) {
-			n = HTLC_TABLE_MAX_STORED + 1;
-		} else {
-			for (size_t i = 0; i < n; i++) {
-				r[i].lo = r[i].hi = 0;
-				for (int k = 0; k < 8; k++) {
-					r[i].lo |= (uint64_t)blob[16 * i + (size_t)k] << (8 * k);
-					r[i].hi |= (uint64_t)blob[16 * i + 8 + (size_t)k] << (8 * k);
-				}
-			}
-		}
+		r->done_len = len;
+		if (len <= sizeof(r->done) && len)
+			memcpy(r->done, blob, len);
 		int olen = sqlite3_column_bytes(q, 12);
+		r->owner_len = (size_t)olen;
 		if (olen == 33)
-			bob_engine_restore_owner(&b->eng, b->eng.nchans - 1, sqlite3_column_blob(q, 12));
-		else if (olen != 0)
-			store_damaged(b->st, "channel %s: its owner is %d bytes, not a node id", id, olen);
-		if (!bob_engine_restore_finished(&b->eng, b->eng.nchans - 1,
-						 (uint64_t)sqlite3_column_int64(q, 10), r, n)) {
-			snprintf(err, errlen, "bob.db: channel %s: its finished HTLC ids (%zu bytes) are "
-				 "not well formed", id, len);
+			memcpy(r->owner, sqlite3_column_blob(q, 12), 33);
+		r->bob = (uint64_t)sqlite3_column_int64(q, 13);
+		char why[300];
+		switch (bob_chan_row_load(&b->eng, r, (uint64_t)sqlite3_column_int64(q, 2), why,
+					  sizeof(why))) {
+		case BOB_ROW_OK:
+			stored_bob[b->eng.nchans - 1] = r->bob;
+			break;
+		case BOB_ROW_DAMAGED:
+			store_damaged(b->st, "%s", why);
+			break;
+		case BOB_ROW_BAD:
+			snprintf(err, errlen, "%s", why);
 			ok = false;
+			break;
 		}
 	}
 	sqlite3_finalize(q);
@@ -258,28 +249,22 @@ static void load_invoices(struct bob *b)
 	sqlite3_stmt *q = store_query(b->st, "SELECT hash, preimage, secret, amount, paid, created,"
 				      " min_cltv, description, seq FROM invoices ORDER BY seq", "");
 	while (store_row(b->st, q)) {
-		struct bob_invoice bi;
-		memset(&bi, 0, sizeof(bi));
-		bi.seq = (uint64_t)sqlite3_column_int64(q, 8);
-		uint8_t check[AMP_LEN];
-		if (!store_col32(q, 0, bi.inv.payment_hash) || !store_col32(q, 1, bi.preimage) ||
-		    !store_col32(q, 2, bi.inv.payment_secret))
+		struct bob_invoice_row r;
+		memset(&r, 0, sizeof(r));
+		r.seq = (uint64_t)sqlite3_column_int64(q, 8);
+		if (!store_col32(q, 0, r.hash) || !store_col32(q, 1, r.preimage) ||
+		    !store_col32(q, 2, r.secret))
 			store_damaged(b->st, "invoice #%llu: a hash, preimage or secret is not 32 bytes",
-				      (unsigned long long)bi.seq);
-		crypto_hash_sha256(check, bi.preimage, AMP_LEN);
-		if (memcmp(check, bi.inv.payment_hash, AMP_LEN) != 0)
-			store_damaged(b->st, "invoice #%llu: its preimage does not hash to its payment hash",
-				      (unsigned long long)bi.seq);
-		bi.inv.amount = amount_msat((uint64_t)sqlite3_column_int64(q, 3));
-		bi.paid = sqlite3_column_int(q, 4) != 0;
-		bi.inv.created_height = (uint64_t)sqlite3_column_int64(q, 5);
-		bi.inv.min_final_cltv_expiry = (uint32_t)sqlite3_column_int64(q, 6);
+				      (unsigned long long)r.seq);
+		r.amount = (uint64_t)sqlite3_column_int64(q, 3);
+		r.paid = sqlite3_column_int(q, 4) != 0;
+		r.created = sqlite3_column_int64(q, 5);
+		r.min_cltv = sqlite3_column_int64(q, 6);
 		const char *d = (const char *)sqlite3_column_text(q, 7);
-		snprintf(bi.inv.description, sizeof(bi.inv.description), "%s", d ? d : "");
-		if (!bob_engine_restore_invoice(&b->eng, &bi))
-			store_damaged(b->st, "invoice #%llu comes after #%llu: seqs must go up",
-				      (unsigned long long)bi.seq,
-				      (unsigned long long)b->eng.last_invoice_seq);
+		snprintf(r.description, sizeof(r.description), "%s", d ? d : "");
+		char why[200];
+		if (!bob_invoice_row_load(&b->eng, &r, why, sizeof(why)))
+			store_damaged(b->st, "%s", why);
 	}
 	sqlite3_finalize(q);
 
@@ -305,38 +290,33 @@ static bool load_htlcs(struct bob *b, char *err, size_t errlen)
 			" FROM htlcs ORDER BY rowid", "");
 	bool ok = true;
 	while (ok && store_row(b->st, q)) {
-		struct bob_htlc h;
-		memset(&h, 0, sizeof(h));
+		struct bob_htlc_row r;
+		memset(&r, 0, sizeof(r));
 		const char *channel = (const char *)sqlite3_column_text(q, 0);
-		uint64_t id = (uint64_t)sqlite3_column_int64(q, 1);
-		size_t chan;
-		const char *why = "unknown channel";
-		h.amount = amount_msat((uint64_t)sqlite3_column_int64(q, 2));
-		bool blobs = store_col32(q, 3, h.hash);
-		h.cltv_expiry = (uint32_t)sqlite3_column_int64(q, 4);
-		h.fsm.present = true;
-		bool known = htlc_state_from_stored(sqlite3_column_int(q, 5), &h.fsm.state);
-		blobs = col32_or_none(q, 6, h.preimage) && blobs;
-		h.code = (uint32_t)sqlite3_column_int64(q, 7);
+		snprintf(r.channel, sizeof(r.channel), "%s", channel ? channel : "");
+		r.id = (uint64_t)sqlite3_column_int64(q, 1);
+		r.amount = (uint64_t)sqlite3_column_int64(q, 2);
+		bool blobs = store_col32(q, 3, r.hash);
+		r.cltv = sqlite3_column_int64(q, 4);
+		r.state = sqlite3_column_int(q, 5);
+		blobs = col32_or_none(q, 6, r.preimage) && blobs;
+		r.code = sqlite3_column_int64(q, 7);
 		const char *reason = (const char *)sqlite3_column_text(q, 8);
-		snprintf(h.reason, sizeof(h.reason), "%s", reason ? reason : "");
-		h.acked = sqlite3_column_int(q, 9) != 0;
-		h.claimed = sqlite3_column_int(q, 10) != 0;
-		h.kind = sqlite3_column_int(q, 11);
-		blobs = (h.kind < 0 ? col32_or_none(q, 12, h.key) : store_col32(q, 12, h.key)) && blobs;
-		h.total = amount_msat((uint64_t)sqlite3_column_int64(q, 13));
-		blobs = (h.kind == SET_AMP ? store_col32(q, 14, h.share) : col32_or_none(q, 14, h.share)) &&
+		snprintf(r.reason, sizeof(r.reason), "%s", reason ? reason : "");
+		r.acked = sqlite3_column_int(q, 9) != 0;
+		r.claimed = sqlite3_column_int(q, 10) != 0;
+		r.kind = sqlite3_column_int(q, 11);
+		blobs = (r.kind < 0 ? col32_or_none(q, 12, r.setkey) : store_col32(q, 12, r.setkey)) &&
 			blobs;
-		h.child_index = (uint32_t)sqlite3_column_int64(q, 15);
-		h.arrived_us = (uint64_t)sqlite3_column_int64(q, 16);
-		if (!known)
-			why = "unknown state";
-		else if (!blobs)
-			why = "a hash, preimage, set key or share is not 32 bytes";
-		if (!channel || !known || !blobs || !bob_engine_chan(&b->eng, channel, &chan) ||
-		    !bob_engine_restore_htlc(&b->eng, chan, id, &h, &why)) {
+		r.total = (uint64_t)sqlite3_column_int64(q, 13);
+		blobs = (r.kind == SET_AMP ? store_col32(q, 14, r.share)
+					   : col32_or_none(q, 14, r.share)) && blobs;
+		r.child = sqlite3_column_int64(q, 15);
+		r.arrived = (uint64_t)sqlite3_column_int64(q, 16);
+		const char *why;
+		if (!bob_htlc_row_load(&b->eng, &r, blobs, &why)) {
 			snprintf(err, errlen, "bob.db: HTLC %s/%llu does not load: %s",
-				 channel ? channel : "(null)", (unsigned long long)id, why);
+				 channel ? channel : "(null)", (unsigned long long)r.id, why);
 			ok = false;
 		}
 	}
@@ -348,16 +328,14 @@ bool bob_store_load(struct bob *b, char *err, size_t errlen)
 {
 	int64_t v;
 	if (store_get_meta(b->st, "epoch_unix_us", &v)) {
-		struct simclock clk = b->eng.clk;
-		uint64_t seed = b->eng.seed;
-		clk.epoch_unix_us = (uint64_t)v;
-		if (store_get_meta(b->st, "block_interval_us", &v) && v > 0)
-			clk.block_interval_us = (uint64_t)v;
-		if (store_get_meta(b->st, "time_scale_micro", &v) && v > 0)
-			clk.time_scale = (double)v / 1e6;
-		if (store_get_meta(b->st, "seed", &v))
-			seed = (uint64_t)v;
-		bob_engine_restore_clock(&b->eng, &clk, seed);
+		struct bob_meta_row m = { v, 0, 0, (int64_t)b->eng.seed };
+		if (!store_get_meta(b->st, "block_interval_us", &m.block_interval_us))
+			m.block_interval_us = 0;
+		if (!store_get_meta(b->st, "time_scale_micro", &m.time_scale_micro))
+			m.time_scale_micro = 0;
+		if (!store_get_meta(b->st, "seed", &m.seed))
+			m.seed = (int64_t)b->eng.seed;
+		bob_meta_row_load(&b->eng, &m);
 	}
 	if (!load_channels(b, err, errlen))
 		return false;
