@@ -73,18 +73,16 @@ void alice_store_channel(struct alice *a, size_t chan)
 {
 	if (!a->st)
 		return;
-	const struct pay_chan *pc = &a->eng.chans[chan];
-	const struct ledger *l = &pc->ledger;
-	const struct link_params *lp = &pc->to_bob;
+	struct pay_chan_row r;
+	pay_chan_row_of(&a->eng, chan, &r);
+	/* what a later record rewrites: pay_chan_row_update */
 	store_run(a->st,
 		  "INSERT INTO channels (id, idx, capacity, alice, bob, max_htlcs, htlc_min, next_htlc,"
 		  " delay, jitter, jitter_dist, drop_p, dup) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)"
 		  " ON CONFLICT(id) DO UPDATE SET alice = excluded.alice, bob = excluded.bob,"
 		  " next_htlc = excluded.next_htlc",
-		  "tiuuuiuuuuidd", l->id, (int64_t)chan, l->capacity.millisatoshis,
-		  l->alice.millisatoshis, l->bob.millisatoshis, (int64_t)l->max_htlcs,
-		  l->htlc_minimum.millisatoshis, pc->next_htlc_id, lp->delay_us, lp->jitter_us,
-		  (int64_t)lp->jitter_dist, lp->drop, lp->duplicate);
+		  "tiuuuiuuuuidd", r.id, r.idx, r.capacity, r.alice, r.bob, r.max_htlcs, r.htlc_min,
+		  r.next_htlc, r.delay, r.jitter, r.jitter_dist, r.drop, r.dup);
 }
 
 void alice_store_write(void *arg, int what, size_t chan, uint64_t id)
@@ -264,37 +262,24 @@ static void load_channels(struct alice *a)
 			" jitter, jitter_dist, drop_p, dup, bob FROM channels ORDER BY idx", "");
 	while (store_row(a->st, q) && e->nchans < ALICE_MAX_CHANNELS) {
 		size_t idx = e->nchans;
-		struct channel_config cc;
-		memset(&cc, 0, sizeof(cc));
+		struct pay_chan_row r;
+		memset(&r, 0, sizeof(r));
 		const char *cid = (const char *)sqlite3_column_text(q, 0);
-		if (!cid || !cid[0] || strlen(cid) >= sizeof(cc.id))
-			store_damaged(a->st, "channel #%zu: its id is missing or longer than %zu bytes",
-				      idx, sizeof(cc.id) - 1);
-		snprintf(cc.id, sizeof(cc.id), "%s", cid);
-		/* the stored balance is Alice's after her in-flight HTLCs; the
-		 * engine adds them back (pay_engine_restore) */
-		cc.alice = amount_msat((uint64_t)sqlite3_column_int64(q, 2));
-		for (size_t k = 0; k < e->npays; k++)
-			for (size_t m = 0; m < e->pays[k].nparts; m++)
-				if (e->pays[k].parts[m].chan == idx && e->pays[k].parts[m].state == PART_INFLIGHT)
-					if (!amount_add(&cc.alice, cc.alice, e->pays[k].parts[m].amount))
-						store_damaged(a->st, "channel %s: in-flight amounts overflow", cc.id);
-		cc.capacity = amount_msat((uint64_t)sqlite3_column_int64(q, 1));
-		cc.max_htlcs = (uint32_t)sqlite3_column_int64(q, 3);
-		cc.htlc_minimum = amount_msat((uint64_t)sqlite3_column_int64(q, 4));
-		cc.link.delay_us = (uint64_t)sqlite3_column_int64(q, 6);
-		cc.link.jitter_us = (uint64_t)sqlite3_column_int64(q, 7);
-		int dist = sqlite3_column_int(q, 8);
-		cc.link.jitter_dist = dist == JITTER_NORMAL ? JITTER_NORMAL
-				    : dist == JITTER_PARETO ? JITTER_PARETO : JITTER_UNIFORM;
-		cc.link.drop = sqlite3_column_double(q, 9);
-		cc.link.duplicate = sqlite3_column_double(q, 10);
-		if (pay_engine_add_channel(e, &cc) != LEDGER_OK)
-			store_damaged(a->st, "channel %s does not load (a balance above its capacity, "
-				      "or a second channel of that id)", cc.id);
-		e->chans[idx].next_htlc_id = (uint64_t)sqlite3_column_int64(q, 5);
+		snprintf(r.id, sizeof(r.id), "%s", cid && strlen(cid) < sizeof(r.id) ? cid : "");
+		r.capacity = (uint64_t)sqlite3_column_int64(q, 1);
+		r.alice = (uint64_t)sqlite3_column_int64(q, 2);
+		r.max_htlcs = sqlite3_column_int64(q, 3);
+		r.htlc_min = (uint64_t)sqlite3_column_int64(q, 4);
+		r.next_htlc = (uint64_t)sqlite3_column_int64(q, 5);
+		r.delay = (uint64_t)sqlite3_column_int64(q, 6);
+		r.jitter = (uint64_t)sqlite3_column_int64(q, 7);
+		r.jitter_dist = sqlite3_column_int(q, 8);
+		r.drop = sqlite3_column_double(q, 9);
+		r.dup = sqlite3_column_double(q, 10);
+		char why[200];
+		if (!pay_chan_row_load(e, &r, &a->links[idx].base_out, why, sizeof(why)))
+			store_damaged(a->st, "%s", why);
 		stored_bob[idx] = (uint64_t)sqlite3_column_int64(q, 11);
-		a->links[idx].base_out = cc.link;
 	}
 	sqlite3_finalize(q);
 }

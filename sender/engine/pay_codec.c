@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "pay_engine.h"
 #include "proto_limits.h"
 
 struct wr {
@@ -195,5 +196,77 @@ bool pay_decode(const uint8_t *buf, size_t len, struct payment *p, char *why, si
 		memset(p, 0, sizeof(*p));
 		return false;
 	}
+	return true;
+}
+
+/* ---- a channel's row ---------------------------------------------------- */
+
+void pay_chan_row_of(const struct pay_engine *e, size_t chan, struct pay_chan_row *row)
+{
+	const struct pay_chan *pc = &e->chans[chan];
+	const struct ledger *l = &pc->ledger;
+	const struct link_params *lp = &pc->to_bob;
+	memset(row, 0, sizeof(*row));
+	snprintf(row->id, sizeof(row->id), "%s", l->id);
+	row->idx = (int64_t)chan;
+	row->capacity = l->capacity.millisatoshis;
+	row->alice = l->alice.millisatoshis;
+	row->bob = l->bob.millisatoshis;
+	row->max_htlcs = (int64_t)l->max_htlcs;
+	row->htlc_min = l->htlc_minimum.millisatoshis;
+	row->next_htlc = pc->next_htlc_id;
+	row->delay = lp->delay_us;
+	row->jitter = lp->jitter_us;
+	row->jitter_dist = (int64_t)lp->jitter_dist;
+	row->drop = lp->drop;
+	row->dup = lp->duplicate;
+}
+
+void pay_chan_row_update(struct pay_chan_row *stored, const struct pay_chan_row *later)
+{
+	stored->alice = later->alice;
+	stored->bob = later->bob;
+	stored->next_htlc = later->next_htlc;
+}
+
+bool pay_chan_row_load(struct pay_engine *e, const struct pay_chan_row *row,
+		       struct link_params *base_out, char *why, size_t whylen)
+{
+	size_t idx = e->nchans;
+	struct channel_config cc;
+	memset(&cc, 0, sizeof(cc));
+	if (!row->id[0] || strlen(row->id) >= sizeof(cc.id)) {
+		snprintf(why, whylen, "channel #%zu: its id is missing or longer than %zu bytes", idx,
+			 sizeof(cc.id) - 1);
+		return false;
+	}
+	snprintf(cc.id, sizeof(cc.id), "%s", row->id);
+	/* the stored balance is Alice's after her in-flight HTLCs; the
+	 * engine adds them back (pay_engine_restore) */
+	cc.alice = amount_msat(row->alice);
+	for (size_t k = 0; k < e->npays; k++)
+		for (size_t m = 0; m < e->pays[k].nparts; m++)
+			if (e->pays[k].parts[m].chan == idx && e->pays[k].parts[m].state == PART_INFLIGHT &&
+			    !amount_add(&cc.alice, cc.alice, e->pays[k].parts[m].amount)) {
+				snprintf(why, whylen, "channel %s: in-flight amounts overflow", cc.id);
+				return false;
+			}
+	cc.capacity = amount_msat(row->capacity);
+	cc.max_htlcs = (uint32_t)row->max_htlcs;
+	cc.htlc_minimum = amount_msat(row->htlc_min);
+	cc.link.delay_us = row->delay;
+	cc.link.jitter_us = row->jitter;
+	cc.link.jitter_dist = row->jitter_dist == JITTER_NORMAL   ? JITTER_NORMAL
+			    : row->jitter_dist == JITTER_PARETO ? JITTER_PARETO
+								: JITTER_UNIFORM;
+	cc.link.drop = row->drop;
+	cc.link.duplicate = row->dup;
+	if (pay_engine_add_channel(e, &cc) != LEDGER_OK) {
+		snprintf(why, whylen, "channel %s does not load (a balance above its capacity, "
+			 "or a second channel of that id)", cc.id);
+		return false;
+	}
+	e->chans[idx].next_htlc_id = row->next_htlc;
+	*base_out = cc.link;
 	return true;
 }
