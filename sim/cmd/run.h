@@ -151,6 +151,21 @@ bool play_inprocess(struct run *r, const struct virtual_play *vp, struct inproc_
 /* What stop_both says of daemons that logged a violation (they exit 1),
  * said of the world's nodes. */
 void inproc_exits(const struct run *r, json_t *ia, json_t *ib, char *why, size_t n);
+struct world;
+/* run_inproc_steps.c: the steps on the world, as run_steps.c on the
+ * daemons: payments alice cannot take yet wait, faults in force are given
+ * again to a node that restarts */
+struct inproc_steps {
+	const struct payment_config **queued;
+	size_t nqueued, cap;
+	const struct fault_config *active[SCN_MAX_FAULTS];
+	size_t nactive;
+};
+void inproc_step(struct world *w, struct inproc_steps *q, const struct run_step *a);
+/* The first payment waiting handed to alice; false if none or she cannot
+ * take it yet. */
+bool inproc_flush_one(struct world *w, struct inproc_steps *q);
+void inproc_steps_free(struct inproc_steps *q);
 /* The loop itself, on a world made and started by the caller: the run's
  * steps, the payments handed ahead, until quiet or past the horizon (or
  * the checker found something broken). path names the scenario in

@@ -227,29 +227,6 @@ static void answers(const struct world *w, const struct scenario *s, bool full, 
 	*ib = info(w, WORLD_BOB);
 }
 
-static bool step(struct world *w, const struct run_step *a, const char *path, char *why,
-		 size_t whylen)
-{
-	if (a->pay) {
-		if (!world_ready(w)) {
-			snprintf(why, whylen, "%s:%d: payment %s: alice has no open channel to pay on",
-				 path, a->pay->line, a->pay->id);
-			return false;
-		}
-		world_pay(w, a->pay);
-		return true;
-	}
-	if (a->fault->action == FAULT_DISCONNECT) {
-		world_disconnect(w);   /* not connected: alice refuses it, and the run goes on */
-		return true;
-	}
-	/* as run_steps.c: bob, his work at the instant done, then alice */
-	world_fault(w, WORLD_BOB, a->fault, a->lift);
-	world_settle(w);
-	world_fault(w, WORLD_ALICE, a->fault, a->lift);
-	return true;
-}
-
 /* --progress: a line on stderr at every 100,000th payment started, with
  * the rate since the last, so a long run shows how it goes (and whether
  * its last payments go as fast as its first). */
@@ -287,6 +264,8 @@ bool world_play(struct world *w, const struct virtual_play *vp, const char *path
 	pg.wall_last = pg.wall0;
 	bool ok = true;
 	size_t next_step = 0, handed = 0;
+	struct inproc_steps q;
+	memset(&q, 0, sizeof(q));
 	world_start(w);
 	for (;;) {
 		if (vcoord_interrupted()) {
@@ -301,16 +280,14 @@ bool world_play(struct world *w, const struct virtual_play *vp, const char *path
 			break;            /* the checker's: the caller says what */
 		uint64_t now = world_now(w);
 		if (next_step < vp->nsteps && vp->steps[next_step].at_us <= now) {
-			if (!step(w, &vp->steps[next_step], path, why, whylen)) {
-				ok = false;
-				break;
-			}
-			next_step++;
+			inproc_step(w, &q, &vp->steps[next_step++]);
 			continue;
 		}
+		if (inproc_flush_one(w, &q))
+			continue;   /* payments due while alice could not take them */
 		bool started = handed == vp->nahead &&
 			       (vp->nahead == 0 || now >= vp->ahead[vp->nahead - 1]->at_us);
-		if (next_step == vp->nsteps && started && world_quiet(w, final)) {
+		if (next_step == vp->nsteps && started && q.nqueued == 0 && world_quiet(w, final)) {
 			*quiet = true;
 			break;
 		}
@@ -356,6 +333,7 @@ bool world_play(struct world *w, const struct virtual_play *vp, const char *path
 		pace(wall0, t, vp->speed);
 		world_advance(w, t);
 	}
+	inproc_steps_free(&q);
 	return ok;
 }
 

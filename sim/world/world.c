@@ -22,7 +22,7 @@ static void fire(struct world *w, struct side *sd, struct wtimer *t)
 		case WT_BLOCK: w_alice_block(w); break;
 		case WT_DELIVER: w_pending_run(w, sd); break;
 		case WT_SCHED: w_sched_fire(w); break;
-		case WT_RECONNECT: w_connect(w, true); break;
+		case WT_RECONNECT: w_alice_try(w); break;
 		case WT_HOLD: fatal("a hold timer on alice's side");
 		}
 		return;
@@ -82,6 +82,7 @@ static void handle(struct world *w, struct side *sd)
 
 void w_checkpoint(struct world *w)
 {
+	w_store_flush(w);   /* the end of a turn */
 	w->events++;
 	if (!w->check || w->broken[0])
 		return;
@@ -155,6 +156,11 @@ void world_pay(struct world *w, const struct payment_config *p)
 
 bool world_schedule(struct world *w, const struct payment_config *p, char *why, size_t n)
 {
+	if (w->down[WORLD_ALICE] || !w->ready) {
+		snprintf(why, n, "payment %s: alice is %s", p->id,
+			 w->down[WORLD_ALICE] ? "down" : "not connected to bob yet");
+		return false;
+	}
 	uint64_t after = w->qn > w->qhead ? w->q[w->qn - 1]->at_us : w->now;
 	if (p->at_us < after) {
 		snprintf(why, n, "payment %s: before the last one handed", p->id);
@@ -192,6 +198,8 @@ void world_fault(struct world *w, enum world_node node, const struct fault_confi
 {
 	const char *channel = fault_action_scope(f->action) == FAULT_SCOPE_ALL_CHANNELS ? NULL
 											: f->channel;
+	if (w->down[node])
+		return;     /* down: it gets the fault when it restarts */
 	if (node == WORLD_BOB) {
 		w_bob_sync_links(w);
 		for (size_t i = 0; i < w->bob.nchans; i++) {
@@ -222,10 +230,16 @@ bool world_supports(const struct scenario *s, char *why, size_t whylen)
 {
 	for (size_t i = 0; i < s->nfaults; i++) {
 		const struct fault_config *f = &s->faults[i];
-		enum fault_scope sc = fault_action_scope(f->action);
-		if (sc == FAULT_SCOPE_PROCESS) {
-			snprintf(why, whylen, "%s:%d: fault %s: '%s' (a crash or restart) "
-				 "is not played in-process yet; run it without --in-process",
+		if (f->action != FAULT_CRASH)
+			continue;
+		/* a node down at the end has no answers for the summary */
+		bool back = false;
+		for (size_t k = 0; k < s->nfaults && !back; k++)
+			back = s->faults[k].action == FAULT_RESTART && s->faults[k].target == f->target &&
+			       s->faults[k].at_us >= f->at_us && k != i;
+		if (!back) {
+			snprintf(why, whylen, "%s:%d: fault %s: '%s' with no restart after it is not "
+				 "played in-process yet; run it without --in-process",
 				 s->path, f->line, f->id, f->text);
 			return false;
 		}
@@ -236,6 +250,14 @@ bool world_supports(const struct scenario *s, char *why, size_t whylen)
 		return false;
 	}
 	return true;
+}
+
+static bool crashes(const struct scenario *s)
+{
+	for (size_t i = 0; i < s->nfaults; i++)
+		if (fault_action_scope(s->faults[i].action) == FAULT_SCOPE_PROCESS)
+			return true;
+	return false;
 }
 
 struct world *world_new(const struct scenario *s, const struct world_sink *sink, char *err,
@@ -261,41 +283,15 @@ struct world *world_new(const struct scenario *s, const struct world_sink *sink,
 	frame_arena_init(&w->arena);
 	w->bob_compact_at = BOB_KEEP_INVOICES;
 
-	/* alice as ampsim run starts her: secrets of generation 0 */
-	seeded_secrets_init(&w->alice_secrets, s->seed, 0, "alice");
-	struct pay_rand rand = { seeded_secrets_bytes, &w->alice_secrets };
-	pay_engine_init(&w->alice, &w->clk, 1, ALICE_HONEST, &rand);
-	for (size_t i = 0; i < s->nchannels; i++) {
-		struct channel_config cc = s->channels[i];
-		enum ledger_err le = pay_engine_add_channel(&w->alice, &cc);
-		if (le != LEDGER_OK) {
-			snprintf(err, errlen, "%s:%d: channel %s: %s", s->path, cc.line, cc.id,
-				 ledger_err_name(le));
-			world_free(w);
-			return NULL;
-		}
-		w->a.links[i].base_out = cc.link;
+	/* a store costs every turn its records: kept when a crash needs it */
+	if (crashes(s))
+		w->store = w_store_new();
+	/* both as ampsim run starts them: secrets of generation 0 */
+	if (!w_alice_first(w, err, errlen)) {
+		world_free(w);
+		return NULL;
 	}
-	w->a.nlinks = s->nchannels;
-	/* invoices are signed where a stranger could forge one; nobody else
-	 * is in this process, so Bob signs nothing and Alice checks nothing */
-	w->alice.verify.fn = NULL;
-	pay_engine_configure(&w->alice, &w->clk, s->seed, s->alice.behaviour, true);
-	for (size_t i = 0; i < w->alice.nchans; i++)
-		link_init(&w->a.links[i].out, &w->a.links[i].base_out, s->seed,
-			  w->alice.chans[i].ledger.id, "to_bob");
-
-	seeded_secrets_init(&w->bob_secrets, s->seed, 0, "bob");
-	w->chain_view.spent = w_bob_chain_spent;
-	w->chain_view.ctx = w;
-	w->chain_view.confirmations = CHAIN_CONFIRMATIONS;
-	struct bob_config cfg = {
-		.hold_us = s->bob.hold_us, .final_cltv_delta = s->bob.final_cltv_delta,
-		.behaviour = s->bob.behaviour, .invoice_expiry_us = 3600ULL * 1000000,
-		.random = seeded_secrets_bytes, .random_ctx = &w->bob_secrets,
-		.chain = &w->chain_view,
-	};
-	bob_engine_init(&w->bob, &cfg);
+	w_bob_engine(w);
 	return w;
 }
 
@@ -309,7 +305,7 @@ void world_start(struct world *w)
 {
 	BOB(w, bob_engine_resume(&w->bob, w->now, &out_));
 	ALICE(w, pay_engine_start(&w->alice, w->now, &acts_));
-	w_connect(w, false);
+	w_alice_try(w);
 	world_settle(w);
 }
 
@@ -317,7 +313,7 @@ void world_start(struct world *w)
  * alice's engine speaks first. */
 void w_connect(struct world *w, bool reconnect)
 {
-	w->conn = reconnect ? w->conn + 1 : WORLD_CONN;
+	w->conn = ++w->bob_conns;   /* bob's count: 1 for the first (WORLD_CONN) */
 	if (!bob_engine_connected(&w->bob, w->conn, "alice"))
 		fatal("the world: bob refused alice's connection");
 	static const uint8_t alice_node[33] = { 0x02, 0xa1 };
@@ -381,7 +377,8 @@ void world_compact(struct world *w)
 	}
 	struct actions out;
 	actions_init(&out);
-	pay_engine_compact(&w->alice, w->keep, &out);   /* records only: no store here */
+	pay_engine_compact(&w->alice, w->keep, &out);   /* its records only */
+	w_store_alice(w, &out);
 	actions_free(&out);
 	size_t slack = w->keep / 4 > 1024 ? w->keep / 4 : 1024;
 	w->compact_at = w->alice.npays + slack;
@@ -404,8 +401,8 @@ bool world_quiet(const struct world *w, bool *all_final)
 	for (size_t i = 0; i < w->alice.npays; i++)
 		if (w->alice.pays[i].outcome == OUTCOME_PENDING)
 			final = false;
-	*all_final = final;
-	if (!final || w->a.sched || w->b.sched)
+	*all_final = final && !w->down[WORLD_ALICE];
+	if (!*all_final || w->down[WORLD_BOB] || w->a.sched || w->b.sched)
 		return false;
 	for (size_t i = 0; i < w->alice.nchans; i++) {
 		const struct ledger *la = &w->alice.chans[i].ledger;
@@ -573,6 +570,7 @@ void world_free(struct world *w)
 		actions_free(&w->acts[i]);
 	pay_engine_free(&w->alice);
 	bob_engine_free(&w->bob);
+	w_store_free(w->store);
 	frame_arena_reset(&w->arena);
 	free(w);
 }

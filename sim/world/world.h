@@ -98,6 +98,14 @@ void world_fault(struct world *w, enum world_node node, const struct fault_confi
 /* The disconnect fault: alice cuts the connection, bob sees it close,
  * and alice reconnects after her backoff; false if not connected. */
 bool world_disconnect(struct world *w);
+/* A process fault: the node's engine and everything in its memory are
+ * thrown away, as by kill -9 of its daemon (the other side sees the
+ * connection close); a restart makes it again from exactly the records
+ * its actions persisted (world_life.c). A restart of a node that is up
+ * kills it first. */
+void world_crash(struct world *w, enum world_node n);
+void world_restart(struct world *w, enum world_node n);
+bool world_up(const struct world *w, enum world_node n);
 /* Workload payments alice starts from her own timer (ampsim run's
  * "schedule"); false + why if out of order. */
 bool world_schedule(struct world *w, const struct payment_config *p, char *why, size_t n);

@@ -24,11 +24,12 @@ static void alice_refund(struct world *w, const struct action *x)
 
 void w_alice_run(struct world *w, struct actions *acts)
 {
+	w_store_alice(w, acts);   /* written at the end of the turn (world_store.c) */
 	for (size_t i = 0; i < acts->n; i++) {
 		const struct action *x = &acts->v[i];
 		switch (x->kind) {
 		case ACT_PERSIST:
-			break;   /* memory is the state here (no crash in the world yet) */
+			break;   /* done above */
 		case ACT_SEND:
 			w_send_action(w, &w->a, x);
 			break;
@@ -71,11 +72,11 @@ void w_alice_message(struct world *w, const Ampsim__Envelope *env)
 	switch (env->msg_case) {
 	case AMPSIM__ENVELOPE__MSG_INIT:
 		ALICE(w, pay_engine_on_init(&w->alice, env->init, &acts_));
-		w->ready = pay_engine_ready(&w->alice);
+		w->ready = w->ready || pay_engine_ready(&w->alice);   /* alice.c: once */
 		break;
 	case AMPSIM__ENVELOPE__MSG_ACCEPT_CHANNEL:
 		ALICE(w, pay_engine_on_accept(&w->alice, env->accept_channel, now, &acts_));
-		w->ready = pay_engine_ready(&w->alice);
+		w->ready = w->ready || pay_engine_ready(&w->alice);   /* alice.c: once */
 		break;
 	case AMPSIM__ENVELOPE__MSG_INVOICE:
 		ALICE(w, pay_engine_on_invoice(&w->alice, env->invoice, now, &acts_));

@@ -86,7 +86,8 @@ static void bob_compact(struct world *w)
 	bob_engine_compact_invoices(&w->bob, BOB_KEEP_INVOICES, &out);
 	size_t slack = BOB_KEEP_INVOICES / 4 > 1024 ? BOB_KEEP_INVOICES / 4 : 1024;
 	w->bob_compact_at = w->bob.ninvoices + slack;
-	actions_clear(&out);   /* its records only */
+	w_store_bob(w, &out);   /* its records only */
+	actions_clear(&out);
 	actions_free(&out);
 }
 
@@ -94,6 +95,7 @@ void w_bob_act(struct world *w, struct actions *out)
 {
 	w->bob_depth++;
 	w_bob_sync_links(w);
+	w_store_bob(w, out);   /* before anything else of the list (world_store.c) */
 	for (size_t i = 0; i < out->n; i++) {
 		const struct action *a = &out->v[i];
 		switch (a->kind) {

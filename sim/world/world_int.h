@@ -129,6 +129,13 @@ struct world {
 	void (*forget)(void *ctx, const struct payment *p);
 	void *forget_ctx;
 	int act_depth;
+	/* each node's life (world_life.c) and its records (world_store.c) */
+	struct wstore *store;      /* kept when the scenario crashes a node */
+	bool down[2];              /* crashed, not restarted yet */
+	uint32_t gen[2];           /* each life's secrets: ampsim run's generations */
+	uint64_t bob_conns;        /* connections bob's daemon has counted */
+	unsigned alice_tries;      /* alice.c: tries since her last connection */
+	bool alice_ever;           /* alice.c: connected once in this life */
 };
 
 enum wchain { WC_ACCEPTED, WC_SPENT, WC_INVALID };
@@ -144,6 +151,21 @@ struct side *w_side(struct world *w, enum world_node n);
 void w_emit(struct world *w, enum world_node n, const struct evrec *r);
 void w_violation(struct world *w, enum world_node n, const char *text);
 const char *w_chan_name(struct world *w, struct side *sd, size_t chan);
+
+/* world_life.c */
+bool w_alice_first(struct world *w, char *err, size_t errlen);
+void w_bob_engine(struct world *w);
+void w_alice_try(struct world *w);
+
+/* world_store.c */
+struct wstore *w_store_new(void);
+void w_store_free(struct wstore *st);
+void w_store_alice_first(struct world *w);
+void w_store_alice(struct world *w, const struct actions *acts);
+void w_store_bob(struct world *w, const struct actions *out);
+void w_store_flush(struct world *w);
+void w_store_load_alice(struct world *w);
+void w_store_load_bob(struct world *w);
 
 /* world_chain.c */
 enum wchain w_chain_submit(struct world *w, const char *channel, uint64_t htlc, bool claim,

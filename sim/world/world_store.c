@@ -1,0 +1,421 @@
+/* Each node's store in the world: exactly the records its engine's
+ * ACT_PERSIST actions asked for, written by the rule its daemon's shell
+ * follows and encoded by the codecs its daemon's store uses (Alice's
+ * payments by pay_codec.c, her channels and Bob's rows by their codecs),
+ * so that a crash (world_life.c) keeps what a kill -9 of the daemon keeps
+ * and nothing more.
+ *
+ * The rules, as the shells carry them out:
+ * - alice (alice.c, alice_store.c): every record names what to write; it
+ *   is written as the state stands at the end of the turn (turn.h).
+ * - bob (bob_act.c, bob_store.c): a channel's row and an HTLC's state are
+ *   written as they stand at the end of the turn; an add, an invoice, a
+ *   closed set and the forgetting of an HTLC or an invoice are written
+ *   when the list is carried out, before anything else of it.
+ * A turn here ends after each event (a timer fired, a message handled),
+ * and before a crash: a run only crashes a node at an instant both nodes
+ * are done with. */
+#include "world_int.h"
+
+#include "bob_codec.h"
+#include "pay_codec.h"
+
+struct wdirty {
+	int what;
+	size_t chan;
+	uint64_t id;
+};
+
+struct wdirties {
+	struct wdirty *v;
+	size_t n, cap;
+};
+
+struct wpay_rec {
+	uint64_t seq;
+	uint8_t *buf;            /* NULL: deleted */
+	size_t len;
+};
+
+struct wstore {
+	/* alice */
+	struct wdirties ad;
+	struct wpay_rec *pays;
+	size_t npays, pays_cap;
+	struct u64map pay_at;               /* seq -> index into pays */
+	struct pay_chan_row achans[PAY_MAX_CHANNELS];
+	size_t nachans;
+	uint64_t totals[4];                 /* forgotten settled, failed, refunded, partial */
+	bool has_totals;
+	/* bob */
+	struct wdirties bd;
+	struct bob_meta_row meta;
+	bool has_meta;
+	struct bob_chan_row *bchans;        /* PAY_MAX_CHANNELS of them */
+	size_t nbchans;
+	struct bob_htlc_row *htlcs;         /* in the order added (rowid) */
+	bool *htlc_gone;
+	size_t nhtlcs, htlcs_cap;
+	struct u64map htlc_at[PAY_MAX_CHANNELS];   /* by row of bchans: id -> index */
+	struct bob_invoice_row *invs;
+	bool *inv_gone;
+	size_t ninvs, invs_cap;
+	struct u64map inv_at;               /* seq -> index */
+	uint8_t (*sets)[AMP_LEN];
+	size_t nsets, sets_cap;
+};
+
+#define GROW(v, n, cap, init)                                               \
+	do {                                                                \
+		if ((n) == (cap)) {                                         \
+			(cap) = (cap) ? 2 * (cap) : (init);                 \
+			(v) = xrealloc((v), (cap) * sizeof(*(v)));          \
+		}                                                           \
+	} while (0)
+
+struct wstore *w_store_new(void)
+{
+	struct wstore *st = xcalloc(1, sizeof(*st));
+	st->bchans = xcalloc(PAY_MAX_CHANNELS, sizeof(*st->bchans));
+	return st;
+}
+
+void w_store_free(struct wstore *st)
+{
+	if (!st)
+		return;
+	free(st->ad.v);
+	free(st->bd.v);
+	for (size_t i = 0; i < st->npays; i++)
+		free(st->pays[i].buf);
+	free(st->pays);
+	u64map_free(&st->pay_at);
+	free(st->bchans);
+	free(st->htlcs);
+	free(st->htlc_gone);
+	for (size_t i = 0; i < PAY_MAX_CHANNELS; i++)
+		u64map_free(&st->htlc_at[i]);
+	free(st->invs);
+	free(st->inv_gone);
+	u64map_free(&st->inv_at);
+	free(st->sets);
+	free(st);
+}
+
+static void dirty(struct wdirties *d, const struct action *x)
+{
+	GROW(d->v, d->n, d->cap, 16);
+	d->v[d->n++] = (struct wdirty){ x->what, x->chan, x->id };
+}
+
+/* ---- alice ---------------------------------------------------------------- */
+
+static void alice_channel(struct wstore *st, const struct pay_chan_row *r)
+{
+	for (size_t i = 0; i < st->nachans; i++)
+		if (strcmp(st->achans[i].id, r->id) == 0) {
+			pay_chan_row_update(&st->achans[i], r);
+			return;
+		}
+	if (st->nachans < PAY_MAX_CHANNELS)
+		st->achans[st->nachans++] = *r;
+}
+
+void w_store_alice_first(struct world *w)
+{
+	/* her daemon's first start writes every channel it was given */
+	for (size_t i = 0; i < w->alice.nchans; i++) {
+		struct pay_chan_row r;
+		pay_chan_row_of(&w->alice, i, &r);
+		alice_channel(w->store, &r);
+	}
+}
+
+static void alice_payment(struct world *w, uint64_t seq)
+{
+	struct wstore *st = w->store;
+	const struct payment *p = pay_engine_by_seq(&w->alice, seq);
+	if (!p)
+		return;     /* forgotten within the turn: its row goes */
+	size_t len = pay_encoded_size(p);
+	uint8_t *buf = xcalloc(1, len);
+	pay_encode(p, buf, len);
+	uint64_t at;
+	if (u64map_get(&st->pay_at, seq, &at)) {
+		free(st->pays[at].buf);
+	} else {
+		GROW(st->pays, st->npays, st->pays_cap, 64);
+		at = st->npays++;
+		u64map_put(&st->pay_at, seq, at);
+		st->pays[at].seq = seq;
+	}
+	st->pays[at].buf = buf;
+	st->pays[at].len = len;
+}
+
+static void alice_write(struct world *w, const struct wdirty *d)
+{
+	struct wstore *st = w->store;
+	uint64_t at;
+	switch ((enum pay_record)d->what) {
+	case PAY_REC_PAYMENT:
+		alice_payment(w, d->id);
+		return;
+	case PAY_REC_CHANNEL: {
+		struct pay_chan_row r;
+		pay_chan_row_of(&w->alice, d->chan, &r);
+		alice_channel(st, &r);
+		return;
+	}
+	case PAY_REC_FORGET:
+		if (u64map_get(&st->pay_at, d->id, &at)) {
+			free(st->pays[at].buf);
+			st->pays[at].buf = NULL;
+		}
+		return;
+	case PAY_REC_TOTALS:
+		st->totals[0] = w->alice.forgotten.settled;
+		st->totals[1] = w->alice.forgotten.failed;
+		st->totals[2] = w->alice.forgotten.refunded;
+		st->totals[3] = w->alice.forgotten.partial;
+		st->has_totals = true;
+		return;
+	}
+	fatal("the world: alice's record %d", d->what);
+}
+
+void w_store_alice(struct world *w, const struct actions *acts)
+{
+	if (!w->store)
+		return;
+	for (size_t i = 0; i < acts->n; i++)
+		if (acts->v[i].kind == ACT_PERSIST)
+			dirty(&w->store->ad, &acts->v[i]);
+}
+
+static int row_cmp_idx(const void *x, const void *y)
+{
+	const struct pay_chan_row *a = x, *b = y;
+	return a->idx < b->idx ? -1 : a->idx > b->idx;
+}
+
+void w_store_load_alice(struct world *w)
+{
+	struct wstore *st = w->store;
+	struct pay_engine *e = &w->alice;
+	if (st->has_totals) {
+		e->forgotten.settled = e->settled = st->totals[0];
+		e->forgotten.failed = e->failed = st->totals[1];
+		e->forgotten.refunded = e->refunded = st->totals[2];
+		e->forgotten.partial = e->partial = st->totals[3];
+	}
+	/* payments first (in the order of their seq): the channels need
+	 * their in-flight parts */
+	for (size_t i = 0; i < st->npays; i++) {
+		if (!st->pays[i].buf)
+			continue;
+		struct payment p;
+		char why[160];
+		if (!pay_decode(st->pays[i].buf, st->pays[i].len, &p, why, sizeof(why)))
+			fatal("the world: alice's stored payment #%llu: %s",
+			      (unsigned long long)st->pays[i].seq, why);
+		p.seq = st->pays[i].seq;
+		pay_engine_add_payment(e, &p);
+	}
+	pay_engine_drop_channels(e);
+	struct pay_chan_row rows[PAY_MAX_CHANNELS];
+	memcpy(rows, st->achans, st->nachans * sizeof(rows[0]));
+	qsort(rows, st->nachans, sizeof(rows[0]), row_cmp_idx);
+	for (size_t i = 0; i < st->nachans; i++) {
+		char why[200];
+		memset(&w->a.links[i], 0, sizeof(w->a.links[i]));
+		if (!pay_chan_row_load(e, &rows[i], &w->a.links[i].base_out, why, sizeof(why)))
+			fatal("the world: alice's stored channel: %s", why);
+	}
+	w->a.nlinks = e->nchans;
+}
+
+/* ---- bob ------------------------------------------------------------------ */
+
+static size_t bob_chan_at(struct wstore *st, const char *id)
+{
+	for (size_t i = 0; i < st->nbchans; i++)
+		if (strcmp(st->bchans[i].id, id) == 0)
+			return i;
+	return SIZE_MAX;
+}
+
+static struct bob_htlc_row *bob_htlc_at(struct wstore *st, const char *channel, uint64_t id,
+					uint64_t *at)
+{
+	size_t c = bob_chan_at(st, channel);
+	if (c == SIZE_MAX || !u64map_get(&st->htlc_at[c], id, at))
+		return NULL;
+	return &st->htlcs[*at];
+}
+
+static void bob_add(struct world *w, size_t chan, uint64_t id)
+{
+	struct wstore *st = w->store;
+	struct bob_htlc_row r;
+	uint64_t at;
+	if (!bob_htlc_row_add(&w->bob, chan, id, &r) || bob_htlc_at(st, r.channel, id, &at))
+		return;     /* forgotten since, or stored already (INSERT OR IGNORE) */
+	size_t c = bob_chan_at(st, r.channel);
+	if (c == SIZE_MAX)
+		return;     /* no row of its channel: the daemon's row would not load either */
+	if (st->nhtlcs == st->htlcs_cap) {
+		st->htlcs_cap = st->htlcs_cap ? 2 * st->htlcs_cap : 64;
+		st->htlcs = xrealloc(st->htlcs, st->htlcs_cap * sizeof(*st->htlcs));
+		st->htlc_gone = xrealloc(st->htlc_gone, st->htlcs_cap * sizeof(*st->htlc_gone));
+	}
+	st->htlcs[st->nhtlcs] = r;
+	st->htlc_gone[st->nhtlcs] = false;
+	u64map_put(&st->htlc_at[c], id, st->nhtlcs++);
+}
+
+static void bob_invoice(struct world *w, uint64_t seq)
+{
+	struct wstore *st = w->store;
+	struct bob_invoice_row r;
+	uint64_t at;
+	if (!bob_invoice_row_of(&w->bob, seq, &r))
+		return;     /* paid and forgotten since: its row goes */
+	if (u64map_get(&st->inv_at, seq, &at) && !st->inv_gone[at]) {
+		st->invs[at].paid = r.paid;   /* ON CONFLICT(seq) DO UPDATE SET paid */
+		return;
+	}
+	if (st->ninvs == st->invs_cap) {
+		st->invs_cap = st->invs_cap ? 2 * st->invs_cap : 64;
+		st->invs = xrealloc(st->invs, st->invs_cap * sizeof(*st->invs));
+		st->inv_gone = xrealloc(st->inv_gone, st->invs_cap * sizeof(*st->inv_gone));
+	}
+	st->invs[st->ninvs] = r;
+	st->inv_gone[st->ninvs] = false;
+	u64map_put(&st->inv_at, seq, st->ninvs++);
+}
+
+static void bob_write(struct world *w, const struct wdirty *d)
+{
+	struct wstore *st = w->store;
+	if (d->what == BOB_REC_CHANNEL) {
+		static struct bob_chan_row r;
+		bob_chan_row_of(&w->bob, d->chan, &r);
+		size_t c = bob_chan_at(st, r.id);
+		if (c == SIZE_MAX) {
+			if (st->nbchans == PAY_MAX_CHANNELS)
+				return;
+			st->bchans[st->nbchans++] = r;
+			return;
+		}
+		struct bob_chan_row *s = &st->bchans[c];
+		/* ON CONFLICT(id): balances, the ids seen and finished, the owner */
+		s->alice = r.alice;
+		s->bob = r.bob;
+		s->htlc_next = r.htlc_next;
+		s->done_len = r.done_len;
+		memcpy(s->done, r.done, r.done_len);
+		s->owner_len = r.owner_len;
+		memcpy(s->owner, r.owner, sizeof(s->owner));
+		return;
+	}
+	/* BOB_REC_HTLC_STATE: an UPDATE of the row, if there is one */
+	if (d->chan >= w->bob.nchans)
+		return;
+	uint64_t at;
+	struct bob_htlc_row *row = bob_htlc_at(st, w->bob.chans[d->chan].ledger.id, d->id, &at);
+	if (row && !st->htlc_gone[at])
+		bob_htlc_row_state(&w->bob, d->chan, d->id, row);
+}
+
+void w_store_bob(struct world *w, const struct actions *out)
+{
+	struct wstore *st = w->store;
+	if (!st)
+		return;
+	for (size_t i = 0; i < out->n; i++) {
+		const struct action *a = &out->v[i];
+		if (a->kind != ACT_PERSIST)
+			continue;
+		uint64_t at;
+		switch ((enum bob_record)a->what) {
+		case BOB_REC_META:
+			bob_meta_row_of(&w->bob, &st->meta);
+			st->has_meta = true;
+			break;
+		case BOB_REC_CHANNEL:
+		case BOB_REC_HTLC_STATE:
+			dirty(&st->bd, a);   /* as it stands at the end of the turn */
+			break;
+		case BOB_REC_HTLC_ADD:
+			bob_add(w, a->chan, a->id);
+			break;
+		case BOB_REC_INVOICE:
+			bob_invoice(w, a->id);
+			break;
+		case BOB_REC_INVOICE_FORGET:
+			if (u64map_get(&st->inv_at, a->id, &at))
+				st->inv_gone[at] = true;
+			break;
+		case BOB_REC_SET_CLOSED:
+			GROW(st->sets, st->nsets, st->sets_cap, 16);
+			memcpy(st->sets[st->nsets++], a->key, AMP_LEN);
+			break;
+		case BOB_REC_HTLC_FORGET:
+			if (a->chan < w->bob.nchans &&
+			    bob_htlc_at(st, w->bob.chans[a->chan].ledger.id, a->id, &at)) {
+				st->htlc_gone[at] = true;
+				u64map_del(&st->htlc_at[bob_chan_at(st, w->bob.chans[a->chan].ledger.id)],
+					   a->id);
+			}
+			break;
+		}
+	}
+}
+
+void w_store_load_bob(struct world *w)
+{
+	struct wstore *st = w->store;
+	struct bob_engine *e = &w->bob;
+	char why[300];
+	if (st->has_meta)
+		bob_meta_row_load(e, &st->meta);
+	for (size_t c = 0; c < st->nbchans; c++) {
+		/* Alice's balance as if no HTLC were in flight */
+		uint64_t alice = st->bchans[c].alice;
+		for (size_t i = 0; i < st->nhtlcs; i++)
+			if (!st->htlc_gone[i] && st->htlcs[i].state == 0 &&
+			    strcmp(st->htlcs[i].channel, st->bchans[c].id) == 0)
+				alice += st->htlcs[i].amount;
+		if (bob_chan_row_load(e, &st->bchans[c], alice, why, sizeof(why)) != BOB_ROW_OK)
+			fatal("the world: bob's stored channel: %s", why);
+	}
+	for (size_t i = 0; i < st->ninvs; i++)
+		if (!st->inv_gone[i] && !bob_invoice_row_load(e, &st->invs[i], why, sizeof(why)))
+			fatal("the world: bob's stored invoice: %s", why);
+	for (size_t i = 0; i < st->nsets; i++)
+		bob_engine_restore_set_closed(e, st->sets[i]);
+	for (size_t i = 0; i < st->nhtlcs; i++) {
+		const char *bad;
+		if (!st->htlc_gone[i] && !bob_htlc_row_load(e, &st->htlcs[i], true, &bad))
+			fatal("the world: bob's stored HTLC %s/%llu: %s", st->htlcs[i].channel,
+			      (unsigned long long)st->htlcs[i].id, bad);
+	}
+}
+
+/* ---- the end of a turn ---------------------------------------------------- */
+
+void w_store_flush(struct world *w)
+{
+	struct wstore *st = w->store;
+	if (!st)
+		return;
+	/* records in the order first asked for; writing one twice writes
+	 * the same state */
+	for (size_t i = 0; i < st->ad.n; i++)
+		alice_write(w, &st->ad.v[i]);
+	st->ad.n = 0;
+	for (size_t i = 0; i < st->bd.n; i++)
+		bob_write(w, &st->bd.v[i]);
+	st->bd.n = 0;
+}
