@@ -67,7 +67,10 @@ void inproc_step(struct world *w, struct inproc_steps *q, const struct run_step 
 		world_crash(w, n);
 		return;
 	case FAULT_RESTART:
+		/* the faults in force once its start-up's work at the instant is
+		 * done (run_steps.c) */
 		world_restart(w, n);
+		world_settle(w);
 		reapply(w, q, n);
 		return;
 	case FAULT_DOWN: case FAULT_UP: case FAULT_DROP: case FAULT_LOSS_GE: case FAULT_DELAY:

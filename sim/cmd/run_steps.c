@@ -143,16 +143,20 @@ bool do_action(struct run *r, const struct run_step *a, char *err, size_t errlen
 		return true;
 	case FAULT_RESTART:
 		r->crashed[f->target == NODE_ALICE ? 0 : 1] = NULL;
+		/* the faults in force reach it once its start-up's work at the
+		 * instant (a connection, a reestablish) is done: one order, not
+		 * the machine's */
 		if (f->target == NODE_ALICE) {
 			kill9(&r->alice);
-			if (!start_alice(r, false, err, errlen))
+			if (!start_alice(r, false, err, errlen) ||
+			    (r->vc && !settle_instant(r, err, errlen)))
 				return false;
 			reapply_faults(r, 0);
 			if (!r->vc)     /* the virtual loop sends them once she settles */
 				flush_queued(r);
 		} else {
 			kill9(&r->bob);
-			if (!start_bob(r, err, errlen))
+			if (!start_bob(r, err, errlen) || (r->vc && !settle_instant(r, err, errlen)))
 				return false;
 			reapply_faults(r, 1);
 		}

@@ -14,16 +14,6 @@ from support import ROOT, run
 
 SCENARIOS = sorted(glob.glob(os.path.join(ROOT, "scenarios", "**", "*.ini"), recursive=True))
 
-# what the world does not play yet: refused with exit 2 and a message
-NOT_YET = ("crash=", "restart=")
-
-
-def needs_processes(path):
-    with open(path) as f:
-        text = f.read()
-    return any("action = " + k in text or "action=" + k in text for k in NOT_YET)
-
-
 def normalized(lines):
     """Event lines without what the OS decides: a peer's address."""
     out = []
@@ -57,13 +47,12 @@ def play(build, path, tmp, *extra, in_process):
 
 @pytest.mark.parametrize("path", SCENARIOS, ids=lambda p: os.path.relpath(p, ROOT))
 def test_in_process_is_the_run_of_the_two_daemons(build, tmp_path, path):
-    if needs_processes(path):
-        r = run([build.exe("ampsim"), "run", "--in-process", path], timeout=60)
-        assert r.returncode == 2, r.stderr
-        assert "not played in-process yet" in r.stderr and ".ini:" in r.stderr, r.stderr
-        return
-    two, two_lines = play(build, path, str(tmp_path), in_process=False)
-    one, one_lines = play(build, path, str(tmp_path), in_process=True)
+    same_run(build, path, str(tmp_path))
+
+
+def same_run(build, path, tmp):
+    two, two_lines = play(build, path, tmp, in_process=False)
+    one, one_lines = play(build, path, tmp, in_process=True)
     assert two.returncode == one.returncode, (two.stderr, one.stderr)
     assert len(one_lines) > 5
     a, b = normalized(two_lines), normalized(one_lines)
@@ -71,6 +60,150 @@ def test_in_process_is_the_run_of_the_two_daemons(build, tmp_path, path):
         assert x == y, "event %d differs:\n daemons:    %s\n in-process: %s" % (i, x, y)
     assert len(a) == len(b)
     assert summary(two.stdout) == summary(one.stdout)
+    return one_lines
+
+
+# Crashes and restarts of either side, compared both ways: mid-payment,
+# restarted before or after the HTLCs' expiry, both down at once, a
+# restart of a node that is up (killed and started: no crash is logged),
+# with a channel down across a restart and a payment asked for while
+# alice is down.
+CRASHES = {
+    "bob-held-set-back-after-expiry": """[sim]
+block_interval = 1s
+seed = 5
+
+[channel c1]
+capacity = 1btc
+delay = 100ms
+
+[channel c2]
+capacity = 1btc
+delay = 3s
+
+[payment p1]
+at = 0s
+amount = 1.5btc
+mode = mpp
+expiry = 4blocks
+
+[fault kill]
+at = 1s
+action = crash=bob
+
+[fault back]
+at = 12s
+action = restart=bob
+""",
+    "alice-inflight-back-after-expiry": """[sim]
+block_interval = 1s
+seed = 6
+
+[channel c1]
+capacity = 1btc
+delay = 200ms
+
+[payment p1]
+at = 0s
+amount = 0.3btc
+mode = amp
+shards = 3
+expiry = 5blocks
+
+[payment p2]
+at = 3s
+amount = 0.1btc
+mode = single
+
+[fault kill]
+at = 250ms
+action = crash=alice
+
+[fault back]
+at = 9s
+action = restart=alice
+""",
+    "both-down-channel-down": """[sim]
+block_interval = 1s
+seed = 7
+
+[channel c1]
+capacity = 1btc
+delay = 100ms
+
+[channel c2]
+capacity = 1btc
+delay = 400ms
+
+[payment p1]
+at = 0s
+amount = 1.2btc
+mode = amp
+expiry = 20blocks
+
+[fault cut]
+at = 50ms
+until = 3050ms
+action = down
+channel = c2
+
+[fault kb]
+at = 300ms
+action = crash=bob
+
+[fault ka]
+at = 500ms
+action = crash=alice
+
+[fault bb]
+at = 1s
+action = restart=bob
+
+[fault ba]
+at = 2s
+action = restart=alice
+""",
+    "restart-while-up": """[sim]
+seed = 8
+
+[channel c1]
+capacity = 1btc
+delay = 300ms
+
+[payment p1]
+at = 0s
+amount = 0.5btc
+mode = mpp
+shards = 2
+
+[fault again]
+at = 400ms
+action = restart=bob
+
+[fault again2]
+at = 2s
+action = restart=alice
+""",
+}
+
+
+@pytest.mark.parametrize("name", sorted(CRASHES))
+def test_crashes_and_restarts_in_process_are_the_daemons_run(build, tmp_path, name):
+    path = tmp_path / (name + ".ini")
+    path.write_text(CRASHES[name])
+    lines = same_run(build, str(path), str(tmp_path))
+    events = [json.loads(l)["event"] for l in lines]
+    assert "restart" in events, events
+    assert ("crash" in events) == (name != "restart-while-up"), events
+
+
+def test_a_crash_with_no_restart_is_refused_in_process(build, tmp_path):
+    # the summary needs both nodes' answers at the end
+    path = tmp_path / "down.ini"
+    path.write_text(CRASHES["restart-while-up"].replace("restart=bob", "crash=bob"))
+    r = run([build.exe("ampsim"), "run", "--in-process", str(path)], timeout=60)
+    assert r.returncode == 2, r.stderr
+    assert "down.ini:" in r.stderr and "no restart after it" in r.stderr, r.stderr
 
 
 def test_the_summary_without_events_is_the_same(build, tmp_path):
