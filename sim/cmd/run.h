@@ -80,6 +80,11 @@ struct run_plan {
 	uint64_t horizon;
 	struct payment_config *wpays;   /* the workloads' payments (owned) */
 };
+/* The horizon once payment p is handed to alice at handed_us (later than
+ * its time when she could not take it then): the latest it can still be
+ * busy, if later than horizon. */
+uint64_t plan_busy_until(const struct scenario *s, const struct payment_config *p,
+			 uint64_t handed_us, uint64_t horizon);
 void run_plan_build(const struct scenario *s, bool virt, struct run_plan *out);
 void run_plan_free(struct run_plan *p);
 
@@ -162,9 +167,9 @@ struct inproc_steps {
 	size_t nactive;
 };
 void inproc_step(struct world *w, struct inproc_steps *q, const struct run_step *a);
-/* The first payment waiting handed to alice; false if none or she cannot
+/* The first payment waiting, handed to alice; NULL if none or she cannot
  * take it yet. */
-bool inproc_flush_one(struct world *w, struct inproc_steps *q);
+const struct payment_config *inproc_flush_one(struct world *w, struct inproc_steps *q);
 void inproc_steps_free(struct inproc_steps *q);
 /* The loop itself, on a world made and started by the caller: the run's
  * steps, the payments handed ahead, until quiet or past the horizon (or

@@ -266,6 +266,7 @@ bool world_play(struct world *w, const struct virtual_play *vp, const char *path
 	size_t next_step = 0, handed = 0;
 	struct inproc_steps q;
 	memset(&q, 0, sizeof(q));
+	uint64_t horizon = vp->horizon;
 	world_start(w);
 	for (;;) {
 		if (vcoord_interrupted()) {
@@ -283,16 +284,21 @@ bool world_play(struct world *w, const struct virtual_play *vp, const char *path
 			inproc_step(w, &q, &vp->steps[next_step++]);
 			continue;
 		}
-		if (inproc_flush_one(w, &q))
-			continue;   /* payments due while alice could not take them */
+		const struct payment_config *late = inproc_flush_one(w, &q);
+		if (late) {
+			/* a payment due while alice could not take it: it may be
+			 * busy until later than planned */
+			horizon = plan_busy_until(world_scenario(w), late, now, horizon);
+			continue;
+		}
 		bool started = handed == vp->nahead &&
 			       (vp->nahead == 0 || now >= vp->ahead[vp->nahead - 1]->at_us);
 		if (next_step == vp->nsteps && started && q.nqueued == 0 && world_quiet(w, final)) {
 			*quiet = true;
 			break;
 		}
-		if (next_step == vp->nsteps && started && now > vp->horizon &&
-		    !(now <= vp->horizon + TRANSIT_GRACE_US &&
+		if (next_step == vp->nsteps && started && now > horizon &&
+		    !(now <= horizon + TRANSIT_GRACE_US &&
 		      (world_pending(w, WORLD_ALICE) || world_pending(w, WORLD_BOB)))) {
 			/* past the horizon, and no message is left waiting for its
 			 * delay (run_transit.c: the same rule as the daemons') */

@@ -79,11 +79,12 @@ void inproc_step(struct world *w, struct inproc_steps *q, const struct run_step 
 	}
 }
 
-bool inproc_flush_one(struct world *w, struct inproc_steps *q)
+const struct payment_config *inproc_flush_one(struct world *w, struct inproc_steps *q)
 {
 	if (!q->nqueued || !world_up(w, WORLD_ALICE) || !world_ready(w))
-		return false;
-	world_pay(w, q->queued[0]);
+		return NULL;
+	const struct payment_config *p = q->queued[0];
+	world_pay(w, p);
 	memmove(q->queued, q->queued + 1, --q->nqueued * sizeof(q->queued[0]));
-	return true;
+	return p;
 }

@@ -15,6 +15,16 @@ static int action_cmp(const void *x, const void *y)
 	return a->order - b->order;
 }
 
+uint64_t plan_busy_until(const struct scenario *s, const struct payment_config *p,
+			 uint64_t handed_us, uint64_t horizon)
+{
+	/* the latest a payment can still be busy: its last attempt, sent
+	 * before its timeout, expiring expiry blocks later */
+	uint64_t end = handed_us + p->timeout_us +
+		       (uint64_t)(p->expiry_blocks + 2) * s->block_interval_us;
+	return end > horizon ? end : horizon;
+}
+
 void run_plan_build(const struct scenario *s, bool virt, struct run_plan *out)
 {
 	struct payment_config *wpays;
@@ -36,12 +46,7 @@ void run_plan_build(const struct scenario *s, bool virt, struct run_plan *out)
 		const struct payment_config *p = i < s->npayments ? &s->payments[i]
 								     : &wpays[i - s->npayments];
 		acts[nact++] = (struct run_step){ p->at_us, 2, p, NULL, false };
-		/* the latest a payment can still be busy: its last attempt, sent
-		 * before its timeout, expiring expiry blocks later */
-		uint64_t end = p->at_us + p->timeout_us +
-			       (uint64_t)(p->expiry_blocks + 2) * s->block_interval_us;
-		if (end > horizon)
-			horizon = end;
+		horizon = plan_busy_until(s, p, p->at_us, horizon);
 	}
 	qsort(acts, nact, sizeof(*acts), action_cmp);
 	/* Workload payments go to alice ahead of their start (she starts each

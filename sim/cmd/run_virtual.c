@@ -68,6 +68,7 @@ bool play_virtual(struct run *r, const struct virtual_play *vp, bool *final, boo
 	uint64_t wall0 = pace_now_us();
 	bool stepping = vp->step;
 	char e[512], waiting[256];
+	uint64_t horizon = vp->horizon;
 	vcoord_want_labels(r->vc, stepping);
 	if (stepping)   /* reports that say what the first instant holds */
 		vcoord_advance(r->vc, vcoord_now(r->vc));
@@ -103,10 +104,13 @@ bool play_virtual(struct run *r, const struct virtual_play *vp, bool *final, boo
 			continue;
 		}
 		if (r->nqueued && r->alice > 0) {
-			/* payments due while alice was down, one at a time too */
+			/* payments due while alice was down, one at a time too;
+			 * each may be busy until later than planned */
 			size_t before = r->nqueued;
+			const struct payment_config *first = r->queued[0];
 			flush_one(r);
 			if (r->nqueued != before) {
+				horizon = plan_busy_until(r->s, first, now, horizon);
 				vcoord_advance(r->vc, now);
 				continue;
 			}
@@ -120,8 +124,8 @@ bool play_virtual(struct run *r, const struct virtual_play *vp, bool *final, boo
 			/* the daemons are stopped by the run, after their last answers */
 			return true;
 		}
-		if (next_step == vp->nsteps && started && now > vp->horizon &&
-		    !transit_plays_on(r, now, vp->horizon)) {
+		if (next_step == vp->nsteps && started && now > horizon &&
+		    !transit_plays_on(r, now, horizon)) {
 			/* nothing the scenario does is left, and nothing is settling
 			 * or on its way: say so rather than run for ever */
 			quiet(r, final);

@@ -56,6 +56,22 @@ static void draw_fault(struct rng *r, struct sg_fault *f, size_t nchans)
 	}
 }
 
+/* Crashes of either side, each with its restart (a node down at the end
+ * is not played in-process). */
+static void draw_crashes(struct rng *r, struct sg_scenario *g)
+{
+	if (!chance(r, 0.3))
+		return;
+	size_t n = chance(r, 0.8) ? 1 : SG_MAX_CRASHES;
+	for (size_t i = 0; i < n; i++) {
+		struct sg_crash *k = &g->k[i];
+		k->on = true;
+		k->node = chance(r, 0.5) ? NODE_BOB : NODE_ALICE;
+		k->at_ms = pick(r, 0, 4000);
+		k->back_ms = k->at_ms + pick(r, 0, 10000);
+	}
+}
+
 void sg_draw(struct sg_scenario *g, uint64_t seed, uint64_t index, int bob)
 {
 	char stream[64];
@@ -107,6 +123,7 @@ void sg_draw(struct sg_scenario *g, uint64_t seed, uint64_t index, int bob)
 	size_t nf = pick(&r, 0, SG_MAX_FAULTS);
 	for (size_t i = 0; i < nf; i++)
 		draw_fault(&r, &g->f[i], nc);
+	draw_crashes(&r, g);
 }
 
 static const char *const dists[] = { "uniform", "normal", "pareto" };
@@ -175,6 +192,14 @@ void sg_write(const struct sg_scenario *g, FILE *f, const char *header)
 				fault_dir_name((enum fault_dir)x->dir));
 		fprintf(f, "action = %s\n\n", x->action);
 	}
+	for (size_t i = 0; i < SG_MAX_CRASHES; i++) {
+		const struct sg_crash *k = &g->k[i];
+		const char *node = k->node == NODE_ALICE ? "alice" : "bob";
+		if (k->on)
+			fprintf(f, "[fault crash%zu]\nat = %ums\naction = crash=%s\n\n"
+				"[fault restart%zu]\nat = %ums\naction = restart=%s\n\n", i + 1, k->at_ms,
+				node, i + 1, k->back_ms, node);
+	}
 }
 
 static bool chan_used(const struct sg_scenario *g, int c)
@@ -193,11 +218,19 @@ bool sg_shrink(const struct sg_scenario *g, unsigned k, struct sg_scenario *out)
 		pays += g->p[i].on;
 	for (size_t i = 0; i < SG_MAX_CHANS; i++)
 		chans += g->c[i].on;
-	/* faults first, then payments, the workload, channels no fault names */
+	/* faults first (a crash with its restart), then payments, the
+	 * workload, channels no fault names */
 	for (size_t i = 0; i < SG_MAX_FAULTS; i++) {
 		if (g->f[i].on && n++ == k) {
 			*out = *g;
 			out->f[i].on = false;
+			return true;
+		}
+	}
+	for (size_t i = 0; i < SG_MAX_CRASHES; i++) {
+		if (g->k[i].on && n++ == k) {
+			*out = *g;
+			out->k[i].on = false;
 			return true;
 		}
 	}

@@ -10,6 +10,7 @@
 #define SG_MAX_CHANS 8
 #define SG_MAX_PAYS 5
 #define SG_MAX_FAULTS 4
+#define SG_MAX_CRASHES 2
 
 struct sg_chan {
 	bool on;
@@ -41,6 +42,13 @@ struct sg_fault {
 	char action[48];
 };
 
+/* a crash of a node and its restart (never one without the other) */
+struct sg_crash {
+	bool on;
+	int node;                  /* enum node */
+	unsigned at_ms, back_ms;
+};
+
 struct sg_scenario {
 	uint64_t seed;
 	unsigned block_ms, hold_ms, delta;
@@ -49,6 +57,7 @@ struct sg_scenario {
 	struct sg_pay p[SG_MAX_PAYS];
 	struct sg_work w;
 	struct sg_fault f[SG_MAX_FAULTS];
+	struct sg_crash k[SG_MAX_CRASHES];
 };
 
 /* Scenario `index` of the swarm with this seed; bob >= 0 forces Bob's

@@ -68,6 +68,8 @@ void world_free(struct world *w);
 bool world_supports(const struct scenario *s, char *why, size_t whylen);
 
 uint64_t world_now(const struct world *w);
+/* The scenario the world plays. */
+const struct scenario *world_scenario(const struct world *w);
 /* Where the world keeps its time: an event log can stamp with it. */
 const uint64_t *world_clock(const struct world *w);
 uint32_t world_height(const struct world *w);

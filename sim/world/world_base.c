@@ -9,6 +9,11 @@ const char *world_node_name(enum world_node n)
 	return n == WORLD_ALICE ? "alice" : "bob";
 }
 
+const struct scenario *world_scenario(const struct world *w)
+{
+	return w->s;
+}
+
 uint64_t world_now(const struct world *w)
 {
 	return w->now;
