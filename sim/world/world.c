@@ -571,6 +571,7 @@ void world_free(struct world *w)
 	pay_engine_free(&w->alice);
 	bob_engine_free(&w->bob);
 	w_store_free(w->store);
+	free(w->downs);
 	frame_arena_reset(&w->arena);
 	free(w);
 }

@@ -108,6 +108,10 @@ bool world_disconnect(struct world *w);
 void world_crash(struct world *w, enum world_node n);
 void world_restart(struct world *w, enum world_node n);
 bool world_up(const struct world *w, enum world_node n);
+/* Whether the node was down at some height in [lo, hi]. */
+bool world_was_down(const struct world *w, enum world_node n, uint32_t lo, uint32_t hi);
+/* The height at which the node last started (0: its first start). */
+uint32_t world_up_since(const struct world *w, enum world_node n);
 /* Workload payments alice starts from her own timer (ampsim run's
  * "schedule"); false + why if out of order. */
 bool world_schedule(struct world *w, const struct payment_config *p, char *why, size_t n);

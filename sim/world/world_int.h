@@ -136,6 +136,10 @@ struct world {
 	uint64_t bob_conns;        /* connections bob's daemon has counted */
 	unsigned alice_tries;      /* alice.c: tries since her last connection */
 	bool alice_ever;           /* alice.c: connected once in this life */
+	uint32_t up_since[2];      /* the height each node last started at */
+	uint32_t down_since[2];    /* the height it crashed at, while down */
+	uint32_t (*downs)[3];      /* every time down: node, from, to (heights) */
+	size_t ndowns, downs_cap;
 };
 
 enum wchain { WC_ACCEPTED, WC_SPENT, WC_INVALID };

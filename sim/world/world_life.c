@@ -174,6 +174,7 @@ static void crash(struct world *w, enum world_node n, bool logged)
 	else
 		bob_gone(w);
 	w->down[n] = true;
+	w->down_since[n] = world_height(w);
 }
 
 void world_crash(struct world *w, enum world_node n)
@@ -221,7 +222,18 @@ void world_restart(struct world *w, enum world_node n)
 {
 	if (!w->down[n])
 		crash(w, n, false);   /* killed and started: no crash is logged */
+	if (w->down[n]) {
+		if (w->ndowns == w->downs_cap) {
+			w->downs_cap = w->downs_cap ? 2 * w->downs_cap : 8;
+			w->downs = xrealloc(w->downs, w->downs_cap * sizeof(*w->downs));
+		}
+		uint32_t *d = w->downs[w->ndowns++];
+		d[0] = (uint32_t)n;
+		d[1] = w->down_since[n];
+		d[2] = world_height(w);
+	}
 	w->down[n] = false;
+	w->up_since[n] = world_height(w);
 	if (n == WORLD_ALICE)
 		alice_restart(w);
 	else
@@ -232,4 +244,19 @@ void world_restart(struct world *w, enum world_node n)
 bool world_up(const struct world *w, enum world_node n)
 {
 	return !w->down[n];
+}
+
+bool world_was_down(const struct world *w, enum world_node n, uint32_t lo, uint32_t hi)
+{
+	if (w->down[n] && w->down_since[n] <= hi)
+		return true;
+	for (size_t i = 0; i < w->ndowns; i++)
+		if (w->downs[i][0] == (uint32_t)n && w->downs[i][1] <= hi && w->downs[i][2] >= lo)
+			return true;
+	return false;
+}
+
+uint32_t world_up_since(const struct world *w, enum world_node n)
+{
+	return w->up_since[n];
 }
