@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "chain_rules.h"
+#include "reconnect.h"
 #include "run.h"
 
 static int action_cmp(const void *x, const void *y)
@@ -39,6 +41,12 @@ void run_plan_build(const struct scenario *s, bool virt, struct run_plan *out)
 		if (f->has_until)
 			acts[nact++] = (struct run_step){ f->until_us, 1, NULL, f, true };
 		uint64_t end = f->has_until ? f->until_us : f->at_us;
+		if (f->action == FAULT_RESTART)
+			/* a node back from a crash settles what expired while it
+			 * was down: reached again within the longest backoff, a
+			 * refund at its next block, confirmed on chain later */
+			end += (uint64_t)RECONNECT_MAX_MS * 1000 +
+			       (uint64_t)(CHAIN_CONFIRMATIONS + 2) * s->block_interval_us;
 		if (end > horizon)
 			horizon = end;
 	}
