@@ -68,6 +68,34 @@ def test_random_scenarios_are_the_same_run_in_one_process_or_two(build, tmp_path
         assert outs[0][1] == outs[1][1], "summaries differ: " + f
 
 
+def test_the_swarm_crashes_either_side_and_replays_it_on_the_daemons(build, tmp_path):
+    # crashes and restarts of alice and of bob are drawn; the scenarios
+    # that have them are the same run in one process or two
+    r = swarm(build, "--count", "60", "--seed", "11", "--keep", "--out", str(tmp_path))
+    assert r.returncode == 0, r.stdout
+    crashed = {"alice": [], "bob": []}
+    for f in sorted(glob.glob(str(tmp_path / "swarm-11-*.ini"))):
+        text = open(f).read()
+        for node in crashed:
+            if "action = crash=" + node in text:
+                assert "action = restart=" + node in text, f
+                crashed[node].append(f)
+    assert crashed["alice"] and crashed["bob"], crashed
+    for f in crashed["alice"][:2] + crashed["bob"][:2]:
+        outs = []
+        for extra in (["--in-process"], []):
+            ev = str(tmp_path / "events.jsonl")
+            rr = run([build.exe("ampsim"), "run"] + extra + [f, "--json", "--events", ev],
+                     timeout=120)
+            with open(ev) as fh:
+                lines = fh.read().splitlines()
+            outs.append((rr.returncode, summary(rr.stdout), normalized(lines)))
+        assert any('"event": "restart"' in l for l in outs[0][2]), f
+        assert outs[0][0] == outs[1][0], f
+        assert outs[0][2] == outs[1][2], "events differ: " + f
+        assert outs[0][1] == outs[1][1], "summaries differ: " + f
+
+
 def test_swarm_bad_usage(build, tmp_path):
     for args, what in ((["--count", "0"], "--count"), (["--bob", "nobody"], "--bob"),
                        (["--out", str(tmp_path / "missing")], "--out"), (["extra"], "extra")):
