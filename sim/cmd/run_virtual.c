@@ -59,6 +59,21 @@ static bool hand_ahead(struct run *r, const struct virtual_play *vp, size_t *han
 	return true;
 }
 
+/* A payment due while alice was down handed to her, one at a time too;
+ * it may be busy until later than planned. false if none was. */
+static bool flush_late(struct run *r, uint64_t now, uint64_t *horizon)
+{
+	if (!r->nqueued || r->alice <= 0)
+		return false;
+	size_t before = r->nqueued;
+	const struct payment_config *first = r->queued[0];
+	flush_one(r);
+	if (r->nqueued == before)
+		return false;
+	*horizon = plan_busy_until(r->s, first, now, *horizon);
+	return true;
+}
+
 bool play_virtual(struct run *r, const struct virtual_play *vp, bool *final, bool *settled_quiet,
 		  char *why, size_t whylen)
 {
@@ -103,17 +118,9 @@ bool play_virtual(struct run *r, const struct virtual_play *vp, bool *final, boo
 			vcoord_advance(r->vc, now);
 			continue;
 		}
-		if (r->nqueued && r->alice > 0) {
-			/* payments due while alice was down, one at a time too;
-			 * each may be busy until later than planned */
-			size_t before = r->nqueued;
-			const struct payment_config *first = r->queued[0];
-			flush_one(r);
-			if (r->nqueued != before) {
-				horizon = plan_busy_until(r->s, first, now, horizon);
-				vcoord_advance(r->vc, now);
-				continue;
-			}
+		if (flush_late(r, now, &horizon)) {
+			vcoord_advance(r->vc, now);
+			continue;
 		}
 		/* every payment alice starts herself is handed, and started */
 		bool started = handed == vp->nahead &&

@@ -150,7 +150,6 @@ void wt_cancel(struct wheap *h, struct wtimer *t);
 
 /* world.c */
 void w_checkpoint(struct world *w);
-void w_connect(struct world *w, bool reconnect);
 struct side *w_side(struct world *w, enum world_node n);
 void w_emit(struct world *w, enum world_node n, const struct evrec *r);
 void w_violation(struct world *w, enum world_node n, const char *text);

@@ -71,6 +71,21 @@ void w_bob_engine(struct world *w)
 
 /* ---- alice reaches bob --------------------------------------------------- */
 
+/* Alice reaches bob (again): bob accepts, BOLT #8 names alice's node,
+ * alice's engine speaks first. */
+static void w_connect(struct world *w, bool reconnect)
+{
+	w->conn = ++w->bob_conns;   /* bob's count: 1 for the first (WORLD_CONN) */
+	if (!bob_engine_connected(&w->bob, w->conn, "alice"))
+		fatal("the world: bob refused alice's connection");
+	static const uint8_t alice_node[33] = { 0x02, 0xa1 };
+	if (!bob_engine_conn_node(&w->bob, w->conn, alice_node))
+		fatal("the world: bob refused alice's node");
+	w->connected = true;
+	reconnect_secured(&w->rc);
+	ALICE(w, pay_engine_connected(&w->alice, reconnect, &acts_));
+}
+
 static void alice_backoff(struct world *w)
 {
 	bool starting = !w->alice_ever && !w->alice.restarted;
