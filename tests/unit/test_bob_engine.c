@@ -13,6 +13,7 @@
 #include <sodium.h>
 
 #include "amp.h"
+#include "bob_codec.h"
 #include "bob_engine.h"
 #include "frame.h"
 #include "msg.h"
@@ -1339,10 +1340,119 @@ static void test_htlc_transitions_follow_the_table(void **state)
 	actions_free(&out);
 }
 
+/* ---- his records as rows (bob_codec.c) ---------------------------------- */
+
+/* The rows of a state: meta, c1 and c2, HTLC c1/0, the invoice of seq. */
+struct rows {
+	struct bob_meta_row meta;
+	struct bob_chan_row chan[2];
+	struct bob_htlc_row htlc;
+	struct bob_invoice_row inv;
+};
+
+static void rows_of(struct fx *f, uint64_t seq, struct rows *r)
+{
+	memset(r, 0, sizeof(*r));
+	bob_meta_row_of(&f->e, &r->meta);
+	for (size_t i = 0; i < 2; i++)
+		bob_chan_row_of(&f->e, i, &r->chan[i]);
+	assert_true(bob_htlc_row_add(&f->e, 0, 0, &r->htlc));
+	assert_true(bob_htlc_row_state(&f->e, 0, 0, &r->htlc));
+	assert_true(bob_invoice_row_of(&f->e, seq, &r->inv));
+}
+
+static void test_rows_load_back_into_the_state_they_were_made_of(void **state)
+{
+	(void)state;
+	struct fx *f = fx();
+	struct amp2 s;
+	amp2_make(&s);
+	struct add a = amp_part(&s, 0, "c1", 0);
+	add_in(f, &a, 1 * SEC);   /* held: its set is not whole */
+	uint8_t hash[32], secret[32], pre[32];
+	size_t n = invoice(f, 5000, hash, secret, pre);
+	uint64_t seq = f->e.invoices[n].seq;
+	static struct rows r, back;
+	rows_of(f, seq, &r);
+	assert_int_equal(r.htlc.state, 0);
+	assert_int_equal(r.htlc.kind, SET_AMP);
+	assert_memory_equal(r.htlc.share, s.share[0], 32);
+	assert_int_equal(r.chan[0].alice, 0);   /* after the HTLC in flight */
+
+	struct fx *g = fx_new_cfg(BOB_HONEST, 18, false);
+	char why[300];
+	const char *bad = NULL;
+	bob_meta_row_load(&g->e, &r.meta);
+	/* alice as if nothing were in flight: the held HTLC goes back */
+	assert_int_equal(bob_chan_row_load(&g->e, &r.chan[0], r.chan[0].alice + r.htlc.amount, why,
+					   sizeof(why)), BOB_ROW_OK);
+	assert_int_equal(bob_chan_row_load(&g->e, &r.chan[1], r.chan[1].alice, why, sizeof(why)),
+			 BOB_ROW_OK);
+	assert_true(bob_invoice_row_load(&g->e, &r.inv, why, sizeof(why)));
+	assert_true(bob_htlc_row_load(&g->e, &r.htlc, true, &bad));
+
+	rows_of(g, seq, &back);
+	assert_int_equal(g->e.clk.epoch_unix_us, f->e.clk.epoch_unix_us);
+	assert_int_equal(back.meta.seed, r.meta.seed);
+	for (size_t i = 0; i < 2; i++) {
+		assert_string_equal(back.chan[i].id, r.chan[i].id);
+		assert_int_equal(back.chan[i].alice, r.chan[i].alice);
+		assert_int_equal(back.chan[i].bob, r.chan[i].bob);
+		assert_int_equal(back.chan[i].htlc_next, r.chan[i].htlc_next);
+		assert_int_equal(back.chan[i].done_len, r.chan[i].done_len);
+	}
+	assert_int_equal(g->e.chans[0].ledger.inflight.millisatoshis, BTC(1));
+	assert_memory_equal(&back.htlc, &r.htlc, sizeof(r.htlc));
+	assert_memory_equal(&back.inv, &r.inv, sizeof(r.inv));
+	fx_free(g);
+	fx_free(f);
+}
+
+static void test_rows_no_bob_writes_are_refused(void **state)
+{
+	(void)state;
+	struct fx *f = fx();
+	struct amp2 s;
+	amp2_make(&s);
+	struct add a = amp_part(&s, 0, "c1", 0);
+	add_in(f, &a, 1 * SEC);
+	uint8_t hash[32], secret[32], pre[32];
+	size_t n = invoice(f, 5000, hash, secret, pre);
+	uint64_t seq = f->e.invoices[n].seq;
+	static struct rows r;
+	rows_of(f, seq, &r);
+	struct fx *g = fx_new_cfg(BOB_HONEST, 18, false);
+	char why[300];
+	const char *bad = NULL;
+	r.chan[0].owner_len = 5;
+	assert_int_equal(bob_chan_row_load(&g->e, &r.chan[0], BTC(1), why, sizeof(why)),
+			 BOB_ROW_DAMAGED);
+	assert_non_null(strstr(why, "owner is 5 bytes"));
+	r.chan[1].done_len = 15;
+	assert_int_equal(bob_chan_row_load(&g->e, &r.chan[1], BTC(1), why, sizeof(why)), BOB_ROW_BAD);
+	assert_non_null(strstr(why, "finished HTLC ids (15 bytes)"));
+	r.inv.preimage[0] ^= 1;
+	assert_false(bob_invoice_row_load(&g->e, &r.inv, why, sizeof(why)));
+	assert_non_null(strstr(why, "does not hash"));
+	r.htlc.state = 99;
+	assert_false(bob_htlc_row_load(&g->e, &r.htlc, true, &bad));
+	assert_string_equal(bad, "unknown state");
+	r.htlc.state = 0;
+	assert_false(bob_htlc_row_load(&g->e, &r.htlc, false, &bad));
+	assert_non_null(strstr(bad, "not 32 bytes"));
+	snprintf(r.htlc.channel, sizeof(r.htlc.channel), "zz");
+	assert_false(bob_htlc_row_load(&g->e, &r.htlc, true, &bad));
+	assert_string_equal(bad, "unknown channel");
+	fx_free(g);
+	fx_free(f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_init_answers_and_arms_block_timer),
+		cmocka_unit_test(test_rows_load_back_into_the_state_they_were_made_of),
+		cmocka_unit_test(test_rows_no_bob_writes_are_refused),
 		cmocka_unit_test(test_init_wrong_version_or_epoch_closes),
 		cmocka_unit_test(test_a_first_init_without_channels_cannot_lock_alice_out),
 		cmocka_unit_test(test_unpaid_invoices_expire),
