@@ -16,6 +16,7 @@
 #include "amp.h"
 #include "frame.h"
 #include "msg.h"
+#include "pay_codec.h"
 #include "pay_engine.h"
 #include "proto_limits.h"
 
@@ -1016,6 +1017,64 @@ static struct payment copy_payment(const struct payment *p)
 	return c;
 }
 
+/* What alice's store and the world keep: a payment record (pay_codec) and
+ * each channel's row; a second engine loaded from them, payments first,
+ * is the first one's state: the balances, the next HTLC ids, the adds
+ * replayed on reestablish. */
+static void a_restart_from_rows_and_records_is_the_same_state(void **state)
+{
+	(void)state;
+	struct fx *f = fx_new(2, 1, ALICE_HONEST);
+	fx_connect(f, false, 0);
+	actions_clear(&f->a);
+	pay(f, "p1", PAY_AMP, 2, 0, 0);
+	struct add a[2] = { add_of(f, 0), add_of(f, 1) };
+	uint8_t buf[4096];
+	size_t len = pay_encode(&f->e.pays[0], buf, sizeof(buf));
+	assert_true(len > 0 && len <= sizeof(buf));
+	struct pay_chan_row rows[2];
+	for (size_t i = 0; i < 2; i++)
+		pay_chan_row_of(&f->e, i, &rows[i]);
+	assert_int_equal(rows[0].alice, 0);          /* after its HTLC in flight */
+	assert_int_equal(rows[0].next_htlc, 1);
+	/* a later record rewrites the balances and the next id only */
+	struct pay_chan_row later = rows[1];
+	later.alice = 5;
+	later.delay = 99;
+	struct pay_chan_row kept = rows[1];
+	pay_chan_row_update(&kept, &later);
+	assert_int_equal(kept.alice, 5);
+	assert_int_equal(kept.delay, rows[1].delay);
+
+	struct fx *g = fx_new(0, 1, ALICE_HONEST);
+	struct payment p;
+	char why[200];
+	assert_true(pay_decode(buf, len, &p, why, sizeof(why)));
+	p.seq = f->e.pays[0].seq;
+	pay_engine_add_payment(&g->e, &p);
+	struct link_params lp;
+	for (size_t i = 0; i < 2; i++)
+		assert_true(pay_chan_row_load(&g->e, &rows[i], &lp, why, sizeof(why)));
+	assert_true(pay_engine_restore(&g->e, why, sizeof(why)));
+	check_conserved(g);
+	for (size_t i = 0; i < 2; i++) {
+		assert_true(amount_eq(g->e.chans[i].ledger.alice, f->e.chans[i].ledger.alice));
+		assert_int_equal(g->e.chans[i].next_htlc_id, f->e.chans[i].next_htlc_id);
+	}
+	fx_connect(g, false, SEC);
+	assert_int_equal(nsent(g, AMPSIM__ENVELOPE__MSG_UPDATE_ADD_HTLC), 2);
+	for (size_t i = 0; i < 2; i++)
+		assert_memory_equal(add_of(g, i).hash, a[i].hash, 32);
+	/* a row no alice writes */
+	struct fx *h = fx_new(0, 1, ALICE_HONEST);
+	rows[0].id[0] = '\0';
+	assert_false(pay_chan_row_load(&h->e, &rows[0], &lp, why, sizeof(why)));
+	assert_non_null(strstr(why, "its id is missing"));
+	fx_free(h);
+	fx_free(g);
+	fx_free(f);
+}
+
 static void restore_then_reestablish_replays_the_adds_in_flight(void **state)
 {
 	(void)state;
@@ -1217,6 +1276,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(amp_splits_over_both_channels_with_the_fewest_shards),
+		cmocka_unit_test(a_restart_from_rows_and_records_is_the_same_state),
 		cmocka_unit_test(amp_one_shard_has_the_root_as_its_share),
 		cmocka_unit_test(amp_shards_as_asked),
 		cmocka_unit_test(the_add_expires_expiry_blocks_after_the_height_it_is_sent_at),
