@@ -27,8 +27,9 @@ static void swarm_usage(FILE *f)
 	fprintf(f,
 		"usage: ampsim swarm [--count N] [--seed S] [--out DIR] [--bob BEHAVIOUR] [--keep]\n"
 		"Draw N random scenarios from seed S (channels, delays, jitter, loss, duplicates,\n"
-		"faults, every mode, workloads, expiries, hold times, behaviours), play each with\n"
-		"both engines in this process and check every invariant after every event:\n"
+		"faults, crashes and restarts, every mode, workloads, expiries, hold times,\n"
+		"behaviours), play each with both engines in this process and check every\n"
+		"invariant after every event:\n"
 		"conservation, HTLCs ending by their expiry, agreement at the end, atomicity of\n"
 		"mpp and amp, no hash reuse. A scenario that breaks one is made smaller and\n"
 		"written to DIR as a scenario file; the exit status is then 1.\n\n"
