@@ -490,7 +490,10 @@ void world_labels(const struct world *cw, uint64_t t, char *buf, size_t n)
 	struct world *w = (struct world *)cw;
 	size_t used = 0;
 	buf[0] = '\0';
-	struct side *sides[2] = { &w->b, &w->a };   /* in the order the daemons join the clock */
+	/* in the order the daemons join the clock: bob, then alice, and a
+	 * daemon that restarts joins again after the other */
+	struct side *sides[2] = { w_side(w, w->joined_last == WORLD_BOB ? WORLD_ALICE : WORLD_BOB),
+				  w_side(w, w->joined_last) };
 	for (int k = 0; k < 2; k++) {
 		struct side *sd = sides[k];
 		struct wtimer **due = xcalloc(sd->heap.n ? sd->heap.n : 1, sizeof(*due));

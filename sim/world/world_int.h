@@ -137,6 +137,7 @@ struct world {
 	unsigned alice_tries;      /* alice.c: tries since her last connection */
 	bool alice_ever;           /* alice.c: connected once in this life */
 	uint32_t up_since[2];      /* the height each node last started at */
+	enum world_node joined_last;   /* the clock's last to join (alice at first) */
 	uint32_t down_since[2];    /* the height it crashed at, while down */
 	uint32_t (*downs)[3];      /* every time down: node, from, to (heights) */
 	size_t ndowns, downs_cap;

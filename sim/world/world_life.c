@@ -249,6 +249,7 @@ void world_restart(struct world *w, enum world_node n)
 	}
 	w->down[n] = false;
 	w->up_since[n] = world_height(w);
+	w->joined_last = n;
 	if (n == WORLD_ALICE)
 		alice_restart(w);
 	else

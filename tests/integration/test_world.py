@@ -254,12 +254,13 @@ def test_the_timeline_in_process_is_the_daemons_timeline(build, tmp_path):
     assert pages[0] == pages[1]
 
 
-def test_the_capture_in_process_is_the_daemons_capture(build, tmp_path):
+@pytest.mark.parametrize("name", ["06-mpp.ini", "faults/crash-bob.ini"])
+def test_the_capture_in_process_is_the_daemons_capture(build, tmp_path, name):
     # every frame bob sent and received, in order, with its message, as
-    # tshark decodes them; the init's epoch (wall clock) is the one field
-    # that may differ
+    # tshark decodes them (a restarted bob's too); the init's epoch (wall
+    # clock) is the one field that may differ
     tshark = os.path.join(ROOT, "scripts", "wireshark", "ampsim-tshark")
-    path = os.path.join(ROOT, "scenarios", "06-mpp.ini")
+    path = os.path.join(ROOT, "scenarios", name)
     decoded = []
     for extra in (["--in-process"], []):
         cap = tmp_path / ("c%d.pcapng" % len(decoded))
@@ -320,6 +321,23 @@ def test_a_stepped_run_in_process_says_what_the_daemons_say(build):
         prompts.append([l for l in r.stderr.splitlines() if "step.sock" not in l])
     assert any("update_add_htlc on c2 reaches bob" in l for l in prompts[0]), prompts[0]
     assert any("bob: block 1: bob checks expiries and claims" in l for l in prompts[0])
+    assert prompts[0] == prompts[1]
+
+
+def test_a_stepped_crash_in_process_says_what_the_daemons_say(build):
+    # a restarted bob joins the clock again after alice: the prompts name
+    # the nodes' timers in that order, both ways
+    path = os.path.join(ROOT, "scenarios", "faults", "crash-bob.ini")
+    prompts = []
+    for extra in (["--in-process"], []):
+        r = run([build.exe("ampsim"), "run"] + extra + [path, "--step"], input="\n" * 30 + "c\n")
+        assert r.returncode == 0, r.stderr
+        prompts.append([l for l in r.stderr.splitlines() if "step.sock" not in l])
+    assert any("fault back starts: restart=bob" in l for l in prompts[0]), prompts[0]
+    assert any("alice tries to reconnect to bob" in l for l in prompts[0]), prompts[0]
+    blocks = [l.strip() for l in prompts[0] if "block 3:" in l]
+    assert blocks == ["alice: block 3: alice checks expiries",
+                      "bob: block 3: bob checks expiries and claims"], blocks
     assert prompts[0] == prompts[1]
 
 
