@@ -1,10 +1,12 @@
 /* Bob's records as rows, and rows back into the engine (bob_codec.h). */
 #include <sodium.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "bob_codec.h"
 #include "bob_state.h"
+#include "log.h"
 
 void bob_meta_row_of(const struct bob_engine *e, struct bob_meta_row *row)
 {
@@ -129,8 +131,8 @@ enum bob_row_load bob_chan_row_load(struct bob_engine *e, const struct bob_chan_
 		return BOB_ROW_BAD;
 	}
 	/* the HTLC ids it has finished with */
-	static struct id_range r[HTLC_TABLE_MAX_STORED];
 	size_t n = row->done_len / 16;
+	struct id_range *r = xcalloc(HTLC_TABLE_MAX_STORED, sizeof(*r));
 	if (row->done_len % 16 || n > HTLC_TABLE_MAX_STORED) {
 		n = HTLC_TABLE_MAX_STORED + 1;
 	} else {
@@ -142,19 +144,21 @@ enum bob_row_load bob_chan_row_load(struct bob_engine *e, const struct bob_chan_
 			}
 		}
 	}
+	enum bob_row_load res = BOB_ROW_OK;
 	if (row->owner_len == 33) {
 		bob_engine_restore_owner(e, e->nchans - 1, row->owner);
 	} else if (row->owner_len != 0) {
 		snprintf(why, whylen, "channel %s: its owner is %zu bytes, not a node id", row->id,
 			 row->owner_len);
-		return BOB_ROW_DAMAGED;
+		res = BOB_ROW_DAMAGED;
 	}
-	if (!bob_engine_restore_finished(e, e->nchans - 1, row->htlc_next, r, n)) {
+	if (res == BOB_ROW_OK && !bob_engine_restore_finished(e, e->nchans - 1, row->htlc_next, r, n)) {
 		snprintf(why, whylen, "bob.db: channel %s: its finished HTLC ids (%zu bytes) are "
 			 "not well formed", row->id, row->done_len);
-		return BOB_ROW_BAD;
+		res = BOB_ROW_BAD;
 	}
-	return BOB_ROW_OK;
+	free(r);
+	return res;
 }
 
 bool bob_invoice_row_load(struct bob_engine *e, const struct bob_invoice_row *row, char *why,

@@ -52,6 +52,7 @@ struct wstore {
 	struct bob_meta_row meta;
 	bool has_meta;
 	struct bob_chan_row *bchans;        /* PAY_MAX_CHANNELS of them */
+	struct bob_chan_row *scratch;       /* a row being written */
 	size_t nbchans;
 	struct bob_htlc_row *htlcs;         /* in the order added (rowid) */
 	bool *htlc_gone;
@@ -77,6 +78,7 @@ struct wstore *w_store_new(void)
 {
 	struct wstore *st = xcalloc(1, sizeof(*st));
 	st->bchans = xcalloc(PAY_MAX_CHANNELS, sizeof(*st->bchans));
+	st->scratch = xcalloc(1, sizeof(*st->scratch));
 	return st;
 }
 
@@ -91,6 +93,7 @@ void w_store_free(struct wstore *st)
 	free(st->pays);
 	u64map_free(&st->pay_at);
 	free(st->bchans);
+	free(st->scratch);
 	free(st->htlcs);
 	free(st->htlc_gone);
 	for (size_t i = 0; i < PAY_MAX_CHANNELS; i++)
@@ -299,24 +302,24 @@ static void bob_write(struct world *w, const struct wdirty *d)
 {
 	struct wstore *st = w->store;
 	if (d->what == BOB_REC_CHANNEL) {
-		static struct bob_chan_row r;
-		bob_chan_row_of(&w->bob, d->chan, &r);
-		size_t c = bob_chan_at(st, r.id);
+		struct bob_chan_row *r = st->scratch;
+		bob_chan_row_of(&w->bob, d->chan, r);
+		size_t c = bob_chan_at(st, r->id);
 		if (c == SIZE_MAX) {
 			if (st->nbchans == PAY_MAX_CHANNELS)
 				return;
-			st->bchans[st->nbchans++] = r;
+			st->bchans[st->nbchans++] = *r;
 			return;
 		}
 		struct bob_chan_row *s = &st->bchans[c];
 		/* ON CONFLICT(id): balances, the ids seen and finished, the owner */
-		s->alice = r.alice;
-		s->bob = r.bob;
-		s->htlc_next = r.htlc_next;
-		s->done_len = r.done_len;
-		memcpy(s->done, r.done, r.done_len);
-		s->owner_len = r.owner_len;
-		memcpy(s->owner, r.owner, sizeof(s->owner));
+		s->alice = r->alice;
+		s->bob = r->bob;
+		s->htlc_next = r->htlc_next;
+		s->done_len = r->done_len;
+		memcpy(s->done, r->done, r->done_len);
+		s->owner_len = r->owner_len;
+		memcpy(s->owner, r->owner, sizeof(s->owner));
 		return;
 	}
 	/* BOB_REC_HTLC_STATE: an UPDATE of the row, if there is one */
