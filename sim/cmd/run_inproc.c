@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bob_engine.h"
 #include "capture.h"
 #include "daemon.h"
 #include "clock.h"
@@ -204,27 +205,54 @@ static void answers(const struct world *w, const struct scenario *s, bool full, 
 		    struct pay_digests *digests, struct ev_tally *tally, json_t **ca, json_t **cb,
 		    json_t **ia, json_t **ib)
 {
-	const struct pay_engine *e = world_alice(w);
-	if (!*pays)
-		*pays = json_object();
-	for (size_t i = 0; i < e->npays; i++) {
-		const struct payment *p = &e->pays[i];
-		digests_add(digests, p->id, p->outcome, retries_of(p), tally, false);
-		json_t *j = pay_entry(e, s, full, p);
-		if (j)
-			json_object_set_new(*pays, p->id, j);
+	/* a node down at the end answers nothing, as a killed daemon */
+	if (world_up(w, WORLD_ALICE)) {
+		const struct pay_engine *e = world_alice(w);
+		if (!*pays)
+			*pays = json_object();
+		for (size_t i = 0; i < e->npays; i++) {
+			const struct payment *p = &e->pays[i];
+			digests_add(digests, p->id, p->outcome, retries_of(p), tally, false);
+			json_t *j = pay_entry(e, s, full, p);
+			if (j)
+				json_object_set_new(*pays, p->id, j);
+		}
+		*ca = json_object();
+		for (size_t i = 0; i < world_nchans(w); i++) {
+			struct chan v;
+			world_chan_view(w, WORLD_ALICE, i, &v);
+			json_object_set_new(*ca, v.ledger.id, chan_json(&v));
+		}
+		*ia = info(w, WORLD_ALICE);
+	} else {
+		json_decref(*pays);
+		*pays = NULL;
 	}
-	*ca = json_object();
-	*cb = json_object();
-	for (size_t i = 0; i < world_nchans(w); i++) {
-		struct chan v;
-		world_chan_view(w, WORLD_ALICE, i, &v);
-		json_object_set_new(*ca, v.ledger.id, chan_json(&v));
-		world_chan_view(w, WORLD_BOB, i, &v);
-		json_object_set_new(*cb, v.ledger.id, chan_json(&v));
+	if (world_up(w, WORLD_BOB)) {
+		*cb = json_object();
+		for (size_t i = 0; i < world_bob(w)->nchans; i++) {
+			struct chan v;
+			world_chan_view(w, WORLD_BOB, i, &v);
+			json_object_set_new(*cb, v.ledger.id, chan_json(&v));
+		}
+		*ib = info(w, WORLD_BOB);
 	}
-	*ia = info(w, WORLD_ALICE);
-	*ib = info(w, WORLD_BOB);
+}
+
+/* The crash that has a node down at the end, as run_steps.c keeps it:
+ * its last crash with no restart after it. */
+static void down_at_end(struct run *r, const struct world *w, const struct virtual_play *vp)
+{
+	for (size_t i = 0; i < vp->nsteps && vp->steps[i].at_us <= world_now(w); i++) {
+		const struct fault_config *f = vp->steps[i].fault;
+		if (!f || (f->action != FAULT_CRASH && f->action != FAULT_RESTART))
+			continue;
+		int n = f->target == NODE_ALICE ? 0 : 1;
+		r->crashed[n] = f->action == FAULT_CRASH ? f : NULL;
+	}
+	for (int n = 0; n < 2; n++)
+		if (world_up(w, n ? WORLD_BOB : WORLD_ALICE))
+			r->crashed[n] = NULL;
 }
 
 /* --progress: a line on stderr at every 100,000th payment started, with
@@ -398,6 +426,7 @@ bool play_inprocess(struct run *r, const struct virtual_play *vp, struct inproc_
 	world_stop(w);
 	if (ip.last_us)
 		tally_time(ip.tally, t_ms_written(ip.last_us));
+	down_at_end(r, w, vp);
 	answers(w, r->s, r->json, &res->pays, res->digests, res->tally, &res->ca, &res->cb, &res->ia,
 		&res->ib);
 	world_free(w);

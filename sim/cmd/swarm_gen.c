@@ -56,8 +56,8 @@ static void draw_fault(struct rng *r, struct sg_fault *f, size_t nchans)
 	}
 }
 
-/* Crashes of either side, each with its restart (a node down at the end
- * is not played in-process). */
+/* Crashes of either side, each with its restart: the checker compares
+ * both nodes' views at the end. */
 static void draw_crashes(struct rng *r, struct sg_scenario *g)
 {
 	if (!chance(r, 0.3))

@@ -228,22 +228,6 @@ void world_fault(struct world *w, enum world_node node, const struct fault_confi
 
 bool world_supports(const struct scenario *s, char *why, size_t whylen)
 {
-	for (size_t i = 0; i < s->nfaults; i++) {
-		const struct fault_config *f = &s->faults[i];
-		if (f->action != FAULT_CRASH)
-			continue;
-		/* a node down at the end has no answers for the summary */
-		bool back = false;
-		for (size_t k = 0; k < s->nfaults && !back; k++)
-			back = s->faults[k].action == FAULT_RESTART && s->faults[k].target == f->target &&
-			       s->faults[k].at_us >= f->at_us && k != i;
-		if (!back) {
-			snprintf(why, whylen, "%s:%d: fault %s: '%s' with no restart after it is not "
-				 "played in-process yet; run it without --in-process",
-				 s->path, f->line, f->id, f->text);
-			return false;
-		}
-	}
 	if (s->nchannels > PAY_MAX_CHANNELS) {
 		snprintf(why, whylen, "%s: %zu channels: the world holds at most %d", s->path,
 			 s->nchannels, PAY_MAX_CHANNELS);
