@@ -21,6 +21,7 @@
 #include "events.h"
 #include "frame.h"
 #include "listener.h"
+#include "life.h"
 #include "log.h"
 #include "peer.h"
 #include "rpc.h"
@@ -539,8 +540,7 @@ int main(int argc, char **argv)
 		log_info("restarted from %s: %zu channels, %zu invoices", o.state, b->eng.nchans,
 			 b->eng.ninvoices);
 		struct evrec r;
-		evrec_init(&r, "restart");
-		evrec_i64(&r, "channels", (int64_t)b->eng.nchans);
+		life_bob_restart(&r, b->eng.nchans);
 		evlog_emit_rec(b->log, &r);
 	}
 	if (o.pcap && !(b->cap = capture_open(o.pcap, CAPTURE_BOB, err, sizeof(err)))) {

@@ -20,6 +20,7 @@
 #include "capture.h"
 #include "secrets.h"
 #include "store.h"
+#include "life.h"
 #include "log.h"
 #include "proto_limits.h"
 #include "units.h"
@@ -423,9 +424,9 @@ int main(int argc, char **argv)
 	a->sig = daemon_signals_new(a->base);
 	alice_start_blocks(a);
 	if (restarted) {
-		json_t *ev = evlog_new(a->log, "restart");
-		json_object_set_new(ev, "payments", json_integer((json_int_t)a->eng.npays));
-		evlog_emit(a->log, ev);
+		struct evrec ev;
+		life_alice_restart(&ev, a->eng.npays);
+		evlog_emit_rec(a->log, &ev);
 	}
 	alice_connect(a, true);
 	event_base_dispatch(a->base);

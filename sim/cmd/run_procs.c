@@ -12,6 +12,8 @@
 #include <unistd.h>
 
 #include "clock.h"
+#include "events.h"
+#include "life.h"
 #include "log.h"
 #include "rpc.h"
 #include "rpc_client.h"
@@ -204,20 +206,16 @@ void log_crash(const struct run *r, const char *node)
 	struct simclock clk = { r->epoch_us, r->s->block_interval_us, r->s->time_scale };
 	/* the crash happens at the run's current instant (virtual clock) */
 	uint64_t sim = r->vc ? vcoord_now(r->vc) : simclock_sim_at(&clk, simclock_wall_now_us());
-	json_t *ev = json_object();
-	json_object_set_new(ev, "t_ms", json_real((double)sim / 1000.0));
-	json_object_set_new(ev, "height", json_integer(simclock_height_of(&clk, sim)));
-	json_object_set_new(ev, "node", json_string(node));
-	json_object_set_new(ev, "event", json_string("crash"));
-	json_object_set_new(ev, "how", json_string("SIGKILL from ampsim run"));
-	char *line = json_dumps(ev, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(10));
-	json_decref(ev);
-	FILE *f = fopen(strcmp(node, "alice") == 0 ? r->alice_events : r->bob_events, "a");
-	if (f && line)
-		fprintf(f, "%s\n", line);
-	if (f)
-		fclose(f);
-	free(line);
+	char err[300];
+	struct evlog *log = evlog_open(strcmp(node, "alice") == 0 ? r->alice_events : r->bob_events,
+				       node, &clk, err, sizeof(err));
+	if (!log)
+		return;
+	evlog_set_now(log, &sim);
+	struct evrec ev;
+	life_crash(&ev);
+	evlog_emit_rec(log, &ev);
+	evlog_close(log);
 }
 
 

@@ -9,6 +9,8 @@
  * rule: refused while Bob is down, then her backoff (reconnect.c). */
 #include "world_int.h"
 
+#include "life.h"
+
 static void alice_engine(struct world *w)
 {
 	const struct scenario *s = w->s;
@@ -130,8 +132,7 @@ static void side_wipe(struct world *w, struct side *sd)
 static void log_crash(struct world *w, enum world_node n)
 {
 	struct evrec r;
-	evrec_init(&r, "crash");
-	evrec_str(&r, "how", "SIGKILL from ampsim run");
+	life_crash(&r);
 	w_emit(w, n, &r);
 }
 
@@ -212,8 +213,7 @@ static void alice_restart(struct world *w)
 		fatal("the world: alice does not restart from her records: %s", why);
 	ALICE(w, pay_engine_start(&w->alice, w->now, &acts_));
 	struct evrec r;
-	evrec_init(&r, "restart");
-	evrec_u64(&r, "payments", w->alice.npays);
+	life_alice_restart(&r, w->alice.npays);
 	w_emit(w, WORLD_ALICE, &r);
 	w_alice_try(w);
 }
@@ -226,8 +226,7 @@ static void bob_restart(struct world *w)
 	w_bob_sync_links(w);
 	if (w->bob.nchans) {
 		struct evrec r;
-		evrec_init(&r, "restart");
-		evrec_i64(&r, "channels", (int64_t)w->bob.nchans);
+		life_bob_restart(&r, w->bob.nchans);
 		w_emit(w, WORLD_BOB, &r);
 	}
 	BOB(w, bob_engine_resume(&w->bob, w->now, &out_));
