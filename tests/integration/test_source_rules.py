@@ -85,7 +85,6 @@ LONG_FUNCTIONS = {
     ("sim/cmd/cmd_chain.c", "cmd_chain"): 121,
     ("sim/cmd/cmd_bench.c", "bench_once"): 135,
     ("sim/cmd/cmd_rpc.c", "cmd_rpc"): 125,
-    ("sim/cmd/run_summary.c", "run_summarize"): 179,
     ("sim/core/scenario_keys.c", "scn_key_apply"): 154,
     ("sim/runtime/scenario.c", "section_begin"): 140,
     ("sender/alice_main.c", "main"): 186,
