@@ -83,7 +83,6 @@ def test_architecture_names_every_source_file():
 LONG_FUNCTIONS = {
     ("sim/cmd/cmd_amp.c", "cmd_amp"): 125,
     ("sim/cmd/cmd_chain.c", "cmd_chain"): 121,
-    ("sim/cmd/cmd_bench.c", "bench_once"): 135,
     ("sim/cmd/cmd_rpc.c", "cmd_rpc"): 125,
     ("sim/core/scenario_keys.c", "scn_key_apply"): 154,
     ("sim/runtime/scenario.c", "section_begin"): 140,
