@@ -405,7 +405,7 @@ bool world_quiet(const struct world *w, bool *all_final)
 		if (w->alice.pays[i].outcome == OUTCOME_PENDING)
 			final = false;
 	*all_final = final;
-	if (!final || w->a.sched || w->b.sched)
+	if (!final || w->a.sched || w->b.sched || w->a.hand || w->b.hand)
 		return false;
 	for (size_t i = 0; i < w->alice.nchans; i++) {
 		const struct ledger *la = &w->alice.chans[i].ledger;
@@ -548,6 +548,7 @@ static void side_free(struct side *sd)
 		w_pending_unlink(sd, sd->sched);
 	while (sd->held)
 		w_pending_unlink(sd, sd->held);
+	w_hand_forget(sd);
 	while (sd->in_head) {
 		struct wire *f = sd->in_head;
 		sd->in_head = f->next;
