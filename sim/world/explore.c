@@ -114,7 +114,16 @@ struct xctx {
 	bool order_matters;          /* order invariance applies */
 	bool have_outcome;
 	char outcome[512];
+	char engine[400];            /* the first invariant an engine found broken */
 };
+
+static void on_violation(void *ctx, enum world_node node, const char *text)
+{
+	struct xctx *x = ctx;
+	if (!x->engine[0])
+		snprintf(x->engine, sizeof(x->engine), "engine invariant: %s: %s",
+			 world_node_name(node), text);
+}
 
 static void push(struct xctx *x, uint32_t parent, xchoice c)
 {
@@ -138,9 +147,11 @@ static size_t path_of(const struct xctx *x, uint32_t node, xchoice **out)
 	return n;
 }
 
-static struct xrun *replay(const struct xctx *x, const xchoice *path, size_t n)
+static struct xrun *replay(struct xctx *x, const xchoice *path, size_t n)
 {
-	struct xrun *r = xrun_new(x->cfg->s, NULL);
+	struct world_sink sink = { .violation = on_violation, .ctx = x };
+	x->engine[0] = '\0';
+	struct xrun *r = xrun_new(x->cfg->s, &sink);
 	world_set_check(xrun_world(r), world_check_event, NULL);
 	for (size_t i = 0; i < n; i++)
 		xrun_apply(r, path[i]);
@@ -161,6 +172,8 @@ static void broke(struct explore_result *res, const char *text)
 		k = sizeof(res->property) - 1;
 	memcpy(res->property, text, k);
 	res->property[k] = '\0';
+	if (colon)
+		text = colon + 1 + strspn(colon + 1, " ");
 	snprintf(res->what, sizeof(res->what), "%s", text);
 }
 
@@ -170,24 +183,28 @@ enum xstate { XS_GOES_ON, XS_END, XS_BROKEN };
 static enum xstate judge(struct xctx *x, struct xrun *r)
 {
 	struct world *w = xrun_world(r);
-	struct explore_result *res = x->cfg ? x->res : NULL;
+	struct explore_result *res = x->res;
 	if (world_broken(w)) {
 		broke(res, world_broken(w));
 		return XS_BROKEN;
 	}
-	if (world_violations(w, WORLD_ALICE) || world_violations(w, WORLD_BOB)) {
-		broke(res, "engine invariant: an engine found its own state broken");
-		return XS_BROKEN;
-	}
+	bool engine = world_violations(w, WORLD_ALICE) || world_violations(w, WORLD_BOB);
 	bool final;
 	bool quiet = world_quiet(w, &final) && xrun_next_payment(r) == x->cfg->s->npayments;
-	if (!quiet && world_now(w) <= x->horizon)
-		return XS_GOES_ON;
+	bool end = quiet || world_now(w) > x->horizon;
 	char buf[600];
-	if (!world_check_end_modes(w, quiet, true, buf, sizeof(buf))) {
+	/* at the end, the checker's own words first: an engine that finds a
+	 * payment settled in part says what the atomicity property says */
+	if (end && !world_check_end_modes(w, quiet, true, buf, sizeof(buf))) {
 		broke(res, buf);
 		return XS_BROKEN;
 	}
+	if (engine) {
+		broke(res, x->engine[0] ? x->engine : "engine invariant: an engine found its own state broken");
+		return XS_BROKEN;
+	}
+	if (!end)
+		return XS_GOES_ON;
 	if (x->order_matters && xrun_faults(r) == 0) {
 		world_check_outcomes(w, buf, sizeof(buf));
 		if (!x->have_outcome) {
