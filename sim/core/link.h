@@ -30,11 +30,20 @@ struct link_params {
 	double ge_r;             /* P(bad -> good) per message */
 };
 
-#define LINK_MAX_RULES 8
+/* Rules per link direction: enough for a scenario that fixes the fate of
+ * every message of a short run (a checker's counterexample). */
+#define LINK_MAX_RULES 64
 
-struct drop_rule {
+/* What a rule does to the nth message of its kind ("drop=add#1",
+ * "delay=add#2:35ms", "duplicate=fulfill#1[:D]"). */
+enum link_rule_what { LINK_RULE_DROP, LINK_RULE_DELAY, LINK_RULE_DUPLICATE };
+
+struct link_rule {
 	enum msg_kind kind;
 	uint32_t nth;            /* 1-based occurrence on this link */
+	enum link_rule_what what;
+	bool has_delay;          /* delay: always; duplicate: when ":D" is given */
+	uint64_t delay_us;       /* delay: the message's; duplicate: its second copy's */
 };
 
 struct link {
@@ -46,7 +55,7 @@ struct link {
 	bool ge_bad[MSG_KIND_COUNT];
 	struct rng rng[MSG_KIND_COUNT];
 	uint32_t sent[MSG_KIND_COUNT];
-	struct drop_rule rules[LINK_MAX_RULES];
+	struct link_rule rules[LINK_MAX_RULES];
 	unsigned nrules;
 };
 
@@ -80,5 +89,19 @@ void link_delay_range(const struct link_params *p, uint64_t *lo, uint64_t *hi);
 
 /* Add a "drop the nth message of kind k" rule; false if the table is full. */
 bool link_add_rule(struct link *l, enum msg_kind k, uint32_t nth);
+
+/* Add any rule. NULL when added; otherwise why not (the table is full, nth
+ * is 0, or another rule already decides that message the same way). A
+ * delay and a duplicate rule may share a message: its first copy comes
+ * after the delay, its second after the duplicate's D. */
+const char *link_add_msg_rule(struct link *l, const struct link_rule *r);
+
+/* Remove a rule that has not fired (kind, nth and what equal); false if
+ * there is none. */
+bool link_remove_msg_rule(struct link *l, const struct link_rule *r);
+
+/* Whether two rules decide the same message in a way that cannot be
+ * combined (two of one what, or a drop with anything). */
+bool link_rules_conflict(const struct link_rule *a, const struct link_rule *b);
 
 #endif

@@ -4,55 +4,15 @@ and hash for hash (docs/world.md). Every scenario in scenarios/ is played
 both ways and compared: each node's event log, the merged file, and the
 --json summary (all but the wall-clock metrics and the OS's addresses)."""
 import glob
-import json
 import os
 import re
 
 import pytest
 
+from same_run import assert_same_run, needs_processes, summary
 from support import ROOT, run
 
 SCENARIOS = sorted(glob.glob(os.path.join(ROOT, "scenarios", "**", "*.ini"), recursive=True))
-
-# what the world does not play yet: refused with exit 2 and a message
-NOT_YET = ("crash=", "restart=")
-
-
-def needs_processes(path):
-    with open(path) as f:
-        text = f.read()
-    return any("action = " + k in text or "action=" + k in text for k in NOT_YET)
-
-
-def normalized(lines):
-    """Event lines without what the OS decides: a peer's address."""
-    out = []
-    for line in lines:
-        ev = json.loads(line)
-        if "peer" in ev:
-            ev["peer"] = ""
-        out.append(json.dumps(ev, sort_keys=False))
-    return out
-
-
-def summary(text):
-    """A --json summary without what differs between any two runs: the wall
-    clock, and the run directory named in a problem."""
-    j = json.loads(text)
-    j.get("metrics", {}).pop("wall", None)
-    j["problems"] = [re.sub(r"\(see [^)]*\)", "(see LOG)", p) for p in j.get("problems", [])]
-    return j
-
-
-def play(build, path, tmp, *extra, in_process):
-    events = os.path.join(tmp, ("inproc" if in_process else "daemons") + ".jsonl")
-    args = [build.exe("ampsim"), "run", path, "--json", "--events", events] + list(extra)
-    if in_process:
-        args.insert(2, "--in-process")
-    r = run(args, timeout=180)
-    with open(events) as f:
-        lines = f.read().splitlines()
-    return r, lines
 
 
 @pytest.mark.parametrize("path", SCENARIOS, ids=lambda p: os.path.relpath(p, ROOT))
@@ -62,15 +22,7 @@ def test_in_process_is_the_run_of_the_two_daemons(build, tmp_path, path):
         assert r.returncode == 2, r.stderr
         assert "not played in-process yet" in r.stderr and ".ini:" in r.stderr, r.stderr
         return
-    two, two_lines = play(build, path, str(tmp_path), in_process=False)
-    one, one_lines = play(build, path, str(tmp_path), in_process=True)
-    assert two.returncode == one.returncode, (two.stderr, one.stderr)
-    assert len(one_lines) > 5
-    a, b = normalized(two_lines), normalized(one_lines)
-    for i, (x, y) in enumerate(zip(a, b)):
-        assert x == y, "event %d differs:\n daemons:    %s\n in-process: %s" % (i, x, y)
-    assert len(a) == len(b)
-    assert summary(two.stdout) == summary(one.stdout)
+    assert_same_run(build, path, str(tmp_path))
 
 
 def test_the_summary_without_events_is_the_same(build, tmp_path):
