@@ -108,13 +108,24 @@ static void step_words(const struct scenario *s, struct xrun *r, xchoice c, char
 		snprintf(buf, n, "a crash");
 		return;
 	}
-	/* a duplicate's second delivery is the duplicate rule's, not a delay */
-	if (rule.what == CR_DELAY)
-		for (size_t i = 0; i < tr->n; i++)
-			if (tr->v[i].chan == rule.chan && tr->v[i].to_alice == rule.to_alice &&
-			    tr->v[i].kind == rule.kind && tr->v[i].nth == rule.nth &&
-			    tr->v[i].what == CR_DELAY)
-				return;
+	/* a duplicated message's second delivery: the duplicate rule's :D */
+	if (rule.what == CR_DELAY) {
+		struct check_rule *delay = NULL, *dup = NULL;
+		for (size_t i = 0; i < tr->n; i++) {
+			struct check_rule *o = &tr->v[i];
+			if (o->chan == rule.chan && o->to_alice == rule.to_alice && o->kind == rule.kind &&
+			    o->nth == rule.nth) {
+				delay = o->what == CR_DELAY ? o : delay;
+				dup = o->what == CR_DUPLICATE ? o : dup;
+			}
+		}
+		if (delay && dup && !dup->has_delay) {
+			dup->has_delay = true;
+			dup->delay_us = rule.delay_us;
+		}
+		if (delay)
+			return;
+	}
 	add_rule(tr, rule);
 }
 
@@ -209,7 +220,11 @@ static void write_rule(FILE *f, const struct scenario *s, const struct check_rul
 		fprintf(f, "action = delay=%s#%u:%s\n", kind, r->nth, d);
 		break;
 	case CR_DROP: fprintf(f, "action = drop=%s#%u\n", kind, r->nth); break;
-	case CR_DUPLICATE: fprintf(f, "action = duplicate=%s#%u\n", kind, r->nth); break;
+	case CR_DUPLICATE:
+		ms(d, sizeof(d), r->delay_us);
+		fprintf(f, "action = duplicate=%s#%u%s%s\n", kind, r->nth, r->has_delay ? ":" : "",
+			r->has_delay ? d : "");
+		break;
 	case CR_DISCONNECT: break;
 	}
 }

@@ -16,7 +16,8 @@ struct check_rule {
 	enum msg_kind kind;
 	uint32_t nth;
 	enum { CR_DELAY, CR_DROP, CR_DUPLICATE, CR_DISCONNECT } what;
-	uint64_t delay_us;       /* CR_DELAY */
+	uint64_t delay_us;       /* CR_DELAY; CR_DUPLICATE: its second copy's, if has_delay */
+	bool has_delay;
 	uint64_t at_us;          /* CR_DISCONNECT */
 };
 
