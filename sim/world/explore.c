@@ -152,9 +152,11 @@ static struct xrun *replay(struct xctx *x, const xchoice *path, size_t n)
 	struct world_sink sink = { .violation = on_violation, .ctx = x };
 	x->engine[0] = '\0';
 	struct xrun *r = xrun_new(x->cfg->s, &sink);
-	world_set_check(xrun_world(r), world_check_event, NULL);
+	/* the path's states were judged when they were found: the checker
+	 * watches only the step about to be taken */
 	for (size_t i = 0; i < n; i++)
 		xrun_apply(r, path[i]);
+	world_set_check(xrun_world(r), world_check_event, NULL);
 	return r;
 }
 

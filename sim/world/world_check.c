@@ -34,7 +34,7 @@ void world_check_event(const struct world *w, void *ctx, char *buf, size_t n)
 		const struct ledger *l = &a->chans[i].ledger;
 		if (!check_ledger(l, "alice", buf, n))
 			return;
-		for (uint32_t k = 0; l->htlcs && k < l->max_htlcs; k++) {
+		for (uint32_t k = 0; l->htlcs && k < l->span; k++) {   /* every used slot is below span */
 			const struct ledger_htlc *h = &l->htlcs[k];
 			if (h->used && height > h->cltv_expiry + CHAIN_CONFIRMATIONS + 1) {
 				snprintf(buf, n, "expiry: HTLC %s/%llu (cltv_expiry %u) is still in flight "

@@ -145,6 +145,28 @@ static void put_bob_chans(hst *h, const struct bob_engine *e)
 	}
 }
 
+static int cmp_key(const void *x, const void *y)
+{
+	return memcmp(x, y, AMP_LEN);
+}
+
+/* The keys of closed sets, sorted: where each sits in the table depends on
+ * a SipHash key the table draws from the system's randomness. */
+static void put_settled(hst *h, const struct ampset_table *t)
+{
+	static const uint8_t zero[AMP_LEN];
+	uint8_t (*k)[AMP_LEN] = t->settled_n ? xcalloc(t->settled_n, AMP_LEN) : NULL;
+	size_t n = 0;
+	for (size_t i = 0; i < t->settled_cap && n < t->settled_n; i++)
+		if (memcmp(t->settled[i], zero, AMP_LEN) != 0)
+			memcpy(k[n++], t->settled[i], AMP_LEN);
+	qsort(k, n, AMP_LEN, cmp_key);
+	put64(h, n);
+	if (n)
+		put(h, k, n * AMP_LEN);
+	free(k);
+}
+
 static void put_bob(hst *h, const struct bob_engine *e)
 {
 	put64(h, e->clock_gen);
@@ -177,9 +199,7 @@ static void put_bob(hst *h, const struct bob_engine *e)
 			put64(h, s->htlcs[j].amount.millisatoshis);
 		}
 	}
-	put64(h, e->sets.settled_n);
-	if (e->sets.settled)
-		put(h, e->sets.settled, e->sets.settled_cap * AMP_LEN);
+	put_settled(h, &e->sets);
 	put64(h, e->nlate);
 	for (size_t i = 0; i < e->nlate; i++) {
 		put64(h, e->late[i].chan);
