@@ -3,6 +3,7 @@
  * checker over each; the shortest trace to a broken one, in words and as a
  * scenario file that ampsim run replays (docs/check.md). */
 #include <getopt.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -157,6 +158,10 @@ int cmd_check(int argc, char **argv)
 	printf("checking %s: %s; up to %llu fault%s\n", o.file, CHECK_PROPERTIES,
 	       (unsigned long long)o.faults, o.faults == 1 ? "" : "s");
 	fflush(stdout);
+	/* a replay makes and frees a world of about a megabyte: kept on the
+	 * heap, not mapped and unmapped each time (a page fault per page) */
+	mallopt(M_MMAP_THRESHOLD, 64 << 20);
+	mallopt(M_TRIM_THRESHOLD, 256 << 20);
 	struct explore_config cfg = { s, (unsigned)o.faults, (unsigned)o.depth, o.max_states };
 	struct explore_result res;
 	struct timespec t0;
