@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 
 #include "check_trace.h"
@@ -97,20 +98,36 @@ static double since(const struct timespec *t0)
 	return (double)(t1.tv_sec - t0->tv_sec) + (double)(t1.tv_nsec - t0->tv_nsec) / 1e9;
 }
 
+static double cpu_seconds(void)
+{
+	struct rusage ru;
+	getrusage(RUSAGE_SELF, &ru);
+	return (double)ru.ru_utime.tv_sec + (double)ru.ru_stime.tv_sec +
+	       ((double)ru.ru_utime.tv_usec + (double)ru.ru_stime.tv_usec) / 1e6;
+}
+
+static void counts(const struct explore_result *res, double secs)
+{
+	double cpu = cpu_seconds();
+	printf("%llu distinct states, %llu executions, depth %u, %.2f s (%.2f s of CPU, %.0f "
+	       "states a minute)\n", (unsigned long long)res->states,
+	       (unsigned long long)res->executions, res->depth, secs, cpu,
+	       cpu > 0 ? (double)res->states * 60.0 / cpu : 0.0);
+}
+
 static int report(const struct check_opts *o, const struct scenario *s,
 		  const struct explore_result *res, double secs)
 {
-	const char *counts = "%llu distinct states, %llu executions, depth %u, %.2f s\n";
-	unsigned long long st = (unsigned long long)res->states, ex = (unsigned long long)res->executions;
+	unsigned long long st = (unsigned long long)res->states;
 	switch (res->verdict) {
 	case EXPLORE_HOLDS:
 		printf("every property holds in every execution: ");
-		printf(counts, st, ex, res->depth, secs);
+		counts(res, secs);
 		return 0;
 	case EXPLORE_CUT:
 		printf("no violation up to depth %llu (the search was cut there: nothing is said of "
 		       "longer executions): ", (unsigned long long)o->depth);
-		printf(counts, st, ex, res->depth, secs);
+		counts(res, secs);
 		return 3;
 	case EXPLORE_TOO_LARGE:
 		fprintf(stderr, "%s: too large to explore whole: stopped at %llu distinct states "
@@ -121,7 +138,7 @@ static int report(const struct check_opts *o, const struct scenario *s,
 	}
 	printf("VIOLATION of %s: %s\n", res->property, res->what);
 	printf("found after ");
-	printf(counts, st, ex, res->depth, secs);
+	counts(res, secs);
 	printf("the shortest execution that breaks it, %zu steps:\n", res->npath);
 	struct check_trace tr;
 	check_trace_replay(s, res->path, res->npath, stdout, &tr);

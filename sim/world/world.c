@@ -243,8 +243,14 @@ struct world *world_new(const struct scenario *s, const struct world_sink *sink,
 {
 	if (!world_supports(s, err, errlen))
 		return NULL;
-	struct world *w = xcalloc(1, sizeof(*w));
+	struct world *w = malloc(sizeof(*w));
+	if (!w)
+		fatal("out of memory");
+	memset(w, 0, offsetof(struct world, arena));
+	w->arena.exhausted = false;
 	w->s = s;
+	w->a.links = xcalloc(s->nchannels ? s->nchannels : 1, sizeof(*w->a.links));
+	w->b.links = xcalloc(s->nchannels ? s->nchannels : 1, sizeof(*w->b.links));
 	if (sink)
 		w->sink = *sink;
 	w->a.node = WORLD_ALICE;
@@ -555,6 +561,7 @@ static void side_free(struct side *sd)
 		free(f);
 	}
 	free(sd->heap.v);
+	free(sd->links);
 }
 
 void world_free(struct world *w)
