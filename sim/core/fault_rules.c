@@ -81,6 +81,7 @@ bool fault_rules_check(const struct scenario *s, size_t *bad, char *why, size_t 
 {
 	static const enum fault_dir dirs[] = { DIR_TO_BOB, DIR_TO_ALICE };
 	for (size_t i = 0; i < s->nfaults; i++) {
+		/* every rule of the file counts, whatever its at and until */
 		const struct fault_config *f = &s->faults[i];
 		struct link_rule r, q;
 		if (!fault_msg_rule(f, &r))
@@ -98,8 +99,8 @@ bool fault_rules_check(const struct scenario *s, size_t *bad, char *why, size_t 
 				if (link_rules_conflict(&q, &r)) {
 					*bad = i;
 					snprintf(why, whylen, "[fault %s] action: %s decides the same "
-						 "message on %s %s as [fault %s] (line %d): one rule per "
-						 "message (a delay= and a duplicate= may share one)",
+						 "message on %s %s otherwise than [fault %s] (line %d): one "
+						 "fate per message (a delay= and a duplicate= may share one)",
 						 f->id, f->text, f->channel, fault_dir_name(dirs[d]),
 						 g->id, g->line);
 					return false;

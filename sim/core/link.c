@@ -265,7 +265,10 @@ bool link_rules_conflict(const struct link_rule *a, const struct link_rule *b)
 {
 	if (a->kind != b->kind || a->nth != b->nth)
 		return false;
-	return a->what == b->what || a->what == LINK_RULE_DROP || b->what == LINK_RULE_DROP;
+	if (a->what != b->what)   /* a delay and a duplicate combine; a drop with neither */
+		return a->what == LINK_RULE_DROP || b->what == LINK_RULE_DROP;
+	/* the same rule twice says one thing (as two drop rules always could) */
+	return a->has_delay != b->has_delay || a->delay_us != b->delay_us;
 }
 
 const char *link_add_msg_rule(struct link *l, const struct link_rule *r)

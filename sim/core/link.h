@@ -91,17 +91,19 @@ void link_delay_range(const struct link_params *p, uint64_t *lo, uint64_t *hi);
 bool link_add_rule(struct link *l, enum msg_kind k, uint32_t nth);
 
 /* Add any rule. NULL when added; otherwise why not (the table is full, nth
- * is 0, or another rule already decides that message the same way). A
- * delay and a duplicate rule may share a message: its first copy comes
- * after the delay, its second after the duplicate's D. */
+ * is 0, or another rule decides that message otherwise). A delay and a
+ * duplicate rule may share a message: its first copy comes after the
+ * delay, its second after the duplicate's D. The same rule twice is
+ * allowed and fires as one. */
 const char *link_add_msg_rule(struct link *l, const struct link_rule *r);
 
 /* Remove a rule that has not fired (kind, nth and what equal); false if
  * there is none. */
 bool link_remove_msg_rule(struct link *l, const struct link_rule *r);
 
-/* Whether two rules decide the same message in a way that cannot be
- * combined (two of one what, or a drop with anything). */
+/* Whether two rules decide the same message in ways that cannot be
+ * combined: a drop with a delay or a duplicate, or two delays (or two
+ * duplicates) with different delays. */
 bool link_rules_conflict(const struct link_rule *a, const struct link_rule *b);
 
 #endif

@@ -107,7 +107,7 @@ def test_two_rules_on_one_message_and_too_many_rules(build, tmp_path):
     assert r.returncode == 2, r.stderr
     line = (BASE + SLOW_SECOND_ADD + "\n[fault again]\nchannel = c1\n").count("\n") + 1
     assert "bad.ini:%d: [fault again] action:" % line in r.stderr, r.stderr
-    assert "same message" in r.stderr and "[fault slow]" in r.stderr, r.stderr
+    assert "otherwise than" in r.stderr and "[fault slow]" in r.stderr, r.stderr
     many = BASE + "".join("\n[fault r%d]\nchannel = c1\naction = delay=add#%d:%dms\n" % (i, i, i)
                           for i in range(1, 66))
     path.write_text(many)

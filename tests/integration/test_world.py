@@ -9,7 +9,8 @@ import re
 
 import pytest
 
-from same_run import assert_same_run, needs_processes, summary
+# normalized, play and summary stay importable from here too
+from same_run import assert_same_run, needs_processes, normalized, play, summary  # noqa: F401
 from support import ROOT, run
 
 SCENARIOS = sorted(glob.glob(os.path.join(ROOT, "scenarios", "**", "*.ini"), recursive=True))

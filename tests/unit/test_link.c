@@ -585,9 +585,13 @@ static void test_rule_combine_and_conflict(void **state)
 	struct link_rule x = rule(LINK_RULE_DROP, MSG_ADD, 2, false, 0);
 	assert_null(link_add_msg_rule(&l, &d));
 	assert_null(link_add_msg_rule(&l, &u));
+	struct link_rule d2 = d;
+	d2.delay_us = 41000;
 	assert_non_null(link_add_msg_rule(&l, &x));
-	assert_non_null(link_add_msg_rule(&l, &d));
-	assert_true(link_rules_conflict(&d, &d));
+	assert_non_null(link_add_msg_rule(&l, &d2));
+	assert_true(link_rules_conflict(&d, &d2));
+	assert_false(link_rules_conflict(&d, &d));
+	assert_false(link_rules_conflict(&x, &x));
 	assert_true(link_rules_conflict(&x, &u));
 	assert_false(link_rules_conflict(&d, &u));
 	struct link_rule other = rule(LINK_RULE_DROP, MSG_FAIL, 2, false, 0);
@@ -601,6 +605,13 @@ static void test_rule_combine_and_conflict(void **state)
 	assert_int_equal(v.delay_us[0], 40000);
 	assert_int_equal(v.delay_us[1], 9000);
 	assert_int_equal(l.nrules, 0);
+
+	/* the same drop rule twice fires once, on its message, and both go */
+	assert_null(link_add_msg_rule(&l, &(struct link_rule){ .kind = MSG_FAIL, .nth = 1 }));
+	assert_null(link_add_msg_rule(&l, &(struct link_rule){ .kind = MSG_FAIL, .nth = 1 }));
+	assert_int_equal(link_decide(&l, MSG_FAIL).fate, LINK_DROP);
+	assert_int_equal(l.nrules, 0);
+	assert_int_equal(link_decide(&l, MSG_FAIL).fate, LINK_DELIVER);
 }
 
 /* A down link holds a delayed message like any other: the rule is spent

@@ -599,13 +599,18 @@ static void test_fault_msg_rules(void **state)
 	/* two rules on one message: the second is reported */
 	parse_bad("[channel c1]\ncapacity = 1btc\n[fault f1]\nchannel = c1\n"
 		  "action = delay=add#2:5ms\n[fault f2]\nchannel = c1\ndirection = to_bob\n"
-		  "action = drop=add#2\n", 9, "[fault f2] action:", "same message",
+		  "action = drop=add#2\n", 9, "[fault f2] action:", "otherwise than",
 		  "[fault f1] (line 3)", NULL);
-	/* a delay and a duplicate share one; other directions count apart */
+	parse_bad("[channel c1]\ncapacity = 1btc\n[fault f1]\nchannel = c1\n"
+		  "action = delay=add#2:5ms\n[fault f2]\nchannel = c1\n"
+		  "action = delay=add#2:6ms\n", 8, "[fault f2] action:", "otherwise than", NULL);
+	/* a delay and a duplicate share one, the same rule twice is one;
+	 * other directions count apart */
 	parse_ok("[channel c1]\ncapacity = 1btc\n[fault f1]\nchannel = c1\n"
 		 "action = delay=add#2:5ms\n[fault f2]\nchannel = c1\naction = duplicate=add#2:9ms\n"
 		 "[fault f3]\nchannel = c1\ndirection = to_bob\naction = drop=fulfill#2\n"
-		 "[fault f4]\nchannel = c1\ndirection = to_alice\naction = delay=fulfill#2:1ms\n");
+		 "[fault f4]\nchannel = c1\ndirection = to_alice\naction = delay=fulfill#2:1ms\n"
+		 "[fault f5]\nchannel = c1\ndirection = to_bob\naction = drop=fulfill#2\n");
 	assert_int_equal(scn.faults[1].action, FAULT_DUPLICATE_MSG);
 	assert_true(scn.faults[1].dur_us == 9000);
 
