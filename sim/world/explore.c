@@ -14,6 +14,10 @@
 #define XMAX_CHOICES 4096
 #define DEFAULT_MAX_STATES 4000000ULL
 #define NO_PARENT UINT32_MAX
+/* Worlds kept for the node they stand at (the last child of an expansion,
+ * expanded a level later without a replay): at most this many, a few
+ * hundred kilobytes each. */
+#define XCACHE 256
 
 struct xnode {
 	uint32_t parent;
@@ -115,7 +119,39 @@ struct xctx {
 	bool have_outcome;
 	char outcome[512];
 	char engine[400];            /* the first invariant an engine found broken */
+	/* worlds kept for nodes not yet expanded, oldest first (node ids rise) */
+	struct {
+		uint32_t node;
+		struct xrun *r;
+	} cache[XCACHE];
+	size_t chead, cn;
 };
+
+/* The kept world of node, or NULL; worlds of nodes passed are freed. */
+static struct xrun *cache_take(struct xctx *x, uint32_t node)
+{
+	while (x->cn && x->cache[x->chead].node <= node) {
+		size_t i = x->chead;
+		x->chead = (x->chead + 1) % XCACHE;
+		x->cn--;
+		if (x->cache[i].node == node)
+			return x->cache[i].r;
+		xrun_free(x->cache[i].r);
+	}
+	return NULL;
+}
+
+/* Keep r for node; false (the caller frees it) when the cache is full. */
+static bool cache_keep(struct xctx *x, uint32_t node, struct xrun *r)
+{
+	if (x->cn == XCACHE)
+		return false;
+	size_t i = (x->chead + x->cn) % XCACHE;
+	x->cache[i].node = node;
+	x->cache[i].r = r;
+	x->cn++;
+	return true;
+}
 
 static void on_violation(void *ctx, enum world_node node, const char *text)
 {
@@ -243,15 +279,21 @@ static void found(struct xctx *x, uint32_t node)
  * property broke (res says which, and the path). */
 static bool expand(struct xctx *x, uint32_t node, unsigned level, bool *cut)
 {
-	xchoice *path, ch[XMAX_CHOICES];
-	size_t np = path_of(x, node, &path);
-	struct xrun *r = replay(x, path, np);
+	xchoice *path = NULL, ch[XMAX_CHOICES];
+	size_t np = 0;
+	struct xrun *r = cache_take(x, node);
+	if (!r) {
+		np = path_of(x, node, &path);
+		r = replay(x, path, np);
+	}
 	unsigned left = x->cfg->faults - xrun_faults(r);
 	size_t nch = xrun_choices(r, left, ch, XMAX_CHOICES);
-	bool stop = false;
+	bool stop = false, kept = false;
 	for (size_t j = 0; j < nch && !stop; j++) {
 		if (j) {
 			xrun_free(r);
+			if (!path)
+				np = path_of(x, node, &path);
 			r = replay(x, path, np);
 		}
 		xrun_apply(r, ch[j]);
@@ -276,10 +318,13 @@ static bool expand(struct xctx *x, uint32_t node, unsigned level, bool *cut)
 		case XS_GOES_ON:
 			if (x->cfg->depth && level + 1 >= x->cfg->depth)
 				*cut = true;
+			else if (j + 1 == nch)
+				kept = cache_keep(x, (uint32_t)(x->nnodes - 1), r);
 			break;
 		}
 	}
-	xrun_free(r);
+	if (!kept)
+		xrun_free(r);
 	free(path);
 	return stop;
 }
@@ -326,6 +371,11 @@ void explore_run(const struct explore_config *cfg, struct explore_result *res)
 	}
 	res->verdict = cut ? EXPLORE_CUT : EXPLORE_HOLDS;
 out:
+	while (x.cn) {
+		xrun_free(x.cache[x.chead].r);
+		x.chead = (x.chead + 1) % XCACHE;
+		x.cn--;
+	}
 	free(x.nodes);
 	free(x.seen.v);
 }
