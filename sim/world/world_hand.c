@@ -7,66 +7,11 @@ void world_set_hand(struct world *w)
 	w->hand = true;
 }
 
-static void hand_append(struct side *sd, struct pending *q)
-{
-	q->held = false;
-	q->next = NULL;
-	q->prev = sd->hand_tail;
-	if (sd->hand_tail)
-		sd->hand_tail->next = q;
-	else
-		sd->hand = q;
-	sd->hand_tail = q;
-	sd->npending++;
-}
-
 static struct pending *hand_copy(const struct pending *src)
 {
 	struct pending *q = xcalloc(1, sizeof(*q) + src->len);
 	memcpy(q, src, sizeof(*q) + src->len);
 	return q;
-}
-
-void w_hand_send(struct world *w, struct side *sd, size_t chan, enum msg_kind kind,
-		 const char *msg_name, const uint8_t *bytes, size_t len)
-{
-	struct link *l = &sd->links[chan].out;
-	struct pending *q = xcalloc(1, sizeof(*q) + len);
-	q->chan = chan;
-	q->msg_name = msg_name;
-	q->nth = link_count(l, &kind);
-	q->kind = (uint8_t)kind;
-	q->sent = w->now;
-	uint64_t lo, hi;
-	link_delay_range(&l->p, &lo, &hi);
-	q->lo = lo > UINT64_MAX - w->now ? UINT64_MAX : w->now + lo;
-	q->hi = hi > UINT64_MAX - w->now ? UINT64_MAX : w->now + hi;
-	q->len = len;
-	memcpy(q->bytes, bytes, len);
-	hand_append(sd, q);
-}
-
-static void hand_detach(struct side *sd, struct pending *q)
-{
-	if (q->prev)
-		q->prev->next = q->next;
-	else
-		sd->hand = q->next;
-	if (q->next)
-		q->next->prev = q->prev;
-	else
-		sd->hand_tail = q->prev;
-	q->prev = q->next = NULL;
-	sd->npending--;
-}
-
-void w_hand_forget(struct side *sd)
-{
-	while (sd->hand) {
-		struct pending *q = sd->hand;
-		hand_detach(sd, q);
-		free(q);
-	}
 }
 
 size_t world_items(const struct world *w)
@@ -106,7 +51,7 @@ void world_item_deliver(struct world *w, size_t i)
 {
 	struct side *sd;
 	struct pending *q = nth_item(w, i, &sd);
-	hand_detach(sd, q);
+	w_hand_detach(sd, q);
 	if (q->lo > w->now)
 		world_advance(w, q->lo);
 	w_wire_put(w, sd, q);
@@ -117,7 +62,7 @@ void world_item_drop(struct world *w, size_t i)
 {
 	struct side *sd;
 	struct pending *q = nth_item(w, i, &sd);
-	hand_detach(sd, q);
+	w_hand_detach(sd, q);
 	struct evrec r;
 	evrec_init(&r, "message_dropped");
 	evrec_str(&r, "channel", w_chan_name(w, sd, q->chan));
@@ -137,7 +82,7 @@ void world_item_duplicate(struct world *w, size_t i)
 	evrec_str(&r, "channel", w_chan_name(w, sd, q->chan));
 	evrec_str(&r, "message", q->msg_name ? q->msg_name : "message");
 	w_emit(w, sd->node, &r);
-	hand_append(sd, hand_copy(q));
+	w_hand_append(sd, hand_copy(q));
 }
 
 bool world_connected(const struct world *w)

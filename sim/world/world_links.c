@@ -212,3 +212,59 @@ void w_send_action(struct world *w, struct side *sd, const struct action *x)
 		w_send_on(w, sd, x->chan, x->msg_kind, x->msg_name, x->frame, x->frame_len);
 }
 
+/* ---- hand mode (world_hand.h): a frame waits for an explorer ---------------- */
+
+void w_hand_append(struct side *sd, struct pending *q)
+{
+	q->held = false;
+	q->next = NULL;
+	q->prev = sd->hand_tail;
+	if (sd->hand_tail)
+		sd->hand_tail->next = q;
+	else
+		sd->hand = q;
+	sd->hand_tail = q;
+	sd->npending++;
+}
+
+void w_hand_send(struct world *w, struct side *sd, size_t chan, enum msg_kind kind,
+		 const char *msg_name, const uint8_t *bytes, size_t len)
+{
+	struct link *l = &sd->links[chan].out;
+	struct pending *q = xcalloc(1, sizeof(*q) + len);
+	q->chan = chan;
+	q->msg_name = msg_name;
+	q->nth = link_count(l, &kind);
+	q->kind = (uint8_t)kind;
+	q->sent = w->now;
+	uint64_t lo, hi;
+	link_delay_range(&l->p, &lo, &hi);
+	q->lo = lo > UINT64_MAX - w->now ? UINT64_MAX : w->now + lo;
+	q->hi = hi > UINT64_MAX - w->now ? UINT64_MAX : w->now + hi;
+	q->len = len;
+	memcpy(q->bytes, bytes, len);
+	w_hand_append(sd, q);
+}
+
+void w_hand_detach(struct side *sd, struct pending *q)
+{
+	if (q->prev)
+		q->prev->next = q->next;
+	else
+		sd->hand = q->next;
+	if (q->next)
+		q->next->prev = q->prev;
+	else
+		sd->hand_tail = q->prev;
+	q->prev = q->next = NULL;
+	sd->npending--;
+}
+
+void w_hand_forget(struct side *sd)
+{
+	while (sd->hand) {
+		struct pending *q = sd->hand;
+		w_hand_detach(sd, q);
+		free(q);
+	}
+}
