@@ -160,7 +160,8 @@ static void put_settled(hst *h, const struct ampset_table *t)
 	for (size_t i = 0; i < t->settled_cap && n < t->settled_n; i++)
 		if (memcmp(t->settled[i], zero, AMP_LEN) != 0)
 			memcpy(k[n++], t->settled[i], AMP_LEN);
-	qsort(k, n, AMP_LEN, cmp_key);
+	if (n)
+		qsort(k, n, AMP_LEN, cmp_key);
 	put64(h, n);
 	if (n)
 		put(h, k, n * AMP_LEN);
@@ -241,7 +242,8 @@ static void put_items(hst *h, const struct side *sd, uint64_t now)
 			put(&one, q->bytes, q->len);
 			crypto_generichash_final(&one, d[i++], 16);
 		}
-	qsort(d, n, 16, cmp16);
+	if (n)
+		qsort(d, n, 16, cmp16);
 	put64(h, n);
 	if (n)
 		put(h, d, n * 16);
@@ -263,7 +265,8 @@ static void put_timers(hst *h, const struct side *sd, uint64_t now)
 	const struct wtimer **v = n ? xcalloc(n, sizeof(*v)) : NULL;
 	for (size_t i = 0; i < n; i++)
 		v[i] = sd->heap.v[i];
-	qsort(v, n, sizeof(*v), timer_cmp);
+	if (n)
+		qsort(v, n, sizeof(*v), timer_cmp);
 	put64(h, n);
 	for (size_t i = 0; i < n; i++) {
 		put64(h, v[i]->kind);
