@@ -109,9 +109,9 @@ static double cpu_seconds(void)
 static void counts(const struct explore_result *res, double secs)
 {
 	double cpu = cpu_seconds();
-	printf("%llu distinct states, %llu executions, depth %u, %.2f s (%.2f s of CPU, %.0f "
+	printf("%llu distinct states, %llu execution%s, depth %u, %.2f s (%.2f s of CPU, %.0f "
 	       "states a minute)\n", (unsigned long long)res->states,
-	       (unsigned long long)res->executions, res->depth, secs, cpu,
+	       (unsigned long long)res->executions, res->executions == 1 ? "" : "s", res->depth, secs, cpu,
 	       cpu > 0 ? (double)res->states * 60.0 / cpu : 0.0);
 }
 
