@@ -130,8 +130,8 @@ static int report(const struct check_opts *o, const struct scenario *s,
 		counts(res, secs);
 		return 3;
 	case EXPLORE_TOO_LARGE:
-		fprintf(stderr, "%s: too large to explore whole: stopped at %llu distinct states "
-			"(--max-states) with no violation among them; %.2f s\n", s->path, st, secs);
+		fprintf(stderr, "%s: too large to explore whole: %s; stopped at %llu distinct states "
+			"with no violation among them, %.2f s\n", s->path, res->what, st, secs);
 		return 2;
 	case EXPLORE_VIOLATION:
 		break;

@@ -125,6 +125,7 @@ struct xctx {
 		struct xrun *r;
 	} cache[XCACHE];
 	size_t chead, cn;
+	bool too_many;               /* a state offered XMAX_CHOICES choices or more */
 };
 
 /* The kept world of node, or NULL; worlds of nodes passed are freed. */
@@ -289,6 +290,14 @@ static bool expand(struct xctx *x, uint32_t node, unsigned level, bool *cut)
 	unsigned left = x->cfg->faults - xrun_faults(r);
 	size_t nch = xrun_choices(r, left, ch, XMAX_CHOICES);
 	bool stop = false, kept = false;
+	if (nch == XMAX_CHOICES) {
+		/* a state with more choices than that may have been cut short:
+		 * never say "holds" of it */
+		x->res->verdict = EXPLORE_TOO_LARGE;
+		x->too_many = true;
+		nch = 0;
+		stop = true;
+	}
 	for (size_t j = 0; j < nch && !stop; j++) {
 		if (j) {
 			xrun_free(r);
@@ -362,10 +371,16 @@ void explore_run(const struct explore_config *cfg, struct explore_result *res)
 		uint32_t node = (uint32_t)head++;
 		if (cfg->depth && level >= cfg->depth)
 			continue;
-		if (expand(&x, node, level, &cut))
+		if (expand(&x, node, level, &cut)) {
+			if (x.too_many)
+				snprintf(res->what, sizeof(res->what), "a state offers %d choices or more",
+					 XMAX_CHOICES);
 			goto out;
+		}
 		if (res->states >= max_states) {
 			res->verdict = EXPLORE_TOO_LARGE;
+			snprintf(res->what, sizeof(res->what), "more than %llu distinct states "
+				 "(--max-states)", (unsigned long long)max_states);
 			goto out;
 		}
 	}
