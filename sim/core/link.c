@@ -171,7 +171,7 @@ static struct fired take_rules(struct link *l, enum msg_kind k)
 			continue;
 		}
 		f.any = true;
-		switch (r->what) {
+		switch ((enum link_rule_what)r->what) {
 		case LINK_RULE_DROP:
 			f.drop = true;
 			break;

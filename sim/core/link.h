@@ -38,12 +38,14 @@ struct link_params {
  * "delay=add#2:35ms", "duplicate=fulfill#1[:D]"). */
 enum link_rule_what { LINK_RULE_DROP, LINK_RULE_DELAY, LINK_RULE_DUPLICATE };
 
+/* 16 bytes: a link carries LINK_MAX_RULES of them, and a state of the
+ * world holds every link */
 struct link_rule {
-	enum msg_kind kind;
-	uint32_t nth;            /* 1-based occurrence on this link */
-	enum link_rule_what what;
-	bool has_delay;          /* delay: always; duplicate: when ":D" is given */
 	uint64_t delay_us;       /* delay: the message's; duplicate: its second copy's */
+	uint32_t nth;            /* 1-based occurrence on this link */
+	uint8_t kind;            /* enum msg_kind */
+	uint8_t what;            /* enum link_rule_what */
+	bool has_delay;          /* delay: always; duplicate: when ":D" is given */
 };
 
 struct link {
