@@ -14,9 +14,9 @@
 #define XMAX_CHOICES 4096
 #define DEFAULT_MAX_STATES 4000000ULL
 #define NO_PARENT UINT32_MAX
-/* Worlds kept for the node they stand at (the last child of an expansion,
- * expanded a level later without a replay): at most this many, a few
- * hundred kilobytes each. */
+/* Worlds kept for the node they stand at (each new child of an
+ * expansion, expanded a level later without a replay): at most this many,
+ * a few hundred kilobytes each. */
 #define XCACHE 256
 
 struct xnode {
@@ -300,7 +300,9 @@ static bool expand(struct xctx *x, uint32_t node, unsigned level, bool *cut)
 	}
 	for (size_t j = 0; j < nch && !stop; j++) {
 		if (j) {
-			xrun_free(r);
+			if (!kept)
+				xrun_free(r);
+			kept = false;
 			if (!path)
 				np = path_of(x, node, &path);
 			r = replay(x, path, np);
@@ -327,7 +329,7 @@ static bool expand(struct xctx *x, uint32_t node, unsigned level, bool *cut)
 		case XS_GOES_ON:
 			if (x->cfg->depth && level + 1 >= x->cfg->depth)
 				*cut = true;
-			else if (j + 1 == nch)
+			else
 				kept = cache_keep(x, (uint32_t)(x->nnodes - 1), r);
 			break;
 		}
