@@ -202,6 +202,22 @@ static bool copy_scenario(const struct scenario *s, FILE *out, char *err, size_t
 	return true;
 }
 
+/* r's message was both duplicated and dropped (one of its two copies):
+ * no rule file can say both of one message, and it comes to one arrival. */
+static bool dup_dropped(const struct check_trace *tr, const struct check_rule *r)
+{
+	bool drop = false, dup = false;
+	for (size_t i = 0; i < tr->n; i++) {
+		const struct check_rule *o = &tr->v[i];
+		if (o->chan == r->chan && o->to_alice == r->to_alice && o->kind == r->kind &&
+		    o->nth == r->nth) {
+			drop |= o->what == CR_DROP;
+			dup |= o->what == CR_DUPLICATE;
+		}
+	}
+	return drop && dup;
+}
+
 static void write_rule(FILE *f, const struct scenario *s, const struct check_rule *r, size_t i)
 {
 	char d[32];
@@ -246,6 +262,8 @@ bool check_trace_write(const struct scenario *s, const struct check_trace *tr,
 		const struct check_rule *r = &tr->v[i];
 		if (r->what == CR_DELAY && r->delay_us == s->channels[r->chan].link.delay_us)
 			continue;   /* the base delay: no rule needed */
+		if ((r->what == CR_DROP || r->what == CR_DUPLICATE) && dup_dropped(tr, r))
+			continue;   /* doubled, then one copy lost: it arrives once */
 		write_rule(f, s, r, k++);
 	}
 	if (fclose(f) != 0 && ok) {
