@@ -10,6 +10,16 @@ void chan_free(struct chan *c)
 	ledger_free(&c->ledger);
 }
 
+const char *chan_fault_refused(const struct chan *c, enum fault_dir mine,
+			       const struct fault_config *f, bool lift)
+{
+	struct link_rule r;
+	if (lift || (f->dir != DIR_BOTH && f->dir != mine) || !fault_msg_rule(f, &r))
+		return NULL;
+	struct link probe = c->out;
+	return link_add_msg_rule(&probe, &r);
+}
+
 bool chan_fault(struct chan *c, enum fault_dir mine, const struct fault_config *f, bool lift)
 {
 	bool out = f->dir == DIR_BOTH || f->dir == mine;

@@ -118,3 +118,36 @@ def test_two_rules_on_one_message_and_too_many_rules(build, tmp_path):
                                    % (i, i, 30 + i) for i in range(1, 65)))
     r = run([build.exe("ampsim"), "run", "--in-process", str(path)], timeout=60)
     assert r.returncode == 0, r.stderr
+
+
+def test_a_daemon_refuses_a_rule_its_link_cannot_take(build, dm):
+    # over the control socket, rule by rule: what a file's check refuses
+    # as a whole, each daemon refuses for its own link
+    ampsim = build.exe("ampsim")
+
+    def fault(sock, action, *extra):
+        return run([ampsim, "fault", "--control", sock, "--channel", "c1", "--action", action]
+                   + list(extra), timeout=30)
+
+    for sock in (dm.alice_sock, dm.bob_sock):
+        assert fault(sock, "delay=add#1:5ms").returncode == 0
+        assert fault(sock, "duplicate=add#1:9ms").returncode == 0   # combines with it
+        r = fault(sock, "drop=add#1")
+        assert r.returncode == 2 and "drop=add#1: another rule" in r.stderr \
+            and "on c1" in r.stderr, r.stderr
+        r = fault(sock, "delay=add#1:6ms")
+        assert r.returncode == 2 and "another rule" in r.stderr, r.stderr
+        # c2 has its own rules; lifting frees the message
+        assert run([ampsim, "fault", "--control", sock, "--channel", "c2", "--action",
+                    "drop=add#1"], timeout=30).returncode == 0
+        assert fault(sock, "delay=add#1:5ms", "--lift").returncode == 0
+        assert fault(sock, "duplicate=add#1:9ms", "--lift").returncode == 0
+        assert fault(sock, "drop=add#1").returncode == 0
+    # a full table: 64 rules, then no more
+    for n in range(2, 65):
+        assert fault(dm.alice_sock, "drop=fail#%d" % n).returncode == 0
+    r = fault(dm.alice_sock, "drop=fail#99")
+    assert r.returncode == 2 and "too many message rules" in r.stderr, r.stderr
+    # a direction the daemon does not send on is not its link's to refuse
+    assert fault(dm.alice_sock, "drop=fail#99", "--direction", "to_alice").returncode == 0
+    assert dm.stop() == [0, 0]
