@@ -171,7 +171,7 @@ static void expire_htlcs(struct pay_engine *e, uint64_t now_us, const struct pay
 	uint32_t height = simclock_height_of(&e->clk, now_us);
 	for (size_t i = 0; i < e->nchans; i++) {
 		struct pay_chan *pc = &e->chans[i];
-		for (uint32_t k = 0; k < pc->ledger.max_htlcs; k++) {
+		for (uint32_t k = 0; k < pc->ledger.span; k++) {   /* every used slot is below span */
 			const struct ledger_htlc *h = &pc->ledger.htlcs[k];
 			if (!h->used)
 				continue;

@@ -125,6 +125,36 @@ static struct link_verdict lost(enum link_fate fate, const char *why)
 	return v;
 }
 
+uint32_t link_count(struct link *l, enum msg_kind *k)
+{
+	if ((unsigned)*k >= MSG_KIND_COUNT)
+		*k = MSG_OTHER;
+	if (l->sent[*k] < UINT32_MAX)
+		l->sent[*k]++;
+	return l->sent[*k];
+}
+
+void link_delay_range(const struct link_params *p, uint64_t *lo, uint64_t *hi)
+{
+	uint64_t j = p->jitter_us, jlo = 0, jhi = 0;
+	double jd = (double)j;
+	if (j) {
+		switch (p->jitter_dist) {
+		case JITTER_UNIFORM: jhi = j; break;
+		case JITTER_NORMAL: jhi = sat_u64(NORMAL_CLIP * jd); break;
+		case JITTER_PARETO:
+			/* x_m / U^(1/shape) with U in (0, 1]: at least x_m = J/2 */
+			jlo = sat_u64(jd / 2.0);
+			jhi = sat_u64(PARETO_CLIP * jd);
+			break;
+		}
+	}
+	if (__builtin_add_overflow(p->delay_us, jlo, lo))
+		*lo = UINT64_MAX;
+	if (__builtin_add_overflow(p->delay_us, jhi, hi))
+		*hi = UINT64_MAX;
+}
+
 /* What the rules on one message said; the rules that matched are spent. */
 struct fired {
 	bool any, drop, delay, dup, dup_has_delay;
@@ -209,10 +239,7 @@ static struct link_verdict apply_rules(const struct link *l, struct link_verdict
 
 struct link_verdict link_decide(struct link *l, enum msg_kind k)
 {
-	if ((unsigned)k >= MSG_KIND_COUNT)
-		k = MSG_OTHER;
-	if (l->sent[k] < UINT32_MAX)
-		l->sent[k]++;
+	link_count(l, &k);
 
 	/* Rules on "the nth message of this kind" (drop after Core
 	 * Lightning's dev_disconnect, delay, duplicate) fire once and are

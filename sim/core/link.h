@@ -80,6 +80,15 @@ struct link_verdict link_decide(struct link *l, enum msg_kind k);
  * the link's "other" stream). */
 uint64_t link_draw_delay(struct link *l);
 
+/* Count one more message of kind k (anything unknown counts as other, and
+ * *k says so), as link_decide counts it; returns its number, 1-based. */
+uint32_t link_count(struct link *l, enum msg_kind *k);
+
+/* The least and the most delay a message may take on a link with p: the
+ * delay plus the least and the most jitter draw_delay can draw (uniform
+ * [0, J], normal [0, 4J], pareto [J/2, 10J]). */
+void link_delay_range(const struct link_params *p, uint64_t *lo, uint64_t *hi);
+
 /* Add a "drop the nth message of kind k" rule; false if the table is full. */
 bool link_add_rule(struct link *l, enum msg_kind k, uint32_t nth);
 
