@@ -9,19 +9,13 @@
 
 /* ---- the indexes ------------------------------------------------------ */
 
-static void hkey_ready(struct ampset_table *t)
+void ampset_table_key(struct ampset_table *t, const uint8_t key[AMPSET_KEY_LEN])
 {
-	if (!t->hkey_set) {
-		/* the layout of a hash table is not observable: the system's
-		 * randomness keeps runs reproducible and peers in the dark */
-		randombytes_buf(t->hkey, sizeof(t->hkey));
-		t->hkey_set = true;
-	}
+	memcpy(t->hkey, key, AMPSET_KEY_LEN);
 }
 
 static uint64_t hash_bytes(struct ampset_table *t, const uint8_t *in, size_t len)
 {
-	hkey_ready(t);
 	uint8_t h[crypto_shorthash_BYTES];
 	crypto_shorthash(h, in, len, t->hkey);
 	uint64_t v;
@@ -250,7 +244,6 @@ void ampset_insert_settled(struct ampset_table *t, const uint8_t key[AMP_LEN])
 	/* an all-zero key is refused at the door, so zero marks a free slot */
 	if (amp_is_zero(key) || ampset_is_settled(t, key))
 		return;
-	hkey_ready(t);
 	if (2 * (t->settled_n + 1) > t->settled_cap) {
 		size_t cap = t->settled_cap ? 2 * t->settled_cap : 64;
 		uint8_t (*old)[AMP_LEN] = t->settled;

@@ -111,8 +111,6 @@ void pay_engine_on_fulfill(struct pay_engine *e, const Ampsim__UpdateFulfillHtlc
 		 * for every later claim of it too */
 		fulfill_not_applied(m, "fulfill_rejected", "preimage does not hash to the payment hash",
 				    out);
-		log_warn("channel %s: fulfill of HTLC %llu with a wrong preimage rejected",
-			 m->channel_id, (unsigned long long)m->htlc_id);
 		return;
 	}
 	if (!pt || pt->state != PART_INFLIGHT) {

@@ -292,6 +292,7 @@ struct world *world_new(const struct scenario *s, const struct world_sink *sink,
 			  w->alice.chans[i].ledger.id, "to_bob");
 
 	seeded_secrets_init(&w->bob_secrets, s->seed, 0, "bob");
+	seeded_secrets_init(&w->bob_tables, s->seed, 0, "bob tables");
 	w->chain_view.spent = w_bob_chain_spent;
 	w->chain_view.ctx = w;
 	w->chain_view.confirmations = CHAIN_CONFIRMATIONS;
@@ -299,6 +300,7 @@ struct world *world_new(const struct scenario *s, const struct world_sink *sink,
 		.hold_us = s->bob.hold_us, .final_cltv_delta = s->bob.final_cltv_delta,
 		.behaviour = s->bob.behaviour, .invoice_expiry_us = 3600ULL * 1000000,
 		.random = seeded_secrets_bytes, .random_ctx = &w->bob_secrets,
+		.table_random = seeded_secrets_bytes, .table_random_ctx = &w->bob_tables,
 		.chain = &w->chain_view,
 	};
 	bob_engine_init(&w->bob, &cfg);

@@ -104,6 +104,7 @@ struct world {
 	struct pay_engine alice;
 	struct bob_engine bob;
 	struct seeded_secrets alice_secrets, bob_secrets;
+	struct seeded_secrets bob_tables;      /* his hash tables' keys */
 	struct bob_chain_view chain_view;
 	bool connected, ready;
 	/* alice's payments handed ahead (alice_sched.c) */
