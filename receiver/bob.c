@@ -301,6 +301,7 @@ struct bob_opts {
 	uint64_t idle_us, stall_us;        /* --idle-timeout, --write-timeout */
 	struct seeded_secrets secrets;     /* --seeded-secrets: cfg.random draws here */
 	struct seeded_secrets transport;   /* and node and ephemeral keys here */
+	struct seeded_secrets tables;      /* and the hash tables' keys here */
 	bool seeded;
 	bool verbose;
 };
@@ -393,6 +394,9 @@ static int parse_options(int argc, char **argv, struct bob_config *cfg, struct b
 			cfg->random = seeded_secrets_bytes;
 			cfg->random_ctx = &o->secrets;
 			seeded_secrets_init(&o->transport, sseed, gen, "bob transport");
+			seeded_secrets_init(&o->tables, sseed, gen, "bob tables");
+			cfg->table_random = seeded_secrets_bytes;
+			cfg->table_random_ctx = &o->tables;
 			o->seeded = true;
 			break;
 		}
@@ -435,7 +439,7 @@ int main(int argc, char **argv)
 	struct bob_config cfg = {
 		.hold_us = 60ULL * 1000000, .final_cltv_delta = 18, .behaviour = BOB_HONEST,
 		.invoice_expiry_us = 3600ULL * 1000000,
-		.random = system_secrets_bytes,
+		.random = system_secrets_bytes, .table_random = system_secrets_bytes,
 	};
 	struct bob_opts o = { .keep_invoices = 10000, .idle_us = 60ULL * 1000000,
 			      .stall_us = 30ULL * 1000000 };

@@ -147,6 +147,13 @@ static json_t *rpc_fault(json_t *params, void *arg, struct rpc_err *err)
 		return rpc_fail(err, RPC_INVALID_PARAMS, "unknown channel '%s'", channel);
 	bob_sync_links(b);
 	for (size_t i = 0; i < b->eng.nchans; i++) {
+		const char *no = channel && i != only ? NULL
+			       : chan_fault_refused(&b->links[i], DIR_TO_ALICE, &f, lift);
+		if (no)
+			return rpc_fail(err, RPC_INVALID_PARAMS, "%s: %s on %s", f.text, no,
+					b->eng.chans[i].ledger.id);
+	}
+	for (size_t i = 0; i < b->eng.nchans; i++) {
 		if (channel && i != only)
 			continue;
 		struct bob_conn *c = bob_conn_by_id(b, b->eng.chans[i].conn);

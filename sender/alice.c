@@ -149,6 +149,7 @@ void alice_run(struct alice *a, struct actions *acts)
 			evlog_violation(a->log, "%s", x->text);
 			break;
 		case ACT_CLOSE:
+			log_warn("bob: %s; closing the connection", x->text);
 			if (a->peer)
 				peer_close(a->peer, x->text);
 			break;

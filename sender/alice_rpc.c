@@ -196,6 +196,13 @@ static json_t *rpc_fault(json_t *params, void *arg, struct rpc_err *err)
 	size_t only = channel ? pay_engine_find_chan(&a->eng, channel) : SIZE_MAX;
 	if (channel && only == SIZE_MAX)
 		return rpc_fail(err, RPC_INVALID_PARAMS, "unknown channel '%s'", channel);
+	for (size_t i = 0; i < a->eng.nchans; i++) {
+		const char *no = only != SIZE_MAX && i != only ? NULL
+			       : chan_fault_refused(&a->links[i], DIR_TO_BOB, &f, lift);
+		if (no)
+			return rpc_fail(err, RPC_INVALID_PARAMS, "%s: %s on %s", f.text, no,
+					a->eng.chans[i].ledger.id);
+	}
 	/* a channel may come up for a waiting payment: the shell retries them */
 	alice_fault(a, only, &f, lift);
 	return json_pack("{s:b}", "ok", 1);

@@ -9,19 +9,13 @@
 
 /* ---- the indexes ------------------------------------------------------ */
 
-static void hkey_ready(struct ampset_table *t)
+void ampset_table_key(struct ampset_table *t, const uint8_t key[AMPSET_KEY_LEN])
 {
-	if (!t->hkey_set) {
-		/* the layout of a hash table is not observable: the system's
-		 * randomness keeps runs reproducible and peers in the dark */
-		randombytes_buf(t->hkey, sizeof(t->hkey));
-		t->hkey_set = true;
-	}
+	memcpy(t->hkey, key, AMPSET_KEY_LEN);
 }
 
 static uint64_t hash_bytes(struct ampset_table *t, const uint8_t *in, size_t len)
 {
-	hkey_ready(t);
 	uint8_t h[crypto_shorthash_BYTES];
 	crypto_shorthash(h, in, len, t->hkey);
 	uint64_t v;
@@ -223,12 +217,22 @@ static size_t slot_of(const struct ampset_table *t, const uint8_t key[AMP_LEN], 
 	return (size_t)(v & (cap - 1));
 }
 
+/* A free slot is all zero. Set ids are no secret (they cross the wire),
+ * so the probe need not take constant time as amp_is_zero does, and every
+ * add and settle probes. */
+static bool slot_free(const uint8_t v[AMP_LEN])
+{
+	uint64_t w[AMP_LEN / 8];
+	memcpy(w, v, sizeof(w));
+	return (w[0] | w[1] | w[2] | w[3]) == 0;
+}
+
 bool ampset_is_settled(const struct ampset_table *t, const uint8_t key[AMP_LEN])
 {
 	if (!t->settled_cap)
 		return false;
 	for (size_t i = slot_of(t, key, t->settled_cap);; i = (i + 1) & (t->settled_cap - 1)) {
-		if (amp_is_zero(t->settled[i]))
+		if (slot_free(t->settled[i]))
 			return false;
 		if (memcmp(t->settled[i], key, AMP_LEN) == 0)
 			return true;
@@ -240,7 +244,6 @@ void ampset_insert_settled(struct ampset_table *t, const uint8_t key[AMP_LEN])
 	/* an all-zero key is refused at the door, so zero marks a free slot */
 	if (amp_is_zero(key) || ampset_is_settled(t, key))
 		return;
-	hkey_ready(t);
 	if (2 * (t->settled_n + 1) > t->settled_cap) {
 		size_t cap = t->settled_cap ? 2 * t->settled_cap : 64;
 		uint8_t (*old)[AMP_LEN] = t->settled;
@@ -249,12 +252,12 @@ void ampset_insert_settled(struct ampset_table *t, const uint8_t key[AMP_LEN])
 		t->settled_cap = cap;
 		t->settled_n = 0;
 		for (size_t i = 0; i < oldcap; i++)
-			if (!amp_is_zero(old[i]))
+			if (!slot_free(old[i]))
 				ampset_insert_settled(t, old[i]);
 		free(old);
 	}
 	size_t i = slot_of(t, key, t->settled_cap);
-	while (!amp_is_zero(t->settled[i]))
+	while (!slot_free(t->settled[i]))
 		i = (i + 1) & (t->settled_cap - 1);
 	memcpy(t->settled[i], key, AMP_LEN);
 	t->settled_n++;

@@ -48,12 +48,13 @@ struct ampset {
 /* Every lookup is constant time whatever a peer sends: sets by key, by
  * handle and by HTLC are indexed (u64map), under SipHash with a key drawn
  * once per table so that no peer can choose keys that collide. */
+#define AMPSET_KEY_LEN 16
+
 struct ampset_table {
 	struct ampset *head;         /* sets being held, newest first */
 	size_t count;
 	uint64_t next_id;            /* handles of new sets: 1, 2, ... */
-	uint8_t hkey[16];            /* SipHash key, drawn at the first use */
-	bool hkey_set;
+	uint8_t hkey[AMPSET_KEY_LEN];  /* SipHash key (ampset_table_key; zero until then) */
 	struct u64map by_key;        /* hash(kind, key) -> set (others via hnext) */
 	struct u64map by_id;         /* handle -> set */
 	struct u64map by_htlc;       /* hash(channel, htlc id) -> set */
@@ -114,6 +115,9 @@ bool ampset_is_settled(const struct ampset_table *t, const uint8_t key[AMP_LEN])
 
 /* Remove and free a set (failed, or being forgotten). */
 void ampset_remove(struct ampset_table *t, struct ampset *s);
+/* The table's SipHash key (a peer chooses the keys it hashes: the key is
+ * what it cannot aim at). */
+void ampset_table_key(struct ampset_table *t, const uint8_t key[AMPSET_KEY_LEN]);
 void ampset_table_free(struct ampset_table *t);
 
 #endif

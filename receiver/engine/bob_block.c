@@ -10,7 +10,7 @@ static void expire_htlcs(struct bob_engine *e, uint32_t height, struct actions *
 	const struct bob_chain_view *chain = e->cfg.chain;
 	for (size_t i = 0; i < e->nchans; i++) {
 		struct bob_chan *bc = &e->chans[i];
-		for (uint32_t k = 0; k < bc->ledger.max_htlcs; k++) {
+		for (uint32_t k = 0; k < bc->ledger.span; k++) {   /* every used slot is below span */
 			const struct ledger_htlc *lh = &bc->ledger.htlcs[k];
 			if (!lh->used || lh->cltv_expiry > height)
 				continue;

@@ -19,6 +19,14 @@ void bob_engine_init(struct bob_engine *e, const struct bob_config *cfg)
 	e->cfg = *cfg;
 	e->clk.block_interval_us = 1000000;
 	e->clk.time_scale = 1;
+	/* the hash keys, from the injected randomness: a table's layout is
+	 * not observable, and a peer cannot aim at keys it never sees */
+	void (*draw)(void *, uint8_t *, size_t) = cfg->table_random ? cfg->table_random : cfg->random;
+	void *ctx = cfg->table_random ? cfg->table_random_ctx : cfg->random_ctx;
+	uint8_t key[AMPSET_KEY_LEN];
+	draw(ctx, e->node_hkey, sizeof(e->node_hkey));
+	draw(ctx, key, sizeof(key));
+	ampset_table_key(&e->sets, key);
 }
 
 void bob_engine_free(struct bob_engine *e)

@@ -91,11 +91,6 @@ void be_invoice_paid(struct bob_engine *e, struct bob_invoice *bi)
 
 uint64_t be_node_key(struct bob_engine *e, const uint8_t node[33])
 {
-	if (!e->node_hkey_set) {
-		/* not observable: the system's randomness, whatever the run */
-		randombytes_buf(e->node_hkey, sizeof(e->node_hkey));
-		e->node_hkey_set = true;
-	}
 	uint8_t h[crypto_shorthash_BYTES];
 	crypto_shorthash(h, node, 33, e->node_hkey);
 	uint64_t k;

@@ -90,6 +90,12 @@ struct bob_config {
 	/* fill buf with n random bytes (secrets: libsodium in the shell) */
 	void (*random)(void *ctx, uint8_t *buf, size_t n);
 	void *random_ctx;
+	/* the hash tables' SipHash keys, drawn once by bob_engine_init: a
+	 * stream of their own (the daemon's system randomness, a seeded
+	 * stream in the world), so that the secrets drawn from random do not
+	 * depend on them; NULL: drawn from random */
+	void (*table_random)(void *ctx, uint8_t *buf, size_t n);
+	void *table_random_ctx;
 	/* sign a 32-byte digest with Bob's node key (the shell has it);
 	 * NULL: invoices go unsigned (unit tests) */
 	void (*sign)(void *ctx, const uint8_t digest[32], uint8_t sig[64]);
@@ -180,8 +186,7 @@ struct bob_engine {
 	struct u64map inv_by_hash;  /* payment hash's first 8 bytes -> seq */
 	uint64_t inv_hash_clashes;  /* two of bob's hashes alike there: lookups scan */
 	struct u64map unpaid_by_node; /* requester -> its unpaid invoices */
-	uint8_t node_hkey[16];      /* SipHash key of requesters, drawn at first use */
-	bool node_hkey_set;
+	uint8_t node_hkey[16];      /* SipHash key of requesters (cfg.table_random) */
 	uint64_t last_invoice_seq;
 	size_t unpaid;
 	struct ampset_table sets;

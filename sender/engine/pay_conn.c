@@ -61,8 +61,7 @@ void pay_engine_on_init(struct pay_engine *e, const Ampsim__Init *m, struct acti
 		char why[96];
 		snprintf(why, sizeof(why), "bob speaks protocol version %u, expected %u", m->version,
 			 PROTOCOL_VERSION);
-		log_warn("%s", why);
-		act_close(out, PAY_CONN_BOB, why);
+		act_close(out, PAY_CONN_BOB, why);     /* the shell says why, loudly */
 		return;
 	}
 	e->bob_inited = true;

@@ -582,7 +582,10 @@ void pay_engine_on_invoice(struct pay_engine *e, const Ampsim__Invoice *m, uint6
 		if (e->reqs[i].id == m->request_id)
 			break;
 	if (i == e->nreqs) {
-		log_warn("invoice for unknown request %llu ignored", (unsigned long long)m->request_id);
+		/* a duplicate, or an answer to a request already answered */
+		struct evrec *ev = act_log(out, "invoice_ignored");
+		evrec_u64(ev, "request", m->request_id);
+		evrec_str(ev, "reason", "no request of that id is waiting");
 		return;
 	}
 	r = e->reqs[i];

@@ -111,8 +111,6 @@ void pay_engine_on_fulfill(struct pay_engine *e, const Ampsim__UpdateFulfillHtlc
 		 * for every later claim of it too */
 		fulfill_not_applied(m, "fulfill_rejected", "preimage does not hash to the payment hash",
 				    out);
-		log_warn("channel %s: fulfill of HTLC %llu with a wrong preimage rejected",
-			 m->channel_id, (unsigned long long)m->htlc_id);
 		return;
 	}
 	if (!pt || pt->state != PART_INFLIGHT) {
@@ -171,7 +169,7 @@ static void expire_htlcs(struct pay_engine *e, uint64_t now_us, const struct pay
 	uint32_t height = simclock_height_of(&e->clk, now_us);
 	for (size_t i = 0; i < e->nchans; i++) {
 		struct pay_chan *pc = &e->chans[i];
-		for (uint32_t k = 0; k < pc->ledger.max_htlcs; k++) {
+		for (uint32_t k = 0; k < pc->ledger.span; k++) {   /* every used slot is below span */
 			const struct ledger_htlc *h = &pc->ledger.htlcs[k];
 			if (!h->used)
 				continue;

@@ -28,6 +28,8 @@ static void usage(FILE *f)
 		"  key FILE                         a node key (made 0600 when missing): its node id\n"
 		"  chain --listen HOST:PORT --file FILE.db [--ready-file F]\n"
 		"                                   serve the simulated chain over TCP (--chain tcp:...)\n"
+		"  check FILE [--faults N] [--depth D] [--counterexample OUT.ini]\n"
+		"                                   every execution of a scenario, explored\n"
 		"  swarm [--count N] [--seed S] [--out DIR] [--bob B]   random scenarios in-process,\n"
 		"                                   every invariant checked after every event\n\n"
 		"Every command takes --help. Exit status: 0 success, 1 an outcome or\n"
@@ -69,6 +71,8 @@ int main(int argc, char **argv)
 		return cmd_chain(argc - 1, argv + 1);
 	if (strcmp(cmd, "swarm") == 0)
 		return cmd_swarm(argc - 1, argv + 1);
+	if (strcmp(cmd, "check") == 0)
+		return cmd_check(argc - 1, argv + 1);
 	if (strcmp(cmd, "pay") == 0 || strcmp(cmd, "invoice") == 0 || strcmp(cmd, "channels") == 0 ||
 	    strcmp(cmd, "fault") == 0 || strcmp(cmd, "payments") == 0 || strcmp(cmd, "call") == 0 ||
 	    strcmp(cmd, "step") == 0 || strcmp(cmd, "continue") == 0)

@@ -58,6 +58,111 @@ static void amp_usage(FILE *f)
 		"Every HEX value is 64 hex digits (32 bytes).\n");
 }
 
+struct amp_args {
+	const char *root, *share, *shares, *index;
+	bool json;
+	int nargs;                  /* the words after the options */
+	char **args;
+};
+
+static int amp_derive_cmd(const struct amp_args *a)
+{
+	uint8_t root[AMP_LEN], share[AMP_LEN];
+	uint64_t idx = 0;
+	const char *why = "missing";
+	if (!hex32(a->root, root)) {
+		fprintf(stderr, "ampsim amp derive: --root must be 64 hex digits\n");
+		return 2;
+	}
+	if (!hex32(a->share, share)) {
+		fprintf(stderr, "ampsim amp derive: --share must be 64 hex digits\n");
+		return 2;
+	}
+	if (!a->index || !uint_parse(a->index, &idx, &why) || idx > UINT32_MAX) {
+		fprintf(stderr, "ampsim amp derive: --index must be 0..4294967295 (%s)\n",
+			a->index ? (idx > UINT32_MAX ? "too large" : why) : why);
+		return 2;
+	}
+	uint8_t pre[AMP_LEN], hash[AMP_LEN];
+	amp_derive(root, share, (uint32_t)idx, pre, hash);
+	if (a->json) {
+		json_t *o = json_object();
+		put_hex(o, "root", root);
+		put_hex(o, "share", share);
+		json_object_set_new(o, "index", json_integer((json_int_t)idx));
+		put_hex(o, "preimage", pre);
+		put_hex(o, "hash", hash);
+		return emit(o);
+	}
+	printf("preimage = SHA256(root || share || be32(%llu))\n", (unsigned long long)idx);
+	print_hex("preimage", pre);
+	print_hex("hash", hash);
+	return 0;
+}
+
+static int amp_combine_cmd(const struct amp_args *a)
+{
+	uint8_t root[AMP_LEN];
+	if (a->nargs < 1) {
+		fprintf(stderr, "ampsim amp combine: give at least one share\n");
+		return 2;
+	}
+	uint8_t (*shares)[AMP_LEN] = calloc((size_t)a->nargs, AMP_LEN);
+	for (int i = 0; i < a->nargs; i++) {
+		if (!hex32(a->args[i], shares[i])) {
+			fprintf(stderr, "ampsim amp combine: share %d '%s' is not 64 hex digits\n",
+				i + 1, a->args[i]);
+			free(shares);
+			return 2;
+		}
+	}
+	amp_combine(root, (const uint8_t (*)[AMP_LEN])shares, (size_t)a->nargs);
+	free(shares);
+	if (a->json) {
+		json_t *o = json_object();
+		put_hex(o, "root", root);
+		return emit(o);
+	}
+	print_hex("root", root);
+	return 0;
+}
+
+static int amp_split_cmd(const struct amp_args *a)
+{
+	uint8_t root[AMP_LEN];
+	uint64_t n;
+	const char *why = "missing";
+	if (!hex32(a->root, root)) {
+		fprintf(stderr, "ampsim amp split: --root must be 64 hex digits\n");
+		return 2;
+	}
+	if (!a->shares || !uint_parse(a->shares, &n, &why) || n < 1 || n > MAX_HTLCS) {
+		fprintf(stderr, "ampsim amp split: --shares must be 1..%d\n", MAX_HTLCS);
+		return 2;
+	}
+	uint8_t (*shares)[AMP_LEN] = calloc(n, AMP_LEN);
+	amp_split(root, shares, n);
+	if (a->json) {
+		json_t *o = json_object(), *arr = json_array();
+		put_hex(o, "root", root);
+		for (size_t i = 0; i < n; i++) {
+			char hex[2 * AMP_LEN + 1];
+			sodium_bin2hex(hex, sizeof(hex), shares[i], AMP_LEN);
+			json_array_append_new(arr, json_string(hex));
+		}
+		json_object_set_new(o, "shares", arr);
+		free(shares);
+		return emit(o);
+	}
+	for (size_t i = 0; i < n; i++) {
+		char label[32];
+		snprintf(label, sizeof(label), "share%zu", i + 1);
+		print_hex(label, shares[i]);
+	}
+	free(shares);
+	return 0;
+}
+
 int cmd_amp(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -69,8 +174,7 @@ int cmd_amp(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *root_s = NULL, *share_s = NULL, *shares_s = NULL, *index_s = NULL;
-	bool json = false;
+	struct amp_args a = { NULL, NULL, NULL, NULL, false, 0, NULL };
 	int c;
 
 	if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
@@ -81,108 +185,23 @@ int cmd_amp(int argc, char **argv)
 	optind = 1;
 	while ((c = getopt_long(argc - 1, argv + 1, "h", opts, NULL)) != -1) {
 		switch (c) {
-		case 'r': root_s = optarg; break;
-		case 's': share_s = optarg; break;
-		case 'n': shares_s = optarg; break;
-		case 'i': index_s = optarg; break;
-		case 'j': json = true; break;
+		case 'r': a.root = optarg; break;
+		case 's': a.share = optarg; break;
+		case 'n': a.shares = optarg; break;
+		case 'i': a.index = optarg; break;
+		case 'j': a.json = true; break;
 		case 'h': amp_usage(stdout); return 0;
 		default: amp_usage(stderr); return 2;
 		}
 	}
-	int nargs = argc - 1 - optind;
-	char **args = argv + 1 + optind;
-	uint8_t root[AMP_LEN], share[AMP_LEN];
-
-	if (strcmp(sub, "derive") == 0) {
-		uint64_t idx;
-		const char *why = "missing";
-		if (!hex32(root_s, root)) {
-			fprintf(stderr, "ampsim amp derive: --root must be 64 hex digits\n");
-			return 2;
-		}
-		if (!hex32(share_s, share)) {
-			fprintf(stderr, "ampsim amp derive: --share must be 64 hex digits\n");
-			return 2;
-		}
-		if (!index_s || !uint_parse(index_s, &idx, &why) || idx > UINT32_MAX) {
-			fprintf(stderr, "ampsim amp derive: --index must be 0..4294967295 (%s)\n",
-				index_s ? (idx > UINT32_MAX ? "too large" : why) : why);
-			return 2;
-		}
-		uint8_t pre[AMP_LEN], hash[AMP_LEN];
-		amp_derive(root, share, (uint32_t)idx, pre, hash);
-		if (json) {
-			json_t *o = json_object();
-			put_hex(o, "root", root);
-			put_hex(o, "share", share);
-			json_object_set_new(o, "index", json_integer((json_int_t)idx));
-			put_hex(o, "preimage", pre);
-			put_hex(o, "hash", hash);
-			return emit(o);
-		}
-		printf("preimage = SHA256(root || share || be32(%llu))\n", (unsigned long long)idx);
-		print_hex("preimage", pre);
-		print_hex("hash", hash);
-		return 0;
-	}
-	if (strcmp(sub, "combine") == 0) {
-		if (nargs < 1) {
-			fprintf(stderr, "ampsim amp combine: give at least one share\n");
-			return 2;
-		}
-		uint8_t (*shares)[AMP_LEN] = calloc((size_t)nargs, AMP_LEN);
-		for (int i = 0; i < nargs; i++) {
-			if (!hex32(args[i], shares[i])) {
-				fprintf(stderr, "ampsim amp combine: share %d '%s' is not 64 hex digits\n",
-					i + 1, args[i]);
-				free(shares);
-				return 2;
-			}
-		}
-		amp_combine(root, (const uint8_t (*)[AMP_LEN])shares, (size_t)nargs);
-		free(shares);
-		if (json) {
-			json_t *o = json_object();
-			put_hex(o, "root", root);
-			return emit(o);
-		}
-		print_hex("root", root);
-		return 0;
-	}
-	if (strcmp(sub, "split") == 0) {
-		uint64_t n;
-		const char *why = "missing";
-		if (!hex32(root_s, root)) {
-			fprintf(stderr, "ampsim amp split: --root must be 64 hex digits\n");
-			return 2;
-		}
-		if (!shares_s || !uint_parse(shares_s, &n, &why) || n < 1 || n > MAX_HTLCS) {
-			fprintf(stderr, "ampsim amp split: --shares must be 1..%d\n", MAX_HTLCS);
-			return 2;
-		}
-		uint8_t (*shares)[AMP_LEN] = calloc(n, AMP_LEN);
-		amp_split(root, shares, n);
-		if (json) {
-			json_t *o = json_object(), *arr = json_array();
-			put_hex(o, "root", root);
-			for (size_t i = 0; i < n; i++) {
-				char hex[2 * AMP_LEN + 1];
-				sodium_bin2hex(hex, sizeof(hex), shares[i], AMP_LEN);
-				json_array_append_new(arr, json_string(hex));
-			}
-			json_object_set_new(o, "shares", arr);
-			free(shares);
-			return emit(o);
-		}
-		for (size_t i = 0; i < n; i++) {
-			char label[32];
-			snprintf(label, sizeof(label), "share%zu", i + 1);
-			print_hex(label, shares[i]);
-		}
-		free(shares);
-		return 0;
-	}
+	a.nargs = argc - 1 - optind;
+	a.args = argv + 1 + optind;
+	if (strcmp(sub, "derive") == 0)
+		return amp_derive_cmd(&a);
+	if (strcmp(sub, "combine") == 0)
+		return amp_combine_cmd(&a);
+	if (strcmp(sub, "split") == 0)
+		return amp_split_cmd(&a);
 	fprintf(stderr, "ampsim amp: unknown step '%s' (split, combine or derive)\n", sub);
 	return 2;
 }

@@ -261,19 +261,146 @@ static void restart_on(const struct bench_opts *o, const char *state, json_t *re
 	pair_stop(&p);
 }
 
+/* Memory as the run goes: when the first 100,000 have ended, and the
+ * most it reaches after that (-1: never reached). */
+struct bench_rss {
+	long a100, b100, amax, bmax;
+};
+
+/* Polls benchstatus until the payments are done; its last answer, or
+ * NULL and err. */
+static json_t *bench_wait(const struct bench_pair *p, struct bench_rss *m, char *err, size_t errlen)
+{
+	long long t0 = mono_now_ms();
+	*m = (struct bench_rss){ -1, -1, -1, -1 };
+	for (;;) {
+		json_t *st = call(p->asock, "benchstatus", NULL, err, errlen);
+		if (!st)
+			return NULL;
+		if (field(st, "done") >= 100000) {
+			long ra = proc_kb(p->alice, "VmRSS"), rb = proc_kb(p->bob, "VmRSS");
+			if (m->a100 < 0) {
+				m->a100 = ra;
+				m->b100 = rb;
+			}
+			m->amax = ra > m->amax ? ra : m->amax;
+			m->bmax = rb > m->bmax ? rb : m->bmax;
+		}
+		if (json_object_get(st, "wall_us"))
+			return st;
+		json_decref(st);
+		if (mono_now_ms() - t0 > 900000) {
+			snprintf(err, errlen, "payments did not finish within 15 minutes");
+			return NULL;
+		}
+		pause_ms(20);
+	}
+}
+
+/* The transport's own rate: framed ping-pong on the same connection, in
+ * messages per second; -1 and err when alice stops answering. */
+static double bench_pings(const struct bench_opts *o, const struct bench_pair *p, char *err,
+			  size_t errlen)
+{
+	json_decref(call(p->asock, "pingtest",
+			 json_pack("{s:I,s:I}", "count", (json_int_t)o->pings, "window",
+				   (json_int_t)o->conc), err, errlen));
+	for (;;) {
+		json_t *info = call(p->asock, "getinfo", NULL, err, errlen);
+		if (!info)
+			return -1;
+		double ping_s = (double)field(info, "ping_wall_us") / 1e6;
+		bool done = json_object_get(info, "ping_wall_us") != NULL;
+		json_decref(info);
+		if (done)
+			return ping_s > 0 ? 2.0 * (double)o->pings / ping_s : 0;
+		pause_ms(10);
+	}
+}
+
+/* The rate over each 100,000, the first and the last, and the memory
+ * then (runs of at least 200,000). */
+static void bench_marks(json_t *res, const json_t *st, const struct bench_rss *m)
+{
+	json_t *marks = json_object_get(st, "marks_us");
+	size_t nm = json_array_size(marks);
+	if (nm < 2)
+		return;
+	double first = (double)json_integer_value(json_array_get(marks, 0)) / 1e6;
+	double last = (double)(json_integer_value(json_array_get(marks, nm - 1)) -
+			       json_integer_value(json_array_get(marks, nm - 2))) / 1e6;
+	json_t *rates = json_array();
+	for (size_t i = 0; i < nm; i++) {
+		double span = (double)(json_integer_value(json_array_get(marks, i)) -
+				       (i ? json_integer_value(json_array_get(marks, i - 1)) : 0)) / 1e6;
+		json_array_append_new(rates, json_integer(span > 0 ? (json_int_t)(1e5 / span) : 0));
+	}
+	json_object_set_new(res, "rates_per_100k", rates);
+	json_object_set_new(res, "rate_first_100k", json_real(first > 0 ? 1e5 / first : 0));
+	json_object_set_new(res, "rate_last_100k", json_real(last > 0 ? 1e5 / last : 0));
+	json_object_set_new(res, "alice_rss_kb_at_100k", json_integer(m->a100));
+	json_object_set_new(res, "alice_rss_kb_max_after", json_integer(m->amax));
+	json_object_set_new(res, "bob_rss_kb_at_100k", json_integer(m->b100));
+	json_object_set_new(res, "bob_rss_kb_max_after", json_integer(m->bmax));
+}
+
+/* The payments' figures from benchstatus's last answer st, both
+ * daemons' getinfo before (a0, b0) and after (a1, b1), and their CPU
+ * time (alice before and after, bob before and after). */
+static json_t *bench_figures(const json_t *st, const json_t *a0, const json_t *b0,
+			     const json_t *a1, const json_t *b1, const uint64_t cpu[4])
+{
+	double wall_s = (double)field(st, "wall_us") / 1e6;
+	uint64_t ended = field(st, "total"), settled = field(st, "settled");
+	double pay_per_s = wall_s > 0 ? (double)settled / wall_s : 0;
+	/* every frame both daemons wrote during the payments */
+	uint64_t frames = field(a1, "frames_sent") - field(a0, "frames_sent") +
+			  field(b1, "frames_sent") - field(b0, "frames_sent");
+	double wire_per_s = wall_s > 0 ? (double)frames / wall_s : 0;
+	double per = settled ? 1.0 / (double)settled : 0;
+	json_t *res = json_pack("{s:I,s:I,s:f,s:f,s:f,s:f,s:f,s:I,s:f}",
+				"payments", (json_int_t)ended, "settled", (json_int_t)settled,
+				"seconds", wall_s, "payments_per_s", pay_per_s,
+				"htlc_settlements_per_s", wall_s > 0 ? (double)field(st, "htlcs_fulfilled") / wall_s : 0,
+				"latency_p50_ms", (double)field(st, "p50_us") / 1000.0,
+				"latency_p99_ms", (double)field(st, "p99_us") / 1000.0,
+				"messages", (json_int_t)frames, "messages_per_s", wire_per_s);
+	/* CPU per payment (the status polls are in it, a few a second) */
+	json_object_set_new(res, "alice_cpu_us_per_payment", json_real((double)(cpu[1] - cpu[0]) * per));
+	json_object_set_new(res, "bob_cpu_us_per_payment", json_real((double)(cpu[3] - cpu[2]) * per));
+	return res;
+}
+
+/* A durable run's writes: fsyncs and commits, in all and per payment. */
+static void bench_writes(json_t *res, const json_t *a0, const json_t *b0, const json_t *a1,
+			 const json_t *b1)
+{
+	uint64_t settled = field(res, "settled");
+	double per = settled ? 1.0 / (double)settled : 0;
+	double fa = (double)(field(a1, "fsyncs") - field(a0, "fsyncs"));
+	double fb = (double)(field(b1, "fsyncs") - field(b0, "fsyncs"));
+	json_object_set_new(res, "alice_fsyncs", json_integer((json_int_t)fa));
+	json_object_set_new(res, "bob_fsyncs", json_integer((json_int_t)fb));
+	json_object_set_new(res, "alice_fsyncs_per_payment", json_real(fa * per));
+	json_object_set_new(res, "bob_fsyncs_per_payment", json_real(fb * per));
+	json_object_set_new(res, "alice_commits", json_integer((json_int_t)(field(a1, "commits") - field(a0, "commits"))));
+	json_object_set_new(res, "bob_commits", json_integer((json_int_t)(field(b1, "commits") - field(b0, "commits"))));
+}
+
 /* One run: payments, then (with_pings) the ping-pong rate. NULL and err
  * on failure. */
 static json_t *bench_once(const struct bench_opts *o, const char *state, bool with_pings,
 			  char *err, size_t errlen)
 {
 	struct bench_pair p;
+	struct bench_rss m;
 	json_t *res = NULL, *st = NULL, *a0 = NULL, *b0 = NULL, *a1 = NULL, *b1 = NULL;
 	if (!pair_start(&p, o, state, err, errlen))
 		goto out;
 	if (!(a0 = call(p.asock, "getinfo", NULL, err, errlen)) ||
 	    !(b0 = call(p.bsock, "getinfo", NULL, err, errlen)))
 		goto out;
-	uint64_t cpu_a0 = cpu_us(p.alice), cpu_b0 = cpu_us(p.bob);
+	uint64_t cpu[4] = { cpu_us(p.alice), 0, cpu_us(p.bob), 0 };
 	json_t *params = json_pack("{s:I,s:s,s:I,s:s}", "concurrency", (json_int_t)o->conc, "mode",
 				   o->mode, "shards", (json_int_t)o->shards, "amount", o->amount);
 	if (o->payments)
@@ -284,108 +411,25 @@ static json_t *bench_once(const struct bench_opts *o, const char *state, bool wi
 	if (!ok)
 		goto out;
 	json_decref(ok);
-	long long t0 = mono_now_ms();
-	/* memory as the run goes: when the first 100,000 have ended, and the
-	 * most it reaches after that */
-	long rss_a100 = -1, rss_b100 = -1, rss_amax = -1, rss_bmax = -1;
-	for (;;) {
-		if (!(st = call(p.asock, "benchstatus", NULL, err, errlen)))
-			goto out;
-		if (field(st, "done") >= 100000) {
-			long ra = proc_kb(p.alice, "VmRSS"), rb = proc_kb(p.bob, "VmRSS");
-			if (rss_a100 < 0) {
-				rss_a100 = ra;
-				rss_b100 = rb;
-			}
-			rss_amax = ra > rss_amax ? ra : rss_amax;
-			rss_bmax = rb > rss_bmax ? rb : rss_bmax;
-		}
-		if (json_object_get(st, "wall_us"))
-			break;
-		json_decref(st);
-		st = NULL;
-		if (mono_now_ms() - t0 > 900000) {
-			snprintf(err, errlen, "payments did not finish within 15 minutes");
-			goto out;
-		}
-		pause_ms(20);
-	}
-	uint64_t cpu_a1 = cpu_us(p.alice), cpu_b1 = cpu_us(p.bob);
+	if (!(st = bench_wait(&p, &m, err, errlen)))
+		goto out;
+	cpu[1] = cpu_us(p.alice);
+	cpu[3] = cpu_us(p.bob);
 	if (!(a1 = call(p.asock, "getinfo", NULL, err, errlen)) ||
 	    !(b1 = call(p.bsock, "getinfo", NULL, err, errlen)))
 		goto out;
-	double msgs_per_s = 0;
-	if (with_pings) {
-		/* the transport's own rate: framed ping-pong on the same connection */
-		json_decref(call(p.asock, "pingtest",
-				 json_pack("{s:I,s:I}", "count", (json_int_t)o->pings, "window",
-					   (json_int_t)o->conc), err, errlen));
-		for (;;) {
-			json_t *info = call(p.asock, "getinfo", NULL, err, errlen);
-			if (!info)
-				goto out;
-			double ping_s = (double)field(info, "ping_wall_us") / 1e6;
-			bool done = json_object_get(info, "ping_wall_us") != NULL;
-			json_decref(info);
-			if (done) {
-				msgs_per_s = ping_s > 0 ? 2.0 * (double)o->pings / ping_s : 0;
-				break;
-			}
-			pause_ms(10);
-		}
-	}
-	double wall_s = (double)field(st, "wall_us") / 1e6;
-	uint64_t ended = field(st, "total"), settled = field(st, "settled");
-	double pay_per_s = wall_s > 0 ? (double)settled / wall_s : 0;
-	/* every frame both daemons wrote during the payments */
-	uint64_t frames = field(a1, "frames_sent") - field(a0, "frames_sent") +
-			  field(b1, "frames_sent") - field(b0, "frames_sent");
-	double wire_per_s = wall_s > 0 ? (double)frames / wall_s : 0;
-	double fa = (double)(field(a1, "fsyncs") - field(a0, "fsyncs"));
-	double fb = (double)(field(b1, "fsyncs") - field(b0, "fsyncs"));
-	double per = settled ? 1.0 / (double)settled : 0;
-	res = json_pack("{s:I,s:I,s:f,s:f,s:f,s:f,s:f,s:I,s:f}",
-			"payments", (json_int_t)ended, "settled", (json_int_t)settled,
-			"seconds", wall_s, "payments_per_s", pay_per_s,
-			"htlc_settlements_per_s", wall_s > 0 ? (double)field(st, "htlcs_fulfilled") / wall_s : 0,
-			"latency_p50_ms", (double)field(st, "p50_us") / 1000.0,
-			"latency_p99_ms", (double)field(st, "p99_us") / 1000.0,
-			"messages", (json_int_t)frames, "messages_per_s", wire_per_s);
-	/* CPU per payment (the status polls are in it, a few a second) */
-	json_object_set_new(res, "alice_cpu_us_per_payment", json_real((double)(cpu_a1 - cpu_a0) * per));
-	json_object_set_new(res, "bob_cpu_us_per_payment", json_real((double)(cpu_b1 - cpu_b0) * per));
-	json_t *marks = json_object_get(st, "marks_us");
-	size_t nm = json_array_size(marks);
-	if (nm >= 2) {
-		/* the rate over the first and over the last 100,000 */
-		double first = (double)json_integer_value(json_array_get(marks, 0)) / 1e6;
-		double last = (double)(json_integer_value(json_array_get(marks, nm - 1)) -
-				       json_integer_value(json_array_get(marks, nm - 2))) / 1e6;
-		json_t *rates = json_array();
-		for (size_t i = 0; i < nm; i++) {
-			double span = (double)(json_integer_value(json_array_get(marks, i)) -
-					       (i ? json_integer_value(json_array_get(marks, i - 1)) : 0)) / 1e6;
-			json_array_append_new(rates, json_integer(span > 0 ? (json_int_t)(1e5 / span) : 0));
-		}
-		json_object_set_new(res, "rates_per_100k", rates);
-		json_object_set_new(res, "rate_first_100k", json_real(first > 0 ? 1e5 / first : 0));
-		json_object_set_new(res, "rate_last_100k", json_real(last > 0 ? 1e5 / last : 0));
-		json_object_set_new(res, "alice_rss_kb_at_100k", json_integer(rss_a100));
-		json_object_set_new(res, "alice_rss_kb_max_after", json_integer(rss_amax));
-		json_object_set_new(res, "bob_rss_kb_at_100k", json_integer(rss_b100));
-		json_object_set_new(res, "bob_rss_kb_max_after", json_integer(rss_bmax));
-	}
+	double msgs_per_s = with_pings ? bench_pings(o, &p, err, errlen) : 0;
+	if (msgs_per_s < 0)
+		goto out;
+	res = bench_figures(st, a0, b0, a1, b1, cpu);
+	bench_marks(res, st, &m);
 	json_object_set_new(res, "alice_peak_rss_kb", json_integer(peak_rss_kb(p.alice)));
 	json_object_set_new(res, "bob_peak_rss_kb", json_integer(peak_rss_kb(p.bob)));
-	if (state) {
-		json_object_set_new(res, "alice_fsyncs", json_integer((json_int_t)fa));
-		json_object_set_new(res, "bob_fsyncs", json_integer((json_int_t)fb));
-		json_object_set_new(res, "alice_fsyncs_per_payment", json_real(fa * per));
-		json_object_set_new(res, "bob_fsyncs_per_payment", json_real(fb * per));
-		json_object_set_new(res, "alice_commits", json_integer((json_int_t)(field(a1, "commits") - field(a0, "commits"))));
-		json_object_set_new(res, "bob_commits", json_integer((json_int_t)(field(b1, "commits") - field(b0, "commits"))));
-	}
+	if (state)
+		bench_writes(res, a0, b0, a1, b1);
 	if (with_pings) {
+		double wire_per_s = json_real_value(json_object_get(res, "messages_per_s"));
+		double pay_per_s = json_real_value(json_object_get(res, "payments_per_s"));
 		json_object_set_new(res, "pingpong_msgs_per_s", json_real(msgs_per_s));
 		json_object_set_new(res, "wire_vs_pingpong", json_real(msgs_per_s > 0 ? wire_per_s / msgs_per_s : 0));
 		json_object_set_new(res, "payments_vs_pingpong_ratio",

@@ -72,6 +72,54 @@ static json_t *wait_payment(const char *control, json_t *started)
 	return started;
 }
 
+/* The method to call (the command's, or call's first word) and, for call,
+ * its JSON params in place of *params; NULL after a message. */
+static const char *rpc_method(const char *cmd, int argc, char **argv, json_t **params)
+{
+	const char *method = cmd;
+	if (strcmp(cmd, "payments") == 0) {
+		method = "listpayments";
+	} else if (strcmp(cmd, "call") == 0) {
+		if (optind >= argc) {
+			rpc_usage(stderr, cmd);
+			return NULL;
+		}
+		method = argv[optind++];
+		if (optind < argc) {
+			json_error_t jerr;
+			json_decref(*params);
+			*params = json_loads(argv[optind], 0, &jerr);
+			if (!json_is_object(*params)) {
+				fprintf(stderr, "ampsim call: params must be a JSON object: %s\n",
+					*params ? "not an object" : jerr.text);
+				return NULL;
+			}
+		}
+	}
+	if (strcmp(cmd, "call") != 0 && optind < argc) {
+		fprintf(stderr, "ampsim %s: unexpected argument '%s'\n", cmd, argv[optind]);
+		return NULL;
+	}
+	return method;
+}
+
+/* pay's answer: waited for with --wait; 0 only if it settled or (no
+ * --wait) is still on its way. */
+static int pay_result(const char *control, json_t **r, bool wait)
+{
+	if (wait)
+		*r = wait_payment(control, *r);
+	const char *outcome = json_string_value(json_object_get(*r, "outcome"));
+	if (outcome && strcmp(outcome, "pending") != 0 && strcmp(outcome, "settled") != 0) {
+		const char *why = json_string_value(json_object_get(*r, "why"));
+		fprintf(stderr, "ampsim pay: %s %s: %s\n",
+			json_string_value(json_object_get(*r, "id")), outcome,
+			why ? why : "no reason recorded");
+		return 1;
+	}
+	return wait && (!outcome || strcmp(outcome, "settled") != 0) ? 1 : 0;
+}
+
 int cmd_rpc(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -133,30 +181,8 @@ int cmd_rpc(int argc, char **argv)
 		json_decref(params);
 		return 2;
 	}
-	const char *method = cmd;
-	if (strcmp(cmd, "payments") == 0) {
-		method = "listpayments";
-	} else if (strcmp(cmd, "call") == 0) {
-		if (optind >= argc) {
-			rpc_usage(stderr, cmd);
-			json_decref(params);
-			return 2;
-		}
-		method = argv[optind++];
-		if (optind < argc) {
-			json_error_t jerr;
-			json_decref(params);
-			params = json_loads(argv[optind], 0, &jerr);
-			if (!json_is_object(params)) {
-				fprintf(stderr, "ampsim call: params must be a JSON object: %s\n",
-					params ? "not an object" : jerr.text);
-				json_decref(params);
-				return 2;
-			}
-		}
-	}
-	if (strcmp(cmd, "call") != 0 && optind < argc) {
-		fprintf(stderr, "ampsim %s: unexpected argument '%s'\n", cmd, argv[optind]);
+	const char *method = rpc_method(cmd, argc, argv, &params);
+	if (!method) {
 		json_decref(params);
 		return 2;
 	}
@@ -177,18 +203,7 @@ int cmd_rpc(int argc, char **argv)
 	}
 	if (strcmp(cmd, "pay") == 0) {
 		/* a payment's end: wait for it if asked; exit 0 only if it settled */
-		if (wait)
-			r = wait_payment(control, r);
-		const char *outcome = json_string_value(json_object_get(r, "outcome"));
-		if (outcome && strcmp(outcome, "pending") != 0 && strcmp(outcome, "settled") != 0) {
-			const char *why = json_string_value(json_object_get(r, "why"));
-			fprintf(stderr, "ampsim pay: %s %s: %s\n",
-				json_string_value(json_object_get(r, "id")), outcome,
-				why ? why : "no reason recorded");
-			rc = 1;
-		} else if (wait && (!outcome || strcmp(outcome, "settled") != 0)) {
-			rc = 1;
-		}
+		rc = pay_result(control, &r, wait);
 	} else if (wait) {
 		fprintf(stderr, "ampsim %s: --wait is for pay\n", cmd);
 		json_decref(r);

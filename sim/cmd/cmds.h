@@ -10,6 +10,7 @@ int cmd_rpc(int argc, char **argv);     /* pay, invoice, channels, fault, paymen
 int cmd_bench(int argc, char **argv);
 int cmd_key(int argc, char **argv);
 int cmd_chain(int argc, char **argv);   /* serve the simulated chain over TCP */
-int cmd_swarm(int argc, char **argv);   /* random scenarios in-process, checked */
+int cmd_swarm(int argc, char **argv);
+int cmd_check(int argc, char **argv);   /* every execution of a scenario, explored */   /* random scenarios in-process, checked */
 
 #endif

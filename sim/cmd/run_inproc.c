@@ -423,12 +423,14 @@ bool play_inprocess(struct run *r, const struct virtual_play *vp, struct inproc_
 	res->pays = fg.pays;
 	world_set_epoch(w, simclock_wall_now_us());
 	bool ok = world_play(w, vp, r->s->path, &res->final, &res->settled_quiet, why, whylen);
-	world_stop(w);
-	if (ip.last_us)
-		tally_time(ip.tally, t_ms_written(ip.last_us));
+	/* what the daemons' sockets answer before they are stopped: a message
+	 * held on a down link is still on its way */
 	down_at_end(r, w, vp);
 	answers(w, r->s, r->json, &res->pays, res->digests, res->tally, &res->ca, &res->cb, &res->ia,
 		&res->ib);
+	world_stop(w);
+	if (ip.last_us)
+		tally_time(ip.tally, t_ms_written(ip.last_us));
 	world_free(w);
 	capture_close(ip.cap);
 	evlog_close(ip.log[0]);

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/types.h>
 
+#include "fault_rules.h"
 #include "log.h"
 #include "rpc.h"
 #include "rpc_client.h"
@@ -86,7 +87,7 @@ static void reapply_faults(struct run *r, int who)
 {
 	char e[512];
 	for (size_t i = 0; i < r->nactive; i++)
-		if (r->active[i]->action != FAULT_DROP_MSG)   /* a one-shot rule is not re-armed */
+		if (!fault_is_msg_rule(r->active[i]->action))   /* a one-shot rule is not re-armed */
 			fault_to(r, who, r->active[i], false, e, sizeof(e));
 }
 
@@ -163,6 +164,7 @@ bool do_action(struct run *r, const struct run_step *a, char *err, size_t errlen
 		return true;
 	case FAULT_DOWN: case FAULT_UP: case FAULT_DROP: case FAULT_LOSS_GE: case FAULT_DELAY:
 	case FAULT_JITTER: case FAULT_DUPLICATE: case FAULT_DROP_MSG: case FAULT_PARTITION:
+	case FAULT_DELAY_MSG: case FAULT_DUPLICATE_MSG:
 		break;
 	}
 	return true;

@@ -62,18 +62,25 @@ bool vcoord_interrupted(void)
 int unix_listen(const char *path, int backlog, char *err, size_t errlen)
 {
 	struct sockaddr_un sun = { .sun_family = AF_UNIX };
-	if (strlen(path) >= sizeof(sun.sun_path)) {
+	/* bound at PATH~ and renamed once listening, so a socket at PATH
+	 * always answers: whoever waits for the file may connect at once */
+	if (strlen(path) + 1 >= sizeof(sun.sun_path)) {
 		snprintf(err, errlen, "%s: path too long for a Unix socket", path);
 		return -1;
 	}
 	strcpy(sun.sun_path, path);
+	strcat(sun.sun_path, "~");
 	unlink(path);
+	unlink(sun.sun_path);
 	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	mode_t old = umask(0077);      /* only our own user may connect */
 	int rc = fd < 0 ? -1 : bind(fd, (struct sockaddr *)&sun, sizeof(sun));
 	umask(old);
-	if (rc != 0 || listen(fd, backlog) != 0) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+	if (rc != 0 || listen(fd, backlog) != 0 || rename(sun.sun_path, path) != 0) {
+		int e = errno;
+		if (rc == 0)
+			unlink(sun.sun_path);
+		snprintf(err, errlen, "%s: %s", path, strerror(e));
 		if (fd >= 0)
 			close(fd);
 		return -1;

@@ -3,9 +3,21 @@
 
 #include <string.h>
 
+#include "fault_rules.h"
+
 void chan_free(struct chan *c)
 {
 	ledger_free(&c->ledger);
+}
+
+const char *chan_fault_refused(const struct chan *c, enum fault_dir mine,
+			       const struct fault_config *f, bool lift)
+{
+	struct link_rule r;
+	if (lift || (f->dir != DIR_BOTH && f->dir != mine) || !fault_msg_rule(f, &r))
+		return NULL;
+	struct link probe = c->out;
+	return link_add_msg_rule(&probe, &r);
 }
 
 bool chan_fault(struct chan *c, enum fault_dir mine, const struct fault_config *f, bool lift)
@@ -58,18 +70,19 @@ bool chan_fault(struct chan *c, enum fault_dir mine, const struct fault_config *
 			lp->duplicate = lift ? c->base_out.duplicate : f->p;
 		break;
 	case FAULT_DROP_MSG:
-		/* a rule fires once; lifting removes it if it has not */
-		if (out && !lift)
-			link_add_rule(&c->out, f->msg, f->nth);
-		if (out && lift) {
-			for (unsigned i = 0; i < c->out.nrules; i++) {
-				if (c->out.rules[i].kind == f->msg && c->out.rules[i].nth == f->nth) {
-					c->out.rules[i] = c->out.rules[--c->out.nrules];
-					break;
-				}
-			}
+	case FAULT_DELAY_MSG:
+	case FAULT_DUPLICATE_MSG: {
+		/* a rule fires once; lifting removes it if it has not. The
+		 * scenario's rules were checked to fit (fault_rules_check). */
+		struct link_rule r;
+		if (out && fault_msg_rule(f, &r)) {
+			if (lift)
+				link_remove_msg_rule(&c->out, &r);
+			else
+				(void)link_add_msg_rule(&c->out, &r);
 		}
 		break;
+	}
 	case FAULT_DISCONNECT:
 	case FAULT_CRASH:
 	case FAULT_RESTART:

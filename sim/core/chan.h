@@ -33,4 +33,11 @@ void chan_free(struct chan *c);
  * messages held for it). */
 bool chan_fault(struct chan *c, enum fault_dir mine, const struct fault_config *f, bool lift);
 
+/* Why chan_fault could not apply f to c (a KIND#N rule its link has no
+ * room for, or one that decides a message otherwise than a rule it has),
+ * or NULL. A scenario's rules are checked as a whole when it is read; this
+ * is for a fault that comes over a control socket. */
+const char *chan_fault_refused(const struct chan *c, enum fault_dir mine,
+			       const struct fault_config *f, bool lift);
+
 #endif

@@ -125,27 +125,76 @@ static struct link_verdict lost(enum link_fate fate, const char *why)
 	return v;
 }
 
-struct link_verdict link_decide(struct link *l, enum msg_kind k)
+uint32_t link_count(struct link *l, enum msg_kind *k)
 {
-	if ((unsigned)k >= MSG_KIND_COUNT)
-		k = MSG_OTHER;
-	if (l->sent[k] < UINT32_MAX)
-		l->sent[k]++;
+	if ((unsigned)*k >= MSG_KIND_COUNT)
+		*k = MSG_OTHER;
+	if (l->sent[*k] < UINT32_MAX)
+		l->sent[*k]++;
+	return l->sent[*k];
+}
 
-	/* dev_disconnect-style rule: "drop the nth message of this kind".
-	 * It fires once and is then removed. */
-	for (unsigned i = 0; i < l->nrules; i++) {
-		if (l->rules[i].kind != k || l->rules[i].nth != l->sent[k])
-			continue;
-		memmove(&l->rules[i], &l->rules[i + 1],
-			(l->nrules - i - 1) * sizeof(l->rules[0]));
-		l->nrules--;
-		return lost(LINK_DROP, "rule");
+void link_delay_range(const struct link_params *p, uint64_t *lo, uint64_t *hi)
+{
+	uint64_t j = p->jitter_us, jlo = 0, jhi = 0;
+	double jd = (double)j;
+	if (j) {
+		switch (p->jitter_dist) {
+		case JITTER_UNIFORM: jhi = j; break;
+		case JITTER_NORMAL: jhi = sat_u64(NORMAL_CLIP * jd); break;
+		case JITTER_PARETO:
+			/* x_m / U^(1/shape) with U in (0, 1]: at least x_m = J/2 */
+			jlo = sat_u64(jd / 2.0);
+			jhi = sat_u64(PARETO_CLIP * jd);
+			break;
+		}
 	}
+	if (__builtin_add_overflow(p->delay_us, jlo, lo))
+		*lo = UINT64_MAX;
+	if (__builtin_add_overflow(p->delay_us, jhi, hi))
+		*hi = UINT64_MAX;
+}
 
-	if (l->down)
-		return lost(LINK_HOLD, "down");
+/* What the rules on one message said; the rules that matched are spent. */
+struct fired {
+	bool any, drop, delay, dup, dup_has_delay;
+	uint64_t delay_us, dup_delay_us;
+};
 
+static struct fired take_rules(struct link *l, enum msg_kind k)
+{
+	struct fired f = { 0 };
+	for (unsigned i = 0; i < l->nrules;) {
+		const struct link_rule *r = &l->rules[i];
+		if (r->kind != k || r->nth != l->sent[k]) {
+			i++;
+			continue;
+		}
+		f.any = true;
+		switch ((enum link_rule_what)r->what) {
+		case LINK_RULE_DROP:
+			f.drop = true;
+			break;
+		case LINK_RULE_DELAY:
+			f.delay = true;
+			f.delay_us = r->delay_us;
+			break;
+		case LINK_RULE_DUPLICATE:
+			f.dup = true;
+			f.dup_has_delay = r->has_delay;
+			f.dup_delay_us = r->delay_us;
+			break;
+		}
+		memmove(&l->rules[i], &l->rules[i + 1], (l->nrules - i - 1) * sizeof(l->rules[0]));
+		l->nrules--;
+	}
+	return f;
+}
+
+/* The fate the link's own impairments give the message, drawn from its
+ * kind's stream. */
+static struct link_verdict decide_drawn(struct link *l, enum msg_kind k)
+{
 	/* Gilbert-Elliott: a two-state Markov chain stepped once per message;
 	 * every message sent in the bad state is lost. */
 	struct rng *r = &l->rng[k];
@@ -169,13 +218,90 @@ struct link_verdict link_decide(struct link *l, enum msg_kind k)
 	return v;
 }
 
+/* A delay or duplicate rule fixes the message's fate: it arrives, once at
+ * the rule's delay, or twice. What the link drew for it is discarded, but
+ * it was drawn, so every other message meets the fate it would meet
+ * without the rule (docs/faults.md). */
+static struct link_verdict apply_rules(const struct link *l, struct link_verdict drawn,
+				       const struct fired *f)
+{
+	struct link_verdict v = { .fate = LINK_DELIVER, .copies = 1, .why = "rule" };
+	if (f->delay)
+		v.delay_us[0] = f->delay_us;
+	else
+		v.delay_us[0] = drawn.fate == LINK_DELIVER ? drawn.delay_us[0] : l->p.delay_us;
+	if (f->dup) {
+		v.copies = 2;
+		v.delay_us[1] = f->dup_has_delay ? f->dup_delay_us : v.delay_us[0];
+	}
+	return v;
+}
+
+struct link_verdict link_decide(struct link *l, enum msg_kind k)
+{
+	link_count(l, &k);
+
+	/* Rules on "the nth message of this kind" (drop after Core
+	 * Lightning's dev_disconnect, delay, duplicate) fire once and are
+	 * then removed. A drop rule draws nothing and beats a down link. */
+	struct fired f = l->nrules ? take_rules(l, k) : (struct fired){ 0 };
+	if (f.drop)
+		return lost(LINK_DROP, "rule");
+
+	if (l->down)
+		return lost(LINK_HOLD, "down");
+
+	struct link_verdict v = decide_drawn(l, k);
+	return f.any ? apply_rules(l, v, &f) : v;
+}
+
 bool link_add_rule(struct link *l, enum msg_kind k, uint32_t nth)
 {
-	/* nth is 1-based: a rule for the 0th message could never fire */
-	if (l->nrules >= LINK_MAX_RULES || nth == 0 || (unsigned)k >= MSG_KIND_COUNT)
+	struct link_rule r = { .kind = k, .nth = nth, .what = LINK_RULE_DROP };
+	return link_add_msg_rule(l, &r) == NULL;
+}
+
+bool link_rules_conflict(const struct link_rule *a, const struct link_rule *b)
+{
+	if (a->kind != b->kind || a->nth != b->nth)
 		return false;
-	l->rules[l->nrules].kind = k;
-	l->rules[l->nrules].nth = nth;
+	if (a->what != b->what)   /* a delay and a duplicate combine; a drop with neither */
+		return a->what == LINK_RULE_DROP || b->what == LINK_RULE_DROP;
+	/* the same rule twice says one thing (as two drop rules always could) */
+	return a->has_delay != b->has_delay || a->delay_us != b->delay_us;
+}
+
+const char *link_add_msg_rule(struct link *l, const struct link_rule *r)
+{
+	/* nth is 1-based: a rule for the 0th message could never fire */
+	if (r->nth == 0)
+		return "a rule counts messages from 1";
+	if ((unsigned)r->kind >= MSG_KIND_COUNT || (unsigned)r->what > LINK_RULE_DUPLICATE)
+		return "no such rule";
+	if (l->nrules >= LINK_MAX_RULES)
+		return "too many message rules on this link";
+	for (unsigned i = 0; i < l->nrules; i++)
+		if (link_rules_conflict(&l->rules[i], r))
+			return "another rule already decides that message";
+	l->rules[l->nrules] = *r;
+	if (r->what == LINK_RULE_DROP) {
+		l->rules[l->nrules].has_delay = false;
+		l->rules[l->nrules].delay_us = 0;
+	}
 	l->nrules++;
-	return true;
+	return NULL;
+}
+
+bool link_remove_msg_rule(struct link *l, const struct link_rule *r)
+{
+	for (unsigned i = 0; i < l->nrules; i++) {
+		const struct link_rule *x = &l->rules[i];
+		if (x->kind == r->kind && x->nth == r->nth && x->what == r->what) {
+			memmove(&l->rules[i], &l->rules[i + 1],
+				(l->nrules - i - 1) * sizeof(l->rules[0]));
+			l->nrules--;
+			return true;
+		}
+	}
+	return false;
 }

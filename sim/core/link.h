@@ -30,11 +30,22 @@ struct link_params {
 	double ge_r;             /* P(bad -> good) per message */
 };
 
-#define LINK_MAX_RULES 8
+/* Rules per link direction: enough for a scenario that fixes the fate of
+ * every message of a short run (a checker's counterexample). */
+#define LINK_MAX_RULES 64
 
-struct drop_rule {
-	enum msg_kind kind;
+/* What a rule does to the nth message of its kind ("drop=add#1",
+ * "delay=add#2:35ms", "duplicate=fulfill#1[:D]"). */
+enum link_rule_what { LINK_RULE_DROP, LINK_RULE_DELAY, LINK_RULE_DUPLICATE };
+
+/* 16 bytes: a link carries LINK_MAX_RULES of them, and a state of the
+ * world holds every link */
+struct link_rule {
+	uint64_t delay_us;       /* delay: the message's; duplicate: its second copy's */
 	uint32_t nth;            /* 1-based occurrence on this link */
+	uint8_t kind;            /* enum msg_kind */
+	uint8_t what;            /* enum link_rule_what */
+	bool has_delay;          /* delay: always; duplicate: when ":D" is given */
 };
 
 struct link {
@@ -46,7 +57,7 @@ struct link {
 	bool ge_bad[MSG_KIND_COUNT];
 	struct rng rng[MSG_KIND_COUNT];
 	uint32_t sent[MSG_KIND_COUNT];
-	struct drop_rule rules[LINK_MAX_RULES];
+	struct link_rule rules[LINK_MAX_RULES];
 	unsigned nrules;
 };
 
@@ -69,7 +80,32 @@ struct link_verdict link_decide(struct link *l, enum msg_kind k);
  * the link's "other" stream). */
 uint64_t link_draw_delay(struct link *l);
 
+/* Count one more message of kind k (anything unknown counts as other, and
+ * *k says so), as link_decide counts it; returns its number, 1-based. */
+uint32_t link_count(struct link *l, enum msg_kind *k);
+
+/* The least and the most delay a message may take on a link with p: the
+ * delay plus the least and the most jitter draw_delay can draw (uniform
+ * [0, J], normal [0, 4J], pareto [J/2, 10J]). */
+void link_delay_range(const struct link_params *p, uint64_t *lo, uint64_t *hi);
+
 /* Add a "drop the nth message of kind k" rule; false if the table is full. */
 bool link_add_rule(struct link *l, enum msg_kind k, uint32_t nth);
+
+/* Add any rule. NULL when added; otherwise why not (the table is full, nth
+ * is 0, or another rule decides that message otherwise). A delay and a
+ * duplicate rule may share a message: its first copy comes after the
+ * delay, its second after the duplicate's D. The same rule twice is
+ * allowed and fires as one. */
+const char *link_add_msg_rule(struct link *l, const struct link_rule *r);
+
+/* Remove a rule that has not fired (kind, nth and what equal); false if
+ * there is none. */
+bool link_remove_msg_rule(struct link *l, const struct link_rule *r);
+
+/* Whether two rules decide the same message in ways that cannot be
+ * combined: a drop with a delay or a duplicate, or two delays (or two
+ * duplicates) with different delays. */
+bool link_rules_conflict(const struct link_rule *a, const struct link_rule *b);
 
 #endif

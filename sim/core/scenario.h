@@ -68,7 +68,7 @@ bool jitter_dist_parse(const char *s, enum jitter_dist *j);
 enum fault_action {
 	FAULT_DOWN, FAULT_UP, FAULT_DROP, FAULT_LOSS_GE, FAULT_DELAY, FAULT_JITTER,
 	FAULT_DUPLICATE, FAULT_DROP_MSG, FAULT_DISCONNECT, FAULT_PARTITION,
-	FAULT_CRASH, FAULT_RESTART,
+	FAULT_CRASH, FAULT_RESTART, FAULT_DELAY_MSG, FAULT_DUPLICATE_MSG,
 };
 const char *fault_action_name(enum fault_action a);
 /* The one classification of fault actions: who carries each out. */
@@ -99,8 +99,9 @@ struct fault_config {
 	enum fault_action action;
 	double p, r;                     /* drop=P, duplicate=P, loss=ge:P,R */
 	uint64_t dur_us;                 /* delay=D, jitter=J */
-	enum msg_kind msg;               /* drop=fulfill#1 */
+	enum msg_kind msg;               /* drop=fulfill#1, delay=add#2:35ms, duplicate=add#1 */
 	uint32_t nth;
+	bool has_dur;                    /* duplicate=KIND#N:D: D in dur_us */
 	enum node target;                /* crash=, restart= */
 	char text[64];                   /* the action as written */
 	int line;

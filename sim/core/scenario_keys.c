@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fault_rules.h"
 #include "units.h"
 #include "workload.h"
 
@@ -117,7 +118,8 @@ bool fault_action_parse(const char *text, struct fault_config *f, const char **w
 {
 	static const char *const unknown =
 		"unknown action: expected down, up, drop=P, loss=ge:P,R, delay=D, "
-		"jitter=D, duplicate=P, drop=KIND#N, disconnect, partition, "
+		"jitter=D, duplicate=P, drop=KIND#N, delay=KIND#N:D, duplicate=KIND#N[:D], "
+		"disconnect, partition, "
 		"crash=NODE or restart=NODE";
 	struct fault_config t = *f;
 	char name[16], arg[sizeof(t.text)];
@@ -142,6 +144,7 @@ bool fault_action_parse(const char *text, struct fault_config *f, const char **w
 	t.dur_us = 0;
 	t.msg = MSG_OTHER;
 	t.nth = 0;
+	t.has_dur = false;
 	t.target = NODE_ALICE;
 
 	if (plain_action(name, &t.action)) {
@@ -149,24 +152,13 @@ bool fault_action_parse(const char *text, struct fault_config *f, const char **w
 			*why = "down, up, disconnect and partition take no value";
 			return false;
 		}
-	} else if (strcmp(name, "drop") == 0 && eq && strchr(arg, '#')) {
+	} else if ((strcmp(name, "drop") == 0 || strcmp(name, "delay") == 0 ||
+		    strcmp(name, "duplicate") == 0) && eq && strchr(arg, '#')) {
 		/* drop=fulfill#1, after Core Lightning's dev_disconnect: lose
-		 * the Nth message of that kind sent on the link */
-		char *hash = strchr(arg, '#');
-		uint64_t n;
-		*hash = '\0';
-		if (!msg_kind_parse(arg, &t.msg)) {
-			*why = "drop=KIND#N takes add, fulfill or fail as KIND";
+		 * the Nth message of that kind sent on the link; delay=add#2:35ms
+		 * and duplicate=add#1[:D] fix its arrival (fault_rules.c) */
+		if (!fault_rule_parse(name, arg, &t, why))
 			return false;
-		}
-		if (!uint_parse(hash + 1, &n, why))
-			return false;
-		if (n < 1 || n > UINT32_MAX) {
-			*why = "drop=KIND#N counts occurrences from 1";
-			return false;
-		}
-		t.nth = (uint32_t)n;
-		t.action = FAULT_DROP_MSG;
 	} else if (strcmp(name, "drop") == 0 || strcmp(name, "duplicate") == 0) {
 		if (!eq) {
 			*why = "drop= and duplicate= need a probability (e.g. drop=0.1)";

@@ -187,6 +187,8 @@ const char *fault_action_name(enum fault_action a)
 	case FAULT_PARTITION: return "partition";
 	case FAULT_CRASH: return "crash";
 	case FAULT_RESTART: return "restart";
+	case FAULT_DELAY_MSG: return "delay_msg";
+	case FAULT_DUPLICATE_MSG: return "duplicate_msg";
 	}
 	abort();
 }
@@ -203,6 +205,8 @@ enum fault_scope fault_action_scope(enum fault_action a)
 	case FAULT_JITTER:
 	case FAULT_DUPLICATE:
 	case FAULT_DROP_MSG:
+	case FAULT_DELAY_MSG:
+	case FAULT_DUPLICATE_MSG:
 		return FAULT_SCOPE_CHANNEL;
 	case FAULT_PARTITION:
 		return FAULT_SCOPE_ALL_CHANNELS;
@@ -250,6 +254,8 @@ bool fault_action_liftable(enum fault_action a)
 	case FAULT_JITTER:
 	case FAULT_DUPLICATE:
 	case FAULT_DROP_MSG:
+	case FAULT_DELAY_MSG:
+	case FAULT_DUPLICATE_MSG:
 	case FAULT_PARTITION:
 		return true;
 	case FAULT_UP:

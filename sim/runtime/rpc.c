@@ -243,9 +243,11 @@ struct rpc_server *rpc_listen(struct event_base *base, const char *path,
 			      char *err, size_t errlen)
 {
 	struct sockaddr_un sun = { .sun_family = AF_UNIX };
-	if (strlen(path) >= sizeof(sun.sun_path)) {
+	/* bound at PATH~ and renamed once listening, so a socket at PATH
+	 * always answers: whoever waits for the file may connect at once */
+	if (strlen(path) + 1 >= sizeof(sun.sun_path)) {
 		snprintf(err, errlen, "%s: control socket path longer than %zu bytes", path,
-			 sizeof(sun.sun_path) - 1);
+			 sizeof(sun.sun_path) - 2);
 		return NULL;
 	}
 	strcpy(sun.sun_path, path);
@@ -267,6 +269,8 @@ struct rpc_server *rpc_listen(struct event_base *base, const char *path,
 	s->methods = methods;
 	s->arg = arg;
 	strcpy(s->path, path);
+	strcat(sun.sun_path, "~");
+	unlink(sun.sun_path);          /* a start-up that died half-way */
 	/* only our own user may talk to the control socket, whatever the
 	 * umask: a "stop" from anyone else must not be possible */
 	mode_t old = umask(0077);
@@ -275,6 +279,12 @@ struct rpc_server *rpc_listen(struct event_base *base, const char *path,
 					      (struct sockaddr *)&sun, sizeof(sun));
 	int bind_errno = errno;
 	umask(old);
+	if (s->listener && rename(sun.sun_path, path) != 0) {
+		bind_errno = errno;
+		evconnlistener_free(s->listener);
+		unlink(sun.sun_path);
+		s->listener = NULL;
+	}
 	if (!s->listener) {
 		snprintf(err, errlen, "%s: cannot listen: %s", path, strerror(bind_errno));
 		free(s);

@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fault_rules.h"
 #include "proto_limits.h"
 #include "scenario_keys.h"
 #include "units.h"
@@ -49,8 +50,8 @@ struct parser {
 	int key_line[KEYS_MAX];         /* 0: key not seen yet */
 	int singleton_line[SEC_COUNT];  /* where [sim] etc. were opened */
 
-	/* where each fault's "channel =" was, for the check at the end */
-	int fault_channel_line[SCN_MAX_FAULTS];
+	/* where each fault's "channel =" and "action =" were, for the checks at the end */
+	int fault_channel_line[SCN_MAX_FAULTS], fault_action_line[SCN_MAX_FAULTS];
 };
 
 static void fail(struct parser *p, int line, const char *fmt, ...)
@@ -148,6 +149,7 @@ static void section_end(struct parser *p)
 
 		f->has_until = until_line != 0;
 		p->fault_channel_line[p->s->nfaults - 1] = channel_line;
+		p->fault_action_line[p->s->nfaults - 1] = action_line;
 		if (!action_line) {
 			fail(p, p->sec_line, "%s action: missing: every fault needs an action "
 			     "(e.g. action = down)", p->label);
@@ -540,7 +542,7 @@ static void deferred_fail(struct parser *p, int line, const char *fmt, ...)
 static void check_references(struct parser *p)
 {
 	const struct scenario *s = p->s;
-	char a[AMOUNT_FMT_LEN];
+	char a[AMOUNT_FMT_LEN], msg[MSG_MAX];
 
 	if (s->nchannels == 0) {
 		fail(p, 0, "no [channel ID] section: a scenario needs at least one channel");
@@ -553,6 +555,9 @@ static void check_references(struct parser *p)
 				      "[fault %s] channel: no channel '%s' in this file",
 				      f->id, f->channel);
 	}
+	size_t bad;	/* the message rules (fault_rules.c) */
+	if (!fault_rules_check(s, &bad, msg, sizeof(msg)))
+		deferred_fail(p, p->fault_action_line[bad], "%s", msg);
 	/* a workload's payments are named ID-1 ... ID-N: no other section may
 	 * take one of those names */
 	for (size_t i = 0; i < s->npayments + s->nchannels + s->nfaults; i++) {

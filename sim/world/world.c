@@ -249,8 +249,14 @@ struct world *world_new(const struct scenario *s, const struct world_sink *sink,
 {
 	if (!world_supports(s, err, errlen))
 		return NULL;
-	struct world *w = xcalloc(1, sizeof(*w));
+	struct world *w = malloc(sizeof(*w));
+	if (!w)
+		fatal("out of memory");
+	memset(w, 0, offsetof(struct world, arena));
+	w->arena.exhausted = false;
 	w->s = s;
+	w->a.links = xcalloc(s->nchannels ? s->nchannels : 1, sizeof(*w->a.links));
+	w->b.links = xcalloc(s->nchannels ? s->nchannels : 1, sizeof(*w->b.links));
 	if (sink)
 		w->sink = *sink;
 	w->a.node = WORLD_ALICE;
@@ -371,7 +377,7 @@ bool world_quiet(const struct world *w, bool *all_final)
 		if (w->alice.pays[i].outcome == OUTCOME_PENDING)
 			final = false;
 	*all_final = final && !w->down[WORLD_ALICE];
-	if (!*all_final || w->down[WORLD_BOB] || w->a.sched || w->b.sched)
+	if (!*all_final || w->down[WORLD_BOB] || w->a.sched || w->b.sched || w->a.hand || w->b.hand)
 		return false;
 	for (size_t i = 0; i < w->alice.nchans; i++) {
 		const struct ledger *la = &w->alice.chans[i].ledger;
@@ -517,12 +523,14 @@ static void side_free(struct side *sd)
 		w_pending_unlink(sd, sd->sched);
 	while (sd->held)
 		w_pending_unlink(sd, sd->held);
+	w_hand_forget(sd);
 	while (sd->in_head) {
 		struct wire *f = sd->in_head;
 		sd->in_head = f->next;
 		free(f);
 	}
 	free(sd->heap.v);
+	free(sd->links);
 }
 
 void world_free(struct world *w)

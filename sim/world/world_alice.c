@@ -108,7 +108,7 @@ void w_alice_block(struct world *w)
 	size_t n = 0, cap = 0;
 	for (size_t i = 0; i < w->alice.nchans; i++) {
 		const struct ledger *l = &w->alice.chans[i].ledger;
-		for (uint32_t k = 0; k < l->max_htlcs; k++) {
+		for (uint32_t k = 0; k < l->span; k++) {   /* every used slot is below span */
 			const struct ledger_htlc *h = &l->htlcs[k];
 			struct wspend sp;
 			if (!h->used || !w_chain_confirmed(w, l->id, h->id, height, &sp))

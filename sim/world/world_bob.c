@@ -8,6 +8,8 @@
 void w_bob_sync_links(struct world *w)
 {
 	for (; w->b.nlinks < w->bob.nchans; w->b.nlinks++) {
+		if (w->b.nlinks >= w->s->nchannels)
+			fatal("the world: bob has more channels than the scenario");
 		struct chan *c = &w->b.links[w->b.nlinks];
 		const struct bob_chan *bc = &w->bob.chans[w->b.nlinks];
 		memset(c, 0, sizeof(*c));

@@ -37,7 +37,7 @@ void world_check_event(const struct world *w, void *ctx, char *buf, size_t n)
 		const struct ledger *l = &a->chans[i].ledger;
 		if (!check_ledger(l, "alice", buf, n))
 			return;
-		for (uint32_t k = 0; l->htlcs && k < l->max_htlcs; k++) {
+		for (uint32_t k = 0; l->htlcs && k < l->span; k++) {   /* every used slot is below span */
 			const struct ledger_htlc *h = &l->htlcs[k];
 			uint32_t from = h->cltv_expiry > back ? h->cltv_expiry : back;
 			if (h->used && height > from + CHAIN_CONFIRMATIONS + 1) {
@@ -73,6 +73,28 @@ static bool bob_was_away(const struct world *w, const struct payment *p)
 }
 
 bool world_check_end(const struct world *w, bool quiet, char *buf, size_t n)
+{
+	return world_check_end_modes(w, quiet, false, buf, n);
+}
+
+void world_check_outcomes(const struct world *w, char *buf, size_t n)
+{
+	const struct pay_engine *a = world_alice(w);
+	size_t used = 0;
+	buf[0] = '\0';
+	for (size_t i = 0; i < a->npays && used < n; i++) {
+		const struct payment *p = &a->pays[i];
+		if (p->mode != PAY_AMP && p->mode != PAY_MPP)
+			continue;
+		int k = snprintf(buf + used, n - used, "%s%s %s paid %llu msat", used ? ", " : "", p->id,
+				 outcome_name(p->outcome),
+				 (unsigned long long)payment_paid(p).millisatoshis);
+		if (k > 0)
+			used += (size_t)k;
+	}
+}
+
+bool world_check_end_modes(const struct world *w, bool quiet, bool every_mode, char *buf, size_t n)
 {
 	const struct pay_engine *a = world_alice(w);
 	const struct bob_engine *b = world_bob(w);
@@ -113,14 +135,15 @@ bool world_check_end(const struct world *w, bool quiet, char *buf, size_t n)
 	for (size_t i = 0; i < a->npays && ok; i++) {
 		const struct payment *p = &a->pays[i];
 		uint64_t paid = payment_paid(p).millisatoshis;
-		bool atomic = (p->mode == PAY_AMP || p->mode == PAY_MPP) && !bob_was_away(w, p);
+		bool atomic = (every_mode || p->mode == PAY_AMP || p->mode == PAY_MPP) &&
+			      !bob_was_away(w, p);
 		if (atomic && paid != 0 && paid != p->amount.millisatoshis) {
 			snprintf(buf, n, "atomicity: %s payment %s paid bob %llu of %llu msat (%s)",
 				 pay_mode_name(p->mode), p->id, (unsigned long long)paid,
 				 (unsigned long long)p->amount.millisatoshis, outcome_name(p->outcome));
 			ok = false;
 		}
-		if (atomic && p->outcome == OUTCOME_PARTIAL) {
+		if (ok && atomic && p->outcome == OUTCOME_PARTIAL) {
 			snprintf(buf, n, "atomicity: %s payment %s ended partial", pay_mode_name(p->mode),
 				 p->id);
 			ok = false;

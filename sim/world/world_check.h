@@ -15,7 +15,8 @@
  *     whatever Bob does among the behaviours the protocol withstands
  *     (honest, greedy, hold, late); an eager Bob breaks it for mpp, as he
  *     knows the one preimage: the seed's point;
- *   - no hash reuse: no two AMP parts of any payments share a hash. */
+ *   - no hash reuse: no two AMP parts of any payments share a hash.
+ * Each text begins with the property's name and a colon. */
 #ifndef AMPSIM_WORLD_CHECK_H
 #define AMPSIM_WORLD_CHECK_H
 
@@ -27,5 +28,13 @@
 void world_check_event(const struct world *w, void *ctx, char *buf, size_t n);
 /* false + what broke; quiet: whether the run ended quiet (world_quiet). */
 bool world_check_end(const struct world *w, bool quiet, char *buf, size_t n);
+/* The same, with atomicity asked of every payment (every_mode: single and
+ * invoices too, "no payment ends partial", as ampsim check asks it) or of
+ * mpp and amp only (as the swarm asks it: a partial invoices payment is the
+ * seed's known flaw, not a bug). */
+bool world_check_end_modes(const struct world *w, bool quiet, bool every_mode, char *buf, size_t n);
+/* The outcome of every mpp and amp payment, one "ID OUTCOME paid N msat"
+ * each: order invariance compares it over executions without faults. */
+void world_check_outcomes(const struct world *w, char *buf, size_t n);
 
 #endif

@@ -53,6 +53,11 @@ struct pending {
 	bool held;
 	size_t chan;
 	const char *msg_name;
+	/* handed to an explorer (world_hand.c): its delivery window, when it
+	 * was sent, and which message of its kind on its link it is */
+	uint64_t lo, hi, sent;
+	uint32_t nth;
+	uint8_t kind;
 	size_t len;
 	uint8_t bytes[];
 };
@@ -65,9 +70,10 @@ struct side {
 	enum world_node node;
 	struct wheap heap;
 	struct wtimer block, deliver;
-	struct chan links[PAY_MAX_CHANNELS];
+	struct chan *links;                   /* one per channel of the scenario */
 	size_t nlinks;
 	struct pending *sched, *held;
+	struct pending *hand, *hand_tail;     /* handed to an explorer, in send order */
 	size_t npending;
 	struct wire *in_head, *in_tail;       /* frames written to this node */
 	unsigned violations;
@@ -98,6 +104,7 @@ struct world {
 	struct pay_engine alice;
 	struct bob_engine bob;
 	struct seeded_secrets alice_secrets, bob_secrets;
+	struct seeded_secrets bob_tables;      /* his hash tables' keys */
 	struct bob_chain_view chain_view;
 	bool connected, ready;
 	/* alice's payments handed ahead (alice_sched.c) */
@@ -114,7 +121,6 @@ struct world {
 	struct u64map spends;          /* key -> index into spend_v */
 	struct wspend *spend_v;
 	size_t nspend, spend_cap;
-	struct frame_arena arena;
 	/* the state checker, after every event (ampsim swarm) */
 	world_check_fn check;
 	void *check_ctx;
@@ -141,6 +147,11 @@ struct world {
 	uint32_t down_since[2];    /* the height it crashed at, while down */
 	uint32_t (*downs)[3];      /* every time down: node, from, to (heights) */
 	size_t ndowns, downs_cap;
+	bool hand;                 /* an explorer decides each frame's fate (world_hand.c) */
+	/* last, and not zeroed when a world is made (a quarter of a megabyte
+	 * an explorer would clear at every replay): frame_arena_init is all
+	 * it needs */
+	struct frame_arena arena;
 };
 
 enum wchain { WC_ACCEPTED, WC_SPENT, WC_INVALID };
@@ -182,6 +193,7 @@ bool w_bob_chain_spent(void *ctx, const char *channel, uint64_t htlc_id, uint32_
 
 /* world_links.c */
 void w_wire_write(struct world *w, struct side *from, const uint8_t *bytes, size_t len);
+void w_wire_put(struct world *w, struct side *from, struct wire *f);
 void w_pending_unlink(struct side *sd, struct pending *q);
 void w_pending_run(struct world *w, struct side *sd);
 void w_send_on(struct world *w, struct side *sd, size_t chan, enum msg_kind kind,
@@ -189,6 +201,13 @@ void w_send_on(struct world *w, struct side *sd, size_t chan, enum msg_kind kind
 void w_release_held(struct world *w, struct side *sd, size_t chan);
 void w_forget_all(struct side *sd);
 void w_send_action(struct world *w, struct side *sd, const struct action *x);
+
+/* world_links.c: hand mode's items (world_hand.h) */
+void w_hand_send(struct world *w, struct side *sd, size_t chan, enum msg_kind kind,
+		 const char *msg_name, const uint8_t *bytes, size_t len);
+void w_hand_append(struct side *sd, struct pending *q);
+void w_hand_detach(struct side *sd, struct pending *q);
+void w_hand_forget(struct side *sd);
 
 /* world_alice.c */
 void w_alice_run(struct world *w, struct actions *acts);

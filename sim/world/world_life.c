@@ -57,6 +57,7 @@ void w_bob_engine(struct world *w)
 {
 	const struct scenario *s = w->s;
 	seeded_secrets_init(&w->bob_secrets, s->seed, w->gen[WORLD_BOB], "bob");
+	seeded_secrets_init(&w->bob_tables, s->seed, w->gen[WORLD_BOB], "bob tables");
 	w->chain_view.spent = w_bob_chain_spent;
 	w->chain_view.ctx = w;
 	w->chain_view.confirmations = CHAIN_CONFIRMATIONS;
@@ -64,6 +65,7 @@ void w_bob_engine(struct world *w)
 		.hold_us = s->bob.hold_us, .final_cltv_delta = s->bob.final_cltv_delta,
 		.behaviour = s->bob.behaviour, .invoice_expiry_us = 3600ULL * 1000000,
 		.random = seeded_secrets_bytes, .random_ctx = &w->bob_secrets,
+		.table_random = seeded_secrets_bytes, .table_random_ctx = &w->bob_tables,
 		.chain = &w->chain_view,
 	};
 	bob_engine_init(&w->bob, &cfg);
@@ -124,9 +126,8 @@ static void side_wipe(struct world *w, struct side *sd)
 		free(f);
 	}
 	sd->in_tail = NULL;
-	memset(sd->links, 0, sizeof(sd->links));
+	memset(sd->links, 0, (w->s->nchannels ? w->s->nchannels : 1) * sizeof(*sd->links));
 	sd->nlinks = 0;
-	(void)w;
 }
 
 static void log_crash(struct world *w, enum world_node n)

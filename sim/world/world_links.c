@@ -5,7 +5,7 @@
 /* ---- the wire and the links (peer_out.c) ------------------------------------ */
 
 /* f onto the wire to the other node (f becomes the receiver's). */
-static void wire_put(struct world *w, struct side *from, struct wire *f)
+void w_wire_put(struct world *w, struct side *from, struct wire *f)
 {
 	struct side *to = from == &w->a ? &w->b : &w->a;
 	if (w->sink.frame)
@@ -23,7 +23,7 @@ void w_wire_write(struct world *w, struct side *from, const uint8_t *bytes, size
 	struct wire *f = xcalloc(1, sizeof(*f) + len);
 	f->len = len;
 	memcpy(f->bytes, bytes, len);
-	wire_put(w, from, f);
+	w_wire_put(w, from, f);
 }
 
 static struct pending **list_of(struct side *sd, struct pending *q)
@@ -128,7 +128,7 @@ void w_pending_run(struct world *w, struct side *sd)
 		/* its delivery came: the frame itself goes on the wire */
 		pending_detach(sd, q);
 		sd->npending--;
-		wire_put(w, sd, q);
+		w_wire_put(w, sd, q);
 	}
 	rearm(sd);
 }
@@ -137,6 +137,10 @@ void w_send_on(struct world *w, struct side *sd, size_t chan, enum msg_kind kind
 		    const char *msg_name, const uint8_t *bytes, size_t len)
 {
 	struct link *l = &sd->links[chan].out;
+	if (w->hand && !l->down) {
+		w_hand_send(w, sd, chan, kind, msg_name, bytes, len);
+		return;
+	}
 	struct link_verdict v = link_decide(l, kind);
 	switch (v.fate) {
 	case LINK_DROP: {
@@ -194,6 +198,7 @@ void w_forget_all(struct side *sd)
 		w_pending_unlink(sd, sd->sched);
 	while (sd->held)
 		w_pending_unlink(sd, sd->held);
+	w_hand_forget(sd);
 	rearm(sd);
 }
 
@@ -207,3 +212,59 @@ void w_send_action(struct world *w, struct side *sd, const struct action *x)
 		w_send_on(w, sd, x->chan, x->msg_kind, x->msg_name, x->frame, x->frame_len);
 }
 
+/* ---- hand mode (world_hand.h): a frame waits for an explorer ---------------- */
+
+void w_hand_append(struct side *sd, struct pending *q)
+{
+	q->held = false;
+	q->next = NULL;
+	q->prev = sd->hand_tail;
+	if (sd->hand_tail)
+		sd->hand_tail->next = q;
+	else
+		sd->hand = q;
+	sd->hand_tail = q;
+	sd->npending++;
+}
+
+void w_hand_send(struct world *w, struct side *sd, size_t chan, enum msg_kind kind,
+		 const char *msg_name, const uint8_t *bytes, size_t len)
+{
+	struct link *l = &sd->links[chan].out;
+	struct pending *q = xcalloc(1, sizeof(*q) + len);
+	q->chan = chan;
+	q->msg_name = msg_name;
+	q->nth = link_count(l, &kind);
+	q->kind = (uint8_t)kind;
+	q->sent = w->now;
+	uint64_t lo, hi;
+	link_delay_range(&l->p, &lo, &hi);
+	q->lo = lo > UINT64_MAX - w->now ? UINT64_MAX : w->now + lo;
+	q->hi = hi > UINT64_MAX - w->now ? UINT64_MAX : w->now + hi;
+	q->len = len;
+	memcpy(q->bytes, bytes, len);
+	w_hand_append(sd, q);
+}
+
+void w_hand_detach(struct side *sd, struct pending *q)
+{
+	if (q->prev)
+		q->prev->next = q->next;
+	else
+		sd->hand = q->next;
+	if (q->next)
+		q->next->prev = q->prev;
+	else
+		sd->hand_tail = q->prev;
+	q->prev = q->next = NULL;
+	sd->npending--;
+}
+
+void w_hand_forget(struct side *sd)
+{
+	while (sd->hand) {
+		struct pending *q = sd->hand;
+		w_hand_detach(sd, q);
+		free(q);
+	}
+}

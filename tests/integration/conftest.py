@@ -14,6 +14,8 @@ import os
 
 import pytest
 
+import same_run
+import support
 from support import ROOT, Build, Daemons, Processes
 
 
@@ -32,6 +34,9 @@ def pytest_configure(config):
         raise pytest.UsageError("--build %s: no executable %s (build first: scripts/test, "
                                 "or meson setup DIR && ninja -C DIR)" % (build.dir, ", ".join(missing)))
     config.ampsim_build = build
+
+
+support.RUN_OBSERVERS.append(same_run.note)
 
 
 def pytest_report_header(config):
@@ -84,3 +89,23 @@ def pytest_runtest_makereport(item, call):
     if rep.failed and call.when == "call":
         for dm in getattr(item, "ampsim_daemons", ()):
             rep.sections.append(("daemon output (%s)" % dm.dir, dm.logs()))
+
+
+@pytest.fixture(autouse=True)
+def the_same_run_in_process(request, pytestconfig):
+    """After each test, every scenario it wrote and played with the two
+    daemons on the virtual clock is played in-process too, and must give
+    the same events and summary (same_run.py, docs/world.md)."""
+    del same_run.PENDING[:]
+    yield
+    same_run.compare_pending(pytestconfig.ampsim_build, request.node.nodeid)
+
+
+def pytest_terminal_summary(terminalreporter):
+    if not (same_run.COMPARED or same_run.NOT_COMPARED):
+        return
+    terminalreporter.write_line(
+        "in-process: %d scenarios the tests wrote played both ways, the same run; "
+        "%d not compared" % (len(same_run.COMPARED), len(same_run.NOT_COMPARED)))
+    for what, why in same_run.NOT_COMPARED:
+        terminalreporter.write_line("  not compared: %s: %s" % (what, why))

@@ -33,8 +33,17 @@ class Build:
         return [self.exe(n) for n in PROGRAMS if not os.access(self.exe(n), os.X_OK)]
 
 
+# Called with (args, cwd, result) after every command run() runs: conftest.py
+# registers same_run.note, which keeps the `ampsim run`s of scenarios the
+# tests wrote, to play them in-process too.
+RUN_OBSERVERS = []
+
+
 def run(args, timeout=120, **kw):
-    return subprocess.run(args, capture_output=True, text=True, timeout=timeout, **kw)
+    r = subprocess.run(args, capture_output=True, text=True, timeout=timeout, **kw)
+    for observe in RUN_OBSERVERS:
+        observe(args, kw.get("cwd"), r)
+    return r
 
 
 def wait_for(pred, timeout=20.0, what="condition"):

@@ -18,7 +18,7 @@ def test_every_command_has_help_and_version(build):
 
 
 SUBCOMMANDS = ("run", "amp", "bench", "pay", "invoice", "channels", "payments", "fault", "call",
-               "chain")
+               "chain", "check")
 SCRIPTS = ("demo", "test", "chaos", "sweep", "install-deps")
 
 

@@ -81,12 +81,7 @@ def test_architecture_names_every_source_file():
 # (STYLE: a daemon's main is about forty lines). Each may only shrink; a
 # new one may not appear. Take a function off the list once it is short.
 LONG_FUNCTIONS = {
-    ("sim/cmd/cmd_amp.c", "cmd_amp"): 125,
     ("sim/cmd/cmd_chain.c", "cmd_chain"): 121,
-    ("sim/cmd/cmd_bench.c", "bench_once"): 135,
-    ("sim/cmd/cmd_rpc.c", "cmd_rpc"): 125,
-    ("sim/cmd/cmd_run.c", "cmd_run"): 354,
-    ("sim/cmd/run_summary.c", "run_summarize"): 179,
     ("sim/core/scenario_keys.c", "scn_key_apply"): 154,
     ("sim/runtime/scenario.c", "section_begin"): 140,
     ("sender/alice_main.c", "main"): 186,
@@ -214,3 +209,50 @@ def test_no_circle_between_files(build):
         visit(u)
     assert not circles, "files that depend on each other:\n" + "\n".join(
         " -> ".join(c) for c in circles)
+
+
+# What a pure library must not call: output (the engines report through
+# their actions, the world through its sink), the environment, clocks, and
+# randomness other than what is injected (secrets and hash keys alike).
+IMPURE_SYMBOLS = {
+    "printf", "fprintf", "vfprintf", "dprintf", "puts", "fputs", "fputc", "putc",
+    "putchar", "fwrite", "perror", "stderr", "stdout", "log_warn", "log_info",
+    "getenv", "secure_getenv", "time", "clock_gettime", "gettimeofday", "clock",
+    "rand", "random", "srand", "srandom", "randombytes_buf", "randombytes_random",
+    "randombytes_uniform", "system_secrets_bytes", "fopen", "open", "read",
+    "write", "socket", "connect",
+}
+PURE_LIBRARIES = ["sender/libpayengine.a", "receiver/libbobengine.a", "sim/libampworld.a"]
+
+
+def impure_calls(lib):
+    """The symbols of IMPURE_SYMBOLS that lib's objects use (nm -u)."""
+    import subprocess
+    out = subprocess.run(["nm", "-u", lib], capture_output=True, text=True, check=True).stdout
+    return sorted({l.split()[-1] for l in out.splitlines()
+                   if l.strip() and not l.endswith(":")} & IMPURE_SYMBOLS)
+
+
+def test_engines_and_world_call_nothing_impure(build):
+    """The engines and the world write nothing to stderr, read no clock,
+    environment or file, and draw randomness only from what is injected
+    (docs/architecture.md): checked on the built libraries' undefined
+    symbols. fatal() stays: it is for the code's own bugs and aborts."""
+    bad = []
+    for rel in PURE_LIBRARIES:
+        lib = os.path.join(build.dir, rel)
+        assert os.path.exists(lib), lib
+        bad += ["%s calls %s" % (rel, s) for s in impure_calls(lib)]
+    assert not bad, "\n".join(bad)
+
+
+def test_the_purity_rule_sees_a_call(tmp_path):
+    import subprocess
+    src = tmp_path / "x.c"
+    src.write_text("#include <stdio.h>\n#include <stdlib.h>\n"
+                   "int f(int n) { return fprintf(stderr, \"%d\\n\", n) + (getenv(\"X\") != 0); }\n")
+    obj = tmp_path / "x.o"
+    subprocess.run(["cc", "-c", str(src), "-o", str(obj)], check=True)
+    lib = tmp_path / "libx.a"
+    subprocess.run(["ar", "rcs", str(lib), str(obj)], check=True)
+    assert impure_calls(str(lib)) == ["fprintf", "getenv", "stderr"]

@@ -9,7 +9,7 @@ import os
 import re
 
 from support import run
-from test_world import normalized, summary
+from same_run import normalized, summary
 
 
 def swarm(build, *args, timeout=120):

@@ -9,19 +9,18 @@ were sent and received, and a screenshot must not be blank.
 import json
 import os
 import re
-import subprocess
 from collections import Counter
 
 from browser import SIZES, diagram, render, screenshot
-from support import ROOT
+from support import ROOT, run
 
 HTLC_MESSAGES = ("update_add_htlc", "update_fulfill_htlc", "update_fail_htlc")
 
 
 def run_scenario(build, tmp_path, scenario, timeout=120):
     ev, tl = tmp_path / "ev.jsonl", tmp_path / "t.html"
-    r = subprocess.run([build.exe("ampsim"), "run", scenario, "--events", str(ev),
-                        "--timeline", str(tl)], capture_output=True, text=True, timeout=timeout)
+    r = run([build.exe("ampsim"), "run", scenario, "--events", str(ev), "--timeline", str(tl),
+             "--json"], timeout=timeout)
     assert r.returncode == 0, r.stdout + r.stderr
     with open(ev) as f:
         events = [json.loads(line) for line in f]

@@ -59,3 +59,26 @@ def test_sweep_writes_one_row_per_run(build):
     # nothing lost: settled with no loss, refunded with total loss, every time
     assert all(",drop=0,settled," in x for x in rows[1:3]), rows
     assert all(",drop=1,refunded," in x for x in rows[3:5]), rows
+
+
+def test_chaos_passes_in_process_on(build):
+    # a plan without kills: the world's report is the daemons' report
+    base = [os.path.join(ROOT, "scripts", "chaos"), "0", "--seed", "5", "--build", build.dir, "--json"]
+    two, one = run(base, timeout=300), run(base + ["--in-process"], timeout=300)
+    assert two.returncode == one.returncode == 0, (two.stdout, one.stdout, one.stderr)
+    rep = json.loads(one.stdout)
+    assert rep["outcomes"].get("settled", 0) > 0 and not rep["problems"], rep
+    assert json.loads(two.stdout) == rep
+    # kills need crash and restart in the world: until it plays them, the
+    # plan is refused with ampsim's reason and exit 2; once it does, the
+    # report must again be the daemons'
+    base[1] = "2"
+    two, one = run(base, timeout=300), run(base + ["--in-process"], timeout=300)
+    assert two.returncode == 0, two.stdout
+    if one.returncode == 2:
+        assert "not played in-process" in one.stderr and "crash=" in one.stderr, one.stderr
+        assert "not_in_process" in json.loads(one.stdout)
+    else:
+        assert one.returncode == 0 and json.loads(one.stdout) == json.loads(two.stdout), one.stdout
+    wall = run(base + ["--in-process", "--clock", "wall"], timeout=60)
+    assert wall.returncode == 2 and "virtual clock only" in wall.stderr, wall.stderr

@@ -10,57 +10,15 @@ import re
 
 import pytest
 
+# normalized, play and summary stay importable from here too
+from same_run import assert_same_run, normalized, play, summary  # noqa: F401
 from support import ROOT, run
 
 SCENARIOS = sorted(glob.glob(os.path.join(ROOT, "scenarios", "**", "*.ini"), recursive=True))
 
-def normalized(lines):
-    """Event lines without what the OS decides: a peer's address."""
-    out = []
-    for line in lines:
-        ev = json.loads(line)
-        if "peer" in ev:
-            ev["peer"] = ""
-        out.append(json.dumps(ev, sort_keys=False))
-    return out
-
-
-def summary(text):
-    """A --json summary without what differs between any two runs: the wall
-    clock, and the run directory named in a problem."""
-    j = json.loads(text)
-    j.get("metrics", {}).pop("wall", None)
-    j["problems"] = [re.sub(r"\(see [^)]*\)", "(see LOG)", p) for p in j.get("problems", [])]
-    return j
-
-
-def play(build, path, tmp, *extra, in_process):
-    events = os.path.join(tmp, ("inproc" if in_process else "daemons") + ".jsonl")
-    args = [build.exe("ampsim"), "run", path, "--json", "--events", events] + list(extra)
-    if in_process:
-        args.insert(2, "--in-process")
-    r = run(args, timeout=180)
-    with open(events) as f:
-        lines = f.read().splitlines()
-    return r, lines
-
-
 @pytest.mark.parametrize("path", SCENARIOS, ids=lambda p: os.path.relpath(p, ROOT))
 def test_in_process_is_the_run_of_the_two_daemons(build, tmp_path, path):
-    same_run(build, path, str(tmp_path))
-
-
-def same_run(build, path, tmp):
-    two, two_lines = play(build, path, tmp, in_process=False)
-    one, one_lines = play(build, path, tmp, in_process=True)
-    assert two.returncode == one.returncode, (two.stderr, one.stderr)
-    assert len(one_lines) > 5
-    a, b = normalized(two_lines), normalized(one_lines)
-    for i, (x, y) in enumerate(zip(a, b)):
-        assert x == y, "event %d differs:\n daemons:    %s\n in-process: %s" % (i, x, y)
-    assert len(a) == len(b)
-    assert summary(two.stdout) == summary(one.stdout)
-    return one_lines
+    assert_same_run(build, path, str(tmp_path))
 
 
 # Crashes and restarts of either side, compared both ways: mid-payment,
@@ -191,7 +149,7 @@ action = restart=alice
 def test_crashes_and_restarts_in_process_are_the_daemons_run(build, tmp_path, name):
     path = tmp_path / (name + ".ini")
     path.write_text(CRASHES[name])
-    lines = same_run(build, str(path), str(tmp_path))
+    _, lines = assert_same_run(build, str(path), str(tmp_path))
     events = [json.loads(l)["event"] for l in lines]
     assert "restart" in events, events
     assert ("crash" in events) == (name != "restart-while-up"), events
@@ -203,7 +161,7 @@ def test_a_node_left_down_at_the_end_is_the_same_run(build, tmp_path):
     for node in ("alice", "bob"):
         path = tmp_path / ("down-%s.ini" % node)
         path.write_text(CRASHES["restart-while-up"].replace("restart=" + node, "crash=" + node))
-        same_run(build, str(path), str(tmp_path))
+        assert_same_run(build, str(path), str(tmp_path))
         r = run([build.exe("ampsim"), "run", "--in-process", str(path), "--json"], timeout=60)
         assert r.returncode == 1, r.stderr
         problems = json.loads(r.stdout)["problems"]

@@ -264,8 +264,8 @@ static void malformed_answers_are_refused(void **state)
 		"{\"ok\":true,\"op\":\"submit\",\"result\":\"accepted\",\"winner\":{}}",
 		"{\"ok\":true,\"op\":\"confirmed\",\"found\":true}",
 		"{\"ok\":true,\"op\":\"confirmed\",\"found\":false,\"tx\":{}}",
-		"{\"ok\":true,\"op\":\"confirmed\",\"found\":true,\"tx\":{\"channel\":\"c1\",\"htlc\":0,"
-		"\"kind\":\"claim\",\"sent_height\":1,\"confirm_height\":3}}",   /* no preimage */
+		("{\"ok\":true,\"op\":\"confirmed\",\"found\":true,\"tx\":{\"channel\":\"c1\",\"htlc\":0,"
+		 "\"kind\":\"claim\",\"sent_height\":1,\"confirm_height\":3}}"),   /* no preimage */
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		struct chain_response r;

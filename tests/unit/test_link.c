@@ -477,6 +477,187 @@ static void test_delay_saturates(void **state)
 		assert_true(link_draw_delay(&l) >= UINT64_MAX - 10);
 }
 
+static struct link_rule rule(enum link_rule_what what, enum msg_kind k, uint32_t nth,
+			     bool has_delay, uint64_t delay_us)
+{
+	struct link_rule r = { .kind = k, .nth = nth, .what = what, .has_delay = has_delay,
+			       .delay_us = delay_us };
+	return r;
+}
+
+/* delay=add#2:35ms: only the 2nd add is touched, it arrives once, exactly
+ * after D, and the link's other messages keep their fates: the rule's
+ * message still consumes its draws. */
+static void test_rule_delay(void **state)
+{
+	(void)state;
+	struct link_params p = quiet();
+	struct link a, b;
+	p.delay_us = 10000;
+	p.jitter_us = 5000;
+	p.drop = 0.3;
+	p.duplicate = 0.3;
+	link_init(&a, &p, 11, "c1", "to_bob");
+	link_init(&b, &p, 11, "c1", "to_bob");
+	struct link_rule r = rule(LINK_RULE_DELAY, MSG_ADD, 2, true, 35000);
+	assert_null(link_add_msg_rule(&b, &r));
+	for (int i = 1; i <= 200; i++) {
+		struct link_verdict va = link_decide(&a, MSG_ADD), vb = link_decide(&b, MSG_ADD);
+		if (i == 2) {
+			assert_int_equal(vb.fate, LINK_DELIVER);
+			assert_int_equal(vb.copies, 1);
+			assert_int_equal(vb.delay_us[0], 35000);
+			assert_string_equal(vb.why, "rule");
+			continue;
+		}
+		assert_int_equal(va.fate, vb.fate);
+		assert_int_equal(va.copies, vb.copies);
+		for (unsigned c = 0; c < va.copies; c++)
+			assert_int_equal(va.delay_us[c], vb.delay_us[c]);
+	}
+	assert_int_equal(b.nrules, 0);
+}
+
+/* A delay rule overrides loss: the message it names arrives. */
+static void test_rule_delay_beats_loss(void **state)
+{
+	(void)state;
+	struct link_params p = quiet();
+	struct link l;
+	p.drop = 1.0;
+	link_init(&l, &p, 3, "c1", "to_alice");
+	struct link_rule r = rule(LINK_RULE_DELAY, MSG_FULFILL, 1, true, 0);
+	assert_null(link_add_msg_rule(&l, &r));
+	assert_int_equal(link_decide(&l, MSG_ADD).fate, LINK_DROP);
+	struct link_verdict v = link_decide(&l, MSG_FULFILL);
+	assert_int_equal(v.fate, LINK_DELIVER);
+	assert_int_equal(v.copies, 1);
+	assert_int_equal(v.delay_us[0], 0);
+	assert_int_equal(link_decide(&l, MSG_FULFILL).fate, LINK_DROP);
+}
+
+/* duplicate=KIND#N[:D]: two copies, the second after D or with the first. */
+static void test_rule_duplicate(void **state)
+{
+	(void)state;
+	struct link_params p = quiet();
+	struct link a, b;
+	p.delay_us = 7000;
+	p.jitter_us = 3000;
+	p.drop = 0.5;
+	link_init(&a, &p, 5, "c2", "to_bob");
+	link_init(&b, &p, 5, "c2", "to_bob");
+	struct link_rule r1 = rule(LINK_RULE_DUPLICATE, MSG_ADD, 1, false, 0);
+	struct link_rule r3 = rule(LINK_RULE_DUPLICATE, MSG_ADD, 3, true, 50000);
+	assert_null(link_add_msg_rule(&b, &r1));
+	assert_null(link_add_msg_rule(&b, &r3));
+	for (int i = 1; i <= 100; i++) {
+		struct link_verdict va = link_decide(&a, MSG_ADD), vb = link_decide(&b, MSG_ADD);
+		if (i == 1 || i == 3) {
+			assert_int_equal(vb.fate, LINK_DELIVER);
+			assert_int_equal(vb.copies, 2);
+			/* the first copy: the drawn delay when the draws delivered
+			 * it, the link's delay when they lost it */
+			if (va.fate == LINK_DELIVER)
+				assert_int_equal(vb.delay_us[0], va.delay_us[0]);
+			else
+				assert_int_equal(vb.delay_us[0], 7000);
+			assert_int_equal(vb.delay_us[1], i == 1 ? vb.delay_us[0] : 50000);
+			continue;
+		}
+		assert_int_equal(va.fate, vb.fate);
+		if (va.fate == LINK_DELIVER)
+			assert_int_equal(va.delay_us[0], vb.delay_us[0]);
+	}
+}
+
+/* A delay and a duplicate rule on one message combine; anything else on
+ * one message conflicts. */
+static void test_rule_combine_and_conflict(void **state)
+{
+	(void)state;
+	struct link_params p = quiet();
+	struct link l;
+	p.delay_us = 1000;
+	link_init(&l, &p, 1, "c1", "to_bob");
+	struct link_rule d = rule(LINK_RULE_DELAY, MSG_ADD, 2, true, 40000);
+	struct link_rule u = rule(LINK_RULE_DUPLICATE, MSG_ADD, 2, true, 9000);
+	struct link_rule x = rule(LINK_RULE_DROP, MSG_ADD, 2, false, 0);
+	assert_null(link_add_msg_rule(&l, &d));
+	assert_null(link_add_msg_rule(&l, &u));
+	struct link_rule d2 = d;
+	d2.delay_us = 41000;
+	assert_non_null(link_add_msg_rule(&l, &x));
+	assert_non_null(link_add_msg_rule(&l, &d2));
+	assert_true(link_rules_conflict(&d, &d2));
+	assert_false(link_rules_conflict(&d, &d));
+	assert_false(link_rules_conflict(&x, &x));
+	assert_true(link_rules_conflict(&x, &u));
+	assert_false(link_rules_conflict(&d, &u));
+	struct link_rule other = rule(LINK_RULE_DROP, MSG_FAIL, 2, false, 0);
+	assert_false(link_rules_conflict(&x, &other));
+	assert_int_equal(l.nrules, 2);
+
+	assert_int_equal(link_decide(&l, MSG_ADD).delay_us[0], 1000);
+	struct link_verdict v = link_decide(&l, MSG_ADD);
+	assert_int_equal(v.fate, LINK_DELIVER);
+	assert_int_equal(v.copies, 2);
+	assert_int_equal(v.delay_us[0], 40000);
+	assert_int_equal(v.delay_us[1], 9000);
+	assert_int_equal(l.nrules, 0);
+
+	/* the same drop rule twice fires once, on its message, and both go */
+	assert_null(link_add_msg_rule(&l, &(struct link_rule){ .kind = MSG_FAIL, .nth = 1 }));
+	assert_null(link_add_msg_rule(&l, &(struct link_rule){ .kind = MSG_FAIL, .nth = 1 }));
+	assert_int_equal(link_decide(&l, MSG_FAIL).fate, LINK_DROP);
+	assert_int_equal(l.nrules, 0);
+	assert_int_equal(link_decide(&l, MSG_FAIL).fate, LINK_DELIVER);
+}
+
+/* A down link holds a delayed message like any other: the rule is spent
+ * and the message waits for "up". A rule removed before it fires does
+ * nothing. */
+static void test_rule_delay_down_and_lift(void **state)
+{
+	(void)state;
+	struct link_params p = quiet();
+	struct link l;
+	p.delay_us = 2000;
+	link_init(&l, &p, 1, "c1", "to_bob");
+	struct link_rule d1 = rule(LINK_RULE_DELAY, MSG_ADD, 1, true, 30000);
+	struct link_rule d2 = rule(LINK_RULE_DELAY, MSG_ADD, 2, true, 30000);
+	assert_null(link_add_msg_rule(&l, &d1));
+	assert_null(link_add_msg_rule(&l, &d2));
+	l.down = true;
+	assert_int_equal(link_decide(&l, MSG_ADD).fate, LINK_HOLD);
+	assert_int_equal(l.nrules, 1);
+	l.down = false;
+	struct link_rule wrong = d2;
+	wrong.what = LINK_RULE_DUPLICATE;
+	assert_false(link_remove_msg_rule(&l, &wrong));
+	assert_true(link_remove_msg_rule(&l, &d2));
+	assert_false(link_remove_msg_rule(&l, &d2));
+	assert_int_equal(link_decide(&l, MSG_ADD).delay_us[0], 2000);
+}
+
+static void test_rule_table_limit(void **state)
+{
+	(void)state;
+	struct link_params p = quiet();
+	struct link l;
+	link_init(&l, &p, 1, "c1", "to_bob");
+	for (unsigned i = 0; i < LINK_MAX_RULES; i++) {
+		struct link_rule r = rule(LINK_RULE_DELAY, MSG_ADD, i + 1, true, 1000 * (i + 1));
+		assert_null(link_add_msg_rule(&l, &r));
+	}
+	struct link_rule more = rule(LINK_RULE_DROP, MSG_FAIL, 1, false, 0);
+	assert_non_null(strstr(link_add_msg_rule(&l, &more), "too many"));
+	struct link_rule zero = rule(LINK_RULE_DELAY, MSG_FAIL, 0, true, 0);
+	link_init(&l, &p, 1, "c1", "to_bob");
+	assert_non_null(link_add_msg_rule(&l, &zero));
+	assert_int_equal(l.nrules, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -498,6 +679,12 @@ int main(void)
 		cmocka_unit_test(test_gilbert_elliott),
 		cmocka_unit_test(test_zero_impairment_draws_nothing),
 		cmocka_unit_test(test_delay_saturates),
+		cmocka_unit_test(test_rule_delay),
+		cmocka_unit_test(test_rule_delay_beats_loss),
+		cmocka_unit_test(test_rule_duplicate),
+		cmocka_unit_test(test_rule_combine_and_conflict),
+		cmocka_unit_test(test_rule_delay_down_and_lift),
+		cmocka_unit_test(test_rule_table_limit),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

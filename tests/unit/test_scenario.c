@@ -510,6 +510,25 @@ static void test_fault_actions(void **state)
 	assert_true(fault_action_parse("drop=fail#1", &f, &why));
 	assert_int_equal(f.msg, MSG_FAIL);
 
+	assert_true(fault_action_parse("delay=add#2:35ms", &f, &why));
+	assert_int_equal(f.action, FAULT_DELAY_MSG);
+	assert_int_equal(f.msg, MSG_ADD);
+	assert_int_equal(f.nth, 2);
+	assert_true(f.has_dur && f.dur_us == 35000);
+	assert_true(fault_action_parse("delay=fulfill#1:0", &f, &why));
+	assert_true(f.has_dur && f.dur_us == 0);
+	assert_true(fault_action_parse("duplicate=fail#3", &f, &why));
+	assert_int_equal(f.action, FAULT_DUPLICATE_MSG);
+	assert_int_equal(f.msg, MSG_FAIL);
+	assert_int_equal(f.nth, 3);
+	assert_false(f.has_dur);
+	assert_true(f.dur_us == 0);   /* the delay rule's D is gone */
+	assert_true(fault_action_parse("duplicate=add#1:1.5s", &f, &why));
+	assert_true(f.has_dur && f.dur_us == 1500000);
+	assert_true(fault_action_parse("drop=add#7", &f, &why));
+	assert_int_equal(f.action, FAULT_DROP_MSG);
+	assert_false(f.has_dur);
+
 	assert_true(fault_action_parse("up", &f, &why));
 	assert_int_equal(f.action, FAULT_UP);
 	assert_true(fault_action_parse("disconnect", &f, &why));
@@ -526,6 +545,11 @@ static void test_fault_actions(void **state)
 		"drop=fulfill#x", "loss=0.1", "loss=ge:0.1", "loss=ge:0.1,2", "delay=5",
 		"jitter", "duplicate=-1", "crash=carol", "crash", "restart=", "down=1", "up ",
 		"partition=1", "", "reboot",
+		"delay=add#0:5ms", "delay=add#1", "delay=bogus#1:5ms", "delay=add#1:-5ms",
+		"delay=add#1:99999999999999999999s", "delay=add#1:5", "delay=add#:5ms",
+		"delay=add#4294967296:5ms", "delay=other#1:5ms", "duplicate=add#0",
+		"duplicate=add#1:", "duplicate=fulfil#1", "drop=add#1:5ms", "delay=#1:5ms",
+		"delay=add#1:5ms:6ms",
 		"drop=0.10000000000000000000000000000000000000000000000000000000000001",
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
@@ -557,6 +581,57 @@ static void test_fault_channel_rules(void **state)
 	assert_int_equal(scn.faults[0].action, FAULT_DROP_MSG);
 	assert_int_equal(scn.faults[0].nth, 3);
 	assert_int_equal(scn.faults[1].target, NODE_BOB);
+}
+
+/* The rules on one message: reported at the fault's action line. */
+static void test_fault_msg_rules(void **state)
+{
+	(void)state;
+	static const char head[] = "[channel c1]\ncapacity = 1btc\n";
+	char text[16384];
+	parse_bad("[channel c1]\ncapacity = 1btc\n[fault f1]\nchannel = c1\n"
+		  "action = delay=add#0:5ms\n", 5, "[fault f1] action:", "from 1", NULL);
+	parse_bad("[channel c1]\ncapacity = 1btc\n[fault f1]\nchannel = c1\n"
+		  "action = delay=add#1\n", 5, "[fault f1] action:", "delay=KIND#N:D", NULL);
+	parse_bad("[channel c1]\ncapacity = 1btc\n[fault f1]\nchannel = c1\n"
+		  "action = delay=bogus#1:5ms\n", 5, "[fault f1] action:", "add, fulfill or fail",
+		  NULL);
+	/* two rules on one message: the second is reported */
+	parse_bad("[channel c1]\ncapacity = 1btc\n[fault f1]\nchannel = c1\n"
+		  "action = delay=add#2:5ms\n[fault f2]\nchannel = c1\ndirection = to_bob\n"
+		  "action = drop=add#2\n", 9, "[fault f2] action:", "otherwise than",
+		  "[fault f1] (line 3)", NULL);
+	parse_bad("[channel c1]\ncapacity = 1btc\n[fault f1]\nchannel = c1\n"
+		  "action = delay=add#2:5ms\n[fault f2]\nchannel = c1\n"
+		  "action = delay=add#2:6ms\n", 8, "[fault f2] action:", "otherwise than", NULL);
+	/* a delay and a duplicate share one, the same rule twice is one;
+	 * other directions count apart */
+	parse_ok("[channel c1]\ncapacity = 1btc\n[fault f1]\nchannel = c1\n"
+		 "action = delay=add#2:5ms\n[fault f2]\nchannel = c1\naction = duplicate=add#2:9ms\n"
+		 "[fault f3]\nchannel = c1\ndirection = to_bob\naction = drop=fulfill#2\n"
+		 "[fault f4]\nchannel = c1\ndirection = to_alice\naction = delay=fulfill#2:1ms\n"
+		 "[fault f5]\nchannel = c1\ndirection = to_bob\naction = drop=fulfill#2\n");
+	assert_int_equal(scn.faults[1].action, FAULT_DUPLICATE_MSG);
+	assert_true(scn.faults[1].dur_us == 9000);
+
+	/* LINK_MAX_RULES on one direction is fine, one more is not */
+	size_t n = (size_t)snprintf(text, sizeof(text), "%s", head);
+	for (int i = 1; i <= LINK_MAX_RULES; i++)
+		n += (size_t)snprintf(text + n, sizeof(text) - n, "[fault r%d]\nchannel = c1\n"
+				      "direction = to_bob\naction = delay=add#%d:%dms\n", i, i, i);
+	parse_ok(text);
+	assert_int_equal(scn.nfaults, LINK_MAX_RULES);
+	/* the extra one only on to_alice: still fine; one on both is too many
+	 * for to_bob */
+	size_t keep = n;
+	snprintf(text + n, sizeof(text) - n, "[fault x]\nchannel = c1\ndirection = to_alice\n"
+		 "action = drop=fail#1\n[fault y]\nchannel = c1\naction = drop=fail#2\n");
+	int line = 2 + 4 * LINK_MAX_RULES + 4 + 3;
+	parse_bad(text, line, "[fault y] action:", "more than 64 message rules", "c1 to_bob",
+		  NULL);
+	snprintf(text + keep, sizeof(text) - keep, "[fault x]\nchannel = c1\ndirection = to_alice\n"
+		 "action = drop=fail#1\n");
+	parse_ok(text);
 }
 
 static void test_fault_until(void **state)
@@ -884,6 +959,7 @@ int main(void)
 		cmocka_unit_test(test_fault_actions),
 		cmocka_unit_test(test_fault_channel_rules),
 		cmocka_unit_test(test_fault_until),
+		cmocka_unit_test(test_fault_msg_rules),
 		cmocka_unit_test(test_unknown_channel_reference),
 		cmocka_unit_test(test_expectations),
 		cmocka_unit_test(test_malformed_expectations),
