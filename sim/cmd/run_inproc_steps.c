@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fault_rules.h"
 #include "log.h"
 #include "run.h"
 #include "world.h"
@@ -21,7 +22,7 @@ void inproc_steps_free(struct inproc_steps *q)
 static void reapply(struct world *w, struct inproc_steps *q, enum world_node n)
 {
 	for (size_t i = 0; i < q->nactive; i++)
-		if (q->active[i]->action != FAULT_DROP_MSG)   /* a one-shot rule is not re-armed */
+		if (!fault_is_msg_rule(q->active[i]->action))   /* a one-shot rule is not re-armed */
 			world_fault(w, n, q->active[i], false);
 }
 
@@ -75,6 +76,7 @@ void inproc_step(struct world *w, struct inproc_steps *q, const struct run_step 
 		return;
 	case FAULT_DOWN: case FAULT_UP: case FAULT_DROP: case FAULT_LOSS_GE: case FAULT_DELAY:
 	case FAULT_JITTER: case FAULT_DUPLICATE: case FAULT_DROP_MSG: case FAULT_PARTITION:
+	case FAULT_DELAY_MSG: case FAULT_DUPLICATE_MSG:
 		break;
 	}
 }
