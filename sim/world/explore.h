@@ -28,8 +28,9 @@ enum xchoice_kind {
 	XC_DROP,          /* item i is lost (a fault) */
 	XC_DUPLICATE,     /* item i will arrive twice (a fault) */
 	XC_DISCONNECT,    /* the connection is cut; alice reconnects (a fault) */
-	XC_CRASH,         /* a daemon crashes and restarts: not offered until the
-			   * world plays crashes (world_supports refuses them) */
+	XC_CRASH,         /* a daemon crashes and restarts: not offered until a
+			   * state's fingerprint holds each node's records
+			   * (world_keep_records) */
 };
 
 /* A choice: kind in the top byte, the item in the rest. */

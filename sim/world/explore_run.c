@@ -120,7 +120,7 @@ void xrun_apply(struct xrun *r, xchoice c)
 		r->faults++;
 		break;
 	case XC_CRASH:
-		fatal("the explorer: crashes are not played by the world yet");
+		fatal("the explorer: crashes are not offered yet");
 	}
 	start_due(r);
 }

@@ -106,6 +106,10 @@ bool world_disconnect(struct world *w);
  * its actions persisted (world_life.c). A restart of a node that is up
  * kills it first. */
 void world_crash(struct world *w, enum world_node n);
+/* A world keeps each node's records when its scenario crashes or restarts
+ * a node; one that will be told to crash otherwise (an explorer's choice)
+ * is told so here, before world_start. */
+void world_keep_records(struct world *w);
 void world_restart(struct world *w, enum world_node n);
 bool world_up(const struct world *w, enum world_node n);
 /* Whether the node was down at some height in [lo, hi]. */

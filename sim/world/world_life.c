@@ -194,8 +194,18 @@ static void crash(struct world *w, enum world_node n, bool logged)
 	w->down_since[n] = world_height(w);
 }
 
+void world_keep_records(struct world *w)
+{
+	if (w->store)
+		return;
+	w->store = w_store_new();
+	w_store_alice_first(w);
+}
+
 void world_crash(struct world *w, enum world_node n)
 {
+	if (!w->store)
+		fatal("the world: a crash in a world that keeps no records (world_keep_records)");
 	if (w->down[n])
 		return;     /* kill -9 of a node that is down: nothing */
 	crash(w, n, true);
@@ -235,6 +245,8 @@ static void bob_restart(struct world *w)
 
 void world_restart(struct world *w, enum world_node n)
 {
+	if (!w->store)
+		fatal("the world: a restart in a world that keeps no records (world_keep_records)");
 	if (!w->down[n])
 		crash(w, n, false);   /* killed and started: no crash is logged */
 	if (w->down[n]) {
