@@ -39,7 +39,7 @@
 #include "ledger.h"
 #include "link.h"
 #include "proto_limits.h"
-#include "scenario.h"
+#include "vocab.h"
 
 #include "bob_state.h"
 

@@ -18,7 +18,7 @@
 #include "ledger.h"
 #include "link.h"
 #include "proto_limits.h"
-#include "scenario.h"
+#include "vocab.h"
 
 #define BOB_MAX_CHANNELS 256
 #define BOB_NO_CONN 0          /* conn handles are the shell's, never 0 */

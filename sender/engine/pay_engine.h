@@ -26,7 +26,7 @@
 #include "link.h"
 #include "owner_map.h"
 #include "payer.h"
-#include "scenario.h"
+#include "vocab.h"
 
 #define PAY_MAX_CHANNELS SCN_MAX_CHANNELS
 

@@ -13,7 +13,7 @@
 #include "amount.h"
 #include "action.h"
 #include "amp.h"
-#include "scenario.h"
+#include "vocab.h"
 
 enum part_state {
 	PART_WAITING,     /* not sent yet (waiting for its invoice) */

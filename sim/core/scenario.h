@@ -1,5 +1,5 @@
 /* A scenario: the model (plain structs and the enums' names, scenario_names.c,
- * pure) and the file parser (scenario.c, runtime: it reads files with inih).
+ * pure) and the file's INI reader (sim/runtime/scenario_ini.c: it reads files with inih).
  * A scenario file (INI, see docs/scenarios.md) parsed into plain structs.
  * Every error is reported as "FILE:LINE: message" naming the key and what
  * was expected; the caller exits 2 with it. */
@@ -13,40 +13,14 @@
 #include "amount.h"
 #include "proto_limits.h"
 #include "link.h"
+#include "vocab.h"
 
-#define SCN_ID_MAX ID_MAX
-#define SCN_MAX_CHANNELS 64
 #define SCN_MAX_PAYMENTS 512
 #define SCN_MAX_FAULTS 256
 #define SCN_MAX_EXPECTS 128
 #define SCN_MAX_WORKLOADS 16
 #define WORKLOAD_MAX_COUNT 1000000
 #define SCN_DEFAULT_MAX_HTLCS MAX_HTLCS
-
-enum pay_mode { PAY_SINGLE, PAY_INVOICES, PAY_MPP, PAY_AMP };
-const char *pay_mode_name(enum pay_mode m);
-bool pay_mode_parse(const char *s, enum pay_mode *m);
-
-enum outcome { OUTCOME_PENDING, OUTCOME_SETTLED, OUTCOME_FAILED, OUTCOME_REFUNDED, OUTCOME_PARTIAL };
-const char *outcome_name(enum outcome o);
-bool outcome_parse(const char *s, enum outcome *o);   /* not "pending" */
-
-enum bob_behaviour { BOB_HONEST, BOB_GREEDY, BOB_HOLD, BOB_LATE, BOB_EAGER };
-enum alice_behaviour { ALICE_HONEST, ALICE_BAD_SHARE };
-const char *bob_behaviour_name(enum bob_behaviour b);
-bool bob_behaviour_parse(const char *s, enum bob_behaviour *b);
-const char *alice_behaviour_name(enum alice_behaviour a);
-bool alice_behaviour_parse(const char *s, enum alice_behaviour *a);
-
-struct channel_config {
-	char id[SCN_ID_MAX];
-	struct amount_msat capacity;
-	struct amount_msat alice;        /* default: the whole capacity */
-	struct link_params link;         /* same in both directions */
-	uint32_t max_htlcs;              /* default 483 */
-	struct amount_msat htlc_minimum; /* default 1msat */
-	int line;
-};
 
 struct payment_config {
 	char id[SCN_ID_MAX];

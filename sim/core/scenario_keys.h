@@ -1,5 +1,5 @@
 /* The scenario's keys and values, shared by the file parser
- * (runtime/scenario.c) and channel_spec_parse: one table per section says
+ * (runtime/scenario_ini.c) and channel_spec_parse: one table per section says
  * each key's name, kind, field and bounds; scn_key_apply parses a value
  * into its field. Pure: no files, no inih. Internal to the scenario
  * modules: other code includes scenario.h. */

@@ -1,4 +1,4 @@
-/* Unit tests for sim/scenario.c: a complete scenario file parsed into its
+/* Unit tests for sim/runtime/scenario_ini.c: a complete scenario file parsed into its
  * structs, the defaults, and every kind of bad input reported as
  * "FILE:LINE: message" with the right line and the key named. */
 #include <setjmp.h>
