@@ -183,6 +183,15 @@ static void sign_with_node_key(void *ctx, const uint8_t digest[32], uint8_t sig[
 		fatal("cannot sign with the node key");
 }
 
+/* The engine's check of an add's terms: signed by the node that opened
+ * its channel (BOLT #8 named it). */
+static bool verify_by_node(void *ctx, const uint8_t node[33], const uint8_t digest[32],
+			   const uint8_t sig[64])
+{
+	(void)ctx;
+	return noise_verify(node, digest, sig);
+}
+
 static void on_accept(evutil_socket_t fd, const char *name, void *arg)
 {
 	struct bob *b = arg;
@@ -507,6 +516,10 @@ int main(int argc, char **argv)
 	}
 	b->eng.cfg.sign = sign_with_node_key;
 	b->eng.cfg.sign_ctx = b;
+	b->eng.cfg.terms.sign = sign_with_node_key;
+	b->eng.cfg.terms.verify = verify_by_node;
+	b->eng.cfg.terms.ctx = b;
+	memcpy(b->eng.cfg.terms.node, b->key.id, TERMS_NODE_LEN);
 	memcpy(b->allow, o.allow, sizeof(b->allow));
 	b->nallow = o.nallow;
 	/* the nodes of --allow are not strangers: room is kept for them */

@@ -20,7 +20,7 @@ static const char schema[] =
 	"CREATE TABLE IF NOT EXISTS htlcs (channel TEXT, id INTEGER, amount INTEGER, hash BLOB,"
 	" cltv INTEGER, state INTEGER, preimage BLOB, code INTEGER, reason TEXT, acked INTEGER,"
 	" claimed INTEGER, kind INTEGER, setkey BLOB, total INTEGER, share BLOB, child INTEGER,"
-	" arrived INTEGER, PRIMARY KEY (channel, id));"
+	" arrived INTEGER, sigs BLOB, PRIMARY KEY (channel, id));"
 	/* seq: the invoice's place in bob's list. Rows are added at the end
 	 * of the table's one b-tree, and no index is kept on the random
 	 * hashes (bob finds invoices in memory). */
@@ -57,6 +57,22 @@ bool bob_store_open(struct bob *b, const char *dir, char *err, size_t errlen)
 	/* owner: the node (BOLT #8) that opened the channel */
 	if (!store_has_column(b->st, "channels", "owner"))
 		store_exec(b->st, "ALTER TABLE channels ADD COLUMN owner BLOB;");
+	/* sigs: an HTLC's terms signed by both (docs/protocol.md), which a
+	 * state from before them lacks: with no HTLC in it, nothing is lost */
+	if (!store_has_column(b->st, "htlcs", "sigs")) {
+		sqlite3_stmt *q = store_query(b->st, "SELECT 1 FROM htlcs LIMIT 1", "");
+		bool any = store_row(b->st, q);
+		sqlite3_finalize(q);
+		if (any) {
+			snprintf(err, errlen, "%s: its HTLCs were kept by an ampsim whose HTLC terms "
+				 "were not signed, and none of them could be spent on chain; this state "
+				 "cannot be used (start bob with a new state directory)", dir);
+			store_close(b->st);
+			b->st = NULL;
+			return false;
+		}
+		store_exec(b->st, "ALTER TABLE htlcs ADD COLUMN sigs BLOB;");
+	}
 	if (!store_is_key(b->st, "settled_sets", "seq"))
 		store_exec(b->st,
 			   "BEGIN IMMEDIATE;"
@@ -108,14 +124,17 @@ static void store_add(struct bob *b, size_t chan, uint64_t id)
 	const struct bob_htlc *h = bob_engine_htlc(&b->eng, chan, id);
 	if (!h)
 		return;     /* forgotten within the turn that added it */
+	uint8_t sigs[2 * TERMS_SIG_LEN];
+	memcpy(sigs, h->sender_sig, TERMS_SIG_LEN);
+	memcpy(sigs + TERMS_SIG_LEN, h->receiver_sig, TERMS_SIG_LEN);
 	store_run(b->st,
 		  "INSERT OR IGNORE INTO htlcs (channel, id, amount, hash, cltv, state, preimage, code,"
-		  " reason, acked, claimed, kind, setkey, total, share, child, arrived)"
-		  " VALUES (?,?,?,?,?,0,NULL,0,'',0,0,?,?,?,?,?,?)",
-		  "tuubiibubiu", b->eng.chans[chan].ledger.id, id, h->amount.millisatoshis, h->hash,
+		  " reason, acked, claimed, kind, setkey, total, share, child, arrived, sigs)"
+		  " VALUES (?,?,?,?,?,0,NULL,0,'',0,0,?,?,?,?,?,?,?)",
+		  "tuubiibubiuB", b->eng.chans[chan].ledger.id, id, h->amount.millisatoshis, h->hash,
 		  (int64_t)h->cltv_expiry, (int64_t)h->kind, h->kind >= 0 ? h->key : zero,
 		  h->total.millisatoshis, h->kind == SET_AMP ? h->share : zero, (int64_t)h->child_index,
-		  h->arrived_us);
+		  h->arrived_us, sigs, h->signed_terms ? sizeof(sigs) : (size_t)0);
 }
 
 static void store_htlc_state(struct bob *b, size_t chan, uint64_t id)
@@ -301,7 +320,7 @@ static bool col32_or_none(sqlite3_stmt *q, int col, uint8_t out[32])
 static bool load_htlcs(struct bob *b, char *err, size_t errlen)
 {
 	sqlite3_stmt *q = store_query(b->st, "SELECT channel, id, amount, hash, cltv, state, preimage,"
-			" code, reason, acked, claimed, kind, setkey, total, share, child, arrived"
+			" code, reason, acked, claimed, kind, setkey, total, share, child, arrived, sigs"
 			" FROM htlcs ORDER BY rowid", "");
 	bool ok = true;
 	while (ok && store_row(b->st, q)) {
@@ -329,11 +348,21 @@ static bool load_htlcs(struct bob *b, char *err, size_t errlen)
 			blobs;
 		h.child_index = (uint32_t)sqlite3_column_int64(q, 15);
 		h.arrived_us = (uint64_t)sqlite3_column_int64(q, 16);
-		if (!known)
+		int nsigs = sqlite3_column_bytes(q, 17);
+		h.signed_terms = nsigs == 2 * TERMS_SIG_LEN;
+		if (h.signed_terms) {
+			const uint8_t *sigs = sqlite3_column_blob(q, 17);
+			memcpy(h.sender_sig, sigs, TERMS_SIG_LEN);
+			memcpy(h.receiver_sig, sigs + TERMS_SIG_LEN, TERMS_SIG_LEN);
+		}
+		if (nsigs != 0 && !h.signed_terms)
+			why = "its signed terms are not two signatures";
+		else if (!known)
 			why = "unknown state";
 		else if (!blobs)
 			why = "a hash, preimage, set key or share is not 32 bytes";
-		if (!channel || !known || !blobs || !bob_engine_chan(&b->eng, channel, &chan) ||
+		if (!channel || !known || !blobs || (nsigs != 0 && !h.signed_terms) ||
+		    !bob_engine_chan(&b->eng, channel, &chan) ||
 		    !bob_engine_restore_htlc(&b->eng, chan, id, &h, &why)) {
 			snprintf(err, errlen, "bob.db: HTLC %s/%llu does not load: %s",
 				 channel ? channel : "(null)", (unsigned long long)id, why);

@@ -256,6 +256,9 @@ static void on_message(struct peer *p, const Ampsim__Envelope *env, void *arg)
 		ENGINE(a, pay_engine_on_accept(&a->eng, env->accept_channel, now, &acts_));
 		write_ready(a);
 		break;
+	case AMPSIM__ENVELOPE__MSG_HTLC_SIGNED:
+		ENGINE(a, pay_engine_on_signed(&a->eng, env->htlc_signed, &acts_));
+		break;
 	case AMPSIM__ENVELOPE__MSG_INVOICE:
 		ENGINE(a, pay_engine_on_invoice(&a->eng, env->invoice, now, &acts_));
 		break;

@@ -100,6 +100,14 @@ static bool verify_by_bob(void *ctx, const uint8_t digest[32], const uint8_t sig
 	return noise_verify(a->bob_id, digest, sig);
 }
 
+/* The engine's signer of HTLC terms: Alice's node key. */
+static void sign_terms(void *ctx, const uint8_t digest[32], uint8_t sig[64])
+{
+	const struct alice *a = ctx;
+	if (!noise_sign(a->key.priv, digest, sig))
+		fatal("cannot sign with the node key");
+}
+
 static const struct option alice_options[] = {
 	{ "connect", required_argument, NULL, 'C' },
 	{ "key", required_argument, NULL, 'y' },
@@ -326,6 +334,10 @@ int main(int argc, char **argv)
 		rc = 2;
 		goto out;
 	}
+	a->eng.terms.sign = sign_terms;
+	a->eng.terms.ctx = a;
+	memcpy(a->eng.terms.node, a->key.id, TERMS_NODE_LEN);
+	memcpy(a->eng.bob_node, a->bob_id, TERMS_NODE_LEN);
 	a->clk.epoch_unix_us = simclock_wall_now_us();
 	bool restarted = false;
 	if (state_dir) {

@@ -19,6 +19,7 @@
 #include "link.h"
 #include "proto_limits.h"
 #include "scenario.h"
+#include "terms.h"
 
 #define BOB_MAX_CHANNELS 256
 #define BOB_NO_CONN 0          /* conn handles are the shell's, never 0 */
@@ -94,6 +95,9 @@ struct bob_config {
 	 * NULL: invoices go unsigned (unit tests) */
 	void (*sign)(void *ctx, const uint8_t digest[32], uint8_t sig[64]);
 	void *sign_ctx;
+	/* Bob's node as the signer of HTLC terms: he checks Alice's
+	 * signature of each add with it and countersigns (terms.h) */
+	struct terms_signer terms;
 	const struct bob_chain_view *chain; /* NULL: no on-chain fallback */
 	/* unpaid invoices are forgotten this long after they were made (and
 	 * an HTLC for one then fails as unknown); 0: never */
@@ -124,6 +128,11 @@ struct bob_htlc {
 	uint8_t preimage[AMP_LEN];
 	uint32_t code;              /* failure code */
 	char reason[72];
+	/* its terms, signed by both (docs/protocol.md, "Signed terms"):
+	 * Alice's signature from the add, Bob's countersignature */
+	bool signed_terms;
+	uint8_t sender_sig[64];
+	uint8_t receiver_sig[64];
 };
 
 struct bob_chan {

@@ -132,6 +132,32 @@ void pay_engine_on_fulfill(struct pay_engine *e, const Ampsim__UpdateFulfillHtlc
 			 m->payment_preimage.data, 0, NULL, SRC_MESSAGE, now_us, out);
 }
 
+void pay_engine_on_signed(struct pay_engine *e, const Ampsim__HtlcSigned *m, struct actions *out)
+{
+	size_t chan = pay_engine_find_chan(e, m->channel_id);
+	struct payment *p = NULL;
+	struct part *pt = chan != SIZE_MAX ? pe_owner_any(e, chan, m->htlc_id, &p) : NULL;
+	/* late (resolved already) or repeated: nothing more to keep */
+	if (!pt || pt->state != PART_INFLIGHT || pt->countersigned || !pt->signed_terms ||
+	    m->receiver_sig.len != sizeof(pt->receiver_sig))
+		return;
+	struct chain_terms terms;
+	uint8_t digest[CHAIN_RULES_HASH_LEN];
+	if (!pay_engine_part_terms(e, pt, &terms))
+		return;
+	chain_terms_digest(&terms, digest);
+	if (e->verify.fn && !e->verify.fn(e->verify.ctx, digest, m->receiver_sig.data)) {
+		struct evrec *ev = act_log(out, "countersignature_refused");
+		evrec_str(ev, "channel", m->channel_id);
+		evrec_u64(ev, "htlc", m->htlc_id);
+		evrec_str(ev, "reason", "not Bob's signature over the HTLC's terms");
+		return;
+	}
+	memcpy(pt->receiver_sig, m->receiver_sig.data, sizeof(pt->receiver_sig));
+	pt->countersigned = true;
+	pe_persist(e, p, chan, out);
+}
+
 void pay_engine_on_fail(struct pay_engine *e, const Ampsim__UpdateFailHtlc *m, uint64_t now_us,
 			struct actions *out)
 {

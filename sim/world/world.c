@@ -280,6 +280,11 @@ struct world *world_new(const struct scenario *s, const struct world_sink *sink,
 	/* invoices are signed where a stranger could forge one; nobody else
 	 * is in this process, so Bob signs nothing and Alice checks nothing */
 	w->alice.verify.fn = NULL;
+	/* the same for HTLC terms: both sign by name (terms.h), for free */
+	w->alice.terms.sign = terms_sign_by_name;
+	w->alice.terms.ctx = (void *)world_alice_node;
+	memcpy(w->alice.terms.node, world_alice_node, TERMS_NODE_LEN);
+	memcpy(w->alice.bob_node, world_bob_node, TERMS_NODE_LEN);
 	pay_engine_configure(&w->alice, &w->clk, s->seed, s->alice.behaviour, true);
 	for (size_t i = 0; i < w->alice.nchans; i++)
 		link_init(&w->a.links[i].out, &w->a.links[i].base_out, s->seed,
@@ -294,7 +299,10 @@ struct world *world_new(const struct scenario *s, const struct world_sink *sink,
 		.behaviour = s->bob.behaviour, .invoice_expiry_us = 3600ULL * 1000000,
 		.random = seeded_secrets_bytes, .random_ctx = &w->bob_secrets,
 		.chain = &w->chain_view,
+		.terms = { .sign = terms_sign_by_name, .verify = terms_verify_by_name,
+			   .ctx = (void *)world_bob_node },
 	};
+	memcpy(cfg.terms.node, world_bob_node, TERMS_NODE_LEN);
 	bob_engine_init(&w->bob, &cfg);
 	return w;
 }
@@ -313,6 +321,10 @@ void world_start(struct world *w)
 	world_settle(w);
 }
 
+/* The two nodes' ids in this process: names, not keys (terms.h) */
+const uint8_t world_alice_node[TERMS_NODE_LEN] = { 0x02, 0xa1 };
+const uint8_t world_bob_node[TERMS_NODE_LEN] = { 0x03, 0xb0 };
+
 /* Alice reaches bob (again): bob accepts, BOLT #8 names alice's node,
  * alice's engine speaks first. */
 void w_connect(struct world *w, bool reconnect)
@@ -320,8 +332,7 @@ void w_connect(struct world *w, bool reconnect)
 	w->conn = reconnect ? w->conn + 1 : WORLD_CONN;
 	if (!bob_engine_connected(&w->bob, w->conn, "alice"))
 		fatal("the world: bob refused alice's connection");
-	static const uint8_t alice_node[33] = { 0x02, 0xa1 };
-	if (!bob_engine_conn_node(&w->bob, w->conn, alice_node))
+	if (!bob_engine_conn_node(&w->bob, w->conn, world_alice_node))
 		fatal("the world: bob refused alice's node");
 	w->connected = true;
 	reconnect_secured(&w->rc);

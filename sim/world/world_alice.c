@@ -77,6 +77,9 @@ void w_alice_message(struct world *w, const Ampsim__Envelope *env)
 		ALICE(w, pay_engine_on_accept(&w->alice, env->accept_channel, now, &acts_));
 		w->ready = pay_engine_ready(&w->alice);
 		break;
+	case AMPSIM__ENVELOPE__MSG_HTLC_SIGNED:
+		ALICE(w, pay_engine_on_signed(&w->alice, env->htlc_signed, &acts_));
+		break;
 	case AMPSIM__ENVELOPE__MSG_INVOICE:
 		ALICE(w, pay_engine_on_invoice(&w->alice, env->invoice, now, &acts_));
 		break;

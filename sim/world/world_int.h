@@ -20,6 +20,7 @@
 #include "pay_engine.h"
 #include "reconnect.h"
 #include "secrets.h"
+#include "terms.h"
 #include "u64map.h"
 
 
@@ -28,6 +29,8 @@
 #define WORLD_CONN 1
 /* Bob's daemon forgets paid invoices beyond this many (its default). */
 #define BOB_KEEP_INVOICES 10000
+/* The nodes' ids: names that sign for free (terms.h) */
+extern const uint8_t world_alice_node[TERMS_NODE_LEN], world_bob_node[TERMS_NODE_LEN];
 
 enum wt_kind { WT_BLOCK, WT_DELIVER, WT_SCHED, WT_HOLD, WT_RECONNECT };
 
