@@ -34,11 +34,17 @@
  * come from libsodium's CSPRNG (system_secrets_bytes), never from the
  * simulation's streams. */
 
-static bool chain_spent(void *ctx, const char *channel, uint64_t htlc_id, uint32_t height,
+static bool chain_spent(void *ctx, const char *channel, const uint8_t sender[TERMS_NODE_LEN],
+			const uint8_t receiver[TERMS_NODE_LEN], uint64_t htlc_id, uint32_t height,
 			bool *refund)
 {
-	struct chain_tx tx;
-	if (!chain_confirmed(ctx, channel, htlc_id, height, &tx))
+	struct chain_tx which, tx;
+	memset(&which, 0, sizeof(which));
+	snprintf(which.channel, sizeof(which.channel), "%s", channel);
+	memcpy(which.sender, sender, TERMS_NODE_LEN);
+	memcpy(which.receiver, receiver, TERMS_NODE_LEN);
+	which.htlc_id = htlc_id;
+	if (!chain_confirmed(ctx, &which, height, &tx))
 		return false;
 	*refund = tx.kind == CHAIN_REFUND;
 	return true;

@@ -30,6 +30,10 @@ void be_expire_invoices(struct bob_engine *e, uint64_t now_us, struct actions *o
 void be_resolve(struct bob_engine *e, size_t chan, uint64_t htlc_id, enum htlc_event ev,
 		const uint8_t preimage[AMP_LEN], uint32_t code, const char *reason,
 		struct actions *out);
+/* Whether the chain shows the output of HTLC id of chan spent (confirmed
+ * at height), and whether by Alice's refund. */
+bool be_chain_spent(const struct bob_engine *e, size_t chan, uint64_t htlc_id, uint32_t height,
+		    bool *refund);
 void be_transmit(struct bob_engine *e, size_t chan, uint64_t htlc_id, struct actions *out);
 void be_fail_one(struct bob_engine *e, size_t chan, uint64_t htlc_id, uint32_t code,
 		 const char *reason, struct actions *out);

@@ -90,6 +90,42 @@ void be_send_fulfill(struct bob_engine *e, size_t chan, uint64_t htlc_id,
 }
 
 /* Put a resolution on the wire (first time, or again for a replayed add). */
+/* The output's nodes: the one that opened the channel, and Bob */
+static const uint8_t *chan_sender(const struct bob_chan *bc)
+{
+	static const uint8_t nobody[TERMS_NODE_LEN];
+	return bc->owned ? bc->owner : nobody;
+}
+
+bool be_chain_spent(const struct bob_engine *e, size_t chan, uint64_t htlc_id, uint32_t height,
+		    bool *refund)
+{
+	const struct bob_chain_view *c = e->cfg.chain;
+	const struct bob_chan *bc = &e->chans[chan];
+	return c && c->spent(c->ctx, bc->ledger.id, chan_sender(bc), e->cfg.terms.node, htlc_id,
+			     height, refund);
+}
+
+bool bob_engine_claim_proof(struct bob_engine *e, size_t chan, uint64_t htlc_id,
+			    const uint8_t preimage[AMP_LEN], struct chain_proof *proof)
+{
+	memset(proof, 0, sizeof(*proof));
+	const struct bob_htlc *h = chan < e->nchans ? bob_engine_htlc(e, chan, htlc_id) : NULL;
+	const struct bob_chan *bc = &e->chans[chan];
+	if (!h || !h->signed_terms || !e->cfg.terms.sign ||
+	    !terms_fill(&proof->terms, bc->ledger.id, htlc_id, h->hash, h->amount.millisatoshis,
+			h->cltv_expiry, chan_sender(bc), e->cfg.terms.node))
+		return false;
+	memcpy(proof->sender_sig, h->sender_sig, TERMS_SIG_LEN);
+	memcpy(proof->receiver_sig, h->receiver_sig, TERMS_SIG_LEN);
+	struct chain_spend spend;
+	uint8_t digest[CHAIN_RULES_HASH_LEN];
+	chain_spend_make(&spend, &proof->terms, CHAIN_SPEND_CLAIM, preimage, NULL);
+	chain_spend_digest(&spend, digest);
+	e->cfg.terms.sign(e->cfg.terms.ctx, digest, proof->spend_sig);
+	return true;
+}
+
 void be_transmit(struct bob_engine *e, size_t chan, uint64_t htlc_id, struct actions *out)
 {
 	struct bob_chan *bc = &e->chans[chan];

@@ -78,7 +78,10 @@ enum bob_chain_result {
 /* The chain, as the engine may ask it: has the HTLC output been spent by a
  * confirmed transaction at this height (and was that Alice's refund)? */
 struct bob_chain_view {
-	bool (*spent)(void *ctx, const char *channel, uint64_t htlc_id, uint32_t height,
+	/* the output of HTLC htlc_id of the channel between sender (Alice's
+	 * node) and receiver (Bob's) */
+	bool (*spent)(void *ctx, const char *channel, const uint8_t sender[TERMS_NODE_LEN],
+		      const uint8_t receiver[TERMS_NODE_LEN], uint64_t htlc_id, uint32_t height,
 		      bool *refund);
 	void *ctx;
 	uint32_t confirmations;     /* blocks a transaction takes to confirm */

@@ -232,6 +232,11 @@ void pay_engine_start(struct pay_engine *e, uint64_t now_us, struct actions *out
  * asks the chain). */
 void pay_engine_block(struct pay_engine *e, uint64_t now_us, const struct pay_chain_seen *seen,
 		      size_t nseen, struct actions *out);
+/* What Alice shows the chain to refund HTLC htlc_id of chan (ACT_CHAIN):
+ * the terms both signed, and her signature of the refund. false when she
+ * has no countersignature of them (she then asks for no refund). */
+bool pay_engine_refund_proof(struct pay_engine *e, size_t chan, uint64_t htlc_id,
+			     struct chain_proof *proof);
 /* The shell's chain accepted the refund of ACT_CHAIN (logged). */
 void pay_engine_refund_sent(struct pay_engine *e, size_t chan, uint64_t htlc_id,
 			    struct actions *out);

@@ -7,13 +7,10 @@
 
 static void alice_refund(struct world *w, const struct action *x)
 {
-	const struct ledger *l = &w->alice.chans[x->chan].ledger;
-	const struct ledger_htlc *h = ledger_find(l, x->id);
-	if (!h)
-		return;
+	struct chain_proof proof;
 	struct wspend winner;
-	if (w_chain_submit(w, l->id, x->id, false, NULL, h->hash, h->cltv_expiry, &winner) ==
-	    WC_ACCEPTED) {
+	if (pay_engine_refund_proof(&w->alice, x->chan, x->id, &proof) &&
+	    w_chain_submit(w, false, NULL, &proof, &winner) == WC_ACCEPTED) {
 		struct actions more;
 		actions_init(&more);
 		pay_engine_refund_sent(&w->alice, x->chan, x->id, &more);

@@ -149,12 +149,13 @@ void w_violation(struct world *w, enum world_node n, const char *text);
 const char *w_chan_name(struct world *w, struct side *sd, size_t chan);
 
 /* world_chain.c */
-enum wchain w_chain_submit(struct world *w, const char *channel, uint64_t htlc, bool claim,
-			   const uint8_t preimage[AMP_LEN], const uint8_t hash[AMP_LEN],
-			   uint32_t cltv, struct wspend *winner);
+/* a spend with its proof (chain_rules.h): the output is the proof's terms' */
+enum wchain w_chain_submit(struct world *w, bool claim, const uint8_t preimage[AMP_LEN],
+			   const struct chain_proof *proof, struct wspend *winner);
 bool w_chain_confirmed(const struct world *w, const char *channel, uint64_t htlc,
 		       uint32_t height, struct wspend *out);
-bool w_bob_chain_spent(void *ctx, const char *channel, uint64_t htlc_id, uint32_t height,
+bool w_bob_chain_spent(void *ctx, const char *channel, const uint8_t sender[TERMS_NODE_LEN],
+		       const uint8_t receiver[TERMS_NODE_LEN], uint64_t htlc_id, uint32_t height,
 		       bool *refund);
 
 /* world_links.c */

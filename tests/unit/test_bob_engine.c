@@ -38,10 +38,12 @@ static void counter_random(void *ctx, uint8_t *buf, size_t n)
 struct fake_chain {
 	int spent[8];
 };
-static bool fake_spent(void *ctx, const char *channel, uint64_t htlc_id, uint32_t height,
-		       bool *refund)
+static bool fake_spent(void *ctx, const char *channel, const uint8_t sender[33],
+		       const uint8_t receiver[33], uint64_t htlc_id, uint32_t height, bool *refund)
 {
 	(void)channel;
+	(void)sender;
+	(void)receiver;
 	(void)height;
 	struct fake_chain *fc = ctx;
 	if (htlc_id >= 8 || !fc->spent[htlc_id])
