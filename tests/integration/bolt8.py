@@ -62,6 +62,19 @@ def pubkey(priv):
     return compress(_mul(int.from_bytes(priv, "big"), G))
 
 
+def sign(priv, digest):
+    """A compact ECDSA signature (r || s, low s) of a 32-byte digest, as
+    libsecp256k1 checks it; k drawn fresh for each."""
+    import secrets
+    d, z = int.from_bytes(priv, "big"), int.from_bytes(digest, "big")
+    while True:
+        k = secrets.randbelow(N - 1) + 1
+        r = _mul(k, G)[0] % N
+        s = pow(k, N - 2, N) * (z + r * d) % N
+        if r and s:
+            return r.to_bytes(32, "big") + min(s, N - s).to_bytes(32, "big")
+
+
 def ecdh(priv, pub):
     return hashlib.sha256(compress(_mul(int.from_bytes(priv, "big"), decompress(pub)))).digest()
 
