@@ -198,6 +198,18 @@ static bool verify_by_node(void *ctx, const uint8_t node[33], const uint8_t dige
 	return noise_verify(node, digest, sig);
 }
 
+/* What the engine signs and checks with: Bob's node key (invoices, HTLC
+ * terms), the channel's node for an add's terms. */
+static void use_node_key(struct bob *b)
+{
+	b->eng.cfg.sign = sign_with_node_key;
+	b->eng.cfg.sign_ctx = b;
+	b->eng.cfg.terms.sign = sign_with_node_key;
+	b->eng.cfg.terms.verify = verify_by_node;
+	b->eng.cfg.terms.ctx = b;
+	memcpy(b->eng.cfg.terms.node, b->key.id, TERMS_NODE_LEN);
+}
+
 static void on_accept(evutil_socket_t fd, const char *name, void *arg)
 {
 	struct bob *b = arg;
@@ -520,12 +532,7 @@ int main(int argc, char **argv)
 		rc = 2;
 		goto done;
 	}
-	b->eng.cfg.sign = sign_with_node_key;
-	b->eng.cfg.sign_ctx = b;
-	b->eng.cfg.terms.sign = sign_with_node_key;
-	b->eng.cfg.terms.verify = verify_by_node;
-	b->eng.cfg.terms.ctx = b;
-	memcpy(b->eng.cfg.terms.node, b->key.id, TERMS_NODE_LEN);
+	use_node_key(b);
 	memcpy(b->allow, o.allow, sizeof(b->allow));
 	b->nallow = o.nallow;
 	/* the nodes of --allow are not strangers: room is kept for them */

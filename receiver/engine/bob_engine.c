@@ -457,40 +457,6 @@ static void greedy_claim(struct bob_engine *e, size_t chan, uint64_t htlc_id, st
 	be_send_fulfill(e, chan, htlc_id, guess, out);
 }
 
-/* Bob's countersignature of an HTLC he holds (docs/protocol.md). */
-static void send_signed(struct bob_engine *e, size_t chan, const struct bob_htlc *h,
-			struct actions *out)
-{
-	const struct bob_chan *bc = &e->chans[chan];
-	if (!h->signed_terms || bc->conn == BOB_NO_CONN)
-		return;
-	struct msg m;
-	act_send(out, bc->conn, chan, MSG_SIGNED,
-		 msg_htlc_signed(&m, bc->ledger.id, h->id, h->receiver_sig));
-}
-
-/* The terms of an add as Alice offered them: Bob checks her signature
- * (false: not hers) and countersigns into h. */
-static bool sign_terms(struct bob_engine *e, const struct bob_chan *bc,
-		       const Ampsim__UpdateAddHtlc *m, struct bob_htlc *h)
-{
-	static const uint8_t nobody[TERMS_NODE_LEN];
-	struct chain_terms terms;
-	if (!terms_fill(&terms, bc->ledger.id, m->htlc_id, m->payment_hash.data, m->amount_msat,
-			m->cltv_expiry, bc->owned ? bc->owner : nobody, e->cfg.terms.node))
-		return false;
-	if (e->cfg.terms.verify &&
-	    (m->sender_sig.len != TERMS_SIG_LEN ||
-	     !terms_verify(&e->cfg.terms, terms.sender, &terms, m->sender_sig.data)))
-		return false;
-	if (h && m->sender_sig.len == TERMS_SIG_LEN &&
-	    terms_sign(&e->cfg.terms, &terms, h->receiver_sig)) {
-		memcpy(h->sender_sig, m->sender_sig.data, TERMS_SIG_LEN);
-		h->signed_terms = true;
-	}
-	return true;
-}
-
 static void handle_add(struct bob_engine *e, uint64_t conn, const Ampsim__UpdateAddHtlc *m,
 		       uint64_t now_us, struct actions *out)
 {
@@ -515,7 +481,7 @@ static void handle_add(struct bob_engine *e, uint64_t conn, const Ampsim__Update
 		if (resend)
 			be_transmit(e, chan, m->htlc_id, out);
 		else if (seen && seen->fsm.state == BH_HELD)
-			send_signed(e, chan, seen, out);   /* she may not have it */
+			be_send_signed(e, chan, seen, out);   /* she may not have it */
 		return;
 	}
 	if (m->htlc_id >= bc->htlcs.next + BOB_SEEN_WINDOW) {
@@ -532,7 +498,7 @@ static void handle_add(struct bob_engine *e, uint64_t conn, const Ampsim__Update
 		refuse_conn(out, conn, m->channel_id, why);
 		return;
 	}
-	if (!sign_terms(e, bc, m, NULL)) {
+	if (!be_sign_terms(e, bc, m, NULL)) {
 		char why[160];
 		snprintf(why, sizeof(why), "update_add_htlc %llu: sender_sig is not the channel's "
 			 "node's signature over its terms", (unsigned long long)m->htlc_id);
@@ -541,7 +507,7 @@ static void handle_add(struct bob_engine *e, uint64_t conn, const Ampsim__Update
 	}
 	struct bob_htlc *h = be_htlc_slot(bc, m->htlc_id);
 	htlc_from_add(h, m, now_us);
-	sign_terms(e, bc, m, h);
+	be_sign_terms(e, bc, m, h);
 	e->count.htlcs_received++;
 	enum ledger_err le = ledger_add(&bc->ledger, m->htlc_id, h->amount, h->hash, h->cltv_expiry);
 	log_received(bc, m, out);
@@ -580,7 +546,7 @@ static void handle_add(struct bob_engine *e, uint64_t conn, const Ampsim__Update
 			return;
 		}
 	}
-	send_signed(e, chan, h, out);
+	be_send_signed(e, chan, h, out);
 	if (e->cfg.behaviour == BOB_GREEDY)
 		greedy_claim(e, chan, m->htlc_id, out);
 	if (e->cfg.behaviour == BOB_EAGER && !m->amp && be_eager_claim(e, chan, m->htlc_id, out))

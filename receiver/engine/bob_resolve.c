@@ -97,6 +97,39 @@ static const uint8_t *chan_sender(const struct bob_chan *bc)
 	return bc->owned ? bc->owner : nobody;
 }
 
+/* Bob's countersignature of an HTLC he holds (docs/protocol.md). */
+void be_send_signed(struct bob_engine *e, size_t chan, const struct bob_htlc *h,
+			struct actions *out)
+{
+	const struct bob_chan *bc = &e->chans[chan];
+	if (!h->signed_terms || bc->conn == BOB_NO_CONN)
+		return;
+	struct msg m;
+	act_send(out, bc->conn, chan, MSG_SIGNED,
+		 msg_htlc_signed(&m, bc->ledger.id, h->id, h->receiver_sig));
+}
+
+/* The terms of an add as Alice offered them: Bob checks her signature
+ * (false: not hers) and countersigns into h. */
+bool be_sign_terms(struct bob_engine *e, const struct bob_chan *bc,
+		       const Ampsim__UpdateAddHtlc *m, struct bob_htlc *h)
+{
+	struct chain_terms terms;
+	if (!terms_fill(&terms, bc->ledger.id, m->htlc_id, m->payment_hash.data, m->amount_msat,
+			m->cltv_expiry, chan_sender(bc), e->cfg.terms.node))
+		return false;
+	if (e->cfg.terms.verify &&
+	    (m->sender_sig.len != TERMS_SIG_LEN ||
+	     !terms_verify(&e->cfg.terms, terms.sender, &terms, m->sender_sig.data)))
+		return false;
+	if (h && m->sender_sig.len == TERMS_SIG_LEN &&
+	    terms_sign(&e->cfg.terms, &terms, h->receiver_sig)) {
+		memcpy(h->sender_sig, m->sender_sig.data, TERMS_SIG_LEN);
+		h->signed_terms = true;
+	}
+	return true;
+}
+
 bool be_chain_spent(const struct bob_engine *e, size_t chan, uint64_t htlc_id, uint32_t height,
 		    bool *refund)
 {

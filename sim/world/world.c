@@ -321,10 +321,6 @@ void world_start(struct world *w)
 	world_settle(w);
 }
 
-/* The two nodes' ids in this process: names, not keys (terms.h) */
-const uint8_t world_alice_node[TERMS_NODE_LEN] = { 0x02, 0xa1 };
-const uint8_t world_bob_node[TERMS_NODE_LEN] = { 0x03, 0xb0 };
-
 /* Alice reaches bob (again): bob accepts, BOLT #8 names alice's node,
  * alice's engine speaks first. */
 void w_connect(struct world *w, bool reconnect)
