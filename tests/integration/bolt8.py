@@ -1,7 +1,8 @@
 """A BOLT #8 implementation of the tests' own, written from the spec and
 independent of proto/noise.c: secp256k1 in plain Python integers,
-ChaCha20-Poly1305 from the `cryptography` package (Debian's
-python3-cryptography), SHA-256 and HMAC from the standard library. It is
+ChaCha20-Poly1305 (and the ECDSA signatures of sign()) from the
+`cryptography` package (Debian's python3-cryptography), SHA-256 and HMAC
+from the standard library. It is
 checked against BOLT #8 Appendix A (test_bolt8_vectors.py) and then
 speaks to the daemons: a stranger, an attacker, or an honest peer."""
 import hashlib
@@ -64,15 +65,13 @@ def pubkey(priv):
 
 def sign(priv, digest):
     """A compact ECDSA signature (r || s, low s) of a 32-byte digest, as
-    libsecp256k1 checks it; k drawn fresh for each."""
-    import secrets
-    d, z = int.from_bytes(priv, "big"), int.from_bytes(digest, "big")
-    while True:
-        k = secrets.randbelow(N - 1) + 1
-        r = _mul(k, G)[0] % N
-        s = pow(k, N - 2, N) * (z + r * d) % N
-        if r and s:
-            return r.to_bytes(32, "big") + min(s, N - s).to_bytes(32, "big")
+    libsecp256k1 checks it (docs/protocol.md, "Signed terms"); made with
+    the `cryptography` package, fast enough for thousands of adds."""
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import ec, utils
+    key = ec.derive_private_key(int.from_bytes(priv, "big"), ec.SECP256K1())
+    r, s = utils.decode_dss_signature(key.sign(digest, ec.ECDSA(utils.Prehashed(hashes.SHA256()))))
+    return r.to_bytes(32, "big") + min(s, N - s).to_bytes(32, "big")
 
 
 def ecdh(priv, pub):

@@ -18,6 +18,7 @@ import struct
 
 import bolt8
 from bolt8 import Conn, pubkey
+from stranger import spend_digest, terms_digest
 from support import node_key, read_events, read_json, rpc, run, wait_for
 
 
@@ -139,28 +140,9 @@ def test_a_lost_fulfill_is_claimed_through_the_served_chain(build, processes, st
     assert dm.stop() == [0, 0], dm.logs()
 
 
-# Two nodes of the tests' own (keys as plain integers, bolt8.py) and what
-# the chain's rules make them sign (sim/core/chain_rules.c, written again
-# here from docs/transport.md).
+# Two nodes of the tests' own, and what the chain's rules make them sign
+# (stranger.py writes the digests again from docs/protocol.md).
 ALICE_PRIV, BOB_PRIV = b"\x11" * 32, b"\x22" * 32
-
-
-def _u64(v):
-    return struct.pack(">Q", v)
-
-
-def terms_digest(channel, htlc, hash_hex, amount, expiry, sender, receiver):
-    ch = channel.encode()
-    return hashlib.sha256(b"ampsim htlc terms v1" + bytes([len(ch)]) + ch + _u64(htlc) +
-                          bytes.fromhex(hash_hex) + _u64(amount) + _u64(expiry) + sender +
-                          receiver).digest()
-
-
-def spend_digest(channel, htlc, kind, preimage_hex=None):
-    ch = channel.encode()
-    return hashlib.sha256(b"ampsim chain spend v1" + bytes([len(ch)]) + ch + _u64(htlc) +
-                          bytes([0 if kind == "claim" else 1]) +
-                          (bytes.fromhex(preimage_hex) if kind == "claim" else b"")).digest()
 
 
 def signed_spend(kind, channel, htlc, height, hash_hex, expiry, preimage=None, amount=1000,
@@ -170,14 +152,15 @@ def signed_spend(kind, channel, htlc, height, hash_hex, expiry, preimage=None, a
     both nodes, the spend by its owner (or by spender_priv)."""
     sender = sender or bolt8.pubkey(ALICE_PRIV)
     receiver = receiver or bolt8.pubkey(BOB_PRIV)
-    t = terms_digest(channel, htlc, hash_hex, amount, expiry, sender, receiver)
+    t = terms_digest(channel, htlc, bytes.fromhex(hash_hex), amount, expiry, sender, receiver)
     owner = spender_priv or (receiver_priv if kind == "claim" else sender_priv)
     req = {"op": "submit", "channel": channel, "sender": sender.hex(),
            "receiver": receiver.hex(), "htlc": htlc, "height": height, "kind": kind,
            "hash": hash_hex, "amount_msat": amount, "cltv_expiry": expiry,
            "sender_sig": bolt8.sign(sender_priv, t).hex(),
            "receiver_sig": bolt8.sign(receiver_priv, t).hex(),
-           "sig": bolt8.sign(owner, spend_digest(channel, htlc, kind, preimage)).hex()}
+           "sig": bolt8.sign(owner, spend_digest(channel, htlc, kind,
+                                                 bytes.fromhex(preimage or ""))).hex()}
     if kind == "claim":
         req["preimage"] = preimage
     return req
