@@ -5,6 +5,7 @@ ChaCha20-Poly1305 (and the ECDSA signatures of sign()) from the
 from the standard library. It is
 checked against BOLT #8 Appendix A (test_bolt8_vectors.py) and then
 speaks to the daemons: a stranger, an attacker, or an honest peer."""
+import functools
 import hashlib
 import hmac
 import socket
@@ -59,6 +60,7 @@ def decompress(b):
     return (x, y)
 
 
+@functools.lru_cache(maxsize=64)
 def pubkey(priv):
     return compress(_mul(int.from_bytes(priv, "big"), G))
 
@@ -69,9 +71,15 @@ def sign(priv, digest):
     the `cryptography` package, fast enough for thousands of adds."""
     from cryptography.hazmat.primitives import hashes
     from cryptography.hazmat.primitives.asymmetric import ec, utils
-    key = ec.derive_private_key(int.from_bytes(priv, "big"), ec.SECP256K1())
-    r, s = utils.decode_dss_signature(key.sign(digest, ec.ECDSA(utils.Prehashed(hashes.SHA256()))))
+    r, s = utils.decode_dss_signature(_signing_key(priv).sign(
+        digest, ec.ECDSA(utils.Prehashed(hashes.SHA256()))))
     return r.to_bytes(32, "big") + min(s, N - s).to_bytes(32, "big")
+
+
+@functools.lru_cache(maxsize=64)
+def _signing_key(priv):
+    from cryptography.hazmat.primitives.asymmetric import ec
+    return ec.derive_private_key(int.from_bytes(priv, "big"), ec.SECP256K1())
 
 
 def ecdh(priv, pub):
