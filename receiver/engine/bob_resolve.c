@@ -89,7 +89,6 @@ void be_send_fulfill(struct bob_engine *e, size_t chan, uint64_t htlc_id,
 	act_send(out, bc->conn, chan, MSG_FULFILL, msg_fulfill(&m, bc->ledger.id, htlc_id, preimage));
 }
 
-/* Put a resolution on the wire (first time, or again for a replayed add). */
 /* The output's nodes: the one that opened the channel, and Bob */
 static const uint8_t *chan_sender(const struct bob_chan *bc)
 {
@@ -143,7 +142,9 @@ bool bob_engine_claim_proof(struct bob_engine *e, size_t chan, uint64_t htlc_id,
 			    const uint8_t preimage[AMP_LEN], struct chain_proof *proof)
 {
 	memset(proof, 0, sizeof(*proof));
-	const struct bob_htlc *h = chan < e->nchans ? bob_engine_htlc(e, chan, htlc_id) : NULL;
+	if (chan >= e->nchans)
+		return false;
+	const struct bob_htlc *h = bob_engine_htlc(e, chan, htlc_id);
 	const struct bob_chan *bc = &e->chans[chan];
 	if (!h || !h->signed_terms || !e->cfg.terms.sign ||
 	    !terms_fill(&proof->terms, bc->ledger.id, htlc_id, h->hash, h->amount.millisatoshis,
@@ -159,6 +160,7 @@ bool bob_engine_claim_proof(struct bob_engine *e, size_t chan, uint64_t htlc_id,
 	return true;
 }
 
+/* Put a resolution on the wire (first time, or again for a replayed add). */
 void be_transmit(struct bob_engine *e, size_t chan, uint64_t htlc_id, struct actions *out)
 {
 	struct bob_chan *bc = &e->chans[chan];

@@ -138,8 +138,8 @@ bool pay_engine_refund_proof(struct pay_engine *e, size_t chan, uint64_t htlc_id
 	struct payment *p = NULL;
 	struct part *pt = chan < e->nchans ? pe_owner_any(e, chan, htlc_id, &p) : NULL;
 	memset(proof, 0, sizeof(*proof));
-	if (!pt || !pt->countersigned || !e->terms.sign ||
-	    !pay_engine_part_terms(e, pt, &proof->terms))
+	if (!pt || pt->chan != chan || pt->htlc_id != htlc_id || !pt->countersigned ||
+	    !e->terms.sign || !pay_engine_part_terms(e, pt, &proof->terms))
 		return false;
 	memcpy(proof->sender_sig, pt->sender_sig, sizeof(proof->sender_sig));
 	memcpy(proof->receiver_sig, pt->receiver_sig, sizeof(proof->receiver_sig));
@@ -156,9 +156,10 @@ void pay_engine_on_signed(struct pay_engine *e, const Ampsim__HtlcSigned *m, str
 	size_t chan = pay_engine_find_chan(e, m->channel_id);
 	struct payment *p = NULL;
 	struct part *pt = chan != SIZE_MAX ? pe_owner_any(e, chan, m->htlc_id, &p) : NULL;
-	/* late (resolved already) or repeated: nothing more to keep */
-	if (!pt || pt->state != PART_INFLIGHT || pt->countersigned || !pt->signed_terms ||
-	    m->receiver_sig.len != sizeof(pt->receiver_sig))
+	/* late (resolved already, or of an earlier attempt of the part) or
+	 * repeated: nothing more to keep */
+	if (!pt || pt->chan != chan || pt->htlc_id != m->htlc_id || pt->state != PART_INFLIGHT ||
+	    pt->countersigned || !pt->signed_terms || m->receiver_sig.len != sizeof(pt->receiver_sig))
 		return;
 	struct chain_terms terms;
 	uint8_t digest[CHAIN_RULES_HASH_LEN];
