@@ -63,17 +63,15 @@ struct chain *chain_open(const char *path, const struct chain_client *me, char *
 			   " preimage BLOB, sent INTEGER NOT NULL, confirm INTEGER NOT NULL,"
 			   " PRIMARY KEY (channel, sender, receiver, htlc));",
 			   err, errlen);
-	if (c->st && !store_has_column(c->st, "spends", "sender")) {
+	if (c->st && !store_has_columns(c->st, "spends",
+				       "sender,channel,receiver,htlc,kind,preimage,sent,confirm",
+				       err, errlen)) {
 		/* a chain file from before outputs were named by their nodes:
 		 * its spends proved nothing, and are not read as if they did */
-		snprintf(err, errlen, "%s: a chain file whose spends name no signed terms (from an "
-			 "earlier ampsim); it cannot be used: give a new chain file", path);
-		store_close(c->st);
-		c->st = NULL;
-	}
-	if (c->st && !store_has_columns(c->st, "spends",
-				       "channel,sender,receiver,htlc,kind,preimage,sent,confirm",
-				       err, errlen)) {
+		if (strstr(err, "has no column sender"))
+			snprintf(err, errlen, "%s: a chain file whose spends name no signed terms "
+				 "(from an earlier ampsim); it cannot be used: give a new chain file",
+				 path);
 		store_close(c->st);
 		c->st = NULL;
 	}
