@@ -188,8 +188,20 @@ bool envelope_validate(const Ampsim__Envelope *env, char *why, size_t whylen)
 		if (a->amp && (!need32(a->amp->root_share, "amp.root_share", why, whylen) ||
 			       !need32(a->amp->set_id, "amp.set_id", why, whylen)))
 			return false;
+		if (a->sender_sig.len != 0 && a->sender_sig.len != 64) {
+			snprintf(why, whylen, "update_add_htlc.sender_sig of %zu bytes, not 64",
+				 a->sender_sig.len);
+			return false;
+		}
 		return true;
 	}
+	case AMPSIM__ENVELOPE__MSG_HTLC_SIGNED:
+		if (env->htlc_signed->receiver_sig.len != 64) {
+			snprintf(why, whylen, "htlc_signed.receiver_sig of %zu bytes, not 64",
+				 env->htlc_signed->receiver_sig.len);
+			return false;
+		}
+		return need_id(env->htlc_signed->channel_id, why, whylen);
 	case AMPSIM__ENVELOPE__MSG_UPDATE_FULFILL_HTLC:
 		return need_id(env->update_fulfill_htlc->channel_id, why, whylen) &&
 		       need32(env->update_fulfill_htlc->payment_preimage,
@@ -228,6 +240,7 @@ const char *envelope_type_name(const Ampsim__Envelope *env)
 	case AMPSIM__ENVELOPE__MSG_PONG: return "pong";
 	case AMPSIM__ENVELOPE__MSG_RESOLVE_ACK: return "resolve_ack";
 	case AMPSIM__ENVELOPE__MSG_REESTABLISH: return "reestablish";
+	case AMPSIM__ENVELOPE__MSG_HTLC_SIGNED: return "htlc_signed";
 	case _AMPSIM__ENVELOPE__MSG__CASE_IS_INT_SIZE: break;
 	}
 	return "unknown";
@@ -245,6 +258,7 @@ const char *envelope_channel(const Ampsim__Envelope *env)
 	case AMPSIM__ENVELOPE__MSG_ERROR: ch = env->error->channel_id; break;
 	case AMPSIM__ENVELOPE__MSG_RESOLVE_ACK: ch = env->resolve_ack->channel_id; break;
 	case AMPSIM__ENVELOPE__MSG_REESTABLISH: ch = env->reestablish->channel_id; break;
+	case AMPSIM__ENVELOPE__MSG_HTLC_SIGNED: ch = env->htlc_signed->channel_id; break;
 	case AMPSIM__ENVELOPE__MSG__NOT_SET:
 	case AMPSIM__ENVELOPE__MSG_INIT:
 	case AMPSIM__ENVELOPE__MSG_INVOICE_REQUEST:
@@ -270,6 +284,8 @@ long long envelope_htlc(const Ampsim__Envelope *env)
 		return (long long)env->update_fail_htlc->htlc_id;
 	case AMPSIM__ENVELOPE__MSG_RESOLVE_ACK:
 		return (long long)env->resolve_ack->htlc_id;
+	case AMPSIM__ENVELOPE__MSG_HTLC_SIGNED:
+		return (long long)env->htlc_signed->htlc_id;
 	case AMPSIM__ENVELOPE__MSG__NOT_SET:
 	case AMPSIM__ENVELOPE__MSG_INIT:
 	case AMPSIM__ENVELOPE__MSG_OPEN_CHANNEL:

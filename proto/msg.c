@@ -134,6 +134,8 @@ const Ampsim__Envelope *msg_add(struct msg *m, const struct msg_add *a)
 		m->amp.child_index = a->child_index;
 		x->amp = &m->amp;
 	}
+	if (a->sender_sig)
+		x->sender_sig = bin(a->sender_sig, 64);
 	m->env.update_add_htlc = x;
 	return env_of(m, AMPSIM__ENVELOPE__MSG_UPDATE_ADD_HTLC);
 }
@@ -217,4 +219,17 @@ const Ampsim__Envelope *msg_reestablish(struct msg *m, const char *channel,
 	x->inflight = inflight;
 	m->env.reestablish = x;
 	return env_of(m, AMPSIM__ENVELOPE__MSG_REESTABLISH);
+}
+
+const Ampsim__Envelope *msg_htlc_signed(struct msg *m, const char *channel, uint64_t htlc_id,
+					const uint8_t sig[64])
+{
+	reset(m);
+	Ampsim__HtlcSigned *x = &m->u.hsigned;
+	ampsim__htlc_signed__init(x);
+	x->channel_id = (char *)channel;
+	x->htlc_id = htlc_id;
+	x->receiver_sig = bin(sig, 64);
+	m->env.htlc_signed = x;
+	return env_of(m, AMPSIM__ENVELOPE__MSG_HTLC_SIGNED);
 }

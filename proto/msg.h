@@ -32,6 +32,7 @@ struct msg {
 		Ampsim__Pong pong;
 		Ampsim__ResolveAck ack;
 		Ampsim__Reestablish reest;
+		Ampsim__HtlcSigned hsigned;
 	} u;
 	Ampsim__MppRecord mpp;
 	Ampsim__AmpRecord amp;
@@ -77,6 +78,7 @@ struct msg_add {
 	const uint8_t *share;          /* 32 or NULL: no AMP record */
 	const uint8_t *set_id;         /* 32 */
 	uint32_t child_index;
+	const uint8_t *sender_sig;     /* 64 or NULL: unsigned (unit tests) */
 };
 const Ampsim__Envelope *msg_add(struct msg *m, const struct msg_add *a);
 const Ampsim__Envelope *msg_fulfill(struct msg *m, const char *channel, uint64_t htlc_id,
@@ -87,6 +89,9 @@ const Ampsim__Envelope *msg_error(struct msg *m, const char *channel, const char
 const Ampsim__Envelope *msg_ping(struct msg *m, uint32_t num_pong_bytes);
 const Ampsim__Envelope *msg_pong(struct msg *m);
 const Ampsim__Envelope *msg_resolve_ack(struct msg *m, const char *channel, uint64_t htlc_id);
+/* Bob's countersignature of HTLC htlc_id's terms (64 bytes). */
+const Ampsim__Envelope *msg_htlc_signed(struct msg *m, const char *channel, uint64_t htlc_id,
+					const uint8_t sig[64]);
 const Ampsim__Envelope *msg_reestablish(struct msg *m, const char *channel,
 					uint64_t next_htlc_id, uint32_t inflight);
 

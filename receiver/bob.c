@@ -35,11 +35,17 @@
  * come from libsodium's CSPRNG (system_secrets_bytes), never from the
  * simulation's streams. */
 
-static bool chain_spent(void *ctx, const char *channel, uint64_t htlc_id, uint32_t height,
+static bool chain_spent(void *ctx, const char *channel, const uint8_t sender[TERMS_NODE_LEN],
+			const uint8_t receiver[TERMS_NODE_LEN], uint64_t htlc_id, uint32_t height,
 			bool *refund)
 {
-	struct chain_tx tx;
-	if (!chain_confirmed(ctx, channel, htlc_id, height, &tx))
+	struct chain_tx which, tx;
+	memset(&which, 0, sizeof(which));
+	snprintf(which.channel, sizeof(which.channel), "%s", channel);
+	memcpy(which.sender, sender, TERMS_NODE_LEN);
+	memcpy(which.receiver, receiver, TERMS_NODE_LEN);
+	which.htlc_id = htlc_id;
+	if (!chain_confirmed(ctx, &which, height, &tx))
 		return false;
 	*refund = tx.kind == CHAIN_REFUND;
 	return true;
@@ -182,6 +188,27 @@ static void sign_with_node_key(void *ctx, const uint8_t digest[32], uint8_t sig[
 	const struct bob *b = ctx;
 	if (!noise_sign(b->key.priv, digest, sig))
 		fatal("cannot sign with the node key");
+}
+
+/* The engine's check of an add's terms: signed by the node that opened
+ * its channel (BOLT #8 named it). */
+static bool verify_by_node(void *ctx, const uint8_t node[33], const uint8_t digest[32],
+			   const uint8_t sig[64])
+{
+	(void)ctx;
+	return noise_verify(node, digest, sig);
+}
+
+/* What the engine signs and checks with: Bob's node key (invoices, HTLC
+ * terms), the channel's node for an add's terms. */
+static void use_node_key(struct bob *b)
+{
+	b->eng.cfg.sign = sign_with_node_key;
+	b->eng.cfg.sign_ctx = b;
+	b->eng.cfg.terms.sign = sign_with_node_key;
+	b->eng.cfg.terms.verify = verify_by_node;
+	b->eng.cfg.terms.ctx = b;
+	memcpy(b->eng.cfg.terms.node, b->key.id, TERMS_NODE_LEN);
 }
 
 static void on_accept(evutil_socket_t fd, const char *name, void *arg)
@@ -510,8 +537,7 @@ int main(int argc, char **argv)
 		rc = 2;
 		goto done;
 	}
-	b->eng.cfg.sign = sign_with_node_key;
-	b->eng.cfg.sign_ctx = b;
+	use_node_key(b);
 	memcpy(b->allow, o.allow, sizeof(b->allow));
 	b->nallow = o.nallow;
 	/* the nodes of --allow are not strangers: room is kept for them */

@@ -115,14 +115,18 @@ static void submit_claim(struct bob *b, const struct action *a)
 		fatal("chain claim of %zu/%llu without a chain or an HTLC", a->chan,
 		      (unsigned long long)a->id);
 	struct chain_tx claim, winner;
+	struct chain_proof proof;
 	memset(&claim, 0, sizeof(claim));
-	snprintf(claim.channel, sizeof(claim.channel), "%s", b->eng.chans[a->chan].ledger.id);
-	claim.htlc_id = a->id;
 	claim.kind = CHAIN_CLAIM;
 	memcpy(claim.preimage, a->key, AMP_LEN);
 	uint32_t height = simclock_height_of(&b->eng.clk, bob_now(b));
-	enum chain_submit_result cr = chain_submit(b->chain, &claim, h->hash, h->cltv_expiry, height,
-						   &winner);
+	char why[100] = "no signed terms to show";
+	enum chain_submit_result cr = CHAIN_INVALID;
+	if (bob_engine_claim_proof(&b->eng, a->chan, a->id, a->key, &proof))
+		cr = chain_submit(b->chain, &claim, &proof, height, &winner, why, sizeof(why));
+	if (cr == CHAIN_INVALID)
+		log_warn("claim of %s/%llu refused by the chain: %s", b->eng.chans[a->chan].ledger.id,
+			 (unsigned long long)a->id, why);
 	enum bob_chain_result r = BOB_CLAIM_INVALID;
 	switch (cr) {
 	case CHAIN_ACCEPTED: r = BOB_CLAIM_ACCEPTED; break;

@@ -21,7 +21,7 @@ static const char schema[] =
 	"CREATE TABLE IF NOT EXISTS htlcs (channel TEXT, id INTEGER, amount INTEGER, hash BLOB,"
 	" cltv INTEGER, state INTEGER, preimage BLOB, code INTEGER, reason TEXT, acked INTEGER,"
 	" claimed INTEGER, kind INTEGER, setkey BLOB, total INTEGER, share BLOB, child INTEGER,"
-	" arrived INTEGER, PRIMARY KEY (channel, id));"
+	" arrived INTEGER, sigs BLOB, PRIMARY KEY (channel, id));"
 	/* seq: the invoice's place in bob's list. Rows are added at the end
 	 * of the table's one b-tree, and no index is kept on the random
 	 * hashes (bob finds invoices in memory). */
@@ -58,6 +58,22 @@ bool bob_store_open(struct bob *b, const char *dir, char *err, size_t errlen)
 	/* owner: the node (BOLT #8) that opened the channel */
 	if (!store_has_column(b->st, "channels", "owner"))
 		store_exec(b->st, "ALTER TABLE channels ADD COLUMN owner BLOB;");
+	/* sigs: an HTLC's terms signed by both (docs/protocol.md), which a
+	 * state from before them lacks: with no HTLC in it, nothing is lost */
+	if (!store_has_column(b->st, "htlcs", "sigs")) {
+		sqlite3_stmt *q = store_query(b->st, "SELECT 1 FROM htlcs LIMIT 1", "");
+		bool any = store_row(b->st, q);
+		sqlite3_finalize(q);
+		if (any) {
+			snprintf(err, errlen, "%s: its HTLCs were kept by an ampsim whose HTLC terms "
+				 "were not signed, and none of them could be spent on chain; this state "
+				 "cannot be used (start bob with a new state directory)", dir);
+			store_close(b->st);
+			b->st = NULL;
+			return false;
+		}
+		store_exec(b->st, "ALTER TABLE htlcs ADD COLUMN sigs BLOB;");
+	}
 	if (!store_is_key(b->st, "settled_sets", "seq"))
 		store_exec(b->st,
 			   "BEGIN IMMEDIATE;"
@@ -105,10 +121,10 @@ static void store_add(struct bob *b, size_t chan, uint64_t id)
 		return;     /* forgotten within the turn that added it */
 	store_run(b->st,
 		  "INSERT OR IGNORE INTO htlcs (channel, id, amount, hash, cltv, state, preimage, code,"
-		  " reason, acked, claimed, kind, setkey, total, share, child, arrived)"
-		  " VALUES (?,?,?,?,?,0,NULL,0,'',0,0,?,?,?,?,?,?)",
-		  "tuubiibubiu", r.channel, r.id, r.amount, r.hash, r.cltv, (int64_t)r.kind, r.setkey,
-		  r.total, r.share, r.child, r.arrived);
+		  " reason, acked, claimed, kind, setkey, total, share, child, arrived, sigs)"
+		  " VALUES (?,?,?,?,?,0,NULL,0,'',0,0,?,?,?,?,?,?,?)",
+		  "tuubiibubiuB", r.channel, r.id, r.amount, r.hash, r.cltv, (int64_t)r.kind, r.setkey,
+		  r.total, r.share, r.child, r.arrived, r.sigs, r.nsigs);
 }
 
 static void store_htlc_state(struct bob *b, size_t chan, uint64_t id)
@@ -286,7 +302,7 @@ static bool col32_or_none(sqlite3_stmt *q, int col, uint8_t out[32])
 static bool load_htlcs(struct bob *b, char *err, size_t errlen)
 {
 	sqlite3_stmt *q = store_query(b->st, "SELECT channel, id, amount, hash, cltv, state, preimage,"
-			" code, reason, acked, claimed, kind, setkey, total, share, child, arrived"
+			" code, reason, acked, claimed, kind, setkey, total, share, child, arrived, sigs"
 			" FROM htlcs ORDER BY rowid", "");
 	bool ok = true;
 	while (ok && store_row(b->st, q)) {
@@ -313,6 +329,10 @@ static bool load_htlcs(struct bob *b, char *err, size_t errlen)
 					   : col32_or_none(q, 14, r.share)) && blobs;
 		r.child = sqlite3_column_int64(q, 15);
 		r.arrived = (uint64_t)sqlite3_column_int64(q, 16);
+		int nsigs = sqlite3_column_bytes(q, 17);
+		r.nsigs = nsigs > 0 ? (size_t)nsigs : 0;
+		if (r.nsigs == sizeof(r.sigs))
+			memcpy(r.sigs, sqlite3_column_blob(q, 17), sizeof(r.sigs));
 		const char *why;
 		if (!bob_htlc_row_load(&b->eng, &r, blobs, &why)) {
 			snprintf(err, errlen, "bob.db: HTLC %s/%llu does not load: %s",

@@ -68,11 +68,13 @@ static void submit_refund(struct alice *a, const struct action *x)
 	if (!h)
 		return;
 	struct chain_tx refund, winner;
+	struct chain_proof proof;
 	memset(&refund, 0, sizeof(refund));
-	snprintf(refund.channel, sizeof(refund.channel), "%s", l->id);
-	refund.htlc_id = x->id;
 	refund.kind = CHAIN_REFUND;
-	switch (chain_submit(a->chain, &refund, h->hash, h->cltv_expiry, alice_height(a), &winner)) {
+	if (!pay_engine_refund_proof(&a->eng, x->chan, x->id, &proof))
+		return;   /* the engine asks only for refunds it can prove */
+	char why[100] = "";
+	switch (chain_submit(a->chain, &refund, &proof, alice_height(a), &winner, why, sizeof(why))) {
 	case CHAIN_ACCEPTED: {
 		struct actions more;
 		actions_init(&more);
@@ -82,7 +84,10 @@ static void submit_refund(struct alice *a, const struct action *x)
 		break;
 	}
 	case CHAIN_SPENT:     /* her own refund of an earlier block, or Bob's claim */
+		break;
 	case CHAIN_INVALID:   /* not expired at the chain's reckoning: the next block */
+		log_debug("refund of %s/%llu refused by the chain: %s", l->id,
+			  (unsigned long long)x->id, why);
 		break;
 	case CHAIN_UNREACHABLE: {
 		/* a served chain that did not answer: the engine asks for the
@@ -256,6 +261,9 @@ static void on_message(struct peer *p, const Ampsim__Envelope *env, void *arg)
 		a->owner_refusals = 0;
 		ENGINE(a, pay_engine_on_accept(&a->eng, env->accept_channel, now, &acts_));
 		write_ready(a);
+		break;
+	case AMPSIM__ENVELOPE__MSG_HTLC_SIGNED:
+		ENGINE(a, pay_engine_on_signed(&a->eng, env->htlc_signed, &acts_));
 		break;
 	case AMPSIM__ENVELOPE__MSG_INVOICE:
 		ENGINE(a, pay_engine_on_invoice(&a->eng, env->invoice, now, &acts_));
@@ -506,8 +514,13 @@ static size_t chain_seen(struct alice *a, struct pay_chain_seen **out)
 		const struct ledger *l = &a->eng.chans[i].ledger;
 		for (uint32_t k = 0; k < l->max_htlcs; k++) {
 			const struct ledger_htlc *h = &l->htlcs[k];
-			struct chain_tx tx;
-			if (!h->used || !chain_confirmed(a->chain, l->id, h->id, height, &tx))
+			struct chain_tx which, tx;
+			memset(&which, 0, sizeof(which));
+			snprintf(which.channel, sizeof(which.channel), "%s", l->id);
+			memcpy(which.sender, a->eng.terms.node, TERMS_NODE_LEN);
+			memcpy(which.receiver, a->eng.bob_node, TERMS_NODE_LEN);
+			which.htlc_id = h->id;
+			if (!h->used || !chain_confirmed(a->chain, &which, height, &tx))
 				continue;
 			if (n == cap) {
 				cap = cap ? 2 * cap : 8;

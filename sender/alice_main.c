@@ -101,6 +101,26 @@ static bool verify_by_bob(void *ctx, const uint8_t digest[32], const uint8_t sig
 	return noise_verify(a->bob_id, digest, sig);
 }
 
+/* The engine's signer of HTLC terms: Alice's node key. */
+static void sign_terms(void *ctx, const uint8_t digest[32], uint8_t sig[64])
+{
+	const struct alice *a = ctx;
+	if (!noise_sign(a->key.priv, digest, sig))
+		fatal("cannot sign with the node key");
+}
+
+/* What the engine signs and checks with: Alice's node key, Bob's node id
+ * (invoices, countersignatures; docs/protocol.md, "Signed terms"). */
+static void use_node_key(struct alice *a)
+{
+	a->eng.verify.fn = verify_by_bob;
+	a->eng.verify.ctx = a;
+	a->eng.terms.sign = sign_terms;
+	a->eng.terms.ctx = a;
+	memcpy(a->eng.terms.node, a->key.id, TERMS_NODE_LEN);
+	memcpy(a->eng.bob_node, a->bob_id, TERMS_NODE_LEN);
+}
+
 static const struct option alice_options[] = {
 	{ "connect", required_argument, NULL, 'C' },
 	{ "key", required_argument, NULL, 'y' },
@@ -317,8 +337,6 @@ int main(int argc, char **argv)
 		snprintf(state_key, sizeof(state_key), "%s/alice.key", state_dir);
 		key_path = state_key;
 	}
-	a->eng.verify.fn = verify_by_bob;
-	a->eng.verify.ctx = a;
 	if (!key_path) {
 		nodekey_draw(a->trand, a->trand_ctx, &a->key);
 	} else if (!nodekey_load(key_path, a->trand, a->trand_ctx, &a->key, err,
@@ -327,6 +345,7 @@ int main(int argc, char **argv)
 		rc = 2;
 		goto out;
 	}
+	use_node_key(a);
 	a->clk.epoch_unix_us = simclock_wall_now_us();
 	bool restarted = false;
 	if (state_dir) {

@@ -18,12 +18,18 @@ static void expire_htlcs(struct bob_engine *e, uint32_t height, struct actions *
 			/* BOLT #5: once cltv_expiry is reached the offerer reclaims
 			 * the HTLC on chain; we can no longer claim it. With a chain
 			 * we wait to see Alice's refund confirmed. */
-			bool refund;
-			if (chain && !chain->spent(chain->ctx, bc->ledger.id, id, height, &refund))
+			bool refund = false;
+			/* a refund sent at the expiry confirms CHAIN_CONFIRMATIONS
+			 * later; an HTLC whose terms Alice never had countersigned
+			 * has no output to refund: it is hers from then on too */
+			bool seen = chain && be_chain_spent(e, i, id, height, &refund);
+			bool over = height >= lh->cltv_expiry + CHAIN_CONFIRMATIONS;
+			if (chain && !seen && !over)
 				continue;
 			be_resolve(e, i, id, HTLC_EV_EXPIRE, NULL, 0,
-				   chain ? "expired: Alice's refund confirmed on chain"
-					 : "expired: Alice reclaims it (BOLT #5)", out);
+				   !chain ? "expired: Alice reclaims it (BOLT #5)"
+				   : seen ? "expired: Alice's refund confirmed on chain"
+					  : "expired: no claim is possible any more", out);
 			size_t idx;
 			struct ampset *s = ampset_find_htlc(&e->sets, bc->ledger.id, id, &idx);
 			if (!s)
@@ -70,7 +76,7 @@ static void chain_watch(struct bob_engine *e, uint32_t height, struct actions *o
 				continue;
 			uint64_t id = h->id;
 			bool refund;
-			if (chain->spent(chain->ctx, bc->ledger.id, id, height, &refund)) {
+			if (be_chain_spent(e, i, id, height, &refund)) {
 				h->acked = true;
 				bc->unacked--;
 				if (refund) {

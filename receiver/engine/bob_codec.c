@@ -64,6 +64,11 @@ bool bob_htlc_row_add(const struct bob_engine *e, size_t chan, uint64_t id,
 		memcpy(row->share, h->share, AMP_LEN);
 	row->child = (int64_t)h->child_index;
 	row->arrived = h->arrived_us;
+	if (h->signed_terms) {
+		memcpy(row->sigs, h->sender_sig, TERMS_SIG_LEN);
+		memcpy(row->sigs + TERMS_SIG_LEN, h->receiver_sig, TERMS_SIG_LEN);
+		row->nsigs = sizeof(row->sigs);
+	}
 	return true;
 }
 
@@ -211,12 +216,21 @@ bool bob_htlc_row_load(struct bob_engine *e, const struct bob_htlc_row *row, boo
 	memcpy(h.share, row->share, AMP_LEN);
 	h.child_index = (uint32_t)row->child;
 	h.arrived_us = row->arrived;
+	h.signed_terms = row->nsigs == sizeof(row->sigs);
+	if (h.signed_terms) {
+		memcpy(h.sender_sig, row->sigs, TERMS_SIG_LEN);
+		memcpy(h.receiver_sig, row->sigs + TERMS_SIG_LEN, TERMS_SIG_LEN);
+	}
+	bool sigs_ok = row->nsigs == 0 || h.signed_terms;
 	size_t chan;
 	*why = "unknown channel";
-	if (!known)
+	if (!sigs_ok)
+		*why = "its signed terms are not two signatures";
+	else if (!known)
 		*why = "unknown state";
 	else if (!blobs_ok)
 		*why = "a hash, preimage, set key or share is not 32 bytes";
-	return row->channel[0] && known && blobs_ok && bob_engine_chan(e, row->channel, &chan) &&
+	return row->channel[0] && sigs_ok && known && blobs_ok &&
+	       bob_engine_chan(e, row->channel, &chan) &&
 	       bob_engine_restore_htlc(e, chan, row->id, &h, why);
 }

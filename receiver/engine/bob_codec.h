@@ -47,6 +47,10 @@ struct bob_htlc_row {
 	uint8_t preimage[AMP_LEN];
 	char reason[72];
 	bool acked, claimed;
+	/* the terms' two signatures, Alice's then Bob's (nsigs 0: the
+	 * terms were never countersigned; any other size is damage) */
+	uint8_t sigs[2 * TERMS_SIG_LEN];
+	size_t nsigs;
 };
 
 /* invoices (BOB_REC_INVOICE; only paid changes once written) */

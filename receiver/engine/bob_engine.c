@@ -488,6 +488,8 @@ static void handle_add(struct bob_engine *e, uint64_t conn, const Ampsim__Update
 		evrec_u64(r, "htlc", m->htlc_id);
 		if (resend)
 			be_transmit(e, chan, m->htlc_id, out);
+		else if (seen && seen->fsm.state == BH_HELD)
+			be_send_signed(e, chan, seen, out);   /* she may not have it */
 		return;
 	}
 	if (m->htlc_id >= bc->htlcs.next + BOB_SEEN_WINDOW) {
@@ -504,8 +506,16 @@ static void handle_add(struct bob_engine *e, uint64_t conn, const Ampsim__Update
 		refuse_conn(out, conn, m->channel_id, why);
 		return;
 	}
+	if (!be_sign_terms(e, bc, m, NULL)) {
+		char why[160];
+		snprintf(why, sizeof(why), "update_add_htlc %llu: sender_sig is not the channel's "
+			 "node's signature over its terms", (unsigned long long)m->htlc_id);
+		refuse_conn(out, conn, m->channel_id, why);
+		return;
+	}
 	struct bob_htlc *h = be_htlc_slot(bc, m->htlc_id);
 	htlc_from_add(h, m, now_us);
+	be_sign_terms(e, bc, m, h);
 	e->count.htlcs_received++;
 	enum ledger_err le = ledger_add(&bc->ledger, m->htlc_id, h->amount, h->hash, h->cltv_expiry);
 	log_received(bc, m, out);
@@ -544,6 +554,7 @@ static void handle_add(struct bob_engine *e, uint64_t conn, const Ampsim__Update
 			return;
 		}
 	}
+	be_send_signed(e, chan, h, out);
 	if (e->cfg.behaviour == BOB_GREEDY)
 		greedy_claim(e, chan, m->htlc_id, out);
 	if (e->cfg.behaviour == BOB_EAGER && !m->amp && be_eager_claim(e, chan, m->htlc_id, out))
@@ -658,6 +669,7 @@ void bob_engine_message(struct bob_engine *e, uint64_t conn, const Ampsim__Envel
 	case AMPSIM__ENVELOPE__MSG_PONG:
 		break;   /* the shell reports Alice's error text */
 	case AMPSIM__ENVELOPE__MSG_ACCEPT_CHANNEL:
+	case AMPSIM__ENVELOPE__MSG_HTLC_SIGNED:
 	case AMPSIM__ENVELOPE__MSG_INVOICE:
 	case AMPSIM__ENVELOPE__MSG_UPDATE_FULFILL_HTLC:
 	case AMPSIM__ENVELOPE__MSG_UPDATE_FAIL_HTLC:

@@ -61,6 +61,11 @@ void bob_engine_block(struct bob_engine *e, uint64_t now_us, struct actions *out
 /* BOB_TIMER_HOLD fired for set handle id. */
 void bob_engine_hold_timeout(struct bob_engine *e, uint64_t set_id, uint64_t now_us,
 			     struct actions *out);
+/* What Bob shows the chain to claim HTLC htlc_id of chan with preimage
+ * (BOB_CHAIN_CLAIM): its terms as both signed them and his signature of
+ * the claim. false when he holds no signed terms for it. */
+bool bob_engine_claim_proof(struct bob_engine *e, size_t chan, uint64_t htlc_id,
+			    const uint8_t preimage[AMP_LEN], struct chain_proof *proof);
 /* What the chain said to a BOB_CHAIN_CLAIM. */
 void bob_engine_chain_result(struct bob_engine *e, size_t chan, uint64_t htlc_id,
 			     enum bob_chain_result r, struct actions *out);

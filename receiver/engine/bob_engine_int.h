@@ -30,6 +30,19 @@ void be_expire_invoices(struct bob_engine *e, uint64_t now_us, struct actions *o
 void be_resolve(struct bob_engine *e, size_t chan, uint64_t htlc_id, enum htlc_event ev,
 		const uint8_t preimage[AMP_LEN], uint32_t code, const char *reason,
 		struct actions *out);
+/* Bob's countersignature of HTLC h's terms to Alice (htlc_signed), when
+ * he has one and she is connected. */
+void be_send_signed(struct bob_engine *e, size_t chan, const struct bob_htlc *h,
+		    struct actions *out);
+/* The terms of add m as Alice offered them on bc: false when they are not
+ * signed by the channel's node (checked when a verifier is set); with h,
+ * Bob countersigns them and keeps both signatures in h. */
+bool be_sign_terms(struct bob_engine *e, const struct bob_chan *bc,
+		   const Ampsim__UpdateAddHtlc *m, struct bob_htlc *h);
+/* Whether the chain shows the output of HTLC id of chan spent (confirmed
+ * at height), and whether by Alice's refund. */
+bool be_chain_spent(const struct bob_engine *e, size_t chan, uint64_t htlc_id, uint32_t height,
+		    bool *refund);
 void be_transmit(struct bob_engine *e, size_t chan, uint64_t htlc_id, struct actions *out);
 void be_fail_one(struct bob_engine *e, size_t chan, uint64_t htlc_id, uint32_t code,
 		 const char *reason, struct actions *out);

@@ -89,6 +89,77 @@ void be_send_fulfill(struct bob_engine *e, size_t chan, uint64_t htlc_id,
 	act_send(out, bc->conn, chan, MSG_FULFILL, msg_fulfill(&m, bc->ledger.id, htlc_id, preimage));
 }
 
+/* The output's nodes: the one that opened the channel, and Bob */
+static const uint8_t *chan_sender(const struct bob_chan *bc)
+{
+	static const uint8_t nobody[TERMS_NODE_LEN];
+	return bc->owned ? bc->owner : nobody;
+}
+
+/* Bob's countersignature of an HTLC he holds (docs/protocol.md). */
+void be_send_signed(struct bob_engine *e, size_t chan, const struct bob_htlc *h,
+			struct actions *out)
+{
+	const struct bob_chan *bc = &e->chans[chan];
+	if (!h->signed_terms || bc->conn == BOB_NO_CONN)
+		return;
+	struct msg m;
+	act_send(out, bc->conn, chan, MSG_SIGNED,
+		 msg_htlc_signed(&m, bc->ledger.id, h->id, h->receiver_sig));
+}
+
+/* The terms of an add as Alice offered them: Bob checks her signature
+ * (false: not hers) and countersigns into h. */
+bool be_sign_terms(struct bob_engine *e, const struct bob_chan *bc,
+		       const Ampsim__UpdateAddHtlc *m, struct bob_htlc *h)
+{
+	struct chain_terms terms;
+	if (!terms_fill(&terms, bc->ledger.id, m->htlc_id, m->payment_hash.data, m->amount_msat,
+			m->cltv_expiry, chan_sender(bc), e->cfg.terms.node))
+		return false;
+	if (e->cfg.terms.verify &&
+	    (m->sender_sig.len != TERMS_SIG_LEN ||
+	     !terms_verify(&e->cfg.terms, terms.sender, &terms, m->sender_sig.data)))
+		return false;
+	if (h && m->sender_sig.len == TERMS_SIG_LEN &&
+	    terms_sign(&e->cfg.terms, &terms, h->receiver_sig)) {
+		memcpy(h->sender_sig, m->sender_sig.data, TERMS_SIG_LEN);
+		h->signed_terms = true;
+	}
+	return true;
+}
+
+bool be_chain_spent(const struct bob_engine *e, size_t chan, uint64_t htlc_id, uint32_t height,
+		    bool *refund)
+{
+	const struct bob_chain_view *c = e->cfg.chain;
+	const struct bob_chan *bc = &e->chans[chan];
+	return c && c->spent(c->ctx, bc->ledger.id, chan_sender(bc), e->cfg.terms.node, htlc_id,
+			     height, refund);
+}
+
+bool bob_engine_claim_proof(struct bob_engine *e, size_t chan, uint64_t htlc_id,
+			    const uint8_t preimage[AMP_LEN], struct chain_proof *proof)
+{
+	memset(proof, 0, sizeof(*proof));
+	if (chan >= e->nchans)
+		return false;
+	const struct bob_htlc *h = bob_engine_htlc(e, chan, htlc_id);
+	const struct bob_chan *bc = &e->chans[chan];
+	if (!h || !h->signed_terms || !e->cfg.terms.sign ||
+	    !terms_fill(&proof->terms, bc->ledger.id, htlc_id, h->hash, h->amount.millisatoshis,
+			h->cltv_expiry, chan_sender(bc), e->cfg.terms.node))
+		return false;
+	memcpy(proof->sender_sig, h->sender_sig, TERMS_SIG_LEN);
+	memcpy(proof->receiver_sig, h->receiver_sig, TERMS_SIG_LEN);
+	struct chain_spend spend;
+	uint8_t digest[CHAIN_RULES_HASH_LEN];
+	chain_spend_make(&spend, &proof->terms, CHAIN_SPEND_CLAIM, preimage, NULL);
+	chain_spend_digest(&spend, digest);
+	e->cfg.terms.sign(e->cfg.terms.ctx, digest, proof->spend_sig);
+	return true;
+}
+
 /* Put a resolution on the wire (first time, or again for a replayed add). */
 void be_transmit(struct bob_engine *e, size_t chan, uint64_t htlc_id, struct actions *out)
 {

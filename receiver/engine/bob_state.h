@@ -18,6 +18,7 @@
 #include "ledger.h"
 #include "link.h"
 #include "proto_limits.h"
+#include "terms.h"
 #include "vocab.h"
 
 #define BOB_MAX_CHANNELS 256
@@ -77,7 +78,10 @@ enum bob_chain_result {
 /* The chain, as the engine may ask it: has the HTLC output been spent by a
  * confirmed transaction at this height (and was that Alice's refund)? */
 struct bob_chain_view {
-	bool (*spent)(void *ctx, const char *channel, uint64_t htlc_id, uint32_t height,
+	/* the output of HTLC htlc_id of the channel between sender (Alice's
+	 * node) and receiver (Bob's) */
+	bool (*spent)(void *ctx, const char *channel, const uint8_t sender[TERMS_NODE_LEN],
+		      const uint8_t receiver[TERMS_NODE_LEN], uint64_t htlc_id, uint32_t height,
 		      bool *refund);
 	void *ctx;
 	uint32_t confirmations;     /* blocks a transaction takes to confirm */
@@ -100,6 +104,9 @@ struct bob_config {
 	 * NULL: invoices go unsigned (unit tests) */
 	void (*sign)(void *ctx, const uint8_t digest[32], uint8_t sig[64]);
 	void *sign_ctx;
+	/* Bob's node as the signer of HTLC terms: he checks Alice's
+	 * signature of each add with it and countersigns (terms.h) */
+	struct terms_signer terms;
 	const struct bob_chain_view *chain; /* NULL: no on-chain fallback */
 	/* unpaid invoices are forgotten this long after they were made (and
 	 * an HTLC for one then fails as unknown); 0: never */
@@ -130,6 +137,11 @@ struct bob_htlc {
 	uint8_t preimage[AMP_LEN];
 	uint32_t code;              /* failure code */
 	char reason[72];
+	/* its terms, signed by both (docs/protocol.md, "Signed terms"):
+	 * Alice's signature from the add, Bob's countersignature */
+	bool signed_terms;
+	uint8_t sender_sig[64];
+	uint8_t receiver_sig[64];
 };
 
 struct bob_chan {

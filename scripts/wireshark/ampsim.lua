@@ -29,6 +29,7 @@ local messages = {
     [1] = "Init", [2] = "OpenChannel", [3] = "AcceptChannel", [4] = "InvoiceRequest",
     [5] = "Invoice", [6] = "UpdateAddHtlc", [7] = "UpdateFulfillHtlc", [8] = "UpdateFailHtlc",
     [9] = "Error", [10] = "Ping", [11] = "Pong", [12] = "ResolveAck", [13] = "Reestablish",
+    [14] = "HtlcSigned",
 }
 
 function ampsim.dissector(tvb, pinfo, tree)

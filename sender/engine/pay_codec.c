@@ -69,6 +69,11 @@ static void encode(const struct payment *p, struct wr *w)
 		put_u(w, pt->have_invoice, 1);
 		put_u(w, pt->onchain, 1);
 		put_str(w, pt->why, sizeof(pt->why));
+		put_u(w, (uint64_t)pt->signed_terms | (uint64_t)pt->countersigned << 1, 1);
+		if (pt->signed_terms)
+			put(w, pt->sender_sig, sizeof(pt->sender_sig));
+		if (pt->countersigned)
+			put(w, pt->receiver_sig, sizeof(pt->receiver_sig));
 	}
 }
 
@@ -145,6 +150,11 @@ bool pay_decode(const uint8_t *buf, size_t len, struct payment *p, char *why, si
 	struct rd r = { buf, len, 0, NULL };
 	memset(p, 0, sizeof(*p));
 	uint64_t version = get_u(&r, 1, "version");
+	if (!r.bad && version == 1) {
+		snprintf(why, whylen, "a payment record of version 1, from an ampsim whose HTLC terms "
+			 "were not signed: this state cannot be used (start with a new state directory)");
+		return false;
+	}
 	if (!r.bad && version != PAY_CODEC_VERSION) {
 		snprintf(why, whylen, "unknown payment record version %llu", (unsigned long long)version);
 		return false;
@@ -187,6 +197,15 @@ bool pay_decode(const uint8_t *buf, size_t len, struct payment *p, char *why, si
 		pt->have_invoice = get_small(&r, 1, "part have_invoice") != 0;
 		pt->onchain = get_small(&r, 1, "part onchain") != 0;
 		get_str(&r, pt->why, sizeof(pt->why), "part why");
+		uint64_t sigs = get_small(&r, 3, "part signatures");
+		pt->signed_terms = sigs & 1;
+		pt->countersigned = sigs & 2;
+		if (pt->countersigned && !pt->signed_terms && !r.bad)
+			r.bad = "part signatures";
+		if (pt->signed_terms)
+			get(&r, pt->sender_sig, sizeof(pt->sender_sig), "part sender signature");
+		if (pt->countersigned)
+			get(&r, pt->receiver_sig, sizeof(pt->receiver_sig), "part receiver signature");
 	}
 	if (!r.bad && r.at != r.n)
 		r.bad = "trailing bytes";

@@ -14,7 +14,8 @@
 #include "link.h"
 #include "payer.h"
 
-#define PAY_CODEC_VERSION 1
+/* 2: parts carry their signed terms (1 had none: refused, not misread) */
+#define PAY_CODEC_VERSION 2
 
 /* Bytes pay_encode writes for p. */
 size_t pay_encoded_size(const struct payment *p);

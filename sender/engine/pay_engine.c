@@ -199,6 +199,14 @@ void pe_fail_part_unsent(struct payment *p, size_t part, const char *why, struct
 		snprintf(p->why, sizeof(p->why), "%s", why);
 }
 
+bool pay_engine_part_terms(const struct pay_engine *e, const struct part *pt,
+			   struct chain_terms *t)
+{
+	return pt->chan < e->nchans &&
+	       terms_fill(t, e->chans[pt->chan].ledger.id, pt->htlc_id, pt->hash,
+			  pt->amount.millisatoshis, pt->cltv_expiry, e->terms.node, e->bob_node);
+}
+
 /* Put an add on the wire: the first time, or again after a reconnection. */
 void pe_transmit_add(struct pay_engine *e, const struct payment *p, const struct part *pt,
 		     struct actions *out)
@@ -218,6 +226,7 @@ void pe_transmit_add(struct pay_engine *e, const struct payment *p, const struct
 		/* separate invoices: each part is a whole payment of its own */
 		.total_msat = p->mode == PAY_INVOICES ? pt->amount.millisatoshis
 						      : p->amount.millisatoshis,
+		.sender_sig = pt->signed_terms ? pt->sender_sig : NULL,
 	};
 	if (p->mode == PAY_AMP) {
 		memcpy(share, pt->share, AMP_LEN);
@@ -263,6 +272,11 @@ void pe_send_part(struct pay_engine *e, struct payment *p, size_t part, uint64_t
 	pc->next_htlc_id++;
 	pe_check_conservation(e, pt->chan, out);
 	owner_map_put(&pc->owners, pt->htlc_id, p->seq, (uint32_t)part);
+	/* the terms Alice offers, signed before Bob can hear of them */
+	struct chain_terms terms;
+	pt->countersigned = false;
+	pt->signed_terms = pay_engine_part_terms(e, pt, &terms) &&
+			   terms_sign(&e->terms, &terms, pt->sender_sig);
 	if (!part_change(p, part, PEV_SENT, NULL, out))
 		fatal("part of %s sent from %s", p->id, part_state_name(pt->state));
 	pe_persist(e, p, pt->chan, out);   /* the HTLC exists before Bob can hear of it */

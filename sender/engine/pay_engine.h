@@ -26,6 +26,7 @@
 #include "link.h"
 #include "owner_map.h"
 #include "payer.h"
+#include "terms.h"
 #include "vocab.h"
 
 #define PAY_MAX_CHANNELS SCN_MAX_CHANNELS
@@ -79,7 +80,11 @@ struct pay_verify {
 
 struct pay_engine {
 	struct simclock clk;              /* block arithmetic only */
-	struct pay_verify verify;         /* Bob's invoices are his */
+	struct pay_verify verify;         /* Bob's invoices and countersignatures are his */
+	/* Alice's node: she signs the terms of each HTLC she offers
+	 * (docs/protocol.md, "Signed terms"); bob_node is the node they pay */
+	struct terms_signer terms;
+	uint8_t bob_node[TERMS_NODE_LEN];
 	uint64_t seed;                    /* announced in init */
 	enum alice_behaviour behaviour;
 	struct pay_rand rand;
@@ -191,6 +196,12 @@ void pay_engine_on_fulfill(struct pay_engine *e, const Ampsim__UpdateFulfillHtlc
 			   uint64_t now_us, struct actions *out);
 void pay_engine_on_fail(struct pay_engine *e, const Ampsim__UpdateFailHtlc *m, uint64_t now_us,
 			struct actions *out);
+/* Bob's countersignature of an HTLC's terms: kept (persisted) when it is
+ * his over the terms Alice offered, for an HTLC still in flight. */
+void pay_engine_on_signed(struct pay_engine *e, const Ampsim__HtlcSigned *m, struct actions *out);
+/* The terms of a sent part (false: its channel id does not fit them). */
+bool pay_engine_part_terms(const struct pay_engine *e, const struct part *pt,
+			   struct chain_terms *t);
 
 /* A fault changed whether channel i can take new HTLCs (no actions: call
  * pay_engine_retry_deferred once the faults are applied). */
@@ -221,6 +232,11 @@ void pay_engine_start(struct pay_engine *e, uint64_t now_us, struct actions *out
  * asks the chain). */
 void pay_engine_block(struct pay_engine *e, uint64_t now_us, const struct pay_chain_seen *seen,
 		      size_t nseen, struct actions *out);
+/* What Alice shows the chain to refund HTLC htlc_id of chan (ACT_CHAIN):
+ * the terms both signed, and her signature of the refund. false when she
+ * has no countersignature of them (she then asks for no refund). */
+bool pay_engine_refund_proof(struct pay_engine *e, size_t chan, uint64_t htlc_id,
+			     struct chain_proof *proof);
 /* The shell's chain accepted the refund of ACT_CHAIN (logged). */
 void pay_engine_refund_sent(struct pay_engine *e, size_t chan, uint64_t htlc_id,
 			    struct actions *out);

@@ -130,6 +130,52 @@ void pay_engine_on_fulfill(struct pay_engine *e, const Ampsim__UpdateFulfillHtlc
 			 m->payment_preimage.data, 0, NULL, SRC_MESSAGE, now_us, out);
 }
 
+bool pay_engine_refund_proof(struct pay_engine *e, size_t chan, uint64_t htlc_id,
+			     struct chain_proof *proof)
+{
+	struct payment *p = NULL;
+	struct part *pt = chan < e->nchans ? pe_owner_any(e, chan, htlc_id, &p) : NULL;
+	memset(proof, 0, sizeof(*proof));
+	if (!pt || pt->chan != chan || pt->htlc_id != htlc_id || !pt->countersigned ||
+	    !e->terms.sign || !pay_engine_part_terms(e, pt, &proof->terms))
+		return false;
+	memcpy(proof->sender_sig, pt->sender_sig, sizeof(proof->sender_sig));
+	memcpy(proof->receiver_sig, pt->receiver_sig, sizeof(proof->receiver_sig));
+	struct chain_spend spend;
+	uint8_t digest[CHAIN_RULES_HASH_LEN];
+	chain_spend_make(&spend, &proof->terms, CHAIN_SPEND_REFUND, NULL, NULL);
+	chain_spend_digest(&spend, digest);
+	e->terms.sign(e->terms.ctx, digest, proof->spend_sig);
+	return true;
+}
+
+void pay_engine_on_signed(struct pay_engine *e, const Ampsim__HtlcSigned *m, struct actions *out)
+{
+	size_t chan = pay_engine_find_chan(e, m->channel_id);
+	struct payment *p = NULL;
+	struct part *pt = chan != SIZE_MAX ? pe_owner_any(e, chan, m->htlc_id, &p) : NULL;
+	/* late (resolved already, or of an earlier attempt of the part) or
+	 * repeated: nothing more to keep */
+	if (!pt || pt->chan != chan || pt->htlc_id != m->htlc_id || pt->state != PART_INFLIGHT ||
+	    pt->countersigned || !pt->signed_terms || m->receiver_sig.len != sizeof(pt->receiver_sig))
+		return;
+	struct chain_terms terms;
+	uint8_t digest[CHAIN_RULES_HASH_LEN];
+	if (!pay_engine_part_terms(e, pt, &terms))
+		return;
+	chain_terms_digest(&terms, digest);
+	if (e->verify.fn && !e->verify.fn(e->verify.ctx, digest, m->receiver_sig.data)) {
+		struct evrec *ev = act_log(out, "countersignature_refused");
+		evrec_str(ev, "channel", m->channel_id);
+		evrec_u64(ev, "htlc", m->htlc_id);
+		evrec_str(ev, "reason", "not Bob's signature over the HTLC's terms");
+		return;
+	}
+	memcpy(pt->receiver_sig, m->receiver_sig.data, sizeof(pt->receiver_sig));
+	pt->countersigned = true;
+	pe_persist(e, p, chan, out);
+}
+
 void pay_engine_on_fail(struct pay_engine *e, const Ampsim__UpdateFailHtlc *m, uint64_t now_us,
 			struct actions *out)
 {
@@ -201,6 +247,20 @@ static void expire_htlcs(struct pay_engine *e, uint64_t now_us, const struct pay
 			if (!e->has_chain) {
 				char why[64];
 				snprintf(why, sizeof(why), "expired at height %u", h->cltv_expiry);
+				apply_resolution(e, i, p, part, PART_REFUNDED, NULL, 0, why, SRC_EXPIRY,
+						 now_us, out);
+				continue;
+			}
+			if (!pt->countersigned) {
+				/* Bob never countersigned its terms (to our knowledge):
+				 * there is no output we could spend. A claim of his sent
+				 * before the expiry confirms by expiry + confirmations - 1
+				 * (seen above); after that the HTLC is ours again */
+				if (height + 1 < h->cltv_expiry + CHAIN_CONFIRMATIONS)
+					continue;
+				char why[96];
+				snprintf(why, sizeof(why), "expired at height %u, never countersigned: "
+					 "nothing on chain to refund", h->cltv_expiry);
 				apply_resolution(e, i, p, part, PART_REFUNDED, NULL, 0, why, SRC_EXPIRY,
 						 now_us, out);
 				continue;

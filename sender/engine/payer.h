@@ -40,6 +40,11 @@ struct part {
 	bool have_invoice;
 	bool onchain;                /* resolved by the simulated chain */
 	char why[96];
+	/* the HTLC's terms as signed (docs/protocol.md, "Signed terms"):
+	 * Alice's signature, sent with the add, and Bob's countersignature */
+	bool signed_terms, countersigned;
+	uint8_t sender_sig[64];
+	uint8_t receiver_sig[64];
 };
 
 /* Where a payment is (stored as integers: values are append-only). */

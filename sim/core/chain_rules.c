@@ -15,6 +15,8 @@ const char *chain_verdict_reason(enum chain_verdict v)
 	case CHAIN_RULE_REFUND_TOO_EARLY: return "a refund before the committed expiry";
 	case CHAIN_RULE_WRONG_SIGNER: return "not signed by the node the output pays that way";
 	case CHAIN_RULE_BAD_SIGNATURE: return "the signature does not verify";
+	case CHAIN_RULE_TERMS_UNSIGNED:
+		return "the output's terms are not signed by both nodes of its channel";
 	}
 	return "?";
 }
@@ -113,4 +115,42 @@ enum chain_verdict chain_rule_check(const struct chain_terms *terms,
 			return CHAIN_RULE_BAD_SIGNATURE;
 	}
 	return CHAIN_RULE_OK;
+}
+
+void chain_spend_make(struct chain_spend *s, const struct chain_terms *t,
+		      enum chain_spend_kind kind, const uint8_t preimage[CHAIN_RULES_HASH_LEN],
+		      const uint8_t spend_sig[CHAIN_RULES_SIG_LEN])
+{
+	memset(s, 0, sizeof(*s));
+	memcpy(s->channel, t->channel, sizeof(s->channel));
+	s->htlc_id = t->htlc_id;
+	s->kind = kind;
+	if (kind == CHAIN_SPEND_CLAIM && preimage)
+		memcpy(s->preimage, preimage, CHAIN_RULES_HASH_LEN);
+	memcpy(s->named_hash, t->payment_hash, CHAIN_RULES_HASH_LEN);
+	s->named_expiry = t->cltv_expiry;
+	memcpy(s->signer, kind == CHAIN_SPEND_CLAIM ? t->receiver : t->sender, CHAIN_RULES_KEY_LEN);
+	if (spend_sig)
+		memcpy(s->sig, spend_sig, CHAIN_RULES_SIG_LEN);
+}
+
+enum chain_verdict chain_proof_check(const struct chain_proof *p, enum chain_spend_kind kind,
+				     const uint8_t preimage[CHAIN_RULES_HASH_LEN], uint32_t height,
+				     const struct chain_verifier *verifier)
+{
+	const struct chain_terms *t = &p->terms;
+	/* a channel is between two nodes: one node's own "channel" would let
+	 * a single key make both signatures */
+	if (memcmp(t->sender, t->receiver, CHAIN_RULES_KEY_LEN) == 0)
+		return CHAIN_RULE_TERMS_UNSIGNED;
+	if (verifier && verifier->verify) {
+		uint8_t digest[CHAIN_RULES_HASH_LEN];
+		chain_terms_digest(t, digest);
+		if (!verifier->verify(verifier->ctx, t->sender, digest, p->sender_sig) ||
+		    !verifier->verify(verifier->ctx, t->receiver, digest, p->receiver_sig))
+			return CHAIN_RULE_TERMS_UNSIGNED;
+	}
+	struct chain_spend s;
+	chain_spend_make(&s, t, kind, preimage, p->spend_sig);
+	return chain_rule_check(t, &s, height, verifier);
 }

@@ -87,6 +87,7 @@ enum chain_verdict {
 	CHAIN_RULE_REFUND_TOO_EARLY,    /* a refund before the expiry */
 	CHAIN_RULE_WRONG_SIGNER,        /* a claim not by the receiver, a refund not by the sender */
 	CHAIN_RULE_BAD_SIGNATURE,       /* the signature does not verify */
+	CHAIN_RULE_TERMS_UNSIGNED,      /* the terms are not signed by both nodes of the channel */
 };
 
 /* A short English reason, for a refusal's answer and the logs. */
@@ -98,6 +99,34 @@ const char *chain_verdict_reason(enum chain_verdict v);
 enum chain_verdict chain_rule_check(const struct chain_terms *terms,
 				    const struct chain_spend *spend, uint32_t height,
 				    const struct chain_verifier *verifier);
+
+/* A spend as it reaches a chain: the output's terms as both nodes of its
+ * channel signed them during the protocol (chain_terms_digest, see
+ * terms.h), and the spender's signature over the spend
+ * (chain_spend_digest). A chain keeps no terms of its own: an output is
+ * named by its channel id, its two nodes and its HTLC id, and is what
+ * these signatures prove (docs/decisions.md). */
+struct chain_proof {
+	struct chain_terms terms;
+	uint8_t sender_sig[CHAIN_RULES_SIG_LEN];
+	uint8_t receiver_sig[CHAIN_RULES_SIG_LEN];
+	uint8_t spend_sig[CHAIN_RULES_SIG_LEN];
+};
+
+/* The spend of t's output its owner makes: a claim (with preimage) by the
+ * receiving node, or a refund by the sending node, naming t's terms; its
+ * sig is spend_sig (NULL: zeros, to be signed). */
+void chain_spend_make(struct chain_spend *s, const struct chain_terms *t,
+		      enum chain_spend_kind kind, const uint8_t preimage[CHAIN_RULES_HASH_LEN],
+		      const uint8_t spend_sig[CHAIN_RULES_SIG_LEN]);
+
+/* Whether the proof's terms are signed by two different nodes, each its
+ * own signature (CHAIN_RULE_TERMS_UNSIGNED if not), and then
+ * chain_rule_check of the spend of kind they make. The verifier checks
+ * every signature (NULL: none, as chain_rule_check). */
+enum chain_verdict chain_proof_check(const struct chain_proof *p, enum chain_spend_kind kind,
+				     const uint8_t preimage[CHAIN_RULES_HASH_LEN], uint32_t height,
+				     const struct chain_verifier *verifier);
 
 /* What the spender signs, and what both sides commit to. */
 void chain_spend_digest(const struct chain_spend *spend, uint8_t out[CHAIN_RULES_HASH_LEN]);

@@ -25,6 +25,7 @@ const char *msg_kind_name(enum msg_kind k)
 	case MSG_FULFILL: return "fulfill";
 	case MSG_FAIL: return "fail";
 	case MSG_OTHER: return "other";
+	case MSG_SIGNED: return "signed";
 	case MSG_KIND_COUNT: break;
 	}
 	return "?";

@@ -13,7 +13,7 @@
 enum jitter_dist { JITTER_UNIFORM, JITTER_NORMAL, JITTER_PARETO };
 
 /* Message kinds that fault rules can name ("drop=fulfill#1"). */
-enum msg_kind { MSG_ADD, MSG_FULFILL, MSG_FAIL, MSG_OTHER, MSG_KIND_COUNT };
+enum msg_kind { MSG_ADD, MSG_FULFILL, MSG_FAIL, MSG_OTHER, MSG_SIGNED, MSG_KIND_COUNT };
 
 const char *msg_kind_name(enum msg_kind k);
 /* "add", "fulfill", "fail" -> kind; false for anything else. */

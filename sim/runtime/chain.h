@@ -22,8 +22,13 @@
 enum chain_kind { CHAIN_CLAIM, CHAIN_REFUND };
 const char *chain_kind_name(enum chain_kind k);
 
+/* A spend, or (channel, sender, receiver, htlc_id) the output it spends:
+ * an output is named by its channel's id and two nodes (the one that
+ * offered the HTLC, the one it pays) and its HTLC id. */
 struct chain_tx {
 	char channel[32];
+	uint8_t sender[CHAIN_RULES_KEY_LEN];
+	uint8_t receiver[CHAIN_RULES_KEY_LEN];
 	uint64_t htlc_id;
 	enum chain_kind kind;
 	uint8_t preimage[AMP_LEN];   /* claims */
@@ -59,20 +64,25 @@ bool chain_spec_is_remote(const char *spec);
 enum chain_submit_result {
 	CHAIN_ACCEPTED,     /* ours spends the output */
 	CHAIN_SPENT,        /* an earlier transaction spends it: see *winner */
-	CHAIN_INVALID,      /* too early for a refund, too late for a claim, wrong preimage */
+	CHAIN_INVALID,      /* against the rules (chain_rules.h): terms not signed by both,
+			     * too early for a refund, too late for a claim, wrong preimage,
+			     * not signed by the output's owner */
 	CHAIN_UNREACHABLE,  /* a served chain did not answer (logged): nothing is known,
 			     * submit again at a later height */
 };
 
-/* hash and cltv_expiry describe the HTLC output being spent. */
+/* Spend the output proof's terms name (their channel, nodes and HTLC id;
+ * tx gives the kind and a claim's preimage) with what proves the spend
+ * (chain_proof_check). Why an invalid one is invalid goes to why (may be
+ * NULL). */
 enum chain_submit_result chain_submit(struct chain *c, const struct chain_tx *tx,
-				      const uint8_t hash[AMP_LEN], uint32_t cltv_expiry,
-				      uint32_t height, struct chain_tx *winner);
+				      const struct chain_proof *proof, uint32_t height,
+				      struct chain_tx *winner, char *why, size_t whylen);
 
-/* The confirmed spend of (channel, htlc) at this height, if any. False
- * also when a served chain did not answer (logged): the caller looks
- * again at its next block. */
-bool chain_confirmed(struct chain *c, const char *channel, uint64_t htlc_id, uint32_t height,
+/* The confirmed spend of the output `which` names (channel, sender,
+ * receiver, htlc_id) at this height, if any. False also when a served
+ * chain did not answer (logged): the caller looks again at its next block. */
+bool chain_confirmed(struct chain *c, const struct chain_tx *which, uint32_t height,
 		     struct chain_tx *out);
 
 /* Is the chain there at this height? A file always is; a served chain is

@@ -369,32 +369,38 @@ bool chain_remote_reachable(struct chain_remote *r, uint32_t height, char *why, 
 }
 
 enum chain_submit_result chain_remote_submit(struct chain_remote *r, const struct chain_tx *tx,
-					     const uint8_t hash[AMP_LEN], uint32_t cltv_expiry,
-					     uint32_t height, struct chain_tx *winner)
+					     const struct chain_proof *proof, uint32_t height,
+					     struct chain_tx *winner, char *why, size_t whylen)
 {
-	struct chain_request req = { .op = CHAIN_OP_SUBMIT, .tx = *tx, .cltv_expiry = cltv_expiry,
+	struct chain_request req = { .op = CHAIN_OP_SUBMIT, .tx = *tx, .proof = *proof,
 				     .height = height };
-	memcpy(req.hash, hash, AMP_LEN);
 	struct chain_response resp;
 	if (!call(r, &req, &resp))
 		return CHAIN_UNREACHABLE;
 	if (resp.result == CHAIN_SPENT)
 		*winner = resp.tx;
+	if (resp.result == CHAIN_INVALID && why)
+		snprintf(why, whylen, "%s", resp.reason);
 	return resp.result;
 }
 
-bool chain_remote_confirmed(struct chain_remote *r, const char *channel, uint64_t htlc_id,
+bool chain_remote_confirmed(struct chain_remote *r, const struct chain_tx *which,
 			    uint32_t height, struct chain_tx *out)
 {
-	struct chain_request req = { .op = CHAIN_OP_CONFIRMED, .tx.htlc_id = htlc_id,
-				     .height = height };
-	snprintf(req.tx.channel, sizeof(req.tx.channel), "%s", channel);
+	struct chain_request req = { .op = CHAIN_OP_CONFIRMED, .height = height };
+	snprintf(req.tx.channel, sizeof(req.tx.channel), "%s", which->channel);
+	memcpy(req.tx.sender, which->sender, CHAIN_RULES_KEY_LEN);
+	memcpy(req.tx.receiver, which->receiver, CHAIN_RULES_KEY_LEN);
+	req.tx.htlc_id = which->htlc_id;
 	struct chain_response resp;
 	if (!call(r, &req, &resp) || !resp.found)
 		return false;
-	/* the server answers what its file holds: confirmed by this height */
-	if (resp.tx.confirm_height > height || strcmp(resp.tx.channel, channel) != 0 ||
-	    resp.tx.htlc_id != htlc_id)
+	/* the server answers what its file holds: confirmed by this height,
+	 * of the output asked about */
+	if (resp.tx.confirm_height > height || strcmp(resp.tx.channel, which->channel) != 0 ||
+	    memcmp(resp.tx.sender, which->sender, CHAIN_RULES_KEY_LEN) != 0 ||
+	    memcmp(resp.tx.receiver, which->receiver, CHAIN_RULES_KEY_LEN) != 0 ||
+	    resp.tx.htlc_id != which->htlc_id)
 		return false;
 	*out = resp.tx;
 	return true;

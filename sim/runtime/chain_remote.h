@@ -30,9 +30,9 @@ struct chain_remote *chain_remote_open(const char *target, const struct chain_cl
 void chain_remote_close(struct chain_remote *r);
 
 enum chain_submit_result chain_remote_submit(struct chain_remote *r, const struct chain_tx *tx,
-					     const uint8_t hash[AMP_LEN], uint32_t cltv_expiry,
-					     uint32_t height, struct chain_tx *winner);
-bool chain_remote_confirmed(struct chain_remote *r, const char *channel, uint64_t htlc_id,
+					     const struct chain_proof *proof, uint32_t height,
+					     struct chain_tx *winner, char *why, size_t whylen);
+bool chain_remote_confirmed(struct chain_remote *r, const struct chain_tx *which,
 			    uint32_t height, struct chain_tx *out);
 /* Each call bounded by block_wall_ms (within the limits above);
  * 0 leaves it as it is. */

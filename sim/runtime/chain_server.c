@@ -105,8 +105,8 @@ static void answer(struct chain_conn *c, const uint8_t *body, size_t len)
 	struct chain_response r = { .ok = true, .op = req.op };
 	switch (req.op) {
 	case CHAIN_OP_SUBMIT:
-		r.result = chain_submit(c->srv->chain, &req.tx, req.hash, req.cltv_expiry, req.height,
-					&r.tx);
+		r.result = chain_submit(c->srv->chain, &req.tx, &req.proof, req.height, &r.tx,
+					r.reason, sizeof(r.reason));
 		switch (r.result) {
 		case CHAIN_ACCEPTED:
 			log_info("%s from %s (node %.16s...): %s/%llu spent at height %u, confirms at %u",
@@ -121,17 +121,16 @@ static void answer(struct chain_conn *c, const uint8_t *body, size_t len)
 				  chain_kind_name(r.tx.kind));
 			break;
 		case CHAIN_INVALID:
-			log_info("%s from %s (node %.16s...): %s/%llu invalid at height %u (expiry %u)",
+			log_info("%s from %s (node %.16s...): %s/%llu refused at height %u: %s",
 				 chain_kind_name(req.tx.kind), c->name, c->node_hex, req.tx.channel,
-				 (unsigned long long)req.tx.htlc_id, req.height, req.cltv_expiry);
+				 (unsigned long long)req.tx.htlc_id, req.height, r.reason);
 			break;
 		case CHAIN_UNREACHABLE:
 			fatal("chain server: the file chain answered unreachable");
 		}
 		break;
 	case CHAIN_OP_CONFIRMED:
-		r.found = chain_confirmed(c->srv->chain, req.tx.channel, req.tx.htlc_id, req.height,
-					  &r.tx);
+		r.found = chain_confirmed(c->srv->chain, &req.tx, req.height, &r.tx);
 		break;
 	case CHAIN_OP_STATUS:
 		break;

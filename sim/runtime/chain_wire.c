@@ -47,7 +47,7 @@ bool chain_wire_header(const uint8_t hdr[CHAIN_WIRE_HDR], uint32_t *len)
 
 static void set_hex(json_t *o, const char *key, const uint8_t *b, size_t n)
 {
-	char hex[2 * AMP_LEN + 1];
+	char hex[2 * CHAIN_RULES_SIG_LEN + 1];
 	sodium_bin2hex(hex, sizeof(hex), b, n);
 	json_object_set_new(o, key, json_string(hex));
 }
@@ -56,6 +56,8 @@ static json_t *tx_json(const struct chain_tx *tx)
 {
 	json_t *o = json_object();
 	json_object_set_new(o, "channel", json_string(tx->channel));
+	set_hex(o, "sender", tx->sender, CHAIN_RULES_KEY_LEN);
+	set_hex(o, "receiver", tx->receiver, CHAIN_RULES_KEY_LEN);
 	json_object_set_new(o, "htlc", json_integer((json_int_t)tx->htlc_id));
 	json_object_set_new(o, "kind", json_string(kind_name(tx->kind)));
 	if (tx->kind == CHAIN_CLAIM)
@@ -94,20 +96,35 @@ size_t chain_wire_encode_request(const struct chain_request *r, uint8_t *buf, si
 		json_object_set_new(o, "height", json_integer(r->height));
 		return frame(o, buf, cap);
 	}
-	if (!tx_sendable(&r->tx))
+	/* a submit's output is its terms' */
+	struct chain_tx tx = r->tx;
+	const struct chain_terms *t = &r->proof.terms;
+	if (r->op == CHAIN_OP_SUBMIT) {
+		snprintf(tx.channel, sizeof(tx.channel), "%s", t->channel);
+		memcpy(tx.sender, t->sender, CHAIN_RULES_KEY_LEN);
+		memcpy(tx.receiver, t->receiver, CHAIN_RULES_KEY_LEN);
+		tx.htlc_id = t->htlc_id;
+	}
+	if (!tx_sendable(&tx) || (r->op == CHAIN_OP_SUBMIT && t->amount_msat > (uint64_t)INT64_MAX))
 		return 0;
 	json_t *o = json_object();
 	json_object_set_new(o, "op", json_string(chain_op_name(r->op)));
-	json_object_set_new(o, "channel", json_string(r->tx.channel));
-	json_object_set_new(o, "htlc", json_integer((json_int_t)r->tx.htlc_id));
+	json_object_set_new(o, "channel", json_string(tx.channel));
+	set_hex(o, "sender", tx.sender, CHAIN_RULES_KEY_LEN);
+	set_hex(o, "receiver", tx.receiver, CHAIN_RULES_KEY_LEN);
+	json_object_set_new(o, "htlc", json_integer((json_int_t)tx.htlc_id));
 	json_object_set_new(o, "height", json_integer(r->height));
 	switch (r->op) {
 	case CHAIN_OP_SUBMIT:
-		json_object_set_new(o, "kind", json_string(kind_name(r->tx.kind)));
-		if (r->tx.kind == CHAIN_CLAIM)
-			set_hex(o, "preimage", r->tx.preimage, AMP_LEN);
-		set_hex(o, "hash", r->hash, AMP_LEN);
-		json_object_set_new(o, "cltv_expiry", json_integer(r->cltv_expiry));
+		json_object_set_new(o, "kind", json_string(kind_name(tx.kind)));
+		if (tx.kind == CHAIN_CLAIM)
+			set_hex(o, "preimage", tx.preimage, AMP_LEN);
+		set_hex(o, "hash", t->payment_hash, AMP_LEN);
+		json_object_set_new(o, "amount_msat", json_integer((json_int_t)t->amount_msat));
+		json_object_set_new(o, "cltv_expiry", json_integer(t->cltv_expiry));
+		set_hex(o, "sender_sig", r->proof.sender_sig, CHAIN_RULES_SIG_LEN);
+		set_hex(o, "receiver_sig", r->proof.receiver_sig, CHAIN_RULES_SIG_LEN);
+		set_hex(o, "sig", r->proof.spend_sig, CHAIN_RULES_SIG_LEN);
 		break;
 	case CHAIN_OP_CONFIRMED:
 	case CHAIN_OP_STATUS:
@@ -133,6 +150,8 @@ size_t chain_wire_encode_response(const struct chain_response *r, uint8_t *buf, 
 			return 0;
 		}
 		json_object_set_new(o, "result", json_string(name));
+		if (r->result == CHAIN_INVALID)
+			json_object_set_new(o, "reason", json_string(r->reason));
 		if (r->result == CHAIN_SPENT)
 			json_object_set_new(o, "winner", tx_json(&r->tx));
 		break;
@@ -219,18 +238,29 @@ static const char *get_str(struct dec *d, json_t *o, const char *key)
 	return json_string_value(v);
 }
 
-static bool get_hex32(struct dec *d, json_t *o, const char *key, uint8_t out[AMP_LEN])
+static bool get_hex(struct dec *d, json_t *o, const char *key, uint8_t *out, size_t len)
 {
 	const char *s = get_str(d, o, key);
 	if (!s)
 		return false;
 	size_t n = 0;
 	const char *end = NULL;
-	if (strlen(s) != 2 * AMP_LEN ||
-	    sodium_hex2bin(out, AMP_LEN, s, strlen(s), NULL, &n, &end) != 0 || n != AMP_LEN ||
-	    *end)
-		return fail(d, "'%s' must be %d hex digits", key, 2 * AMP_LEN);
+	if (strlen(s) != 2 * len || sodium_hex2bin(out, len, s, strlen(s), NULL, &n, &end) != 0 ||
+	    n != len || *end)
+		return fail(d, "'%s' must be %zu hex digits", key, 2 * len);
 	return true;
+}
+
+static bool get_hex32(struct dec *d, json_t *o, const char *key, uint8_t out[AMP_LEN])
+{
+	return get_hex(d, o, key, out, AMP_LEN);
+}
+
+/* the two nodes of an output's channel */
+static bool get_nodes(struct dec *d, json_t *o, struct chain_tx *tx)
+{
+	return get_hex(d, o, "sender", tx->sender, CHAIN_RULES_KEY_LEN) &&
+	       get_hex(d, o, "receiver", tx->receiver, CHAIN_RULES_KEY_LEN);
 }
 
 /* A channel id as the wire's BOLT messages allow: 1..31 printable
@@ -282,12 +312,12 @@ static json_t *parse(struct dec *d, const uint8_t *body, size_t len)
 
 static bool decode_tx(struct dec *d, json_t *o, struct chain_tx *tx)
 {
-	static const char *const claim_keys[] = { "channel", "htlc", "kind", "preimage",
-						  "sent_height", "confirm_height", NULL };
+	static const char *const claim_keys[] = { "channel", "sender", "receiver", "htlc", "kind",
+						  "preimage", "sent_height", "confirm_height", NULL };
 	if (!json_is_object(o))
 		return fail(d, "a transaction must be a JSON object");
 	memset(tx, 0, sizeof(*tx));
-	if (!only_keys(d, o, claim_keys) || !get_channel(d, o, tx->channel) ||
+	if (!only_keys(d, o, claim_keys) || !get_channel(d, o, tx->channel) || !get_nodes(d, o, tx) ||
 	    !get_uint(d, o, "htlc", INT64_MAX, &tx->htlc_id) || !get_kind(d, o, &tx->kind) ||
 	    !get_u32(d, o, "sent_height", &tx->sent_height) ||
 	    !get_u32(d, o, "confirm_height", &tx->confirm_height))
@@ -299,12 +329,32 @@ static bool decode_tx(struct dec *d, json_t *o, struct chain_tx *tx)
 	return true;
 }
 
+/* A submit's terms and signatures; its output (tx) is the terms'. */
+static bool decode_proof(struct dec *d, json_t *o, const struct chain_tx *tx,
+			 struct chain_proof *p)
+{
+	struct chain_terms *t = &p->terms;
+	memcpy(t->channel, tx->channel, sizeof(tx->channel));
+	memcpy(t->sender, tx->sender, CHAIN_RULES_KEY_LEN);
+	memcpy(t->receiver, tx->receiver, CHAIN_RULES_KEY_LEN);
+	t->htlc_id = tx->htlc_id;
+	return get_hex32(d, o, "hash", t->payment_hash) &&
+	       get_uint(d, o, "amount_msat", INT64_MAX, &t->amount_msat) &&
+	       get_u32(d, o, "cltv_expiry", &t->cltv_expiry) &&
+	       get_hex(d, o, "sender_sig", p->sender_sig, CHAIN_RULES_SIG_LEN) &&
+	       get_hex(d, o, "receiver_sig", p->receiver_sig, CHAIN_RULES_SIG_LEN) &&
+	       get_hex(d, o, "sig", p->spend_sig, CHAIN_RULES_SIG_LEN);
+}
+
 bool chain_wire_decode_request(const uint8_t *body, size_t len, struct chain_request *out,
 			       char *err, size_t errlen)
 {
-	static const char *const submit_keys[] = { "op", "channel", "htlc", "height", "kind",
-						   "preimage", "hash", "cltv_expiry", NULL };
-	static const char *const confirmed_keys[] = { "op", "channel", "htlc", "height", NULL };
+	static const char *const submit_keys[] = { "op", "channel", "sender", "receiver", "htlc",
+						   "height", "kind", "preimage", "hash",
+						   "amount_msat", "cltv_expiry", "sender_sig",
+						   "receiver_sig", "sig", NULL };
+	static const char *const confirmed_keys[] = { "op", "channel", "sender", "receiver", "htlc",
+						      "height", NULL };
 	static const char *const status_keys[] = { "op", "height", NULL };
 	struct dec d = { err, errlen };
 	memset(out, 0, sizeof(*out));
@@ -332,12 +382,11 @@ bool chain_wire_decode_request(const uint8_t *body, size_t len, struct chain_req
 	if (!only_keys(&d, o, out->op == CHAIN_OP_SUBMIT ? submit_keys : confirmed_keys) ||
 	    !get_channel(&d, o, out->tx.channel) ||
 	    !get_uint(&d, o, "htlc", INT64_MAX, &out->tx.htlc_id) ||
-	    !get_u32(&d, o, "height", &out->height))
+	    !get_u32(&d, o, "height", &out->height) || !get_nodes(&d, o, &out->tx))
 		goto out;
 	switch (out->op) {
 	case CHAIN_OP_SUBMIT:
-		if (!get_kind(&d, o, &out->tx.kind) || !get_hex32(&d, o, "hash", out->hash) ||
-		    !get_u32(&d, o, "cltv_expiry", &out->cltv_expiry))
+		if (!get_kind(&d, o, &out->tx.kind) || !decode_proof(&d, o, &out->tx, &out->proof))
 			goto out;
 		if (out->tx.kind == CHAIN_CLAIM && !get_hex32(&d, o, "preimage", out->tx.preimage))
 			goto out;
@@ -360,7 +409,7 @@ bool chain_wire_decode_response(const uint8_t *body, size_t len, struct chain_re
 				char *err, size_t errlen)
 {
 	static const char *const error_keys[] = { "ok", "error", NULL };
-	static const char *const submit_keys[] = { "ok", "op", "result", "winner", NULL };
+	static const char *const submit_keys[] = { "ok", "op", "result", "winner", "reason", NULL };
 	static const char *const confirmed_keys[] = { "ok", "op", "found", "tx", NULL };
 	static const char *const status_keys[] = { "ok", "op", NULL };
 	struct dec d = { err, errlen };
@@ -401,6 +450,13 @@ bool chain_wire_decode_response(const uint8_t *body, size_t len, struct chain_re
 			fail(&d, "unknown result '%.40s'", r);
 			goto out;
 		}
+		json_t *why = json_object_get(o, "reason");
+		if ((out->result == CHAIN_INVALID) != (why != NULL) || (why && !json_is_string(why))) {
+			fail(&d, "'reason' comes with an invalid result, and only then, as a string");
+			goto out;
+		}
+		if (why)
+			snprintf(out->reason, sizeof(out->reason), "%s", json_string_value(why));
 		json_t *w = json_object_get(o, "winner");
 		if (out->result == CHAIN_SPENT) {
 			if (!w) {

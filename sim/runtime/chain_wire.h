@@ -27,11 +27,11 @@ const char *chain_op_name(enum chain_op op);
 
 struct chain_request {
 	enum chain_op op;
-	/* submit: channel, htlc_id, kind and (claims) preimage of the spend;
-	 * confirmed: channel and htlc_id of the output asked about */
+	/* submit: kind and (claims) preimage of the spend, its output the
+	 * proof's terms (channel, nodes, htlc_id, set in tx too); confirmed:
+	 * channel, sender, receiver and htlc_id of the output asked about */
 	struct chain_tx tx;
-	uint8_t hash[AMP_LEN];      /* submit: the HTLC output's payment hash */
-	uint32_t cltv_expiry;       /* submit: the HTLC output's expiry */
+	struct chain_proof proof;   /* submit: the output's signed terms, the spend's signature */
 	uint32_t height;            /* the caller's block height */
 };
 
@@ -40,6 +40,7 @@ struct chain_response {
 	char error[200];
 	enum chain_op op;
 	enum chain_submit_result result;   /* submit: ACCEPTED, SPENT or INVALID */
+	char reason[100];           /* submit, INVALID: the rule it breaks */
 	bool found;                 /* confirmed: a confirmed spend; submit: winner set */
 	struct chain_tx tx;         /* confirmed: the spend; submit (SPENT): the winner */
 };

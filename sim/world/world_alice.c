@@ -7,13 +7,10 @@
 
 static void alice_refund(struct world *w, const struct action *x)
 {
-	const struct ledger *l = &w->alice.chans[x->chan].ledger;
-	const struct ledger_htlc *h = ledger_find(l, x->id);
-	if (!h)
-		return;
+	struct chain_proof proof;
 	struct wspend winner;
-	if (w_chain_submit(w, l->id, x->id, false, NULL, h->hash, h->cltv_expiry, &winner) ==
-	    WC_ACCEPTED) {
+	if (pay_engine_refund_proof(&w->alice, x->chan, x->id, &proof) &&
+	    w_chain_submit(w, false, NULL, &proof, &winner) == WC_ACCEPTED) {
 		struct actions more;
 		actions_init(&more);
 		pay_engine_refund_sent(&w->alice, x->chan, x->id, &more);
@@ -77,6 +74,9 @@ void w_alice_message(struct world *w, const Ampsim__Envelope *env)
 	case AMPSIM__ENVELOPE__MSG_ACCEPT_CHANNEL:
 		ALICE(w, pay_engine_on_accept(&w->alice, env->accept_channel, now, &acts_));
 		w->ready = w->ready || pay_engine_ready(&w->alice);   /* alice.c: once */
+		break;
+	case AMPSIM__ENVELOPE__MSG_HTLC_SIGNED:
+		ALICE(w, pay_engine_on_signed(&w->alice, env->htlc_signed, &acts_));
 		break;
 	case AMPSIM__ENVELOPE__MSG_INVOICE:
 		ALICE(w, pay_engine_on_invoice(&w->alice, env->invoice, now, &acts_));

@@ -1,8 +1,12 @@
-/* What every part of the world reads: the time, the height, a node's
- * side, and the sink events and violations go to. */
+/* What every part of the world reads: the time, the height, the nodes'
+ * ids, a node's side, and the sink events and violations go to. */
 #include "world_int.h"
 
 #include "log.h"
+
+/* The two nodes' ids in this process: names, not keys (terms.h) */
+const uint8_t world_alice_node[TERMS_NODE_LEN] = { 0x02, 0xa1 };
+const uint8_t world_bob_node[TERMS_NODE_LEN] = { 0x03, 0xb0 };
 
 const char *world_node_name(enum world_node n)
 {

@@ -65,9 +65,12 @@ static void bob_claim(struct world *w, const struct action *a)
 	if (!h)
 		fatal("chain claim of %zu/%llu without an HTLC", a->chan, (unsigned long long)a->id);
 	struct wspend winner;
+	struct chain_proof proof;
 	enum bob_chain_result r = BOB_CLAIM_INVALID;
-	switch (w_chain_submit(w, w->bob.chans[a->chan].ledger.id, a->id, true, a->key, h->hash,
-				 h->cltv_expiry, &winner)) {
+	if (!bob_engine_claim_proof(&w->bob, a->chan, a->id, a->key, &proof))
+		fatal("chain claim of %zu/%llu without signed terms", a->chan,
+		      (unsigned long long)a->id);
+	switch (w_chain_submit(w, true, a->key, &proof, &winner)) {
 	case WC_ACCEPTED: r = BOB_CLAIM_ACCEPTED; break;
 	case WC_SPENT: r = winner.claim ? BOB_CLAIM_ACCEPTED : BOB_CLAIM_SPENT; break;
 	case WC_INVALID: r = BOB_CLAIM_INVALID; break;

@@ -27,23 +27,19 @@ static struct wspend *spend_lookup(const struct world *w, const char *channel, u
 }
 
 
-enum wchain w_chain_submit(struct world *w, const char *channel, uint64_t htlc, bool claim,
-				    const uint8_t preimage[AMP_LEN], const uint8_t hash[AMP_LEN],
-				    uint32_t cltv, struct wspend *winner)
+enum wchain w_chain_submit(struct world *w, bool claim, const uint8_t preimage[AMP_LEN],
+			   const struct chain_proof *proof, struct wspend *winner)
 {
 	uint32_t height = world_height(w);
-	/* the chain's rules, as the file chain applies them: the output's
-	 * terms are what the spend names, its spender is the engine itself */
-	struct chain_terms terms = { .htlc_id = htlc, .cltv_expiry = cltv };
-	struct chain_spend spend = { .htlc_id = htlc, .named_expiry = cltv,
-				     .kind = claim ? CHAIN_SPEND_CLAIM : CHAIN_SPEND_REFUND };
-	snprintf(terms.channel, sizeof(terms.channel), "%s", channel);
-	snprintf(spend.channel, sizeof(spend.channel), "%s", channel);
-	memcpy(terms.payment_hash, hash, AMP_LEN);
-	memcpy(spend.named_hash, hash, AMP_LEN);
-	if (claim)
-		memcpy(spend.preimage, preimage, AMP_LEN);
-	if (chain_rule_check(&terms, &spend, height, NULL) != CHAIN_RULE_OK)
+	/* the chain's rules, as the file chain applies them; its two nodes
+	 * sign by name (terms.h), and so are checked by name */
+	const struct chain_verifier by_name = { terms_verify_by_name, NULL };
+	const char *channel = proof->terms.channel;
+	uint64_t htlc = proof->terms.htlc_id;
+	if (memcmp(proof->terms.sender, world_alice_node, TERMS_NODE_LEN) != 0 ||
+	    memcmp(proof->terms.receiver, world_bob_node, TERMS_NODE_LEN) != 0 ||
+	    chain_proof_check(proof, claim ? CHAIN_SPEND_CLAIM : CHAIN_SPEND_REFUND, preimage, height,
+			      &by_name) != CHAIN_RULE_OK)
 		return WC_INVALID;
 	struct wspend *old = spend_lookup(w, channel, htlc);
 	if (old) {
@@ -79,9 +75,14 @@ bool w_chain_confirmed(const struct world *w, const char *channel, uint64_t htlc
 	return true;
 }
 
-bool w_bob_chain_spent(void *ctx, const char *channel, uint64_t htlc_id, uint32_t height,
-			    bool *refund)
+bool w_bob_chain_spent(void *ctx, const char *channel, const uint8_t sender[TERMS_NODE_LEN],
+		       const uint8_t receiver[TERMS_NODE_LEN], uint64_t htlc_id, uint32_t height,
+		       bool *refund)
 {
+	/* every output here is between the world's two nodes */
+	if (memcmp(sender, world_alice_node, TERMS_NODE_LEN) != 0 ||
+	    memcmp(receiver, world_bob_node, TERMS_NODE_LEN) != 0)
+		return false;
 	struct wspend sp;
 	if (!w_chain_confirmed(ctx, channel, htlc_id, height, &sp))
 		return false;

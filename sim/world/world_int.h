@@ -20,6 +20,7 @@
 #include "pay_engine.h"
 #include "reconnect.h"
 #include "secrets.h"
+#include "terms.h"
 #include "u64map.h"
 
 
@@ -28,6 +29,8 @@
 #define WORLD_CONN 1
 /* Bob's daemon forgets paid invoices beyond this many (its default). */
 #define BOB_KEEP_INVOICES 10000
+/* The nodes' ids: names that sign for free (terms.h) */
+extern const uint8_t world_alice_node[TERMS_NODE_LEN], world_bob_node[TERMS_NODE_LEN];
 
 enum wt_kind { WT_BLOCK, WT_DELIVER, WT_SCHED, WT_HOLD, WT_RECONNECT };
 
@@ -183,12 +186,13 @@ void w_store_load_alice(struct world *w);
 void w_store_load_bob(struct world *w);
 
 /* world_chain.c */
-enum wchain w_chain_submit(struct world *w, const char *channel, uint64_t htlc, bool claim,
-			   const uint8_t preimage[AMP_LEN], const uint8_t hash[AMP_LEN],
-			   uint32_t cltv, struct wspend *winner);
+/* a spend with its proof (chain_rules.h): the output is the proof's terms' */
+enum wchain w_chain_submit(struct world *w, bool claim, const uint8_t preimage[AMP_LEN],
+			   const struct chain_proof *proof, struct wspend *winner);
 bool w_chain_confirmed(const struct world *w, const char *channel, uint64_t htlc,
 		       uint32_t height, struct wspend *out);
-bool w_bob_chain_spent(void *ctx, const char *channel, uint64_t htlc_id, uint32_t height,
+bool w_bob_chain_spent(void *ctx, const char *channel, const uint8_t sender[TERMS_NODE_LEN],
+		       const uint8_t receiver[TERMS_NODE_LEN], uint64_t htlc_id, uint32_t height,
 		       bool *refund);
 
 /* world_links.c */

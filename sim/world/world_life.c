@@ -26,6 +26,11 @@ static void alice_configure(struct world *w)
 	/* invoices are signed where a stranger could forge one; nobody else
 	 * is in this process, so Bob signs nothing and Alice checks nothing */
 	w->alice.verify.fn = NULL;
+	/* the same for HTLC terms: both sign by name (terms.h), for free */
+	w->alice.terms.sign = terms_sign_by_name;
+	w->alice.terms.ctx = (void *)world_alice_node;
+	memcpy(w->alice.terms.node, world_alice_node, TERMS_NODE_LEN);
+	memcpy(w->alice.bob_node, world_bob_node, TERMS_NODE_LEN);
 	pay_engine_configure(&w->alice, &w->clk, w->s->seed, w->s->alice.behaviour, true);
 	for (size_t i = 0; i < w->alice.nchans; i++)
 		link_init(&w->a.links[i].out, &w->a.links[i].base_out, w->s->seed,
@@ -67,7 +72,10 @@ void w_bob_engine(struct world *w)
 		.random = seeded_secrets_bytes, .random_ctx = &w->bob_secrets,
 		.table_random = seeded_secrets_bytes, .table_random_ctx = &w->bob_tables,
 		.chain = &w->chain_view,
+		.terms = { .sign = terms_sign_by_name, .verify = terms_verify_by_name,
+			   .ctx = (void *)world_bob_node },
 	};
+	memcpy(cfg.terms.node, world_bob_node, TERMS_NODE_LEN);
 	bob_engine_init(&w->bob, &cfg);
 	w->bob_compact_at = BOB_KEEP_INVOICES;
 	w->bob_conns = 0;
@@ -82,8 +90,7 @@ static void w_connect(struct world *w, bool reconnect)
 	w->conn = ++w->bob_conns;   /* bob's count: 1 for the first (WORLD_CONN) */
 	if (!bob_engine_connected(&w->bob, w->conn, "alice"))
 		fatal("the world: bob refused alice's connection");
-	static const uint8_t alice_node[33] = { 0x02, 0xa1 };
-	if (!bob_engine_conn_node(&w->bob, w->conn, alice_node))
+	if (!bob_engine_conn_node(&w->bob, w->conn, world_alice_node))
 		fatal("the world: bob refused alice's node");
 	w->connected = true;
 	reconnect_secured(&w->rc);

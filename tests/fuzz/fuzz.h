@@ -31,4 +31,20 @@ static inline void fuzz_fixed_random(void *ctx, uint8_t *buf, size_t n)
 	memset(buf, 0x42, n);
 }
 
+/* Fields taken in order from an input, zeros past its end. */
+struct fuzz_reader {
+	const uint8_t *p;
+	size_t n;
+};
+
+static inline void fuzz_take(struct fuzz_reader *r, void *out, size_t len)
+{
+	size_t k = r->n < len ? r->n : len;
+	memset(out, 0, len);
+	if (k)
+		memcpy(out, r->p, k);
+	r->p += k;
+	r->n -= k;
+}
+
 #endif

@@ -21,11 +21,42 @@
 #include "chain.h"
 #include "fuzz.h"
 #include "log.h"
+#include "noise.h"
 #include "store.h"
+#include "terms.h"
 
 const char *fuzz_name = "chain";
 
 static char dir[64], path[128];
+
+/* A spend of HTLC id of channel between two fixed nodes, proven as a
+ * daemon proves it: terms signed by both, the spend by its owner. */
+static void prove(struct chain_tx *tx, const char *channel, uint64_t id, enum chain_kind kind,
+		  const uint8_t hash[32], struct chain_proof *p)
+{
+	uint8_t priv[2][32], node[2][33], d[32];
+	memset(priv[0], 0x11, 32);
+	memset(priv[1], 0x22, 32);
+	for (int i = 0; i < 2; i++)
+		if (noise_pubkey_from_privkey(priv[i], node[i]) != NOISE_OK)
+			abort();
+	memset(p, 0, sizeof(*p));
+	if (!terms_fill(&p->terms, channel, id, hash, 1000, 50, node[0], node[1]))
+		abort();
+	chain_terms_digest(&p->terms, d);
+	noise_sign(priv[0], d, p->sender_sig);
+	noise_sign(priv[1], d, p->receiver_sig);
+	struct chain_spend sp;
+	chain_spend_make(&sp, &p->terms, kind == CHAIN_CLAIM ? CHAIN_SPEND_CLAIM : CHAIN_SPEND_REFUND,
+			 tx->preimage, NULL);
+	chain_spend_digest(&sp, d);
+	noise_sign(priv[kind == CHAIN_CLAIM], d, p->spend_sig);
+	tx->kind = kind;
+	snprintf(tx->channel, sizeof(tx->channel), "%s", channel);
+	memcpy(tx->sender, node[0], 33);
+	memcpy(tx->receiver, node[1], 33);
+	tx->htlc_id = id;
+}
 
 static size_t seed_file(struct fuzz_seed *s, int spends, bool keep);
 static void seed_file_made(struct fuzz_seed *s)
@@ -138,22 +169,22 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				abort();      /* refused without a reason */
 		} else {
 			struct chain_tx tx, w;
-			for (uint64_t id = 0; id < 3; id++) {
-				if (chain_confirmed(c, "c1", id, 100, &w) &&
-				    (w.kind != CHAIN_CLAIM && w.kind != CHAIN_REFUND))
-					abort();
-			}
+			struct chain_proof p;
 			uint8_t pre[32], hash[32];
 			memset(pre, 0x42, 32);
 			crypto_hash_sha256(hash, pre, 32);
 			memset(&tx, 0, sizeof(tx));
-			snprintf(tx.channel, sizeof(tx.channel), "c1");
-			tx.htlc_id = 7;
-			tx.kind = CHAIN_CLAIM;
+			for (uint64_t id = 0; id < 3; id++) {
+				prove(&tx, "c1", id, CHAIN_CLAIM, hash, &p);
+				if (chain_confirmed(c, &tx, 100, &w) &&
+				    (w.kind != CHAIN_CLAIM && w.kind != CHAIN_REFUND))
+					abort();
+			}
 			memcpy(tx.preimage, pre, 32);
-			enum chain_submit_result r1 = chain_submit(c, &tx, hash, 50, 10, &w);
-			tx.kind = CHAIN_REFUND;
-			enum chain_submit_result r2 = chain_submit(c, &tx, hash, 50, 60, &w);
+			prove(&tx, "c1", 7, CHAIN_CLAIM, hash, &p);
+			enum chain_submit_result r1 = chain_submit(c, &tx, &p, 10, &w, NULL, 0);
+			prove(&tx, "c1", 7, CHAIN_REFUND, hash, &p);
+			enum chain_submit_result r2 = chain_submit(c, &tx, &p, 60, &w, NULL, 0);
 			/* an output is spent once: after any first spend, the refund
 			 * finds it spent */
 			if (r1 == CHAIN_ACCEPTED && r2 != CHAIN_SPENT)
@@ -184,12 +215,14 @@ static size_t seed_file(struct fuzz_seed *s, int spends, bool keep)
 	crypto_hash_sha256(hash, pre, 32);
 	for (int i = 0; i < spends; i++) {
 		struct chain_tx tx, w;
+		struct chain_proof p;
 		memset(&tx, 0, sizeof(tx));
-		snprintf(tx.channel, sizeof(tx.channel), "c%d", 1 + i % 2);
-		tx.htlc_id = (uint64_t)i;
-		tx.kind = i % 3 == 2 ? CHAIN_REFUND : CHAIN_CLAIM;
 		memcpy(tx.preimage, pre, 32);
-		chain_submit(c, &tx, hash, 50, tx.kind == CHAIN_CLAIM ? 10 : 60, &w);
+		prove(&tx, i % 2 ? "c2" : "c1", (uint64_t)i, i % 3 == 2 ? CHAIN_REFUND : CHAIN_CLAIM,
+		      hash, &p);
+		if (chain_submit(c, &tx, &p, tx.kind == CHAIN_CLAIM ? 10 : 60, &w, NULL, 0) !=
+		    CHAIN_ACCEPTED)
+			abort();
 	}
 	chain_close(c);
 	FILE *f = fopen(path, "rb");

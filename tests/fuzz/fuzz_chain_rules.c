@@ -25,20 +25,6 @@ static bool fake_verify(void *ctx, const uint8_t pub[CHAIN_RULES_KEY_LEN],
 
 /* Input: flags, then the terms' and the spend's fields in order, each
  * taken from what is left (zeros past the end). */
-struct reader {
-	const uint8_t *p;
-	size_t n;
-};
-
-static void take(struct reader *r, void *out, size_t len)
-{
-	size_t k = r->n < len ? r->n : len;
-	memset(out, 0, len);
-	memcpy(out, r->p, k);
-	r->p += k;
-	r->n -= k;
-}
-
 enum {
 	F_TERMS = 1,          /* the output has committed terms */
 	F_VERIFY = 2,         /* signatures are checked */
@@ -52,15 +38,15 @@ enum {
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct reader r = { data, size };
+	struct fuzz_reader r = { data, size };
 	uint8_t flags;
-	take(&r, &flags, 1);
+	fuzz_take(&r, &flags, 1);
 	struct chain_terms t;
 	struct chain_spend s;
 	uint32_t height;
-	take(&r, &t, sizeof(t));
-	take(&r, &s, sizeof(s));
-	take(&r, &height, sizeof(height));
+	fuzz_take(&r, &t, sizeof(t));
+	fuzz_take(&r, &s, sizeof(s));
+	fuzz_take(&r, &height, sizeof(height));
 	t.channel[sizeof(t.channel) - 1] = '\0';
 	s.channel[sizeof(s.channel) - 1] = '\0';
 	s.kind = flags & F_REFUND ? CHAIN_SPEND_REFUND : CHAIN_SPEND_CLAIM;

@@ -50,18 +50,24 @@ static size_t seed(struct fuzz_seed *s, const char *json)
 size_t fuzz_seeds(struct fuzz_seed *seeds, size_t max)
 {
 	size_t n = 0;
-	if (max < 7)
+	if (max < 8)
 		return 0;
-	n += seed(&seeds[n], "{\"op\":\"submit\",\"channel\":\"c1\",\"htlc\":0,\"height\":38,"
+	n += seed(&seeds[n], "{\"op\":\"submit\",\"channel\":\"c1\",\"sender\":\"02" H64 "\","
+			     "\"receiver\":\"03" H64 "\",\"htlc\":0,\"height\":38,"
 			     "\"kind\":\"claim\",\"preimage\":\"" H64 "\",\"hash\":\"" H64 "\","
-			     "\"cltv_expiry\":41}");
-	n += seed(&seeds[n], "{\"op\":\"confirmed\",\"channel\":\"c2\",\"htlc\":3,\"height\":40}");
+			     "\"amount_msat\":5000,\"cltv_expiry\":41,\"sender_sig\":\"" H64 H64 "\","
+			     "\"receiver_sig\":\"" H64 H64 "\",\"sig\":\"" H64 H64 "\"}");
+	n += seed(&seeds[n], "{\"op\":\"confirmed\",\"channel\":\"c2\",\"sender\":\"02" H64 "\","
+			     "\"receiver\":\"03" H64 "\",\"htlc\":3,\"height\":40}");
 	n += seed(&seeds[n], "{\"ok\":true,\"op\":\"submit\",\"result\":\"spent\",\"winner\":"
-			     "{\"channel\":\"c1\",\"htlc\":0,\"kind\":\"claim\",\"preimage\":\"" H64
+			     "{\"channel\":\"c1\",\"sender\":\"02" H64 "\",\"receiver\":\"03" H64 "\","
+			     "\"htlc\":0,\"kind\":\"claim\",\"preimage\":\"" H64
 			     "\",\"sent_height\":38,\"confirm_height\":40}}");
 	n += seed(&seeds[n], "{\"ok\":true,\"op\":\"confirmed\",\"found\":true,\"tx\":{\"channel\":"
-			     "\"c1\",\"htlc\":0,\"kind\":\"refund\",\"sent_height\":41,"
-			     "\"confirm_height\":43}}");
+			     "\"c1\",\"sender\":\"02" H64 "\",\"receiver\":\"03" H64 "\",\"htlc\":0,"
+			     "\"kind\":\"refund\",\"sent_height\":41,\"confirm_height\":43}}");
+	n += seed(&seeds[n], "{\"ok\":true,\"op\":\"submit\",\"result\":\"invalid\","
+			     "\"reason\":\"a refund before the committed expiry\"}");
 	n += seed(&seeds[n], "{\"ok\":false,\"error\":\"malformed request\"}");
 	n += seed(&seeds[n], "{\"op\":\"status\",\"height\":40}");
 	n += seed(&seeds[n], "{\"ok\":true,\"op\":\"status\"}");

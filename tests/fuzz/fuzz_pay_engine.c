@@ -85,6 +85,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		case AMPSIM__ENVELOPE__MSG_UPDATE_FAIL_HTLC:
 			pay_engine_on_fail(e, env->update_fail_htlc, now, &out);
 			break;
+		case AMPSIM__ENVELOPE__MSG_HTLC_SIGNED:
+			pay_engine_on_signed(e, env->htlc_signed, &out);
+			break;
 		case AMPSIM__ENVELOPE__MSG_OPEN_CHANNEL:
 		case AMPSIM__ENVELOPE__MSG_INVOICE_REQUEST:
 		case AMPSIM__ENVELOPE__MSG_UPDATE_ADD_HTLC:

@@ -1,9 +1,11 @@
 """A BOLT #8 implementation of the tests' own, written from the spec and
 independent of proto/noise.c: secp256k1 in plain Python integers,
-ChaCha20-Poly1305 from the `cryptography` package (Debian's
-python3-cryptography), SHA-256 and HMAC from the standard library. It is
+ChaCha20-Poly1305 (and the ECDSA signatures of sign()) from the
+`cryptography` package (Debian's python3-cryptography), SHA-256 and HMAC
+from the standard library. It is
 checked against BOLT #8 Appendix A (test_bolt8_vectors.py) and then
 speaks to the daemons: a stranger, an attacker, or an honest peer."""
+import functools
 import hashlib
 import hmac
 import socket
@@ -58,8 +60,26 @@ def decompress(b):
     return (x, y)
 
 
+@functools.lru_cache(maxsize=64)
 def pubkey(priv):
     return compress(_mul(int.from_bytes(priv, "big"), G))
+
+
+def sign(priv, digest):
+    """A compact ECDSA signature (r || s, low s) of a 32-byte digest, as
+    libsecp256k1 checks it (docs/protocol.md, "Signed terms"); made with
+    the `cryptography` package, fast enough for thousands of adds."""
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import ec, utils
+    r, s = utils.decode_dss_signature(_signing_key(priv).sign(
+        digest, ec.ECDSA(utils.Prehashed(hashes.SHA256()))))
+    return r.to_bytes(32, "big") + min(s, N - s).to_bytes(32, "big")
+
+
+@functools.lru_cache(maxsize=64)
+def _signing_key(priv):
+    from cryptography.hazmat.primitives.asymmetric import ec
+    return ec.derive_private_key(int.from_bytes(priv, "big"), ec.SECP256K1())
 
 
 def ecdh(priv, pub):

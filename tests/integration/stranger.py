@@ -1,9 +1,10 @@
 """An authenticated stranger for the attack tests: a node of the tests'
 own (tests/integration/bolt8.py) that speaks raw protobuf to bob."""
+import hashlib
 import os
 import struct
 
-from bolt8 import Conn
+from bolt8 import Conn, pubkey, sign
 from support import read_json
 
 
@@ -27,6 +28,35 @@ def field(num, value):
     if isinstance(value, str):
         value = value.encode()
     return varint(num << 3 | 2) + varint(len(value)) + value
+
+
+def _u64(v):
+    return struct.pack(">Q", v)
+
+
+def terms_digest(channel, htlc, payment_hash, amount, expiry, sender, receiver):
+    """What both nodes sign of an HTLC (docs/protocol.md, "Signed terms"),
+    written again here from the document."""
+    ch = channel.encode()
+    return hashlib.sha256(b"ampsim htlc terms v1" + bytes([len(ch)]) + ch + _u64(htlc) +
+                          payment_hash + _u64(amount) + _u64(expiry) + sender +
+                          receiver).digest()
+
+
+def spend_digest(channel, htlc, kind, preimage=b""):
+    """What the spender signs of a claim (with its preimage) or a refund."""
+    ch = channel.encode()
+    return hashlib.sha256(b"ampsim chain spend v1" + bytes([len(ch)]) + ch + _u64(htlc) +
+                          bytes([0 if kind == "claim" else 1]) +
+                          (preimage if kind == "claim" else b"")).digest()
+
+
+def sender_sig(seed_byte, bob_id_hex, channel, htlc, payment_hash, amount, expiry):
+    """update_add_htlc's field 8: the terms signed by the stranger's node
+    (its key is seed_byte repeated, as stranger_with_the_runs_clock's)."""
+    priv = bytes([seed_byte]) * 32
+    return field(8, sign(priv, terms_digest(channel, htlc, payment_hash, amount, expiry,
+                                            pubkey(priv), bytes.fromhex(bob_id_hex))))
 
 
 def stranger_with_the_runs_clock(dm, seed_byte):

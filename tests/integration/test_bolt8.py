@@ -7,7 +7,8 @@ import socket
 import struct
 
 from bolt8 import Conn, Handshake, HandshakeFailed, pubkey
-from stranger import drain, field, open_channel, rss_kb, stranger_with_the_runs_clock
+from stranger import (drain, field, open_channel, rss_kb, sender_sig,
+                      stranger_with_the_runs_clock)
 from support import node_key, read_events, read_json, rpc, run, wait_for
 
 # BOLT #8 Appendix A
@@ -217,8 +218,10 @@ def test_far_htlc_ids_cost_bob_no_memory(dm):
     before = rss_kb(dm.bob.pid)
     mpp = field(1, b"\x07" * 32) + field(2, 1000)
     for k in range(40):
-        c.send(field(6, field(1, "far") + field(2, 999999 + k * 20011) + field(3, 1000) +
-                      field(4, bytes([k]) * 32) + field(5, 500) + field(6, mpp)))
+        hid = 999999 + k * 20011
+        c.send(field(6, field(1, "far") + field(2, hid) + field(3, 1000) +
+                      field(4, bytes([k]) * 32) + field(5, 500) + field(6, mpp) +
+                      sender_sig(0x91, dm.node_id, "far", hid, bytes([k]) * 32, 1000, 500)))
     fails = [a for a in drain(c, 40) if a[:1] == b"\x42"]               # UpdateFailHtlc
     assert len(fails) == 40                                              # no such invoice
     c.close()

@@ -7,6 +7,7 @@ killed mid-run is found again, and one that stays down through Bob's claim
 window costs him the shard: each deferred claim and refund is logged, and
 Alice reports the AMP payment settled in part (docs/decisions.md, "A served
 chain that does not answer")."""
+import hashlib
 import json
 import os
 import signal
@@ -15,7 +16,9 @@ import sqlite3
 import stat
 import struct
 
+import bolt8
 from bolt8 import Conn, pubkey
+from stranger import spend_digest, terms_digest
 from support import node_key, read_events, read_json, rpc, run, wait_for
 
 
@@ -137,6 +140,32 @@ def test_a_lost_fulfill_is_claimed_through_the_served_chain(build, processes, st
     assert dm.stop() == [0, 0], dm.logs()
 
 
+# Two nodes of the tests' own, and what the chain's rules make them sign
+# (stranger.py writes the digests again from docs/protocol.md).
+ALICE_PRIV, BOB_PRIV = b"\x11" * 32, b"\x22" * 32
+
+
+def signed_spend(kind, channel, htlc, height, hash_hex, expiry, preimage=None, amount=1000,
+                 sender_priv=ALICE_PRIV, receiver_priv=BOB_PRIV, spender_priv=None,
+                 sender=None, receiver=None):
+    """A submit request as a daemon makes it: the output's terms signed by
+    both nodes, the spend by its owner (or by spender_priv)."""
+    sender = sender or bolt8.pubkey(ALICE_PRIV)
+    receiver = receiver or bolt8.pubkey(BOB_PRIV)
+    t = terms_digest(channel, htlc, bytes.fromhex(hash_hex), amount, expiry, sender, receiver)
+    owner = spender_priv or (receiver_priv if kind == "claim" else sender_priv)
+    req = {"op": "submit", "channel": channel, "sender": sender.hex(),
+           "receiver": receiver.hex(), "htlc": htlc, "height": height, "kind": kind,
+           "hash": hash_hex, "amount_msat": amount, "cltv_expiry": expiry,
+           "sender_sig": bolt8.sign(sender_priv, t).hex(),
+           "receiver_sig": bolt8.sign(receiver_priv, t).hex(),
+           "sig": bolt8.sign(owner, spend_digest(channel, htlc, kind,
+                                                 bytes.fromhex(preimage or ""))).hex()}
+    if kind == "claim":
+        req["preimage"] = preimage
+    return req
+
+
 def frame(body):
     return struct.pack(">I", len(body)) + body
 
@@ -188,9 +217,8 @@ def test_garbage_clients_get_an_error_and_the_server_carries_on(build, processes
         (frame(b"[1]"), "not a JSON object"),
         (frame(b'{"op":"mine","channel":"c1","htlc":0,"height":1}'), "unknown op"),
         (frame(b'{"op":"confirmed","channel":"c1","htlc":-5,"height":1}'), "'htlc'"),
-        (frame(json.dumps({"op": "submit", "channel": "c1", "htlc": 0, "height": 1,
-                           "kind": "claim", "preimage": "zz" * 32, "hash": good_hash,
-                           "cltv_expiry": 9}).encode()), "64 hex digits"),
+        (frame(json.dumps(signed_spend("claim", "c1", 0, 1, good_hash, 9, pre) |
+                          {"preimage": "zz" * 32}).encode()), "64 hex digits"),
     ]
     for data, why in garbage:
         answers, closed = ask(chain, data)
@@ -201,24 +229,25 @@ def test_garbage_clients_get_an_error_and_the_server_carries_on(build, processes
     log = chain.text()
     assert log.count("closing the connection") >= len(garbage), log
     assert "malformed request" in log
-    # a claim is checked as the file checks it: the preimage of the hash it names
-    wrong = {"op": "submit", "channel": "c1", "htlc": 0, "height": 1, "kind": "claim",
-             "preimage": "41" * 32, "hash": good_hash, "cltv_expiry": 9}
+    # a claim is checked as the file checks it: the preimage of the hash
+    # its terms name, and the reason comes back
+    wrong = signed_spend("claim", "c1", 0, 1, good_hash, 9, "41" * 32)
     answers, _ = ask(chain, frame(json.dumps(wrong).encode()))
-    assert answers == [{"ok": True, "op": "submit", "result": "invalid"}], answers
-    right = dict(wrong, preimage=pre)
+    assert answers == [{"ok": True, "op": "submit", "result": "invalid",
+                        "reason": "the preimage does not hash to the committed hash"}], answers
+    right = signed_spend("claim", "c1", 0, 1, good_hash, 9, pre)
     late = dict(right, height=9)          # at the expiry: too late for a claim
     answers, _ = ask(chain, frame(json.dumps(late).encode()))
     assert answers[0]["result"] == "invalid", answers
     # two requests on one connection: the first spend wins, the second is told
-    refund = {"op": "submit", "channel": "c1", "htlc": 0, "height": 9, "kind": "refund",
-              "hash": good_hash, "cltv_expiry": 9}
+    refund = signed_spend("refund", "c1", 0, 9, good_hash, 9)
     answers, closed = ask(chain, frame(json.dumps(right).encode()) + frame(json.dumps(refund).encode()),
                           want=2)
     assert [a["result"] for a in answers] == ["accepted", "spent"], answers
     assert answers[1]["winner"]["kind"] == "claim" and answers[1]["winner"]["preimage"] == pre
     assert not closed
-    q = {"op": "confirmed", "channel": "c1", "htlc": 0, "height": 2}
+    q = {"op": "confirmed", "channel": "c1", "sender": right["sender"],
+         "receiver": right["receiver"], "htlc": 0, "height": 2}
     answers, _ = ask(chain, frame(json.dumps(q).encode()))
     assert answers == [{"ok": True, "op": "confirmed", "found": False}], answers   # confirms at 3
     answers, _ = ask(chain, frame(json.dumps(dict(q, height=3)).encode()))
@@ -544,5 +573,61 @@ def test_a_stranger_cannot_spend_the_daemons_htlcs_on_a_chain_with_allow(build, 
     assert not event(dm, "bob", "htlc_lost_onchain")
     assert [s[:3] for s in chain.spends()] == [("c1", 0, 0)]
     assert chain.text().count("is not allowed (--allow)") >= 64
+    assert channels(build, dm.alice_sock) == channels(build, dm.bob_sock)
+    assert dm.stop() == [0, 0], dm.logs()
+
+
+def test_a_stranger_cannot_spend_the_daemons_htlcs_on_a_chain_open_to_all(build, processes,
+                                                                          start_daemons,
+                                                                          tmp_path):
+    """The probe's first attack on a chain that serves every node (no
+    --allow): before alice pays, a stranger submits refunds (cltv_expiry 0)
+    and claims (with a preimage and hash of its own) for c1 and c2, HTLC
+    ids 0-15, naming alice's and bob's nodes but signing with its own key;
+    and spends of a channel of its own with itself at both ends. The chain
+    refuses each with the rule it breaks; the payment then settles and
+    bob's claim of the lost fulfill lands."""
+    ids = {}
+    args = {}
+    for node in ("bob", "alice"):
+        key = str(tmp_path / (node + ".key"))
+        ids[node] = bytes.fromhex(node_key(build, key))
+        args[node] = ["--key", key]
+    chain = ChainServer(build, processes, tmp_path)
+    dm = start_daemons(bob_args=args["bob"] + ["--chain", chain.spec],
+                       alice_args=args["alice"] + ["--chain", chain.spec])
+    pre = "51" * 32
+    own_hash = hashlib.sha256(bytes.fromhex(pre)).hexdigest()
+    thief = b"\x33" * 32
+    unsigned = "the output's terms are not signed by both nodes of its channel"
+    refused = 0
+    for channel in ("c1", "c2"):
+        for htlc in range(16):
+            for spend in (signed_spend("refund", channel, htlc, 7, own_hash, 0,
+                                       sender_priv=thief, receiver_priv=thief,
+                                       sender=ids["alice"], receiver=ids["bob"]),
+                          signed_spend("claim", channel, htlc, 7, own_hash, 90, pre,
+                                       sender_priv=thief, receiver_priv=thief,
+                                       sender=ids["alice"], receiver=ids["bob"])):
+                answers, _ = ask(chain, frame(json.dumps(spend).encode()), seed=0x71)
+                assert answers == [{"ok": True, "op": "submit", "result": "invalid",
+                                    "reason": unsigned}], answers
+                refused += 1
+    assert refused == 64
+    # the stranger's own "channel", one key at both ends: no channel at all
+    own = signed_spend("refund", "c1", 0, 7, own_hash, 0, sender_priv=thief,
+                       receiver_priv=thief, sender=pubkey(thief), receiver=pubkey(thief))
+    answers, _ = ask(chain, frame(json.dumps(own).encode()), seed=0x71)
+    assert answers[0]["result"] == "invalid" and answers[0]["reason"] == unsigned, answers
+    assert chain.spends() == []
+    lose_bobs_fulfill(build, dm)
+    r = pay(build, dm)
+    assert r.returncode == 0, r.stdout + r.stderr
+    out = json.loads(r.stdout)
+    assert out["outcome"] == "settled" and out["paid_msat"] == 200000000000, out
+    wait_for(lambda: event(dm, "bob", "onchain_claim_confirmed"), what="bob's claim confirmed")
+    assert not event(dm, "bob", "htlc_lost_onchain")
+    assert [s[:3] for s in chain.spends()] == [("c1", 0, 0)]
+    assert chain.text().count("refused at height 7") == 65, chain.text()
     assert channels(build, dm.alice_sock) == channels(build, dm.bob_sock)
     assert dm.stop() == [0, 0], dm.logs()

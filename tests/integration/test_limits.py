@@ -11,7 +11,8 @@ import socket
 import pytest
 
 from bolt8 import Conn, pubkey
-from stranger import drain, field, open_channel, rss_allowance_kb, rss_kb, stranger_with_the_runs_clock
+from stranger import (drain, field, open_channel, rss_allowance_kb, rss_kb, sender_sig,
+                      stranger_with_the_runs_clock)
 from support import node_key, read_json, rpc, wait_for
 
 
@@ -136,13 +137,17 @@ def test_sets_that_never_complete_are_bounded_and_cost_alice_nothing(start_daemo
     def add(k, i):
         set_id = b"\xaa" * 24 + struct.pack(">II", k, i)
         amp = field(1, b"\x01" * 32) + field(2, set_id) + field(3, i)
+        h = bytes([k, i & 0xFF]) * 16
         return field(6, field(1, "s%d" % k) + field(2, i) + field(3, 1000) +
-                     field(4, bytes([k, i & 0xFF]) * 16) + field(5, 10**6) + field(6, mpp) +
-                     field(7, amp))
+                     field(4, h) + field(5, 10**6) + field(6, mpp) + field(7, amp) +
+                     sender_sig(0x51, dm.node_id, "s%d" % k, i, h, 1000, 10**6))
 
     for k in range(nch):
         for i in range(per):
             c.send(add(k, i))
+        # bob countersigns each part he holds (htlc_signed): read them as
+        # they come, as alice does
+        assert all(a[:1] == b"\x72" for a in drain(c, per))
     held = wait_for(lambda: (lambda n: n if n == nch * per else None)(
         rpc(dm.bob_sock, "getinfo")["result"]["sets_holding"]), timeout=60,
         what="bob holding every part")

@@ -94,15 +94,16 @@ def test_an_interrupted_run_names_what_was_on_its_way(build, tmp_path, processes
     wait_for(lambda: "update_add_htlc on c1 reaches bob" in log.read_text(),
              what="the prompt before the add arrives")
     assert run([build.exe("ampsim"), "step", "--control", sock]).returncode == 0
-    wait_for(lambda: "update_fulfill_htlc on c1 reaches alice" in log.read_text(),
+    # bob's countersignature (htlc_signed) and his fulfill are due together
+    wait_for(lambda: "htlc_signed on c1 reaches alice (and 1 more message)" in log.read_text(),
              what="the prompt before the fulfill arrives")
     os.killpg(p.pid, signal.SIGINT)   # as a terminal's Ctrl-C does
     assert p.wait(timeout=60) == 1
     text = out.read_text()
     assert "DISAGREE" not in text, text
     assert re.search(r"c1 +capacity 1btc +alice 0\.5btc +bob 0 +in flight 0\.5btc +\| alice 0\.5btc "
-                     r"bob 0\.5btc in flight 0  \(still on its way: update_fulfill_htlc #0 to alice\)",
-                     text), text
+                     r"bob 0\.5btc in flight 0  \(still on its way: htlc_signed #0 to alice, "
+                     r"update_fulfill_htlc #0 to alice\)", text), text
     assert ("on its way at the end: update_fulfill_htlc c1 #0 from bob to alice "
             "(due at t = 2.000 s)") in text, text
     assert "problem: interrupted (Ctrl-C) at t = 1.000 s" in text, text

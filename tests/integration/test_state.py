@@ -174,6 +174,12 @@ EDITS = {
         "bob", "INSERT INTO channels SELECT 'c9', capacity, alice, bob, max_htlcs, htlc_min, delay,"
                " jitter, jitter_dist, drop_p, dup, htlc_next, htlc_done, owner FROM channels LIMIT 1",
         "does not add up"),
+    "bob: HTLCs kept before their terms were signed": (
+        "bob", "ALTER TABLE htlcs DROP COLUMN sigs", "HTLC terms were not signed"),
+    "bob: signed terms cut short": ("bob", "UPDATE htlcs SET sigs = x'00'", "not two signatures"),
+    "alice: a payment record from before signed terms": (
+        "alice", "UPDATE payments SET doc = CAST(x'01' || substr(doc, 2) AS BLOB)",
+        "HTLC terms were not signed"),
     "alice: an edited balance": ("alice", "UPDATE channels SET bob = bob + 1000", "does not add up"),
     "alice: a balance above the capacity": ("alice", "UPDATE channels SET alice = capacity + 1",
                                             "does not load"),

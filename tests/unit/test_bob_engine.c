@@ -39,10 +39,12 @@ static void counter_random(void *ctx, uint8_t *buf, size_t n)
 struct fake_chain {
 	int spent[8];
 };
-static bool fake_spent(void *ctx, const char *channel, uint64_t htlc_id, uint32_t height,
-		       bool *refund)
+static bool fake_spent(void *ctx, const char *channel, const uint8_t sender[33],
+		       const uint8_t receiver[33], uint64_t htlc_id, uint32_t height, bool *refund)
 {
 	(void)channel;
+	(void)sender;
+	(void)receiver;
 	(void)height;
 	struct fake_chain *fc = ctx;
 	if (htlc_id >= 8 || !fc->spent[htlc_id])
@@ -754,6 +756,89 @@ static void test_duplicate_add_while_held_is_ignored(void **state)
 	fx_teardown(f);
 }
 
+/* Signed terms (docs/protocol.md): both nodes sign by name (terms.h). */
+static const uint8_t node_a[33] = { 0x02, 0xa1 }, node_b[33] = { 0x03, 0xb0 };
+
+static struct fx *fx_signing(void)
+{
+	struct fx *f = fx_new_cfg(BOB_HONEST, 18, false);
+	f->e.cfg.terms.sign = terms_sign_by_name;
+	f->e.cfg.terms.verify = terms_verify_by_name;
+	f->e.cfg.terms.ctx = (void *)node_b;
+	memcpy(f->e.cfg.terms.node, node_b, 33);
+	assert_true(bob_engine_connected(&f->e, CONN, "test"));
+	assert_true(bob_engine_conn_node(&f->e, CONN, node_a));
+	do_init(f, CONN, 1000);
+	do_open(f, "c1", BTC(1), BTC(1));
+	actions_clear(&f->out);
+	return f;
+}
+
+/* An add of 1000 msat on c1 paying invoice (hash, secret), its terms
+ * signed by node `by` (NULL: unsigned). */
+static void signed_add_in(struct fx *f, uint64_t id, const uint8_t *hash, const uint8_t *secret,
+			  const uint8_t *by)
+{
+	struct chain_terms t;
+	uint8_t sig[64];
+	assert_true(terms_fill(&t, "c1", id, hash, 1000, 40, node_a, node_b));
+	if (by)
+		terms_sign_by_name((void *)by, NULL, sig);
+	struct msg m;
+	struct msg_add ma = { .channel = "c1", .htlc_id = id, .amount_msat = 1000, .hash = hash,
+			      .cltv_expiry = 40, .secret = secret, .total_msat = 2000,
+			      .sender_sig = by ? sig : NULL };
+	msg_in(f, CONN, msg_add(&m, &ma), 0);
+}
+
+static void test_an_add_is_countersigned_and_again_when_replayed(void **state)
+{
+	(void)state;
+	struct fx *f = fx_signing();
+	uint8_t hash[32], secret[32];
+	invoice(f, 2000, hash, secret, NULL);
+	signed_add_in(f, 0, hash, secret, node_a);
+	assert_int_equal(actions_count(&f->out, ACT_SEND), 1);   /* held: its countersignature */
+	const Ampsim__Envelope *env = sent(f, 0);
+	assert_int_equal(env->msg_case, AMPSIM__ENVELOPE__MSG_HTLC_SIGNED);
+	assert_int_equal(env->htlc_signed->htlc_id, 0);
+	assert_memory_equal(env->htlc_signed->receiver_sig.data, node_b, 33);
+	const struct bob_htlc *h = bob_engine_htlc(&f->e, 0, 0);
+	assert_true(h->signed_terms);
+	assert_memory_equal(h->sender_sig, node_a, 33);
+	assert_true(has_persist(f, BOB_REC_HTLC_ADD, 0));
+	/* Alice may not have it: a replayed add of an HTLC held gets it again */
+	signed_add_in(f, 0, hash, secret, node_a);
+	assert_non_null(actions_find_log(&f->out, "duplicate_ignored"));
+	assert_int_equal(actions_count(&f->out, ACT_SEND), 1);
+	assert_int_equal(sent(f, 0)->msg_case, AMPSIM__ENVELOPE__MSG_HTLC_SIGNED);
+	/* the proof of a claim: the terms both signed, and Bob's claim */
+	struct chain_proof proof;
+	uint8_t pre[32] = { 0 };
+	assert_true(bob_engine_claim_proof(&f->e, 0, 0, pre, &proof));
+	assert_memory_equal(proof.terms.sender, node_a, 33);
+	assert_memory_equal(proof.receiver_sig, node_b, 33);
+	assert_memory_equal(proof.spend_sig, node_b, 33);
+	fx_teardown(f);
+}
+
+static void test_an_add_not_signed_by_the_channels_node_closes_the_connection(void **state)
+{
+	(void)state;
+	struct fx *f = fx_signing();
+	uint8_t hash[32], secret[32];
+	invoice(f, 2000, hash, secret, NULL);
+	const uint8_t *signers[] = { node_b, NULL };   /* another node's signature; none */
+	for (size_t i = 0; i < 2; i++) {
+		signed_add_in(f, 0, hash, secret, signers[i]);
+		assert_non_null(strstr(sent(f, 0)->error->message, "sender_sig"));
+		assert_int_equal(actions_count(&f->out, ACT_CLOSE), 1);
+		assert_int_equal(f->e.count.htlcs_received, 0);
+		assert_null(bob_engine_htlc(&f->e, 0, 0));
+	}
+	fx_teardown(f);
+}
+
 static void test_replayed_add_gets_the_same_answer(void **state)
 {
 	(void)state;
@@ -1453,6 +1538,8 @@ int main(void)
 		cmocka_unit_test(test_init_answers_and_arms_block_timer),
 		cmocka_unit_test(test_rows_load_back_into_the_state_they_were_made_of),
 		cmocka_unit_test(test_rows_no_bob_writes_are_refused),
+		cmocka_unit_test(test_an_add_is_countersigned_and_again_when_replayed),
+		cmocka_unit_test(test_an_add_not_signed_by_the_channels_node_closes_the_connection),
 		cmocka_unit_test(test_init_wrong_version_or_epoch_closes),
 		cmocka_unit_test(test_a_first_init_without_channels_cannot_lock_alice_out),
 		cmocka_unit_test(test_unpaid_invoices_expire),

@@ -229,6 +229,60 @@ static void every_verdict_has_its_own_reason(void **state)
 	}
 }
 
+/* A spend's proof: the terms signed by both of their nodes, then the rules. */
+static struct chain_proof proof(enum chain_spend_kind kind)
+{
+	struct chain_proof p;
+	memset(&p, 0, sizeof(p));
+	p.terms = terms();
+	uint8_t d[CHAIN_RULES_HASH_LEN];
+	chain_terms_digest(&p.terms, d);
+	memcpy(p.sender_sig, d, sizeof(d));
+	p.sender_sig[CHAIN_RULES_HASH_LEN] = ALICE[1];
+	memcpy(p.receiver_sig, d, sizeof(d));
+	p.receiver_sig[CHAIN_RULES_HASH_LEN] = BOB[1];
+	struct chain_spend s = spend(&p.terms, kind);
+	memcpy(p.spend_sig, s.sig, sizeof(s.sig));
+	return p;
+}
+
+static void a_proof_needs_both_nodes_signatures_of_the_terms(void **state)
+{
+	(void)state;
+	struct chain_proof p = proof(CHAIN_SPEND_CLAIM);
+	assert_int_equal(chain_proof_check(&p, CHAIN_SPEND_CLAIM, preimage, 7, &verifier),
+			 CHAIN_RULE_OK);
+	struct chain_proof r = proof(CHAIN_SPEND_REFUND);
+	assert_int_equal(chain_proof_check(&r, CHAIN_SPEND_REFUND, NULL, EXPIRY, &verifier),
+			 CHAIN_RULE_OK);
+	assert_int_equal(chain_proof_check(&r, CHAIN_SPEND_REFUND, NULL, EXPIRY - 1, &verifier),
+			 CHAIN_RULE_REFUND_TOO_EARLY);
+	/* either signature missing or another node's */
+	struct chain_proof q = p;
+	q.sender_sig[CHAIN_RULES_HASH_LEN] = STRANGER[1];
+	assert_int_equal(chain_proof_check(&q, CHAIN_SPEND_CLAIM, preimage, 7, &verifier),
+			 CHAIN_RULE_TERMS_UNSIGNED);
+	q = p;
+	memset(q.receiver_sig, 0, sizeof(q.receiver_sig));
+	assert_int_equal(chain_proof_check(&q, CHAIN_SPEND_CLAIM, preimage, 7, &verifier),
+			 CHAIN_RULE_TERMS_UNSIGNED);
+	/* terms changed after signing (an earlier expiry) */
+	q = r;
+	q.terms.cltv_expiry = 0;
+	assert_int_equal(chain_proof_check(&q, CHAIN_SPEND_REFUND, NULL, 7, &verifier),
+			 CHAIN_RULE_TERMS_UNSIGNED);
+	/* one node at both ends: no channel, even with "both" signatures */
+	q = p;
+	memcpy(q.terms.sender, BOB, sizeof(BOB));
+	assert_int_equal(chain_proof_check(&q, CHAIN_SPEND_CLAIM, preimage, 7, &verifier),
+			 CHAIN_RULE_TERMS_UNSIGNED);
+	/* the terms are good, the spend is not the owner's */
+	q = p;
+	q.spend_sig[CHAIN_RULES_HASH_LEN] = ALICE[1];
+	assert_int_equal(chain_proof_check(&q, CHAIN_SPEND_CLAIM, preimage, 7, &verifier),
+			 CHAIN_RULE_BAD_SIGNATURE);
+}
+
 int main(void)
 {
 	if (sodium_init() < 0)
@@ -241,6 +295,7 @@ int main(void)
 		cmocka_unit_test(an_output_without_committed_terms_cannot_be_spent),
 		cmocka_unit_test(digests_cover_every_field),
 		cmocka_unit_test(every_verdict_has_its_own_reason),
+		cmocka_unit_test(a_proof_needs_both_nodes_signatures_of_the_terms),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -19,12 +19,20 @@ static struct chain_request submit_claim(void)
 	struct chain_request r;
 	memset(&r, 0, sizeof(r));
 	r.op = CHAIN_OP_SUBMIT;
-	snprintf(r.tx.channel, sizeof(r.tx.channel), "c1");
-	r.tx.htlc_id = 7;
+	/* a submit's output is its terms' (channel, nodes, HTLC id) */
+	struct chain_terms *t = &r.proof.terms;
+	snprintf(t->channel, sizeof(t->channel), "c1");
+	t->htlc_id = 7;
+	memset(t->sender, 0x02, CHAIN_RULES_KEY_LEN);
+	memset(t->receiver, 0x03, CHAIN_RULES_KEY_LEN);
+	t->amount_msat = 123456;
 	r.tx.kind = CHAIN_CLAIM;
 	memset(r.tx.preimage, 0x42, AMP_LEN);
-	memset(r.hash, 0xa5, AMP_LEN);
-	r.cltv_expiry = 41;
+	memset(t->payment_hash, 0xa5, AMP_LEN);
+	t->cltv_expiry = 41;
+	memset(r.proof.sender_sig, 0x51, CHAIN_RULES_SIG_LEN);
+	memset(r.proof.receiver_sig, 0x52, CHAIN_RULES_SIG_LEN);
+	memset(r.proof.spend_sig, 0x53, CHAIN_RULES_SIG_LEN);
 	r.height = 38;
 	return r;
 }
@@ -51,8 +59,9 @@ static void a_claim_request_round_trips(void **state)
 	assert_int_equal(out.tx.htlc_id, 7);
 	assert_int_equal(out.tx.kind, CHAIN_CLAIM);
 	assert_memory_equal(out.tx.preimage, in.tx.preimage, AMP_LEN);
-	assert_memory_equal(out.hash, in.hash, AMP_LEN);
-	assert_int_equal(out.cltv_expiry, 41);
+	assert_memory_equal(&out.proof, &in.proof, sizeof(in.proof));
+	assert_memory_equal(out.tx.sender, in.proof.terms.sender, CHAIN_RULES_KEY_LEN);
+	assert_memory_equal(out.tx.receiver, in.proof.terms.receiver, CHAIN_RULES_KEY_LEN);
 	assert_int_equal(out.height, 38);
 }
 
@@ -62,7 +71,7 @@ static void a_refund_and_a_question_round_trip(void **state)
 	struct chain_request in = submit_claim(), out;
 	in.tx.kind = CHAIN_REFUND;
 	memset(in.tx.preimage, 0, AMP_LEN);
-	in.tx.htlc_id = (uint64_t)INT64_MAX;
+	in.proof.terms.htlc_id = (uint64_t)INT64_MAX;
 	in.height = UINT32_MAX;
 	round_trip_request(&in, &out);
 	assert_int_equal(out.tx.kind, CHAIN_REFUND);
@@ -73,8 +82,12 @@ static void a_refund_and_a_question_round_trip(void **state)
 
 	struct chain_request q = { .op = CHAIN_OP_CONFIRMED, .tx.htlc_id = 3, .height = 12 };
 	snprintf(q.tx.channel, sizeof(q.tx.channel), "chan-2");
+	memset(q.tx.sender, 0x02, CHAIN_RULES_KEY_LEN);
+	memset(q.tx.receiver, 0x03, CHAIN_RULES_KEY_LEN);
 	round_trip_request(&q, &out);
 	assert_int_equal(out.op, CHAIN_OP_CONFIRMED);
+	assert_memory_equal(out.tx.sender, q.tx.sender, CHAIN_RULES_KEY_LEN);
+	assert_memory_equal(out.tx.receiver, q.tx.receiver, CHAIN_RULES_KEY_LEN);
 	assert_string_equal(out.tx.channel, "chan-2");
 	assert_int_equal(out.tx.htlc_id, 3);
 	assert_int_equal(out.height, 12);
@@ -166,10 +179,10 @@ static void what_cannot_be_sent_is_not_encoded(void **state)
 {
 	(void)state;
 	struct chain_request r = submit_claim();
-	r.tx.channel[0] = '\0';
+	r.proof.terms.channel[0] = '\0';
 	assert_int_equal(chain_wire_encode_request(&r, buf, sizeof(buf)), 0);
 	r = submit_claim();
-	r.tx.htlc_id = UINT64_MAX;
+	r.proof.terms.htlc_id = UINT64_MAX;
 	assert_int_equal(chain_wire_encode_request(&r, buf, sizeof(buf)), 0);
 	r = submit_claim();
 	assert_int_equal(chain_wire_encode_request(&r, buf, 20), 0);   /* does not fit */
@@ -199,6 +212,12 @@ static bool decodes(const char *json, char *err, size_t n)
 }
 
 #define PRE "4242424242424242424242424242424242424242424242424242424242424242"
+#define NODE "02" PRE
+#define SIG PRE PRE
+/* a submit's output and the proof of its terms */
+#define OUT "\"channel\":\"c1\",\"sender\":\"" NODE "\",\"receiver\":\"" NODE "\",\"htlc\":0"
+#define SIGS ",\"amount_msat\":5,\"sender_sig\":\"" SIG "\",\"receiver_sig\":\"" SIG \
+	"\",\"sig\":\"" SIG "\""
 
 static void malformed_requests_are_refused_with_a_reason(void **state)
 {
@@ -225,19 +244,29 @@ static void malformed_requests_are_refused_with_a_reason(void **state)
 		  "unexpected field 'x'" },
 		{ "{\"op\":\"confirmed\",\"op\":\"submit\",\"channel\":\"c1\",\"htlc\":0,\"height\":1}",
 		  "not JSON" },   /* duplicate keys */
-		{ "{\"op\":\"submit\",\"channel\":\"c1\",\"htlc\":0,\"height\":1,\"kind\":\"claim\","
-		  "\"hash\":\"" PRE "\",\"cltv_expiry\":9}", "'preimage' is missing" },
-		{ "{\"op\":\"submit\",\"channel\":\"c1\",\"htlc\":0,\"height\":1,\"kind\":\"claim\","
-		  "\"preimage\":\"42\",\"hash\":\"" PRE "\",\"cltv_expiry\":9}", "64 hex digits" },
-		{ "{\"op\":\"submit\",\"channel\":\"c1\",\"htlc\":0,\"height\":1,\"kind\":\"claim\","
-		  "\"preimage\":\"" PRE "\",\"hash\":\"zz" PRE "\",\"cltv_expiry\":9}",
+		{ "{\"op\":\"confirmed\",\"channel\":\"c1\",\"htlc\":0,\"height\":1}",
+		  "'sender' is missing" },
+		{ "{\"op\":\"confirmed\",\"channel\":\"c1\",\"sender\":\"02\",\"receiver\":\"02\","
+		  "\"htlc\":0,\"height\":1}", "66 hex digits" },
+		{ "{\"op\":\"submit\"," OUT ",\"height\":1,\"kind\":\"claim\","
+		  "\"hash\":\"" PRE "\",\"cltv_expiry\":9" SIGS "}", "'preimage' is missing" },
+		{ "{\"op\":\"submit\"," OUT ",\"height\":1,\"kind\":\"claim\","
+		  "\"preimage\":\"42\",\"hash\":\"" PRE "\",\"cltv_expiry\":9" SIGS "}", "64 hex digits" },
+		{ "{\"op\":\"submit\"," OUT ",\"height\":1,\"kind\":\"claim\","
+		  "\"preimage\":\"" PRE "\",\"hash\":\"zz" PRE "\",\"cltv_expiry\":9" SIGS "}",
 		  "64 hex digits" },
-		{ "{\"op\":\"submit\",\"channel\":\"c1\",\"htlc\":0,\"height\":1,\"kind\":\"steal\","
-		  "\"hash\":\"" PRE "\",\"cltv_expiry\":9}", "claim or refund" },
-		{ "{\"op\":\"submit\",\"channel\":\"c1\",\"htlc\":0,\"height\":1,\"kind\":\"refund\","
-		  "\"preimage\":\"" PRE "\",\"hash\":\"" PRE "\",\"cltv_expiry\":9}", "no preimage" },
-		{ "{\"op\":\"submit\",\"channel\":\"c1\",\"htlc\":0,\"height\":1,\"kind\":\"refund\","
-		  "\"hash\":\"" PRE "\"}", "'cltv_expiry' is missing" },
+		{ "{\"op\":\"submit\"," OUT ",\"height\":1,\"kind\":\"steal\","
+		  "\"hash\":\"" PRE "\",\"cltv_expiry\":9" SIGS "}", "claim or refund" },
+		{ "{\"op\":\"submit\"," OUT ",\"height\":1,\"kind\":\"refund\","
+		  "\"preimage\":\"" PRE "\",\"hash\":\"" PRE "\",\"cltv_expiry\":9" SIGS "}",
+		  "no preimage" },
+		{ "{\"op\":\"submit\"," OUT ",\"height\":1,\"kind\":\"refund\","
+		  "\"hash\":\"" PRE "\"" SIGS "}", "'cltv_expiry' is missing" },
+		{ "{\"op\":\"submit\"," OUT ",\"height\":1,\"kind\":\"refund\","
+		  "\"hash\":\"" PRE "\",\"cltv_expiry\":9}", "'amount_msat' is missing" },
+		{ "{\"op\":\"submit\"," OUT ",\"height\":1,\"kind\":\"refund\","
+		  "\"hash\":\"" PRE "\",\"cltv_expiry\":9,\"amount_msat\":5,\"sender_sig\":\"" PRE "\"}",
+		  "128 hex digits" },
 		{ "{\"op\":\"confirmed\",\"channel\":\"c1\",\"htlc\":0,\"height\":1} trailing", "not JSON" },
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
@@ -248,8 +277,8 @@ static void malformed_requests_are_refused_with_a_reason(void **state)
 			fail_msg("#%zu: '%s' does not say '%s'", i, err, bad[i].why);
 	}
 	char err[200];
-	assert_true(decodes("{\"op\":\"submit\",\"channel\":\"c1\",\"htlc\":0,\"height\":1,"
-			    "\"kind\":\"refund\",\"hash\":\"" PRE "\",\"cltv_expiry\":9}", err,
+	assert_true(decodes("{\"op\":\"submit\"," OUT ",\"height\":1,"
+			    "\"kind\":\"refund\",\"hash\":\"" PRE "\",\"cltv_expiry\":9" SIGS "}", err,
 			    sizeof(err)));
 }
 

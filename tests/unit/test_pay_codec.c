@@ -44,6 +44,11 @@ static void fill(struct payment *p)
 		pt->have_invoice = i & 1;
 		pt->onchain = i == 1;
 		snprintf(pt->why, sizeof(pt->why), "part %d", i);
+		/* signed terms: none, Alice's, both */
+		pt->signed_terms = i >= 1;
+		pt->countersigned = i == 2;
+		memset(pt->sender_sig, 0x60 + i, sizeof(pt->sender_sig));
+		memset(pt->receiver_sig, 0x70 + i, sizeof(pt->receiver_sig));
 	}
 }
 
@@ -68,6 +73,11 @@ static void every_field_comes_back(void **state)
 	assert_true(q.parts[2].chan == SIZE_MAX);
 	assert_int_equal(q.parts[1].amount.millisatoshis, 41152264);
 	assert_string_equal(q.parts[1].why, "part 1");
+	assert_false(q.parts[0].signed_terms);
+	assert_true(q.parts[1].signed_terms && !q.parts[1].countersigned);
+	assert_memory_equal(q.parts[1].sender_sig, p.parts[1].sender_sig, 64);
+	assert_true(q.parts[2].signed_terms && q.parts[2].countersigned);
+	assert_memory_equal(q.parts[2].receiver_sig, p.parts[2].receiver_sig, 64);
 	payment_free(&p);
 	payment_free(&q);
 	free(buf);
@@ -99,6 +109,10 @@ static void damaged_records_are_refused(void **state)
 	buf[0] = 9;
 	assert_false(pay_decode(buf, n, &q, why, sizeof(why)));
 	assert_non_null(strstr(why, "version 9"));
+	/* a record from before signed terms: refused, saying so */
+	buf[0] = 1;
+	assert_false(pay_decode(buf, n, &q, why, sizeof(why)));
+	assert_non_null(strstr(why, "were not signed"));
 	buf[0] = PAY_CODEC_VERSION;
 	/* any single byte changed: decoded or refused, never a crash, and an
 	 * enum out of range never comes back */

@@ -907,15 +907,116 @@ static void an_htlc_is_refunded_at_its_cltv_expiry(void **state)
 	fx_free(f);
 }
 
-static void with_a_chain_expiry_submits_a_refund(void **state)
+/* The two nodes signing by name (terms.h), as in the in-process world. */
+static const uint8_t node_alice[33] = { 0x02, 0xa1 }, node_bob[33] = { 0x03, 0xb0 };
+
+static void sign_by_name(struct fx *f)
+{
+	f->e.terms.sign = terms_sign_by_name;
+	f->e.terms.ctx = (void *)node_alice;
+	memcpy(f->e.terms.node, node_alice, 33);
+	memcpy(f->e.bob_node, node_bob, 33);
+}
+
+/* Bob's htlc_signed for an add, with the signature of node signer. */
+static void countersign(struct fx *f, const struct add *a, const uint8_t *signer)
+{
+	uint8_t sig[64];
+	terms_sign_by_name((void *)signer, NULL, sig);
+	Ampsim__HtlcSigned hs = AMPSIM__HTLC_SIGNED__INIT;
+	hs.channel_id = (char *)a->chan;
+	hs.htlc_id = a->id;
+	hs.receiver_sig.len = 64;
+	hs.receiver_sig.data = sig;
+	pay_engine_on_signed(&f->e, &hs, &f->a);
+}
+
+static bool verify_bob_by_name(void *ctx, const uint8_t digest[32], const uint8_t sig[64])
+{
+	return terms_verify_by_name(ctx, node_bob, digest, sig);
+}
+
+static void an_add_carries_alice_signature_of_its_terms(void **state)
 {
 	(void)state;
 	struct fx *f = fx_new(1, 1, ALICE_HONEST);
+	sign_by_name(f);
+	f->e.verify.fn = verify_bob_by_name;
+	fx_connect(f, false, 0);
+	actions_clear(&f->a);
+	pay(f, "p1", PAY_AMP, 0.5, 0, 0);
+	const Ampsim__Envelope *env = sent(f, AMPSIM__ENVELOPE__MSG_UPDATE_ADD_HTLC, 0);
+	assert_int_equal(env->update_add_htlc->sender_sig.len, 64);
+	assert_memory_equal(env->update_add_htlc->sender_sig.data, node_alice, 33);
+	struct add a = add_of(f, 0);
+	struct part *pt = &f->e.pays[0].parts[0];
+	assert_true(pt->signed_terms);
+	/* a countersignature that is not Bob's is refused, logged, not kept */
+	actions_clear(&f->a);
+	countersign(f, &a, node_alice);
+	assert_false(pt->countersigned);
+	assert_int_equal(nlogs(&f->a, "countersignature_refused"), 1);
+	assert_int_equal(actions_count(&f->a, ACT_PERSIST), 0);
+	/* his is kept, and persisted */
+	actions_clear(&f->a);
+	countersign(f, &a, node_bob);
+	assert_true(pt->countersigned);
+	assert_memory_equal(pt->receiver_sig, node_bob, 33);
+	assert_true(actions_count(&f->a, ACT_PERSIST) > 0);
+	/* again: nothing more */
+	actions_clear(&f->a);
+	countersign(f, &a, node_bob);
+	assert_int_equal(actions_count(&f->a, ACT_PERSIST), 0);
+	struct chain_proof proof;
+	assert_true(pay_engine_refund_proof(&f->e, 0, a.id, &proof));
+	assert_int_equal(chain_proof_check(&proof, CHAIN_SPEND_REFUND, NULL, a.cltv,
+					   &(struct chain_verifier){ terms_verify_by_name, NULL }),
+			 CHAIN_RULE_OK);
+	fx_free(f);
+}
+
+/* Bob never countersigned (his htlc_signed lost): nothing to refund on
+ * chain; once no claim of his can confirm, the HTLC is Alice's again. */
+static void without_a_countersignature_expiry_refunds_off_chain(void **state)
+{
+	(void)state;
+	struct fx *f = fx_new(1, 1, ALICE_HONEST);
+	sign_by_name(f);
 	pay_engine_configure(&f->e, &f->e.clk, f->e.seed, ALICE_HONEST, true);
 	fx_connect(f, false, 0);
 	actions_clear(&f->a);
 	pay(f, "p1", PAY_AMP, 0.5, 0, 0);
 	struct add a = add_of(f, 0);
+	struct chain_proof proof;
+	assert_false(pay_engine_refund_proof(&f->e, 0, a.id, &proof));
+	for (uint32_t h = a.cltv; h < a.cltv + CHAIN_CONFIRMATIONS - 1; h++) {
+		actions_clear(&f->a);
+		pay_engine_block(&f->e, (uint64_t)h * SEC, NULL, 0, &f->a);
+		assert_int_equal(actions_count(&f->a, ACT_CHAIN), 0);
+		assert_int_equal(f->e.pays[0].parts[0].state, PART_INFLIGHT);
+	}
+	actions_clear(&f->a);
+	pay_engine_block(&f->e, (uint64_t)(a.cltv + CHAIN_CONFIRMATIONS - 1) * SEC, NULL, 0, &f->a);
+	assert_int_equal(actions_count(&f->a, ACT_CHAIN), 0);
+	const struct evrec *r = actions_find_log(&f->a, "htlc_refunded");
+	assert_non_null(r);
+	assert_non_null(strstr(log_str(r, "reason"), "never countersigned"));
+	assert_int_equal(f->e.pays[0].outcome, OUTCOME_REFUNDED);
+	check_conserved(f);
+	fx_free(f);
+}
+
+static void with_a_chain_expiry_submits_a_refund(void **state)
+{
+	(void)state;
+	struct fx *f = fx_new(1, 1, ALICE_HONEST);
+	sign_by_name(f);
+	pay_engine_configure(&f->e, &f->e.clk, f->e.seed, ALICE_HONEST, true);
+	fx_connect(f, false, 0);
+	actions_clear(&f->a);
+	pay(f, "p1", PAY_AMP, 0.5, 0, 0);
+	struct add a = add_of(f, 0);
+	countersign(f, &a, node_bob);
 	actions_clear(&f->a);
 	pay_engine_block(&f->e, (uint64_t)a.cltv * SEC, NULL, 0, &f->a);
 	assert_int_equal(actions_count(&f->a, ACT_CHAIN), 1);
@@ -1306,6 +1407,8 @@ int main(void)
 		cmocka_unit_test(a_payment_waits_for_bob_and_goes_on_reconnection),
 		cmocka_unit_test(an_htlc_is_refunded_at_its_cltv_expiry),
 		cmocka_unit_test(with_a_chain_expiry_submits_a_refund),
+		cmocka_unit_test(an_add_carries_alice_signature_of_its_terms),
+		cmocka_unit_test(without_a_countersignature_expiry_refunds_off_chain),
 		cmocka_unit_test(a_claim_on_chain_teaches_the_preimage_and_settles_the_part),
 		cmocka_unit_test(bad_share_corrupts_the_first_shard_only),
 		cmocka_unit_test(blocks_arm_the_timer_of_the_next_block),

@@ -83,9 +83,9 @@ static void a_chain_file_without_a_column_is_refused(void **state)
 	snprintf(path, sizeof(path), "%s/chain.db", dir);
 	sqlite3 *db;
 	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-	assert_int_equal(sqlite3_exec(db, "CREATE TABLE spends (channel TEXT, htlc INTEGER,"
-				      " kind INTEGER, sent INTEGER, confirm INTEGER);", NULL, NULL,
-				      NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, "CREATE TABLE spends (channel TEXT, sender BLOB,"
+				      " receiver BLOB, htlc INTEGER, kind INTEGER, sent INTEGER,"
+				      " confirm INTEGER);", NULL, NULL, NULL), SQLITE_OK);
 	sqlite3_close(db);
 	assert_null(chain_open(path, NULL, err, sizeof(err)));
 	assert_non_null(strstr(err, "no column preimage"));
