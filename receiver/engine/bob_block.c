@@ -58,6 +58,26 @@ static void claim_log(struct actions *out, const char *event, const struct bob_c
 	evrec_u64(r, "amount_msat", h->amount.millisatoshis);
 }
 
+/* A fulfilled HTLC goes back to Alice after all: her refund won on chain,
+ * or (why given) no claim of Bob's can confirm any more and no refund came,
+ * so Alice, who never had its terms countersigned, took it back off chain. */
+static void lose_fulfilled(struct bob_engine *e, size_t chan, struct bob_htlc *h, const char *why,
+			   struct actions *out)
+{
+	struct bob_chan *bc = &e->chans[chan];
+	if (!htlc_transition(&h->fsm, HTLC_EV_LOSE_ONCHAIN, bc->ledger.id, h->id, out))
+		return;
+	if (!ledger_reverse_fulfill(&bc->ledger, h->amount))
+		fatal("channel %s: cannot take back %llu msat", bc->ledger.id,
+		      (unsigned long long)h->amount.millisatoshis);
+	be_check_conservation(bc, out);
+	act_persist(out, BOB_REC_CHANNEL, chan, 0, NULL);
+	act_persist(out, BOB_REC_HTLC_STATE, chan, h->id, NULL);
+	claim_log(out, "htlc_lost_onchain", bc, h->id, h);
+	if (why)
+		evrec_str(out->v[out->n - 1].log, "reason", why);
+}
+
 /* On-chain fallback: a fulfill Alice has not acknowledged is claimed on
  * chain before its expiry, so the preimage reaches her even if every
  * fulfill message is lost; and what the chain settles is final. */
@@ -81,18 +101,21 @@ static void chain_watch(struct bob_engine *e, uint32_t height, struct actions *o
 				bc->unacked--;
 				if (refund) {
 					/* too late: Alice's refund won, the money is hers */
-					if (!htlc_transition(&h->fsm, HTLC_EV_LOSE_ONCHAIN, bc->ledger.id, id,
-							     out))
-						continue;
-					if (!ledger_reverse_fulfill(&bc->ledger, h->amount))
-						fatal("channel %s: cannot take back %llu msat", bc->ledger.id,
-						      (unsigned long long)h->amount.millisatoshis);
-					be_check_conservation(bc, out);
-					act_persist(out, BOB_REC_CHANNEL, i, 0, NULL);
+					lose_fulfilled(e, i, h, NULL, out);
+					continue;
 				}
 				act_persist(out, BOB_REC_HTLC_STATE, i, id, NULL);
-				claim_log(out, refund ? "htlc_lost_onchain" : "onchain_claim_confirmed", bc,
-					  id, h);
+				claim_log(out, "onchain_claim_confirmed", bc, id, h);
+				continue;
+			}
+			if (height >= h->cltv_expiry + CHAIN_CONFIRMATIONS) {
+				/* a claim sent before the expiry has confirmed by now,
+				 * and so has a refund sent at it: neither came */
+				h->acked = true;
+				bc->unacked--;
+				lose_fulfilled(e, i, h, "no claim can confirm any more and no refund "
+					       "came: Alice took it back off chain (its terms were "
+					       "never countersigned)", out);
 				continue;
 			}
 			if (h->claimed || height + chain->confirmations + 1 < h->cltv_expiry)

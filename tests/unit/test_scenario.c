@@ -547,7 +547,7 @@ static void test_fault_actions(void **state)
 		"partition=1", "", "reboot",
 		"delay=add#0:5ms", "delay=add#1", "delay=bogus#1:5ms", "delay=add#1:-5ms",
 		"delay=add#1:99999999999999999999s", "delay=add#1:5", "delay=add#:5ms",
-		"delay=add#4294967296:5ms", "delay=other#1:5ms", "duplicate=add#0",
+		"delay=add#4294967296:5ms", "delay=others#1:5ms", "duplicate=add#0",
 		"duplicate=add#1:", "duplicate=fulfil#1", "drop=add#1:5ms", "delay=#1:5ms",
 		"delay=add#1:5ms:6ms",
 		"drop=0.10000000000000000000000000000000000000000000000000000000000001",
@@ -594,7 +594,7 @@ static void test_fault_msg_rules(void **state)
 	parse_bad("[channel c1]\ncapacity = 1btc\n[fault f1]\nchannel = c1\n"
 		  "action = delay=add#1\n", 5, "[fault f1] action:", "delay=KIND#N:D", NULL);
 	parse_bad("[channel c1]\ncapacity = 1btc\n[fault f1]\nchannel = c1\n"
-		  "action = delay=bogus#1:5ms\n", 5, "[fault f1] action:", "add, fulfill or fail",
+		  "action = delay=bogus#1:5ms\n", 5, "[fault f1] action:", "add, fulfill, fail, signed or other",
 		  NULL);
 	/* two rules on one message: the second is reported */
 	parse_bad("[channel c1]\ncapacity = 1btc\n[fault f1]\nchannel = c1\n"
