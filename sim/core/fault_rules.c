@@ -13,9 +13,9 @@ bool fault_is_msg_rule(enum fault_action a)
 bool fault_rule_parse(const char *name, char *arg, struct fault_config *t, const char **why)
 {
 	static const char *const forms[] = {
-		"drop=KIND#N takes add, fulfill or fail as KIND",
-		"delay=KIND#N:D takes add, fulfill or fail as KIND",
-		"duplicate=KIND#N[:D] takes add, fulfill or fail as KIND",
+		"drop=KIND#N takes add, fulfill, fail or other as KIND",
+		"delay=KIND#N:D takes add, fulfill, fail or other as KIND",
+		"duplicate=KIND#N[:D] takes add, fulfill, fail or other as KIND",
 	};
 	enum fault_action a = strcmp(name, "delay") == 0 ? FAULT_DELAY_MSG
 			      : strcmp(name, "duplicate") == 0 ? FAULT_DUPLICATE_MSG : FAULT_DROP_MSG;

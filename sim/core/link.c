@@ -32,7 +32,7 @@ const char *msg_kind_name(enum msg_kind k)
 
 bool msg_kind_parse(const char *s, enum msg_kind *k)
 {
-	static const enum msg_kind named[] = { MSG_ADD, MSG_FULFILL, MSG_FAIL };
+	static const enum msg_kind named[] = { MSG_ADD, MSG_FULFILL, MSG_FAIL, MSG_OTHER };
 	for (size_t i = 0; i < sizeof(named) / sizeof(named[0]); i++) {
 		if (strcmp(s, msg_kind_name(named[i])) == 0) {
 			*k = named[i];

@@ -16,7 +16,7 @@ enum jitter_dist { JITTER_UNIFORM, JITTER_NORMAL, JITTER_PARETO };
 enum msg_kind { MSG_ADD, MSG_FULFILL, MSG_FAIL, MSG_OTHER, MSG_KIND_COUNT };
 
 const char *msg_kind_name(enum msg_kind k);
-/* "add", "fulfill", "fail" -> kind; false for anything else. */
+/* "add", "fulfill", "fail", "other" -> kind; false for anything else. */
 bool msg_kind_parse(const char *s, enum msg_kind *k);
 
 struct link_params {

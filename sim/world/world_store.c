@@ -17,6 +17,8 @@
  * are done with. */
 #include "world_int.h"
 
+#include <stddef.h>
+
 #include "bob_codec.h"
 #include "pay_codec.h"
 
@@ -51,9 +53,11 @@ struct wstore {
 	struct wdirties bd;
 	struct bob_meta_row meta;
 	bool has_meta;
-	struct bob_chan_row *bchans;        /* PAY_MAX_CHANNELS of them */
+	/* rows are 64 KB each (their finished ids): made as the channels
+	 * are written, not all at once (an explorer makes a store per replay) */
+	struct bob_chan_row *bchans;
 	struct bob_chan_row *scratch;       /* a row being written */
-	size_t nbchans;
+	size_t nbchans, bchans_cap;
 	struct bob_htlc_row *htlcs;         /* in the order added (rowid) */
 	bool *htlc_gone;
 	size_t nhtlcs, htlcs_cap;
@@ -77,8 +81,6 @@ struct wstore {
 struct wstore *w_store_new(void)
 {
 	struct wstore *st = xcalloc(1, sizeof(*st));
-	st->bchans = xcalloc(PAY_MAX_CHANNELS, sizeof(*st->bchans));
-	st->scratch = xcalloc(1, sizeof(*st->scratch));
 	return st;
 }
 
@@ -302,13 +304,19 @@ static void bob_write(struct world *w, const struct wdirty *d)
 {
 	struct wstore *st = w->store;
 	if (d->what == BOB_REC_CHANNEL) {
+		/* 64 KB of finished ids, of which a row uses the first
+		 * done_len bytes: neither cleared nor copied beyond them */
+		if (!st->scratch)
+			st->scratch = xrealloc(NULL, sizeof(*st->scratch));
 		struct bob_chan_row *r = st->scratch;
 		bob_chan_row_of(&w->bob, d->chan, r);
 		size_t c = bob_chan_at(st, r->id);
 		if (c == SIZE_MAX) {
 			if (st->nbchans == PAY_MAX_CHANNELS)
 				return;
-			st->bchans[st->nbchans++] = *r;
+			GROW(st->bchans, st->nbchans, st->bchans_cap, 4);
+			memcpy(&st->bchans[st->nbchans++], r,
+			       offsetof(struct bob_chan_row, done) + r->done_len);
 			return;
 		}
 		struct bob_chan_row *s = &st->bchans[c];
@@ -421,4 +429,124 @@ void w_store_flush(struct world *w)
 	for (size_t i = 0; i < st->bd.n; i++)
 		bob_write(w, &st->bd.v[i]);
 	st->bd.n = 0;
+}
+
+/* ---- a state's fingerprint ------------------------------------------------ */
+
+struct wput {
+	void (*fn)(void *ctx, const void *p, size_t n);
+	void *ctx;
+};
+
+static void put_u(const struct wput *o, uint64_t v)
+{
+	o->fn(o->ctx, &v, sizeof(v));
+}
+
+static void put_b(const struct wput *o, const void *p, size_t n)
+{
+	o->fn(o->ctx, p, n);
+}
+
+static void put_s(const struct wput *o, const char *s)
+{
+	o->fn(o->ctx, s, strlen(s) + 1);
+}
+
+static void digest_alice(const struct wstore *st, const struct wput *o)
+{
+	put_u(o, st->npays);
+	for (size_t i = 0; i < st->npays; i++) {
+		put_u(o, st->pays[i].seq);
+		put_u(o, st->pays[i].buf ? st->pays[i].len : UINT64_MAX);
+		if (st->pays[i].buf)
+			put_b(o, st->pays[i].buf, st->pays[i].len);
+	}
+	put_u(o, st->nachans);
+	for (size_t i = 0; i < st->nachans; i++) {
+		const struct pay_chan_row *r = &st->achans[i];
+		put_s(o, r->id);
+		uint64_t f[] = { r->capacity, r->alice, r->bob, r->htlc_min, r->next_htlc, r->delay,
+				 r->jitter, (uint64_t)r->idx, (uint64_t)r->max_htlcs,
+				 (uint64_t)r->jitter_dist };
+		put_b(o, f, sizeof(f));
+		put_b(o, &r->drop, sizeof(r->drop));
+		put_b(o, &r->dup, sizeof(r->dup));
+	}
+	put_u(o, st->has_totals);
+	put_b(o, st->totals, sizeof(st->totals));
+}
+
+static void digest_bob_htlc(const struct bob_htlc_row *r, const struct wput *o)
+{
+	put_s(o, r->channel);
+	uint64_t f[] = { r->id, r->amount, r->total, r->arrived, (uint64_t)r->cltv,
+			 (uint64_t)r->child, (uint64_t)r->code, (uint64_t)(int64_t)r->kind,
+			 (uint64_t)(int64_t)r->state, (uint64_t)r->acked << 1 | r->claimed };
+	put_b(o, f, sizeof(f));
+	put_b(o, r->hash, AMP_LEN);
+	put_b(o, r->setkey, AMP_LEN);
+	put_b(o, r->share, AMP_LEN);
+	put_b(o, r->preimage, AMP_LEN);
+	put_s(o, r->reason);
+}
+
+static void digest_bob(const struct wstore *st, const struct wput *o)
+{
+	put_u(o, st->has_meta);
+	uint64_t m[] = { (uint64_t)st->meta.epoch_unix_us, (uint64_t)st->meta.block_interval_us,
+			 (uint64_t)st->meta.time_scale_micro, (uint64_t)st->meta.seed };
+	put_b(o, m, sizeof(m));
+	put_u(o, st->nbchans);
+	for (size_t i = 0; i < st->nbchans; i++) {
+		const struct bob_chan_row *r = &st->bchans[i];
+		put_s(o, r->id);
+		uint64_t f[] = { r->capacity, r->alice, r->bob, r->htlc_min, r->delay, r->jitter,
+				 r->htlc_next, (uint64_t)r->max_htlcs, (uint64_t)r->jitter_dist,
+				 r->done_len, r->owner_len };
+		put_b(o, f, sizeof(f));
+		put_b(o, &r->drop, sizeof(r->drop));
+		put_b(o, &r->dup, sizeof(r->dup));
+		put_b(o, r->owner, r->owner_len < sizeof(r->owner) ? r->owner_len : sizeof(r->owner));
+		put_b(o, r->done, r->done_len < sizeof(r->done) ? r->done_len : sizeof(r->done));
+	}
+	put_u(o, st->nhtlcs);
+	for (size_t i = 0; i < st->nhtlcs; i++) {
+		put_u(o, st->htlc_gone[i]);
+		if (!st->htlc_gone[i])
+			digest_bob_htlc(&st->htlcs[i], o);
+	}
+	put_u(o, st->ninvs);
+	for (size_t i = 0; i < st->ninvs; i++) {
+		const struct bob_invoice_row *r = &st->invs[i];
+		put_u(o, st->inv_gone[i]);
+		if (st->inv_gone[i])
+			continue;
+		uint64_t f[] = { r->seq, r->amount, (uint64_t)r->paid, (uint64_t)r->created,
+				 (uint64_t)r->min_cltv };
+		put_b(o, f, sizeof(f));
+		put_b(o, r->hash, AMP_LEN);
+		put_b(o, r->preimage, AMP_LEN);
+		put_b(o, r->secret, AMP_LEN);
+		put_s(o, r->description);
+	}
+	put_u(o, st->nsets);
+	if (st->nsets)
+		put_b(o, st->sets, st->nsets * AMP_LEN);
+}
+
+void w_store_digest(const struct world *w, void (*put)(void *ctx, const void *p, size_t n),
+		    void *ctx)
+{
+	const struct wstore *st = w->store;
+	struct wput o = { put, ctx };
+	put_u(&o, st != NULL);
+	if (!st)
+		return;
+	/* what a turn asked for and has not written yet: nothing between
+	 * two events, but a fingerprint says what it holds */
+	put_u(&o, st->ad.n);
+	put_u(&o, st->bd.n);
+	digest_alice(st, &o);
+	digest_bob(st, &o);
 }

@@ -83,7 +83,7 @@ action = duplicate=fulfill#2:1s
 @pytest.mark.parametrize("action,frag", [
     ("delay=add#0:5ms", "from 1"),
     ("delay=add#1", "delay=KIND#N:D needs the delay"),
-    ("delay=bogus#1:5ms", "add, fulfill or fail"),
+    ("delay=bogus#1:5ms", "add, fulfill, fail or other"),
     ("delay=add#1:-5ms", "action"),
     ("delay=add#1:99999999999999999999s", "action"),
     ("duplicate=add#1:", "action"),

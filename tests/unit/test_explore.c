@@ -76,7 +76,7 @@ static void test_hand_items(void **state)
 {
 	(void)state;
 	struct scenario *s = load("", "amp");
-	struct xrun *r = xrun_new(s, NULL);
+	struct xrun *r = xrun_new(s, NULL, false);
 	struct world *w = xrun_world(r);
 	/* both shards' adds wait, each with its channel's window */
 	assert_int_equal(world_items(w), 2);
@@ -117,7 +117,7 @@ static void test_jitter_lets_either_first(void **state)
 {
 	(void)state;
 	struct scenario *s = load("jitter = 70ms\n", "amp");
-	struct xrun *r = xrun_new(s, NULL);
+	struct xrun *r = xrun_new(s, NULL, false);
 	xchoice ch[16];
 	size_t n = xrun_choices(r, 0, ch, 16);
 	/* c1's window [20, 90] ms holds c2's 80 ms: either arrives first */
@@ -134,17 +134,17 @@ static void test_digest(void **state)
 {
 	(void)state;
 	struct scenario *s = load("jitter = 70ms\n", "amp");
-	struct xrun *r1 = xrun_new(s, NULL), *r2 = xrun_new(s, NULL);
+	struct xrun *r1 = xrun_new(s, NULL, false), *r2 = xrun_new(s, NULL, false);
 	uint8_t d1[16], d2[16];
-	world_digest(xrun_world(r1), NULL, 0, d1);
-	world_digest(xrun_world(r2), NULL, 0, d2);
+	world_digest(xrun_world(r1), false, NULL, 0, d1);
+	world_digest(xrun_world(r2), false, NULL, 0, d2);
 	assert_memory_equal(d1, d2, 16);   /* the same state, however made */
 	xrun_apply(r2, XCHOICE(XC_DELIVER, 0));
-	world_digest(xrun_world(r2), NULL, 0, d2);
+	world_digest(xrun_world(r2), false, NULL, 0, d2);
 	assert_memory_not_equal(d1, d2, 16);
 	uint8_t extra = 1;
 	uint8_t d3[16];
-	world_digest(xrun_world(r1), &extra, 1, d3);
+	world_digest(xrun_world(r1), false, &extra, 1, d3);
 	assert_memory_not_equal(d1, d3, 16);
 	xrun_free(r1);
 	xrun_free(r2);
@@ -155,7 +155,7 @@ static void test_explore_invoices_breaks(void **state)
 {
 	(void)state;
 	struct scenario *s = load("", "invoices\nshards = 2");
-	struct explore_config cfg = { s, 0, 0, 0 };
+	struct explore_config cfg = { .s = s };
 	struct explore_result res;
 	explore_run(&cfg, &res);
 	assert_int_equal(res.verdict, EXPLORE_HOLDS);   /* nothing lost: it settles */
@@ -167,7 +167,7 @@ static void test_explore_invoices_breaks(void **state)
 	assert_non_null(strstr(res.what, "partial"));
 	assert_true(res.npath > 0);
 	/* the path replays to the violation */
-	struct xrun *r = xrun_new(s, NULL);
+	struct xrun *r = xrun_new(s, NULL, false);
 	unsigned drops = 0;
 	for (size_t i = 0; i < res.npath; i++) {
 		drops += XCHOICE_KIND(res.path[i]) == XC_DROP;
@@ -187,7 +187,7 @@ static void test_explore_amp_holds_and_depth(void **state)
 {
 	(void)state;
 	struct scenario *s = load("jitter = 70ms\n", "amp");
-	struct explore_config cfg = { s, 1, 0, 0 };
+	struct explore_config cfg = { .s = s, .faults = 1 };
 	struct explore_result res;
 	explore_run(&cfg, &res);
 	assert_int_equal(res.verdict, EXPLORE_HOLDS);

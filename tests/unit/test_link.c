@@ -23,7 +23,7 @@ static void test_msg_kind_names(void **state)
 {
 	(void)state;
 	enum msg_kind k = MSG_OTHER;
-	static const enum msg_kind named[] = { MSG_ADD, MSG_FULFILL, MSG_FAIL };
+	static const enum msg_kind named[] = { MSG_ADD, MSG_FULFILL, MSG_FAIL, MSG_OTHER };
 	for (size_t i = 0; i < sizeof(named) / sizeof(named[0]); i++) {
 		k = MSG_OTHER;
 		assert_true(msg_kind_parse(msg_kind_name(named[i]), &k));
@@ -35,7 +35,7 @@ static void test_msg_kind_names(void **state)
 	assert_string_equal(msg_kind_name(MSG_OTHER), "other");
 
 	k = MSG_FAIL;
-	assert_false(msg_kind_parse("other", &k));
+	assert_false(msg_kind_parse("others", &k));
 	assert_false(msg_kind_parse("Add", &k));
 	assert_false(msg_kind_parse("fulfil", &k));
 	assert_false(msg_kind_parse("", &k));

@@ -528,6 +528,12 @@ static void test_fault_actions(void **state)
 	assert_true(fault_action_parse("drop=add#7", &f, &why));
 	assert_int_equal(f.action, FAULT_DROP_MSG);
 	assert_false(f.has_dur);
+	/* the other messages on a channel (acknowledgements, reestablishes):
+	 * a checker's counterexample may lose or time one */
+	assert_true(fault_action_parse("delay=other#2:30ms", &f, &why));
+	assert_int_equal(f.action, FAULT_DELAY_MSG);
+	assert_int_equal(f.msg, MSG_OTHER);
+	assert_int_equal(f.nth, 2);
 
 	assert_true(fault_action_parse("up", &f, &why));
 	assert_int_equal(f.action, FAULT_UP);
@@ -547,7 +553,7 @@ static void test_fault_actions(void **state)
 		"partition=1", "", "reboot",
 		"delay=add#0:5ms", "delay=add#1", "delay=bogus#1:5ms", "delay=add#1:-5ms",
 		"delay=add#1:99999999999999999999s", "delay=add#1:5", "delay=add#:5ms",
-		"delay=add#4294967296:5ms", "delay=other#1:5ms", "duplicate=add#0",
+		"delay=add#4294967296:5ms", "delay=others#1:5ms", "duplicate=add#0",
 		"duplicate=add#1:", "duplicate=fulfil#1", "drop=add#1:5ms", "delay=#1:5ms",
 		"delay=add#1:5ms:6ms",
 		"drop=0.10000000000000000000000000000000000000000000000000000000000001",
@@ -594,7 +600,7 @@ static void test_fault_msg_rules(void **state)
 	parse_bad("[channel c1]\ncapacity = 1btc\n[fault f1]\nchannel = c1\n"
 		  "action = delay=add#1\n", 5, "[fault f1] action:", "delay=KIND#N:D", NULL);
 	parse_bad("[channel c1]\ncapacity = 1btc\n[fault f1]\nchannel = c1\n"
-		  "action = delay=bogus#1:5ms\n", 5, "[fault f1] action:", "add, fulfill or fail",
+		  "action = delay=bogus#1:5ms\n", 5, "[fault f1] action:", "add, fulfill, fail or other",
 		  NULL);
 	/* two rules on one message: the second is reported */
 	parse_bad("[channel c1]\ncapacity = 1btc\n[fault f1]\nchannel = c1\n"
