@@ -53,11 +53,11 @@ struct wstore {
 	struct wdirties bd;
 	struct bob_meta_row meta;
 	bool has_meta;
-	/* rows are 64 KB each (their finished ids): made as the channels
-	 * are written, not all at once (an explorer makes a store per replay) */
-	struct bob_chan_row *bchans;
-	struct bob_chan_row *scratch;       /* a row being written */
-	size_t nbchans, bchans_cap;
+	/* a row has room for 64 KB of finished ids, of which it uses the
+	 * first done_len bytes: each is kept in what it uses (an explorer
+	 * keeps hundreds of worlds, and makes a store per replay) */
+	struct bob_chan_row *bchans[PAY_MAX_CHANNELS];
+	size_t nbchans;
 	struct bob_htlc_row *htlcs;         /* in the order added (rowid) */
 	bool *htlc_gone;
 	size_t nhtlcs, htlcs_cap;
@@ -94,8 +94,8 @@ void w_store_free(struct wstore *st)
 		free(st->pays[i].buf);
 	free(st->pays);
 	u64map_free(&st->pay_at);
-	free(st->bchans);
-	free(st->scratch);
+	for (size_t i = 0; i < st->nbchans; i++)
+		free(st->bchans[i]);
 	free(st->htlcs);
 	free(st->htlc_gone);
 	for (size_t i = 0; i < PAY_MAX_CHANNELS; i++)
@@ -245,7 +245,7 @@ void w_store_load_alice(struct world *w)
 static size_t bob_chan_at(struct wstore *st, const char *id)
 {
 	for (size_t i = 0; i < st->nbchans; i++)
-		if (strcmp(st->bchans[i].id, id) == 0)
+		if (strcmp(st->bchans[i]->id, id) == 0)
 			return i;
 	return SIZE_MAX;
 }
@@ -300,26 +300,38 @@ static void bob_invoice(struct world *w, uint64_t seq)
 	u64map_put(&st->inv_at, seq, st->ninvs++);
 }
 
+/* A row as kept: its columns and the finished ids it uses. */
+static size_t row_size(size_t done_len)
+{
+	return offsetof(struct bob_chan_row, done) + done_len;
+}
+
+/* A whole row to write into, for the time of one write or load: never
+ * cleared (what a row uses is written) and not kept (hundreds of worlds
+ * would keep 64 KB each) */
+static struct bob_chan_row *whole_row(void)
+{
+	return xrealloc(NULL, sizeof(struct bob_chan_row));
+}
+
 static void bob_write(struct world *w, const struct wdirty *d)
 {
 	struct wstore *st = w->store;
 	if (d->what == BOB_REC_CHANNEL) {
-		/* 64 KB of finished ids, of which a row uses the first
-		 * done_len bytes: neither cleared nor copied beyond them */
-		if (!st->scratch)
-			st->scratch = xrealloc(NULL, sizeof(*st->scratch));
-		struct bob_chan_row *r = st->scratch;
+		struct bob_chan_row *r = whole_row();
 		bob_chan_row_of(&w->bob, d->chan, r);
 		size_t c = bob_chan_at(st, r->id);
 		if (c == SIZE_MAX) {
-			if (st->nbchans == PAY_MAX_CHANNELS)
-				return;
-			GROW(st->bchans, st->nbchans, st->bchans_cap, 4);
-			memcpy(&st->bchans[st->nbchans++], r,
-			       offsetof(struct bob_chan_row, done) + r->done_len);
+			if (st->nbchans < PAY_MAX_CHANNELS) {
+				st->bchans[st->nbchans] = xrealloc(NULL, row_size(r->done_len));
+				memcpy(st->bchans[st->nbchans++], r, row_size(r->done_len));
+			}
+			free(r);
 			return;
 		}
-		struct bob_chan_row *s = &st->bchans[c];
+		if (r->done_len > st->bchans[c]->done_len)
+			st->bchans[c] = xrealloc(st->bchans[c], row_size(r->done_len));
+		struct bob_chan_row *s = st->bchans[c];
 		/* ON CONFLICT(id): balances, the ids seen and finished, the owner */
 		s->alice = r->alice;
 		s->bob = r->bob;
@@ -328,6 +340,7 @@ static void bob_write(struct world *w, const struct wdirty *d)
 		memcpy(s->done, r->done, r->done_len);
 		s->owner_len = r->owner_len;
 		memcpy(s->owner, r->owner, sizeof(s->owner));
+		free(r);
 		return;
 	}
 	/* BOB_REC_HTLC_STATE: an UPDATE of the row, if there is one */
@@ -393,13 +406,16 @@ void w_store_load_bob(struct world *w)
 		bob_meta_row_load(e, &st->meta);
 	for (size_t c = 0; c < st->nbchans; c++) {
 		/* Alice's balance as if no HTLC were in flight */
-		uint64_t alice = st->bchans[c].alice;
+		struct bob_chan_row *row = whole_row();
+		memcpy(row, st->bchans[c], row_size(st->bchans[c]->done_len));
+		uint64_t alice = row->alice;
 		for (size_t i = 0; i < st->nhtlcs; i++)
 			if (!st->htlc_gone[i] && st->htlcs[i].state == 0 &&
-			    strcmp(st->htlcs[i].channel, st->bchans[c].id) == 0)
+			    strcmp(st->htlcs[i].channel, row->id) == 0)
 				alice += st->htlcs[i].amount;
-		if (bob_chan_row_load(e, &st->bchans[c], alice, why, sizeof(why)) != BOB_ROW_OK)
+		if (bob_chan_row_load(e, row, alice, why, sizeof(why)) != BOB_ROW_OK)
 			fatal("the world: bob's stored channel: %s", why);
+		free(row);
 	}
 	for (size_t i = 0; i < st->ninvs; i++)
 		if (!st->inv_gone[i] && !bob_invoice_row_load(e, &st->invs[i], why, sizeof(why)))
@@ -499,7 +515,7 @@ static void digest_bob(const struct wstore *st, const struct wput *o)
 	put_b(o, m, sizeof(m));
 	put_u(o, st->nbchans);
 	for (size_t i = 0; i < st->nbchans; i++) {
-		const struct bob_chan_row *r = &st->bchans[i];
+		const struct bob_chan_row *r = st->bchans[i];
 		put_s(o, r->id);
 		uint64_t f[] = { r->capacity, r->alice, r->bob, r->htlc_min, r->delay, r->jitter,
 				 r->htlc_next, (uint64_t)r->max_htlcs, (uint64_t)r->jitter_dist,
