@@ -194,6 +194,8 @@ static struct xrun *replay(struct xctx *x, const xchoice *path, size_t n)
 	struct world_sink sink = { .violation = on_violation, .ctx = x };
 	x->engine[0] = '\0';
 	struct xrun *r = xrun_new(x->cfg->s, &sink, crashes_on(x->cfg));
+	if (x->cfg->only_crashes)
+		xrun_only_crashes(r);
 	/* the path's states were judged when they were found: the checker
 	 * watches only the step about to be taken */
 	for (size_t i = 0; i < n; i++)

@@ -45,6 +45,7 @@ struct explore_config {
 	const struct scenario *s;
 	unsigned faults;          /* budget: drops, duplicates, disconnects, crashes */
 	bool no_crashes;          /* offer no crash (the faults of before) */
+	bool only_crashes;        /* offer crashes and no other fault */
 	unsigned depth;           /* 0: no limit */
 	uint64_t max_states;      /* refuse to go on beyond (0: 4,000,000) */
 };
@@ -88,6 +89,8 @@ size_t xrun_choices(struct xrun *r, unsigned faults_left, xchoice *out, size_t m
 uint64_t xrun_next_time(const struct xrun *r);
 /* The scenario's payments started so far. */
 size_t xrun_next_payment(const struct xrun *r);
+/* Offer no fault but crashes (xrun_new's crashes must be true). */
+void xrun_only_crashes(struct xrun *r);
 /* Whether a crash may be chosen now: between instants (no item due now,
  * no payment started now), and if crashes are offered. */
 bool xrun_may_crash(const struct xrun *r);

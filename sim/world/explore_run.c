@@ -15,6 +15,7 @@ struct xrun {
 	size_t next;                      /* the next payment to start */
 	unsigned faults;
 	bool crashes;                     /* XC_CRASH is offered */
+	bool only_crashes;                /* and no other fault */
 	uint64_t started_at;              /* when the last payment started */
 	bool started_any;
 };
@@ -142,6 +143,14 @@ void xrun_apply(struct xrun *r, xchoice c)
 	start_due(r);
 }
 
+static size_t crash_choices(const struct xrun *r, xchoice *out, size_t max)
+{
+	size_t k = 0;
+	for (size_t node = 0; xrun_may_crash(r) && node < 2 && k < max; node++)
+		out[k++] = XCHOICE(XC_CRASH, node);
+	return k;
+}
+
 size_t xrun_choices(struct xrun *r, unsigned faults_left, xchoice *out, size_t max)
 {
 	struct world *w = r->w;
@@ -163,6 +172,8 @@ size_t xrun_choices(struct xrun *r, unsigned faults_left, xchoice *out, size_t m
 	}
 	if (!faults_left)
 		return k;
+	if (r->only_crashes)
+		return k + crash_choices(r, out + k, max - k);
 	for (size_t i = 0; i < n && k + 1 < max; i++) {
 		world_item(w, i, &it);
 		if (it.pinned)
@@ -173,9 +184,12 @@ size_t xrun_choices(struct xrun *r, unsigned faults_left, xchoice *out, size_t m
 	bool final;
 	if (world_connected(w) && !world_quiet(w, &final) && k < max)
 		out[k++] = XCHOICE(XC_DISCONNECT, 0);
-	for (size_t node = 0; xrun_may_crash(r) && node < 2 && k < max; node++)
-		out[k++] = XCHOICE(XC_CRASH, node);
-	return k;
+	return k + crash_choices(r, out + k, max - k);
+}
+
+void xrun_only_crashes(struct xrun *r)
+{
+	r->only_crashes = true;
 }
 
 bool xrun_may_crash(const struct xrun *r)

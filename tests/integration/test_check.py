@@ -177,6 +177,21 @@ def test_amp_holds_with_a_crash_among_the_faults(build):
     assert states_of(r2.stdout) > states_of(r.stdout)
 
 
+def test_crashes_alone_break_nothing(build):
+    # a restarted alice sends again what a crash lost: two crashes and no
+    # other fault leave every payment whole, even to an eager bob with mpp
+    # (one lost part is enough for him otherwise)
+    for path in (AMP, MPP_EAGER, TWO_INVOICES):
+        r = check(build, path, "--faults", "2", "--only-crashes")
+        assert r.returncode == 0, r.stdout + r.stderr
+        tried = faults_tried(r.stdout)
+        assert tried[:3] == [0, 0, 0] and tried[3] > 0, tried
+    r = check(build, MPP_EAGER, "--faults", "1")
+    assert r.returncode == 1 and "is lost (a fault)" in r.stdout, r.stdout
+    r = check(build, AMP, "--no-crashes", "--only-crashes")
+    assert r.returncode == 2 and "not both" in r.stderr
+
+
 def test_a_crash_in_the_two_invoices_counterexample_replays(build, tmp_path):
     # with two faults the shortest break loses c2's add and then crashes
     # alice: restarted, she sends it again, and bob refuses it as too close
