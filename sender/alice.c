@@ -84,6 +84,15 @@ static void submit_refund(struct alice *a, const struct action *x)
 		break;
 	}
 	case CHAIN_SPENT:     /* her own refund of an earlier block, or Bob's claim */
+		if (winner.kind == CHAIN_REFUND) {
+			/* hers (only the sender can refund): sent, even if the
+			 * chain's answer to it never came */
+			struct actions more;
+			actions_init(&more);
+			pay_engine_refund_sent(&a->eng, x->chan, x->id, &more);
+			alice_run(a, &more);
+			actions_free(&more);
+		}
 		break;
 	case CHAIN_INVALID:   /* not expired at the chain's reckoning: the next block */
 		log_debug("refund of %s/%llu refused by the chain: %s", l->id,

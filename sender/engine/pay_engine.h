@@ -237,7 +237,8 @@ void pay_engine_block(struct pay_engine *e, uint64_t now_us, const struct pay_ch
  * has no countersignature of them (she then asks for no refund). */
 bool pay_engine_refund_proof(struct pay_engine *e, size_t chan, uint64_t htlc_id,
 			     struct chain_proof *proof);
-/* The shell's chain accepted the refund of ACT_CHAIN (logged). */
+/* The shell's chain accepted the refund of ACT_CHAIN, or showed it spent
+ * by her own refund (logged once per HTLC). */
 void pay_engine_refund_sent(struct pay_engine *e, size_t chan, uint64_t htlc_id,
 			    struct actions *out);
 

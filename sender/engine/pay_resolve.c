@@ -287,6 +287,14 @@ void pay_engine_start(struct pay_engine *e, uint64_t now_us, struct actions *out
 void pay_engine_refund_sent(struct pay_engine *e, size_t chan, uint64_t htlc_id,
 			    struct actions *out)
 {
+	/* once per HTLC: the chain may answer "accepted", or "spent" by the
+	 * refund of an earlier block whose answer never came */
+	struct payment *p;
+	struct part *pt = pe_owner_any(e, chan, htlc_id, &p);
+	if (pt && pt->refund_logged)
+		return;
+	if (pt)
+		pt->refund_logged = true;
 	struct evrec *ev = act_log(out, "onchain_refund_sent");
 	evrec_str(ev, "channel", e->chans[chan].ledger.id);
 	evrec_u64(ev, "htlc", htlc_id);

@@ -39,6 +39,7 @@ struct part {
 	unsigned attempt;            /* 0 for the first try, then retries */
 	bool have_invoice;
 	bool onchain;                /* resolved by the simulated chain */
+	bool refund_logged;          /* onchain_refund_sent said (not stored) */
 	char why[96];
 	/* the HTLC's terms as signed (docs/protocol.md, "Signed terms"):
 	 * Alice's signature, sent with the add, and Bob's countersignature */

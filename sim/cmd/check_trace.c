@@ -56,65 +56,22 @@ static void timer_words(struct world *w, uint64_t t, char *buf, size_t n)
 		snprintf(buf, n, "the scenario's next payment starts");
 }
 
-static void step_words(const struct scenario *s, struct xrun *r, xchoice c, char *buf, size_t n,
-		       struct check_trace *tr)
+static bool same_msg(const struct check_rule *a, const struct check_rule *b)
 {
-	struct world *w = xrun_world(r);
-	char at[32], sent[32], what[200];
-	struct world_item it;
-	enum xchoice_kind k = XCHOICE_KIND(c);
-	if (k != XC_TIME && k != XC_DISCONNECT)
-		world_item(w, XCHOICE_ITEM(c), &it);
-	if (k != XC_TIME && k != XC_DISCONNECT)
-		item_words(s, &it, what, sizeof(what));
-	struct check_rule rule = { 0 };
-	if (k != XC_TIME && k != XC_DISCONNECT)
-		rule = (struct check_rule){ it.chan, it.from == WORLD_BOB, it.kind, it.nth, CR_DROP, 0, 0 };
-	switch (k) {
-	case XC_TIME: {
-		uint64_t t = xrun_next_time(r);
-		char words[900];
-		timer_words(w, t, words, sizeof(words));
-		ms(at, sizeof(at), t);
-		snprintf(buf, n, "at %s: %s", at, words);
-		return;
-	}
-	case XC_DELIVER: {
-		uint64_t t = it.lo > world_now(w) ? it.lo : world_now(w);
-		ms(at, sizeof(at), t);
-		ms(sent, sizeof(sent), it.sent);
-		snprintf(buf, n, "at %s: %s, sent at %s, arrives", at, what, sent);
-		rule.what = CR_DELAY;
-		rule.delay_us = t - it.sent;
-		break;
-	}
-	case XC_DROP:
-		ms(at, sizeof(at), world_now(w));
-		snprintf(buf, n, "at %s: %s is lost (a fault)", at, what);
-		break;
-	case XC_DUPLICATE:
-		ms(at, sizeof(at), world_now(w));
-		snprintf(buf, n, "at %s: %s will arrive twice (a fault)", at, what);
-		rule.what = CR_DUPLICATE;
-		break;
-	case XC_DISCONNECT:
-		ms(at, sizeof(at), world_now(w));
-		snprintf(buf, n, "at %s: the connection is cut (a fault): what was on its way is lost, "
-			 "alice reconnects after her backoff", at);
-		rule.what = CR_DISCONNECT;
-		rule.at_us = world_now(w);
-		break;
-	case XC_CRASH:
-		snprintf(buf, n, "a crash");
-		return;
-	}
-	/* a duplicated message's second delivery: the duplicate rule's :D */
+	return a->chan == b->chan && a->to_alice == b->to_alice && a->kind == b->kind &&
+	       a->nth == b->nth && a->life == b->life && a->what != CR_DISCONNECT &&
+	       a->what != CR_CRASH && b->what != CR_DISCONNECT && b->what != CR_CRASH;
+}
+
+/* A message's rule, one per fate: a duplicated message's second delivery
+ * is the duplicate rule's :D, not a second delay. */
+static void msg_rule(struct check_trace *tr, struct check_rule rule)
+{
 	if (rule.what == CR_DELAY) {
 		struct check_rule *delay = NULL, *dup = NULL;
 		for (size_t i = 0; i < tr->n; i++) {
 			struct check_rule *o = &tr->v[i];
-			if (o->chan == rule.chan && o->to_alice == rule.to_alice && o->kind == rule.kind &&
-			    o->nth == rule.nth) {
+			if (same_msg(o, &rule)) {
 				delay = o->what == CR_DELAY ? o : delay;
 				dup = o->what == CR_DUPLICATE ? o : dup;
 			}
@@ -129,11 +86,100 @@ static void step_words(const struct scenario *s, struct xrun *r, xchoice c, char
 	add_rule(tr, rule);
 }
 
+static struct check_rule item_rule(struct world *w, const struct world_item *it)
+{
+	struct check_rule r = { it->chan, it->from == WORLD_BOB, it->kind, it->nth, CR_DROP, 0, 0,
+				0, world_generation(w, it->from), it->from };
+	if (r.life)
+		r.at_us = world_restarted_at(w, it->from);
+	return r;
+}
+
+/* What a disconnect or a crash loses: a message whose earliest delivery
+ * has come is still on its way in the execution found; ampsim run, which
+ * delivers what is due before its steps of an instant, is told so by a
+ * delay to its latest delivery. */
+static void lost_rules(struct world *w, struct check_trace *tr)
+{
+	struct world_item it;
+	for (size_t i = 0; i < world_items(w); i++) {
+		world_item(w, i, &it);
+		if (it.lo > world_now(w) || it.pinned)
+			continue;
+		struct check_rule r = item_rule(w, &it);
+		r.what = CR_DELAY;
+		r.delay_us = it.hi - it.sent;
+		msg_rule(tr, r);
+	}
+}
+
+static void fault_words(struct world *w, xchoice c, char *buf, size_t n, struct check_trace *tr)
+{
+	char at[32];
+	ms(at, sizeof(at), world_now(w));
+	struct check_rule rule = { .what = CR_DISCONNECT, .at_us = world_now(w) };
+	lost_rules(w, tr);
+	if (XCHOICE_KIND(c) == XC_DISCONNECT) {
+		snprintf(buf, n, "at %s: the connection is cut (a fault): what was on its way is lost, "
+			 "alice reconnects after her backoff", at);
+	} else {
+		rule.what = CR_CRASH;
+		rule.node = XCHOICE_ITEM(c) ? WORLD_BOB : WORLD_ALICE;
+		const char *who = world_node_name(rule.node);
+		snprintf(buf, n, "at %s: %s crashes (a fault) and restarts at once from %s records: "
+			 "what was on its way and in %s memory is lost", at, who,
+			 rule.node == WORLD_BOB ? "his" : "her", rule.node == WORLD_BOB ? "his" : "her");
+	}
+	add_rule(tr, rule);
+}
+
+static void step_words(const struct scenario *s, struct xrun *r, xchoice c, char *buf, size_t n,
+		       struct check_trace *tr)
+{
+	struct world *w = xrun_world(r);
+	char at[32], sent[32], what[200];
+	struct world_item it;
+	enum xchoice_kind k = XCHOICE_KIND(c);
+	if (k == XC_DISCONNECT || k == XC_CRASH) {
+		fault_words(w, c, buf, n, tr);
+		return;
+	}
+	if (k == XC_TIME) {
+		uint64_t t = xrun_next_time(r);
+		char words[900];
+		timer_words(w, t, words, sizeof(words));
+		ms(at, sizeof(at), t);
+		snprintf(buf, n, "at %s: %s", at, words);
+		return;
+	}
+	world_item(w, XCHOICE_ITEM(c), &it);
+	item_words(s, &it, what, sizeof(what));
+	struct check_rule rule = item_rule(w, &it);
+	ms(at, sizeof(at), world_now(w));
+	if (k == XC_DELIVER) {
+		uint64_t t = it.lo > world_now(w) ? it.lo : world_now(w);
+		ms(at, sizeof(at), t);
+		ms(sent, sizeof(sent), it.sent);
+		snprintf(buf, n, "at %s: %s, sent at %s, arrives", at, what, sent);
+		rule.what = CR_DELAY;
+		rule.delay_us = t - it.sent;
+	} else if (k == XC_DROP) {
+		snprintf(buf, n, "at %s: %s is lost (a fault)", at, what);
+	} else {
+		snprintf(buf, n, "at %s: %s will arrive twice (a fault)", at, what);
+		rule.what = CR_DUPLICATE;
+	}
+	msg_rule(tr, rule);
+}
+
 void check_trace_replay(const struct scenario *s, const xchoice *path, size_t n, FILE *f,
 			struct check_trace *tr)
 {
 	memset(tr, 0, sizeof(*tr));
-	struct xrun *r = xrun_new(s, NULL);
+	bool crashes = false;
+	for (size_t i = 0; i < n; i++)
+		crashes |= XCHOICE_KIND(path[i]) == XC_CRASH;
+	struct xrun *r = xrun_new(s, NULL, crashes);
 	char line[1200], prev[1200] = "";
 	size_t first = 0, same = 0;
 	for (size_t i = 0; i < n; i++) {
@@ -209,8 +255,7 @@ static bool dup_dropped(const struct check_trace *tr, const struct check_rule *r
 	bool drop = false, dup = false;
 	for (size_t i = 0; i < tr->n; i++) {
 		const struct check_rule *o = &tr->v[i];
-		if (o->chan == r->chan && o->to_alice == r->to_alice && o->kind == r->kind &&
-		    o->nth == r->nth) {
+		if (same_msg(o, r)) {
 			drop |= o->what == CR_DROP;
 			dup |= o->what == CR_DUPLICATE;
 		}
@@ -218,16 +263,25 @@ static bool dup_dropped(const struct check_trace *tr, const struct check_rule *r
 	return drop && dup;
 }
 
-static void write_rule(FILE *f, const struct scenario *s, const struct check_rule *r, size_t i)
+static void write_rule(FILE *f, const struct scenario *s, const struct check_rule *r, size_t *k)
 {
 	char d[32];
-	fprintf(f, "\n[fault x%zu]\n", i + 1);
-	if (r->what == CR_DISCONNECT) {
-		ms(d, sizeof(d), r->at_us);
-		fprintf(f, "at = %s\naction = disconnect\n", d);
+	ms(d, sizeof(d), r->at_us);
+	if (r->what == CR_DISCONNECT || r->what == CR_CRASH) {
+		fprintf(f, "\n[fault x%zu]\nat = %s\n", ++*k, d);
+		if (r->what == CR_DISCONNECT) {
+			fprintf(f, "action = disconnect\n");
+			return;
+		}
+		/* the restart after it, at the same time: steps of one time are
+		 * carried out in the order of the file */
+		fprintf(f, "action = crash=%s\n", world_node_name(r->node));
+		fprintf(f, "\n[fault x%zu]\nat = %s\naction = restart=%s\n", ++*k, d,
+			world_node_name(r->node));
 		return;
 	}
-	fprintf(f, "at = 0ms\nchannel = %s\ndirection = %s\n", chan_name(s, r->chan),
+	fprintf(f, "\n[fault x%zu]\n", ++*k);
+	fprintf(f, "at = %s\nchannel = %s\ndirection = %s\n", d, chan_name(s, r->chan),
 		r->to_alice ? "to_alice" : "to_bob");
 	const char *kind = msg_kind_name(r->kind);
 	switch (r->what) {
@@ -241,7 +295,7 @@ static void write_rule(FILE *f, const struct scenario *s, const struct check_rul
 		fprintf(f, "action = duplicate=%s#%u%s%s\n", kind, r->nth, r->has_delay ? ":" : "",
 			r->has_delay ? d : "");
 		break;
-	case CR_DISCONNECT: break;
+	case CR_DISCONNECT: case CR_CRASH: break;
 	}
 }
 
@@ -264,7 +318,7 @@ bool check_trace_write(const struct scenario *s, const struct check_trace *tr,
 			continue;   /* the base delay: no rule needed */
 		if ((r->what == CR_DROP || r->what == CR_DUPLICATE) && dup_dropped(tr, r))
 			continue;   /* doubled, then one copy lost: it arrives once */
-		write_rule(f, s, r, k++);
+		write_rule(f, s, r, &k);
 	}
 	if (fclose(f) != 0 && ok) {
 		snprintf(err, n, "--counterexample %s: %s", out, strerror(errno));

@@ -15,10 +15,15 @@ struct check_rule {
 	bool to_alice;
 	enum msg_kind kind;
 	uint32_t nth;
-	enum { CR_DELAY, CR_DROP, CR_DUPLICATE, CR_DISCONNECT } what;
+	enum { CR_DELAY, CR_DROP, CR_DUPLICATE, CR_DISCONNECT, CR_CRASH } what;
 	uint64_t delay_us;       /* CR_DELAY; CR_DUPLICATE: its second copy's, if has_delay */
 	bool has_delay;
-	uint64_t at_us;          /* CR_DISCONNECT */
+	/* CR_DISCONNECT, CR_CRASH: when; a message's rule: when its sender's
+	 * life began (0, or its restart: a restarted daemon's links count
+	 * their messages from 1 again, and it is given the rule then) */
+	uint64_t at_us;
+	uint32_t life;           /* its sender's generation */
+	enum world_node node;    /* CR_CRASH: who crashes and restarts */
 };
 
 struct check_trace {

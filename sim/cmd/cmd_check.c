@@ -22,15 +22,19 @@
 static void check_usage(FILE *f)
 {
 	fprintf(f,
-		"usage: ampsim check FILE [--faults N] [--depth D] [--counterexample OUT.ini]\n"
+		"usage: ampsim check FILE [--faults N] [--no-crashes | --only-crashes] [--depth D]\n"
+		"                          [--counterexample OUT.ini] [--max-states N]\n"
 		"Explore every timed execution of the scenario's payments with both engines in\n"
 		"this process: every order of deliveries and timers the links' delays and jitter\n"
 		"allow, plus up to N faults (a message lost, a message duplicated, the connection\n"
-		"cut), each distinct state once, breadth first. Properties: " CHECK_PROPERTIES ".\n"
+		"cut, alice or bob crashed and restarted), each distinct state once, breadth\n"
+		"first. Properties: " CHECK_PROPERTIES ".\n"
 		"Exit 0: every property holds in every execution; 1: a violation, its shortest\n"
 		"trace printed; 2: bad input, or too large to explore whole; 3: --depth cut the\n"
 		"search and nothing broke up to it.\n\n"
 		"  --faults N            faults per execution (default 0, at most 8)\n"
+		"  --no-crashes          no crash among the faults: losses, duplicates, disconnects\n"
+		"  --only-crashes        crashes the only faults\n"
 		"  --depth D             explore executions up to D steps only\n"
 		"  --counterexample OUT  write the violation as a scenario ampsim run replays\n"
 		"  --max-states N        give up (exit 2) beyond N distinct states (default 4000000)\n");
@@ -38,6 +42,7 @@ static void check_usage(FILE *f)
 
 struct check_opts {
 	uint64_t faults, depth, max_states;
+	bool no_crashes, only_crashes;
 	const char *out, *file;
 };
 
@@ -48,12 +53,14 @@ static int check_options(int argc, char **argv, struct check_opts *o)
 		{ "depth", required_argument, NULL, 'd' },
 		{ "counterexample", required_argument, NULL, 'c' },
 		{ "max-states", required_argument, NULL, 'm' },
+		{ "no-crashes", no_argument, NULL, 'n' },
+		{ "only-crashes", no_argument, NULL, 'o' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *why;
 	int c;
-	*o = (struct check_opts){ 0, 0, 4000000, NULL, NULL };
+	*o = (struct check_opts){ 0, 0, 4000000, false, false, NULL, NULL };
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'f':
@@ -77,9 +84,15 @@ static int check_options(int argc, char **argv, struct check_opts *o)
 			}
 			break;
 		case 'c': o->out = optarg; break;
+		case 'n': o->no_crashes = true; break;
+		case 'o': o->only_crashes = true; break;
 		case 'h': check_usage(stdout); return 0;
 		default: check_usage(stderr); return 2;
 		}
+	}
+	if (o->no_crashes && o->only_crashes) {
+		fprintf(stderr, "ampsim check: --no-crashes or --only-crashes, not both\n");
+		return 2;
 	}
 	if (optind + 1 != argc) {
 		fprintf(stderr, optind == argc ? "ampsim check: which scenario?\n"
@@ -115,6 +128,18 @@ static void counts(const struct explore_result *res, double secs)
 	       cpu > 0 ? (double)res->states * 60.0 / cpu : 0.0);
 }
 
+/* The faults the search took, by kind (each taking counts, whether or not
+ * it led to a new state). */
+static void faults_tried(const struct check_opts *o, const struct explore_result *res)
+{
+	if (!o->faults)
+		return;
+	printf("faults tried: %llu losses, %llu duplicates, %llu disconnects, %llu crashes",
+	       (unsigned long long)res->tried[XC_DROP], (unsigned long long)res->tried[XC_DUPLICATE],
+	       (unsigned long long)res->tried[XC_DISCONNECT], (unsigned long long)res->tried[XC_CRASH]);
+	printf("%s\n", o->no_crashes ? " (--no-crashes)" : o->only_crashes ? " (--only-crashes)" : "");
+}
+
 static int report(const struct check_opts *o, const struct scenario *s,
 		  const struct explore_result *res, double secs)
 {
@@ -123,11 +148,13 @@ static int report(const struct check_opts *o, const struct scenario *s,
 	case EXPLORE_HOLDS:
 		printf("every property holds in every execution: ");
 		counts(res, secs);
+		faults_tried(o, res);
 		return 0;
 	case EXPLORE_CUT:
 		printf("no violation up to depth %llu (the search was cut there: nothing is said of "
 		       "longer executions): ", (unsigned long long)o->depth);
 		counts(res, secs);
+		faults_tried(o, res);
 		return 3;
 	case EXPLORE_TOO_LARGE:
 		fprintf(stderr, "%s: too large to explore whole: %s; stopped at %llu distinct states "
@@ -179,7 +206,9 @@ int cmd_check(int argc, char **argv)
 	 * heap, not mapped and unmapped each time (a page fault per page) */
 	mallopt(M_MMAP_THRESHOLD, 64 << 20);
 	mallopt(M_TRIM_THRESHOLD, 256 << 20);
-	struct explore_config cfg = { s, (unsigned)o.faults, (unsigned)o.depth, o.max_states };
+	struct explore_config cfg = { .s = s, .faults = (unsigned)o.faults, .no_crashes = o.no_crashes,
+				      .only_crashes = o.only_crashes, .depth = (unsigned)o.depth,
+				      .max_states = o.max_states };
 	struct explore_result res;
 	struct timespec t0;
 	clock_gettime(CLOCK_MONOTONIC, &t0);

@@ -14,7 +14,13 @@ static int action_cmp(const void *x, const void *y)
 	const struct run_step *a = x, *b = y;
 	if (a->at_us != b->at_us)
 		return a->at_us < b->at_us ? -1 : 1;
-	return a->order - b->order;
+	if (a->order != b->order)
+		return a->order - b->order;
+	/* faults of one time in the order of the file (a crash, then the
+	 * restart after it): qsort alone keeps no order */
+	if (a->fault && b->fault && a->fault != b->fault)
+		return a->fault < b->fault ? -1 : 1;
+	return 0;
 }
 
 uint64_t plan_busy_until(const struct scenario *s, const struct payment_config *p,

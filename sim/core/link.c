@@ -57,16 +57,25 @@ void link_init(struct link *l, const struct link_params *p, uint64_t seed,
 	 * Channel ids are validated (at most 63 bytes) before a link exists,
 	 * so a name that does not fit is our bug: truncating it would make two
 	 * links share a stream. */
-	char name[LINK_STREAM_MAX];
-	for (int k = 0; k < MSG_KIND_COUNT; k++) {
-		int n = snprintf(name, sizeof(name), "%s/%s/%s", channel, direction,
-				 msg_kind_name((enum msg_kind)k));
-		if (n < 0 || (size_t)n >= sizeof(name)) {
-			fprintf(stderr, "link_init: stream name %s/%s too long\n", channel, direction);
-			abort();
-		}
-		rng_init(&l->rng[k], seed, name);
+	int n = snprintf(l->stream, sizeof(l->stream), "%s/%s", channel, direction);
+	if (n < 0 || (size_t)n >= sizeof(l->stream)) {
+		fprintf(stderr, "link_init: stream name %s/%s too long\n", channel, direction);
+		abort();
 	}
+	l->seed = seed;
+}
+
+/* Kind k's stream, "<channel>/<direction>/<kind>", derived at its first
+ * draw: the same stream, whenever it is derived. */
+static struct rng *stream_of(struct link *l, enum msg_kind k)
+{
+	if (!l->derived[k]) {
+		char name[LINK_STREAM_MAX];
+		snprintf(name, sizeof(name), "%s/%s", l->stream, msg_kind_name(k));
+		rng_init(&l->rng[k], l->seed, name);
+		l->derived[k] = true;
+	}
+	return &l->rng[k];
 }
 
 static uint64_t sat_u64(double v)
@@ -76,13 +85,14 @@ static uint64_t sat_u64(double v)
 	return v > 0 ? (uint64_t)v : 0;
 }
 
-static uint64_t draw_jitter(struct link *l, struct rng *r)
+static uint64_t draw_jitter(struct link *l, enum msg_kind k)
 {
 	uint64_t j = l->p.jitter_us;
 	double jd = (double)j;
 
 	if (j == 0)
 		return 0;
+	struct rng *r = stream_of(l, k);
 	switch (l->p.jitter_dist) {
 	case JITTER_UNIFORM: {
 		uint64_t v = sat_u64(floor(rng_unit(r) * (jd + 1.0)));
@@ -102,9 +112,9 @@ static uint64_t draw_jitter(struct link *l, struct rng *r)
 	return 0;      /* an out-of-range enum value: no jitter */
 }
 
-static uint64_t draw_delay(struct link *l, struct rng *r)
+static uint64_t draw_delay(struct link *l, enum msg_kind k)
 {
-	uint64_t j = draw_jitter(l, r), d;
+	uint64_t j = draw_jitter(l, k), d;
 	if (__builtin_add_overflow(l->p.delay_us, j, &d))
 		return UINT64_MAX;
 	return d;
@@ -112,15 +122,15 @@ static uint64_t draw_delay(struct link *l, struct rng *r)
 
 uint64_t link_draw_delay(struct link *l)
 {
-	return draw_delay(l, &l->rng[MSG_OTHER]);
+	return draw_delay(l, MSG_OTHER);
 }
 
 /* A draw happens only when p > 0, so a link without that impairment
  * consumes nothing from its stream (adding an impairment elsewhere does not
  * shift this link's decisions). */
-static bool chance(struct rng *r, double p)
+static bool chance(struct link *l, enum msg_kind k, double p)
 {
-	return p > 0 && rng_unit(r) < p;
+	return p > 0 && rng_unit(stream_of(l, k)) < p;
 }
 
 static struct link_verdict lost(enum link_fate fate, const char *why)
@@ -201,24 +211,23 @@ static struct link_verdict decide_drawn(struct link *l, enum msg_kind k)
 {
 	/* Gilbert-Elliott: a two-state Markov chain stepped once per message;
 	 * every message sent in the bad state is lost. */
-	struct rng *r = &l->rng[k];
 	if (l->p.ge) {
-		if (!l->ge_bad[k] && chance(r, l->p.ge_p))
+		if (!l->ge_bad[k] && chance(l, k, l->p.ge_p))
 			l->ge_bad[k] = true;
-		else if (l->ge_bad[k] && chance(r, l->p.ge_r))
+		else if (l->ge_bad[k] && chance(l, k, l->p.ge_r))
 			l->ge_bad[k] = false;
 		if (l->ge_bad[k])
 			return lost(LINK_DROP, "loss_burst");
 	}
 
-	if (chance(r, l->p.drop))
+	if (chance(l, k, l->p.drop))
 		return lost(LINK_DROP, "drop");
 
 	struct link_verdict v = { .fate = LINK_DELIVER, .copies = 1, .why = "deliver" };
-	if (chance(r, l->p.duplicate))
+	if (chance(l, k, l->p.duplicate))
 		v.copies = 2;
 	for (unsigned i = 0; i < v.copies; i++)
-		v.delay_us[i] = draw_delay(l, r);
+		v.delay_us[i] = draw_delay(l, k);
 	return v;
 }
 

@@ -16,7 +16,7 @@ enum jitter_dist { JITTER_UNIFORM, JITTER_NORMAL, JITTER_PARETO };
 enum msg_kind { MSG_ADD, MSG_FULFILL, MSG_FAIL, MSG_OTHER, MSG_SIGNED, MSG_KIND_COUNT };
 
 const char *msg_kind_name(enum msg_kind k);
-/* "add", "fulfill", "fail" -> kind; false for anything else. */
+/* "add", "fulfill", "fail", "other" -> kind; false for anything else. */
 bool msg_kind_parse(const char *s, enum msg_kind *k);
 
 struct link_params {
@@ -48,6 +48,9 @@ struct link_rule {
 	bool has_delay;          /* delay: always; duplicate: when ":D" is given */
 };
 
+/* "<channel>/<direction>": a channel id is at most 63 bytes */
+#define LINK_PREFIX_MAX 80
+
 struct link {
 	struct link_params p;
 	bool down;
@@ -56,6 +59,12 @@ struct link {
 	 * seed, however acks and fulfills happen to interleave with it */
 	bool ge_bad[MSG_KIND_COUNT];
 	struct rng rng[MSG_KIND_COUNT];
+	/* each kind's stream is derived at its first draw (a SHA-256 and a
+	 * ChaCha20 key each): a link whose fates an explorer decides draws
+	 * nothing and derives nothing */
+	bool derived[MSG_KIND_COUNT];
+	uint64_t seed;
+	char stream[LINK_PREFIX_MAX];   /* "<channel>/<direction>" */
 	uint32_t sent[MSG_KIND_COUNT];
 	struct link_rule rules[LINK_MAX_RULES];
 	unsigned nrules;

@@ -184,11 +184,18 @@ static size_t path_of(const struct xctx *x, uint32_t node, xchoice **out)
 	return n;
 }
 
+static bool crashes_on(const struct explore_config *cfg)
+{
+	return cfg->faults && !cfg->no_crashes;
+}
+
 static struct xrun *replay(struct xctx *x, const xchoice *path, size_t n)
 {
 	struct world_sink sink = { .violation = on_violation, .ctx = x };
 	x->engine[0] = '\0';
-	struct xrun *r = xrun_new(x->cfg->s, &sink);
+	struct xrun *r = xrun_new(x->cfg->s, &sink, crashes_on(x->cfg));
+	if (x->cfg->only_crashes)
+		xrun_only_crashes(r);
 	/* the path's states were judged when they were found: the checker
 	 * watches only the step about to be taken */
 	for (size_t i = 0; i < n; i++)
@@ -197,10 +204,13 @@ static struct xrun *replay(struct xctx *x, const xchoice *path, size_t n)
 	return r;
 }
 
-static void fingerprint(struct xrun *r, uint8_t fp[16])
+/* The records count only while a crash may still come: past the budget
+ * two states that differ in them alone behave alike. */
+static void fingerprint(const struct xctx *x, struct xrun *r, uint8_t fp[16])
 {
 	uint64_t extra[2] = { xrun_next_payment(r), xrun_faults(r) };
-	world_digest(xrun_world(r), extra, sizeof(extra), fp);
+	bool records = crashes_on(x->cfg) && xrun_faults(r) < x->cfg->faults;
+	world_digest(xrun_world(r), records, extra, sizeof(extra), fp);
 }
 
 static void broke(struct explore_result *res, const char *text)
@@ -309,8 +319,9 @@ static bool expand(struct xctx *x, uint32_t node, unsigned level, bool *cut)
 		}
 		xrun_apply(r, ch[j]);
 		x->res->transitions++;
+		x->res->tried[XCHOICE_KIND(ch[j])]++;
 		uint8_t fp[16];
-		fingerprint(r, fp);
+		fingerprint(x, r, fp);
 		if (!seen_add(&x->seen, fp))
 			continue;
 		x->res->states++;
@@ -349,7 +360,7 @@ void explore_run(const struct explore_config *cfg, struct explore_result *res)
 	push(&x, NO_PARENT, 0);
 	struct xrun *r = replay(&x, NULL, 0);
 	uint8_t fp[16];
-	fingerprint(r, fp);
+	fingerprint(&x, r, fp);
 	seen_add(&x.seen, fp);
 	res->states = 1;
 	enum xstate st = judge(&x, r);

@@ -8,7 +8,10 @@
  * (delivered at that earliest time, or now if later); the next timer (a
  * block, a hold, a reconnection, the next payment of the scenario) when no
  * item's latest delivery comes before it; and, while the fault budget
- * lasts, dropping or duplicating any item, or cutting the connection.
+ * lasts, dropping or duplicating any item, cutting the connection, or
+ * crashing alice or bob and restarting it at once (between instants: no
+ * item due now, no payment started now; as a crash= and a restart= at one
+ * time in a scenario).
  * A state is restored by replaying its choices from the start (the world
  * is deterministic): the explorer keeps 8 bytes per state and its
  * fingerprint. Pure, like the world. */
@@ -28,9 +31,8 @@ enum xchoice_kind {
 	XC_DROP,          /* item i is lost (a fault) */
 	XC_DUPLICATE,     /* item i will arrive twice (a fault) */
 	XC_DISCONNECT,    /* the connection is cut; alice reconnects (a fault) */
-	XC_CRASH,         /* a daemon crashes and restarts: not offered until a
-			   * state's fingerprint holds each node's records
-			   * (world_keep_records) */
+	XC_CRASH,         /* node i (0 alice, 1 bob) crashes and restarts at
+			   * once, from its records (a fault) */
 };
 
 /* A choice: kind in the top byte, the item in the rest. */
@@ -41,7 +43,9 @@ typedef uint32_t xchoice;
 
 struct explore_config {
 	const struct scenario *s;
-	unsigned faults;          /* budget: drops, duplicates, disconnects */
+	unsigned faults;          /* budget: drops, duplicates, disconnects, crashes */
+	bool no_crashes;          /* offer no crash (the faults of before) */
+	bool only_crashes;        /* offer crashes and no other fault */
 	unsigned depth;           /* 0: no limit */
 	uint64_t max_states;      /* refuse to go on beyond (0: 4,000,000) */
 };
@@ -58,6 +62,7 @@ struct explore_result {
 	uint64_t states;          /* distinct states */
 	uint64_t executions;      /* terminal states reached (quiet, or past the horizon) */
 	uint64_t transitions;     /* choices taken */
+	uint64_t tried[XC_CRASH + 1];   /* choices taken, by kind */
 	unsigned depth;           /* the deepest level reached */
 	char property[32];        /* what broke */
 	char what[600];
@@ -73,7 +78,8 @@ void explore_result_free(struct explore_result *res);
 
 /* Replaying a path: a world in hand mode at the start, a choice at a time. */
 struct xrun;
-struct xrun *xrun_new(const struct scenario *s, const struct world_sink *sink);
+/* crashes: XC_CRASH may be chosen (the world keeps records). */
+struct xrun *xrun_new(const struct scenario *s, const struct world_sink *sink, bool crashes);
 void xrun_free(struct xrun *r);
 struct world *xrun_world(struct xrun *r);
 void xrun_apply(struct xrun *r, xchoice c);
@@ -83,6 +89,11 @@ size_t xrun_choices(struct xrun *r, unsigned faults_left, xchoice *out, size_t m
 uint64_t xrun_next_time(const struct xrun *r);
 /* The scenario's payments started so far. */
 size_t xrun_next_payment(const struct xrun *r);
+/* Offer no fault but crashes (xrun_new's crashes must be true). */
+void xrun_only_crashes(struct xrun *r);
+/* Whether a crash may be chosen now: between instants (no item due now,
+ * no payment started now), and if crashes are offered. */
+bool xrun_may_crash(const struct xrun *r);
 /* Faults taken so far. */
 unsigned xrun_faults(const struct xrun *r);
 

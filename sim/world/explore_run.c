@@ -14,6 +14,10 @@ struct xrun {
 	size_t order[SCN_MAX_PAYMENTS];   /* the payments by time */
 	size_t next;                      /* the next payment to start */
 	unsigned faults;
+	bool crashes;                     /* XC_CRASH is offered */
+	bool only_crashes;                /* and no other fault */
+	uint64_t started_at;              /* when the last payment started */
+	bool started_any;
 };
 
 static int by_time(const void *x, const void *y, void *ctx)
@@ -35,10 +39,12 @@ static void start_due(struct xrun *r)
 		world_pay(r->w, p);
 		world_settle(r->w);
 		r->next++;
+		r->started_at = world_now(r->w);
+		r->started_any = true;
 	}
 }
 
-struct xrun *xrun_new(const struct scenario *s, const struct world_sink *sink)
+struct xrun *xrun_new(const struct scenario *s, const struct world_sink *sink, bool crashes)
 {
 	char err[512];
 	struct world *w = world_new(s, sink, err, sizeof(err));
@@ -47,6 +53,9 @@ struct xrun *xrun_new(const struct scenario *s, const struct world_sink *sink)
 	struct xrun *r = xcalloc(1, sizeof(*r));
 	r->s = s;
 	r->w = w;
+	r->crashes = crashes;
+	if (crashes)
+		world_keep_records(w);
 	for (size_t i = 0; i < s->npayments; i++)
 		r->order[i] = i;
 	qsort_r(r->order, s->npayments, sizeof(r->order[0]), by_time, (void *)s);
@@ -119,10 +128,27 @@ void xrun_apply(struct xrun *r, xchoice c)
 		world_settle(w);
 		r->faults++;
 		break;
-	case XC_CRASH:
-		fatal("the explorer: crashes are not offered yet");
+	case XC_CRASH: {
+		/* as a crash= and a restart= at one time in a scenario: the
+		 * crash, the instant settled, the restart, its instant settled */
+		enum world_node n = i ? WORLD_BOB : WORLD_ALICE;
+		world_crash(w, n);
+		world_settle(w);
+		world_restart(w, n);
+		world_settle(w);
+		r->faults++;
+		break;
+	}
 	}
 	start_due(r);
+}
+
+static size_t crash_choices(const struct xrun *r, xchoice *out, size_t max)
+{
+	size_t k = 0;
+	for (size_t node = 0; xrun_may_crash(r) && node < 2 && k < max; node++)
+		out[k++] = XCHOICE(XC_CRASH, node);
+	return k;
 }
 
 size_t xrun_choices(struct xrun *r, unsigned faults_left, xchoice *out, size_t max)
@@ -146,12 +172,38 @@ size_t xrun_choices(struct xrun *r, unsigned faults_left, xchoice *out, size_t m
 	}
 	if (!faults_left)
 		return k;
+	if (r->only_crashes)
+		return k + crash_choices(r, out + k, max - k);
 	for (size_t i = 0; i < n && k + 1 < max; i++) {
+		world_item(w, i, &it);
+		if (it.pinned)
+			continue;   /* no rule of a scenario reaches it */
 		out[k++] = XCHOICE(XC_DROP, i);
 		out[k++] = XCHOICE(XC_DUPLICATE, i);
 	}
 	bool final;
 	if (world_connected(w) && !world_quiet(w, &final) && k < max)
 		out[k++] = XCHOICE(XC_DISCONNECT, 0);
-	return k;
+	return k + crash_choices(r, out + k, max - k);
+}
+
+void xrun_only_crashes(struct xrun *r)
+{
+	r->only_crashes = true;
+}
+
+bool xrun_may_crash(const struct xrun *r)
+{
+	struct world *w = r->w;
+	uint64_t now = world_now(w);
+	if (!r->crashes || (r->started_any && r->started_at == now))
+		return false;   /* ampsim run would crash before the payment */
+	size_t n = world_items(w);
+	struct world_item it;
+	for (size_t i = 0; i < n; i++) {
+		world_item(w, i, &it);
+		if (it.hi <= now)
+			return false;   /* due at this instant: ampsim run delivers it first */
+	}
+	return true;
 }

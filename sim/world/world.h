@@ -112,6 +112,10 @@ void world_crash(struct world *w, enum world_node n);
 void world_keep_records(struct world *w);
 void world_restart(struct world *w, enum world_node n);
 bool world_up(const struct world *w, enum world_node n);
+/* The node's life: 0 for its first, one more at each restart (its
+ * secrets' generation); and the time of its last restart (0: none). */
+uint32_t world_generation(const struct world *w, enum world_node n);
+uint64_t world_restarted_at(const struct world *w, enum world_node n);
 /* Whether the node was down at some height in [lo, hi]. */
 bool world_was_down(const struct world *w, enum world_node n, uint32_t lo, uint32_t hi);
 /* The height at which the node last started (0: its first start). */

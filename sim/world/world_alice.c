@@ -9,8 +9,11 @@ static void alice_refund(struct world *w, const struct action *x)
 {
 	struct chain_proof proof;
 	struct wspend winner;
-	if (pay_engine_refund_proof(&w->alice, x->chan, x->id, &proof) &&
-	    w_chain_submit(w, false, NULL, &proof, &winner) == WC_ACCEPTED) {
+	if (!pay_engine_refund_proof(&w->alice, x->chan, x->id, &proof))
+		return;
+	enum wchain res = w_chain_submit(w, false, NULL, &proof, &winner);
+	/* accepted, or spent by her own refund (alice.c) */
+	if (res == WC_ACCEPTED || (res == WC_SPENT && !winner.claim)) {
 		struct actions more;
 		actions_init(&more);
 		pay_engine_refund_sent(&w->alice, x->chan, x->id, &more);

@@ -236,7 +236,7 @@ static void put_items(hst *h, const struct side *sd, uint64_t now)
 		for (const struct pending *q = lists[k]; q; q = q->next) {
 			hst one;
 			crypto_generichash_init(&one, NULL, 0, 16);
-			uint64_t f[] = { q->chan, q->kind, q->held, q->lo - (q->lo < now ? q->lo : now),
+			uint64_t f[] = { q->chan, q->kind, (uint64_t)q->pinned << 1 | q->held, q->lo - (q->lo < now ? q->lo : now),
 					 q->hi - (q->hi < now ? q->hi : now) };
 			put(&one, f, sizeof(f));
 			put(&one, q->bytes, q->len);
@@ -276,7 +276,35 @@ static void put_timers(hst *h, const struct side *sd, uint64_t now)
 	free(v);
 }
 
-void world_digest(const struct world *w, const void *extra, size_t extra_len, uint8_t out[16])
+static void put_cb(void *ctx, const void *p, size_t n)
+{
+	put(ctx, p, n);
+}
+
+/* Each node's life: whether it is down, its generation (the secrets of
+ * its next life), when it last started, whether it restarted now, its connection
+ * counts and backoff, and every time it was down (the checker excuses a
+ * claim or a refund due then). */
+static void put_lives(hst *h, const struct world *w)
+{
+	for (int n = 0; n < 2; n++) {
+		/* the time of a restart matters only in its instant (its
+		 * messages are pinned, world_hand.h) */
+		uint64_t f[] = { w->down[n], w->gen[n], w->up_since[n],
+				 w->gen[n] && w->restart_at[n] == w->now,
+				 w->down[n] ? w->down_since[n] : 0 };
+		put(h, f, sizeof(f));
+	}
+	uint64_t g[] = { w->bob_conns, w->alice_tries, w->alice_ever, w->joined_last,
+			 w->alice.restarted, w->bob_tables.draws };
+	put(h, g, sizeof(g));
+	put64(h, w->ndowns);
+	for (size_t i = 0; i < w->ndowns; i++)
+		put(h, w->downs[i], sizeof(w->downs[i]));
+}
+
+void world_digest(const struct world *w, bool records, const void *extra, size_t extra_len,
+		  uint8_t out[16])
 {
 	hst h;
 	crypto_generichash_init(&h, NULL, 0, 16);
@@ -309,6 +337,12 @@ void world_digest(const struct world *w, const void *extra, size_t extra_len, ui
 		put(&h, s->preimage, AMP_LEN);
 		put64(&h, s->confirm_height);
 	}
-	put(&h, extra, extra_len);
+	put_lives(&h, w);
+	/* what a restart would load: none of it is used unless a crash is
+	 * still to come */
+	if (records)
+		w_store_digest(w, put_cb, &h);
+	if (extra_len)
+		put(&h, extra, extra_len);
 	crypto_generichash_final(&h, out, 16);
 }

@@ -43,7 +43,8 @@ void world_item(const struct world *cw, size_t i, struct world_item *out)
 	const struct pending *q = nth_item(w, i, &sd);
 	*out = (struct world_item){ .from = sd->node, .chan = q->chan, .kind = (enum msg_kind)q->kind,
 				    .nth = q->nth, .msg_name = q->msg_name ? q->msg_name : "message",
-				    .sent = q->sent, .lo = q->lo, .hi = q->hi, .bytes = q->bytes,
+				    .sent = q->sent, .lo = q->lo, .hi = q->hi, .pinned = q->pinned,
+				    .bytes = q->bytes,
 				    .len = q->len };
 }
 

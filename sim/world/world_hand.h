@@ -25,6 +25,8 @@ struct world_item {
 	uint32_t nth;             /* of its kind on (chan, from's direction), 1-based */
 	const char *msg_name;
 	uint64_t sent, lo, hi;    /* when sent; its earliest and latest delivery */
+	bool pinned;              /* sent in its node's restart instant: lo == hi,
+				   * and no fault may take it (no rule reaches it) */
 	const uint8_t *bytes;
 	size_t len;
 };

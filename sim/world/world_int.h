@@ -61,6 +61,9 @@ struct pending {
 	uint64_t lo, hi, sent;
 	uint32_t nth;
 	uint8_t kind;
+	/* sent by a node in the instant it restarted at: it arrives after
+	 * its delay, and is chosen for no fault (world_hand.h) */
+	bool pinned;
 	size_t len;
 	uint8_t bytes[];
 };
@@ -146,6 +149,7 @@ struct world {
 	unsigned alice_tries;      /* alice.c: tries since her last connection */
 	bool alice_ever;           /* alice.c: connected once in this life */
 	uint32_t up_since[2];      /* the height each node last started at */
+	uint64_t restart_at[2];    /* when each node last restarted */
 	enum world_node joined_last;   /* the clock's last to join (alice at first) */
 	uint32_t down_since[2];    /* the height it crashed at, while down */
 	uint32_t (*downs)[3];      /* every time down: node, from, to (heights) */
@@ -184,6 +188,9 @@ void w_store_bob(struct world *w, const struct actions *out);
 void w_store_flush(struct world *w);
 void w_store_load_alice(struct world *w);
 void w_store_load_bob(struct world *w);
+/* Every record kept, field by field, to put (a state's fingerprint). */
+void w_store_digest(const struct world *w, void (*put)(void *ctx, const void *p, size_t n),
+		    void *ctx);
 
 /* world_chain.c */
 /* a spend with its proof (chain_rules.h): the output is the proof's terms' */

@@ -268,6 +268,7 @@ void world_restart(struct world *w, enum world_node n)
 	}
 	w->down[n] = false;
 	w->up_since[n] = world_height(w);
+	w->restart_at[n] = w->now;
 	w->joined_last = n;
 	if (n == WORLD_ALICE)
 		alice_restart(w);
@@ -294,4 +295,14 @@ bool world_was_down(const struct world *w, enum world_node n, uint32_t lo, uint3
 uint32_t world_up_since(const struct world *w, enum world_node n)
 {
 	return w->up_since[n];
+}
+
+uint32_t world_generation(const struct world *w, enum world_node n)
+{
+	return w->gen[n];
+}
+
+uint64_t world_restarted_at(const struct world *w, enum world_node n)
+{
+	return w->restart_at[n];
 }

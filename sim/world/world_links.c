@@ -241,6 +241,13 @@ void w_hand_send(struct world *w, struct side *sd, size_t chan, enum msg_kind ki
 	link_delay_range(&l->p, &lo, &hi);
 	q->lo = lo > UINT64_MAX - w->now ? UINT64_MAX : w->now + lo;
 	q->hi = hi > UINT64_MAX - w->now ? UINT64_MAX : w->now + hi;
+	/* a restarted node's messages of its restart instant: ampsim run
+	 * gives a node its faults once that instant's work is done, so no
+	 * rule of a scenario reaches them: they take their delay */
+	if (w->gen[sd->node] && w->now == w->restart_at[sd->node]) {
+		q->hi = q->lo;
+		q->pinned = true;
+	}
 	q->len = len;
 	memcpy(q->bytes, bytes, len);
 	w_hand_append(sd, q);

@@ -17,6 +17,8 @@
  * are done with. */
 #include "world_int.h"
 
+#include <stddef.h>
+
 #include "bob_codec.h"
 #include "pay_codec.h"
 
@@ -51,8 +53,10 @@ struct wstore {
 	struct wdirties bd;
 	struct bob_meta_row meta;
 	bool has_meta;
-	struct bob_chan_row *bchans;        /* PAY_MAX_CHANNELS of them */
-	struct bob_chan_row *scratch;       /* a row being written */
+	/* a row has room for 64 KB of finished ids, of which it uses the
+	 * first done_len bytes: each is kept in what it uses (an explorer
+	 * keeps hundreds of worlds, and makes a store per replay) */
+	struct bob_chan_row *bchans[PAY_MAX_CHANNELS];
 	size_t nbchans;
 	struct bob_htlc_row *htlcs;         /* in the order added (rowid) */
 	bool *htlc_gone;
@@ -77,8 +81,6 @@ struct wstore {
 struct wstore *w_store_new(void)
 {
 	struct wstore *st = xcalloc(1, sizeof(*st));
-	st->bchans = xcalloc(PAY_MAX_CHANNELS, sizeof(*st->bchans));
-	st->scratch = xcalloc(1, sizeof(*st->scratch));
 	return st;
 }
 
@@ -92,8 +94,8 @@ void w_store_free(struct wstore *st)
 		free(st->pays[i].buf);
 	free(st->pays);
 	u64map_free(&st->pay_at);
-	free(st->bchans);
-	free(st->scratch);
+	for (size_t i = 0; i < st->nbchans; i++)
+		free(st->bchans[i]);
 	free(st->htlcs);
 	free(st->htlc_gone);
 	for (size_t i = 0; i < PAY_MAX_CHANNELS; i++)
@@ -243,7 +245,7 @@ void w_store_load_alice(struct world *w)
 static size_t bob_chan_at(struct wstore *st, const char *id)
 {
 	for (size_t i = 0; i < st->nbchans; i++)
-		if (strcmp(st->bchans[i].id, id) == 0)
+		if (strcmp(st->bchans[i]->id, id) == 0)
 			return i;
 	return SIZE_MAX;
 }
@@ -298,20 +300,38 @@ static void bob_invoice(struct world *w, uint64_t seq)
 	u64map_put(&st->inv_at, seq, st->ninvs++);
 }
 
+/* A row as kept: its columns and the finished ids it uses. */
+static size_t row_size(size_t done_len)
+{
+	return offsetof(struct bob_chan_row, done) + done_len;
+}
+
+/* A whole row to write into, for the time of one write or load: never
+ * cleared (what a row uses is written) and not kept (hundreds of worlds
+ * would keep 64 KB each) */
+static struct bob_chan_row *whole_row(void)
+{
+	return xrealloc(NULL, sizeof(struct bob_chan_row));
+}
+
 static void bob_write(struct world *w, const struct wdirty *d)
 {
 	struct wstore *st = w->store;
 	if (d->what == BOB_REC_CHANNEL) {
-		struct bob_chan_row *r = st->scratch;
+		struct bob_chan_row *r = whole_row();
 		bob_chan_row_of(&w->bob, d->chan, r);
 		size_t c = bob_chan_at(st, r->id);
 		if (c == SIZE_MAX) {
-			if (st->nbchans == PAY_MAX_CHANNELS)
-				return;
-			st->bchans[st->nbchans++] = *r;
+			if (st->nbchans < PAY_MAX_CHANNELS) {
+				st->bchans[st->nbchans] = xrealloc(NULL, row_size(r->done_len));
+				memcpy(st->bchans[st->nbchans++], r, row_size(r->done_len));
+			}
+			free(r);
 			return;
 		}
-		struct bob_chan_row *s = &st->bchans[c];
+		if (r->done_len > st->bchans[c]->done_len)
+			st->bchans[c] = xrealloc(st->bchans[c], row_size(r->done_len));
+		struct bob_chan_row *s = st->bchans[c];
 		/* ON CONFLICT(id): balances, the ids seen and finished, the owner */
 		s->alice = r->alice;
 		s->bob = r->bob;
@@ -320,6 +340,7 @@ static void bob_write(struct world *w, const struct wdirty *d)
 		memcpy(s->done, r->done, r->done_len);
 		s->owner_len = r->owner_len;
 		memcpy(s->owner, r->owner, sizeof(s->owner));
+		free(r);
 		return;
 	}
 	/* BOB_REC_HTLC_STATE: an UPDATE of the row, if there is one */
@@ -385,13 +406,16 @@ void w_store_load_bob(struct world *w)
 		bob_meta_row_load(e, &st->meta);
 	for (size_t c = 0; c < st->nbchans; c++) {
 		/* Alice's balance as if no HTLC were in flight */
-		uint64_t alice = st->bchans[c].alice;
+		struct bob_chan_row *row = whole_row();
+		memcpy(row, st->bchans[c], row_size(st->bchans[c]->done_len));
+		uint64_t alice = row->alice;
 		for (size_t i = 0; i < st->nhtlcs; i++)
 			if (!st->htlc_gone[i] && st->htlcs[i].state == 0 &&
-			    strcmp(st->htlcs[i].channel, st->bchans[c].id) == 0)
+			    strcmp(st->htlcs[i].channel, row->id) == 0)
 				alice += st->htlcs[i].amount;
-		if (bob_chan_row_load(e, &st->bchans[c], alice, why, sizeof(why)) != BOB_ROW_OK)
+		if (bob_chan_row_load(e, row, alice, why, sizeof(why)) != BOB_ROW_OK)
 			fatal("the world: bob's stored channel: %s", why);
+		free(row);
 	}
 	for (size_t i = 0; i < st->ninvs; i++)
 		if (!st->inv_gone[i] && !bob_invoice_row_load(e, &st->invs[i], why, sizeof(why)))
@@ -421,4 +445,124 @@ void w_store_flush(struct world *w)
 	for (size_t i = 0; i < st->bd.n; i++)
 		bob_write(w, &st->bd.v[i]);
 	st->bd.n = 0;
+}
+
+/* ---- a state's fingerprint ------------------------------------------------ */
+
+struct wput {
+	void (*fn)(void *ctx, const void *p, size_t n);
+	void *ctx;
+};
+
+static void put_u(const struct wput *o, uint64_t v)
+{
+	o->fn(o->ctx, &v, sizeof(v));
+}
+
+static void put_b(const struct wput *o, const void *p, size_t n)
+{
+	o->fn(o->ctx, p, n);
+}
+
+static void put_s(const struct wput *o, const char *s)
+{
+	o->fn(o->ctx, s, strlen(s) + 1);
+}
+
+static void digest_alice(const struct wstore *st, const struct wput *o)
+{
+	put_u(o, st->npays);
+	for (size_t i = 0; i < st->npays; i++) {
+		put_u(o, st->pays[i].seq);
+		put_u(o, st->pays[i].buf ? st->pays[i].len : UINT64_MAX);
+		if (st->pays[i].buf)
+			put_b(o, st->pays[i].buf, st->pays[i].len);
+	}
+	put_u(o, st->nachans);
+	for (size_t i = 0; i < st->nachans; i++) {
+		const struct pay_chan_row *r = &st->achans[i];
+		put_s(o, r->id);
+		uint64_t f[] = { r->capacity, r->alice, r->bob, r->htlc_min, r->next_htlc, r->delay,
+				 r->jitter, (uint64_t)r->idx, (uint64_t)r->max_htlcs,
+				 (uint64_t)r->jitter_dist };
+		put_b(o, f, sizeof(f));
+		put_b(o, &r->drop, sizeof(r->drop));
+		put_b(o, &r->dup, sizeof(r->dup));
+	}
+	put_u(o, st->has_totals);
+	put_b(o, st->totals, sizeof(st->totals));
+}
+
+static void digest_bob_htlc(const struct bob_htlc_row *r, const struct wput *o)
+{
+	put_s(o, r->channel);
+	uint64_t f[] = { r->id, r->amount, r->total, r->arrived, (uint64_t)r->cltv,
+			 (uint64_t)r->child, (uint64_t)r->code, (uint64_t)(int64_t)r->kind,
+			 (uint64_t)(int64_t)r->state, (uint64_t)r->acked << 1 | r->claimed };
+	put_b(o, f, sizeof(f));
+	put_b(o, r->hash, AMP_LEN);
+	put_b(o, r->setkey, AMP_LEN);
+	put_b(o, r->share, AMP_LEN);
+	put_b(o, r->preimage, AMP_LEN);
+	put_s(o, r->reason);
+}
+
+static void digest_bob(const struct wstore *st, const struct wput *o)
+{
+	put_u(o, st->has_meta);
+	uint64_t m[] = { (uint64_t)st->meta.epoch_unix_us, (uint64_t)st->meta.block_interval_us,
+			 (uint64_t)st->meta.time_scale_micro, (uint64_t)st->meta.seed };
+	put_b(o, m, sizeof(m));
+	put_u(o, st->nbchans);
+	for (size_t i = 0; i < st->nbchans; i++) {
+		const struct bob_chan_row *r = st->bchans[i];
+		put_s(o, r->id);
+		uint64_t f[] = { r->capacity, r->alice, r->bob, r->htlc_min, r->delay, r->jitter,
+				 r->htlc_next, (uint64_t)r->max_htlcs, (uint64_t)r->jitter_dist,
+				 r->done_len, r->owner_len };
+		put_b(o, f, sizeof(f));
+		put_b(o, &r->drop, sizeof(r->drop));
+		put_b(o, &r->dup, sizeof(r->dup));
+		put_b(o, r->owner, r->owner_len < sizeof(r->owner) ? r->owner_len : sizeof(r->owner));
+		put_b(o, r->done, r->done_len < sizeof(r->done) ? r->done_len : sizeof(r->done));
+	}
+	put_u(o, st->nhtlcs);
+	for (size_t i = 0; i < st->nhtlcs; i++) {
+		put_u(o, st->htlc_gone[i]);
+		if (!st->htlc_gone[i])
+			digest_bob_htlc(&st->htlcs[i], o);
+	}
+	put_u(o, st->ninvs);
+	for (size_t i = 0; i < st->ninvs; i++) {
+		const struct bob_invoice_row *r = &st->invs[i];
+		put_u(o, st->inv_gone[i]);
+		if (st->inv_gone[i])
+			continue;
+		uint64_t f[] = { r->seq, r->amount, (uint64_t)r->paid, (uint64_t)r->created,
+				 (uint64_t)r->min_cltv };
+		put_b(o, f, sizeof(f));
+		put_b(o, r->hash, AMP_LEN);
+		put_b(o, r->preimage, AMP_LEN);
+		put_b(o, r->secret, AMP_LEN);
+		put_s(o, r->description);
+	}
+	put_u(o, st->nsets);
+	if (st->nsets)
+		put_b(o, st->sets, st->nsets * AMP_LEN);
+}
+
+void w_store_digest(const struct world *w, void (*put)(void *ctx, const void *p, size_t n),
+		    void *ctx)
+{
+	const struct wstore *st = w->store;
+	struct wput o = { put, ctx };
+	put_u(&o, st != NULL);
+	if (!st)
+		return;
+	/* what a turn asked for and has not written yet: nothing between
+	 * two events, but a fingerprint says what it holds */
+	put_u(&o, st->ad.n);
+	put_u(&o, st->bd.n);
+	digest_alice(st, &o);
+	digest_bob(st, &o);
 }

@@ -146,3 +146,92 @@ def test_a_hold_shorter_than_the_jitter_breaks_order_invariance(build, tmp_path)
     two, out = outcome(build, cx)
     one, _ = outcome(build, cx, "--in-process")
     assert two == one == {"p1": "failed"}, out
+
+
+def faults_tried(out):
+    m = re.search(r"^faults tried: (\d+) losses, (\d+) duplicates, (\d+) disconnects, "
+                  r"(\d+) crashes", out, re.M)
+    assert m, out
+    return [int(x) for x in m.groups()]
+
+
+def states_of(out):
+    return int(re.search(r"(\d+) distinct states", out).group(1))
+
+
+def test_amp_holds_with_a_crash_among_the_faults(build):
+    # one fault, a crash of alice or bob (restarted at once) among them:
+    # every property holds, in more states than without crashes
+    r = check(build, AMP, "--faults", "1")
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "every property holds in every execution" in r.stdout
+    tried = faults_tried(r.stdout)
+    assert tried[3] > 0 and tried[0] > 0, tried
+    rn = check(build, AMP, "--faults", "1", "--no-crashes")
+    assert rn.returncode == 0, rn.stdout + rn.stderr
+    assert faults_tried(rn.stdout)[3] == 0 and "(--no-crashes)" in rn.stdout
+    assert states_of(r.stdout) > states_of(rn.stdout), (r.stdout, rn.stdout)
+    # and with two
+    r2 = check(build, AMP, "--faults", "2")
+    assert r2.returncode == 0, r2.stdout + r2.stderr
+    assert states_of(r2.stdout) > states_of(r.stdout)
+
+
+def test_crashes_alone_break_nothing(build):
+    # a restarted alice sends again what a crash lost: two crashes and no
+    # other fault leave every payment whole, even to an eager bob with mpp
+    # (one lost part is enough for him otherwise)
+    for path in (AMP, MPP_EAGER, TWO_INVOICES):
+        r = check(build, path, "--faults", "2", "--only-crashes")
+        assert r.returncode == 0, r.stdout + r.stderr
+        tried = faults_tried(r.stdout)
+        assert tried[:3] == [0, 0, 0] and tried[3] > 0, tried
+    r = check(build, MPP_EAGER, "--faults", "1")
+    assert r.returncode == 1 and "is lost (a fault)" in r.stdout, r.stdout
+    r = check(build, AMP, "--no-crashes", "--only-crashes")
+    assert r.returncode == 2 and "not both" in r.stderr
+
+
+def test_a_crash_in_the_two_invoices_counterexample_replays(build, tmp_path):
+    # with two faults the shortest break loses c2's add and then crashes
+    # alice: restarted, she sends it again, and bob refuses it as too close
+    # to its expiry. The counterexample crashes and restarts her at one
+    # time, and plays to the same partial payment on the daemons and
+    # in-process.
+    cx = str(tmp_path / "cx.ini")
+    r = check(build, TWO_INVOICES, "--faults", "2", "--counterexample", cx)
+    assert r.returncode == 1, r.stdout + r.stderr
+    assert "VIOLATION of atomicity: invoices payment p1" in r.stdout
+    m = re.search(r"^  (\d+)\. at (\d+)ms: alice crashes \(a fault\) and restarts at once",
+                  r.stdout, re.M)
+    assert m, r.stdout
+    steps = int(re.search(r"the shortest execution that breaks it, (\d+) steps", r.stdout).group(1))
+    with open(cx) as f:
+        text = f.read()
+    at = m.group(2)
+    assert re.search(r"\[fault x\d+\]\nat = %sms\naction = crash=alice\n\n"
+                     r"\[fault x\d+\]\nat = %sms\naction = restart=alice\n" % (at, at), text), text
+    assert "action = drop=add#1" in text
+    replays_to_partial(build, cx)
+    # without crashes nothing breaks in as few steps
+    rn = check(build, TWO_INVOICES, "--faults", "2", "--no-crashes", "--depth", str(steps))
+    assert rn.returncode == 3, rn.stdout + rn.stderr
+
+
+def test_a_rule_at_a_restart_reaches_the_new_life(build, tmp_path):
+    # what a counterexample writes after a crash: a restarted daemon's
+    # links count from 1 again and it gets rules given at its restart;
+    # 'other' (an acknowledgement) is a kind a rule may name
+    with open(AMP) as f:
+        text = f.read()
+    text = text.split("[expect]")[0] + (
+        "\n[fault k]\nat = 30ms\naction = crash=alice\n"
+        "\n[fault r]\nat = 30ms\naction = restart=alice\n"
+        "\n[fault d]\nat = 30ms\nchannel = c1\ndirection = to_bob\naction = drop=other#1\n")
+    path = tmp_path / "restart-rule.ini"
+    path.write_text(text)
+    for extra in ([], ["--in-process"]):
+        r = run([build.exe("ampsim"), "run", "--json"] + extra + [str(path)], timeout=300)
+        out = json.loads(r.stdout)
+        assert out["payments"]["p1"]["outcome"] == "settled", out
+        assert out["metrics"]["messages_dropped"] == 1, (extra, out["metrics"])

@@ -1,7 +1,8 @@
 /* Unit tests for the explorer's pieces (sim/world/explore.h, world_hand.h,
  * world_digest.h, link_delay_range): delivery windows per jitter
- * distribution, hand mode's items, which choices a state offers, the
- * fingerprint, and whole explorations of small scenarios. */
+ * distribution, hand mode's items, which choices a state offers (crashes
+ * included), the fingerprint (records and lives included), and whole
+ * explorations of small scenarios. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -76,7 +77,7 @@ static void test_hand_items(void **state)
 {
 	(void)state;
 	struct scenario *s = load("", "amp");
-	struct xrun *r = xrun_new(s, NULL);
+	struct xrun *r = xrun_new(s, NULL, false);
 	struct world *w = xrun_world(r);
 	/* both shards' adds wait, each with its channel's window */
 	assert_int_equal(world_items(w), 2);
@@ -117,7 +118,7 @@ static void test_jitter_lets_either_first(void **state)
 {
 	(void)state;
 	struct scenario *s = load("jitter = 70ms\n", "amp");
-	struct xrun *r = xrun_new(s, NULL);
+	struct xrun *r = xrun_new(s, NULL, false);
 	xchoice ch[16];
 	size_t n = xrun_choices(r, 0, ch, 16);
 	/* c1's window [20, 90] ms holds c2's 80 ms: either arrives first */
@@ -134,17 +135,17 @@ static void test_digest(void **state)
 {
 	(void)state;
 	struct scenario *s = load("jitter = 70ms\n", "amp");
-	struct xrun *r1 = xrun_new(s, NULL), *r2 = xrun_new(s, NULL);
+	struct xrun *r1 = xrun_new(s, NULL, false), *r2 = xrun_new(s, NULL, false);
 	uint8_t d1[16], d2[16];
-	world_digest(xrun_world(r1), NULL, 0, d1);
-	world_digest(xrun_world(r2), NULL, 0, d2);
+	world_digest(xrun_world(r1), false, NULL, 0, d1);
+	world_digest(xrun_world(r2), false, NULL, 0, d2);
 	assert_memory_equal(d1, d2, 16);   /* the same state, however made */
 	xrun_apply(r2, XCHOICE(XC_DELIVER, 0));
-	world_digest(xrun_world(r2), NULL, 0, d2);
+	world_digest(xrun_world(r2), false, NULL, 0, d2);
 	assert_memory_not_equal(d1, d2, 16);
 	uint8_t extra = 1;
 	uint8_t d3[16];
-	world_digest(xrun_world(r1), &extra, 1, d3);
+	world_digest(xrun_world(r1), false, &extra, 1, d3);
 	assert_memory_not_equal(d1, d3, 16);
 	xrun_free(r1);
 	xrun_free(r2);
@@ -155,7 +156,7 @@ static void test_explore_invoices_breaks(void **state)
 {
 	(void)state;
 	struct scenario *s = load("", "invoices\nshards = 2");
-	struct explore_config cfg = { s, 0, 0, 0 };
+	struct explore_config cfg = { .s = s };
 	struct explore_result res;
 	explore_run(&cfg, &res);
 	assert_int_equal(res.verdict, EXPLORE_HOLDS);   /* nothing lost: it settles */
@@ -167,7 +168,7 @@ static void test_explore_invoices_breaks(void **state)
 	assert_non_null(strstr(res.what, "partial"));
 	assert_true(res.npath > 0);
 	/* the path replays to the violation */
-	struct xrun *r = xrun_new(s, NULL);
+	struct xrun *r = xrun_new(s, NULL, false);
 	unsigned drops = 0;
 	for (size_t i = 0; i < res.npath; i++) {
 		drops += XCHOICE_KIND(res.path[i]) == XC_DROP;
@@ -187,7 +188,7 @@ static void test_explore_amp_holds_and_depth(void **state)
 {
 	(void)state;
 	struct scenario *s = load("jitter = 70ms\n", "amp");
-	struct explore_config cfg = { s, 1, 0, 0 };
+	struct explore_config cfg = { .s = s, .faults = 1 };
 	struct explore_result res;
 	explore_run(&cfg, &res);
 	assert_int_equal(res.verdict, EXPLORE_HOLDS);
@@ -204,6 +205,163 @@ static void test_explore_amp_holds_and_depth(void **state)
 	cfg.max_states = 10;
 	explore_run(&cfg, &res);
 	assert_int_equal(res.verdict, EXPLORE_TOO_LARGE);
+	explore_result_free(&res);
+	free(s);
+}
+
+/* A crash between instants only: not at the instant a payment starts, nor
+ * while an item is due now; a restarted node's messages of its restart
+ * instant are pinned to their delay and chosen for no fault. */
+static void test_crash_choices(void **state)
+{
+	(void)state;
+	struct scenario *s = load("jitter = 70ms\n", "amp");
+	struct xrun *r = xrun_new(s, NULL, true);
+	xchoice ch[64];
+	size_t n = xrun_choices(r, 1, ch, 64);
+	assert_false(xrun_may_crash(r));   /* p1 starts at 0 */
+	for (size_t i = 0; i < n; i++)
+		assert_int_not_equal(XCHOICE_KIND(ch[i]), XC_CRASH);
+	xrun_apply(r, XCHOICE(XC_DELIVER, 0));   /* c1's add, at 20 ms */
+	assert_true(xrun_may_crash(r));
+	n = xrun_choices(r, 1, ch, 64);
+	assert_true(n >= 2);
+	assert_int_equal(ch[n - 2], XCHOICE(XC_CRASH, 0));
+	assert_int_equal(ch[n - 1], XCHOICE(XC_CRASH, 1));
+	assert_int_equal(xrun_choices(r, 0, ch, 64) < n, true);   /* no budget, no crash */
+	struct xrun *nc = xrun_new(s, NULL, false);
+	xrun_apply(nc, XCHOICE(XC_DELIVER, 0));
+	assert_false(xrun_may_crash(nc));   /* crashes not offered */
+	xrun_free(nc);
+
+	struct world *w = xrun_world(r);
+	xrun_apply(r, XCHOICE(XC_CRASH, 0));
+	assert_int_equal(xrun_faults(r), 1);
+	assert_true(world_up(w, WORLD_ALICE));
+	assert_int_equal(world_generation(w, WORLD_ALICE), 1);
+	assert_int_equal(world_generation(w, WORLD_BOB), 0);
+	assert_int_equal(world_restarted_at(w, WORLD_ALICE), 20000);
+	/* she reconnects at once and sends again: pinned, and never lost */
+	size_t items = world_items(w), pinned = 0;
+	struct world_item it;
+	for (size_t i = 0; i < items; i++) {
+		world_item(w, i, &it);
+		if (it.from == WORLD_ALICE) {
+			assert_true(it.pinned);
+			assert_true(it.lo == it.hi && it.lo > 20000);
+			pinned++;
+		}
+	}
+	assert_true(pinned > 0);
+	n = xrun_choices(r, 1, ch, 64);
+	for (size_t i = 0; i < n; i++) {
+		if (XCHOICE_KIND(ch[i]) != XC_DROP && XCHOICE_KIND(ch[i]) != XC_DUPLICATE)
+			continue;
+		world_item(w, XCHOICE_ITEM(ch[i]), &it);
+		assert_false(it.pinned);
+	}
+	xrun_free(r);
+	free(s);
+}
+
+static void digest_of(struct xrun *r, bool records, uint8_t d[16])
+{
+	world_digest(xrun_world(r), records, NULL, 0, d);
+}
+
+/* What a restart would load is part of a state while a crash may come;
+ * two histories that a crash makes alike are one state. */
+static void test_crash_digest(void **state)
+{
+	(void)state;
+	struct scenario *s = load("jitter = 70ms\n", "amp");
+	struct xrun *kept = xrun_new(s, NULL, true), *none = xrun_new(s, NULL, false);
+	uint8_t a[16], b[16];
+	digest_of(kept, false, a);
+	digest_of(none, false, b);
+	assert_memory_equal(a, b, 16);       /* records aside, the same state */
+	digest_of(kept, true, a);
+	digest_of(none, true, b);
+	assert_memory_not_equal(a, b, 16);   /* one has records, one has none */
+	xrun_free(none);
+
+	/* at 20 ms, c2's add on its way: lost, or doubled, then a crash of
+	 * bob that loses what is on its way (and what he sent): one state */
+	xrun_apply(kept, XCHOICE(XC_DELIVER, 0));
+	/* c2's add, and bob's countersignature of c1's on its way back */
+	assert_int_equal(world_items(xrun_world(kept)), 2);
+	size_t add = SIZE_MAX;
+	struct world_item it;
+	for (size_t i = 0; i < 2; i++) {
+		world_item(xrun_world(kept), i, &it);
+		if (it.from == WORLD_ALICE)
+			add = i;
+	}
+	assert_true(add != SIZE_MAX);
+	uint8_t before[16];
+	digest_of(kept, true, before);
+	struct xrun *r1 = xrun_new(s, NULL, true), *r2 = xrun_new(s, NULL, true);
+	xrun_apply(r1, XCHOICE(XC_DELIVER, 0));
+	xrun_apply(r2, XCHOICE(XC_DELIVER, 0));
+	xrun_apply(r1, XCHOICE(XC_DROP, add));
+	xrun_apply(r2, XCHOICE(XC_DUPLICATE, add));
+	digest_of(r1, true, a);
+	digest_of(r2, true, b);
+	assert_memory_not_equal(a, b, 16);
+	xrun_apply(r1, XCHOICE(XC_CRASH, 1));
+	xrun_apply(r2, XCHOICE(XC_CRASH, 1));
+	digest_of(r1, true, a);
+	digest_of(r2, true, b);
+	assert_memory_equal(a, b, 16);
+	assert_memory_not_equal(a, before, 16);
+	/* a crash of alice there instead is another state */
+	xrun_apply(kept, XCHOICE(XC_CRASH, 0));
+	digest_of(kept, true, b);
+	assert_memory_not_equal(a, b, 16);
+	xrun_free(r1);
+	xrun_free(r2);
+	xrun_free(kept);
+	free(s);
+}
+
+/* Crashes among the faults: more states than without them, every
+ * property holding for AMP; with two faults, the two invoices' shortest
+ * break has a crash in it (the lost add sent again after alice's restart,
+ * refused as too close to its expiry: sooner than waiting for it). */
+static void test_explore_crashes(void **state)
+{
+	(void)state;
+	struct scenario *s = load("jitter = 70ms\n", "amp");
+	struct explore_config cfg = { .s = s, .faults = 1, .no_crashes = true };
+	struct explore_result res;
+	explore_run(&cfg, &res);
+	assert_int_equal(res.verdict, EXPLORE_HOLDS);
+	assert_int_equal(res.tried[XC_CRASH], 0);
+	uint64_t without = res.states;
+	explore_result_free(&res);
+	cfg.no_crashes = false;
+	explore_run(&cfg, &res);
+	assert_int_equal(res.verdict, EXPLORE_HOLDS);
+	assert_true(res.tried[XC_CRASH] > 0);
+	assert_true(res.states > without);
+	explore_result_free(&res);
+	free(s);
+
+	s = load("", "invoices\nshards = 2");
+	cfg = (struct explore_config){ .s = s, .faults = 2 };
+	explore_run(&cfg, &res);
+	assert_int_equal(res.verdict, EXPLORE_VIOLATION);
+	assert_string_equal(res.property, "atomicity");
+	unsigned crashes = 0;
+	for (size_t i = 0; i < res.npath; i++)
+		crashes += XCHOICE_KIND(res.path[i]) == XC_CRASH;
+	assert_int_equal(crashes, 1);
+	size_t with = res.npath;
+	explore_result_free(&res);
+	cfg.no_crashes = true;
+	explore_run(&cfg, &res);
+	assert_int_equal(res.verdict, EXPLORE_VIOLATION);
+	assert_true(res.npath > with);
 	explore_result_free(&res);
 	free(s);
 }
@@ -229,6 +387,9 @@ int main(void)
 		cmocka_unit_test(test_digest),
 		cmocka_unit_test(test_explore_invoices_breaks),
 		cmocka_unit_test(test_explore_amp_holds_and_depth),
+		cmocka_unit_test(test_crash_choices),
+		cmocka_unit_test(test_crash_digest),
+		cmocka_unit_test(test_explore_crashes),
 		cmocka_unit_test(test_supports),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

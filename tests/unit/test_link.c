@@ -37,6 +37,7 @@ static void test_msg_kind_names(void **state)
 	assert_string_equal(msg_kind_name(MSG_SIGNED), "signed");
 
 	k = MSG_FAIL;
+	assert_false(msg_kind_parse("others", &k));
 	assert_false(msg_kind_parse("Add", &k));
 	assert_false(msg_kind_parse("fulfil", &k));
 	assert_false(msg_kind_parse("", &k));

@@ -528,6 +528,12 @@ static void test_fault_actions(void **state)
 	assert_true(fault_action_parse("drop=add#7", &f, &why));
 	assert_int_equal(f.action, FAULT_DROP_MSG);
 	assert_false(f.has_dur);
+	/* the other messages on a channel (acknowledgements, reestablishes):
+	 * a checker's counterexample may lose or time one */
+	assert_true(fault_action_parse("delay=other#2:30ms", &f, &why));
+	assert_int_equal(f.action, FAULT_DELAY_MSG);
+	assert_int_equal(f.msg, MSG_OTHER);
+	assert_int_equal(f.nth, 2);
 
 	assert_true(fault_action_parse("up", &f, &why));
 	assert_int_equal(f.action, FAULT_UP);
