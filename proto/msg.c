@@ -197,13 +197,15 @@ const Ampsim__Envelope *msg_pong(struct msg *m)
 	return env_of(m, AMPSIM__ENVELOPE__MSG_PONG);
 }
 
-const Ampsim__Envelope *msg_resolve_ack(struct msg *m, const char *channel, uint64_t htlc_id)
+const Ampsim__Envelope *msg_resolve_ack(struct msg *m, const char *channel, uint64_t htlc_id,
+					bool reclaimed)
 {
 	reset(m);
 	Ampsim__ResolveAck *x = &m->u.ack;
 	ampsim__resolve_ack__init(x);
 	x->channel_id = (char *)channel;
 	x->htlc_id = htlc_id;
+	x->reclaimed = reclaimed;
 	m->env.resolve_ack = x;
 	return env_of(m, AMPSIM__ENVELOPE__MSG_RESOLVE_ACK);
 }

@@ -11,6 +11,7 @@
 #ifndef AMPSIM_MSG_H
 #define AMPSIM_MSG_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -88,7 +89,8 @@ const Ampsim__Envelope *msg_fail(struct msg *m, const char *channel, uint64_t ht
 const Ampsim__Envelope *msg_error(struct msg *m, const char *channel, const char *message);
 const Ampsim__Envelope *msg_ping(struct msg *m, uint32_t num_pong_bytes);
 const Ampsim__Envelope *msg_pong(struct msg *m);
-const Ampsim__Envelope *msg_resolve_ack(struct msg *m, const char *channel, uint64_t htlc_id);
+const Ampsim__Envelope *msg_resolve_ack(struct msg *m, const char *channel, uint64_t htlc_id,
+					bool reclaimed);
 /* Bob's countersignature of HTLC htlc_id's terms (64 bytes). */
 const Ampsim__Envelope *msg_htlc_signed(struct msg *m, const char *channel, uint64_t htlc_id,
 					const uint8_t sig[64]);

@@ -59,10 +59,9 @@ static void claim_log(struct actions *out, const char *event, const struct bob_c
 }
 
 /* A fulfilled HTLC goes back to Alice after all: her refund won on chain,
- * or (why given) no claim of Bob's can confirm any more and no refund came,
- * so Alice, who never had its terms countersigned, took it back off chain. */
-static void lose_fulfilled(struct bob_engine *e, size_t chan, struct bob_htlc *h, const char *why,
-			   struct actions *out)
+ * or (why given) she says she took it back at its expiry. */
+void be_lose_fulfilled(struct bob_engine *e, size_t chan, struct bob_htlc *h, const char *why,
+		       struct actions *out)
 {
 	struct bob_chan *bc = &e->chans[chan];
 	if (!htlc_transition(&h->fsm, HTLC_EV_LOSE_ONCHAIN, bc->ledger.id, h->id, out))
@@ -101,28 +100,31 @@ static void chain_watch(struct bob_engine *e, uint32_t height, struct actions *o
 				bc->unacked--;
 				if (refund) {
 					/* too late: Alice's refund won, the money is hers */
-					lose_fulfilled(e, i, h, NULL, out);
+					be_lose_fulfilled(e, i, h, NULL, out);
 					continue;
 				}
 				act_persist(out, BOB_REC_HTLC_STATE, i, id, NULL);
 				claim_log(out, "onchain_claim_confirmed", bc, id, h);
 				continue;
 			}
-			if (height >= h->cltv_expiry + CHAIN_CONFIRMATIONS) {
-				/* a claim sent before the expiry has confirmed by now,
-				 * and so has a refund sent at it: neither came */
-				h->acked = true;
-				bc->unacked--;
-				lose_fulfilled(e, i, h, "no claim can confirm any more and no refund "
-					       "came: Alice took it back off chain (its terms were "
-					       "never countersigned)", out);
+			if (!h->claimed && height + chain->confirmations + 1 >= h->cltv_expiry) {
+				h->claimed = true;
+				act_persist(out, BOB_REC_HTLC_STATE, i, id, NULL);
+				act_chain(out, BOB_CHAIN_CLAIM, i, id, h->preimage);
 				continue;
 			}
-			if (h->claimed || height + chain->confirmations + 1 < h->cltv_expiry)
-				continue;
-			h->claimed = true;
-			act_persist(out, BOB_REC_HTLC_STATE, i, id, NULL);
-			act_chain(out, BOB_CHAIN_CLAIM, i, id, h->preimage);
+			if (height >= h->cltv_expiry + CHAIN_CONFIRMATIONS) {
+				/* too late to claim, and no refund on chain by now
+				 * (one sent at the expiry has confirmed): Alice
+				 * either has the fulfill (her acknowledgement was
+				 * lost) or took it back off chain, its terms never
+				 * countersigned. Ask her: the fulfill again at every
+				 * block for a while; she acknowledges it, or answers
+				 * that she reclaimed it (handle_ack) */
+				if (bc->conn != BOB_NO_CONN &&
+				    height < h->cltv_expiry + CHAIN_CONFIRMATIONS + BOB_ASK_BLOCKS)
+					be_transmit(e, i, id, out);
+			}
 		}
 	}
 }

@@ -589,7 +589,7 @@ static bool from_owner(struct bob_engine *e, uint64_t conn, const char *channel,
 }
 
 static void handle_ack(struct bob_engine *e, uint64_t conn, const Ampsim__ResolveAck *m,
-		       struct actions *out)
+		       uint64_t now_us, struct actions *out)
 {
 	size_t chan;
 	if (!from_owner(e, conn, m->channel_id, "resolve_ack", out) ||
@@ -598,6 +598,19 @@ static void handle_ack(struct bob_engine *e, uint64_t conn, const Ampsim__Resolv
 	struct bob_htlc *h = bob_engine_htlc(e, chan, m->htlc_id);
 	if (!h || h->fsm.state == BH_HELD || h->acked)
 		return;
+	if (m->reclaimed) {
+		/* she took it back at its expiry: believed only from then on
+		 * (before it, a fulfill is hers to take), and only for a fulfill
+		 * no chain settled: what she could have refunded on chain */
+		if (h->fsm.state != BH_FULFILLED || be_height(e, now_us) < h->cltv_expiry)
+			return;
+		h->acked = true;
+		if (e->chans[chan].unacked)
+			e->chans[chan].unacked--;
+		be_lose_fulfilled(e, chan, h, "Alice reclaimed it at its expiry (its fulfill came "
+				  "too late, or its terms were never countersigned)", out);
+		return;
+	}
 	h->acked = true;
 	if (h->fsm.state == BH_FULFILLED && e->chans[chan].unacked)
 		e->chans[chan].unacked--;
@@ -652,7 +665,7 @@ void bob_engine_message(struct bob_engine *e, uint64_t conn, const Ampsim__Envel
 		handle_pong_request(conn, env->ping, out);
 		break;
 	case AMPSIM__ENVELOPE__MSG_RESOLVE_ACK:
-		handle_ack(e, conn, env->resolve_ack, out);
+		handle_ack(e, conn, env->resolve_ack, now_us, out);
 		break;
 	case AMPSIM__ENVELOPE__MSG_REESTABLISH: {
 		/* Alice replays her unresolved adds after it: each is answered

@@ -49,6 +49,15 @@ void be_fail_one(struct bob_engine *e, size_t chan, uint64_t htlc_id, uint32_t c
 void be_send_fulfill(struct bob_engine *e, size_t chan, uint64_t htlc_id,
 		     const uint8_t preimage[AMP_LEN], struct actions *out);
 
+/* bob_block.c: a fulfilled HTLC given back to Alice (her refund won on
+ * chain, or, why given, she says she reclaimed it at its expiry) */
+void be_lose_fulfilled(struct bob_engine *e, size_t chan, struct bob_htlc *h, const char *why,
+		       struct actions *out);
+/* Blocks during which Bob, with no acknowledgement and no refund on chain
+ * once a refund sent at the expiry would have confirmed, asks Alice again
+ * with his fulfill. */
+#define BOB_ASK_BLOCKS 24
+
 /* bob_sets.c: sets, as the add path and timers drive them */
 /* behaviour = eager: an MPP part settled the moment it arrives, with its
  * invoice's preimage, whole set or not (an AMP part cannot be: its

@@ -21,13 +21,17 @@ static const char *source_name(enum pay_source s)
 	return "?";
 }
 
-static void send_ack(struct pay_engine *e, size_t chan, uint64_t htlc_id, struct actions *out)
+/* reclaimed: the answer to a fulfill of an HTLC she took back at its
+ * expiry, so that Bob, who cannot tell it from a lost acknowledgement,
+ * gives it back too */
+static void send_ack(struct pay_engine *e, size_t chan, uint64_t htlc_id, bool reclaimed,
+		     struct actions *out)
 {
 	if (!e->peer_up)
 		return;
 	struct msg m;
 	act_send(out, PAY_CONN_BOB, chan, MSG_OTHER,
-		 msg_resolve_ack(&m, e->chans[chan].ledger.id, htlc_id));
+		 msg_resolve_ack(&m, e->chans[chan].ledger.id, htlc_id, reclaimed));
 }
 
 /* One in-flight part ends: ledger, part, store, event, then (for what Bob
@@ -72,7 +76,7 @@ static void apply_resolution(struct pay_engine *e, size_t chan, struct payment *
 		evrec_str(ev, "reason", reason);
 	evrec_str(ev, "source", source_name(source));
 	if (source == SRC_MESSAGE)
-		send_ack(e, chan, h.id, out);
+		send_ack(e, chan, h.id, false, out);
 	if (how == PART_FAILED) {
 		if (!p->why[0])
 			snprintf(p->why, sizeof(p->why), "Bob failed a part: %s", reason ? reason : "");
@@ -103,7 +107,7 @@ void pay_engine_on_fulfill(struct pay_engine *e, const Ampsim__UpdateFulfillHtlc
 	}
 	if (pt && pt->state == PART_FULFILLED && preimage_matches(m->payment_preimage.data, pt->hash)) {
 		/* a duplicate or a re-sent fulfill: we have it; say so again */
-		send_ack(e, chan, m->htlc_id, out);
+		send_ack(e, chan, m->htlc_id, false, out);
 		return;
 	}
 	if (pt && !preimage_matches(m->payment_preimage.data, pt->hash)) {
@@ -115,9 +119,11 @@ void pay_engine_on_fulfill(struct pay_engine *e, const Ampsim__UpdateFulfillHtlc
 	}
 	if (!pt || pt->state != PART_INFLIGHT) {
 		/* e.g. a fulfill that arrived after we reclaimed the HTLC at its
-		 * expiry: too late, and not acknowledged */
+		 * expiry: too late; Bob is told so (he keeps asking) */
 		fulfill_not_applied(m, "fulfill_ignored", pt ? "HTLC already resolved" : "no such HTLC",
 				    out);
+		if (pt && pt->state == PART_REFUNDED)
+			send_ack(e, chan, m->htlc_id, true, out);
 		return;
 	}
 	if (simclock_height_of(&e->clk, now_us) >= pt->cltv_expiry) {
@@ -183,7 +189,7 @@ void pay_engine_on_fail(struct pay_engine *e, const Ampsim__UpdateFailHtlc *m, u
 	struct payment *p = NULL;
 	struct part *pt = chan != SIZE_MAX ? pe_owner_any(e, chan, m->htlc_id, &p) : NULL;
 	if (pt && pt->state == PART_FAILED) {
-		send_ack(e, chan, m->htlc_id, out);
+		send_ack(e, chan, m->htlc_id, false, out);
 		return;
 	}
 	if (!pt || pt->state != PART_INFLIGHT) {

@@ -123,7 +123,7 @@ size_t fuzz_seeds(struct fuzz_seed *seeds, size_t max)
 	a1.share = share[1];
 	a1.child_index = 4;
 	const Ampsim__Envelope *amp[] = {
-		msg_add(&m[0], &a0), msg_add(&m[1], &a1), msg_resolve_ack(&m[2], "c1", 0),
+		msg_add(&m[0], &a0), msg_add(&m[1], &a1), msg_resolve_ack(&m[2], "c1", 0, false),
 		msg_reestablish(&m[3], "c2", 1, 1), msg_add(&m[4], &a1), msg_ping(&m[5], 16),
 	};
 	n += add(&seeds[n], amp, 6);

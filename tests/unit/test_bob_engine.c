@@ -454,7 +454,7 @@ static void test_far_ids_cost_one_record_and_unacked_ones_are_bounded(void **sta
 	/* acknowledging frees the records and lets adds in again */
 	struct msg m;
 	for (uint64_t id = 0; id < 10; id++)
-		msg_in(f, CONN, msg_resolve_ack(&m, "c1", id), 0);
+		msg_in(f, CONN, msg_resolve_ack(&m, "c1", id, false), 0);
 	assert_int_equal(f->e.chans[0].htlcs.live.n, BOB_MAX_UNACKED - 10);
 	add_in(f, &a, 0);
 	assert_int_equal(actions_count(&f->out, ACT_CLOSE), 0);
@@ -1232,16 +1232,16 @@ static void test_resolve_ack_stops_the_chain_claim(void **state)
 	struct amp2 s;
 	struct fx *f = settled_amp(true, &s);
 	struct msg m;
-	msg_in(f, CONN, msg_resolve_ack(&m, "c1", 0), SEC);
+	msg_in(f, CONN, msg_resolve_ack(&m, "c1", 0, false), SEC);
 	/* acknowledged: finished, its record forgotten (durably), its id kept */
 	assert_null(bob_engine_htlc(&f->e, 0, 0));
 	assert_true(htlc_table_finished(&f->e.chans[0].htlcs, 0));
 	assert_int_equal(f->e.chans[0].unacked, 0);
 	assert_true(has_persist(f, BOB_REC_HTLC_FORGET, 0));
 	/* an ack again, or for an unknown HTLC, changes nothing */
-	msg_in(f, CONN, msg_resolve_ack(&m, "c1", 0), SEC);
+	msg_in(f, CONN, msg_resolve_ack(&m, "c1", 0, false), SEC);
 	assert_int_equal(f->out.n, 0);
-	msg_in(f, CONN, msg_resolve_ack(&m, "c9", 3), SEC);
+	msg_in(f, CONN, msg_resolve_ack(&m, "c9", 3, false), SEC);
 	assert_int_equal(f->out.n, 0);
 	actions_clear(&f->out);
 	bob_engine_block(&f->e, 37 * SEC, &f->out);
@@ -1262,6 +1262,51 @@ static void test_refund_that_wins_on_chain_takes_the_money_back(void **state)
 	ended_and_forgotten(f, 0, 0, "refunded");
 	assert_int_equal(f->e.chans[0].ledger.alice.millisatoshis, BTC(1));
 	assert_true(ledger_conserves(&f->e.chans[0].ledger));
+	assert_int_equal(actions_count(&f->out, ACT_VIOLATION), 0);
+	fx_teardown(f);
+}
+
+/* A fulfill past its expiry with no refund on chain: Bob asks Alice with
+ * the fulfill again, and believes "reclaimed" only from the expiry on. */
+static void test_a_fulfill_alice_reclaimed_is_given_back(void **state)
+{
+	(void)state;
+	struct amp2 s;
+	struct fx *f = settled_amp(true, &s);
+	struct msg m;
+	/* before the expiry, "reclaimed" is a lie: nothing changes */
+	actions_clear(&f->out);
+	msg_in(f, CONN, msg_resolve_ack(&m, "c1", 0, true), SEC);
+	assert_int_equal(f->out.n, 0);
+	assert_int_equal(bob_engine_htlc(&f->e, 0, 0)->fsm.state, BH_FULFILLED);
+	/* his claims go out (and never confirm); at the expiry and the block
+	 * after, a refund could still be on its way: he waits */
+	bob_engine_block(&f->e, 37 * SEC, &f->out);
+	for (unsigned h = 40; h <= 41; h++) {
+		actions_clear(&f->out);
+		bob_engine_block(&f->e, h * SEC, &f->out);
+		assert_int_equal(actions_count(&f->out, ACT_SEND), 0);
+	}
+	/* expiry + 2, no refund: he asks, with the fulfill again */
+	actions_clear(&f->out);
+	bob_engine_block(&f->e, 42 * SEC, &f->out);
+	assert_int_equal(actions_count(&f->out, ACT_SEND), 2);
+	assert_int_equal(sent(f, 0)->msg_case, AMPSIM__ENVELOPE__MSG_UPDATE_FULFILL_HTLC);
+	/* c1's answer: reclaimed, so the money goes back; c2's: an ack */
+	actions_clear(&f->out);
+	msg_in(f, CONN, msg_resolve_ack(&m, "c1", 0, true), 42 * SEC);
+	const struct evrec *lost = logged(f, "htlc_lost_onchain");
+	assert_non_null(lost);
+	assert_non_null(strstr(field_str(lost, "reason"), "reclaimed"));
+	assert_int_equal(bob_engine_htlc(&f->e, 0, 0)->fsm.state, BH_REFUNDED);
+	assert_int_equal(f->e.chans[0].ledger.alice.millisatoshis, BTC(1));
+	assert_true(ledger_conserves(&f->e.chans[0].ledger));
+	msg_in(f, CONN, msg_resolve_ack(&m, "c2", 0, false), 42 * SEC);
+	assert_null(bob_engine_htlc(&f->e, 1, 0));          /* acknowledged: his */
+	/* nothing is asked any more */
+	actions_clear(&f->out);
+	bob_engine_block(&f->e, 43 * SEC, &f->out);
+	assert_int_equal(actions_count(&f->out, ACT_SEND), 0);
 	assert_int_equal(actions_count(&f->out, ACT_VIOLATION), 0);
 	fx_teardown(f);
 }
@@ -1577,6 +1622,7 @@ int main(void)
 		cmocka_unit_test(test_unacked_fulfill_is_claimed_on_chain_before_expiry),
 		cmocka_unit_test(test_claim_the_chain_did_not_answer_is_sent_again_next_block),
 		cmocka_unit_test(test_resolve_ack_stops_the_chain_claim),
+		cmocka_unit_test(test_a_fulfill_alice_reclaimed_is_given_back),
 		cmocka_unit_test(test_refund_that_wins_on_chain_takes_the_money_back),
 		cmocka_unit_test(test_restore_then_replay_gets_the_same_fulfill),
 		cmocka_unit_test(test_restore_refuses_held_parts_whose_totals_differ),

@@ -110,7 +110,7 @@ static void test_each_builder(void **state)
 	assert_int_equal(e->ping->num_pong_bytes, 4);
 	e = round_trip(msg_pong(&m));
 	assert_int_equal(e->msg_case, AMPSIM__ENVELOPE__MSG_PONG);
-	e = round_trip(msg_resolve_ack(&m, "c1", 8));
+	e = round_trip(msg_resolve_ack(&m, "c1", 8, false));
 	assert_int_equal(e->resolve_ack->htlc_id, 8);
 	e = round_trip(msg_reestablish(&m, "c1", 10, 2));
 	assert_int_equal(e->reestablish->next_htlc_id, 10);

@@ -1003,6 +1003,18 @@ static void without_a_countersignature_expiry_refunds_off_chain(void **state)
 	assert_non_null(strstr(log_str(r, "reason"), "never countersigned"));
 	assert_int_equal(f->e.pays[0].outcome, OUTCOME_REFUNDED);
 	check_conserved(f);
+	/* Bob's fulfill, asked again after the expiry (he cannot tell this
+	 * from a lost acknowledgement): she answers that she reclaimed it,
+	 * and takes nothing */
+	uint8_t root[32], pre[32];
+	root_of(&a, 1, root);
+	amp_derive(root, a.share, a.child, pre, NULL);
+	actions_clear(&f->a);
+	fulfill(f, "c1", a.id, pre, (uint64_t)(a.cltv + CHAIN_CONFIRMATIONS) * SEC);
+	assert_int_equal(nsent(f, AMPSIM__ENVELOPE__MSG_RESOLVE_ACK), 1);
+	assert_true(sent(f, AMPSIM__ENVELOPE__MSG_RESOLVE_ACK, 0)->resolve_ack->reclaimed);
+	assert_int_equal(f->e.pays[0].outcome, OUTCOME_REFUNDED);
+	check_conserved(f);
 	fx_free(f);
 }
 
