@@ -18,6 +18,7 @@
 #include "bob.h"
 #include "capture.h"
 #include "daemon.h"
+#include "daemon_opts.h"
 #include "events.h"
 #include "frame.h"
 #include "listener.h"
@@ -321,143 +322,115 @@ static int bad_usage(const char *fmt, const char *arg, const char *why)
 #define BOB_MAX_ALLOW 64
 
 struct bob_opts {
-	const char *listen, *events, *control, *ready, *state, *chain, *pcap, *vclock, *key;
+	struct daemon_opts d;              /* the options both daemons take */
+	const char *listen;
 	uint8_t allow[BOB_MAX_ALLOW][NOISE_PUBKEY_LEN];
 	size_t nallow;
 	uint64_t keep_invoices;
 	uint64_t idle_us, stall_us;        /* --idle-timeout, --write-timeout */
-	struct seeded_secrets secrets;     /* --seeded-secrets: cfg.random draws here */
-	struct seeded_secrets transport;   /* and node and ephemeral keys here */
-	struct seeded_secrets tables;      /* and the hash tables' keys here */
-	bool seeded;
-	bool verbose;
+	struct seeded_secrets tables;      /* --seeded-secrets: the hash tables' keys here */
 };
 
-/* The options, into cfg and the paths; returns -1 to go on, else the exit code. */
-/* bob's command line (getopt_long) */
+/* bob's command line (getopt_long): his own options, then both daemons' */
 static const struct option bob_options[] = {
 	{ "listen", required_argument, NULL, 'l' },
-	{ "events", required_argument, NULL, 'e' },
-	{ "control", required_argument, NULL, 'c' },
-	{ "ready-file", required_argument, NULL, 'r' },
 	{ "hold", required_argument, NULL, 'H' },
 	{ "final-cltv-delta", required_argument, NULL, 'F' },
 	{ "behaviour", required_argument, NULL, 'b' },
 	{ "behavior", required_argument, NULL, 'b' },
-	{ "state", required_argument, NULL, 's' },
-	{ "chain", required_argument, NULL, 'K' },
-	{ "pcap", required_argument, NULL, 'P' },
-	{ "clock", required_argument, NULL, 'k' },
-	{ "seeded-secrets", required_argument, NULL, 'D' },
-	{ "sync", required_argument, NULL, 'Y' },
 	{ "keep-invoices", required_argument, NULL, 'N' },
-	{ "key", required_argument, NULL, 'y' },
 	{ "allow", required_argument, NULL, 'A' },
 	{ "idle-timeout", required_argument, NULL, 'I' },
 	{ "invoice-expiry", required_argument, NULL, 'X' },
 	{ "write-timeout", required_argument, NULL, 'W' },
-	{ "verbose", no_argument, NULL, 'v' },
-	{ "help", no_argument, NULL, 'h' },
-	{ "version", no_argument, NULL, 'V' },
+	DAEMON_OPTIONS,
 	{ NULL, 0, NULL, 0 },
 };
 
-static int parse_options(int argc, char **argv, struct bob_config *cfg, struct bob_opts *o)
+/* Bob's own option c: -1 to go on, else the exit status. */
+static int bob_option(struct bob_config *cfg, struct bob_opts *o, int c, const char *arg)
 {
 	const char *why;
-	uint64_t v;
-	int c;
+	uint64_t v = 0;
+	switch (c) {
+	case 'l': o->listen = arg; break;
+	case 'H':
+		if (!duration_parse(arg, &cfg->hold_us, &why))
+			return bad_usage("--hold '%s': %s", arg, why);
+		break;
+	case 'F':
+		if (!uint_parse(arg, &v, &why) || v > 10000)
+			return bad_usage("--final-cltv-delta '%s': %s", arg,
+					 v > 10000 ? "at most 10000" : why);
+		cfg->final_cltv_delta = (uint32_t)v;
+		break;
+	case 'b':
+		if (!bob_behaviour_parse(arg, &cfg->behaviour))
+			return bad_usage("--behaviour '%s': %s", arg,
+					 "expected honest, greedy, hold, late or eager");
+		break;
+	case 'A':
+		if (o->nallow == BOB_MAX_ALLOW)
+			return bad_usage("--allow %s: %s", arg, "at most 64 nodes");
+		if (noise_node_id_parse(arg, o->allow[o->nallow]) != NOISE_OK)
+			return bad_usage("--allow '%s': %s", arg,
+					 "expected a node id: 66 hex digits, a compressed public key");
+		o->nallow++;
+		break;
+	case 'N':
+		if (!uint_parse(arg, &o->keep_invoices, &why) || o->keep_invoices > 100000000)
+			return bad_usage("--keep-invoices '%s': %s", arg,
+					 "expected a count of invoices, 0 (all) to 100000000");
+		break;
+	case 'X':
+		if (!duration_parse(arg, &cfg->invoice_expiry_us, &why))
+			return bad_usage("--invoice-expiry '%s': %s", arg, why);
+		break;
+	case 'I':
+	case 'W': {
+		uint64_t *to = c == 'I' ? &o->idle_us : &o->stall_us;
+		const char *fmt = c == 'I' ? "--idle-timeout '%s': %s" : "--write-timeout '%s': %s";
+		if (!duration_parse(arg, to, &why))
+			return bad_usage(fmt, arg, why);
+		if (*to > 86400ULL * 1000000)
+			return bad_usage(fmt, arg, "at most 1440m (a day)");
+		break;
+	}
+	default:
+		usage(stderr);
+		return 2;
+	}
+	return -1;
+}
+
+/* The options, into cfg and o; returns -1 to go on, else the exit code. */
+static int parse_options(int argc, char **argv, struct bob_config *cfg, struct bob_opts *o)
+{
+	int c, rc;
 	while ((c = getopt_long(argc, argv, "vhV", bob_options, NULL)) != -1) {
-		switch (c) {
-		case 'l': o->listen = optarg; break;
-		case 'e': o->events = optarg; break;
-		case 'c': o->control = optarg; break;
-		case 'r': o->ready = optarg; break;
-		case 'H':
-			if (!duration_parse(optarg, &cfg->hold_us, &why))
-				return bad_usage("--hold '%s': %s", optarg, why);
+		switch (daemon_option(&o->d, c, optarg, &rc)) {
+		case DAEMON_OPT_TAKEN:
 			break;
-		case 'F':
-			if (!uint_parse(optarg, &v, &why) || v > 10000)
-				return bad_usage("--final-cltv-delta '%s': %s", optarg,
-						 v > 10000 ? "at most 10000" : why);
-			cfg->final_cltv_delta = (uint32_t)v;
+		case DAEMON_OPT_EXIT:
+			return rc;
+		case DAEMON_OPT_NOT_MINE:
+			if ((rc = bob_option(cfg, o, c, optarg)) >= 0)
+				return rc;
 			break;
-		case 'b':
-			if (!bob_behaviour_parse(optarg, &cfg->behaviour))
-				return bad_usage("--behaviour '%s': %s", optarg,
-						 "expected honest, greedy, hold, late or eager");
-			break;
-		case 's': o->state = optarg; break;
-		case 'K': o->chain = optarg; break;
-		case 'P': o->pcap = optarg; break;
-		case 'Y':
-			if (!store_set_sync(optarg))
-				return bad_usage("--sync '%s': %s", optarg, "expected full or normal");
-			break;
-		case 'y':
-			o->key = optarg;
-			break;
-		case 'A':
-			if (o->nallow == BOB_MAX_ALLOW)
-				return bad_usage("--allow %s: %s", optarg, "at most 64 nodes");
-			if (noise_node_id_parse(optarg, o->allow[o->nallow]) != NOISE_OK)
-				return bad_usage("--allow '%s': %s", optarg,
-						 "expected a node id: 66 hex digits, a compressed public key");
-			o->nallow++;
-			break;
-		case 'N':
-			if (!uint_parse(optarg, &o->keep_invoices, &why) || o->keep_invoices > 100000000)
-				return bad_usage("--keep-invoices '%s': %s", optarg,
-						 "expected a count of invoices, 0 (all) to 100000000");
-			break;
-		case 'D': {
-			uint64_t sseed;
-			uint32_t gen;
-			if (!seeded_secrets_parse(optarg, &sseed, &gen))
-				return bad_usage("--seeded-secrets '%s': %s", optarg,
-						 "expected SEED:GENERATION");
-			seeded_secrets_init(&o->secrets, sseed, gen, "bob");
-			cfg->random = seeded_secrets_bytes;
-			cfg->random_ctx = &o->secrets;
-			seeded_secrets_init(&o->transport, sseed, gen, "bob transport");
-			seeded_secrets_init(&o->tables, sseed, gen, "bob tables");
-			cfg->table_random = seeded_secrets_bytes;
-			cfg->table_random_ctx = &o->tables;
-			o->seeded = true;
-			break;
-		}
-		case 'k':
-			if (strncmp(optarg, "virtual:", 8) == 0 && optarg[8])
-				o->vclock = optarg + 8;
-			else if (strcmp(optarg, "wall") != 0)
-				return bad_usage("--clock '%s': %s", optarg,
-						 "expected wall or virtual:SOCKET");
-			break;
-		case 'X':
-			if (!duration_parse(optarg, &cfg->invoice_expiry_us, &why))
-				return bad_usage("--invoice-expiry '%s': %s", optarg, why);
-			break;
-		case 'I':
-		case 'W': {
-			uint64_t *to = c == 'I' ? &o->idle_us : &o->stall_us;
-			const char *fmt = c == 'I' ? "--idle-timeout '%s': %s" : "--write-timeout '%s': %s";
-			if (!duration_parse(optarg, to, &why))
-				return bad_usage(fmt, optarg, why);
-			if (*to > 86400ULL * 1000000)
-				return bad_usage(fmt, optarg, "at most 1440m (a day)");
-			break;
-		}
-		case 'v': o->verbose = true; break;
-		case 'h': usage(stdout); return 0;
-		case 'V': printf("bob (ampsim) %s\n", AMPSIM_VERSION); return 0;
-		default: usage(stderr); return 2;
 		}
 	}
 	if (optind < argc)
 		return bad_usage("unexpected argument '%s'%s", argv[optind], "");
 	if (!o->listen)
 		return bad_usage("%s%s", "--listen HOST:PORT is required", "");
+	if (o->d.seeded) {
+		cfg->random = seeded_secrets_bytes;
+		cfg->random_ctx = &o->d.secrets;
+		/* the hash tables' keys from a stream of their own, as the world's */
+		seeded_secrets_init(&o->tables, o->d.seed, o->d.generation, "bob tables");
+		cfg->table_random = seeded_secrets_bytes;
+		cfg->table_random_ctx = &o->tables;
+	}
 	return -1;
 }
 
@@ -470,25 +443,26 @@ int main(int argc, char **argv)
 	};
 	struct bob_opts o = { .keep_invoices = 10000, .idle_us = 60ULL * 1000000,
 			      .stall_us = 30ULL * 1000000 };
+	daemon_opts_init(&o.d, "bob", usage);
 	int rc = parse_options(argc, argv, &cfg, &o);
 	if (rc >= 0)
 		return rc;
 	rc = 0;
-	log_init("bob", o.verbose);
+	log_init("bob", o.d.verbose);
 	if (sodium_init() < 0)
 		fatal("libsodium failed to initialise");
 
 	struct bob *b = xcalloc(1, sizeof(*b));
 	b->keep_invoices = (size_t)o.keep_invoices;
-	b->trand = o.seeded ? seeded_secrets_bytes : system_secrets_bytes;
-	b->trand_ctx = o.seeded ? &o.transport : NULL;
+	b->trand = o.d.seeded ? seeded_secrets_bytes : system_secrets_bytes;
+	b->trand_ctx = o.d.seeded ? &o.d.transport : NULL;
 	b->idle_ms = (unsigned)((o.idle_us + 999) / 1000);
 	b->stall_ms = (unsigned)((o.stall_us + 999) / 1000);
 	bob_engine_init(&b->eng, &cfg);
 	b->eng.clk.epoch_unix_us = simclock_wall_now_us();
 	char err[512];
 	b->base = event_base_new();
-	b->log = evlog_open(o.events, "bob", &b->eng.clk, err, sizeof(err));
+	b->log = evlog_open(o.d.events, "bob", &b->eng.clk, err, sizeof(err));
 	if (!b->log) {
 		fprintf(stderr, "bob: %s\n", err);
 		event_base_free(b->base);
@@ -498,15 +472,15 @@ int main(int argc, char **argv)
 	}
 	struct actions out;
 	actions_init(&out);
-	if (o.vclock) {
+	if (o.d.vclock) {
 		char vpath[256];
 		uint64_t vstart;
 		err[0] = '\0';
-		if (!timebase_parse_virtual(o.vclock, vpath, sizeof(vpath), &vstart) ||
+		if (!timebase_parse_virtual(o.d.vclock, vpath, sizeof(vpath), &vstart) ||
 		    !(b->tb = timebase_virtual(b->base, vpath, "bob", vstart, err, sizeof(err)))) {
 			if (!err[0])
 				snprintf(err, sizeof(err), "%s: expected virtual:SOCKET[@START_US]",
-					 o.vclock);
+					 o.d.vclock);
 			fprintf(stderr, "bob: --clock %s\n", err);
 			rc = 2;
 			goto done;
@@ -516,7 +490,7 @@ int main(int argc, char **argv)
 	} else {
 		b->tb = timebase_wall(b->base, &b->eng.clk);
 	}
-	if (o.state && !bob_store_open(b, o.state, err, sizeof(err))) {
+	if (o.d.state && !bob_store_open(b, o.d.state, err, sizeof(err))) {
 		fprintf(stderr, "bob: --state %s\n", err);
 		rc = 2;
 		goto done;
@@ -525,13 +499,13 @@ int main(int argc, char **argv)
 	 * kept with the state unless --key says where (the state directory
 	 * exists by now: the store made it) */
 	char state_key[4200];
-	if (!o.key && o.state) {
-		snprintf(state_key, sizeof(state_key), "%s/bob.key", o.state);
-		o.key = state_key;
+	if (!o.d.key && o.d.state) {
+		snprintf(state_key, sizeof(state_key), "%s/bob.key", o.d.state);
+		o.d.key = state_key;
 	}
-	if (!o.key) {
+	if (!o.d.key) {
 		nodekey_draw(b->trand, b->trand_ctx, &b->key);
-	} else if (!nodekey_load(o.key, b->trand, b->trand_ctx, &b->key, err,
+	} else if (!nodekey_load(o.d.key, b->trand, b->trand_ctx, &b->key, err,
 				 sizeof(err))) {
 		fprintf(stderr, "bob: --key %s\n", err);
 		rc = 2;
@@ -545,12 +519,12 @@ int main(int argc, char **argv)
 	b->eng.cfg.nlisted = b->nallow;
 	b->turn = turn_new(b->base, b->st);
 	turn_set_writer(b->turn, bob_store_write, b);
-	if (o.chain) {
+	if (o.d.chain) {
 		/* the block is known once alice's init sets the clock */
 		struct chain_client me = { .node_priv = b->key.priv, .rand = b->eng.cfg.random,
 					   .rand_ctx = b->eng.cfg.random_ctx,
 					   .block_wall_ms = 0 };
-		if (!(b->chain = chain_open(o.chain, &me, err, sizeof(err)))) {
+		if (!(b->chain = chain_open(o.d.chain, &me, err, sizeof(err)))) {
 			fprintf(stderr, "bob: --chain %s\n", err);
 			rc = 2;
 			goto done;
@@ -561,19 +535,19 @@ int main(int argc, char **argv)
 		b->eng.cfg.chain = &b->chain_view;
 	}
 	if (b->st && !bob_store_load(b, err, sizeof(err))) {
-		fprintf(stderr, "bob: --state %s: %s\n", o.state, err);
+		fprintf(stderr, "bob: --state %s: %s\n", o.d.state, err);
 		rc = 2;
 		goto done;
 	}
 	bob_sync_links(b);
 	if (b->eng.nchans) {
-		log_info("restarted from %s: %zu channels, %zu invoices", o.state, b->eng.nchans,
+		log_info("restarted from %s: %zu channels, %zu invoices", o.d.state, b->eng.nchans,
 			 b->eng.ninvoices);
 		struct evrec r;
 		life_bob_restart(&r, b->eng.nchans);
 		evlog_emit_rec(b->log, &r);
 	}
-	if (o.pcap && !(b->cap = capture_open(o.pcap, CAPTURE_BOB, err, sizeof(err)))) {
+	if (o.d.pcap && !(b->cap = capture_open(o.d.pcap, CAPTURE_BOB, err, sizeof(err)))) {
 		fprintf(stderr, "bob: --pcap %s\n", err);
 		rc = 2;
 		goto done;
@@ -588,8 +562,8 @@ int main(int argc, char **argv)
 	}
 	listener_on_full(b->listener, out_of_descriptors);
 	b->port = listener_port(b->listener);
-	if (o.control) {
-		b->rpc = rpc_listen(b->base, o.control, bob_methods, b, err, sizeof(err));
+	if (o.d.control) {
+		b->rpc = rpc_listen(b->base, o.d.control, bob_methods, b, err, sizeof(err));
 		if (!b->rpc) {
 			fprintf(stderr, "bob: --control %s\n", err);
 			rc = 2;
@@ -604,13 +578,13 @@ int main(int argc, char **argv)
 	bob_act(b, &out);
 	printf("bob listening on %s (port %u), node id %s\n", o.listen, b->port, b->key.hex);
 	fflush(stdout);
-	if (o.ready) {
+	if (o.d.ready) {
 		json_t *r = json_pack("{s:i,s:i,s:s}", "port", (int)b->port, "pid", (int)getpid(),
 				      "node_id", b->key.hex);
-		bool ok = write_ready_file(o.ready, r);
+		bool ok = write_ready_file(o.d.ready, r);
 		json_decref(r);
 		if (!ok) {
-			fprintf(stderr, "bob: --ready-file %s: %s\n", o.ready, strerror(errno));
+			fprintf(stderr, "bob: --ready-file %s: %s\n", o.d.ready, strerror(errno));
 			rc = 2;
 			goto done;
 		}

@@ -56,7 +56,6 @@ struct alice {
 	 * its own, so the engine draws the same with or without sockets */
 	void (*trand)(void *ctx, uint8_t *buf, size_t n);
 	void *trand_ctx;
-	struct seeded_secrets transport;
 	int owner_refusals;               /* "belongs to another node" in a row */
 	uint8_t bob_id[NOISE_PUBKEY_LEN];  /* the node --connect names */
 	size_t keep_payments;             /* finished payments kept; 0: all */

@@ -18,6 +18,7 @@
 #include "alice_bench.h"
 #include "alice_rpc.h"
 #include "capture.h"
+#include "daemon_opts.h"
 #include "secrets.h"
 #include "store.h"
 #include "life.h"
@@ -123,26 +124,14 @@ static void use_node_key(struct alice *a)
 
 static const struct option alice_options[] = {
 	{ "connect", required_argument, NULL, 'C' },
-	{ "key", required_argument, NULL, 'y' },
 	{ "channel", required_argument, NULL, 'n' },
-	{ "events", required_argument, NULL, 'e' },
-	{ "control", required_argument, NULL, 'c' },
-	{ "ready-file", required_argument, NULL, 'r' },
 	{ "seed", required_argument, NULL, 'S' },
 	{ "block-interval", required_argument, NULL, 'B' },
 	{ "time-scale", required_argument, NULL, 'T' },
 	{ "behaviour", required_argument, NULL, 'b' },
 	{ "behavior", required_argument, NULL, 'b' },
-	{ "state", required_argument, NULL, 's' },
-	{ "chain", required_argument, NULL, 'K' },
-	{ "pcap", required_argument, NULL, 'P' },
-	{ "clock", required_argument, NULL, 'k' },
-	{ "seeded-secrets", required_argument, NULL, 'D' },
-	{ "sync", required_argument, NULL, 'Y' },
 	{ "keep-payments", required_argument, NULL, 'N' },
-	{ "verbose", no_argument, NULL, 'v' },
-	{ "help", no_argument, NULL, 'h' },
-	{ "version", no_argument, NULL, 'V' },
+	DAEMON_OPTIONS,
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -174,99 +163,102 @@ static int add_channel_option(struct alice *a, const char *spec)
 
 /* What main keeps of the command line beside what goes into a. */
 struct alice_opts {
-	const char *connect_to, *events, *control, *state_dir, *chain_path, *pcap, *vclock,
-		*key_path;
-	bool verbose;
-	struct seeded_secrets secrets;     /* --seeded-secrets: the engine draws here */
+	struct daemon_opts d;              /* the options both daemons take */
+	const char *connect_to;
 };
+
+/* Alice's own option c: -1 to go on, else the exit status. */
+static int alice_option(struct alice *a, struct alice_opts *o, int c, const char *arg)
+{
+	const char *why;
+	uint64_t keep;
+	switch (c) {
+	case 'C': o->connect_to = arg; break;
+	case 'n': return add_channel_option(a, arg);
+	case 'S':
+		if (!uint_parse(arg, &a->seed, &why))
+			return bad_usage("--seed", arg, why);
+		break;
+	case 'B':
+		if (!duration_parse(arg, &a->clk.block_interval_us, &why) ||
+		    a->clk.block_interval_us == 0)
+			return bad_usage("--block-interval", arg,
+					 a->clk.block_interval_us ? why : "must be above zero");
+		break;
+	case 'T':
+		if (!positive_parse(arg, &a->clk.time_scale, &why))
+			return bad_usage("--time-scale", arg, why);
+		break;
+	case 'b':
+		if (!alice_behaviour_parse(arg, &a->behaviour))
+			return bad_usage("--behaviour", arg, "expected honest or bad-share");
+		break;
+	case 'N':
+		if (!uint_parse(arg, &keep, &why) || keep > 100000000)
+			return bad_usage("--keep-payments", arg,
+					 "expected a count of payments, 0 (all) to 100000000");
+		a->keep_payments = (size_t)keep;
+		break;
+	default:
+		usage(stderr);
+		return 2;
+	}
+	return -1;
+}
 
 /* The options, into a and o; -1 to go on, else the exit status. */
 static int alice_parse_options(int argc, char **argv, struct alice *a, struct alice_opts *o)
 {
-	const char *why;
-	int c;
+	int c, rc;
 	while ((c = getopt_long(argc, argv, "vhV", alice_options, NULL)) != -1) {
-		switch (c) {
-		case 'C': o->connect_to = optarg; break;
-		case 'n': {
-			int crc = add_channel_option(a, optarg);
-			if (crc >= 0)
-				return crc;
+		switch (daemon_option(&o->d, c, optarg, &rc)) {
+		case DAEMON_OPT_TAKEN:
 			break;
-		}
-		case 'e': o->events = optarg; break;
-		case 'c': o->control = optarg; break;
-		case 'y': o->key_path = optarg; break;
-		case 'r': a->ready_file = optarg; break;
-		case 'S':
-			if (!uint_parse(optarg, &a->seed, &why)) {
-				return bad_usage("--seed", optarg, why);
-			}
+		case DAEMON_OPT_EXIT:
+			return rc;
+		case DAEMON_OPT_NOT_MINE:
+			if ((rc = alice_option(a, o, c, optarg)) >= 0)
+				return rc;
 			break;
-		case 'B':
-			if (!duration_parse(optarg, &a->clk.block_interval_us, &why) ||
-			    a->clk.block_interval_us == 0) {
-				return bad_usage("--block-interval", optarg, a->clk.block_interval_us ? why : "must be above zero");
-			}
-			break;
-		case 'T':
-			if (!positive_parse(optarg, &a->clk.time_scale, &why)) {
-				return bad_usage("--time-scale", optarg, why);
-			}
-			break;
-		case 'b':
-			if (!alice_behaviour_parse(optarg, &a->behaviour)) {
-				return bad_usage("--behaviour", optarg, "expected honest or bad-share");
-			}
-			break;
-		case 's': o->state_dir = optarg; break;
-		case 'K': o->chain_path = optarg; break;
-		case 'P': o->pcap = optarg; break;
-		case 'Y':
-			if (!store_set_sync(optarg)) {
-				return bad_usage("--sync", optarg, "expected full or normal");
-			}
-			break;
-		case 'N': {
-			uint64_t keep;
-			if (!uint_parse(optarg, &keep, &why) || keep > 100000000) {
-				return bad_usage("--keep-payments", optarg,
-					       "expected a count of payments, 0 (all) to 100000000");
-			}
-			a->keep_payments = (size_t)keep;
-			break;
-		}
-		case 'D': {
-			uint64_t sseed;
-			uint32_t gen;
-			if (!seeded_secrets_parse(optarg, &sseed, &gen)) {
-				return bad_usage("--seeded-secrets", optarg, "expected SEED:GENERATION");
-			}
-			seeded_secrets_init(&o->secrets, sseed, gen, "alice");
-			/* the engine keeps a copy of the source: change it in place,
-			 * whatever options came before */
-			a->eng.rand.bytes = seeded_secrets_bytes;
-			a->eng.rand.ctx = &o->secrets;
-			seeded_secrets_init(&a->transport, sseed, gen, "alice transport");
-			a->trand = seeded_secrets_bytes;
-			a->trand_ctx = &a->transport;
-			break;
-		}
-		case 'k':
-			if (strncmp(optarg, "virtual:", 8) == 0 && optarg[8]) {
-				o->vclock = optarg + 8;
-			} else if (strcmp(optarg, "wall") != 0) {
-				return bad_usage("--clock", optarg, "expected wall or virtual:SOCKET");
-			}
-			break;
-		case 'v': o->verbose = true; break;
-		case 'h': usage(stdout); return 0;
-		case 'V': printf("alice (ampsim) %s\n", AMPSIM_VERSION); return 0;
-		default: usage(stderr); return 2;
 		}
 	}
 	if (optind < argc) {
 		return bad_usage("argument", argv[optind], "unexpected");
+	}
+	a->ready_file = o->d.ready;
+	if (o->d.seeded) {
+		/* the engine keeps a copy of the source: change it in place */
+		a->eng.rand.bytes = seeded_secrets_bytes;
+		a->eng.rand.ctx = &o->d.secrets;
+		a->trand = seeded_secrets_bytes;
+		a->trand_ctx = &o->d.transport;
+	}
+	return -1;
+}
+
+/* --connect (bob's node id, his address, resolved) and the channels:
+ * -1 to go on, else the exit status. */
+static int alice_target(struct alice *a, const char *connect_to)
+{
+	char host[256], addr[300], err[512];
+	uint16_t port;
+	if (!connect_to) {
+		fprintf(stderr, "alice: --connect NODEID@HOST:PORT is required\n(try alice --help)\n");
+		return 2;
+	}
+	if (!nodekey_parse_target(connect_to, a->bob_id, addr, sizeof(addr)))
+		return bad_usage("--connect", connect_to,
+				 "expected NODEID@HOST:PORT, NODEID being bob's node id (66 hex digits: "
+				 "bob prints it when he starts and writes it in his --ready-file)");
+	if (!parse_hostport(addr, host, sizeof(host), &port) || port == 0)
+		return bad_usage("--connect", addr, "expected NODEID@HOST:PORT with a port above 0");
+	if (!resolve(a, addr, host, port, err, sizeof(err))) {
+		fprintf(stderr, "alice: %s\n", err);   /* as a failed connection: exit 1 */
+		return 1;
+	}
+	if (a->eng.nchans == 0) {
+		fprintf(stderr, "alice: at least one --channel is needed\n(try alice --help)\n");
+		return 2;
 	}
 	return -1;
 }
@@ -287,41 +279,17 @@ int main(int argc, char **argv)
 	pay_engine_init(&a->eng, &a->clk, a->seed, ALICE_HONEST, &rand);
 	struct alice_opts o;
 	memset(&o, 0, sizeof(o));
+	daemon_opts_init(&o.d, "alice", usage);
 	if ((rc = alice_parse_options(argc, argv, a, &o)) >= 0)
 		goto out;
 	rc = 0;
-	const char *connect_to = o.connect_to, *events = o.events, *control = o.control;
-	const char *state_dir = o.state_dir, *chain_path = o.chain_path, *pcap = o.pcap;
-	const char *vclock = o.vclock, *key_path = o.key_path;
-	bool verbose = o.verbose;
-	if (!connect_to) {
-		fprintf(stderr, "alice: --connect NODEID@HOST:PORT is required\n(try alice --help)\n");
-		rc = 2;
+	const char *connect_to = o.connect_to, *events = o.d.events, *control = o.d.control;
+	const char *state_dir = o.d.state, *chain_path = o.d.chain, *pcap = o.d.pcap;
+	const char *vclock = o.d.vclock, *key_path = o.d.key;
+	bool verbose = o.d.verbose;
+	if ((rc = alice_target(a, connect_to)) >= 0)
 		goto out;
-	}
-	char host[256], addr[300];
-	uint16_t port;
-	if (!nodekey_parse_target(connect_to, a->bob_id, addr, sizeof(addr))) {
-		rc = bad_usage("--connect", connect_to,
-			       "expected NODEID@HOST:PORT, NODEID being bob's node id (66 hex digits: "
-			       "bob prints it when he starts and writes it in his --ready-file)");
-		goto out;
-	}
-	connect_to = addr;
-	if (!parse_hostport(connect_to, host, sizeof(host), &port) || port == 0) {
-		rc = bad_usage("--connect", connect_to, "expected NODEID@HOST:PORT with a port above 0");
-		goto out;
-	}
-	if (!resolve(a, connect_to, host, port, err, sizeof(err))) {
-		fprintf(stderr, "alice: %s\n", err);   /* as a failed connection: exit 1 */
-		rc = 1;
-		goto out;
-	}
-	if (a->eng.nchans == 0) {
-		fprintf(stderr, "alice: at least one --channel is needed\n(try alice --help)\n");
-		rc = 2;
-		goto out;
-	}
+	rc = 0;
 	log_init("alice", verbose);
 	if (sodium_init() < 0)
 		fatal("libsodium failed to initialise");
