@@ -403,24 +403,24 @@ static int bob_option(struct bob_config *cfg, struct bob_opts *o, int c, const c
 	return -1;
 }
 
+struct bob_parse {
+	struct bob_config *cfg;
+	struct bob_opts *o;
+};
+
+static int own_option(void *ctx, int c, const char *arg)
+{
+	struct bob_parse *p = ctx;
+	return bob_option(p->cfg, p->o, c, arg);
+}
+
 /* The options, into cfg and o; returns -1 to go on, else the exit code. */
 static int parse_options(int argc, char **argv, struct bob_config *cfg, struct bob_opts *o)
 {
-	int c, rc;
-	while ((c = getopt_long(argc, argv, "vhV", bob_options, NULL)) != -1) {
-		switch (daemon_option(&o->d, c, optarg, &rc)) {
-		case DAEMON_OPT_TAKEN:
-			break;
-		case DAEMON_OPT_EXIT:
-			return rc;
-		case DAEMON_OPT_NOT_MINE:
-			if ((rc = bob_option(cfg, o, c, optarg)) >= 0)
-				return rc;
-			break;
-		}
-	}
-	if (optind < argc)
-		return bad_usage("unexpected argument '%s'%s", argv[optind], "");
+	struct bob_parse p = { cfg, o };
+	int rc = daemon_parse(&o->d, argc, argv, bob_options, own_option, &p);
+	if (rc >= 0)
+		return rc;
 	if (!o->listen)
 		return bad_usage("%s%s", "--listen HOST:PORT is required", "");
 	if (o->d.seeded) {

@@ -206,25 +206,24 @@ static int alice_option(struct alice *a, struct alice_opts *o, int c, const char
 	return -1;
 }
 
+struct alice_parse {
+	struct alice *a;
+	struct alice_opts *o;
+};
+
+static int own_option(void *ctx, int c, const char *arg)
+{
+	struct alice_parse *p = ctx;
+	return alice_option(p->a, p->o, c, arg);
+}
+
 /* The options, into a and o; -1 to go on, else the exit status. */
 static int alice_parse_options(int argc, char **argv, struct alice *a, struct alice_opts *o)
 {
-	int c, rc;
-	while ((c = getopt_long(argc, argv, "vhV", alice_options, NULL)) != -1) {
-		switch (daemon_option(&o->d, c, optarg, &rc)) {
-		case DAEMON_OPT_TAKEN:
-			break;
-		case DAEMON_OPT_EXIT:
-			return rc;
-		case DAEMON_OPT_NOT_MINE:
-			if ((rc = alice_option(a, o, c, optarg)) >= 0)
-				return rc;
-			break;
-		}
-	}
-	if (optind < argc) {
-		return bad_usage("argument", argv[optind], "unexpected");
-	}
+	struct alice_parse p = { a, o };
+	int rc = daemon_parse(&o->d, argc, argv, alice_options, own_option, &p);
+	if (rc >= 0)
+		return rc;
 	a->ready_file = o->d.ready;
 	if (o->d.seeded) {
 		/* the engine keeps a copy of the source: change it in place */

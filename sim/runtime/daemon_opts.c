@@ -86,3 +86,24 @@ enum daemon_opt daemon_option(struct daemon_opts *o, int c, const char *arg, int
 	}
 	return DAEMON_OPT_TAKEN;
 }
+
+int daemon_parse(struct daemon_opts *o, int argc, char **argv, const struct option *table,
+		 int (*own)(void *ctx, int c, const char *arg), void *ctx)
+{
+	int c, rc;
+	while ((c = getopt_long(argc, argv, "vhV", table, NULL)) != -1) {
+		switch (daemon_option(o, c, optarg, &rc)) {
+		case DAEMON_OPT_TAKEN:
+			break;
+		case DAEMON_OPT_EXIT:
+			return rc;
+		case DAEMON_OPT_NOT_MINE:
+			if ((rc = own(ctx, c, optarg)) >= 0)
+				return rc;
+			break;
+		}
+	}
+	if (optind < argc)
+		return daemon_bad_usage(o, "argument", argv[optind], "unexpected");
+	return -1;
+}

@@ -53,6 +53,13 @@ enum daemon_opt { DAEMON_OPT_NOT_MINE, DAEMON_OPT_TAKEN, DAEMON_OPT_EXIT };
  * and 2. */
 enum daemon_opt daemon_option(struct daemon_opts *o, int c, const char *arg, int *rc);
 
+/* The whole command line against table (the daemon's options and
+ * DAEMON_OPTIONS): the shared ones here, every other through own (-1 to
+ * go on, else the exit status); then no word may be left. -1 to go on,
+ * else the exit status. */
+int daemon_parse(struct daemon_opts *o, int argc, char **argv, const struct option *table,
+		 int (*own)(void *ctx, int c, const char *arg), void *ctx);
+
 /* "NODE: OPTION 'VALUE': WHY", then how to get help; returns 2. */
 int daemon_bad_usage(const struct daemon_opts *o, const char *option, const char *value,
 		     const char *why);
