@@ -434,6 +434,163 @@ static int parse_options(int argc, char **argv, struct bob_config *cfg, struct b
 	return -1;
 }
 
+/* The clock: the run's virtual clock (--clock virtual:SOCKET) or the
+ * wall's; false after saying why. */
+static bool bob_clock(struct bob *b, const struct bob_opts *o)
+{
+	char err[512];
+	if (o->d.vclock) {
+		char vpath[256];
+		uint64_t vstart;
+		err[0] = '\0';
+		if (!timebase_parse_virtual(o->d.vclock, vpath, sizeof(vpath), &vstart) ||
+		    !(b->tb = timebase_virtual(b->base, vpath, "bob", vstart, err, sizeof(err)))) {
+			if (!err[0])
+				snprintf(err, sizeof(err), "%s: expected virtual:SOCKET[@START_US]",
+					 o->d.vclock);
+			fprintf(stderr, "bob: --clock %s\n", err);
+			return false;
+		}
+		timebase_on_end(b->tb, clock_ended, b);
+		evlog_set_timebase(b->log, b->tb);
+	} else {
+		b->tb = timebase_wall(b->base, &b->eng.clk);
+	}
+	return true;
+}
+
+/* The node key (kept with the state unless --key says where), the nodes
+ * of --allow; false after saying why. */
+static bool bob_identity(struct bob *b, const struct bob_opts *o)
+{
+	char err[512];
+	/* a node with a state is the same node on every start: its key is
+	 * kept with the state unless --key says where (the state directory
+	 * exists by now: the store made it) */
+	char state_key[4200];
+	const char *key = o->d.key;
+	if (!key && o->d.state) {
+		snprintf(state_key, sizeof(state_key), "%s/bob.key", o->d.state);
+		key = state_key;
+	}
+	if (!key) {
+		nodekey_draw(b->trand, b->trand_ctx, &b->key);
+	} else if (!nodekey_load(key, b->trand, b->trand_ctx, &b->key, err, sizeof(err))) {
+		fprintf(stderr, "bob: --key %s\n", err);
+		return false;
+	}
+	use_node_key(b);
+	memcpy(b->allow, o->allow, sizeof(b->allow));
+	b->nallow = o->nallow;
+	/* the nodes of --allow are not strangers: room is kept for them */
+	b->eng.cfg.listed = (const uint8_t (*)[33])b->allow;
+	b->eng.cfg.nlisted = b->nallow;
+	return true;
+}
+
+/* The chain (--chain), its spends seen through the engine's view; false
+ * after saying why. */
+static bool bob_chain(struct bob *b, const struct bob_opts *o)
+{
+	char err[512];
+	if (o->d.chain) {
+		/* the block is known once alice's init sets the clock */
+		struct chain_client me = { .node_priv = b->key.priv, .rand = b->eng.cfg.random,
+					   .rand_ctx = b->eng.cfg.random_ctx,
+					   .block_wall_ms = 0 };
+		if (!(b->chain = chain_open(o->d.chain, &me, err, sizeof(err)))) {
+			fprintf(stderr, "bob: --chain %s\n", err);
+			return false;
+		}
+		b->chain_view.spent = chain_spent;
+		b->chain_view.ctx = b->chain;
+		b->chain_view.confirmations = CHAIN_CONFIRMATIONS;
+		b->eng.cfg.chain = &b->chain_view;
+	}
+	return true;
+}
+
+/* The capture, the listening socket and the control socket; false after
+ * saying why. */
+static bool bob_doors(struct bob *b, const struct bob_opts *o)
+{
+	char err[512];
+	if (o->d.pcap && !(b->cap = capture_open(o->d.pcap, CAPTURE_BOB, err, sizeof(err)))) {
+		fprintf(stderr, "bob: --pcap %s\n", err);
+		return false;
+	}
+	/* one over the engine's slots: on_accept makes room for it */
+	b->listener = listener_new(b->base, o->listen, BOB_MAX_CONNS + 1, on_accept, b, err,
+				   sizeof(err));
+	if (!b->listener) {
+		fprintf(stderr, "bob: --listen %s\n", err);
+		return false;
+	}
+	listener_on_full(b->listener, out_of_descriptors);
+	b->port = listener_port(b->listener);
+	if (o->d.control) {
+		b->rpc = rpc_listen(b->base, o->d.control, bob_methods, b, err, sizeof(err));
+		if (!b->rpc) {
+			fprintf(stderr, "bob: --control %s\n", err);
+			return false;
+		}
+		rpc_set_turn(b->rpc, b->turn);
+	}
+	return true;
+}
+
+/* --ready-file: the port, the pid and the node id; false after saying why. */
+static bool bob_ready(const struct bob *b, const struct bob_opts *o)
+{
+	if (o->d.ready) {
+		json_t *r = json_pack("{s:i,s:i,s:s}", "port", (int)b->port, "pid", (int)getpid(),
+				      "node_id", b->key.hex);
+		bool ok = write_ready_file(o->d.ready, r);
+		json_decref(r);
+		if (!ok) {
+			fprintf(stderr, "bob: --ready-file %s: %s\n", o->d.ready, strerror(errno));
+			return false;
+		}
+	}
+	return true;
+}
+
+/* What a stopped bob leaves: the last turn committed, everything freed;
+ * the exit status (1 when an invariant broke and nothing else failed). */
+static int bob_stop(struct bob *b, struct actions *out, int rc)
+{
+	actions_free(out);
+	turn_commit(b->turn);   /* what the last turn decided is kept */
+	while (b->conns) {
+		struct bob_conn *n = b->conns->next;
+		peer_free(b->conns->peer);
+		free(b->conns);
+		b->conns = n;
+	}
+	bob_timers_free(b);
+	for (size_t i = 0; i < b->nlinks; i++)
+		chan_free(&b->links[i]);
+	bob_engine_free(&b->eng);
+	rpc_server_free(b->rpc);
+	b->rpc = NULL;
+	turn_free(b->turn);
+	store_close(b->st);
+	chain_close(b->chain);
+	tb_timer_free(b->block_timer);
+	timebase_free(b->tb);
+	daemon_signals_free(b->sig);
+	rpc_server_free(b->rpc);
+	listener_free(b->listener);
+	capture_close(b->cap);
+	unsigned violations = evlog_violations(b->log);
+	evlog_close(b->log);
+	event_base_free(b->base);
+	free(b);
+	if (rc == 0 && violations)
+		rc = 1;
+	return rc;
+}
+
 int main(int argc, char **argv)
 {
 	struct bob_config cfg = {
@@ -472,67 +629,24 @@ int main(int argc, char **argv)
 	}
 	struct actions out;
 	actions_init(&out);
-	if (o.d.vclock) {
-		char vpath[256];
-		uint64_t vstart;
-		err[0] = '\0';
-		if (!timebase_parse_virtual(o.d.vclock, vpath, sizeof(vpath), &vstart) ||
-		    !(b->tb = timebase_virtual(b->base, vpath, "bob", vstart, err, sizeof(err)))) {
-			if (!err[0])
-				snprintf(err, sizeof(err), "%s: expected virtual:SOCKET[@START_US]",
-					 o.d.vclock);
-			fprintf(stderr, "bob: --clock %s\n", err);
-			rc = 2;
-			goto done;
-		}
-		timebase_on_end(b->tb, clock_ended, b);
-		evlog_set_timebase(b->log, b->tb);
-	} else {
-		b->tb = timebase_wall(b->base, &b->eng.clk);
+	if (!bob_clock(b, &o)) {
+		rc = 2;
+		goto done;
 	}
 	if (o.d.state && !bob_store_open(b, o.d.state, err, sizeof(err))) {
 		fprintf(stderr, "bob: --state %s\n", err);
 		rc = 2;
 		goto done;
 	}
-	/* a node with a state is the same node on every start: its key is
-	 * kept with the state unless --key says where (the state directory
-	 * exists by now: the store made it) */
-	char state_key[4200];
-	if (!o.d.key && o.d.state) {
-		snprintf(state_key, sizeof(state_key), "%s/bob.key", o.d.state);
-		o.d.key = state_key;
-	}
-	if (!o.d.key) {
-		nodekey_draw(b->trand, b->trand_ctx, &b->key);
-	} else if (!nodekey_load(o.d.key, b->trand, b->trand_ctx, &b->key, err,
-				 sizeof(err))) {
-		fprintf(stderr, "bob: --key %s\n", err);
+	if (!bob_identity(b, &o)) {
 		rc = 2;
 		goto done;
 	}
-	use_node_key(b);
-	memcpy(b->allow, o.allow, sizeof(b->allow));
-	b->nallow = o.nallow;
-	/* the nodes of --allow are not strangers: room is kept for them */
-	b->eng.cfg.listed = (const uint8_t (*)[33])b->allow;
-	b->eng.cfg.nlisted = b->nallow;
 	b->turn = turn_new(b->base, b->st);
 	turn_set_writer(b->turn, bob_store_write, b);
-	if (o.d.chain) {
-		/* the block is known once alice's init sets the clock */
-		struct chain_client me = { .node_priv = b->key.priv, .rand = b->eng.cfg.random,
-					   .rand_ctx = b->eng.cfg.random_ctx,
-					   .block_wall_ms = 0 };
-		if (!(b->chain = chain_open(o.d.chain, &me, err, sizeof(err)))) {
-			fprintf(stderr, "bob: --chain %s\n", err);
-			rc = 2;
-			goto done;
-		}
-		b->chain_view.spent = chain_spent;
-		b->chain_view.ctx = b->chain;
-		b->chain_view.confirmations = CHAIN_CONFIRMATIONS;
-		b->eng.cfg.chain = &b->chain_view;
+	if (!bob_chain(b, &o)) {
+		rc = 2;
+		goto done;
 	}
 	if (b->st && !bob_store_load(b, err, sizeof(err))) {
 		fprintf(stderr, "bob: --state %s: %s\n", o.d.state, err);
@@ -547,29 +661,9 @@ int main(int argc, char **argv)
 		life_bob_restart(&r, b->eng.nchans);
 		evlog_emit_rec(b->log, &r);
 	}
-	if (o.d.pcap && !(b->cap = capture_open(o.d.pcap, CAPTURE_BOB, err, sizeof(err)))) {
-		fprintf(stderr, "bob: --pcap %s\n", err);
+	if (!bob_doors(b, &o)) {
 		rc = 2;
 		goto done;
-	}
-	/* one over the engine's slots: on_accept makes room for it */
-	b->listener = listener_new(b->base, o.listen, BOB_MAX_CONNS + 1, on_accept, b, err,
-				   sizeof(err));
-	if (!b->listener) {
-		fprintf(stderr, "bob: --listen %s\n", err);
-		rc = 2;
-		goto done;
-	}
-	listener_on_full(b->listener, out_of_descriptors);
-	b->port = listener_port(b->listener);
-	if (o.d.control) {
-		b->rpc = rpc_listen(b->base, o.d.control, bob_methods, b, err, sizeof(err));
-		if (!b->rpc) {
-			fprintf(stderr, "bob: --control %s\n", err);
-			rc = 2;
-			goto done;
-		}
-		rpc_set_turn(b->rpc, b->turn);
 	}
 	b->sig = daemon_signals_new(b->base);
 	b->block_timer = tb_timer_new(b->tb, on_block, b);
@@ -578,48 +672,12 @@ int main(int argc, char **argv)
 	bob_act(b, &out);
 	printf("bob listening on %s (port %u), node id %s\n", o.listen, b->port, b->key.hex);
 	fflush(stdout);
-	if (o.d.ready) {
-		json_t *r = json_pack("{s:i,s:i,s:s}", "port", (int)b->port, "pid", (int)getpid(),
-				      "node_id", b->key.hex);
-		bool ok = write_ready_file(o.d.ready, r);
-		json_decref(r);
-		if (!ok) {
-			fprintf(stderr, "bob: --ready-file %s: %s\n", o.d.ready, strerror(errno));
-			rc = 2;
-			goto done;
-		}
+	if (!bob_ready(b, &o)) {
+		rc = 2;
+		goto done;
 	}
 	event_base_dispatch(b->base);
 
 done:
-	actions_free(&out);
-	turn_commit(b->turn);   /* what the last turn decided is kept */
-	while (b->conns) {
-		struct bob_conn *n = b->conns->next;
-		peer_free(b->conns->peer);
-		free(b->conns);
-		b->conns = n;
-	}
-	bob_timers_free(b);
-	for (size_t i = 0; i < b->nlinks; i++)
-		chan_free(&b->links[i]);
-	bob_engine_free(&b->eng);
-	rpc_server_free(b->rpc);
-	b->rpc = NULL;
-	turn_free(b->turn);
-	store_close(b->st);
-	chain_close(b->chain);
-	tb_timer_free(b->block_timer);
-	timebase_free(b->tb);
-	daemon_signals_free(b->sig);
-	rpc_server_free(b->rpc);
-	listener_free(b->listener);
-	capture_close(b->cap);
-	unsigned violations = evlog_violations(b->log);
-	evlog_close(b->log);
-	event_base_free(b->base);
-	free(b);
-	if (rc == 0 && violations)
-		rc = 1;
-	return rc;
+	return bob_stop(b, &out, rc);
 }

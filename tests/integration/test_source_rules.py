@@ -85,7 +85,6 @@ LONG_FUNCTIONS = {
     ("sim/core/scenario_keys.c", "scn_key_apply"): 154,
     ("sim/runtime/scenario_ini.c", "section_begin"): 140,
     ("sender/alice_main.c", "main"): 161,
-    ("receiver/bob.c", "main"): 186,
 }
 
 
