@@ -262,44 +262,18 @@ static int alice_target(struct alice *a, const char *connect_to)
 	return -1;
 }
 
-int main(int argc, char **argv)
+/* The node key: kept with the state (made if need be) unless --key says
+ * where, else drawn; false after saying why. */
+static bool alice_identity(struct alice *a, const char *key_path, const char *state_dir)
 {
-	struct alice *a = xcalloc(1, sizeof(*a));
-	a->keep_payments = 10000;
-	struct alice_bench *bench = NULL;
-	int rc = 0;
 	char err[512];
-	struct pay_rand rand = { system_secrets_bytes, NULL };
-
-	a->seed = 1;
-	a->trand = system_secrets_bytes;
-	a->clk.block_interval_us = 1000000;
-	a->clk.time_scale = 1;
-	pay_engine_init(&a->eng, &a->clk, a->seed, ALICE_HONEST, &rand);
-	struct alice_opts o;
-	memset(&o, 0, sizeof(o));
-	daemon_opts_init(&o.d, "alice", usage);
-	if ((rc = alice_parse_options(argc, argv, a, &o)) >= 0)
-		goto out;
-	rc = 0;
-	const char *connect_to = o.connect_to, *events = o.d.events, *control = o.d.control;
-	const char *state_dir = o.d.state, *chain_path = o.d.chain, *pcap = o.d.pcap;
-	const char *vclock = o.d.vclock, *key_path = o.d.key;
-	bool verbose = o.d.verbose;
-	if ((rc = alice_target(a, connect_to)) >= 0)
-		goto out;
-	rc = 0;
-	log_init("alice", verbose);
-	if (sodium_init() < 0)
-		fatal("libsodium failed to initialise");
 	/* a node with a state is the same node on every start: its key is
 	 * kept with the state unless --key says where */
 	char state_key[4200];
 	if (!key_path && state_dir) {
 		if (mkdir(state_dir, 0700) != 0 && errno != EEXIST) {
 			fprintf(stderr, "alice: --state %s: %s\n", state_dir, strerror(errno));
-			rc = 2;
-			goto out;
+			return false;
 		}
 		snprintf(state_key, sizeof(state_key), "%s/alice.key", state_dir);
 		key_path = state_key;
@@ -309,24 +283,27 @@ int main(int argc, char **argv)
 	} else if (!nodekey_load(key_path, a->trand, a->trand_ctx, &a->key, err,
 				 sizeof(err))) {
 		fprintf(stderr, "alice: --key %s\n", err);
-		rc = 2;
-		goto out;
+		return false;
 	}
-	use_node_key(a);
-	a->clk.epoch_unix_us = simclock_wall_now_us();
-	bool restarted = false;
+	return true;
+}
+
+/* --state: opened, and loaded (*restarted) or written with the channels
+ * of the command line; false after saying why. */
+static bool alice_state(struct alice *a, const char *state_dir, bool *restarted)
+{
+	char err[512];
 	if (state_dir) {
 		if (!alice_store_open(a, state_dir, err, sizeof(err))) {
 			fprintf(stderr, "alice: --state %s\n", err);
-			rc = 2;
-			goto out;
+			return false;
 		}
 		char given[ALICE_MAX_CHANNELS][LEDGER_ID_MAX];
 		size_t ngiven = a->eng.nchans;
 		for (size_t i = 0; i < ngiven; i++)
 			snprintf(given[i], sizeof(given[i]), "%s", a->eng.chans[i].ledger.id);
 		if (alice_store_load(a)) {
-			restarted = true;
+			*restarted = true;
 			/* the stored channels are the truth; say so if the command
 			 * line asked for something else */
 			bool same = ngiven == a->eng.nchans;
@@ -345,7 +322,70 @@ int main(int argc, char **argv)
 			store_commit(a->st);
 		}
 	}
-	if (pcap && !(a->cap = capture_open(pcap, CAPTURE_ALICE, err, sizeof(err)))) {
+	return true;
+}
+
+/* The clock: the run's virtual clock (--clock virtual:SOCKET) or the
+ * wall's; false after saying why. */
+static bool alice_clock(struct alice *a, const char *vclock)
+{
+	char err[512];
+	if (vclock) {
+		char vpath[256];
+		uint64_t vstart;
+		err[0] = '\0';
+		if (!timebase_parse_virtual(vclock, vpath, sizeof(vpath), &vstart) ||
+		    !(a->tb = timebase_virtual(a->base, vpath, "alice", vstart, err, sizeof(err)))) {
+			if (!err[0])
+				snprintf(err, sizeof(err), "%s: expected virtual:SOCKET[@START_US]",
+					 vclock);
+			fprintf(stderr, "alice: --clock %s\n", err);
+			return false;
+		}
+		timebase_on_end(a->tb, alice_clock_ended, a);
+		evlog_set_timebase(a->log, a->tb);
+	} else {
+		a->tb = timebase_wall(a->base, &a->clk);
+	}
+	return true;
+}
+
+int main(int argc, char **argv)
+{
+	struct alice *a = xcalloc(1, sizeof(*a));
+	a->keep_payments = 10000;
+	struct alice_bench *bench = NULL;
+	int rc = 0;
+	char err[512];
+	struct pay_rand rand = { system_secrets_bytes, NULL };
+
+	a->seed = 1;
+	a->trand = system_secrets_bytes;
+	a->clk.block_interval_us = 1000000;
+	a->clk.time_scale = 1;
+	pay_engine_init(&a->eng, &a->clk, a->seed, ALICE_HONEST, &rand);
+	struct alice_opts o;
+	memset(&o, 0, sizeof(o));
+	daemon_opts_init(&o.d, "alice", usage);
+	if ((rc = alice_parse_options(argc, argv, a, &o)) >= 0 ||
+	    (rc = alice_target(a, o.connect_to)) >= 0)
+		goto out;
+	rc = 0;
+	log_init("alice", o.d.verbose);
+	if (sodium_init() < 0)
+		fatal("libsodium failed to initialise");
+	if (!alice_identity(a, o.d.key, o.d.state)) {
+		rc = 2;
+		goto out;
+	}
+	use_node_key(a);
+	a->clk.epoch_unix_us = simclock_wall_now_us();
+	bool restarted = false;
+	if (!alice_state(a, o.d.state, &restarted)) {
+		rc = 2;
+		goto out;
+	}
+	if (o.d.pcap && !(a->cap = capture_open(o.d.pcap, CAPTURE_ALICE, err, sizeof(err)))) {
 		fprintf(stderr, "alice: --pcap %s\n", err);
 		rc = 2;
 		goto out;
@@ -353,7 +393,7 @@ int main(int argc, char **argv)
 	struct chain_client me = { .node_priv = a->key.priv, .rand = a->eng.rand.bytes,
 				   .rand_ctx = a->eng.rand.ctx,
 				   .block_wall_ms = simclock_block_wall_ms(&a->clk) };
-	if (chain_path && !(a->chain = chain_open(chain_path, &me, err, sizeof(err)))) {
+	if (o.d.chain && !(a->chain = chain_open(o.d.chain, &me, err, sizeof(err)))) {
 		fprintf(stderr, "alice: --chain %s\n", err);
 		rc = 2;
 		goto out;
@@ -366,40 +406,26 @@ int main(int argc, char **argv)
 	a->base = event_base_new();
 	a->turn = turn_new(a->base, a->st);
 	turn_set_writer(a->turn, alice_store_write, a);
-	a->log = evlog_open(events, "alice", &a->clk, err, sizeof(err));
+	a->log = evlog_open(o.d.events, "alice", &a->clk, err, sizeof(err));
 	if (!a->log) {
 		fprintf(stderr, "alice: %s\n", err);
 		rc = 2;
 		goto out;
 	}
-	if (vclock) {
-		char vpath[256];
-		uint64_t vstart;
-		err[0] = '\0';
-		if (!timebase_parse_virtual(vclock, vpath, sizeof(vpath), &vstart) ||
-		    !(a->tb = timebase_virtual(a->base, vpath, "alice", vstart, err, sizeof(err)))) {
-			if (!err[0])
-				snprintf(err, sizeof(err), "%s: expected virtual:SOCKET[@START_US]",
-					 vclock);
-			fprintf(stderr, "alice: --clock %s\n", err);
-			rc = 2;
-			goto out;
-		}
-		timebase_on_end(a->tb, alice_clock_ended, a);
-		evlog_set_timebase(a->log, a->tb);
-	} else {
-		a->tb = timebase_wall(a->base, &a->clk);
+	if (!alice_clock(a, o.d.vclock)) {
+		rc = 2;
+		goto out;
 	}
 	if (restarted && (!pay_engine_restore(&a->eng, err, sizeof(err)) ||
 			  !alice_store_check(a, err, sizeof(err)))) {
 		fprintf(stderr, "alice: --state %s: %s; the file is damaged or was edited, "
-			"nothing was written\n", state_dir, err);
+			"nothing was written\n", o.d.state, err);
 		rc = 2;
 		goto out;
 	}
 	a->bench = bench = alice_bench_new(a);
-	if (control) {
-		a->rpc = rpc_listen(a->base, control, alice_methods, a, err, sizeof(err));
+	if (o.d.control) {
+		a->rpc = rpc_listen(a->base, o.d.control, alice_methods, a, err, sizeof(err));
 		if (!a->rpc) {
 			fprintf(stderr, "alice: --control %s\n", err);
 			rc = 2;

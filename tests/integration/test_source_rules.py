@@ -84,7 +84,6 @@ LONG_FUNCTIONS = {
     ("sim/cmd/cmd_chain.c", "cmd_chain"): 121,
     ("sim/core/scenario_keys.c", "scn_key_apply"): 154,
     ("sim/runtime/scenario_ini.c", "section_begin"): 140,
-    ("sender/alice_main.c", "main"): 161,
 }
 
 
