@@ -303,6 +303,176 @@ void scn_key_list(const struct key_def *keys, size_t nkeys, char *buf, size_t le
 
 /* Parse v into the field k describes inside obj. On failure obj is
  * unchanged and why says what was expected and what was written. */
+/* What a value did to its key. */
+enum applied { APPLIED, REFUSED, BAD, NOT_THIS_KIND };
+
+/* Numbers, durations, amounts and probabilities: REFUSED with why
+ * written, BAD with *w set. */
+static enum applied apply_number(const struct key_def *k, char *field, const char *v,
+				 char *why, size_t whylen, const char **w)
+{
+	switch (k->kind) {
+	case V_UINT64: {
+		uint64_t x;
+		if (!uint_parse(v, &x, w))
+			return BAD;
+		memcpy(field, &x, sizeof(x));
+		return APPLIED;
+	}
+	case V_COUNT: {
+		uint64_t x;
+		if (!uint_parse(v, &x, w))
+			return BAD;
+		if (x < k->min || x > k->max) {
+			scn_put_why(why, whylen, "must be between %llu and %llu, got %s",
+				(unsigned long long)k->min, (unsigned long long)k->max, v);
+			return REFUSED;
+		}
+		uint32_t x32 = (uint32_t)x;
+		memcpy(field, &x32, sizeof(x32));
+		return APPLIED;
+	}
+	case V_BLOCKS: {
+		uint32_t x;
+		if (!blocks_parse(v, &x, w))
+			return BAD;
+		if (x < k->min) {
+			scn_put_why(why, whylen, "must be at least %llu block%s, got %s",
+				(unsigned long long)k->min, k->min == 1 ? "" : "s", v);
+			return REFUSED;
+		}
+		memcpy(field, &x, sizeof(x));
+		return APPLIED;
+	}
+	case V_DURATION: {
+		uint64_t x;
+		if (!duration_parse(v, &x, w))
+			return BAD;
+		if (x < k->min) {
+			scn_put_why(why, whylen, "must be greater than 0, got %s", v);
+			return REFUSED;
+		}
+		memcpy(field, &x, sizeof(x));
+		return APPLIED;
+	}
+	case V_PROB: {
+		double x;
+		if (!prob_parse(v, &x, w))
+			return BAD;
+		memcpy(field, &x, sizeof(x));
+		return APPLIED;
+	}
+	case V_POSITIVE: {
+		double x;
+		if (!positive_parse(v, &x, w))
+			return BAD;
+		memcpy(field, &x, sizeof(x));
+		return APPLIED;
+	}
+	case V_AMOUNT: {
+		struct amount_msat x;
+		if (!amount_parse(v, &x, w))
+			return BAD;
+		if (x.millisatoshis < k->min) {
+			scn_put_why(why, whylen, "must be greater than 0, got %s", v);
+			return REFUSED;
+		}
+		memcpy(field, &x, sizeof(x));
+		return APPLIED;
+	}
+	case V_PAY_MODE:
+	case V_BOB_BEHAVIOUR:
+	case V_ALICE_BEHAVIOUR:
+	case V_JITTER_DIST:
+	case V_CLOCK:
+	case V_ARRIVAL:
+	case V_AMOUNT_DIST:
+	case V_MODE_MIX:
+	case V_DIRECTION:
+	case V_ACTION:
+	case V_ID:
+		return NOT_THIS_KIND;
+	}
+	return NOT_THIS_KIND;
+}
+
+/* The names of modes, behaviours, clocks, distributions and directions:
+ * BAD with *w set. */
+static enum applied apply_name(const struct key_def *k, char *field, const char *v,
+			       const char **w)
+{
+	switch (k->kind) {
+	case V_PAY_MODE: {
+		enum pay_mode x;
+		if (!pay_mode_parse(v, &x)) {
+			*w = "expected single, invoices, mpp or amp";
+			return BAD;
+		}
+		memcpy(field, &x, sizeof(x));
+		return APPLIED;
+	}
+	case V_BOB_BEHAVIOUR: {
+		enum bob_behaviour x;
+		if (!bob_behaviour_parse(v, &x)) {
+			*w = "expected honest, greedy, hold, late or eager";
+			return BAD;
+		}
+		memcpy(field, &x, sizeof(x));
+		return APPLIED;
+	}
+	case V_ALICE_BEHAVIOUR: {
+		enum alice_behaviour x;
+		if (!alice_behaviour_parse(v, &x)) {
+			*w = "expected honest or bad-share";
+			return BAD;
+		}
+		memcpy(field, &x, sizeof(x));
+		return APPLIED;
+	}
+	case V_CLOCK: {
+		enum sim_clock x;
+		if (!sim_clock_parse(v, &x)) {
+			*w = "expected virtual or wall";
+			return BAD;
+		}
+		memcpy(field, &x, sizeof(x));
+		return APPLIED;
+	}
+	case V_JITTER_DIST: {
+		enum jitter_dist x;
+		if (!jitter_dist_parse(v, &x)) {
+			*w = "expected uniform, normal or pareto";
+			return BAD;
+		}
+		memcpy(field, &x, sizeof(x));
+		return APPLIED;
+	}
+	case V_DIRECTION: {
+		enum fault_dir x;
+		if (!fault_dir_parse(v, &x)) {
+			*w = "expected to_bob, to_alice or both";
+			return BAD;
+		}
+		memcpy(field, &x, sizeof(x));
+		return APPLIED;
+	}
+	case V_UINT64:
+	case V_COUNT:
+	case V_BLOCKS:
+	case V_DURATION:
+	case V_PROB:
+	case V_POSITIVE:
+	case V_AMOUNT:
+	case V_ARRIVAL:
+	case V_AMOUNT_DIST:
+	case V_MODE_MIX:
+	case V_ACTION:
+	case V_ID:
+		return NOT_THIS_KIND;
+	}
+	return NOT_THIS_KIND;
+}
+
 bool scn_key_apply(const struct key_def *k, void *obj, const char *v,
 		      char *why, size_t whylen)
 {
@@ -313,150 +483,51 @@ bool scn_key_apply(const struct key_def *k, void *obj, const char *v,
 		scn_put_why(why, whylen, "missing value");
 		return false;
 	}
-	switch (k->kind) {
-	case V_UINT64: {
-		uint64_t x;
-		if (!uint_parse(v, &x, &w))
-			break;
-		memcpy(field, &x, sizeof(x));
+	enum applied r = apply_number(k, field, v, why, whylen, &w);
+	if (r == NOT_THIS_KIND)
+		r = apply_name(k, field, v, &w);
+	if (r == APPLIED)
 		return true;
-	}
-	case V_COUNT: {
-		uint64_t x;
-		if (!uint_parse(v, &x, &w))
+	if (r == REFUSED)
+		return false;
+	if (r == NOT_THIS_KIND) {
+		switch (k->kind) {
+		case V_ACTION:
+			if (fault_action_parse(v, obj, &w))
+				return true;
 			break;
-		if (x < k->min || x > k->max) {
-			scn_put_why(why, whylen, "must be between %llu and %llu, got %s",
-				(unsigned long long)k->min, (unsigned long long)k->max, v);
-			return false;
-		}
-		uint32_t x32 = (uint32_t)x;
-		memcpy(field, &x32, sizeof(x32));
-		return true;
-	}
-	case V_BLOCKS: {
-		uint32_t x;
-		if (!blocks_parse(v, &x, &w))
+		case V_ARRIVAL:
+			if (workload_arrival_parse(v, obj, &w))
+				return true;
 			break;
-		if (x < k->min) {
-			scn_put_why(why, whylen, "must be at least %llu block%s, got %s",
-				(unsigned long long)k->min, k->min == 1 ? "" : "s", v);
-			return false;
-		}
-		memcpy(field, &x, sizeof(x));
-		return true;
-	}
-	case V_DURATION: {
-		uint64_t x;
-		if (!duration_parse(v, &x, &w))
+		case V_AMOUNT_DIST:
+			if (workload_amount_parse(v, obj, &w))
+				return true;
 			break;
-		if (x < k->min) {
-			scn_put_why(why, whylen, "must be greater than 0, got %s", v);
-			return false;
-		}
-		memcpy(field, &x, sizeof(x));
-		return true;
-	}
-	case V_PROB: {
-		double x;
-		if (!prob_parse(v, &x, &w))
+		case V_MODE_MIX:
+			if (workload_modes_parse(v, obj, &w))
+				return true;
 			break;
-		memcpy(field, &x, sizeof(x));
-		return true;
-	}
-	case V_POSITIVE: {
-		double x;
-		if (!positive_parse(v, &x, &w))
-			break;
-		memcpy(field, &x, sizeof(x));
-		return true;
-	}
-	case V_AMOUNT: {
-		struct amount_msat x;
-		if (!amount_parse(v, &x, &w))
-			break;
-		if (x.millisatoshis < k->min) {
-			scn_put_why(why, whylen, "must be greater than 0, got %s", v);
-			return false;
-		}
-		memcpy(field, &x, sizeof(x));
-		return true;
-	}
-	case V_PAY_MODE: {
-		enum pay_mode x;
-		if (!pay_mode_parse(v, &x)) {
-			w = "expected single, invoices, mpp or amp";
+		case V_ID:
+			if (!scn_id_check(v, why, whylen))
+				return false;
+			scn_copy_str(field, SCN_ID_MAX, v);
+			return true;
+		case V_UINT64:
+		case V_COUNT:
+		case V_BLOCKS:
+		case V_DURATION:
+		case V_PROB:
+		case V_POSITIVE:
+		case V_AMOUNT:
+		case V_PAY_MODE:
+		case V_BOB_BEHAVIOUR:
+		case V_ALICE_BEHAVIOUR:
+		case V_CLOCK:
+		case V_JITTER_DIST:
+		case V_DIRECTION:
 			break;
 		}
-		memcpy(field, &x, sizeof(x));
-		return true;
-	}
-	case V_BOB_BEHAVIOUR: {
-		enum bob_behaviour x;
-		if (!bob_behaviour_parse(v, &x)) {
-			w = "expected honest, greedy, hold or late";
-			break;
-		}
-		memcpy(field, &x, sizeof(x));
-		return true;
-	}
-	case V_ALICE_BEHAVIOUR: {
-		enum alice_behaviour x;
-		if (!alice_behaviour_parse(v, &x)) {
-			w = "expected honest or bad-share";
-			break;
-		}
-		memcpy(field, &x, sizeof(x));
-		return true;
-	}
-	case V_CLOCK: {
-		enum sim_clock x;
-		if (!sim_clock_parse(v, &x)) {
-			w = "expected virtual or wall";
-			break;
-		}
-		memcpy(field, &x, sizeof(x));
-		return true;
-	}
-	case V_JITTER_DIST: {
-		enum jitter_dist x;
-		if (!jitter_dist_parse(v, &x)) {
-			w = "expected uniform, normal or pareto";
-			break;
-		}
-		memcpy(field, &x, sizeof(x));
-		return true;
-	}
-	case V_DIRECTION: {
-		enum fault_dir x;
-		if (!fault_dir_parse(v, &x)) {
-			w = "expected to_bob, to_alice or both";
-			break;
-		}
-		memcpy(field, &x, sizeof(x));
-		return true;
-	}
-	case V_ACTION:
-		if (!fault_action_parse(v, obj, &w))
-			break;
-		return true;
-	case V_ARRIVAL:
-		if (!workload_arrival_parse(v, obj, &w))
-			break;
-		return true;
-	case V_AMOUNT_DIST:
-		if (!workload_amount_parse(v, obj, &w))
-			break;
-		return true;
-	case V_MODE_MIX:
-		if (!workload_modes_parse(v, obj, &w))
-			break;
-		return true;
-	case V_ID:
-		if (!scn_id_check(v, why, whylen))
-			return false;
-		scn_copy_str(field, SCN_ID_MAX, v);
-		return true;
 	}
 	scn_put_why(why, whylen, "%s, got %s", w ? w : "bad value", v);
 	return false;

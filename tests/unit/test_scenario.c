@@ -456,7 +456,7 @@ static void test_unknown_names(void **state)
 		{ "[channel c1]\ncapacity = 1btc\n[payment p1]\namount = 1btc\nmode = multi\n",
 		  "[payment p1] mode: expected single, invoices, mpp or amp, got multi" },
 		{ "[channel c1]\ncapacity = 1btc\n[bob]\nhold = 1s\nbehaviour = evil\n",
-		  "[bob] behaviour: expected honest, greedy, hold or late, got evil" },
+		  "[bob] behaviour: expected honest, greedy, hold, late or eager, got evil" },
 		{ "[channel c1]\ncapacity = 1btc\n[alice]\n\nbehaviour = bad_share\n",
 		  "[alice] behaviour: expected honest or bad-share, got bad_share" },
 		{ "[channel c1]\ncapacity = 1btc\ndelay = 1ms\njitter = 1ms\njitter_dist = gauss\n",
