@@ -79,6 +79,9 @@ bool scn_key_apply(const struct key_def *k, void *obj, const char *v, char *why,
 /* An [expect] value: an outcome, or channel balances "alice:X bob:Y". */
 bool scn_expect_value_parse(const char *v, struct expect_config *e, char *why, size_t whylen);
 void scn_channel_defaults(struct channel_config *c);
+/* scenario_defaults.c: a repeated section's object ([channel ID], [payment ID], [workload ID],
+ * [fault ID]) as its header opens it: its defaults, its id and line. */
+void scn_section_init(enum section_kind kind, void *obj, const char *id, int line);
 bool scn_channel_check(struct channel_config *c, bool has_capacity, bool has_alice,
 		       const char **key, char *why, size_t whylen);
 

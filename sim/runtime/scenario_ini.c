@@ -175,18 +175,14 @@ static void section_end(struct parser *p)
 	}
 }
 
-/* "[channel c1]": open a new section. content is what lies between the
- * brackets. */
-static void section_begin(struct parser *p, char *content)
+/* The header's words: the section's definition and (*idp) its id,
+ * checked; NULL after failing. */
+static const struct section_def *section_header(struct parser *p, char *content, char **idp)
 {
 	struct scenario *s = p->s;
 	char *word = content, *id, *end;
 	const struct section_def *def = NULL;
 	char why[MSG_MAX];
-
-	section_end(p);
-	if (p->failed)
-		return;
 
 	while (isspace((unsigned char)*word))
 		word++;
@@ -208,108 +204,99 @@ static void section_begin(struct parser *p, char *content)
 	if (!def) {
 		fail(p, p->line, "unknown section [%s]: expected [sim], [bob], [alice], "
 		     "[channel ID], [payment ID], [workload ID], [fault ID] or [expect]", word);
-		return;
+		return NULL;
 	}
 	if (def->has_id && !*id) {
 		fail(p, p->line, "[%s] needs an id, e.g. [%s %c1]", word, word, word[0]);
-		return;
+		return NULL;
 	}
 	if (!def->has_id && *id) {
 		fail(p, p->line, "[%s] takes no id, got '%s'", word, id);
-		return;
+		return NULL;
 	}
 	if (def->has_id) {
 		const char *what;
 		int line;
 		if (!scn_id_check(id, why, sizeof(why))) {
 			fail(p, p->line, "[%s %s] %s", word, id, why);
-			return;
+			return NULL;
 		}
 		if (scenario_id_owner(s, id, &what, &line)) {
 			fail(p, p->line, "[%s %s] duplicate id: '%s' is already [%s %s] on line %d",
 			     word, id, id, what, id, line);
-			return;
+			return NULL;
 		}
 	} else if (p->singleton_line[def->kind]) {
 		fail(p, p->line, "duplicate section [%s] (first on line %d)", word,
 		     p->singleton_line[def->kind]);
-		return;
+		return NULL;
 	}
 
+	*idp = id;
+	return def;
+}
+
+/* One more section of a kind that repeats ([channel ID] ...): its slot in
+ * the scenario, or NULL after failing (too many). */
+static void *next_slot(struct parser *p, const char *word, const char *id, void *array,
+		       size_t size, size_t *n, size_t max)
+{
+	if (*n == max) {
+		fail(p, p->line, "[%s %s] too many %ss (at most %zu)", word, id, word, max);
+		return NULL;
+	}
+	return (char *)array + size * (*n)++;
+}
+
+/* The section's object, with its defaults (NULL for [expect]); false
+ * after failing. */
+static bool section_object(struct parser *p, const struct section_def *def, const char *id)
+{
+	struct scenario *s = p->s;
+	const char *w = def->name;
 	switch (def->kind) {
 	case SEC_SIM:
 	case SEC_BOB:
 	case SEC_ALICE:
 		p->obj = s;
-		break;
+		return true;
 	case SEC_EXPECT:
 		p->obj = NULL;
+		return true;
+	case SEC_CHANNEL:
+		p->obj = next_slot(p, w, id, s->channels, sizeof(s->channels[0]), &s->nchannels,
+				   SCN_MAX_CHANNELS);
 		break;
-	case SEC_CHANNEL: {
-		if (s->nchannels == SCN_MAX_CHANNELS) {
-			fail(p, p->line, "[channel %s] too many channels (at most %d)", id,
-			     SCN_MAX_CHANNELS);
-			return;
-		}
-		struct channel_config *c = &s->channels[s->nchannels++];
-		scn_channel_defaults(c);
-		scn_copy_str(c->id, sizeof(c->id), id);
-		c->line = p->line;
-		p->obj = c;
+	case SEC_PAYMENT:
+		p->obj = next_slot(p, w, id, s->payments, sizeof(s->payments[0]), &s->npayments,
+				   SCN_MAX_PAYMENTS);
 		break;
-	}
-	case SEC_PAYMENT: {
-		if (s->npayments == SCN_MAX_PAYMENTS) {
-			fail(p, p->line, "[payment %s] too many payments (at most %d)", id,
-			     SCN_MAX_PAYMENTS);
-			return;
-		}
-		struct payment_config *pay = &s->payments[s->npayments++];
-		memset(pay, 0, sizeof(*pay));
-		scn_copy_str(pay->id, sizeof(pay->id), id);
-		pay->mode = PAY_SINGLE;
-		pay->shards = 0;
-		pay->expiry_blocks = PAYMENT_DEFAULT_EXPIRY_BLOCKS;
-		pay->timeout_us = PAYMENT_DEFAULT_TIMEOUT_US;
-		pay->line = p->line;
-		p->obj = pay;
+	case SEC_WORKLOAD:
+		p->obj = next_slot(p, w, id, s->workloads, sizeof(s->workloads[0]),
+				   &s->nworkloads, SCN_MAX_WORKLOADS);
+		break;
+	case SEC_FAULT:
+		p->obj = next_slot(p, w, id, s->faults, sizeof(s->faults[0]), &s->nfaults,
+				   SCN_MAX_FAULTS);
 		break;
 	}
-	case SEC_WORKLOAD: {
-		if (s->nworkloads == SCN_MAX_WORKLOADS) {
-			fail(p, p->line, "[workload %s] too many workloads (at most %d)", id,
-			     SCN_MAX_WORKLOADS);
-			return;
-		}
-		struct workload_config *w = &s->workloads[s->nworkloads++];
-		memset(w, 0, sizeof(*w));
-		scn_copy_str(w->id, sizeof(w->id), id);
-		w->modes[0].mode = PAY_SINGLE;
-		w->modes[0].weight = 1;
-		w->nmodes = 1;
-		w->expiry_blocks = PAYMENT_DEFAULT_EXPIRY_BLOCKS;
-		w->timeout_us = PAYMENT_DEFAULT_TIMEOUT_US;
-		w->line = p->line;
-		p->obj = w;
-		break;
-	}
-	case SEC_FAULT: {
-		if (s->nfaults == SCN_MAX_FAULTS) {
-			fail(p, p->line, "[fault %s] too many faults (at most %d)", id,
-			     SCN_MAX_FAULTS);
-			return;
-		}
-		struct fault_config *f = &s->faults[s->nfaults++];
-		memset(f, 0, sizeof(*f));
-		scn_copy_str(f->id, sizeof(f->id), id);
-		f->dir = DIR_BOTH;
-		f->msg = MSG_OTHER;
-		f->line = p->line;
-		p->obj = f;
-		break;
-	}
-	}
+	if (p->obj)
+		scn_section_init(def->kind, p->obj, id, p->line);
+	return p->obj != NULL;
+}
 
+/* "[channel c1]": open a new section. content is what lies between the
+ * brackets. */
+static void section_begin(struct parser *p, char *content)
+{
+	char *id;
+	section_end(p);
+	if (p->failed)
+		return;
+	const struct section_def *def = section_header(p, content, &id);
+	if (!def || !section_object(p, def, id))
+		return;
+	const char *word = def->name;
 	p->sec = def;
 	p->sec_line = p->line;
 	if (def->has_id)
