@@ -438,23 +438,11 @@ static int parse_options(int argc, char **argv, struct bob_config *cfg, struct b
  * wall's; false after saying why. */
 static bool bob_clock(struct bob *b, const struct bob_opts *o)
 {
-	char err[512];
+	if (!(b->tb = daemon_clock(&o->d, b->base, &b->eng.clk)))
+		return false;
 	if (o->d.vclock) {
-		char vpath[256];
-		uint64_t vstart;
-		err[0] = '\0';
-		if (!timebase_parse_virtual(o->d.vclock, vpath, sizeof(vpath), &vstart) ||
-		    !(b->tb = timebase_virtual(b->base, vpath, "bob", vstart, err, sizeof(err)))) {
-			if (!err[0])
-				snprintf(err, sizeof(err), "%s: expected virtual:SOCKET[@START_US]",
-					 o->d.vclock);
-			fprintf(stderr, "bob: --clock %s\n", err);
-			return false;
-		}
 		timebase_on_end(b->tb, clock_ended, b);
 		evlog_set_timebase(b->log, b->tb);
-	} else {
-		b->tb = timebase_wall(b->base, &b->eng.clk);
 	}
 	return true;
 }

@@ -327,25 +327,13 @@ static bool alice_state(struct alice *a, const char *state_dir, bool *restarted)
 
 /* The clock: the run's virtual clock (--clock virtual:SOCKET) or the
  * wall's; false after saying why. */
-static bool alice_clock(struct alice *a, const char *vclock)
+static bool alice_clock(struct alice *a, const struct daemon_opts *d)
 {
-	char err[512];
-	if (vclock) {
-		char vpath[256];
-		uint64_t vstart;
-		err[0] = '\0';
-		if (!timebase_parse_virtual(vclock, vpath, sizeof(vpath), &vstart) ||
-		    !(a->tb = timebase_virtual(a->base, vpath, "alice", vstart, err, sizeof(err)))) {
-			if (!err[0])
-				snprintf(err, sizeof(err), "%s: expected virtual:SOCKET[@START_US]",
-					 vclock);
-			fprintf(stderr, "alice: --clock %s\n", err);
-			return false;
-		}
+	if (!(a->tb = daemon_clock(d, a->base, &a->clk)))
+		return false;
+	if (d->vclock) {
 		timebase_on_end(a->tb, alice_clock_ended, a);
 		evlog_set_timebase(a->log, a->tb);
-	} else {
-		a->tb = timebase_wall(a->base, &a->clk);
 	}
 	return true;
 }
@@ -412,7 +400,7 @@ int main(int argc, char **argv)
 		rc = 2;
 		goto out;
 	}
-	if (!alice_clock(a, o.d.vclock)) {
+	if (!alice_clock(a, &o.d)) {
 		rc = 2;
 		goto out;
 	}

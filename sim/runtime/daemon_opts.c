@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "store.h"
+#include "timebase.h"
 
 void daemon_opts_init(struct daemon_opts *o, const char *node, void (*usage)(FILE *f))
 {
@@ -106,4 +107,21 @@ int daemon_parse(struct daemon_opts *o, int argc, char **argv, const struct opti
 	if (optind < argc)
 		return daemon_bad_usage(o, "argument", argv[optind], "unexpected");
 	return -1;
+}
+
+struct timebase *daemon_clock(const struct daemon_opts *o, struct event_base *base,
+			      const struct simclock *clk)
+{
+	if (!o->vclock)
+		return timebase_wall(base, clk);
+	char vpath[256], err[512] = "";
+	uint64_t vstart;
+	struct timebase *tb = NULL;
+	if (!timebase_parse_virtual(o->vclock, vpath, sizeof(vpath), &vstart) ||
+	    !(tb = timebase_virtual(base, vpath, o->node, vstart, err, sizeof(err)))) {
+		if (!err[0])
+			snprintf(err, sizeof(err), "%s: expected virtual:SOCKET[@START_US]", o->vclock);
+		fprintf(stderr, "%s: --clock %s\n", o->node, err);
+	}
+	return tb;
 }

@@ -60,6 +60,14 @@ enum daemon_opt daemon_option(struct daemon_opts *o, int c, const char *arg, int
 int daemon_parse(struct daemon_opts *o, int argc, char **argv, const struct option *table,
 		 int (*own)(void *ctx, int c, const char *arg), void *ctx);
 
+/* The daemon's clock: the run's virtual clock (--clock virtual:SOCKET)
+ * or the wall's, on base; NULL after saying why on stderr. */
+struct event_base;
+struct simclock;
+struct timebase;
+struct timebase *daemon_clock(const struct daemon_opts *o, struct event_base *base,
+			      const struct simclock *clk);
+
 /* "NODE: OPTION 'VALUE': WHY", then how to get help; returns 2. */
 int daemon_bad_usage(const struct daemon_opts *o, const char *option, const char *value,
 		     const char *why);
