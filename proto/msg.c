@@ -169,11 +169,18 @@ const Ampsim__Envelope *msg_fail(struct msg *m, const char *channel, uint64_t ht
 
 const Ampsim__Envelope *msg_error(struct msg *m, const char *channel, const char *message)
 {
+	return msg_error_code(m, channel, AMPSIM__ERROR_CODE__ERROR_UNSPECIFIED, message);
+}
+
+const Ampsim__Envelope *msg_error_code(struct msg *m, const char *channel, Ampsim__ErrorCode code,
+				       const char *message)
+{
 	reset(m);
 	Ampsim__Error *x = &m->u.error;
 	ampsim__error__init(x);
 	x->channel_id = (char *)(channel ? channel : "");
 	x->message = (char *)(message ? message : "");
+	x->code = code;
 	m->env.error = x;
 	return env_of(m, AMPSIM__ENVELOPE__MSG_ERROR);
 }

@@ -87,6 +87,9 @@ const Ampsim__Envelope *msg_fulfill(struct msg *m, const char *channel, uint64_t
 const Ampsim__Envelope *msg_fail(struct msg *m, const char *channel, uint64_t htlc_id,
 				 Ampsim__FailureCode code, const char *reason);
 const Ampsim__Envelope *msg_error(struct msg *m, const char *channel, const char *message);
+/* The same with a code the receiver's policy acts on (its text is for people). */
+const Ampsim__Envelope *msg_error_code(struct msg *m, const char *channel, Ampsim__ErrorCode code,
+				       const char *message);
 const Ampsim__Envelope *msg_ping(struct msg *m, uint32_t num_pong_bytes);
 const Ampsim__Envelope *msg_pong(struct msg *m);
 const Ampsim__Envelope *msg_resolve_ack(struct msg *m, const char *channel, uint64_t htlc_id,

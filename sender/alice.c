@@ -254,6 +254,14 @@ static void write_ready(struct alice *a)
 	}
 }
 
+/* Bob refuses us in a way retrying cannot mend: stop, with exit 1. */
+static void alice_give_up(struct alice *a)
+{
+	a->exit_code = 1;
+	a->stopping = true;
+	event_base_loopbreak(a->base);
+}
+
 static void on_message(struct peer *p, const Ampsim__Envelope *env, void *arg)
 {
 	(void)p;
@@ -261,13 +269,10 @@ static void on_message(struct peer *p, const Ampsim__Envelope *env, void *arg)
 	uint64_t now = alice_now(a);
 	switch (env->msg_case) {
 	case AMPSIM__ENVELOPE__MSG_INIT:
-		a->refusals = 0;            /* bob takes us: whatever he refused before is over */
-		a->bob_answered = true;
 		ENGINE(a, pay_engine_on_init(&a->eng, env->init, &acts_));
 		write_ready(a);
 		break;
 	case AMPSIM__ENVELOPE__MSG_ACCEPT_CHANNEL:
-		a->owner_refusals = 0;
 		ENGINE(a, pay_engine_on_accept(&a->eng, env->accept_channel, now, &acts_));
 		write_ready(a);
 		break;
@@ -286,28 +291,24 @@ static void on_message(struct peer *p, const Ampsim__Envelope *env, void *arg)
 	case AMPSIM__ENVELOPE__MSG_ERROR:
 		log_warn("bob says: %s%s%s", env->error->message,
 			 env->error->channel_id[0] ? " on channel " : "", env->error->channel_id);
-		if (!env->error->channel_id[0] && !a->bob_answered &&
-		    ++a->refusals >= ALICE_MAX_REFUSALS) {
-			/* bob refuses this alice itself (another run's state, another
-			 * protocol): retrying cannot help, so say so and stop */
+		switch (pay_engine_on_error(&a->eng, env->error)) {
+		case PAY_REFUSAL_NONE:
+			break;
+		case PAY_REFUSED_BY_BOB:
 			fprintf(stderr, "alice: bob refused this alice %d times: %s\n"
 				"alice: stopping; if bob keeps another run's state, restart him "
 				"without it (see the README on starting a lab over)\n",
-				a->refusals, env->error->message);
-			a->exit_code = 1;
-			a->stopping = true;
-			event_base_loopbreak(a->base);
-		} else if (strstr(env->error->message, "belongs to another node") &&
-			   ++a->owner_refusals >= ALICE_MAX_REFUSALS) {
-			/* our channels were opened by another node key: retrying as
-			 * this one cannot help */
+				a->eng.refusals, env->error->message);
+			alice_give_up(a);
+			break;
+		case PAY_REFUSED_FOREIGN_CHANNEL:
 			fprintf(stderr, "alice: bob says channel '%s' belongs to another node, %d "
 				"times\nalice: stopping; this alice's node key (%s) is not the one "
 				"that opened it: give --key the key file she had (with --state it is "
-				"kept there)\n", env->error->channel_id, a->owner_refusals, a->key.hex);
-			a->exit_code = 1;
-			a->stopping = true;
-			event_base_loopbreak(a->base);
+				"kept there)\n", env->error->channel_id, a->eng.owner_refusals,
+				a->key.hex);
+			alice_give_up(a);
+			break;
 		}
 		break;
 	case AMPSIM__ENVELOPE__MSG_PONG:
@@ -341,7 +342,6 @@ static void on_close(struct peer *p, const char *why, void *arg)
 	json_set_str(ev, "reason", reason);
 	evlog_emit(a->log, ev);
 	a->peer = NULL;
-	a->bob_answered = false;
 	pay_engine_disconnected(&a->eng);
 	if (a->stopping)
 		return;

@@ -36,10 +36,6 @@ typedef void (*alice_outcome_fn)(struct alice *a, const struct payment *p, void 
 /* Called for each pong (the ping test). */
 typedef void (*alice_pong_fn)(struct alice *a, void *arg);
 
-/* bob refusing alice this many times in a row (an error before his init)
- * ends her: another run's bob will not change his mind */
-#define ALICE_MAX_REFUSALS 3
-
 struct alice {
 	struct event_base *base;
 	struct simclock clk;
@@ -56,7 +52,6 @@ struct alice {
 	 * its own, so the engine draws the same with or without sockets */
 	void (*trand)(void *ctx, uint8_t *buf, size_t n);
 	void *trand_ctx;
-	int owner_refusals;               /* "belongs to another node" in a row */
 	uint8_t bob_id[NOISE_PUBKEY_LEN];  /* the node --connect names */
 	size_t keep_payments;             /* finished payments kept; 0: all */
 	size_t compact_at;                /* compact when npays reaches it */
@@ -74,8 +69,6 @@ struct alice {
 	unsigned tries;                   /* since the last connection */
 	int first_tries_left;             /* first start: give up (exit 1) after these */
 	bool ever_connected;
-	bool bob_answered;                /* bob's init on this connection */
-	int refusals;                     /* bob's errors before his init, in a row */
 	bool stopping;
 	int exit_code;
 	const char *ready_file;

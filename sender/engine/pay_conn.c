@@ -57,6 +57,8 @@ void pay_engine_connected(struct pay_engine *e, bool reconnect, struct actions *
 
 void pay_engine_on_init(struct pay_engine *e, const Ampsim__Init *m, struct actions *out)
 {
+	e->refusals = 0;        /* bob takes us: whatever he refused before is over */
+	e->bob_answered = true;
 	if (m->version != PROTOCOL_VERSION) {
 		char why[96];
 		snprintf(why, sizeof(why), "bob speaks protocol version %u, expected %u", m->version,
@@ -70,6 +72,7 @@ void pay_engine_on_init(struct pay_engine *e, const Ampsim__Init *m, struct acti
 void pay_engine_disconnected(struct pay_engine *e)
 {
 	e->peer_up = false;
+	e->bob_answered = false;
 	e->bob_inited = false;
 	e->accepted = 0;
 	for (size_t i = 0; i < e->nchans; i++)
@@ -135,6 +138,7 @@ static void resume(struct pay_engine *e, uint64_t now_us, struct actions *out)
 void pay_engine_on_accept(struct pay_engine *e, const Ampsim__AcceptChannel *m, uint64_t now_us,
 			  struct actions *out)
 {
+	e->owner_refusals = 0;
 	size_t i = pay_engine_find_chan(e, m->channel_id);
 	if (i == SIZE_MAX || e->chans[i].accepted)
 		return;
@@ -212,4 +216,18 @@ bool pay_engine_restore(struct pay_engine *e, char *why, size_t whylen)
 		}
 	}
 	return true;
+}
+
+enum pay_refusal pay_engine_on_error(struct pay_engine *e, const Ampsim__Error *m)
+{
+	/* a refusal of the connection itself (no channel named) before Bob
+	 * ever answered our init: another run's state, another protocol */
+	if (!m->channel_id[0] && !e->bob_answered && ++e->refusals >= PAY_MAX_REFUSALS)
+		return PAY_REFUSED_BY_BOB;
+	/* our channels were opened by another node key: retrying as this one
+	 * cannot help */
+	if (m->code == AMPSIM__ERROR_CODE__ERROR_FOREIGN_CHANNEL &&
+	    ++e->owner_refusals >= PAY_MAX_REFUSALS)
+		return PAY_REFUSED_FOREIGN_CHANNEL;
+	return PAY_REFUSAL_NONE;
 }

@@ -109,6 +109,9 @@ struct pay_engine {
 	} forgotten;                      /* of those, the ones no longer kept */
 	/* the connection to Bob */
 	bool peer_up;                     /* a connection exists */
+	bool bob_answered;                /* Bob's init came on this connection */
+	int refusals;                     /* connection refusals before his init, in a row */
+	int owner_refusals;               /* ERROR_FOREIGN_CHANNEL in a row */
 	bool bob_inited;                  /* his init arrived */
 	size_t accepted;                  /* channels accepted on this connection */
 	uint64_t reconnects;
@@ -171,6 +174,18 @@ void pay_engine_on_accept(struct pay_engine *e, const Ampsim__AcceptChannel *m, 
 void pay_engine_disconnected(struct pay_engine *e);
 /* Connected, Bob's init received and every channel accepted. */
 bool pay_engine_ready(const struct pay_engine *e);
+
+/* Bob's error: whether it is the refusal, PAY_MAX_REFUSALS times in a
+ * row, that retrying cannot mend (the shell then stops, saying which and
+ * how to fix it). Counted by the error's code and whether Bob ever
+ * answered our init on this connection, never by its text. */
+#define PAY_MAX_REFUSALS 3
+enum pay_refusal {
+	PAY_REFUSAL_NONE,
+	PAY_REFUSED_BY_BOB,            /* the connection refused before his init */
+	PAY_REFUSED_FOREIGN_CHANNEL,   /* our channels belong to another node key */
+};
+enum pay_refusal pay_engine_on_error(struct pay_engine *e, const Ampsim__Error *m);
 
 /* ---- payments ------------------------------------------------------------ */
 

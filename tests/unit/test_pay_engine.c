@@ -1385,10 +1385,56 @@ static void every_part_transition_is_logged(void **state)
 	fx_free(f);
 }
 
+
+/* Bob's errors: counted by code and by whether he answered our init,
+ * never by their text; three in a row of a kind retrying cannot mend. */
+static void refusals_are_counted_by_code_not_by_text(void **state)
+{
+	(void)state;
+	struct fx *f = fx_new(1, 1.0, ALICE_HONEST);
+	struct msg m;
+	pay_engine_connected(&f->e, false, &f->a);
+	/* before his init: the connection itself refused, three times */
+	for (int i = 1; i <= 3; i++) {
+		enum pay_refusal r = pay_engine_on_error(&f->e, msg_error(&m, "", "go away")->error);
+		assert_int_equal(r, i < 3 ? PAY_REFUSAL_NONE : PAY_REFUSED_BY_BOB);
+		pay_engine_disconnected(&f->e);
+		pay_engine_connected(&f->e, true, &f->a);
+	}
+	/* his init ends the run of refusals; errors after it are not one */
+	struct msg_init init = { .version = PROTOCOL_VERSION };
+	pay_engine_on_init(&f->e, msg_init(&m, &init)->init, &f->a);
+	assert_int_equal(f->e.refusals, 0);
+	for (int i = 0; i < 4; i++)
+		assert_int_equal(pay_engine_on_error(&f->e, msg_error(&m, "", "x")->error),
+				 PAY_REFUSAL_NONE);
+	/* the text alone proves nothing: only the code counts */
+	for (int i = 0; i < 4; i++)
+		assert_int_equal(pay_engine_on_error(&f->e, msg_error(&m, "c1",
+				 "channel 'c1' belongs to another node")->error), PAY_REFUSAL_NONE);
+	const Ampsim__Error *foreign;
+	for (int i = 0; i < 2; i++) {
+		foreign = msg_error_code(&m, "c1", AMPSIM__ERROR_CODE__ERROR_FOREIGN_CHANNEL,
+					 "whatever")->error;
+		assert_int_equal(pay_engine_on_error(&f->e, foreign), PAY_REFUSAL_NONE);
+	}
+	/* an accepted channel in between starts the count again */
+	pay_engine_on_accept(&f->e, msg_accept_channel(&m, "c1")->accept_channel, 0, &f->a);
+	assert_int_equal(f->e.owner_refusals, 0);
+	for (int i = 1; i <= 3; i++) {
+		foreign = msg_error_code(&m, "c1", AMPSIM__ERROR_CODE__ERROR_FOREIGN_CHANNEL,
+					 "whatever")->error;
+		assert_int_equal(pay_engine_on_error(&f->e, foreign),
+				 i < 3 ? PAY_REFUSAL_NONE : PAY_REFUSED_FOREIGN_CHANNEL);
+	}
+	fx_free(f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(amp_splits_over_both_channels_with_the_fewest_shards),
+		cmocka_unit_test(refusals_are_counted_by_code_not_by_text),
 		cmocka_unit_test(a_restart_from_rows_and_records_is_the_same_state),
 		cmocka_unit_test(amp_one_shard_has_the_root_as_its_share),
 		cmocka_unit_test(amp_shards_as_asked),
