@@ -226,9 +226,8 @@ static void handle_open(struct bob_engine *e, uint64_t conn, const Ampsim__OpenC
 			evrec_str(r, "message", "open_channel");
 			evrec_str(r, "reason", why);
 			struct msg em;
-			act_send(out, conn, ACTION_NO_CHAN, MSG_OTHER,
-				 msg_error_code(&em, m->channel_id,
-						AMPSIM__ERROR_CODE__ERROR_FOREIGN_CHANNEL, why));
+			act_send(out, conn, ACTION_NO_CHAN, MSG_OTHER, msg_error_code(&em,
+				 m->channel_id, AMPSIM__ERROR_CODE__ERROR_FOREIGN_CHANNEL, why));
 			act_close(out, conn, why);
 			return;
 		}
