@@ -1,7 +1,7 @@
 /* Money as a type: every balance and HTLC amount is a struct amount_msat,
  * and all arithmetic on it goes through the checked helpers below, which
- * report overflow/underflow instead of wrapping (after Core Lightning's
- * common/amount.h). */
+ * report overflow/underflow instead of wrapping (as Core Lightning's
+ * amounts do). */
 #ifndef AMPSIM_AMOUNT_H
 #define AMPSIM_AMOUNT_H
 

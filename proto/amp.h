@@ -1,5 +1,5 @@
-/* Atomic Multi-Path payment arithmetic, bit-compatible with lnd's amp/
- * package (amp/sharer.go, amp/child.go):
+/* Atomic Multi-Path payment arithmetic, bit-compatible with lnd's AMP
+ * construction (its sharer and child derivation; docs/protocol.md, section 9):
  *
  *   root      = share_1 XOR share_2 XOR ... XOR share_n
  *   r_i       = SHA256(root || share_i || be32(child_index_i))

@@ -6,8 +6,8 @@
  *
  * The numbers are written to SQLite (htlcs.state): they are append-only.
  * Never renumber or reuse a value; a new state gets the next number, and a
- * state that stops being used keeps its number, unused. (Core Lightning's
- * common/htlc_state.h gives the same warning.)
+ * state that stops being used keeps its number, unused. (Core Lightning gives
+ * its HTLC states the same warning.)
  *
  * Whether Alice acknowledged a resolution (resolve_ack) and whether Bob
  * claimed a fulfilled HTLC on chain are flags beside the state, not states:

@@ -125,7 +125,7 @@ void payment_free(struct payment *p);
  * invoice, or to be sent) or in flight. */
 bool payment_busy(const struct payment *p);
 
-/* The outcome once nothing is busy (DESIGN.md "Payment modes"):
+/* The outcome once nothing is busy (docs/scenarios.md, "[expect]"):
  * settled if the whole amount was fulfilled; partial if some but not all
  * (for mpp/amp that is an atomicity violation: *violation set); otherwise
  * refunded if any attempt came back only through expiry, else failed. */

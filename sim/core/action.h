@@ -3,7 +3,7 @@
  * An engine is pure: handle(state, event, now) appends actions to a list
  * and touches nothing else. Its shell then carries the list out: every
  * ACT_PERSIST of the list inside one store transaction first (nothing is
- * sent that is not on disk: DESIGN.md "State that survives a crash"), then
+ * sent that is not on disk: docs/reliability.md, "How state survives"), then
  * the other actions in the order they were appended.
  *
  * Frames, event records and texts are owned by the list and freed by

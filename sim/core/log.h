@@ -1,5 +1,5 @@
-/* Human-readable diagnostics on stderr ("bob: ..."). Two tiers, as STYLE.md
- * asks: fatal() is for our own bugs and aborts; log_warn() is for a peer's
+/* Human-readable diagnostics on stderr ("bob: ..."). Two tiers
+ * (docs/architecture.md): fatal() is for our own bugs and aborts; log_warn() is for a peer's
  * or user's mistake, after which the daemon carries on. */
 #ifndef AMPSIM_LOG_H
 #define AMPSIM_LOG_H

@@ -1,7 +1,7 @@
 /* Secrets drawn from a run's seed. Under ampsim run every secret a daemon
  * draws (shares, set ids, child indexes, preimages, payment secrets) comes
  * from a stream derived from the scenario's seed, so a run repeats hash
- * for hash (DESIGN.md "Time"); daemons started by hand draw from the
+ * for hash (docs/time.md, "Reproducibility"); daemons started by hand draw from the
  * system's randomness instead.
  *
  * Draw i of node N in generation G (a daemon restarted by the run is a new

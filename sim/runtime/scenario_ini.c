@@ -6,10 +6,11 @@
  * the reader counts lines, looks at every section header itself (so an
  * empty "[channel c1]" or a malformed header is seen where it is written),
  * and refuses lines inih would treat as syntax errors, so that every
- * message carries FILE:LINE and names what was expected. DESIGN.md:
- * "Unknown sections or keys, bad units, negative or overflowing amounts,
- * probabilities outside [0,1], references to channels that do not exist:
- * exit 2 with FILE:LINE: message". The first error stops the parse. */
+ * message carries FILE:LINE and names what was expected: unknown sections
+ * or keys, bad units, negative or overflowing amounts, probabilities
+ * outside [0,1] and references to channels that do not exist all exit 2
+ * with FILE:LINE: message (docs/scenarios.md, "Errors"). The first error
+ * stops the parse. */
 #include "scenario.h"
 
 #include <ctype.h>

@@ -1,6 +1,6 @@
 /* Simulated time for a daemon: "now", and timers at a simulated instant.
  *
- * Two clocks (DESIGN.md "Time"):
+ * Two clocks (docs/time.md):
  * - wall: now = (wall time - epoch) x time_scale (struct simclock); a
  *   timer is an event-loop timer over the matching wall span.
  * - virtual: now is what the run's coordinator says it is. The daemon

@@ -1,8 +1,9 @@
-"""Rules of the source tree that the compiler cannot check (STYLE.md):
+"""Rules of the source tree that the compiler cannot check (docs/architecture.md):
 money is only added, subtracted, multiplied or divided inside proto/amount.c,
 no file outside tests is longer than 700 lines, pure layers (the world
 among them) include no runtime library, docs/architecture.md names every
-source file, and there is no include circle."""
+source file, there is no include circle, and no doc or comment cites a
+file outside the project."""
 import os
 import re
 
@@ -128,6 +129,51 @@ def test_no_file_over_700_lines():
         if n > 700:
             long.append("%s: %d lines" % (os.path.relpath(path, ROOT), n))
     assert not long, "files over 700 lines:\n" + "\n".join(long)
+
+
+# A file the project does not have: the contract and style notes it was
+# written from, the seed's text, another project's source files by path.
+FOREIGN_FILE = re.compile(r"DESIGN\.md|STYLE\.md|\.\./shared|amp-seed|"
+                          r"\b[a-z_]+/[a-z_]+\.go\b|\bcommon/[a-z_]+\.[ch]\b")
+
+
+def project_texts():
+    """Every tracked text a reader of the project meets: sources, tests,
+    scripts, docs (not the fuzz corpora, which are data)."""
+    import subprocess
+    files = subprocess.run(["git", "-C", ROOT, "ls-files"], capture_output=True, text=True,
+                           check=True).stdout.split()
+    for f in files:
+        if f.startswith("tests/fuzz/corpus/") or f.endswith((".png", ".pcap", ".pcapng")):
+            continue
+        path = os.path.join(ROOT, f)
+        if os.path.isfile(path):
+            yield f, path
+
+
+def cited_foreign_files(texts):
+    found = []
+    for name, path in texts:
+        try:
+            with open(path, encoding="utf-8") as f:
+                for i, line in enumerate(f, 1):
+                    if FOREIGN_FILE.search(line):
+                        found.append("%s:%d: %s" % (name, i, line.strip()))
+        except UnicodeDecodeError:
+            continue
+    return found
+
+
+def test_docs_and_comments_cite_no_file_outside_the_project():
+    found = [x for x in cited_foreign_files(project_texts())
+             if not x.startswith("tests/integration/test_source_rules.py:")]
+    assert not found, "files outside the project cited:\n" + "\n".join(found)
+
+
+def test_the_citation_rule_sees_a_citation(tmp_path):
+    t = tmp_path / "x.c"
+    t.write_text("/* as DESIGN.md says */\n/* see amp/child.go */\nint x;\n")
+    assert len(cited_foreign_files([("x.c", str(t))])) == 2
 
 
 PURE_DIRS = ("proto", os.path.join("sim", "core"), os.path.join("sender", "engine"),

@@ -2,7 +2,7 @@
  * independently of this code, with Python's hashlib:
  *   r = sha256(root + share + index.to_bytes(4, 'big')).digest()
  *   h = sha256(r).digest()
- * which is lnd's amp.DeriveChild (amp/child.go). */
+ * which is lnd's AMP child derivation. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>

@@ -54,7 +54,7 @@ static void parse_bad(const char *text, int line, ...)
 	va_end(ap);
 }
 
-/* DESIGN.md's example scenario, verbatim with its comments. */
+/* The contract's example scenario, verbatim with its comments. */
 static const char full_file[] =
 	"[sim]\n"                                                           /*  1 */
 	"seed = 42               ; every random decision follows from it\n"
