@@ -60,12 +60,13 @@ void peer_set_timebase(struct peer *p, struct timebase *tb)
 {
 	if (!tb || !timebase_is_virtual(tb) || p->tb)
 		return;
-	if (p->sched)
+	if (outq_first(&p->out))
 		fatal("peer %s: the clock changes while messages are scheduled", p->name);
 	char key[112];
 	if (!tb_conn_key(bufferevent_getfd(p->bev), key, sizeof(key)))
 		snprintf(key, sizeof(key), "%s", p->name);
 	p->tb = tb;
+	p->out.wall = NULL;            /* delivery times are simulated instants */
 	/* a run paused by --step must not close its daemons' connection: the
 	 * write timeout is wall time, which a paused run lets pass (the
 	 * 8 MiB bound stays) */
@@ -78,7 +79,7 @@ void peer_set_timebase(struct peer *p, struct timebase *tb)
 
 static void really_free(struct peer *p)
 {
-	peer_out_free(p);
+	outq_clear(&p->out);
 	peer_noise_free(p);
 	event_free(p->timer);
 	tb_timer_free(p->tbt);
@@ -524,6 +525,7 @@ struct peer *peer_new(struct event_base *base, evutil_socket_t fd, const char *n
 	p->arg = arg;
 	p->log = log;
 	p->clk = clk;
+	p->out.wall = clk;             /* wall clock: delivery times are monotonic */
 	p->arena = xcalloc(1, sizeof(*p->arena));
 	frame_arena_init(p->arena);
 	/* frames are small and latency is simulated: no Nagle delay on top */

@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "noise.h"
+#include "outq.h"
 #include "peer.h"
 
 /* BOLT #8 on a connection (peer_noise.c). Everything above it sees the
@@ -25,22 +26,6 @@ struct peer_secure {
 	struct evbuffer *early;       /* bodies written before the handshake ended */
 };
 
-/* A message waiting for its delivery time (in the peer's list sorted by
- * due time, stable, so that messages of one link with the same delay keep
- * their order) or held while its link is down (in the held list, in the
- * order sent). The frame bytes follow the struct. */
-struct pending {
-	struct peer *p;
-	struct link *l;
-	bool held;
-	uint64_t due;                 /* monotonic microseconds */
-	const char *msg_name;         /* static: "update_add_htlc" */
-	char channel[32];
-	struct pending *prev, *next;
-	size_t len;
-	uint8_t bytes[];
-};
-
 struct peer {
 	struct bufferevent *bev;
 	char name[64];
@@ -49,9 +34,11 @@ struct peer {
 	struct evlog *log;
 	const struct simclock *clk;
 	struct frame_arena *arena;
-	struct pending *sched, *held;  /* see struct pending */
-	struct event *timer;           /* fires for the first of sched */
-	unsigned npending;
+	/* frames on their way over the channels' links: waiting for their
+	 * delivery time (monotonic microseconds, or simulated under the
+	 * virtual clock) or held while their link is down */
+	struct outq out;
+	struct event *timer;           /* fires for the first of out */
 	bool closing;        /* on_close has been called; free once flushed */
 	bool in_read;        /* inside read_cb: defer the free */
 	bool paused;         /* reading stopped until our output drains */
@@ -97,8 +84,6 @@ void peer_wire_write(struct peer *p, const uint8_t *frame, size_t len);
 void peer_out_fire(evutil_socket_t fd, short what, void *arg);
 void peer_out_fire_tb(void *arg);
 void peer_out_label(void *arg, uint64_t at, char *buf, size_t n);
-/* Forget every scheduled and held message. */
-void peer_out_free(struct peer *p);
 
 /* peer_noise.c. What the ciphertext that arrived allowed: */
 enum peer_pump {

@@ -1,7 +1,10 @@
 /* The outgoing side of a peer connection: every frame goes on the wire in
  * peer_wire_write (captured, counted for the virtual clock, held for the
- * turn's commit); a frame on a channel first meets its link: dropped,
- * held while the link is down, or scheduled for its delivery time. */
+ * turn's commit); a frame on a channel first goes through the queue of
+ * frames on their way (sim/core/outq.c, which the in-process world shares):
+ * dropped, held while its link is down, or kept for its delivery time.
+ * What is the runtime's stays here: the delivery timer (the event base's,
+ * or the virtual clock's), the writes, and the events. */
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
 #include <stdio.h>
@@ -61,18 +64,17 @@ void peer_out_label(void *arg, uint64_t at, char *buf, size_t n)
 {
 	(void)at;
 	const struct peer *p = arg;
-	if (!p->sched)
+	const struct outq_item *first = outq_first(&p->out);
+	if (!first)
 		return;
 	const char *me = timebase_node(p->tb);
 	const char *other = strcmp(me, "alice") == 0 ? "bob" : "alice";
-	unsigned more = 0;
-	for (const struct pending *q = p->sched->next; q && q->due == p->sched->due; q = q->next)
-		more++;
+	unsigned more = outq_ties(&p->out);
 	char also[48] = "";
 	if (more)
 		snprintf(also, sizeof(also), " (and %u more message%s)", more, more == 1 ? "" : "s");
-	snprintf(buf, n, "%s on %s reaches %s%s", p->sched->msg_name ? p->sched->msg_name : "a message",
-		 p->sched->channel[0] ? p->sched->channel : "the connection", other, also);
+	snprintf(buf, n, "%s on %s reaches %s%s", first->msg_name ? first->msg_name : "a message",
+		 first->channel[0] ? first->channel : "the connection", other, also);
 }
 
 static uint64_t mono_us(void)
@@ -83,71 +85,56 @@ static uint64_t mono_us(void)
 }
 
 /* The time delivery times are kept in: simulated under the virtual clock,
- * monotonic wall time otherwise. */
+ * monotonic wall time otherwise (the queue's wall clock is then set). */
 static uint64_t due_now(const struct peer *p)
 {
 	return p->tb ? timebase_now(p->tb) : mono_us();
 }
 
-static struct pending **list_of(struct pending *q)
-{
-	return q->held ? &q->p->held : &q->p->sched;
-}
-
-static void pending_detach(struct pending *q)
-{
-	if (q->prev)
-		q->prev->next = q->next;
-	else
-		*list_of(q) = q->next;
-	if (q->next)
-		q->next->prev = q->prev;
-	q->prev = q->next = NULL;
-}
-
-static void pending_unlink(struct pending *q)
-{
-	pending_detach(q);
-	q->p->npending--;
-	free(q);
-}
-
+/* The delivery timer, for the first frame on its way. */
 static void rearm(struct peer *p)
 {
+	const struct outq_item *first = outq_first(&p->out);
 	if (p->tb) {
-		if (p->sched)
-			tb_timer_at(p->tbt, p->sched->due);
+		if (first)
+			tb_timer_at(p->tbt, first->due);
 		else
 			tb_timer_cancel(p->tbt);
 		return;
 	}
-	if (!p->sched) {
+	if (!first) {
 		evtimer_del(p->timer);
 		return;
 	}
-	uint64_t now = mono_us(), due = p->sched->due;
+	uint64_t now = mono_us(), due = first->due;
 	uint64_t left = due > now ? due - now : 0;
 	struct timeval tv = { (time_t)(left / 1000000), (suseconds_t)(left % 1000000) };
 	evtimer_add(p->timer, &tv);
 }
 
-static void hold(struct peer *p, struct pending *q);
+/* Every held message is logged, whether its link was down when it was
+ * sent or went down while it was on its way. */
+static void log_held(struct peer *p, const char *channel, const char *msg_name)
+{
+	json_t *ev = evlog_new(p->log, "message_held");
+	json_set_str(ev, "channel", channel);
+	json_set_str(ev, "message", msg_name ? msg_name : "message");
+	evlog_emit(p->log, ev);
+}
 
 static void pending_run(struct peer *p)
 {
 	uint64_t now = due_now(p);
-	while (p->sched && p->sched->due <= now) {
-		struct pending *q = p->sched;
-		if (q->l && q->l->down) {
-			/* the link went down while this was on its way: it waits
-			 * with the others until the link is up again */
-			pending_detach(q);
-			hold(p, q);
+	bool held;
+	struct outq_item *it;
+	while ((it = outq_next_due(&p->out, now, &held))) {
+		if (held) {
+			log_held(p, it->channel, it->msg_name);
 			continue;
 		}
 		if (!p->closing)
-			peer_wire_write(p, q->bytes, q->len);
-		pending_unlink(q);
+			peer_wire_write(p, it->bytes, it->len);
+		outq_item_free(it);
 	}
 	rearm(p);
 }
@@ -164,96 +151,54 @@ void peer_out_fire_tb(void *arg)
 	pending_run(arg);
 }
 
-/* Put q in the sorted list, after every message due at the same time or
- * earlier, and make sure the timer fires for the first one. */
-static void schedule(struct peer *p, struct pending *q, uint64_t delay_us)
-{
-	q->held = false;
-	if (p->tb) {
-		q->due = timebase_now(p->tb) + delay_us;
-	} else {
-		struct timeval tv = simclock_wall_span(p->clk, delay_us);
-		q->due = mono_us() + (uint64_t)tv.tv_sec * 1000000 + (uint64_t)tv.tv_usec;
-	}
-	struct pending *prev = NULL, *cur = p->sched;
-	while (cur && cur->due <= q->due) {
-		prev = cur;
-		cur = cur->next;
-	}
-	q->prev = prev;
-	q->next = cur;
-	if (prev)
-		prev->next = q;
-	else
-		p->sched = q;
-	if (cur)
-		cur->prev = q;
-	if (p->sched == q)
-		rearm(p);
-}
-
-/* Every held message is logged, whether its link was down when it was
- * sent or went down while it was on its way. */
-static void hold(struct peer *p, struct pending *q)
-{
-	json_t *ev = evlog_new(p->log, "message_held");
-	json_set_str(ev, "channel", q->channel);
-	json_set_str(ev, "message", q->msg_name ? q->msg_name : "message");
-	evlog_emit(p->log, ev);
-	struct pending *last = p->held;
-	q->held = true;
-	while (last && last->next)
-		last = last->next;
-	q->prev = last;
-	q->next = NULL;
-	if (last)
-		last->next = q;
-	else
-		p->held = q;
-}
-
 unsigned peer_pending(const struct peer *p)
 {
-	unsigned n = 0;
-	for (const struct pending *q = p->sched; q; q = q->next)
-		n++;
-	return n;
+	return (unsigned)p->out.nsched;
 }
 
 unsigned peer_held(const struct peer *p)
 {
-	return p->npending - peer_pending(p);
+	return (unsigned)p->out.nheld;
+}
+
+struct otw {
+	const struct peer *p;
+	const char *to;
+	json_t *arr;
+	struct frame_arena *arena;
+};
+
+/* One entry of getinfo's on_the_way. */
+static void otw_entry(void *ctx, const struct outq_item *it)
+{
+	struct otw *o = ctx;
+	json_t *e = json_object();
+	json_set_str(e, "message", it->msg_name ? it->msg_name : "message");
+	json_set_str(e, "channel", it->channel);
+	json_set_str(e, "to", o->to);
+	Ampsim__Envelope *env = NULL;
+	size_t used;
+	char why[128];
+	frame_arena_reset(o->arena);
+	if (frame_decode(o->arena, it->bytes, it->len, &used, &env, why, sizeof(why)) == FRAME_OK &&
+	    envelope_htlc(env) >= 0)
+		json_object_set_new(e, "htlc", json_integer(envelope_htlc(env)));
+	if (it->held)
+		json_object_set_new(e, "held", json_true());
+	else if (o->p->tb)   /* simulated time: a delivery the clock will reach */
+		json_object_set_new(e, "due_ms", json_real((double)it->due / 1000.0));
+	json_array_append_new(o->arr, e);
 }
 
 void peer_pending_list(const struct peer *p, const char *to, json_t *arr)
 {
-	if (!p->sched && !p->held)
+	if (!outq_first(&p->out) && !p->out.nheld)
 		return;
 	/* the frames were ours: decoded again only to name their HTLC */
-	struct frame_arena *arena = xcalloc(1, sizeof(*arena));
-	frame_arena_init(arena);
-	const struct pending *lists[2] = { p->sched, p->held };
-	for (int i = 0; i < 2; i++) {
-		for (const struct pending *q = lists[i]; q; q = q->next) {
-			json_t *o = json_object();
-			json_set_str(o, "message", q->msg_name ? q->msg_name : "message");
-			json_set_str(o, "channel", q->channel);
-			json_set_str(o, "to", to);
-			Ampsim__Envelope *env = NULL;
-			size_t used;
-			char why[128];
-			frame_arena_reset(arena);
-			if (frame_decode(arena, q->bytes, q->len, &used, &env, why, sizeof(why)) ==
-				    FRAME_OK && envelope_htlc(env) >= 0)
-				json_object_set_new(o, "htlc", json_integer(envelope_htlc(env)));
-			if (q->held)
-				json_object_set_new(o, "held", json_true());
-			else if (p->tb)   /* simulated time: a delivery the clock will reach */
-				json_object_set_new(o, "due_ms", json_real((double)q->due / 1000.0));
-			json_array_append_new(arr, o);
-		}
-	}
-	free(arena);
+	struct otw o = { p, to, arr, xcalloc(1, sizeof(struct frame_arena)) };
+	frame_arena_init(o.arena);
+	outq_each(&p->out, otw_entry, &o);
+	free(o.arena);
 }
 
 void peer_send(struct peer *p, const Ampsim__Envelope *env)
@@ -263,20 +208,6 @@ void peer_send(struct peer *p, const Ampsim__Envelope *env)
 	if (n == 0)
 		fatal("message %s does not fit in a frame", envelope_type_name(env));
 	peer_wire_write(p, buf, n);
-}
-
-static struct pending *pending_new(struct peer *p, struct link *l, const char *msg_name,
-				   const char *channel, const uint8_t *bytes, size_t len)
-{
-	struct pending *q = xcalloc(1, sizeof(*q) + len);
-	q->msg_name = msg_name;
-	snprintf(q->channel, sizeof(q->channel), "%s", channel ? channel : "");
-	q->p = p;
-	q->l = l;
-	q->len = len;
-	memcpy(q->bytes, bytes, len);
-	p->npending++;
-	return q;
 }
 
 void peer_send_frame(struct peer *p, const uint8_t *frame, size_t len)
@@ -297,8 +228,11 @@ void peer_send_on(struct peer *p, struct link *l, const char *channel, enum msg_
 void peer_send_frame_on(struct peer *p, struct link *l, const char *channel, enum msg_kind kind,
 			const char *msgname, const uint8_t *buf, size_t n)
 {
-	struct link_verdict v = link_decide(l, kind);
-	switch (v.fate) {
+	struct outq_frame f = { .msg_name = msgname, .channel = channel, .bytes = buf, .len = n };
+	struct outq_sent s = outq_send(&p->out, l, kind, due_now(p), &f);
+	if (s.rearm)
+		rearm(p);
+	switch (s.v.fate) {
 	case LINK_DROP: {
 		json_t *ev = evlog_new(p->log, "message_dropped");
 		json_set_str(ev, "channel", channel);
@@ -306,23 +240,17 @@ void peer_send_frame_on(struct peer *p, struct link *l, const char *channel, enu
 		/* the nth message of its kind on this link: what the seeded
 		 * decision depends on */
 		json_set_u64(ev, "kind_seq", l->sent[kind < MSG_KIND_COUNT ? kind : MSG_OTHER]);
-		json_set_str(ev, "why", v.why);
+		json_set_str(ev, "why", s.v.why);
 		evlog_emit(p->log, ev);
 		return;
 	}
-	case LINK_HOLD: {
-		hold(p, pending_new(p, l, msgname, channel, buf, n));
+	case LINK_HOLD:
+		log_held(p, channel ? channel : "", msgname);
 		return;
-	}
 	case LINK_DELIVER:
-		for (unsigned i = 0; i < v.copies && i < 2; i++) {
-			if (v.delay_us[i] == 0) {
-				peer_wire_write(p, buf, n);
-			} else {
-				schedule(p, pending_new(p, l, msgname, channel, buf, n), v.delay_us[i]);
-			}
-		}
-		if (v.copies > 1) {
+		for (unsigned i = 0; i < s.at_once; i++)
+			peer_wire_write(p, buf, n);
+		if (s.v.copies > 1) {
 			json_t *ev = evlog_new(p->log, "message_duplicated");
 			json_set_str(ev, "channel", channel);
 			json_set_str(ev, "message", msgname);
@@ -334,18 +262,11 @@ void peer_send_frame_on(struct peer *p, struct link *l, const char *channel, enu
 
 void peer_release_held(struct peer *p, struct link *l, const char *channel)
 {
-	unsigned released = 0;
-	struct pending *q = p->held;
-	while (q) {
-		struct pending *next = q->next;
-		if (q->l == l) {
-			/* in the order they were sent, each after a fresh delay */
-			pending_detach(q);
-			schedule(p, q, link_draw_delay(l));
-			released++;
-		}
-		q = next;
-	}
+	/* in the order they were sent, each after a fresh delay */
+	bool first_moved;
+	unsigned released = outq_release(&p->out, l, due_now(p), &first_moved);
+	if (first_moved)
+		rearm(p);
 	if (released) {
 		json_t *ev = evlog_new(p->log, "messages_released");
 		json_set_str(ev, "channel", channel);
@@ -356,23 +277,6 @@ void peer_release_held(struct peer *p, struct link *l, const char *channel)
 
 void peer_forget_link(struct peer *p, struct link *l)
 {
-	struct pending *lists[2] = { p->sched, p->held };
-	for (int i = 0; i < 2; i++) {
-		struct pending *q = lists[i];
-		while (q) {
-			struct pending *next = q->next;
-			if (q->l == l)
-				pending_unlink(q);
-			q = next;
-		}
-	}
+	outq_forget_link(&p->out, l);
 	rearm(p);
-}
-
-void peer_out_free(struct peer *p)
-{
-	while (p->sched)
-		pending_unlink(p->sched);
-	while (p->held)
-		pending_unlink(p->held);
 }

@@ -61,7 +61,7 @@ static bool fire_due(struct world *w, struct side *sd)
 
 static void handle(struct world *w, struct side *sd)
 {
-	struct wire *f = sd->in_head;
+	struct outq_item *f = sd->in_head;
 	sd->in_head = f->next;
 	if (!sd->in_head)
 		sd->in_tail = NULL;
@@ -377,7 +377,8 @@ bool world_quiet(const struct world *w, bool *all_final)
 		if (w->alice.pays[i].outcome == OUTCOME_PENDING)
 			final = false;
 	*all_final = final && !w->down[WORLD_ALICE];
-	if (!*all_final || w->down[WORLD_BOB] || w->a.sched || w->b.sched || w->a.hand || w->b.hand)
+	if (!*all_final || w->down[WORLD_BOB] || outq_first(&w->a.out) || outq_first(&w->b.out) ||
+	    w->a.hand || w->b.hand)
 		return false;
 	for (size_t i = 0; i < w->alice.nchans; i++) {
 		const struct ledger *la = &w->alice.chans[i].ledger;
@@ -424,10 +425,7 @@ unsigned world_violations(const struct world *w, enum world_node node)
 
 size_t world_pending(const struct world *w, enum world_node node)
 {
-	size_t n = 0;
-	for (const struct pending *q = (node == WORLD_ALICE ? w->a.sched : w->b.sched); q; q = q->next)
-		n++;
-	return n;
+	return (node == WORLD_ALICE ? &w->a : &w->b)->out.nsched;
 }
 
 /* What a timer's firing will do, as the daemon's timer labels say it. */
@@ -442,12 +440,10 @@ static void timer_label(struct world *w, struct side *sd, const struct wtimer *t
 			 simclock_height_of(&w->clk, t->at));
 		break;
 	case WT_DELIVER: {
-		const struct pending *q = sd->sched;
+		const struct outq_item *q = outq_first(&sd->out);
 		if (!q)
 			break;
-		unsigned more = 0;
-		for (const struct pending *x = q->next; x && x->due == q->due; x = x->next)
-			more++;
+		unsigned more = outq_ties(&sd->out);
 		char also[48] = "";
 		if (more)
 			snprintf(also, sizeof(also), " (and %u more message%s)", more, more == 1 ? "" : "s");
@@ -506,26 +502,33 @@ void world_labels(const struct world *cw, uint64_t t, char *buf, size_t n)
 		buf[n - 1] = '\0';
 }
 
+struct otw {
+	struct world *w;
+	struct side *sd;
+	world_msg_fn fn;
+	void *ctx;
+};
+
+static void otw_entry(void *ctx, const struct outq_item *q)
+{
+	struct otw *o = ctx;
+	o->fn(o->ctx, q->msg_name ? q->msg_name : "message", w_chan_name(o->w, o->sd, q->chan),
+	      q->bytes, q->len, q->held, q->due);
+}
+
 void world_on_the_way(const struct world *w, enum world_node node, world_msg_fn fn, void *ctx)
 {
 	struct world *mw = (struct world *)w;
-	struct side *sd = w_side(mw, node);
-	const struct pending *lists[2] = { sd->sched, sd->held };
-	for (int i = 0; i < 2; i++)
-		for (const struct pending *q = lists[i]; q; q = q->next)
-			fn(ctx, q->msg_name ? q->msg_name : "message", w_chan_name(mw, sd, q->chan),
-			   q->bytes, q->len, q->held, q->due);
+	struct otw o = { mw, w_side(mw, node), fn, ctx };
+	outq_each(&o.sd->out, otw_entry, &o);
 }
 
 static void side_free(struct side *sd)
 {
-	while (sd->sched)
-		w_pending_unlink(sd, sd->sched);
-	while (sd->held)
-		w_pending_unlink(sd, sd->held);
+	outq_clear(&sd->out);
 	w_hand_forget(sd);
 	while (sd->in_head) {
-		struct wire *f = sd->in_head;
+		struct outq_item *f = sd->in_head;
 		sd->in_head = f->next;
 		free(f);
 	}

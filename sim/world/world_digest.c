@@ -220,28 +220,35 @@ static int cmp16(const void *x, const void *y)
 	return memcmp(x, y, 16);
 }
 
+/* One item's fingerprint: its fields, then its frame. */
+static void item_digest(uint8_t out[16], const uint64_t f[5], const uint8_t *bytes, size_t len)
+{
+	hst one;
+	crypto_generichash_init(&one, NULL, 0, 16);
+	put(&one, f, 5 * sizeof(*f));
+	put(&one, bytes, len);
+	crypto_generichash_final(&one, out, 16);
+}
+
 /* The items on their way from sd as a multiset: their order in the list
- * is only the order they were sent in, and the explorer picks any. */
+ * is only the order they were sent in, and the explorer picks any. The
+ * held frames are there too, each as a held item with no window. */
 static void put_items(hst *h, const struct side *sd, uint64_t now)
 {
-	size_t n = 0;
-	for (const struct pending *q = sd->hand; q; q = q->next)
-		n++;
-	for (const struct pending *q = sd->held; q; q = q->next)
+	size_t n = sd->out.nheld;
+	for (const struct hand_item *q = sd->hand; q; q = q->next)
 		n++;
 	uint8_t (*d)[16] = n ? xcalloc(n, 16) : NULL;
-	const struct pending *lists[2] = { sd->hand, sd->held };
 	size_t i = 0;
-	for (int k = 0; k < 2; k++)
-		for (const struct pending *q = lists[k]; q; q = q->next) {
-			hst one;
-			crypto_generichash_init(&one, NULL, 0, 16);
-			uint64_t f[] = { q->chan, q->kind, (uint64_t)q->pinned << 1 | q->held, q->lo - (q->lo < now ? q->lo : now),
-					 q->hi - (q->hi < now ? q->hi : now) };
-			put(&one, f, sizeof(f));
-			put(&one, q->bytes, q->len);
-			crypto_generichash_final(&one, d[i++], 16);
-		}
+	for (const struct hand_item *q = sd->hand; q; q = q->next) {
+		uint64_t f[] = { q->chan, q->kind, (uint64_t)q->pinned << 1, q->lo - (q->lo < now ? q->lo : now),
+				 q->hi - (q->hi < now ? q->hi : now) };
+		item_digest(d[i++], f, q->bytes, q->len);
+	}
+	for (const struct outq_item *q = sd->out.held; q; q = q->next) {
+		uint64_t f[] = { q->chan, 0, 1, 0, 0 };
+		item_digest(d[i++], f, q->bytes, q->len);
+	}
 	if (n)
 		qsort(d, n, 16, cmp16);
 	put64(h, n);

@@ -7,9 +7,9 @@ void world_set_hand(struct world *w)
 	w->hand = true;
 }
 
-static struct pending *hand_copy(const struct pending *src)
+static struct hand_item *hand_copy(const struct hand_item *src)
 {
-	struct pending *q = xcalloc(1, sizeof(*q) + src->len);
+	struct hand_item *q = xcalloc(1, sizeof(*q) + src->len);
 	memcpy(q, src, sizeof(*q) + src->len);
 	return q;
 }
@@ -17,18 +17,18 @@ static struct pending *hand_copy(const struct pending *src)
 size_t world_items(const struct world *w)
 {
 	size_t n = 0;
-	for (const struct pending *q = w->a.hand; q; q = q->next)
+	for (const struct hand_item *q = w->a.hand; q; q = q->next)
 		n++;
-	for (const struct pending *q = w->b.hand; q; q = q->next)
+	for (const struct hand_item *q = w->b.hand; q; q = q->next)
 		n++;
 	return n;
 }
 
-static struct pending *nth_item(struct world *w, size_t i, struct side **sd)
+static struct hand_item *nth_item(struct world *w, size_t i, struct side **sd)
 {
 	struct side *sides[2] = { &w->a, &w->b };
 	for (int k = 0; k < 2; k++)
-		for (struct pending *q = sides[k]->hand; q; q = q->next)
+		for (struct hand_item *q = sides[k]->hand; q; q = q->next)
 			if (i-- == 0) {
 				*sd = sides[k];
 				return q;
@@ -40,7 +40,7 @@ void world_item(const struct world *cw, size_t i, struct world_item *out)
 {
 	struct world *w = (struct world *)cw;
 	struct side *sd;
-	const struct pending *q = nth_item(w, i, &sd);
+	const struct hand_item *q = nth_item(w, i, &sd);
 	*out = (struct world_item){ .from = sd->node, .chan = q->chan, .kind = (enum msg_kind)q->kind,
 				    .nth = q->nth, .msg_name = q->msg_name ? q->msg_name : "message",
 				    .sent = q->sent, .lo = q->lo, .hi = q->hi, .pinned = q->pinned,
@@ -51,18 +51,19 @@ void world_item(const struct world *cw, size_t i, struct world_item *out)
 void world_item_deliver(struct world *w, size_t i)
 {
 	struct side *sd;
-	struct pending *q = nth_item(w, i, &sd);
+	struct hand_item *q = nth_item(w, i, &sd);
 	w_hand_detach(sd, q);
 	if (q->lo > w->now)
 		world_advance(w, q->lo);
-	w_wire_put(w, sd, q);
+	w_wire_write(w, sd, q->bytes, q->len);
+	free(q);
 	world_settle(w);
 }
 
 void world_item_drop(struct world *w, size_t i)
 {
 	struct side *sd;
-	struct pending *q = nth_item(w, i, &sd);
+	struct hand_item *q = nth_item(w, i, &sd);
 	w_hand_detach(sd, q);
 	struct evrec r;
 	evrec_init(&r, "message_dropped");
@@ -77,7 +78,7 @@ void world_item_drop(struct world *w, size_t i)
 void world_item_duplicate(struct world *w, size_t i)
 {
 	struct side *sd;
-	struct pending *q = nth_item(w, i, &sd);
+	struct hand_item *q = nth_item(w, i, &sd);
 	struct evrec r;
 	evrec_init(&r, "message_duplicated");
 	evrec_str(&r, "channel", w_chan_name(w, sd, q->chan));

@@ -17,6 +17,7 @@
 #include "chan.h"
 #include "frame.h"
 #include "log.h"
+#include "outq.h"
 #include "pay_engine.h"
 #include "reconnect.h"
 #include "secrets.h"
@@ -49,15 +50,14 @@ struct wheap {
 
 /* ---- messages ------------------------------------------------------------- */
 
-/* A frame on its way over a channel's link (peer_out.c's pending). */
-struct pending {
-	struct pending *prev, *next;
-	uint64_t due;
-	bool held;
+/* A frame sent on a channel in hand mode (world_hand.c), waiting for an
+ * explorer to deliver, drop or duplicate it, in the order sent. */
+struct hand_item {
+	struct hand_item *prev, *next;
 	size_t chan;
 	const char *msg_name;
-	/* handed to an explorer (world_hand.c): its delivery window, when it
-	 * was sent, and which message of its kind on its link it is */
+	/* its delivery window, when it was sent, and which message of its
+	 * kind on its link it is */
 	uint64_t lo, hi, sent;
 	uint32_t nth;
 	uint8_t kind;
@@ -68,20 +68,18 @@ struct pending {
 	uint8_t bytes[];
 };
 
-/* A frame on the wire, to be handled by the other node: a pending frame
- * whose delivery came moves onto the wire as it is (only next is used). */
-#define wire pending
-
 struct side {
 	enum world_node node;
 	struct wheap heap;
 	struct wtimer block, deliver;
 	struct chan *links;                   /* one per channel of the scenario */
 	size_t nlinks;
-	struct pending *sched, *held;
-	struct pending *hand, *hand_tail;     /* handed to an explorer, in send order */
-	size_t npending;
-	struct wire *in_head, *in_tail;       /* frames written to this node */
+	struct outq out;                      /* frames on their way over its links (outq.h) */
+	struct hand_item *hand, *hand_tail;   /* handed to an explorer, in send order */
+	/* frames written to this node, to be handled in the order written:
+	 * one whose delivery came moves off the other side's queue onto the
+	 * wire as it is (only next is used) */
+	struct outq_item *in_head, *in_tail;
 	unsigned violations;
 };
 
@@ -204,8 +202,7 @@ bool w_bob_chain_spent(void *ctx, const char *channel, const uint8_t sender[TERM
 
 /* world_links.c */
 void w_wire_write(struct world *w, struct side *from, const uint8_t *bytes, size_t len);
-void w_wire_put(struct world *w, struct side *from, struct wire *f);
-void w_pending_unlink(struct side *sd, struct pending *q);
+void w_wire_put(struct world *w, struct side *from, struct outq_item *f);
 void w_pending_run(struct world *w, struct side *sd);
 void w_send_on(struct world *w, struct side *sd, size_t chan, enum msg_kind kind,
 	       const char *msg_name, const uint8_t *bytes, size_t len);
@@ -216,8 +213,8 @@ void w_send_action(struct world *w, struct side *sd, const struct action *x);
 /* world_links.c: hand mode's items (world_hand.h) */
 void w_hand_send(struct world *w, struct side *sd, size_t chan, enum msg_kind kind,
 		 const char *msg_name, const uint8_t *bytes, size_t len);
-void w_hand_append(struct side *sd, struct pending *q);
-void w_hand_detach(struct side *sd, struct pending *q);
+void w_hand_append(struct side *sd, struct hand_item *q);
+void w_hand_detach(struct side *sd, struct hand_item *q);
 void w_hand_forget(struct side *sd);
 
 /* world_alice.c */

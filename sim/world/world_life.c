@@ -128,7 +128,7 @@ static void side_wipe(struct world *w, struct side *sd)
 		wt_cancel(&sd->heap, sd->heap.v[0]);
 	w_forget_all(sd);
 	while (sd->in_head) {
-		struct wire *f = sd->in_head;
+		struct outq_item *f = sd->in_head;
 		sd->in_head = f->next;
 		free(f);
 	}

@@ -1,11 +1,14 @@
 /* The wire between the two nodes and each channel's link: what
- * sim/runtime/peer_out.c does with a frame, without a socket. */
+ * sim/runtime/peer_out.c does with a frame, without a socket. The frames
+ * on their way are in the queue peer_out.c keeps them in (sim/core/outq.c);
+ * here are only the world's parts: the delivery timer on its event queue,
+ * the events, and hand mode's items. */
 #include "world_int.h"
 
 /* ---- the wire and the links (peer_out.c) ------------------------------------ */
 
 /* f onto the wire to the other node (f becomes the receiver's). */
-void w_wire_put(struct world *w, struct side *from, struct wire *f)
+void w_wire_put(struct world *w, struct side *from, struct outq_item *f)
 {
 	struct side *to = from == &w->a ? &w->b : &w->a;
 	if (w->sink.frame)
@@ -20,39 +23,16 @@ void w_wire_put(struct world *w, struct side *from, struct wire *f)
 
 void w_wire_write(struct world *w, struct side *from, const uint8_t *bytes, size_t len)
 {
-	struct wire *f = xcalloc(1, sizeof(*f) + len);
-	f->len = len;
-	memcpy(f->bytes, bytes, len);
-	w_wire_put(w, from, f);
+	struct outq_frame f = { .bytes = bytes, .len = len };
+	w_wire_put(w, from, outq_item_new(&f));
 }
 
-static struct pending **list_of(struct side *sd, struct pending *q)
-{
-	return q->held ? &sd->held : &sd->sched;
-}
-
-static void pending_detach(struct side *sd, struct pending *q)
-{
-	if (q->prev)
-		q->prev->next = q->next;
-	else
-		*list_of(sd, q) = q->next;
-	if (q->next)
-		q->next->prev = q->prev;
-	q->prev = q->next = NULL;
-}
-
-void w_pending_unlink(struct side *sd, struct pending *q)
-{
-	pending_detach(sd, q);
-	sd->npending--;
-	free(q);
-}
-
+/* The delivery timer, for the first frame on its way. */
 static void rearm(struct side *sd)
 {
-	if (sd->sched)
-		wt_at(&sd->heap, &sd->deliver, sd->sched->due);
+	const struct outq_item *first = outq_first(&sd->out);
+	if (first)
+		wt_at(&sd->heap, &sd->deliver, first->due);
 	else
 		wt_cancel(&sd->heap, &sd->deliver);
 }
@@ -67,68 +47,17 @@ static void log_chan_msg(struct world *w, struct side *sd, const char *event, si
 	w_emit(w, sd->node, &r);
 }
 
-static void hold(struct world *w, struct side *sd, struct pending *q)
-{
-	log_chan_msg(w, sd, "message_held", q->chan, q->msg_name);
-	struct pending *last = sd->held;
-	q->held = true;
-	while (last && last->next)
-		last = last->next;
-	q->prev = last;
-	q->next = NULL;
-	if (last)
-		last->next = q;
-	else
-		sd->held = q;
-}
-
-static void schedule(struct side *sd, struct pending *q, uint64_t due)
-{
-	q->held = false;
-	q->due = due;
-	struct pending *prev = NULL, *cur = sd->sched;
-	while (cur && cur->due <= q->due) {
-		prev = cur;
-		cur = cur->next;
-	}
-	q->prev = prev;
-	q->next = cur;
-	if (prev)
-		prev->next = q;
-	else
-		sd->sched = q;
-	if (cur)
-		cur->prev = q;
-	if (sd->sched == q)
-		rearm(sd);
-}
-
-static struct pending *pending_new(struct side *sd, size_t chan, const char *msg_name,
-				   const uint8_t *bytes, size_t len)
-{
-	struct pending *q = xcalloc(1, sizeof(*q) + len);
-	q->chan = chan;
-	q->msg_name = msg_name;
-	q->len = len;
-	memcpy(q->bytes, bytes, len);
-	sd->npending++;
-	return q;
-}
-
 void w_pending_run(struct world *w, struct side *sd)
 {
-	while (sd->sched && sd->sched->due <= w->now) {
-		struct pending *q = sd->sched;
-		if (sd->links[q->chan].out.down) {
-			/* the link went down while this was on its way */
-			pending_detach(sd, q);
-			hold(w, sd, q);
+	bool held;
+	struct outq_item *it;
+	while ((it = outq_next_due(&sd->out, w->now, &held))) {
+		if (held) {   /* the link went down while this was on its way */
+			log_chan_msg(w, sd, "message_held", it->chan, it->msg_name);
 			continue;
 		}
 		/* its delivery came: the frame itself goes on the wire */
-		pending_detach(sd, q);
-		sd->npending--;
-		w_wire_put(w, sd, q);
+		w_wire_put(w, sd, it);
 	}
 	rearm(sd);
 }
@@ -141,30 +70,28 @@ void w_send_on(struct world *w, struct side *sd, size_t chan, enum msg_kind kind
 		w_hand_send(w, sd, chan, kind, msg_name, bytes, len);
 		return;
 	}
-	struct link_verdict v = link_decide(l, kind);
-	switch (v.fate) {
+	struct outq_frame f = { .msg_name = msg_name, .chan = chan, .bytes = bytes, .len = len };
+	struct outq_sent s = outq_send(&sd->out, l, kind, w->now, &f);
+	if (s.rearm)
+		rearm(sd);
+	switch (s.v.fate) {
 	case LINK_DROP: {
 		struct evrec r;
 		evrec_init(&r, "message_dropped");
 		evrec_str(&r, "channel", w_chan_name(w, sd, chan));
 		evrec_str(&r, "message", msg_name);
 		evrec_u64(&r, "kind_seq", l->sent[kind < MSG_KIND_COUNT ? kind : MSG_OTHER]);
-		evrec_str(&r, "why", v.why);
+		evrec_str(&r, "why", s.v.why);
 		w_emit(w, sd->node, &r);
 		return;
 	}
 	case LINK_HOLD:
-		hold(w, sd, pending_new(sd, chan, msg_name, bytes, len));
+		log_chan_msg(w, sd, "message_held", chan, msg_name);
 		return;
 	case LINK_DELIVER:
-		for (unsigned i = 0; i < v.copies && i < 2; i++) {
-			if (v.delay_us[i] == 0)
-				w_wire_write(w, sd, bytes, len);
-			else
-				schedule(sd, pending_new(sd, chan, msg_name, bytes, len),
-					 w->now + v.delay_us[i]);
-		}
-		if (v.copies > 1)
+		for (unsigned i = 0; i < s.at_once; i++)
+			w_wire_write(w, sd, bytes, len);
+		if (s.v.copies > 1)
 			log_chan_msg(w, sd, "message_duplicated", chan, msg_name);
 		return;
 	}
@@ -172,17 +99,10 @@ void w_send_on(struct world *w, struct side *sd, size_t chan, enum msg_kind kind
 
 void w_release_held(struct world *w, struct side *sd, size_t chan)
 {
-	unsigned released = 0;
-	struct pending *q = sd->held;
-	while (q) {
-		struct pending *next = q->next;
-		if (q->chan == chan) {
-			pending_detach(sd, q);
-			schedule(sd, q, w->now + link_draw_delay(&sd->links[chan].out));
-			released++;
-		}
-		q = next;
-	}
+	bool first_moved;
+	unsigned released = outq_release(&sd->out, &sd->links[chan].out, w->now, &first_moved);
+	if (first_moved)
+		rearm(sd);
 	if (released) {
 		struct evrec r;
 		evrec_init(&r, "messages_released");
@@ -194,10 +114,7 @@ void w_release_held(struct world *w, struct side *sd, size_t chan)
 
 void w_forget_all(struct side *sd)
 {
-	while (sd->sched)
-		w_pending_unlink(sd, sd->sched);
-	while (sd->held)
-		w_pending_unlink(sd, sd->held);
+	outq_clear(&sd->out);
 	w_hand_forget(sd);
 	rearm(sd);
 }
@@ -214,9 +131,8 @@ void w_send_action(struct world *w, struct side *sd, const struct action *x)
 
 /* ---- hand mode (world_hand.h): a frame waits for an explorer ---------------- */
 
-void w_hand_append(struct side *sd, struct pending *q)
+void w_hand_append(struct side *sd, struct hand_item *q)
 {
-	q->held = false;
 	q->next = NULL;
 	q->prev = sd->hand_tail;
 	if (sd->hand_tail)
@@ -224,14 +140,13 @@ void w_hand_append(struct side *sd, struct pending *q)
 	else
 		sd->hand = q;
 	sd->hand_tail = q;
-	sd->npending++;
 }
 
 void w_hand_send(struct world *w, struct side *sd, size_t chan, enum msg_kind kind,
 		 const char *msg_name, const uint8_t *bytes, size_t len)
 {
 	struct link *l = &sd->links[chan].out;
-	struct pending *q = xcalloc(1, sizeof(*q) + len);
+	struct hand_item *q = xcalloc(1, sizeof(*q) + len);
 	q->chan = chan;
 	q->msg_name = msg_name;
 	q->nth = link_count(l, &kind);
@@ -253,7 +168,7 @@ void w_hand_send(struct world *w, struct side *sd, size_t chan, enum msg_kind ki
 	w_hand_append(sd, q);
 }
 
-void w_hand_detach(struct side *sd, struct pending *q)
+void w_hand_detach(struct side *sd, struct hand_item *q)
 {
 	if (q->prev)
 		q->prev->next = q->next;
@@ -264,13 +179,12 @@ void w_hand_detach(struct side *sd, struct pending *q)
 	else
 		sd->hand_tail = q->prev;
 	q->prev = q->next = NULL;
-	sd->npending--;
 }
 
 void w_hand_forget(struct side *sd)
 {
 	while (sd->hand) {
-		struct pending *q = sd->hand;
+		struct hand_item *q = sd->hand;
 		w_hand_detach(sd, q);
 		free(q);
 	}
