@@ -196,10 +196,11 @@ static void schedule(struct peer *p, struct pending *q, uint64_t delay_us)
  * sent or went down while it was on its way. */
 static void hold(struct peer *p, struct pending *q)
 {
-	json_t *ev = evlog_new(p->log, "message_held");
-	json_set_str(ev, "channel", q->channel);
-	json_set_str(ev, "message", q->msg_name ? q->msg_name : "message");
-	evlog_emit(p->log, ev);
+	struct evrec r;
+	evrec_init(&r, "message_held");
+	evrec_str(&r, "channel", q->channel);
+	evrec_str(&r, "message", q->msg_name ? q->msg_name : "message");
+	evlog_emit_rec(p->log, &r);
 	struct pending *last = p->held;
 	q->held = true;
 	while (last && last->next)
@@ -300,14 +301,15 @@ void peer_send_frame_on(struct peer *p, struct link *l, const char *channel, enu
 	struct link_verdict v = link_decide(l, kind);
 	switch (v.fate) {
 	case LINK_DROP: {
-		json_t *ev = evlog_new(p->log, "message_dropped");
-		json_set_str(ev, "channel", channel);
-		json_set_str(ev, "message", msgname);
+		struct evrec r;
+		evrec_init(&r, "message_dropped");
+		evrec_str(&r, "channel", channel);
+		evrec_str(&r, "message", msgname);
 		/* the nth message of its kind on this link: what the seeded
 		 * decision depends on */
-		json_set_u64(ev, "kind_seq", l->sent[kind < MSG_KIND_COUNT ? kind : MSG_OTHER]);
-		json_set_str(ev, "why", v.why);
-		evlog_emit(p->log, ev);
+		evrec_u64(&r, "kind_seq", l->sent[kind < MSG_KIND_COUNT ? kind : MSG_OTHER]);
+		evrec_str(&r, "why", v.why);
+		evlog_emit_rec(p->log, &r);
 		return;
 	}
 	case LINK_HOLD: {
@@ -323,10 +325,11 @@ void peer_send_frame_on(struct peer *p, struct link *l, const char *channel, enu
 			}
 		}
 		if (v.copies > 1) {
-			json_t *ev = evlog_new(p->log, "message_duplicated");
-			json_set_str(ev, "channel", channel);
-			json_set_str(ev, "message", msgname);
-			evlog_emit(p->log, ev);
+			struct evrec r;
+			evrec_init(&r, "message_duplicated");
+			evrec_str(&r, "channel", channel);
+			evrec_str(&r, "message", msgname);
+			evlog_emit_rec(p->log, &r);
 		}
 		return;
 	}
@@ -347,10 +350,11 @@ void peer_release_held(struct peer *p, struct link *l, const char *channel)
 		q = next;
 	}
 	if (released) {
-		json_t *ev = evlog_new(p->log, "messages_released");
-		json_set_str(ev, "channel", channel);
-		json_object_set_new(ev, "count", json_integer(released));
-		evlog_emit(p->log, ev);
+		struct evrec r;
+		evrec_init(&r, "messages_released");
+		evrec_str(&r, "channel", channel);
+		evrec_u64(&r, "count", released);
+		evlog_emit_rec(p->log, &r);
 	}
 }
 
