@@ -337,10 +337,11 @@ static void on_close(struct peer *p, const char *why, void *arg)
 		 secured || !strncmp(why, "BOLT #8", 7) ? "" : "BOLT #8 handshake failed: ", why);
 	if (secured)
 		log_warn("connection to bob lost: %s", why);
-	json_t *ev = evlog_new(a->log, "peer_disconnected");
-	json_set_str(ev, "peer", "bob");
-	json_set_str(ev, "reason", reason);
-	evlog_emit(a->log, ev);
+	struct evrec ev;
+	evrec_init(&ev, "peer_disconnected");
+	evrec_str(&ev, "peer", "bob");
+	evrec_str(&ev, "reason", reason);
+	evlog_emit_rec(a->log, &ev);
 	a->peer = NULL;
 	pay_engine_disconnected(&a->eng);
 	if (a->stopping)

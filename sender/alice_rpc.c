@@ -268,9 +268,10 @@ static json_t *rpc_disconnect(json_t *params, void *arg, struct rpc_err *err)
 	struct alice *a = arg;
 	if (!a->peer)
 		return rpc_fail(err, RPC_REFUSED, "not connected");
-	json_t *ev = evlog_new(a->log, "fault_applied");
-	json_set_str(ev, "action", "disconnect");
-	evlog_emit(a->log, ev);
+	struct evrec r;
+	evrec_init(&r, "fault_applied");
+	evrec_str(&r, "action", "disconnect");
+	evlog_emit_rec(a->log, &r);
 	/* the TCP connection is cut; reconnection and reestablish follow */
 	peer_close(a->peer, "disconnect fault");
 	return json_pack("{s:b}", "ok", 1);

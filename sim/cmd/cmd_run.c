@@ -408,17 +408,18 @@ static int write_outputs(struct run *r, const struct run_opts *o, int rc)
 	if (!o->events_out && !o->timeline_out)
 		return rc;
 	/* every event, in time order: what the files hold */
-	json_t *events = merge_events(r);
-	if (o->events_out && !write_events(events, o->events_out)) {
+	struct merged_events m;
+	merge_events(r, &m);
+	if (o->events_out && !write_events(&m, o->events_out)) {
 		fprintf(stderr, "ampsim run: --events %s: %s\n", o->events_out, strerror(errno));
 		rc = rc ? rc : 2;
 	}
 	if (o->timeline_out &&
-	    !timeline_write(events, r->s->path, r->s->seed, r->s->time_scale, o->timeline_out)) {
+	    !timeline_write(m.events, r->s->path, r->s->seed, r->s->time_scale, o->timeline_out)) {
 		fprintf(stderr, "ampsim run: --timeline %s: %s\n", o->timeline_out, strerror(errno));
 		rc = rc ? rc : 2;
 	}
-	json_decref(events);
+	merged_events_free(&m);
 	return rc;
 }
 

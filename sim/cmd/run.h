@@ -307,9 +307,18 @@ bool same_view(json_t *a, json_t *b);
  * says so instead of DISAGREE. */
 void print_payments(json_t *jp);
 void print_channels(json_t *jc, json_t *transit);
-/* Both daemons' events in time order (for --events and --timeline). */
-json_t *merge_events(const struct run *r);
-bool write_events(json_t *events, const char *path);
+/* Both daemons' events in time order (for --events and --timeline):
+ * each parsed (events, an array) and as its log holds it (lines[i], the
+ * line of events[i], as evline_format wrote it). */
+struct merged_events {
+	json_t *events;
+	char **lines;
+	size_t n;
+};
+void merge_events(const struct run *r, struct merged_events *m);
+void merged_events_free(struct merged_events *m);
+/* The merged lines, one per line, to path (0600). */
+bool write_events(const struct merged_events *m, const char *path);
 bool channel_expect_holds(const struct expect_config *x, json_t *av, json_t *bv);
 
 #endif

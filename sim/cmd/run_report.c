@@ -43,19 +43,6 @@ bool same_view(json_t *a, json_t *b)
 }
 
 
-static int event_cmp(const void *x, const void *y)
-{
-	json_t *const *a = x, *const *b = y;
-	double ta = json_number_value(json_object_get(*a, "t_ms"));
-	double tb = json_number_value(json_object_get(*b, "t_ms"));
-	if (ta != tb)
-		return ta < tb ? -1 : 1;
-	json_int_t sa = json_integer_value(json_object_get(*a, "_seq"));
-	json_int_t sb = json_integer_value(json_object_get(*b, "_seq"));
-	return sa < sb ? -1 : sa > sb;
-}
-
-
 /* The events the summary reads (workload_summary, run_metrics): a run
  * that writes no --events or --timeline parses only these lines. */
 static const char *const summary_events[] = {
@@ -74,18 +61,9 @@ bool tally_wants(const char *e, size_t n)
 
 static bool wanted(const char *line)
 {
-	const char *e = strstr(line, "\"event\":\"");
-	if (!e)
-		return true;                  /* not as written: let the parser judge */
-	e += 9;
-	return tally_wants(e, strcspn(e, "\""));
-}
-
-/* A line's t_ms without parsing it (events are written t_ms first). */
-static double line_t_ms(const char *line)
-{
-	const char *t = strstr(line, "\"t_ms\":");
-	return t ? strtod(t + 7, NULL) : 0;
+	size_t n;
+	const char *e = evline_name(line, &n);
+	return !e || tally_wants(e, n);   /* not as written: let the parser judge */
 }
 
 /* Every line of bob's event log, then alice's. */
@@ -109,7 +87,7 @@ static void tally_line(const char *line, void *arg)
 {
 	struct ev_tally *t = arg;
 	if (!wanted(line)) {
-		tally_time(t, line_t_ms(line));
+		tally_time(t, evline_t_ms(line));
 		return;
 	}
 	json_t *ev = json_loads(line, 0, NULL);
@@ -123,54 +101,78 @@ void tally_files(const struct run *r, struct ev_tally *t)
 	each_line(r, tally_line, t);
 }
 
+/* A line of either log, parsed, with its place in the files. */
+struct read_event {
+	json_t *ev;
+	char *line;           /* as written, without its newline */
+	double t_ms;
+	size_t seq;
+};
+
 struct collect {
-	json_t *all;
-	json_int_t seq;
+	struct read_event *v;
+	size_t n, cap;
 };
 
 static void collect_line(const char *line, void *arg)
 {
 	struct collect *c = arg;
 	json_t *ev = json_loads(line, 0, NULL);
-	if (ev) {
-		json_object_set_new(ev, "_seq", json_integer(c->seq++));
-		json_array_append_new(c->all, ev);
+	if (!ev)
+		return;
+	if (c->n == c->cap) {
+		c->cap = c->cap ? 2 * c->cap : 256;
+		c->v = xrealloc(c->v, c->cap * sizeof(*c->v));
 	}
+	struct read_event *x = &c->v[c->n];
+	x->ev = ev;
+	x->line = xstrdup(line);
+	x->line[strcspn(x->line, "\n")] = '\0';
+	x->t_ms = json_number_value(json_object_get(ev, "t_ms"));
+	x->seq = c->n++;
 }
 
-json_t *merge_events(const struct run *r)
+static int event_cmp(const void *x, const void *y)
 {
-	struct collect c = { json_array(), 0 };
-	each_line(r, collect_line, &c);
-	json_t *all = c.all;
-	size_t n = json_array_size(all);
-	json_t **v = calloc(n ? n : 1, sizeof(*v));
-	for (size_t i = 0; i < n; i++)
-		v[i] = json_incref(json_array_get(all, i));
-	qsort(v, n, sizeof(*v), event_cmp);
-	json_t *sorted = json_array();
-	for (size_t i = 0; i < n; i++) {
-		json_object_del(v[i], "_seq");
-		json_array_append_new(sorted, v[i]);
-	}
-	free(v);
-	json_decref(all);
-	return sorted;
+	const struct read_event *a = x, *b = y;
+	if (a->t_ms != b->t_ms)
+		return a->t_ms < b->t_ms ? -1 : 1;
+	return a->seq < b->seq ? -1 : a->seq > b->seq;
 }
 
+void merge_events(const struct run *r, struct merged_events *m)
+{
+	struct collect c = { NULL, 0, 0 };
+	each_line(r, collect_line, &c);
+	if (c.n)
+		qsort(c.v, c.n, sizeof(*c.v), event_cmp);
+	m->events = json_array();
+	m->lines = xcalloc(c.n ? c.n : 1, sizeof(*m->lines));
+	m->n = c.n;
+	for (size_t i = 0; i < c.n; i++) {
+		json_array_append_new(m->events, c.v[i].ev);
+		m->lines[i] = c.v[i].line;
+	}
+	free(c.v);
+}
 
-bool write_events(json_t *events, const char *path)
+void merged_events_free(struct merged_events *m)
+{
+	json_decref(m->events);
+	for (size_t i = 0; i < m->n; i++)
+		free(m->lines[i]);
+	free(m->lines);
+	memset(m, 0, sizeof(*m));
+}
+
+bool write_events(const struct merged_events *m, const char *path)
 {
 	FILE *f = private_fopen(path);
 	if (!f)
 		return false;
-	size_t i;
-	json_t *ev;
-	json_array_foreach(events, i, ev) {
-		char *s = json_dumps(ev, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(10));
-		fprintf(f, "%s\n", s);
-		free(s);
-	}
+	/* the lines as the logs hold them (evline_format's), in time order */
+	for (size_t i = 0; i < m->n; i++)
+		fprintf(f, "%s\n", m->lines[i]);
 	return fclose(f) == 0;
 }
 

@@ -199,15 +199,16 @@ void chain_watch(struct chain *c, struct evlog *log, uint32_t height, uint64_t b
 	if (ok == !c->unreachable)
 		return;
 	c->unreachable = !ok;
-	json_t *ev = evlog_new(log, ok ? "chain_reachable" : "chain_unreachable");
-	json_set_str(ev, "chain", chain_remote_name(c->remote));
+	struct evrec r;
+	evrec_init(&r, ok ? "chain_reachable" : "chain_unreachable");
+	evrec_str(&r, "chain", chain_remote_name(c->remote));
 	if (!ok) {
-		json_set_str(ev, "reason", why);
+		evrec_str(&r, "reason", why);
 		log_warn("THE CHAIN IS UNREACHABLE: %s: %s. No claim or refund can be made "
 			 "until it answers: it is tried again at every block",
 			 chain_remote_name(c->remote), why);
 	} else {
 		log_info("the chain %s is reachable again", chain_remote_name(c->remote));
 	}
-	evlog_emit(log, ev);
+	evlog_emit_rec(log, &r);
 }

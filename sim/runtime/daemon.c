@@ -77,11 +77,12 @@ bool fault_request_parse(json_t *params, struct fault_config *f, const char **ch
 void fault_request_log(struct evlog *log, const struct fault_config *f, const char *channel,
 		       bool lift)
 {
-	json_t *ev = evlog_new(log, lift ? "fault_lifted" : "fault_applied");
-	json_set_str(ev, "channel", channel ? channel : "*");
-	json_set_str(ev, "direction", fault_dir_name(f->dir));
-	json_set_str(ev, "action", f->text);
-	evlog_emit(log, ev);
+	struct evrec r;
+	evrec_init(&r, lift ? "fault_lifted" : "fault_applied");
+	evrec_str(&r, "channel", channel ? channel : "*");
+	evrec_str(&r, "direction", fault_dir_name(f->dir));
+	evrec_str(&r, "action", f->text);
+	evlog_emit_rec(log, &r);
 }
 
 bool parse_hostport(const char *s, char *host, size_t cap, uint16_t *port)

@@ -7,6 +7,7 @@
 #include <sodium.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "log.h"
@@ -84,43 +85,9 @@ void evlog_close(struct evlog *log)
 	free(log);
 }
 
-json_t *evlog_new(struct evlog *log, const char *event)
+/* The record's fields, in order, each as its type writes it. */
+static void set_fields(json_t *obj, const struct evrec *r)
 {
-	/* no log file: nothing to build (json_object_set_* on NULL are no-ops) */
-	if (!log->f)
-		return NULL;
-	uint64_t sim = log->now_us ? *log->now_us
-		     : log->tb ? timebase_now(log->tb) : simclock_now(log->clk);
-	json_t *ev = json_object();
-	json_object_set_new(ev, "t_ms", json_real((double)sim / 1000.0));
-	json_object_set_new(ev, "height", json_integer(simclock_height_of(log->clk, sim)));
-	json_object_set_new(ev, "node", json_string(log->node));
-	json_object_set_new(ev, "event", json_string(event));
-	return ev;
-}
-
-void evlog_emit(struct evlog *log, json_t *ev)
-{
-	if (log->f && ev) {
-		/* preserve insertion order so t_ms/height/node/event come first */
-		char *line = json_dumps(ev, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(10));
-		if (line) {
-			fputs(line, log->f);
-			fputc('\n', log->f);
-			/* on the virtual clock the daemon flushes before it reports
-			 * an instant done (timebase.c): one write per instant */
-			if (!log->now_us && (!log->tb || !timebase_is_virtual(log->tb)))
-				fflush(log->f);
-			free(line);
-		}
-	}
-	json_decref(ev);
-}
-
-void json_set_rec_fields(json_t *obj, const struct evrec *r)
-{
-	if (!obj)
-		return;
 	for (size_t i = 0; i < r->n; i++) {
 		const struct evf *f = &r->f[i];
 		switch (f->type) {
@@ -143,11 +110,53 @@ void json_set_rec_fields(json_t *obj, const struct evrec *r)
 	}
 }
 
+char *evline_format(const struct evrec *r, uint64_t sim_us, uint32_t height, const char *node)
+{
+	json_t *ev = json_object();
+	json_object_set_new(ev, "t_ms", json_real((double)sim_us / 1000.0));
+	json_object_set_new(ev, "height", json_integer(height));
+	json_object_set_new(ev, "node", json_string(node));
+	json_object_set_new(ev, "event", json_string(r->name));
+	set_fields(ev, r);
+	/* insertion order, so t_ms/height/node/event come first */
+	char *line = json_dumps(ev, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(10));
+	json_decref(ev);
+	return line;
+}
+
+const char *evline_name(const char *line, size_t *len)
+{
+	const char *e = strstr(line, "\"event\":\"");
+	if (!e)
+		return NULL;
+	e += 9;
+	*len = strcspn(e, "\"");
+	return e;
+}
+
+double evline_t_ms(const char *line)
+{
+	const char *t = strstr(line, "\"t_ms\":");
+	return t ? strtod(t + 7, NULL) : 0;
+}
+
 void evlog_emit_rec(struct evlog *log, const struct evrec *r)
 {
-	json_t *ev = evlog_new(log, r->name);
-	json_set_rec_fields(ev, r);
-	evlog_emit(log, ev);
+	/* no log file: nothing to format */
+	if (!log->f)
+		return;
+	uint64_t sim = log->now_us ? *log->now_us
+		     : log->tb ? timebase_now(log->tb) : simclock_now(log->clk);
+	char *line = evline_format(r, sim, simclock_height_of(log->clk, sim), log->node);
+	if (!line)
+		return;
+	fputs(line, log->f);
+	fputc('\n', log->f);
+	/* on the virtual clock the daemon flushes before it reports an
+	 * instant done (timebase.c): one write per instant */
+	if (!log->now_us && (!log->tb || !timebase_is_virtual(log->tb)))
+		fflush(log->f);
+	free(line);
 }
 
 void evlog_violation(struct evlog *log, const char *fmt, ...)
@@ -159,9 +168,10 @@ void evlog_violation(struct evlog *log, const char *fmt, ...)
 	va_end(ap);
 	log->violations++;
 	log_warn("INVARIANT VIOLATION: %s", msg);
-	json_t *ev = evlog_new(log, "invariant_violation");
-	json_set_str(ev, "what", msg);
-	evlog_emit(log, ev);
+	struct evrec r;
+	evrec_init(&r, "invariant_violation");
+	evrec_str(&r, "what", msg);
+	evlog_emit_rec(log, &r);
 }
 
 unsigned evlog_violations(const struct evlog *log)

@@ -178,10 +178,11 @@ void peer_close(struct peer *p, const char *why)
 static void report(struct peer *p, const char *why)
 {
 	log_warn("peer %s: %s; closing the connection", p->name, why);
-	json_t *ev = evlog_new(p->log, "peer_error");
-	json_set_str(ev, "peer", p->name);
-	json_set_str(ev, "reason", why);
-	evlog_emit(p->log, ev);
+	struct evrec r;
+	evrec_init(&r, "peer_error");
+	evrec_str(&r, "peer", p->name);
+	evrec_str(&r, "reason", why);
+	evlog_emit_rec(p->log, &r);
 }
 
 void peer_fail(struct peer *p, const char *why)

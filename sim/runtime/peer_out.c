@@ -116,10 +116,11 @@ static void rearm(struct peer *p)
  * sent or went down while it was on its way. */
 static void log_held(struct peer *p, const char *channel, const char *msg_name)
 {
-	json_t *ev = evlog_new(p->log, "message_held");
-	json_set_str(ev, "channel", channel);
-	json_set_str(ev, "message", msg_name ? msg_name : "message");
-	evlog_emit(p->log, ev);
+	struct evrec r;
+	evrec_init(&r, "message_held");
+	evrec_str(&r, "channel", channel);
+	evrec_str(&r, "message", msg_name ? msg_name : "message");
+	evlog_emit_rec(p->log, &r);
 }
 
 static void pending_run(struct peer *p)
@@ -234,14 +235,15 @@ void peer_send_frame_on(struct peer *p, struct link *l, const char *channel, enu
 		rearm(p);
 	switch (s.v.fate) {
 	case LINK_DROP: {
-		json_t *ev = evlog_new(p->log, "message_dropped");
-		json_set_str(ev, "channel", channel);
-		json_set_str(ev, "message", msgname);
+		struct evrec r;
+		evrec_init(&r, "message_dropped");
+		evrec_str(&r, "channel", channel);
+		evrec_str(&r, "message", msgname);
 		/* the nth message of its kind on this link: what the seeded
 		 * decision depends on */
-		json_set_u64(ev, "kind_seq", l->sent[kind < MSG_KIND_COUNT ? kind : MSG_OTHER]);
-		json_set_str(ev, "why", s.v.why);
-		evlog_emit(p->log, ev);
+		evrec_u64(&r, "kind_seq", l->sent[kind < MSG_KIND_COUNT ? kind : MSG_OTHER]);
+		evrec_str(&r, "why", s.v.why);
+		evlog_emit_rec(p->log, &r);
 		return;
 	}
 	case LINK_HOLD:
@@ -251,10 +253,11 @@ void peer_send_frame_on(struct peer *p, struct link *l, const char *channel, enu
 		for (unsigned i = 0; i < s.at_once; i++)
 			peer_wire_write(p, buf, n);
 		if (s.v.copies > 1) {
-			json_t *ev = evlog_new(p->log, "message_duplicated");
-			json_set_str(ev, "channel", channel);
-			json_set_str(ev, "message", msgname);
-			evlog_emit(p->log, ev);
+			struct evrec r;
+			evrec_init(&r, "message_duplicated");
+			evrec_str(&r, "channel", channel);
+			evrec_str(&r, "message", msgname);
+			evlog_emit_rec(p->log, &r);
 		}
 		return;
 	}
@@ -268,10 +271,11 @@ void peer_release_held(struct peer *p, struct link *l, const char *channel)
 	if (first_moved)
 		rearm(p);
 	if (released) {
-		json_t *ev = evlog_new(p->log, "messages_released");
-		json_set_str(ev, "channel", channel);
-		json_object_set_new(ev, "count", json_integer(released));
-		evlog_emit(p->log, ev);
+		struct evrec r;
+		evrec_init(&r, "messages_released");
+		evrec_str(&r, "channel", channel);
+		evrec_u64(&r, "count", released);
+		evlog_emit_rec(p->log, &r);
 	}
 }
 

@@ -8,6 +8,7 @@ import re
 import shutil
 import tempfile
 
+import evtable
 from support import ROOT, run
 
 def normalized(lines):
@@ -47,6 +48,8 @@ def play(build, path, tmp, *extra, in_process):
 
 
 def assert_same_events(two_lines, one_lines, what=""):
+    evtable.check_lines(two_lines, what + "the daemons' events")
+    evtable.check_lines(one_lines, what + "the in-process events")
     a, b = normalized(two_lines), normalized(one_lines)
     for i, (x, y) in enumerate(zip(a, b)):
         assert x == y, "%sevent %d differs:\n daemons:    %s\n in-process: %s" % (what, i, x, y)

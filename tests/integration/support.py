@@ -14,6 +14,8 @@ import subprocess
 import tempfile
 import time
 
+import evtable
+
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 # where meson puts each program, relative to the build directory
@@ -33,10 +35,21 @@ class Build:
         return [self.exe(n) for n in PROGRAMS if not os.access(self.exe(n), os.X_OK)]
 
 
+def check_run_events(args, cwd, result):
+    """The --events file of an `ampsim run`, line by line against the event
+    table (evtable.py)."""
+    args = [str(a) for a in args]
+    if len(args) < 3 or os.path.basename(args[0]) != "ampsim" or args[1] != "run":
+        return
+    for i, a in enumerate(args[:-1]):
+        if a == "--events":
+            evtable.check_file(os.path.join(cwd or os.getcwd(), args[i + 1]))
+
+
 # Called with (args, cwd, result) after every command run() runs: conftest.py
 # registers same_run.note, which keeps the `ampsim run`s of scenarios the
 # tests wrote, to play them in-process too.
-RUN_OBSERVERS = []
+RUN_OBSERVERS = [check_run_events]
 
 
 def run(args, timeout=120, **kw):
@@ -100,12 +113,18 @@ def read_json(path):
 
 
 def read_events(path):
-    """The events of a JSON-lines event log; [] while it does not exist."""
+    """The events of a JSON-lines event log; [] while it does not exist.
+    Each must be as the event table has it (evtable.py)."""
     try:
         with open(path) as f:
-            return [json.loads(l) for l in f if l.strip()]
+            events = [json.loads(l) for l in f if l.strip()]
     except OSError:
         return []
+    for n, ev in enumerate(events, 1):
+        why = evtable.problem(ev)
+        assert why is None, "%s: event %d is not as the event table has it: %s\n  %s" % (
+            path, n, why, ev)
+    return events
 
 
 def write(dirname, name, text):
@@ -251,7 +270,11 @@ class Daemons:
             if p.poll() is None:
                 p.kill()
             p.wait()
-        shutil.rmtree(self.dir, ignore_errors=True)
+        try:
+            for path in (self.bob_events, self.alice_events):
+                evtable.check_file(path)
+        finally:
+            shutil.rmtree(self.dir, ignore_errors=True)
 
 
 def netns_unavailable():

@@ -7,6 +7,7 @@ file outside the project."""
 import os
 import re
 
+import evtable
 from support import ROOT
 
 SOURCE_DIRS = ("proto", "sim", "sender", "receiver")
@@ -316,3 +317,110 @@ def test_the_purity_rule_sees_a_call(tmp_path):
     lib = tmp_path / "libx.a"
     subprocess.run(["ar", "rcs", str(lib), str(obj)], check=True)
     assert impure_calls(str(lib)) == ["fprintf", "getenv", "stderr"]
+
+
+# ---- the event table (sim/core/evtable.c, tests/integration/evtable.py) ----
+
+def _texts():
+    out = {}
+    for path in sources():
+        with open(path, encoding="utf-8") as f:
+            out[os.path.relpath(path, ROOT)] = evtable.strip_comments(f.read())
+    return out
+
+
+def test_every_event_the_sources_emit_is_in_the_table():
+    """Every name a record is given (act_log, evrec_init) is an event of the
+    table, of alice for alice's code and of bob for bob's; and the rule can
+    tell every such name."""
+    found, unknown = evtable.names_in_sources(_texts())
+    assert not unknown, "event names this rule cannot tell:\n" + "\n".join(
+        "%s:%s" % u for u in unknown)
+    bad = []
+    for path, name in sorted(found):
+        node = "alice" if path.startswith("sender") else "bob" if path.startswith("receiver") \
+            else None
+        if not any(e["name"] == name and (node is None or node in e["nodes"])
+                   for e in evtable.entries()):
+            bad.append("%s: %s%s" % (path, name, " (of %s)" % node if node else ""))
+    assert not bad, "events not in sim/core/evtable.c:\n" + "\n".join(bad)
+
+
+def test_every_event_of_the_table_is_emitted():
+    found, _unknown = evtable.names_in_sources(_texts())
+    emitted = {name for _path, name in found}
+    unused = sorted({e["name"] for e in evtable.entries()} - emitted)
+    assert not unused, "table entries no source emits: " + ", ".join(unused)
+
+
+def test_what_reads_events_names_events_of_the_table():
+    """The timeline (and its script) and the summary compare events with
+    names of the table, of the node they say."""
+    bad, seen = [], 0
+    for rel in sorted(os.listdir(os.path.join(ROOT, "sim", "cmd"))):
+        if not (rel.endswith(".c") or rel.endswith(".js")):
+            continue
+        path = os.path.join(ROOT, "sim", "cmd", rel)
+        with open(path, encoding="utf-8") as f:
+            text = f.read()
+        text = evtable.strip_comments(text) if rel.endswith(".c") else text
+        for name, node in evtable.consumer_names(rel, text):
+            seen += 1
+            if not any(e["name"] == name and (node is None or node in e["nodes"])
+                       for e in evtable.entries()):
+                bad.append("sim/cmd/%s: %s%s" % (rel, name, " of " + node if node else ""))
+    assert seen > 50, seen
+    assert not bad, "names of no event in the table:\n" + "\n".join(bad)
+
+
+def test_the_event_rule_tells_the_names(tmp_path):
+    # the rule itself: literals, expressions, a local, a helper's parameter,
+    # a macro; an argument it cannot read is reported, not skipped
+    text = evtable.strip_comments(
+        '#define NAMED "from_macro"\n'
+        "static void helper(struct actions *out, const char *event)\n{\n"
+        "\tact_log(out, event);\n}\n\n"
+        "void f(struct actions *out, bool x, const char *given)\n{\n"
+        '\tact_log(out, "literal");\n'
+        '\tevrec_str(act_log(out, x ? "yes" : "no"), "k", "v");\n'
+        '\tconst char *name = x ? "local_a" : "local_b";\n'
+        "\tact_log(out, name);\n"
+        '\thelper(out, "via_helper");\n'
+        "\tevrec_init(&r, NAMED);\n"
+        "\tact_log(out, given);\n}\n")
+    found, unknown = evtable.names_in_sources({"x.c": text})
+    assert {n for _p, n in found} == {"literal", "yes", "no", "local_a", "local_b",
+                                      "via_helper", "from_macro"}
+    assert len(unknown) == 1 and "given" in unknown[0][1], unknown
+
+
+def test_the_docs_list_the_events_of_the_table():
+    """docs/protocol.md (section 12) lists every event of the table under
+    the daemons whose logs it goes to, names each field of it, and nothing
+    else; bob's diagnostics are named outside the tables."""
+    with open(os.path.join(ROOT, "docs", "protocol.md"), encoding="utf-8") as f:
+        doc, section12 = evtable.documented(f.read())
+    want, bad = {}, []
+    for e in evtable.entries():
+        if e["stream"] == "EVS_BOB_DEBUG":
+            if "`%s`" % e["name"] not in section12:
+                bad.append("%s: not named in section 12" % e["name"])
+            continue
+        nodes, fields = want.get(e["name"], (set(), set()))
+        nodes |= set(e["nodes"])
+        fields |= {k for f in e["fields"] for k in f[:2] if k}
+        want[e["name"]] = (nodes, fields)
+    sections = {frozenset(("alice", "bob")): "Both daemons", frozenset(("alice",)): "Alice only",
+                frozenset(("bob",)): "Bob only"}
+    for name, (nodes, fields) in sorted(want.items()):
+        if name not in doc:
+            bad.append("%s: not in the docs' tables" % name)
+            continue
+        section, text = doc[name]
+        if section != sections[frozenset(nodes)]:
+            bad.append("%s: under %s, but the table has it %s" % (name, section,
+                                                                  sections[frozenset(nodes)]))
+        named = set(re.findall(r"`(\w+)`", text))
+        bad += ["%s: field %s not in the docs" % (name, k) for k in sorted(fields - named)]
+    bad += ["%s: in the docs, not in the table" % n for n in sorted(set(doc) - set(want))]
+    assert not bad, "docs/protocol.md and sim/core/evtable.c differ:\n" + "\n".join(bad)

@@ -19,6 +19,9 @@
 #include "msg.h"
 #include "node.h"
 
+#define EVCHECK_NODE EVS_BOB
+#include "evcheck.h"
+
 #define SEC 1000000ULL
 #define BTC(x) ((uint64_t)(x) * 100000000000ULL)
 #define CONN 7
@@ -479,6 +482,21 @@ static void test_add_on_channel_of_another_connection_closes(void **state)
 	msg_in(f, CONN + 1, msg_add(&m, &ma), 0);
 	assert_int_equal(actions_nth(&f->out, ACT_CLOSE, 0)->conn, CONN + 1);
 	assert_null(bob_engine_htlc(&f->e, 0, 0));
+	fx_teardown(f);
+}
+
+static void test_an_ack_about_a_channel_of_another_connection_is_refused(void **state)
+{
+	(void)state;
+	struct fx *f = fx();
+	bob_engine_connected(&f->e, CONN + 1, "intruder");
+	do_init(f, CONN + 1, 1000);
+	struct msg m;
+	msg_in(f, CONN + 1, msg_resolve_ack(&m, "c1", 0, false), 0);
+	const struct evrec *r = logged(f, "message_refused");
+	assert_string_equal(field_str(r, "peer"), "intruder");
+	assert_string_equal(field_str(r, "message"), "resolve_ack");
+	assert_int_equal(actions_nth(&f->out, ACT_CLOSE, 0)->conn, CONN + 1);
 	fx_teardown(f);
 }
 
@@ -1226,6 +1244,22 @@ static void test_claim_the_chain_did_not_answer_is_sent_again_next_block(void **
 	fx_teardown(f);
 }
 
+static void test_a_claim_the_chain_saw_spent_is_beaten(void **state)
+{
+	(void)state;
+	struct amp2 s;
+	struct fx *f = settled_amp(true, &s);
+	actions_clear(&f->out);
+	bob_engine_block(&f->e, 37 * SEC, &f->out);
+	assert_int_equal(actions_count(&f->out, ACT_CHAIN), 2);
+	actions_clear(&f->out);
+	bob_engine_chain_result(&f->e, 0, 0, BOB_CLAIM_SPENT, &f->out);
+	const struct evrec *r = logged(f, "onchain_claim_beaten");
+	assert_string_equal(field_str(r, "channel"), "c1");
+	assert_int_equal(f->e.count.claims_onchain, 0);
+	fx_teardown(f);
+}
+
 static void test_resolve_ack_stops_the_chain_claim(void **state)
 {
 	(void)state;
@@ -1597,6 +1631,7 @@ int main(void)
 		cmocka_unit_test(test_disconnect_defers_resolutions),
 		cmocka_unit_test(test_add_on_unknown_channel_closes),
 		cmocka_unit_test(test_add_on_channel_of_another_connection_closes),
+		cmocka_unit_test(test_an_ack_about_a_channel_of_another_connection_is_refused),
 		cmocka_unit_test(test_far_ids_cost_one_record_and_unacked_ones_are_bounded),
 		cmocka_unit_test(test_add_expiring_too_soon_fails),
 		cmocka_unit_test(test_add_without_mpp_record_fails),
@@ -1621,6 +1656,7 @@ int main(void)
 		cmocka_unit_test(test_late_behaviour_claims_after_expiry),
 		cmocka_unit_test(test_unacked_fulfill_is_claimed_on_chain_before_expiry),
 		cmocka_unit_test(test_claim_the_chain_did_not_answer_is_sent_again_next_block),
+		cmocka_unit_test(test_a_claim_the_chain_saw_spent_is_beaten),
 		cmocka_unit_test(test_resolve_ack_stops_the_chain_claim),
 		cmocka_unit_test(test_a_fulfill_alice_reclaimed_is_given_back),
 		cmocka_unit_test(test_refund_that_wins_on_chain_takes_the_money_back),

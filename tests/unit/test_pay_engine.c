@@ -20,6 +20,9 @@
 #include "pay_engine.h"
 #include "proto_limits.h"
 
+#define EVCHECK_NODE EVS_ALICE
+#include "evcheck.h"
+
 #define BTC(x) amount_msat((uint64_t)((x) * 1000) * (MSAT_PER_BTC / 1000))
 #define SEC 1000000ULL
 #define TEMP_FAIL AMPSIM__FAILURE_CODE__FAILURE_TEMPORARY_CHANNEL_FAILURE
@@ -705,6 +708,32 @@ static void a_fulfill_with_a_wrong_preimage_is_refused(void **state)
 	assert_int_equal(nsent(f, AMPSIM__ENVELOPE__MSG_RESOLVE_ACK), 0);
 	assert_int_equal(f->e.pays[0].parts[0].state, PART_INFLIGHT);
 	assert_int_equal(f->e.chans[0].ledger.nhtlcs, 1);
+	fx_free(f);
+}
+
+/* A fail for an HTLC not in flight, and an invoice that answers no
+ * request still waiting, change nothing and are logged as ignored. */
+static void a_fail_or_an_invoice_nobody_waits_for_is_ignored(void **state)
+{
+	(void)state;
+	struct fx *f = fx_new(1, 1, ALICE_HONEST);
+	fx_connect(f, false, 0);
+	actions_clear(&f->a);
+	fail_htlc(f, "c1", 99, TEMP_FAIL, SEC);
+	const struct evrec *ev = actions_find_log(&f->a, "fail_ignored");
+	assert_non_null(ev);
+	assert_string_equal(log_str(ev, "reason"), "no such HTLC");
+	actions_clear(&f->a);
+	uint8_t hash[32], secret[32];
+	memset(hash, 0x11, 32);
+	memset(secret, 0x5e, 32);
+	struct msg m;
+	pay_engine_on_invoice(&f->e, msg_invoice(&m, 77, 1000, hash, secret, 18, 0, "t")->invoice,
+			      SEC, &f->a);
+	ev = actions_find_log(&f->a, "invoice_ignored");
+	assert_non_null(ev);
+	assert_int_equal(evrec_find(ev, "request")->v.u64, 77);
+	assert_int_equal(f->e.npays, 0);
 	fx_free(f);
 }
 
@@ -1455,6 +1484,7 @@ int main(void)
 		cmocka_unit_test(finished_payments_beyond_keep_are_forgotten),
 		cmocka_unit_test(forgetting_a_payment_keeps_other_parts_owners),
 		cmocka_unit_test(a_fulfill_with_a_wrong_preimage_is_refused),
+		cmocka_unit_test(a_fail_or_an_invoice_nobody_waits_for_is_ignored),
 		cmocka_unit_test(a_fulfill_after_expiry_is_refused),
 		cmocka_unit_test(a_failed_shard_is_retried_under_a_fresh_child_index),
 		cmocka_unit_test(a_permanent_failure_is_not_retried),
