@@ -1,5 +1,7 @@
-/* The state machines' one shape (sim/core/fsm.h): the lookup, the drawing
- * and the one policy for an illegal change. */
+/* The state machines' one shape (sim/core/fsm.h): the lookup, the drawing,
+ * the one policy for an illegal change, and the machines' tables (Bob's
+ * HTLCs) against their drawings in docs/architecture.md and in their
+ * headers. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -11,6 +13,11 @@
 #include <cmocka.h>
 
 #include "fsm.h"
+#include "htlc_state.h"
+
+#ifndef AMPSIM_SOURCE_ROOT
+#error "AMPSIM_SOURCE_ROOT: the tree the documents are read from"
+#endif
 
 /* a small machine: a → b on go, b stays on go, b → c on stop; first: a */
 enum { T_A, T_B, T_C, T_NSTATES };
@@ -99,12 +106,128 @@ static void ours_is_a_violation_a_peers_is_a_refusal(void **state)
 	actions_free(&out);
 }
 
+/* ---- the three machines --------------------------------------------------- */
+
+static void every_name_is_there(void **state)
+{
+	(void)state;
+	const struct fsm *all[] = { &htlc_machine };
+	for (size_t i = 0; i < 1; i++) {
+		for (int s = 0; s < all[i]->nstates; s++)
+			assert_non_null(all[i]->states[s]);
+		for (int e = 0; e < all[i]->nevents; e++)
+			assert_non_null(all[i]->events[e]);
+	}
+	assert_int_equal(htlc_machine.nstates, BH_STATE_COUNT);
+	assert_string_equal(htlc_state_name(BH_REFUNDED), "refunded");
+	assert_string_equal(htlc_event_name(HTLC_EV_LOSE_ONCHAIN), "lose_onchain");
+}
+
+static char *slurp(const char *rel)
+{
+	char path[1024];
+	snprintf(path, sizeof(path), "%s/%s", AMPSIM_SOURCE_ROOT, rel);
+	FILE *f = fopen(path, "rb");
+	assert_non_null(f);
+	assert_int_equal(fseek(f, 0, SEEK_END), 0);
+	long n = ftell(f);
+	assert_true(n >= 0);
+	rewind(f);
+	char *s = malloc((size_t)n + 1);
+	assert_non_null(s);
+	assert_int_equal(fread(s, 1, (size_t)n, f), (size_t)n);
+	s[n] = '\0';
+	fclose(f);
+	return s;
+}
+
+/* A C file's comment lines without their " * " (other lines as they are). */
+static char *uncomment(char *s)
+{
+	char *w = s;
+	for (char *r = s; *r;) {
+		if (r[0] == ' ' && r[1] == '*' && r[2] == ' ')
+			r += 3;
+		else if (r[0] == ' ' && r[1] == '*' && r[2] == '\n')
+			r += 2;
+		while (*r && *r != '\n')
+			*w++ = *r++;
+		if (*r)
+			*w++ = *r++;
+	}
+	*w = '\0';
+	return s;
+}
+
+/* The machine's drawing is in the file, exactly: every transition the
+ * document shows is in the table, and every one in the table is shown. */
+static void drawn_in(const struct fsm *m, const char *rel, bool comment)
+{
+	char want[2048];
+	assert_true(fsm_draw(m, want, sizeof(want)));
+	char *text = slurp(rel);
+	if (comment)
+		uncomment(text);
+	if (!strstr(text, want))
+		fail_msg("%s does not draw the %s machine as its table is; it should read:\n%s", rel,
+			 m->name, want);
+	free(text);
+}
+
+static void the_documents_draw_the_tables(void **state)
+{
+	(void)state;
+	drawn_in(&htlc_machine, "docs/architecture.md", false);
+	drawn_in(&htlc_machine, "receiver/engine/htlc_state.h", true);
+}
+
+/* A peer's message asking for an illegal change: refused and logged, no
+ * violation, nothing changes (each machine's change function). */
+static void a_peers_illegal_change_is_refused_and_logged(void **state)
+{
+	(void)state;
+	struct actions out;
+	actions_init(&out);
+	struct htlc_fsm h = { true, BH_HELD };
+	assert_false(htlc_change(&h, HTLC_EV_LOSE_ONCHAIN, FSM_PEER, "c1", 3, &out));
+	assert_int_equal(h.state, BH_HELD);
+	assert_int_equal(out.n, 1);
+	const struct evrec *r = actions_find_log(&out, FSM_REFUSED_EVENT);
+	assert_non_null(r);
+	assert_string_equal(r->buf + evrec_find(r, "machine")->v.str, "htlc");
+	assert_string_equal(r->buf + evrec_find(r, "subject")->v.str, "channel c1: HTLC 3");
+	assert_string_equal(r->buf + evrec_find(r, "from")->v.str, "held");
+	assert_string_equal(r->buf + evrec_find(r, "event")->v.str, "lose_onchain");
+	assert_null(actions_find_log(&out, HTLC_STATE_EVENT));
+	assert_int_equal(actions_count(&out, ACT_VIOLATION), 0);
+	actions_free(&out);
+}
+
+/* Our own illegal change: a violation, and no abort. */
+static void our_illegal_change_is_a_violation(void **state)
+{
+	(void)state;
+	struct actions out;
+	actions_init(&out);
+	struct htlc_fsm h = { false, BH_HELD };
+	assert_false(htlc_change(&h, HTLC_EV_SETTLE, FSM_OURS, "c2", 9, &out));
+	assert_false(h.present);
+	assert_string_equal(actions_nth(&out, ACT_VIOLATION, 0)->text,
+			    "channel c2: HTLC 9: settle is illegal in state new");
+	assert_int_equal(actions_count(&out, ACT_LOG), 0);
+	actions_free(&out);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(the_table_says_what_follows),
 		cmocka_unit_test(the_drawing_is_the_table),
 		cmocka_unit_test(ours_is_a_violation_a_peers_is_a_refusal),
+		cmocka_unit_test(every_name_is_there),
+		cmocka_unit_test(the_documents_draw_the_tables),
+		cmocka_unit_test(a_peers_illegal_change_is_refused_and_logged),
+		cmocka_unit_test(our_illegal_change_is_a_violation),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
