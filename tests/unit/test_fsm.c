@@ -1,7 +1,7 @@
 /* The state machines' one shape (sim/core/fsm.h): the lookup, the drawing,
- * the one policy for an illegal change, and the machines' tables (Bob's
- * HTLCs) against their drawings in docs/architecture.md and in their
- * headers. */
+ * the one policy for an illegal change, and the three machines' tables
+ * (payment, part, HTLC) against their drawings in docs/architecture.md and
+ * in their headers. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -14,6 +14,7 @@
 
 #include "fsm.h"
 #include "htlc_state.h"
+#include "payer.h"
 
 #ifndef AMPSIM_SOURCE_ROOT
 #error "AMPSIM_SOURCE_ROOT: the tree the documents are read from"
@@ -111,14 +112,25 @@ static void ours_is_a_violation_a_peers_is_a_refusal(void **state)
 static void every_name_is_there(void **state)
 {
 	(void)state;
-	const struct fsm *all[] = { &htlc_machine };
-	for (size_t i = 0; i < 1; i++) {
+	const struct fsm *all[] = { &payment_machine, &part_machine, &htlc_machine };
+	for (size_t i = 0; i < 3; i++) {
 		for (int s = 0; s < all[i]->nstates; s++)
 			assert_non_null(all[i]->states[s]);
 		for (int e = 0; e < all[i]->nevents; e++)
 			assert_non_null(all[i]->events[e]);
 	}
+	assert_int_equal(payment_machine.nstates, PAY_STATE_COUNT);
+	assert_int_equal(part_machine.nstates, PART_STATE_COUNT);
 	assert_int_equal(htlc_machine.nstates, BH_STATE_COUNT);
+	/* stored numbers never change meaning (append-only) */
+	assert_int_equal(PAY_NEW, 0);
+	assert_int_equal(PAY_DONE, 4);
+	assert_int_equal(PART_WAITING, 0);
+	assert_int_equal(PART_REFUNDED, 4);
+	assert_string_equal(pay_state_name(PAY_AWAITING_INVOICE), "awaiting_invoice");
+	assert_string_equal(pay_event_name(PAYEV_TIMEOUT), "timeout");
+	assert_string_equal(part_state_name(PART_INFLIGHT), "inflight");
+	assert_string_equal(part_event_name(PEV_UNSENDABLE), "unsendable");
 	assert_string_equal(htlc_state_name(BH_REFUNDED), "refunded");
 	assert_string_equal(htlc_event_name(HTLC_EV_LOSE_ONCHAIN), "lose_onchain");
 }
@@ -177,7 +189,11 @@ static void drawn_in(const struct fsm *m, const char *rel, bool comment)
 static void the_documents_draw_the_tables(void **state)
 {
 	(void)state;
+	drawn_in(&payment_machine, "docs/architecture.md", false);
+	drawn_in(&part_machine, "docs/architecture.md", false);
 	drawn_in(&htlc_machine, "docs/architecture.md", false);
+	drawn_in(&payment_machine, "sender/engine/payer.h", true);
+	drawn_in(&part_machine, "sender/engine/payer.h", true);
 	drawn_in(&htlc_machine, "receiver/engine/htlc_state.h", true);
 }
 
@@ -188,33 +204,85 @@ static void a_peers_illegal_change_is_refused_and_logged(void **state)
 	(void)state;
 	struct actions out;
 	actions_init(&out);
+
+	struct part pt;
+	memset(&pt, 0, sizeof(pt));
+	pt.state = PART_REFUNDED;
+	struct payment p;
+	memset(&p, 0, sizeof(p));
+	snprintf(p.id, sizeof(p.id), "p1");
+	p.parts = &pt;
+	p.nparts = 1;
+	assert_false(part_change(&p, 0, PEV_FULFILLED, FSM_PEER, NULL, &out));
+	assert_int_equal(pt.state, PART_REFUNDED);
+	const struct evrec *r = actions_find_log(&out, FSM_REFUSED_EVENT);
+	assert_non_null(r);
+	assert_string_equal(r->buf + evrec_find(r, "machine")->v.str, "part");
+	assert_string_equal(r->buf + evrec_find(r, "subject")->v.str, "payment p1: part 0");
+	assert_string_equal(r->buf + evrec_find(r, "from")->v.str, "refunded");
+	assert_string_equal(r->buf + evrec_find(r, "event")->v.str, "fulfilled");
+	assert_null(actions_find_log(&out, "part_state"));
+	assert_int_equal(actions_count(&out, ACT_VIOLATION), 0);
+	actions_clear(&out);
+
+	p.state = PAY_DONE;
+	assert_false(payment_change(&p, PAYEV_INVOICE, FSM_PEER, &out));
+	assert_int_equal(p.state, PAY_DONE);
+	assert_int_equal(out.n, 1);
+	r = actions_find_log(&out, FSM_REFUSED_EVENT);
+	assert_non_null(r);
+	assert_string_equal(r->buf + evrec_find(r, "subject")->v.str, "payment p1");
+	actions_clear(&out);
+
 	struct htlc_fsm h = { true, BH_HELD };
 	assert_false(htlc_change(&h, HTLC_EV_LOSE_ONCHAIN, FSM_PEER, "c1", 3, &out));
 	assert_int_equal(h.state, BH_HELD);
 	assert_int_equal(out.n, 1);
-	const struct evrec *r = actions_find_log(&out, FSM_REFUSED_EVENT);
+	r = actions_find_log(&out, FSM_REFUSED_EVENT);
 	assert_non_null(r);
-	assert_string_equal(r->buf + evrec_find(r, "machine")->v.str, "htlc");
 	assert_string_equal(r->buf + evrec_find(r, "subject")->v.str, "channel c1: HTLC 3");
-	assert_string_equal(r->buf + evrec_find(r, "from")->v.str, "held");
-	assert_string_equal(r->buf + evrec_find(r, "event")->v.str, "lose_onchain");
 	assert_null(actions_find_log(&out, HTLC_STATE_EVENT));
-	assert_int_equal(actions_count(&out, ACT_VIOLATION), 0);
 	actions_free(&out);
 }
 
-/* Our own illegal change: a violation, and no abort. */
+/* Our own illegal change: the same text from every machine, and no abort. */
 static void our_illegal_change_is_a_violation(void **state)
 {
 	(void)state;
 	struct actions out;
 	actions_init(&out);
+	struct payment p;
+	memset(&p, 0, sizeof(p));
+	snprintf(p.id, sizeof(p.id), "p2");
+	p.state = PAY_DONE;
+	assert_false(payment_change(&p, PAYEV_FINISH, FSM_OURS, &out));
+	assert_string_equal(actions_nth(&out, ACT_VIOLATION, 0)->text,
+			    "payment p2: finish is illegal in state done");
 	struct htlc_fsm h = { false, BH_HELD };
 	assert_false(htlc_change(&h, HTLC_EV_SETTLE, FSM_OURS, "c2", 9, &out));
 	assert_false(h.present);
-	assert_string_equal(actions_nth(&out, ACT_VIOLATION, 0)->text,
+	assert_string_equal(actions_nth(&out, ACT_VIOLATION, 1)->text,
 			    "channel c2: HTLC 9: settle is illegal in state new");
 	assert_int_equal(actions_count(&out, ACT_LOG), 0);
+	actions_free(&out);
+}
+
+/* A stay is legal and logs nothing: asking again for the invoice awaited. */
+static void a_stay_changes_and_logs_nothing(void **state)
+{
+	(void)state;
+	struct actions out;
+	actions_init(&out);
+	struct payment p;
+	memset(&p, 0, sizeof(p));
+	snprintf(p.id, sizeof(p.id), "p3");
+	p.state = PAY_AWAITING_INVOICE;
+	assert_true(payment_change(&p, PAYEV_ASK_INVOICE, FSM_OURS, &out));
+	p.state = PAY_ACTIVE;
+	assert_true(payment_change(&p, PAYEV_LAUNCH, FSM_OURS, &out));
+	assert_int_equal(p.state, PAY_ACTIVE);
+	assert_int_equal(out.n, 0);
+	assert_false(pay_state_allowed(PAY_ACTIVE, PAY_ACTIVE));
 	actions_free(&out);
 }
 
@@ -228,6 +296,7 @@ int main(void)
 		cmocka_unit_test(the_documents_draw_the_tables),
 		cmocka_unit_test(a_peers_illegal_change_is_refused_and_logged),
 		cmocka_unit_test(our_illegal_change_is_a_violation),
+		cmocka_unit_test(a_stay_changes_and_logs_nothing),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
