@@ -64,7 +64,9 @@ void be_lose_fulfilled(struct bob_engine *e, size_t chan, struct bob_htlc *h, co
 		       struct actions *out)
 {
 	struct bob_chan *bc = &e->chans[chan];
-	if (!htlc_transition(&h->fsm, HTLC_EV_LOSE_ONCHAIN, bc->ledger.id, h->id, out))
+	/* why given: Alice's acknowledgement asked for it; else the chain */
+	enum fsm_cause cause = why ? FSM_PEER : FSM_OURS;
+	if (!htlc_change(&h->fsm, HTLC_EV_LOSE_ONCHAIN, cause, bc->ledger.id, h->id, out))
 		return;
 	if (!ledger_reverse_fulfill(&bc->ledger, h->amount))
 		fatal("channel %s: cannot take back %llu msat", bc->ledger.id,

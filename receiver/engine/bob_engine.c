@@ -533,7 +533,7 @@ static void handle_add(struct bob_engine *e, uint64_t conn, const Ampsim__Update
 		return;
 	}
 	h->in_ledger = true;
-	if (!htlc_transition(&h->fsm, HTLC_EV_ACCEPT, bc->ledger.id, m->htlc_id, out))
+	if (!htlc_change(&h->fsm, HTLC_EV_ACCEPT, FSM_PEER, bc->ledger.id, m->htlc_id, out))
 		return;
 	be_check_conservation(bc, out);
 	act_persist(out, BOB_REC_CHANNEL, chan, 0, NULL);

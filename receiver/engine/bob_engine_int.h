@@ -25,7 +25,7 @@ size_t be_unpaid_of(const struct bob_engine *e, uint64_t requester);
  * being gathered). */
 void be_expire_invoices(struct bob_engine *e, uint64_t now_us, struct actions *out);
 
-/* bob_resolve.c: one HTLC's resolution (through htlc_transition), and
+/* bob_resolve.c: one HTLC's resolution (through htlc_change), and
  * putting it on the wire (first time, or again for a replayed add). */
 void be_resolve(struct bob_engine *e, size_t chan, uint64_t htlc_id, enum htlc_event ev,
 		const uint8_t preimage[AMP_LEN], uint32_t code, const char *reason,

@@ -1,5 +1,5 @@
 /* How an HTLC ends, and how the end is told to Alice. Every change of an
- * HTLC's state goes through htlc_transition (htlc_state.c) from here. */
+ * HTLC's state goes through htlc_change (htlc_state.c) from here. */
 #include <stdio.h>
 #include <string.h>
 
@@ -33,7 +33,10 @@ void be_resolve(struct bob_engine *e, size_t chan, uint64_t htlc_id, enum htlc_e
 {
 	struct bob_chan *bc = &e->chans[chan];
 	struct bob_htlc *h = be_htlc_slot(bc, htlc_id);
-	if (!htlc_transition(&h->fsm, ev, bc->ledger.id, htlc_id, out))
+	/* refuse answers an add Alice sent (her message); every other end is
+	 * Bob's own decision */
+	enum fsm_cause cause = ev == HTLC_EV_REFUSE ? FSM_PEER : FSM_OURS;
+	if (!htlc_change(&h->fsm, ev, cause, bc->ledger.id, htlc_id, out))
 		return;
 	bool in_ledger = h->in_ledger;
 	if (in_ledger) {

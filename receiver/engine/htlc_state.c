@@ -1,16 +1,56 @@
 #include "htlc_state.h"
 
-#include <stdlib.h>
+#include <stdio.h>
+
+static const char *const state_names[BH_STATE_COUNT] = {
+	[BH_HELD] = "held",
+	[BH_FULFILLED] = "fulfilled",
+	[BH_FAILED] = "failed",
+	[BH_REFUNDED] = "refunded",
+};
+
+static const char *const event_names[HTLC_EV_COUNT] = {
+	[HTLC_EV_ACCEPT] = "accept",
+	[HTLC_EV_REFUSE] = "refuse",
+	[HTLC_EV_SETTLE] = "settle",
+	[HTLC_EV_FAIL] = "fail",
+	[HTLC_EV_EXPIRE] = "expire",
+	[HTLC_EV_LOSE_ONCHAIN] = "lose_onchain",
+};
+
+/* An HTLC's first event: its arrival. */
+static const unsigned char first[HTLC_EV_COUNT] = {
+	[HTLC_EV_ACCEPT] = FSM_TO(BH_HELD),
+	[HTLC_EV_REFUSE] = FSM_TO(BH_FAILED),
+};
+
+static const unsigned char next[BH_STATE_COUNT][HTLC_EV_COUNT] = {
+	[BH_HELD] = {
+		[HTLC_EV_SETTLE] = FSM_TO(BH_FULFILLED),
+		[HTLC_EV_FAIL] = FSM_TO(BH_FAILED),
+		[HTLC_EV_EXPIRE] = FSM_TO(BH_REFUNDED),
+	},
+	/* the preimage is out: only the chain (or Alice's word that she
+	 * reclaimed it at its expiry) can still take it back */
+	[BH_FULFILLED] = {
+		[HTLC_EV_LOSE_ONCHAIN] = FSM_TO(BH_REFUNDED),
+	},
+	/* failed and refunded are final */
+};
+
+const struct fsm htlc_machine = {
+	.name = "htlc",
+	.nstates = BH_STATE_COUNT,
+	.nevents = HTLC_EV_COUNT,
+	.states = state_names,
+	.events = event_names,
+	.first = first,
+	.next = &next[0][0],
+};
 
 const char *htlc_state_name(enum bob_htlc_state s)
 {
-	switch (s) {
-	case BH_HELD: return "held";
-	case BH_FULFILLED: return "fulfilled";
-	case BH_FAILED: return "failed";
-	case BH_REFUNDED: return "refunded";
-	}
-	abort();
+	return fsm_state_name(&htlc_machine, (int)s);
 }
 
 bool htlc_state_from_stored(int v, enum bob_htlc_state *s)
@@ -26,74 +66,39 @@ bool htlc_state_from_stored(int v, enum bob_htlc_state *s)
 
 const char *htlc_event_name(enum htlc_event e)
 {
-	switch (e) {
-	case HTLC_EV_ACCEPT: return "accept";
-	case HTLC_EV_REFUSE: return "refuse";
-	case HTLC_EV_SETTLE: return "settle";
-	case HTLC_EV_FAIL: return "fail";
-	case HTLC_EV_EXPIRE: return "expire";
-	case HTLC_EV_LOSE_ONCHAIN: return "lose_onchain";
-	}
-	abort();
+	return fsm_event_name(&htlc_machine, (int)e);
 }
 
 bool htlc_next(bool fresh, enum bob_htlc_state from, enum htlc_event ev, enum bob_htlc_state *to)
 {
-	if (fresh) {
-		switch (ev) {
-		case HTLC_EV_ACCEPT: *to = BH_HELD; return true;
-		case HTLC_EV_REFUSE: *to = BH_FAILED; return true;
-		case HTLC_EV_SETTLE:
-		case HTLC_EV_FAIL:
-		case HTLC_EV_EXPIRE:
-		case HTLC_EV_LOSE_ONCHAIN:
-			return false;
-		}
-		abort();
-	}
-	switch (from) {
-	case BH_HELD:
-		switch (ev) {
-		case HTLC_EV_SETTLE: *to = BH_FULFILLED; return true;
-		case HTLC_EV_FAIL: *to = BH_FAILED; return true;
-		case HTLC_EV_EXPIRE: *to = BH_REFUNDED; return true;
-		case HTLC_EV_ACCEPT:
-		case HTLC_EV_REFUSE:
-		case HTLC_EV_LOSE_ONCHAIN:
-			return false;
-		}
-		abort();
-	case BH_FULFILLED:
-		/* the preimage is out: only the chain can still take it back */
-		if (ev == HTLC_EV_LOSE_ONCHAIN) {
-			*to = BH_REFUNDED;
-			return true;
-		}
+	int next_state;
+	if (!fsm_next(&htlc_machine, fresh ? FSM_FRESH : (int)from, (int)ev, &next_state))
 		return false;
-	case BH_FAILED:
-	case BH_REFUNDED:
-		return false;   /* final */
-	}
-	abort();
+	*to = (enum bob_htlc_state)next_state;
+	return true;
 }
 
-bool htlc_transition(struct htlc_fsm *f, enum htlc_event ev, const char *channel,
-		     uint64_t htlc_id, struct actions *out)
+bool htlc_change(struct htlc_fsm *f, enum htlc_event ev, enum fsm_cause cause,
+		 const char *channel, uint64_t htlc_id, struct actions *out)
 {
-	enum bob_htlc_state to;
-	if (!htlc_next(!f->present, f->state, ev, &to)) {
-		act_violation(out, "channel %s: HTLC %llu: %s is illegal in state %s", channel,
-			      (unsigned long long)htlc_id, htlc_event_name(ev),
-			      f->present ? htlc_state_name(f->state) : "new");
+	int from = f->present ? (int)f->state : FSM_FRESH;
+	int to;
+	if (!fsm_next(&htlc_machine, from, (int)ev, &to)) {
+		char subject[96];
+		snprintf(subject, sizeof(subject), "channel %s: HTLC %llu", channel,
+			 (unsigned long long)htlc_id);
+		fsm_refuse(&htlc_machine, cause, subject, from, (int)ev, out);
 		return false;
 	}
+	if (to == from)
+		return true;   /* a stay: nothing changes */
 	struct evrec *r = act_log(out, HTLC_STATE_EVENT);
 	evrec_str(r, "channel", channel);
 	evrec_u64(r, "htlc", htlc_id);
-	evrec_str(r, "from", f->present ? htlc_state_name(f->state) : "new");
-	evrec_str(r, "to", htlc_state_name(to));
+	evrec_str(r, "from", fsm_state_name(&htlc_machine, from));
+	evrec_str(r, "to", fsm_state_name(&htlc_machine, to));
 	evrec_str(r, "event", htlc_event_name(ev));
 	f->present = true;
-	f->state = to;
+	f->state = (enum bob_htlc_state)to;
 	return true;
 }

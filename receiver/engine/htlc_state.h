@@ -1,8 +1,15 @@
-/* The life of an HTLC Alice offered to Bob, as Bob keeps it.
+/* The life of an HTLC Alice offered to Bob, as Bob keeps it: a state
+ * machine of the shape of sim/core/fsm.h. Its table (htlc_state.c), as
+ * fsm_draw draws it (tests/unit/test_fsm.c checks this drawing, and the one
+ * in docs/architecture.md, against the table):
  *
- *   (arrival) --accept--> HELD --settle-----> FULFILLED --lose_onchain--> REFUNDED
- *   (arrival) --refuse--> FAILED      \--fail--> FAILED
- *                                      \--expire--> REFUNDED
+ * | from \ event | accept | refuse | settle | fail | expire | lose_onchain |
+ * |---|---|---|---|---|---|---|
+ * | (new) | held | failed | – | – | – | – |
+ * | held (0) | – | – | fulfilled | failed | refunded | – |
+ * | fulfilled (1) | – | – | – | – | – | refunded |
+ * | failed (2) | – | – | – | – | – | – |
+ * | refunded (3) | – | – | – | – | – | – |
  *
  * The numbers are written to SQLite (htlcs.state): they are append-only.
  * Never renumber or reuse a value; a new state gets the next number, and a
@@ -18,6 +25,7 @@
 #include <stdbool.h>
 
 #include "action.h"
+#include "fsm.h"
 
 enum bob_htlc_state {
 	BH_HELD = 0,        /* in Bob's ledger, waiting for its set (stored 0) */
@@ -36,12 +44,17 @@ enum htlc_event {
 	HTLC_EV_SETTLE,        /* its set completed: fulfill with the preimage */
 	HTLC_EV_FAIL,          /* a check or its set failed: fail it back */
 	HTLC_EV_EXPIRE,        /* its cltv_expiry passed: Alice reclaims it */
-	HTLC_EV_LOSE_ONCHAIN,  /* Alice's refund beat Bob's claim on chain */
+	HTLC_EV_LOSE_ONCHAIN,  /* Alice's refund beat Bob's claim on chain, or she
+			        * says she reclaimed it at its expiry */
 };
+#define HTLC_EV_COUNT 6
 const char *htlc_event_name(enum htlc_event e);
 
+/* The table: states, events, and what each event leads to. */
+extern const struct fsm htlc_machine;
+
 /* The state an event leads to from `from` (fresh = the HTLC has no state
- * yet); false if the change is illegal. */
+ * yet), looked up in htlc_machine; false if the change is illegal. */
 bool htlc_next(bool fresh, enum bob_htlc_state from, enum htlc_event ev, enum bob_htlc_state *to);
 
 /* One HTLC's state, as the transition function changes it. */
@@ -56,10 +69,12 @@ struct htlc_fsm {
 #define HTLC_STATE_EVENT "htlc_state"
 
 /* The one place an HTLC's state changes: checks the change against the
- * table, and on success sets it and logs an HTLC_STATE_EVENT record with channel, htlc, from, to and event. An
- * illegal change is refused, changes nothing, and is reported as an
- * invariant violation. */
-bool htlc_transition(struct htlc_fsm *f, enum htlc_event ev, const char *channel,
-		     uint64_t htlc_id, struct actions *out);
+ * table, and on success sets it and logs an HTLC_STATE_EVENT record with
+ * channel, htlc, from, to and event. An illegal change changes nothing,
+ * returns false and is refused by fsm_refuse's policy: an invariant
+ * violation when cause is FSM_OURS, a FSM_REFUSED_EVENT record when a
+ * peer's message asked for it (FSM_PEER). */
+bool htlc_change(struct htlc_fsm *f, enum htlc_event ev, enum fsm_cause cause,
+		 const char *channel, uint64_t htlc_id, struct actions *out);
 
 #endif

@@ -122,8 +122,8 @@ void pe_maybe_finish(struct pay_engine *e, struct payment *p, struct actions *ou
 		return;
 	bool violation;
 	enum outcome o = payment_outcome(p, &violation);
-	if (!payment_transition(p, PAY_DONE, out))
-		fatal("payment %s: cannot end from %s", p->id, pay_state_name(p->state));
+	if (!payment_change(p, PAYEV_FINISH, FSM_OURS, out))
+		return;
 	p->outcome = o;
 	/* a reason is for what did not settle: one left from waiting (for a
 	 * channel, for bob) no longer applies */
@@ -153,11 +153,12 @@ void pe_maybe_finish(struct pay_engine *e, struct payment *p, struct actions *ou
 
 /* ---- sending parts ---------------------------------------------------- */
 
-void pe_fail_part_unsent(struct payment *p, size_t part, const char *why, struct actions *out)
+void pe_fail_part_unsent(struct payment *p, size_t part, enum fsm_cause cause, const char *why,
+			 struct actions *out)
 {
 	struct part *pt = &p->parts[part];
-	if (!part_change(p, part, PEV_UNSENDABLE, why, out))
-		fatal("part of %s cannot fail unsent from %s", p->id, part_state_name(pt->state));
+	if (!part_change(p, part, PEV_UNSENDABLE, cause, why, out))
+		return;
 	snprintf(pt->why, sizeof(pt->why), "%s", why);
 	if (!p->why[0])
 		snprintf(p->why, sizeof(p->why), "%s", why);
@@ -218,7 +219,7 @@ void pe_send_part(struct pay_engine *e, struct payment *p, size_t part, uint64_t
 	    sc[pt->chan].free_slots == 0) {
 		size_t c = split_pick_channel(sc, e->nchans, pt->amount, SIZE_MAX);
 		if (c == SIZE_MAX) {
-			pe_fail_part_unsent(p, part, "no usable channel can carry this part", out);
+			pe_fail_part_unsent(p, part, FSM_OURS, "no usable channel can carry this part", out);
 			return;
 		}
 		pt->chan = c;
@@ -230,7 +231,7 @@ void pe_send_part(struct pay_engine *e, struct payment *p, size_t part, uint64_t
 	enum ledger_err le = ledger_add(&pc->ledger, pt->htlc_id, pt->amount, pt->hash,
 					pt->cltv_expiry);
 	if (le != LEDGER_OK) {
-		pe_fail_part_unsent(p, part, ledger_err_name(le), out);
+		pe_fail_part_unsent(p, part, FSM_OURS, ledger_err_name(le), out);
 		return;
 	}
 	pc->next_htlc_id++;
@@ -241,8 +242,8 @@ void pe_send_part(struct pay_engine *e, struct payment *p, size_t part, uint64_t
 	pt->countersigned = false;
 	pt->signed_terms = pay_engine_part_terms(e, pt, &terms) &&
 			   terms_sign(&e->terms, &terms, pt->sender_sig);
-	if (!part_change(p, part, PEV_SENT, NULL, out))
-		fatal("part of %s sent from %s", p->id, part_state_name(pt->state));
+	if (!part_change(p, part, PEV_SENT, FSM_OURS, NULL, out))
+		return;
 	pe_persist(e, p, pt->chan, out);   /* the HTLC exists before Bob can hear of it */
 
 	struct evrec *ev = act_log(out, "htlc_offered");
@@ -365,8 +366,8 @@ void pe_note_deferred(struct pay_engine *e, uint64_t seq)
 static void defer(struct pay_engine *e, struct payment *p, const char *reason,
 		  struct actions *out)
 {
-	if (!payment_transition(p, PAY_DEFERRED, out))
-		fatal("payment %s: cannot wait from %s", p->id, pay_state_name(p->state));
+	if (!payment_change(p, PAYEV_DEFER, FSM_OURS, out))
+		return;
 	pe_note_deferred(e, p->seq);
 	pe_persist(e, p, SIZE_MAX, out);
 	struct evrec *ev = act_log(out, "payment_deferred");
@@ -378,8 +379,8 @@ static void defer(struct pay_engine *e, struct payment *p, const char *reason,
  * a payment does once it has what it needs to start. */
 static void launch(struct pay_engine *e, struct payment *p, uint64_t now_us, struct actions *out)
 {
-	if (p->state != PAY_ACTIVE && !payment_transition(p, PAY_ACTIVE, out))
-		fatal("payment %s: cannot plan from %s", p->id, pay_state_name(p->state));
+	if (!payment_change(p, PAYEV_LAUNCH, FSM_OURS, out))
+		return;
 	uint32_t n = p->mode == PAY_SINGLE ? 1 : p->shards;
 	bool wait;
 	if (!plan_parts(e, p, n, now_us, &wait)) {
@@ -451,10 +452,8 @@ void pe_start_payment(struct pay_engine *e, struct payment *p, uint64_t now_us,
 	pe_persist(e, p, SIZE_MAX, out);
 	if ((p->mode == PAY_SINGLE || p->mode == PAY_MPP) && !payment_has_invoice(p)) {
 		/* the seed's story: Bob sends an invoice, then Alice tries */
-		if (p->state != PAY_AWAITING_INVOICE &&
-		    !payment_transition(p, PAY_AWAITING_INVOICE, out))
-			fatal("payment %s: cannot ask for an invoice from %s", p->id,
-			      pay_state_name(p->state));
+		if (!payment_change(p, PAYEV_ASK_INVOICE, FSM_OURS, out))
+			return;
 		pe_request_invoice(e, p, -1, out);
 		return;
 	}
@@ -520,8 +519,8 @@ void pay_engine_retry_deferred(struct pay_engine *e, uint64_t now_us, struct act
 			else
 				snprintf(p->why, sizeof(p->why), "timed out waiting for usable channels (%s)", was);
 			/* it stops waiting: what its parts did (if any) decides */
-			if (!payment_transition(p, PAY_ACTIVE, out))
-				fatal("payment %s: cannot stop waiting", p->id);
+			if (!payment_change(p, PAYEV_TIMEOUT, FSM_OURS, out))
+				continue;
 			pe_maybe_finish(e, p, out);
 			continue;
 		}
@@ -574,12 +573,12 @@ void pay_engine_on_invoice(struct pay_engine *e, const Ampsim__Invoice *m, uint6
 	evrec_u64(ev, "amount_msat", m->amount_msat);
 	evrec_hex(ev, "hash", m->payment_hash.data, AMP_LEN);
 	if (r.part < 0 && p->state == PAY_AWAITING_INVOICE &&
-	    !payment_transition(p, PAY_ACTIVE, out))
-		fatal("payment %s: cannot take its invoice", p->id);
+	    !payment_change(p, PAYEV_INVOICE, FSM_PEER, out))
+		return;
 	if (m->amount_msat == 0) {
 		snprintf(p->why, sizeof(p->why), "Bob's invoice is for nothing");
 		if (r.part >= 0)
-			pe_fail_part_unsent(p, (size_t)r.part, p->why, out);
+			pe_fail_part_unsent(p, (size_t)r.part, FSM_PEER, p->why, out);
 		pe_maybe_finish(e, p, out);
 		return;
 	}
@@ -590,7 +589,7 @@ void pay_engine_on_invoice(struct pay_engine *e, const Ampsim__Invoice *m, uint6
 		evrec_str(rj, "reason", "not signed by the bob alice is connected to");
 		snprintf(p->why, sizeof(p->why), "Bob's invoice is not signed by his node key");
 		if (r.part >= 0)
-			pe_fail_part_unsent(p, (size_t)r.part, p->why, out);
+			pe_fail_part_unsent(p, (size_t)r.part, FSM_PEER, p->why, out);
 		pe_maybe_finish(e, p, out);
 		return;
 	}
@@ -601,8 +600,8 @@ void pay_engine_on_invoice(struct pay_engine *e, const Ampsim__Invoice *m, uint6
 		pt->have_invoice = true;
 		pe_persist(e, p, SIZE_MAX, out);
 		if (now_us > p->deadline_us)
-			pe_fail_part_unsent(p, (size_t)r.part, "payment timed out waiting for the invoice",
-					    out);
+			pe_fail_part_unsent(p, (size_t)r.part, FSM_PEER,
+					    "payment timed out waiting for the invoice", out);
 		else
 			pe_send_part(e, p, (size_t)r.part, now_us, out);
 		pe_maybe_finish(e, p, out);

@@ -36,6 +36,8 @@ void pe_send_invoice_request(struct pay_engine *e, const struct inv_request *r,
 void pe_maybe_finish(struct pay_engine *e, struct payment *p, struct actions *out);
 void pe_maybe_retry(struct pay_engine *e, struct payment *p, size_t failed_idx, uint64_t now_us,
 		    struct actions *out);
-void pe_fail_part_unsent(struct payment *p, size_t part, const char *why, struct actions *out);
+/* The part fails before it was sent (cause: who asked, for an illegal change). */
+void pe_fail_part_unsent(struct payment *p, size_t part, enum fsm_cause cause, const char *why,
+			 struct actions *out);
 
 #endif

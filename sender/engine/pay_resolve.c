@@ -44,17 +44,17 @@ static void apply_resolution(struct pay_engine *e, size_t chan, struct payment *
 	struct pay_chan *pc = &e->chans[chan];
 	struct part *pt = &p->parts[part];
 	struct ledger_htlc h;
+	enum part_event pev = how == PART_FULFILLED ? PEV_FULFILLED
+			    : how == PART_FAILED ? PEV_FAILED : PEV_EXPIRED;
+	/* the part's change first: refused, nothing else changes either */
+	if (!part_change(p, part, pev, source == SRC_MESSAGE ? FSM_PEER : FSM_OURS, reason, out))
+		return;
 	enum htlc_end end = how == PART_FULFILLED ? HTLC_FULFILLED
 			  : how == PART_FAILED ? HTLC_FAILED : HTLC_REFUNDED;
 	if (ledger_resolve(&pc->ledger, pt->htlc_id, end, &h) != LEDGER_OK)
 		fatal("resolving HTLC %llu that is not in flight on %s",
 		      (unsigned long long)pt->htlc_id, pc->ledger.id);
 	pe_check_conservation(e, chan, out);
-	enum part_event pev = how == PART_FULFILLED ? PEV_FULFILLED
-			    : how == PART_FAILED ? PEV_FAILED : PEV_EXPIRED;
-	if (!part_change(p, part, pev, reason, out))
-		fatal("part of %s: %s in state %s", p->id, part_event_name(pev),
-		      part_state_name(pt->state));
 	pt->onchain = source == SRC_CHAIN;
 	pt->failure_code = code;
 	if (reason)

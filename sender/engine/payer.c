@@ -1,71 +1,155 @@
 #include "payer.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "log.h"
 
+static const char *const part_states[PART_STATE_COUNT] = {
+	[PART_WAITING] = "waiting",
+	[PART_INFLIGHT] = "inflight",
+	[PART_FULFILLED] = "fulfilled",
+	[PART_FAILED] = "failed",
+	[PART_REFUNDED] = "refunded",
+};
+
+static const char *const part_events[PEV_COUNT] = {
+	[PEV_SENT] = "sent",
+	[PEV_UNSENDABLE] = "unsendable",
+	[PEV_FULFILLED] = "fulfilled",
+	[PEV_FAILED] = "failed",
+	[PEV_EXPIRED] = "expired",
+};
+
+static const unsigned char part_table[PART_STATE_COUNT][PEV_COUNT] = {
+	[PART_WAITING] = {
+		[PEV_SENT] = FSM_TO(PART_INFLIGHT),
+		[PEV_UNSENDABLE] = FSM_TO(PART_FAILED),
+	},
+	[PART_INFLIGHT] = {
+		[PEV_FULFILLED] = FSM_TO(PART_FULFILLED),
+		[PEV_FAILED] = FSM_TO(PART_FAILED),
+		[PEV_EXPIRED] = FSM_TO(PART_REFUNDED),
+	},
+	/* fulfilled, failed and refunded are final: an HTLC ends exactly once */
+};
+
+const struct fsm part_machine = {
+	.name = "part",
+	.nstates = PART_STATE_COUNT,
+	.nevents = PEV_COUNT,
+	.states = part_states,
+	.events = part_events,
+	.next = &part_table[0][0],
+};
+
+static const char *const pay_states[PAY_STATE_COUNT] = {
+	[PAY_NEW] = "new",
+	[PAY_DEFERRED] = "deferred",
+	[PAY_AWAITING_INVOICE] = "awaiting_invoice",
+	[PAY_ACTIVE] = "active",
+	[PAY_DONE] = "done",
+};
+
+static const char *const pay_events[PAYEV_COUNT] = {
+	[PAYEV_DEFER] = "defer",
+	[PAYEV_ASK_INVOICE] = "ask_invoice",
+	[PAYEV_LAUNCH] = "launch",
+	[PAYEV_INVOICE] = "invoice",
+	[PAYEV_TIMEOUT] = "timeout",
+	[PAYEV_FINISH] = "finish",
+};
+
+static const unsigned char pay_table[PAY_STATE_COUNT][PAYEV_COUNT] = {
+	[PAY_NEW] = {
+		[PAYEV_DEFER] = FSM_TO(PAY_DEFERRED),
+		[PAYEV_ASK_INVOICE] = FSM_TO(PAY_AWAITING_INVOICE),
+		[PAYEV_LAUNCH] = FSM_TO(PAY_ACTIVE),
+	},
+	[PAY_DEFERRED] = {
+		[PAYEV_ASK_INVOICE] = FSM_TO(PAY_AWAITING_INVOICE),
+		[PAYEV_LAUNCH] = FSM_TO(PAY_ACTIVE),
+		[PAYEV_TIMEOUT] = FSM_TO(PAY_ACTIVE),
+		[PAYEV_FINISH] = FSM_TO(PAY_DONE),
+	},
+	[PAY_AWAITING_INVOICE] = {
+		[PAYEV_DEFER] = FSM_TO(PAY_DEFERRED),
+		[PAYEV_ASK_INVOICE] = FSM_TO(PAY_AWAITING_INVOICE),   /* asked again: stays */
+		[PAYEV_LAUNCH] = FSM_TO(PAY_ACTIVE),
+		[PAYEV_INVOICE] = FSM_TO(PAY_ACTIVE),
+	},
+	[PAY_ACTIVE] = {
+		[PAYEV_DEFER] = FSM_TO(PAY_DEFERRED),
+		[PAYEV_LAUNCH] = FSM_TO(PAY_ACTIVE),   /* planned again: stays */
+		[PAYEV_FINISH] = FSM_TO(PAY_DONE),
+	},
+	/* done is final */
+};
+
+const struct fsm payment_machine = {
+	.name = "payment",
+	.nstates = PAY_STATE_COUNT,
+	.nevents = PAYEV_COUNT,
+	.states = pay_states,
+	.events = pay_events,
+	.next = &pay_table[0][0],
+};
+
 const char *part_state_name(enum part_state s)
 {
-	switch (s) {
-	case PART_WAITING: return "waiting";
-	case PART_INFLIGHT: return "inflight";
-	case PART_FULFILLED: return "fulfilled";
-	case PART_FAILED: return "failed";
-	case PART_REFUNDED: return "refunded";
-	}
-	return "?";
+	return fsm_state_name(&part_machine, (int)s);
 }
 
 const char *part_event_name(enum part_event e)
 {
-	switch (e) {
-	case PEV_SENT: return "sent";
-	case PEV_UNSENDABLE: return "unsendable";
-	case PEV_FULFILLED: return "fulfilled";
-	case PEV_FAILED: return "failed";
-	case PEV_EXPIRED: return "expired";
-	}
-	return "?";
+	return fsm_event_name(&part_machine, (int)e);
 }
 
 const char *pay_state_name(enum pay_state s)
 {
-	switch (s) {
-	case PAY_NEW: return "new";
-	case PAY_DEFERRED: return "deferred";
-	case PAY_AWAITING_INVOICE: return "awaiting_invoice";
-	case PAY_ACTIVE: return "active";
-	case PAY_DONE: return "done";
-	}
-	return "?";
+	return fsm_state_name(&payment_machine, (int)s);
+}
+
+const char *pay_event_name(enum pay_event e)
+{
+	return fsm_event_name(&payment_machine, (int)e);
+}
+
+bool payment_next(enum pay_state from, enum pay_event ev, enum pay_state *to)
+{
+	int next;
+	if (!fsm_next(&payment_machine, (int)from, (int)ev, &next))
+		return false;
+	*to = (enum pay_state)next;
+	return true;
 }
 
 bool pay_state_allowed(enum pay_state from, enum pay_state to)
 {
-	switch (from) {
-	case PAY_NEW:
-		return to == PAY_DEFERRED || to == PAY_AWAITING_INVOICE || to == PAY_ACTIVE;
-	case PAY_DEFERRED:
-		return to == PAY_AWAITING_INVOICE || to == PAY_ACTIVE || to == PAY_DONE;
-	case PAY_AWAITING_INVOICE:
-		return to == PAY_DEFERRED || to == PAY_ACTIVE;
-	case PAY_ACTIVE:
-		return to == PAY_DEFERRED || to == PAY_DONE;
-	case PAY_DONE:
-		return false;
-	}
+	enum pay_state next;
+	for (int ev = 0; ev < PAYEV_COUNT; ev++)
+		if (from != to && payment_next(from, (enum pay_event)ev, &next) && next == to)
+			return true;
 	return false;
 }
 
-bool payment_transition(struct payment *p, enum pay_state to, struct actions *out)
+bool payment_change(struct payment *p, enum pay_event ev, enum fsm_cause cause,
+		    struct actions *out)
 {
-	if (!pay_state_allowed(p->state, to))
+	enum pay_state to;
+	if (!payment_next(p->state, ev, &to)) {
+		char subject[64];
+		snprintf(subject, sizeof(subject), "payment %s", p->id);
+		fsm_refuse(&payment_machine, cause, subject, (int)p->state, (int)ev, out);
 		return false;
-	struct evrec *ev = act_log(out, "payment_state");
-	evrec_str(ev, "payment", p->id);
-	evrec_str(ev, "from", pay_state_name(p->state));
-	evrec_str(ev, "to", pay_state_name(to));
+	}
+	if (to == p->state)
+		return true;   /* a stay: nothing changes */
+	struct evrec *r = act_log(out, "payment_state");
+	evrec_str(r, "payment", p->id);
+	evrec_str(r, "from", pay_state_name(p->state));
+	evrec_str(r, "to", pay_state_name(to));
 	p->state = to;
 	return true;
 }
@@ -75,54 +159,37 @@ bool payment_has_invoice(const struct payment *p)
 	return !amp_is_zero(p->inv_hash);
 }
 
-bool part_transition(struct part *pt, enum part_event ev)
+bool part_next(enum part_state from, enum part_event ev, enum part_state *to)
 {
-	enum part_state next = pt->state;
-	switch (pt->state) {
-	case PART_WAITING:
-		switch (ev) {
-		case PEV_SENT: next = PART_INFLIGHT; break;
-		case PEV_UNSENDABLE: next = PART_FAILED; break;
-		case PEV_FULFILLED:
-		case PEV_FAILED:
-		case PEV_EXPIRED:
-			return false;
-		}
-		break;
-	case PART_INFLIGHT:
-		switch (ev) {
-		case PEV_FULFILLED: next = PART_FULFILLED; break;
-		case PEV_FAILED: next = PART_FAILED; break;
-		case PEV_EXPIRED: next = PART_REFUNDED; break;
-		case PEV_SENT:
-		case PEV_UNSENDABLE:
-			return false;
-		}
-		break;
-	case PART_FULFILLED:
-	case PART_FAILED:
-	case PART_REFUNDED:
-		return false;   /* an HTLC ends exactly once */
-	}
-	pt->state = next;
+	int next;
+	if (!fsm_next(&part_machine, (int)from, (int)ev, &next))
+		return false;
+	*to = (enum part_state)next;
 	return true;
 }
 
-bool part_change(struct payment *p, size_t part, enum part_event ev, const char *why,
-		 struct actions *out)
+bool part_change(struct payment *p, size_t part, enum part_event ev, enum fsm_cause cause,
+		 const char *why, struct actions *out)
 {
 	struct part *pt = &p->parts[part];
-	enum part_state from = pt->state;
-	if (!part_transition(pt, ev))
+	enum part_state from = pt->state, to;
+	if (!part_next(from, ev, &to)) {
+		char subject[80];
+		snprintf(subject, sizeof(subject), "payment %s: part %zu", p->id, part);
+		fsm_refuse(&part_machine, cause, subject, (int)from, (int)ev, out);
 		return false;
+	}
+	if (to == from)
+		return true;   /* a stay: nothing changes */
 	struct evrec *r = act_log(out, "part_state");
 	evrec_str(r, "payment", p->id);
 	evrec_u64(r, "part", part);
 	evrec_str(r, "trigger", part_event_name(ev));
 	evrec_str(r, "from", part_state_name(from));
-	evrec_str(r, "to", part_state_name(pt->state));
+	evrec_str(r, "to", part_state_name(to));
 	if (why && why[0])
 		evrec_str(r, "why", why);
+	pt->state = to;
 	return true;
 }
 

@@ -1,6 +1,7 @@
 /* A payment as Alice tracks it: its state, its parts (one per HTLC
- * attempt), the two state machines (payment and part) and the rule that
- * turns the parts' results into the payment's one outcome.
+ * attempt), the two state machines (payment and part, of the shape of
+ * sim/core/fsm.h) and the rule that turns the parts' results into the
+ * payment's one outcome.
  * Pure: no sockets, no clock; transitions are logged through an action
  * list (action.h). */
 #ifndef AMPSIM_PAYER_H
@@ -13,6 +14,7 @@
 #include "amount.h"
 #include "action.h"
 #include "amp.h"
+#include "fsm.h"
 #include "vocab.h"
 
 enum part_state {
@@ -22,6 +24,7 @@ enum part_state {
 	PART_FAILED,      /* failed back by Bob, or never sent */
 	PART_REFUNDED,    /* reclaimed by Alice at cltv_expiry */
 };
+#define PART_STATE_COUNT 5
 const char *part_state_name(enum part_state s);
 
 /* Stored as integers: values are append-only. */
@@ -56,6 +59,7 @@ enum pay_state {
 	PAY_ACTIVE,           /* parts planned: they decide what happens next */
 	PAY_DONE,             /* the outcome is known */
 };
+#define PAY_STATE_COUNT 5
 const char *pay_state_name(enum pay_state s);
 
 struct payment {
@@ -86,33 +90,69 @@ enum part_event {
 	PEV_FAILED,       /* Bob failed it back */
 	PEV_EXPIRED,      /* reclaimed at cltv_expiry (refund) */
 };
+#define PEV_COUNT 5
 const char *part_event_name(enum part_event e);
 
-/* A part's lifecycle, in one place:
- *   waiting  --sent-->        inflight
- *   waiting  --unsendable-->  failed
- *   inflight --fulfilled-->   fulfilled
- *   inflight --failed-->      failed
- *   inflight --expired-->     refunded
- * Every other (state, event) is refused: false, and nothing changes. */
-bool part_transition(struct part *pt, enum part_event ev);
+/* A part's lifecycle, in one table (payer.c), as fsm_draw draws it
+ * (tests/unit/test_fsm.c checks this drawing, and the one in
+ * docs/architecture.md, against the table):
+ *
+ * | from \ event | sent | unsendable | fulfilled | failed | expired |
+ * |---|---|---|---|---|---|
+ * | waiting (0) | inflight | failed | – | – | – |
+ * | inflight (1) | – | – | fulfilled | failed | refunded |
+ * | fulfilled (2) | – | – | – | – | – |
+ * | failed (3) | – | – | – | – | – |
+ * | refunded (4) | – | – | – | – | – |
+ */
+extern const struct fsm part_machine;
 
-/* The part's transition, logged as a "part_state" event with payment,
- * part (its index), trigger (the part event), from, to, and why when given.
- * false, nothing changed and nothing logged when the table refuses it. */
-bool part_change(struct payment *p, size_t part, enum part_event ev, const char *why,
-		 struct actions *out);
+/* The state ev leads a part to from `from`; false if the table refuses it. */
+bool part_next(enum part_state from, enum part_event ev, enum part_state *to);
 
-/* A payment's lifecycle, in one place (self-transitions are refused):
- *   new              --> deferred | awaiting_invoice | active
- *   deferred         --> awaiting_invoice | active | done
- *   awaiting_invoice --> deferred | active
- *   active           --> deferred | done
- *   done             (final)
- * Every change is logged as a "payment_state" event (payment, from, to).
- * false, and nothing changes, for any other. */
+/* The one place a part's state changes: logged as a "part_state" event
+ * with payment, part (its index), trigger (the part event), from, to, and
+ * why when given. An illegal change changes nothing, logs no part_state,
+ * returns false and is refused by fsm_refuse's policy (cause: who asked). */
+bool part_change(struct payment *p, size_t part, enum part_event ev, enum fsm_cause cause,
+		 const char *why, struct actions *out);
+
+/* What happens to a payment. */
+enum pay_event {
+	PAYEV_DEFER,        /* it waits: for Bob to be reachable, or for channels */
+	PAYEV_ASK_INVOICE,  /* single/mpp: Bob's invoice is asked for */
+	PAYEV_LAUNCH,       /* it has what it needs: its parts are planned */
+	PAYEV_INVOICE,      /* single/mpp: the invoice it awaited arrived */
+	PAYEV_TIMEOUT,      /* it stops waiting at its deadline: its parts decide */
+	PAYEV_FINISH,       /* nothing is busy any more: the outcome is known */
+};
+#define PAYEV_COUNT 6
+const char *pay_event_name(enum pay_event e);
+
+/* A payment's lifecycle, in one table (payer.c), as fsm_draw draws it
+ * (checked like the part's):
+ *
+ * | from \ event | defer | ask_invoice | launch | invoice | timeout | finish |
+ * |---|---|---|---|---|---|---|
+ * | new (0) | deferred | awaiting_invoice | active | – | – | – |
+ * | deferred (1) | – | awaiting_invoice | active | – | active | done |
+ * | awaiting_invoice (2) | deferred | stays | active | active | – | – |
+ * | active (3) | deferred | – | stays | – | – | done |
+ * | done (4) | – | – | – | – | – | – |
+ */
+extern const struct fsm payment_machine;
+
+/* The state ev leads a payment to from `from`; false if the table refuses it. */
+bool payment_next(enum pay_state from, enum pay_event ev, enum pay_state *to);
+/* Some event leads from `from` to another state `to` (a stay is no change). */
 bool pay_state_allowed(enum pay_state from, enum pay_state to);
-bool payment_transition(struct payment *p, enum pay_state to, struct actions *out);
+
+/* The one place a payment's state changes: every change is logged as a
+ * "payment_state" event (payment, from, to); a stay changes and logs
+ * nothing. An illegal change changes nothing, returns false and is refused
+ * by fsm_refuse's policy (cause: who asked). */
+bool payment_change(struct payment *p, enum pay_event ev, enum fsm_cause cause,
+		    struct actions *out);
 
 /* Bob's invoice (or a pasted one) is known (single/mpp). */
 bool payment_has_invoice(const struct payment *p);

@@ -48,6 +48,8 @@ static const struct evt_entry table[] = {
 	EV("restart", EVS_BOB, F("channels", I64)),
 	EV("crash", EVS_BOTH, F("how", STR)),
 	EV("invariant_violation", EVS_BOTH, F("what", STR)),
+	EV("state_change_refused", EVS_BOTH, F("machine", STR), F("subject", STR), F("from", STR),
+	   F("trigger", STR)),
 	EV("chain_unreachable", EVS_BOTH, F("chain", STR), F("reason", STR)),
 	EV("chain_reachable", EVS_BOTH, F("chain", STR)),
 

@@ -1492,12 +1492,12 @@ static void test_htlc_transitions_follow_the_table(void **state)
 	struct actions out;
 	actions_init(&out);
 	struct htlc_fsm f = { true, BH_FAILED };
-	assert_false(htlc_transition(&f, HTLC_EV_SETTLE, "c1", 4, &out));
+	assert_false(htlc_change(&f, HTLC_EV_SETTLE, FSM_OURS, "c1", 4, &out));
 	assert_int_equal(f.state, BH_FAILED);
 	assert_int_equal(actions_count(&out, ACT_VIOLATION), 1);
 	assert_null(actions_find_log(&out, HTLC_STATE_EVENT));
 	f.state = BH_HELD;
-	assert_true(htlc_transition(&f, HTLC_EV_SETTLE, "c1", 4, &out));
+	assert_true(htlc_change(&f, HTLC_EV_SETTLE, FSM_OURS, "c1", 4, &out));
 	const struct evrec *r = actions_find_log(&out, HTLC_STATE_EVENT);
 	assert_non_null(r);
 	assert_string_equal(r->buf + evrec_find(r, "to")->v.str, "fulfilled");

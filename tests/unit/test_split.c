@@ -235,9 +235,16 @@ static void part_lifecycle_allows_only_its_transitions(void **state)
 			for (size_t k = 0; k < sizeof(ok) / sizeof(ok[0]); k++)
 				if (ok[k].from == states[si] && ok[k].ev == all[ei])
 					want = (int)ok[k].to;
-			bool done = part_transition(&pt, all[ei]);
+			struct payment p;
+			memset(&p, 0, sizeof(p));
+			p.parts = &pt;
+			p.nparts = 1;
+			struct actions a;
+			actions_init(&a);
+			bool done = part_change(&p, 0, all[ei], FSM_OURS, NULL, &a);
 			assert_int_equal(done, want >= 0);
 			assert_int_equal(pt.state, want >= 0 ? (enum part_state)want : states[si]);
+			actions_free(&a);
 		}
 	}
 }
