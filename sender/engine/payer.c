@@ -148,6 +148,7 @@ bool payment_change(struct payment *p, enum pay_event ev, enum fsm_cause cause,
 		return true;   /* a stay: nothing changes */
 	struct evrec *r = act_log(out, "payment_state");
 	evrec_str(r, "payment", p->id);
+	evrec_str(r, "trigger", fsm_event_name(&payment_machine, (int)ev));
 	evrec_str(r, "from", pay_state_name(p->state));
 	evrec_str(r, "to", pay_state_name(to));
 	p->state = to;

@@ -1393,6 +1393,8 @@ static void payment_transitions_follow_the_table(void **state)
 			if (ok && j != i) {
 				const struct evrec *ev = actions_find_log(&a, "payment_state");
 				assert_string_equal(log_str(ev, "from"), pay_state_name(all[i]));
+				assert_string_equal(log_str(ev, "trigger"),
+						    fsm_event_name(&payment_machine, e));
 				assert_string_equal(log_str(ev, "to"), pay_state_name(all[j]));
 			}
 			actions_free(&a);
