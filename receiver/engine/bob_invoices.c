@@ -126,7 +126,7 @@ void be_expire_invoices(struct bob_engine *e, uint64_t now_us, struct actions *o
 			struct evrec *r = act_log(out, "invoice_expired");
 			evrec_hex(r, "hash", bi->inv.payment_hash, AMP_LEN);
 			evrec_u64(r, "created_height", bi->inv.created_height);
-			act_persist(out, BOB_REC_INVOICE_FORGET, ACTION_NO_CHAN, bi->seq, NULL);
+			act_persist(out, BOB_REC_INVOICE_FORGET, ACTION_NO_CHAN, bi->seq);
 			be_invoice_leaves(e, bi);
 			continue;
 		}

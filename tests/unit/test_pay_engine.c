@@ -97,7 +97,7 @@ static const Ampsim__Envelope *sent(struct fx *f, Ampsim__Envelope__MsgCase c, s
 		size_t used;
 		char why[64];
 		frame_arena_reset(f->arena);
-		assert_int_equal(frame_decode(f->arena, x->frame, x->frame_len, &used, &env, why,
+		assert_int_equal(frame_decode(f->arena, x->u.send.frame, x->u.send.frame_len, &used, &env, why,
 					      sizeof(why)), FRAME_OK);
 		if (env->msg_case == c && k-- == 0)
 			return env;
@@ -117,7 +117,7 @@ static size_t nlogs(const struct actions *a, const char *name)
 {
 	size_t n = 0;
 	for (size_t i = 0; i < a->n; i++)
-		n += a->v[i].kind == ACT_LOG && strcmp(a->v[i].log->name, name) == 0;
+		n += a->v[i].kind == ACT_LOG && strcmp(a->v[i].u.log.rec->name, name) == 0;
 	return n;
 }
 
@@ -133,8 +133,8 @@ static const char *log_str(const struct evrec *r, const char *key)
 static const struct evrec *nth_log(const struct actions *a, const char *name, size_t k)
 {
 	for (size_t i = 0; i < a->n; i++)
-		if (a->v[i].kind == ACT_LOG && strcmp(a->v[i].log->name, name) == 0 && k-- == 0)
-			return a->v[i].log;
+		if (a->v[i].kind == ACT_LOG && strcmp(a->v[i].u.log.rec->name, name) == 0 && k-- == 0)
+			return a->v[i].u.log.rec;
 	return NULL;
 }
 
@@ -325,8 +325,8 @@ static void the_payment_and_channel_are_persisted_in_the_list_that_sends(void **
 	for (size_t i = 0; i < actions_count(&f->a, ACT_PERSIST); i++) {
 		const struct action *x = actions_nth(&f->a, ACT_PERSIST, i);
 		/* records name a payment by its seq: 1 for the first */
-		pay_rec |= x->what == PAY_REC_PAYMENT && x->id == 1 && f->e.pays[0].seq == 1;
-		chan_rec |= x->what == PAY_REC_CHANNEL && x->chan == 0;
+		pay_rec |= x->u.persist.record == PAY_REC_PAYMENT && x->u.persist.id == 1 && f->e.pays[0].seq == 1;
+		chan_rec |= x->u.persist.record == PAY_REC_CHANNEL && x->u.persist.chan == 0;
 	}
 	assert_true(pay_rec && chan_rec);
 	fx_free(f);
@@ -362,12 +362,12 @@ static void finished_payments_beyond_keep_are_forgotten(void **state)
 	assert_int_equal(pay_engine_compact(&f->e, 1, &f->a), 2);
 	/* the two oldest finished ones went, durably; the rest kept their order */
 	assert_int_equal(actions_count(&f->a, ACT_PERSIST), 3);
-	assert_int_equal(actions_nth(&f->a, ACT_PERSIST, 0)->what, PAY_REC_FORGET);
+	assert_int_equal(actions_nth(&f->a, ACT_PERSIST, 0)->u.persist.record, PAY_REC_FORGET);
 	/* and the totals of what was forgotten */
-	assert_int_equal(actions_nth(&f->a, ACT_PERSIST, 2)->what, PAY_REC_TOTALS);
+	assert_int_equal(actions_nth(&f->a, ACT_PERSIST, 2)->u.persist.record, PAY_REC_TOTALS);
 	assert_int_equal(f->e.forgotten.settled, 2);
-	assert_int_equal(actions_nth(&f->a, ACT_PERSIST, 0)->id, 1);
-	assert_int_equal(actions_nth(&f->a, ACT_PERSIST, 1)->id, 2);
+	assert_int_equal(actions_nth(&f->a, ACT_PERSIST, 0)->u.persist.id, 1);
+	assert_int_equal(actions_nth(&f->a, ACT_PERSIST, 1)->u.persist.id, 2);
 	assert_int_equal(f->e.npays, 2);
 	assert_null(pay_engine_by_seq(&f->e, 1));
 	assert_null(pay_engine_find_pay(&f->e, "a2"));
@@ -464,7 +464,7 @@ static void single_fails_when_no_channel_carries_the_whole_amount(void **state)
 	assert_non_null(o);
 	assert_string_equal(log_str(o, "outcome"), "failed");
 	assert_string_equal(log_str(o, "why"), "no single channel can carry the whole amount");
-	assert_int_equal(actions_nth(&f->a, ACT_OUTCOME, 0)->what, OUTCOME_FAILED);
+	assert_int_equal(actions_nth(&f->a, ACT_OUTCOME, 0)->u.outcome.outcome, OUTCOME_FAILED);
 	assert_int_equal(f->e.pays[0].state, PAY_DONE);
 	assert_int_equal(f->e.failed, 1);
 	fx_free(f);
@@ -1033,9 +1033,9 @@ static void with_a_chain_expiry_submits_a_refund(void **state)
 	pay_engine_block(&f->e, (uint64_t)a.cltv * SEC, NULL, 0, &f->a);
 	assert_int_equal(actions_count(&f->a, ACT_CHAIN), 1);
 	const struct action *c = actions_nth(&f->a, ACT_CHAIN, 0);
-	assert_int_equal(c->what, PAY_CHAIN_REFUND);
-	assert_int_equal(c->id, a.id);
-	assert_memory_equal(c->key, a.hash, 32);
+	assert_int_equal(c->u.chain.tx, PAY_CHAIN_REFUND);
+	assert_int_equal(c->u.chain.htlc_id, a.id);
+	assert_memory_equal(c->u.chain.key, a.hash, 32);
 	/* not resolved until the chain confirms it */
 	assert_int_equal(f->e.pays[0].parts[0].state, PART_INFLIGHT);
 	struct pay_chain_seen s = { .chan = 0, .htlc_id = a.id, .claim = false, .confirm_height = a.cltv + 2 };
@@ -1097,12 +1097,12 @@ static void blocks_arm_the_timer_of_the_next_block(void **state)
 	struct fx *f = fx_new(1, 1, ALICE_HONEST);
 	pay_engine_start(&f->e, 0, &f->a);
 	assert_int_equal(actions_count(&f->a, ACT_TIMER), 1);
-	assert_int_equal(actions_nth(&f->a, ACT_TIMER, 0)->what, PAY_TIMER_BLOCK);
-	assert_int_equal(actions_nth(&f->a, ACT_TIMER, 0)->at_us, SEC);
+	assert_int_equal(actions_nth(&f->a, ACT_TIMER, 0)->u.timer.timer, PAY_TIMER_BLOCK);
+	assert_int_equal(actions_nth(&f->a, ACT_TIMER, 0)->u.timer.at_us, SEC);
 	actions_clear(&f->a);
 	pay_engine_block(&f->e, 5 * SEC + 300000, NULL, 0, &f->a);
 	assert_int_equal(actions_count(&f->a, ACT_TIMER), 1);
-	assert_int_equal(actions_nth(&f->a, ACT_TIMER, 0)->at_us, 6 * SEC);
+	assert_int_equal(actions_nth(&f->a, ACT_TIMER, 0)->u.timer.at_us, 6 * SEC);
 	fx_free(f);
 }
 
