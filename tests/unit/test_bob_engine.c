@@ -1226,6 +1226,64 @@ static void test_claim_the_chain_did_not_answer_is_sent_again_next_block(void **
 	fx_teardown(f);
 }
 
+/* The chain's own words: a claim that finds the output spent by a claim
+ * was his own (sent earlier, its answer lost), one spent by a refund was
+ * beaten. What the block decided after its claims comes with the answer
+ * to the last of them. */
+static void test_the_chain_answers_claims_after_the_list(void **state)
+{
+	(void)state;
+	struct amp2 s;
+	struct fx *f = settled_amp(true, &s);
+	actions_clear(&f->out);
+	bob_engine_block(&f->e, 37 * SEC, &f->out);
+	assert_int_equal(actions_count(&f->out, ACT_CHAIN), 2);
+	assert_int_equal(actions_count(&f->out, ACT_TIMER), 0);   /* held back */
+	actions_clear(&f->out);
+	bob_engine_chain_result(&f->e, 0, 0, CHAIN_ANSWER_SPENT_BY_CLAIM, &f->out);
+	assert_non_null(actions_find_log(&f->out, "onchain_claim_sent"));
+	assert_int_equal(f->e.count.claims_onchain, 1);
+	assert_int_equal(actions_count(&f->out, ACT_TIMER), 0);
+	bob_engine_chain_result(&f->e, 1, 0, CHAIN_ANSWER_SPENT_BY_REFUND, &f->out);
+	assert_non_null(actions_find_log(&f->out, "onchain_claim_beaten"));
+	assert_int_equal(f->e.count.claims_onchain, 1);
+	assert_int_equal(actions_count(&f->out, ACT_TIMER), 1);
+	assert_int_equal(actions_nth(&f->out, ACT_TIMER, 0)->u.timer.at_us, 38 * SEC);
+	fx_teardown(f);
+}
+
+/* A persist carries its row, encoded as the engine stood when the entry
+ * point returned. */
+static void test_a_persist_carries_its_row(void **state)
+{
+	(void)state;
+	struct amp2 s;
+	struct fx *f = fx_ready(BOB_HONEST, 18, false);
+	amp2_make(&s);
+	struct add a = amp_part(&s, 0, "c1", 0);
+	add_in(f, &a, 0);
+	bool add = false, chan = false;
+	for (size_t i = 0; i < actions_count(&f->out, ACT_PERSIST); i++) {
+		const struct act_persist *x = &actions_nth(&f->out, ACT_PERSIST, i)->u.persist;
+		if (x->record == BOB_REC_HTLC_ADD) {
+			const struct bob_htlc_row *r = (const struct bob_htlc_row *)x->bytes;
+			assert_int_equal(x->len, sizeof(*r));
+			assert_string_equal(r->channel, "c1");
+			assert_int_equal(r->amount, BTC(1));
+			assert_memory_equal(r->hash, s.hash[0], 32);
+			add = true;
+		} else if (x->record == BOB_REC_CHANNEL) {
+			const struct bob_chan_row *r = (const struct bob_chan_row *)x->bytes;
+			assert_int_equal(x->len, bob_chan_row_len(r->done_len));
+			assert_string_equal(r->id, "c1");
+			assert_int_equal(r->alice, f->e.chans[0].ledger.alice.millisatoshis);
+			chan = true;
+		}
+	}
+	assert_true(add && chan);
+	fx_teardown(f);
+}
+
 static void test_resolve_ack_stops_the_chain_claim(void **state)
 {
 	(void)state;
@@ -1621,6 +1679,8 @@ int main(void)
 		cmocka_unit_test(test_late_behaviour_claims_after_expiry),
 		cmocka_unit_test(test_unacked_fulfill_is_claimed_on_chain_before_expiry),
 		cmocka_unit_test(test_claim_the_chain_did_not_answer_is_sent_again_next_block),
+		cmocka_unit_test(test_the_chain_answers_claims_after_the_list),
+		cmocka_unit_test(test_a_persist_carries_its_row),
 		cmocka_unit_test(test_resolve_ack_stops_the_chain_claim),
 		cmocka_unit_test(test_a_fulfill_alice_reclaimed_is_given_back),
 		cmocka_unit_test(test_refund_that_wins_on_chain_takes_the_money_back),

@@ -332,6 +332,43 @@ static void the_payment_and_channel_are_persisted_in_the_list_that_sends(void **
 	fx_free(f);
 }
 
+/* A persist carries its record, encoded as the engine stood when the
+ * entry point returned: the payment's bytes decode to it, the channel's
+ * row is its row. */
+static void a_persist_carries_its_encoded_record(void **state)
+{
+	(void)state;
+	struct fx *f = fx_new(1, 1, ALICE_HONEST);
+	fx_connect(f, false, 0);
+	actions_clear(&f->a);
+	pay(f, "p1", PAY_AMP, 0.1, 0, 0);
+	bool pay_rec = false, chan_rec = false;
+	for (size_t i = 0; i < actions_count(&f->a, ACT_PERSIST); i++) {
+		const struct act_persist *x = &actions_nth(&f->a, ACT_PERSIST, i)->u.persist;
+		if (x->record == PAY_REC_PAYMENT) {
+			struct payment p;
+			char why[160], id[SCN_ID_MAX];
+			assert_true(pay_decode(x->bytes, x->len, &p, why, sizeof(why)));
+			assert_string_equal(p.id, "p1");
+			assert_int_equal(p.nparts, f->e.pays[0].nparts);
+			assert_int_equal(p.parts[0].state, f->e.pays[0].parts[0].state);
+			payment_free(&p);
+			assert_true(pay_record_id(x->bytes, x->len, id, sizeof(id)));
+			assert_string_equal(id, "p1");
+			pay_rec = true;
+		} else if (x->record == PAY_REC_CHANNEL) {
+			struct pay_chan_row r, now;
+			assert_int_equal(x->len, sizeof(r));
+			memcpy(&r, x->bytes, sizeof(r));
+			pay_chan_row_of(&f->e, 0, &now);
+			assert_memory_equal(&r, &now, sizeof(r));
+			chan_rec = true;
+		}
+	}
+	assert_true(pay_rec && chan_rec);
+	fx_free(f);
+}
+
 /* Settle AMP payment `id` (2 shards over c1 and c2) by fulfilling both. */
 static void settle_amp(struct fx *f, const char *id, uint64_t now)
 {
@@ -1049,6 +1086,53 @@ static void with_a_chain_expiry_submits_a_refund(void **state)
 	fx_free(f);
 }
 
+/* The chain's answer to a refund, handed in after the list: the engine
+ * says what it means. What the block decided after the refund (the next
+ * block's timer) comes with the answer. */
+static void the_chain_answers_a_refund_after_the_list(void **state)
+{
+	(void)state;
+	struct fx *f = fx_new(1, 1, ALICE_HONEST);
+	sign_by_name(f);
+	pay_engine_configure(&f->e, &f->e.clk, f->e.seed, ALICE_HONEST, true);
+	fx_connect(f, false, 0);
+	actions_clear(&f->a);
+	pay(f, "p1", PAY_AMP, 0.5, 0, 0);
+	struct add a = add_of(f, 0);
+	countersign(f, &a, node_bob);
+	actions_clear(&f->a);
+	pay_engine_block(&f->e, (uint64_t)a.cltv * SEC, NULL, 0, &f->a);
+	assert_int_equal(actions_count(&f->a, ACT_CHAIN), 1);
+	assert_int_equal(actions_count(&f->a, ACT_TIMER), 0);   /* held back */
+	/* a served chain that did not answer: deferred, asked again */
+	actions_clear(&f->a);
+	pay_engine_chain_result(&f->e, 0, a.id, CHAIN_ANSWER_UNREACHABLE, &f->a);
+	const struct evrec *r = actions_find_log(&f->a, "onchain_refund_deferred");
+	assert_non_null(r);
+	assert_int_equal(evrec_find(r, "cltv_expiry")->v.i64, a.cltv);
+	assert_int_equal(actions_count(&f->a, ACT_TIMER), 1);
+	/* spent by Bob's claim: nothing to say (its preimage settles it) */
+	actions_clear(&f->a);
+	pay_engine_block(&f->e, (uint64_t)(a.cltv + 1) * SEC, NULL, 0, &f->a);
+	assert_int_equal(actions_count(&f->a, ACT_CHAIN), 1);
+	actions_clear(&f->a);
+	pay_engine_chain_result(&f->e, 0, a.id, CHAIN_ANSWER_SPENT_BY_CLAIM, &f->a);
+	assert_null(actions_find_log(&f->a, "onchain_refund_sent"));
+	assert_null(actions_find_log(&f->a, "onchain_refund_deferred"));
+	/* spent by a refund: hers (only the sender refunds), sent: said once */
+	actions_clear(&f->a);
+	pay_engine_block(&f->e, (uint64_t)(a.cltv + 2) * SEC, NULL, 0, &f->a);
+	actions_clear(&f->a);
+	pay_engine_chain_result(&f->e, 0, a.id, CHAIN_ANSWER_SPENT_BY_REFUND, &f->a);
+	assert_non_null(actions_find_log(&f->a, "onchain_refund_sent"));
+	actions_clear(&f->a);
+	pay_engine_block(&f->e, (uint64_t)(a.cltv + 3) * SEC, NULL, 0, &f->a);
+	actions_clear(&f->a);
+	pay_engine_chain_result(&f->e, 0, a.id, CHAIN_ANSWER_ACCEPTED, &f->a);
+	assert_null(actions_find_log(&f->a, "onchain_refund_sent"));
+	fx_free(f);
+}
+
 static void a_claim_on_chain_teaches_the_preimage_and_settles_the_part(void **state)
 {
 	(void)state;
@@ -1394,6 +1478,7 @@ int main(void)
 		cmocka_unit_test(amp_shards_as_asked),
 		cmocka_unit_test(the_add_expires_expiry_blocks_after_the_height_it_is_sent_at),
 		cmocka_unit_test(the_payment_and_channel_are_persisted_in_the_list_that_sends),
+		cmocka_unit_test(a_persist_carries_its_encoded_record),
 		cmocka_unit_test(single_asks_bob_for_an_invoice_first),
 		cmocka_unit_test(single_fails_when_no_channel_carries_the_whole_amount),
 		cmocka_unit_test(mpp_parts_share_the_invoice_hash_and_the_total),
@@ -1419,6 +1504,7 @@ int main(void)
 		cmocka_unit_test(a_payment_waits_for_bob_and_goes_on_reconnection),
 		cmocka_unit_test(an_htlc_is_refunded_at_its_cltv_expiry),
 		cmocka_unit_test(with_a_chain_expiry_submits_a_refund),
+		cmocka_unit_test(the_chain_answers_a_refund_after_the_list),
 		cmocka_unit_test(an_add_carries_alice_signature_of_its_terms),
 		cmocka_unit_test(without_a_countersignature_expiry_refunds_off_chain),
 		cmocka_unit_test(a_claim_on_chain_teaches_the_preimage_and_settles_the_part),
