@@ -189,7 +189,7 @@ static void compact(struct bob *b)
 	actions_free(&out);
 }
 
-static void act_one(struct bob *b, const struct action *a, struct chain_replies *replies)
+static void carry_out(struct bob *b, const struct action *a, struct chain_replies *replies)
 {
 	switch (a->kind) {
 	case ACT_PERSIST:
@@ -245,7 +245,7 @@ void bob_act(struct bob *b, struct actions *out)
 	struct chain_replies replies;
 	chain_replies_init(&replies);
 	for (size_t i = 0; i < out->n; i++)
-		act_one(b, &out->v[i], &replies);
+		carry_out(b, &out->v[i], &replies);
 	actions_clear(out);
 	/* the chain's answers, now that the list is carried out: each to the
 	 * engine in order, and what it decides carried out the same way */
