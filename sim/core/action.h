@@ -14,16 +14,18 @@
  * record its list asks for, as its state stands when the entry point
  * returns, with its own codec (sender/engine/pay_codec.c,
  * receiver/engine/bob_codec.c). A shell and the world write those bytes
- * under the record's key, and never read the engine to make a record.
+ * under the record's key, and never read the engine to make a record (an
+ * engine whose shell keeps no store is told so, and encodes none).
  *
  * What the chain answers to an ACT_CHAIN is not handed to the engine while
  * the list is carried out: the shell keeps each answer (struct
  * chain_replies) and, once the list is done, hands them to the engine in
- * order, carrying out the lists that come back the same way. A list ends
- * at its first chain transactions (struct chain_wait): what the engine
- * decided after them comes with the answer to the last of them, so that
- * the events an answer brings stand where they would if the answer had
- * come at once. */
+ * order, carrying out the lists that come back the same way. Every
+ * ACT_CHAIN gets one answer (one the shell could not send: invalid). A
+ * list ends at its first chain transactions (struct chain_wait): what the
+ * engine decided after them comes with the answer to the last of them, so
+ * that the events an answer brings stand where they would if the answer
+ * had come at once. */
 #ifndef AMPSIM_ACTION_H
 #define AMPSIM_ACTION_H
 
