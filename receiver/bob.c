@@ -630,6 +630,7 @@ int main(int argc, char **argv)
 		rc = 2;
 		goto done;
 	}
+	b->eng.encode_records = b->st != NULL;   /* nothing writes them without --state */
 	b->turn = turn_new(b->base, b->st);
 	turn_set_writer(b->turn, bob_store_write, b);
 	if (!bob_chain(b, &o)) {

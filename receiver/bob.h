@@ -98,9 +98,10 @@ bool bob_store_open(struct bob *b, const char *dir, char *err, size_t errlen);
 /* Rebuild the engine from the store; false + err when the state cannot be
  * read in full. */
 bool bob_store_load(struct bob *b, char *err, size_t errlen);
-/* One ACT_PERSIST record (inside the caller's transaction). */
-void bob_store_record(struct bob *b, const struct action *a);
+/* One ACT_PERSIST record's bytes (inside the caller's transaction). */
+void bob_store_record(struct bob *b, const struct act_persist *x);
 /* Write a record the turn deferred to its end (turn_writer). */
-void bob_store_write(void *arg, int what, size_t chan, uint64_t id);
+void bob_store_write(void *arg, int record, size_t chan, uint64_t id, const uint8_t *bytes,
+		     size_t len);
 
 #endif

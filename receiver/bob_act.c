@@ -108,58 +108,53 @@ void bob_timers_free(struct bob *b)
 
 /* ---- the chain --------------------------------------------------------- */
 
-static void submit_claim(struct bob *b, const struct action *a)
+/* Submit a claim the engine asked for: what the chain answers. */
+static enum chain_answer submit_claim(struct bob *b, const struct act_chain *x)
 {
-	const struct bob_htlc *h = bob_engine_htlc(&b->eng, a->chan, a->id);
+	const struct bob_htlc *h = bob_engine_htlc(&b->eng, x->chan, x->htlc_id);
 	if (!b->chain || !h)
-		fatal("chain claim of %zu/%llu without a chain or an HTLC", a->chan,
-		      (unsigned long long)a->id);
+		fatal("chain claim of %zu/%llu without a chain or an HTLC", x->chan,
+		      (unsigned long long)x->htlc_id);
 	struct chain_tx claim, winner;
 	struct chain_proof proof;
 	memset(&claim, 0, sizeof(claim));
 	claim.kind = CHAIN_CLAIM;
-	memcpy(claim.preimage, a->key, AMP_LEN);
+	memcpy(claim.preimage, x->key, AMP_LEN);
 	uint32_t height = simclock_height_of(&b->eng.clk, bob_now(b));
 	char why[100] = "no signed terms to show";
 	enum chain_submit_result cr = CHAIN_INVALID;
-	if (bob_engine_claim_proof(&b->eng, a->chan, a->id, a->key, &proof))
+	if (bob_engine_claim_proof(&b->eng, x->chan, x->htlc_id, x->key, &proof))
 		cr = chain_submit(b->chain, &claim, &proof, height, &winner, why, sizeof(why));
 	if (cr == CHAIN_INVALID)
-		log_warn("claim of %s/%llu refused by the chain: %s", b->eng.chans[a->chan].ledger.id,
-			 (unsigned long long)a->id, why);
-	enum bob_chain_result r = BOB_CLAIM_INVALID;
+		log_warn("claim of %s/%llu refused by the chain: %s", b->eng.chans[x->chan].ledger.id,
+			 (unsigned long long)x->htlc_id, why);
+	enum chain_answer answer = CHAIN_ANSWER_INVALID;
 	switch (cr) {
-	case CHAIN_ACCEPTED: r = BOB_CLAIM_ACCEPTED; break;
+	case CHAIN_ACCEPTED: answer = CHAIN_ANSWER_ACCEPTED; break;
 	case CHAIN_SPENT:
-		/* only Bob claims, and only with the preimage: a claim that
-		 * already spends the output is his own, sent earlier when its
-		 * answer was lost (a served chain that went away) */
-		r = winner.kind == CHAIN_CLAIM ? BOB_CLAIM_ACCEPTED : BOB_CLAIM_SPENT;
+		answer = winner.kind == CHAIN_CLAIM ? CHAIN_ANSWER_SPENT_BY_CLAIM
+						    : CHAIN_ANSWER_SPENT_BY_REFUND;
 		break;
-	case CHAIN_INVALID: r = BOB_CLAIM_INVALID; break;
-	case CHAIN_UNREACHABLE: r = BOB_CLAIM_UNREACHABLE; break;
+	case CHAIN_INVALID: answer = CHAIN_ANSWER_INVALID; break;
+	case CHAIN_UNREACHABLE: answer = CHAIN_ANSWER_UNREACHABLE; break;
 	}
-	struct actions out;
-	actions_init(&out);
-	bob_engine_chain_result(&b->eng, a->chan, a->id, r, &out);
-	bob_act(b, &out);
-	actions_free(&out);
+	return answer;
 }
 
 /* ---- one action list --------------------------------------------------- */
 
-static void send_frame(struct bob *b, const struct action *a)
+static void send_frame(struct bob *b, const struct act_send *x)
 {
-	struct bob_conn *c = bob_conn_by_id(b, a->conn);
+	struct bob_conn *c = bob_conn_by_id(b, x->conn);
 	if (!c)
 		return;   /* gone since the engine decided: replayed on reconnect */
-	if (a->chan == ACTION_NO_CHAN) {
-		peer_send_frame(c->peer, a->frame, a->frame_len);
+	if (x->chan == ACTION_NO_CHAN) {
+		peer_send_frame(c->peer, x->frame, x->frame_len);
 		return;
 	}
 	bob_sync_links(b);
-	peer_send_frame_on(c->peer, &b->links[a->chan].out, b->eng.chans[a->chan].ledger.id,
-			   a->msg_kind, a->msg_name, a->frame, a->frame_len);
+	peer_send_frame_on(c->peer, &b->links[x->chan].out, b->eng.chans[x->chan].ledger.id,
+			   x->msg_kind, x->msg_name, x->frame, x->frame_len);
 }
 
 static void log_record(struct bob *b, const struct evrec *r)
@@ -194,6 +189,47 @@ static void compact(struct bob *b)
 	actions_free(&out);
 }
 
+static void carry_out(struct bob *b, const struct action *a, struct chain_replies *replies)
+{
+	switch (a->kind) {
+	case ACT_PERSIST:
+	case ACT_OUTCOME:
+		break;
+	case ACT_SEND:
+		send_frame(b, &a->u.send);
+		break;
+	case ACT_LOG:
+		log_record(b, a->u.log.rec);
+		break;
+	case ACT_TIMER:
+		if (a->u.timer.timer == BOB_TIMER_BLOCK)
+			arm_block_timer(b, a->u.timer.at_us);
+		else
+			arm_hold_timer(b, a->u.timer.id, a->u.timer.at_us);
+		break;
+	case ACT_CANCEL:
+		if (a->u.cancel.timer == BOB_TIMER_HOLD)
+			cancel_hold_timer(b, a->u.cancel.id);
+		break;
+	case ACT_CHAIN:
+		turn_commit(b->turn);   /* the chain is outside the turn */
+		/* its answer goes to the engine once the list is carried out */
+		chain_replies_add(replies, &a->u.chain, submit_claim(b, &a->u.chain));
+		break;
+	case ACT_VIOLATION:
+		evlog_violation(b->log, "%s", a->u.violation.text);
+		break;
+	case ACT_CLOSE: {
+		struct bob_conn *c = bob_conn_by_id(b, a->u.close.conn);
+		if (!c)
+			break;
+		log_warn("peer %s: %s; closing the connection", peer_name(c->peer), a->u.close.why);
+		peer_close(c->peer, a->u.close.why);
+		break;
+	}
+	}
+}
+
 void bob_act(struct bob *b, struct actions *out)
 {
 	b->act_depth++;
@@ -204,48 +240,21 @@ void bob_act(struct bob *b, struct actions *out)
 		turn_write(b->turn);
 		for (size_t i = 0; i < out->n; i++)
 			if (out->v[i].kind == ACT_PERSIST)
-				bob_store_record(b, &out->v[i]);
+				bob_store_record(b, &out->v[i].u.persist);
 	}
-	for (size_t i = 0; i < out->n; i++) {
-		const struct action *a = &out->v[i];
-		switch (a->kind) {
-		case ACT_PERSIST:
-		case ACT_OUTCOME:
-			break;
-		case ACT_SEND:
-			send_frame(b, a);
-			break;
-		case ACT_LOG:
-			log_record(b, a->log);
-			break;
-		case ACT_TIMER:
-			if (a->what == BOB_TIMER_BLOCK)
-				arm_block_timer(b, a->at_us);
-			else
-				arm_hold_timer(b, a->id, a->at_us);
-			break;
-		case ACT_CANCEL:
-			if (a->what == BOB_TIMER_HOLD)
-				cancel_hold_timer(b, a->id);
-			break;
-		case ACT_CHAIN:
-			turn_commit(b->turn);   /* the chain is outside the turn */
-			submit_claim(b, a);
-			break;
-		case ACT_VIOLATION:
-			evlog_violation(b->log, "%s", a->text);
-			break;
-		case ACT_CLOSE: {
-			struct bob_conn *c = bob_conn_by_id(b, a->conn);
-			if (!c)
-				break;
-			log_warn("peer %s: %s; closing the connection", peer_name(c->peer), a->text);
-			peer_close(c->peer, a->text);
-			break;
-		}
-		}
-	}
+	struct chain_replies replies;
+	chain_replies_init(&replies);
+	for (size_t i = 0; i < out->n; i++)
+		carry_out(b, &out->v[i], &replies);
 	actions_clear(out);
+	/* the chain's answers, now that the list is carried out: each to the
+	 * engine in order, and what it decides carried out the same way */
+	for (size_t i = 0; i < replies.n; i++) {
+		const struct chain_reply *r = &replies.v[i];
+		bob_engine_chain_result(&b->eng, r->chan, r->htlc_id, r->answer, out);
+		bob_act(b, out);
+	}
+	chain_replies_free(&replies);
 	if (--b->act_depth == 0)
 		compact(b);
 }

@@ -1,8 +1,8 @@
 /* bob's durable state (--state DIR): channels with balances, every HTLC
  * with how it ended, invoices with their preimages, closed AMP sets. The
- * engine says what to write (ACT_PERSIST records, bob_engine.h); bob_act.c
- * writes a list's records in one transaction before it sends anything of
- * it. The htlcs.state column holds enum bob_htlc_state (append-only). */
+ * engine says what to write and encodes it (ACT_PERSIST records,
+ * bob_engine.h, bob_codec.h); bob_act.c writes a list's records in one
+ * transaction before it sends anything of it. The htlcs.state column holds enum bob_htlc_state (append-only). */
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
@@ -85,23 +85,20 @@ bool bob_store_open(struct bob *b, const char *dir, char *err, size_t errlen)
 	return true;
 }
 
-static void store_meta(struct bob *b)
+static void store_meta(struct bob *b, const struct bob_meta_row *row)
 {
-	struct bob_meta_row row;
-	bob_meta_row_of(&b->eng, &row);
-	store_set_meta(b->st, "epoch_unix_us", row.epoch_unix_us);
-	store_set_meta(b->st, "block_interval_us", row.block_interval_us);
-	store_set_meta(b->st, "time_scale_micro", row.time_scale_micro);
-	store_set_meta(b->st, "seed", row.seed);
+	store_set_meta(b->st, "epoch_unix_us", row->epoch_unix_us);
+	store_set_meta(b->st, "block_interval_us", row->block_interval_us);
+	store_set_meta(b->st, "time_scale_micro", row->time_scale_micro);
+	store_set_meta(b->st, "seed", row->seed);
 }
 
-/* one row at a time: a row holds a channel's finished ids (64 KiB) */
+/* one row at a time when loading: a row holds a channel's finished ids
+ * (64 KiB) */
 static struct bob_chan_row chan_row;
 
-static void store_channel(struct bob *b, size_t chan)
+static void store_channel(struct bob *b, const struct bob_chan_row *r)
 {
-	struct bob_chan_row *r = &chan_row;
-	bob_chan_row_of(&b->eng, chan, r);
 	store_run(b->st,
 		  "INSERT INTO channels (id, capacity, alice, bob, max_htlcs, htlc_min, delay, jitter,"
 		  " jitter_dist, drop_p, dup, htlc_next, htlc_done, owner)"
@@ -114,85 +111,91 @@ static void store_channel(struct bob *b, size_t chan)
 		  r->done_len, r->owner, r->owner_len);
 }
 
-static void store_add(struct bob *b, size_t chan, uint64_t id)
+static void store_add(struct bob *b, const struct bob_htlc_row *r)
 {
-	struct bob_htlc_row r;
-	if (!bob_htlc_row_add(&b->eng, chan, id, &r))
-		return;     /* forgotten within the turn that added it */
 	store_run(b->st,
 		  "INSERT OR IGNORE INTO htlcs (channel, id, amount, hash, cltv, state, preimage, code,"
 		  " reason, acked, claimed, kind, setkey, total, share, child, arrived, sigs)"
 		  " VALUES (?,?,?,?,?,0,NULL,0,'',0,0,?,?,?,?,?,?,?)",
-		  "tuubiibubiuB", r.channel, r.id, r.amount, r.hash, r.cltv, (int64_t)r.kind, r.setkey,
-		  r.total, r.share, r.child, r.arrived, r.sigs, r.nsigs);
+		  "tuubiibubiuB", r->channel, r->id, r->amount, r->hash, r->cltv, (int64_t)r->kind,
+		  r->setkey, r->total, r->share, r->child, r->arrived, r->sigs, r->nsigs);
 }
 
-static void store_htlc_state(struct bob *b, size_t chan, uint64_t id)
+static void store_htlc_state(struct bob *b, const struct bob_htlc_row *r)
 {
-	struct bob_htlc_row r;
-	if (!bob_htlc_row_add(&b->eng, chan, id, &r) || !bob_htlc_row_state(&b->eng, chan, id, &r))
-		return;     /* finished and forgotten since: its row is gone */
 	store_run(b->st,
 		  "UPDATE htlcs SET state = ?, preimage = ?, code = ?, reason = ?, acked = ?, claimed = ?"
 		  " WHERE channel = ? AND id = ?",
-		  "ibitiitu", (int64_t)r.state, r.preimage, r.code, r.reason, (int64_t)r.acked,
-		  (int64_t)r.claimed, r.channel, r.id);
+		  "ibitiitu", (int64_t)r->state, r->preimage, r->code, r->reason, (int64_t)r->acked,
+		  (int64_t)r->claimed, r->channel, r->id);
 }
 
-static void store_invoice(struct bob *b, uint64_t seq)
+static void store_invoice(struct bob *b, const struct bob_invoice_row *r)
 {
-	struct bob_invoice_row r;
-	if (!bob_invoice_row_of(&b->eng, seq, &r))
-		return;     /* paid and forgotten since: its row goes */
 	store_run(b->st,
 		  "INSERT INTO invoices (seq, hash, preimage, secret, amount, paid, created, min_cltv,"
 		  " description) VALUES (?,?,?,?,?,?,?,?,?) ON CONFLICT(seq) DO UPDATE SET paid = excluded.paid",
-		  "ubbbuiiit", r.seq, r.hash, r.preimage, r.secret, r.amount, r.paid, r.created,
-		  r.min_cltv, r.description);
+		  "ubbbuiiit", r->seq, r->hash, r->preimage, r->secret, r->amount, r->paid, r->created,
+		  r->min_cltv, r->description);
 }
 
-void bob_store_write(void *arg, int what, size_t chan, uint64_t id)
+/* A record's bytes as the struct its codec says they are (bob_codec.h). */
+static const void *row_of(int record, const uint8_t *bytes, size_t len, size_t want)
+{
+	if (len < want)
+		fatal("bob store: record %d of %zu bytes, less than %zu", record, len, want);
+	return bytes;
+}
+
+void bob_store_write(void *arg, int record, size_t chan, uint64_t id, const uint8_t *bytes,
+		     size_t len)
 {
 	struct bob *b = arg;
-	if (what == BOB_REC_CHANNEL)
-		store_channel(b, chan);
-	else if (what == BOB_REC_HTLC_STATE)
-		store_htlc_state(b, chan, id);
-	else
-		fatal("bob store: record %d is not written at the end of a turn", what);
+	(void)chan;
+	(void)id;
+	if (record == BOB_REC_CHANNEL)
+		store_channel(b, row_of(record, bytes, len, bob_chan_row_len(0)));
+	else if (record == BOB_REC_HTLC_STATE && bytes)   /* none: finished and forgotten since */
+		store_htlc_state(b, row_of(record, bytes, len, sizeof(struct bob_htlc_row)));
+	else if (record != BOB_REC_HTLC_STATE)
+		fatal("bob store: record %d is not written at the end of a turn", record);
 }
 
-void bob_store_record(struct bob *b, const struct action *a)
+void bob_store_record(struct bob *b, const struct act_persist *x)
 {
 	if (!b->st)
 		return;
-	switch ((enum bob_record)a->what) {
+	switch ((enum bob_record)x->record) {
 	case BOB_REC_META:
-		store_meta(b);
+		store_meta(b, row_of(x->record, x->bytes, x->len, sizeof(struct bob_meta_row)));
 		return;
 	case BOB_REC_CHANNEL:
 	case BOB_REC_HTLC_STATE:
 		/* the row as it stands at the end of the turn (turn.h) */
-		turn_record(b->turn, a->what, a->chan, a->id);
+		turn_record(b->turn, x->record, x->chan, x->id, x->bytes, x->len);
 		return;
 	case BOB_REC_HTLC_ADD:
-		store_add(b, a->chan, a->id);
+		if (x->bytes)   /* none: forgotten within the turn that added it */
+			store_add(b, row_of(x->record, x->bytes, x->len, sizeof(struct bob_htlc_row)));
 		return;
 	case BOB_REC_INVOICE:
-		store_invoice(b, a->id);
+		if (x->bytes)   /* none: paid and forgotten since, its row goes */
+			store_invoice(b, row_of(x->record, x->bytes, x->len,
+						sizeof(struct bob_invoice_row)));
 		return;
 	case BOB_REC_INVOICE_FORGET:
-		store_run(b->st, "DELETE FROM invoices WHERE seq = ?", "u", a->id);
+		store_run(b->st, "DELETE FROM invoices WHERE seq = ?", "u", x->id);
 		return;
 	case BOB_REC_SET_CLOSED:
-		store_run(b->st, "INSERT INTO settled_sets (setkey) VALUES (?)", "b", a->key);
+		store_run(b->st, "INSERT INTO settled_sets (setkey) VALUES (?)", "b",
+			  (const uint8_t *)row_of(x->record, x->bytes, x->len, AMP_LEN));
 		return;
 	case BOB_REC_HTLC_FORGET:
 		store_run(b->st, "DELETE FROM htlcs WHERE channel = ? AND id = ?", "tu",
-			  b->eng.chans[a->chan].ledger.id, a->id);
+			  (const char *)row_of(x->record, x->bytes, x->len, 1), x->id);
 		return;
 	}
-	fatal("bob store: unknown record %d", a->what);
+	fatal("bob store: unknown record %d", x->record);
 }
 
 /* Bob's balance of each channel as stored: once the in-flight HTLCs are

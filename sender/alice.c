@@ -38,16 +38,16 @@ static void persist_all(struct alice *a, const struct actions *acts)
 {
 	if (!a->st || actions_count(acts, ACT_PERSIST) == 0)
 		return;
-	/* each record is written once, as it stands at the end of this turn,
-	 * and committed before anything sent here leaves (turn.h) */
+	/* each record is written once, with the bytes it was last given
+	 * this turn, and committed before anything sent here leaves (turn.h) */
 	for (size_t i = 0; i < acts->n; i++) {
-		const struct action *x = &acts->v[i];
-		if (x->kind == ACT_PERSIST)
-			turn_record(a->turn, x->what, x->chan, x->id);
+		const struct act_persist *x = &acts->v[i].u.persist;
+		if (acts->v[i].kind == ACT_PERSIST)
+			turn_record(a->turn, x->record, x->chan, x->id, x->bytes, x->len);
 	}
 }
 
-static void send_frame(struct alice *a, const struct action *x)
+static void send_frame(struct alice *a, const struct act_send *x)
 {
 	if (!a->peer)
 		return;   /* the engine replays what matters on reconnection */
@@ -58,64 +58,44 @@ static void send_frame(struct alice *a, const struct action *x)
 				   x->msg_kind, x->msg_name, x->frame, x->frame_len);
 }
 
-static void submit_refund(struct alice *a, const struct action *x)
+/* Submit a refund the engine asked for: what the chain answers. One the
+ * shell cannot send (no chain, no such HTLC, no proof: the engine asks
+ * for none of these) is answered as refused. */
+static enum chain_answer submit_refund(struct alice *a, const struct act_chain *x)
 {
 	if (!a->chain)
-		return;
+		return CHAIN_ANSWER_INVALID;
 	turn_commit(a->turn);   /* the chain is outside the turn */
 	const struct ledger *l = &a->eng.chans[x->chan].ledger;
-	const struct ledger_htlc *h = ledger_find(l, x->id);
-	if (!h)
-		return;
+	if (!ledger_find(l, x->htlc_id))
+		return CHAIN_ANSWER_INVALID;
 	struct chain_tx refund, winner;
 	struct chain_proof proof;
 	memset(&refund, 0, sizeof(refund));
 	refund.kind = CHAIN_REFUND;
-	if (!pay_engine_refund_proof(&a->eng, x->chan, x->id, &proof))
-		return;   /* the engine asks only for refunds it can prove */
+	if (!pay_engine_refund_proof(&a->eng, x->chan, x->htlc_id, &proof))
+		return CHAIN_ANSWER_INVALID;
 	char why[100] = "";
 	switch (chain_submit(a->chain, &refund, &proof, alice_height(a), &winner, why, sizeof(why))) {
-	case CHAIN_ACCEPTED: {
-		struct actions more;
-		actions_init(&more);
-		pay_engine_refund_sent(&a->eng, x->chan, x->id, &more);
-		alice_run(a, &more);
-		actions_free(&more);
-		break;
-	}
-	case CHAIN_SPENT:     /* her own refund of an earlier block, or Bob's claim */
-		if (winner.kind == CHAIN_REFUND) {
-			/* hers (only the sender can refund): sent, even if the
-			 * chain's answer to it never came */
-			struct actions more;
-			actions_init(&more);
-			pay_engine_refund_sent(&a->eng, x->chan, x->id, &more);
-			alice_run(a, &more);
-			actions_free(&more);
-		}
-		break;
-	case CHAIN_INVALID:   /* not expired at the chain's reckoning: the next block */
+	case CHAIN_ACCEPTED:
+		return CHAIN_ANSWER_ACCEPTED;
+	case CHAIN_SPENT:
+		return winner.kind == CHAIN_REFUND ? CHAIN_ANSWER_SPENT_BY_REFUND
+						   : CHAIN_ANSWER_SPENT_BY_CLAIM;
+	case CHAIN_INVALID:
 		log_debug("refund of %s/%llu refused by the chain: %s", l->id,
-			  (unsigned long long)x->id, why);
-		break;
-	case CHAIN_UNREACHABLE: {
-		/* a served chain that did not answer: the engine asks for the
-		 * refund again at every block until the chain shows a spend */
-		struct evrec r;
-		evrec_init(&r, "onchain_refund_deferred");
-		evrec_str(&r, "channel", l->id);
-		evrec_u64(&r, "htlc", x->id);
-		evrec_i64(&r, "cltv_expiry", h->cltv_expiry);
-		evlog_emit_rec(a->log, &r);
-		break;
+			  (unsigned long long)x->htlc_id, why);
+		return CHAIN_ANSWER_INVALID;
+	case CHAIN_UNREACHABLE:
+		return CHAIN_ANSWER_UNREACHABLE;
 	}
-	}
+	return CHAIN_ANSWER_INVALID;
 }
 
 /* An engine timer at simulated time at_us, on the clock in force. */
-static void arm_timer(struct alice *a, const struct action *x)
+static void arm_timer(struct alice *a, const struct act_timer *x)
 {
-	enum pay_timer t = (enum pay_timer)x->what;
+	enum pay_timer t = (enum pay_timer)x->timer;
 	switch (t) {
 	case PAY_TIMER_BLOCK:
 		tb_timer_at(a->block_timer, x->at_us);
@@ -144,52 +124,66 @@ static void compact(struct alice *a)
 	actions_free(&acts);
 }
 
+static void run_one(struct alice *a, const struct action *x, struct chain_replies *replies)
+{
+	switch (x->kind) {
+	case ACT_PERSIST:
+		break;   /* done first, in one transaction */
+	case ACT_SEND:
+		send_frame(a, &x->u.send);
+		break;
+	case ACT_LOG:
+		evlog_emit_rec(a->log, x->u.log.rec);
+		break;
+	case ACT_VIOLATION:
+		evlog_violation(a->log, "%s", x->u.violation.text);
+		break;
+	case ACT_CLOSE:
+		log_warn("bob: %s; closing the connection", x->u.close.why);
+		if (a->peer)
+			peer_close(a->peer, x->u.close.why);
+		break;
+	case ACT_CHAIN:
+		/* its answer goes to the engine once the list is carried out */
+		chain_replies_add(replies, &x->u.chain, submit_refund(a, &x->u.chain));
+		break;
+	case ACT_OUTCOME: {
+		const struct payment *p = pay_engine_by_seq(&a->eng, x->u.outcome.seq);
+		if (!p)
+			fatal("outcome of payment #%llu, which is not kept",
+			      (unsigned long long)x->u.outcome.seq);
+		log_debug("payment %s: %s", p->id, outcome_name(x->u.outcome.outcome));
+		if (a->on_outcome)
+			a->on_outcome(a, p, a->outcome_arg);
+		break;
+	}
+	case ACT_TIMER:
+		arm_timer(a, &x->u.timer);
+		break;
+	case ACT_CANCEL:
+		if ((enum pay_timer)x->u.cancel.timer == PAY_TIMER_BLOCK)
+			tb_timer_cancel(a->block_timer);
+		break;
+	}
+}
+
 void alice_run(struct alice *a, struct actions *acts)
 {
 	a->run_depth++;
 	persist_all(a, acts);
-	for (size_t i = 0; i < acts->n; i++) {
-		const struct action *x = &acts->v[i];
-		switch (x->kind) {
-		case ACT_PERSIST:
-			break;   /* done above, in one transaction */
-		case ACT_SEND:
-			send_frame(a, x);
-			break;
-		case ACT_LOG:
-			evlog_emit_rec(a->log, x->log);
-			break;
-		case ACT_VIOLATION:
-			evlog_violation(a->log, "%s", x->text);
-			break;
-		case ACT_CLOSE:
-			log_warn("bob: %s; closing the connection", x->text);
-			if (a->peer)
-				peer_close(a->peer, x->text);
-			break;
-		case ACT_CHAIN:
-			submit_refund(a, x);
-			break;
-		case ACT_OUTCOME: {
-			const struct payment *p = pay_engine_by_seq(&a->eng, x->id);
-			if (!p)
-				fatal("outcome of payment #%llu, which is not kept",
-				      (unsigned long long)x->id);
-			log_debug("payment %s: %s", p->id, outcome_name((enum outcome)x->what));
-			if (a->on_outcome)
-				a->on_outcome(a, p, a->outcome_arg);
-			break;
-		}
-		case ACT_TIMER:
-			arm_timer(a, x);
-			break;
-		case ACT_CANCEL:
-			if ((enum pay_timer)x->what == PAY_TIMER_BLOCK)
-				tb_timer_cancel(a->block_timer);
-			break;
-		}
-	}
+	struct chain_replies replies;
+	chain_replies_init(&replies);
+	for (size_t i = 0; i < acts->n; i++)
+		run_one(a, &acts->v[i], &replies);
 	actions_clear(acts);
+	/* the chain's answers, now that the list is carried out: each to the
+	 * engine in order, and what it decides carried out the same way */
+	for (size_t i = 0; i < replies.n; i++) {
+		const struct chain_reply *r = &replies.v[i];
+		pay_engine_chain_result(&a->eng, r->chan, r->htlc_id, r->answer, acts);
+		alice_run(a, acts);
+	}
+	chain_replies_free(&replies);
 	if (--a->run_depth == 0)
 		compact(a);
 }

@@ -118,9 +118,11 @@ bool alice_store_load(struct alice *a);
  * ledger's (capacity = alice + bob + in flight); false + err if not. */
 bool alice_store_check(struct alice *a, char *err, size_t errlen);
 void alice_store_meta(struct alice *a);
-void alice_store_channel(struct alice *a, size_t chan);
-void alice_store_payment(struct alice *a, uint64_t seq);
-/* Write a record the turn deferred to its end (turn_writer). */
-void alice_store_write(void *arg, int what, size_t chan, uint64_t id);
+/* A first start: every channel the engine was given, in one transaction. */
+void alice_store_channels(struct alice *a);
+/* Write a record's bytes as the engine encoded them (turn_writer): the
+ * turn hands it each record at the turn's end. */
+void alice_store_write(void *arg, int record, size_t chan, uint64_t id, const uint8_t *bytes,
+		       size_t len);
 
 #endif

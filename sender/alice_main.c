@@ -316,10 +316,7 @@ static bool alice_state(struct alice *a, const char *state_dir, bool *restarted)
 				 a->eng.nchans, a->eng.npays);
 		} else {
 			alice_store_meta(a);
-			store_begin(a->st);
-			for (size_t i = 0; i < a->eng.nchans; i++)
-				alice_store_channel(a, i);
-			store_commit(a->st);
+			alice_store_channels(a);
 		}
 	}
 	return true;
@@ -373,6 +370,7 @@ int main(int argc, char **argv)
 		rc = 2;
 		goto out;
 	}
+	a->eng.encode_records = a->st != NULL;   /* nothing writes them without --state */
 	if (o.d.pcap && !(a->cap = capture_open(o.d.pcap, CAPTURE_ALICE, err, sizeof(err)))) {
 		fprintf(stderr, "alice: --pcap %s\n", err);
 		rc = 2;

@@ -69,39 +69,79 @@ void alice_store_meta(struct alice *a)
 	store_commit(a->st);
 }
 
-void alice_store_channel(struct alice *a, size_t chan)
+/* A channel's row: all of it the first time, what a later record
+ * rewrites after that (pay_chan_row_update). */
+static void store_channel(struct alice *a, const struct pay_chan_row *r)
 {
-	if (!a->st)
-		return;
-	struct pay_chan_row r;
-	pay_chan_row_of(&a->eng, chan, &r);
-	/* what a later record rewrites: pay_chan_row_update */
 	store_run(a->st,
 		  "INSERT INTO channels (id, idx, capacity, alice, bob, max_htlcs, htlc_min, next_htlc,"
 		  " delay, jitter, jitter_dist, drop_p, dup) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)"
 		  " ON CONFLICT(id) DO UPDATE SET alice = excluded.alice, bob = excluded.bob,"
 		  " next_htlc = excluded.next_htlc",
-		  "tiuuuiuuuuidd", r.id, r.idx, r.capacity, r.alice, r.bob, r.max_htlcs, r.htlc_min,
-		  r.next_htlc, r.delay, r.jitter, r.jitter_dist, r.drop, r.dup);
+		  "tiuuuiuuuuidd", r->id, r->idx, r->capacity, r->alice, r->bob, r->max_htlcs,
+		  r->htlc_min, r->next_htlc, r->delay, r->jitter, r->jitter_dist, r->drop, r->dup);
 }
 
-void alice_store_write(void *arg, int what, size_t chan, uint64_t id)
+/* A payment's row: its document as the engine encoded it (pay_codec.h). */
+static void store_payment(struct alice *a, uint64_t seq, const uint8_t *doc, size_t len)
+{
+	char id[ID_MAX];
+	if (!pay_record_id(doc, len, id, sizeof(id)))
+		fatal("alice store: payment #%llu: a record with no id", (unsigned long long)seq);
+	store_run(a->st, "INSERT INTO payments (seq, id, doc) VALUES (?, ?, ?)"
+			 " ON CONFLICT(seq) DO UPDATE SET doc = excluded.doc",
+		  "utB", seq, id, doc, len);
+}
+
+void alice_store_write(void *arg, int record, size_t chan, uint64_t id, const uint8_t *bytes,
+		       size_t len)
 {
 	struct alice *a = arg;
-	switch ((enum pay_record)what) {
-	case PAY_REC_PAYMENT: alice_store_payment(a, id); return;
-	case PAY_REC_CHANNEL: alice_store_channel(a, chan); return;
+	(void)chan;
+	struct pay_chan_row r;
+	struct pay_totals_row t;
+	switch ((enum pay_record)record) {
+	case PAY_REC_PAYMENT:
+		if (bytes)     /* none: forgotten within the turn, its row goes */
+			store_payment(a, id, bytes, len);
+		return;
+	case PAY_REC_CHANNEL:
+		if (len != sizeof(r))
+			fatal("alice store: a channel record of %zu bytes", len);
+		memcpy(&r, bytes, sizeof(r));
+		store_channel(a, &r);
+		return;
 	case PAY_REC_FORGET:
 		store_run(a->st, "DELETE FROM payments WHERE seq = ?", "u", id);
 		return;
 	case PAY_REC_TOTALS:
-		store_set_meta(a->st, "forgotten_settled", (int64_t)a->eng.forgotten.settled);
-		store_set_meta(a->st, "forgotten_failed", (int64_t)a->eng.forgotten.failed);
-		store_set_meta(a->st, "forgotten_refunded", (int64_t)a->eng.forgotten.refunded);
-		store_set_meta(a->st, "forgotten_partial", (int64_t)a->eng.forgotten.partial);
+		if (len != sizeof(t))
+			fatal("alice store: a totals record of %zu bytes", len);
+		memcpy(&t, bytes, sizeof(t));
+		store_set_meta(a->st, "forgotten_settled", (int64_t)t.settled);
+		store_set_meta(a->st, "forgotten_failed", (int64_t)t.failed);
+		store_set_meta(a->st, "forgotten_refunded", (int64_t)t.refunded);
+		store_set_meta(a->st, "forgotten_partial", (int64_t)t.partial);
 		return;
 	}
-	fatal("alice store: unknown record %d", what);
+	fatal("alice store: unknown record %d", record);
+}
+
+void alice_store_channels(struct alice *a)
+{
+	if (!a->st)
+		return;
+	struct actions acts;
+	actions_init(&acts);
+	pay_engine_channel_records(&a->eng, &acts);
+	store_begin(a->st);
+	for (size_t i = 0; i < acts.n; i++) {
+		const struct act_persist *x = &acts.v[i].u.persist;
+		if (acts.v[i].kind == ACT_PERSIST)
+			alice_store_write(a, x->record, x->chan, x->id, x->bytes, x->len);
+	}
+	store_commit(a->st);
+	actions_free(&acts);
 }
 
 static bool get_hex(json_t *o, const char *k, uint8_t *out)
@@ -109,22 +149,6 @@ static bool get_hex(json_t *o, const char *k, uint8_t *out)
 	const char *h = json_string_value(json_object_get(o, k));
 	size_t n = 0;
 	return h && sodium_hex2bin(out, AMP_LEN, h, strlen(h), NULL, &n, NULL) == 0 && n == AMP_LEN;
-}
-
-void alice_store_payment(struct alice *a, uint64_t seq)
-{
-	const struct payment *p = pay_engine_by_seq(&a->eng, seq);
-	if (!a->st || !p)
-		return;     /* forgotten within the turn: its row goes */
-	uint8_t small[2048];
-	size_t need = pay_encoded_size(p);
-	uint8_t *buf = need <= sizeof(small) ? small : xcalloc(1, need);
-	size_t len = pay_encode(p, buf, need);
-	store_run(a->st, "INSERT INTO payments (seq, id, doc) VALUES (?, ?, ?)"
-			 " ON CONFLICT(seq) DO UPDATE SET doc = excluded.doc",
-		  "utB", p->seq, p->id, buf, len);
-	if (buf != small)
-		free(buf);
 }
 
 /* A string member, or "" (printf's %s is not for NULL) */

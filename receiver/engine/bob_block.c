@@ -72,11 +72,11 @@ void be_lose_fulfilled(struct bob_engine *e, size_t chan, struct bob_htlc *h, co
 		fatal("channel %s: cannot take back %llu msat", bc->ledger.id,
 		      (unsigned long long)h->amount.millisatoshis);
 	be_check_conservation(bc, out);
-	act_persist(out, BOB_REC_CHANNEL, chan, 0, NULL);
-	act_persist(out, BOB_REC_HTLC_STATE, chan, h->id, NULL);
+	act_persist(out, BOB_REC_CHANNEL, chan, 0);
+	act_persist(out, BOB_REC_HTLC_STATE, chan, h->id);
 	claim_log(out, "htlc_lost_onchain", bc, h->id, h);
 	if (why)
-		evrec_str(out->v[out->n - 1].log, "reason", why);
+		evrec_str(out->v[out->n - 1].u.log.rec, "reason", why);
 }
 
 /* On-chain fallback: a fulfill Alice has not acknowledged is claimed on
@@ -105,13 +105,13 @@ static void chain_watch(struct bob_engine *e, uint32_t height, struct actions *o
 					be_lose_fulfilled(e, i, h, NULL, out);
 					continue;
 				}
-				act_persist(out, BOB_REC_HTLC_STATE, i, id, NULL);
+				act_persist(out, BOB_REC_HTLC_STATE, i, id);
 				claim_log(out, "onchain_claim_confirmed", bc, id, h);
 				continue;
 			}
 			if (!h->claimed && height + chain->confirmations + 1 >= h->cltv_expiry) {
 				h->claimed = true;
-				act_persist(out, BOB_REC_HTLC_STATE, i, id, NULL);
+				act_persist(out, BOB_REC_HTLC_STATE, i, id);
 				act_chain(out, BOB_CHAIN_CLAIM, i, id, h->preimage);
 				continue;
 			}
@@ -131,30 +131,34 @@ static void chain_watch(struct bob_engine *e, uint32_t height, struct actions *o
 	}
 }
 
-void bob_engine_chain_result(struct bob_engine *e, size_t chan, uint64_t htlc_id,
-			     enum bob_chain_result res, struct actions *out)
+void be_chain_result(struct bob_engine *e, size_t chan, uint64_t htlc_id, enum chain_answer res,
+		     struct actions *out)
 {
 	struct bob_htlc *h = bob_engine_htlc(e, chan, htlc_id);
 	if (!h)
 		return;
 	const char *name = "onchain_claim_invalid";
 	switch (res) {
-	case BOB_CLAIM_UNREACHABLE:
+	case CHAIN_ANSWER_UNREACHABLE:
 		/* nothing is known of it: not claimed yet, so chain_watch sends
 		 * it again at the next block, while it can still confirm before
 		 * the expiry (docs/decisions.md) */
 		name = "onchain_claim_deferred";
 		h->claimed = false;
-		act_persist(out, BOB_REC_HTLC_STATE, chan, htlc_id, NULL);
+		act_persist(out, BOB_REC_HTLC_STATE, chan, htlc_id);
 		break;
-	case BOB_CLAIM_ACCEPTED:
+	case CHAIN_ANSWER_ACCEPTED:
+	case CHAIN_ANSWER_SPENT_BY_CLAIM:
+		/* only Bob claims, and only with the preimage: a claim that
+		 * already spends the output is his own, sent earlier when its
+		 * answer was lost (a served chain that went away) */
 		name = "onchain_claim_sent";
 		e->count.claims_onchain++;
 		break;
-	case BOB_CLAIM_SPENT:
+	case CHAIN_ANSWER_SPENT_BY_REFUND:
 		name = "onchain_claim_beaten";
 		break;
-	case BOB_CLAIM_INVALID:
+	case CHAIN_ANSWER_INVALID:
 		break;
 	}
 	struct evrec *r = act_log(out, name);
@@ -184,7 +188,7 @@ static void send_late_claims(struct bob_engine *e, uint32_t height, struct actio
 	e->nlate = k;
 }
 
-void bob_engine_block(struct bob_engine *e, uint64_t now_us, struct actions *out)
+void be_block(struct bob_engine *e, uint64_t now_us, struct actions *out)
 {
 	uint32_t height = be_height(e, now_us);
 	chain_watch(e, height, out);

@@ -1,5 +1,6 @@
 /* Bob's records as rows, and rows back into the engine (bob_codec.h). */
 #include <sodium.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -103,6 +104,76 @@ bool bob_invoice_row_of(const struct bob_engine *e, uint64_t seq, struct bob_inv
 	row->min_cltv = (int64_t)bi->inv.min_final_cltv_expiry;
 	snprintf(row->description, sizeof(row->description), "%s", bi->inv.description);
 	return true;
+}
+
+/* ---- a list's records ---------------------------------------------------- */
+
+size_t bob_chan_row_len(size_t done_len)
+{
+	return offsetof(struct bob_chan_row, done) + done_len;
+}
+
+/* The record of an HTLC, or none when it is no longer kept. */
+static void htlc_record(struct bob_engine *e, struct act_persist *x, bool state)
+{
+	struct bob_htlc_row r;
+	if (!bob_htlc_row_add(e, x->chan, x->id, &r) ||
+	    (state && !bob_htlc_row_state(e, x->chan, x->id, &r))) {
+		act_persist_none(x);
+		return;
+	}
+	memcpy(act_persist_alloc(x, sizeof(r)), &r, sizeof(r));
+}
+
+static void encode_record(struct bob_engine *e, struct act_persist *x)
+{
+	switch ((enum bob_record)x->record) {
+	case BOB_REC_META: {
+		struct bob_meta_row r;
+		bob_meta_row_of(e, &r);
+		memcpy(act_persist_alloc(x, sizeof(r)), &r, sizeof(r));
+		return;
+	}
+	case BOB_REC_CHANNEL: {
+		/* the row as long as the finished ids it uses (bob_chan_row_of
+		 * writes no further) */
+		size_t len = bob_chan_row_len(16 * e->chans[x->chan].htlcs.ndone);
+		bob_chan_row_of(e, x->chan, (struct bob_chan_row *)act_persist_alloc(x, len));
+		return;
+	}
+	case BOB_REC_HTLC_ADD:
+	case BOB_REC_HTLC_STATE:
+		htlc_record(e, x, x->record == BOB_REC_HTLC_STATE);
+		return;
+	case BOB_REC_INVOICE: {
+		struct bob_invoice_row r;
+		if (!bob_invoice_row_of(e, x->id, &r))
+			act_persist_none(x);
+		else
+			memcpy(act_persist_alloc(x, sizeof(r)), &r, sizeof(r));
+		return;
+	}
+	case BOB_REC_SET_CLOSED:
+		return;     /* its key, given when it was asked for */
+	case BOB_REC_HTLC_FORGET: {
+		const char *id = e->chans[x->chan].ledger.id;
+		memcpy(act_persist_alloc(x, strlen(id) + 1), id, strlen(id) + 1);
+		return;
+	}
+	case BOB_REC_INVOICE_FORGET:
+		act_persist_none(x);
+		return;
+	}
+	fatal("bob's engine: record %d", x->record);
+}
+
+void bob_records_encode(struct bob_engine *e, struct actions *out, size_t from)
+{
+	if (!e->encode_records)
+		return;     /* nothing would write them */
+	for (size_t i = from; i < out->n; i++)
+		if (out->v[i].kind == ACT_PERSIST)
+			encode_record(e, &out->v[i].u.persist);
 }
 
 /* ---- loading ----------------------------------------------------------- */

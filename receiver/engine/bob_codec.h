@@ -76,6 +76,27 @@ bool bob_htlc_row_state(const struct bob_engine *e, size_t chan, uint64_t id,
 /* false if the invoice is no longer kept (paid and forgotten since). */
 bool bob_invoice_row_of(const struct bob_engine *e, uint64_t seq, struct bob_invoice_row *row);
 
+/* ---- a list's records ---------------------------------------------------
+
+ * The records an engine call asked for (ACT_PERSIST in out from `from`
+ * on), each encoded as the engine stands now; a shell and the world write
+ * these bytes, and read nothing of the engine to do it:
+ *   BOB_REC_META         a struct bob_meta_row
+ *   BOB_REC_CHANNEL      a struct bob_chan_row of bob_chan_row_len bytes
+ *                        (the finished ids it uses, not the room it has)
+ *   BOB_REC_HTLC_ADD     a struct bob_htlc_row, the columns an add writes
+ *   BOB_REC_HTLC_STATE   a struct bob_htlc_row, those and its state's
+ *   BOB_REC_INVOICE      a struct bob_invoice_row
+ *   BOB_REC_SET_CLOSED   the set's key (AMP_LEN bytes, given when asked)
+ *   BOB_REC_HTLC_FORGET  the channel's id, with its NUL (the row's key)
+ *   BOB_REC_INVOICE_FORGET  no bytes
+ * An HTLC or an invoice no longer kept has no bytes: nothing is written.
+ * Every entry point ends with it; nothing is encoded when
+ * e->encode_records is false (a shell with no store). */
+void bob_records_encode(struct bob_engine *e, struct actions *out, size_t from);
+/* The bytes of a channel's row: its columns and the finished ids it uses. */
+size_t bob_chan_row_len(size_t done_len);
+
 /* ---- rows back into the engine, in the order a restart loads them:
  * the clock, channels, invoices and closed sets, HTLCs ------------------ */
 

@@ -17,6 +17,7 @@ void bob_engine_init(struct bob_engine *e, const struct bob_config *cfg)
 {
 	memset(e, 0, sizeof(*e));
 	e->cfg = *cfg;
+	e->encode_records = true;
 	e->clk.block_interval_us = 1000000;
 	e->clk.time_scale = 1;
 	/* the hash keys, from the injected randomness: a table's layout is
@@ -40,6 +41,7 @@ void bob_engine_free(struct bob_engine *e)
 	u64map_free(&e->inv_by_hash);
 	u64map_free(&e->unpaid_by_node);
 	free(e->late);
+	chain_wait_free(&e->wait);
 	memset(e, 0, sizeof(*e));
 }
 
@@ -74,8 +76,7 @@ bool bob_engine_conn_node(struct bob_engine *e, uint64_t conn, const uint8_t nod
 	return true;
 }
 
-void bob_engine_disconnected(struct bob_engine *e, uint64_t conn, const char *why,
-			     struct actions *out)
+void be_disconnected(struct bob_engine *e, uint64_t conn, const char *why, struct actions *out)
 {
 	struct bob_conn_state *c = be_conn_of(e, conn);
 	if (!c)
@@ -153,7 +154,7 @@ static void handle_init(struct bob_engine *e, struct bob_conn_state *c, const Am
 	e->clk.time_scale = m->time_scale;
 	e->seed = m->seed;
 	c->inited = true;
-	act_persist(out, BOB_REC_META, ACTION_NO_CHAN, 0, NULL);
+	act_persist(out, BOB_REC_META, ACTION_NO_CHAN, 0);
 	act_timer(out, BOB_TIMER_BLOCK, 0,
 		  simclock_height_time(&e->clk, simclock_height_of(&e->clk, now_us) + 1));
 	struct msg_init mi = {
@@ -235,7 +236,7 @@ static void handle_open(struct bob_engine *e, uint64_t conn, const Ampsim__OpenC
 			/* a channel stored before channels had owners */
 			bc->owned = true;
 			memcpy(bc->owner, c->node, 33);
-			act_persist(out, BOB_REC_CHANNEL, idx, 0, NULL);
+			act_persist(out, BOB_REC_CHANNEL, idx, 0);
 		}
 		bc->conn = conn;
 		evrec_str(act_log(out, "channel_reconnected"), "channel", m->channel_id);
@@ -280,7 +281,7 @@ static void handle_open(struct bob_engine *e, uint64_t conn, const Ampsim__OpenC
 			bc->owned = true;
 			memcpy(bc->owner, c->node, 33);
 		}
-		act_persist(out, BOB_REC_CHANNEL, idx, 0, NULL);
+		act_persist(out, BOB_REC_CHANNEL, idx, 0);
 		struct evrec *r = act_log(out, "channel_open");
 		evrec_str(r, "channel", m->channel_id);
 		evrec_u64(r, "capacity_msat", m->capacity_msat);
@@ -289,60 +290,6 @@ static void handle_open(struct bob_engine *e, uint64_t conn, const Ampsim__OpenC
 	}
 	struct msg a;
 	act_send(out, conn, ACTION_NO_CHAN, MSG_OTHER, msg_accept_channel(&a, bc->ledger.id));
-}
-
-size_t bob_engine_compact_invoices(struct bob_engine *e, size_t keep, struct actions *out)
-{
-	size_t paid = e->ninvoices - e->unpaid;
-	if (paid <= keep)
-		return 0;
-	size_t drop = paid - keep, dropped = 0, w = 0;
-	for (size_t i = 0; i < e->ninvoices; i++) {
-		if (dropped < drop && e->invoices[i].paid) {
-			act_persist(out, BOB_REC_INVOICE_FORGET, ACTION_NO_CHAN, e->invoices[i].seq, NULL);
-			be_invoice_leaves(e, &e->invoices[i]);
-			dropped++;
-			continue;
-		}
-		e->invoices[w++] = e->invoices[i];
-	}
-	e->ninvoices = w;
-	return dropped;
-}
-
-static size_t make_invoice(struct bob_engine *e, struct amount_msat amount, const char *desc,
-			   uint64_t now_us, uint64_t requester, struct actions *out)
-{
-	if (e->ninvoices == e->invoices_cap) {
-		e->invoices_cap = e->invoices_cap ? 2 * e->invoices_cap : 16;
-		e->invoices = xrealloc(e->invoices, e->invoices_cap * sizeof(*e->invoices));
-	}
-	size_t n = e->ninvoices++;
-	struct bob_invoice *bi = &e->invoices[n];
-	memset(bi, 0, sizeof(*bi));
-	bi->seq = ++e->last_invoice_seq;
-	e->unpaid++;
-	/* real secrets: from the injected source, never the simulation's */
-	e->cfg.random(e->cfg.random_ctx, bi->preimage, AMP_LEN);
-	e->cfg.random(e->cfg.random_ctx, bi->inv.payment_secret, AMP_LEN);
-	crypto_hash_sha256(bi->inv.payment_hash, bi->preimage, AMP_LEN);
-	bi->inv.amount = amount;
-	bi->inv.min_final_cltv_expiry = e->cfg.final_cltv_delta;
-	bi->inv.created_height = be_height(e, now_us);
-	snprintf(bi->inv.description, sizeof(bi->inv.description), "%s", desc ? desc : "");
-	bi->requester = requester;
-	be_invoice_added(e, bi);
-	act_persist(out, BOB_REC_INVOICE, ACTION_NO_CHAN, bi->seq, NULL);   /* before it is handed out */
-	struct evrec *r = act_log(out, "invoice_created");
-	evrec_u64(r, "amount_msat", amount.millisatoshis);
-	evrec_hex(r, "hash", bi->inv.payment_hash, AMP_LEN);
-	return n;
-}
-
-size_t bob_engine_new_invoice(struct bob_engine *e, struct amount_msat amount, const char *desc,
-			      uint64_t now_us, struct actions *out)
-{
-	return make_invoice(e, amount, desc, now_us, 0, out);
 }
 
 /* Whether the node behind conn owns a channel with bob. */
@@ -378,7 +325,7 @@ static void handle_invoice_request(struct bob_engine *e, uint64_t conn,
 	}
 	char desc[INVOICE_DESC_MAX];
 	snprintf(desc, sizeof(desc), "%s", m->description);
-	size_t n = make_invoice(e, amount_msat(m->amount_msat), desc, now_us, requester, out);
+	size_t n = be_make_invoice(e, amount_msat(m->amount_msat), desc, now_us, requester, out);
 	const struct bob_invoice *bi = &e->invoices[n];
 	struct msg r;
 	const Ampsim__Envelope *env =
@@ -522,7 +469,7 @@ static void handle_add(struct bob_engine *e, uint64_t conn, const Ampsim__Update
 	e->count.htlcs_received++;
 	enum ledger_err le = ledger_add(&bc->ledger, m->htlc_id, h->amount, h->hash, h->cltv_expiry);
 	log_received(bc, m, out);
-	act_persist(out, BOB_REC_HTLC_ADD, chan, m->htlc_id, NULL);
+	act_persist(out, BOB_REC_HTLC_ADD, chan, m->htlc_id);
 	if (le != LEDGER_OK) {
 		/* Alice's view and ours disagree about room on the channel: refuse
 		 * the HTLC without touching our ledger */
@@ -536,7 +483,7 @@ static void handle_add(struct bob_engine *e, uint64_t conn, const Ampsim__Update
 	if (!htlc_change(&h->fsm, HTLC_EV_ACCEPT, FSM_PEER, bc->ledger.id, m->htlc_id, out))
 		return;
 	be_check_conservation(bc, out);
-	act_persist(out, BOB_REC_CHANNEL, chan, 0, NULL);
+	act_persist(out, BOB_REC_CHANNEL, chan, 0);
 
 	const uint32_t unknown = AMPSIM__FAILURE_CODE__FAILURE_INCORRECT_OR_UNKNOWN_PAYMENT_DETAILS;
 	/* BOLT #4: "if the cltv_expiry value is unreasonably near the present:
@@ -619,8 +566,8 @@ static void handle_ack(struct bob_engine *e, uint64_t conn, const Ampsim__Resolv
 		e->chans[chan].unacked--;
 	/* acknowledged: nothing more can happen to it */
 	htlc_table_forget(&e->chans[chan].htlcs, m->htlc_id);
-	act_persist(out, BOB_REC_HTLC_FORGET, chan, m->htlc_id, NULL);
-	act_persist(out, BOB_REC_CHANNEL, chan, 0, NULL);
+	act_persist(out, BOB_REC_HTLC_FORGET, chan, m->htlc_id);
+	act_persist(out, BOB_REC_CHANNEL, chan, 0);
 }
 
 static void handle_pong_request(uint64_t conn, const Ampsim__Ping *ping, struct actions *out)
@@ -634,8 +581,8 @@ static void handle_pong_request(uint64_t conn, const Ampsim__Ping *ping, struct 
 	act_send(out, conn, ACTION_NO_CHAN, MSG_OTHER, env);
 }
 
-void bob_engine_message(struct bob_engine *e, uint64_t conn, const Ampsim__Envelope *env,
-			uint64_t now_us, struct actions *out)
+void be_message(struct bob_engine *e, uint64_t conn, const Ampsim__Envelope *env, uint64_t now_us,
+		struct actions *out)
 {
 	struct bob_conn_state *c = be_conn_of(e, conn);
 	if (!c)

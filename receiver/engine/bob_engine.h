@@ -15,15 +15,19 @@
  * cfg.random, and the chain's confirmed spends through cfg.chain. The
  * build links this folder against sim/core only.
  *
- * Persist records (action.what), carried out from the engine's state as it
- * is when the list is carried out (all of a list's records in one
- * transaction, before anything of it is sent):
+ * Persist records (act_persist.record), each encoded as the engine stands
+ * when the entry point returns (bob_records_encode, bob_codec.h), written
+ * by the shell as they come (all of a list's records in one transaction,
+ * before anything of it is sent):
  *   BOB_REC_META        the run's clock and seed
  *   BOB_REC_CHANNEL     channel `chan`: balances and link parameters
  *   BOB_REC_HTLC_ADD    HTLC `id` of channel `chan` as it arrived
  *   BOB_REC_HTLC_STATE  its state, preimage, failure, acked, claimed
  *   BOB_REC_INVOICE     invoice number `id`
- *   BOB_REC_SET_CLOSED  the AMP set `key` is closed (settled or failed) */
+ *   BOB_REC_SET_CLOSED  an AMP set is closed (settled or failed): its key
+ *   BOB_REC_HTLC_FORGET HTLC `id` of channel `chan` is finished: its row goes
+ *   BOB_REC_INVOICE_FORGET  invoice number `id` is forgotten: its row goes
+ * The entry points are in bob_entry.c. */
 #ifndef AMPSIM_BOB_ENGINE_H
 #define AMPSIM_BOB_ENGINE_H
 
@@ -66,9 +70,15 @@ void bob_engine_hold_timeout(struct bob_engine *e, uint64_t set_id, uint64_t now
  * the claim. false when he holds no signed terms for it. */
 bool bob_engine_claim_proof(struct bob_engine *e, size_t chan, uint64_t htlc_id,
 			    const uint8_t preimage[AMP_LEN], struct chain_proof *proof);
-/* What the chain said to a BOB_CHAIN_CLAIM. */
+/* What the chain answered to a BOB_CHAIN_CLAIM (handed back once the
+ * list that asked for it is carried out): accepted, or spent by a claim
+ * (his own, sent earlier: only Bob claims), is sent; spent by a refund is
+ * beaten; unreachable is claimed again at the next block. Every ACT_CHAIN
+ * is answered once, in the order of its list: a list is handed out up to
+ * its claims, and what the engine decided after them comes with the
+ * answer to the last of them (struct chain_wait). */
 void bob_engine_chain_result(struct bob_engine *e, size_t chan, uint64_t htlc_id,
-			     enum bob_chain_result r, struct actions *out);
+			     enum chain_answer a, struct actions *out);
 
 /* Control request: a new invoice (its number is returned). */
 size_t bob_engine_new_invoice(struct bob_engine *e, struct amount_msat amount, const char *desc,

@@ -72,4 +72,24 @@ void be_withhold_set(struct bob_engine *e, struct ampset *s, struct actions *out
 void be_set_verdict(struct bob_engine *e, size_t chan, uint64_t htlc_id,
 		    struct ampset_result r, uint64_t now_us, struct actions *out);
 
+/* The entry points' handlers (bob_entry.c calls each, then encodes the
+ * records its list asks for); the engine's files call these, not the
+ * entry points. */
+void be_disconnected(struct bob_engine *e, uint64_t conn, const char *why, struct actions *out);
+void be_message(struct bob_engine *e, uint64_t conn, const Ampsim__Envelope *env, uint64_t now_us,
+		struct actions *out);
+void be_block(struct bob_engine *e, uint64_t now_us, struct actions *out);
+void be_hold_timeout(struct bob_engine *e, uint64_t set_id, uint64_t now_us,
+		     struct actions *out);
+void be_chain_result(struct bob_engine *e, size_t chan, uint64_t htlc_id, enum chain_answer res,
+		     struct actions *out);
+/* A new invoice for requester (a node key from be_node_key, or 0: the
+ * control socket), persisted before it is handed out; its index. */
+size_t be_make_invoice(struct bob_engine *e, struct amount_msat amount, const char *desc,
+		       uint64_t now_us, uint64_t requester, struct actions *out);
+size_t be_new_invoice(struct bob_engine *e, struct amount_msat amount, const char *desc,
+		      uint64_t now_us, struct actions *out);
+size_t be_compact_invoices(struct bob_engine *e, size_t keep, struct actions *out);
+void be_resume(struct bob_engine *e, uint64_t now_us, struct actions *out);
+
 #endif

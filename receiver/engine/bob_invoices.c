@@ -2,6 +2,7 @@
  * constant time, counted per node that asked for them, and forgotten when
  * they expire unpaid. */
 #include <sodium.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "bob_engine.h"
@@ -126,7 +127,7 @@ void be_expire_invoices(struct bob_engine *e, uint64_t now_us, struct actions *o
 			struct evrec *r = act_log(out, "invoice_expired");
 			evrec_hex(r, "hash", bi->inv.payment_hash, AMP_LEN);
 			evrec_u64(r, "created_height", bi->inv.created_height);
-			act_persist(out, BOB_REC_INVOICE_FORGET, ACTION_NO_CHAN, bi->seq, NULL);
+			act_persist(out, BOB_REC_INVOICE_FORGET, ACTION_NO_CHAN, bi->seq);
 			be_invoice_leaves(e, bi);
 			continue;
 		}
@@ -135,4 +136,58 @@ void be_expire_invoices(struct bob_engine *e, uint64_t now_us, struct actions *o
 		w++;
 	}
 	e->ninvoices = w;
+}
+
+size_t be_compact_invoices(struct bob_engine *e, size_t keep, struct actions *out)
+{
+	size_t paid = e->ninvoices - e->unpaid;
+	if (paid <= keep)
+		return 0;
+	size_t drop = paid - keep, dropped = 0, w = 0;
+	for (size_t i = 0; i < e->ninvoices; i++) {
+		if (dropped < drop && e->invoices[i].paid) {
+			act_persist(out, BOB_REC_INVOICE_FORGET, ACTION_NO_CHAN, e->invoices[i].seq);
+			be_invoice_leaves(e, &e->invoices[i]);
+			dropped++;
+			continue;
+		}
+		e->invoices[w++] = e->invoices[i];
+	}
+	e->ninvoices = w;
+	return dropped;
+}
+
+size_t be_make_invoice(struct bob_engine *e, struct amount_msat amount, const char *desc,
+		       uint64_t now_us, uint64_t requester, struct actions *out)
+{
+	if (e->ninvoices == e->invoices_cap) {
+		e->invoices_cap = e->invoices_cap ? 2 * e->invoices_cap : 16;
+		e->invoices = xrealloc(e->invoices, e->invoices_cap * sizeof(*e->invoices));
+	}
+	size_t n = e->ninvoices++;
+	struct bob_invoice *bi = &e->invoices[n];
+	memset(bi, 0, sizeof(*bi));
+	bi->seq = ++e->last_invoice_seq;
+	e->unpaid++;
+	/* real secrets: from the injected source, never the simulation's */
+	e->cfg.random(e->cfg.random_ctx, bi->preimage, AMP_LEN);
+	e->cfg.random(e->cfg.random_ctx, bi->inv.payment_secret, AMP_LEN);
+	crypto_hash_sha256(bi->inv.payment_hash, bi->preimage, AMP_LEN);
+	bi->inv.amount = amount;
+	bi->inv.min_final_cltv_expiry = e->cfg.final_cltv_delta;
+	bi->inv.created_height = be_height(e, now_us);
+	snprintf(bi->inv.description, sizeof(bi->inv.description), "%s", desc ? desc : "");
+	bi->requester = requester;
+	be_invoice_added(e, bi);
+	act_persist(out, BOB_REC_INVOICE, ACTION_NO_CHAN, bi->seq);   /* before it is handed out */
+	struct evrec *r = act_log(out, "invoice_created");
+	evrec_u64(r, "amount_msat", amount.millisatoshis);
+	evrec_hex(r, "hash", bi->inv.payment_hash, AMP_LEN);
+	return n;
+}
+
+size_t be_new_invoice(struct bob_engine *e, struct amount_msat amount, const char *desc,
+		      uint64_t now_us, struct actions *out)
+{
+	return be_make_invoice(e, amount, desc, now_us, 0, out);
 }

@@ -53,8 +53,8 @@ void be_resolve(struct bob_engine *e, size_t chan, uint64_t htlc_id, enum htlc_e
 	snprintf(h->reason, sizeof(h->reason), "%s", reason ? reason : "");
 	if (h->fsm.state == BH_FULFILLED)
 		bc->unacked++;
-	act_persist(out, BOB_REC_HTLC_STATE, chan, htlc_id, NULL);
-	act_persist(out, BOB_REC_CHANNEL, chan, 0, NULL);
+	act_persist(out, BOB_REC_HTLC_STATE, chan, htlc_id);
+	act_persist(out, BOB_REC_CHANNEL, chan, 0);
 	if (!in_ledger)
 		return;
 	be_check_conservation(bc, out);

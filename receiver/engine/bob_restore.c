@@ -114,7 +114,7 @@ bool bob_engine_restore_finished(struct bob_engine *e, size_t chan, uint64_t nex
 	return chan < e->nchans && htlc_table_set_finished(&e->chans[chan].htlcs, next, r, n);
 }
 
-void bob_engine_resume(struct bob_engine *e, uint64_t now_us, struct actions *out)
+void be_resume(struct bob_engine *e, uint64_t now_us, struct actions *out)
 {
 	/* records a state kept that are finished (a state written before
 	 * they were forgotten, or a crash between) go now */

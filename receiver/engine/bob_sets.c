@@ -72,7 +72,7 @@ void be_fail_set(struct bob_engine *e, struct ampset *s, uint32_t code, const ch
 	if (s->kind == SET_AMP) {
 		/* a part arriving late for a failed AMP set is failed at once,
 		 * not held for a new hold time */
-		act_persist(out, BOB_REC_SET_CLOSED, ACTION_NO_CHAN, 0, s->key);
+		act_persist_bytes(out, BOB_REC_SET_CLOSED, ACTION_NO_CHAN, 0, s->key, AMP_LEN);
 		ampset_mark_settled(&e->sets, s);
 	} else {
 		ampset_remove(&e->sets, s);
@@ -179,9 +179,9 @@ void be_settle_set(struct bob_engine *e, struct ampset *s, uint64_t now_us, stru
 		be_resolve(e, chan_of(e, &s->htlcs[i]), s->htlcs[i].htlc_id, HTLC_EV_SETTLE, pre[i], 0,
 			   "", out);
 	if (inv)
-		act_persist(out, BOB_REC_INVOICE, ACTION_NO_CHAN, inv->seq, NULL);
+		act_persist(out, BOB_REC_INVOICE, ACTION_NO_CHAN, inv->seq);
 	if (s->kind == SET_AMP)
-		act_persist(out, BOB_REC_SET_CLOSED, ACTION_NO_CHAN, 0, s->key);
+		act_persist_bytes(out, BOB_REC_SET_CLOSED, ACTION_NO_CHAN, 0, s->key, AMP_LEN);
 	for (size_t i = 0; i < s->n; i++)
 		be_transmit(e, chan_of(e, &s->htlcs[i]), s->htlcs[i].htlc_id, out);
 	free(pre);
@@ -236,8 +236,8 @@ void be_set_verdict(struct bob_engine *e, size_t chan, uint64_t htlc_id,
 	}
 }
 
-void bob_engine_hold_timeout(struct bob_engine *e, uint64_t set_id, uint64_t now_us,
-			     struct actions *out)
+void be_hold_timeout(struct bob_engine *e, uint64_t set_id, uint64_t now_us,
+		     struct actions *out)
 {
 	(void)now_us;
 	struct ampset *s = ampset_by_id(&e->sets, set_id);

@@ -67,10 +67,10 @@ void be_compact(struct bob_engine *e, size_t chan, struct actions *out)
 		}
 		for (size_t k = 0; k < n; k++) {
 			htlc_table_forget(t, ids[k]);
-			act_persist(out, BOB_REC_HTLC_FORGET, chan, ids[k], NULL);
+			act_persist(out, BOB_REC_HTLC_FORGET, chan, ids[k]);
 		}
 		if (n)
-			act_persist(out, BOB_REC_CHANNEL, chan, 0, NULL);
+			act_persist(out, BOB_REC_CHANNEL, chan, 0);
 	}
 }
 

@@ -65,14 +65,7 @@ enum bob_timer {
 };
 
 enum bob_chain_tx {
-	BOB_CHAIN_CLAIM,       /* claim HTLC `id` of `chan` with preimage `key` */
-};
-
-enum bob_chain_result {
-	BOB_CLAIM_ACCEPTED,
-	BOB_CLAIM_SPENT,
-	BOB_CLAIM_INVALID,
-	BOB_CLAIM_UNREACHABLE,  /* a served chain did not answer: claim at the next block */
+	BOB_CHAIN_CLAIM,       /* claim HTLC `htlc_id` of `chan` with preimage `key` */
 };
 
 /* The chain, as the engine may ask it: has the HTLC output been spent by a
@@ -207,6 +200,13 @@ struct bob_engine {
 	struct bob_conn_state conns[BOB_MAX_CONNS];
 	size_t nconns;
 	struct bob_counters count;
+	/* what a list decided after its claims, handed out with the chain's
+	 * answer to the last of them (bob_engine_chain_result) */
+	struct chain_wait wait;
+	/* persists carry their records' bytes (bob_records_encode); a shell
+	 * that keeps no store clears it, and they then carry none but a
+	 * closed set's key */
+	bool encode_records;
 };
 
 /* bob_state.c: lookups and the conservation check */

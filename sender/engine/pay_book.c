@@ -69,7 +69,7 @@ bool pay_engine_finished(const struct payment *p)
 	return true;
 }
 
-size_t pay_engine_compact(struct pay_engine *e, size_t keep, struct actions *out)
+size_t pe_compact(struct pay_engine *e, size_t keep, struct actions *out)
 {
 	size_t nfinished = 0;
 	for (size_t i = 0; i < e->npays; i++)
@@ -91,7 +91,7 @@ size_t pay_engine_compact(struct pay_engine *e, size_t keep, struct actions *out
 				    o.part == (uint32_t)k)
 					owner_map_del(om, p->parts[k].htlc_id);
 			}
-			act_persist(out, PAY_REC_FORGET, ACTION_NO_CHAN, p->seq, NULL);
+			act_persist(out, PAY_REC_FORGET, ACTION_NO_CHAN, p->seq);
 			uint64_t k = id_hash(p->id), seq;
 			if (u64map_get(&e->pay_by_id, k, &seq) && seq == p->seq)
 				u64map_del(&e->pay_by_id, k);
@@ -114,6 +114,6 @@ size_t pay_engine_compact(struct pay_engine *e, size_t keep, struct actions *out
 	}
 	e->npays = w;
 	if (dropped)
-		act_persist(out, PAY_REC_TOTALS, ACTION_NO_CHAN, 0, NULL);
+		act_persist(out, PAY_REC_TOTALS, ACTION_NO_CHAN, 0);
 	return dropped;
 }

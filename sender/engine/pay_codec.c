@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "log.h"
 #include "pay_engine.h"
 #include "proto_limits.h"
 
@@ -75,6 +76,16 @@ static void encode(const struct payment *p, struct wr *w)
 		if (pt->countersigned)
 			put(w, pt->receiver_sig, sizeof(pt->receiver_sig));
 	}
+}
+
+bool pay_record_id(const uint8_t *buf, size_t len, char *id, size_t cap)
+{
+	/* a version byte, then the id with its one-byte length (encode) */
+	if (len < 2 || buf[0] != PAY_CODEC_VERSION || (size_t)buf[1] + 2 > len || buf[1] >= cap)
+		return false;
+	memcpy(id, buf + 2, buf[1]);
+	id[buf[1]] = '\0';
+	return true;
 }
 
 size_t pay_encoded_size(const struct payment *p)
@@ -288,4 +299,47 @@ bool pay_chan_row_load(struct pay_engine *e, const struct pay_chan_row *row,
 	e->chans[idx].next_htlc_id = row->next_htlc;
 	*base_out = cc.link;
 	return true;
+}
+
+/* ---- the records of an engine call -------------------------------------- */
+
+static void encode_record(struct pay_engine *e, struct act_persist *x)
+{
+	switch ((enum pay_record)x->record) {
+	case PAY_REC_PAYMENT: {
+		const struct payment *p = pay_engine_by_seq(e, x->id);
+		if (!p) {
+			act_persist_none(x);   /* forgotten since: nothing to write */
+			return;
+		}
+		size_t n = pay_encoded_size(p);
+		pay_encode(p, act_persist_alloc(x, n), n);
+		return;
+	}
+	case PAY_REC_CHANNEL: {
+		struct pay_chan_row r;
+		pay_chan_row_of(e, x->chan, &r);
+		memcpy(act_persist_alloc(x, sizeof(r)), &r, sizeof(r));
+		return;
+	}
+	case PAY_REC_FORGET:
+		act_persist_none(x);
+		return;
+	case PAY_REC_TOTALS: {
+		struct pay_totals_row t = { e->forgotten.settled, e->forgotten.failed,
+					    e->forgotten.refunded, e->forgotten.partial };
+		memcpy(act_persist_alloc(x, sizeof(t)), &t, sizeof(t));
+		return;
+	}
+	}
+	fatal("alice's engine: record %d", x->record);
+}
+
+void pay_records_encode(struct pay_engine *e, struct actions *out, size_t from)
+{
+	if (!e->encode_records)
+		return;     /* nothing would write them */
+	for (size_t i = from; i < out->n; i++)
+		if (out->v[i].kind == ACT_PERSIST)
+			encode_record(e, &out->v[i].u.persist);
 }

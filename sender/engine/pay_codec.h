@@ -17,6 +17,9 @@
 /* 2: parts carry their signed terms (1 had none: refused, not misread) */
 #define PAY_CODEC_VERSION 2
 
+/* The payment id in a record pay_encode wrote (into id, at most cap
+ * bytes with its NUL); false if the bytes do not start as one. */
+bool pay_record_id(const uint8_t *buf, size_t len, char *id, size_t cap);
 /* Bytes pay_encode writes for p. */
 size_t pay_encoded_size(const struct payment *p);
 /* Encode p into buf (at least pay_encoded_size(p) bytes); returns the
@@ -45,5 +48,19 @@ void pay_chan_row_update(struct pay_chan_row *stored, const struct pay_chan_row 
  * parameters toward Bob. false + why if it does not load. */
 bool pay_chan_row_load(struct pay_engine *e, const struct pay_chan_row *row,
 		       struct link_params *base_out, char *why, size_t whylen);
+
+/* The outcomes of the payments Alice forgot (PAY_REC_TOTALS). */
+struct pay_totals_row {
+	uint64_t settled, failed, refunded, partial;
+};
+
+/* The records an engine call asked for (ACT_PERSIST in out from `from`
+ * on), each encoded as the engine stands now: a PAY_REC_PAYMENT by
+ * pay_encode (none if the payment is no longer kept), a PAY_REC_CHANNEL
+ * as its struct pay_chan_row, PAY_REC_TOTALS as a struct pay_totals_row;
+ * a PAY_REC_FORGET has no bytes. Every entry point ends with it; nothing
+ * is encoded when e->encode_records is false (a shell with no store). */
+struct actions;
+void pay_records_encode(struct pay_engine *e, struct actions *out, size_t from);
 
 #endif

@@ -28,7 +28,7 @@ static struct msg_link msg_link_of(const struct link_params *lp)
 	return l;
 }
 
-void pay_engine_connected(struct pay_engine *e, bool reconnect, struct actions *out)
+void pe_on_connected(struct pay_engine *e, bool reconnect, struct actions *out)
 {
 	struct msg m;
 	if (reconnect) {
@@ -55,7 +55,7 @@ void pay_engine_connected(struct pay_engine *e, bool reconnect, struct actions *
 	}
 }
 
-void pay_engine_on_init(struct pay_engine *e, const Ampsim__Init *m, struct actions *out)
+void pe_on_init(struct pay_engine *e, const Ampsim__Init *m, struct actions *out)
 {
 	e->refusals = 0;        /* bob takes us: whatever he refused before is over */
 	e->bob_answered = true;
@@ -129,13 +129,13 @@ static void resume(struct pay_engine *e, uint64_t now_us, struct actions *out)
 			pe_maybe_finish(e, p, out);
 		}
 	}
-	pay_engine_retry_deferred(e, now_us, out);
+	pe_retry_deferred(e, now_us, out);
 	struct evrec *ev = act_log(out, "reestablished");
 	evrec_i64(ev, "adds_replayed", replayed);
 	evrec_i64(ev, "reconnects", (int64_t)e->reconnects);
 }
 
-void pay_engine_on_accept(struct pay_engine *e, const Ampsim__AcceptChannel *m, uint64_t now_us,
+void pe_on_accept(struct pay_engine *e, const Ampsim__AcceptChannel *m, uint64_t now_us,
 			  struct actions *out)
 {
 	e->owner_refusals = 0;

@@ -25,6 +25,7 @@ void pay_engine_init(struct pay_engine *e, const struct simclock *clk, uint64_t 
 	e->seed = seed;
 	e->behaviour = behaviour;
 	e->rand = *rand;
+	e->encode_records = true;
 }
 
 void pay_engine_configure(struct pay_engine *e, const struct simclock *clk, uint64_t seed,
@@ -38,6 +39,7 @@ void pay_engine_configure(struct pay_engine *e, const struct simclock *clk, uint
 
 void pay_engine_free(struct pay_engine *e)
 {
+	chain_wait_free(&e->wait);
 	pay_engine_drop_channels(e);
 	for (size_t i = 0; i < e->npays; i++)
 		payment_free(&e->pays[i]);
@@ -64,9 +66,9 @@ void pe_persist(struct pay_engine *e, const struct payment *p, size_t chan, stru
 {
 	(void)e;
 	if (chan != SIZE_MAX)
-		act_persist(out, PAY_REC_CHANNEL, chan, 0, NULL);
+		act_persist(out, PAY_REC_CHANNEL, chan, 0);
 	if (p)
-		act_persist(out, PAY_REC_PAYMENT, ACTION_NO_CHAN, p->seq, NULL);
+		act_persist(out, PAY_REC_PAYMENT, ACTION_NO_CHAN, p->seq);
 }
 
 void pe_check_conservation(const struct pay_engine *e, size_t chan, struct actions *out)
@@ -148,7 +150,7 @@ void pe_maybe_finish(struct pay_engine *e, struct payment *p, struct actions *ou
 	evrec_u64(ev, "paid_msat", payment_paid(p).millisatoshis);
 	if (p->why[0])
 		evrec_str(ev, "why", p->why);
-	act_outcome(out, (int)p->outcome, p->seq);
+	act_outcome(out, p->outcome, p->seq);
 }
 
 /* ---- sending parts ---------------------------------------------------- */
@@ -460,7 +462,7 @@ void pe_start_payment(struct pay_engine *e, struct payment *p, uint64_t now_us,
 	launch(e, p, now_us, out);
 }
 
-struct payment *pay_engine_pay(struct pay_engine *e, const struct pay_request *r,
+struct payment *pe_pay(struct pay_engine *e, const struct pay_request *r,
 			       uint64_t now_us, struct actions *out)
 {
 	struct payment p;
@@ -494,7 +496,7 @@ static int seq_cmp(const void *x, const void *y)
 	return a < b ? -1 : a > b;
 }
 
-void pay_engine_retry_deferred(struct pay_engine *e, uint64_t now_us, struct actions *out)
+void pe_retry_deferred(struct pay_engine *e, uint64_t now_us, struct actions *out)
 {
 	if (!e->ndeferred)
 		return;
@@ -550,7 +552,7 @@ static bool invoice_signed_by_bob(const struct pay_engine *e, const Ampsim__Invo
 	return e->verify.fn(e->verify.ctx, digest, m->signature.data);
 }
 
-void pay_engine_on_invoice(struct pay_engine *e, const Ampsim__Invoice *m, uint64_t now_us,
+void pe_on_invoice(struct pay_engine *e, const Ampsim__Invoice *m, uint64_t now_us,
 			   struct actions *out)
 {
 	struct inv_request r;

@@ -3,9 +3,12 @@
  * Every entry point has the shape handle(engine, event, now_us, actions):
  * it changes the engine's state and appends what is to be done (messages
  * to send, records to persist, events to log, chain transactions, outcomes)
- * to an action list (sim/core/action.h). The shell (sender/alice.c) decodes
- * messages, calls in, and carries the list out: every ACT_PERSIST in one
- * store transaction first, then the rest in order.
+ * to an action list (sim/core/action.h), each record to persist already
+ * encoded. The shell (sender/alice.c) decodes messages, calls in, and
+ * carries the list out: every ACT_PERSIST in one store transaction first,
+ * then the rest in order; the chain's answers to its ACT_CHAINs go back
+ * in (pay_engine_chain_result) once the list is done. The entry points
+ * are in pay_entry.c.
  *
  * No clock, socket, file or global is read here: `now_us` is simulated
  * time, heights come from simclock_height_of(), and every secret (shares,
@@ -34,13 +37,18 @@
 /* The one connection the engine speaks on (ACT_SEND/ACT_CLOSE conn). */
 #define PAY_CONN_BOB 1
 
-/* What ACT_PERSIST asks the shell to write: the record of payment `id`, or
- * of channel `chan`. */
-/* PAY_REC_PAYMENT and PAY_REC_FORGET: id is the payment's seq. */
-/* PAY_REC_TOTALS: the outcomes of forgotten payments (e->forgotten). */
+/* What ACT_PERSIST asks the shell to write, its bytes encoded by
+ * pay_codec.c (pay_records_encode) as the engine stands when the entry
+ * point returns:
+ *   PAY_REC_PAYMENT  payment `id` (its seq): pay_encode's bytes, or none
+ *                    if it is no longer kept
+ *   PAY_REC_CHANNEL  channel `chan`: a struct pay_chan_row
+ *   PAY_REC_FORGET   payment `id` is forgotten: its row goes (no bytes)
+ *   PAY_REC_TOTALS   the outcomes of forgotten payments: a struct
+ *                    pay_totals_row */
 enum pay_record { PAY_REC_PAYMENT, PAY_REC_CHANNEL, PAY_REC_FORGET, PAY_REC_TOTALS };
 
-/* ACT_CHAIN: submit Alice's refund of HTLC `id` on channel `chan`
+/* ACT_CHAIN: submit Alice's refund of HTLC `htlc_id` on channel `chan`
  * (BOLT #5 timeout path); key is the HTLC's payment hash. */
 enum pay_chain_tx { PAY_CHAIN_REFUND };
 
@@ -116,6 +124,12 @@ struct pay_engine {
 	size_t accepted;                  /* channels accepted on this connection */
 	uint64_t reconnects;
 	bool restarted;                   /* loaded from stored records */
+	/* what a list decided after its refunds, handed out with the chain's
+	 * answer to the last of them (pay_engine_chain_result) */
+	struct chain_wait wait;
+	/* persists carry their records' bytes (pay_records_encode); a shell
+	 * that keeps no store clears it, and they then carry none */
+	bool encode_records;
 };
 
 /* ---- set-up ---------------------------------------------------------- */
@@ -252,9 +266,20 @@ void pay_engine_block(struct pay_engine *e, uint64_t now_us, const struct pay_ch
  * has no countersignature of them (she then asks for no refund). */
 bool pay_engine_refund_proof(struct pay_engine *e, size_t chan, uint64_t htlc_id,
 			     struct chain_proof *proof);
-/* The shell's chain accepted the refund of ACT_CHAIN, or showed it spent
- * by her own refund (logged once per HTLC). */
-void pay_engine_refund_sent(struct pay_engine *e, size_t chan, uint64_t htlc_id,
-			    struct actions *out);
+/* What the chain answered to the refund of ACT_CHAIN (handed back once
+ * the list that asked for it is carried out): accepted, or spent by a
+ * refund (hers: only the sender refunds), says it was sent, once per
+ * HTLC; unreachable says it is deferred to the next block; spent by
+ * Bob's claim, or invalid (not expired at the chain's reckoning), says
+ * nothing. Every ACT_CHAIN is answered once, in the order of its list (one
+ * the shell could not send, as invalid): a list is handed out up to its
+ * refunds, and what the engine decided after them comes with the answer
+ * to the last of them (struct chain_wait). */
+void pay_engine_chain_result(struct pay_engine *e, size_t chan, uint64_t htlc_id,
+			     enum chain_answer a, struct actions *out);
+
+/* Every channel as a record (a first start stores the channels it was
+ * given, before any payment). */
+void pay_engine_channel_records(struct pay_engine *e, struct actions *out);
 
 #endif

@@ -40,4 +40,28 @@ void pe_maybe_retry(struct pay_engine *e, struct payment *p, size_t failed_idx, 
 void pe_fail_part_unsent(struct payment *p, size_t part, enum fsm_cause cause, const char *why,
 			 struct actions *out);
 
+/* The entry points' handlers (pay_entry.c calls each, then encodes the
+ * records its list asks for); the engine's files call these, not the
+ * entry points. */
+void pe_on_connected(struct pay_engine *e, bool reconnect, struct actions *out);
+void pe_on_init(struct pay_engine *e, const Ampsim__Init *m, struct actions *out);
+void pe_on_accept(struct pay_engine *e, const Ampsim__AcceptChannel *m, uint64_t now_us,
+		  struct actions *out);
+struct payment *pe_pay(struct pay_engine *e, const struct pay_request *r, uint64_t now_us,
+		       struct actions *out);
+void pe_on_invoice(struct pay_engine *e, const Ampsim__Invoice *m, uint64_t now_us,
+		   struct actions *out);
+void pe_on_fulfill(struct pay_engine *e, const Ampsim__UpdateFulfillHtlc *m, uint64_t now_us,
+		   struct actions *out);
+void pe_on_fail(struct pay_engine *e, const Ampsim__UpdateFailHtlc *m, uint64_t now_us,
+		struct actions *out);
+void pe_on_signed(struct pay_engine *e, const Ampsim__HtlcSigned *m, struct actions *out);
+void pe_retry_deferred(struct pay_engine *e, uint64_t now_us, struct actions *out);
+void pe_start(struct pay_engine *e, uint64_t now_us, struct actions *out);
+void pe_block(struct pay_engine *e, uint64_t now_us, const struct pay_chain_seen *seen,
+	      size_t nseen, struct actions *out);
+void pe_chain_result(struct pay_engine *e, size_t chan, uint64_t htlc_id, enum chain_answer a,
+		     struct actions *out);
+size_t pe_compact(struct pay_engine *e, size_t keep, struct actions *out);
+
 #endif

@@ -95,7 +95,7 @@ static void fulfill_not_applied(const Ampsim__UpdateFulfillHtlc *m, const char *
 	evrec_str(ev, "reason", reason);
 }
 
-void pay_engine_on_fulfill(struct pay_engine *e, const Ampsim__UpdateFulfillHtlc *m,
+void pe_on_fulfill(struct pay_engine *e, const Ampsim__UpdateFulfillHtlc *m,
 			   uint64_t now_us, struct actions *out)
 {
 	size_t chan = pay_engine_find_chan(e, m->channel_id);
@@ -155,7 +155,7 @@ bool pay_engine_refund_proof(struct pay_engine *e, size_t chan, uint64_t htlc_id
 	return true;
 }
 
-void pay_engine_on_signed(struct pay_engine *e, const Ampsim__HtlcSigned *m, struct actions *out)
+void pe_on_signed(struct pay_engine *e, const Ampsim__HtlcSigned *m, struct actions *out)
 {
 	size_t chan = pay_engine_find_chan(e, m->channel_id);
 	struct payment *p = NULL;
@@ -182,7 +182,7 @@ void pay_engine_on_signed(struct pay_engine *e, const Ampsim__HtlcSigned *m, str
 	pe_persist(e, p, chan, out);
 }
 
-void pay_engine_on_fail(struct pay_engine *e, const Ampsim__UpdateFailHtlc *m, uint64_t now_us,
+void pe_on_fail(struct pay_engine *e, const Ampsim__UpdateFailHtlc *m, uint64_t now_us,
 			struct actions *out)
 {
 	size_t chan = pay_engine_find_chan(e, m->channel_id);
@@ -276,25 +276,25 @@ static void expire_htlcs(struct pay_engine *e, uint64_t now_us, const struct pay
 	}
 }
 
-void pay_engine_block(struct pay_engine *e, uint64_t now_us, const struct pay_chain_seen *seen,
+void pe_block(struct pay_engine *e, uint64_t now_us, const struct pay_chain_seen *seen,
 		      size_t nseen, struct actions *out)
 {
 	expire_htlcs(e, now_us, seen, nseen, out);
-	pay_engine_retry_deferred(e, now_us, out);
-	pay_engine_start(e, now_us, out);
+	pe_retry_deferred(e, now_us, out);
+	pe_start(e, now_us, out);
 }
 
-void pay_engine_start(struct pay_engine *e, uint64_t now_us, struct actions *out)
+void pe_start(struct pay_engine *e, uint64_t now_us, struct actions *out)
 {
 	uint32_t height = simclock_height_of(&e->clk, now_us);
 	act_timer(out, PAY_TIMER_BLOCK, 0, simclock_height_time(&e->clk, height + 1));
 }
 
-void pay_engine_refund_sent(struct pay_engine *e, size_t chan, uint64_t htlc_id,
-			    struct actions *out)
+/* Her refund is on the chain: said once per HTLC (the chain may answer
+ * "accepted", or "spent" by the refund of an earlier block whose answer
+ * never came). */
+static void refund_sent(struct pay_engine *e, size_t chan, uint64_t htlc_id, struct actions *out)
 {
-	/* once per HTLC: the chain may answer "accepted", or "spent" by the
-	 * refund of an earlier block whose answer never came */
 	struct payment *p;
 	struct part *pt = pe_owner_any(e, chan, htlc_id, &p);
 	if (pt && pt->refund_logged)
@@ -304,4 +304,35 @@ void pay_engine_refund_sent(struct pay_engine *e, size_t chan, uint64_t htlc_id,
 	struct evrec *ev = act_log(out, "onchain_refund_sent");
 	evrec_str(ev, "channel", e->chans[chan].ledger.id);
 	evrec_u64(ev, "htlc", htlc_id);
+}
+
+void pe_chain_result(struct pay_engine *e, size_t chan, uint64_t htlc_id, enum chain_answer a,
+		     struct actions *out)
+{
+	if (chan >= e->nchans)
+		return;
+	const struct ledger_htlc *h = ledger_find(&e->chans[chan].ledger, htlc_id);
+	switch (a) {
+	case CHAIN_ANSWER_ACCEPTED:
+	case CHAIN_ANSWER_SPENT_BY_REFUND:
+		/* only the sender refunds: a refund that spends the output is
+		 * hers, sent at an earlier block, even if the chain's answer
+		 * to it never came */
+		refund_sent(e, chan, htlc_id, out);
+		return;
+	case CHAIN_ANSWER_SPENT_BY_CLAIM:   /* Bob's claim: its preimage settles the part */
+	case CHAIN_ANSWER_INVALID:          /* not expired at the chain's reckoning: the next block */
+		return;
+	case CHAIN_ANSWER_UNREACHABLE: {
+		/* a served chain that did not answer: the refund is asked for
+		 * again at every block until the chain shows a spend */
+		if (!h)
+			return;
+		struct evrec *ev = act_log(out, "onchain_refund_deferred");
+		evrec_str(ev, "channel", e->chans[chan].ledger.id);
+		evrec_u64(ev, "htlc", htlc_id);
+		evrec_i64(ev, "cltv_expiry", h->cltv_expiry);
+		return;
+	}
+	}
 }

@@ -19,7 +19,13 @@ struct turn {
 	/* records to write at the end of the turn, and a hash set of them */
 	turn_writer writer;
 	void *writer_arg;
-	struct trec { int what; size_t chan; uint64_t id; } *recs;
+	struct trec {
+		int record;
+		size_t chan;
+		uint64_t id;
+		uint8_t *bytes;       /* the last given (owned), or NULL */
+		size_t len;
+	} *recs;
 	size_t nrecs, caprecs;
 	uint32_t *slots;              /* index + 1 into recs; 0 = empty */
 	size_t nslots;                /* a power of two, at least 2 * caprecs */
@@ -61,7 +67,7 @@ void turn_free(struct turn *t)
 	turn_commit(t);
 	event_free(t->end);
 	free(t->held);
-	free(t->recs);
+	free(t->recs);     /* turn_commit freed their bytes */
 	free(t->slots);
 	free(t);
 }
@@ -83,10 +89,10 @@ void turn_set_writer(struct turn *t, turn_writer fn, void *arg)
 	t->writer_arg = arg;
 }
 
-static size_t rec_hash(int what, size_t chan, uint64_t id)
+static size_t rec_hash(int record, size_t chan, uint64_t id)
 {
 	uint64_t h = (id + 1) * 0x9E3779B97F4A7C15ULL;
-	h ^= ((uint64_t)chan << 32) ^ (uint64_t)(unsigned)what;
+	h ^= ((uint64_t)chan << 32) ^ (uint64_t)(unsigned)record;
 	h *= 0xBF58476D1CE4E5B9ULL;
 	return (size_t)(h ^ (h >> 31));
 }
@@ -95,14 +101,28 @@ static void rehash(struct turn *t)
 {
 	memset(t->slots, 0, t->nslots * sizeof(*t->slots));
 	for (size_t i = 0; i < t->nrecs; i++) {
-		size_t k = rec_hash(t->recs[i].what, t->recs[i].chan, t->recs[i].id) & (t->nslots - 1);
+		size_t k = rec_hash(t->recs[i].record, t->recs[i].chan, t->recs[i].id) & (t->nslots - 1);
 		while (t->slots[k])
 			k = (k + 1) & (t->nslots - 1);
 		t->slots[k] = (uint32_t)i + 1;
 	}
 }
 
-void turn_record(struct turn *t, int what, size_t chan, uint64_t id)
+/* A copy of the record's bytes into r, over what it held. */
+static void rec_bytes(struct trec *r, const uint8_t *bytes, size_t len)
+{
+	free(r->bytes);
+	r->bytes = NULL;
+	r->len = 0;
+	if (!bytes)
+		return;
+	r->bytes = xrealloc(NULL, len ? len : 1);
+	memcpy(r->bytes, bytes, len);
+	r->len = len;
+}
+
+void turn_record(struct turn *t, int record, size_t chan, uint64_t id, const uint8_t *bytes,
+		 size_t len)
 {
 	if (!t)
 		fatal("state written before the daemon's loop is set up");
@@ -112,11 +132,13 @@ void turn_record(struct turn *t, int what, size_t chan, uint64_t id)
 		fatal("turn_record without a writer");
 	turn_write(t);
 	if (t->nslots) {
-		size_t k = rec_hash(what, chan, id) & (t->nslots - 1);
+		size_t k = rec_hash(record, chan, id) & (t->nslots - 1);
 		for (; t->slots[k]; k = (k + 1) & (t->nslots - 1)) {
-			const struct trec *r = &t->recs[t->slots[k] - 1];
-			if (r->what == what && r->chan == chan && r->id == id)
-				return;       /* already to be written at the end */
+			struct trec *r = &t->recs[t->slots[k] - 1];
+			if (r->record == record && r->chan == chan && r->id == id) {
+				rec_bytes(r, bytes, len);   /* written at the end, where first asked */
+				return;
+			}
 		}
 	}
 	if (t->nrecs == t->caprecs) {
@@ -127,8 +149,9 @@ void turn_record(struct turn *t, int what, size_t chan, uint64_t id)
 		t->slots = xcalloc(t->nslots, sizeof(*t->slots));
 		rehash(t);
 	}
-	t->recs[t->nrecs] = (struct trec){ what, chan, id };
-	size_t k = rec_hash(what, chan, id) & (t->nslots - 1);
+	t->recs[t->nrecs] = (struct trec){ record, chan, id, NULL, 0 };
+	rec_bytes(&t->recs[t->nrecs], bytes, len);
+	size_t k = rec_hash(record, chan, id) & (t->nslots - 1);
 	while (t->slots[k])
 		k = (k + 1) & (t->nslots - 1);
 	t->slots[k] = (uint32_t)++t->nrecs;
@@ -164,12 +187,15 @@ void turn_commit(struct turn *t)
 {
 	if (!t || !t->open)
 		return;
-	/* the records, in the order first asked for, each as it is now */
-	for (size_t i = 0; i < t->nrecs; i++)
-		t->writer(t->writer_arg, t->recs[i].what, t->recs[i].chan, t->recs[i].id);
+	/* the records, in the order first asked for, each as last given */
+	for (size_t i = 0; i < t->nrecs; i++) {
+		struct trec *r = &t->recs[i];
+		t->writer(t->writer_arg, r->record, r->chan, r->id, r->bytes, r->len);
+		rec_bytes(r, NULL, 0);
+	}
 	if (t->nrecs) {
 		for (size_t i = 0; i < t->nrecs; i++) {
-			size_t k = rec_hash(t->recs[i].what, t->recs[i].chan, t->recs[i].id) &
+			size_t k = rec_hash(t->recs[i].record, t->recs[i].chan, t->recs[i].id) &
 				   (t->nslots - 1);
 			while (t->slots[k] != i + 1)
 				k = (k + 1) & (t->nslots - 1);

@@ -29,13 +29,16 @@ void turn_free(struct turn *t);
 /* About to persist: opens the turn's transaction if none is open. */
 void turn_write(struct turn *t);
 
-/* A record that says "write the current state of (what, chan, id)":
- * written once per turn, at its end, however often the turn changed it
- * (a channel's balances, a payment's document). The first of a turn opens
+/* A record (the engine's record kind, its channel and id) and its bytes,
+ * as the engine encoded them: written once per turn, at its end, with
+ * the bytes it was last given that turn (a channel's balances, a
+ * payment's document; NULL: nothing to write). The first of a turn opens
  * the transaction; records are written in the order first asked for. */
-typedef void (*turn_writer)(void *arg, int what, size_t chan, uint64_t id);
+typedef void (*turn_writer)(void *arg, int record, size_t chan, uint64_t id,
+			    const uint8_t *bytes, size_t len);
 void turn_set_writer(struct turn *t, turn_writer fn, void *arg);
-void turn_record(struct turn *t, int what, size_t chan, uint64_t id);
+void turn_record(struct turn *t, int record, size_t chan, uint64_t id, const uint8_t *bytes,
+		 size_t len);
 
 /* About to write to bev: if a transaction is open, bev writes nothing
  * until it is committed. t may be NULL. */

@@ -5,64 +5,74 @@
 /* ---- alice's shell (sender/alice.c) ----------------------------------------- */
 
 
-static void alice_refund(struct world *w, const struct action *x)
+/* A refund the engine asked for: what the chain answers (alice.c). */
+static enum chain_answer alice_refund(struct world *w, const struct act_chain *x)
 {
 	struct chain_proof proof;
 	struct wspend winner;
-	if (!pay_engine_refund_proof(&w->alice, x->chan, x->id, &proof))
-		return;
-	enum wchain res = w_chain_submit(w, false, NULL, &proof, &winner);
-	/* accepted, or spent by her own refund (alice.c) */
-	if (res == WC_ACCEPTED || (res == WC_SPENT && !winner.claim)) {
-		struct actions more;
-		actions_init(&more);
-		pay_engine_refund_sent(&w->alice, x->chan, x->id, &more);
-		w_alice_run(w, &more);
-		actions_free(&more);
+	if (!pay_engine_refund_proof(&w->alice, x->chan, x->htlc_id, &proof))
+		return CHAIN_ANSWER_INVALID;   /* the engine asks for none */
+	switch (w_chain_submit(w, false, NULL, &proof, &winner)) {
+	case WC_ACCEPTED: return CHAIN_ANSWER_ACCEPTED;
+	case WC_SPENT: return winner.claim ? CHAIN_ANSWER_SPENT_BY_CLAIM : CHAIN_ANSWER_SPENT_BY_REFUND;
+	case WC_INVALID: return CHAIN_ANSWER_INVALID;
+	}
+	return CHAIN_ANSWER_INVALID;
+}
+
+static void alice_one(struct world *w, const struct action *x, struct chain_replies *replies)
+{
+	switch (x->kind) {
+	case ACT_PERSIST:
+		break;   /* done first */
+	case ACT_SEND:
+		w_send_action(w, &w->a, &x->u.send);
+		break;
+	case ACT_LOG:
+		w_emit(w, WORLD_ALICE, x->u.log.rec);
+		break;
+	case ACT_VIOLATION:
+		w_violation(w, WORLD_ALICE, x->u.violation.text);
+		break;
+	case ACT_CLOSE:
+		w_violation(w, WORLD_ALICE, "alice closed the connection: not in the world yet");
+		break;
+	case ACT_CHAIN:
+		chain_replies_add(replies, &x->u.chain, alice_refund(w, &x->u.chain));
+		break;
+	case ACT_OUTCOME:
+		if (w->sink.outcome)
+			w->sink.outcome(w->sink.ctx, x->u.outcome.seq);
+		break;
+	case ACT_TIMER:
+		switch ((enum pay_timer)x->u.timer.timer) {
+		case PAY_TIMER_BLOCK:
+			wt_at(&w->a.heap, &w->a.block, x->u.timer.at_us);
+			break;
+		}
+		break;
+	case ACT_CANCEL:
+		if ((enum pay_timer)x->u.cancel.timer == PAY_TIMER_BLOCK)
+			wt_cancel(&w->a.heap, &w->a.block);
+		break;
 	}
 }
 
 void w_alice_run(struct world *w, struct actions *acts)
 {
 	w_store_alice(w, acts);   /* written at the end of the turn (world_store.c) */
-	for (size_t i = 0; i < acts->n; i++) {
-		const struct action *x = &acts->v[i];
-		switch (x->kind) {
-		case ACT_PERSIST:
-			break;   /* done above */
-		case ACT_SEND:
-			w_send_action(w, &w->a, x);
-			break;
-		case ACT_LOG:
-			w_emit(w, WORLD_ALICE, x->log);
-			break;
-		case ACT_VIOLATION:
-			w_violation(w, WORLD_ALICE, x->text);
-			break;
-		case ACT_CLOSE:
-			w_violation(w, WORLD_ALICE, "alice closed the connection: not in the world yet");
-			break;
-		case ACT_CHAIN:
-			alice_refund(w, x);
-			break;
-		case ACT_OUTCOME:
-			if (w->sink.outcome)
-				w->sink.outcome(w->sink.ctx, x->id);
-			break;
-		case ACT_TIMER:
-			switch ((enum pay_timer)x->what) {
-			case PAY_TIMER_BLOCK:
-				wt_at(&w->a.heap, &w->a.block, x->at_us);
-				break;
-			}
-			break;
-		case ACT_CANCEL:
-			if ((enum pay_timer)x->what == PAY_TIMER_BLOCK)
-				wt_cancel(&w->a.heap, &w->a.block);
-			break;
-		}
-	}
+	struct chain_replies replies;
+	chain_replies_init(&replies);
+	for (size_t i = 0; i < acts->n; i++)
+		alice_one(w, &acts->v[i], &replies);
 	actions_clear(acts);
+	/* the chain's answers, once the list is carried out (alice.c) */
+	for (size_t i = 0; i < replies.n; i++) {
+		const struct chain_reply *r = &replies.v[i];
+		pay_engine_chain_result(&w->alice, r->chan, r->htlc_id, r->answer, acts);
+		w_alice_run(w, acts);
+	}
+	chain_replies_free(&replies);
 }
 
 

@@ -59,27 +59,27 @@ static void hold_arm(struct world *w, uint64_t id, uint64_t at)
 	wt_at(&w->b.heap, t, at);
 }
 
-static void bob_claim(struct world *w, const struct action *a)
+/* A claim the engine asked for: what the chain answers (bob_act.c). */
+static enum chain_answer bob_claim(struct world *w, const struct act_chain *x)
 {
-	struct bob_htlc *h = bob_engine_htlc(&w->bob, a->chan, a->id);
+	struct bob_htlc *h = bob_engine_htlc(&w->bob, x->chan, x->htlc_id);
 	if (!h)
-		fatal("chain claim of %zu/%llu without an HTLC", a->chan, (unsigned long long)a->id);
+		fatal("chain claim of %zu/%llu without an HTLC", x->chan,
+		      (unsigned long long)x->htlc_id);
 	struct wspend winner;
 	struct chain_proof proof;
-	enum bob_chain_result r = BOB_CLAIM_INVALID;
-	if (!bob_engine_claim_proof(&w->bob, a->chan, a->id, a->key, &proof))
-		fatal("chain claim of %zu/%llu without signed terms", a->chan,
-		      (unsigned long long)a->id);
-	switch (w_chain_submit(w, true, a->key, &proof, &winner)) {
-	case WC_ACCEPTED: r = BOB_CLAIM_ACCEPTED; break;
-	case WC_SPENT: r = winner.claim ? BOB_CLAIM_ACCEPTED : BOB_CLAIM_SPENT; break;
-	case WC_INVALID: r = BOB_CLAIM_INVALID; break;
+	enum chain_answer answer = CHAIN_ANSWER_INVALID;
+	if (!bob_engine_claim_proof(&w->bob, x->chan, x->htlc_id, x->key, &proof))
+		fatal("chain claim of %zu/%llu without signed terms", x->chan,
+		      (unsigned long long)x->htlc_id);
+	switch (w_chain_submit(w, true, x->key, &proof, &winner)) {
+	case WC_ACCEPTED: answer = CHAIN_ANSWER_ACCEPTED; break;
+	case WC_SPENT:
+		answer = winner.claim ? CHAIN_ANSWER_SPENT_BY_CLAIM : CHAIN_ANSWER_SPENT_BY_REFUND;
+		break;
+	case WC_INVALID: answer = CHAIN_ANSWER_INVALID; break;
 	}
-	struct actions out;
-	actions_init(&out);
-	bob_engine_chain_result(&w->bob, a->chan, a->id, r, &out);
-	w_bob_act(w, &out);
-	actions_free(&out);
+	return answer;
 }
 
 static void bob_compact(struct world *w)
@@ -96,49 +96,59 @@ static void bob_compact(struct world *w)
 	actions_free(&out);
 }
 
+static void bob_one(struct world *w, const struct action *a, struct chain_replies *replies)
+{
+	switch (a->kind) {
+	case ACT_PERSIST:
+	case ACT_OUTCOME:
+		break;
+	case ACT_SEND:
+		w_bob_sync_links(w);
+		w_send_action(w, &w->b, &a->u.send);
+		break;
+	case ACT_LOG:
+		if (strcmp(a->u.log.rec->name, HTLC_STATE_EVENT) != 0)
+			w_emit(w, WORLD_BOB, a->u.log.rec);
+		break;
+	case ACT_TIMER:
+		if (a->u.timer.timer == BOB_TIMER_BLOCK)
+			wt_at(&w->b.heap, &w->b.block, a->u.timer.at_us);
+		else
+			hold_arm(w, a->u.timer.id, a->u.timer.at_us);
+		break;
+	case ACT_CANCEL:
+		if (a->u.cancel.timer == BOB_TIMER_HOLD)
+			w_hold_forget(w, a->u.cancel.id);
+		break;
+	case ACT_CHAIN:
+		chain_replies_add(replies, &a->u.chain, bob_claim(w, &a->u.chain));
+		break;
+	case ACT_VIOLATION:
+		w_violation(w, WORLD_BOB, a->u.violation.text);
+		break;
+	case ACT_CLOSE:
+		w_violation(w, WORLD_BOB, "bob closed the connection: not in the world yet");
+		break;
+	}
+}
+
 void w_bob_act(struct world *w, struct actions *out)
 {
 	w->bob_depth++;
 	w_bob_sync_links(w);
 	w_store_bob(w, out);   /* before anything else of the list (world_store.c) */
-	for (size_t i = 0; i < out->n; i++) {
-		const struct action *a = &out->v[i];
-		switch (a->kind) {
-		case ACT_PERSIST:
-		case ACT_OUTCOME:
-			break;
-		case ACT_SEND:
-			w_bob_sync_links(w);
-			w_send_action(w, &w->b, a);
-			break;
-		case ACT_LOG:
-			if (strcmp(a->log->name, HTLC_STATE_EVENT) != 0)
-				w_emit(w, WORLD_BOB, a->log);
-			break;
-		case ACT_TIMER:
-			if (a->what == BOB_TIMER_BLOCK)
-				wt_at(&w->b.heap, &w->b.block, a->at_us);
-			else
-				hold_arm(w, a->id, a->at_us);
-			break;
-		case ACT_CANCEL:
-			if (a->what == BOB_TIMER_HOLD)
-				w_hold_forget(w, a->id);
-			break;
-		case ACT_CHAIN:
-			bob_claim(w, a);
-			break;
-		case ACT_VIOLATION:
-			w_violation(w, WORLD_BOB, a->text);
-			break;
-		case ACT_CLOSE:
-			w_violation(w, WORLD_BOB, "bob closed the connection: not in the world yet");
-			break;
-		}
-	}
+	struct chain_replies replies;
+	chain_replies_init(&replies);
+	for (size_t i = 0; i < out->n; i++)
+		bob_one(w, &out->v[i], &replies);
 	actions_clear(out);
+	/* the chain's answers, once the list is carried out (bob_act.c) */
+	for (size_t i = 0; i < replies.n; i++) {
+		const struct chain_reply *r = &replies.v[i];
+		bob_engine_chain_result(&w->bob, r->chan, r->htlc_id, r->answer, out);
+		w_bob_act(w, out);
+	}
+	chain_replies_free(&replies);
 	if (--w->bob_depth == 0)
 		bob_compact(w);
 }
-
-

@@ -208,7 +208,7 @@ void w_send_on(struct world *w, struct side *sd, size_t chan, enum msg_kind kind
 	       const char *msg_name, const uint8_t *bytes, size_t len);
 void w_release_held(struct world *w, struct side *sd, size_t chan);
 void w_forget_all(struct side *sd);
-void w_send_action(struct world *w, struct side *sd, const struct action *x);
+void w_send_action(struct world *w, struct side *sd, const struct act_send *x);
 
 /* world_links.c: hand mode's items (world_hand.h) */
 void w_hand_send(struct world *w, struct side *sd, size_t chan, enum msg_kind kind,

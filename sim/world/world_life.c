@@ -17,6 +17,7 @@ static void alice_engine(struct world *w)
 	seeded_secrets_init(&w->alice_secrets, s->seed, w->gen[WORLD_ALICE], "alice");
 	struct pay_rand rand = { seeded_secrets_bytes, &w->alice_secrets };
 	pay_engine_init(&w->alice, &w->clk, 1, ALICE_HONEST, &rand);
+	w->alice.encode_records = w->store != NULL;   /* a world without records pays nothing */
 }
 
 /* As alice_main.c: the engine works with what was given or loaded; links
@@ -77,6 +78,7 @@ void w_bob_engine(struct world *w)
 	};
 	memcpy(cfg.terms.node, world_bob_node, TERMS_NODE_LEN);
 	bob_engine_init(&w->bob, &cfg);
+	w->bob.encode_records = w->store != NULL;
 	w->bob_compact_at = BOB_KEEP_INVOICES;
 	w->bob_conns = 0;
 }
@@ -206,6 +208,7 @@ void world_keep_records(struct world *w)
 	if (w->store)
 		return;
 	w->store = w_store_new();
+	w->alice.encode_records = w->bob.encode_records = true;
 	w_store_alice_first(w);
 }
 

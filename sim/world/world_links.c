@@ -119,7 +119,7 @@ void w_forget_all(struct side *sd)
 	rearm(sd);
 }
 
-void w_send_action(struct world *w, struct side *sd, const struct action *x)
+void w_send_action(struct world *w, struct side *sd, const struct act_send *x)
 {
 	if (!w->connected || (sd == &w->b && x->conn != w->conn))
 		return;   /* the engine replays what matters on reconnection */

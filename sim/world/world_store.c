@@ -1,17 +1,17 @@
 /* Each node's store in the world: exactly the records its engine's
- * ACT_PERSIST actions asked for, written by the rule its daemon's shell
- * follows and encoded by the codecs its daemon's store uses (Alice's
- * payments by pay_codec.c, her channels and Bob's rows by their codecs),
- * so that a crash (world_life.c) keeps what a kill -9 of the daemon keeps
- * and nothing more.
+ * ACT_PERSIST actions carry, as the engine encoded them (Alice's payments
+ * by pay_codec.c, her channels and Bob's rows by their codecs), written by
+ * the rule its daemon's shell follows, so that a crash (world_life.c)
+ * keeps what a kill -9 of the daemon keeps and nothing more. Nothing here
+ * reads an engine to make a record.
  *
  * The rules, as the shells carry them out:
- * - alice (alice.c, alice_store.c): every record names what to write; it
- *   is written as the state stands at the end of the turn (turn.h).
+ * - alice (alice.c, alice_store.c): every record is written at the end of
+ *   the turn, with the bytes it was last given (turn.h).
  * - bob (bob_act.c, bob_store.c): a channel's row and an HTLC's state are
- *   written as they stand at the end of the turn; an add, an invoice, a
- *   closed set and the forgetting of an HTLC or an invoice are written
- *   when the list is carried out, before anything else of it.
+ *   written so, at the end of the turn; an add, an invoice, a closed set
+ *   and the forgetting of an HTLC or an invoice are written when the list
+ *   is carried out, before anything else of it.
  * A turn here ends after each event (a timer fired, a message handled),
  * and before a crash: a run only crashes a node at an instant both nodes
  * are done with. */
@@ -23,9 +23,11 @@
 #include "pay_codec.h"
 
 struct wdirty {
-	int what;
+	int record;
 	size_t chan;
 	uint64_t id;
+	uint8_t *bytes;          /* a copy of the record's (owned), or NULL */
+	size_t len;
 };
 
 struct wdirties {
@@ -88,6 +90,10 @@ void w_store_free(struct wstore *st)
 {
 	if (!st)
 		return;
+	for (size_t i = 0; i < st->ad.n; i++)
+		free(st->ad.v[i].bytes);
+	for (size_t i = 0; i < st->bd.n; i++)
+		free(st->bd.v[i].bytes);
 	free(st->ad.v);
 	free(st->bd.v);
 	for (size_t i = 0; i < st->npays; i++)
@@ -107,10 +113,23 @@ void w_store_free(struct wstore *st)
 	free(st);
 }
 
-static void dirty(struct wdirties *d, const struct action *x)
+static void dirty(struct wdirties *d, const struct act_persist *x)
 {
 	GROW(d->v, d->n, d->cap, 16);
-	d->v[d->n++] = (struct wdirty){ x->what, x->chan, x->id };
+	struct wdirty *y = &d->v[d->n++];
+	*y = (struct wdirty){ x->record, x->chan, x->id, NULL, x->len };
+	if (x->bytes) {
+		y->bytes = xrealloc(NULL, x->len ? x->len : 1);
+		memcpy(y->bytes, x->bytes, x->len);
+	}
+}
+
+/* A record's bytes as the struct its codec says they are. */
+static const void *row_of(int record, const uint8_t *bytes, size_t len, size_t want)
+{
+	if (!bytes || len < want)
+		fatal("the world: record %d of %zu bytes, less than %zu", record, len, want);
+	return bytes;
 }
 
 /* ---- alice ---------------------------------------------------------------- */
@@ -126,25 +145,10 @@ static void alice_channel(struct wstore *st, const struct pay_chan_row *r)
 		st->achans[st->nachans++] = *r;
 }
 
-void w_store_alice_first(struct world *w)
+static void alice_payment(struct wstore *st, uint64_t seq, const uint8_t *doc, size_t len)
 {
-	/* her daemon's first start writes every channel it was given */
-	for (size_t i = 0; i < w->alice.nchans; i++) {
-		struct pay_chan_row r;
-		pay_chan_row_of(&w->alice, i, &r);
-		alice_channel(w->store, &r);
-	}
-}
-
-static void alice_payment(struct world *w, uint64_t seq)
-{
-	struct wstore *st = w->store;
-	const struct payment *p = pay_engine_by_seq(&w->alice, seq);
-	if (!p)
-		return;     /* forgotten within the turn: its row goes */
-	size_t len = pay_encoded_size(p);
-	uint8_t *buf = xcalloc(1, len);
-	pay_encode(p, buf, len);
+	uint8_t *buf = xrealloc(NULL, len);
+	memcpy(buf, doc, len);
 	uint64_t at;
 	if (u64map_get(&st->pay_at, seq, &at)) {
 		free(st->pays[at].buf);
@@ -162,31 +166,47 @@ static void alice_write(struct world *w, const struct wdirty *d)
 {
 	struct wstore *st = w->store;
 	uint64_t at;
-	switch ((enum pay_record)d->what) {
+	switch ((enum pay_record)d->record) {
 	case PAY_REC_PAYMENT:
-		alice_payment(w, d->id);
+		if (d->bytes)   /* none: forgotten within the turn, its row goes */
+			alice_payment(st, d->id, d->bytes, d->len);
 		return;
-	case PAY_REC_CHANNEL: {
-		struct pay_chan_row r;
-		pay_chan_row_of(&w->alice, d->chan, &r);
-		alice_channel(st, &r);
+	case PAY_REC_CHANNEL:
+		alice_channel(st, row_of(d->record, d->bytes, d->len, sizeof(struct pay_chan_row)));
 		return;
-	}
 	case PAY_REC_FORGET:
 		if (u64map_get(&st->pay_at, d->id, &at)) {
 			free(st->pays[at].buf);
 			st->pays[at].buf = NULL;
 		}
 		return;
-	case PAY_REC_TOTALS:
-		st->totals[0] = w->alice.forgotten.settled;
-		st->totals[1] = w->alice.forgotten.failed;
-		st->totals[2] = w->alice.forgotten.refunded;
-		st->totals[3] = w->alice.forgotten.partial;
+	case PAY_REC_TOTALS: {
+		const struct pay_totals_row *t =
+			row_of(d->record, d->bytes, d->len, sizeof(struct pay_totals_row));
+		st->totals[0] = t->settled;
+		st->totals[1] = t->failed;
+		st->totals[2] = t->refunded;
+		st->totals[3] = t->partial;
 		st->has_totals = true;
 		return;
 	}
-	fatal("the world: alice's record %d", d->what);
+	}
+	fatal("the world: alice's record %d", d->record);
+}
+
+void w_store_alice_first(struct world *w)
+{
+	/* her daemon's first start writes every channel it was given */
+	struct actions acts;
+	actions_init(&acts);
+	pay_engine_channel_records(&w->alice, &acts);
+	for (size_t i = 0; i < acts.n; i++) {
+		const struct act_persist *x = &acts.v[i].u.persist;
+		struct wdirty d = { x->record, x->chan, x->id, x->bytes, x->len };
+		if (acts.v[i].kind == ACT_PERSIST)
+			alice_write(w, &d);
+	}
+	actions_free(&acts);
 }
 
 void w_store_alice(struct world *w, const struct actions *acts)
@@ -195,7 +215,7 @@ void w_store_alice(struct world *w, const struct actions *acts)
 		return;
 	for (size_t i = 0; i < acts->n; i++)
 		if (acts->v[i].kind == ACT_PERSIST)
-			dirty(&w->store->ad, &acts->v[i]);
+			dirty(&w->store->ad, &acts->v[i].u.persist);
 }
 
 static int row_cmp_idx(const void *x, const void *y)
@@ -259,14 +279,12 @@ static struct bob_htlc_row *bob_htlc_at(struct wstore *st, const char *channel, 
 	return &st->htlcs[*at];
 }
 
-static void bob_add(struct world *w, size_t chan, uint64_t id)
+static void bob_add(struct wstore *st, const struct bob_htlc_row *r)
 {
-	struct wstore *st = w->store;
-	struct bob_htlc_row r;
 	uint64_t at;
-	if (!bob_htlc_row_add(&w->bob, chan, id, &r) || bob_htlc_at(st, r.channel, id, &at))
-		return;     /* forgotten since, or stored already (INSERT OR IGNORE) */
-	size_t c = bob_chan_at(st, r.channel);
+	if (bob_htlc_at(st, r->channel, r->id, &at))
+		return;     /* stored already (INSERT OR IGNORE) */
+	size_t c = bob_chan_at(st, r->channel);
 	if (c == SIZE_MAX)
 		return;     /* no row of its channel: the daemon's row would not load either */
 	if (st->nhtlcs == st->htlcs_cap) {
@@ -274,20 +292,16 @@ static void bob_add(struct world *w, size_t chan, uint64_t id)
 		st->htlcs = xrealloc(st->htlcs, st->htlcs_cap * sizeof(*st->htlcs));
 		st->htlc_gone = xrealloc(st->htlc_gone, st->htlcs_cap * sizeof(*st->htlc_gone));
 	}
-	st->htlcs[st->nhtlcs] = r;
+	st->htlcs[st->nhtlcs] = *r;   /* the columns an add writes; its state's are zero */
 	st->htlc_gone[st->nhtlcs] = false;
-	u64map_put(&st->htlc_at[c], id, st->nhtlcs++);
+	u64map_put(&st->htlc_at[c], r->id, st->nhtlcs++);
 }
 
-static void bob_invoice(struct world *w, uint64_t seq)
+static void bob_invoice(struct wstore *st, const struct bob_invoice_row *r)
 {
-	struct wstore *st = w->store;
-	struct bob_invoice_row r;
 	uint64_t at;
-	if (!bob_invoice_row_of(&w->bob, seq, &r))
-		return;     /* paid and forgotten since: its row goes */
-	if (u64map_get(&st->inv_at, seq, &at) && !st->inv_gone[at]) {
-		st->invs[at].paid = r.paid;   /* ON CONFLICT(seq) DO UPDATE SET paid */
+	if (u64map_get(&st->inv_at, r->seq, &at) && !st->inv_gone[at]) {
+		st->invs[at].paid = r->paid;   /* ON CONFLICT(seq) DO UPDATE SET paid */
 		return;
 	}
 	if (st->ninvs == st->invs_cap) {
@@ -295,9 +309,9 @@ static void bob_invoice(struct world *w, uint64_t seq)
 		st->invs = xrealloc(st->invs, st->invs_cap * sizeof(*st->invs));
 		st->inv_gone = xrealloc(st->inv_gone, st->invs_cap * sizeof(*st->inv_gone));
 	}
-	st->invs[st->ninvs] = r;
+	st->invs[st->ninvs] = *r;
 	st->inv_gone[st->ninvs] = false;
-	u64map_put(&st->inv_at, seq, st->ninvs++);
+	u64map_put(&st->inv_at, r->seq, st->ninvs++);
 }
 
 /* A row as kept: its columns and the finished ids it uses. */
@@ -306,9 +320,9 @@ static size_t row_size(size_t done_len)
 	return offsetof(struct bob_chan_row, done) + done_len;
 }
 
-/* A whole row to write into, for the time of one write or load: never
- * cleared (what a row uses is written) and not kept (hundreds of worlds
- * would keep 64 KB each) */
+/* A whole row to load from, for the time of one load: never cleared
+ * (what a row uses is written) and not kept (hundreds of worlds would
+ * keep 64 KB each) */
 static struct bob_chan_row *whole_row(void)
 {
 	return xrealloc(NULL, sizeof(struct bob_chan_row));
@@ -317,16 +331,14 @@ static struct bob_chan_row *whole_row(void)
 static void bob_write(struct world *w, const struct wdirty *d)
 {
 	struct wstore *st = w->store;
-	if (d->what == BOB_REC_CHANNEL) {
-		struct bob_chan_row *r = whole_row();
-		bob_chan_row_of(&w->bob, d->chan, r);
+	if (d->record == BOB_REC_CHANNEL) {
+		const struct bob_chan_row *r = row_of(d->record, d->bytes, d->len, row_size(0));
 		size_t c = bob_chan_at(st, r->id);
 		if (c == SIZE_MAX) {
 			if (st->nbchans < PAY_MAX_CHANNELS) {
 				st->bchans[st->nbchans] = xrealloc(NULL, row_size(r->done_len));
 				memcpy(st->bchans[st->nbchans++], r, row_size(r->done_len));
 			}
-			free(r);
 			return;
 		}
 		if (r->done_len > st->bchans[c]->done_len)
@@ -340,61 +352,75 @@ static void bob_write(struct world *w, const struct wdirty *d)
 		memcpy(s->done, r->done, r->done_len);
 		s->owner_len = r->owner_len;
 		memcpy(s->owner, r->owner, sizeof(s->owner));
-		free(r);
 		return;
 	}
 	/* BOB_REC_HTLC_STATE: an UPDATE of the row, if there is one */
-	if (d->chan >= w->bob.nchans)
-		return;
+	if (!d->bytes)
+		return;     /* finished and forgotten since */
+	const struct bob_htlc_row *r = row_of(d->record, d->bytes, d->len, sizeof(*r));
 	uint64_t at;
-	struct bob_htlc_row *row = bob_htlc_at(st, w->bob.chans[d->chan].ledger.id, d->id, &at);
-	if (row && !st->htlc_gone[at])
-		bob_htlc_row_state(&w->bob, d->chan, d->id, row);
+	struct bob_htlc_row *row = bob_htlc_at(st, r->channel, r->id, &at);
+	if (!row || st->htlc_gone[at])
+		return;
+	row->state = r->state;
+	memcpy(row->preimage, r->preimage, AMP_LEN);
+	row->code = r->code;
+	memcpy(row->reason, r->reason, sizeof(row->reason));
+	row->acked = r->acked;
+	row->claimed = r->claimed;
+}
+
+/* A record written when the list is carried out (world_store.c's rules). */
+static void bob_now(struct world *w, const struct act_persist *a)
+{
+	struct wstore *st = w->store;
+	uint64_t at;
+	switch ((enum bob_record)a->record) {
+	case BOB_REC_META:
+		st->meta = *(const struct bob_meta_row *)row_of(a->record, a->bytes, a->len,
+								 sizeof(st->meta));
+		st->has_meta = true;
+		return;
+	case BOB_REC_CHANNEL:
+	case BOB_REC_HTLC_STATE:
+		dirty(&st->bd, a);   /* at the end of the turn */
+		return;
+	case BOB_REC_HTLC_ADD:
+		if (a->bytes)   /* none: forgotten since */
+			bob_add(st, row_of(a->record, a->bytes, a->len, sizeof(struct bob_htlc_row)));
+		return;
+	case BOB_REC_INVOICE:
+		if (a->bytes)   /* none: paid and forgotten since, its row goes */
+			bob_invoice(st, row_of(a->record, a->bytes, a->len,
+					       sizeof(struct bob_invoice_row)));
+		return;
+	case BOB_REC_INVOICE_FORGET:
+		if (u64map_get(&st->inv_at, a->id, &at))
+			st->inv_gone[at] = true;
+		return;
+	case BOB_REC_SET_CLOSED:
+		GROW(st->sets, st->nsets, st->sets_cap, 16);
+		memcpy(st->sets[st->nsets++], row_of(a->record, a->bytes, a->len, AMP_LEN), AMP_LEN);
+		return;
+	case BOB_REC_HTLC_FORGET: {
+		const char *channel = row_of(a->record, a->bytes, a->len, 1);
+		if (bob_htlc_at(st, channel, a->id, &at)) {
+			st->htlc_gone[at] = true;
+			u64map_del(&st->htlc_at[bob_chan_at(st, channel)], a->id);
+		}
+		return;
+	}
+	}
+	fatal("the world: bob's record %d", a->record);
 }
 
 void w_store_bob(struct world *w, const struct actions *out)
 {
-	struct wstore *st = w->store;
-	if (!st)
+	if (!w->store)
 		return;
-	for (size_t i = 0; i < out->n; i++) {
-		const struct action *a = &out->v[i];
-		if (a->kind != ACT_PERSIST)
-			continue;
-		uint64_t at;
-		switch ((enum bob_record)a->what) {
-		case BOB_REC_META:
-			bob_meta_row_of(&w->bob, &st->meta);
-			st->has_meta = true;
-			break;
-		case BOB_REC_CHANNEL:
-		case BOB_REC_HTLC_STATE:
-			dirty(&st->bd, a);   /* as it stands at the end of the turn */
-			break;
-		case BOB_REC_HTLC_ADD:
-			bob_add(w, a->chan, a->id);
-			break;
-		case BOB_REC_INVOICE:
-			bob_invoice(w, a->id);
-			break;
-		case BOB_REC_INVOICE_FORGET:
-			if (u64map_get(&st->inv_at, a->id, &at))
-				st->inv_gone[at] = true;
-			break;
-		case BOB_REC_SET_CLOSED:
-			GROW(st->sets, st->nsets, st->sets_cap, 16);
-			memcpy(st->sets[st->nsets++], a->key, AMP_LEN);
-			break;
-		case BOB_REC_HTLC_FORGET:
-			if (a->chan < w->bob.nchans &&
-			    bob_htlc_at(st, w->bob.chans[a->chan].ledger.id, a->id, &at)) {
-				st->htlc_gone[at] = true;
-				u64map_del(&st->htlc_at[bob_chan_at(st, w->bob.chans[a->chan].ledger.id)],
-					   a->id);
-			}
-			break;
-		}
-	}
+	for (size_t i = 0; i < out->n; i++)
+		if (out->v[i].kind == ACT_PERSIST)
+			bob_now(w, &out->v[i].u.persist);
 }
 
 void w_store_load_bob(struct world *w)
@@ -437,13 +463,17 @@ void w_store_flush(struct world *w)
 	struct wstore *st = w->store;
 	if (!st)
 		return;
-	/* records in the order first asked for; writing one twice writes
-	 * the same state */
-	for (size_t i = 0; i < st->ad.n; i++)
+	/* records in the order asked for: a record asked for twice is
+	 * written twice, the second time with the bytes it was last given */
+	for (size_t i = 0; i < st->ad.n; i++) {
 		alice_write(w, &st->ad.v[i]);
+		free(st->ad.v[i].bytes);
+	}
 	st->ad.n = 0;
-	for (size_t i = 0; i < st->bd.n; i++)
+	for (size_t i = 0; i < st->bd.n; i++) {
 		bob_write(w, &st->bd.v[i]);
+		free(st->bd.v[i].bytes);
+	}
 	st->bd.n = 0;
 }
 

@@ -35,9 +35,9 @@ static void step(struct bob_engine *e, struct actions *out, uint64_t now)
 	uint64_t due[8];
 	size_t n = 0;
 	for (size_t i = 0; i < out->n && n < 8; i++)
-		if (out->v[i].kind == ACT_TIMER && out->v[i].what == BOB_TIMER_HOLD &&
-		    out->v[i].at_us <= now + 30 * SEC)
-			due[n++] = out->v[i].id;
+		if (out->v[i].kind == ACT_TIMER && out->v[i].u.timer.timer == BOB_TIMER_HOLD &&
+		    out->v[i].u.timer.at_us <= now + 30 * SEC)
+			due[n++] = out->v[i].u.timer.id;
 	actions_clear(out);
 	for (size_t i = 0; i < n; i++) {
 		bob_engine_hold_timeout(e, due[i], now, out);

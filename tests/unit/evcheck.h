@@ -13,7 +13,7 @@ static inline void evcheck_list(const struct actions *a, enum ev_stream node)
 {
 	char why[256];
 	for (size_t i = 0; i < a->n; i++)
-		if (a->v[i].kind == ACT_LOG && !evtable_check(a->v[i].log, node, why, sizeof(why)))
+		if (a->v[i].kind == ACT_LOG && !evtable_check(a->v[i].u.log.rec, node, why, sizeof(why)))
 			fail_msg("a record not as the event table has it: %s", why);
 }
 

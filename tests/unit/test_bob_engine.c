@@ -133,7 +133,7 @@ static const Ampsim__Envelope *sent(struct fx *f, size_t i)
 	Ampsim__Envelope *env;
 	size_t used;
 	char why[64];
-	assert_int_equal(frame_decode(&f->arena, a->frame, a->frame_len, &used, &env, why, sizeof(why)),
+	assert_int_equal(frame_decode(&f->arena, a->u.send.frame, a->u.send.frame_len, &used, &env, why, sizeof(why)),
 			 FRAME_OK);
 	return env;
 }
@@ -149,7 +149,7 @@ static size_t logs_named(struct fx *f, const char *name)
 {
 	size_t n = 0;
 	for (size_t i = 0; i < f->out.n; i++)
-		n += f->out.v[i].kind == ACT_LOG && strcmp(f->out.v[i].log->name, name) == 0;
+		n += f->out.v[i].kind == ACT_LOG && strcmp(f->out.v[i].u.log.rec->name, name) == 0;
 	return n;
 }
 
@@ -164,9 +164,9 @@ static const char *field_str(const struct evrec *r, const char *key)
 static bool has_persist(struct fx *f, enum bob_record what, uint64_t id)
 {
 	for (size_t i = 0; i < f->out.n; i++)
-		if (f->out.v[i].kind == ACT_PERSIST && f->out.v[i].what == (int)what &&
+		if (f->out.v[i].kind == ACT_PERSIST && f->out.v[i].u.persist.record == (int)what &&
 		    ((what != BOB_REC_HTLC_STATE && what != BOB_REC_HTLC_FORGET) ||
-		     f->out.v[i].id == id))
+		     f->out.v[i].u.persist.id == id))
 			return true;
 	return false;
 }
@@ -178,9 +178,9 @@ static void ended_and_forgotten(struct fx *f, size_t chan, uint64_t id, const ch
 	bool went = false;
 	for (size_t i = 0; i < f->out.n; i++) {
 		const struct action *a = &f->out.v[i];
-		if (a->kind == ACT_LOG && strcmp(a->log->name, HTLC_STATE_EVENT) == 0 &&
-		    strcmp(field_str(a->log, "channel"), f->e.chans[chan].ledger.id) == 0 &&
-		    evrec_find(a->log, "htlc")->v.u64 == id && strcmp(field_str(a->log, "to"), to) == 0)
+		if (a->kind == ACT_LOG && strcmp(a->u.log.rec->name, HTLC_STATE_EVENT) == 0 &&
+		    strcmp(field_str(a->u.log.rec, "channel"), f->e.chans[chan].ledger.id) == 0 &&
+		    evrec_find(a->u.log.rec, "htlc")->v.u64 == id && strcmp(field_str(a->u.log.rec, "to"), to) == 0)
 			went = true;
 	}
 	assert_true(went);
@@ -266,8 +266,8 @@ static void test_init_answers_and_arms_block_timer(void **state)
 	do_init(f, CONN, 1000);
 	assert_true(has_persist(f, BOB_REC_META, 0));
 	const struct action *t = actions_nth(&f->out, ACT_TIMER, 0);
-	assert_int_equal(t->what, BOB_TIMER_BLOCK);
-	assert_int_equal(t->at_us, SEC);   /* height 1 */
+	assert_int_equal(t->u.timer.timer, BOB_TIMER_BLOCK);
+	assert_int_equal(t->u.timer.at_us, SEC);   /* height 1 */
 	assert_int_equal(sent(f, 0)->msg_case, AMPSIM__ENVELOPE__MSG_INIT);
 	assert_string_equal(field_str(logged(f, "peer_connected"), "peer"), "alice:1");
 	assert_int_equal(f->e.clk.epoch_unix_us, 1000);
@@ -313,7 +313,7 @@ static void test_a_first_init_without_channels_cannot_lock_alice_out(void **stat
 	msg_in(f, CONN, msg_ping(&m, 0), 0);
 	const struct action *c = actions_nth(&f->out, ACT_CLOSE, 0);
 	assert_non_null(c);
-	assert_non_null(strstr(c->text, "new run since this connection's init"));
+	assert_non_null(strstr(c->u.close.why, "new run since this connection's init"));
 	/* alice opens her channel; from then on her clock is the run's */
 	struct msg_link l = { 0 };
 	msg_in(f, CONN + 1, msg_open_channel(&m, "c1", BTC(1), BTC(1), MAX_HTLCS, 1, &l, &l), 0);
@@ -334,7 +334,7 @@ static void test_message_before_init_closes(void **state)
 	assert_int_equal(f->e.nchans, 0);
 	const struct action *c = actions_nth(&f->out, ACT_CLOSE, 0);
 	assert_non_null(c);
-	assert_non_null(strstr(c->text, "before init"));
+	assert_non_null(strstr(c->u.close.why, "before init"));
 	fx_teardown(f);
 }
 
@@ -381,7 +381,7 @@ static void test_disconnect_defers_resolutions(void **state)
 	invoice(f, BTC(1), hash, secret, NULL);
 	struct add a = { "c1", 0, 1000, BTC(1), 40, hash, secret, NULL, NULL, 0 };
 	add_in(f, &a, 0);
-	uint64_t set = actions_nth(&f->out, ACT_TIMER, 0)->id;
+	uint64_t set = actions_nth(&f->out, ACT_TIMER, 0)->u.timer.id;
 	actions_clear(&f->out);
 	bob_engine_disconnected(&f->e, CONN, "gone", &f->out);
 	assert_string_equal(field_str(logged(f, "peer_disconnected"), "reason"), "gone");
@@ -403,7 +403,7 @@ static void test_disconnect_defers_resolutions(void **state)
 	msg_in(f, CONN + 1, msg_add(&m, &ma), 38 * SEC);
 	assert_non_null(actions_find_log(&f->out, "resolution_resent"));
 	expect_fail(f, 0, 0, TIMEOUT, NULL);
-	assert_int_equal(actions_nth(&f->out, ACT_SEND, 0)->conn, CONN + 1);
+	assert_int_equal(actions_nth(&f->out, ACT_SEND, 0)->u.send.conn, CONN + 1);
 	fx_teardown(f);
 }
 
@@ -419,7 +419,7 @@ static void test_add_on_unknown_channel_closes(void **state)
 	const Ampsim__Envelope *env = sent(f, 0);
 	assert_int_equal(env->msg_case, AMPSIM__ENVELOPE__MSG_ERROR);
 	assert_non_null(strstr(env->error->message, "unknown channel 'nope'"));
-	assert_int_equal(actions_nth(&f->out, ACT_CLOSE, 0)->conn, CONN);
+	assert_int_equal(actions_nth(&f->out, ACT_CLOSE, 0)->u.close.conn, CONN);
 	assert_int_equal(f->e.count.htlcs_received, 0);
 	fx_teardown(f);
 }
@@ -480,7 +480,7 @@ static void test_add_on_channel_of_another_connection_closes(void **state)
 	struct msg_add ma = { .channel = "c1", .htlc_id = 0, .amount_msat = 1000, .hash = h,
 			      .cltv_expiry = 40 };
 	msg_in(f, CONN + 1, msg_add(&m, &ma), 0);
-	assert_int_equal(actions_nth(&f->out, ACT_CLOSE, 0)->conn, CONN + 1);
+	assert_int_equal(actions_nth(&f->out, ACT_CLOSE, 0)->u.close.conn, CONN + 1);
 	assert_null(bob_engine_htlc(&f->e, 0, 0));
 	fx_teardown(f);
 }
@@ -496,7 +496,7 @@ static void test_an_ack_about_a_channel_of_another_connection_is_refused(void **
 	const struct evrec *r = logged(f, "message_refused");
 	assert_string_equal(field_str(r, "peer"), "intruder");
 	assert_string_equal(field_str(r, "message"), "resolve_ack");
-	assert_int_equal(actions_nth(&f->out, ACT_CLOSE, 0)->conn, CONN + 1);
+	assert_int_equal(actions_nth(&f->out, ACT_CLOSE, 0)->u.close.conn, CONN + 1);
 	fx_teardown(f);
 }
 
@@ -866,15 +866,15 @@ static void test_replayed_add_gets_the_same_answer(void **state)
 	add_in(f, &a, 0);
 	const struct action *first = actions_nth(&f->out, ACT_SEND, 0);
 	uint8_t frame[512];
-	size_t len = first->frame_len;
-	memcpy(frame, first->frame, len);
+	size_t len = first->u.send.frame_len;
+	memcpy(frame, first->u.send.frame, len);
 	add_in(f, &a, 2 * SEC);
 	assert_non_null(actions_find_log(&f->out, "resolution_resent"));
 	const struct action *again = actions_nth(&f->out, ACT_SEND, 0);
-	assert_int_equal(again->frame_len, len);
-	assert_memory_equal(again->frame, frame, len);
-	assert_int_equal(again->chan, 0);
-	assert_int_equal(again->msg_kind, MSG_FAIL);
+	assert_int_equal(again->u.send.frame_len, len);
+	assert_memory_equal(again->u.send.frame, frame, len);
+	assert_int_equal(again->u.send.chan, 0);
+	assert_int_equal(again->u.send.msg_kind, MSG_FAIL);
 	assert_int_equal(f->e.count.htlcs_received, 1);
 	fx_teardown(f);
 }
@@ -892,10 +892,10 @@ static void test_mpp_two_parts_settle_with_the_invoice_preimage(void **state)
 	/* held: a timer at arrival + hold, nothing sent */
 	assert_int_equal(actions_count(&f->out, ACT_SEND), 0);
 	const struct action *t = actions_nth(&f->out, ACT_TIMER, 0);
-	assert_int_equal(t->what, BOB_TIMER_HOLD);
+	assert_int_equal(t->u.timer.timer, BOB_TIMER_HOLD);
 	/* arrival + hold is 60 s, but cltv 40 - HOLD_SAFETY_BLOCKS comes first */
-	assert_int_equal(t->at_us, (40 - HOLD_SAFETY_BLOCKS) * SEC);
-	uint64_t set = t->id;
+	assert_int_equal(t->u.timer.at_us, (40 - HOLD_SAFETY_BLOCKS) * SEC);
+	uint64_t set = t->u.timer.id;
 	struct add b = { "c2", 0, BTC(1) / 2, BTC(1), 40, hash, secret, NULL, NULL, 0 };
 	add_in(f, &b, 1 * SEC);
 	const struct evrec *r = logged(f, "set_complete");
@@ -909,7 +909,7 @@ static void test_mpp_two_parts_settle_with_the_invoice_preimage(void **state)
 	}
 	assert_true(f->e.invoices[inv].paid);
 	assert_true(has_persist(f, BOB_REC_INVOICE, 0));
-	assert_int_equal(actions_nth(&f->out, ACT_CANCEL, 0)->id, set);
+	assert_int_equal(actions_nth(&f->out, ACT_CANCEL, 0)->u.cancel.id, set);
 	assert_int_equal(f->e.chans[0].ledger.bob.millisatoshis, BTC(1) / 2);
 	assert_int_equal(f->e.chans[1].ledger.bob.millisatoshis, BTC(1) / 2);
 	assert_int_equal(f->e.count.sets_settled, 1);
@@ -946,10 +946,10 @@ static void test_amp_two_shards_reconstruct_and_settle(void **state)
 	}
 	const struct action *p = NULL;
 	for (size_t i = 0; i < f->out.n; i++)
-		if (f->out.v[i].kind == ACT_PERSIST && f->out.v[i].what == BOB_REC_SET_CLOSED)
+		if (f->out.v[i].kind == ACT_PERSIST && f->out.v[i].u.persist.record == BOB_REC_SET_CLOSED)
 			p = &f->out.v[i];
 	assert_non_null(p);
-	assert_memory_equal(p->key, s.set_id, 32);
+	assert_memory_equal(p->u.persist.bytes, s.set_id, 32);
 	fx_teardown(f);
 }
 
@@ -1025,7 +1025,7 @@ static void test_hold_deadline_is_capped_by_expiry(void **state)
 	struct add a = amp_part(&s, 0, "c1", 0);
 	a.cltv = 30;   /* 30 - HOLD_SAFETY_BLOCKS = height 27 = 27 s, before 5 + 60 s */
 	add_in(f, &a, 5 * SEC);
-	assert_int_equal(actions_nth(&f->out, ACT_TIMER, 0)->at_us, (30 - HOLD_SAFETY_BLOCKS) * SEC);
+	assert_int_equal(actions_nth(&f->out, ACT_TIMER, 0)->u.timer.at_us, (30 - HOLD_SAFETY_BLOCKS) * SEC);
 	fx_teardown(f);
 }
 
@@ -1039,7 +1039,7 @@ static void test_hold_timeout_fails_the_whole_set_with_mpp_timeout(void **state)
 	add_in(f, &a, 0);
 	struct add b = { "c2", 0, BTC(1) / 2, BTC(2), 40, hash, secret, NULL, NULL, 0 };
 	add_in(f, &b, SEC);
-	uint64_t set = actions_nth(&f->out, ACT_TIMER, 0)->id;
+	uint64_t set = actions_nth(&f->out, ACT_TIMER, 0)->u.timer.id;
 	actions_clear(&f->out);
 	bob_engine_hold_timeout(&f->e, set, 60 * SEC, &f->out);
 	const struct evrec *r = logged(f, "hold_timeout");
@@ -1096,7 +1096,7 @@ static void test_expired_part_is_refunded_and_its_set_failed(void **state)
 	expect_fail(f, 0, 0, TIMEOUT, NULL);
 	ended_and_forgotten(f, 0, 0, "refunded");
 	assert_int_equal(f->e.count.htlcs_refunded, 1);
-	assert_int_equal(actions_nth(&f->out, ACT_TIMER, 0)->at_us, 21 * SEC);
+	assert_int_equal(actions_nth(&f->out, ACT_TIMER, 0)->u.timer.at_us, 21 * SEC);
 	fx_teardown(f);
 }
 
@@ -1197,12 +1197,12 @@ static void test_unacked_fulfill_is_claimed_on_chain_before_expiry(void **state)
 	bob_engine_block(&f->e, 37 * SEC, &f->out);
 	assert_int_equal(actions_count(&f->out, ACT_CHAIN), 2);
 	const struct action *c = actions_nth(&f->out, ACT_CHAIN, 0);
-	assert_int_equal(c->what, BOB_CHAIN_CLAIM);
-	assert_memory_equal(c->key, c->chan == 0 ? s.pre[0] : s.pre[1], 32);
+	assert_int_equal(c->u.chain.tx, BOB_CHAIN_CLAIM);
+	assert_memory_equal(c->u.chain.key, c->u.chain.chan == 0 ? s.pre[0] : s.pre[1], 32);
 	assert_true(bob_engine_htlc(&f->e, 0, 0)->claimed);
 	assert_true(has_persist(f, BOB_REC_HTLC_STATE, 0));
 	actions_clear(&f->out);
-	bob_engine_chain_result(&f->e, 0, 0, BOB_CLAIM_ACCEPTED, &f->out);
+	bob_engine_chain_result(&f->e, 0, 0, CHAIN_ANSWER_ACCEPTED, &f->out);
 	assert_non_null(actions_find_log(&f->out, "onchain_claim_sent"));
 	assert_int_equal(f->e.count.claims_onchain, 1);
 	/* not claimed twice; confirmed later */
@@ -1226,25 +1226,29 @@ static void test_claim_the_chain_did_not_answer_is_sent_again_next_block(void **
 	assert_int_equal(actions_count(&f->out, ACT_CHAIN), 2);
 	/* a served chain that did not answer: not claimed, durably, and logged */
 	actions_clear(&f->out);
-	bob_engine_chain_result(&f->e, 0, 0, BOB_CLAIM_UNREACHABLE, &f->out);
+	bob_engine_chain_result(&f->e, 0, 0, CHAIN_ANSWER_UNREACHABLE, &f->out);
 	assert_non_null(actions_find_log(&f->out, "onchain_claim_deferred"));
 	assert_false(bob_engine_htlc(&f->e, 0, 0)->claimed);
 	assert_true(has_persist(f, BOB_REC_HTLC_STATE, 0));
 	assert_int_equal(f->e.count.claims_onchain, 0);
-	bob_engine_chain_result(&f->e, 1, 0, BOB_CLAIM_ACCEPTED, &f->out);
+	bob_engine_chain_result(&f->e, 1, 0, CHAIN_ANSWER_ACCEPTED, &f->out);
 	/* the next block sends c1's claim again, and only c1's */
 	actions_clear(&f->out);
 	bob_engine_block(&f->e, 38 * SEC, &f->out);
 	assert_int_equal(actions_count(&f->out, ACT_CHAIN), 1);
-	assert_int_equal(actions_nth(&f->out, ACT_CHAIN, 0)->chan, 0);
+	assert_int_equal(actions_nth(&f->out, ACT_CHAIN, 0)->u.chain.chan, 0);
 	actions_clear(&f->out);
-	bob_engine_chain_result(&f->e, 0, 0, BOB_CLAIM_ACCEPTED, &f->out);
+	bob_engine_chain_result(&f->e, 0, 0, CHAIN_ANSWER_ACCEPTED, &f->out);
 	assert_non_null(actions_find_log(&f->out, "onchain_claim_sent"));
 	assert_int_equal(f->e.count.claims_onchain, 2);
 	fx_teardown(f);
 }
 
-static void test_a_claim_the_chain_saw_spent_is_beaten(void **state)
+/* The chain's own words: a claim that finds the output spent by a claim
+ * was his own (sent earlier, its answer lost), one spent by a refund was
+ * beaten. What the block decided after its claims comes with the answer
+ * to the last of them. */
+static void test_the_chain_answers_claims_after_the_list(void **state)
 {
 	(void)state;
 	struct amp2 s;
@@ -1252,11 +1256,51 @@ static void test_a_claim_the_chain_saw_spent_is_beaten(void **state)
 	actions_clear(&f->out);
 	bob_engine_block(&f->e, 37 * SEC, &f->out);
 	assert_int_equal(actions_count(&f->out, ACT_CHAIN), 2);
+	assert_int_equal(actions_count(&f->out, ACT_TIMER), 0);   /* held back */
 	actions_clear(&f->out);
-	bob_engine_chain_result(&f->e, 0, 0, BOB_CLAIM_SPENT, &f->out);
-	const struct evrec *r = logged(f, "onchain_claim_beaten");
-	assert_string_equal(field_str(r, "channel"), "c1");
-	assert_int_equal(f->e.count.claims_onchain, 0);
+	bob_engine_chain_result(&f->e, 0, 0, CHAIN_ANSWER_SPENT_BY_CLAIM, &f->out);
+	assert_non_null(actions_find_log(&f->out, "onchain_claim_sent"));
+	assert_int_equal(f->e.count.claims_onchain, 1);
+	assert_int_equal(actions_count(&f->out, ACT_TIMER), 0);
+	bob_engine_chain_result(&f->e, 1, 0, CHAIN_ANSWER_SPENT_BY_REFUND, &f->out);
+	assert_non_null(actions_find_log(&f->out, "onchain_claim_beaten"));
+	assert_string_equal(field_str(actions_find_log(&f->out, "onchain_claim_beaten"), "channel"),
+			    "c2");
+	assert_int_equal(f->e.count.claims_onchain, 1);
+	assert_int_equal(actions_count(&f->out, ACT_TIMER), 1);
+	assert_int_equal(actions_nth(&f->out, ACT_TIMER, 0)->u.timer.at_us, 38 * SEC);
+	fx_teardown(f);
+}
+
+/* A persist carries its row, encoded as the engine stood when the entry
+ * point returned. */
+static void test_a_persist_carries_its_row(void **state)
+{
+	(void)state;
+	struct amp2 s;
+	struct fx *f = fx_ready(BOB_HONEST, 18, false);
+	amp2_make(&s);
+	struct add a = amp_part(&s, 0, "c1", 0);
+	add_in(f, &a, 0);
+	bool add = false, chan = false;
+	for (size_t i = 0; i < actions_count(&f->out, ACT_PERSIST); i++) {
+		const struct act_persist *x = &actions_nth(&f->out, ACT_PERSIST, i)->u.persist;
+		if (x->record == BOB_REC_HTLC_ADD) {
+			const struct bob_htlc_row *r = (const struct bob_htlc_row *)x->bytes;
+			assert_int_equal(x->len, sizeof(*r));
+			assert_string_equal(r->channel, "c1");
+			assert_int_equal(r->amount, BTC(1));
+			assert_memory_equal(r->hash, s.hash[0], 32);
+			add = true;
+		} else if (x->record == BOB_REC_CHANNEL) {
+			const struct bob_chan_row *r = (const struct bob_chan_row *)x->bytes;
+			assert_int_equal(x->len, bob_chan_row_len(r->done_len));
+			assert_string_equal(r->id, "c1");
+			assert_int_equal(r->alice, f->e.chans[0].ledger.alice.millisatoshis);
+			chan = true;
+		}
+	}
+	assert_true(add && chan);
 	fx_teardown(f);
 }
 
@@ -1280,7 +1324,7 @@ static void test_resolve_ack_stops_the_chain_claim(void **state)
 	actions_clear(&f->out);
 	bob_engine_block(&f->e, 37 * SEC, &f->out);
 	assert_int_equal(actions_count(&f->out, ACT_CHAIN), 1);   /* only c2's */
-	assert_int_equal(actions_nth(&f->out, ACT_CHAIN, 0)->chan, 1);
+	assert_int_equal(actions_nth(&f->out, ACT_CHAIN, 0)->u.chain.chan, 1);
 	fx_teardown(f);
 }
 
@@ -1414,7 +1458,7 @@ static void test_restore_then_replay_gets_the_same_fulfill(void **state)
 	assert_int_equal(b->e.chans[0].ledger.bob.millisatoshis, BTC(1));
 	assert_int_equal(b->e.chans[0].unacked, 1);
 	bob_engine_resume(&b->e, 2 * SEC, &b->out);
-	assert_int_equal(actions_nth(&b->out, ACT_TIMER, 0)->at_us, 3 * SEC);
+	assert_int_equal(actions_nth(&b->out, ACT_TIMER, 0)->u.timer.at_us, 3 * SEC);
 	bob_engine_connected(&b->e, CONN, "back");
 	do_init(b, CONN, 1000);
 	do_open(b, "c1", BTC(1), BTC(1));
@@ -1446,8 +1490,8 @@ static void test_restore_settles_a_set_that_was_whole(void **state)
 	/* incomplete: its hold timer is back, from its arrival */
 	const struct action *t = actions_nth(&b->out, ACT_TIMER, 1);
 	assert_non_null(t);
-	assert_int_equal(t->what, BOB_TIMER_HOLD);
-	assert_int_equal(t->at_us, 60 * SEC);
+	assert_int_equal(t->u.timer.timer, BOB_TIMER_HOLD);
+	assert_int_equal(t->u.timer.at_us, 60 * SEC);
 	/* and the other part completes it */
 	bob_engine_connected(&b->e, CONN, "back");
 	do_init(b, CONN, 1000);
@@ -1656,7 +1700,8 @@ int main(void)
 		cmocka_unit_test(test_late_behaviour_claims_after_expiry),
 		cmocka_unit_test(test_unacked_fulfill_is_claimed_on_chain_before_expiry),
 		cmocka_unit_test(test_claim_the_chain_did_not_answer_is_sent_again_next_block),
-		cmocka_unit_test(test_a_claim_the_chain_saw_spent_is_beaten),
+		cmocka_unit_test(test_the_chain_answers_claims_after_the_list),
+		cmocka_unit_test(test_a_persist_carries_its_row),
 		cmocka_unit_test(test_resolve_ack_stops_the_chain_claim),
 		cmocka_unit_test(test_a_fulfill_alice_reclaimed_is_given_back),
 		cmocka_unit_test(test_refund_that_wins_on_chain_takes_the_money_back),

@@ -91,7 +91,7 @@ static void ours_is_a_violation_a_peers_is_a_refusal(void **state)
 	fsm_refuse(&t_machine, FSM_OURS, "thing 7", T_C, T_GO, &out);
 	assert_int_equal(out.n, 1);
 	assert_int_equal(actions_count(&out, ACT_VIOLATION), 1);
-	assert_string_equal(actions_nth(&out, ACT_VIOLATION, 0)->text,
+	assert_string_equal(actions_nth(&out, ACT_VIOLATION, 0)->u.violation.text,
 			    "thing 7: go is illegal in state c");
 	actions_clear(&out);
 	fsm_refuse(&t_machine, FSM_PEER, "thing 7", FSM_FRESH, T_STOP, &out);
@@ -256,12 +256,12 @@ static void our_illegal_change_is_a_violation(void **state)
 	snprintf(p.id, sizeof(p.id), "p2");
 	p.state = PAY_DONE;
 	assert_false(payment_change(&p, PAYEV_FINISH, FSM_OURS, &out));
-	assert_string_equal(actions_nth(&out, ACT_VIOLATION, 0)->text,
+	assert_string_equal(actions_nth(&out, ACT_VIOLATION, 0)->u.violation.text,
 			    "payment p2: finish is illegal in state done");
 	struct htlc_fsm h = { false, BH_HELD };
 	assert_false(htlc_change(&h, HTLC_EV_SETTLE, FSM_OURS, "c2", 9, &out));
 	assert_false(h.present);
-	assert_string_equal(actions_nth(&out, ACT_VIOLATION, 1)->text,
+	assert_string_equal(actions_nth(&out, ACT_VIOLATION, 1)->u.violation.text,
 			    "channel c2: HTLC 9: settle is illegal in state new");
 	assert_int_equal(actions_count(&out, ACT_LOG), 0);
 	actions_free(&out);

@@ -100,7 +100,7 @@ static const Ampsim__Envelope *sent(struct fx *f, Ampsim__Envelope__MsgCase c, s
 		size_t used;
 		char why[64];
 		frame_arena_reset(f->arena);
-		assert_int_equal(frame_decode(f->arena, x->frame, x->frame_len, &used, &env, why,
+		assert_int_equal(frame_decode(f->arena, x->u.send.frame, x->u.send.frame_len, &used, &env, why,
 					      sizeof(why)), FRAME_OK);
 		if (env->msg_case == c && k-- == 0)
 			return env;
@@ -120,7 +120,7 @@ static size_t nlogs(const struct actions *a, const char *name)
 {
 	size_t n = 0;
 	for (size_t i = 0; i < a->n; i++)
-		n += a->v[i].kind == ACT_LOG && strcmp(a->v[i].log->name, name) == 0;
+		n += a->v[i].kind == ACT_LOG && strcmp(a->v[i].u.log.rec->name, name) == 0;
 	return n;
 }
 
@@ -136,8 +136,8 @@ static const char *log_str(const struct evrec *r, const char *key)
 static const struct evrec *nth_log(const struct actions *a, const char *name, size_t k)
 {
 	for (size_t i = 0; i < a->n; i++)
-		if (a->v[i].kind == ACT_LOG && strcmp(a->v[i].log->name, name) == 0 && k-- == 0)
-			return a->v[i].log;
+		if (a->v[i].kind == ACT_LOG && strcmp(a->v[i].u.log.rec->name, name) == 0 && k-- == 0)
+			return a->v[i].u.log.rec;
 	return NULL;
 }
 
@@ -328,8 +328,45 @@ static void the_payment_and_channel_are_persisted_in_the_list_that_sends(void **
 	for (size_t i = 0; i < actions_count(&f->a, ACT_PERSIST); i++) {
 		const struct action *x = actions_nth(&f->a, ACT_PERSIST, i);
 		/* records name a payment by its seq: 1 for the first */
-		pay_rec |= x->what == PAY_REC_PAYMENT && x->id == 1 && f->e.pays[0].seq == 1;
-		chan_rec |= x->what == PAY_REC_CHANNEL && x->chan == 0;
+		pay_rec |= x->u.persist.record == PAY_REC_PAYMENT && x->u.persist.id == 1 && f->e.pays[0].seq == 1;
+		chan_rec |= x->u.persist.record == PAY_REC_CHANNEL && x->u.persist.chan == 0;
+	}
+	assert_true(pay_rec && chan_rec);
+	fx_free(f);
+}
+
+/* A persist carries its record, encoded as the engine stood when the
+ * entry point returned: the payment's bytes decode to it, the channel's
+ * row is its row. */
+static void a_persist_carries_its_encoded_record(void **state)
+{
+	(void)state;
+	struct fx *f = fx_new(1, 1, ALICE_HONEST);
+	fx_connect(f, false, 0);
+	actions_clear(&f->a);
+	pay(f, "p1", PAY_AMP, 0.1, 0, 0);
+	bool pay_rec = false, chan_rec = false;
+	for (size_t i = 0; i < actions_count(&f->a, ACT_PERSIST); i++) {
+		const struct act_persist *x = &actions_nth(&f->a, ACT_PERSIST, i)->u.persist;
+		if (x->record == PAY_REC_PAYMENT) {
+			struct payment p;
+			char why[160], id[SCN_ID_MAX];
+			assert_true(pay_decode(x->bytes, x->len, &p, why, sizeof(why)));
+			assert_string_equal(p.id, "p1");
+			assert_int_equal(p.nparts, f->e.pays[0].nparts);
+			assert_int_equal(p.parts[0].state, f->e.pays[0].parts[0].state);
+			payment_free(&p);
+			assert_true(pay_record_id(x->bytes, x->len, id, sizeof(id)));
+			assert_string_equal(id, "p1");
+			pay_rec = true;
+		} else if (x->record == PAY_REC_CHANNEL) {
+			struct pay_chan_row r, now;
+			assert_int_equal(x->len, sizeof(r));
+			memcpy(&r, x->bytes, sizeof(r));
+			pay_chan_row_of(&f->e, 0, &now);
+			assert_memory_equal(&r, &now, sizeof(r));
+			chan_rec = true;
+		}
 	}
 	assert_true(pay_rec && chan_rec);
 	fx_free(f);
@@ -365,12 +402,12 @@ static void finished_payments_beyond_keep_are_forgotten(void **state)
 	assert_int_equal(pay_engine_compact(&f->e, 1, &f->a), 2);
 	/* the two oldest finished ones went, durably; the rest kept their order */
 	assert_int_equal(actions_count(&f->a, ACT_PERSIST), 3);
-	assert_int_equal(actions_nth(&f->a, ACT_PERSIST, 0)->what, PAY_REC_FORGET);
+	assert_int_equal(actions_nth(&f->a, ACT_PERSIST, 0)->u.persist.record, PAY_REC_FORGET);
 	/* and the totals of what was forgotten */
-	assert_int_equal(actions_nth(&f->a, ACT_PERSIST, 2)->what, PAY_REC_TOTALS);
+	assert_int_equal(actions_nth(&f->a, ACT_PERSIST, 2)->u.persist.record, PAY_REC_TOTALS);
 	assert_int_equal(f->e.forgotten.settled, 2);
-	assert_int_equal(actions_nth(&f->a, ACT_PERSIST, 0)->id, 1);
-	assert_int_equal(actions_nth(&f->a, ACT_PERSIST, 1)->id, 2);
+	assert_int_equal(actions_nth(&f->a, ACT_PERSIST, 0)->u.persist.id, 1);
+	assert_int_equal(actions_nth(&f->a, ACT_PERSIST, 1)->u.persist.id, 2);
 	assert_int_equal(f->e.npays, 2);
 	assert_null(pay_engine_by_seq(&f->e, 1));
 	assert_null(pay_engine_find_pay(&f->e, "a2"));
@@ -467,7 +504,7 @@ static void single_fails_when_no_channel_carries_the_whole_amount(void **state)
 	assert_non_null(o);
 	assert_string_equal(log_str(o, "outcome"), "failed");
 	assert_string_equal(log_str(o, "why"), "no single channel can carry the whole amount");
-	assert_int_equal(actions_nth(&f->a, ACT_OUTCOME, 0)->what, OUTCOME_FAILED);
+	assert_int_equal(actions_nth(&f->a, ACT_OUTCOME, 0)->u.outcome.outcome, OUTCOME_FAILED);
 	assert_int_equal(f->e.pays[0].state, PAY_DONE);
 	assert_int_equal(f->e.failed, 1);
 	fx_free(f);
@@ -1062,9 +1099,9 @@ static void with_a_chain_expiry_submits_a_refund(void **state)
 	pay_engine_block(&f->e, (uint64_t)a.cltv * SEC, NULL, 0, &f->a);
 	assert_int_equal(actions_count(&f->a, ACT_CHAIN), 1);
 	const struct action *c = actions_nth(&f->a, ACT_CHAIN, 0);
-	assert_int_equal(c->what, PAY_CHAIN_REFUND);
-	assert_int_equal(c->id, a.id);
-	assert_memory_equal(c->key, a.hash, 32);
+	assert_int_equal(c->u.chain.tx, PAY_CHAIN_REFUND);
+	assert_int_equal(c->u.chain.htlc_id, a.id);
+	assert_memory_equal(c->u.chain.key, a.hash, 32);
 	/* not resolved until the chain confirms it */
 	assert_int_equal(f->e.pays[0].parts[0].state, PART_INFLIGHT);
 	struct pay_chain_seen s = { .chan = 0, .htlc_id = a.id, .claim = false, .confirm_height = a.cltv + 2 };
@@ -1075,6 +1112,53 @@ static void with_a_chain_expiry_submits_a_refund(void **state)
 	assert_string_equal(log_str(r, "source"), "chain");
 	assert_true(f->e.pays[0].parts[0].onchain);
 	assert_int_equal(f->e.pays[0].outcome, OUTCOME_REFUNDED);
+	fx_free(f);
+}
+
+/* The chain's answer to a refund, handed in after the list: the engine
+ * says what it means. What the block decided after the refund (the next
+ * block's timer) comes with the answer. */
+static void the_chain_answers_a_refund_after_the_list(void **state)
+{
+	(void)state;
+	struct fx *f = fx_new(1, 1, ALICE_HONEST);
+	sign_by_name(f);
+	pay_engine_configure(&f->e, &f->e.clk, f->e.seed, ALICE_HONEST, true);
+	fx_connect(f, false, 0);
+	actions_clear(&f->a);
+	pay(f, "p1", PAY_AMP, 0.5, 0, 0);
+	struct add a = add_of(f, 0);
+	countersign(f, &a, node_bob);
+	actions_clear(&f->a);
+	pay_engine_block(&f->e, (uint64_t)a.cltv * SEC, NULL, 0, &f->a);
+	assert_int_equal(actions_count(&f->a, ACT_CHAIN), 1);
+	assert_int_equal(actions_count(&f->a, ACT_TIMER), 0);   /* held back */
+	/* a served chain that did not answer: deferred, asked again */
+	actions_clear(&f->a);
+	pay_engine_chain_result(&f->e, 0, a.id, CHAIN_ANSWER_UNREACHABLE, &f->a);
+	const struct evrec *r = actions_find_log(&f->a, "onchain_refund_deferred");
+	assert_non_null(r);
+	assert_int_equal(evrec_find(r, "cltv_expiry")->v.i64, a.cltv);
+	assert_int_equal(actions_count(&f->a, ACT_TIMER), 1);
+	/* spent by Bob's claim: nothing to say (its preimage settles it) */
+	actions_clear(&f->a);
+	pay_engine_block(&f->e, (uint64_t)(a.cltv + 1) * SEC, NULL, 0, &f->a);
+	assert_int_equal(actions_count(&f->a, ACT_CHAIN), 1);
+	actions_clear(&f->a);
+	pay_engine_chain_result(&f->e, 0, a.id, CHAIN_ANSWER_SPENT_BY_CLAIM, &f->a);
+	assert_null(actions_find_log(&f->a, "onchain_refund_sent"));
+	assert_null(actions_find_log(&f->a, "onchain_refund_deferred"));
+	/* spent by a refund: hers (only the sender refunds), sent: said once */
+	actions_clear(&f->a);
+	pay_engine_block(&f->e, (uint64_t)(a.cltv + 2) * SEC, NULL, 0, &f->a);
+	actions_clear(&f->a);
+	pay_engine_chain_result(&f->e, 0, a.id, CHAIN_ANSWER_SPENT_BY_REFUND, &f->a);
+	assert_non_null(actions_find_log(&f->a, "onchain_refund_sent"));
+	actions_clear(&f->a);
+	pay_engine_block(&f->e, (uint64_t)(a.cltv + 3) * SEC, NULL, 0, &f->a);
+	actions_clear(&f->a);
+	pay_engine_chain_result(&f->e, 0, a.id, CHAIN_ANSWER_ACCEPTED, &f->a);
+	assert_null(actions_find_log(&f->a, "onchain_refund_sent"));
 	fx_free(f);
 }
 
@@ -1126,12 +1210,12 @@ static void blocks_arm_the_timer_of_the_next_block(void **state)
 	struct fx *f = fx_new(1, 1, ALICE_HONEST);
 	pay_engine_start(&f->e, 0, &f->a);
 	assert_int_equal(actions_count(&f->a, ACT_TIMER), 1);
-	assert_int_equal(actions_nth(&f->a, ACT_TIMER, 0)->what, PAY_TIMER_BLOCK);
-	assert_int_equal(actions_nth(&f->a, ACT_TIMER, 0)->at_us, SEC);
+	assert_int_equal(actions_nth(&f->a, ACT_TIMER, 0)->u.timer.timer, PAY_TIMER_BLOCK);
+	assert_int_equal(actions_nth(&f->a, ACT_TIMER, 0)->u.timer.at_us, SEC);
 	actions_clear(&f->a);
 	pay_engine_block(&f->e, 5 * SEC + 300000, NULL, 0, &f->a);
 	assert_int_equal(actions_count(&f->a, ACT_TIMER), 1);
-	assert_int_equal(actions_nth(&f->a, ACT_TIMER, 0)->at_us, 6 * SEC);
+	assert_int_equal(actions_nth(&f->a, ACT_TIMER, 0)->u.timer.at_us, 6 * SEC);
 	fx_free(f);
 }
 
@@ -1489,6 +1573,7 @@ int main(void)
 		cmocka_unit_test(amp_shards_as_asked),
 		cmocka_unit_test(the_add_expires_expiry_blocks_after_the_height_it_is_sent_at),
 		cmocka_unit_test(the_payment_and_channel_are_persisted_in_the_list_that_sends),
+		cmocka_unit_test(a_persist_carries_its_encoded_record),
 		cmocka_unit_test(single_asks_bob_for_an_invoice_first),
 		cmocka_unit_test(single_fails_when_no_channel_carries_the_whole_amount),
 		cmocka_unit_test(mpp_parts_share_the_invoice_hash_and_the_total),
@@ -1515,6 +1600,7 @@ int main(void)
 		cmocka_unit_test(a_payment_waits_for_bob_and_goes_on_reconnection),
 		cmocka_unit_test(an_htlc_is_refunded_at_its_cltv_expiry),
 		cmocka_unit_test(with_a_chain_expiry_submits_a_refund),
+		cmocka_unit_test(the_chain_answers_a_refund_after_the_list),
 		cmocka_unit_test(an_add_carries_alice_signature_of_its_terms),
 		cmocka_unit_test(without_a_countersignature_expiry_refunds_off_chain),
 		cmocka_unit_test(a_claim_on_chain_teaches_the_preimage_and_settles_the_part),
