@@ -335,6 +335,19 @@ static bool alice_clock(struct alice *a, const struct daemon_opts *d)
 	return true;
 }
 
+/* The engine works with what was loaded (the clock, seed and behaviour);
+ * her links toward bob, the event base and the store's turn. */
+static void alice_wire_up(struct alice *a)
+{
+	pay_engine_configure(&a->eng, &a->clk, a->seed, a->behaviour, a->chain != NULL);
+	for (size_t i = 0; i < a->eng.nchans; i++)
+		link_init(&a->links[i].out, &a->links[i].base_out, a->seed, a->eng.chans[i].ledger.id,
+			  "to_bob");
+	a->base = event_base_new();
+	a->turn = turn_new(a->base, a->st);
+	turn_set_writer(a->turn, alice_store_write, a);
+}
+
 int main(int argc, char **argv)
 {
 	struct alice *a = xcalloc(1, sizeof(*a));
@@ -384,14 +397,7 @@ int main(int argc, char **argv)
 		rc = 2;
 		goto out;
 	}
-	/* the engine works with what was loaded: the clock, seed and behaviour */
-	pay_engine_configure(&a->eng, &a->clk, a->seed, a->behaviour, a->chain != NULL);
-	for (size_t i = 0; i < a->eng.nchans; i++)
-		link_init(&a->links[i].out, &a->links[i].base_out, a->seed, a->eng.chans[i].ledger.id,
-			  "to_bob");
-	a->base = event_base_new();
-	a->turn = turn_new(a->base, a->st);
-	turn_set_writer(a->turn, alice_store_write, a);
+	alice_wire_up(a);
 	a->log = evlog_open(o.d.events, "alice", &a->clk, err, sizeof(err));
 	if (!a->log) {
 		fprintf(stderr, "alice: %s\n", err);
